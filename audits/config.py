@@ -1,0 +1,237 @@
+"""Audit configuration: YAML validated by pydantic, failing before any model loads.
+
+An audit config names the model, the tasks (data, prompt, metrics, sensitive attributes),
+the scanners, review sampling and policy packs. Errors name the file, the key path and what
+was expected, in one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from audits.errors import AssayError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class ModelConfig(_Strict):
+    """Which model answers, and how."""
+
+    backend: Literal["hf", "predictions", "openai"] = "hf"
+    path: str = Field("smollm2", description="alias (smollm2), local path, hub id, or predictions file")
+    revision: str | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    batch_size: int = Field(16, ge=1, le=4096)
+    max_new_tokens: int = Field(64, ge=1, le=8192)
+    temperature: float = Field(0.0, ge=0.0, le=5.0, description="0 means greedy decoding")
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    seed: int = 1234
+    system_prompt: str | None = None
+    # openai-compatible endpoints
+    base_url: str | None = None
+    model_name: str | None = None
+    api_key_env: str | None = "OPENAI_API_KEY"
+    concurrency: int = Field(8, ge=1, le=256)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=20)
+
+
+class SensitiveAttribute(_Strict):
+    """A column whose groups are compared; numeric columns may be binned (e.g. age)."""
+
+    column: str
+    bins: list[float] | None = None
+    labels: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _check_bins(self) -> "SensitiveAttribute":
+        if self.bins is not None:
+            if len(self.bins) < 2 or sorted(self.bins) != self.bins:
+                raise ValueError("bins must be at least two increasing numbers, e.g. [0, 40, 60, 120]")
+            if self.labels is not None and len(self.labels) != len(self.bins) - 1:
+                raise ValueError("labels must have one fewer entry than bins")
+        return self
+
+
+class DatasetSource(_Strict):
+    """Either a built-in dataset or a local file (JSONL, CSV, Parquet)."""
+
+    builtin: str | None = None
+    path: str | None = None
+    format: Literal["auto", "jsonl", "csv", "parquet"] = "auto"
+    filter: dict[str, Any] | None = Field(None, description="keep rows whose column equals the value (or is in the list)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DatasetSource":
+        if (self.builtin is None) == (self.path is None):
+            raise ValueError("give exactly one of 'builtin' or 'path'")
+        return self
+
+
+class FieldMap(_Strict):
+    """Which columns of the data hold the id, the reference answer and the label."""
+
+    id: str | None = None
+    reference: str | None = None
+    label: str | None = None
+    choices: list[str] | None = Field(None, description="columns holding per-row choices, e.g. [ans0, ans1, ans2]")
+
+
+class CounterfactualConfig(_Strict):
+    """Swap group values into a template (or pairs from a column) and compare decisions/outputs."""
+
+    attribute: str = "group"
+    template: str | None = None
+    values: list[str] = Field(default_factory=list)
+    pairs_from: str | None = None
+    limit: int | None = Field(None, ge=1)
+
+
+class TaskConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    type: Literal["generate", "choice"]
+    dataset: DatasetSource
+    fields: FieldMap = Field(default_factory=FieldMap)
+    prompt: str = Field("{input}", description="template over the row's columns, e.g. '{question}'")
+    choices: list[str] | None = None
+    positive: str | None = None
+    metrics: list[str] = Field(default_factory=list)
+    sensitive: list[SensitiveAttribute] = Field(default_factory=list)
+    intersections: list[list[str]] = Field(default_factory=list)
+    counterfactual: CounterfactualConfig | None = None
+    limit: int | None = Field(None, ge=1)
+    seed: int | None = None
+
+    @field_validator("sensitive", mode="before")
+    @classmethod
+    def _sensitive_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"column": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _check_choices(self) -> "TaskConfig":
+        if self.type == "choice" and not (self.choices or self.fields.choices):
+            raise ValueError("a choice task needs 'choices' (a list) or 'fields.choices' (columns)")
+        if self.positive is not None and self.choices is not None and self.positive not in self.choices:
+            raise ValueError(f"positive choice {self.positive!r} is not among the choices {self.choices}")
+        names = {a.column for a in self.sensitive}
+        for combo in self.intersections:
+            missing = [c for c in combo if c not in names]
+            if missing:
+                raise ValueError(f"intersection {combo} names {missing}, which are not in 'sensitive'")
+        return self
+
+    @property
+    def attribute_names(self) -> list[str]:
+        return [a.column for a in self.sensitive]
+
+
+class ReviewConfig(_Strict):
+    rate: float = Field(0.05, ge=0.0, le=1.0)
+    seed: int = 1234
+    reviewers_per_item: int = Field(1, ge=1, le=10)
+    include_flagged: bool = True
+    stratify_by: list[str] | None = None
+
+
+class AuditConfig(_Strict):
+    """The whole audit: one YAML file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_. -]+$")
+    period: str = Field(description="reporting period, e.g. 2026-Q4")
+    description: str | None = None
+    seed: int = 1234
+    bootstrap: int = Field(1000, ge=0, le=100_000, description="bootstrap resamples for confidence intervals")
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    tasks: list[TaskConfig] = Field(min_length=1)
+    scanners: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    policy: list[str] = Field(default_factory=list)
+
+    @field_validator("scanners", mode="before")
+    @classmethod
+    def _scanner_shorthand(cls, value: Any) -> Any:
+        """Allow `scanners: [pii, toxicity]` as well as a mapping of options."""
+        if isinstance(value, list):
+            return {str(v): {} for v in value}
+        if isinstance(value, dict):
+            return {k: (v or {}) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _unique_tasks(self) -> "AuditConfig":
+        names = [t.name for t in self.tasks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"task names must be unique; repeated: {dupes}")
+        return self
+
+
+def _format_validation_error(source: str, err: ValidationError) -> str:
+    first = err.errors()[0]
+    path = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        msg = f"unknown key '{path}'"
+        fix = "remove it or check its spelling against the config reference in README.md"
+    elif kind == "missing":
+        msg = f"missing required key '{path}'"
+        fix = "add it (see the config example in README.md)"
+    else:
+        msg = f"invalid value at '{path}': {first['msg']}"
+        fix = "correct the value (see the config example in README.md)"
+    more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"{source}: {msg}{more} — {fix}"
+
+
+def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = None) -> AuditConfig:
+    """Validate an already-parsed mapping; relative dataset paths resolve against base_dir."""
+    if not isinstance(data, dict):
+        raise AssayError(f"{source}: the config must be a YAML mapping, got {type(data).__name__}",
+                         "start the file with keys such as 'name:', 'period:', 'tasks:'")
+    try:
+        config = AuditConfig.model_validate(data)
+    except ValidationError as err:
+        raise AssayError(_format_validation_error(source, err)) from None
+    if base_dir is not None:
+        for task in config.tasks:
+            if task.dataset.path and not Path(task.dataset.path).is_absolute():
+                task.dataset.path = str((base_dir / task.dataset.path).resolve())
+        if config.model.backend == "predictions" and not Path(config.model.path).is_absolute():
+            config.model.path = str((base_dir / config.model.path).resolve())
+        elif config.model.backend == "hf" and (base_dir / config.model.path).exists():
+            config.model.path = str((base_dir / config.model.path).resolve())
+    return config
+
+
+def load_config(path: str | Path) -> AuditConfig:
+    """Read and validate an audit config file."""
+    path = Path(path)
+    if not path.exists():
+        raise AssayError(f"config file {path} does not exist", "check the path")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise AssayError(f"{path} is not UTF-8 text", "save the config as UTF-8") from None
+    except OSError as err:
+        raise AssayError(f"cannot read {path}: {err.strerror}", "check the file's permissions") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "syntax error"
+        raise AssayError(f"{path}: malformed YAML{where}: {problem}", "fix the YAML syntax") from None
+    return parse_config(data, source=str(path), base_dir=path.parent.resolve())
+
+
+def config_to_dict(config: AuditConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json")

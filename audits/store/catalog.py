@@ -1,0 +1,111 @@
+"""The catalog: one DuckDB file, opened briefly and never held.
+
+DuckDB lets one process write a file at a time, and a writer excludes readers in other
+processes. So every operation opens a connection, does its work in one transaction and
+closes it; a lock conflict is retried with jittered backoff, so a job, the dashboard and
+the CLI can share a catalog without a lock error reaching the user or a write being lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from audits.errors import AssayError
+from audits.store.schema import SCHEMA_VERSION, TABLES
+
+DEFAULT_CATALOG = "assay.duckdb"
+LOCK_TIMEOUT_S = float(os.environ.get("ASSAY_LOCK_TIMEOUT", "120"))
+_DUCKDB_MAGIC = b"DUCK"
+_local_lock = threading.RLock()  # serialise connections within one process (threads share a file handle)
+
+
+def resolve_catalog_path(path: str | Path | None = None) -> Path:
+    """--catalog, else $ASSAY_CATALOG, else ./assay.duckdb."""
+    return Path(path or os.environ.get("ASSAY_CATALOG") or DEFAULT_CATALOG).expanduser().resolve()
+
+
+def _is_lock_error(err: Exception) -> bool:
+    text = str(err).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def check_is_duckdb(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database before DuckDB tries to (and maybe overwrites)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    if path.is_dir():
+        raise AssayError(f"catalog {path} is a directory", "pass a file path such as ./assay.duckdb")
+    with path.open("rb") as fh:
+        header = fh.read(16)
+    if header[8:12] != _DUCKDB_MAGIC:
+        raise AssayError(f"catalog {path} is not a DuckDB file",
+                         "pass --catalog a .duckdb file made by Assay, or a new path")
+
+
+class Catalog:
+    """Handle on a catalog file; cheap to create, holds no connection."""
+
+    def __init__(self, path: str | Path | None = None, *, create: bool = True):
+        self.path = resolve_catalog_path(path)
+        check_is_duckdb(self.path)
+        if not self.path.exists():
+            if not create:
+                raise AssayError(f"catalog {self.path} does not exist",
+                                 "run `assay demo` or `assay run CONFIG` first, or pass --catalog")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._ensure_schema()
+
+    @property
+    def runs_dir(self) -> Path:
+        """Where this catalog's run bundles live: next to the file, `<stem>.runs/`."""
+        return self.path.with_name(self.path.stem + ".runs")
+
+    @contextlib.contextmanager
+    def connect(self, *, write: bool = False, timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; writes run inside one transaction, committed on exit."""
+        deadline = time.monotonic() + (LOCK_TIMEOUT_S if timeout_s is None else timeout_s)
+        delay = 0.02
+        with _local_lock:
+            while True:
+                try:
+                    con = duckdb.connect(str(self.path), read_only=False)
+                    break
+                except duckdb.IOException as err:
+                    if not _is_lock_error(err) or time.monotonic() > deadline:
+                        if _is_lock_error(err):
+                            raise AssayError(f"catalog {self.path} stayed locked by another process for "
+                                             f"{LOCK_TIMEOUT_S:.0f}s", "retry, or raise ASSAY_LOCK_TIMEOUT") from None
+                        raise AssayError(f"cannot open catalog {self.path}: {err}",
+                                         "check the path and that it is a DuckDB file") from None
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 1.6, 0.5)
+                except duckdb.Error as err:
+                    raise AssayError(f"cannot open catalog {self.path}: {str(err).splitlines()[0]}",
+                                     "pass --catalog a DuckDB file made by Assay, or a new path") from None
+            try:
+                if write:
+                    con.execute("BEGIN TRANSACTION")
+                    try:
+                        yield con
+                    except BaseException:
+                        con.execute("ROLLBACK")
+                        raise
+                    con.execute("COMMIT")
+                else:
+                    yield con
+            finally:
+                con.close()
+
+    def _ensure_schema(self) -> None:
+        with self.connect(write=True) as con:
+            for ddl in TABLES.values():
+                con.execute(ddl)
+            con.execute("INSERT OR IGNORE INTO schema_info VALUES ('version', ?)", [str(SCHEMA_VERSION)])
