@@ -36,3 +36,14 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: str) -> bool:
         return name in self._items
+
+
+def import_submodules(package: str) -> None:
+    """Import every module of a package so their ``@register`` decorators run (plugin discovery)."""
+    import importlib
+    import pkgutil
+
+    pkg = importlib.import_module(package)
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_") and info.name != "base":
+            importlib.import_module(f"{package}.{info.name}")

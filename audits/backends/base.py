@@ -58,6 +58,6 @@ BACKENDS: Registry[type[Backend]] = Registry("backend")
 
 def load_backend(config: ModelConfig) -> Backend:
     """Instantiate the configured backend (imports the built-ins on first use)."""
-    import audits.backends  # noqa: F401  (registers built-ins)
+    import audits.backends  # noqa: F401  (discovers and registers the built-ins)
 
     return BACKENDS.get(config.backend)(config)
