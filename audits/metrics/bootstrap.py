@@ -1,0 +1,67 @@
+"""Seeded, vectorised percentile bootstrap over per-sample sufficient statistics.
+
+A resample is a vector of multiplicities (how often each sample was drawn); the resampled
+statistics are ``counts @ stats``. Drawing all resamples as one count matrix, in chunks to
+bound memory, makes 1,000 resamples of 100k samples a few matrix products.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audits.metrics.base import Metric, MetricInputs, MetricResult
+
+DEFAULT_RESAMPLES = 1000
+_CHUNK_CELLS = 20_000_000  # resamples x samples per chunk (~160 MB of float64)
+
+
+def resample_counts(n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Multinomial(n, 1/n) multiplicities, shape (n_resamples, n)."""
+    idx = rng.integers(0, n, size=(n_resamples, n))
+    offsets = (np.arange(n_resamples) * n)[:, None]
+    return np.bincount((idx + offsets).ravel(), minlength=n_resamples * n).reshape(n_resamples, n).astype(np.float64)
+
+
+def bootstrap_values(metric: Metric, stats: np.ndarray, n_resamples: int = DEFAULT_RESAMPLES,
+                     seed: int = 0) -> np.ndarray:
+    """The metric on each bootstrap resample, shape (n_resamples,). NaN-free unless the metric is."""
+    stats = np.asarray(stats, dtype=np.float64)
+    n = stats.shape[0]
+    if n == 0 or n_resamples <= 0:
+        return np.empty(0)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CHUNK_CELLS // max(n, 1))
+    out = []
+    for start in range(0, n_resamples, chunk):
+        counts = resample_counts(n, min(chunk, n_resamples - start), rng)
+        out.append(metric.aggregate(counts @ stats))
+    return np.concatenate(out)
+
+
+def bootstrap_ci(metric: Metric, stats: np.ndarray, n_resamples: int = DEFAULT_RESAMPLES,
+                 seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile interval (alpha/2, 1 - alpha/2); (nan, nan) when it cannot be formed."""
+    values = bootstrap_values(metric, stats, n_resamples, seed)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def summarise(metric: Metric, stats: np.ndarray, n_resamples: int = DEFAULT_RESAMPLES,
+              seed: int = 0, alpha: float = 0.05) -> MetricResult:
+    """Point value, CI, n, signature and per-sample scores from precomputed statistics."""
+    stats = np.asarray(stats, dtype=np.float64)
+    n = int(stats.shape[0])
+    value = float(metric.aggregate(stats.sum(axis=0))) if n else float("nan")
+    low, high = bootstrap_ci(metric, stats, n_resamples, seed, alpha) if n else (float("nan"), float("nan"))
+    return MetricResult(name=metric.name, value=value, ci_low=low, ci_high=high, n=n,
+                        signature=metric.signature(), per_sample=metric.per_sample(stats) if n else np.empty(0))
+
+
+def compute(metric: Metric, inputs: MetricInputs, n_resamples: int = DEFAULT_RESAMPLES,
+            seed: int = 0, alpha: float = 0.05) -> tuple[MetricResult, np.ndarray]:
+    """Compute a metric with its bootstrap CI; also returns the (n, k) stats for reuse by group."""
+    stats = np.asarray(metric.stats(inputs), dtype=np.float64)
+    return summarise(metric, stats, n_resamples, seed, alpha), stats
