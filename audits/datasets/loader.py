@@ -1,0 +1,218 @@
+"""Load a task's data into the samples frame of docs/architecture.md, with a content hash.
+
+Checks happen here, before any model loads: the file exists and is UTF-8, columns named by
+the field map and the prompt template exist, the data is not empty, labels are valid choices,
+sensitive attributes exist and have no nulls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audits.config import TaskConfig
+from audits.datasets.builtin import get_builtin
+from audits.errors import AssayError
+
+
+@dataclass
+class TaskData:
+    """A task's samples, ready for inference."""
+
+    task: TaskConfig
+    frame: pd.DataFrame          # task, sample_id, input, reference, choices, label, <attributes>
+    source: str                  # file path or builtin:<name>
+    sha256: str                  # hash of the source file(s) content
+    n_source: int                # rows before --limit
+
+    @property
+    def available(self) -> set[str]:
+        have = set()
+        if self.frame["reference"].notna().any():
+            have.add("references")
+        if self.frame["label"].notna().any():
+            have.add("labels")
+        if self.task.positive is not None:
+            have.add("positive")
+        return have
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_file(path: Path, fmt: str, task: str) -> pd.DataFrame:
+    if not path.exists():
+        raise AssayError(f"task '{task}': dataset file {path} does not exist", "check dataset.path in the config")
+    if fmt == "auto":
+        suffix = path.suffix.lower()
+        fmt = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
+               ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "")
+        if not fmt:
+            raise AssayError(f"task '{task}': cannot tell the format of {path.name}",
+                             "use a .jsonl, .csv or .parquet file, or set dataset.format")
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        path.read_bytes().decode("utf-8")
+        if fmt == "csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        return pd.read_json(path, lines=True, dtype=False)
+    except UnicodeDecodeError:
+        raise AssayError(f"task '{task}': dataset {path} is not UTF-8 text", "re-save the file as UTF-8") from None
+    except AssayError:
+        raise
+    except (ValueError, OSError) as err:  # pandas/pyarrow parse errors
+        first = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise AssayError(f"task '{task}': cannot read {path} as {fmt}: {first}",
+                         f"check that the file is valid {fmt}") from None
+
+
+def _template_fields(template: str, task: str) -> list[str]:
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    except ValueError as err:
+        raise AssayError(f"task '{task}': prompt template is malformed ({err})",
+                         "use {column} placeholders and double braces {{ }} for literal braces") from None
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], what: str, task: str, source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, frame.columns[:12]))
+        raise AssayError(f"task '{task}': {what} names column '{missing[0]}', which {source} does not have "
+                         f"(columns: {have})", "fix the column name in the config")
+
+
+def _bin(values: pd.Series, bins: list[float], labels: list[str] | None, task: str, column: str) -> pd.Series:
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.isna().any():
+        raise AssayError(f"task '{task}': sensitive attribute '{column}' has bins but non-numeric values",
+                         "remove 'bins' or clean the column")
+    if labels is None:
+        labels = [f"{bins[i]:g}-{bins[i + 1]:g}" for i in range(len(bins) - 1)]
+    binned = pd.cut(numeric, bins=bins, labels=labels, right=False, include_lowest=True)
+    if binned.isna().any():
+        bad = numeric[binned.isna()].iloc[0]
+        raise AssayError(f"task '{task}': value {bad:g} of '{column}' falls outside bins {bins}",
+                         "widen the bins to cover every value")
+    return binned.astype(str)
+
+
+def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
+    """Read, validate and shape one task's data. ``limit`` keeps the first N rows."""
+    src = task.dataset
+    if src.builtin:
+        builtin = get_builtin(src.builtin)
+        files = builtin.files()
+        for f in files:
+            if not f.exists():
+                raise AssayError(f"task '{task.name}': built-in dataset file {f} is missing",
+                                 "reinstall with the README's set-up command")
+        raw = builtin.read(files)
+        defaults = builtin.fields
+        source = f"builtin:{builtin.name}"
+    else:
+        files = [Path(src.path)]
+        raw = _read_file(files[0], src.format, task.name)
+        defaults = {}
+        source = str(files[0])
+    digest = hashlib.sha256("".join(sha256_file(f) for f in files).encode()).hexdigest() if len(files) > 1 \
+        else sha256_file(files[0])
+
+    if src.filter:
+        _require_columns(raw, list(src.filter), "dataset.filter", task.name, source)
+        for column, wanted in src.filter.items():
+            wanted = wanted if isinstance(wanted, list) else [wanted]
+            raw = raw[raw[column].isin(wanted)]
+    n_source = len(raw)
+    limit = min(x for x in (limit, task.limit) if x is not None) if (limit or task.limit) else None
+    if limit is not None:
+        raw = raw.head(limit)
+    if raw.empty:
+        raise AssayError(f"task '{task.name}': dataset {source} has no rows" + (" after the filter" if src.filter else ""),
+                         "point the task at a file with data, or loosen dataset.filter")
+    raw = raw.reset_index(drop=True)
+
+    fields = {**defaults, **task.fields.model_dump(exclude_none=True)}
+    id_col, ref_col, label_col, choice_cols = (fields.get(k) for k in ("id", "reference", "label", "choices"))
+    prompt_fields = _template_fields(task.prompt, task.name)
+    _require_columns(raw, prompt_fields, "the prompt template", task.name, source)
+    for what, col in (("fields.id", id_col), ("fields.reference", ref_col), ("fields.label", label_col)):
+        if col:
+            _require_columns(raw, [col], what, task.name, source)
+    if choice_cols:
+        _require_columns(raw, choice_cols, "fields.choices", task.name, source)
+    elif task.type == "choice" and not task.choices:
+        raise AssayError(f"task '{task.name}': a choice task needs 'choices' or 'fields.choices'",
+                         "list the choices, e.g. choices: [yes, no]")
+    _require_columns(raw, task.attribute_names, "sensitive", task.name, source)
+
+    ids = raw[id_col].astype(str) if id_col else pd.Series([str(i) for i in raw.index])
+    if ids.duplicated().any():
+        raise AssayError(f"task '{task.name}': sample id '{ids[ids.duplicated()].iloc[0]}' appears twice in {source}",
+                         "make fields.id point at a unique column")
+    records = raw.to_dict("records")
+    frame = pd.DataFrame({
+        "task": task.name,
+        "sample_id": ids.values,
+        "input": [task.prompt.format_map(r) for r in records],
+    })
+    frame["reference"] = raw[ref_col].astype(object).where(raw[ref_col].notna(), None).map(
+        lambda v: None if v is None else str(v)).values if ref_col else None
+    frame["choices"] = _choices(task, raw, choice_cols)
+    frame["label"] = _labels(task, raw, label_col, frame["choices"], source)
+    for attr in task.sensitive:
+        col = raw[attr.column]
+        if col.isna().any():
+            raise AssayError(f"task '{task.name}': sensitive attribute '{attr.column}' has {int(col.isna().sum())} "
+                             "empty values", "fill them (e.g. 'unknown') or drop those rows")
+        if attr.bins:
+            frame[f"{attr.column}_raw"] = pd.to_numeric(col, errors="coerce").values
+            frame[attr.column] = _bin(col, attr.bins, attr.labels, task.name, attr.column).values
+        else:
+            frame[attr.column] = col.astype(str).values
+    if task.positive is not None:
+        offered = set(x for cs in frame["choices"] for x in cs) if task.type == "choice" else set()
+        if task.type == "choice" and task.positive not in offered:
+            raise AssayError(f"task '{task.name}': positive choice '{task.positive}' is not among the choices "
+                             f"{sorted(offered)}", "set 'positive' to one of the choices")
+    return TaskData(task=task, frame=frame, source=source, sha256=digest, n_source=n_source)
+
+
+def _choices(task: TaskConfig, raw: pd.DataFrame, choice_cols: list[str] | None) -> list:
+    if task.type != "choice":
+        return [None] * len(raw)
+    if choice_cols:
+        return [[str(r[c]) for c in choice_cols] for r in raw[choice_cols].to_dict("records")]
+    return [list(task.choices or [])] * len(raw)
+
+
+def _labels(task: TaskConfig, raw: pd.DataFrame, label_col: str | None, choices: pd.Series, source: str) -> list:
+    if not label_col:
+        return [None] * len(raw)
+    labels: list = []
+    for value, offered in zip(raw[label_col].tolist(), choices):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            labels.append(None)
+        elif task.type == "choice" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            if not 0 <= int(value) < len(offered):
+                raise AssayError(f"task '{task.name}': label index {value} is out of range for {len(offered)} choices",
+                                 "labels must be a choice's text or its 0-based index")
+            labels.append(offered[int(value)])
+        else:
+            text = str(value)
+            if task.type == "choice" and text not in offered:
+                raise AssayError(f"task '{task.name}': label '{text}' in {source} is not one of the choices {offered}",
+                                 "make labels match the choices exactly (or use 0-based indices)")
+            labels.append(text)
+    return labels
