@@ -1,0 +1,207 @@
+"""Bias scanner: every metric by group (fairlearn MetricFrame) with bootstrap CIs.
+
+For each sensitive attribute and each configured intersection (``race*gender``) it reports,
+per group, n, an ``insufficient_data`` flag (n < ``min_group_size``) and each metric with a
+95% percentile-bootstrap CI; across groups, difference (max - min) and ratio (min / max).
+Decision tasks (``task.positive``) add the selection rate, demographic parity difference and
+ratio, the four-fifths rule (ratio < 0.8) and, with ground truth, equalized odds difference.
+
+Point values and gaps are fairlearn's own numbers. Groups below ``min_group_size`` keep
+their values in ``by_group`` but are left out of every difference and ratio (the gaps are
+computed by fairlearn on the samples of the sufficient groups only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audits.config import AuditConfig, TaskConfig
+from audits.errors import AssayError
+from audits.metrics.base import Metric
+from audits.scanners import _fairness as fx
+from audits.scanners._scanmetric import ScanMean, mean_stats
+from audits.scanners.base import SCANNERS, ScanOutput, Scanner, TaskContext
+
+DEFAULTS: dict[str, Any] = {"min_group_size": 30, "metrics": None, "four_fifths": 0.8}
+TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data"]
+ALPHA = 0.05
+
+
+def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """Defaults merged with ``scanners.bias`` options; AssayError naming the key."""
+    opts = {**DEFAULTS, **(options or {})}
+    unknown = sorted(set(opts) - set(DEFAULTS))
+    if unknown:
+        raise AssayError(f"unknown option scanners.bias.{unknown[0]}", f"use only: {', '.join(sorted(DEFAULTS))}")
+    size = opts["min_group_size"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise AssayError(f"scanners.bias.min_group_size must be a positive integer, got {size!r}",
+                         "set e.g. 'min_group_size: 30'")
+    ff = opts["four_fifths"]
+    if isinstance(ff, bool) or not isinstance(ff, (int, float)) or not 0 < float(ff) <= 1:
+        raise AssayError(f"scanners.bias.four_fifths must be a number in (0, 1], got {ff!r}", "set e.g. 'four_fifths: 0.8'")
+    metrics = opts["metrics"]
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if metrics is not None and (not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics)):
+        raise AssayError(f"scanners.bias.metrics must be a list of metric names, got {metrics!r}",
+                         "list them, e.g. 'metrics: [accuracy, toxicity_rate]', or leave it out for all")
+    opts["metrics"] = metrics
+    return opts
+
+
+def _num(x: Any) -> float | None:
+    """JSON-safe float: NaN/inf -> None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _validate_task(task: TaskConfig, frame: pd.DataFrame) -> None:
+    for attr in task.sensitive:
+        col = attr.column
+        if col not in frame.columns:
+            shown = ", ".join(map(str, list(frame.columns)[:12]))
+            raise AssayError(f"task {task.name!r}: sensitive column {col!r} is not in the data (columns: {shown})",
+                             f"fix tasks[{task.name}].sensitive or add a {col!r} column to the data")
+        nulls = frame[col].isna()
+        if nulls.any():
+            first = int(np.flatnonzero(nulls.to_numpy())[0])
+            raise AssayError(f"task {task.name!r}: sensitive column {col!r} has {int(nulls.sum())} empty value(s) "
+                             f"(first at row {first})",
+                             "fill them with an explicit group such as 'unknown', or drop those rows with dataset.filter")
+        if attr.bins is not None:
+            values = pd.to_numeric(frame[col], errors="coerce")
+            if values.isna().any():
+                bad = frame[col][values.isna()].iloc[0]
+                raise AssayError(f"task {task.name!r}: sensitive column {col!r} has bins but a non-numeric value {bad!r}",
+                                 f"remove 'bins' from {col!r} or make its values numbers")
+            outside = (values < attr.bins[0]) | (values > attr.bins[-1])
+            if outside.any():
+                raise AssayError(f"task {task.name!r}: {col!r} value {values[outside].iloc[0]!r} lies outside the bins "
+                                 f"{attr.bins}", f"widen tasks[{task.name}].sensitive bins to cover every value")
+    if task.positive is None:
+        return
+    offered: set[str] = set(task.choices or [])
+    for c in task.fields.choices or []:
+        if c in frame.columns:
+            offered |= set(frame[c].dropna().astype(str))
+    if offered and task.positive not in offered:
+        raise AssayError(f"task {task.name!r}: positive choice {task.positive!r} is not among the choices "
+                         f"{sorted(offered)[:10]}", "set 'positive' to one of the choices exactly (case matters)")
+
+
+@SCANNERS.register("bias")
+class BiasScanner(Scanner):
+    """Metrics by group, gaps between groups, and the four-fifths rule (fairlearn)."""
+
+    name = "bias"
+    order = 60
+
+    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+        parse_options(options)
+        for task in config.tasks:
+            if task.name in datasets and (task.sensitive or task.positive is not None):
+                _validate_task(task, datasets[task.name])
+
+    def scan(self, ctx: TaskContext) -> ScanOutput:
+        task = ctx.task
+        if not task.sensitive:
+            return ScanOutput()
+        opts = parse_options(ctx.options)
+        return fairness_scan(task, ctx.samples, ctx.metric_stats, opts, ctx.seed, ctx.n_bootstrap)
+
+
+def _decision_arrays(task: TaskConfig, samples: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """y_pred (0/1) for decision tasks, and y_true (1/0, NaN unknown) when labels exist."""
+    if task.positive is None:
+        return None, None
+    if "positive" in samples:
+        y_pred = samples["positive"].fillna(False).astype(bool).to_numpy().astype(int)
+    else:
+        y_pred = (samples["prediction"].astype(str) == task.positive).to_numpy().astype(int)
+    y_true = None
+    if "label" in samples and samples["label"].notna().any():
+        label = samples["label"]
+        y_true = np.where(label.isna(), np.nan, (label.astype(str) == task.positive).astype(float))
+    return y_pred, y_true
+
+
+def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[str, tuple[Metric, np.ndarray]],
+                  opts: dict[str, Any], seed: int, n_bootstrap: int) -> ScanOutput:
+    """The whole bias scan of one task (see module docstring); pure function of its inputs."""
+    n = len(samples)
+    y_pred, y_true = _decision_arrays(task, samples)
+    wanted = opts.get("metrics")
+    stats = {name: (m, np.asarray(s, dtype=np.float64)) for name, (m, s) in metric_stats.items()
+             if (wanted is None or name in wanted) and len(s) == n}
+    blocks: dict[str, tuple[Metric, np.ndarray]] = dict(stats)
+    if y_pred is not None:
+        blocks = {"selection_rate": (ScanMean("selection_rate", "selection_rate|fairlearn"), mean_stats(y_pred)), **stats}
+    combos = [[a] for a in task.attribute_names] + [list(c) for c in task.intersections]
+    fairness: dict[str, Any] = {}
+    rows_out: list[dict[str, Any]] = []
+    for combo in combos:
+        grouping = fx.make_grouping(samples, combo)
+        fairness[grouping.key] = _scan_grouping(task, grouping, y_pred, y_true, stats, blocks, opts, seed,
+                                                n_bootstrap, rows_out)
+    table = pd.DataFrame(rows_out, columns=TABLE_COLUMNS)
+    return ScanOutput(results={"fairness": fairness}, tables={"fairness": table})
+
+
+def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
+                   stats: dict[str, tuple[Metric, np.ndarray]], blocks: dict[str, tuple[Metric, np.ndarray]],
+                   opts: dict[str, Any], seed: int, n_bootstrap: int, rows_out: list[dict[str, Any]]) -> dict[str, Any]:
+    all_rows = np.arange(len(grouping.labels))
+    groups, sizes = np.unique(grouping.labels, return_counts=True)
+    size_of = dict(zip(groups.tolist(), sizes.tolist()))
+    min_size = opts["min_group_size"]
+    ok_groups = [g for g in groups.tolist() if size_of[g] >= min_size]
+    ok_rows = all_rows[np.isin(grouping.labels, ok_groups)]
+
+    frame_all = fx.metric_frame(grouping, all_rows, y_pred, stats)
+    point = {fx.group_label(idx): row for idx, row in frame_all.by_group.iterrows()}
+
+    by_group: dict[str, Any] = {}
+    for g in groups.tolist():
+        rows = all_rows[grouping.labels == g]
+        gseed = fx.group_seed(seed, task.name, grouping.key, g)
+        sums = fx.bootstrap_blocks([blocks[name][1][rows] for name in blocks], n_bootstrap, gseed)
+        entry: dict[str, Any] = {"n": int(size_of[g]), "insufficient_data": bool(size_of[g] < min_size)}
+        for (name, (metric, _)), s in zip(blocks.items(), sums):
+            values = np.asarray(metric.aggregate(s), dtype=np.float64)
+            low, high = fx.percentile_ci(values, ALPHA)
+            value = float(point[g][name])
+            entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high)}
+            rows_out.append({"task": task.name, "attribute": grouping.key, "group": g, "metric": name,
+                             "value": value, "ci_low": low, "ci_high": high, "n": int(size_of[g]),
+                             "insufficient_data": bool(size_of[g] < min_size)})
+        by_group[g] = entry
+
+    out: dict[str, Any] = {"groups_compared": len(ok_groups), "min_group_size": min_size}
+    comparable = len(ok_groups) >= 2
+    if y_pred is not None:
+        gaps = fx.decision_gaps(grouping, ok_rows, y_pred, y_true) if comparable else {}
+        dpd, dpr = gaps.get("demographic_parity_difference"), gaps.get("demographic_parity_ratio")
+        out["demographic_parity_difference"] = _num(dpd)
+        out["demographic_parity_ratio"] = _num(dpr)
+        out["four_fifths_violation"] = (bool(dpr < opts["four_fifths"]) if _num(dpr) is not None else None)
+        if y_true is not None:
+            out["equalized_odds_difference"] = _num(gaps.get("equalized_odds_difference"))
+    metrics_out: dict[str, Any] = {}
+    if stats:
+        frame_ok = (frame_all if len(ok_groups) == len(groups) else fx.metric_frame(grouping, ok_rows, y_pred, stats)) \
+            if comparable else None
+        diffs = frame_ok.difference() if frame_ok is not None else {}
+        ratios = frame_ok.ratio() if frame_ok is not None else {}
+        for name in stats:
+            diff, ratio = diffs.get(name), ratios.get(name)
+            metrics_out[name] = {"difference": _num(diff), "ratio": _num(ratio)}
+    out["metrics"] = metrics_out
+    out["by_group"] = by_group
+    return out
+
