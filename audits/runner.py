@@ -1,0 +1,265 @@
+"""The audit job: config -> data -> inference -> metrics -> scanners -> review queue -> bundle.
+
+Everything that can be checked without the model (config, data, metrics, scanner options,
+policy packs) is checked first. Inference is checkpointed per chunk under
+``<runs>/.partial-<run_id>/`` so ``--resume`` continues a killed run; the bundle appears
+only when complete.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audits import identity
+from audits.backends.base import Backend, load_backend
+from audits.config import AuditConfig, config_to_dict, parse_config
+from audits.datasets import TaskData, load_task_data
+from audits.errors import AssayError
+from audits.metrics import check_metrics, default_metrics, get_metric
+from audits.metrics.base import Metric, MetricInputs, MetricResult
+from audits.metrics.bootstrap import summarise
+from audits.scanners.base import SCANNERS, ScanOutput, TaskContext
+from audits.inference import run_task_inference
+from audits.store.bundle import write_bundle
+from audits.store.catalog import Catalog
+from audits.store.queries import runs as runs_q
+
+
+def current_actor() -> str:
+    return os.environ.get("ASSAY_USER") or getpass.getuser()
+
+
+def _log(message: str) -> None:
+    print(f"[assay] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class PreparedAudit:
+    config: AuditConfig
+    data: dict[str, TaskData]
+    metrics: dict[str, list[str]]
+    scanners: list[str] = field(default_factory=list)
+
+
+def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
+    """Every check that needs no model: data, metrics, scanner options, policy packs."""
+    if limit is not None and limit < 1:
+        raise AssayError(f"--limit must be at least 1, got {limit}", "pass a positive number of samples per task")
+    data = {t.name: load_task_data(t, limit) for t in config.tasks}
+    metrics: dict[str, list[str]] = {}
+    for task in config.tasks:
+        available = data[task.name].available
+        names = task.metrics or default_metrics(task.type, available)
+        check_metrics(task.name, task.type, names, available)
+        metrics[task.name] = names
+    frames = {name: td.frame for name, td in data.items()}
+    for name, options in config.scanners.items():
+        SCANNERS.get(name)().validate(options, config, frames)
+    scanners = sorted(config.scanners, key=lambda n: SCANNERS.get(n).order)
+    if config.policy:
+        try:
+            from policies import load_pack
+        except ImportError:  # policies package not built yet
+            load_pack = None
+        for pack in config.policy:
+            if load_pack is not None:
+                load_pack(pack)
+    return PreparedAudit(config, data, metrics, scanners)
+
+
+def _metric_inputs(task_frame: pd.DataFrame, positive: str | None) -> MetricInputs:
+    choices = sorted({c for cs in task_frame["choices"] if cs is not None for c in cs}) or None
+    return MetricInputs(predictions=[p if p is not None else "" for p in task_frame["prediction"]],
+                        references=task_frame["reference"].tolist(), labels=task_frame["label"].tolist(),
+                        choices=choices, positive=positive)
+
+
+def _result_dict(r: MetricResult) -> dict[str, Any]:
+    clean = lambda x: None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)  # noqa: E731
+    return {"value": clean(r.value), "ci_low": clean(r.ci_low), "ci_high": clean(r.ci_high), "n": int(r.n),
+            "signature": r.signature}
+
+
+def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[str], scanners: list[str],
+                  config: AuditConfig, backend: Backend | None) -> tuple[pd.DataFrame, dict[str, Any], dict]:
+    """Metrics with CIs and every scanner for one task; returns (samples, task result, extra tables)."""
+    task = td.task
+    frame = td.frame.merge(predictions, on="sample_id", how="left", validate="one_to_one")
+    has_label = frame["label"].notna()
+    frame["correct"] = (frame["prediction"] == frame["label"]).where(has_label, None) if task.type == "choice" else None
+    frame["positive"] = (frame["prediction"] == task.positive) if task.positive is not None else None
+    seed = task.seed if task.seed is not None else config.seed
+    inputs = _metric_inputs(frame, task.positive)
+    metric_stats: dict[str, tuple[Metric, np.ndarray]] = {}
+    results: dict[str, MetricResult] = {}
+    for i, name in enumerate(metric_names):
+        metric = get_metric(name)
+        stats = np.asarray(metric.stats(inputs), dtype=np.float64)
+        results[name] = summarise(metric, stats, config.bootstrap, seed + i)
+        metric_stats[name] = (metric, stats)
+        frame[f"score_{name}"] = results[name].per_sample
+    task_result: dict[str, Any] = {"name": task.name, "type": task.type, "n": int(len(frame)),
+                                   "positive": task.positive, "source": td.source, "dataset_sha256": td.sha256,
+                                   "attributes": task.attribute_names}
+    tables: dict[str, list[pd.DataFrame]] = {}
+    findings: list[pd.DataFrame] = []
+    flags: dict[str, np.ndarray] = {}
+    if task.type == "choice" and has_label.any():
+        flags["wrong_answer"] = (frame["correct"] == False).to_numpy(dtype=bool)  # noqa: E712
+    for name in scanners:
+        ctx = TaskContext(task=task, samples=frame, metric_stats=metric_stats, results=task_result,
+                          options=config.scanners.get(name, {}), backend=backend, seed=seed,
+                          n_bootstrap=config.bootstrap, flags=flags)
+        out: ScanOutput = SCANNERS.get(name)().scan(ctx)
+        for col, values in out.sample_columns.items():
+            frame[col] = values
+        for reason, mask in out.flags.items():
+            flags[reason] = np.asarray(mask, dtype=bool)
+        metric_stats.update(out.metric_stats)
+        results.update(out.metrics)
+        task_result.update(out.results)
+        if out.findings is not None and len(out.findings):
+            findings.append(out.findings)
+        for tname, tframe in out.tables.items():
+            tables.setdefault(tname, []).append(tframe)
+    for reason, mask in flags.items():
+        frame[f"flag_{reason}"] = mask
+    task_result["metrics"] = {name: _result_dict(r) for name, r in results.items()}
+    if findings:
+        tables.setdefault("findings", []).extend(findings)
+    return frame, task_result, tables
+
+
+def _metrics_table(task_results: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [{"task": t["name"], "metric": m, **{k: v[k] for k in ("value", "ci_low", "ci_high", "n", "signature")}}
+            for t in task_results for m, v in t["metrics"].items()]
+    return pd.DataFrame(rows, columns=["task", "metric", "value", "ci_low", "ci_high", "n", "signature"])
+
+
+def _review_queue(samples: pd.DataFrame, config: AuditConfig) -> pd.DataFrame | None:
+    try:
+        from audits.review.queue import build_queue
+    except ImportError:
+        return None
+    queues = []
+    for task in config.tasks:
+        part = samples[samples["task"] == task.name]
+        flags = {c[len("flag_"):]: part[c].to_numpy(dtype=bool) for c in part.columns if c.startswith("flag_")}
+        queues.append(build_queue(part.reset_index(drop=True), config.review, task.attribute_names, flags))
+    return pd.concat(queues, ignore_index=True) if queues else None
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _config_sha(cfg: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
+
+
+def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None, device: str | None = None,
+              actor: str | None = None, resume: str | None = None) -> str:
+    """Run (or resume) an audit; returns the run id once its bundle is in place."""
+    actor = actor or current_actor()
+    if device:
+        config.model.device = device  # type: ignore[assignment]
+    partial_root = catalog.runs_dir
+    if resume:
+        run_id, config, limit = _load_resume(catalog, resume, config)
+    else:
+        run_id = new_run_id()
+    prepared = prepare(config, limit)  # fails before any model loads
+    cfg_dict = config_to_dict(config)
+    config_sha = _config_sha(cfg_dict)
+    partial = partial_root / f".partial-{run_id}"
+    if resume:
+        runs_q.mark_resumed(catalog, run_id, actor)
+    else:
+        partial.mkdir(parents=True, exist_ok=True)
+        (partial / "config.json").write_text(json.dumps({"config": cfg_dict, "limit": limit}), encoding="utf-8")
+        runs_q.register_run(catalog, run_id, config.name, config.period, config_sha, config.model.path, actor)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        t0 = time.perf_counter()
+        _log(f"run {run_id}: loading model {config.model.path} ({config.model.backend})")
+        backend = load_backend(config.model)
+        timings["model_load_s"] = round(time.perf_counter() - t0, 3)
+        samples, task_results, tables = [], [], {}
+        for task in config.tasks:
+            td = prepared.data[task.name]
+            _log(f"task {task.name}: {len(td.frame)} samples ({task.type})")
+            t0 = time.perf_counter()
+            preds = run_task_inference(backend, task, td.frame, partial)
+            timings[f"{task.name}.inference_s"] = round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
+            frame, result, extra = evaluate_task(td, preds, prepared.metrics[task.name], prepared.scanners,
+                                                 config, backend)
+            timings[f"{task.name}.evaluate_s"] = round(time.perf_counter() - t0, 3)
+            samples.append(frame)
+            task_results.append(result)
+            for name, parts in extra.items():
+                tables.setdefault(name, []).extend(parts)
+        model_identity = backend.identity()
+        backend.close()
+        all_samples = pd.concat(samples, ignore_index=True)
+        bundle_tables = {"samples": all_samples, "metrics": _metrics_table(task_results),
+                         **{k: pd.concat(v, ignore_index=True) for k, v in tables.items()}}
+        queue = _review_queue(all_samples, config)
+        if queue is not None:
+            bundle_tables["review_queue"] = queue
+        timings["total_s"] = round(time.perf_counter() - started, 3)
+        results = {"run_id": run_id, "audit": config.name, "period": config.period,
+                   "model": model_identity, "tasks": task_results,
+                   "review": {"rate": config.review.rate, "queue": 0 if queue is None else int(len(queue))},
+                   "policy": config.policy}
+        manifest = {
+            "audit": config.name, "period": config.period, "created_by": actor,
+            "created_at": datetime.now(timezone.utc).isoformat(), "config_sha256": config_sha,
+            "model": model_identity, "limit": limit,
+            "datasets": {t: {"source": d.source, "sha256": d.sha256, "rows_used": len(d.frame),
+                             "rows_in_source": d.n_source} for t, d in prepared.data.items()},
+            "code": {"sha256": identity.code_sha256(), "git_commit": identity.git_commit()},
+            "packages": identity.package_versions(), "environment": identity.environment(),
+            "seed": config.seed, "bootstrap_resamples": config.bootstrap, "timings": timings,
+        }
+        bundle, manifest_sha = write_bundle(catalog.runs_dir, run_id, bundle_tables, results, cfg_dict, manifest)
+        runs_q.complete_run(catalog, run_id, bundle, manifest_sha, actor, model_identity.get("device"))
+    except BaseException as err:
+        message = str(err) if isinstance(err, AssayError) else f"{type(err).__name__}: {err}"
+        runs_q.fail_run(catalog, run_id, message or type(err).__name__, actor)
+        if isinstance(err, KeyboardInterrupt):
+            _log(f"interrupted; continue with `assay run CONFIG --resume {run_id}`")
+        raise
+    shutil.rmtree(partial, ignore_errors=True)
+    _log(f"run {run_id} complete in {timings['total_s']:.1f}s -> {bundle}")
+    return run_id
+
+
+def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None) -> tuple[str, AuditConfig, int | None]:
+    run = runs_q.get_run(catalog, run_id)
+    if run["status"] == "complete":
+        raise AssayError(f"run '{run_id}' is already complete", "start a new run without --resume")
+    saved = catalog.runs_dir / f".partial-{run_id}" / "config.json"
+    if not saved.exists():
+        raise AssayError(f"run '{run_id}' has no checkpoint in {saved.parent}", "start a new run without --resume")
+    state = json.loads(saved.read_text(encoding="utf-8"))
+    config = parse_config(state["config"], source=str(saved))
+    if given is not None and _config_sha(config_to_dict(given)) != _config_sha(state["config"]):
+        raise AssayError(f"the config differs from the one run '{run_id}' started with",
+                         "resume with the original config file, or start a new run")
+    return run_id, config, state.get("limit")

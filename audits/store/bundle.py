@@ -1,0 +1,109 @@
+"""Run bundles: immutable Parquet tables plus a manifest of SHA-256 hashes.
+
+A bundle is written into ``.tmp-<run_id>`` and renamed into place, so a killed job never
+leaves a directory that looks complete. Nothing rewrites a bundle; ``verify_bundle``
+recomputes every hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+MANIFEST = "manifest.json"
+BUNDLE_FORMAT = "assay-bundle/1"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_path(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    # Row groups sorted by task keep per-task reads cheap; statistics let DuckDB skip groups.
+    pq.write_table(table, path, compression="zstd", row_group_size=64_000, write_statistics=True)
+
+
+def write_bundle(runs_dir: Path, run_id: str, tables: dict[str, pd.DataFrame], results: dict[str, Any],
+                 config: dict[str, Any], manifest: dict[str, Any]) -> tuple[Path, str]:
+    """Write the bundle atomically; return (final path, SHA-256 of manifest.json)."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    tmp = runs_dir / f".tmp-{run_id}"
+    final = runs_dir / run_id
+    if final.exists():
+        raise FileExistsError(f"bundle {final} already exists; bundles are immutable")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    files: dict[str, str] = {}
+    for name, frame in tables.items():
+        if frame is None:
+            continue
+        path = tmp / f"{name}.parquet"
+        _write_table(frame, path)
+        files[path.name] = sha256_path(path)
+    for name, text in (("results.json", json.dumps(results, indent=2, sort_keys=False, default=_json_default)),
+                       ("config.yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))):
+        (tmp / name).write_text(text, encoding="utf-8")
+        files[name] = sha256_path(tmp / name)
+    body = {"format": BUNDLE_FORMAT, "run_id": run_id, **manifest, "files": files}
+    manifest_text = json.dumps(body, indent=2, default=_json_default)
+    (tmp / MANIFEST).write_text(manifest_text, encoding="utf-8")
+    for path in tmp.iterdir():
+        path.chmod(0o444)
+    os.sync() if hasattr(os, "sync") else None
+    tmp.rename(final)
+    return final, sha256_bytes(manifest_text.encode("utf-8"))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+def read_manifest(bundle: Path) -> dict[str, Any]:
+    return json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
+
+
+def verify_bundle(bundle: Path, manifest_sha256: str | None) -> list[str]:
+    """Problems found (empty = intact): missing/extra/altered files, a replaced manifest."""
+    name = bundle.name
+    if not bundle.is_dir():
+        return [f"run {name}: bundle directory {bundle} is missing"]
+    manifest_path = bundle / MANIFEST
+    if not manifest_path.exists():
+        return [f"run {name}: manifest.json is missing"]
+    problems = []
+    if manifest_sha256 and sha256_path(manifest_path) != manifest_sha256:
+        problems.append(f"run {name}: manifest.json was altered (hash differs from the catalog)")
+    files = read_manifest(bundle).get("files", {})
+    for fname, digest in files.items():
+        path = bundle / fname
+        if not path.exists():
+            problems.append(f"run {name}: {fname} is missing")
+        elif sha256_path(path) != digest:
+            problems.append(f"run {name}: {fname} was altered")
+    extra = sorted(p.name for p in bundle.iterdir() if p.name not in files and p.name != MANIFEST)
+    problems += [f"run {name}: unexpected file {x}" for x in extra]
+    return problems
