@@ -1,0 +1,279 @@
+"""Queries the dashboard needs beyond the run register: paginated, filtered reads of a run
+bundle's Parquet (fast at a million samples), small aggregates and export bytes.
+
+Evidence tables are read with an in-memory DuckDB connection over ``read_parquet`` (no
+catalog lock); only the bundle location comes from the catalog's ``runs`` table. Filters are
+pushed down into the Parquet scan and only the needed columns are read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog
+
+# Columns of the samples frame that are not sensitive attributes (docs/architecture.md).
+_SAMPLE_CORE = {"task", "sample_id", "input", "reference", "choices", "label", "prediction",
+                "choice_logprobs", "correct", "positive", "toxicity_score", "pii_leak"}
+BUNDLE_TABLES = ("samples", "metrics", "findings", "fairness", "explanations", "counterfactuals",
+                 "review_queue")
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleFilter:
+    """What the per-sample browser filters on; ``None`` means no filter."""
+
+    task: str | None = None
+    group_column: str | None = None
+    group_value: str | None = None
+    correct: bool | None = None
+    flagged: bool | None = None
+    search: str | None = None
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def list_runs(cat: Catalog) -> pd.DataFrame:
+    """Every run, oldest first (the lead's ``runs.list_runs`` when present)."""
+    try:
+        from audits.store.queries import runs as _runs
+        return _runs.list_runs(cat)
+    except (ImportError, AttributeError):
+        with cat.connect() as con:
+            return con.execute(
+                "SELECT run_id, audit, period, status, created_at, finished_at, model, device, bundle_path "
+                "FROM runs ORDER BY created_at, run_id").df()
+
+
+def bundle_dir(cat: Catalog, run_id: str) -> Path:
+    """The run's bundle directory (AssayError naming the fix when the run is unknown)."""
+    with cat.connect() as con:
+        row = con.execute("SELECT bundle_path FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise AssayError(f"run '{run_id}' does not exist", "list runs with `assay runs`")
+    if not row[0]:
+        raise AssayError(f"run '{run_id}' has no bundle (it may still be running or have failed)",
+                         "wait for it to finish, or pick another run")
+    path = Path(row[0])
+    return path if path.is_absolute() else cat.path.parent / path
+
+
+def table_path(cat: Catalog, run_id: str, table: str) -> Path | None:
+    """The Parquet file of one bundle table, or None when the run did not write it."""
+    if table not in BUNDLE_TABLES:
+        raise AssayError(f"unknown bundle table '{table}'", f"use one of: {', '.join(BUNDLE_TABLES)}")
+    path = bundle_dir(cat, run_id) / f"{table}.parquet"
+    return path if path.exists() else None
+
+
+def available_tables(cat: Catalog, run_id: str) -> list[str]:
+    """Bundle tables this run wrote."""
+    base = bundle_dir(cat, run_id)
+    return [t for t in BUNDLE_TABLES if (base / f"{t}.parquet").exists()]
+
+
+def table_columns(cat: Catalog, run_id: str, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a bundle table (empty when absent); reads the footer only."""
+    path = table_path(cat, run_id, table)
+    if path is None:
+        return {}
+    con = duckdb.connect()
+    try:
+        rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    finally:
+        con.close()
+    return {r[0]: r[1] for r in rows}
+
+
+def attribute_columns(columns: dict[str, str]) -> list[str]:
+    """Sensitive-attribute columns of a samples table: text columns outside the core set."""
+    return [c for c, t in columns.items()
+            if c not in _SAMPLE_CORE and t == "VARCHAR" and not c.endswith("_raw")
+            and not c.startswith(("score_", "flag_"))]
+
+
+def _flag_expr(columns: dict[str, str]) -> str | None:
+    flags = [c for c, t in columns.items()
+             if t == "BOOLEAN" and (c.startswith("flag_") or c in {"pii_leak", "toxic"})]
+    if not flags:
+        return None
+    return "(" + " OR ".join(f"coalesce({_quote(c)}, false)" for c in flags) + ")"
+
+
+def _sample_where(columns: dict[str, str], flt: SampleFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if flt.task:
+        clauses.append("task = ?")
+        params.append(flt.task)
+    if flt.group_column and flt.group_value is not None:
+        if flt.group_column not in columns:
+            raise AssayError(f"samples have no column '{flt.group_column}'", "pick a listed group column")
+        clauses.append(f"CAST({_quote(flt.group_column)} AS VARCHAR) = ?")
+        params.append(flt.group_value)
+    if flt.correct is not None and "correct" in columns:
+        clauses.append("correct = ?")
+        params.append(flt.correct)
+    if flt.flagged is not None:
+        expr = _flag_expr(columns)
+        if expr is None:
+            clauses.append("false" if flt.flagged else "true")
+        else:
+            clauses.append(expr if flt.flagged else f"NOT {expr}")
+    if flt.search:
+        texts = [c for c in ("input", "prediction", "reference") if c in columns]
+        if texts:
+            clauses.append("(" + " OR ".join(f"contains(lower({_quote(c)}), ?)" for c in texts) + ")")
+            params.extend([flt.search.lower()] * len(texts))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def count_samples(cat: Catalog, run_id: str, flt: SampleFilter = SampleFilter()) -> int:
+    """How many samples match the filter."""
+    path = table_path(cat, run_id, "samples")
+    if path is None:
+        return 0
+    columns = table_columns(cat, run_id, "samples")
+    where, params = _sample_where(columns, flt)
+    con = duckdb.connect()
+    try:
+        return int(con.execute(f"SELECT count(*) FROM read_parquet(?){where}", [str(path), *params]).fetchone()[0])
+    finally:
+        con.close()
+
+
+def sample_page(cat: Catalog, run_id: str, flt: SampleFilter = SampleFilter(), offset: int = 0,
+                limit: int = 50, columns: list[str] | None = None) -> pd.DataFrame:
+    """One page of samples (LIMIT/OFFSET in file order, which is stable for an immutable bundle)."""
+    path = table_path(cat, run_id, "samples")
+    if path is None:
+        return pd.DataFrame()
+    schema = table_columns(cat, run_id, "samples")
+    where, params = _sample_where(schema, flt)
+    wanted = [c for c in (columns or list(schema)) if c in schema]
+    flag = _flag_expr(schema)
+    select = ", ".join(_quote(c) for c in wanted) + (f", {flag} AS flagged" if flag else "")
+    con = duckdb.connect()
+    try:
+        return con.execute(f"SELECT {select} FROM read_parquet(?){where} LIMIT ? OFFSET ?",
+                           [str(path), *params, int(limit), int(offset)]).df()
+    finally:
+        con.close()
+
+
+def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: int = 200) -> list[str]:
+    """Distinct non-null values of one column of a bundle table, sorted."""
+    path = table_path(cat, run_id, table)
+    if path is None or column not in table_columns(cat, run_id, table):
+        return []
+    con = duckdb.connect()
+    try:
+        rows = con.execute(f"SELECT DISTINCT CAST({_quote(column)} AS VARCHAR) AS v FROM read_parquet(?) "
+                           f"WHERE {_quote(column)} IS NOT NULL ORDER BY v LIMIT ?", [str(path), limit]).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+def paired_scores(cat: Catalog, run_id: str, other_run_id: str, task: str, metric: str) -> pd.DataFrame:
+    """Per-sample ``score_<metric>`` of two runs joined on sample id (columns: sample_id, a, b)."""
+    col = f"score_{metric}"
+    paths = [table_path(cat, r, "samples") for r in (run_id, other_run_id)]
+    if any(p is None for p in paths) or any(col not in table_columns(cat, r, "samples")
+                                             for r in (run_id, other_run_id)):
+        return pd.DataFrame(columns=["sample_id", "a", "b"])
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"SELECT a.sample_id, a.{_quote(col)} AS a, b.{_quote(col)} AS b "
+            f"FROM read_parquet(?) a JOIN read_parquet(?) b USING (task, sample_id) "
+            f"WHERE a.task = ? AND a.{_quote(col)} IS NOT NULL AND b.{_quote(col)} IS NOT NULL",
+            [str(paths[0]), str(paths[1]), task]).df()
+    finally:
+        con.close()
+
+
+def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """PII findings counted by task, field, entity type and leak."""
+    path = table_path(cat, run_id, "findings")
+    if path is None:
+        return pd.DataFrame(columns=["task", "field", "entity_type", "leak", "findings", "mean_score"])
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            "SELECT task, field, entity_type, coalesce(leak, false) AS leak, count(*) AS findings, "
+            "avg(score) AS mean_score FROM read_parquet(?) GROUP BY ALL "
+            "ORDER BY findings DESC, task, field, entity_type", [str(path)]).df()
+    finally:
+        con.close()
+
+
+def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: int = 0,
+                  limit: int = 50) -> pd.DataFrame:
+    """A page of findings (redacted context, never a raw value), leaks first."""
+    path = table_path(cat, run_id, "findings")
+    if path is None:
+        return pd.DataFrame()
+    cols = table_columns(cat, run_id, "findings")
+    wanted = [c for c in ("task", "sample_id", "field", "entity_type", "start", "end", "score", "leak",
+                          "recognizer", "context") if c in cols]
+    where = " WHERE leak" if leaks_only and "leak" in cols else ""
+    order = " ORDER BY leak DESC NULLS LAST" if "leak" in cols else ""
+    con = duckdb.connect()
+    try:
+        return con.execute(f"SELECT {', '.join(_quote(c) for c in wanted)} FROM read_parquet(?)"
+                           f"{where}{order} LIMIT ? OFFSET ?", [str(path), int(limit), int(offset)]).df()
+    finally:
+        con.close()
+
+
+def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute: str) -> pd.DataFrame:
+    """Mean, count and standard error of one numeric sample column per group of an attribute."""
+    schema = table_columns(cat, run_id, "samples")
+    path = table_path(cat, run_id, "samples")
+    if path is None or column not in schema or attribute not in schema:
+        return pd.DataFrame(columns=["group", "n", "mean", "se"])
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"SELECT CAST({_quote(attribute)} AS VARCHAR) AS \"group\", count({_quote(column)}) AS n, "
+            f"avg(CAST({_quote(column)} AS DOUBLE)) AS mean, "
+            f"coalesce(stddev_samp(CAST({_quote(column)} AS DOUBLE)) / sqrt(count({_quote(column)})), 0) AS se "
+            f"FROM read_parquet(?) WHERE task = ? GROUP BY 1 ORDER BY 1", [str(path), task]).df()
+    finally:
+        con.close()
+
+
+def table_bytes(cat: Catalog, run_id: str, table: str, fmt: str) -> bytes:
+    """A whole bundle table as CSV or Parquet bytes (Parquet is the bundle file itself)."""
+    path = table_path(cat, run_id, table)
+    if path is None:
+        raise AssayError(f"run '{run_id}' has no {table} table", "pick a table this run wrote")
+    if fmt == "parquet":
+        return path.read_bytes()
+    if fmt != "csv":
+        raise AssayError(f"unknown export format '{fmt}'", "use csv or parquet")
+    con = duckdb.connect()
+    try:
+        frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
+    finally:
+        con.close()
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue().encode()
+
+
+def audit_log_entries(cat: Catalog, limit: int = 500) -> tuple[pd.DataFrame, list[str]]:
+    """The latest audit-log entries and the chain check's problems (empty list = intact)."""
+    from audits.store.queries import audit_log
+    with cat.connect() as con:
+        return audit_log.entries(con, limit=limit), audit_log.verify_chain(con)

@@ -1,0 +1,43 @@
+"""Plotly figures shared by pages: values with confidence intervals, reference lines."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+
+def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_low", high: str = "ci_high",
+            color: str | None = None, title: str | None = None, y_title: str | None = None,
+            hline: float | None = None, hline_label: str | None = None) -> go.Figure:
+    """Points with asymmetric error bars (CI), one trace per ``color`` value."""
+    fig = go.Figure()
+    groups = frame.groupby(color, sort=False) if color and color in frame else [(None, frame)]
+    for name, part in groups:
+        err_hi = (part[high] - part[value]).clip(lower=0) if high in part else None
+        err_lo = (part[value] - part[low]).clip(lower=0) if low in part else None
+        fig.add_trace(go.Scatter(
+            x=part[x].astype(str), y=part[value], mode="markers", name=str(name) if name is not None else value,
+            marker={"size": 10},
+            error_y={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo}
+            if err_hi is not None else None,
+            customdata=part[["n"]] if "n" in part else None,
+            hovertemplate="%{x}: %{y:.3f}" + (" (n=%{customdata[0]})" if "n" in part else "") + "<extra></extra>",
+        ))
+    if hline is not None:
+        fig.add_hline(y=hline, line_dash="dash", line_color="firebrick",
+                      annotation_text=hline_label or "", annotation_position="top left")
+    fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      height=360, showlegend=bool(color))
+    return fig
+
+
+def count_bars(frame: pd.DataFrame, x: str, y: str, color: str | None = None,
+               title: str | None = None) -> go.Figure:
+    """Plain bar chart of counts."""
+    fig = go.Figure()
+    groups = frame.groupby(color, sort=False) if color and color in frame else [(None, frame)]
+    for name, part in groups:
+        fig.add_trace(go.Bar(x=part[x].astype(str), y=part[y], name=str(name) if name is not None else y))
+    fig.update_layout(title=title, barmode="group", margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=320,
+                      showlegend=bool(color))
+    return fig

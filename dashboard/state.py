@@ -1,0 +1,192 @@
+"""Shared dashboard state: the catalog, the run picker, cached queries, the empty message.
+
+Pages call these helpers and never open connections themselves. Bundles are immutable, so
+evidence reads are cached per run id; the run list is cached briefly so a new run shows up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog, resolve_catalog_path
+from audits.store.queries import dashboard as dq
+
+RUNS_TTL_S = 5
+EVIDENCE_TTL_S = 60
+_PICKER_KEY = "assay_run_picker"
+_RUN_KEY = "assay_run"
+
+
+def catalog_path() -> Path:
+    """$ASSAY_CATALOG, else ./assay.duckdb."""
+    return resolve_catalog_path(os.environ.get("ASSAY_CATALOG"))
+
+
+@st.cache_resource
+def _catalog(path: str) -> Catalog:
+    return Catalog(path, create=False)
+
+
+def catalog() -> Catalog:
+    """The catalog named by $ASSAY_CATALOG (AssayError when the file does not exist)."""
+    return _catalog(str(catalog_path()))
+
+
+def has_catalog() -> bool:
+    return catalog_path().exists()
+
+
+@st.cache_data(ttl=RUNS_TTL_S, show_spinner=False)
+def _runs(path: str) -> pd.DataFrame:
+    return dq.list_runs(_catalog(path))
+
+
+def runs(complete_only: bool = True) -> pd.DataFrame:
+    """The run register (oldest first); empty when there is no catalog."""
+    if not has_catalog():
+        return pd.DataFrame(columns=["run_id", "audit", "period", "status", "created_at"])
+    frame = _runs(str(catalog_path()))
+    if complete_only and "status" in frame:
+        frame = frame[frame["status"] == "complete"]
+    return frame.reset_index(drop=True)
+
+
+def _label(row: pd.Series) -> str:
+    return f"{row['period']} · {row['audit']} · {row['run_id']}"
+
+
+def run_picker() -> str | None:
+    """Render the sidebar run picker (once per script run, from app.py) and return the choice."""
+    frame = runs()
+    if frame.empty:
+        st.session_state[_RUN_KEY] = None
+        return None
+    ids = list(frame["run_id"])[::-1]  # newest first
+    labels = {r["run_id"]: _label(r) for _, r in frame.iterrows()}
+    wanted = st.session_state.get(_RUN_KEY) or st.query_params.get("run")
+    if st.session_state.get(_PICKER_KEY) not in ids:
+        st.session_state.pop(_PICKER_KEY, None)
+    index = ids.index(wanted) if wanted in ids else 0
+    choice = st.sidebar.selectbox("Run", ids, index=index, key=_PICKER_KEY, format_func=labels.get,
+                                  help="Every page shows this run; the URL keeps it (?run=...).")
+    st.session_state[_RUN_KEY] = choice
+    if st.query_params.get("run") != choice:
+        st.query_params["run"] = choice
+    return choice
+
+
+def selected_run() -> str | None:
+    """The run every page shows: the picker's choice, else ?run=, else the newest complete run."""
+    frame = runs()
+    if frame.empty:
+        return None
+    ids = list(frame["run_id"])
+    for wanted in (st.session_state.get(_RUN_KEY), st.query_params.get("run")):
+        if wanted in ids:
+            return wanted
+    return ids[-1]
+
+
+def empty_catalog_message() -> None:
+    """Say there is nothing to show yet and which command makes something."""
+    where = catalog_path()
+    st.info(f"No audit runs in the catalog **{where}** yet. Create some with `assay demo` "
+            f"(two demo runs of the embedded model) or `assay run CONFIG`, then reload this page. "
+            f"Point the dashboard at another catalog with `assay dashboard --catalog PATH`.",
+            icon=":material/info:")
+
+
+def require_run() -> str | None:
+    """The selected run, or None after showing the empty-catalog message."""
+    run_id = selected_run()
+    if run_id is None:
+        empty_catalog_message()
+    return run_id
+
+
+def show_error(err: AssayError) -> None:
+    """Render a user error in one block, with its fix."""
+    st.error(f"{err.problem}" + (f"\n\n**Fix:** {err.fix}" if err.fix else ""))
+
+
+# ---- cached evidence reads (bundles are immutable; keyed by catalog path and run id) ----
+
+@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
+def _results(path: str, run_id: str) -> dict:
+    from audits.store.queries import runs as rq
+    return rq.get_results(_catalog(path), run_id)
+
+
+def results(run_id: str) -> dict:
+    """results.json of a run."""
+    return _results(str(catalog_path()), run_id)
+
+
+@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
+def _manifest(path: str, run_id: str) -> dict:
+    from audits.store.queries import runs as rq
+    return rq.get_manifest(_catalog(path), run_id)
+
+
+def manifest(run_id: str) -> dict:
+    """manifest.json of a run."""
+    return _manifest(str(catalog_path()), run_id)
+
+
+@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
+def _table(path: str, run_id: str, name: str, columns: tuple[str, ...] | None, where: str | None,
+           params: tuple | None, limit: int | None) -> pd.DataFrame:
+    from audits.store.queries import runs as rq
+    return rq.read_table(_catalog(path), run_id, name, columns=list(columns) if columns else None,
+                         where=where, params=list(params) if params else None, limit=limit)
+
+
+def table(run_id: str, name: str, columns: list[str] | None = None, where: str | None = None,
+          params: list | None = None, limit: int | None = None) -> pd.DataFrame:
+    """A bundle table (small ones: metrics, fairness, counterfactuals, explanations...)."""
+    return _table(str(catalog_path()), run_id, name, tuple(columns) if columns else None, where,
+                  tuple(params) if params else None, limit)
+
+
+@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
+def _dq_call(path: str, fn: str, args: tuple, kwargs: tuple) -> Any:
+    return getattr(dq, fn)(_catalog(path), *args, **dict(kwargs))
+
+
+def query(fn: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``audits.store.queries.dashboard.<fn>(catalog, *args, **kwargs)``, cached."""
+    return _dq_call(str(catalog_path()), fn, args, tuple(sorted(kwargs.items())))
+
+
+def previous_run(run_id: str) -> str | None:
+    """The latest complete run of the same audit before this one."""
+    from audits.store.queries import runs as rq
+    return _prev(str(catalog_path()), run_id) if hasattr(rq, "previous_run") else None
+
+
+@st.cache_data(ttl=RUNS_TTL_S, show_spinner=False)
+def _prev(path: str, run_id: str) -> str | None:
+    from audits.store.queries import runs as rq
+    return rq.previous_run(_catalog(path), run_id)
+
+
+def current_user() -> Any:
+    """The signed-in user (dashboard.auth), or a local admin until auth is available."""
+    try:
+        from dashboard.auth import current_user as _current_user
+    except ImportError:
+        return LocalUser()
+    return _current_user()
+
+
+class LocalUser:
+    """Stand-in identity when dashboard.auth is absent: the local operator, an admin."""
+
+    name = os.environ.get("USER", "local")
+    role = "admin"
