@@ -1,0 +1,281 @@
+"""PII scanner (presidio-analyzer on the bundled spaCy model, offline).
+
+Finds PII in the configured fields, stores each finding as type, offsets, score, a redacted
+context and a salted SHA-256 of the value (the raw value only with ``store_raw: true``, a GDPR
+risk: the bundle then holds personal data). A **leak** is an entity in the ``prediction`` whose
+value does not appear in the ``input``. The detector's own precision/recall on a labelled Faker
+set, with the same configuration, is reported beside the findings.
+
+Salt for value hashes: the env var named by ``salt_env`` (default ``ASSAY_PII_SALT``); when that
+is unset, a random per-user salt kept in ``<cache dir>/pii_salt`` (created once, mode 0600).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audits.config import AuditConfig
+from audits.errors import AssayError
+from audits.scanners import _presidio as engine
+from audits.scanners._pii_quality import cache_dir, detector_quality
+from audits.scanners._scanmetric import ScanMean, publish
+from audits.scanners.base import SCANNERS, ScanOutput, Scanner, TaskContext
+
+TEXT_FIELDS = ("input", "prediction", "reference")
+DEFAULT_SALT_ENV = "ASSAY_PII_SALT"
+DEFAULTS: dict[str, Any] = {
+    "entities": list(engine.DEFAULT_ENTITIES), "fields": list(TEXT_FIELDS), "score_threshold": 0.5,
+    "store_raw": False, "salt_env": None, "custom_recognizers": [], "deny_list": {}, "batch_size": 64,
+}
+CONTEXT_CHARS = 40
+DIGIT_TYPES = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_BANK_NUMBER", "US_ITIN"}
+ALNUM_TYPES = {"IBAN_CODE", "US_PASSPORT", "CRYPTO"}
+NAME_TYPES = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
+_ENTITY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _err(key: str, problem: str, fix: str) -> AssayError:
+    return AssayError(f"scanners.pii.{key}: {problem}", fix)
+
+
+def parse_options(options: dict[str, Any] | None) -> tuple[engine.PiiSettings, dict[str, Any]]:
+    """Validate options; returns the detector settings and the rest (fields, store_raw, salt_env)."""
+    opts = {**DEFAULTS, **(options or {})}
+    unknown = sorted(set(opts) - set(DEFAULTS))
+    if unknown:
+        raise _err(unknown[0], "unknown option", f"use only: {', '.join(sorted(DEFAULTS))}")
+    fields = [opts["fields"]] if isinstance(opts["fields"], str) else opts["fields"]
+    if not isinstance(fields, list) or not fields or any(f not in TEXT_FIELDS for f in fields):
+        raise _err("fields", f"must be a non-empty list drawn from {list(TEXT_FIELDS)}, got {opts['fields']!r}",
+                   "set e.g. 'fields: [input, prediction]'")
+    thr = opts["score_threshold"]
+    if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not 0.0 <= thr <= 1.0:
+        raise _err("score_threshold", f"must be a number in [0, 1], got {thr!r}", "set e.g. 'score_threshold: 0.5'")
+    bs = opts["batch_size"]
+    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+        raise _err("batch_size", f"must be a positive integer, got {bs!r}", "set e.g. 'batch_size: 64'")
+    if not isinstance(opts["store_raw"], bool):
+        raise _err("store_raw", f"must be true or false, got {opts['store_raw']!r}",
+                   "leave it false unless storing raw personal data is approved (GDPR risk)")
+    salt_env = opts["salt_env"]
+    if salt_env is not None and (not isinstance(salt_env, str) or not os.environ.get(salt_env)):
+        raise _err("salt_env", f"environment variable {salt_env!r} is not set or empty",
+                   f"export {salt_env}=<a secret salt>, or remove 'salt_env' to use the per-user salt file")
+    custom = _parse_custom(opts["custom_recognizers"])
+    deny = _parse_deny(opts["deny_list"])
+    entities = opts["entities"]
+    if isinstance(entities, str):
+        entities = [entities]
+    if not isinstance(entities, list) or not all(isinstance(e, str) for e in entities):
+        raise _err("entities", f"must be a list of entity types, got {entities!r}", "set e.g. 'entities: [PERSON, EMAIL_ADDRESS]'")
+    extra = {c[1] for c in custom} | {d[0] for d in deny}
+    supported = engine.supported_entities()
+    bad = [e for e in entities if e not in supported and e not in extra]
+    if bad:
+        raise _err("entities", f"unknown entity type(s) {bad}",
+                   f"use supported ones: {', '.join(supported)}; or add a custom_recognizers/deny_list entry for them")
+    settings = engine.PiiSettings(entities=tuple(dict.fromkeys(entities)), score_threshold=float(thr),
+                                  custom_recognizers=custom, deny_list=deny, batch_size=bs)
+    return settings, {"fields": list(dict.fromkeys(fields)), "store_raw": opts["store_raw"], "salt_env": salt_env}
+
+
+def _parse_custom(items: Any) -> tuple[tuple[str, str, str, float], ...]:
+    if not isinstance(items, list):
+        raise _err("custom_recognizers", "must be a list of {name, entity, regex, score}",
+                   "e.g. [{name: employee_id, entity: EMPLOYEE_ID, regex: 'EMP-\\d{6}', score: 0.9}]")
+    out = []
+    for i, item in enumerate(items):
+        key = f"custom_recognizers[{i}]"
+        if not isinstance(item, dict) or set(item) - {"name", "entity", "regex", "score"} or not {"entity", "regex"} <= set(item):
+            raise _err(key, f"must be a mapping with keys name, entity, regex, score; got {item!r}",
+                       "e.g. {name: employee_id, entity: EMPLOYEE_ID, regex: 'EMP-\\d{6}', score: 0.9}")
+        entity, regex = item["entity"], item["regex"]
+        if not isinstance(entity, str) or not _ENTITY_NAME.match(entity):
+            raise _err(f"{key}.entity", f"must be an UPPER_SNAKE_CASE type name, got {entity!r}", "e.g. EMPLOYEE_ID")
+        problem = engine.compile_regex(regex) if isinstance(regex, str) and regex else "empty or not text"
+        if problem:
+            raise _err(f"{key}.regex", f"invalid regular expression {regex!r}: {problem}",
+                       "fix the pattern (Python re syntax; quote it in YAML)")
+        score = item.get("score", 0.85)
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0.0 < score <= 1.0:
+            raise _err(f"{key}.score", f"must be a number in (0, 1], got {score!r}", "set e.g. 'score: 0.9'")
+        name = str(item.get("name") or f"custom_{entity.lower()}")
+        out.append((name, entity, regex, float(score)))
+    return tuple(out)
+
+
+def _parse_deny(mapping: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(mapping, dict):
+        raise _err("deny_list", f"must map an entity type to a list of words, got {mapping!r}",
+                   "e.g. deny_list: {PROJECT: [Bluebird, Nightjar]}")
+    out = []
+    for entity, words in mapping.items():
+        if not isinstance(entity, str) or not _ENTITY_NAME.match(entity):
+            raise _err("deny_list", f"key {entity!r} must be an UPPER_SNAKE_CASE entity type", "e.g. PROJECT")
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise _err(f"deny_list.{entity}", "must be a non-empty list of words", f"e.g. deny_list: {{{entity}: [word1, word2]}}")
+        out.append((entity, tuple(words)))
+    return tuple(out)
+
+
+def resolve_salt(salt_env: str | None) -> tuple[bytes, str]:
+    """The hashing salt and a description of where it came from (never the salt itself)."""
+    name = salt_env or DEFAULT_SALT_ENV
+    if os.environ.get(name):
+        return os.environ[name].encode(), f"env:{name}"
+    path = cache_dir() / "pii_salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600) if not path.exists() else None
+        if fd is not None:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode(), f"file:{path}"
+
+
+def normalise(value: str, entity: str) -> str:
+    """Comparable form: digits for numbers, alphanumerics for codes, else casefolded words."""
+    if entity in DIGIT_TYPES and re.search(r"\d", value):
+        return re.sub(r"\D", "", value)
+    if entity in ALNUM_TYPES:
+        return re.sub(r"[\W_]", "", value).casefold()
+    return " ".join(value.casefold().split())
+
+
+def appears_in(value: str, entity: str, text: str) -> bool:
+    """Whether an entity's value occurs in a text (same normalisation on both sides)."""
+    needle = normalise(value, entity)
+    if not needle:
+        return True
+    if entity in DIGIT_TYPES and re.search(r"\d", value):
+        return needle in re.sub(r"\D", "", text)
+    if entity in ALNUM_TYPES:
+        return needle in re.sub(r"[\W_]", "", text).casefold()
+    hay = " ".join(text.casefold().split())
+    if needle in hay:
+        return True
+    words = needle.split()
+    if entity in NAME_TYPES and len(words) >= 2:
+        # NER boundaries vary ("Sure John Smith" vs "John Smith"): dropping one edge word may match
+        return " ".join(words[1:]) in hay or " ".join(words[:-1]) in hay
+    return False
+
+
+def redact(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """Text with every span (and every other occurrence of its value) replaced by ``<TYPE>``;
+    returns the redacted text and each span's position in it."""
+    cover: list[tuple[int, int, str]] = list(spans)
+    for start, end, ent in spans:  # undetected repeats of a detected value are redacted too
+        value = text[start:end]
+        if len(value.strip()) >= 2:
+            cover += [(m.start(), m.end(), ent) for m in re.finditer(re.escape(value), text, re.IGNORECASE)]
+    merged: list[list[Any]] = []
+    for start, end, ent in sorted(cover, key=lambda s: (s[0], -s[1])):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, ent])
+    parts, pos, new_pos = [], 0, []
+    out_len = 0
+    starts = {}
+    for start, end, ent in merged:
+        parts.append(text[pos:start])
+        out_len += start - pos
+        tag = f"<{ent}>"
+        starts[(start, end)] = (out_len, out_len + len(tag))
+        parts.append(tag)
+        out_len += len(tag)
+        pos = end
+    parts.append(text[pos:])
+    for start, end, _ in spans:
+        cover_span = next((m for m in merged if m[0] <= start and end <= m[1]), None)
+        new_pos.append(starts[(cover_span[0], cover_span[1])])
+    return "".join(parts), new_pos
+
+
+FINDING_COLUMNS = ["task", "sample_id", "scanner", "field", "entity_type", "start", "end", "score", "recognizer",
+                   "leak", "context", "value_hash", "value"]
+
+
+@SCANNERS.register("pii")
+class PiiScanner(Scanner):
+    name = "pii"
+    order = 10
+
+    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+        parse_options(options)
+
+    def scan(self, ctx: TaskContext) -> ScanOutput:
+        settings, rest = parse_options(ctx.options)
+        frame = ctx.samples
+        n = len(frame)
+        fields = [f for f in rest["fields"] if f in frame.columns]
+        salt, salt_source = resolve_salt(rest["salt_env"])
+        texts = {f: ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[f]] for f in fields}
+        flat = [t for f in fields for t in texts[f]]
+        analysed = engine.analyze_texts(flat, settings)
+        inputs = texts.get("input") or ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                                        for v in (frame["input"] if "input" in frame.columns else [""] * n)]
+        rows: list[dict[str, Any]] = []
+        counts = {f: np.zeros(n, dtype=np.int64) for f in fields}
+        leak = np.zeros(n, dtype=bool)
+        sample_ids = frame["sample_id"].astype(str).tolist() if "sample_id" in frame.columns else [str(i) for i in range(n)]
+        for k, fld in enumerate(fields):
+            for i in range(n):
+                text, results = texts[fld][i], analysed[k * n + i]
+                if not results:
+                    continue
+                spans = [(r.start, r.end, r.entity_type) for r in results]
+                redacted, positions = redact(text, spans)
+                counts[fld][i] = len(results)
+                for r, (rs, re_) in zip(results, positions):
+                    value = text[r.start:r.end]
+                    is_leak = fld == "prediction" and not appears_in(value, r.entity_type, inputs[i])
+                    leak[i] |= is_leak
+                    digest = hashlib.sha256(salt + b"\x00" + r.entity_type.encode() + b"\x00"
+                                            + normalise(value, r.entity_type).encode()).hexdigest()
+                    rows.append({
+                        "task": ctx.task.name, "sample_id": sample_ids[i], "scanner": "pii", "field": fld,
+                        "entity_type": r.entity_type, "start": int(r.start), "end": int(r.end), "score": float(r.score),
+                        "recognizer": (r.recognition_metadata or {}).get("recognizer_name", ""), "leak": bool(is_leak),
+                        "context": redacted[max(0, rs - CONTEXT_CHARS):re_ + CONTEXT_CHARS], "value_hash": digest,
+                        "value": value if rest["store_raw"] else None,
+                    })
+        findings = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+        return self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source)
+
+    def _output(self, ctx: TaskContext, settings: engine.PiiSettings, rest: dict[str, Any], fields: list[str],
+                findings: pd.DataFrame, counts: dict[str, np.ndarray], leak: np.ndarray, salt_source: str) -> ScanOutput:
+        sig = f"{{name}}|{engine.engine_signature()}|threshold:{settings.score_threshold}|entities:{','.join(settings.entities)}"
+        metrics, stats = {}, {}
+        if "prediction" in fields:
+            metric = ScanMean("pii_leak_rate", sig.format(name="pii_leak_rate"))
+            metrics["pii_leak_rate"], stats["pii_leak_rate"] = publish(metric, leak.astype(float), ctx.seed, ctx.n_bootstrap)
+        for fld in fields:
+            name = f"pii_rate_{fld}"
+            metric = ScanMean(name, sig.format(name=name))
+            metrics[name], stats[name] = publish(metric, (counts[fld] > 0).astype(float), ctx.seed, ctx.n_bootstrap)
+        block: dict[str, Any] = {
+            "entities": list(settings.entities) + [c[1] for c in settings.custom_recognizers] + [d[0] for d in settings.deny_list],
+            "fields": fields, "score_threshold": settings.score_threshold, "findings": int(len(findings)),
+            "leaks": int(findings["leak"].sum()) if len(findings) else 0, "samples_with_leak": int(leak.sum()),
+            "by_entity": dict(Counter(findings["entity_type"])) if len(findings) else {},
+            "by_field": {f: int(counts[f].sum()) for f in fields},
+            "rates": {k: {"value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n} for k, m in metrics.items()},
+            "store_raw": rest["store_raw"],
+            "value_hash": f"sha256(salt, entity_type, normalised value); salt from {salt_source.split(':')[0]}",
+            "engine": engine.engine_signature(),
+            "detector": detector_quality(settings),
+        }
+        columns: dict[str, Any] = {f"pii_count_{f}": counts[f] for f in fields}
+        columns["pii_leak"] = leak
+        return ScanOutput(findings=findings, sample_columns=columns, flags={"pii_leak": leak.copy()},
+                          metrics=metrics, metric_stats=stats, results={"pii": block})
