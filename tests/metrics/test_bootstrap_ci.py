@@ -1,0 +1,72 @@
+"""Properties of the seeded percentile bootstrap over sufficient statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audits.metrics import MetricInputs, bootstrap_ci, bootstrap_values, compute, get_metric
+
+
+def _coin_flips(n: int, p: float, seed: int) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    gold = ["yes"] * n
+    pred = ["yes" if u < p else "no" for u in rng.random(n)]
+    return pred, gold
+
+
+def test_ci_contains_value_for_a_non_degenerate_sample():
+    pred, gold = _coin_flips(200, 0.7, seed=1)
+    result, _ = compute(get_metric("accuracy"), MetricInputs(pred, labels=gold), n_resamples=1000, seed=5)
+    assert result.ci_low < result.value < result.ci_high
+    assert 0.5 < result.ci_low and result.ci_high < 0.9
+
+
+def test_same_seed_same_ci_and_other_seed_differs(corpus):
+    hyps, refs = corpus
+    metric = get_metric("bleu")
+    stats = metric.stats(MetricInputs(hyps, refs))
+    first, second = bootstrap_ci(metric, stats, 500, seed=42), bootstrap_ci(metric, stats, 500, seed=42)
+    assert first == second
+    assert bootstrap_ci(metric, stats, 500, seed=43) != first
+
+
+def test_ci_narrows_as_n_grows():
+    metric = get_metric("accuracy")
+    widths = []
+    for n in (50, 500, 5000):
+        pred, gold = _coin_flips(n, 0.7, seed=n)
+        low, high = bootstrap_ci(metric, metric.stats(MetricInputs(pred, labels=gold)), 1000, seed=0)
+        widths.append(high - low)
+    assert widths[0] > widths[1] > widths[2] > 0
+
+
+def test_all_correct_gives_degenerate_interval():
+    result, _ = compute(get_metric("accuracy"), MetricInputs(["a"] * 30, labels=["a"] * 30), n_resamples=300)
+    assert (result.value, result.ci_low, result.ci_high) == (1.0, 1.0, 1.0)
+
+
+def test_resample_values_are_exact_corpus_values(corpus):
+    hyps, refs = corpus
+    metric = get_metric("rougeL")
+    stats = metric.stats(MetricInputs(hyps, refs))
+    values = bootstrap_values(metric, stats, 64, seed=9)
+    assert values.shape == (64,)
+    assert np.all((values >= stats[:, 0].min()) & (values <= stats[:, 0].max()))
+    assert values.std() > 0
+
+
+def test_empty_input_gives_nan():
+    result, _ = compute(get_metric("accuracy"), MetricInputs([], labels=[]), n_resamples=100)
+    assert result.n == 0 and np.isnan(result.value) and np.isnan(result.ci_low)
+
+
+def test_chunking_does_not_change_values(monkeypatch):
+    import audits.metrics.bootstrap as bootstrap
+
+    pred, gold = _coin_flips(300, 0.6, seed=2)
+    metric = get_metric("accuracy")
+    stats = metric.stats(MetricInputs(pred, labels=gold))
+    whole = bootstrap_values(metric, stats, 200, seed=3)
+    monkeypatch.setattr(bootstrap, "_CHUNK_CELLS", 300 * 7)  # 7 resamples per chunk
+    np.testing.assert_array_equal(bootstrap_values(metric, stats, 200, seed=3), whole)
