@@ -1,5 +1,14 @@
-"""Built-in commands: every module in this package registers itself on import."""
+"""CLI subcommands: each module exposes ``register(subparsers, common)`` and sets ``func``.
 
-from audits.registry import import_submodules as _import_submodules
+Modules are discovered, so a new command is a new file. ``common`` is a parent parser that
+carries the shared ``--catalog`` option; pass it as ``parents=[common]``.
+"""
 
-_import_submodules(__name__)
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+COMMAND_MODULES = [importlib.import_module(f"{__name__}.{info.name}")
+                   for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
+                   if not info.name.startswith("_")]

@@ -1,0 +1,88 @@
+"""`assay runs`, `assay results`, `assay export`, `assay verify`: read what is stored."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from audits.exports.base import EXPORTS, write_export
+from audits.store.catalog import Catalog
+from audits.store.queries import runs as runs_q
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("runs", parents=[common], help="list runs, oldest first")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_runs)
+
+    p = subparsers.add_parser("results", parents=[common], help="a run's metrics (with CIs) and findings")
+    p.add_argument("run_id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_results)
+
+    import audits.exports  # noqa: F401  (discovers export tables)
+    p = subparsers.add_parser("export", parents=[common], help="export a table of a run (.parquet, .csv, .jsonl)")
+    p.add_argument("run_id")
+    p.add_argument("table", help=f"one of: {', '.join(EXPORTS.names())}")
+    p.add_argument("-o", "--output", required=True, help="output file; the extension picks the format")
+    p.set_defaults(func=_export)
+
+    p = subparsers.add_parser("verify", parents=[common], help="check bundle hashes and the audit-log chain")
+    p.set_defaults(func=_verify)
+
+
+def _catalog(args) -> Catalog:
+    return Catalog(args.catalog, create=False)
+
+
+def _runs(args) -> int:
+    frame = runs_q.list_runs(_catalog(args))
+    if args.json:
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        print(json.dumps(records, indent=2))
+        return 0
+    if frame.empty:
+        print("no runs yet — run `assay demo` or `assay run CONFIG`")
+        return 0
+    for r in frame.itertuples():
+        print(f"{r.run_id}  {r.audit:<24} {r.period:<9} {r.status:<9} {r.model}")
+    return 0
+
+
+def _fmt(v) -> str:
+    return "—" if v is None else f"{v:.4g}"
+
+
+def _results(args) -> int:
+    results = runs_q.get_results(_catalog(args), args.run_id)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"run {results['run_id']}  audit {results['audit']}  period {results['period']}")
+    for task in results["tasks"]:
+        print(f"\n{task['name']} ({task['type']}, n={task['n']})")
+        for name, m in task["metrics"].items():
+            print(f"  {name:<22} {_fmt(m['value']):>9}  95% CI [{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]  n={m['n']}")
+    return 0
+
+
+def _export(args) -> int:
+    cat = _catalog(args)
+    data = EXPORTS.get(args.table)(cat, args.run_id)
+    n = write_export(data, Path(args.output))
+    print(f"wrote {n} rows to {args.output}")
+    return 0
+
+
+def _verify(args) -> int:
+    cat = _catalog(args)
+    problems = runs_q.verify_all(cat)
+    n_runs = len(runs_q.list_runs(cat, status="complete"))
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
+        print(f"verify: {len(problems)} problem(s) in {cat.path}", file=sys.stderr)
+        return 1
+    print(f"verify: {n_runs} run bundle(s) and the audit log are intact")
+    return 0

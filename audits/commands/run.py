@@ -1,0 +1,42 @@
+"""`assay run CONFIG`: run an audit job and print the new run id."""
+
+from __future__ import annotations
+
+import argparse
+
+from audits.config import load_config
+from audits.errors import AssayError
+from audits.runner import run_audit
+from audits.store.catalog import Catalog
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("run", parents=[common], help="run an audit job from a YAML config")
+    p.add_argument("config", help="audit config (YAML)")
+    p.add_argument("--limit", type=positive_int, default=None, help="at most N samples per task")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="override model.device")
+    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a run that was killed")
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    config = load_config(args.config)
+    if args.device == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            raise AssayError("--device cuda was requested but no CUDA GPU is available",
+                             "use --device auto or cpu")
+    catalog = Catalog(args.catalog)
+    run_id = run_audit(config, catalog, limit=args.limit, device=args.device, resume=args.resume)
+    print(run_id)
+    return 0
