@@ -1,0 +1,120 @@
+"""Attestations of manual policy controls and committee sign-offs (append-only, audited).
+
+Each write is one transaction that checks the run exists and the role may act, inserts one
+row and appends one audit-log entry; any refusal raises AssayError before anything is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog
+from audits.store.queries import audit_log
+
+SIGNOFF_ROLE = "committee"
+DECISIONS = ("approve", "reject")
+ATTESTATION_STATUSES = ("attested", "rejected")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _check_run(con: Any, run_id: str) -> None:
+    row = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise AssayError(f"run '{run_id}' does not exist", "list runs with `assay runs`")
+    if row[0] != "complete":
+        raise AssayError(f"run '{run_id}' is {row[0]}", "attest and sign off complete runs only")
+
+
+def _check_user_role(con: Any, username: str, role: str) -> None:
+    """When the catalog manages users, the user must exist, be active and hold the role."""
+    if not username or not username.strip():
+        raise AssayError("no user name given", "pass --user NAME")
+    managed = con.execute("SELECT count(*) FROM users").fetchone()[0]
+    if not managed:
+        return
+    roles = {r[0] for r in con.execute("SELECT role FROM users WHERE username = ? AND active", [username]).fetchall()}
+    if not roles:
+        raise AssayError(f"user '{username}' is not an active user of this catalog", "ask an admin to add the user")
+    if role not in roles:
+        raise AssayError(f"user '{username}' does not hold the role '{role}' (holds: {', '.join(sorted(roles))})",
+                         "act with a role the user holds")
+
+
+def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, username: str, role: str,
+                    required_role: str, *, status: str = "attested", note: str | None = None,
+                    evidence_link: str | None = None, evidence_sha256: str | None = None) -> str:
+    """Store one attestation (after checking run, role and user); returns its id."""
+    if role != required_role:
+        raise AssayError(f"control {control_id} of pack '{pack}' must be attested by the '{required_role}' role, "
+                         f"not '{role}'", f"ask a user with the {required_role} role to attest it")
+    if status not in ATTESTATION_STATUSES:
+        raise AssayError(f"attestation status '{status}' is not one of {', '.join(ATTESTATION_STATUSES)}",
+                         "use attested or rejected")
+    attestation_id = uuid.uuid4().hex
+    with cat.connect(write=True) as con:
+        _check_run(con, run_id)
+        _check_user_role(con, username, role)
+        con.execute("INSERT INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [attestation_id, run_id, pack, control_id, username, role, status, note,
+                     evidence_link, evidence_sha256, _now()])
+        audit_log.append(con, username, "policy.attest", run_id,
+                         {"attestation_id": attestation_id, "pack": pack, "control": control_id, "role": role,
+                          "status": status, "evidence_link": evidence_link, "evidence_sha256": evidence_sha256})
+    return attestation_id
+
+
+def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str,
+                note: str | None = None) -> str:
+    """Store the committee's sign-off of a whole run; any other role is refused."""
+    if role != SIGNOFF_ROLE:
+        raise AssayError(f"role '{role}' cannot sign off a run", "only the committee role signs off; "
+                         "pass --role committee as a committee member")
+    if decision not in DECISIONS:
+        raise AssayError(f"sign-off decision '{decision}' is not one of {', '.join(DECISIONS)}",
+                         "use --decision approve or --decision reject")
+    signoff_id = uuid.uuid4().hex
+    with cat.connect(write=True) as con:
+        _check_run(con, run_id)
+        _check_user_role(con, username, role)
+        con.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [signoff_id, run_id, username, role, decision, note, _now()])
+        audit_log.append(con, username, "policy.signoff", run_id,
+                         {"signoff_id": signoff_id, "decision": decision, "role": role, "note": note})
+    return signoff_id
+
+
+def list_attestations(cat: Catalog, run_id: str, pack: str | None = None, latest: bool = False) -> pd.DataFrame:
+    """Attestations of a run, oldest first; ``latest=True`` keeps the newest per (pack, control)."""
+    sql = ("SELECT attestation_id, run_id, pack, control_id, username, role, status, note, evidence_link, "
+           "evidence_sha256, created_at FROM attestations WHERE run_id = ?")
+    params: list[Any] = [run_id]
+    if pack is not None:
+        sql += " AND pack = ?"
+        params.append(pack)
+    if latest:
+        sql += " QUALIFY row_number() OVER (PARTITION BY pack, control_id ORDER BY created_at DESC, attestation_id) = 1"
+    with cat.connect() as con:
+        return con.execute(sql + " ORDER BY created_at, attestation_id", params).df()
+
+
+def list_signoffs(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """Sign-offs of a run, oldest first (the newest is the run's current decision)."""
+    with cat.connect() as con:
+        return con.execute("SELECT signoff_id, run_id, username, role, decision, note, created_at FROM signoffs "
+                           "WHERE run_id = ? ORDER BY created_at, signoff_id", [run_id]).df()
+
+
+def record_report(cat: Catalog, run_id: str, actor: str, path: str, sha256: str, fmt: str,
+                  compare: str | None) -> None:
+    """Audit-log entry for a generated report (its SHA-256 makes the file verifiable later)."""
+    with cat.connect(write=True) as con:
+        audit_log.append(con, actor, "report.generated", run_id,
+                         {"path": path, "sha256": sha256, "format": fmt, "compare": compare})

@@ -1,0 +1,235 @@
+"""Evaluate policy packs against a run: automatic checks and manual attestations.
+
+Statuses: ``pass`` / ``fail`` (automatic check), ``no-data`` (an input the check needs is
+absent: never a silent pass), ``needs-attestation`` / ``attested`` / ``fail`` (a manual
+control whose latest attestation rejected it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog
+from audits.store.queries import policies as policies_q
+from policies.context import RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context
+from policies.expr import MissingInput, NotInTask
+from policies.schema import Control, Pack, load_pack
+
+STATUSES = ("pass", "fail", "no-data", "needs-attestation", "attested")
+
+
+@dataclass
+class ChecklistItem:
+    pack: str
+    control_id: str
+    title: str
+    source: str
+    owner: str
+    severity: str
+    kind: str                       # check | attestation
+    status: str                     # one of STATUSES
+    expression: str | None = None
+    value: float | None = None      # measured value (worst task for per-task checks)
+    threshold: str | None = None    # e.g. '>= 0.85'
+    detail: str = ""                # why no-data / which tasks failed / who attested
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    attestation: dict[str, Any] | None = None
+    required_role: str | None = None
+    evidence: str | None = None
+
+
+@dataclass
+class Checklist:
+    run_id: str
+    packs: list[str]
+    items: list[ChecklistItem]
+    signoffs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in STATUSES}
+        for it in self.items:
+            out[it.status] = out.get(it.status, 0) + 1
+        return out
+
+    @property
+    def failed(self) -> bool:
+        """True when an automatic control failed (the CI gate)."""
+        return any(it.kind == "check" and it.status == "fail" for it in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "packs": self.packs, "counts": self.counts, "failed": self.failed,
+                "items": [asdict(it) for it in self.items], "signoffs": self.signoffs}
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = ["pack", "control_id", "title", "source", "owner", "severity", "kind", "status",
+                "value", "threshold", "expression", "detail"]
+        return pd.DataFrame([{c: getattr(it, c) for c in cols} for it in self.items], columns=cols)
+
+
+def _scoped_tasks(ctx: RunContext, control: Control) -> list[dict]:
+    tasks = ctx.tasks
+    if control.applies_to is not None:
+        tasks = [t for t in tasks if control.applies_to.matches(str(t.get("name")), t.get("type"))]
+    return tasks
+
+
+def _known_metric(ctx: RunContext, name: str) -> bool:
+    from audits.metrics.base import METRICS
+    try:
+        import audits.metrics  # noqa: F401  (registers built-in metrics)
+    except Exception:  # noqa: BLE001 - a vocabulary hint only
+        pass
+    return (name in ctx.metric_names() or name in METRICS or name in SCANNER_METRICS
+            or name in ctx.catalog_metric_names)
+
+
+def _check_names(ctx: RunContext, pack: Pack, control: Control, names: tuple[tuple[str, ...], ...]) -> None:
+    for path in names:
+        root = path[0]
+        if root == "previous" and len(path) > 1:
+            root = path[1]
+        if root in RESERVED_ROOTS:
+            continue
+        if not _known_metric(ctx, root):
+            raise AssayError(f"pack '{pack.name}', control {control.id}: the check names metric '{root}', "
+                             f"which no task of run '{ctx.run['run_id']}' has and Assay does not know",
+                             f"fix the name; this run's metrics are: {', '.join(sorted(ctx.metric_names())) or '(none)'}")
+
+
+def _num(x: Any) -> float | None:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(float(x)):
+        return None
+    return float(x)
+
+
+def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: ChecklistItem) -> None:
+    expr = pack.expression(control.id)
+    _check_names(ctx, pack, control, expr.names)
+    task_level = any(p[0] not in ("review", "tasks") and not p[0].startswith(("days_since", "quarters_since"))
+                     for p in expr.names)
+    scope: list[dict | None] = list(_scoped_tasks(ctx, control)) if task_level else [None]
+    explicit = control.applies_to is not None
+    results: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for task in scope:
+        label = task.get("name") if task else None
+        resolver = TaskResolver(ctx, task)
+        try:
+            ok = bool(expr.evaluate(resolver))
+            cmp = expr.comparison(resolver)
+        except NotInTask as miss:
+            if explicit:
+                missing.append(f"{label}: {miss.name} missing")
+            continue
+        except MissingInput as miss:
+            missing.append(f"{label + ': ' if label else ''}{miss.name} — {miss.why}")
+            continue
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
+            raise AssayError(f"pack '{pack.name}', control {control.id}: check {expr.source!r} cannot be "
+                             f"evaluated{' on task ' + str(label) if label else ''} ({err})",
+                             "fix the expression (see policies/SCHEMA.md)") from None
+        results.append({"task": label, "passed": ok, "value": _num(cmp[0]) if cmp else None,
+                        "threshold": cmp[1] if cmp else None})
+    item.tasks = results
+    failing = [r for r in results if not r["passed"]]
+    shown = failing or results
+    if shown:
+        item.value = shown[0]["value"]
+        item.threshold = shown[0]["threshold"]
+    if failing:
+        item.status = "fail"
+        item.detail = "failed on " + ", ".join(str(r["task"]) for r in failing if r["task"]) if any(
+            r["task"] for r in failing) else "failed"
+        if missing:
+            item.detail += "; no data: " + "; ".join(missing)
+    elif missing or not results:
+        item.status = "no-data"
+        item.detail = "; ".join(missing) if missing else "no task in this run has the inputs this check reads"
+    else:
+        item.status = "pass"
+        item.detail = ("on " + ", ".join(str(r["task"]) for r in results)) if results[0]["task"] else ""
+
+
+def _apply_attestation(item: ChecklistItem, control: Control, latest: dict[str, Any] | None) -> None:
+    assert control.attestation is not None
+    item.required_role = control.attestation.role
+    item.evidence = control.attestation.evidence
+    if latest is None:
+        item.status = "needs-attestation"
+        item.detail = f"needs a {control.attestation.role} attestation with {control.attestation.evidence} evidence"
+        return
+    item.attestation = latest
+    item.status = "attested" if latest["status"] == "attested" else "fail"
+    item.detail = f"{latest['status']} by {latest['username']} ({latest['role']}) on {str(latest['created_at'])[:16]}"
+
+
+def evaluate_run(cat: Catalog, run_id: str, packs: list[str]) -> Checklist:
+    """Evaluate every control of ``packs`` (names or paths) against one run."""
+    if not packs:
+        raise AssayError("no policy pack given", "pass --policy NAME (e.g. internal-llm) or a pack YAML path")
+    loaded = [load_pack(p) for p in packs]
+    ctx = build_context(cat, run_id)
+    att = policies_q.list_attestations(cat, run_id, latest=True)
+    latest = {(r["pack"], r["control_id"]): r for r in att.to_dict("records")}
+    items: list[ChecklistItem] = []
+    for pack in loaded:
+        for c in pack.controls:
+            item = ChecklistItem(pack=pack.name, control_id=c.id, title=c.title, source=c.source, owner=c.owner,
+                                 severity=c.severity, kind=c.kind, status="no-data", expression=c.check)
+            if c.check is not None:
+                _evaluate_check(ctx, pack, c, item)
+            else:
+                _apply_attestation(item, c, latest.get((pack.name, c.id)))
+            items.append(item)
+    signoffs = policies_q.list_signoffs(cat, run_id).to_dict("records")
+    return Checklist(run_id=run_id, packs=[p.name for p in loaded], items=items, signoffs=signoffs)
+
+
+def file_sha256(path: str | Path) -> str:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise AssayError(f"evidence file {p} does not exist", "check the --file path")
+    digest = hashlib.sha256()
+    with p.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def attest(cat: Catalog, run_id: str, pack: str, control_id: str, username: str, role: str, *,
+           note: str | None = None, link: str | None = None, file: str | Path | None = None,
+           status: str = "attested") -> str:
+    """Attest a manual control with evidence; AssayError (nothing stored) on any problem."""
+    loaded = load_pack(pack)
+    control = loaded.control(control_id)
+    if control.attestation is None:
+        raise AssayError(f"control {control_id} of pack '{loaded.name}' is an automatic check",
+                         "only controls with 'attestation:' are attested; `assay check` evaluates this one")
+    need = control.attestation.evidence
+    if not (note and note.strip()):
+        raise AssayError(f"attesting {control_id} needs a note", "pass --note 'what was checked and where'")
+    if need == "link" and not link:
+        raise AssayError(f"control {control_id} needs a link as evidence", "pass --link URL")
+    if link and not str(link).startswith(("http://", "https://", "file:", "/")):
+        raise AssayError(f"evidence link {link!r} is not a URL", "pass --link https://...")
+    if need == "file" and file is None:
+        raise AssayError(f"control {control_id} needs a file as evidence", "pass --file PATH (its SHA-256 is stored)")
+    sha = file_sha256(file) if file is not None else None
+    if file is not None and not link:
+        link = f"file:{Path(file).name}"
+    return policies_q.add_attestation(cat, run_id, loaded.name, control_id, username, role,
+                                      required_role=control.attestation.role, status=status, note=note,
+                                      evidence_link=link, evidence_sha256=sha)
+
+
+def signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str, note: str | None = None) -> str:
+    """The committee's sign-off of a run (any other role: AssayError, nothing stored)."""
+    return policies_q.add_signoff(cat, run_id, username, role, decision, note)

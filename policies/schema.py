@@ -1,0 +1,199 @@
+"""Policy packs as data: the pydantic schema, loading and listing.
+
+A pack is a YAML file (see ``policies/SCHEMA.md``)::
+
+    name: internal-llm
+    title: Internal LLM release policy
+    version: "1"
+    controls:
+      - id: ACC-1
+        title: Accuracy on domain tasks is at least 85%
+        source: Internal rule 3.1
+        owner: compliance
+        applies_to: {types: [choice]}
+        check: accuracy >= 0.85
+      - id: DPIA
+        title: A DPIA covers this model
+        source: GDPR Art. 35
+        owner: compliance
+        attestation: {role: compliance, evidence: file}
+
+Every error names the file, the control id and the key, in one line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from audits.errors import AssayError
+from policies.expr import Expression, parse
+
+PACKS_DIR = Path(__file__).parent / "packs"
+ROLES = ("viewer", "reviewer", "committee", "compliance", "admin")
+Role = Literal["viewer", "reviewer", "committee", "compliance", "admin"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AppliesTo(_Strict):
+    """Which tasks a check looks at: task-name globs and/or task types (both must match)."""
+
+    tasks: list[str] | None = Field(None, description="glob patterns over task names, e.g. ['*-qa']")
+    types: list[Literal["generate", "choice"]] | None = None
+
+    def matches(self, name: str, task_type: str | None) -> bool:
+        if self.tasks is not None and not any(fnmatch.fnmatchcase(name, p) for p in self.tasks):
+            return False
+        return not (self.types is not None and task_type not in self.types)
+
+
+class Attestation(_Strict):
+    """A manual control: which role attests, and what evidence it must give."""
+
+    role: Role
+    evidence: Literal["note", "link", "file"] = "note"
+
+
+class Control(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
+    title: str = Field(min_length=1)
+    source: str = Field(min_length=1, description="article / clause / function the control implements")
+    owner: Role
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    description: str | None = None
+    applies_to: AppliesTo | None = None
+    check: str | None = None
+    attestation: Attestation | None = None
+
+    @field_validator("applies_to", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"tasks": [value]}
+        if isinstance(value, list):
+            return {"tasks": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Control":
+        if (self.check is None) == (self.attestation is None):
+            raise ValueError("give exactly one of 'check' (an expression) or 'attestation' ({role, evidence})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "check" if self.check is not None else "attestation"
+
+
+class Pack(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str
+    version: str = "1"
+    description: str | None = None
+    controls: list[Control] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Pack":
+        ids = [c.id for c in self.controls]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"control ids must be unique; repeated: {dupes}")
+        return self
+
+    def control(self, control_id: str) -> Control:
+        for c in self.controls:
+            if c.id == control_id:
+                return c
+        raise AssayError(f"pack '{self.name}' has no control '{control_id}'",
+                         f"use one of: {', '.join(c.id for c in self.controls)}")
+
+    def expression(self, control_id: str) -> Expression:
+        return _compiled(self.name, control_id, self.control(control_id).check or "")
+
+
+@lru_cache(maxsize=512)
+def _compiled(pack: str, control_id: str, source: str) -> Expression:
+    return parse(source, where=f"pack '{pack}', control {control_id}")
+
+
+def _error_line(source: str, data: Any, err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = list(first["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] == "controls" and isinstance(loc[1], int):
+        ctrl = data.get("controls", [])[loc[1]] if isinstance(data.get("controls"), list) else None
+        cid = ctrl.get("id") if isinstance(ctrl, dict) else None
+        where = f"control {cid or '#' + str(loc[1] + 1)}, "
+        loc = loc[2:]
+    key = ".".join(str(p) for p in loc) or "(control)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        what = f"unknown key '{key}'"
+    elif kind == "missing":
+        what = f"missing required key '{key}'"
+    else:
+        what = f"invalid value at '{key}': {first['msg']}"
+    more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"{source}: {where}{what}{more}"
+
+
+def parse_pack(data: Any, source: str = "<pack>") -> Pack:
+    """Validate a parsed YAML mapping and compile every check expression."""
+    if not isinstance(data, dict):
+        raise AssayError(f"{source}: a policy pack must be a YAML mapping, got {type(data).__name__}",
+                         "start the file with 'name:', 'title:', 'controls:' (see policies/SCHEMA.md)")
+    try:
+        pack = Pack.model_validate(data)
+    except ValidationError as err:
+        raise AssayError(_error_line(source, data, err), "see policies/SCHEMA.md for the pack format") from None
+    for c in pack.controls:
+        if c.check is not None:
+            parse(c.check, where=f"{source}: control {c.id}, key 'check'")
+    return pack
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise AssayError(f"{path}: malformed YAML{at}: {getattr(err, 'problem', None) or 'syntax error'}",
+                         "fix the YAML syntax") from None
+    except UnicodeDecodeError:
+        raise AssayError(f"{path}: not UTF-8 text", "save the pack as UTF-8") from None
+    except OSError as err:
+        raise AssayError(f"cannot read policy pack {path}: {err.strerror}", "check the path") from None
+
+
+def list_packs() -> list[str]:
+    """Names of the packs shipped with Assay."""
+    return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
+
+
+def load_pack(name_or_path: str | Path) -> Pack:
+    """A shipped pack by name (``eu-ai-act``) or a user's pack by path (``./my-pack.yaml``)."""
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    looks_like_path = path.suffix in (".yaml", ".yml") or "/" in text or "\\" in text
+    if not looks_like_path:
+        builtin = PACKS_DIR / f"{text}.yaml"
+        if builtin.exists():
+            return parse_pack(_read_yaml(builtin), source=f"pack '{text}' ({builtin.name})")
+        if not path.exists():
+            raise AssayError(f"unknown policy pack '{text}'",
+                             f"use one of: {', '.join(list_packs())}, or a path to a pack YAML file")
+    if not path.exists():
+        raise AssayError(f"policy pack file {path} does not exist",
+                         f"check the path, or use a shipped pack: {', '.join(list_packs())}")
+    if path.is_dir():
+        raise AssayError(f"policy pack {path} is a directory", "pass a pack YAML file")
+    return parse_pack(_read_yaml(path), source=str(path))
