@@ -1,0 +1,180 @@
+"""Retraining data from settled review labels: chat SFT and preference pairs, PII-scrubbed.
+
+SFT rows are ``{"messages": [system?, user = the prompt, assistant = the confirmed or corrected
+answer]}``; preference rows are ``{"prompt", "chosen" = the correction, "rejected" = the model's
+output}``. Only settled items are used (reviewers agree, or a lead reviewer adjudicated). Text is
+scrubbed with the PII scanner's engine (presidio, offline) unless ``scrub=False``; every file gets
+a ``FILE.manifest.json`` with the source run, reviewers, counts and the file's SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog
+from audits.store.queries import reviews as rv
+from audits.store.queries import runs as rq
+
+Kind = Literal["sft", "preference"]
+KINDS = ("sft", "preference")
+FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected-jsonl/1"}
+
+
+def _settled(cat: Catalog, run_id: str) -> pd.DataFrame:
+    labels = rv.final_labels(cat, run_id)
+    samples = rv.samples_for(cat, run_id, list(zip(labels["task"], labels["sample_id"])))
+    return labels.merge(samples, on=["task", "sample_id"], how="inner")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+class Scrubber:
+    """Replaces PII with ``<ENTITY_TYPE>`` using the PII scanner's engine and the run's settings."""
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        from audits.scanners import _presidio as engine
+        from audits.scanners.pii import parse_options
+
+        self._engine = engine
+        self.settings, _ = parse_options({k: v for k, v in (options or {}).items()
+                                          if k in ("entities", "score_threshold", "custom_recognizers",
+                                                   "deny_list", "batch_size")})
+        self.signature = engine.engine_signature()
+        self.redactions = 0
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        from audits.scanners.pii import redact
+
+        out = []
+        for text, found in zip(texts, self._engine.analyze_texts(texts, self.settings)):
+            spans = [(r.start, r.end, r.entity_type) for r in found]
+            self.redactions += len(spans)
+            out.append(redact(text, spans)[0] if spans else text)
+        return out
+
+
+def _pii_options(cat: Catalog, run_id: str) -> dict[str, Any]:
+    try:
+        config = rq.get_manifest(cat, run_id).get("config") or {}
+    except (FileNotFoundError, ValueError):
+        config = {}
+    return dict((config.get("scanners") or {}).get("pii") or {})
+
+
+def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool) -> tuple[list[dict], dict[str, Any]]:
+    if kind not in KINDS:
+        raise AssayError(f"unknown retraining export {kind!r}", f"use one of: {', '.join(KINDS)}")
+    settled = _settled(cat, run_id)
+    system = _text(rv.run_settings(cat, run_id)["system_prompt"])
+    items, skipped = [], 0
+    for row in settled.itertuples(index=False):
+        prompt, output, fix = _text(row.input), _text(row.prediction), _text(row.correction)
+        if kind == "sft":
+            answer = output if row.label == "correct" else fix
+            if prompt is None or answer is None:
+                skipped += 1
+                continue
+            items.append((row, [prompt, answer]))
+        else:
+            if row.label == "correct" or prompt is None or fix is None or output is None or fix == output:
+                skipped += 1
+                continue
+            items.append((row, [prompt, fix, output]))
+    scrubber = Scrubber(_pii_options(cat, run_id)) if scrub and items else None
+    if scrubber is not None:
+        flat = [t for _, texts in items for t in texts] + ([system] if system else [])
+        clean = iter(scrubber(flat))
+        items = [(row, [next(clean) for _ in texts]) for row, texts in items]
+        system = next(clean) if system else None
+    records: list[dict] = []
+    for _, texts in items:
+        if kind == "sft":
+            messages = ([{"role": "system", "content": system}] if system else []) + [
+                {"role": "user", "content": texts[0]}, {"role": "assistant", "content": texts[1]}]
+            records.append({"messages": messages})
+        else:
+            records.append({"prompt": texts[0], "chosen": texts[1], "rejected": texts[2]})
+    rows = [row for row, _ in items]
+    info = {"n_settled": int(len(settled)), "n_skipped": skipped,
+            "by_label": pd.Series([r.label for r in rows], dtype=object).value_counts().to_dict(),
+            "by_source": pd.Series([r.source for r in rows], dtype=object).value_counts().to_dict(),
+            "reviewers": sorted({name for r in rows for name in (r.reviewers or [])}),
+            "items": [f"{r.task}/{r.sample_id}" for r in rows], "system_prompt": system is not None,
+            "pii": {"scrubbed": scrubber is not None or (scrub and not items),
+                    "engine": scrubber.signature if scrubber else None,
+                    "redactions": scrubber.redactions if scrubber else 0}}
+    return records, info
+
+
+def build_sft(cat: Catalog, run_id: str, scrub: bool = True) -> list[dict]:
+    """Chat SFT rows ``{"messages": [...]}`` from settled labels (correct -> model answer,
+    otherwise the correction; items without an answer are skipped)."""
+    return _build(cat, run_id, "sft", scrub)[0]
+
+
+def build_preference(cat: Catalog, run_id: str, scrub: bool = True) -> list[dict]:
+    """Preference rows ``{"prompt", "chosen", "rejected"}``: corrected items only."""
+    return _build(cat, run_id, "preference", scrub)[0]
+
+
+def to_jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+
+
+def build_export(cat: Catalog, run_id: str, kind: Kind, scrub: bool = True) -> tuple[bytes, dict[str, Any]]:
+    """(JSONL bytes, manifest dict) for a retraining file, without touching the disk."""
+    records, info = _build(cat, run_id, kind, scrub)
+    data = to_jsonl(records)
+    run = rq.get_run(cat, run_id)
+    manifest = {"format": FORMATS[kind], "kind": kind,
+                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "source": {"run_id": run_id, "audit": run.get("audit"), "period": run.get("period"),
+                           "model": run.get("model"), "manifest_sha256": run.get("manifest_sha256"),
+                           "catalog": str(cat.path)},
+                "reviewers": info.pop("reviewers"),
+                "counts": {"records": len(records), "settled_items": info.pop("n_settled"),
+                           "skipped": info.pop("n_skipped"), "by_label": info.pop("by_label"),
+                           "by_source": info.pop("by_source")},
+                **info, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return data, manifest
+
+
+def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub: bool = True,
+                 actor: str | None = None) -> dict[str, Any]:
+    """Write ``path`` (JSONL) and ``path.manifest.json`` atomically; log the export when ``actor``
+    is given. Returns the manifest."""
+    from audits.store.queries import audit_log
+
+    path = Path(path)
+    data, manifest = build_export(cat, run_id, kind, scrub)
+    manifest["file"] = path.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    man_path = manifest_path(path)
+    for target, payload in ((path, data), (man_path, (json.dumps(manifest, indent=2) + "\n").encode())):
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(payload)
+        tmp.replace(target)
+    if actor:
+        with cat.connect(write=True) as con:
+            audit_log.append(con, actor, f"export.retraining-{kind}", run_id,
+                             {"file": path.name, "sha256": manifest["sha256"], "records": manifest["counts"]["records"],
+                              "pii_scrubbed": manifest["pii"]["scrubbed"]})
+    return manifest
+
+
+def manifest_path(path: str | Path) -> Path:
+    """``FILE.jsonl`` -> ``FILE.manifest.json``."""
+    path = Path(path)
+    return path.with_name((path.stem if path.suffix == ".jsonl" else path.name) + ".manifest.json")

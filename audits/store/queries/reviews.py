@@ -1,0 +1,270 @@
+"""Human review labels: append-only rows in the catalog's ``reviews`` table.
+
+A changed label is a new row (the latest row per reviewer and item wins); an adjudication
+row by a lead reviewer (committee/admin) overrides the reviewers. Every label is also an
+audit-log entry in the same transaction. The queue itself is evidence in the run bundle
+(``review_queue.parquet``), read through ``queries.runs.read_table``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+from audits.errors import AssayError
+from audits.review.agreement import agreement
+from audits.store.catalog import Catalog
+from audits.store.queries import audit_log
+from audits.store.queries import runs as rq
+
+LABELS = ("correct", "incorrect", "needs_rephrasing")
+REVIEW_ROLES = ("reviewer", "committee", "admin")
+ADJUDICATOR_ROLES = ("committee", "admin")
+_SEP = "\x1f"
+
+# Bundles are immutable, so a run's queue and settings can be cached per catalog file + run id.
+_cache: dict[tuple[str, str, str], Any] = {}
+_cache_lock = threading.Lock()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _cached(cat: Catalog, run_id: str, what: str, load) -> Any:
+    key = (str(cat.path), run_id, what)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    value = load()
+    with _cache_lock:
+        _cache[key] = value
+    return value
+
+
+def review_queue(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """The run's review queue (task, sample_id, reason, stratum, priority), in review order."""
+    def load() -> pd.DataFrame:
+        frame = rq.read_table(cat, run_id, "review_queue")
+        if frame.empty:
+            return pd.DataFrame(columns=["task", "sample_id", "reason", "stratum", "priority"])
+        frame["task"] = frame["task"].astype(str)
+        frame["sample_id"] = frame["sample_id"].astype(str)
+        return frame.reset_index(drop=True)
+    return _cached(cat, run_id, "queue", load).copy()
+
+
+def _queue_keys(cat: Catalog, run_id: str) -> frozenset[tuple[str, str]]:
+    return _cached(cat, run_id, "keys", lambda: frozenset(zip(review_queue(cat, run_id)["task"],
+                                                              review_queue(cat, run_id)["sample_id"])))
+
+
+def run_settings(cat: Catalog, run_id: str) -> dict[str, Any]:
+    """reviewers_per_item and the model's system prompt, from the run's manifest config."""
+    def load() -> dict[str, Any]:
+        try:
+            config = rq.get_manifest(cat, run_id).get("config") or {}
+        except (FileNotFoundError, ValueError):
+            config = {}
+        review = config.get("review") or {}
+        model = config.get("model") or {}
+        return {"reviewers_per_item": int(review.get("reviewers_per_item") or 1),
+                "system_prompt": model.get("system_prompt")}
+    return dict(_cached(cat, run_id, "settings", load))
+
+
+def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
+                  correction: str | None = None, note: str | None = None, adjudication: bool = False) -> str:
+    """Store one label (a new row; the reviewer's latest row wins) and its audit-log entry."""
+    if label not in LABELS:
+        raise AssayError(f"unknown review label {label!r}", f"use one of: {', '.join(LABELS)}")
+    if not reviewer or not str(reviewer).strip():
+        raise AssayError("a review needs the reviewer's name", "pass --user NAME (or sign in to the dashboard)")
+    allowed = ADJUDICATOR_ROLES if adjudication else REVIEW_ROLES
+    if role not in allowed:
+        what = "adjudicate disagreements" if adjudication else "label review items"
+        raise AssayError(f"user {reviewer!r} with role {role!r} cannot {what}",
+                         f"ask an admin to give the user one of the roles: {', '.join(allowed)}")
+    task, sample_id = str(task), str(sample_id)
+    if (task, sample_id) not in _queue_keys(cat, run_id):
+        raise AssayError(f"sample {task}/{sample_id} is not in the review queue of run '{run_id}'",
+                         "label items from the queue (`assay review RUN --user U` or the Review page)")
+    correction = (correction or "").strip() or None
+    note = (note or "").strip() or None
+    review_id = uuid.uuid4().hex
+    target = f"{run_id}/{task}/{sample_id}"
+    details = {"review_id": review_id, "role": role, "label": label, "adjudication": bool(adjudication),
+               "correction_sha256": hashlib.sha256(correction.encode()).hexdigest() if correction else None,
+               "has_note": note is not None}
+    with cat.connect(write=True) as con:
+        con.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [review_id, run_id, task, sample_id, reviewer, role, label, correction, note,
+                     bool(adjudication), _now()])
+        audit_log.append(con, reviewer, "review.adjudicate" if adjudication else "review.label", target, details)
+    return review_id
+
+
+_LATEST_SQL = """
+    SELECT review_id, task, sample_id, reviewer, role, label, correction, note, adjudication, created_at
+    FROM reviews WHERE run_id = ?
+    QUALIFY row_number() OVER (PARTITION BY task, sample_id, CASE WHEN adjudication THEN '' ELSE reviewer END,
+                               adjudication ORDER BY created_at DESC, review_id DESC) = 1
+    ORDER BY created_at, review_id"""
+
+
+def latest_reviews(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """The rows in force: each reviewer's latest label per item, and each item's latest adjudication."""
+    with cat.connect() as con:
+        frame = con.execute(_LATEST_SQL, [run_id]).df()
+    frame["adjudication"] = frame["adjudication"].astype(bool)
+    return frame
+
+
+def history(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """Every review row of a run, oldest first (nothing is ever updated or deleted)."""
+    with cat.connect() as con:
+        return con.execute("SELECT * FROM reviews WHERE run_id = ? ORDER BY created_at, review_id", [run_id]).df()
+
+
+def _item_status(votes: pd.DataFrame, adjud: pd.Series | None, k: int) -> tuple[str, str | None, str | None, str]:
+    """(status, final label, final correction, source) of one item."""
+    if adjud is not None:
+        return "adjudicated", adjud["label"], adjud["correction"], "adjudication"
+    if votes.empty:
+        return "pending", None, None, ""
+    labels = set(votes["label"])
+    if len(labels) > 1:
+        return "disagreement", None, None, ""
+    corrections = votes["correction"].dropna()
+    correction = corrections.iloc[-1] if len(corrections) else None
+    if len(votes) < k:
+        return "partial", None, None, ""
+    return "agreed", next(iter(labels)), correction, "consensus" if len(votes) > 1 else "single"
+
+
+def queue_status(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """One row per queue item: n_reviewers, labels ("name: label; ..."), status
+    (pending | partial | agreed | disagreement | adjudicated), final_label, final_correction, source."""
+    queue = review_queue(cat, run_id)
+    k = run_settings(cat, run_id)["reviewers_per_item"]
+    latest = latest_reviews(cat, run_id)
+    votes = latest[~latest["adjudication"]]
+    adjud = latest[latest["adjudication"]].set_index(["task", "sample_id"])
+    groups = {key: g for key, g in votes.groupby(["task", "sample_id"], sort=False)}
+    empty = votes.iloc[:0]
+    rows = []
+    for item in queue.itertuples(index=False):
+        key = (item.task, item.sample_id)
+        g = groups.get(key, empty)
+        a = adjud.loc[key] if key in adjud.index else None
+        status, label, correction, source = _item_status(g, a, k)
+        rows.append({**item._asdict(), "n_reviewers": len(g),
+                     "labels": "; ".join(f"{r}: {lab}" for r, lab in zip(g["reviewer"], g["label"])),
+                     "status": status, "final_label": label, "final_correction": correction, "source": source})
+    columns = list(queue.columns) + ["n_reviewers", "labels", "status", "final_label", "final_correction", "source"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def disagreements(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """Items whose reviewers disagree and that no lead reviewer has adjudicated yet."""
+    status = queue_status(cat, run_id)
+    return status[status["status"] == "disagreement"].reset_index(drop=True)
+
+
+def final_labels(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """Settled items (agreed or adjudicated): task, sample_id, label, correction, source, reviewers."""
+    status = queue_status(cat, run_id)
+    done = status[status["status"].isin(["agreed", "adjudicated"])]
+    latest = latest_reviews(cat, run_id)
+    who = latest.groupby(["task", "sample_id"])["reviewer"].agg(lambda s: sorted(set(s))).rename("reviewers")
+    out = done.rename(columns={"final_label": "label", "final_correction": "correction"})
+    out = out.join(who, on=["task", "sample_id"])
+    return out[["task", "sample_id", "reason", "label", "correction", "source", "reviewers"]].reset_index(drop=True)
+
+
+def _total_samples(cat: Catalog, run_id: str) -> int:
+    try:
+        return int(sum(int(t.get("n") or 0) for t in rq.get_results(cat, run_id).get("tasks", [])))
+    except (FileNotFoundError, ValueError):
+        return len(rq.read_table(cat, run_id, "samples", columns=["task"]))
+
+
+def review_summary(cat: Catalog, run_id: str) -> dict[str, Any]:
+    """{n_queue, n_reviewed, n_samples, coverage, queue_coverage, agreement{kappa, method, n_items},
+    disagreements, adjudicated, reviewers, reviewers_per_item, labels{label: n}}."""
+    status = queue_status(cat, run_id)
+    latest = latest_reviews(cat, run_id)
+    votes = latest[~latest["adjudication"]]
+    n_samples = _total_samples(cat, run_id) or len(status)
+    reviewed = int((status["n_reviewers"] > 0).sum() + ((status["n_reviewers"] == 0)
+                                                        & (status["status"] == "adjudicated")).sum())
+    ratings = pd.DataFrame({"item": votes["task"] + _SEP + votes["sample_id"], "rater": votes["reviewer"],
+                            "label": votes["label"]})
+    return {"n_queue": int(len(status)), "n_reviewed": reviewed, "n_samples": int(n_samples),
+            "coverage": reviewed / n_samples if n_samples else 0.0,
+            "queue_coverage": reviewed / len(status) if len(status) else 0.0,
+            "agreement": agreement(ratings),
+            "disagreements": int((status["status"] == "disagreement").sum()),
+            "adjudicated": int((status["status"] == "adjudicated").sum()),
+            "reviewers": sorted(votes["reviewer"].unique().tolist()),
+            "reviewers_per_item": run_settings(cat, run_id)["reviewers_per_item"],
+            "labels": {k: int(v) for k, v in status["final_label"].value_counts().items()}}
+
+
+def item_detail(cat: Catalog, run_id: str, task: str, sample_id: str) -> dict[str, Any]:
+    """The sample behind a queue item: input, prediction, reference, choices, gold label, correct."""
+    wanted = ["input", "prediction", "reference", "choices", "label", "correct"]
+    frame = rq.read_table(cat, run_id, "samples", where="task = ? AND CAST(sample_id AS VARCHAR) = ?",
+                          params=[str(task), str(sample_id)], limit=1)
+    if frame.empty:
+        raise AssayError(f"sample {task}/{sample_id} is not in run '{run_id}'", "pick an item from the review queue")
+    row = frame.iloc[0]
+    out: dict[str, Any] = {"task": str(task), "sample_id": str(sample_id)}
+    for col in wanted:
+        value = row[col] if col in frame.columns else None
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        out[col] = None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+    out["gold"] = out.pop("label")
+    return out
+
+
+def samples_for(cat: Catalog, run_id: str, keys: list[tuple[str, str]],
+                columns: tuple[str, ...] = ("task", "sample_id", "input", "prediction", "reference")) -> pd.DataFrame:
+    """Selected samples of a run by (task, sample_id), read straight from the bundle."""
+    if not keys:
+        return pd.DataFrame(columns=list(columns))
+    joined = [f"{t}{_SEP}{s}" for t, s in keys]
+    frame = rq.read_table(cat, run_id, "samples",
+                          where="task || chr(31) || CAST(sample_id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))",
+                          params=[joined])
+    for col in columns:
+        if col not in frame.columns:
+            frame[col] = None
+    frame["sample_id"] = frame["sample_id"].astype(str)
+    return frame[list(columns)]
+
+
+def next_item(cat: Catalog, run_id: str, reviewer: str) -> dict[str, Any] | None:
+    """The next queue item (in priority order) this reviewer has not labeled and that still needs
+    reviewers; with its input, prediction, reference, reason and how many items remain. None when done."""
+    queue = review_queue(cat, run_id)
+    k = run_settings(cat, run_id)["reviewers_per_item"]
+    with cat.connect() as con:
+        done = con.execute(
+            "SELECT task, sample_id, count(DISTINCT reviewer) FILTER (WHERE NOT adjudication) AS n, "
+            "bool_or(reviewer = ? AND NOT adjudication) AS mine, bool_or(adjudication) AS adjudicated "
+            "FROM reviews WHERE run_id = ? GROUP BY task, sample_id", [reviewer, run_id]).fetchall()
+    closed = {(t, s) for t, s, n, mine, adj in done if mine or adj or n >= k}
+    open_items = [item for item in queue.itertuples(index=False) if (item.task, item.sample_id) not in closed]
+    if not open_items:
+        return None
+    item = open_items[0]
+    detail = item_detail(cat, run_id, item.task, item.sample_id)
+    return {**detail, "reason": item.reason, "stratum": item.stratum, "priority": int(item.priority),
+            "remaining": len(open_items), "n_queue": len(queue)}
