@@ -164,6 +164,14 @@ def query(fn: str, *args: Any, **kwargs: Any) -> Any:
     return _dq_call(str(catalog_path()), fn, args, tuple(sorted(kwargs.items())))
 
 
+def policy_packs(run_id: str) -> list[str]:
+    """The policy packs the run's config names (results.json ``policy``)."""
+    packs = results(run_id).get("policy")
+    if packs is None:
+        packs = (manifest(run_id).get("config") or {}).get("policy")
+    return [packs] if isinstance(packs, str) else list(packs or [])
+
+
 def previous_run(run_id: str) -> str | None:
     """The latest complete run of the same audit before this one."""
     from audits.store.queries import runs as rq

@@ -15,11 +15,10 @@ def policies() -> None:
     if run_id is None:
         return
     try:
-        config = state.manifest(run_id).get("config") or {}
+        packs = state.policy_packs(run_id)
     except AssayError as err:
         state.show_error(err)
         return
-    packs = config.get("policies") or config.get("policy_packs") or config.get("policy") or []
     st.caption("The policy checklist page is not installed yet; these are the packs this run was configured with.")
     if packs:
         st.write(packs)

@@ -24,19 +24,16 @@ def _paired(run_id: str, prev_id: str, task: str, metric: str) -> tuple[float, f
 
 
 def _policy_counts(run_id: str) -> dict[str, int] | None:
+    """Control counts by status (pass, fail, needs-attestation...), None when policies are absent."""
     try:
-        import policies
-        evaluate = getattr(policies, "evaluate_run")
-    except (ImportError, AttributeError):
+        from policies import evaluate_run
+    except ImportError:
         return None
-    config = state.manifest(run_id).get("config") or {}
-    packs = config.get("policies") or config.get("policy_packs") or []
-    outcome = evaluate(state.catalog(), run_id, packs)
-    rows = outcome if isinstance(outcome, list) else getattr(outcome, "controls", outcome)
-    frame = pd.DataFrame([r if isinstance(r, dict) else vars(r) for r in rows]) if not isinstance(rows, pd.DataFrame) else rows
-    if frame.empty or "status" not in frame:
+    packs = state.policy_packs(run_id)
+    if not packs:
         return {}
-    return frame["status"].astype(str).value_counts().to_dict()
+    checklist = evaluate_run(state.catalog(), run_id, packs)
+    return {k: v for k, v in checklist.counts.items() if v}
 
 
 def render() -> None:
@@ -47,7 +44,7 @@ def render() -> None:
     runs = state.runs(complete_only=False)
     st.subheader("Runs by period")
     st.dataframe(runs[[c for c in ("period", "audit", "run_id", "status", "created_at", "model", "device")
-                       if c in runs]].iloc[::-1], hide_index=True, use_container_width=True)
+                       if c in runs]].iloc[::-1], hide_index=True, width="stretch")
 
     try:
         res = state.results(run_id)
@@ -86,7 +83,7 @@ def render() -> None:
         })
         if paired_col:
             view["paired bootstrap Δ [95% CI]"] = [p or "—" for p in paired_col]
-        st.dataframe(view, hide_index=True, use_container_width=True)
+        st.dataframe(view, hide_index=True, width="stretch")
         st.caption("A change is marked real when the two 95% intervals do not overlap, or when a paired "
                    "bootstrap over the samples both runs scored excludes zero.")
 

@@ -218,14 +218,16 @@ def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
 
 
 def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: int = 0,
-                  limit: int = 50) -> pd.DataFrame:
-    """A page of findings (redacted context, never a raw value), leaks first."""
+                  limit: int = 50, include_raw: bool = False) -> pd.DataFrame:
+    """A page of findings, leaks first: redacted context; the raw ``value`` only when asked and stored."""
     path = table_path(cat, run_id, "findings")
     if path is None:
         return pd.DataFrame()
     cols = table_columns(cat, run_id, "findings")
     wanted = [c for c in ("task", "sample_id", "field", "entity_type", "start", "end", "score", "leak",
                           "recognizer", "context") if c in cols]
+    if include_raw and "value" in cols:
+        wanted.append("value")
     where = " WHERE leak" if leaks_only and "leak" in cols else ""
     order = " ORDER BY leak DESC NULLS LAST" if "leak" in cols else ""
     con = duckdb.connect()

@@ -1,0 +1,47 @@
+"""Audit log: who did what, when, with a badge saying whether the hash chain is intact."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from audits.errors import AssayError
+from dashboard import state
+
+LIMIT = 1000
+
+
+def render() -> None:
+    st.title("Audit log")
+    if not state.has_catalog():
+        state.empty_catalog_message()
+        return
+    try:
+        with st.spinner("Verifying the hash chain…"):
+            entries, problems = state.query("audit_log_entries", limit=LIMIT)
+    except AssayError as err:
+        state.show_error(err)
+        return
+    if problems:
+        st.error(f"Chain broken: {len(problems)} problem(s) — the log was altered.", icon=":material/gpp_bad:")
+        for line in problems[:20]:
+            st.write(f"- {line}")
+    else:
+        st.success(f"Chain verified: all {len(entries):,} shown entries link by SHA-256 and none was altered.",
+                   icon=":material/verified:")
+    if entries.empty:
+        st.info("The audit log is empty.")
+        return
+    actors = sorted(entries["actor"].unique())
+    actions = sorted(entries["action"].unique())
+    c1, c2 = st.columns(2)
+    who = c1.multiselect("Who", actors, key="al_actor")
+    what = c2.multiselect("Action", actions, key="al_action")
+    shown = entries
+    if who:
+        shown = shown[shown["actor"].isin(who)]
+    if what:
+        shown = shown[shown["action"].isin(what)]
+    st.dataframe(shown[["seq", "ts", "actor", "action", "target", "details", "hash"]], hide_index=True,
+                 width="stretch")
+    if len(entries) >= LIMIT:
+        st.caption(f"Showing the latest {LIMIT:,} entries; `assay log` prints them all.")

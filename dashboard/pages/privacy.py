@@ -1,0 +1,92 @@
+"""Privacy & Safety: PII findings by entity type and field (leaks highlighted), the
+detector's own precision/recall, and toxicity by group. Text is shown redacted."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from audits.errors import AssayError
+from audits.store.queries.dashboard import attribute_columns
+from dashboard import state
+from dashboard.components import charts
+
+PAGE_SIZE = 50
+
+
+def _pii(run_id: str, res: dict) -> None:
+    st.subheader("PII findings")
+    blocks = {t["name"]: t["pii"] for t in res.get("tasks") or [] if t.get("pii")}
+    if blocks:
+        with st.expander("Detector and per-task PII summary (the detector's measured precision/recall)"):
+            st.json(blocks, expanded=False)
+    summary = state.query("findings_summary", run_id)
+    if summary.empty:
+        st.success("No PII findings in this run." + ("" if blocks else " (No PII scanner was configured.)"))
+        return
+    leaks = int(summary.loc[summary["leak"], "findings"].sum())
+    c1, c2 = st.columns(2)
+    c1.metric("findings", f"{int(summary['findings'].sum()):,}")
+    c2.metric("leaks (PII in the output that was not in the input)", f"{leaks:,}")
+    by_type = summary.groupby(["entity_type", "leak"], as_index=False)["findings"].sum()
+    by_type["kind"] = by_type["leak"].map({True: "leak", False: "finding"})
+    by_field = summary.groupby(["field", "leak"], as_index=False)["findings"].sum()
+    by_field["kind"] = by_field["leak"].map({True: "leak", False: "finding"})
+    a, b = st.columns(2)
+    a.plotly_chart(charts.count_bars(by_type, x="entity_type", y="findings", color="kind", title="by entity type"),
+                   width="stretch", key="pii-type")
+    b.plotly_chart(charts.count_bars(by_field, x="field", y="findings", color="kind", title="by field"),
+                   width="stretch", key="pii-field")
+    user = state.current_user()
+    leaks_only = st.toggle("Leaks only", value=False, key="p_leaks")
+    total = leaks if leaks_only else int(summary["findings"].sum())
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key="p_page")
+    frame = state.query("findings_page", run_id, leaks_only=leaks_only, offset=(int(page) - 1) * PAGE_SIZE,
+                        limit=PAGE_SIZE, include_raw=getattr(user, "role", "") == "admin")
+    styled = frame.style.apply(lambda r: ["background-color: #fde2e1" if r.get("leak") else "" for _ in r], axis=1) \
+        if "leak" in frame else frame
+    st.dataframe(styled, hide_index=True, width="stretch")
+    st.caption("Context is redacted (`<ENTITY_TYPE>`); raw values are never stored unless a config asked for "
+               "them, and then only admins see them.")
+
+
+def _toxicity(run_id: str, res: dict) -> None:
+    st.subheader("Toxicity")
+    columns = state.query("table_columns", run_id, "samples")
+    tasks = [t for t in res.get("tasks") or [] if "toxicity_rate" in (t.get("metrics") or {})
+             or "toxicity_mean" in (t.get("metrics") or {})]
+    if "toxicity_score" not in columns or not tasks:
+        st.caption("No toxicity scanner in this run.")
+        return
+    rows = pd.DataFrame([{"task": t["name"], "metric": k, **t["metrics"][k]} for t in tasks
+                         for k in ("toxicity_rate", "toxicity_mean") if k in t["metrics"]])
+    st.plotly_chart(charts.ci_bars(rows, x="task", color="metric", title="toxicity per task (95% CI)"),
+                    width="stretch", key="tox-task")
+    attrs = attribute_columns(columns)
+    if not attrs:
+        return
+    c1, c2 = st.columns(2)
+    task = c1.selectbox("Task", [t["name"] for t in tasks], key="p_tox_task")
+    attr = c2.selectbox("Group", attrs, key="p_tox_attr")
+    groups = state.query("score_by_group", run_id, task, "toxicity_score", attr)
+    if groups.empty or groups["n"].sum() == 0:
+        st.caption(f"No {attr} values for {task}.")
+        return
+    groups = groups.assign(value=groups["mean"], ci_low=groups["mean"] - 1.96 * groups["se"],
+                           ci_high=groups["mean"] + 1.96 * groups["se"])
+    st.plotly_chart(charts.ci_bars(groups, x="group", title=f"mean toxicity score by {attr} (±1.96 SE)",
+                                   y_title="toxicity score"), width="stretch", key="tox-group")
+
+
+def render() -> None:
+    st.title("Privacy & Safety")
+    run_id = state.require_run()
+    if run_id is None:
+        return
+    try:
+        res = state.results(run_id)
+        _pii(run_id, res)
+        _toxicity(run_id, res)
+    except AssayError as err:
+        state.show_error(err)

@@ -1,0 +1,80 @@
+"""Quality: metrics per task with intervals, and a paginated, filtered per-sample browser."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from audits.errors import AssayError
+from audits.store.queries.dashboard import SampleFilter, attribute_columns
+from dashboard import state
+from dashboard.components import charts, compare
+
+PAGE_SIZE = 25
+_SHOWN = ["task", "sample_id", "input", "prediction", "reference", "label", "correct"]
+
+
+def _attributes(run_id: str, columns: dict[str, str]) -> list[str]:
+    keys = {k for t in state.results(run_id).get("tasks") or [] for k in (t.get("fairness") or {}) if "*" not in k}
+    named = [c for c in columns if c in keys]
+    return named or attribute_columns(columns)
+
+
+def _metrics(run_id: str) -> None:
+    rows = compare.metric_rows(state.results(run_id))
+    if rows.empty:
+        st.info("This run recorded no metrics.")
+        return
+    for metric, part in rows.groupby("metric", sort=True):
+        st.plotly_chart(charts.ci_bars(part, x="task", title=metric, y_title=metric),
+                        width="stretch", key=f"quality-{metric}")
+    with st.expander("Metric table with signatures"):
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+@st.fragment
+def _browser(run_id: str) -> None:
+    columns = state.query("table_columns", run_id, "samples")
+    if not columns:
+        st.info("This run has no samples table.")
+        return
+    tasks = state.query("distinct_values", run_id, "samples", "task")
+    attrs = _attributes(run_id, columns)
+    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 1.5, 1.5])
+    task = c1.selectbox("Task", ["(all)"] + tasks, key="q_task")
+    group_col = c2.selectbox("Group by", ["(none)"] + attrs, key="q_group_col")
+    group_val = None
+    if group_col != "(none)":
+        values = state.query("distinct_values", run_id, "samples", group_col)
+        group_val = c3.selectbox("Group", values, key="q_group_val") if values else None
+    correct = c4.selectbox("Correct?", ["(any)", "correct", "incorrect"], key="q_correct")
+    flagged = c5.selectbox("Flagged?", ["(any)", "flagged", "not flagged"], key="q_flagged")
+    search = st.text_input("Search input / output / reference", key="q_search")
+    flt = SampleFilter(task=None if task == "(all)" else task,
+                       group_column=None if group_col == "(none)" else group_col, group_value=group_val,
+                       correct=None if correct == "(any)" else correct == "correct",
+                       flagged=None if flagged == "(any)" else flagged == "flagged",
+                       search=search.strip() or None)
+    total = state.query("count_samples", run_id, flt)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = st.number_input(f"Page (of {pages:,}; {total:,} matching samples)", min_value=1, max_value=pages,
+                           value=1, step=1, key="q_page")
+    shown = [c for c in _SHOWN if c in columns] + ([group_col] if group_col in columns else [])
+    frame = state.query("sample_page", run_id, flt, offset=(int(page) - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                        columns=shown)
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={"input": st.column_config.TextColumn(width="large"),
+                                "prediction": st.column_config.TextColumn(width="medium")})
+
+
+def render() -> None:
+    st.title("Quality")
+    run_id = state.require_run()
+    if run_id is None:
+        return
+    try:
+        st.subheader("Metrics per task (95% CI)")
+        _metrics(run_id)
+        st.subheader("Samples")
+        _browser(run_id)
+    except AssayError as err:
+        state.show_error(err)

@@ -1,0 +1,92 @@
+"""Reports & exports: every bundle table as CSV or Parquet, the retraining files (SFT and
+preference JSONL, PII-scrubbed), and the PDF / HTML report. Files are built only when a
+download button is clicked (deferred), so the page itself stays fast."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from audits.errors import AssayError
+from audits.store.queries import dashboard as dq
+from dashboard import state
+
+
+def _deferred(fn: Callable[[], Any]) -> Callable[[], bytes]:
+    def build() -> bytes:
+        data = fn()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return build
+
+
+def _tables(run_id: str) -> None:
+    st.subheader("Evidence tables")
+    names = state.query("available_tables", run_id)
+    if not names:
+        st.info("This run's bundle holds no tables.")
+        return
+    cat = state.catalog()
+    for name in names:
+        c1, c2, c3 = st.columns([3, 1, 1])
+        c1.markdown(f"`{name}`")
+        c2.download_button("CSV", _deferred(lambda n=name: dq.table_bytes(cat, run_id, n, "csv")),
+                           file_name=f"{run_id}-{name}.csv", mime="text/csv", key=f"dl-{name}-csv",
+                           on_click="ignore", icon=":material/download:")
+        c3.download_button("Parquet", _deferred(lambda n=name: dq.table_bytes(cat, run_id, n, "parquet")),
+                           file_name=f"{run_id}-{name}.parquet", mime="application/vnd.apache.parquet",
+                           key=f"dl-{name}-parquet", on_click="ignore", icon=":material/download:")
+
+
+def _retraining(run_id: str) -> None:
+    st.subheader("Retraining files")
+    try:
+        from audits.review import retraining
+    except ImportError:
+        st.caption("Retraining exports are not installed yet.")
+        return
+    cat = state.catalog()
+    st.caption("Built from settled review labels; PII replaced by `<ENTITY_TYPE>`. Also: `assay export`.")
+    c1, c2 = st.columns(2)
+    c1.download_button("Chat SFT (JSONL)", _deferred(lambda: retraining.to_jsonl(retraining.build_sft(cat, run_id))),
+                       file_name=f"{run_id}-sft.jsonl", mime="application/jsonl", key="dl-sft", on_click="ignore")
+    c2.download_button("Preference pairs (JSONL)",
+                       _deferred(lambda: retraining.to_jsonl(retraining.build_preference(cat, run_id))),
+                       file_name=f"{run_id}-preference.jsonl", mime="application/jsonl", key="dl-pref",
+                       on_click="ignore")
+
+
+def _reports(run_id: str) -> None:
+    st.subheader("Reports")
+    try:
+        import reports
+    except ImportError:
+        reports = None
+    build_pdf = getattr(reports, "build_pdf", None)
+    build_html = getattr(reports, "build_html", None)
+    if build_pdf is None and build_html is None:
+        st.caption("Report builders are not installed yet.")
+        return
+    cat = state.catalog()
+    c1, c2 = st.columns(2)
+    if build_pdf is not None:
+        c1.download_button("PDF report", _deferred(lambda: build_pdf(cat, run_id)), file_name=f"{run_id}.pdf",
+                           mime="application/pdf", key="dl-pdf", on_click="ignore", icon=":material/picture_as_pdf:")
+    if build_html is not None:
+        c2.download_button("HTML report", _deferred(lambda: build_html(cat, run_id)), file_name=f"{run_id}.html",
+                           mime="text/html", key="dl-html", on_click="ignore", icon=":material/html:")
+
+
+def render() -> None:
+    st.title("Reports & exports")
+    run_id = state.require_run()
+    if run_id is None:
+        return
+    try:
+        _tables(run_id)
+        _retraining(run_id)
+        _reports(run_id)
+        with st.expander("Manifest (hashes of every file, config, model, data and code identities)"):
+            st.json(state.manifest(run_id), expanded=False)
+    except AssayError as err:
+        state.show_error(err)
