@@ -34,7 +34,7 @@ GLOBAL_ROOTS = ("review", "tasks", "days_since_previous_run", "quarters_since_pr
                 "days_since_previous_bias_audit", "quarters_since_previous_bias_audit")
 RESERVED_ROOTS = (*TASK_BLOCKS, *GLOBAL_ROOTS, "previous", "n")
 # metrics that scanners publish; known even when a run does not have them (-> no-data, not an error)
-SCANNER_METRICS = ("pii_leak_rate", "pii_rate", "pii_input_rate", "toxicity_rate", "toxicity_mean",
+SCANNER_METRICS = ("pii_leak_rate", "pii_rate_input", "pii_rate_prediction", "pii_rate_reference", "toxicity_rate", "toxicity_mean",
                    "counterfactual_flip_rate", "refusal_rate")
 _RATIO_KEYS = ("demographic_parity_ratio", "selection_rate_ratio", "four_fifths_ratio", "min_ratio")
 _PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")

@@ -164,7 +164,7 @@ def _apply_attestation(item: ChecklistItem, control: Control, latest: dict[str, 
     item.evidence = control.attestation.evidence
     if latest is None:
         item.status = "needs-attestation"
-        item.detail = f"needs a {control.attestation.role} attestation with {control.attestation.evidence} evidence"
+        item.detail = f"needs an attestation by the {control.attestation.role} role, with {control.attestation.evidence} evidence"
         return
     item.attestation = latest
     item.status = "attested" if latest["status"] == "attested" else "fail"
