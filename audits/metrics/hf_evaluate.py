@@ -9,6 +9,7 @@ returned dict's key named after ``#`` (``evaluate:./m.py#f1``), else its first n
 from __future__ import annotations
 
 import numbers
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,12 @@ def parse_name(name: str) -> tuple[str, str | None]:
     return path, key or None
 
 
+@lru_cache(maxsize=32)
 def _load(path: str) -> Any:
     import evaluate
 
     try:
-        return evaluate.load(path)
+        return evaluate.load(path, keep_in_memory=True)  # no Arrow cache files per compute call
     except Exception as err:  # offline hub miss, bad script...: one line for the user
         if not Path(path).exists():
             raise AssayError(f"evaluate module {path!r} is not available offline",

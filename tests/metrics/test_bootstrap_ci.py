@@ -61,7 +61,7 @@ def test_empty_input_gives_nan():
     assert result.n == 0 and np.isnan(result.value) and np.isnan(result.ci_low)
 
 
-def test_chunking_does_not_change_values(monkeypatch):
+def test_chunking_and_counting_path_do_not_change_values(monkeypatch):
     import audits.metrics.bootstrap as bootstrap
 
     pred, gold = _coin_flips(300, 0.6, seed=2)
@@ -69,4 +69,15 @@ def test_chunking_does_not_change_values(monkeypatch):
     stats = metric.stats(MetricInputs(pred, labels=gold))
     whole = bootstrap_values(metric, stats, 200, seed=3)
     monkeypatch.setattr(bootstrap, "_CHUNK_CELLS", 300 * 7)  # 7 resamples per chunk
-    np.testing.assert_array_equal(bootstrap_values(metric, stats, 200, seed=3), whole)
+    np.testing.assert_allclose(bootstrap_values(metric, stats, 200, seed=3), whole, rtol=1e-12, atol=0)
+    monkeypatch.setattr(bootstrap, "_ROWWISE_MIN_N", 1)      # count each resample on its own
+    np.testing.assert_allclose(bootstrap_values(metric, stats, 200, seed=3), whole, rtol=1e-12, atol=0)
+
+
+def test_resampling_is_exact_multinomial():
+    from audits.metrics.bootstrap import resample_counts
+
+    counts = resample_counts(50, 400, np.random.default_rng(0))
+    assert counts.shape == (400, 50)
+    assert np.all(counts.sum(axis=1) == 50) and np.all(counts == np.round(counts))  # n draws each
+    assert abs(counts.mean() - 1.0) < 1e-12 and 0.9 < counts.var() < 1.1          # Binomial(50, 1/50) margins

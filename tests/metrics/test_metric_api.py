@@ -88,6 +88,7 @@ def local_module(tmp_path_factory):
     return str(path)
 
 
+@pytest.mark.slow  # importing evaluate (datasets, pyarrow) takes seconds
 def test_evaluate_local_module_is_per_sample_mean(local_module):
     hyps = ["the cat sat", "a dog ran far", "nothing here"]
     refs = ["the cat", "dog ran", "birds fly south"]
@@ -103,6 +104,7 @@ def test_evaluate_local_module_is_per_sample_mean(local_module):
         compute(get_metric(f"evaluate:{local_module}#nope"), MetricInputs(hyps, refs), n_resamples=10)
 
 
+@pytest.mark.slow
 def test_evaluate_hub_name_fails_offline_in_one_line():
     with pytest.raises(AssayError) as err:
         get_metric("evaluate:no_such_metric_xyz")
