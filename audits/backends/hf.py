@@ -1,0 +1,282 @@
+"""The ``hf`` backend: a transformers causal or seq2seq model, run locally.
+
+After lm-evaluation-harness ``lm_eval/models/huggingface.py``: requests are tokenised once,
+sorted by length (longest first) inside the backend, left-padded into batches and answered
+in the caller's order. Position ids come from the attention mask, so a prompt gets the same
+answer at batch size 1 and 32. ``loglikelihood`` scores the continuation with plain forward
+passes; requests whose inputs coincide up to their last token (the usual case for one-token
+choices such as "yes"/"no") share one pass, and only the logits that are scored are computed.
+
+torch and transformers are imported when a backend is built, never at module import.
+"""
+
+from __future__ import annotations
+
+import gc
+import inspect
+from typing import Any
+
+from audits.backends._hf_source import ModelSource, resolve_source
+from audits.backends.base import BACKENDS, Backend, Request
+from audits.errors import AssayError
+
+
+@BACKENDS.register("hf")
+class HFBackend(Backend):
+    """A local transformers model. Exposes ``model`` and ``tokenizer`` (the SHAP scanner uses them)."""
+
+    name = "hf"
+    capabilities = frozenset({"generate", "loglikelihood"})
+
+    def __init__(self, config, *, cache_dir=None):
+        super().__init__(config)
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+        self.source: ModelSource = resolve_source(config.path, config.revision, cache_dir)
+        self.device = _pick_device(config.device)
+        self.dtype = _pick_dtype(config.dtype, self.device)
+        folder = self.source.local_dir
+        hf_config = AutoConfig.from_pretrained(folder)
+        self.is_seq2seq = bool(getattr(hf_config, "is_encoder_decoder", False))
+        model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
+        self.model = model_cls.from_pretrained(folder, dtype=getattr(torch, self.dtype)).to(self.device).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
+        self.pad_id: int = self.tokenizer.pad_token_id
+        self.templated = bool(getattr(self.tokenizer, "chat_template", None)) and not self.is_seq2seq
+        self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id)
+        params = inspect.signature(self.model.forward).parameters
+        self._takes_positions = "position_ids" in params
+        self._takes_logits_to_keep = "logits_to_keep" in params
+        self.stats = {"prompt_tokens": 0, "generated_tokens": 0, "scored_tokens": 0, "forward_rows": 0}
+
+    # ------------------------------------------------------------------ prompts and tokens
+    def format_prompt(self, prompt: str) -> str:
+        """The text the model reads: the chat template (system prompt if configured, the user
+        message, the assistant turn opened) when the tokenizer has one, else the prompt itself."""
+        if not self.templated:
+            return prompt if not self.config.system_prompt else f"{self.config.system_prompt}\n\n{prompt}"
+        messages = [{"role": "user", "content": prompt}]
+        if self.config.system_prompt:
+            messages.insert(0, {"role": "system", "content": self.config.system_prompt})
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def encode_prompts(self, prompts: list[str]) -> list[list[int]]:
+        """Token ids of each formatted prompt (special tokens come from the template when there is one)."""
+        texts = [self.format_prompt(p) for p in prompts]
+        return self.tokenizer(texts, add_special_tokens=not self.templated)["input_ids"] if texts else []
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Number of tokens in each raw text (no template, no special tokens)."""
+        if not texts:
+            return []
+        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+    def _left_pad(self, seqs: list[list[int]]):
+        import torch
+
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for row, seq in enumerate(seqs):
+            if seq:
+                ids[row, width - len(seq):] = torch.tensor(seq, dtype=torch.long)
+                mask[row, width - len(seq):] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    # ------------------------------------------------------------------ generate
+    def generate(self, requests: list[Request], *, desc: str = "generate") -> list[str]:
+        """One completion per request, in the caller's order (greedy when temperature == 0)."""
+        import torch
+        from tqdm.auto import tqdm
+
+        encoded = self.encode_prompts([r.prompt for r in requests])
+        order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
+        outputs: list[str] = [""] * len(encoded)
+        gen_config = self._generation_config()
+        if gen_config.do_sample:
+            torch.manual_seed(self.config.seed)
+        with torch.inference_mode(), tqdm(total=len(order), desc=desc, unit="sample") as bar:
+            for batch in _chunks(order, self.config.batch_size):
+                ids, mask = self._left_pad([encoded[i] for i in batch])
+                out = self.model.generate(input_ids=ids, attention_mask=mask, generation_config=gen_config)
+                new = out if self.is_seq2seq else out[:, ids.shape[1]:]
+                for row, i in enumerate(batch):
+                    tokens = self._until_eos(new[row].tolist())
+                    self.stats["generated_tokens"] += len(tokens)
+                    outputs[i] = self.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+                self.stats["prompt_tokens"] += int(mask.sum())
+                bar.update(len(batch))
+        return outputs
+
+    def _generation_config(self):
+        from transformers import GenerationConfig
+
+        sample = self.config.temperature > 0
+        extra: dict[str, Any] = {"temperature": self.config.temperature, "top_p": self.config.top_p,
+                                 "top_k": 0} if sample else {}
+        start = getattr(self.model.generation_config, "decoder_start_token_id", None)
+        return GenerationConfig(max_new_tokens=self.config.max_new_tokens, do_sample=sample,
+                                pad_token_id=self.pad_id, eos_token_id=sorted(self.eos_ids),
+                                decoder_start_token_id=start, **extra)
+
+    def _until_eos(self, tokens: list[int]) -> list[int]:
+        if self.is_seq2seq and tokens and tokens[0] == self.model.generation_config.decoder_start_token_id:
+            tokens = tokens[1:]
+        for pos, tok in enumerate(tokens):
+            if tok in self.eos_ids:
+                return tokens[:pos]
+        return tokens
+
+    # ------------------------------------------------------------------ loglikelihood
+    def loglikelihood(self, requests: list[Request], *, desc: str = "score") -> list[float]:
+        """Summed log-probability of each ``request.continuation`` after the formatted prompt."""
+        if any(r.continuation is None for r in requests):
+            raise AssayError("a loglikelihood request has no continuation", "set Request.continuation to the text to score")
+        pairs = self._tokenize_pairs(requests)
+        if self.is_seq2seq:
+            return self._score_seq2seq(pairs, desc)
+        return self._score_causal(pairs, desc)
+
+    def _tokenize_pairs(self, requests: list[Request]) -> list[tuple[list[int], list[int]]]:
+        """(context ids, continuation ids) per request; the continuation is tokenised on its own,
+        so the tokens scored are exactly the continuation's tokens. Trailing spaces of an
+        untemplated context move to the continuation (as lm-evaluation-harness does)."""
+        contexts: dict[str, list[int]] = {}
+        pairs = []
+        for req in requests:
+            context, continuation = req.prompt, req.continuation or ""
+            if not self.templated:
+                stripped = context.rstrip(" ")
+                continuation = context[len(stripped):] + continuation
+                context = stripped
+            if context not in contexts:
+                contexts[context] = self.encode_prompts([context])[0]
+            ctx = contexts[context]
+            if not ctx and not self.is_seq2seq:  # nothing to condition on: start from BOS/EOS
+                ctx = [self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.pad_id]
+            cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"] if continuation else []
+            pairs.append((ctx, cont))
+        return pairs
+
+    def _score_causal(self, pairs: list[tuple[list[int], list[int]]], desc: str) -> list[float]:
+        import torch
+        from tqdm.auto import tqdm
+
+        # Requests whose input (context + continuation minus its last token) coincides share a row.
+        rows: dict[tuple[int, ...], int] = {}  # key -> number of trailing logits needed
+        for ctx, cont in pairs:
+            if cont:
+                key = tuple(ctx + cont[:-1])
+                rows[key] = max(rows.get(key, 0), len(cont))
+        keys = sorted(rows, key=lambda k: -len(k))
+        row_logprobs: dict[tuple[int, ...], Any] = {}
+        with torch.inference_mode(), tqdm(total=len(pairs), desc=desc, unit="sample") as bar:
+            per_row = len(pairs) / max(len(keys), 1)
+            for batch in _chunks(keys, self.config.batch_size):
+                ids, mask = self._left_pad([list(k) for k in batch])
+                keep = max(rows[k] for k in batch)
+                kwargs: dict[str, Any] = {"input_ids": ids, "attention_mask": mask, "use_cache": False}
+                if self._takes_positions:
+                    kwargs["position_ids"] = (mask.cumsum(-1) - 1).clamp(min=0)
+                if self._takes_logits_to_keep:
+                    kwargs["logits_to_keep"] = keep
+                logits = self.model(**kwargs).logits[:, -keep:, :]
+                logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
+                for row, key in enumerate(batch):
+                    row_logprobs[key] = logprobs[row]
+                self.stats["forward_rows"] += len(batch)
+                bar.update(round(per_row * len(batch)))
+            bar.n = len(pairs)
+            bar.refresh()
+        scores = []
+        for ctx, cont in pairs:
+            if not cont:
+                scores.append(0.0)
+                continue
+            table = row_logprobs[tuple(ctx + cont[:-1])]  # (keep, vocab): last position predicts cont[-1]
+            positions = torch.arange(table.shape[0] - len(cont), table.shape[0])
+            scores.append(float(table[positions, torch.tensor(cont)].sum()))
+            self.stats["scored_tokens"] += len(cont)
+        return scores
+
+    def _score_seq2seq(self, pairs: list[tuple[list[int], list[int]]], desc: str) -> list[float]:
+        import torch
+        from tqdm.auto import tqdm
+
+        start = self.model.generation_config.decoder_start_token_id
+        start = self.pad_id if start is None else start
+        order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
+        scores = [0.0] * len(pairs)
+        with torch.inference_mode(), tqdm(total=len(pairs), desc=desc, unit="sample") as bar:
+            for batch in _chunks(order, self.config.batch_size):
+                todo = [i for i in batch if pairs[i][1]]
+                if todo:
+                    ids, mask = self._left_pad([pairs[i][0] for i in todo])
+                    width = max(len(pairs[i][1]) for i in todo)
+                    dec = torch.full((len(todo), width), self.pad_id, dtype=torch.long)
+                    dec_mask = torch.zeros((len(todo), width), dtype=torch.long)
+                    for row, i in enumerate(todo):
+                        cont = pairs[i][1]
+                        dec[row, :len(cont)] = torch.tensor([start] + cont[:-1])
+                        dec_mask[row, :len(cont)] = 1
+                    logits = self.model(input_ids=ids, attention_mask=mask, decoder_input_ids=dec.to(self.device),
+                                        decoder_attention_mask=dec_mask.to(self.device), use_cache=False).logits
+                    logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
+                    for row, i in enumerate(todo):
+                        cont = pairs[i][1]
+                        scores[i] = float(logprobs[row, torch.arange(len(cont)), torch.tensor(cont)].sum())
+                        self.stats["scored_tokens"] += len(cont)
+                bar.update(len(batch))
+        return scores
+
+    # ------------------------------------------------------------------ identity
+    def identity(self) -> dict[str, Any]:
+        import torch
+        import transformers
+
+        return {"backend": "hf", "model": self.source.model, "weights_sha256": self.source.weights_sha256,
+                "revision": self.source.revision, "device": self.device, "dtype": self.dtype,
+                "torch": torch.__version__, "transformers": transformers.__version__}
+
+    def close(self) -> None:
+        import torch
+
+        self.model = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _pick_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise AssayError("model.device is 'cuda' but no CUDA device is available",
+                         "set model.device to 'auto' or 'cpu', or run on a machine with a GPU")
+    return device
+
+
+def _pick_dtype(dtype: str, device: str) -> str:
+    if dtype == "auto":
+        return "bfloat16" if device == "cuda" else "float32"
+    return dtype
+
+
+def _eos_ids(*values: Any) -> set[int]:
+    ids: set[int] = set()
+    for value in values:
+        if isinstance(value, int):
+            ids.add(value)
+        elif isinstance(value, (list, tuple)):
+            ids.update(v for v in value if isinstance(v, int))
+    return ids
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
