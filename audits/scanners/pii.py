@@ -134,10 +134,16 @@ def resolve_salt(salt_env: str | None) -> tuple[bytes, str]:
     path = cache_dir() / "pii_salt"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600) if not path.exists() else None
-        if fd is not None:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
+        tmp = path.with_name(f".pii_salt.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # atomic: the first process to create the salt wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text().strip().encode(), f"file:{path}"
 
 

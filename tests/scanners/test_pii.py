@@ -146,3 +146,15 @@ def test_detector_block_is_measured_and_cached(tmp_path):
     assert det["by_entity"]["EMAIL_ADDRESS"]["recall"] == 1.0
     assert out.results["pii"]["findings"] == 0
     assert len(list((tmp_path / "cache" / "pii_detector").glob("*.json"))) == 1
+
+
+def test_import_forces_offline_suffix_list():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"}
+    code = ("import audits.scanners._presidio, tldextract.tldextract as t; "
+            "print(repr(t.TLD_EXTRACTOR.suffix_list_urls))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "()"
