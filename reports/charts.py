@@ -1,0 +1,115 @@
+"""Static charts for reports, drawn offline with matplotlib (Agg backend, no browser).
+
+Same content as the dashboard's fairness view: a metric by group with its 95% CI, and for
+selection rates the four-fifths line (0.8 x the highest group's rate).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+MAX_CHARTS = 8
+MAX_GROUPS = 16
+
+
+@dataclass
+class Chart:
+    title: str
+    caption: str
+    png: bytes
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, four_fifths: float = 0.8) -> Chart:
+    """Horizontal bars of one metric by group with CI whiskers (and the four-fifths line)."""
+    rows = frame.sort_values("group").head(MAX_GROUPS)
+    groups = rows["group"].astype(str).tolist()
+    value = rows["value"].astype(float).to_numpy()
+    low = rows["ci_low"].astype(float).to_numpy()
+    high = rows["ci_high"].astype(float).to_numpy()
+    err = np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
+    err = np.nan_to_num(err)
+    insufficient = rows["insufficient_data"].fillna(False).astype(bool).to_numpy() \
+        if "insufficient_data" in rows else np.zeros(len(rows), dtype=bool)
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(groups) + 1.4))
+    colors = ["#b0b0b0" if flag else "#3b6ea8" for flag in insufficient]
+    y = np.arange(len(groups))
+    ax.barh(y, np.nan_to_num(value), xerr=err, color=colors, capsize=3, ecolor="#333333")
+    ax.set_yticks(y, [f"{g} (n={int(n)})" for g, n in zip(groups, rows["n"].fillna(0))])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{metric} (bars: value, whiskers: 95% CI)")
+    caption = f"{metric} by {attribute} on task {task}; grey bars: groups too small to compare."
+    if metric == "selection_rate" and np.isfinite(value).any():
+        line = four_fifths * np.nanmax(value)
+        ax.axvline(line, color="#c0392b", linestyle="--", linewidth=1.2, label=f"four-fifths line ({line:.2f})")
+        ax.legend(loc="lower right", fontsize=8)
+        caption += f" Dashed line: {four_fifths:g} x the highest group's rate; groups left of it fail the four-fifths rule."
+    top = np.nanmax(np.concatenate([high, value])) if np.isfinite(np.concatenate([high, value])).any() else 1.0
+    ax.set_xlim(0, max(1.0, float(top)) * 1.05 if top > 1 else 1.0)
+    ax.set_title(f"{task}: {metric} by {attribute}", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return Chart(title=f"{task}: {metric} by {attribute}", caption=caption, png=_png(fig))
+
+
+def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
+    """Every metric in [0, 1] with its CI; the compared run beside it when there is one."""
+    rows = metrics.dropna(subset=["value"])
+    rows = rows[(rows["value"] >= 0) & (rows["value"] <= 1)].head(24)
+    if rows.empty:
+        return None
+    labels = (rows["task"] + " · " + rows["metric"]).tolist()
+    y = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(rows) + 1.4))
+    has_cmp = rows["compare_value"].notna().any()
+    h = 0.38 if has_cmp else 0.7
+
+    def bars(offset: float, v: str, lo: str, hi: str, color: str, label: str) -> None:
+        vals = rows[v].astype(float).to_numpy()
+        err = np.nan_to_num(np.vstack([vals - rows[lo].astype(float).to_numpy(),
+                                       rows[hi].astype(float).to_numpy() - vals]))
+        ax.barh(y + offset, np.nan_to_num(vals), height=h, xerr=np.clip(err, 0, None), color=color,
+                capsize=2, ecolor="#333333", label=label)
+
+    bars(-h / 2 if has_cmp else 0, "value", "ci_low", "ci_high", "#3b6ea8", "this run")
+    if has_cmp:
+        bars(h / 2, "compare_value", "compare_ci_low", "compare_ci_high", "#b7c9e2", "compared run")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.0)
+    ax.set_xlabel("value (whiskers: 95% CI)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Metrics with confidence intervals", fontsize=10)
+    return Chart("Metrics with confidence intervals",
+                 "Each metric's value and 95% bootstrap CI" + (", beside the compared run." if has_cmp else "."),
+                 _png(fig))
+
+
+def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Chart]:
+    """Selection rate by group first (decision tasks), then other metrics, single attributes first."""
+    if fairness is None or fairness.empty or not {"task", "attribute", "group", "metric"} <= set(fairness.columns):
+        return []
+    keys = fairness[["task", "attribute", "metric"]].drop_duplicates()
+    keys = keys.assign(_sel=(keys["metric"] != "selection_rate").astype(int),
+                       _inter=keys["attribute"].str.contains(r"\*").astype(int))
+    keys = keys.sort_values(["_sel", "_inter", "task", "attribute", "metric"]).head(limit)
+    charts = []
+    for k in keys.itertuples():
+        part = fairness[(fairness["task"] == k.task) & (fairness["attribute"] == k.attribute)
+                        & (fairness["metric"] == k.metric)]
+        charts.append(group_chart(part, k.task, k.attribute, k.metric))
+    return charts

@@ -1,0 +1,215 @@
+"""The report as a neutral document (sections of paragraphs, tables and charts).
+
+Both renderers (PDF with reportlab, HTML with jinja2) walk the same document, so the two
+formats always carry the same sections, numbers and charts, in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from reports.charts import Chart, fairness_charts, metrics_chart
+from reports.data import ReportData
+
+SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", "Fairness", "Privacy and safety",
+                  "Human review", "Policy checklist", "Appendix: reproducibility record")
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+    weights: list[float]          # relative column widths
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[Any] = field(default_factory=list)   # str (paragraph) | Table | Chart
+
+
+@dataclass
+class Document:
+    title: str
+    cover: list[tuple[str, str]]
+    sections: list[Section]
+
+
+def fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "—"
+        return f"{v:.4g}"
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d %H:%M")
+    text = str(v)
+    return "—" if text in ("nan", "NaT", "None") else text
+
+
+def table(frame: pd.DataFrame, columns: dict[str, str], weights: list[float], caption: str = "") -> Table:
+    """A Table of ``frame``'s ``columns`` ({column: header}) with formatted cells."""
+    cols = [c for c in columns if c in frame.columns]
+    w = [weights[i] for i, c in enumerate(columns) if c in frame.columns]
+    rows = [[fmt(r[c]) for c in cols] for r in frame[cols].to_dict("records")] if len(frame) else []
+    return Table([columns[c] for c in cols], rows, w, caption)
+
+
+def _ci(frame: pd.DataFrame, lo: str = "ci_low", hi: str = "ci_high", out: str = "ci") -> pd.DataFrame:
+    frame = frame.copy()
+    frame[out] = [f"[{fmt(a)}, {fmt(b)}]" if a is not None and b is not None and not (pd.isna(a) or pd.isna(b))
+                  else "—" for a, b in zip(frame[lo], frame[hi])] if len(frame) else []
+    return frame
+
+
+def _executive(d: ReportData) -> Section:
+    s = Section(SECTION_TITLES[0])
+    cl = d.checklist
+    if cl is not None:
+        c = cl.counts
+        verdict = "at least one automatic control FAILED" if cl.failed else "no automatic control failed"
+        s.blocks.append(f"Policy packs {', '.join(cl.packs)}: {c['pass']} pass, {c['fail']} fail, "
+                        f"{c['no-data']} no data, {c['needs-attestation']} need attestation, {c['attested']} attested "
+                        f"— {verdict}.")
+    else:
+        s.blocks.append(f"The policy checklist could not be evaluated: {d.checklist_error}")
+    signoffs = d.tables.get("signoffs")
+    if signoffs is not None and len(signoffs):
+        last = signoffs.iloc[-1]
+        s.blocks.append(f"Committee sign-off: {last['decision']} by {last['username']} on {fmt(last['created_at'])}.")
+    else:
+        s.blocks.append("Committee sign-off: none yet.")
+    if d.compare_id:
+        ch = d.tables["changes"].copy()
+        n_real = int(ch["real_change"].fillna(False).astype(bool).sum()) if len(ch) else 0
+        s.blocks.append(f"Largest changes against run {d.compare_id} ({d.compare_run.get('period') if d.compare_run else ''}); "
+                        f"'real' marks a change whose 95% confidence intervals do not overlap ({n_real} of {len(ch)}).")
+        ch["real_change"] = ch["real_change"].map(lambda v: "REAL (CIs apart)" if v is True else
+                                                  ("within noise" if v is False else "—"))
+        s.blocks.append(table(ch, {"task": "task", "metric": "metric", "compare_value": "compared",
+                                   "value": "this run", "change": "change", "real_change": "real?"},
+                              [3, 2.5, 1.5, 1.5, 1.5, 2]))
+    else:
+        s.blocks.append("No earlier run of this audit to compare with.")
+    return s
+
+
+def _metrics(d: ReportData) -> Section:
+    s = Section(SECTION_TITLES[1])
+    m = _ci(d.tables["metrics"])
+    if d.compare_id:
+        m = _ci(m, "compare_ci_low", "compare_ci_high", "compare_ci")
+    s.blocks.append("Every value carries its 95% bootstrap confidence interval and its sample count n.")
+    chart = metrics_chart(d.tables["metrics"])
+    if chart:
+        s.blocks.append(chart)
+    cols = {"task": "task", "metric": "metric", "value": "value", "ci": "95% CI", "n": "n"}
+    weights = [3, 2.5, 1.2, 2.2, 0.8]
+    if d.compare_id:
+        cols.update({"compare_value": "compared", "compare_ci": "compared CI"})
+        weights += [1.2, 2.2]
+    s.blocks.append(table(m, cols, weights))
+    sigs = d.tables["metrics"].dropna(subset=["signature"]).drop_duplicates("signature")
+    if len(sigs):
+        s.blocks.append(table(sigs, {"metric": "metric", "signature": "signature (how it was computed)"}, [2, 8]))
+    return s
+
+
+def _fairness(d: ReportData) -> Section:
+    s = Section(SECTION_TITLES[2])
+    gaps = d.tables["fairness_gaps"]
+    if gaps.empty:
+        s.blocks.append("This run has no fairness results (no task declares sensitive attributes).")
+        return s
+    s.blocks.append("Gaps between groups (fairlearn). The four-fifths rule fails when the demographic-parity "
+                    "ratio is below 0.8; groups smaller than the minimum size are left out of gaps.")
+    s.blocks.append(table(gaps, {"task": "task", "attribute": "attribute", "groups_compared": "groups",
+                                 "demographic_parity_ratio": "DP ratio", "demographic_parity_difference": "DP diff",
+                                 "equalized_odds_difference": "EO diff", "four_fifths_violation": "4/5 violated"},
+                          [2.5, 2.2, 1, 1.2, 1.2, 1.2, 1.2]))
+    s.blocks.extend(fairness_charts(d.tables["fairness"]))
+    return s
+
+
+def _privacy_safety(d: ReportData) -> Section:
+    s = Section(SECTION_TITLES[3])
+    priv, safe = d.tables["privacy"], d.tables["safety"]
+    if priv.empty:
+        s.blocks.append("No PII scan in this run.")
+    else:
+        s.blocks.append("PII in outputs that was not in the input counts as a leak (presidio-analyzer). Values are "
+                        "stored as type, offsets and a redacted context.")
+        s.blocks.append(table(_ci(priv), {"task": "task", "findings": "findings", "leaks": "leaks",
+                                          "pii_leak_rate": "leak rate", "ci": "95% CI", "by_entity": "by entity",
+                                          "detector_precision": "detector P", "detector_recall": "detector R"},
+                              [2.2, 1, 0.9, 1.1, 1.8, 3, 1, 1]))
+    if safe.empty:
+        s.blocks.append("No toxicity scan in this run.")
+    else:
+        s.blocks.append(table(_ci(safe), {"task": "task", "n": "n", "n_toxic": "toxic", "toxicity_rate": "rate",
+                                          "ci": "95% CI", "threshold": "threshold", "model": "classifier"},
+                              [2.5, 0.8, 0.8, 1, 1.8, 1, 2.5]))
+    return s
+
+
+def _review(d: ReportData) -> Section:
+    s = Section(SECTION_TITLES[4])
+    s.blocks.append("Human review of sampled outputs: coverage is reviewed samples over all samples; agreement is "
+                    "between reviewers of the same item.")
+    s.blocks.append(table(d.tables["review"], {"item": "item", "value": "value"}, [4, 6]))
+    return s
+
+
+def _checklist(d: ReportData) -> Section:
+    s = Section(SECTION_TITLES[5])
+    if d.checklist is None:
+        s.blocks.append(f"Not evaluated: {d.checklist_error}")
+        return s
+    frame = d.tables["checklist"].copy()
+    frame["measured"] = [f"{fmt(v)} {t}" if t else fmt(v) if k == "check" else "—"
+                         for v, t, k in zip(frame["value"], frame["threshold"], frame["kind"])]
+    s.blocks.append(table(frame, {"pack": "pack", "control_id": "control", "title": "title", "source": "source",
+                                  "status": "status", "measured": "measured", "detail": "detail"},
+                          [1.6, 1.6, 3.6, 2.4, 1.4, 1.6, 3]))
+    att = d.tables["attestations"]
+    if len(att):
+        s.blocks.append(table(att, {"pack": "pack", "control_id": "control", "username": "user", "role": "role",
+                                    "status": "status", "note": "note", "evidence_link": "link",
+                                    "evidence_sha256": "evidence SHA-256", "created_at": "when"},
+                              [1.4, 1.5, 1, 1.2, 1, 2.5, 1.8, 2.8, 1.5], caption="Attestations"))
+    signoffs = d.tables["signoffs"]
+    if len(signoffs):
+        s.blocks.append(table(signoffs, {"username": "user", "role": "role", "decision": "decision", "note": "note",
+                                         "created_at": "when"}, [1.5, 1.5, 1.2, 5, 1.8], caption="Sign-offs"))
+    else:
+        s.blocks.append("No committee sign-off recorded yet.")
+    return s
+
+
+def _appendix(d: ReportData) -> Section:
+    s = Section(SECTION_TITLES[6])
+    s.blocks.append("Hashes and versions to reproduce and verify this run (`assay verify` recomputes every file hash).")
+    s.blocks.append(table(d.tables["reproducibility"], {"kind": "kind", "item": "item", "value": "value"}, [1.2, 3, 7]))
+    return s
+
+
+def build_document(d: ReportData) -> Document:
+    run = d.run
+    cover = [("Audit", fmt(run.get("audit"))), ("Period", fmt(run.get("period"))), ("Model", d.model_name),
+             ("Run", fmt(run.get("run_id"))), ("Run started", fmt(run.get("created_at"))),
+             ("Run finished", fmt(run.get("finished_at"))),
+             ("Compared with", f"{d.compare_id} ({d.compare_run.get('period')})" if d.compare_id and d.compare_run
+              else "—"),
+             ("Policy packs", ", ".join(d.packs)), ("Manifest SHA-256", fmt(run.get("manifest_sha256"))),
+             ("Report generated", d.generated_at)]
+    sections = [_executive(d), _metrics(d), _fairness(d), _privacy_safety(d), _review(d), _checklist(d), _appendix(d)]
+    return Document(title=f"Audit report: {fmt(run.get('audit'))} {fmt(run.get('period'))}", cover=cover,
+                    sections=sections)

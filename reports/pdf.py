@@ -1,0 +1,119 @@
+"""Render a report Document to PDF with reportlab (platypus).
+
+Every table cell is a Paragraph, so long text wraps (long tokens such as hashes are split),
+and column widths are fractions of the frame width: no table is wider than the page.
+"""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer,
+                                Table as RLTable, TableStyle)
+
+from reports.charts import Chart
+from reports.document import Document, Table
+
+PAGE = A4
+MARGIN = 16 * mm
+_styles = getSampleStyleSheet()
+CELL = ParagraphStyle("cell", parent=_styles["BodyText"], fontSize=7.2, leading=8.6, alignment=TA_LEFT,
+                      splitLongWords=True, wordWrap=None)
+HEAD = ParagraphStyle("head", parent=CELL, fontName="Helvetica-Bold")
+BODY = ParagraphStyle("body", parent=_styles["BodyText"], fontSize=9.5, leading=12.5)
+CAPTION = ParagraphStyle("caption", parent=BODY, fontSize=8, leading=10, textColor=colors.HexColor("#555555"))
+H1 = ParagraphStyle("h1", parent=_styles["Heading1"], fontSize=16, spaceBefore=4, spaceAfter=8, keepWithNext=1)
+TITLE = ParagraphStyle("title", parent=_styles["Title"], fontSize=22, leading=28)
+
+
+def frame_width() -> float:
+    return PAGE[0] - 2 * MARGIN
+
+
+def _break_long(text: str, every: int = 24) -> str:
+    """Allow line breaks inside long tokens (hashes, paths) by inserting spaces' soft points."""
+    out = []
+    for word in text.split(" "):
+        if len(word) > every:
+            word = " ".join(word[i:i + every] for i in range(0, len(word), every))
+        out.append(word)
+    return " ".join(out)
+
+
+def make_table(t: Table, width: float) -> RLTable:
+    total = sum(t.weights) or 1.0
+    col_widths = [width * w / total for w in t.weights]
+    data = [[Paragraph(escape(h), HEAD) for h in t.columns]]
+    data += [[Paragraph(escape(_break_long(c)), CELL) for c in row] for row in t.rows]
+    table = RLTable(data, colWidths=col_widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#9aa7b8")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return table
+
+
+def _chart(c: Chart, width: float) -> KeepTogether:
+    from reportlab.lib.utils import ImageReader
+
+    reader = ImageReader(io.BytesIO(c.png))
+    w, h = reader.getSize()
+    draw_w = min(width, w * 0.72)
+    img = Image(io.BytesIO(c.png), width=draw_w, height=h * draw_w / w)
+    return KeepTogether([img, Paragraph(escape(c.caption), CAPTION), Spacer(1, 6)])
+
+
+def story(doc: Document) -> list:
+    """The flowables of the report (tests measure their widths)."""
+    width = frame_width()
+    flow: list = [Spacer(1, 40 * mm), Paragraph(escape(doc.title), TITLE), Spacer(1, 10 * mm)]
+    cover = Table(["", ""], [[k, v] for k, v in doc.cover], [1, 3])
+    flow.append(make_table(cover, width))
+    flow.append(PageBreak())
+    for number, section in enumerate(doc.sections, start=1):
+        title = section.title if section.title.startswith("Appendix") else f"{number}. {section.title}"
+        flow.append(Paragraph(escape(title), H1))
+        for block in section.blocks:
+            if isinstance(block, str):
+                flow.append(Paragraph(escape(block), BODY))
+                flow.append(Spacer(1, 4))
+            elif isinstance(block, Table):
+                if block.caption:
+                    flow.append(Paragraph(f"<b>{escape(block.caption)}</b>", BODY))
+                if block.rows:
+                    flow.append(make_table(block, width))
+                else:
+                    flow.append(Paragraph("(none)", CAPTION))
+                flow.append(Spacer(1, 8))
+            elif isinstance(block, Chart):
+                flow.append(_chart(block, width))
+        if section.title.startswith(("Policy checklist",)):
+            flow.append(PageBreak())
+    return flow
+
+
+def _footer(canvas, doc_template) -> None:
+    canvas.saveState()
+    canvas.setFont("Helvetica", 7)
+    canvas.setFillColor(colors.HexColor("#666666"))
+    canvas.drawString(MARGIN, 9 * mm, doc_template.title)
+    canvas.drawRightString(PAGE[0] - MARGIN, 9 * mm, f"page {doc_template.page}")
+    canvas.restoreState()
+
+
+def render_pdf(doc: Document) -> bytes:
+    buf = io.BytesIO()
+    template = SimpleDocTemplate(buf, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                                 bottomMargin=MARGIN + 4 * mm, title=doc.title, author="Assay", subject="Audit report",
+                                 creator="Assay", invariant=1)
+    template.build(story(doc), onFirstPage=_footer, onLaterPages=_footer)
+    return buf.getvalue()
