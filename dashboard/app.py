@@ -63,9 +63,9 @@ def main() -> None:
              for i, (title, url, icon, render) in enumerate(page_renderers())]
     nav = st.navigation(pages)
     with st.sidebar:
+        user = state.current_user(announce=True)  # sign-in gate: stops the run when nobody is signed in
         st.caption(f"Catalog: `{state.catalog_path()}`")
         state.run_picker()
-        user = state.current_user()
         st.caption(f"Signed in as **{user.name}** ({user.role})")
     nav.run()
 

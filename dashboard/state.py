@@ -69,11 +69,10 @@ def run_picker() -> str | None:
         return None
     ids = list(frame["run_id"])[::-1]  # newest first
     labels = {r["run_id"]: _label(r) for _, r in frame.iterrows()}
-    wanted = st.session_state.get(_RUN_KEY) or st.query_params.get("run")
-    if st.session_state.get(_PICKER_KEY) not in ids:
-        st.session_state.pop(_PICKER_KEY, None)
-    index = ids.index(wanted) if wanted in ids else 0
-    choice = st.sidebar.selectbox("Run", ids, index=index, key=_PICKER_KEY, format_func=labels.get,
+    if st.session_state.get(_PICKER_KEY) not in ids:  # first load, or the run vanished
+        wanted = st.query_params.get("run") or st.session_state.get(_RUN_KEY)
+        st.session_state[_PICKER_KEY] = wanted if wanted in ids else ids[0]
+    choice = st.sidebar.selectbox("Run", ids, key=_PICKER_KEY, format_func=labels.get,
                                   help="Every page shows this run; the URL keeps it (?run=...).")
     st.session_state[_RUN_KEY] = choice
     if st.query_params.get("run") != choice:
@@ -184,13 +183,30 @@ def _prev(path: str, run_id: str) -> str | None:
     return rq.previous_run(_catalog(path), run_id)
 
 
-def current_user() -> Any:
-    """The signed-in user (dashboard.auth), or a local admin until auth is available."""
+def current_user(announce: bool = False) -> Any:
+    """The signed-in user (dashboard.auth), or a local admin until auth is available.
+
+    app.py calls it with ``announce=True`` once per run (sign-in form, demo-mode note);
+    pages call it plainly to read the identity.
+    """
     try:
         from dashboard.auth import current_user as _current_user
     except ImportError:
         return LocalUser()
-    return _current_user()
+    try:
+        return _current_user(announce=announce)
+    except TypeError:
+        return _current_user()
+
+
+def can(action: str) -> bool:
+    """Whether the current user's role allows ``action`` (dashboard.auth.PERMISSIONS)."""
+    user = current_user()
+    try:
+        from dashboard.auth import can as _can
+    except ImportError:
+        return True
+    return bool(_can(user, action))
 
 
 class LocalUser:

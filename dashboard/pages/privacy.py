@@ -37,13 +37,12 @@ def _pii(run_id: str, res: dict) -> None:
                    width="stretch", key="pii-type")
     b.plotly_chart(charts.count_bars(by_field, x="field", y="findings", color="kind", title="by field"),
                    width="stretch", key="pii-field")
-    user = state.current_user()
     leaks_only = st.toggle("Leaks only", value=False, key="p_leaks")
     total = leaks if leaks_only else int(summary["findings"].sum())
     pages = max(1, -(-total // PAGE_SIZE))
     page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key="p_page")
     frame = state.query("findings_page", run_id, leaks_only=leaks_only, offset=(int(page) - 1) * PAGE_SIZE,
-                        limit=PAGE_SIZE, include_raw=getattr(user, "role", "") == "admin")
+                        limit=PAGE_SIZE, include_raw=state.can("view_raw_pii"))
     styled = frame.style.apply(lambda r: ["background-color: #fde2e1" if r.get("leak") else "" for _ in r], axis=1) \
         if "leak" in frame else frame
     st.dataframe(styled, hide_index=True, width="stretch")

@@ -22,6 +22,9 @@ def _deferred(fn: Callable[[], Any]) -> Callable[[], bytes]:
 
 def _tables(run_id: str) -> None:
     st.subheader("Evidence tables")
+    if not state.can("export"):
+        st.info("Your role cannot export evidence; ask a committee member, compliance officer or admin.")
+        return
     names = state.query("available_tables", run_id)
     if not names:
         st.info("This run's bundle holds no tables.")
@@ -44,6 +47,9 @@ def _retraining(run_id: str) -> None:
         from audits.review import retraining
     except ImportError:
         st.caption("Retraining exports are not installed yet.")
+        return
+    if not state.can("export_retraining"):
+        st.info("Your role cannot export retraining files.")
         return
     cat = state.catalog()
     st.caption("Built from settled review labels; PII replaced by `<ENTITY_TYPE>`. Also: `assay export`.")

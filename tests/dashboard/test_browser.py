@@ -1,0 +1,102 @@
+"""Browser smoke test: the real `streamlit run` server, every page in headless Chromium.
+
+Fails on any exception Streamlit shows (``data-testid="stException"``) or on a blank page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+URL_PATHS = ["", "quality", "fairness", "privacy", "explanations", "policies", "review", "reports", "audit-log"]
+
+pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                                reason="chromium/chromedriver not installed: apt-get install -y chromium chromium-driver")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(synthetic_catalog):
+    from dashboard import config_dir, streamlit_command
+
+    port = _free_port()
+    env = {**os.environ, "ASSAY_CATALOG": str(synthetic_catalog)}
+    proc = subprocess.Popen(streamlit_command(port) + ["--server.address", "127.0.0.1"], cwd=config_dir(),
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise AssertionError(f"streamlit did not start: {proc.stdout.read().decode()[-2000:]}")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("url_path", URL_PATHS)
+def test_page_loads_in_chromium(server, browser, url_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{server}/{url_path}")
+    wait = WebDriverWait(browser, 60, poll_frequency=0.25)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "h1"))
+    # the script run is over when Streamlit's status widget is gone and the page text is stable
+    last = {"text": None, "since": time.monotonic()}
+
+    def settled(d) -> bool:
+        if d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'):
+            last["text"] = None
+            return False
+        text = d.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text
+        if text != last["text"]:
+            last.update(text=text, since=time.monotonic())
+        return time.monotonic() - last["since"] > 1.5
+    wait.until(settled)
+    errors = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+    assert not errors, f"/{url_path}: {errors[0].text[:2000]}"
+    main = browser.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text.strip()
+    if len(main) <= 20:
+        browser.save_screenshot(f"/tmp/assay-blank-{url_path or 'overview'}.png")
+    assert len(main) > 20, f"/{url_path} rendered a blank page: {main!r}"
+    assert "Run" in browser.find_element(By.CSS_SELECTOR, '[data-testid="stSidebar"]').text
