@@ -1,0 +1,60 @@
+"""Self-contained HTML and the exportable tables."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pandas as pd
+import pytest
+
+import reports
+from audits.errors import AssayError
+
+
+def test_html_is_self_contained_with_the_same_sections(report_runs):
+    cat, _, q4 = report_runs
+    html = reports.build_html(cat, q4)
+    heads = re.findall(r"<h2>(.*?)</h2>", html)
+    assert [h.split(". ", 1)[-1] for h in heads] == list(reports.SECTION_TITLES)
+    pngs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(pngs) >= 2 and all(base64.b64decode(p)[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert not re.search(r'(src|href)="https?://', html)           # nothing fetched from outside
+    assert "<script>" not in html and "&lt;script&gt;" in html      # user text is escaped
+
+
+def test_tables_hold_every_report_table_with_real_values(report_runs):
+    cat, q3, q4 = report_runs
+    t = reports.tables(cat, q4)
+    assert set(t) == {"metrics", "changes", "fairness", "fairness_gaps", "privacy", "safety", "review", "checklist",
+                      "attestations", "signoffs", "reproducibility"}
+    acc = t["metrics"].set_index(["task", "metric"]).loc[("bbq-gender", "accuracy")]
+    assert acc["value"] == pytest.approx(0.88) and acc["compare_value"] == pytest.approx(0.80)
+    assert acc["change"] == pytest.approx(0.08) and bool(acc["cis_overlap"]) is True
+    assert t["fairness_gaps"].iloc[0]["demographic_parity_ratio"] == pytest.approx(0.7)
+    assert t["checklist"].set_index("control_id").loc["INT-REL-1", "status"] == "attested"
+    assert reports.tables(cat, q4, compare="none")["metrics"]["compare_value"].isna().all()
+    assert reports.tables(cat, q3)["changes"].empty                # first run: nothing to compare
+
+
+def test_csv_and_parquet_exports(report_runs, tmp_path):
+    cat, _, q4 = report_runs
+    written = reports.save_report(cat, q4, tmp_path / "csv", fmt="csv")
+    assert len(written) == 11
+    metrics = pd.read_csv(tmp_path / "csv" / "metrics.csv")
+    assert len(metrics) == 7 and {"value", "ci_low", "ci_high"} <= set(metrics.columns)
+    reports.save_report(cat, q4, tmp_path / "pq", fmt="parquet")
+    repro = pd.read_parquet(tmp_path / "pq" / "reproducibility.parquet")
+    assert "deadbeef" in repro["value"].tolist()
+
+
+def test_bad_outputs_are_one_line_errors(report_runs, tmp_path):
+    cat, _, q4 = report_runs
+    with pytest.raises(AssayError, match="cannot tell the report format"):
+        reports.save_report(cat, q4, tmp_path / "r.docx")
+    with pytest.raises(AssayError, match="no --format"):
+        reports.save_report(cat, q4, tmp_path)
+    with pytest.raises(AssayError, match="does not exist"):
+        reports.build_html(cat, "no-such-run")
+    with pytest.raises(AssayError, match="is the run itself"):
+        reports.tables(cat, q4, compare=q4)
