@@ -116,6 +116,13 @@ class TaskConfig(_Strict):
             return [{"column": v} if isinstance(v, str) else v for v in value]
         return value
 
+    @field_validator("choices", "positive", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value: Any) -> Any:
+        """YAML 1.1 reads bare yes/no as booleans; a choice is always text."""
+        as_text = lambda v: ("yes" if v else "no") if isinstance(v, bool) else v  # noqa: E731
+        return [as_text(v) for v in value] if isinstance(value, list) else as_text(value)
+
     @model_validator(mode="after")
     def _check_choices(self) -> "TaskConfig":
         if self.type == "choice" and self.dataset.path and not (self.choices or self.fields.choices):
