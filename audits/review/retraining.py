@@ -66,10 +66,7 @@ class Scrubber:
 
 
 def _pii_options(cat: Catalog, run_id: str) -> dict[str, Any]:
-    try:
-        config = rq.get_manifest(cat, run_id).get("config") or {}
-    except (FileNotFoundError, ValueError):
-        config = {}
+    config = rv.run_config(cat, run_id)
     return dict((config.get("scanners") or {}).get("pii") or {})
 
 
@@ -155,8 +152,6 @@ def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub:
                  actor: str | None = None) -> dict[str, Any]:
     """Write ``path`` (JSONL) and ``path.manifest.json`` atomically; log the export when ``actor``
     is given. Returns the manifest."""
-    from audits.store.queries import audit_log
-
     path = Path(path)
     data, manifest = build_export(cat, run_id, kind, scrub)
     manifest["file"] = path.name
@@ -167,11 +162,18 @@ def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub:
         tmp.write_bytes(payload)
         tmp.replace(target)
     if actor:
-        with cat.connect(write=True) as con:
-            audit_log.append(con, actor, f"export.retraining-{kind}", run_id,
-                             {"file": path.name, "sha256": manifest["sha256"], "records": manifest["counts"]["records"],
-                              "pii_scrubbed": manifest["pii"]["scrubbed"]})
+        log_export(cat, run_id, manifest, actor)
     return manifest
+
+
+def log_export(cat: Catalog, run_id: str, manifest: dict[str, Any], actor: str) -> None:
+    """Record in the audit log that someone took a retraining file (which, its hash, scrubbed or not)."""
+    from audits.store.queries import audit_log
+
+    with cat.connect(write=True) as con:
+        audit_log.append(con, actor, f"export.retraining-{manifest['kind']}", run_id,
+                         {"file": manifest.get("file"), "sha256": manifest["sha256"],
+                          "records": manifest["counts"]["records"], "pii_scrubbed": manifest["pii"]["scrubbed"]})
 
 
 def manifest_path(path: str | Path) -> Path:

@@ -12,7 +12,7 @@ import hashlib
 import threading
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Collection
 
 import pandas as pd
 
@@ -64,13 +64,26 @@ def _queue_keys(cat: Catalog, run_id: str) -> frozenset[tuple[str, str]]:
                                                               review_queue(cat, run_id)["sample_id"])))
 
 
-def run_settings(cat: Catalog, run_id: str) -> dict[str, Any]:
-    """reviewers_per_item and the model's system prompt, from the run's manifest config."""
+def run_config(cat: Catalog, run_id: str) -> dict[str, Any]:
+    """The run's audit config as a mapping (manifest ``config``, else the bundle's config.yaml)."""
     def load() -> dict[str, Any]:
         try:
-            config = rq.get_manifest(cat, run_id).get("config") or {}
+            config = rq.get_manifest(cat, run_id).get("config")
         except (FileNotFoundError, ValueError):
-            config = {}
+            config = None
+        if not isinstance(config, dict):
+            import yaml
+
+            path = rq.bundle_dir(cat, run_id) / "config.yaml"
+            config = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+        return config
+    return _cached(cat, run_id, "config", load)
+
+
+def run_settings(cat: Catalog, run_id: str) -> dict[str, Any]:
+    """reviewers_per_item and the model's system prompt, from the run's config."""
+    def load() -> dict[str, Any]:
+        config = run_config(cat, run_id)
         review = config.get("review") or {}
         model = config.get("model") or {}
         return {"reviewers_per_item": int(review.get("reviewers_per_item") or 1),
@@ -250,9 +263,11 @@ def samples_for(cat: Catalog, run_id: str, keys: list[tuple[str, str]],
     return frame[list(columns)]
 
 
-def next_item(cat: Catalog, run_id: str, reviewer: str) -> dict[str, Any] | None:
+def next_item(cat: Catalog, run_id: str, reviewer: str,
+              skip: Collection[tuple[str, str]] = ()) -> dict[str, Any] | None:
     """The next queue item (in priority order) this reviewer has not labeled and that still needs
-    reviewers; with its input, prediction, reference, reason and how many items remain. None when done."""
+    reviewers; with its input, prediction, reference, reason and how many items remain. None when
+    done. ``skip``: (task, sample_id) pairs the reviewer passed over in this session."""
     queue = review_queue(cat, run_id)
     k = run_settings(cat, run_id)["reviewers_per_item"]
     with cat.connect() as con:
@@ -260,7 +275,7 @@ def next_item(cat: Catalog, run_id: str, reviewer: str) -> dict[str, Any] | None
             "SELECT task, sample_id, count(DISTINCT reviewer) FILTER (WHERE NOT adjudication) AS n, "
             "bool_or(reviewer = ? AND NOT adjudication) AS mine, bool_or(adjudication) AS adjudicated "
             "FROM reviews WHERE run_id = ? GROUP BY task, sample_id", [reviewer, run_id]).fetchall()
-    closed = {(t, s) for t, s, n, mine, adj in done if mine or adj or n >= k}
+    closed = {(t, s) for t, s, n, mine, adj in done if mine or adj or n >= k} | set(skip)
     open_items = [item for item in queue.itertuples(index=False) if (item.task, item.sample_id) not in closed]
     if not open_items:
         return None

@@ -1,0 +1,76 @@
+"""`assay review RUN_ID --user U`: label the review queue in the terminal; `--summary` for stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog
+from audits.store.queries import reviews as rv
+from audits.store.queries import users as uq
+
+_KEYS = {"c": "correct", "i": "incorrect", "r": "needs_rephrasing"}
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("review", parents=[common], help="label a run's review queue in the terminal")
+    p.add_argument("run_id")
+    p.add_argument("--user", help="reviewer name (required unless --summary)")
+    p.add_argument("--role", choices=uq.ROLES, help="role to act in (default: the user's role in the users table)")
+    p.add_argument("--summary", action="store_true", help="print coverage and agreement as JSON and exit")
+    p.set_defaults(func=_review)
+
+
+def _role(cat: Catalog, user: str, role: str | None) -> str:
+    stored = uq.get_user(cat, user)
+    if stored is not None:
+        if role and role != stored["role"]:
+            raise AssayError(f"user {user!r} has role {stored['role']!r}, not {role!r}",
+                             "drop --role, or ask an admin to change the role with `assay users add`")
+        return stored["role"]
+    if uq.has_users(cat):
+        raise AssayError(f"user {user!r} is not in the users table", "ask an admin to run `assay users add`")
+    if not role:
+        raise AssayError("no users exist, so the role cannot be looked up", "pass --role reviewer (or another role)")
+    return role
+
+
+def _show(item: dict) -> None:
+    wrap = lambda s: textwrap.indent(textwrap.fill(str(s), 100), "    ")  # noqa: E731
+    print(f"\n[{item['n_queue'] - item['remaining'] + 1}/{item['n_queue']}] {item['task']}/{item['sample_id']}"
+          f"  reason: {item['reason']}  ({item['stratum']})")
+    print("  input:\n" + wrap(item["input"]))
+    print("  output:\n" + wrap(item["prediction"]))
+    if item.get("reference") or item.get("gold"):
+        print("  reference:\n" + wrap(item.get("reference") or item.get("gold")))
+
+
+def _review(args) -> int:
+    cat = Catalog(args.catalog, create=False)
+    if args.summary:
+        print(json.dumps(rv.review_summary(cat, args.run_id), indent=2, default=str))
+        return 0
+    if not args.user:
+        raise AssayError("assay review needs --user NAME", "pass --user, or --summary for statistics only")
+    role = _role(cat, args.user, args.role)
+    n, skipped = 0, set()
+    while (item := rv.next_item(cat, args.run_id, args.user, skip=skipped)) is not None:
+        _show(item)
+        answer = input("  [c]orrect / [i]ncorrect / needs [r]ephrasing / [s]kip / [q]uit > ").strip().lower()[:1]
+        if answer == "q" or answer == "":
+            break
+        if answer == "s" or answer not in _KEYS:
+            skipped.add((item["task"], item["sample_id"]))
+            print("  skipped" if answer == "s" else "  unknown key; skipped")
+            continue
+        correction = None
+        if _KEYS[answer] != "correct":
+            correction = input("  corrected output (Enter for none) > ") or None
+        note = input("  note (Enter for none) > ") or None
+        rv.record_review(cat, args.run_id, item["task"], item["sample_id"], args.user, role, _KEYS[answer],
+                         correction=correction, note=note)
+        n += 1
+    print(f"\nrecorded {n} label(s) as {args.user} ({role})", file=sys.stderr)
+    return 0
