@@ -72,3 +72,10 @@ class MeanMetric(Metric):
     def aggregate(self, summed: np.ndarray) -> np.ndarray:
         summed = np.asarray(summed, dtype=np.float64)
         return ratio(summed[..., 0], summed[..., 1])
+
+    def per_sample(self, stats: np.ndarray) -> np.ndarray:
+        """The sample's score; NaN where it could not be scored."""
+        return self.aggregate(stats)
+
+    def scored(self, stats: np.ndarray) -> np.ndarray:
+        return np.asarray(stats)[:, 1] > 0

@@ -61,6 +61,11 @@ class Metric(ABC):
         """A per-sample score (n,) for browsing and disaggregation; default: aggregate each row."""
         return self.aggregate(stats)
 
+    def scored(self, stats: np.ndarray) -> np.ndarray:
+        """Rows (n,) bool that the metric could score (e.g. had a reference); others are all-zero
+        stats, left out of n and of the bootstrap. Default: every row."""
+        return np.ones(np.asarray(stats).shape[0], dtype=bool)
+
     def signature(self) -> str:
         """Exact recipe, e.g. 'accuracy|sklearn:1.9.1|assay:0.1.0'."""
         return self.name

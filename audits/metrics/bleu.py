@@ -81,8 +81,11 @@ class Bleu(Metric):
 
     def per_sample(self, stats: np.ndarray) -> np.ndarray:
         """sacrebleu ``sentence_bleu`` of each sample (effective order on); NaN without a reference."""
-        scores = bleu_from_stats(stats, effective_order=True)
-        return np.where(np.asarray(stats)[:, 0] + np.asarray(stats)[:, 1] > 0, scores, np.nan)
+        return np.where(self.scored(stats), bleu_from_stats(stats, effective_order=True), np.nan)
+
+    def scored(self, stats: np.ndarray) -> np.ndarray:
+        """Rows with a reference (an empty hypothesis *and* reference adds nothing either way)."""
+        return np.asarray(stats)[:, :2].sum(axis=1) > 0
 
     def signature(self) -> str:
         bleu = _bleu()

@@ -4,8 +4,11 @@ A resample is a vector of multiplicities (how often each sample was drawn); the 
 statistics are ``counts @ stats``. Drawing all resamples as one count matrix, in chunks to
 bound memory, makes 1,000 resamples of 100k samples a few matrix products.
 
-Resampling is exact (multinomial: n draws with replacement). Chunks are kept small (~16 MB) so
-their buffers are reused instead of freshly mapped, and large samples count each resample's draws
+Resampling is exact (multinomial: n draws with replacement). When the stats have few distinct
+rows (accuracy, selection rate, F1 counts: a handful of row types), a resample's sum depends only
+on how often each row *type* was drawn, which is Multinomial(n, type frequencies): those counts
+are drawn directly, R x d instead of R x n (same distribution, another random stream).
+Otherwise chunks are kept small (~16 MB) so their buffers are reused instead of freshly mapped, and large samples count each resample's draws
 with its own ``bincount`` (cache-friendly) instead of one offset ``bincount`` over the chunk; the
 random stream is consumed in the same order either way, so values never depend on chunking.
 """
@@ -28,6 +31,20 @@ def resample_counts(n: int, n_resamples: int, rng: np.random.Generator) -> np.nd
     return np.bincount((idx + offsets).ravel(), minlength=n_resamples * n).reshape(n_resamples, n).astype(np.float64)
 
 
+def _pooled(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distinct rows (d, k), their frequencies (d,)) when d * 4 <= n, else None."""
+    n = stats.shape[0]
+    if n < 8 or not np.isfinite(stats).all():
+        return None
+    head = stats[:1024]
+    if len(np.unique(head, axis=0)) * 4 > len(head):  # clearly continuous: skip the full unique
+        return None
+    distinct, inverse = np.unique(stats, axis=0, return_inverse=True)
+    if distinct.shape[0] * 4 > n:
+        return None
+    return distinct, np.bincount(inverse.ravel(), minlength=distinct.shape[0]) / n
+
+
 def bootstrap_values(metric: Metric, stats: np.ndarray, n_resamples: int = DEFAULT_RESAMPLES,
                      seed: int = 0) -> np.ndarray:
     """The metric on each bootstrap resample, shape (n_resamples,). NaN-free unless the metric is."""
@@ -36,6 +53,11 @@ def bootstrap_values(metric: Metric, stats: np.ndarray, n_resamples: int = DEFAU
     if n == 0 or n_resamples <= 0:
         return np.empty(0)
     rng = np.random.default_rng(seed)
+    pooled = _pooled(stats)
+    if pooled is not None:
+        distinct, freq = pooled
+        counts = rng.multinomial(n, freq, size=n_resamples).astype(np.float64)
+        return metric.aggregate((np.ascontiguousarray(distinct.T) @ counts.T).T)
     chunk = min(n_resamples, max(1, _CHUNK_CELLS // max(n, 1)))
     stats_t = np.ascontiguousarray(stats.T)  # (k, n) @ (n, r) is several times faster than (r, n) @ (n, k)
     out = []
@@ -69,11 +91,13 @@ def summarise(metric: Metric, stats: np.ndarray, n_resamples: int = DEFAULT_RESA
               seed: int = 0, alpha: float = 0.05) -> MetricResult:
     """Point value, CI, n, signature and per-sample scores from precomputed statistics."""
     stats = np.asarray(stats, dtype=np.float64)
-    n = int(stats.shape[0])
+    scored = stats[metric.scored(stats)] if stats.shape[0] else stats  # rows that could be scored
+    n = int(scored.shape[0])
     value = float(metric.aggregate(stats.sum(axis=0))) if n else float("nan")
-    low, high = bootstrap_ci(metric, stats, n_resamples, seed, alpha) if n else (float("nan"), float("nan"))
+    low, high = bootstrap_ci(metric, scored, n_resamples, seed, alpha) if n else (float("nan"), float("nan"))
     return MetricResult(name=metric.name, value=value, ci_low=low, ci_high=high, n=n,
-                        signature=metric.signature(), per_sample=metric.per_sample(stats) if n else np.empty(0))
+                        signature=metric.signature(),
+                        per_sample=metric.per_sample(stats) if stats.shape[0] else np.empty(0))
 
 
 def compute(metric: Metric, inputs: MetricInputs, n_resamples: int = DEFAULT_RESAMPLES,

@@ -98,6 +98,9 @@ class _MacroPRF(Metric):
         """Correctness of each sample (1/0; NaN where the row has no label)."""
         return ratio(stats[:, -2], stats[:, -1])
 
+    def scored(self, stats: np.ndarray) -> np.ndarray:
+        return np.asarray(stats)[:, -1] > 0
+
     def signature(self) -> str:
         return (f"{self.name}|macro|zero_division:0|sklearn-equivalent:{package_version('scikit-learn')}"
                 f"|assay:{assay_version()}")

@@ -64,9 +64,9 @@ def test_empty_input_gives_nan():
 def test_chunking_and_counting_path_do_not_change_values(monkeypatch):
     import audits.metrics.bootstrap as bootstrap
 
-    pred, gold = _coin_flips(300, 0.6, seed=2)
-    metric = get_metric("accuracy")
-    stats = metric.stats(MetricInputs(pred, labels=gold))
+    metric = get_metric("rougeL")                     # continuous scores: no pooling of rows
+    rng = np.random.default_rng(2)
+    stats = np.column_stack([rng.random(300), np.ones(300)])
     whole = bootstrap_values(metric, stats, 200, seed=3)
     monkeypatch.setattr(bootstrap, "_CHUNK_CELLS", 300 * 7)  # 7 resamples per chunk
     np.testing.assert_allclose(bootstrap_values(metric, stats, 200, seed=3), whole, rtol=1e-12, atol=0)
@@ -81,3 +81,27 @@ def test_resampling_is_exact_multinomial():
     assert counts.shape == (400, 50)
     assert np.all(counts.sum(axis=1) == 50) and np.all(counts == np.round(counts))  # n draws each
     assert abs(counts.mean() - 1.0) < 1e-12 and 0.9 < counts.var() < 1.1          # Binomial(50, 1/50) margins
+
+
+def test_pooled_rows_give_the_same_interval_as_row_draws(monkeypatch):
+    import audits.metrics.bootstrap as bootstrap
+
+    pred, gold = _coin_flips(2000, 0.7, seed=4)
+    metric = get_metric("accuracy")
+    stats = metric.stats(MetricInputs(pred, labels=gold))
+    assert bootstrap._pooled(stats)[0].shape == (2, 2)          # two row types: right, wrong
+    pooled = bootstrap_ci(metric, stats, 2000, seed=1)
+    monkeypatch.setattr(bootstrap, "_pooled", lambda s: None)
+    rowwise = bootstrap_ci(metric, stats, 2000, seed=1)
+    assert pooled != rowwise                                      # different draws ...
+    np.testing.assert_allclose(pooled, rowwise, atol=0.004)      # ... same distribution
+
+
+def test_unscored_rows_are_left_out_of_n_and_ci():
+    pred, gold = _coin_flips(400, 0.7, seed=6)
+    metric = get_metric("accuracy")
+    full, _ = compute(metric, MetricInputs(pred, labels=gold), n_resamples=500, seed=2)
+    padded, _ = compute(metric, MetricInputs(pred + ["x"] * 100, labels=gold + [None] * 100), n_resamples=500, seed=2)
+    assert padded.n == full.n == 400 and padded.value == full.value
+    assert (padded.ci_low, padded.ci_high) == (full.ci_low, full.ci_high)
+    assert padded.per_sample.shape == (500,) and np.isnan(padded.per_sample[-1])
