@@ -1,0 +1,94 @@
+"""The ``predictions`` backend: outputs made elsewhere (a vendor model, another pipeline).
+
+``model.path`` is a JSONL, CSV or Parquet file with columns ``sample_id`` and ``prediction``
+and, optionally, ``task`` to tell apart ids that repeat across tasks (rows with an empty task
+answer that id in every task). ``generate`` looks each request up by (task, sample_id).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from audits.backends._files import sha256_file
+from audits.backends.base import BACKENDS, Backend, Request
+from audits.errors import AssayError
+
+_READERS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+@BACKENDS.register("predictions")
+class PredictionsBackend(Backend):
+    """Answers every request from a file of predictions."""
+
+    name = "predictions"
+    capabilities = frozenset({"generate"})
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.path = Path(config.path).expanduser()
+        frame = read_predictions(self.path)
+        self.rows = len(frame)
+        self.sha256 = sha256_file(self.path)
+        self._by_task: dict[tuple[str, str], str] = {}
+        self._any_task: dict[str, str] = {}
+        has_task = "task" in frame.columns
+        dupes: list[str] = []
+        for row in frame.itertuples(index=False):
+            sample_id, prediction = str(row.sample_id), row.prediction
+            if prediction is None or prediction != prediction:  # null / NaN: no answer given
+                continue
+            task = str(row.task) if has_task and row.task is not None and row.task == row.task else ""
+            target, key = (self._by_task, (task, sample_id)) if task else (self._any_task, sample_id)
+            if key in target:
+                dupes.append(f"{task}/{sample_id}" if task else sample_id)
+            target[key] = str(prediction)
+        if dupes:
+            fix = "keep one row per id" + ("" if has_task else ", or add a 'task' column to tell tasks apart")
+            raise AssayError(f"{self.path}: {len(dupes)} duplicate sample_id(s), e.g. {dupes[:3]}", fix)
+
+    def generate(self, requests: list[Request], *, desc: str = "generate") -> list[str]:
+        out: list[str] = []
+        missing: list[str] = []
+        for req in requests:
+            value = self._by_task.get((req.task, req.sample_id), self._any_task.get(req.sample_id))
+            if value is None:
+                missing.append(f"{req.task}/{req.sample_id}" if req.task else req.sample_id)
+            out.append(value or "")
+        if missing:
+            raise AssayError(f"{self.path} has no prediction for {len(missing)} of {len(requests)} samples "
+                             f"(first: {', '.join(missing[:5])})",
+                             "add rows with these sample_id values (and task, if ids repeat across tasks), "
+                             "or limit the task to the samples that were predicted")
+        return out
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": "predictions", "model": str(self.path), "file_sha256": self.sha256, "rows": self.rows}
+
+
+def read_predictions(path: Path):
+    """Read a predictions file into a DataFrame with at least ``sample_id`` and ``prediction``."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise AssayError(f"predictions file '{path}' does not exist",
+                         "set model.path to a JSONL, CSV or Parquet file with columns sample_id and prediction")
+    kind = _READERS.get(path.suffix.lower())
+    if kind is None:
+        raise AssayError(f"predictions file '{path}' has an unknown extension '{path.suffix}'",
+                         "use .jsonl, .csv or .parquet")
+    try:
+        if kind == "jsonl":
+            frame = pd.read_json(path, lines=True, dtype={"sample_id": str, "task": str, "prediction": str})
+        elif kind == "csv":  # keep empty cells as "" (an empty answer), not NaN
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            frame = pd.read_parquet(path)
+    except (ValueError, OSError) as err:
+        raise AssayError(f"cannot read predictions file '{path}': {str(err).splitlines()[0]}",
+                         f"check that it is valid {kind}") from None
+    missing = [c for c in ("sample_id", "prediction") if c not in frame.columns]
+    if missing:
+        raise AssayError(f"predictions file '{path}' lacks column(s) {missing}; it has {list(frame.columns)}",
+                         "rename the columns to sample_id and prediction (task is optional)")
+    return frame
