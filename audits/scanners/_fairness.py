@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import (
     MetricFrame,
-    demographic_parity_difference,
-    demographic_parity_ratio,
-    equalized_odds_difference,
+    false_positive_rate,
     selection_rate,
+    true_positive_rate,
 )
 
 from audits.metrics.base import Metric
@@ -86,24 +86,38 @@ def percentile_ci(values: np.ndarray, alpha: float = 0.05) -> tuple[float, float
     return float(low), float(high)
 
 
-def _index_metric(metric: Metric, stats: np.ndarray):
-    """A fairlearn-style ``f(y_true, y_pred)`` where y_true carries row indices into ``stats``."""
-    def fn(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def _on_rows(fn, *arrays: np.ndarray, known: np.ndarray | None = None):
+    """Wrap ``fn(*arrays[rows])`` as a fairlearn metric whose y_true/y_pred carry row indices."""
+    def metric(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         rows = np.asarray(y_true, dtype=np.int64)
-        return float(metric.aggregate(stats[rows].sum(axis=0))) if rows.size else float("nan")
-    fn.__name__ = metric.name
-    return fn
+        if known is not None:
+            rows = rows[known[rows]]
+        return float(fn(*(a[rows] for a in arrays))) if rows.size else float("nan")
+    metric.__name__ = getattr(fn, "__name__", "metric")
+    return metric
 
 
-def metric_frame(grouping: Grouping, rows: np.ndarray, y_pred: np.ndarray | None,
+def metric_frame(grouping: Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
                  metric_stats: dict[str, tuple[Metric, np.ndarray]]) -> MetricFrame:
-    """fairlearn MetricFrame over ``rows``: selection_rate (if y_pred) and every metric."""
-    fns = {name: _index_metric(metric, np.asarray(stats, dtype=np.float64))
-           for name, (metric, stats) in metric_stats.items()}
+    """One fairlearn MetricFrame over all samples with every function this grouping needs.
+
+    Columns: ``selection_rate`` (fairlearn's, when y_pred), ``_tpr``/``_fpr`` (fairlearn's
+    true/false positive rates on rows with ground truth, for equalized odds) and each metric
+    (its ``aggregate`` of the group's summed stats). y_true/y_pred are row indices, so one
+    frame serves functions of different inputs; fairlearn does the grouping.
+    """
+    fns: dict[str, Any] = {}
     if y_pred is not None:
-        fns = {"selection_rate": selection_rate, **fns}
-    return MetricFrame(metrics=fns, y_true=rows, y_pred=(y_pred[rows] if y_pred is not None else np.zeros(len(rows))),
-                       sensitive_features=grouping.features.iloc[rows].reset_index(drop=True))
+        fns["selection_rate"] = _on_rows(lambda p: selection_rate(p, p), y_pred)
+        if y_true is not None:
+            known = ~np.isnan(y_true)
+            truth = np.nan_to_num(y_true).astype(int)
+            fns["_tpr"] = _on_rows(true_positive_rate, truth, y_pred, known=known)
+            fns["_fpr"] = _on_rows(false_positive_rate, truth, y_pred, known=known)
+    for name, (metric, stats) in metric_stats.items():
+        fns[name] = _on_rows(lambda s, m=metric: m.aggregate(s.sum(axis=0)), np.asarray(stats, dtype=np.float64))
+    rows = np.arange(len(grouping.labels))
+    return MetricFrame(metrics=fns, y_true=rows, y_pred=rows, sensitive_features=grouping.features)
 
 
 def group_label(index_value: object) -> str:
@@ -113,28 +127,25 @@ def group_label(index_value: object) -> str:
     return str(index_value)
 
 
-def decision_gaps(grouping: Grouping, rows: np.ndarray, y_pred: np.ndarray,
-                  y_true: np.ndarray | None) -> dict[str, float]:
-    """Demographic parity difference/ratio (and equalized odds where y_true is known) on ``rows``.
+def gaps(by_group: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(difference, ratio) per column exactly as fairlearn's ``between_groups`` method:
+    ``group_max - group_min`` and ``group_min / group_max`` (NaN-skipping pandas max/min).
 
-    ``y_true`` is float (1/0, NaN where no ground truth); rows without it are left out of
-    equalized odds only.
+    Pass the by_group rows of the groups to compare; this equals fairlearn's
+    ``MetricFrame(...).difference()/.ratio()`` on the samples of those groups only.
     """
-    feats = grouping.features.iloc[rows].reset_index(drop=True)
-    out = {
-        "demographic_parity_difference": float(demographic_parity_difference(
-            np.zeros(len(rows)), y_pred[rows], sensitive_features=feats)),
-        "demographic_parity_ratio": float(demographic_parity_ratio(
-            np.zeros(len(rows)), y_pred[rows], sensitive_features=feats)),
-    }
-    if y_true is not None:
-        known = ~np.isnan(y_true[rows])
-        if known.any():
-            out["equalized_odds_difference"] = float(equalized_odds_difference(
-                y_true[rows][known].astype(int), y_pred[rows][known],
-                sensitive_features=feats[known].reset_index(drop=True)))
-    return out
+    hi, lo = by_group.max(), by_group.min()
+    return hi - lo, lo / hi
 
+
+def decision_gaps(difference: pd.Series, ratio: pd.Series) -> dict[str, float]:
+    """Demographic parity difference/ratio and equalized odds difference from the gaps,
+    as fairlearn defines them (EO: worst case of the TPR and FPR differences)."""
+    out = {"demographic_parity_difference": float(difference["selection_rate"]),
+           "demographic_parity_ratio": float(ratio["selection_rate"])}
+    if "_tpr" in difference:
+        out["equalized_odds_difference"] = float(max(difference["_tpr"], difference["_fpr"]))
+    return out
 
 def bootstrap_blocks(blocks: list[np.ndarray], n_resamples: int, seed: int) -> list[np.ndarray]:
     """Resampled sums for several (n, k_i) stat blocks of the same rows: list of (R, k_i).
@@ -163,13 +174,20 @@ def bootstrap_blocks(blocks: list[np.ndarray], n_resamples: int, seed: int) -> l
 
 
 def _dense_sums(stats: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
-    """One index draw per resample (no pooling); NaN rows propagate like the metric would."""
+    """One index draw per resample (no pooling). Constant columns (the ``1`` of a mean's
+    ``[x, 1]``) sum to n x value in every resample; the others are gathered and summed."""
     n = stats.shape[0]
     out = np.empty((max(n_resamples, 0), stats.shape[1]))
     if n == 0:
         out[:] = np.nan
         return out
+    const = np.all(stats == stats[0], axis=0)
+    out[:, const] = n * stats[0, const]
+    varying = np.flatnonzero(~const)
+    if varying.size == 0:
+        return out
+    cols = stats[:, varying[0]] if varying.size == 1 else stats[:, varying]
     rng = np.random.default_rng(seed)
     for r in range(n_resamples):
-        out[r] = np.bincount(rng.integers(0, n, size=n), minlength=n) @ stats
+        out[r, varying] = cols[rng.integers(0, n, size=n)].sum(axis=0)
     return out

@@ -157,51 +157,41 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
                    stats: dict[str, tuple[Metric, np.ndarray]], blocks: dict[str, tuple[Metric, np.ndarray]],
                    opts: dict[str, Any], seed: int, n_bootstrap: int, rows_out: list[dict[str, Any]]) -> dict[str, Any]:
     all_rows = np.arange(len(grouping.labels))
+    min_size = opts["min_group_size"]
+    frame = fx.metric_frame(grouping, y_pred, y_true, stats)
+    by_group_frame = frame.by_group.copy()
+    by_group_frame.index = [fx.group_label(i) for i in by_group_frame.index]
     groups, sizes = np.unique(grouping.labels, return_counts=True)
     size_of = dict(zip(groups.tolist(), sizes.tolist()))
-    min_size = opts["min_group_size"]
-    ok_groups = [g for g in groups.tolist() if size_of[g] >= min_size]
-    ok_rows = all_rows[np.isin(grouping.labels, ok_groups)]
-
-    frame_all = fx.metric_frame(grouping, all_rows, y_pred, stats)
-    point = {fx.group_label(idx): row for idx, row in frame_all.by_group.iterrows()}
+    ok_groups = [g for g in by_group_frame.index if size_of[g] >= min_size]
 
     by_group: dict[str, Any] = {}
-    for g in groups.tolist():
+    for g in by_group_frame.index:
         rows = all_rows[grouping.labels == g]
         gseed = fx.group_seed(seed, task.name, grouping.key, g)
         sums = fx.bootstrap_blocks([blocks[name][1][rows] for name in blocks], n_bootstrap, gseed)
-        entry: dict[str, Any] = {"n": int(size_of[g]), "insufficient_data": bool(size_of[g] < min_size)}
+        small = bool(size_of[g] < min_size)
+        entry: dict[str, Any] = {"n": int(size_of[g]), "insufficient_data": small}
         for (name, (metric, _)), s in zip(blocks.items(), sums):
-            values = np.asarray(metric.aggregate(s), dtype=np.float64)
-            low, high = fx.percentile_ci(values, ALPHA)
-            value = float(point[g][name])
+            low, high = fx.percentile_ci(np.asarray(metric.aggregate(s), dtype=np.float64), ALPHA)
+            value = float(by_group_frame.at[g, name])
             entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high)}
             rows_out.append({"task": task.name, "attribute": grouping.key, "group": g, "metric": name,
                              "value": value, "ci_low": low, "ci_high": high, "n": int(size_of[g]),
-                             "insufficient_data": bool(size_of[g] < min_size)})
+                             "insufficient_data": small})
         by_group[g] = entry
 
     out: dict[str, Any] = {"groups_compared": len(ok_groups), "min_group_size": min_size}
     comparable = len(ok_groups) >= 2
+    diff, ratio = fx.gaps(by_group_frame.loc[ok_groups]) if comparable else (pd.Series(dtype=float),) * 2
     if y_pred is not None:
-        gaps = fx.decision_gaps(grouping, ok_rows, y_pred, y_true) if comparable else {}
-        dpd, dpr = gaps.get("demographic_parity_difference"), gaps.get("demographic_parity_ratio")
-        out["demographic_parity_difference"] = _num(dpd)
-        out["demographic_parity_ratio"] = _num(dpr)
-        out["four_fifths_violation"] = (bool(dpr < opts["four_fifths"]) if _num(dpr) is not None else None)
+        dec = fx.decision_gaps(diff, ratio) if comparable else {}
+        dpr = _num(dec.get("demographic_parity_ratio"))
+        out["demographic_parity_difference"] = _num(dec.get("demographic_parity_difference"))
+        out["demographic_parity_ratio"] = dpr
+        out["four_fifths_violation"] = bool(dpr < opts["four_fifths"]) if dpr is not None else None
         if y_true is not None:
-            out["equalized_odds_difference"] = _num(gaps.get("equalized_odds_difference"))
-    metrics_out: dict[str, Any] = {}
-    if stats:
-        frame_ok = (frame_all if len(ok_groups) == len(groups) else fx.metric_frame(grouping, ok_rows, y_pred, stats)) \
-            if comparable else None
-        diffs = frame_ok.difference() if frame_ok is not None else {}
-        ratios = frame_ok.ratio() if frame_ok is not None else {}
-        for name in stats:
-            diff, ratio = diffs.get(name), ratios.get(name)
-            metrics_out[name] = {"difference": _num(diff), "ratio": _num(ratio)}
-    out["metrics"] = metrics_out
+            out["equalized_odds_difference"] = _num(dec.get("equalized_odds_difference"))
+    out["metrics"] = {name: {"difference": _num(diff.get(name)), "ratio": _num(ratio.get(name))} for name in stats}
     out["by_group"] = by_group
     return out
-
