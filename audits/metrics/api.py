@@ -43,14 +43,13 @@ def _requirements(metric: type[Metric] | Metric, task_type: str) -> frozenset[st
 def check_metrics(task_name: str, task_type: str, metric_names: list[str], available: set[str]) -> None:
     """Raise AssayError before inference when a metric is unknown, does not apply to the task
     type, or needs inputs the data lacks. ``available`` ⊆ {"references", "labels", "positive"}."""
-    from audits.metrics.hf_evaluate import PREFIX, EvaluateMetric, parse_name
+    from audits.metrics.hf_evaluate import PREFIX, EvaluateMetric
 
     kind = _task_type(task_type)
     if kind not in TASK_TYPES:
         raise AssayError(f"task {task_name!r}: unknown task type {task_type!r}", f"use one of: {', '.join(TASK_TYPES)}")
     for name in metric_names:
         if name.startswith(PREFIX):
-            parse_name(name)
             metric: type[Metric] = EvaluateMetric
         elif name not in METRICS:
             known = ", ".join(METRICS.names() + [f"{PREFIX}<local module path>"])
@@ -67,6 +66,11 @@ def check_metrics(task_name: str, task_type: str, metric_names: list[str], avail
                 problem, fix = _MISSING_HINT.get(field, (f"needs {field} but the dataset has none",
                                                          "provide it, or remove the metric"))
                 raise AssayError(f"task {task_name!r}: metric {name!r} {problem}", fix)
+        if name.startswith(PREFIX):
+            try:
+                get_metric(name)  # load it now (cached), so a missing module fails before inference
+            except AssayError as err:
+                raise AssayError(f"task {task_name!r}: {err.problem}", err.fix) from None
 
 
 def default_metrics(task_type: str, available: set[str]) -> list[str]:

@@ -110,3 +110,14 @@ def test_evaluate_hub_name_fails_offline_in_one_line():
         get_metric("evaluate:no_such_metric_xyz")
     assert str(err.value) == ("evaluate module 'no_such_metric_xyz' is not available offline — pass a local "
                               "module path, e.g. evaluate:./metrics/my_metric.py")
+    with pytest.raises(AssayError, match="^task 'qa': evaluate module 'no_such_metric_xyz' is not available offline"):
+        check_metrics("qa", "generate", ["rougeL", "evaluate:no_such_metric_xyz"], {"references"})
+
+
+@pytest.mark.slow
+def test_evaluate_module_on_a_choice_task_scores_labels(local_module):
+    check_metrics("loan", "choice", [f"evaluate:{local_module}"], {"labels"})
+    result, _ = compute(get_metric(f"evaluate:{local_module}"),
+                        MetricInputs(["yes", "no", "no"], labels=["yes", "yes", "no"], choices=["yes", "no"]),
+                        n_resamples=20)
+    assert result.value == pytest.approx(2 / 3)
