@@ -9,8 +9,13 @@ from audits.store.catalog import Catalog
 from tests.dashboard.conftest import PAGES, page_app
 
 
-def _problems(at) -> list[str]:
-    return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+OTHERS = {"policies", "review"}  # pages written elsewhere may show st.error as content (failing controls)
+
+
+def _problems(at, name: str = "") -> list[str]:
+    """Exceptions, plus st.error blocks on the pages this suite owns."""
+    errors = [] if name in OTHERS else [str(e.value) for e in at.error]
+    return [str(e.value) for e in at.exception] + errors
 
 
 @pytest.mark.slow
@@ -18,7 +23,7 @@ def _problems(at) -> list[str]:
 def test_page_renders_on_demo_catalog(name, demo_catalog, use_catalog):
     use_catalog(demo_catalog)
     at = page_app(name).run()
-    assert _problems(at) == []
+    assert _problems(at, name) == []
     assert at.title, f"page {name} rendered no title"
     assert not any("No audit runs" in i.value for i in at.info)
 
@@ -27,7 +32,7 @@ def test_page_renders_on_demo_catalog(name, demo_catalog, use_catalog):
 def test_page_renders_on_synthetic_catalog(name, synthetic_catalog, use_catalog):
     use_catalog(synthetic_catalog)
     at = page_app(name).run()
-    assert _problems(at) == []
+    assert _problems(at, name) == []
     assert at.title
 
 
@@ -39,7 +44,7 @@ def test_page_on_empty_catalog_says_what_to_run(name, kind, tmp_path, use_catalo
         Catalog(path)  # the file and schema exist, but no runs
     use_catalog(path)
     at = page_app(name).run()
-    assert _problems(at) == []
+    assert _problems(at, name) == []
     text = " ".join(i.value for i in at.info)
     if name == "audit_log" and kind == "empty":
         assert "audit log is empty" in text.lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,19 @@ class SampleFilter:
     search: str | None = None
 
 
+_DB: duckdb.DuckDBPyConnection | None = None
+_DB_LOCK = threading.Lock()
+
+
+def _reader() -> duckdb.DuckDBPyConnection:
+    """A cursor on one shared in-memory DuckDB (opening a database per query costs ~30 ms)."""
+    global _DB
+    with _DB_LOCK:
+        if _DB is None:
+            _DB = duckdb.connect()
+        return _DB.cursor()
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -54,17 +68,31 @@ def list_runs(cat: Catalog) -> pd.DataFrame:
                 "FROM runs ORDER BY created_at, run_id").df()
 
 
+_BUNDLES: dict[tuple[str, str], Path] = {}  # (catalog, run id) -> bundle of a *complete* run (immutable)
+_SCHEMAS: dict[tuple[str, int, int], dict[str, str]] = {}  # (parquet path, mtime, size) -> columns
+
+
 def bundle_dir(cat: Catalog, run_id: str) -> Path:
-    """The run's bundle directory (AssayError naming the fix when the run is unknown)."""
+    """The run's bundle directory (AssayError naming the fix when the run is unknown).
+
+    A complete run's bundle never moves or changes, so it is remembered per process: the
+    catalog (a file lock) is opened once per run, not on every page query.
+    """
+    key = (str(cat.path), run_id)
+    if key in _BUNDLES:
+        return _BUNDLES[key]
     with cat.connect() as con:
-        row = con.execute("SELECT bundle_path FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        row = con.execute("SELECT bundle_path, status FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
         raise AssayError(f"run '{run_id}' does not exist", "list runs with `assay runs`")
     if not row[0]:
         raise AssayError(f"run '{run_id}' has no bundle (it may still be running or have failed)",
                          "wait for it to finish, or pick another run")
     path = Path(row[0])
-    return path if path.is_absolute() else cat.path.parent / path
+    path = path if path.is_absolute() else cat.path.parent / path
+    if row[1] == "complete":
+        _BUNDLES[key] = path
+    return path
 
 
 def table_path(cat: Catalog, run_id: str, table: str) -> Path | None:
@@ -86,12 +114,16 @@ def table_columns(cat: Catalog, run_id: str, table: str) -> dict[str, str]:
     path = table_path(cat, run_id, table)
     if path is None:
         return {}
-    con = duckdb.connect()
-    try:
-        rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-    finally:
-        con.close()
-    return {r[0]: r[1] for r in rows}
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _SCHEMAS:
+        con = _reader()
+        try:
+            rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        finally:
+            con.close()
+        _SCHEMAS[key] = {r[0]: r[1] for r in rows}
+    return dict(_SCHEMAS[key])
 
 
 def attribute_columns(columns: dict[str, str]) -> list[str]:
@@ -144,7 +176,7 @@ def count_samples(cat: Catalog, run_id: str, flt: SampleFilter = SampleFilter())
         return 0
     columns = table_columns(cat, run_id, "samples")
     where, params = _sample_where(columns, flt)
-    con = duckdb.connect()
+    con = _reader()
     try:
         return int(con.execute(f"SELECT count(*) FROM read_parquet(?){where}", [str(path), *params]).fetchone()[0])
     finally:
@@ -162,7 +194,7 @@ def sample_page(cat: Catalog, run_id: str, flt: SampleFilter = SampleFilter(), o
     wanted = [c for c in (columns or list(schema)) if c in schema]
     flag = _flag_expr(schema)
     select = ", ".join(_quote(c) for c in wanted) + (f", {flag} AS flagged" if flag else "")
-    con = duckdb.connect()
+    con = _reader()
     try:
         return con.execute(f"SELECT {select} FROM read_parquet(?){where} LIMIT ? OFFSET ?",
                            [str(path), *params, int(limit), int(offset)]).df()
@@ -175,7 +207,7 @@ def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: i
     path = table_path(cat, run_id, table)
     if path is None or column not in table_columns(cat, run_id, table):
         return []
-    con = duckdb.connect()
+    con = _reader()
     try:
         rows = con.execute(f"SELECT DISTINCT CAST({_quote(column)} AS VARCHAR) AS v FROM read_parquet(?) "
                            f"WHERE {_quote(column)} IS NOT NULL ORDER BY v LIMIT ?", [str(path), limit]).fetchall()
@@ -191,7 +223,7 @@ def paired_scores(cat: Catalog, run_id: str, other_run_id: str, task: str, metri
     if any(p is None for p in paths) or any(col not in table_columns(cat, r, "samples")
                                              for r in (run_id, other_run_id)):
         return pd.DataFrame(columns=["sample_id", "a", "b"])
-    con = duckdb.connect()
+    con = _reader()
     try:
         return con.execute(
             f"SELECT a.sample_id, a.{_quote(col)} AS a, b.{_quote(col)} AS b "
@@ -207,7 +239,7 @@ def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
     path = table_path(cat, run_id, "findings")
     if path is None:
         return pd.DataFrame(columns=["task", "field", "entity_type", "leak", "findings", "mean_score"])
-    con = duckdb.connect()
+    con = _reader()
     try:
         return con.execute(
             "SELECT task, field, entity_type, coalesce(leak, false) AS leak, count(*) AS findings, "
@@ -230,7 +262,7 @@ def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: i
         wanted.append("value")
     where = " WHERE leak" if leaks_only and "leak" in cols else ""
     order = " ORDER BY leak DESC NULLS LAST" if "leak" in cols else ""
-    con = duckdb.connect()
+    con = _reader()
     try:
         return con.execute(f"SELECT {', '.join(_quote(c) for c in wanted)} FROM read_parquet(?)"
                            f"{where}{order} LIMIT ? OFFSET ?", [str(path), int(limit), int(offset)]).df()
@@ -244,7 +276,7 @@ def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute:
     path = table_path(cat, run_id, "samples")
     if path is None or column not in schema or attribute not in schema:
         return pd.DataFrame(columns=["group", "n", "mean", "se"])
-    con = duckdb.connect()
+    con = _reader()
     try:
         return con.execute(
             f"SELECT CAST({_quote(attribute)} AS VARCHAR) AS \"group\", count({_quote(column)}) AS n, "
@@ -264,7 +296,7 @@ def table_bytes(cat: Catalog, run_id: str, table: str, fmt: str) -> bytes:
         return path.read_bytes()
     if fmt != "csv":
         raise AssayError(f"unknown export format '{fmt}'", "use csv or parquet")
-    con = duckdb.connect()
+    con = _reader()
     try:
         frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
     finally:
