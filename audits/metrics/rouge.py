@@ -10,11 +10,29 @@ from audits.metrics.base import METRICS, MetricInputs
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 
 
+class _CachedPorter:
+    """nltk's Porter stemmer (what rouge-score's use_stemmer=True uses), memoised per word."""
+
+    def __init__(self) -> None:
+        from nltk.stem import porter
+
+        self.stem = lru_cache(maxsize=200_000)(porter.PorterStemmer().stem)
+
+
 @lru_cache(maxsize=1)
 def _scorer():
-    from rouge_score import rouge_scorer
+    from rouge_score import rouge_scorer, tokenize, tokenizers
 
-    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    class StemmingTokenizer(tokenizers.Tokenizer):
+        """rouge-score's DefaultTokenizer(use_stemmer=True) with a memoised stemmer: same tokens."""
+
+        def __init__(self) -> None:
+            self._stemmer = _CachedPorter()
+
+        def tokenize(self, text: str) -> list[str]:
+            return tokenize.tokenize(text, self._stemmer)
+
+    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True, tokenizer=StemmingTokenizer())
 
 
 @lru_cache(maxsize=65_536)

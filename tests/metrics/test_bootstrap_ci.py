@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from audits.metrics import MetricInputs, bootstrap_ci, bootstrap_values, compute, get_metric
 
