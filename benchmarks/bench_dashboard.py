@@ -24,7 +24,6 @@ sys.path.insert(0, str(ROOT))
 
 from audits.store.catalog import Catalog  # noqa: E402
 from audits.store.queries import dashboard as dq  # noqa: E402
-from audits.store.queries import runs as rq  # noqa: E402
 
 QUERY_TARGET_MS = 100.0
 RENDER_TARGET_S = 1.0
@@ -52,8 +51,7 @@ def page_queries(cat: Catalog, run_id: str, prev_id: str | None) -> dict[str, di
     return {
         "overview": {
             "list_runs": lambda: dq.list_runs(cat),
-            "get_results": lambda: rq.get_results(cat, run_id),
-            "previous_run": lambda: rq.previous_run(cat, run_id),
+            "results.json": lambda: dq.bundle_json(cat, run_id, "results.json"),
             "paired_scores(discrim-eval)": lambda: dq.paired_scores(cat, run_id, prev_id, "discrim-eval", "accuracy"),
         },
         "quality": {
@@ -71,8 +69,8 @@ def page_queries(cat: Catalog, run_id: str, prev_id: str | None) -> dict[str, di
             "sample_page(search)": lambda: dq.sample_page(cat, run_id, dq.SampleFilter(search="question 12345"), limit=25),
         },
         "fairness": {
-            "fairness table": lambda: rq.read_table(cat, run_id, "fairness"),
-            "counterfactuals(task)": lambda: rq.read_table(cat, run_id, "counterfactuals", where="task = ?",
+            "fairness table": lambda: dq.read_table(cat, run_id, "fairness"),
+            "counterfactuals(task)": lambda: dq.read_table(cat, run_id, "counterfactuals", where="task = ?",
                                                            params=["discrim-eval"]),
         },
         "privacy": {
@@ -81,9 +79,9 @@ def page_queries(cat: Catalog, run_id: str, prev_id: str | None) -> dict[str, di
             "score_by_group(toxicity, race)": lambda: dq.score_by_group(cat, run_id, "reference-qa",
                                                                          "toxicity_score", "race"),
         },
-        "explanations": {"explanations": lambda: rq.read_table(cat, run_id, "explanations", limit=200 * 64)},
+        "explanations": {"explanations": lambda: dq.read_table(cat, run_id, "explanations", limit=200 * 64)},
         "reports": {"available_tables": lambda: dq.available_tables(cat, run_id),
-                    "get_manifest": lambda: rq.get_manifest(cat, run_id)},
+                    "manifest.json": lambda: dq.bundle_json(cat, run_id, "manifest.json")},
         "audit_log": {"entries+verify": lambda: dq.audit_log_entries(cat)},
     }
 

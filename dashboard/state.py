@@ -118,8 +118,7 @@ def show_error(err: AssayError) -> None:
 
 @st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
 def _results(path: str, run_id: str) -> dict:
-    from audits.store.queries import runs as rq
-    return rq.get_results(_catalog(path), run_id)
+    return dq.bundle_json(_catalog(path), run_id, "results.json")
 
 
 def results(run_id: str) -> dict:
@@ -129,8 +128,7 @@ def results(run_id: str) -> dict:
 
 @st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
 def _manifest(path: str, run_id: str) -> dict:
-    from audits.store.queries import runs as rq
-    return rq.get_manifest(_catalog(path), run_id)
+    return dq.bundle_json(_catalog(path), run_id, "manifest.json")
 
 
 def manifest(run_id: str) -> dict:
@@ -141,8 +139,7 @@ def manifest(run_id: str) -> dict:
 @st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
 def _table(path: str, run_id: str, name: str, columns: tuple[str, ...] | None, where: str | None,
            params: tuple | None, limit: int | None) -> pd.DataFrame:
-    from audits.store.queries import runs as rq
-    return rq.read_table(_catalog(path), run_id, name, columns=list(columns) if columns else None,
+    return dq.read_table(_catalog(path), run_id, name, columns=list(columns) if columns else None,
                          where=where, params=list(params) if params else None, limit=limit)
 
 
@@ -172,15 +169,15 @@ def policy_packs(run_id: str) -> list[str]:
 
 
 def previous_run(run_id: str) -> str | None:
-    """The latest complete run of the same audit before this one."""
-    from audits.store.queries import runs as rq
-    return _prev(str(catalog_path()), run_id) if hasattr(rq, "previous_run") else None
-
-
-@st.cache_data(ttl=RUNS_TTL_S, show_spinner=False)
-def _prev(path: str, run_id: str) -> str | None:
-    from audits.store.queries import runs as rq
-    return rq.previous_run(_catalog(path), run_id)
+    """The latest complete run of the same audit before this one (from the cached run list)."""
+    frame = runs()
+    mine = frame[frame["run_id"] == run_id]
+    if mine.empty:
+        return None
+    audit, created = mine.iloc[0]["audit"], mine.iloc[0]["created_at"]
+    before = frame[(frame["audit"] == audit) & (frame["run_id"] != run_id) &
+                   ((frame["created_at"] < created) | ((frame["created_at"] == created) & (frame["run_id"] < run_id)))]
+    return None if before.empty else str(before.sort_values(["created_at", "run_id"]).iloc[-1]["run_id"])
 
 
 def current_user(announce: bool = False) -> Any:

@@ -311,3 +311,31 @@ def audit_log_entries(cat: Catalog, limit: int = 500) -> tuple[pd.DataFrame, lis
     from audits.store.queries import audit_log
     with cat.connect() as con:
         return audit_log.entries(con, limit=limit), audit_log.verify_chain(con)
+
+
+def read_table(cat: Catalog, run_id: str, table: str, columns: list[str] | None = None, where: str | None = None,
+               params: list[Any] | None = None, limit: int | None = None) -> pd.DataFrame:
+    """``runs.read_table`` through the remembered bundle path and the shared reader (no catalog open)."""
+    path = table_path(cat, run_id, table)
+    if path is None:
+        return pd.DataFrame()
+    cols = ", ".join(_quote(c) for c in columns) if columns else "*"
+    sql = f"SELECT {cols} FROM read_parquet(?)" + (f" WHERE {where}" if where else "")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    con = _reader()
+    try:
+        return con.execute(sql, [str(path), *(params or [])]).df()
+    finally:
+        con.close()
+
+
+def bundle_json(cat: Catalog, run_id: str, name: str) -> dict[str, Any]:
+    """``results.json`` or ``manifest.json`` of a run's bundle."""
+    import json
+    if name not in ("results.json", "manifest.json"):
+        raise AssayError(f"unknown bundle file '{name}'", "use results.json or manifest.json")
+    path = bundle_dir(cat, run_id) / name
+    if not path.exists():
+        raise AssayError(f"run '{run_id}' has no {name} (bundle {path.parent})", "check it with `assay verify`")
+    return json.loads(path.read_text(encoding="utf-8"))
