@@ -1,0 +1,64 @@
+"""The Policies page with AppTest: checklist shown; only the attestation role attests; only the
+committee signs off (a reviewer sees no sign-off form and nothing is stored)."""
+
+from __future__ import annotations
+
+import pytest
+
+from audits.store.queries import policies as policies_q
+from audits.store.queries import users as uq
+
+PAGE = """
+from dashboard import state
+state.run_picker()
+from dashboard.pages import policies
+policies.render()
+"""
+
+
+@pytest.fixture()
+def page_catalog(two_runs, monkeypatch):
+    cat, q3, q4 = two_runs
+    monkeypatch.setenv("ASSAY_CATALOG", str(cat.path))
+    uq.add_user(cat, "cleo", "committee", "committee-password")
+    uq.add_user(cat, "rita", "reviewer", "reviewer-password")
+    return cat, q4
+
+
+def _app(user: str):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_string(PAGE, default_timeout=120)
+    at.session_state["assay_auth_user"] = user
+    return at.run()
+
+
+def test_reviewer_sees_checklist_but_cannot_attest_or_sign_off(page_catalog):
+    cat, q4 = page_catalog
+    at = _app("rita")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["At least one automatic control fails — `assay check` exits 1 for this run."]
+    assert [s.value for s in at.subheader][:1] == ["internal-llm"]
+    shown = at.dataframe[0].value
+    assert "INT-FAIR-1" in shown["control_id"].tolist()
+    assert shown.set_index("control_id").loc["INT-FAIR-1", "measured"] == "0.7 >= 0.8"
+    assert not [r for r in at.radio if r.key in ("pol_signoff_decision", "pol_att_decision")]
+    assert any("Only the committee signs off" in i.value for i in at.info)
+    assert policies_q.list_signoffs(cat, q4).empty
+
+
+def test_committee_attests_and_signs_off(page_catalog):
+    cat, q4 = page_catalog
+    at = _app("cleo")
+    assert not at.exception
+    at.text_area(key="pol_att_note").input("Risks reviewed at the 12 Nov meeting")
+    [b for b in at.button if b.label == "Record attestation"][0].click().run()
+    assert not at.exception
+    att = policies_q.list_attestations(cat, q4)
+    assert att[["control_id", "username", "role", "status"]].values.tolist() == [
+        ["INT-REL-1", "cleo", "committee", "attested"]]
+    at.radio(key="pol_signoff_decision").set_value("reject")
+    at.text_area(key="pol_signoff_note").input("four-fifths rule fails")
+    [b for b in at.button if b.label == "Sign off this run"][0].click().run()
+    assert not at.exception
+    rows = policies_q.list_signoffs(cat, q4)
+    assert rows[["username", "decision", "note"]].values.tolist() == [["cleo", "reject", "four-fifths rule fails"]]
