@@ -157,6 +157,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
                    stats: dict[str, tuple[Metric, np.ndarray]], blocks: dict[str, tuple[Metric, np.ndarray]],
                    opts: dict[str, Any], seed: int, n_bootstrap: int, rows_out: list[dict[str, Any]]) -> dict[str, Any]:
     all_rows = np.arange(len(grouping.labels))
+    scored = {name: np.asarray(m.scored(st), dtype=bool) for name, (m, st) in blocks.items()}
     min_size = opts["min_group_size"]
     frame = fx.metric_frame(grouping, y_pred, y_true, stats)
     by_group_frame = frame.by_group.copy()
@@ -169,15 +170,17 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
     for g in by_group_frame.index:
         rows = all_rows[grouping.labels == g]
         gseed = fx.group_seed(seed, task.name, grouping.key, g)
-        sums = fx.bootstrap_blocks([blocks[name][1][rows] for name in blocks], n_bootstrap, gseed)
+        # rows a metric could not score (e.g. no reference) stay out of its n and its resamples
+        parts = [blocks[name][1][rows][scored[name][rows]] for name in blocks]
+        sums = fx.bootstrap_blocks(parts, n_bootstrap, gseed)
         small = bool(size_of[g] < min_size)
         entry: dict[str, Any] = {"n": int(size_of[g]), "insufficient_data": small}
-        for (name, (metric, _)), s in zip(blocks.items(), sums):
+        for (name, (metric, _)), part, s in zip(blocks.items(), parts, sums):
             low, high = fx.percentile_ci(np.asarray(metric.aggregate(s), dtype=np.float64), ALPHA)
             value = float(by_group_frame.at[g, name])
-            entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high)}
+            entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high), "n": int(len(part))}
             rows_out.append({"task": task.name, "attribute": grouping.key, "group": g, "metric": name,
-                             "value": value, "ci_low": low, "ci_high": high, "n": int(size_of[g]),
+                             "value": value, "ci_low": low, "ci_high": high, "n": int(len(part)),
                              "insufficient_data": small})
         by_group[g] = entry
 
