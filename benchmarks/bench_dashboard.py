@@ -52,7 +52,8 @@ def page_queries(cat: Catalog, run_id: str, prev_id: str | None) -> dict[str, di
         "overview": {
             "list_runs": lambda: dq.list_runs(cat),
             "results.json": lambda: dq.bundle_json(cat, run_id, "results.json"),
-            "paired_scores(discrim-eval)": lambda: dq.paired_scores(cat, run_id, prev_id, "discrim-eval", "accuracy"),
+            "paired_difference_stats(discrim-eval)": lambda: dq.paired_difference_stats(cat, run_id, prev_id,
+                                                                                       "discrim-eval", "accuracy"),
         },
         "quality": {
             "table_columns": lambda: dq.table_columns(cat, run_id, "samples"),

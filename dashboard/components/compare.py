@@ -16,6 +16,17 @@ def intervals_overlap(a_low: float, a_high: float, b_low: float, b_high: float) 
     return not (a_high < b_low or b_high < a_low)
 
 
+BOOTSTRAP_MAX_N = 20_000  # above this the bootstrap of a mean is normal to well within its own noise
+
+
+def normal_interval(mean: float, std: float, n: int, z: float = 1.959964) -> tuple[float, float, float]:
+    """(mean, low, high): the large-n limit of the paired bootstrap of a mean difference."""
+    if n < 2 or not math.isfinite(mean) or not math.isfinite(std):
+        return float("nan"), float("nan"), float("nan")
+    half = z * std / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, n_resamples: int = 1000, seed: int = 0,
                      alpha: float = 0.05) -> tuple[float, float, float]:
     """Mean of (a - b) over paired samples and its percentile CI: (diff, low, high)."""

@@ -16,11 +16,16 @@ def _fmt(v: object, digits: int = 3) -> str:
 
 
 def _paired(run_id: str, prev_id: str, task: str, metric: str) -> tuple[float, float, float, int] | None:
-    pairs = state.query("paired_scores", run_id, prev_id, task, metric)
-    if len(pairs) < 2:
+    """Mean paired difference with a 95% CI: bootstrap up to BOOTSTRAP_MAX_N pairs, normal beyond."""
+    n, mean, std = state.query("paired_difference_stats", run_id, prev_id, task, metric)
+    if n < 2:
         return None
-    diff, low, high = compare.paired_bootstrap(pairs["a"].to_numpy(), pairs["b"].to_numpy())
-    return diff, low, high, len(pairs)
+    if n <= compare.BOOTSTRAP_MAX_N:
+        pairs = state.query("paired_scores", run_id, prev_id, task, metric)
+        diff, low, high = compare.paired_bootstrap(pairs["a"].to_numpy(), pairs["b"].to_numpy())
+    else:
+        diff, low, high = compare.normal_interval(mean, std, n)
+    return diff, low, high, n
 
 
 def _policy_counts(run_id: str) -> dict[str, int] | None:

@@ -216,22 +216,47 @@ def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: i
     return [r[0] for r in rows]
 
 
+def _paired_sql(col: str, select: str) -> str:
+    return (f"WITH a AS (SELECT sample_id, {_quote(col)} AS v FROM read_parquet(?) WHERE task = ? AND {_quote(col)} IS NOT NULL), "
+            f"b AS (SELECT sample_id, {_quote(col)} AS v FROM read_parquet(?) WHERE task = ? AND {_quote(col)} IS NOT NULL) "
+            f"SELECT {select} FROM a JOIN b USING (sample_id)")
+
+
+def _paired_paths(cat: Catalog, run_id: str, other_run_id: str, col: str) -> list[str] | None:
+    paths = [table_path(cat, r, "samples") for r in (run_id, other_run_id)]
+    if any(p is None for p in paths) or any(col not in table_columns(cat, r, "samples") for r in (run_id, other_run_id)):
+        return None
+    return [str(p) for p in paths]
+
+
 def paired_scores(cat: Catalog, run_id: str, other_run_id: str, task: str, metric: str) -> pd.DataFrame:
     """Per-sample ``score_<metric>`` of two runs joined on sample id (columns: sample_id, a, b)."""
     col = f"score_{metric}"
-    paths = [table_path(cat, r, "samples") for r in (run_id, other_run_id)]
-    if any(p is None for p in paths) or any(col not in table_columns(cat, r, "samples")
-                                             for r in (run_id, other_run_id)):
+    paths = _paired_paths(cat, run_id, other_run_id, col)
+    if paths is None:
         return pd.DataFrame(columns=["sample_id", "a", "b"])
     con = _reader()
     try:
-        return con.execute(
-            f"SELECT a.sample_id, a.{_quote(col)} AS a, b.{_quote(col)} AS b "
-            f"FROM read_parquet(?) a JOIN read_parquet(?) b USING (task, sample_id) "
-            f"WHERE a.task = ? AND a.{_quote(col)} IS NOT NULL AND b.{_quote(col)} IS NOT NULL",
-            [str(paths[0]), str(paths[1]), task]).df()
+        return con.execute(_paired_sql(col, "sample_id, a.v AS a, b.v AS b"),
+                           [paths[0], task, paths[1], task]).df()
     finally:
         con.close()
+
+
+def paired_difference_stats(cat: Catalog, run_id: str, other_run_id: str, task: str,
+                            metric: str) -> tuple[int, float, float]:
+    """(n pairs, mean of a - b, sample std of a - b) over samples both runs scored."""
+    col = f"score_{metric}"
+    paths = _paired_paths(cat, run_id, other_run_id, col)
+    if paths is None:
+        return 0, float("nan"), float("nan")
+    con = _reader()
+    try:
+        n, mean, std = con.execute(_paired_sql(col, "count(*), avg(a.v - b.v), stddev_samp(a.v - b.v)"),
+                                   [paths[0], task, paths[1], task]).fetchall()[0]
+    finally:
+        con.close()
+    return int(n), float("nan") if mean is None else float(mean), float("nan") if std is None else float(std)
 
 
 def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
