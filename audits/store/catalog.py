@@ -2,13 +2,17 @@
 
 DuckDB lets one process write a file at a time, and a writer excludes readers in other
 processes. So every operation opens a connection, does its work in one transaction and
-closes it; a lock conflict is retried with jittered backoff, so a job, the dashboard and
-the CLI can share a catalog without a lock error reaching the user or a write being lost.
+closes it. Assay processes queue on an advisory lock file beside the catalog (shared for
+reads, which open DuckDB read-only; exclusive for writes), so they never collide inside
+DuckDB; a DuckDB lock conflict with a foreign process is retried with jittered backoff.
+A job, the dashboard and the CLI share a catalog without a lock error reaching the user
+or a write being lost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import random
 import threading
@@ -69,14 +73,36 @@ class Catalog:
         return self.path.with_name(self.path.stem + ".runs")
 
     @contextlib.contextmanager
+    def _process_lock(self, exclusive: bool, deadline: float) -> Iterator[None]:
+        """Advisory lock shared by every Assay process using this catalog."""
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        delay = 0.002
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, mode)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise AssayError(f"catalog {self.path} stayed busy for {LOCK_TIMEOUT_S:.0f}s",
+                                         "retry, or raise ASSAY_LOCK_TIMEOUT") from None
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 1.5, 0.05)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextlib.contextmanager
     def connect(self, *, write: bool = False, timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection; writes run inside one transaction, committed on exit."""
         deadline = time.monotonic() + (LOCK_TIMEOUT_S if timeout_s is None else timeout_s)
         delay = 0.02
-        with _local_lock:
+        read_only = not write and self.path.exists() and self.path.stat().st_size > 0
+        with _local_lock, self._process_lock(not read_only, deadline):
             while True:
                 try:
-                    con = duckdb.connect(str(self.path), read_only=False)
+                    con = duckdb.connect(str(self.path), read_only=read_only)
                     break
                 except duckdb.IOException as err:
                     if not _is_lock_error(err) or time.monotonic() > deadline:
@@ -105,6 +131,11 @@ class Catalog:
                 con.close()
 
     def _ensure_schema(self) -> None:
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with self.connect() as con:
+                have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if set(TABLES) <= have:
+                return
         with self.connect(write=True) as con:
             for ddl in TABLES.values():
                 con.execute(ddl)
