@@ -1,0 +1,89 @@
+"""Retraining exports: chat SFT and preference JSONL shapes, PII scrubbing (real presidio),
+manifests with the file's SHA-256, and `assay export ... --keep-pii`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from audits.review import retraining
+from audits.review.synthetic import SYSTEM_PROMPT, make_review_run
+from audits.store.catalog import Catalog
+from audits.store.queries import reviews as rv
+from tests.conftest import run_cli
+
+FIX = "Please write to maria.garcia@gmail.com for the answer."
+
+
+@pytest.fixture(scope="module")
+def labeled(tmp_path_factory) -> Catalog:
+    cat = Catalog(tmp_path_factory.mktemp("rt") / "c.duckdb")
+    make_review_run(cat, "r1", n=40, reviewers_per_item=1)
+    queue = rv.review_queue(cat, "r1")
+    for row in queue.itertuples():
+        if row.reason == "pii_leak":
+            rv.record_review(cat, "r1", row.task, row.sample_id, "ann", "reviewer", "incorrect", correction=FIX)
+        elif row.reason == "wrong_answer":
+            rv.record_review(cat, "r1", row.task, row.sample_id, "ann", "reviewer", "needs_rephrasing")  # no fix
+        else:
+            rv.record_review(cat, "r1", row.task, row.sample_id, "ben", "reviewer", "correct")
+    return cat
+
+
+def _counts(cat):
+    q = rv.review_queue(cat, "r1")
+    return (q["reason"] == "pii_leak").sum(), (q["reason"] == "sampled").sum()
+
+
+@pytest.mark.slow
+def test_sft_rows_are_chat_messages_and_scrubbed(labeled):
+    n_leak, n_sampled = _counts(labeled)
+    rows = retraining.build_sft(labeled, "r1")
+    assert len(rows) == n_leak + n_sampled  # items without an answer are skipped
+    assert all(list(r) == ["messages"] and [m["role"] for m in r["messages"]] == ["system", "user", "assistant"]
+               for r in rows)
+    assert rows[0]["messages"][0]["content"] == SYSTEM_PROMPT
+    answers = [r["messages"][2]["content"] for r in rows]
+    assert "maria.garcia@gmail.com" not in "".join(answers)
+    assert answers.count("Please write to <EMAIL_ADDRESS> for the answer.") == n_leak
+    assert any(a.startswith("Answer number") for a in answers)  # confirmed model outputs
+
+
+@pytest.mark.slow
+def test_preference_rows_scrub_chosen_and_rejected(labeled):
+    n_leak, _ = _counts(labeled)
+    rows = retraining.build_preference(labeled, "r1")
+    assert len(rows) == n_leak and all(list(r) == ["prompt", "chosen", "rejected"] for r in rows)
+    assert {r["chosen"] for r in rows} == {"Please write to <EMAIL_ADDRESS> for the answer."}
+    assert all("@example.com" not in r["rejected"] and "<EMAIL_ADDRESS>" in r["rejected"] for r in rows)
+    raw = retraining.build_preference(labeled, "r1", scrub=False)
+    assert {r["chosen"] for r in raw} == {FIX}
+
+
+@pytest.mark.slow
+def test_write_export_manifest(labeled, tmp_path):
+    out = tmp_path / "sft.jsonl"
+    manifest = retraining.write_export(labeled, "r1", "sft", out, actor="ann")
+    on_disk = json.loads((tmp_path / "sft.manifest.json").read_text())
+    assert on_disk == manifest
+    assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert manifest["counts"]["records"] == len(out.read_text().splitlines())
+    assert manifest["source"]["run_id"] == "r1" and manifest["reviewers"] == ["ann", "ben"]
+    assert manifest["pii"]["scrubbed"] and manifest["pii"]["redactions"] > 0
+    with labeled.connect() as con:
+        actions = con.execute("SELECT action FROM audit_log WHERE actor = 'ann' AND action LIKE 'export%'").fetchall()
+    assert actions == [("export.retraining-sft",)]
+
+
+def test_cli_export_keep_pii(labeled, tmp_path):
+    out = tmp_path / "pref.jsonl"
+    proc = run_cli("export", "r1", "retraining-preference", "-o", str(out), "--keep-pii", catalog=labeled.path)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and {r["chosen"] for r in rows} == {FIX}
+    manifest = json.loads((tmp_path / "pref.manifest.json").read_text())
+    assert manifest["pii"]["scrubbed"] is False and manifest["kind"] == "preference"
+    bad = run_cli("export", "r1", "retraining-sft", "-o", str(tmp_path / "x.csv"), catalog=labeled.path)
+    assert bad.returncode == 2 and ".jsonl" in bad.stderr

@@ -1,0 +1,56 @@
+"""Local users: salted scrypt hashes (never plaintext), append-only role changes, sign-in,
+and the `assay users` CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog
+from audits.store.queries import users as uq
+from tests.conftest import run_cli
+
+
+def test_hashes_are_salted_and_verified(tmp_path):
+    cat = Catalog(tmp_path / "c.duckdb")
+    uq.add_user(cat, "ann", "reviewer", "correct horse")
+    uq.add_user(cat, "ben", "reviewer", "correct horse")
+    with cat.connect() as con:
+        hashes = [h for (h,) in con.execute("SELECT password_hash FROM users ORDER BY username").fetchall()]
+    assert all(h.startswith("scrypt$") and "correct horse" not in h for h in hashes)
+    assert hashes[0] != hashes[1]  # per-user salt
+    assert uq.authenticate(cat, "ann", "correct horse") == {"username": "ann", "role": "reviewer"}
+    assert uq.authenticate(cat, "ann", "wrong horse") is None
+    assert uq.authenticate(cat, "nobody", "correct horse") is None
+
+
+def test_role_change_is_a_new_row_and_keeps_the_password(tmp_path):
+    cat = Catalog(tmp_path / "c.duckdb")
+    assert not uq.has_users(cat)
+    uq.add_user(cat, "ann", "reviewer", "first-password")
+    uq.add_user(cat, "ann", "committee")
+    assert uq.get_user(cat, "ann")["role"] == "committee"
+    assert uq.authenticate(cat, "ann", "first-password")["role"] == "committee"
+    with cat.connect() as con:
+        assert con.execute("SELECT count(*) FROM users WHERE username = 'ann'").fetchone()[0] == 2
+        actions = [a for (a,) in con.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()]
+    assert actions == ["user.added", "user.changed"]
+    uq.deactivate_user(cat, "ann")
+    assert uq.get_user(cat, "ann") is None and not uq.has_users(cat)
+    assert uq.authenticate(cat, "ann", "first-password") is None
+    with pytest.raises(AssayError, match="unknown role"):
+        uq.add_user(cat, "ben", "boss", "whatever-pass")
+    with pytest.raises(AssayError, match="shorter"):
+        uq.add_user(cat, "ben", "viewer", "short")
+
+
+def test_users_cli(tmp_path):
+    path = tmp_path / "c.duckdb"
+    proc = run_cli("users", "add", "rita", "--role", "reviewer", "--password-stdin", catalog=path,
+                   input="s3cret-password\n")
+    assert proc.returncode == 0, proc.stderr
+    listing = run_cli("users", "list", catalog=path)
+    assert "rita" in listing.stdout and "reviewer" in listing.stdout
+    assert uq.authenticate(Catalog(path), "rita", "s3cret-password")["role"] == "reviewer"
+    no_tty = run_cli("users", "add", "sam", "--role", "viewer", catalog=path, input="")
+    assert no_tty.returncode == 2 and "--password-stdin" in no_tty.stderr
