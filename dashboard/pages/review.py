@@ -120,7 +120,7 @@ def _adjudication(run_id: str, user: auth.User) -> None:
     if open_items.empty:
         st.caption("No open disagreements.")
         return
-    st.dataframe(open_items[["task", "sample_id", "reason", "labels"]], hide_index=True, use_container_width=True)
+    st.dataframe(open_items[["task", "sample_id", "reason", "labels"]], hide_index=True, width="stretch")
     keys = [f"{t}/{s}" for t, s in zip(open_items["task"], open_items["sample_id"])]
     choice = st.selectbox("Item", keys, key="adj_item")
     task, sample_id = choice.split("/", 1)

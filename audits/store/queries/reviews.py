@@ -60,8 +60,10 @@ def review_queue(cat: Catalog, run_id: str) -> pd.DataFrame:
 
 
 def _queue_keys(cat: Catalog, run_id: str) -> frozenset[tuple[str, str]]:
-    return _cached(cat, run_id, "keys", lambda: frozenset(zip(review_queue(cat, run_id)["task"],
-                                                              review_queue(cat, run_id)["sample_id"])))
+    def load() -> frozenset[tuple[str, str]]:
+        queue = review_queue(cat, run_id)
+        return frozenset(zip(queue["task"], queue["sample_id"]))
+    return _cached(cat, run_id, "keys", load)
 
 
 def run_config(cat: Catalog, run_id: str) -> dict[str, Any]:

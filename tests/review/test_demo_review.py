@@ -1,0 +1,39 @@
+"""End to end on the real demo catalog (embedded model): the job's queue is labelable, the
+summary and the retraining export work. Labels go into a copy of the catalog file, so the
+shared session catalog is left as it was."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from audits.review import retraining
+from audits.store.catalog import Catalog
+from audits.store.queries import reviews as rv
+
+
+@pytest.mark.slow
+def test_label_demo_queue_and_export(demo_catalog, demo_run_ids, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(demo_catalog, copy)
+    cat = Catalog(copy)
+    run_id = demo_run_ids[-1]
+    queue = rv.review_queue(cat, run_id)
+    assert not queue.empty and set(queue.columns) >= {"task", "sample_id", "reason", "stratum", "priority"}
+    assert queue["priority"].is_monotonic_increasing
+    n = 0
+    while (item := rv.next_item(cat, run_id, "ann")) is not None and n < 4:
+        assert item["input"] and item["prediction"] is not None
+        label = "correct" if n % 2 == 0 else "incorrect"
+        rv.record_review(cat, run_id, item["task"], item["sample_id"], "ann", "reviewer", label,
+                         correction=None if label == "correct" else "A corrected answer.")
+        n += 1
+    summary = rv.review_summary(cat, run_id)
+    assert summary["n_reviewed"] == n and 0 < summary["coverage"] <= 1
+    out = tmp_path / "sft.jsonl"
+    manifest = retraining.write_export(cat, run_id, "sft", out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == manifest["counts"]["records"] == n
+    assert rows[0]["messages"][0]["role"] == "system"  # the demo config has a system prompt
