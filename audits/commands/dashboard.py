@@ -17,14 +17,14 @@ def register(subparsers, common) -> None:
 
 
 def serve(catalog: Catalog, port: int = 8501, address: str = "localhost") -> int:
-    from dashboard import app_path
+    from dashboard import app_path, config_dir
 
     env = {**os.environ, "ASSAY_CATALOG": str(catalog.path)}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(port),
            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     print(f"dashboard: http://{address}:{port}  (catalog {catalog.path}; Ctrl+C to stop)", flush=True)
     try:
-        return subprocess.call(cmd, env=env)
+        return subprocess.call(cmd, env=env, cwd=config_dir())  # picks up dashboard/.streamlit/config.toml
     except KeyboardInterrupt:
         return 0
 
