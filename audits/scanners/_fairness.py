@@ -97,27 +97,66 @@ def _on_rows(fn, *arrays: np.ndarray, known: np.ndarray | None = None):
     return metric
 
 
-def metric_frame(grouping: Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
-                 metric_stats: dict[str, tuple[Metric, np.ndarray]]) -> MetricFrame:
-    """One fairlearn MetricFrame over all samples with every function this grouping needs.
+def _poolable(stats: np.ndarray) -> bool:
+    """Few distinct rows (binary rates, counts): fairlearn can see them as weighted rows."""
+    stats = np.asarray(stats, dtype=np.float64)
+    return stats.shape[0] > 0 and not np.isnan(stats).any() and len(np.unique(stats, axis=0)) * 4 <= stats.shape[0]
+
+
+def by_group(grouping: Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
+             metric_stats: dict[str, tuple[Metric, np.ndarray]]) -> pd.DataFrame:
+    """fairlearn ``MetricFrame(...).by_group`` for every function this grouping needs.
 
     Columns: ``selection_rate`` (fairlearn's, when y_pred), ``_tpr``/``_fpr`` (fairlearn's
     true/false positive rates on rows with ground truth, for equalized odds) and each metric
-    (its ``aggregate`` of the group's summed stats). y_true/y_pred are row indices, so one
-    frame serves functions of different inputs; fairlearn does the grouping.
+    (its ``aggregate`` of the group's summed stats). y_true/y_pred given to MetricFrame are row
+    positions, so one frame serves functions of different inputs; fairlearn does the grouping.
+
+    Speed without changing a value: fairlearn stacks every row of every argument in Python,
+    so the discrete functions (decisions, labels, binary rates) get one MetricFrame over the
+    *distinct* (group, y_pred, y_true, stats) rows with their multiplicities as
+    ``sample_weight`` — the same numbers, as weights mean exactly that — and only continuous
+    metrics get a frame over every sample.
     """
-    fns: dict[str, Any] = {}
-    if y_pred is not None:
-        fns["selection_rate"] = _on_rows(lambda p: selection_rate(p, p), y_pred)
+    n = len(grouping.labels)
+    discrete = {k: v for k, v in metric_stats.items() if _poolable(v[1])}
+    dense = {k: v for k, v in metric_stats.items() if k not in discrete}
+    parts: list[pd.DataFrame] = []
+    if y_pred is not None or discrete:
+        codes = np.unique(grouping.labels, return_inverse=True)[1].reshape(-1)
+        cols = [codes.astype(np.float64)]
+        if y_pred is not None:
+            cols.append(np.asarray(y_pred, dtype=np.float64))
         if y_true is not None:
-            known = ~np.isnan(y_true)
-            truth = np.nan_to_num(y_true).astype(int)
-            fns["_tpr"] = _on_rows(true_positive_rate, truth, y_pred, known=known)
-            fns["_fpr"] = _on_rows(false_positive_rate, truth, y_pred, known=known)
-    for name, (metric, stats) in metric_stats.items():
-        fns[name] = _on_rows(lambda s, m=metric: m.aggregate(s.sum(axis=0)), np.asarray(stats, dtype=np.float64))
-    rows = np.arange(len(grouping.labels))
-    return MetricFrame(metrics=fns, y_true=rows, y_pred=rows, sensitive_features=grouping.features)
+            cols.append(np.nan_to_num(y_true, nan=-1.0))
+        cols += [c for _, st in discrete.values() for c in np.asarray(st, dtype=np.float64).T]
+        _, rep, counts = np.unique(np.column_stack(cols), axis=0, return_index=True, return_counts=True)
+        weight = counts.astype(np.float64)
+        fns: dict[str, Any] = {}
+        if y_pred is not None:
+            pred = np.asarray(y_pred)[rep]
+            fns["selection_rate"] = _on_rows(lambda p, w: selection_rate(p, p, sample_weight=w), pred, weight)
+            if y_true is not None:
+                known = ~np.isnan(y_true[rep])
+                truth = np.nan_to_num(y_true[rep]).astype(int)
+                fns["_tpr"] = _on_rows(lambda t, p, w: true_positive_rate(t, p, sample_weight=w),
+                                       truth, pred, weight, known=known)
+                fns["_fpr"] = _on_rows(lambda t, p, w: false_positive_rate(t, p, sample_weight=w),
+                                       truth, pred, weight, known=known)
+        for name, (metric, st) in discrete.items():
+            fns[name] = _on_rows(lambda s, w, m=metric: m.aggregate((s * w[:, None]).sum(axis=0)),
+                                 np.asarray(st, dtype=np.float64)[rep], weight)
+        pos = np.arange(len(rep))
+        parts.append(MetricFrame(metrics=fns, y_true=pos, y_pred=pos,
+                                 sensitive_features=grouping.features.iloc[rep].reset_index(drop=True)).by_group)
+    if dense:
+        fns = {name: _on_rows(lambda s, m=metric: m.aggregate(s.sum(axis=0)), np.asarray(st, dtype=np.float64))
+               for name, (metric, st) in dense.items()}
+        rows = np.arange(n)
+        parts.append(MetricFrame(metrics=fns, y_true=rows, y_pred=rows, sensitive_features=grouping.features).by_group)
+    table = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=sorted(set(grouping.labels)))
+    order = ["selection_rate", "_tpr", "_fpr", *metric_stats]
+    return table[[c for c in order if c in table.columns]]
 
 
 def group_label(index_value: object) -> str:

@@ -74,7 +74,7 @@ def _validate_task(task: TaskConfig, frame: pd.DataFrame) -> None:
             raise AssayError(f"task {task.name!r}: sensitive column {col!r} has {int(nulls.sum())} empty value(s) "
                              f"(first at row {first})",
                              "fill them with an explicit group such as 'unknown', or drop those rows with dataset.filter")
-        if attr.bins is not None:
+        if attr.bins is not None and f"{col}_raw" not in frame.columns:  # the loader bins and keeps <col>_raw
             values = pd.to_numeric(frame[col], errors="coerce")
             if values.isna().any():
                 bad = frame[col][values.isna()].iloc[0]
@@ -159,8 +159,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
     all_rows = np.arange(len(grouping.labels))
     scored = {name: np.asarray(m.scored(st), dtype=bool) for name, (m, st) in blocks.items()}
     min_size = opts["min_group_size"]
-    frame = fx.metric_frame(grouping, y_pred, y_true, stats)
-    by_group_frame = frame.by_group.copy()
+    by_group_frame = fx.by_group(grouping, y_pred, y_true, stats).copy()
     by_group_frame.index = [fx.group_label(i) for i in by_group_frame.index]
     groups, sizes = np.unique(grouping.labels, return_counts=True)
     size_of = dict(zip(groups.tolist(), sizes.tolist()))
