@@ -261,7 +261,8 @@ def summarise_probe(task: TaskConfig, cf: CounterfactualConfig, samples: pd.Data
                              "flip_rate": _ci_block("cf_flip_rate", flips.astype(float), seed, n_bootstrap),
                              "toxicity_gap": None, "similarity_mean": None}
     decisions = variants.groupby("value", sort=False)["decision"]
-    block["decision_by_value"] = {str(v): d.astype(str).value_counts().to_dict() for v, d in decisions}
+    block["decision_by_value"] = {str(v): {str(k): int(c) for k, c in d.astype(str).value_counts().items()}
+                                  for v, d in decisions}
     variants = variants.copy()
     variants["toxicity"] = np.nan
     if task.type == "generate" and len(variants):
