@@ -50,7 +50,8 @@ class HFBackend(Backend):
         params = inspect.signature(self.model.forward).parameters
         self._takes_positions = "position_ids" in params
         self._takes_logits_to_keep = "logits_to_keep" in params
-        self.stats = {"prompt_tokens": 0, "generated_tokens": 0, "scored_tokens": 0, "forward_rows": 0}
+        self.stats = {"prompt_tokens": 0, "generated_tokens": 0, "scored_tokens": 0, "forward_rows": 0,
+                      "decode_steps": 0}
 
     # ------------------------------------------------------------------ prompts and tokens
     def format_prompt(self, prompt: str) -> str:
@@ -103,6 +104,7 @@ class HFBackend(Backend):
                 ids, mask = self._left_pad([encoded[i] for i in batch])
                 out = self.model.generate(input_ids=ids, attention_mask=mask, generation_config=gen_config)
                 new = out if self.is_seq2seq else out[:, ids.shape[1]:]
+                self.stats["decode_steps"] += new.shape[1]
                 for row, i in enumerate(batch):
                     tokens = self._until_eos(new[row].tolist())
                     self.stats["generated_tokens"] += len(tokens)
