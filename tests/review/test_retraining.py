@@ -12,7 +12,6 @@ from audits.review import retraining
 from audits.review.synthetic import SYSTEM_PROMPT, make_review_run
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
-from tests.conftest import run_cli
 
 FIX = "Please write to maria.garcia@gmail.com for the answer."
 
@@ -77,13 +76,15 @@ def test_write_export_manifest(labeled, tmp_path):
     assert actions == [("export.retraining-sft",)]
 
 
-def test_cli_export_keep_pii(labeled, tmp_path):
+def test_cli_export_keep_pii(labeled, tmp_path, capsys):
+    from audits.cli import main
+
     out = tmp_path / "pref.jsonl"
-    proc = run_cli("export", "r1", "retraining-preference", "-o", str(out), "--keep-pii", catalog=labeled.path)
-    assert proc.returncode == 0, proc.stderr
+    args = ["export", "r1", "retraining-preference", "-o", str(out), "--keep-pii", "--catalog", str(labeled.path)]
+    assert main(args) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows and {r["chosen"] for r in rows} == {FIX}
     manifest = json.loads((tmp_path / "pref.manifest.json").read_text())
     assert manifest["pii"]["scrubbed"] is False and manifest["kind"] == "preference"
-    bad = run_cli("export", "r1", "retraining-sft", "-o", str(tmp_path / "x.csv"), catalog=labeled.path)
-    assert bad.returncode == 2 and ".jsonl" in bad.stderr
+    assert main(["export", "r1", "retraining-sft", "-o", str(tmp_path / "x.csv"), "--catalog", str(labeled.path)]) == 2
+    assert ".jsonl" in capsys.readouterr().err

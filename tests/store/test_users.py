@@ -3,12 +3,13 @@ and the `assay users` CLI."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import users as uq
-from tests.conftest import run_cli
 
 
 def test_hashes_are_salted_and_verified(tmp_path):
@@ -44,13 +45,16 @@ def test_role_change_is_a_new_row_and_keeps_the_password(tmp_path):
         uq.add_user(cat, "ben", "viewer", "short")
 
 
-def test_users_cli(tmp_path):
-    path = tmp_path / "c.duckdb"
-    proc = run_cli("users", "add", "rita", "--role", "reviewer", "--password-stdin", catalog=path,
-                   input="s3cret-password\n")
-    assert proc.returncode == 0, proc.stderr
-    listing = run_cli("users", "list", catalog=path)
-    assert "rita" in listing.stdout and "reviewer" in listing.stdout
+def test_users_cli(tmp_path, monkeypatch, capsys):
+    from audits.cli import main
+
+    path = str(tmp_path / "c.duckdb")
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-password\n"))
+    assert main(["users", "add", "rita", "--role", "reviewer", "--password-stdin", "--catalog", path]) == 0
+    assert main(["users", "list", "--catalog", path]) == 0
+    listing = capsys.readouterr().out
+    assert "rita" in listing and "reviewer" in listing
     assert uq.authenticate(Catalog(path), "rita", "s3cret-password")["role"] == "reviewer"
-    no_tty = run_cli("users", "add", "sam", "--role", "viewer", catalog=path, input="")
-    assert no_tty.returncode == 2 and "--password-stdin" in no_tty.stderr
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal, and no --password-stdin
+    assert main(["users", "add", "sam", "--role", "viewer", "--catalog", path]) == 2
+    assert "--password-stdin" in capsys.readouterr().err
