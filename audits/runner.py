@@ -67,6 +67,8 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
         check_metrics(task.name, task.type, names, available)
         metrics[task.name] = names
     frames = {name: td.frame for name, td in data.items()}
+    if any(t.counterfactual for t in config.tasks) and "counterfactual" not in config.scanners:
+        config.scanners["counterfactual"] = {}  # a declared probe runs without a separate scanners entry
     for name, options in config.scanners.items():
         SCANNERS.get(name)().validate(options, config, frames)
     scanners = sorted(config.scanners, key=lambda n: SCANNERS.get(n).order)

@@ -119,6 +119,8 @@ def by_group(grouping: Grouping, y_pred: np.ndarray | None, y_true: np.ndarray |
     metrics get a frame over every sample.
     """
     n = len(grouping.labels)
+    if y_pred is not None:  # fairlearn's own selection rate is the column; never a duplicate of the metric's
+        metric_stats = {k: v for k, v in metric_stats.items() if k != "selection_rate"}
     discrete = {k: v for k, v in metric_stats.items() if _poolable(v[1])}
     dense = {k: v for k, v in metric_stats.items() if k not in discrete}
     parts: list[pd.DataFrame] = []

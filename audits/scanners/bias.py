@@ -163,6 +163,8 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
     by_group_frame.index = [fx.group_label(i) for i in by_group_frame.index]
     groups, sizes = np.unique(grouping.labels, return_counts=True)
     size_of = dict(zip(groups.tolist(), sizes.tolist()))
+    # MetricFrame lists every combination of an intersection; keep the groups that have samples
+    by_group_frame = by_group_frame[by_group_frame.index.isin(list(size_of))]
     ok_groups = [g for g in by_group_frame.index if size_of[g] >= min_size]
 
     by_group: dict[str, Any] = {}
