@@ -26,6 +26,8 @@ def register(subparsers, common) -> None:
     p.add_argument("run_id")
     p.add_argument("table", help=f"one of: {', '.join(EXPORTS.names())}")
     p.add_argument("-o", "--output", required=True, help="output file; the extension picks the format")
+    p.add_argument("--keep-pii", action="store_true",
+                   help="retraining exports: keep personal data unscrubbed (default: scrubbed)")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser("verify", parents=[common], help="check bundle hashes and the audit-log chain")
@@ -69,7 +71,11 @@ def _results(args) -> int:
 
 def _export(args) -> int:
     cat = _catalog(args)
-    data = EXPORTS.get(args.table)(cat, args.run_id)
+    export = EXPORTS.get(args.table)
+    if hasattr(export, "write"):  # exports that write their own file + manifest (retraining-*)
+        print(export.write(cat, args.run_id, Path(args.output), keep_pii=getattr(args, "keep_pii", False)))
+        return 0
+    data = export(cat, args.run_id)
     n = write_export(data, Path(args.output))
     print(f"wrote {n} rows to {args.output}")
     return 0
