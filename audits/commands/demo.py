@@ -6,7 +6,6 @@ from importlib import resources
 
 from audits.commands.run import positive_int
 from audits.config import AuditConfig, parse_config
-from audits.runner import run_audit
 from audits.store.catalog import Catalog
 
 DEMO_LIMIT = 12
@@ -33,6 +32,8 @@ def register(subparsers, common) -> None:
 
 
 def _demo(args) -> int:
+    from audits.runner import run_audit  # heavy (model, presidio): imported only when running
+
     catalog = Catalog(args.catalog)
     for config in demo_configs():
         run_id = run_audit(config, catalog, limit=args.limit)

@@ -6,7 +6,6 @@ import argparse
 
 from audits.config import load_config
 from audits.errors import AssayError
-from audits.runner import run_audit
 from audits.store.catalog import Catalog
 
 
@@ -36,6 +35,8 @@ def _run(args) -> int:
         if not torch.cuda.is_available():
             raise AssayError("--device cuda was requested but no CUDA GPU is available",
                              "use --device auto or cpu")
+    from audits.runner import run_audit  # heavy (model, presidio): imported only when running
+
     catalog = Catalog(args.catalog)
     run_id = run_audit(config, catalog, limit=args.limit, device=args.device, resume=args.resume)
     print(run_id)
