@@ -6,7 +6,6 @@ shared sidebar run picker, then runs the chosen page.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -19,42 +18,27 @@ if str(_ROOT) not in sys.path:  # `streamlit run` puts only this folder on sys.p
 import streamlit as st  # noqa: E402
 
 from dashboard import state  # noqa: E402
-from dashboard.components import placeholders  # noqa: E402
+from dashboard.views import (audit_log, explanations, fairness, overview, policies, privacy,  # noqa: E402
+                             quality, reports, review)
 
-# (module, title, url path, icon, fallback when the module is not written yet)
-PAGES: list[tuple[str, str, str, str, Callable[[], None] | None]] = [
-    ("overview", "Overview", "overview", ":material/dashboard:", None),
-    ("quality", "Quality", "quality", ":material/checklist:", None),
-    ("fairness", "Fairness", "fairness", ":material/balance:", None),
-    ("privacy", "Privacy & Safety", "privacy", ":material/shield:", None),
-    ("explanations", "Explanations", "explanations", ":material/lightbulb:", None),
-    ("policies", "Policies", "policies", ":material/policy:", placeholders.policies),
-    ("review", "Review", "review", ":material/rate_review:", placeholders.review),
-    ("reports", "Reports & exports", "reports", ":material/download:", None),
-    ("audit_log", "Audit log", "audit-log", ":material/history:", None),
+# (page module, title, url path, icon). Views live in dashboard/views/, not pages/, so Streamlit's
+# file-based multipage mode never takes over from st.navigation.
+PAGES: list[tuple[ModuleType, str, str, str]] = [
+    (overview, "Overview", "overview", ":material/dashboard:"),
+    (quality, "Quality", "quality", ":material/checklist:"),
+    (fairness, "Fairness", "fairness", ":material/balance:"),
+    (privacy, "Privacy & Safety", "privacy", ":material/shield:"),
+    (explanations, "Explanations", "explanations", ":material/lightbulb:"),
+    (policies, "Policies", "policies", ":material/policy:"),
+    (review, "Review", "review", ":material/rate_review:"),
+    (reports, "Reports & exports", "reports", ":material/download:"),
+    (audit_log, "Audit log", "audit-log", ":material/history:"),
 ]
 
 
-def _load(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"dashboard.pages.{name}")
-    except ModuleNotFoundError as err:
-        if err.name == f"dashboard.pages.{name}":
-            return None
-        raise
-
-
 def page_renderers() -> list[tuple[str, str, str, Callable[[], None]]]:
-    """(title, url path, icon, render) of every page, with placeholders for unwritten ones."""
-    out = []
-    for name, title, url, icon, fallback in PAGES:
-        module = _load(name)
-        render = getattr(module, "render", None) if module else None
-        if render is None:
-            render = fallback
-        if render is not None:
-            out.append((title, url, icon, render))
-    return out
+    """(title, url path, icon, render) of every page."""
+    return [(title, url, icon, module.render) for module, title, url, icon in PAGES]
 
 
 def main() -> None:

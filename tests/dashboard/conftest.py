@@ -11,13 +11,8 @@ PAGES = ["overview", "quality", "fairness", "privacy", "explanations", "reports"
 PAGE_SOURCE = """
 import importlib
 from dashboard import state
-from dashboard.components import placeholders
 state.run_picker()
-try:
-    module = importlib.import_module("dashboard.pages.{name}")
-except ModuleNotFoundError:
-    module = placeholders
-getattr(module, "render", None)() if hasattr(module, "render") else getattr(placeholders, "{name}")()
+importlib.import_module("dashboard.views.{name}").render()
 """
 
 

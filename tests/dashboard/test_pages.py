@@ -60,9 +60,7 @@ def test_app_navigation_and_run_picker(synthetic_catalog, use_catalog):
 
     use_catalog(synthetic_catalog)
     run_ids = rq.list_runs(Catalog(synthetic_catalog))["run_id"].tolist()
-    # from_string: AppTest.from_file loses the st.navigation page on rerun when a pages/ folder
-    # sits beside the script (the browser smoke test covers the real `streamlit run`).
-    at = AppTest.from_string(app_path().read_text(), default_timeout=120).run()
+    at = AppTest.from_file(str(app_path()), default_timeout=120).run()
     assert _problems(at) == []
     assert at.title[0].value == "Overview"
     picker = at.sidebar.selectbox[0]

@@ -11,7 +11,7 @@ from audits.store.queries import users as uq
 PAGE = """
 from dashboard import state
 state.run_picker()
-from dashboard.pages import policies
+from dashboard.views import policies
 policies.render()
 """
 
