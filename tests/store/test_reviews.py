@@ -99,3 +99,19 @@ def test_summary_coverage_and_agreement(cat):
     assert s["agreement"]["kappa"] == pytest.approx(0.0)  # ann always "correct": no agreement beyond chance
     assert s["disagreements"] == 2 and s["reviewers"] == ["ann", "ben"]
     assert s["labels"] == {"correct": 4}
+
+
+def test_item_values_are_plain_python():
+    """Parquet cells (pd.NA, NaN, numpy arrays and scalars) come back as None, lists and scalars."""
+    import numpy as np
+    import pandas as pd
+
+    assert rv.plain(pd.NA) is None and rv.plain(float("nan")) is None and rv.plain(pd.NaT) is None
+    assert rv.plain(np.array(["yes", "no"])) == ["yes", "no"]
+    assert rv.plain(np.bool_(True)) is True and type(rv.plain(np.int64(3))) is int
+    assert rv.plain([1.0, np.nan]) == [1.0, None]
+
+
+def test_next_item_has_no_na_values(cat):
+    item = rv.next_item(cat, "r1", "ann")
+    assert all(v is None or isinstance(v, (str, int, float, bool, list)) for v in item.values())

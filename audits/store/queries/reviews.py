@@ -241,12 +241,26 @@ def item_detail(cat: Catalog, run_id: str, task: str, sample_id: str) -> dict[st
     row = frame.iloc[0]
     out: dict[str, Any] = {"task": str(task), "sample_id": str(sample_id)}
     for col in wanted:
-        value = row[col] if col in frame.columns else None
-        if hasattr(value, "tolist"):
-            value = value.tolist()
-        out[col] = None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+        out[col] = plain(row[col]) if col in frame.columns else None
     out["gold"] = out.pop("label")
     return out
+
+
+def plain(value: Any) -> Any:
+    """A Parquet/pandas cell as a plain Python value: None for NA/NaN/NaT, lists for arrays,
+    Python scalars for numpy scalars, so callers can test truthiness safely."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
+        return [plain(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
 
 
 def samples_for(cat: Catalog, run_id: str, keys: list[tuple[str, str]],
@@ -283,5 +297,5 @@ def next_item(cat: Catalog, run_id: str, reviewer: str,
         return None
     item = open_items[0]
     detail = item_detail(cat, run_id, item.task, item.sample_id)
-    return {**detail, "reason": item.reason, "stratum": item.stratum, "priority": int(item.priority),
+    return {**detail, "reason": plain(item.reason), "stratum": plain(item.stratum), "priority": int(item.priority),
             "remaining": len(open_items), "n_queue": len(queue)}
