@@ -41,11 +41,26 @@ def page_renderers() -> list[tuple[str, str, str, Callable[[], None]]]:
     return [(title, url, icon, module.render) for module, title, url, icon in PAGES]
 
 
+def _navigation_pages() -> list:
+    """The visible pages, plus a hidden alias so the default page's own path works too.
+
+    Streamlit serves the default page at "/", never at its ``url_path``; so the default page gets the
+    internal path "home" and "/overview" is a hidden page that switches to it (keeping ?run=).
+    """
+    entries = page_renderers()
+    pages = [st.Page(render, title=title, url_path="home" if i == 0 else url, icon=icon, default=(i == 0))
+             for i, (title, url, icon, render) in enumerate(entries)]
+    home = pages[0]
+
+    def _to_home() -> None:
+        st.switch_page(home, query_params=st.query_params.to_dict())
+
+    return pages + [st.Page(_to_home, title=entries[0][0], url_path=entries[0][1], visibility="hidden")]
+
+
 def main() -> None:
     st.set_page_config(page_title="Assay", page_icon=":material/fact_check:", layout="wide")
-    pages = [st.Page(render, title=title, url_path=url, icon=icon, default=(i == 0))
-             for i, (title, url, icon, render) in enumerate(page_renderers())]
-    nav = st.navigation(pages)
+    nav = st.navigation(_navigation_pages())
     with st.sidebar:
         user = state.current_user(announce=True)  # sign-in gate: stops the run when nobody is signed in
         st.caption(f"Catalog: `{state.catalog_path()}`")

@@ -17,7 +17,7 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-URL_PATHS = ["", "quality", "fairness", "privacy", "explanations", "policies", "review", "reports", "audit-log"]
+URL_PATHS = ["", "overview", "quality", "fairness", "privacy", "explanations", "policies", "review", "reports", "audit-log"]
 
 pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
                                 reason="chromium/chromedriver not installed: apt-get install -y chromium chromium-driver")
@@ -95,6 +95,8 @@ def test_page_loads_in_chromium(server, browser, url_path):
     wait.until(settled)
     errors = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
     assert not errors, f"/{url_path}: {errors[0].text[:2000]}"
+    lost = [d.text for d in browser.find_elements(By.CSS_SELECTOR, '[role="dialog"]') if "not found" in d.text]
+    assert not lost, f"/{url_path}: {lost[0]}"
     main = browser.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text.strip()
     if len(main) <= 20:
         browser.save_screenshot(f"/tmp/assay-blank-{url_path or 'overview'}.png")
