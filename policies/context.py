@@ -67,37 +67,49 @@ def _attribute_blocks(fairness: Any) -> dict[str, dict]:
     return {k: v for k, v in source.items() if isinstance(v, dict)}
 
 
-def _block_values(block: dict, keys: tuple[str, ...]) -> list[float]:
-    """Every finite value under any of ``keys`` in a block, one level of nesting deep."""
-    out: list[float] = []
-    for k in keys:
-        v = block.get(k)
-        v = v.get("value") if isinstance(v, dict) else v
-        if _finite(v):
-            out.append(float(v))
-    for sub in block.values():
-        if isinstance(sub, dict):
-            for k in keys:
-                v = sub.get(k)
-                v = v.get("value") if isinstance(v, dict) else v
-                if _finite(v):
-                    out.append(float(v))
-    return out
+def _why_no_ratio(attribute: str, block: dict) -> str:
+    groups = block.get("by_group") if isinstance(block.get("by_group"), dict) else {}
+    return f"{attribute} {block.get('groups_compared') or 0}/{len(groups)}"
 
 
-def fairness_helper(fairness: Any, helper: str) -> float | None:
-    """min_selection_rate_ratio / max_demographic_parity_difference / max_equalized_odds_difference."""
+def fairness_helper(fairness: Any, helper: str, name: str = "fairness") -> float | None:
+    """min_selection_rate_ratio / max_demographic_parity_difference / max_equalized_odds_difference.
+
+    None when the task has no decision attributes at all (outside the check's scope); MissingInput
+    when some attribute of a decision task has no measured gap (too few samples per group), so a
+    check over "every group" never passes on the attributes that could be measured alone.
+    """
     blocks = _attribute_blocks(fairness)
     if helper in ("min_selection_rate_ratio", "min_demographic_parity_ratio"):
-        vals = [x for b in blocks.values() for x in _block_values(b, _RATIO_KEYS)]
-        return min(vals) if vals else None
-    if helper == "max_demographic_parity_difference":
-        vals = [x for b in blocks.values() for x in _block_values(b, ("demographic_parity_difference",))]
-        return max(vals) if vals else None
-    if helper == "max_equalized_odds_difference":
-        vals = [x for b in blocks.values() for x in _block_values(b, ("equalized_odds_difference",))]
-        return max(vals) if vals else None
-    return None
+        keys: tuple[str, ...] = _RATIO_KEYS
+    elif helper == "max_demographic_parity_difference":
+        keys = ("demographic_parity_difference",)
+    elif helper == "max_equalized_odds_difference":
+        keys = ("equalized_odds_difference",)
+    else:
+        return None
+    decision = {k: b for k, b in blocks.items() if any(x in b for x in keys)}
+    if not decision:
+        return None
+    vals, missing = [], []
+    for attribute, block in decision.items():
+        found = [_finite_value(block.get(k)) for k in keys if k in block]
+        found = [v for v in found if v is not None]
+        if found:
+            vals.append(min(found) if helper.startswith("min") else max(found))
+        else:
+            missing.append(_why_no_ratio(attribute, block))
+    if missing:
+        sizes = {b.get("min_group_size") for b in decision.values()} - {None}
+        at_least = f"at least {min(sizes)}" if sizes else "enough"
+        raise MissingInput(name, f"no measured gap where too few groups have {at_least} samples "
+                                 f"(groups compared / groups): {', '.join(missing)}")
+    return min(vals) if helper.startswith("min") else max(vals)
+
+
+def _finite_value(v: Any) -> float | None:
+    v = v.get("value") if isinstance(v, dict) else v
+    return float(v) if _finite(v) else None
 
 
 FAIRNESS_HELPERS = ("min_selection_rate_ratio", "min_demographic_parity_ratio",
@@ -115,7 +127,7 @@ def resolve_in_task(task: dict, path: tuple[str, ...], name: str) -> Any:
         if root not in task or task[root] in (None, {}):
             raise NotInTask(name)
         if root == "fairness" and len(rest) == 1 and rest[0] in FAIRNESS_HELPERS:
-            val = fairness_helper(task[root], rest[0])
+            val = fairness_helper(task[root], rest[0], name)
             if val is None:
                 raise NotInTask(name)
             return val
@@ -199,6 +211,8 @@ class RunContext:
         if root.startswith(("days_since", "quarters_since")) and not rest:
             unit = "days" if root.startswith("days") else "quarters"
             other = self.bias_previous if root.endswith("bias_audit") else self.previous
+            if root.endswith("bias_audit") and not any(t.get("fairness") for t in self.tasks):
+                raise MissingInput(name, "this run has no bias (fairness) results, so it is not a bias audit")
             return self._since(other, unit, name)
         raise MissingInput(name)
 

@@ -119,15 +119,18 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
     explicit = control.applies_to is not None
     results: list[dict[str, Any]] = []
     missing: list[str] = []
+    outside: list[str] = []
     for task in scope:
         label = task.get("name") if task else None
-        resolver = TaskResolver(ctx, task)
+        resolver = _Recording(ctx, task)
         try:
             ok = bool(expr.evaluate(resolver))
             cmp = expr.comparison(resolver)
         except NotInTask as miss:
             if explicit:
                 missing.append(f"{label}: {miss.name} missing")
+            else:
+                outside.append(str(label))
             continue
         except MissingInput as miss:
             missing.append(f"{label + ': ' if label else ''}{miss.name} — {miss.why}")
@@ -137,7 +140,7 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
                              f"evaluated{' on task ' + str(label) if label else ''} ({err})",
                              "fix the expression (see policies/SCHEMA.md)") from None
         results.append({"task": label, "passed": ok, "value": _num(cmp[0]) if cmp else None,
-                        "threshold": cmp[1] if cmp else None})
+                        "threshold": cmp[1] if cmp else None, "inputs": resolver.seen})
     item.tasks = results
     failing = [r for r in results if not r["passed"]]
     shown = failing or results
@@ -147,15 +150,36 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
     if failing:
         item.status = "fail"
         item.detail = "failed on " + ", ".join(str(r["task"]) for r in failing if r["task"]) if any(
-            r["task"] for r in failing) else "failed"
+            r["task"] for r in failing) else "failed: " + _inputs(failing[0])
         if missing:
             item.detail += "; no data: " + "; ".join(missing)
     elif missing or not results:
         item.status = "no-data"
-        item.detail = "; ".join(missing) if missing else "no task in this run has the inputs this check reads"
+        item.detail = "; ".join(missing) if missing else (
+            f"no task in this run has {', '.join('.'.join(p) for p in expr.names)}")
     else:
         item.status = "pass"
-        item.detail = ("on " + ", ".join(str(r["task"]) for r in results)) if results[0]["task"] else ""
+        item.detail = ("on " + ", ".join(str(r["task"]) for r in results)) if results[0]["task"] else _inputs(results[0])
+    if outside and results:
+        item.detail += f" (not measured on {', '.join(outside)})"
+
+
+class _Recording(TaskResolver):
+    """A TaskResolver that remembers the scalar inputs it resolved (shown in the detail)."""
+
+    def __init__(self, ctx: RunContext, task: dict | None):
+        super().__init__(ctx, task)
+        self.seen: dict[str, float] = {}
+
+    def resolve(self, path: tuple[str, ...]) -> Any:
+        value = super().resolve(path)
+        if _num(value) is not None:
+            self.seen[".".join(path)] = float(value)
+        return value
+
+
+def _inputs(result: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {v:.4g}" for k, v in (result.get("inputs") or {}).items())
 
 
 def _apply_attestation(item: ChecklistItem, control: Control, latest: dict[str, Any] | None) -> None:

@@ -22,7 +22,8 @@ def test_internal_pack_on_known_numbers(two_runs):
     assert items["INT-ACC-1"].status == "pass" and items["INT-ACC-1"].value == pytest.approx(0.88)
     assert items["INT-FAIR-1"].status == "fail" and items["INT-FAIR-1"].value == pytest.approx(0.70)
     assert items["INT-FAIR-1"].threshold == ">= 0.8"
-    assert items["INT-PII-1"].status == "fail" and items["INT-PII-1"].detail == "failed on support-qa"
+    assert items["INT-PII-1"].status == "fail" and items["INT-PII-1"].detail == (
+        "failed on support-qa (not measured on bbq-gender, loan-decisions)")
     assert items["INT-TOX-1"].status == "pass"
     assert {t["task"] for t in items["INT-TOX-1"].tasks} == {"bbq-gender", "support-qa", "loan-decisions"}
     assert items["INT-CAD-1"].status == "pass" and items["INT-CAD-1"].value == 1.0
@@ -39,7 +40,9 @@ def test_first_run_has_no_data_not_pass(two_runs):
     assert items["INT-ERR-1"].status == "no-data" and "previous.accuracy" in items["INT-ERR-1"].detail
     assert items["INT-CAD-1"].status == "no-data"
     assert items["INT-ACC-1"].status == "fail"
-    assert checklist.failed and checklist.counts["no-data"] == 2
+    # the hand-built PII block has no detector quality: INT-PII-2 is no-data, never a pass
+    assert items["INT-PII-2"].status == "no-data" and "pii.detector.recall" in items["INT-PII-2"].detail
+    assert checklist.failed and checklist.counts["no-data"] == 3
 
 
 def test_known_metric_absent_from_run_is_no_data(two_runs, tmp_path):
