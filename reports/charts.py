@@ -45,10 +45,11 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
     err = np.nan_to_num(err)
     insufficient = rows["insufficient_data"].fillna(False).astype(bool).to_numpy() \
         if "insufficient_data" in rows else np.zeros(len(rows), dtype=bool)
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(groups) + 1.4))
+    fig, ax = plt.subplots(figsize=(5.6, 0.28 * len(groups) + 1.1))
     colors = ["#b0b0b0" if flag else "#3b6ea8" for flag in insufficient]
     y = np.arange(len(groups))
     ax.barh(y, np.nan_to_num(value), xerr=err, color=colors, capsize=3, ecolor="#333333")
+    ax.plot(value, y, "|", color="#1f3d63", markersize=8)  # a value of 0 stays visible
     ax.set_yticks(y, [f"{g} (n={int(n)})" for g, n in zip(groups, rows["n"].fillna(0))])
     ax.invert_yaxis()
     ax.set_xlabel(f"{metric} (bars: value, whiskers: 95% CI)")
@@ -68,12 +69,14 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
 def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
     """Every metric in [0, 1] with its CI; the compared run beside it when there is one."""
     rows = metrics.dropna(subset=["value"])
-    rows = rows[(rows["value"] >= 0) & (rows["value"] <= 1)].head(24)
+    # descriptive scanner rates (PII present in input/prediction, mean toxicity) are in the table only
+    rows = rows[~rows["metric"].isin(("pii_rate_input", "pii_rate_prediction", "pii_rate_reference", "toxicity_mean"))]
+    rows = rows[(rows["value"] >= 0) & (rows["value"] <= 1)].head(30)
     if rows.empty:
         return None
     labels = (rows["task"] + " · " + rows["metric"]).tolist()
     y = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(6.4, 0.24 * len(rows) + 1.2))
     has_cmp = rows["compare_value"].notna().any()
     h = 0.38 if has_cmp else 0.7
 
@@ -83,17 +86,18 @@ def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
                                        rows[hi].astype(float).to_numpy() - vals]))
         ax.barh(y + offset, np.nan_to_num(vals), height=h, xerr=np.clip(err, 0, None), color=color,
                 capsize=2, ecolor="#333333", label=label)
+        ax.plot(vals, y + offset, "|", color="#1f3d63", markersize=6)  # a value of 0 stays visible
 
     bars(-h / 2 if has_cmp else 0, "value", "ci_low", "ci_high", "#3b6ea8", "this run")
     if has_cmp:
         bars(h / 2, "compare_value", "compare_ci_low", "compare_ci_high", "#b7c9e2", "compared run")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.0)
     ax.set_xlabel("value (whiskers: 95% CI)")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title("Metrics with confidence intervals", fontsize=10)
+    ax.set_title("Metrics with confidence intervals", fontsize=10, loc="left")
     return Chart("Metrics with confidence intervals",
                  "Each metric's value and 95% bootstrap CI" + (", beside the compared run." if has_cmp else "."),
                  _png(fig))
@@ -104,12 +108,15 @@ def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Cha
     if fairness is None or fairness.empty or not {"task", "attribute", "group", "metric"} <= set(fairness.columns):
         return []
     keys = fairness[["task", "attribute", "metric"]].drop_duplicates()
-    keys = keys.assign(_sel=(keys["metric"] != "selection_rate").astype(int),
+    # selection rate first, then each task's own metrics; scanner rates (pii_*, toxicity_*) last
+    scanner = keys["metric"].str.startswith(("pii_", "toxicity_"))
+    keys = keys.assign(_sel=np.where(keys["metric"] == "selection_rate", 0, np.where(scanner, 2, 1)),
                        _inter=keys["attribute"].str.contains(r"\*").astype(int))
     keys = keys.sort_values(["_sel", "_inter", "task", "attribute", "metric"]).head(limit)
     charts = []
     for k in keys.itertuples():
         part = fairness[(fairness["task"] == k.task) & (fairness["attribute"] == k.attribute)
                         & (fairness["metric"] == k.metric)]
-        charts.append(group_chart(part, k.task, k.attribute, k.metric))
+        if part["value"].notna().any():  # no chart without data
+            charts.append(group_chart(part, k.task, k.attribute, k.metric))
     return charts

@@ -91,15 +91,29 @@ def metrics_table(results: dict[str, Any], compare: dict[str, Any] | None) -> pd
     return merged[cols]
 
 
+LOWER_IS_BETTER = ("pii_leak_rate", "toxicity_rate", "toxicity_mean", "counterfactual_flip_rate", "refusal_rate")
+
+
 def changes_table(metrics: pd.DataFrame, top: int = 10) -> pd.DataFrame:
-    """The largest changes against the compared run, largest first; ``real`` = CIs do not overlap."""
+    """The largest changes against the compared run, largest first; ``real`` = CIs do not overlap.
+
+    Changes are ranked on a common scale (the change over the larger of |value|, |compared| and 1, so
+    BLEU's 0-100 points do not drown rates), non-overlapping CIs first; unchanged metrics are left out.
+    """
+    cols = ["task", "metric", "compare_value", "value", "change", "direction", "real_change"]
     have = metrics.dropna(subset=["change"]).copy()
+    have = have[have["change"] != 0]
     if have.empty:
-        return pd.DataFrame(columns=["task", "metric", "compare_value", "value", "change", "real_change"])
-    have["abs"] = have["change"].abs()
-    have = have.sort_values(["abs", "task", "metric"], ascending=[False, True, True]).head(top)
+        return pd.DataFrame(columns=cols)
+    scale = pd.concat([have["value"].abs(), have["compare_value"].abs(), pd.Series(1.0, index=have.index)],
+                      axis=1).max(axis=1)
+    have["rank"] = have["change"].abs() / scale
     have["real_change"] = have["cis_overlap"].map(lambda o: None if o is None else not o)
-    return have[["task", "metric", "compare_value", "value", "change", "real_change"]].reset_index(drop=True)
+    have["real_first"] = (have["real_change"] != True).astype(int)  # noqa: E712
+    have = have.sort_values(["real_first", "rank", "task", "metric"], ascending=[True, False, True, True]).head(top)
+    have["direction"] = [("worse" if c > 0 else "better") if m in LOWER_IS_BETTER else ""
+                         for m, c in zip(have["metric"], have["change"])]
+    return have[cols].reset_index(drop=True)
 
 
 def gaps_table(results: dict[str, Any]) -> pd.DataFrame:
@@ -108,14 +122,21 @@ def gaps_table(results: dict[str, Any]) -> pd.DataFrame:
         for attr, block in (t.get("fairness") or {}).items():
             if not isinstance(block, dict):
                 continue
-            rows.append({"task": t.get("name"), "attribute": attr, "groups_compared": block.get("groups_compared"),
+            groups = block.get("by_group") if isinstance(block.get("by_group"), dict) else {}
+            ok = block.get("groups_compared")
+            note = "" if (ok or 0) >= 2 else (f"{ok or 0} of {len(groups)} groups have at least "
+                                             f"{block.get('min_group_size')} samples: no gap measured")
+            gaps = {m: g.get("ratio") for m, g in (block.get("metrics") or {}).items() if isinstance(g, dict)}
+            rows.append({"task": t.get("name"), "attribute": attr, "groups": len(groups), "groups_compared": ok,
                          "demographic_parity_ratio": _f(block.get("demographic_parity_ratio")),
                          "demographic_parity_difference": _f(block.get("demographic_parity_difference")),
                          "equalized_odds_difference": _f(block.get("equalized_odds_difference")),
-                         "four_fifths_violation": block.get("four_fifths_violation")})
-    return pd.DataFrame(rows, columns=["task", "attribute", "groups_compared", "demographic_parity_ratio",
+                         "four_fifths_violation": block.get("four_fifths_violation"),
+                         "metric_ratios": ", ".join(f"{m} {v:.3g}" for m, v in gaps.items() if _f(v) is not None),
+                         "note": note})
+    return pd.DataFrame(rows, columns=["task", "attribute", "groups", "groups_compared", "demographic_parity_ratio",
                                        "demographic_parity_difference", "equalized_odds_difference",
-                                       "four_fifths_violation"])
+                                       "four_fifths_violation", "metric_ratios", "note"])
 
 
 def privacy_safety_tables(results: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -125,11 +146,12 @@ def privacy_safety_tables(results: dict[str, Any]) -> tuple[pd.DataFrame, pd.Dat
         pii = t.get("pii") or {}
         if pii or "pii_leak_rate" in metrics:
             m = metrics.get("pii_leak_rate") or {}
-            quality = pii.get("detector_quality") or pii.get("quality") or {}
+            quality = pii.get("detector") or {}
             priv.append({"task": t.get("name"), "findings": pii.get("findings"), "leaks": pii.get("leaks"),
                          "samples_with_leak": pii.get("samples_with_leak"), "pii_leak_rate": _f(m.get("value")),
                          "ci_low": _f(m.get("ci_low")), "ci_high": _f(m.get("ci_high")),
-                         "by_entity": json.dumps(pii.get("by_entity") or {}, sort_keys=True),
+                         "by_entity": ", ".join(f"{k} {v}" for k, v in sorted((pii.get("by_entity") or {}).items(),
+                                                                              key=lambda kv: (-kv[1], kv[0]))) or "none",
                          "detector_precision": _f(quality.get("precision")) if isinstance(quality, dict) else None,
                          "detector_recall": _f(quality.get("recall")) if isinstance(quality, dict) else None})
         tox = t.get("toxicity") or {}
@@ -227,6 +249,9 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
     from policies import evaluate_run
 
     pack_names = _packs_for(results, packs)
+    if not packs:  # a pack someone attested on this run belongs in its checklist too
+        attested = policies_q.list_attestations(cat, run_id, latest=True)
+        pack_names += [p for p in dict.fromkeys(attested["pack"].astype(str)) if p not in pack_names] if len(attested) else []
     checklist, checklist_error = None, None
     try:
         checklist = evaluate_run(cat, run_id, pack_names)

@@ -91,12 +91,14 @@ def _executive(d: ReportData) -> Section:
         ch = d.tables["changes"].copy()
         n_real = int(ch["real_change"].fillna(False).astype(bool).sum()) if len(ch) else 0
         s.blocks.append(f"Largest changes against run {d.compare_id} ({d.compare_run.get('period') if d.compare_run else ''}); "
-                        f"'real' marks a change whose 95% confidence intervals do not overlap ({n_real} of {len(ch)}).")
+                        f"'real' marks a change whose 95% confidence intervals do not overlap ({n_real} of {len(ch)}); "
+                        "ranked on a common scale, unchanged metrics left out.")
         ch["real_change"] = ch["real_change"].map(lambda v: "REAL (CIs apart)" if v is True else
                                                   ("within noise" if v is False else "—"))
         s.blocks.append(table(ch, {"task": "task", "metric": "metric", "compare_value": "compared",
-                                   "value": "this run", "change": "change", "real_change": "real?"},
-                              [3, 2.5, 1.5, 1.5, 1.5, 2]))
+                                   "value": "this run", "change": "change", "direction": "direction",
+                                   "real_change": "real?"},
+                              [3, 2.5, 1.5, 1.5, 1.5, 1.3, 2]))
     else:
         s.blocks.append("No earlier run of this audit to compare with.")
     return s
@@ -131,10 +133,12 @@ def _fairness(d: ReportData) -> Section:
         return s
     s.blocks.append("Gaps between groups (fairlearn). The four-fifths rule fails when the demographic-parity "
                     "ratio is below 0.8; groups smaller than the minimum size are left out of gaps.")
-    s.blocks.append(table(gaps, {"task": "task", "attribute": "attribute", "groups_compared": "groups",
-                                 "demographic_parity_ratio": "DP ratio", "demographic_parity_difference": "DP diff",
-                                 "equalized_odds_difference": "EO diff", "four_fifths_violation": "4/5 violated"},
-                          [2.5, 2.2, 1, 1.2, 1.2, 1.2, 1.2]))
+    s.blocks.append(table(gaps, {"task": "task", "attribute": "attribute", "groups": "groups",
+                                 "groups_compared": "big enough", "demographic_parity_ratio": "DP ratio",
+                                 "demographic_parity_difference": "DP diff", "equalized_odds_difference": "EO diff",
+                                 "four_fifths_violation": "4/5 violated", "metric_ratios": "min/max ratio by metric",
+                                 "note": "note"},
+                          [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.1, 2.3, 3]))
     s.blocks.extend(fairness_charts(d.tables["fairness"]))
     return s
 
@@ -174,11 +178,11 @@ def _checklist(d: ReportData) -> Section:
         s.blocks.append(f"Not evaluated: {d.checklist_error}")
         return s
     frame = d.tables["checklist"].copy()
-    frame["measured"] = [f"{fmt(v)} {t}" if t else fmt(v) if k == "check" else "—"
+    frame["measured"] = [("—" if k != "check" else f"{fmt(v)} {t}" if isinstance(t, str) and t else fmt(v))
                          for v, t, k in zip(frame["value"], frame["threshold"], frame["kind"])]
     s.blocks.append(table(frame, {"pack": "pack", "control_id": "control", "title": "title", "source": "source",
                                   "status": "status", "measured": "measured", "detail": "detail"},
-                          [1.6, 1.6, 3.6, 2.4, 1.4, 1.6, 3]))
+                          [1.5, 1.6, 3.4, 2.2, 2.0, 1.5, 3]))
     att = d.tables["attestations"]
     if len(att):
         s.blocks.append(table(att, {"pack": "pack", "control_id": "control", "username": "user", "role": "role",

@@ -22,6 +22,7 @@ from reports.document import Document, Table
 
 PAGE = A4
 MARGIN = 16 * mm
+MAX_CHART_H = 125 * mm
 _styles = getSampleStyleSheet()
 CELL = ParagraphStyle("cell", parent=_styles["BodyText"], fontSize=7.2, leading=8.6, alignment=TA_LEFT,
                       splitLongWords=True, wordWrap=None)
@@ -36,24 +37,19 @@ def frame_width() -> float:
     return PAGE[0] - 2 * MARGIN
 
 
-def _break_long(text: str, every: int = 24) -> str:
-    """Allow line breaks inside long tokens (hashes, paths) by inserting spaces' soft points."""
-    out = []
-    for word in text.split(" "):
-        if len(word) > every:
-            word = " ".join(word[i:i + every] for i in range(0, len(word), every))
-        out.append(word)
-    return " ".join(out)
+def _soft_breaks(text: str) -> str:
+    """Let signatures wrap after '|' and ','; hashes stay whole (the cell splits a word only when it must)."""
+    return text.replace("|", "| ").replace(",", ", ").replace(",  ", ", ") if "|" in text else text
 
 
-def make_table(t: Table, width: float) -> RLTable:
+def make_table(t: Table, width: float, header: bool = True) -> RLTable:
     total = sum(t.weights) or 1.0
     col_widths = [width * w / total for w in t.weights]
-    data = [[Paragraph(escape(h), HEAD) for h in t.columns]]
-    data += [[Paragraph(escape(_break_long(c)), CELL) for c in row] for row in t.rows]
-    table = RLTable(data, colWidths=col_widths, repeatRows=1, hAlign="LEFT")
+    data = [[Paragraph(escape(h), HEAD) for h in t.columns]] if header else []
+    data += [[Paragraph(escape(_soft_breaks(c)), CELL) for c in row] for row in t.rows]
+    table = RLTable(data, colWidths=col_widths, repeatRows=1 if header else 0, hAlign="LEFT")
     table.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6" if header else "#ffffff")),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#9aa7b8")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -68,7 +64,10 @@ def _chart(c: Chart, width: float) -> KeepTogether:
     reader = ImageReader(io.BytesIO(c.png))
     w, h = reader.getSize()
     draw_w = min(width, w * 0.72)
-    img = Image(io.BytesIO(c.png), width=draw_w, height=h * draw_w / w)
+    draw_h = h * draw_w / w
+    if draw_h > MAX_CHART_H:  # a tall chart is scaled down rather than pushed to a page of its own
+        draw_w, draw_h = draw_w * MAX_CHART_H / draw_h, MAX_CHART_H
+    img = Image(io.BytesIO(c.png), width=draw_w, height=draw_h)
     return KeepTogether([img, Paragraph(escape(c.caption), CAPTION), Spacer(1, 6)])
 
 
@@ -77,7 +76,7 @@ def story(doc: Document) -> list:
     width = frame_width()
     flow: list = [Spacer(1, 40 * mm), Paragraph(escape(doc.title), TITLE), Spacer(1, 10 * mm)]
     cover = Table(["", ""], [[k, v] for k, v in doc.cover], [1, 3])
-    flow.append(make_table(cover, width))
+    flow.append(make_table(cover, width, header=False))
     flow.append(PageBreak())
     for number, section in enumerate(doc.sections, start=1):
         title = section.title if section.title.startswith("Appendix") else f"{number}. {section.title}"

@@ -1,4 +1,8 @@
-"""End to end on the real demo runs (embedded model): check gate, PDF and HTML reports."""
+"""End to end on the real demo runs (embedded model): check gate, PDF and HTML reports.
+
+Every expectation is derived from the runs' own results.json, so the test checks that the
+checklist and the report say what the real runs measured.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,85 @@ from pypdf import PdfReader
 import policies
 import reports
 from audits.store.catalog import Catalog
+from audits.store.queries import runs as runs_q
+from reports.data import collect
+
+
+def _task(results: dict, name: str) -> dict:
+    return next(t for t in results["tasks"] if t["name"] == name)
 
 
 @pytest.mark.slow
-def test_demo_runs_check_and_report(demo_catalog, demo_run_ids):
+def test_demo_checklist_matches_real_results(demo_catalog, demo_run_ids):
     cat = Catalog(demo_catalog)
     q3, q4 = demo_run_ids[0], demo_run_ids[-1]
+    res, prev = runs_q.get_results(cat, q4), runs_q.get_results(cat, q3)
     checklist = policies.evaluate_run(cat, q4, policies.list_packs())
     assert len(checklist.items) == sum(len(policies.load_pack(p).controls) for p in policies.list_packs())
-    statuses = {it.control_id: it.status for it in checklist.items}
-    assert statuses["INT-CAD-1"] == "pass"             # Q3 -> Q4 is one quarter
-    assert statuses["INT-REL-1"] == "needs-attestation"
+    items = {it.control_id: it for it in checklist.items}
     for it in checklist.items:
-        if it.status in ("pass", "fail") and it.kind == "check":
+        if it.kind == "check" and it.status in ("pass", "fail"):
             assert it.tasks, it.control_id          # evaluated on real tasks, with measured values
+
+    # PII leaks: fail exactly where a task measured a leak rate above 0
+    leak = {t["name"]: t["metrics"]["pii_leak_rate"]["value"] for t in res["tasks"] if "pii_leak_rate" in t["metrics"]}
+    assert {r["task"]: r["value"] for r in items["INT-PII-1"].tasks} == pytest.approx(leak)
+    assert items["INT-PII-1"].status == ("fail" if max(leak.values()) > 0 else "pass")
+    # the detector's own recall, read from the pii.detector block
+    recall = _task(res, "pii-support")["pii"]["detector"]["recall"]
+    assert items["INT-PII-2"].value == pytest.approx(recall)
+    assert items["INT-PII-2"].status == ("pass" if recall >= 0.8 else "fail")
+    # accuracy is judged only where it is measured (bbq-gender: 3-way choice with gold labels)
+    acc = _task(res, "bbq-gender")["metrics"]["accuracy"]["value"]
+    assert [r["task"] for r in items["INT-ACC-1"].tasks] == ["bbq-gender"]
+    assert items["INT-ACC-1"].status == ("pass" if acc >= 0.85 else "fail")
+    assert "not measured on support-qa" in items["INT-ACC-1"].detail
+    # wrong answers down 25% against Q3, on the real pair
+    prev_acc = _task(prev, "bbq-gender")["metrics"]["accuracy"]["value"]
+    assert items["INT-ERR-1"].status == ("pass" if 1 - acc <= 0.75 * (1 - prev_acc) else "fail")
+    assert items["INT-ERR-1"].value == pytest.approx(1 - acc)
+    # Q3 -> Q4 is one quarter, and both runs ran the bias scanner
+    assert items["INT-CAD-1"].status == "pass" and items["INT-CAD-1"].value == 1.0
+    # four-fifths: pass/fail only when every attribute (and race*gender) has a measured ratio
+    fair = _task(res, "loan-decisions")["fairness"]
+    assert "race*gender" in fair
+    ratios = [b.get("demographic_parity_ratio") for b in fair.values()]
+    if any(r is None for r in ratios):
+        assert items["INT-FAIR-1"].status == "no-data" and "race*gender" in items["INT-FAIR-1"].detail
+    else:
+        assert items["INT-FAIR-1"].value == pytest.approx(min(ratios))
+    # no reviews in the demo: coverage is a measured 0, not a pass
+    assert items["INT-REV-1"].status == "fail" and items["INT-REV-1"].detail == "failed: review.coverage = 0"
+    assert items["INT-REL-1"].status == "needs-attestation"
+
+    first = {it.control_id: it for it in policies.evaluate_run(cat, q3, ["internal-llm"]).items}
+    assert first["INT-ERR-1"].status == "no-data" and first["INT-CAD-1"].status == "no-data"
+
+
+@pytest.mark.slow
+def test_demo_report_shows_real_numbers(demo_catalog, demo_run_ids):
+    cat = Catalog(demo_catalog)
+    q3, q4 = demo_run_ids[0], demo_run_ids[-1]
+    res = runs_q.get_results(cat, q4)
+    data = collect(cat, q4)
+    assert data.compare_id == q3                             # default: the previous quarter
+    privacy = data.tables["privacy"].set_index("task")
+    detector = _task(res, "pii-support")["pii"]["detector"]
+    assert privacy.loc["pii-support", "detector_recall"] == pytest.approx(detector["recall"])
+    assert privacy.loc["pii-support", "detector_precision"] == pytest.approx(detector["precision"])
+    assert "{" not in privacy.loc["pii-support", "by_entity"]   # readable, not raw JSON
+    changes = data.tables["changes"]
+    assert len(changes) and (changes["change"] != 0).all()
+    gaps = data.tables["fairness_gaps"]
+    assert {"race", "gender", "age", "race*gender"} <= set(gaps[gaps["task"] == "loan-decisions"]["attribute"])
+
     pdf = reports.build_pdf(cat, q4)
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert q3 in text and "Appendix: reproducibility record" in text
+    manifest_sha = runs_q.get_run(cat, q4)["manifest_sha256"]
+    assert manifest_sha in text.replace("\n", "")             # hashes are never split by a space
+    assert f"{detector['recall']:.4g}" in text
+    assert " nan" not in text
     assert sum(len(p.images) for p in reader.pages) >= 2
     assert "data:image/png;base64," in reports.build_html(cat, q4)
