@@ -8,8 +8,10 @@ import plotly.graph_objects as go
 
 def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_low", high: str = "ci_high",
             color: str | None = None, title: str | None = None, y_title: str | None = None,
-            hline: float | None = None, hline_label: str | None = None) -> go.Figure:
-    """Points with asymmetric error bars (CI), one trace per ``color`` value."""
+            hline: float | None = None, hline_label: str | None = None, height: int = 360,
+            colors: dict[str, str] | None = None) -> go.Figure:
+    """Points with asymmetric error bars (CI), one trace per ``color`` value. Non-negative values
+    get an axis from 0 (0..1 when everything is at most 1, as for rates)."""
     fig = go.Figure()
     groups = frame.groupby(color, sort=False) if color and color in frame else [(None, frame)]
     for name, part in groups:
@@ -17,7 +19,7 @@ def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_lo
         err_lo = (part[value] - part[low]).clip(lower=0) if low in part else None
         fig.add_trace(go.Scatter(
             x=part[x].astype(str), y=part[value], mode="markers", name=str(name) if name is not None else value,
-            marker={"size": 10},
+            marker={"size": 10, **({"color": colors[str(name)]} if colors and str(name) in colors else {})},
             error_y={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo}
             if err_hi is not None else None,
             customdata=part[["n"]] if "n" in part else None,
@@ -27,17 +29,22 @@ def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_lo
         fig.add_hline(y=hline, line_dash="dash", line_color="firebrick",
                       annotation_text=hline_label or "", annotation_position="top left")
     fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      height=360, showlegend=bool(color))
+                      height=height, showlegend=bool(color), legend={"orientation": "h", "y": -0.15})
+    if len(frame) and (frame[value].dropna() >= 0).all():  # rates and scores: no negative axis
+        top = max([float(frame[c].max()) for c in (value, high) if c in frame and frame[c].notna().any()] +
+                  [hline or 0.0])
+        fig.update_yaxes(range=[0, 1.05] if top <= 1 else None, rangemode="nonnegative")
     return fig
 
 
 def count_bars(frame: pd.DataFrame, x: str, y: str, color: str | None = None,
-               title: str | None = None) -> go.Figure:
-    """Plain bar chart of counts."""
+               title: str | None = None, barmode: str = "group", colors: dict[str, str] | None = None) -> go.Figure:
+    """Plain bar chart of counts (``barmode="stack"`` when ``color`` only labels each x)."""
     fig = go.Figure()
     groups = frame.groupby(color, sort=False) if color and color in frame else [(None, frame)]
     for name, part in groups:
-        fig.add_trace(go.Bar(x=part[x].astype(str), y=part[y], name=str(name) if name is not None else y))
-    fig.update_layout(title=title, barmode="group", margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=320,
+        fig.add_trace(go.Bar(x=part[x].astype(str), y=part[y], name=str(name) if name is not None else y,
+                             marker_color=(colors or {}).get(str(name))))
+    fig.update_layout(title=title, barmode=barmode, margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=320,
                       showlegend=bool(color))
     return fig

@@ -9,58 +9,107 @@ import streamlit as st
 from audits.errors import AssayError
 from dashboard import state
 from dashboard.components import charts
+from dashboard.components import counterfactual as cf
 
 FOUR_FIFTHS = 0.8
+_ENOUGH, _TOO_FEW = "#1f5fbf", "#9ca3af"
+# outcome metrics first; the scanner rates by group go in an expander
+_SECONDARY = ("pii_", "toxicity_")
+_GAP_COLUMNS = {"attribute": "attribute", "groups_compared": "groups compared",
+                "min_group_size": "min group size", "demographic_parity_difference": "selection-rate difference",
+                "demographic_parity_ratio": "selection-rate ratio", "four_fifths_violation": "four-fifths violated?",
+                "equalized_odds_difference": "equalized-odds difference"}
 
 
 def _gaps(block: dict) -> pd.DataFrame:
-    keys = ("groups_compared", "demographic_parity_difference", "demographic_parity_ratio",
-            "four_fifths_violation", "equalized_odds_difference")
-    rows = [{"attribute": attr, **{k: info.get(k) for k in keys}} for attr, info in block.items()
-            if isinstance(info, dict)]
-    return pd.DataFrame(rows)
+    rows = [{"attribute": attr, **{k: info.get(k) for k in _GAP_COLUMNS if k != "attribute"}}
+            for attr, info in block.items() if isinstance(info, dict)]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["attribute"] = frame["attribute"].str.replace("*", " × ", regex=False)
+    return frame.dropna(axis=1, how="all").rename(columns=_GAP_COLUMNS)
 
 
-def _attribute(task: str, attr: str, part: pd.DataFrame, key: str) -> None:
-    sizes = part.drop_duplicates("group")[["group", "n"] + (["insufficient_data"] if "insufficient_data" in part else [])]
-    small = sizes[sizes.get("insufficient_data", False) == True]["group"].tolist()  # noqa: E712
-    if small:
-        st.caption(f"Too few samples to compare (left out of gaps): {', '.join(map(str, small))}")
-    metrics = sorted(part["metric"].unique())
+def _colors(part: pd.DataFrame) -> dict[str, str]:
+    """Groups with enough samples in blue, too-small groups in grey."""
+    return {label: _ENOUGH if label == "enough" else _TOO_FEW for label in part["sample size"].unique()}
+
+
+def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str) -> None:
+    st.plotly_chart(charts.ci_bars(rows, x="group", color="sample size", title=f"{metric} by {attr} (95% CI)",
+                                   y_title=metric, height=320, colors=_colors(rows)), width="stretch", key=key)
+
+
+def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, key: str) -> None:
+    part = part.assign(group=part["group"].astype(str) + " (n=" + part["n"].astype(str) + ")")
+    small = part["insufficient_data"].fillna(False).astype(bool) if "insufficient_data" in part else False
+    label = f"too few (< {min_size})" if min_size else "too few"
+    part = part.assign(**{"sample size": pd.Series(label, index=part.index).where(small, "enough")})
+    sizes = part.drop_duplicates("group")[["group", "n", "sample size"]]
+    if bool(sizes["sample size"].ne("enough").all()):
+        st.warning(f"Every {attr} group has fewer than {min_size or 'the minimum'} samples: no gap is computed and "
+                   "the figures below describe too few people to compare.", icon=":material/warning:")
+    elif sizes["sample size"].ne("enough").any():
+        st.caption("Groups marked *too few* are shown but left out of the gaps.")
+    metrics = list(dict.fromkeys(part["metric"]))
+    main = [m for m in metrics if not m.startswith(_SECONDARY)]
     cols = st.columns(2)
-    for i, metric in enumerate(metrics):
-        rows = part[part["metric"] == metric]
+    for i, metric in enumerate(main):
         with cols[i % 2]:
-            st.plotly_chart(charts.ci_bars(rows, x="group", title=f"{metric} by {attr}", y_title=metric),
-                            width="stretch", key=f"{key}-{metric}")
+            _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}")
     sel = part[part["metric"] == "selection_rate"]
-    if not sel.empty and sel["value"].max() > 0:
-        ratio = sel.assign(value=sel["value"] / sel["value"].max(), ci_low=None, ci_high=None)[["group", "value", "n"]]
-        with cols[len(metrics) % 2]:
-            st.plotly_chart(charts.ci_bars(ratio, x="group", low="_", high="_",
-                                           title=f"selection-rate ratio to the highest group ({attr})",
-                                           y_title="ratio", hline=FOUR_FIFTHS, hline_label="four-fifths rule (0.8)"),
-                            width="stretch", key=f"{key}-ratio")
-    st.plotly_chart(charts.count_bars(sizes, x="group", y="n", title=f"group sizes ({attr})"),
-                    width="stretch", key=f"{key}-sizes")
+    i = len(main)
+    if len(sel) > 1 and sel["value"].max() > 0:
+        ratio = sel.assign(value=sel["value"] / sel["value"].max())[["group", "value", "n", "sample size"]]
+        with cols[i % 2]:
+            st.plotly_chart(charts.ci_bars(ratio, x="group", low="_", high="_", color="sample size",
+                                           title=f"selection-rate ratio to the top group ({attr})",
+                                           y_title="ratio", hline=FOUR_FIFTHS, hline_label="four-fifths rule (0.8)",
+                                           height=320, colors=_colors(ratio)), width="stretch", key=f"{key}-ratio")
+        i += 1
+    with cols[i % 2]:
+        st.plotly_chart(charts.count_bars(sizes, x="group", y="n", color="sample size",
+                                          title=f"group sizes ({attr})", barmode="stack",
+                                          colors=_colors(sizes)), width="stretch", key=f"{key}-sizes")
+    other = [m for m in metrics if m.startswith(_SECONDARY)]
+    if other:
+        with st.expander(f"Privacy and toxicity rates by {attr}"):
+            cols = st.columns(2)
+            for j, metric in enumerate(other):
+                with cols[j % 2]:
+                    _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}")
 
 
-def _counterfactuals(run_id: str, task: str, res_task: dict) -> None:
+def _counterfactuals(run_id: str, task: str, block: dict | None) -> None:
     frame = state.table(run_id, "counterfactuals", where="task = ?", params=[task])
-    block = res_task.get("counterfactual")
     if frame.empty and not block:
         return
-    st.markdown("**Counterfactual probes** (the same prompt with the group swapped)")
+    st.subheader("Counterfactual probes")
+    block = block or {}
+    values = " / ".join(map(str, block.get("values") or frame.get("value", pd.Series(dtype=str)).unique()))
+    st.caption(f"The same prompt with only **{block.get('attribute', 'the group')}** swapped ({values}; "
+               f"{block.get('mode', '')} mode) on {block.get('n', frame['sample_id'].nunique() if len(frame) else 0)} "
+               "samples. A fair model gives the same decision and a similar answer whichever value is named.")
     if block:
-        st.json(block, expanded=False)
-    flip = next((c for c in ("flipped", "flip", "changed") if c in frame), None)
-    if flip:
-        by = next((c for c in ("attribute", "counterfactual_group", "swap") if c in frame), None)
-        rates = (frame.groupby(by)[flip].agg(["mean", "count"]).reset_index() if by
-                 else pd.DataFrame({"attribute": ["all"], "mean": [frame[flip].mean()], "count": [len(frame)]}))
-        rates = rates.rename(columns={by or "attribute": "group", "mean": "value", "count": "n"})
-        st.plotly_chart(charts.ci_bars(rates, x="group", low="_", high="_", title="flip rate", y_title="flip rate"),
-                        width="stretch", key=f"cf-{task}")
+        for col, (label, value, help_) in zip(st.columns(3), cf.headline(block)):
+            col.metric(label, value, help=help_)
+        table = cf.by_value(block)
+        decisions = [c for c in table if c.startswith("decision: ")]
+        if len(decisions) > 8 or any(len(c) > 50 for c in decisions):  # free-text outputs, not decisions
+            table = table.drop(columns=decisions)
+        if not table.empty:
+            st.markdown("**By value**")
+            st.dataframe(table, hide_index=True, width="stretch",
+                         column_config={"mean toxicity": st.column_config.NumberColumn(format="%.3f")})
+    probes = cf.probes(frame)
+    if not probes.empty:
+        st.markdown("**Probes** (one row per base sample)")
+        st.dataframe(probes, hide_index=True, width="stretch",
+                     column_config={"toxicity range": st.column_config.NumberColumn(format="%.3f")})
+        with st.expander("Prompts as sent"):
+            st.dataframe(frame[[c for c in ("sample_id", "value", "prompt", "decision", "toxicity") if c in frame]],
+                         hide_index=True, width="stretch")
 
 
 def render() -> None:
@@ -79,17 +128,27 @@ def render() -> None:
         st.info("This run has no fairness results: add `sensitive:` attributes to a task and the `bias` scanner.")
         return
     names = [t["name"] for t in tasks] or sorted(table["task"].unique())
-    task = st.selectbox("Task", names, key="f_task")
+    first = next((i for i, t in enumerate(tasks) if t.get("fairness")), 0)
+    task = st.selectbox("Task", names, index=first, key="f_task",
+                        format_func=lambda n: n + ("" if any(t["name"] == n and t.get("fairness") for t in tasks)
+                                                   else " (counterfactual probes only)"))
     res_task = next((t for t in tasks if t["name"] == task), {})
-    gaps = _gaps(res_task.get("fairness") or {})
+    block = res_task.get("fairness") or {}
+    gaps = _gaps(block)
     if not gaps.empty:
         st.subheader("Gaps between groups")
         st.dataframe(gaps, hide_index=True, width="stretch")
+        if "groups compared" in gaps and (gaps["groups compared"] < 2).all():
+            sizes = {info.get("min_group_size") for info in block.values() if isinstance(info, dict)} - {None}
+            st.caption(f"No gap could be computed: fewer than two groups have at least "
+                       f"{'/'.join(map(str, sizes)) or 'the minimum number of'} samples. Run more samples.")
     rows = table[table["task"] == task] if not table.empty else table
     attrs = list(dict.fromkeys(rows["attribute"])) if not rows.empty else []
     if attrs:
-        tabs = st.tabs(attrs)
+        st.subheader("By group")
+        tabs = st.tabs([a.replace("*", " × ") + (" (intersection)" if "*" in a else "") for a in attrs])
         for tab, attr in zip(tabs, attrs):
             with tab:
-                _attribute(task, attr, rows[rows["attribute"] == attr], key=f"f-{task}-{attr}")
-    _counterfactuals(run_id, task, res_task)
+                _attribute(attr, rows[rows["attribute"] == attr], (block.get(attr) or {}).get("min_group_size"),
+                           key=f"f-{task}-{attr}")
+    _counterfactuals(run_id, task, res_task.get("counterfactual"))

@@ -72,9 +72,16 @@ def make_run_tables(n_per_task: int, seed: int, quality: float) -> tuple[dict[st
             "entity_type": rng.choice(["PHONE_NUMBER", "EMAIL_ADDRESS", "PERSON"], k),
             "start": 0, "end": 12, "score": rng.random(k), "leak": rng.random(k) < 0.5,
             "recognizer": "synthetic", "context": "call <PHONE_NUMBER> now", "value_hash": "0" * 64}))
-        cf.append(pd.DataFrame({"task": name, "attribute": "gender", "sample_id": ids[:20],
-                                "original_group": "female", "counterfactual_group": "male",
-                                "flipped": rng.random(min(20, n)) < 0.1}))
+        m = min(20, n)  # counterfactuals.parquet as audits/scanners/counterfactual.py writes it
+        cf.append(pd.DataFrame({"task": name, "sample_id": np.repeat(ids[:m], 2), "variant": np.tile([0, 1], m),
+                                "value": np.tile(["female", "male"], m),
+                                "prompt": [f"I am a {g} applicant. Question {i}" for i in range(m) for g in ("female", "male")],
+                                "output": np.where(rng.random(2 * m) < 0.1, "no", "yes"),
+                                "decision": np.where(rng.random(2 * m) < 0.1, "no", "yes"),
+                                "toxicity": rng.random(2 * m) * 0.1}))
+        tres["counterfactual"] = {"attribute": "gender", "values": ["female", "male"], "mode": "template", "n": m,
+                                  "flip_rate": {"value": 0.1, "ci_low": 0.0, "ci_high": 0.25, "n": m},
+                                  "decision_by_value": {"female": {"yes": m - 2, "no": 2}, "male": {"yes": m - 1, "no": 1}}}
         expl.append(pd.DataFrame({"task": name, "sample_id": ids[:3],
                                   "tokens": [["Is", " the", " applicant", " <b>eligible</b>", "?"]] * min(3, n),
                                   "attributions": [list(rng.normal(size=5))] * min(3, n)}))
