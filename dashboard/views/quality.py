@@ -24,9 +24,22 @@ def _metrics(run_id: str) -> None:
     if rows.empty:
         st.info("This run recorded no metrics.")
         return
-    for metric, part in rows.groupby("metric", sort=True):
-        st.plotly_chart(charts.ci_bars(part, x="task", title=metric, y_title=metric),
-                        width="stretch", key=f"quality-{metric}")
+    tasks = list(dict.fromkeys(rows["task"]))
+    for tab, task in zip(st.tabs(tasks), tasks):
+        part = rows[rows["task"] == task]
+        unit = part[(part["value"] >= 0) & (part["ci_high"].fillna(part["value"]) <= 1)]
+        other = part.drop(unit.index)
+        with tab:
+            n = int(part["n"].max()) if "n" in part and part["n"].notna().any() else None
+            if len(unit):
+                st.plotly_chart(charts.ci_bars(unit, x="metric", title=f"{task}: metrics on a 0–1 scale"
+                                               + (f" (n={n})" if n else ""), y_title="value", height=340),
+                                width="stretch", key=f"quality-{task}-unit")
+            cols = st.columns(3)
+            for i, (metric, one) in enumerate(other.groupby("metric", sort=True)):
+                with cols[i % 3]:
+                    st.plotly_chart(charts.ci_bars(one, x="metric", title=metric, y_title=metric, height=280),
+                                    width="stretch", key=f"quality-{task}-{metric}")
     with st.expander("Metric table with signatures"):
         st.dataframe(rows, hide_index=True, width="stretch")
 
