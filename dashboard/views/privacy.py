@@ -7,19 +7,48 @@ import pandas as pd
 import streamlit as st
 
 from audits.errors import AssayError
-from audits.store.queries.dashboard import attribute_columns
 from dashboard import state
 from dashboard.components import charts
 
 PAGE_SIZE = 50
 
 
+def _rate(stat: dict | None) -> str:
+    if not isinstance(stat, dict) or stat.get("value") is None:
+        return "—"
+    return f"{stat['value']:.1%} [{stat.get('ci_low', 0):.1%}, {stat.get('ci_high', 0):.1%}]"
+
+
+def _pii_blocks(blocks: dict[str, dict]) -> None:
+    """Per-task counts and rates, then the detector's precision/recall by entity type."""
+    rows = [{"task": name, "findings": b.get("findings"), "leaks": b.get("leaks"),
+             "samples with a leak": b.get("samples_with_leak"),
+             **{k.replace("pii_", "").replace("_", " ") + " [95% CI]": _rate(v) for k, v in (b.get("rates") or {}).items()}}
+            for name, b in blocks.items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    first = next(iter(blocks.values()))
+    det = first.get("detector") or {}
+    st.caption(f"Engine `{first.get('engine', '?')}`, score threshold {first.get('score_threshold', '?')}, "
+               f"fields: {', '.join(first.get('fields') or [])}.")
+    if det:
+        st.markdown(f"**Detector accuracy** on {det.get('n_labelled', '?')} labelled spans in {det.get('n_texts', '?')} "
+                    f"synthetic texts (`{det.get('set', '?')}`; {det.get('matching', '')}): precision "
+                    f"{det.get('precision', 0):.1%}, recall {det.get('recall', 0):.1%}.")
+        per = pd.DataFrame([{"entity": e, **v} for e, v in (det.get("by_entity") or {}).items()])
+        if not per.empty:
+            st.dataframe(per, hide_index=True, width="stretch",
+                         column_config={c: st.column_config.NumberColumn(format="%.2f")
+                                        for c in ("precision", "recall", "f1")})
+        if det.get("not_measured"):
+            st.caption("Not measured (no labelled examples): " + ", ".join(det["not_measured"]))
+
+
 def _pii(run_id: str, res: dict) -> None:
     st.subheader("PII findings")
     blocks = {t["name"]: t["pii"] for t in res.get("tasks") or [] if t.get("pii")}
     if blocks:
-        with st.expander("Detector and per-task PII summary (the detector's measured precision/recall)"):
-            st.json(blocks, expanded=False)
+        with st.expander("Per-task PII summary and the detector's measured precision/recall"):
+            _pii_blocks(blocks)
     summary = state.query("findings_summary", run_id)
     if summary.empty:
         st.success("No PII findings in this run." + ("" if blocks else " (No PII scanner was configured.)"))
@@ -62,13 +91,17 @@ def _toxicity(run_id: str, res: dict) -> None:
                          for k in ("toxicity_rate", "toxicity_mean") if k in t["metrics"]])
     st.plotly_chart(charts.ci_bars(rows, x="task", color="metric", title="toxicity per task (95% CI)"),
                     width="stretch", key="tox-task")
-    attrs = attribute_columns(columns)
-    if not attrs:
+    grouped = [t for t in tasks if t.get("attributes")]
+    if not grouped:
+        st.caption("No task in this run names sensitive attributes, so toxicity is not compared by group.")
         return
     c1, c2 = st.columns(2)
-    task = c1.selectbox("Task", [t["name"] for t in tasks], key="p_tox_task")
-    attr = c2.selectbox("Group", attrs, key="p_tox_attr")
+    name = c1.selectbox("Task", [t["name"] for t in grouped], key="p_tox_task")
+    task = next(t for t in grouped if t["name"] == name)
+    attr = c2.selectbox("Group", [a for a in task["attributes"] if a in columns] or task["attributes"], key="p_tox_attr")
+    task = name
     groups = state.query("score_by_group", run_id, task, "toxicity_score", attr)
+    groups = groups[groups["group"].notna()]
     if groups.empty or groups["n"].sum() == 0:
         st.caption(f"No {attr} values for {task}.")
         return
