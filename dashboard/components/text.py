@@ -1,9 +1,21 @@
-"""Text rendering: token attributions as coloured HTML spans (always escaped)."""
+"""Text rendering: token attributions as coloured HTML spans (always escaped); selection reasons in words."""
 
 from __future__ import annotations
 
 import html
 from typing import Sequence
+
+
+REASONS = {"cf_flip": "decision changed under a counterfactual swap", "pii_leak": "leaked personal data",
+           "toxic": "output scored toxic", "wrong_answer": "wrong answer", "sampled": "random sample",
+           "random": "random sample"}
+
+
+def reason_text(reason: object) -> str:
+    """Why a sample was picked (review queue / explain scanner), in words: "cf_flip,toxic" -> "...; ..."."""
+    if reason is None or str(reason) in ("", "nan", "<NA>", "None"):
+        return "—"
+    return "; ".join(REASONS.get(r.strip(), r.strip()) for r in str(reason).split(","))
 
 
 def attribution_html(tokens: Sequence[str], weights: Sequence[float]) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from dashboard import state
-from dashboard.components.text import attribution_html
+from dashboard.components.text import attribution_html, reason_text
 
 _TOKENS = ("tokens", "token")
 _WEIGHTS = ("attributions", "attribution", "shap_values", "values", "value", "weight")
@@ -21,7 +21,7 @@ def explanation_items(frame: pd.DataFrame) -> list[dict]:
     wt = next((c for c in _WEIGHTS if c in frame), None)
     if frame.empty or tok is None or wt is None:
         return []
-    keys = [c for c in ("task", "sample_id", "target", "output") if c in frame]
+    keys = [c for c in ("task", "sample_id", "target", "output", "reason", "base_value") if c in frame]
     if frame[tok].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).all():
         return [{**{k: r[k] for k in keys}, "tokens": list(r[tok]), "weights": [float(x) for x in r[wt]]}
                 for _, r in frame.iterrows()]
@@ -50,14 +50,33 @@ def render() -> None:
         st.info("This run has no token attributions: add the `explain` scanner to the audit config.")
         return
     blocks = {t["name"]: t["explain"] for t in res.get("tasks") or [] if t.get("explain")}
-    if blocks:
-        with st.expander("How these were computed"):
-            st.json(blocks, expanded=False)
     tasks = list(dict.fromkeys(i.get("task", "") for i in items))
     task = st.selectbox("Task", tasks, key="e_task")
+    how = blocks.get(task) or {}
+    if how:
+        st.caption(f"{how.get('method', 'SHAP')}; explained quantity **{how.get('target', '?')}**; "
+                   f"{how.get('max_evals', '?')} model evaluations per sample; {how.get('n_explained', '?')} "
+                   "samples explained (the review queue's flagged samples first).")
     chosen = [i for i in items if i.get("task", "") == task][:MAX_SAMPLES]
     st.caption("Red tokens push the model towards its output, blue tokens away; stronger colour, larger effect. "
                "Hover a token for its attribution.")
+    said = state.table(run_id, "samples", columns=["sample_id", "prediction"], where="task = ?", params=[task])
+    said = dict(zip(said["sample_id"].astype(str), said["prediction"])) if "prediction" in said else {}
     for item in chosen:
-        st.markdown(f"**{item.get('sample_id', '')}**" + (f" → `{item['output']}`" if item.get("output") else ""))
+        output = item.get("output") or said.get(str(item.get("sample_id")))
+        st.markdown(f"**{item.get('sample_id', '')}**" + (f" → model answered `{str(output)[:120]}`" if output else ""))
+        st.caption(_describe(item))
         st.html(attribution_html(item["tokens"], item["weights"]))
+
+
+def _describe(item: dict) -> str:
+    """Which quantity the attributions explain, from what baseline, and why the sample was chosen."""
+    parts = []
+    if item.get("target"):
+        parts.append(f"explains {item['target']}")
+    if item.get("base_value") is not None and pd.notna(item["base_value"]):
+        total = sum(item["weights"])
+        parts.append(f"baseline {float(item['base_value']):.3f}, token attributions sum to {total:+.3f}")
+    if item.get("reason"):
+        parts.append(f"chosen because: {reason_text(item['reason'])}")
+    return " · ".join(parts)

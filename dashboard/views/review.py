@@ -12,6 +12,7 @@ import streamlit as st
 from audits.errors import AssayError
 from audits.store.queries import reviews as rv
 from dashboard import auth, state
+from dashboard.components import text
 
 LABEL_NAMES = {"correct": "Correct", "incorrect": "Incorrect", "needs_rephrasing": "Needs rephrasing"}
 _MSG = "rv_message"
@@ -24,7 +25,8 @@ def _text_block(title: str, value) -> None:
 
 
 def _show_item(item: dict) -> None:
-    st.caption(f"{item['task']} / {item['sample_id']} · reason: **{item['reason']}** · {item['stratum']} · "
+    st.caption(f"{item['task']} / {item['sample_id']} · queued because: **{text.reason_text(item['reason'])}** · "
+               f"stratum {item['stratum']} · "
                f"{item['remaining']} of {item['n_queue']} left for you")
     _text_block("Input", item["input"])
     left, right = st.columns(2)
