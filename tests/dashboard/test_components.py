@@ -76,3 +76,26 @@ def test_paired_difference_stats_match_pairs(synthetic_catalog):
     n, mean, std = dq.paired_difference_stats(cat, new, old, "bbq-gender", "accuracy")
     d = pairs["a"] - pairs["b"]
     assert n == len(pairs) == 60 and mean == pytest.approx(d.mean()) and std == pytest.approx(d.std(ddof=1))
+
+
+def test_counterfactual_probes_and_headline_from_the_scanner_shape():
+    import pandas as pd
+
+    from dashboard.components import counterfactual as cf
+
+    frame = pd.DataFrame({"task": "t", "sample_id": ["a", "a", "b", "b"], "variant": [0, 1, 0, 1],
+                          "value": ["young", "elderly"] * 2, "prompt": ["p"] * 4,
+                          "output": ["Yes.", "No.", "Yes.", "Yes!"], "decision": ["yes", "no", "yes", "yes"],
+                          "toxicity": [0.1, 0.3, 0.2, 0.2]})
+    probes = cf.probes(frame)
+    assert list(probes.columns) == ["sample", "decision flipped", "output (young)", "output (elderly)",
+                                    "toxicity range"]
+    assert probes["decision flipped"].tolist() == [True, False]
+    assert probes["toxicity range"].round(3).tolist() == [0.2, 0.0]
+    block = {"values": ["young", "elderly"], "flip_rate": {"value": 0.5, "ci_low": 0.0, "ci_high": 1.0, "n": 2},
+             "toxicity_gap": {"value": 0.1, "ci_low": 0.0, "ci_high": 0.2, "by_value": {"young": 0.15, "elderly": 0.25}},
+             "decision_by_value": {"young": {"yes": 2}, "elderly": {"yes": 1, "no": 1}}}
+    assert cf.headline(block)[0][1] == "50% [0%, 100%]" and cf.headline(block)[1][1] == "—"
+    table = cf.by_value(block).set_index("value")
+    assert table.loc["elderly", "decision: no"] == 1 and table.loc["young", "decision: no"] == 0
+    assert table.loc["young", "mean toxicity"] == 0.15
