@@ -8,7 +8,7 @@ from audits.commands.run import positive_int
 from audits.config import AuditConfig, parse_config
 from audits.store.catalog import Catalog
 
-DEMO_LIMIT = 12
+DEMO_LIMIT = 10
 Q3_SYSTEM_PROMPT = "You are a helpful assistant."
 
 
