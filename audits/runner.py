@@ -162,7 +162,11 @@ def _review_queue(samples: pd.DataFrame, config: AuditConfig) -> pd.DataFrame | 
         part = samples[samples["task"] == task.name]
         flags = {c[len("flag_"):]: part[c].to_numpy(dtype=bool) for c in part.columns if c.startswith("flag_")}
         queues.append(build_queue(part.reset_index(drop=True), config.review, task.attribute_names, flags))
-    return pd.concat(queues, ignore_index=True) if queues else None
+    if not queues:
+        return None
+    # one queue for the run, in review order (most urgent first), like build_queue's own order
+    return pd.concat(queues, ignore_index=True).sort_values(["priority", "task"], kind="mergesort") \
+        .reset_index(drop=True)
 
 
 def new_run_id() -> str:
