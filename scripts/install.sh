@@ -32,7 +32,7 @@ if ! $VPY -c "import torch" >/dev/null 2>&1; then
   if command -v nvidia-smi >/dev/null 2>&1; then
     echo "[setup] NVIDIA GPU found: installing torch with CUDA"
     $VPY -m pip install -q torch
-  elif $VPY -m pip config list 2>/dev/null | grep -q "find-links"; then
+  elif [[ "$($VPY -m pip config list 2>/dev/null)" == *find-links* ]]; then  # (no pipe: pipefail + grep -q)
     echo "[setup] installing torch==2.13.0 (CPU wheel from the local wheelhouse)"
     $VPY -m pip install -q torch==2.13.0
   else
