@@ -34,9 +34,11 @@ from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
 from audits.scanners.base import SCANNERS, ScanOutput, TaskContext
 from audits.inference import run_task_inference
+from audits.review.queue import build_queue
 from audits.store.bundle import write_bundle
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
+from policies import load_pack
 
 
 def current_actor() -> str:
@@ -72,14 +74,8 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
     for name, options in config.scanners.items():
         SCANNERS.get(name)().validate(options, config, frames)
     scanners = sorted(config.scanners, key=lambda n: SCANNERS.get(n).order)
-    if config.policy:
-        try:
-            from policies import load_pack
-        except ImportError:  # policies package not built yet
-            load_pack = None
-        for pack in config.policy:
-            if load_pack is not None:
-                load_pack(pack)
+    for pack in config.policy:
+        load_pack(pack)  # an unknown or malformed pack fails here, before the model loads
     return PreparedAudit(config, data, metrics, scanners)
 
 
@@ -152,19 +148,11 @@ def _metrics_table(task_results: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "metric", "value", "ci_low", "ci_high", "n", "signature"])
 
 
-def _review_queue(samples: pd.DataFrame, config: AuditConfig) -> pd.DataFrame | None:
-    try:
-        from audits.review.queue import build_queue
-    except ImportError:
-        return None
-    queues = []
-    for task in config.tasks:
-        part = samples[samples["task"] == task.name]
-        flags = {c[len("flag_"):]: part[c].to_numpy(dtype=bool) for c in part.columns if c.startswith("flag_")}
-        queues.append(build_queue(part.reset_index(drop=True), config.review, task.attribute_names, flags))
-    if not queues:
-        return None
-    # one queue for the run, in review order (most urgent first), like build_queue's own order
+def _review_queue(samples: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    """The run's review queue in review order; build_queue reads the flag columns itself."""
+    queues = [build_queue(samples[samples["task"] == task.name].reset_index(drop=True), config.review,
+                          task.attribute_names) for task in config.tasks]
+    # one queue for the run, most urgent first across tasks (build_queue orders within a task)
     return pd.concat(queues, ignore_index=True).sort_values(["priority", "task"], kind="mergesort") \
         .reset_index(drop=True)
 
@@ -226,12 +214,11 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         bundle_tables = {"samples": all_samples, "metrics": _metrics_table(task_results),
                          **{k: pd.concat(v, ignore_index=True) for k, v in tables.items()}}
         queue = _review_queue(all_samples, config)
-        if queue is not None:
-            bundle_tables["review_queue"] = queue
+        bundle_tables["review_queue"] = queue
         timings["total_s"] = round(time.perf_counter() - started, 3)
         results = {"run_id": run_id, "audit": config.name, "period": config.period,
                    "model": model_identity, "tasks": task_results,
-                   "review": {"rate": config.review.rate, "queue": 0 if queue is None else int(len(queue))},
+                   "review": {"rate": config.review.rate, "queue": int(len(queue))},
                    "policy": config.policy}
         manifest = {
             "audit": config.name, "period": config.period, "created_by": actor,
