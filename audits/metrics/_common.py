@@ -56,6 +56,7 @@ class MeanMetric(Metric):
     """A metric that is the mean of a per-sample score; subclasses implement ``score``."""
 
     reference_field = "references"
+    kind = "mean"  # a mean of per-sample scores (all 0/1: a rate): picks the interval method
 
     def score(self, prediction: str, target: str, inputs: MetricInputs) -> float:
         raise NotImplementedError

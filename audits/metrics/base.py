@@ -32,6 +32,14 @@ class MetricInputs:
 
 @dataclass
 class MetricResult:
+    """A metric's value with its interval and the recipe of both.
+
+    ``kind`` is rate / mean / corpus (``audits.stats.score_kind``); ``method``, ``confidence``
+    and ``interval`` (the formatted ``IntervalSignature``) say how the interval was made;
+    ``events`` is the number of 1s for a rate; ``design_effect`` and ``n_clusters`` are set when
+    the task names ``cluster:``; ``statement`` is the summary in plain English.
+    """
+
     name: str
     value: float
     ci_low: float
@@ -39,6 +47,14 @@ class MetricResult:
     n: int
     signature: str
     per_sample: np.ndarray = field(repr=False)
+    kind: str = "corpus"
+    method: str = ""
+    confidence: float = 0.95
+    interval: str = ""
+    events: float | None = None
+    design_effect: float | None = None
+    n_clusters: int | None = None
+    statement: str = ""
 
 
 class Metric(ABC):
@@ -48,6 +64,9 @@ class Metric(ABC):
     requires: ClassVar[frozenset[str]] = frozenset()
     task_types: ClassVar[frozenset[str]] = frozenset({"generate", "choice"})
     higher_is_better: ClassVar[bool] = True
+    # 'mean' when the value is the mean of a per-sample score (a mean of 0/1 scores is a rate);
+    # 'corpus' otherwise (BLEU, macro-F1). It picks the interval method (audits.stats).
+    kind: ClassVar[str] = "corpus"
 
     @abstractmethod
     def stats(self, inputs: MetricInputs) -> np.ndarray:

@@ -15,6 +15,7 @@ class ScanMean(Metric):
     """A mean of per-sample scanner values; stats are ``[value, 1]`` per sample."""
 
     requires = frozenset()
+    kind = "mean"  # per-sample values (all 0/1: a rate): picks the interval method
 
     def __init__(self, name: str, signature: str, higher_is_better: bool = False,
                  options: dict[str, Any] | None = None):

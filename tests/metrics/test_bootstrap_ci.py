@@ -40,9 +40,13 @@ def test_ci_narrows_as_n_grows():
     assert widths[0] > widths[1] > widths[2] > 0
 
 
-def test_all_correct_gives_degenerate_interval():
+def test_all_correct_gives_the_exact_one_sided_interval_not_certainty():
     result, _ = compute(get_metric("accuracy"), MetricInputs(["a"] * 30, labels=["a"] * 30), n_resamples=300)
-    assert (result.value, result.ci_low, result.ci_high) == (1.0, 1.0, 1.0)
+    # Clopper-Pearson at 30 of 30: lower bound 0.025 ** (1 / 30) = 0.8843, not [1, 1]
+    assert (result.value, result.ci_high) == (1.0, 1.0)
+    assert abs(result.ci_low - 0.025 ** (1 / 30)) < 1e-9
+    assert result.method == "clopper-pearson" and result.kind == "rate"
+    assert result.statement == "30 of 30 answers were correct: accuracy is above 90% (95% confidence)."
 
 
 def test_resample_values_are_exact_corpus_values(corpus):

@@ -1,0 +1,33 @@
+"""Assay's statistics: the one module that the runner, ``assay results``, the dashboard, the
+reports and the policy engine call. No statistical formula lives anywhere else.
+
+- intervals by the kind of score (``metric_interval``, ``score_kind``): exact binomial for
+  rates, BCa bootstrap for means, percentile bootstrap for corpus metrics; cluster-aware;
+- exact binomial bounds (``clopper_pearson``, ``upper_bound``, ``lower_bound``);
+- comparisons (``compare_scores``, ``mcnemar_exact``, ``paired_t``, ``two_proportions``,
+  ``welch``), family corrections (``holm``, ``benjamini_hochberg``, ``correct``), the
+  demographic parity ratio with its Katz interval and the four-fifths reading;
+- three-valued verdicts with the sample size that would decide (``verdict``, ``n_needed``);
+- plain-English sentences (``describe``) and interval signatures (``IntervalSignature``).
+"""
+
+from audits.stats._binomial import clopper_pearson, lower_bound, rate_n_needed, upper_bound
+from audits.stats._bootstrap import acceleration, bca_interval, jackknife_values, percentile_interval
+from audits.stats._cluster import cluster_codes, cluster_sums, ratio_design_effect
+from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROPORTION_Z, WELCH, Comparison,
+                                   benjamini_hochberg, compare_scores, correct, four_fifths_flag, holm,
+                                   mcnemar_exact, paired_t, parity_ratio, two_proportions, welch)
+from audits.stats._interval import KINDS, Interval, metric_interval, rescale, score_kind
+from audits.stats._signature import IntervalSignature
+from audits.stats._verdict import FAIL, INCONCLUSIVE, NO_DATA, PASS, Verdict, decide, n_needed, verdict
+from audits.stats._words import describe
+
+__all__ = [
+    "BH", "FAIL", "FISHER", "HOLM", "INCONCLUSIVE", "KINDS", "MCNEMAR", "NO_DATA", "PAIRED_T", "PASS",
+    "TWO_PROPORTION_Z", "WELCH", "Comparison", "Interval", "IntervalSignature", "Verdict", "acceleration",
+    "bca_interval", "benjamini_hochberg", "clopper_pearson", "cluster_codes", "cluster_sums", "compare_scores",
+    "correct", "decide", "describe", "four_fifths_flag", "holm", "jackknife_values", "lower_bound",
+    "mcnemar_exact", "metric_interval", "n_needed", "paired_t", "parity_ratio", "percentile_interval",
+    "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
+    "verdict", "welch",
+]

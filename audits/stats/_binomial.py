@@ -1,0 +1,98 @@
+"""Exact binomial intervals (Clopper–Pearson), one-sided bounds, and the sample size a
+conclusive verdict on a rate needs.
+
+Clopper–Pearson inverts two one-sided binomial tests, so its coverage is at least the nominal
+level for every n and p, including near 0 and 1, where Wald and percentile intervals fail
+(Brown, Cai & DasGupta 2001). ``k`` may be fractional: with a design effect the interval is
+taken at the effective sample size ``n / deff`` (Korn & Graubard 1998).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as _st
+
+
+def clopper_pearson(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided exact interval for k events in n trials; arrays broadcast.
+
+    Returns (low, high); low = 0 at k = 0 and high = 1 at k = n; NaN where n <= 0.
+    """
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    alpha = 1.0 - confidence
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(k <= 0, 0.0, _st.beta.ppf(alpha / 2, np.maximum(k, 1e-12), n - k + 1))
+        high = np.where(k >= n, 1.0, _st.beta.ppf(1 - alpha / 2, k + 1, np.maximum(n - k, 1e-12)))
+    bad = n <= 0
+    return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
+
+
+def upper_bound(k, n, confidence: float = 0.95) -> np.ndarray:
+    """One-sided exact upper bound; at k = 0 it is ``1 - (1 - confidence) ** (1 / n)``
+    (0 of 10 at 95%: 0.259, the "rule of three" 3/n for large n)."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(k >= n, 1.0, _st.beta.ppf(confidence, k + 1, np.maximum(n - k, 1e-12)))
+    return np.where(n <= 0, np.nan, out)
+
+
+def lower_bound(k, n, confidence: float = 0.95) -> np.ndarray:
+    """One-sided exact lower bound; at k = n it is ``(1 - confidence) ** (1 / n)``."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    return 1.0 - upper_bound(n - k, n, confidence)
+
+
+def _decisive_power(n: int, p: float, threshold: float, above: bool, confidence: float) -> float:
+    """P(the two-sided exact interval lies wholly above (or below) ``threshold``) when the rate is p."""
+    if above:  # smallest k whose lower bound clears the threshold
+        lo, hi = 0, n + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if float(clopper_pearson(mid, n, confidence)[0]) > threshold:
+                hi = mid
+            else:
+                lo = mid + 1
+        return float(_st.binom.sf(lo - 1, n, p)) if lo <= n else 0.0
+    lo, hi = -1, n  # largest k whose upper bound is below the threshold
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if float(clopper_pearson(mid, n, confidence)[1]) < threshold:
+            lo = mid
+        else:
+            hi = mid - 1
+    return float(_st.binom.cdf(lo, n, p)) if lo >= 0 else 0.0
+
+
+MAX_N = 10_000_000
+
+
+def rate_n_needed(rate: float, threshold: float, confidence: float = 0.95, power: float = 0.8,
+                  design_effect: float = 1.0) -> int | None:
+    """Samples needed so that, if the true rate is ``rate``, the exact ``confidence`` interval
+    lands wholly on ``rate``'s side of ``threshold`` with probability ``power``.
+
+    None when no n decides it (rate equals the threshold, or beyond ``MAX_N``). Multiplied by
+    the design effect for clustered data.
+    """
+    if not (math.isfinite(rate) and math.isfinite(threshold)) or rate == threshold:
+        return None
+    above = rate > threshold
+    if (above and threshold >= 1.0) or (not above and threshold <= 0.0):
+        return None  # no interval lies wholly above 1 or below 0
+    lo, hi = 1, 1
+    while _decisive_power(hi, rate, threshold, above, confidence) < power:
+        lo, hi = hi, hi * 2
+        if hi > MAX_N:
+            return None
+    while lo < hi:  # power grows with n apart from small saw-teeth; bisect to the first n that has it
+        mid = (lo + hi) // 2
+        if _decisive_power(mid, rate, threshold, above, confidence) >= power:
+            hi = mid
+        else:
+            lo = mid + 1
+    return int(math.ceil(lo * max(1.0, design_effect)))

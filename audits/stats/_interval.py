@@ -1,0 +1,118 @@
+"""One interval per metric, by the kind of its score: the choice every caller shares.
+
+- ``rate`` (every scored sample is 0 or 1: accuracy, exact_match, selection_rate,
+  pii_leak_rate, toxicity_rate...): Clopper–Pearson exact; clustered: at the effective sample
+  size n / deff (Korn & Graubard 1998, deff floored at 1).
+- ``mean`` (a per-sample score in between: token_f1, ROUGE): BCa bootstrap; clustered: BCa over
+  whole clusters.
+- ``corpus`` (BLEU, macro-F1: not a mean of per-sample scores): percentile bootstrap;
+  clustered: percentile over whole clusters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audits.stats import _binomial, _bootstrap, _cluster
+from audits.stats._signature import (BCA, CLOPPER_PEARSON, CLUSTER_BCA, CLUSTER_PERCENTILE, KORN_GRAUBARD,
+                                     PERCENTILE, IntervalSignature)
+
+KINDS = ("rate", "mean", "corpus")
+
+
+@dataclass
+class Interval:
+    """A metric's point value and interval, with everything needed to read and recompute it."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    kind: str                          # rate | mean | corpus
+    signature: IntervalSignature
+    events: float | None = None        # rates: number of 1s among the n
+    design_effect: float | None = None
+    n_clusters: int | None = None
+
+    @property
+    def method(self) -> str:
+        return self.signature.method
+
+    @property
+    def confidence(self) -> float:
+        return self.signature.confidence
+
+
+def score_kind(metric, stats: np.ndarray) -> str:
+    """'rate', 'mean' or 'corpus' for these (scored) statistics.
+
+    A metric declares ``kind`` ('mean' for means of a per-sample score, else 'corpus'); a mean
+    whose scored samples are all 0 or 1 is a rate, whatever its name.
+    """
+    declared = getattr(metric, "kind", "corpus")
+    stats = np.asarray(stats, dtype=np.float64)
+    if declared in ("mean", "rate") and stats.ndim == 2 and stats.shape[1] == 2:
+        y, w = stats[:, 0], stats[:, 1]
+        if y.size and np.all(w == 1) and np.all((y == 0) | (y == 1)):
+            return "rate"
+        return "mean"
+    return "corpus"
+
+
+def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_resamples: int = 1000,
+                    seed: int = 0, clusters=None, cluster_name: str | None = None) -> Interval:
+    """The interval of ``metric`` over the scored rows ``stats`` (n, k).
+
+    ``clusters`` (n,) gives each row's cluster id; intervals then treat clusters, not samples,
+    as the independent units, and the design effect is reported.
+    """
+    from audits.metrics.bootstrap import bootstrap_values  # the seeded, vectorised resampler
+
+    stats = np.asarray(stats, dtype=np.float64)
+    n = int(stats.shape[0])
+    kind = score_kind(metric, stats)
+    nan = float("nan")
+    value = float(metric.aggregate(stats.sum(axis=0))) if n else nan
+    clustered = clusters is not None and n > 0
+    cname = cluster_name if clustered else None
+    if n == 0:
+        return Interval(nan, nan, nan, 0, kind, IntervalSignature(CLOPPER_PEARSON if kind == "rate" else PERCENTILE,
+                                                                  confidence))
+    deff = g = None
+    units = stats
+    if clustered:
+        units = _cluster.cluster_sums(stats, clusters)
+        g = int(units.shape[0])
+        if kind in ("rate", "mean"):
+            deff = _cluster.ratio_design_effect(stats, clusters)
+    if kind == "rate":
+        k = float(stats[:, 0].sum())
+        n_eff = n / max(1.0, deff) if deff is not None and np.isfinite(deff) else float(n)
+        low, high = _binomial.clopper_pearson(k * n_eff / n, n_eff, confidence)
+        sig = IntervalSignature(KORN_GRAUBARD if clustered else CLOPPER_PEARSON, confidence, cluster=cname)
+        return Interval(value, float(low), float(high), n, kind, sig, events=k, design_effect=deff, n_clusters=g)
+    reps = bootstrap_values(metric, units, n_resamples, seed)
+    if kind == "mean":
+        jack = _bootstrap.jackknife_values(metric.aggregate, units)
+        low, high = _bootstrap.bca_interval(value, reps, jack, confidence)
+        sig = IntervalSignature(CLUSTER_BCA if clustered else BCA, confidence, n_resamples, seed, cname)
+    else:
+        low, high = _bootstrap.percentile_interval(reps, confidence)
+        sig = IntervalSignature(CLUSTER_PERCENTILE if clustered else PERCENTILE, confidence, n_resamples, seed, cname)
+        if clustered:
+            deff = _cluster.variance_design_effect(reps, bootstrap_values(metric, stats, n_resamples, seed))
+    return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g)
+
+
+def rescale(value: float, low: float, high: float, from_confidence: float, to_confidence: float
+            ) -> tuple[float, float]:
+    """Another confidence level's interval from a stored one, keeping each side's width ratio
+    (a normal approximation; exact methods recompute instead)."""
+    from scipy.special import ndtri
+
+    if from_confidence == to_confidence:
+        return low, high
+    ratio = float(ndtri((1 + to_confidence) / 2) / ndtri((1 + from_confidence) / 2))
+    return value - (value - low) * ratio, value + (high - value) * ratio
