@@ -32,7 +32,10 @@ from audits.errors import AssayError
 from audits.metrics import check_metrics, default_metrics, get_metric
 from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
-from audits.scanners.base import SCANNERS, ScanOutput, TaskContext
+from audits.metrics.decision import SampleInputs
+from audits.backends.choices import scoring_block
+from audits.results import RunResults, TaskResult, build_task_result, jsonable
+from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
 from audits.inference import run_task_inference
 from audits.review.queue import build_queue
 from audits.store.bundle import write_bundle
@@ -58,7 +61,11 @@ class PreparedAudit:
 
 
 def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
-    """Every check that needs no model: data, metrics, scanner options, policy packs."""
+    """Every check that needs no model: data, metrics, scanner options, policy packs.
+
+    Works on a copy: the caller's config is never changed (the prepared copy is returned).
+    """
+    config = config.model_copy(deep=True)
     if limit is not None and limit < 1:
         raise AssayError(f"--limit must be at least 1, got {limit}", "pass a positive number of samples per task")
     data = {t.name: load_task_data(t, limit) for t in config.tasks}
@@ -72,8 +79,10 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
     if any(t.counterfactual for t in config.tasks) and "counterfactual" not in config.scanners:
         config.scanners["counterfactual"] = {}  # a declared probe runs without a separate scanners entry
     for name, options in config.scanners.items():
-        SCANNERS.get(name)().validate(options, config, frames)
-    scanners = sorted(config.scanners, key=lambda n: SCANNERS.get(n).order)
+        scanner = SCANNERS.get(name)()
+        config.scanners[name] = scanner.parse(options)  # typed options, defaults filled in
+        scanner.validate(config.scanners[name], config, frames)
+    scanners = scan_order(list(config.scanners))
     for pack in config.policy:
         load_pack(pack)  # an unknown or malformed pack fails here, before the model loads
     return PreparedAudit(config, data, metrics, scanners)
@@ -81,20 +90,26 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
 
 def _metric_inputs(task_frame: pd.DataFrame, positive: str | None) -> MetricInputs:
     choices = sorted({c for cs in task_frame["choices"] if cs is not None for c in cs}) or None
-    return MetricInputs(predictions=[p if p is not None else "" for p in task_frame["prediction"]],
+    return SampleInputs(predictions=[p if p is not None else "" for p in task_frame["prediction"]],
                         references=task_frame["reference"].tolist(), labels=task_frame["label"].tolist(),
-                        choices=choices, positive=positive)
+                        choices=choices, positive=positive, columns=task_frame)
 
 
-def _result_dict(r: MetricResult) -> dict[str, Any]:
-    clean = lambda x: None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)  # noqa: E731
-    return {"value": clean(r.value), "ci_low": clean(r.ci_low), "ci_high": clean(r.ci_high), "n": int(r.n),
-            "signature": r.signature}
+def _result_dict(r: MetricResult, metric: Metric | None) -> dict[str, Any]:
+    """A MetricResult as the fields of a results.MetricSummary."""
+    extra = {k: getattr(r, k) for k in ("method", "confidence", "kind", "interval", "events", "design_effect",
+                                         "n_clusters", "statement") if getattr(r, k, None) not in (None, "")}
+    return jsonable({"value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": int(r.n),
+                     "signature": r.signature, **extra,
+                     "higher_is_better": None if metric is None else bool(metric.higher_is_better)})
 
 
 def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[str], scanners: list[str],
-                  config: AuditConfig, backend: Backend | None) -> tuple[pd.DataFrame, dict[str, Any], dict]:
-    """Metrics with CIs and every scanner for one task; returns (samples, task result, extra tables)."""
+                  config: AuditConfig, backend: Backend | None) -> tuple[pd.DataFrame, TaskResult, dict]:
+    """Metrics with CIs and every scanner for one task; returns (samples, task result, extra tables).
+
+    ``config`` is the prepared config (scanner options validated); ``scanners`` in dependency order.
+    """
     task = td.task
     frame = td.frame.merge(predictions, on="sample_id", how="left", validate="one_to_one")
     has_label = frame["label"].notna()
@@ -102,24 +117,28 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
     frame["positive"] = (frame["prediction"] == task.positive) if task.positive is not None else None
     seed = task.seed if task.seed is not None else config.seed
     inputs = _metric_inputs(frame, task.positive)
+    clusters = frame["cluster"].tolist() if "cluster" in frame.columns else None  # see TaskConfig.cluster
+    cluster_name = (task.cluster or "cluster") if clusters is not None else None
     metric_stats: dict[str, tuple[Metric, np.ndarray]] = {}
     results: dict[str, MetricResult] = {}
     for i, name in enumerate(metric_names):
         metric = get_metric(name)
         stats = np.asarray(metric.stats(inputs), dtype=np.float64)
-        results[name] = summarise(metric, stats, config.bootstrap, seed + i)
+        results[name] = summarise(metric, stats, config.bootstrap, seed + i, clusters=clusters,
+                                  cluster_name=cluster_name)
         metric_stats[name] = (metric, stats)
         frame[f"score_{name}"] = results[name].per_sample
-    task_result: dict[str, Any] = {"name": task.name, "type": task.type, "n": int(len(frame)),
+    task_fields: dict[str, Any] = {"name": task.name, "type": task.type, "n": int(len(frame)),
                                    "positive": task.positive, "source": td.source, "dataset_sha256": td.sha256,
                                    "attributes": task.attribute_names}
+    blocks: dict[str, Any] = {"scoring": scoring_block(task, backend)}  # prompt/scoring options (signature)
     tables: dict[str, list[pd.DataFrame]] = {}
     findings: list[pd.DataFrame] = []
     flags: dict[str, np.ndarray] = {}
     if task.type == "choice" and has_label.any():
         flags["wrong_answer"] = (frame["correct"] == False).to_numpy(dtype=bool)  # noqa: E712
     for name in scanners:
-        ctx = TaskContext(task=task, samples=frame, metric_stats=metric_stats, results=task_result,
+        ctx = TaskContext(task=task, samples=frame, metric_stats=metric_stats,
                           options=config.scanners.get(name, {}), backend=backend, seed=seed,
                           n_bootstrap=config.bootstrap, flags=flags)
         out: ScanOutput = SCANNERS.get(name)().scan(ctx)
@@ -129,23 +148,27 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
             flags[reason] = np.asarray(mask, dtype=bool)
         metric_stats.update(out.metric_stats)
         results.update(out.metrics)
-        task_result.update(out.results)
+        blocks.update(out.results)
         if out.findings is not None and len(out.findings):
             findings.append(out.findings)
         for tname, tframe in out.tables.items():
             tables.setdefault(tname, []).append(tframe)
     for reason, mask in flags.items():
         frame[f"flag_{reason}"] = mask
-    task_result["metrics"] = {name: _result_dict(r) for name, r in results.items()}
+    task_result = build_task_result(task_fields, blocks, {
+        name: _result_dict(r, metric_stats[name][0] if name in metric_stats else None) for name, r in results.items()})
     if findings:
         tables.setdefault("findings", []).extend(findings)
     return frame, task_result, tables
 
 
-def _metrics_table(task_results: list[dict[str, Any]]) -> pd.DataFrame:
-    rows = [{"task": t["name"], "metric": m, **{k: v[k] for k in ("value", "ci_low", "ci_high", "n", "signature")}}
-            for t in task_results for m, v in t["metrics"].items()]
-    return pd.DataFrame(rows, columns=["task", "metric", "value", "ci_low", "ci_high", "n", "signature"])
+METRICS_TABLE_COLUMNS = ["task", "metric", "value", "ci_low", "ci_high", "n", "signature", "method"]
+
+
+def _metrics_table(results: RunResults) -> pd.DataFrame:
+    rows = [{"task": t.name, "metric": name, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high,
+             "n": m.n, "signature": m.signature, "method": m.method} for t, name, m in results.metrics()]
+    return pd.DataFrame(rows, columns=METRICS_TABLE_COLUMNS)
 
 
 def _review_queue(samples: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
@@ -169,6 +192,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
               actor: str | None = None, resume: str | None = None) -> str:
     """Run (or resume) an audit; returns the run id once its bundle is in place."""
     actor = actor or current_actor()
+    config = config.model_copy(deep=True)  # never change the caller's config
     if device:
         config.model.device = device  # type: ignore[assignment]
     partial_root = catalog.runs_dir
@@ -177,7 +201,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     else:
         run_id = new_run_id()
     prepared = prepare(config, limit)  # fails before any model loads
-    cfg_dict = config_to_dict(config)
+    cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
     config_sha = _config_sha(cfg_dict)
     partial = partial_root / f".partial-{run_id}"
     if resume:
@@ -202,7 +226,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             timings[f"{task.name}.inference_s"] = round(time.perf_counter() - t0, 3)
             t0 = time.perf_counter()
             frame, result, extra = evaluate_task(td, preds, prepared.metrics[task.name], prepared.scanners,
-                                                 config, backend)
+                                                 prepared.config, backend)
             timings[f"{task.name}.evaluate_s"] = round(time.perf_counter() - t0, 3)
             samples.append(frame)
             task_results.append(result)
@@ -211,15 +235,14 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         model_identity = backend.identity()
         backend.close()
         all_samples = pd.concat(samples, ignore_index=True)
-        bundle_tables = {"samples": all_samples, "metrics": _metrics_table(task_results),
-                         **{k: pd.concat(v, ignore_index=True) for k, v in tables.items()}}
         queue = _review_queue(all_samples, config)
+        results = RunResults(run_id=run_id, audit=config.name, period=config.period, model=jsonable(model_identity),
+                             tasks=task_results, review={"rate": config.review.rate, "queue": int(len(queue))},
+                             policy=list(config.policy))
+        bundle_tables = {"samples": all_samples, "metrics": _metrics_table(results),
+                         **{k: pd.concat(v, ignore_index=True) for k, v in tables.items()}}
         bundle_tables["review_queue"] = queue
         timings["total_s"] = round(time.perf_counter() - started, 3)
-        results = {"run_id": run_id, "audit": config.name, "period": config.period,
-                   "model": model_identity, "tasks": task_results,
-                   "review": {"rate": config.review.rate, "queue": int(len(queue))},
-                   "policy": config.policy}
         manifest = {
             "audit": config.name, "period": config.period, "created_by": actor,
             "created_at": datetime.now(timezone.utc).isoformat(), "config_sha256": config_sha,
@@ -230,7 +253,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             "packages": identity.package_versions(), "environment": identity.environment(),
             "seed": config.seed, "bootstrap_resamples": config.bootstrap, "timings": timings,
         }
-        bundle, manifest_sha = write_bundle(catalog.runs_dir, run_id, bundle_tables, results, cfg_dict, manifest)
+        bundle, manifest_sha = write_bundle(catalog.runs_dir, run_id, bundle_tables,
+                                            jsonable(results.model_dump(mode="python")), cfg_dict, manifest)
         runs_q.complete_run(catalog, run_id, bundle, manifest_sha, actor, model_identity.get("device"))
     except BaseException as err:
         message = str(err) if isinstance(err, AssayError) else f"{type(err).__name__}: {err}"

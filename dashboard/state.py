@@ -6,14 +6,17 @@ evidence reads are cached per run id; the run list is cached briefly so a new ru
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
 
 from audits.errors import AssayError
+from audits.results import RunResults
+from audits.store import bundle_reader
 from audits.store.catalog import Catalog, resolve_catalog_path
 from audits.store.queries import dashboard as dq
 
@@ -116,56 +119,39 @@ def show_error(err: AssayError) -> None:
 
 # ---- cached evidence reads (bundles are immutable; keyed by catalog path and run id) ----
 
-@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
-def _results(path: str, run_id: str) -> dict:
-    return dq.bundle_json(_catalog(path), run_id, "results.json")
+def _cached(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(catalog, *args)`` from the query layer as a cached ``fn(*args)`` on this dashboard's catalog."""
+    def call(path: str, *args: Any, **kwargs: Any) -> Any:
+        return fn(_catalog(path), *args, **kwargs)
+
+    call.__qualname__ = call.__name__ = f"cached_{fn.__module__}.{fn.__name__}"  # one cache per function
+    cached = st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)(call)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return cached(str(catalog_path()), *args, **kwargs)
+    return wrapper
 
 
-def results(run_id: str) -> dict:
-    """results.json of a run."""
-    return _results(str(catalog_path()), run_id)
-
-
-@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
-def _manifest(path: str, run_id: str) -> dict:
-    return dq.bundle_json(_catalog(path), run_id, "manifest.json")
-
-
-def manifest(run_id: str) -> dict:
-    """manifest.json of a run."""
-    return _manifest(str(catalog_path()), run_id)
-
-
-@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
-def _table(path: str, run_id: str, name: str, columns: tuple[str, ...] | None, where: str | None,
-           params: tuple | None, limit: int | None) -> pd.DataFrame:
-    return dq.read_table(_catalog(path), run_id, name, columns=list(columns) if columns else None,
-                         where=where, params=list(params) if params else None, limit=limit)
-
-
-def table(run_id: str, name: str, columns: list[str] | None = None, where: str | None = None,
-          params: list | None = None, limit: int | None = None) -> pd.DataFrame:
-    """A bundle table (small ones: metrics, fairness, counterfactuals, explanations...)."""
-    return _table(str(catalog_path()), run_id, name, tuple(columns) if columns else None, where,
-                  tuple(params) if params else None, limit)
-
-
-@st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
-def _dq_call(path: str, fn: str, args: tuple, kwargs: tuple) -> Any:
-    return getattr(dq, fn)(_catalog(path), *args, **dict(kwargs))
-
-
-def query(fn: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``audits.store.queries.dashboard.<fn>(catalog, *args, **kwargs)``, cached."""
-    return _dq_call(str(catalog_path()), fn, args, tuple(sorted(kwargs.items())))
+results: Callable[[str], RunResults] = _cached(bundle_reader.results)
+manifest: Callable[[str], dict] = _cached(bundle_reader.manifest)
+table = _cached(bundle_reader.read_table)
+table_columns = _cached(bundle_reader.table_columns)
+available_tables = _cached(bundle_reader.available_tables)
+distinct_values = _cached(dq.distinct_values)
+count_samples = _cached(dq.count_samples)
+sample_page = _cached(dq.sample_page)
+findings_summary = _cached(dq.findings_summary)
+findings_page = _cached(dq.findings_page)
+score_by_group = _cached(dq.score_by_group)
+paired_scores = _cached(dq.paired_scores)
+paired_difference_stats = _cached(dq.paired_difference_stats)
+audit_log_entries = _cached(dq.audit_log_entries)
 
 
 def policy_packs(run_id: str) -> list[str]:
-    """The policy packs the run's config names (results.json ``policy``)."""
-    packs = results(run_id).get("policy")
-    if packs is None:
-        packs = (manifest(run_id).get("config") or {}).get("policy")
-    return [packs] if isinstance(packs, str) else list(packs or [])
+    """The policy packs the run's config names."""
+    return list(results(run_id).policy)
 
 
 def previous_run(run_id: str) -> str | None:

@@ -2,8 +2,11 @@
 
 A scanner looks at one task's samples after inference and emits findings, per-sample
 columns, flags, extra metrics and a block of results for ``assay results --json``.
-Scanners run in ``order`` (PII and toxicity before bias, so bias can disaggregate them;
-explanations last, so they can pick flagged samples first).
+Each scanner declares its options as a pydantic model (``Options``: the same file/key-path errors
+as the rest of the config) and what it ``provides`` and ``requires`` (tokens such as ``metrics``,
+``flags``, ``metric:pii_leak_rate``); :func:`scan_order` runs every provider before its consumers
+(PII and toxicity before bias, so bias can disaggregate them; explanations after every flag, so
+they can pick flagged samples first).
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from audits.backends.base import Backend
 from audits.config import AuditConfig, TaskConfig
+from audits.errors import AssayError
 from audits.metrics.base import Metric, MetricResult
 from audits.registry import Registry
 
@@ -28,7 +33,6 @@ class TaskContext:
     task: TaskConfig
     samples: pd.DataFrame
     metric_stats: dict[str, tuple[Metric, np.ndarray]]
-    results: dict[str, Any]
     options: dict[str, Any]
     backend: Backend | None
     seed: int
@@ -47,9 +51,36 @@ class ScanOutput:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+class ScannerOptions(BaseModel):
+    """Base of every scanner's options: unknown keys and wrong types are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def parse_scanner_options(name: str, model: type[BaseModel], options: dict[str, Any] | None,
+                          source: str = "config") -> BaseModel:
+    """Validate ``scanners.<name>`` against its model; one line naming the key path and the fix."""
+    try:
+        return model.model_validate(options or {})
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(["scanners", name, *(str(p) for p in first["loc"])])
+        allowed = ", ".join(model.model_fields)
+        if first["type"] == "extra_forbidden":
+            raise AssayError(f"{source}: unknown option '{key}'", f"use only: {allowed}") from None
+        raise AssayError(f"{source}: invalid value at '{key}': {first['msg']} (got {first.get('input')!r})",
+                         f"correct it; options of scanners.{name}: {allowed}") from None
+
+
 class Scanner(ABC):
     name: ClassVar[str] = ""
-    order: ClassVar[int] = 50
+    Options: ClassVar[type[BaseModel]] = ScannerOptions
+    provides: ClassVar[frozenset[str]] = frozenset()
+    requires: ClassVar[frozenset[str]] = frozenset()
+
+    def parse(self, options: dict[str, Any] | None, source: str = "config") -> dict[str, Any]:
+        """Validated options with defaults filled in, as plain values."""
+        return parse_scanner_options(self.name, self.Options, options, source).model_dump()
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         """Check options and data *before* inference; raise AssayError with the fix."""
@@ -61,3 +92,23 @@ class Scanner(ABC):
 
 
 SCANNERS: Registry[type[Scanner]] = Registry("scanner")
+
+
+def scan_order(names: list[str]) -> list[str]:
+    """Scanners in an order where every provider runs before the scanners that require it.
+
+    Ties keep the given (config) order, so the order is deterministic; a cycle is a bug.
+    """
+    classes = {n: SCANNERS.get(n) for n in names}
+    pending = list(dict.fromkeys(names))
+    ordered: list[str] = []
+    while pending:
+        for name in pending:
+            needs = classes[name].requires
+            if not any(needs & classes[other].provides for other in pending if other != name):
+                ordered.append(name)
+                pending.remove(name)
+                break
+        else:
+            raise RuntimeError(f"scanner dependency cycle among {pending}")
+    return ordered

@@ -17,40 +17,35 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator
 
 from audits.config import AuditConfig, TaskConfig
 from audits.errors import AssayError
 from audits.metrics.base import Metric
 from audits.scanners import _fairness as fx
 from audits.scanners._scanmetric import ScanMean, mean_stats
-from audits.scanners.base import SCANNERS, ScanOutput, Scanner, TaskContext
+from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
-DEFAULTS: dict[str, Any] = {"min_group_size": 30, "metrics": None, "four_fifths": 0.8}
 TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data"]
 ALPHA = 0.05
 
 
+class BiasOptions(ScannerOptions):
+    """``scanners.bias``: the smallest group compared, which metrics, and the four-fifths threshold."""
+
+    min_group_size: int = Field(30, ge=1)
+    metrics: list[str] | None = Field(None, description="metrics to disaggregate; all when left out")
+    four_fifths: float = Field(0.8, gt=0.0, le=1.0)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _one_metric(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
 def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    """Defaults merged with ``scanners.bias`` options; AssayError naming the key."""
-    opts = {**DEFAULTS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULTS))
-    if unknown:
-        raise AssayError(f"unknown option scanners.bias.{unknown[0]}", f"use only: {', '.join(sorted(DEFAULTS))}")
-    size = opts["min_group_size"]
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise AssayError(f"scanners.bias.min_group_size must be a positive integer, got {size!r}",
-                         "set e.g. 'min_group_size: 30'")
-    ff = opts["four_fifths"]
-    if isinstance(ff, bool) or not isinstance(ff, (int, float)) or not 0 < float(ff) <= 1:
-        raise AssayError(f"scanners.bias.four_fifths must be a number in (0, 1], got {ff!r}", "set e.g. 'four_fifths: 0.8'")
-    metrics = opts["metrics"]
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    if metrics is not None and (not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics)):
-        raise AssayError(f"scanners.bias.metrics must be a list of metric names, got {metrics!r}",
-                         "list them, e.g. 'metrics: [accuracy, toxicity_rate]', or leave it out for all")
-    opts["metrics"] = metrics
-    return opts
+    """Defaults merged with ``scanners.bias`` options; AssayError naming the key path."""
+    return parse_scanner_options("bias", BiasOptions, options).model_dump()
 
 
 def _num(x: Any) -> float | None:
@@ -100,7 +95,9 @@ class BiasScanner(Scanner):
     """Metrics by group, gaps between groups, and the four-fifths rule (fairlearn)."""
 
     name = "bias"
-    order = 60
+    Options = BiasOptions
+    requires = frozenset({"metrics"})
+    provides = frozenset({"block:fairness", "table:fairness"})
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)
@@ -185,7 +182,8 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
                              "insufficient_data": small})
         by_group[g] = entry
 
-    out: dict[str, Any] = {"groups_compared": len(ok_groups), "min_group_size": min_size}
+    out: dict[str, Any] = {"groups_compared": len(ok_groups), "min_group_size": min_size,
+                           "four_fifths_threshold": float(opts["four_fifths"])}
     comparable = len(ok_groups) >= 2
     diff, ratio = fx.gaps(by_group_frame.loc[ok_groups]) if comparable else (pd.Series(dtype=float),) * 2
     if y_pred is not None:

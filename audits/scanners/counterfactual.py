@@ -41,27 +41,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator
 
 from audits.backends.base import Backend, Request
 from audits.config import AuditConfig, CounterfactualConfig, TaskConfig
 from audits.errors import AssayError
 from audits.metrics.bootstrap import summarise
 from audits.scanners._scanmetric import ScanMean, mean_stats
-from audits.scanners.base import SCANNERS, ScanOutput, Scanner, TaskContext
+from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
-DEFAULTS: dict[str, Any] = {"limit": 100}
 TABLE_COLUMNS = ["task", "sample_id", "variant", "value", "prompt", "output", "decision", "toxicity"]
 
 
+class CounterfactualOptions(ScannerOptions):
+    """``scanners.counterfactual``: how many base prompts per task are probed."""
+
+    limit: int = Field(100, ge=1, description="base prompts per task")
+
+
 def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    opts = {**DEFAULTS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULTS))
-    if unknown:
-        raise AssayError(f"unknown option scanners.counterfactual.{unknown[0]}", f"use only: {', '.join(DEFAULTS)}")
-    if isinstance(opts["limit"], bool) or not isinstance(opts["limit"], int) or opts["limit"] < 1:
-        raise AssayError(f"scanners.counterfactual.limit must be a positive integer, got {opts['limit']!r}",
-                         "set e.g. 'limit: 100' (base prompts per task)")
-    return opts
+    return parse_scanner_options("counterfactual", CounterfactualOptions, options).model_dump()
 
 
 def template_fields(template: str) -> list[str]:
@@ -104,7 +103,8 @@ class CounterfactualScanner(Scanner):
     """Decision flips, toxicity gaps and output similarity across swapped groups."""
 
     name = "counterfactual"
-    order = 40
+    Options = CounterfactualOptions
+    provides = frozenset({"flags", "flag:cf_flip", "block:counterfactual", "table:counterfactuals"})
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)

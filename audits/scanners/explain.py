@@ -23,13 +23,13 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator
 
 from audits.backends.base import Backend, Request
 from audits.config import AuditConfig
 from audits.errors import AssayError
-from audits.scanners.base import SCANNERS, ScanOutput, Scanner, TaskContext
+from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
-DEFAULTS: dict[str, Any] = {"max_samples": 20, "max_evals": 96, "flags": None}
 TABLE_COLUMNS = ["task", "sample_id", "token", "position", "attribution", "base_value", "target", "reason"]
 WORD_PATTERN = r"\w+\W*|\W+"  # a word and the punctuation/space after it; leading symbols alone
 SKIPPED = "backend cannot score log-likelihoods"
@@ -49,20 +49,16 @@ class WordTokenizer:
         return out
 
 
+class ExplainOptions(ScannerOptions):
+    """``scanners.explain``: how many samples, SHAP evaluations per sample, and which flags go first."""
+
+    max_samples: int = Field(20, ge=1)
+    max_evals: int = Field(96, ge=8)
+    flags: list[str] | None = None
+
+
 def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    opts = {**DEFAULTS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULTS))
-    if unknown:
-        raise AssayError(f"unknown option scanners.explain.{unknown[0]}", f"use only: {', '.join(DEFAULTS)}")
-    for key, low in (("max_samples", 0), ("max_evals", 8)):
-        v = opts[key]
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise AssayError(f"scanners.explain.{key} must be an integer >= {low}, got {v!r}",
-                             f"set e.g. '{key}: {DEFAULTS[key]}'")
-    if opts["flags"] is not None and not (isinstance(opts["flags"], list) and all(isinstance(f, str) for f in opts["flags"])):
-        raise AssayError(f"scanners.explain.flags must be a list of flag names, got {opts['flags']!r}",
-                         "e.g. 'flags: [cf_flip, wrong_answer]', or leave it out to prefer every flag")
-    return opts
+    return parse_scanner_options("explain", ExplainOptions, options).model_dump()
 
 
 def select_samples(samples: pd.DataFrame, flags: dict[str, np.ndarray], k: int, seed: int,
@@ -133,7 +129,9 @@ class ExplainScanner(Scanner):
     """SHAP word attributions on a flagged-first sample of each task."""
 
     name = "explain"
-    order = 90
+    Options = ExplainOptions
+    requires = frozenset({"flags"})
+    provides = frozenset({"block:explain", "table:explanations"})
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator
 
 from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.scanners._scanmetric import ScanMean, publish
-from audits.scanners.base import SCANNERS, ScanOutput, Scanner, TaskContext
+from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TEXT_FIELDS = ("input", "prediction", "reference")
-DEFAULTS: dict[str, Any] = {"threshold": 0.5, "fields": ["prediction"]}
 
 
 @lru_cache(maxsize=1)
@@ -44,30 +44,30 @@ def score_toxicity(texts: list[str]) -> np.ndarray:
     return np.asarray(predict_prob(clean), dtype=np.float64)
 
 
+class ToxicityOptions(ScannerOptions):
+    """``scanners.toxicity``: the probability at which a text counts as toxic, and which texts."""
+
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    fields: list[Literal["input", "prediction", "reference"]] = Field(["prediction"], min_length=1)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _one_field(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
 def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    """Defaults merged with user options; AssayError naming the key on a bad value."""
-    opts = {**DEFAULTS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULTS))
-    if unknown:
-        raise AssayError(f"unknown option(s) scanners.toxicity.{unknown[0]}",
-                         f"use only: {', '.join(sorted(DEFAULTS))}")
-    thr = opts["threshold"]
-    if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not 0.0 <= float(thr) <= 1.0:
-        raise AssayError(f"scanners.toxicity.threshold must be a number in [0, 1], got {thr!r}",
-                         "set e.g. 'threshold: 0.5'")
-    fields = opts["fields"]
-    if isinstance(fields, str):
-        fields = [fields]
-    if not isinstance(fields, list) or not fields or any(f not in TEXT_FIELDS for f in fields):
-        raise AssayError(f"scanners.toxicity.fields must be a non-empty list drawn from {list(TEXT_FIELDS)}, "
-                         f"got {opts['fields']!r}", "set e.g. 'fields: [prediction]'")
-    return {"threshold": float(thr), "fields": list(dict.fromkeys(fields))}
+    """Defaults merged with user options; AssayError naming the key path on a bad value."""
+    opts = parse_scanner_options("toxicity", ToxicityOptions, options).model_dump()
+    return {"threshold": float(opts["threshold"]), "fields": list(dict.fromkeys(opts["fields"]))}
 
 
 @SCANNERS.register("toxicity")
 class ToxicityScanner(Scanner):
     name = "toxicity"
-    order = 20
+    Options = ToxicityOptions
+    provides = frozenset({"metrics", "flags", "metric:toxicity_rate", "metric:toxicity_mean", "flag:toxic",
+                          "column:toxicity_score", "block:toxicity"})
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)

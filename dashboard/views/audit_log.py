@@ -17,7 +17,7 @@ def render() -> None:
         return
     try:
         with st.spinner("Verifying the hash chain…"):
-            entries, problems = state.query("audit_log_entries", limit=LIMIT)
+            entries, problems = state.audit_log_entries(limit=LIMIT)
     except AssayError as err:
         state.show_error(err)
         return

@@ -60,7 +60,7 @@ def render() -> None:
     chosen = [i for i in items if i.get("task", "") == task][:MAX_SAMPLES]
     st.caption("Red tokens push the model towards its output, blue tokens away; stronger colour, larger effect. "
                "Hover a token for its attribution.")
-    said = state.table(run_id, "samples", columns=["sample_id", "prediction"], where="task = ?", params=[task])
+    said = state.table(run_id, "samples", columns=["sample_id", "prediction"], filters={"task": task})
     said = dict(zip(said["sample_id"].astype(str), said["prediction"])) if "prediction" in said else {}
     for item in chosen:
         output = item.get("output") or said.get(str(item.get("sample_id")))

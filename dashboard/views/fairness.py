@@ -82,7 +82,7 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, key: str) ->
 
 
 def _counterfactuals(run_id: str, task: str, block: dict | None) -> None:
-    frame = state.table(run_id, "counterfactuals", where="task = ?", params=[task])
+    frame = state.table(run_id, "counterfactuals", filters={"task": task})
     if frame.empty and not block:
         return
     st.subheader("Counterfactual probes")

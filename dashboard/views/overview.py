@@ -17,11 +17,11 @@ def _fmt(v: object, digits: int = 3) -> str:
 
 def _paired(run_id: str, prev_id: str, task: str, metric: str) -> tuple[float, float, float, int] | None:
     """Mean paired difference with a 95% CI: bootstrap up to BOOTSTRAP_MAX_N pairs, normal beyond."""
-    n, mean, std = state.query("paired_difference_stats", run_id, prev_id, task, metric)
+    n, mean, std = state.paired_difference_stats(run_id, prev_id, task, metric)
     if n < 2:
         return None
     if n <= compare.BOOTSTRAP_MAX_N:
-        pairs = state.query("paired_scores", run_id, prev_id, task, metric)
+        pairs = state.paired_scores(run_id, prev_id, task, metric)
         diff, low, high = compare.paired_bootstrap(pairs["a"].to_numpy(), pairs["b"].to_numpy())
     else:
         diff, low, high = compare.normal_interval(mean, std, n)

@@ -49,7 +49,7 @@ def _pii(run_id: str, res: dict) -> None:
     if blocks:
         with st.expander("Per-task PII summary and the detector's measured precision/recall"):
             _pii_blocks(blocks)
-    summary = state.query("findings_summary", run_id)
+    summary = state.findings_summary(run_id)
     if summary.empty:
         st.success("No PII findings in this run." + ("" if blocks else " (No PII scanner was configured.)"))
         return
@@ -70,7 +70,7 @@ def _pii(run_id: str, res: dict) -> None:
     total = leaks if leaks_only else int(summary["findings"].sum())
     pages = max(1, -(-total // PAGE_SIZE))
     page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key="p_page")
-    frame = state.query("findings_page", run_id, leaks_only=leaks_only, offset=(int(page) - 1) * PAGE_SIZE,
+    frame = state.findings_page(run_id, leaks_only=leaks_only, offset=(int(page) - 1) * PAGE_SIZE,
                         limit=PAGE_SIZE, include_raw=state.can("view_raw_pii"))
     styled = frame.style.apply(lambda r: ["background-color: #fde2e1" if r.get("leak") else "" for _ in r], axis=1) \
         if "leak" in frame else frame
@@ -81,7 +81,7 @@ def _pii(run_id: str, res: dict) -> None:
 
 def _toxicity(run_id: str, res: dict) -> None:
     st.subheader("Toxicity")
-    columns = state.query("table_columns", run_id, "samples")
+    columns = state.table_columns(run_id, "samples")
     tasks = [t for t in res.get("tasks") or [] if "toxicity_rate" in (t.get("metrics") or {})
              or "toxicity_mean" in (t.get("metrics") or {})]
     if "toxicity_score" not in columns or not tasks:
@@ -100,7 +100,7 @@ def _toxicity(run_id: str, res: dict) -> None:
     task = next(t for t in grouped if t["name"] == name)
     attr = c2.selectbox("Group", [a for a in task["attributes"] if a in columns] or task["attributes"], key="p_tox_attr")
     task = name
-    groups = state.query("score_by_group", run_id, task, "toxicity_score", attr)
+    groups = state.score_by_group(run_id, task, "toxicity_score", attr)
     groups = groups[groups["group"].notna()]
     if groups.empty or groups["n"].sum() == 0:
         st.caption(f"No {attr} values for {task}.")

@@ -46,18 +46,18 @@ def _metrics(run_id: str) -> None:
 
 @st.fragment
 def _browser(run_id: str) -> None:
-    columns = state.query("table_columns", run_id, "samples")
+    columns = state.table_columns(run_id, "samples")
     if not columns:
         st.info("This run has no samples table.")
         return
-    tasks = state.query("distinct_values", run_id, "samples", "task")
+    tasks = state.distinct_values(run_id, "samples", "task")
     attrs = _attributes(run_id, columns)
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 1.5, 1.5])
     task = c1.selectbox("Task", ["(all)"] + tasks, key="q_task")
     group_col = c2.selectbox("Group by", ["(none)"] + attrs, key="q_group_col")
     group_val = None
     if group_col != "(none)":
-        values = state.query("distinct_values", run_id, "samples", group_col)
+        values = state.distinct_values(run_id, "samples", group_col)
         group_val = c3.selectbox("Group", values, key="q_group_val") if values else None
     correct = c4.selectbox("Correct?", ["(any)", "correct", "incorrect"], key="q_correct")
     flagged = c5.selectbox("Flagged?", ["(any)", "flagged", "not flagged"], key="q_flagged")
@@ -67,12 +67,12 @@ def _browser(run_id: str) -> None:
                        correct=None if correct == "(any)" else correct == "correct",
                        flagged=None if flagged == "(any)" else flagged == "flagged",
                        search=search.strip() or None)
-    total = state.query("count_samples", run_id, flt)
+    total = state.count_samples(run_id, flt)
     pages = max(1, -(-total // PAGE_SIZE))
     page = st.number_input(f"Page (of {pages:,}; {total:,} matching samples)", min_value=1, max_value=pages,
                            value=1, step=1, key="q_page")
     shown = [c for c in _SHOWN if c in columns] + ([group_col] if group_col in columns else [])
-    frame = state.query("sample_page", run_id, flt, offset=(int(page) - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+    frame = state.sample_page(run_id, flt, offset=(int(page) - 1) * PAGE_SIZE, limit=PAGE_SIZE,
                         columns=shown)
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"input": st.column_config.TextColumn(width="large"),

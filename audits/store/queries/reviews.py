@@ -67,18 +67,9 @@ def _queue_keys(cat: Catalog, run_id: str) -> frozenset[tuple[str, str]]:
 
 
 def run_config(cat: Catalog, run_id: str) -> dict[str, Any]:
-    """The run's audit config as a mapping (manifest ``config``, else the bundle's config.yaml)."""
+    """The run's audit config as a mapping (the bundle's config.yaml), cached per run."""
     def load() -> dict[str, Any]:
-        try:
-            config = rq.get_manifest(cat, run_id).get("config")
-        except (FileNotFoundError, ValueError):
-            config = None
-        if not isinstance(config, dict):
-            import yaml
-
-            path = rq.bundle_dir(cat, run_id) / "config.yaml"
-            config = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
-        return config
+        return rq.run_config(cat, run_id)
     return _cached(cat, run_id, "config", load)
 
 
@@ -117,10 +108,14 @@ def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer
                "correction_sha256": hashlib.sha256(correction.encode()).hexdigest() if correction else None,
                "has_note": note is not None}
     with cat.connect(write=True) as con:
+        from audits.access import check_acting_role
+
+        check_acting_role(con, reviewer, role)
         con.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [review_id, run_id, task, sample_id, reviewer, role, label, correction, note,
                      bool(adjudication), _now()])
-        audit_log.append(con, reviewer, "review.adjudicate" if adjudication else "review.label", target, details)
+        audit_log.append(con, reviewer, "review.adjudicate" if adjudication else "review.label", target, details,
+                         row=("reviews", "review_id = ?", [review_id]))
     return review_id
 
 
@@ -204,8 +199,8 @@ def final_labels(cat: Catalog, run_id: str) -> pd.DataFrame:
 
 def _total_samples(cat: Catalog, run_id: str) -> int:
     try:
-        return int(sum(int(t.get("n") or 0) for t in rq.get_results(cat, run_id).get("tasks", [])))
-    except (FileNotFoundError, ValueError):
+        return int(sum(t.n for t in rq.get_results(cat, run_id).tasks))
+    except AssayError:
         return len(rq.read_table(cat, run_id, "samples", columns=["task"]))
 
 
@@ -234,8 +229,7 @@ def review_summary(cat: Catalog, run_id: str) -> dict[str, Any]:
 def item_detail(cat: Catalog, run_id: str, task: str, sample_id: str) -> dict[str, Any]:
     """The sample behind a queue item: input, prediction, reference, choices, gold label, correct."""
     wanted = ["input", "prediction", "reference", "choices", "label", "correct"]
-    frame = rq.read_table(cat, run_id, "samples", where="task = ? AND CAST(sample_id AS VARCHAR) = ?",
-                          params=[str(task), str(sample_id)], limit=1)
+    frame = rq.read_table(cat, run_id, "samples", filters={"task": str(task), "sample_id": str(sample_id)}, limit=1)
     if frame.empty:
         raise AssayError(f"sample {task}/{sample_id} is not in run '{run_id}'", "pick an item from the review queue")
     row = frame.iloc[0]
@@ -268,10 +262,7 @@ def samples_for(cat: Catalog, run_id: str, keys: list[tuple[str, str]],
     """Selected samples of a run by (task, sample_id), read straight from the bundle."""
     if not keys:
         return pd.DataFrame(columns=list(columns))
-    joined = [f"{t}{_SEP}{s}" for t, s in keys]
-    frame = rq.read_table(cat, run_id, "samples",
-                          where="task || chr(31) || CAST(sample_id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))",
-                          params=[joined])
+    frame = rq.read_table(cat, run_id, "samples", filters={("task", "sample_id"): keys})
     for col in columns:
         if col not in frame.columns:
             frame[col] = None

@@ -1,4 +1,6 @@
-"""The run register (catalog) and the evidence tables (bundle Parquet, read with DuckDB)."""
+"""The run register (catalog): register, complete, fail, list, previous run, verify.
+
+Evidence tables and bundle files are read by :mod:`audits.store.bundle_reader`."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from audits.store.bundle import MANIFEST, verify_bundle
 from audits.store.catalog import Catalog
 from audits.store.queries import audit_log
 
-BUNDLE_TABLES = ("samples", "metrics", "findings", "fairness", "explanations", "counterfactuals", "review_queue")
+# the one bundle reader; re-exported so callers of the run register need one import
+from audits.store.bundle_reader import (BUNDLE_TABLES, bundle_dir, manifest as get_manifest,  # noqa: E402,F401
+                                        read_table, results as get_results, run_config, table_path)
 
 
 def _now() -> datetime:
@@ -41,7 +45,8 @@ def complete_run(cat: Catalog, run_id: str, bundle_path: Path, manifest_sha256: 
                     "device = ?, error = NULL WHERE run_id = ?",
                     [_now(), str(bundle_path), manifest_sha256, device, run_id])
         con.execute("INSERT INTO run_events VALUES (?, ?, 'complete', ?)", [run_id, _now(), manifest_sha256])
-        audit_log.append(con, actor, "run.completed", run_id, {"manifest_sha256": manifest_sha256})
+        audit_log.append(con, actor, "run.completed", run_id, {"manifest_sha256": manifest_sha256,
+                                                               "bundle_path": str(bundle_path)})
 
 
 def fail_run(cat: Catalog, run_id: str, error: str, actor: str) -> None:
@@ -79,47 +84,6 @@ def get_run(cat: Catalog, run_id: str) -> dict[str, Any]:
     return rows.iloc[0].to_dict()
 
 
-def bundle_dir(cat: Catalog, run_id: str) -> Path:
-    run = get_run(cat, run_id)
-    if run["status"] != "complete" or not run.get("bundle_path"):
-        raise AssayError(f"run '{run_id}' is {run['status']}, it has no results",
-                         f"resume it with `assay run CONFIG --resume {run_id}`, or pick a complete run")
-    return Path(run["bundle_path"])
-
-
-def get_results(cat: Catalog, run_id: str) -> dict[str, Any]:
-    return json.loads((bundle_dir(cat, run_id) / "results.json").read_text(encoding="utf-8"))
-
-
-def get_manifest(cat: Catalog, run_id: str) -> dict[str, Any]:
-    return json.loads((bundle_dir(cat, run_id) / MANIFEST).read_text(encoding="utf-8"))
-
-
-def table_path(cat: Catalog, run_id: str, table: str) -> Path:
-    if table not in BUNDLE_TABLES:
-        raise AssayError(f"unknown table '{table}'", f"use one of: {', '.join(BUNDLE_TABLES)}")
-    return bundle_dir(cat, run_id) / f"{table}.parquet"
-
-
-def read_table(cat: Catalog, run_id: str, table: str, columns: Sequence[str] | None = None,
-               where: str | None = None, params: Sequence[Any] | None = None, limit: int | None = None,
-               offset: int = 0, order_by: str | None = None) -> pd.DataFrame:
-    """Read one evidence table of a run; a table the run does not have reads as empty."""
-    path = table_path(cat, run_id, table)
-    if not path.exists():
-        return pd.DataFrame()
-    cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    sql = f"SELECT {cols} FROM read_parquet(?)"
-    if where:
-        sql += f" WHERE {where}"
-    if order_by:
-        sql += f" ORDER BY {order_by}"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    with duckdb.connect() as con:  # in-memory: reading Parquet takes no catalog lock
-        return con.execute(sql, [str(path), *(params or [])]).df()
-
-
 def previous_run(cat: Catalog, run_id: str) -> str | None:
     """The latest complete run of the same audit created before this one."""
     run = get_run(cat, run_id)
@@ -150,10 +114,7 @@ def metrics_history(cat: Catalog, audit: str | None = None) -> pd.DataFrame:
 
 
 def verify_all(cat: Catalog) -> list[str]:
-    """Every complete bundle's hashes and the audit-log chain; one line per problem."""
-    problems: list[str] = []
-    for run in list_runs(cat, status="complete").itertuples():
-        problems += verify_bundle(Path(run.bundle_path), run.manifest_sha256)
-    with cat.connect() as con:
-        problems += audit_log.verify_chain(con)
-    return problems
+    """Everything `assay verify` checks (audits.trust.verify); one line per problem."""
+    from audits.trust.verify import verify
+
+    return verify(cat).problems

@@ -1,0 +1,296 @@
+"""Typed, versioned run results: the one contract between the runner and every reader.
+
+``results.json`` in a run bundle is the serialisation of :class:`RunResults`. The runner builds
+these models; the dashboard, reports, policies and the CLI import them instead of walking dicts
+(after Inspect AI's versioned ``EvalLog``). Field order is part of the file format.
+
+Versions
+--------
+- 1: the untyped dict written before this module existed (no ``schema_version`` key).
+- 2: this module. Adds ``schema_version``, each metric's interval ``method`` and ``confidence``,
+  and each fairness grouping's ``four_fifths_threshold``.
+
+Bundles are immutable: an old file is never rewritten; :func:`load_results` migrates it in memory.
+Scanner blocks accept extra keys (``extra="allow"``) so a scanner can publish more than a
+reader knows about; the keys readers rely on are typed fields.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from audits.errors import AssayError
+
+SCHEMA_VERSION = 2
+V1_INTERVAL_METHOD = "percentile bootstrap (schema 1)"
+V1_FOUR_FIFTHS = 0.8  # the bias scanner's default before the threshold was recorded
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN/inf/NA -> None, numpy scalars/arrays -> Python, tuples -> lists.
+
+    The one NaN->None helper; results, tables shown to people and review items all use it.
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return [jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    try:  # pandas NA / NaT and anything else pandas calls missing
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, BaseModel):
+        return jsonable(value.model_dump(mode="python"))
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Estimate(_Open):
+    """A value with its confidence interval and sample size (None where it cannot be formed)."""
+
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int = 0
+
+
+class MetricSummary(Estimate):
+    """One metric of one task: value, interval, n and the exact recipe (signature)."""
+
+    signature: str = ""
+    method: str = V1_INTERVAL_METHOD
+    confidence: float = 0.95
+    higher_is_better: bool | None = None
+
+
+class GroupEntry(_Open):
+    """One group of a fairness grouping: its size and every metric's estimate in that group."""
+
+    n: int
+    insufficient_data: bool = False
+    metrics: dict[str, Estimate] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_flat_metrics(cls, data: Any) -> Any:
+        """The scanner writes ``{n, insufficient_data, <metric>: {...}}``; metrics go under ``metrics``."""
+        if isinstance(data, dict) and "metrics" not in data:
+            keep = {k: v for k, v in data.items() if not isinstance(v, dict)}
+            keep["metrics"] = {k: v for k, v in data.items() if isinstance(v, dict)}
+            return keep
+        return data
+
+
+class Gap(_Open):
+    difference: float | None = None
+    ratio: float | None = None
+
+
+class FairnessGrouping(_Open):
+    """Fairness of one attribute (or intersection, key ``a×b``) within a task."""
+
+    groups_compared: int = 0
+    min_group_size: int = 0
+    four_fifths_threshold: float = V1_FOUR_FIFTHS
+    demographic_parity_difference: float | None = None
+    demographic_parity_ratio: float | None = None
+    four_fifths_violation: bool | None = None
+    equalized_odds_difference: float | None = None
+    metrics: dict[str, Gap] = Field(default_factory=dict)
+    by_group: dict[str, GroupEntry] = Field(default_factory=dict)
+
+    @property
+    def small_groups(self) -> list[str]:
+        return [g for g, e in self.by_group.items() if e.insufficient_data]
+
+
+class PiiBlock(_Open):
+    """What the PII scanner found in a task, and how good its detector is."""
+
+    entities: list[str] = Field(default_factory=list)
+    fields: list[str] = Field(default_factory=list)
+    score_threshold: float | None = None
+    findings: int = 0
+    leaks: int = 0
+    samples_with_leak: int = 0
+    by_entity: dict[str, int] = Field(default_factory=dict)
+    by_field: dict[str, int] = Field(default_factory=dict)
+    rates: dict[str, Estimate] = Field(default_factory=dict)
+    store_raw: bool = False
+    value_hash: str | None = None
+    engine: str | None = None
+    detector: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToxicityBlock(_Open):
+    threshold: float | None = None
+    fields: list[str] = Field(default_factory=list)
+    rate: float | None = None
+    rate_ci: list[float | None] = Field(default_factory=list)
+    mean: float | None = None
+    mean_ci: list[float | None] = Field(default_factory=list)
+    n: int = 0
+    n_toxic: int = 0
+    model: str | None = None
+
+
+class CounterfactualBlock(_Open):
+    attribute: str | None = None
+    values: list[str] = Field(default_factory=list)
+    mode: str | None = None
+    n: int = 0
+    flip_rate: Estimate | None = None
+    toxicity_gap: Estimate | None = None
+    similarity_mean: Estimate | None = None
+    decision_by_value: dict[str, dict[str, int]] = Field(default_factory=dict)
+    skipped: str | None = None
+
+
+class ExplainBlock(_Open):
+    n_explained: int = 0
+    target: str | None = None
+    max_evals: int | None = None
+    method: str | None = None
+    samples: list[str] = Field(default_factory=list)
+    skipped: str | None = None
+
+
+class TaskResult(_Strict):
+    """One task of a run: what was measured, on which data, and every scanner's block."""
+
+    name: str
+    type: str
+    n: int
+    positive: str | None = None
+    source: str | None = None
+    dataset_sha256: str | None = None
+    attributes: list[str] = Field(default_factory=list)
+    metrics: dict[str, MetricSummary] = Field(default_factory=dict)
+    fairness: dict[str, FairnessGrouping] = Field(default_factory=dict)
+    pii: PiiBlock | None = None
+    toxicity: ToxicityBlock | None = None
+    counterfactual: CounterfactualBlock | None = None
+    explain: ExplainBlock | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, description="blocks from scanners without a typed block")
+
+    def metric(self, name: str) -> MetricSummary | None:
+        return self.metrics.get(name)
+
+
+class ReviewSummary(_Strict):
+    rate: float = 0.0
+    queue: int = 0
+
+
+class RunResults(_Strict):
+    """The whole run, as written to ``results.json``."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    audit: str
+    period: str
+    model: dict[str, Any] = Field(default_factory=dict)
+    tasks: list[TaskResult] = Field(default_factory=list)
+    review: ReviewSummary = Field(default_factory=ReviewSummary)
+    policy: list[str] = Field(default_factory=list)
+
+    def task(self, name: str) -> TaskResult:
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise AssayError(f"run {self.run_id} has no task '{name}' (tasks: {', '.join(self.task_names)})",
+                         "pick one of the run's tasks")
+
+    @property
+    def task_names(self) -> list[str]:
+        return [t.name for t in self.tasks]
+
+    def metrics(self) -> Iterator[tuple[TaskResult, str, MetricSummary]]:
+        """(task, metric name, summary) for every metric of every task, in file order."""
+        for t in self.tasks:
+            for name, m in t.metrics.items():
+                yield t, name, m
+
+    def to_json(self) -> str:
+        return json.dumps(jsonable(self.model_dump(mode="python", exclude_none=False)), indent=2)
+
+
+TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain")
+
+
+def build_task_result(fields: dict[str, Any], blocks: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> TaskResult:
+    """A TaskResult from the runner's pieces; scanner blocks without a typed field go to ``extra``."""
+    typed = {k: v for k, v in blocks.items() if k in TASK_BLOCK_FIELDS}
+    extra = {k: v for k, v in blocks.items() if k not in TASK_BLOCK_FIELDS}
+    return TaskResult.model_validate(jsonable({**fields, **typed, "metrics": metrics, "extra": extra}))
+
+
+def _migrate_v1(data: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
+    """Schema 1 (untyped) -> 2: intervals were percentile bootstraps; thresholds from the config."""
+    data = json.loads(json.dumps(data))  # a deep copy; the caller's dict is never changed
+    threshold = ((config or {}).get("scanners") or {}).get("bias", {}) or {}
+    threshold = float(threshold.get("four_fifths", V1_FOUR_FIFTHS))
+    for task in data.get("tasks", []):
+        for m in (task.get("metrics") or {}).values():
+            m.setdefault("method", V1_INTERVAL_METHOD)
+        for grouping in (task.get("fairness") or {}).values():
+            grouping.setdefault("four_fifths_threshold", threshold)
+        extra = {k: task.pop(k) for k in list(task) if k not in TaskResult.model_fields}
+        task["extra"] = {**extra, **task.get("extra", {})}
+    data["schema_version"] = SCHEMA_VERSION
+    return data
+
+
+def parse_results(data: Any, source: str = "results.json", config: dict[str, Any] | None = None) -> RunResults:
+    """Validate (and migrate) a parsed results file; one-line errors name the file and key path."""
+    if not isinstance(data, dict):
+        raise AssayError(f"{source}: results must be a JSON object, got {type(data).__name__}",
+                         "restore the bundle from a backup; `assay verify` shows what changed")
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or version < 1 or version > SCHEMA_VERSION:
+        raise AssayError(f"{source}: unknown schema_version {version!r} (this Assay reads 1 to {SCHEMA_VERSION})",
+                         "upgrade Assay to read results written by a newer version")
+    if version == 1:
+        data = _migrate_v1(data, config)
+    try:
+        return RunResults.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        path = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise AssayError(f"{source}: invalid results at '{path}': {first['msg']}",
+                         "the bundle does not match its schema; run `assay verify` to check it") from None
+
+
+def load_results(path: Path, config: dict[str, Any] | None = None) -> RunResults:
+    """Read ``results.json`` (any known schema version) from a bundle."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AssayError(f"{path} does not exist", "check the run id with `assay runs`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AssayError(f"cannot read {path}: {err}", "run `assay verify` to check the bundle") from None
+    return parse_results(data, str(path), config)
