@@ -30,7 +30,11 @@ def register(subparsers, common) -> None:
                    help="retraining exports: keep personal data unscrubbed (default: scrubbed)")
     p.set_defaults(func=_export)
 
-    p = subparsers.add_parser("verify", parents=[common], help="check bundle hashes and the audit-log chain")
+    p = subparsers.add_parser("verify", parents=[common],
+                              help="check bundles, the signed audit log and every evidence table against it")
+    p.add_argument("--against", metavar="CHECKPOINT", help="also check against a checkpoint exported earlier")
+    p.add_argument("--export-checkpoint", metavar="FILE", help="after a clean verify, write the signed head to FILE")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --export-checkpoint FILE")
     p.set_defaults(func=_verify)
 
 
@@ -82,13 +86,25 @@ def _export(args) -> int:
 
 
 def _verify(args) -> int:
+    from audits.trust import checkpoint
+    from audits.trust.verify import verify
+
     cat = _catalog(args)
-    problems = runs_q.verify_all(cat)
-    n_runs = len(runs_q.list_runs(cat, status="complete"))
-    if problems:
-        for line in problems:
+    against = checkpoint.load(args.against) if args.against else None
+    report = verify(cat, against)
+    for line in report.notes:
+        print(f"verify: note: {line}", file=sys.stderr)
+    if report.problems:
+        for line in report.problems:
             print(line, file=sys.stderr)
-        print(f"verify: {len(problems)} problem(s) in {cat.path}", file=sys.stderr)
+        print(f"verify: {len(report.problems)} problem(s) in {cat.path}", file=sys.stderr)
         return 1
-    print(f"verify: {n_runs} run bundle(s) and the audit log are intact")
+    if args.export_checkpoint:
+        if report.head is None:
+            print("verify: the audit log is empty; no checkpoint to export", file=sys.stderr)
+            return 1
+        checkpoint.save(report.head, args.export_checkpoint, force=args.force)
+        print(f"verify: wrote the signed checkpoint ({report.head['count']} entries) to {args.export_checkpoint}")
+    print(f"verify: {report.bundles} run bundle(s), {report.runs} run(s), {report.entries} signed log entries "
+          f"and the evidence tables are intact")
     return 0

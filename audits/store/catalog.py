@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import os
 import random
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Iterator
 import duckdb
 
 from audits.errors import AssayError
-from audits.store.schema import SCHEMA_VERSION, TABLES
+from audits.store.schema import ADDED_COLUMNS, SCHEMA_VERSION, TABLES
 
 DEFAULT_CATALOG = "assay.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("ASSAY_LOCK_TIMEOUT", "120"))
@@ -122,12 +123,16 @@ class Catalog:
             try:
                 if write:
                     con.execute("BEGIN TRANSACTION")
+                    from audits.trust import checkpoint
+
                     try:
                         yield con
                     except BaseException:
                         con.execute("ROLLBACK")
+                        checkpoint.discard(con)
                         raise
                     con.execute("COMMIT")
+                    checkpoint.flush(con)  # the signed head, copied outside the catalog
                 else:
                     yield con
             finally:
@@ -137,9 +142,21 @@ class Catalog:
         if self.path.exists() and self.path.stat().st_size > 0:
             with self.connect() as con:
                 have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            if set(TABLES) <= have:
+                version = con.execute("SELECT value FROM schema_info WHERE key = 'version'").fetchone() \
+                    if "schema_info" in have else None
+            if set(TABLES) <= have and version and version[0] == str(SCHEMA_VERSION):
                 return
         with self.connect(write=True) as con:
             for ddl in TABLES.values():
                 con.execute(ddl)
-            con.execute("INSERT OR IGNORE INTO schema_info VALUES ('version', ?)", [str(SCHEMA_VERSION)])
+            for table, column, kind in ADDED_COLUMNS:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+            con.execute("INSERT OR REPLACE INTO schema_info VALUES ('version', ?)", [str(SCHEMA_VERSION)])
+            con.execute("INSERT OR IGNORE INTO schema_info VALUES ('catalog_id', ?)", [secrets.token_hex(8)])
+
+    @property
+    def catalog_id(self) -> str:
+        """This catalog's random id (names its checkpoints and its log's genesis)."""
+        with self.connect() as con:
+            row = con.execute("SELECT value FROM schema_info WHERE key = 'catalog_id'").fetchone()
+        return row[0] if row else "legacy"

@@ -1,7 +1,7 @@
 """The catalog's tables. Evidence (samples, metrics, findings) lives in immutable run
 bundles; the catalog holds the run register and what people add, append-only."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES: dict[str, str] = {
     "schema_info": """
@@ -20,7 +20,10 @@ TABLES: dict[str, str] = {
             model VARCHAR,
             device VARCHAR,
             created_by VARCHAR,
-            error VARCHAR
+            error VARCHAR,
+            lease_host VARCHAR,               -- the job holding the run: host, pid, last heartbeat
+            lease_pid BIGINT,
+            heartbeat_at TIMESTAMP
         )""",
     "run_events": """
         CREATE TABLE IF NOT EXISTS run_events (
@@ -69,7 +72,8 @@ TABLES: dict[str, str] = {
             role VARCHAR NOT NULL,
             password_hash VARCHAR NOT NULL,
             created_at TIMESTAMP NOT NULL,
-            active BOOLEAN NOT NULL DEFAULT TRUE
+            active BOOLEAN NOT NULL DEFAULT TRUE,
+            os_user VARCHAR                   -- the OS account that acts as this user on the CLI
         )""",
     "audit_log": """
         CREATE TABLE IF NOT EXISTS audit_log (
@@ -82,4 +86,22 @@ TABLES: dict[str, str] = {
             prev_hash VARCHAR NOT NULL,
             hash VARCHAR NOT NULL
         )""",
+    "log_checkpoints": """
+        CREATE TABLE IF NOT EXISTS log_checkpoints (
+            count BIGINT NOT NULL,            -- entries covered
+            head VARCHAR NOT NULL,            -- hash of entry `count`
+            key_id VARCHAR NOT NULL,
+            body VARCHAR NOT NULL             -- the signed checkpoint (JSON)
+        )""",
+    "sign_in_attempts": """
+        CREATE TABLE IF NOT EXISTS sign_in_attempts (
+            username VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, ok BOOLEAN NOT NULL)""",
 }
+
+# Columns added after a table first shipped: (table, column, type), applied to older catalogs.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("users", "os_user", "VARCHAR"),
+    ("runs", "lease_host", "VARCHAR"),
+    ("runs", "lease_pid", "BIGINT"),
+    ("runs", "heartbeat_at", "TIMESTAMP"),
+)

@@ -34,18 +34,10 @@ def _check_run(con: Any, run_id: str) -> None:
 
 
 def _check_user_role(con: Any, username: str, role: str) -> None:
-    """When the catalog manages users, the user must exist, be active and hold the role."""
-    if not username or not username.strip():
-        raise AssayError("no user name given", "pass --user NAME")
-    managed = con.execute("SELECT count(*) FROM users").fetchone()[0]
-    if not managed:
-        return
-    roles = {r[0] for r in con.execute("SELECT role FROM users WHERE username = ? AND active", [username]).fetchall()}
-    if not roles:
-        raise AssayError(f"user '{username}' is not an active user of this catalog", "ask an admin to add the user")
-    if role not in roles:
-        raise AssayError(f"user '{username}' does not hold the role '{role}' (holds: {', '.join(sorted(roles))})",
-                         "act with a role the user holds")
+    """When the catalog manages users, the user's latest row must be active and hold the role."""
+    from audits.access import check_acting_role
+
+    check_acting_role(con, username, role)
 
 
 def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, username: str, role: str,
@@ -67,7 +59,8 @@ def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, usern
                      evidence_link, evidence_sha256, _now()])
         audit_log.append(con, username, "policy.attest", run_id,
                          {"attestation_id": attestation_id, "pack": pack, "control": control_id, "role": role,
-                          "status": status, "evidence_link": evidence_link, "evidence_sha256": evidence_sha256})
+                          "status": status, "evidence_link": evidence_link, "evidence_sha256": evidence_sha256},
+                         row=("attestations", "attestation_id = ?", [attestation_id]))
     return attestation_id
 
 
@@ -87,7 +80,8 @@ def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: s
         con.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [signoff_id, run_id, username, role, decision, note, _now()])
         audit_log.append(con, username, "policy.signoff", run_id,
-                         {"signoff_id": signoff_id, "decision": decision, "role": role, "note": note})
+                         {"signoff_id": signoff_id, "decision": decision, "role": role, "note": note},
+                         row=("signoffs", "signoff_id = ?", [signoff_id]))
     return signoff_id
 
 

@@ -1,0 +1,123 @@
+"""Who may do what: the one role/permission table, and the reads that respect it.
+
+Every entry point (CLI, dashboard, reports, exports) asks here. Roles come from the catalog's
+``users`` table (the latest row per name; an inactive latest row means no access), never from
+a flag. Query helpers take the acting user and drop the columns that user may not see.
+Nothing here falls back to a stronger role when something fails: it raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pandas as pd
+
+from audits.errors import AssayError
+
+ROLES = ("viewer", "reviewer", "committee", "compliance", "admin")
+
+# action -> roles allowed. `attest` is further limited to the control's owner role (see can()).
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "view": ROLES,
+    "review": ("reviewer", "committee", "admin"),
+    "adjudicate": ("committee", "admin"),
+    "export_retraining": ("reviewer", "committee", "compliance", "admin"),
+    "export": ("committee", "compliance", "admin"),
+    "attest": ("committee", "compliance", "admin"),
+    "signoff": ("committee",),
+    "view_raw_pii": ("admin",),
+    "manage_users": ("admin",),
+    "erase": ("admin",),
+}
+
+# Columns that hold raw personal data: shown only to roles with `view_raw_pii`.
+RAW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "findings": ("value",),
+    "samples": ("raw_input", "raw_prediction", "raw_reference"),
+}
+
+
+@dataclass(frozen=True)
+class User:
+    """A person acting on the catalog. ``source``: password | os | oidc | header | local | demo."""
+
+    name: str
+    role: str
+    source: str = "local"
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AssayError(f"unknown role {role!r}", f"use one of: {', '.join(ROLES)}")
+    return role
+
+
+def can(user: User | str, action: str, owner_role: str | None = None) -> bool:
+    """Whether ``user`` (or a role name) may do ``action``. For ``attest``, pass the control's owner
+    role: only that role may attest it. Unknown actions are a bug (ValueError)."""
+    role = user if isinstance(user, str) else user.role
+    if action not in PERMISSIONS:
+        raise ValueError(f"unknown action {action!r}; known: {', '.join(PERMISSIONS)}")
+    if action == "attest" and owner_role is not None:
+        return role == owner_role
+    return role in PERMISSIONS[action]
+
+
+def require(user: User, action: str, owner_role: str | None = None) -> User:
+    """``user`` when allowed, else AssayError naming the roles that may."""
+    if not can(user, action, owner_role):
+        allowed = owner_role if action == "attest" and owner_role else " or ".join(PERMISSIONS[action])
+        raise AssayError(f"user {user.name!r} ({user.role}) may not {action.replace('_', ' ')}",
+                         f"act as a user with the role {allowed}")
+    return user
+
+
+def current_role(con: Any, username: str) -> str | None:
+    """The role of ``username``'s latest users row when it is active, else None (inside a transaction)."""
+    row = con.execute("SELECT role, active FROM users WHERE username = ? ORDER BY created_at DESC LIMIT 1",
+                      [username]).fetchone()
+    return row[0] if row and row[1] else None
+
+
+def check_acting_role(con: Any, username: str, role: str) -> None:
+    """Inside a write transaction: when the catalog manages users, ``username`` must be active now and
+    hold ``role`` in their latest row (a removed or demoted user is refused)."""
+    if not username or not str(username).strip():
+        raise AssayError("no user name given", "pass --user NAME")
+    if not con.execute("SELECT count(*) FROM users").fetchone()[0]:
+        return  # an unmanaged catalog (library use, demos): entry points authenticate before calling
+    held = current_role(con, username)
+    if held is None:
+        raise AssayError(f"user '{username}' is not an active user of this catalog", "ask an admin to add the user")
+    if held != role:
+        raise AssayError(f"user '{username}' does not hold the role '{role}' (holds: {held})",
+                         "act with the role the users table gives you")
+
+
+# -- reads that respect the user ------------------------------------------------------------
+
+def visible(user: User, table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the raw personal-data columns ``user`` may not see."""
+    if can(user, "view_raw_pii"):
+        return frame
+    hidden = [c for c in RAW_COLUMNS.get(table, ()) if c in frame.columns]
+    return frame.drop(columns=hidden) if hidden else frame
+
+
+def read_table(cat: Any, user: User, run_id: str, table: str, **kwargs: Any) -> pd.DataFrame:
+    """A run's evidence table as ``user`` may see it."""
+    from audits.store.queries import runs as runs_q
+
+    require(user, "view")
+    return visible(user, table, runs_q.read_table(cat, run_id, table, **kwargs))
+
+
+def export_table(cat: Any, user: User, run_id: str, table: str) -> pd.DataFrame:
+    """A run's evidence table for export by ``user`` (needs `export`; raw columns dropped unless allowed)."""
+    require(user, "export")
+    return read_table(cat, user, run_id, table)
+
+
+def roles_with(action: str) -> Iterable[str]:
+    return PERMISSIONS[action]

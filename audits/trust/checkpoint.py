@@ -1,0 +1,135 @@
+"""Signed checkpoints of the audit log: (catalog id, entry count, head hash), signed ed25519.
+
+Like a Certificate Transparency signed tree head: every append writes a checkpoint signed with
+the installation key into the catalog (``log_checkpoints``) and, after the transaction commits,
+into a witness file outside the catalog (and, when ``$ASSAY_CHECKPOINT_FILE`` is set, appends it
+to that file too). A checkpoint exported earlier (``assay verify --export-checkpoint FILE``) or
+printed in a report pins the log's first ``count`` entries for good.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from audits.errors import AssayError
+from audits.trust import keys
+
+FORMAT = "assay-checkpoint/1"
+CHECKPOINT_FILE_ENV = "ASSAY_CHECKPOINT_FILE"
+_pending: dict[int, dict[str, Any]] = {}
+_pending_lock = threading.Lock()
+
+
+def _canonical(body: dict[str, Any]) -> bytes:
+    return json.dumps({k: body[k] for k in ("format", "catalog_id", "count", "head", "ts", "key_id")},
+                      sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def make(catalog_id: str, count: int, head: str) -> dict[str, Any]:
+    """A signed checkpoint of the first ``count`` entries, whose last hash is ``head``."""
+    private = keys.signing_key()
+    public = private.public_key()
+    body: dict[str, Any] = {"format": FORMAT, "catalog_id": catalog_id, "count": int(count), "head": head,
+                            "ts": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            "key_id": keys.key_id(public)}
+    body["public_key"] = keys.public_hex(public)
+    body["signature"] = private.sign(_canonical(body)).hex()
+    return body
+
+
+def check_signature(cp: dict[str, Any], trusted: dict[str, Any] | None = None) -> str | None:
+    """None when ``cp`` is signed by a key this installation trusts; else the problem."""
+    trusted = keys.trusted_keys() if trusted is None else trusted
+    try:
+        if cp.get("format") != FORMAT:
+            return f"checkpoint format {cp.get('format')!r} is not {FORMAT}"
+        public = trusted.get(cp["key_id"])
+        if public is None:
+            return (f"checkpoint at entry {cp.get('count')} is signed by key {cp['key_id']}, which this installation "
+                    f"({keys.key_dir()}) never used")
+        public.verify(bytes.fromhex(cp["signature"]), _canonical(cp))
+    except InvalidSignature:
+        return f"checkpoint at entry {cp.get('count')} has a signature that does not match its contents"
+    except (KeyError, ValueError, TypeError) as err:
+        return f"checkpoint is malformed ({err})"
+    return None
+
+
+def record(con: Any, catalog_id: str, count: int, head: str) -> dict[str, Any]:
+    """Sign and store the checkpoint inside the caller's transaction; the witness is written on commit."""
+    cp = make(catalog_id, count, head)
+    con.execute("INSERT INTO log_checkpoints VALUES (?, ?, ?, ?)", [cp["count"], cp["head"], cp["key_id"],
+                                                                  json.dumps(cp, sort_keys=True)])
+    with _pending_lock:
+        _pending[id(con)] = cp
+    return cp
+
+
+def discard(con: Any) -> None:
+    with _pending_lock:
+        _pending.pop(id(con), None)
+
+
+def flush(con: Any) -> None:
+    """After a commit: copy the newest checkpoint outside the catalog (witness, operator file)."""
+    with _pending_lock:
+        cp = _pending.pop(id(con), None)
+    if cp is None:
+        return
+    write_witness(cp)
+    extra = os.environ.get(CHECKPOINT_FILE_ENV)
+    if extra:
+        with open(extra, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(cp, sort_keys=True) + "\n")
+
+
+def _witness_path(catalog_id: str) -> Path:
+    return keys.key_dir() / "witness" / f"{catalog_id}.json"
+
+
+def write_witness(cp: dict[str, Any]) -> None:
+    path = _witness_path(cp["catalog_id"])
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    tmp.write_text(json.dumps(cp, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_witness(catalog_id: str) -> dict[str, Any] | None:
+    path = _witness_path(catalog_id)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """A checkpoint file (JSON; with several lines, the last one)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        try:
+            cp = json.loads(text)
+        except ValueError:  # a JSONL file of checkpoints ($ASSAY_CHECKPOINT_FILE): the newest
+            cp = json.loads([ln for ln in text.splitlines() if ln.strip()][-1])
+    except (OSError, ValueError, IndexError) as err:
+        raise AssayError(f"cannot read checkpoint {path}: {getattr(err, 'strerror', None) or err}",
+                         "pass a file written by `assay verify --export-checkpoint`") from None
+    if not isinstance(cp, dict) or cp.get("format") != FORMAT:
+        raise AssayError(f"{path} is not an Assay checkpoint", "pass a file written by `assay verify --export-checkpoint`")
+    return cp
+
+
+def save(cp: dict[str, Any], path: str | Path, force: bool = False) -> None:
+    path = Path(path)
+    if path.exists() and not force:
+        raise AssayError(f"{path} already exists", "choose another file name, or remove the old file first")
+    path.write_text(json.dumps(cp, indent=2, sort_keys=True) + "\n", encoding="utf-8")

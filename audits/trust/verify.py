@@ -1,0 +1,210 @@
+"""`assay verify`: the catalog checked against the log, the log against its signed checkpoints.
+
+1. The chain: every entry links to the one before and hashes to what it says.
+2. Checkpoints (the catalog's own, the witness kept beside the key, and any ``--against`` file):
+   each signed by a key this installation holds, each matching the chain at its count; the
+   newest covers every entry (an entry appended without the key is not covered; a truncated
+   log falls short of the witness).
+3. Reconciliation: every row of ``signoffs``, ``attestations``, ``reviews`` and ``users`` hashes
+   to a row the log recorded, and every recorded row is present; every run in ``runs`` has the
+   status, manifest hash and bundle the log recorded, and every logged run still exists.
+4. Bundles: every run the log saw complete (whatever ``runs.status`` says now) is compared with
+   the manifest hash recorded in the chain, file by file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audits.errors import AssayError
+from audits.store.bundle import verify_bundle
+from audits.store.catalog import Catalog
+from audits.store.queries import audit_log
+from audits.trust import checkpoint, keys
+
+EVIDENCE_TABLES = {"signoffs": "signoff_id", "attestations": "attestation_id", "reviews": "review_id",
+                   "users": None}
+_LEGACY_FIELDS = {"signoffs": ("decision", "role"), "attestations": ("status", "role", "control_id"),
+                  "reviews": ("label", "role")}
+_RUN_STATUS = {"run.started": "running", "run.resumed": "running", "run.completed": "complete",
+               "run.failed": "failed"}
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    entries: int = 0
+    runs: int = 0
+    bundles: int = 0
+    head: dict[str, Any] | None = None  # the newest valid checkpoint
+
+
+def verify(cat: Catalog, against: dict[str, Any] | None = None) -> Report:
+    report = Report()
+    with cat.connect() as con:
+        cid = audit_log.catalog_id(con) or "legacy"
+        report.problems += audit_log.verify_chain(con)
+        log = con.execute("SELECT seq, actor, action, target, details, hash FROM audit_log ORDER BY seq").fetchall()
+        cps = [json.loads(r[0]) for r in con.execute("SELECT body FROM log_checkpoints ORDER BY count").fetchall()]
+        tables = {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in EVIDENCE_TABLES}
+        columns = {t: [d[0] for d in con.execute(f"SELECT * FROM {t} LIMIT 0").description] for t in EVIDENCE_TABLES}
+        runs = con.execute("SELECT run_id, status, bundle_path, manifest_sha256 FROM runs").fetchall()
+    report.entries = len(log)
+    heads = {seq: digest for seq, *_, digest in log}
+    _check_checkpoints(report, cid, cps, heads, against)
+    entries = [(seq, actor, action, target, _details(details)) for seq, actor, action, target, details, _ in log]
+    _reconcile_rows(report, entries, tables, columns)
+    _reconcile_runs(report, cat, entries, runs)
+    return report
+
+
+def _details(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def check_foreign(cp: dict[str, Any], cid: str) -> None:
+    """Refuse (one line) a checkpoint this installation did not sign or that names another catalog."""
+    trusted = keys.trusted_keys()
+    if cp.get("key_id") not in trusted:
+        raise AssayError(f"the checkpoint was signed by key {cp.get('key_id')}, which is not one of this "
+                         f"installation's keys ({keys.key_dir()})",
+                         "pass a checkpoint exported from this installation, or set ASSAY_KEY_DIR to its key directory")
+    if cp.get("catalog_id") != cid:
+        raise AssayError(f"the checkpoint is for catalog {cp.get('catalog_id')}, not this one ({cid})",
+                         "pass a checkpoint exported from this catalog")
+
+
+def _check_one(report: Report, name: str, cp: dict[str, Any], cid: str, heads: dict[int, str],
+               trusted: dict[str, Any]) -> bool:
+    problem = checkpoint.check_signature(cp, trusted)
+    if problem:
+        report.problems.append(f"{name}: {problem}")
+        return False
+    if cp.get("catalog_id") != cid:
+        report.problems.append(f"{name}: signed for catalog {cp.get('catalog_id')}, not this one ({cid})")
+        return False
+    count = int(cp["count"])
+    if count > len(heads):
+        report.problems.append(f"audit log: truncated — {name} (signed) covers {count} entries, the log has "
+                               f"{len(heads)}")
+        return False
+    if heads.get(count) != cp["head"]:
+        report.problems.append(f"audit log: entries up to {count} were rewritten — they no longer match {name} "
+                               f"(signed {cp.get('ts')})")
+        return False
+    return True
+
+
+def _check_checkpoints(report: Report, cid: str, cps: list[dict[str, Any]], heads: dict[int, str],
+                       against: dict[str, Any] | None) -> None:
+    trusted = keys.trusted_keys()
+    n = len(heads)
+    if n and not trusted:
+        report.problems.append(f"audit log: no signing key in {keys.key_dir()} to check checkpoints against "
+                               "(set ASSAY_KEY_DIR to this installation's key directory)")
+        return
+    newest_ok = 0
+    bad = 0
+    for cp in cps:
+        before = len(report.problems)
+        if _check_one(report, f"catalog checkpoint {cp.get('count')}", cp, cid, heads, trusted):
+            newest_ok = max(newest_ok, int(cp["count"]))
+            report.head = cp
+        else:
+            bad += 1
+            del report.problems[before + 1:]  # one line per bad checkpoint
+        if bad > 3:
+            report.problems.append("audit log: more checkpoints fail; stopping after the first few")
+            break
+    if n and newest_ok < n:
+        report.problems.append(f"audit log: entries {newest_ok + 1}-{n} are not covered by a signed checkpoint "
+                               "(written without the installation key)")
+    witness = checkpoint.read_witness(cid)
+    if witness is None:
+        if n:
+            report.notes.append(f"no witness checkpoint for this catalog in {keys.key_dir()} (catalog moved?)")
+    else:
+        _check_one(report, "the witness checkpoint kept beside the key", witness, cid, heads, trusted)
+    if against is not None:
+        check_foreign(against, cid)
+        _check_one(report, f"the checkpoint given with --against ({against.get('count')} entries)", against, cid,
+                   heads, trusted)
+
+
+def _reconcile_rows(report: Report, entries: list[tuple], tables: dict[str, list[tuple]],
+                    columns: dict[str, list[str]]) -> None:
+    logged: dict[str, Counter] = {t: Counter() for t in tables}
+    where: dict[tuple[str, str], int] = {}
+    legacy: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in tables}
+    for seq, _actor, action, _target, details in entries:
+        row = details.get("row")
+        if isinstance(row, dict) and row.get("table") in logged:
+            logged[row["table"]][row["sha256"]] += 1
+            where[(row["table"], row["sha256"])] = seq
+        elif action in ("policy.signoff", "policy.attest", "review.label", "review.adjudicate"):
+            table = {"policy.signoff": "signoffs", "policy.attest": "attestations"}.get(action, "reviews")
+            key = details.get(EVIDENCE_TABLES[table])
+            if key:
+                legacy[table][key] = details
+    for table, rows in tables.items():
+        have = Counter()
+        id_col = EVIDENCE_TABLES[table]
+        for values in rows:
+            digest = audit_log.digest_values(table, values)
+            if logged[table][digest] > have[digest]:
+                have[digest] += 1
+                continue
+            record = dict(zip(columns[table], values))
+            ident = record.get(id_col) if id_col else f"{record.get('username')} @ {record.get('created_at')}"
+            old = legacy[table].get(ident) if id_col else None
+            if old is not None and all(str(old.get(f)) == str(record.get(f if f != "control_id" else f))
+                                       for f in _LEGACY_FIELDS[table] if f in old):
+                continue  # written before rows were hashed; its logged fields agree
+            report.problems.append(f"{table}: row {ident} does not match the audit log (edited or inserted "
+                                   "outside Assay)")
+        for digest, count in logged[table].items():
+            if have[digest] < count:
+                report.problems.append(f"{table}: the row recorded at log entry {where[(table, digest)]} is missing "
+                                       "or was changed")
+
+
+def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: list[tuple]) -> None:
+    logged: dict[str, dict[str, Any]] = {}
+    for seq, _actor, action, target, details in entries:
+        if not target or not action.startswith("run."):
+            continue
+        run = logged.setdefault(target, {"seq": seq})
+        if action in _RUN_STATUS:
+            run["status"] = _RUN_STATUS[action]
+        if action == "run.completed":
+            run["manifest_sha256"] = details.get("manifest_sha256")
+            run["bundle_path"] = details.get("bundle_path")
+    rows = {run_id: (status, bundle, manifest) for run_id, status, bundle, manifest in runs}
+    report.runs = len(rows)
+    for run_id, (status, bundle, manifest) in rows.items():
+        seen = logged.get(run_id)
+        if seen is None:
+            report.problems.append(f"run {run_id}: not in the audit log (inserted outside Assay)")
+            continue
+        if seen.get("status") and seen["status"] != status:
+            report.problems.append(f"run {run_id}: status is {status!r} but the audit log says {seen['status']!r}")
+        if seen.get("manifest_sha256") and manifest != seen["manifest_sha256"]:
+            report.problems.append(f"run {run_id}: runs.manifest_sha256 differs from the hash recorded in the log")
+        if seen.get("bundle_path") and bundle and Path(bundle) != Path(seen["bundle_path"]):
+            report.problems.append(f"run {run_id}: runs.bundle_path points elsewhere than the log recorded")
+    for run_id, seen in logged.items():
+        if run_id not in rows:
+            report.problems.append(f"run {run_id} (logged at entry {seen['seq']}) was deleted from the runs table")
+        if seen.get("manifest_sha256"):
+            path = seen.get("bundle_path") or (rows.get(run_id) or (None, None))[1] or cat.runs_dir / run_id
+            report.problems += verify_bundle(Path(path), seen["manifest_sha256"])
+            report.bundles += 1
