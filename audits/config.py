@@ -108,6 +108,8 @@ class TaskConfig(_Strict):
     counterfactual: CounterfactualConfig | None = None
     limit: int | None = Field(None, ge=1)
     seed: int | None = None
+    cluster: str | None = Field(None, description="column whose equal values form a cluster (samples sharing a "
+                                "context or template); intervals and tests then treat clusters as the units")
 
     @field_validator("sensitive", mode="before")
     @classmethod

