@@ -143,6 +143,23 @@ class TaskConfig(_Strict):
         return [a.column for a in self.sensitive]
 
 
+class ExecutorConfig(_Strict):
+    """Where inference runs: in this process (``local``) or as a Ray Data pipeline (``ray``).
+
+    Both answer the same blocks of ``block_size`` samples (the checkpoint unit), so they give the
+    same results. ``address`` is an existing Ray cluster (``auto``, ``host:6379`` or
+    ``ray://host:10001``); without one, a local cluster is started for the job and stopped after.
+    """
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = None
+    num_workers: int = Field(2, ge=1, le=4096, description="Ray actors, each holding one copy of the model")
+    gpus_per_worker: float = Field(0.0, ge=0.0, le=64.0)
+    cpus_per_worker: float = Field(1.0, gt=0.0, le=256.0)
+    num_cpus: int | None = Field(None, ge=1, description="CPUs of the local cluster started for the job")
+    block_size: int = Field(256, ge=1, le=1_000_000, description="samples per checkpoint block (and per Ray task)")
+
+
 class ReviewConfig(_Strict):
     rate: float = Field(0.05, ge=0.0, le=1.0)
     seed: int = 1234
@@ -164,6 +181,7 @@ class AuditConfig(_Strict):
     scanners: dict[str, dict[str, Any]] = Field(default_factory=dict)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     policy: list[str] = Field(default_factory=list)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     @field_validator("scanners", mode="before")
     @classmethod

@@ -1,12 +1,18 @@
-"""Run one task's samples through a backend, in checkpointed chunks (so ``--resume`` works).
+"""Run one task's samples through a backend, in checkpointed blocks (so ``--resume`` works).
 
 Choice tasks are scored by log-likelihood when the backend can (one batched call over every
 sample x choice); otherwise the backend generates and the text is matched to a choice.
+
+A task's rows are cut into blocks of ``block_size`` samples. Each finished block is written to
+``<checkpoint_dir>/<task>.<index>.parquet`` (atomically), so a killed run resumes without
+recomputing it. Every executor (``audits/executors/``) answers the same blocks with
+:func:`infer_block`, which is why a local run and a Ray run give the same results.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +21,7 @@ import pandas as pd
 from audits.backends.base import Backend, Request
 from audits.config import TaskConfig
 
-CHUNK = 256  # samples per checkpoint
+CHUNK = 256  # samples per checkpoint block (the default of executor.block_size)
 
 
 def _norm(text: str) -> str:
@@ -36,7 +42,9 @@ def match_choice(output: str, choices: list[str]) -> str | None:
     return contained[0] if len(contained) == 1 else None
 
 
-def _infer_chunk(backend: Backend, task: TaskConfig, chunk: pd.DataFrame) -> pd.DataFrame:
+def infer_block(backend: Backend, task: TaskConfig, chunk: pd.DataFrame) -> pd.DataFrame:
+    """Predictions for one block: columns sample_id, prediction, choice_logprobs (and raw_output
+    when a choice task had to be generated and matched)."""
     out = pd.DataFrame({"sample_id": chunk["sample_id"].values})
     if task.type == "generate":
         reqs = [Request(sample_id=s, prompt=p, task=task.name) for s, p in zip(chunk["sample_id"], chunk["input"])]
@@ -61,25 +69,70 @@ def _infer_chunk(backend: Backend, task: TaskConfig, chunk: pd.DataFrame) -> pd.
     return out
 
 
-def run_task_inference(backend: Backend, task: TaskConfig, frame: pd.DataFrame,
-                       checkpoint_dir: Path | None = None) -> pd.DataFrame:
-    """Predictions for every row of ``frame`` (same order), reusing finished checkpoint chunks."""
-    parts = []
-    for start in range(0, len(frame), CHUNK):
-        chunk = frame.iloc[start:start + CHUNK]
-        path = checkpoint_dir / f"{task.name}.{start // CHUNK:05d}.parquet" if checkpoint_dir else None
-        if path is not None and path.exists():
-            done = pd.read_parquet(path)
-            if done["sample_id"].tolist() == chunk["sample_id"].tolist():
-                parts.append(done)
-                continue
-        result = _infer_chunk(backend, task, chunk)
+
+@dataclass
+class BlockPlan:
+    """One task's blocks: those already checkpointed (``done``) and those still to answer (``todo``)."""
+
+    task: TaskConfig
+    n_blocks: int
+    done: dict[int, pd.DataFrame]
+    todo: dict[int, pd.DataFrame]  # block index -> the frame rows of that block
+    checkpoint_dir: Path | None
+
+    @property
+    def n_rows_todo(self) -> int:
+        return sum(len(f) for f in self.todo.values())
+
+    def path(self, index: int) -> Path | None:
+        return self.checkpoint_dir / f"{self.task.name}.{index:05d}.parquet" if self.checkpoint_dir else None
+
+    def save(self, index: int, result: pd.DataFrame) -> None:
+        """Record a finished block (and write its checkpoint atomically)."""
+        path = self.path(index)
         if path is not None:
             tmp = path.with_suffix(".tmp")
             result.to_parquet(tmp, index=False)
             tmp.rename(path)
-        parts.append(result)
-    result = pd.concat(parts, ignore_index=True)
-    if "choice_logprobs" in result:
-        result["choice_logprobs"] = [None if v is None else list(v) for v in result["choice_logprobs"]]
-    return result
+        self.done[index] = result
+        self.todo.pop(index, None)
+
+    def result(self) -> pd.DataFrame:
+        """Every block's predictions in the frame's order (all blocks must be done)."""
+        missing = sorted(set(range(self.n_blocks)) - set(self.done))
+        if missing:
+            raise RuntimeError(f"task {self.task.name}: blocks {missing} have no result")
+        result = pd.concat([self.done[i] for i in range(self.n_blocks)], ignore_index=True)
+        if "choice_logprobs" in result:
+            result["choice_logprobs"] = [None if v is None else list(v) for v in result["choice_logprobs"]]
+        return result
+
+
+def plan_blocks(task: TaskConfig, frame: pd.DataFrame, checkpoint_dir: Path | None = None,
+                block_size: int = CHUNK) -> BlockPlan:
+    """Cut ``frame`` into blocks and pick up every block whose checkpoint matches its sample ids."""
+    done: dict[int, pd.DataFrame] = {}
+    todo: dict[int, pd.DataFrame] = {}
+    n_blocks = (len(frame) + block_size - 1) // block_size
+    plan = BlockPlan(task, n_blocks, done, todo, checkpoint_dir)
+    for index in range(n_blocks):
+        chunk = frame.iloc[index * block_size:(index + 1) * block_size]
+        path = plan.path(index)
+        if path is not None and path.exists():
+            saved = pd.read_parquet(path)
+            if saved["sample_id"].tolist() == chunk["sample_id"].tolist():
+                done[index] = saved
+                continue
+        todo[index] = chunk
+    return plan
+
+
+def run_task_inference(backend: Backend, task: TaskConfig, frame: pd.DataFrame,
+                       checkpoint_dir: Path | None = None, block_size: int = CHUNK) -> pd.DataFrame:
+    """Predictions for every row of ``frame`` (same order), reusing finished checkpoint blocks."""
+    plan = plan_blocks(task, frame, checkpoint_dir, block_size)
+    for index, chunk in sorted(plan.todo.items()):
+        plan.save(index, infer_block(backend, task, chunk))
+    if not plan.n_blocks:
+        return pd.DataFrame({"sample_id": [], "prediction": [], "choice_logprobs": []})
+    return plan.result()

@@ -36,7 +36,7 @@ from audits.metrics.decision import SampleInputs
 from audits.backends.choices import scoring_block
 from audits.results import RunResults, TaskResult, build_task_result, jsonable
 from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
-from audits.inference import run_task_inference
+from audits.executors import open_executor
 from audits.review.queue import build_queue
 from audits.store.bundle import write_bundle
 from audits.store.catalog import Catalog
@@ -201,6 +201,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     else:
         run_id = new_run_id()
     prepared = prepare(config, limit)  # fails before any model loads
+    executor = open_executor(config)  # a missing extra, unreachable cluster or too few GPUs fail here too
     cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
     config_sha = _config_sha(cfg_dict)
     partial = partial_root / f".partial-{run_id}"
@@ -214,16 +215,15 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     started = time.perf_counter()
     try:
         t0 = time.perf_counter()
-        _log(f"run {run_id}: loading model {config.model.path} ({config.model.backend})")
-        backend = load_backend(config.model)
-        timings["model_load_s"] = round(time.perf_counter() - t0, 3)
+        _log(f"run {run_id}: inference with {config.model.path} ({config.model.backend}, executor {executor.name})")
+        predictions = executor.infer([(t, prepared.data[t.name].frame) for t in config.tasks], partial)
+        backend = executor.backend()  # the driver's model for scanners (ray: loaded only if a scanner asks)
+        timings["inference_s"] = round(time.perf_counter() - t0, 3)
         samples, task_results, tables = [], [], {}
         for task in config.tasks:
             td = prepared.data[task.name]
             _log(f"task {task.name}: {len(td.frame)} samples ({task.type})")
-            t0 = time.perf_counter()
-            preds = run_task_inference(backend, task, td.frame, partial)
-            timings[f"{task.name}.inference_s"] = round(time.perf_counter() - t0, 3)
+            preds = predictions[task.name]
             t0 = time.perf_counter()
             frame, result, extra = evaluate_task(td, preds, prepared.metrics[task.name], prepared.scanners,
                                                  prepared.config, backend)
@@ -232,8 +232,10 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             task_results.append(result)
             for name, parts in extra.items():
                 tables.setdefault(name, []).extend(parts)
-        model_identity = backend.identity()
-        backend.close()
+        model_identity = executor.identity()
+        executor.record_stage("evaluate", sum(len(f) for f in samples),
+                              sum(v for k, v in timings.items() if k.endswith(".evaluate_s")))
+        executor.close()
         all_samples = pd.concat(samples, ignore_index=True)
         queue = _review_queue(all_samples, config)
         results = RunResults(run_id=run_id, audit=config.name, period=config.period, model=jsonable(model_identity),
@@ -252,11 +254,13 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             "code": {"sha256": identity.code_sha256(), "git_commit": identity.git_commit()},
             "packages": identity.package_versions(), "environment": identity.environment(),
             "seed": config.seed, "bootstrap_resamples": config.bootstrap, "timings": timings,
+            "execution": {**executor.execution.as_dict(), "wall_s": timings["total_s"]},
         }
         bundle, manifest_sha = write_bundle(catalog.runs_dir, run_id, bundle_tables,
                                             jsonable(results.model_dump(mode="python")), cfg_dict, manifest)
         runs_q.complete_run(catalog, run_id, bundle, manifest_sha, actor, model_identity.get("device"))
     except BaseException as err:
+        executor.close()
         message = str(err) if isinstance(err, AssayError) else f"{type(err).__name__}: {err}"
         runs_q.fail_run(catalog, run_id, message or type(err).__name__, actor)
         if isinstance(err, KeyboardInterrupt):

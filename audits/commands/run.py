@@ -25,11 +25,18 @@ def register(subparsers, common) -> None:
     p.add_argument("--limit", type=positive_int, default=None, help="at most N samples per task")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="override model.device")
     p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a run that was killed")
+    p.add_argument("--executor", choices=["local", "ray"], default=None,
+                   help="override executor.kind (ray: a Ray Data pipeline; needs pip install 'assay[ray]')")
+    p.add_argument("--workers", type=positive_int, default=None, help="override executor.num_workers")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
     config = load_config(args.config)
+    if args.executor:
+        config.executor.kind = args.executor
+    if args.workers:
+        config.executor.num_workers = args.workers
     if args.device == "cuda":
         import torch
         if not torch.cuda.is_available():

@@ -1,0 +1,313 @@
+"""The ``ray`` executor: inference as a Ray Data pipeline over an actor pool.
+
+The pipeline, read top to bottom::
+
+    from_items(one row per unfinished block, one Ray block each)
+      -> map_batches(_BlockWorker, batch_size=1, ActorPoolStrategy(size=num_workers),
+                     num_gpus=gpus_per_worker)    # each actor: one backend from load_backend(config.model)
+      -> iter_rows() on the driver, which writes each block's checkpoint as it arrives
+
+A block is answered by ``audits.inference.infer_block``, exactly as the local executor does, so
+results match it. Ray Data restarts a lost actor and retries its block (its actor pools default
+to ``max_restarts=-1``, ``max_task_retries=-1``); blocks already written survive a killed driver
+(``assay run --resume``). Progress is Ray Data's own per-operator bar; the backend's tqdm bars are
+switched off inside the actors. Ray is imported only when this executor is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from audits.backends.base import BACKENDS, Backend, load_backend
+from audits.config import ModelConfig, TaskConfig
+from audits.errors import AssayError
+from audits.executors.base import EXECUTORS, Executor, StageStats, Timer
+from audits.inference import BlockPlan, infer_block, plan_blocks
+
+_EXTRA = "pip install 'assay[ray]'"
+_FORWARD_ENV = ("ASSAY_", "HF_", "TRANSFORMERS_", "TLDEXTRACT_")  # driver settings the actors need
+_IDENTITY_FILE = "model-identity.json"
+
+
+def import_ray():
+    """``ray`` and ``ray.data``, or a one-line AssayError naming the extra to install."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise AssayError("executor 'ray' needs Ray (with Ray Data), which is not installed",
+                         f"{_EXTRA}, or set executor.kind to 'local'") from None
+    return ray
+
+
+class _BlockWorker:
+    """A Ray Data actor: one backend, answering one block per call."""
+
+    def __init__(self, model: dict[str, Any], tasks: dict[str, dict[str, Any]]):
+        import ray
+
+        with Timer() as t:
+            self.backend = load_backend(ModelConfig.model_validate(model))
+        self.tasks = {name: TaskConfig.model_validate(task) for name, task in tasks.items()}
+        self.identity = json.dumps(self.backend.identity(), sort_keys=True, default=str)
+        self.worker = json.dumps({"node": ray.get_runtime_context().get_node_id(), "pid": os.getpid(),
+                                  "gpu": _gpu_name(), "load_s": round(t.seconds, 3),
+                                  "has_chat_template": bool(getattr(self.backend, "has_chat_template", False))})
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+        out: dict[str, list] = {"task": [], "block": [], "result": [], "seconds": [], "identity": [], "worker": []}
+        for payload in batch["payload"]:
+            task, index, chunk = pickle.loads(payload)
+            with Timer() as t:
+                result = infer_block(self.backend, self.tasks[task], chunk)
+            out["task"].append(task)
+            out["block"].append(int(index))
+            out["result"].append(pickle.dumps(result))
+            out["seconds"].append(t.seconds)
+            out["identity"].append(self.identity)
+            out["worker"].append(self.worker)
+        return out
+
+
+@EXECUTORS.register("ray")
+class RayExecutor(Executor):
+    """Blocks answered by a pool of Ray actors; the driver keeps metrics, scanners and the bundle."""
+
+    name = "ray"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self._owns_cluster = False
+        self._identity: dict[str, Any] | None = None
+        self._driver_backend: LazyBackend | None = None
+
+    # ------------------------------------------------------------------ connect and check
+    def open(self) -> None:
+        ray = import_ray()
+        cfg = self.config.executor
+        if cfg.gpus_per_worker == 0 and self.config.model.device == "cuda":
+            raise AssayError("model.device is 'cuda' but executor.gpus_per_worker is 0, so the Ray actors get no GPU",
+                             "set executor.gpus_per_worker (e.g. 1) or model.device to 'auto'")
+        if not ray.is_initialized():
+            env = {k: v for k, v in os.environ.items() if k.startswith(_FORWARD_ENV)}
+            env["TQDM_DISABLE"] = "1"  # Ray Data's progress bar is the one progress bar
+            kwargs: dict[str, Any] = {"runtime_env": {"env_vars": env}, "logging_level": logging.WARNING,
+                                      "configure_logging": True}
+            if cfg.address:
+                _check_reachable(cfg.address)
+                try:
+                    ray.init(address=cfg.address, **kwargs)
+                except Exception as err:  # noqa: BLE001  (ConnectionError, RuntimeError, grpc errors...)
+                    raise AssayError(f"cannot connect to the Ray cluster at {cfg.address!r}: {_first_line(err)}",
+                                     "start it (`ray start --head`) or correct executor.address") from None
+            else:
+                need = int(-(-cfg.num_workers * cfg.cpus_per_worker // 1))
+                ray.init(num_cpus=cfg.num_cpus or max(need, os.cpu_count() or 1), include_dashboard=False, **kwargs)
+            self._owns_cluster = True
+        try:
+            self._check_resources(ray)
+        except AssayError:
+            self.close()
+            raise
+
+    def _check_resources(self, ray) -> None:
+        cfg = self.config.executor
+        nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+        gpus = [float(r.get("GPU", 0)) for r in nodes] or [0.0]
+        cpus = [float(r.get("CPU", 0)) for r in nodes] or [0.0]
+        if cfg.gpus_per_worker > max(gpus):
+            raise AssayError(f"executor.gpus_per_worker is {cfg.gpus_per_worker:g} but the largest node of the Ray "
+                             f"cluster has {max(gpus):g} GPU(s)",
+                             "lower executor.gpus_per_worker, or add nodes with more GPUs to the cluster")
+        if cfg.gpus_per_worker * cfg.num_workers > sum(gpus):
+            raise AssayError(f"{cfg.num_workers} workers x {cfg.gpus_per_worker:g} GPU(s) need "
+                             f"{cfg.gpus_per_worker * cfg.num_workers:g} GPUs; the Ray cluster has {sum(gpus):g}",
+                             "lower executor.num_workers or executor.gpus_per_worker")
+        if cfg.cpus_per_worker > max(cpus) or cfg.cpus_per_worker * cfg.num_workers > sum(cpus):
+            raise AssayError(f"{cfg.num_workers} workers x {cfg.cpus_per_worker:g} CPU(s) do not fit the Ray "
+                             f"cluster's {sum(cpus):g} CPUs", "lower executor.num_workers or executor.cpus_per_worker")
+        resources = ray.cluster_resources()
+        self.execution.details.update({"address": cfg.address or "local (started for the job)",
+                                       "cluster": {"nodes": len(nodes), "cpus": resources.get("CPU", 0),
+                                                   "gpus": resources.get("GPU", 0)},
+                                       "gpus_per_worker": cfg.gpus_per_worker, "cpus_per_worker": cfg.cpus_per_worker,
+                                       "block_size": cfg.block_size, "ray": ray.__version__})
+
+    # ------------------------------------------------------------------ the pipeline
+    def infer(self, tasks: list[tuple[TaskConfig, pd.DataFrame]],
+              checkpoint_dir: Path | None = None) -> dict[str, pd.DataFrame]:
+        ray = import_ray()
+        cfg = self.config.executor
+        plans = {task.name: plan_blocks(task, frame, checkpoint_dir, cfg.block_size) for task, frame in tasks}
+        self.remember_identity(checkpoint_dir)
+        stage = StageStats("inference", blocks_resumed=sum(len(p.done) for p in plans.values()),
+                           rows_resumed=sum(len(f) for p in plans.values() for f in p.done.values()))
+        items = [{"payload": pickle.dumps((name, index, _wire(chunk)))}
+                 for name, plan in plans.items() for index, chunk in sorted(plan.todo.items())]
+        workers: dict[str, dict[str, Any]] = {}
+        self.execution.workers = min(cfg.num_workers, len(items)) if items else 0
+        with Timer() as total:
+            if items:
+                ds = ray.data.from_items(items, override_num_blocks=len(items))
+                ds = ds.map_batches(_BlockWorker, batch_size=1, batch_format="numpy",
+                                    compute=ray.data.ActorPoolStrategy(size=self.execution.workers),
+                                    num_gpus=cfg.gpus_per_worker or None, num_cpus=cfg.cpus_per_worker,
+                                    fn_constructor_kwargs={"model": self.config.model.model_dump(mode="json"),
+                                                           "tasks": {t.name: t.model_dump(mode="json")
+                                                                     for t, _ in tasks}})
+                try:
+                    for row in ds.iter_rows():
+                        self._collect(row, plans, stage, workers, checkpoint_dir)
+                except Exception as err:
+                    user_error = _find_assay_error(err)
+                    if user_error is not None:
+                        raise AssayError(user_error.problem, user_error.fix) from None
+                    raise
+        stage.wall_s = total.seconds
+        self.execution.stages.append(stage)
+        self.execution.details["worker_list"] = sorted(workers.values(), key=lambda w: (w["node"], w["pid"]))
+        gpu_types = sorted({w["gpu"] for w in workers.values() if w.get("gpu")})
+        self.execution.gpu_type = ", ".join(gpu_types) or None
+        return {name: plan.result() if plan.n_blocks else _empty() for name, plan in plans.items()}
+
+    def _collect(self, row: dict[str, Any], plans: dict[str, BlockPlan], stage: StageStats,
+                 workers: dict[str, dict[str, Any]], checkpoint_dir: Path | None) -> None:
+        """One finished block arrives at the driver: checkpoint it and count it."""
+        result = pickle.loads(row["result"])
+        plans[row["task"]].save(int(row["block"]), result)
+        stage.blocks += 1
+        stage.rows += len(result)
+        if self._identity is None:
+            self._identity = json.loads(row["identity"])
+            if checkpoint_dir is not None:  # so a resumed run with every block done still knows its model
+                (checkpoint_dir / _IDENTITY_FILE).write_text(row["identity"], encoding="utf-8")
+        info = json.loads(row["worker"])
+        self.backend().facts["has_chat_template"] = info.pop("has_chat_template", False)
+        key = f"{info['node']}:{info['pid']}"
+        worker = workers.setdefault(key, {**info, "blocks": 0, "rows": 0, "busy_s": 0.0})
+        worker["blocks"] += 1
+        worker["rows"] += len(result)
+        worker["busy_s"] = round(worker["busy_s"] + float(row["seconds"]), 3)
+
+    # ------------------------------------------------------------------ driver side
+    def backend(self) -> "LazyBackend":
+        if self._driver_backend is None:
+            self._driver_backend = LazyBackend(self.config.model)
+        return self._driver_backend
+
+    def identity(self) -> dict[str, Any]:
+        if self._identity is None:
+            self._identity = self.backend().identity()
+        return self._identity
+
+    def remember_identity(self, checkpoint_dir: Path | None) -> None:
+        """Read the identity a previous attempt of this run saved (a resumed run with no work left)."""
+        path = checkpoint_dir / _IDENTITY_FILE if checkpoint_dir else None
+        if self._identity is None and path is not None and path.exists():
+            self._identity = json.loads(path.read_text(encoding="utf-8"))
+
+    def close(self) -> None:
+        if self._driver_backend is not None:
+            self._driver_backend.close()
+            self._driver_backend = None
+        if self._owns_cluster:
+            import ray
+
+            ray.shutdown()
+            self._owns_cluster = False
+
+
+class LazyBackend:
+    """A driver-side backend built on first use, for scanners that query the model.
+
+    ``capabilities`` and ``name`` come from the backend class, so asking what it can do loads
+    nothing; any other attribute loads ``load_backend(config)`` once and delegates to it.
+    """
+
+    def __init__(self, config: ModelConfig):
+        cls = BACKENDS.get(config.backend)
+        self.config = config
+        self.name = cls.name
+        self.capabilities = cls.capabilities
+        self.facts: dict[str, Any] = {}  # attributes the actors reported (has_chat_template): no load needed
+        self._inner: Backend | None = None
+
+    def _load(self) -> Backend:
+        if self._inner is None:
+            self._inner = load_backend(self.config)
+        return self._inner
+
+    def __getattr__(self, attr: str) -> Any:  # only called for attributes not set above
+        if attr.startswith("__") or attr in ("_inner", "facts"):
+            raise AttributeError(attr)
+        if attr in self.facts and self._inner is None:
+            return self.facts[attr]
+        return getattr(self._load(), attr)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+            self._inner = None
+
+
+def _wire(chunk: pd.DataFrame) -> pd.DataFrame:
+    """Only the columns ``infer_block`` reads travel to the actors."""
+    return chunk[[c for c in ("sample_id", "input", "choices") if c in chunk.columns]].reset_index(drop=True)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({"sample_id": [], "prediction": [], "choice_logprobs": []})
+
+
+def _gpu_name() -> str | None:
+    try:
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # noqa: BLE001  (a name for the manifest, never a reason to fail)
+        return None
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A host:port address must accept a TCP connection before Ray is asked to join it."""
+    if address == "auto":
+        return
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if not parsed.hostname or not parsed.port:
+        raise AssayError(f"executor.address {address!r} is not 'auto', 'host:port' or 'ray://host:port'",
+                         "set it to the head node's GCS address (host:6379) or Ray Client address (ray://host:10001)")
+    try:
+        socket.create_connection((parsed.hostname, parsed.port), timeout=timeout_s).close()
+    except OSError as err:
+        raise AssayError(f"the Ray cluster at {address!r} is unreachable ({err.strerror or err})",
+                         "start it (`ray start --head`) or correct executor.address") from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def _find_assay_error(err: BaseException) -> AssayError | None:
+    """The AssayError an actor raised, through Ray's wrappers (RayTaskError, UserCodeException)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, AssayError):
+            return e
+        todo += [e.__cause__, e.__context__, getattr(e, "cause", None)]
+    return None
+
