@@ -42,7 +42,7 @@ if ! $VPY -c "import torch" >/dev/null 2>&1; then
 fi
 echo "[setup] installing packages that must come without their dependencies"
 $VPY -m pip install -q --no-deps -r requirements-nodeps.txt
-echo "[setup] installing assay and its dependencies"
+echo "[setup] installing assay and its dependencies (the test extra includes Ray for the executor tests)"
 $VPY -m pip install -q -e '.[test]'
 echo "$want" > "$stamp"
 echo "[setup] done: $($VPY -c 'import torch; print("torch", torch.__version__, "cuda" if torch.cuda.is_available() else "cpu")')"
