@@ -121,3 +121,61 @@ def export_table(cat: Any, user: User, run_id: str, table: str) -> pd.DataFrame:
 
 def roles_with(action: str) -> Iterable[str]:
     return PERMISSIONS[action]
+
+
+# -- who is acting on the command line -----------------------------------------------------
+
+PASSWORD_ENV = "ASSAY_PASSWORD"
+
+
+def add_identity_args(parser: Any, user_help: str = "your user name (with a password)") -> None:
+    """--user and --password-stdin for commands that change evidence."""
+    parser.add_argument("--user", help=user_help + "; omit when an admin mapped your OS account "
+                        "(`assay users add NAME --os-user LOGIN`)")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help=f"read your password from the first line of standard input (else ${PASSWORD_ENV}, "
+                             "else a prompt)")
+
+
+def cli_user(cat: Any, username: str | None, password_stdin: bool = False) -> User:
+    """Authenticate the person running a CLI command that changes evidence.
+
+    A local user's password (``--password-stdin``, ``$ASSAY_PASSWORD`` or a prompt) or, without
+    a password, the OS account an admin mapped to a user. The role always comes from the users
+    table. A catalog without users has no one to authenticate: refused."""
+    import getpass
+    import os
+    import sys
+
+    from audits.store.queries import users as users_q
+
+    if not users_q.users_configured(cat):
+        raise AssayError("this catalog has no users, so no one can be authenticated",
+                         "create the first admin with `assay users add NAME --role admin`")
+    if not users_q.has_users(cat):
+        raise AssayError("every user of this catalog is deactivated", "re-activate an admin with `assay users add`")
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif os.environ.get(PASSWORD_ENV):
+        password = os.environ[PASSWORD_ENV]
+    if password is None:
+        login = getpass.getuser()
+        mapped = users_q.user_for_os_account(cat, login)
+        if mapped is not None and username in (None, mapped["username"]):
+            return User(mapped["username"], mapped["role"], "os")
+        if username and sys.stdin.isatty():
+            password = getpass.getpass(f"password for {username}: ")
+        elif username:
+            raise AssayError(f"no password given for {username!r} and standard input is not a terminal",
+                             f"pipe it with --password-stdin, or set ${PASSWORD_ENV}")
+        else:
+            raise AssayError(f"OS account {login!r} is not mapped to an Assay user",
+                             "pass --user NAME with your password, or ask an admin to run "
+                             f"`assay users add NAME --role ROLE --os-user {login}`")
+    if not username:
+        raise AssayError("a password was given without a user name", "pass --user NAME")
+    found = users_q.authenticate(cat, username, password)
+    if found is None:
+        raise AssayError(f"wrong user name or password for {username!r}", "check both, or ask an admin to reset it")
+    return User(found["username"], found["role"], "password")

@@ -39,7 +39,9 @@ from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
 from audits.executors import open_executor
 from audits.review.queue import build_queue
 from audits.store.bundle import write_bundle
+from audits.store import lease as run_lease
 from audits.store.catalog import Catalog
+from audits.trust import rawstore
 from audits.store.queries import runs as runs_q
 from policies import load_pack
 
@@ -196,6 +198,9 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     if device:
         config.model.device = device  # type: ignore[assignment]
     partial_root = catalog.runs_dir
+    if resume and run_lease.complete_renamed(catalog, resume, actor) is not None:
+        _log(f"run {resume}: its bundle was already in place; run completed")
+        return resume  # the crash came after the bundle's rename
     if resume:
         run_id, config, limit = _load_resume(catalog, resume, config)
     else:
@@ -213,6 +218,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         runs_q.register_run(catalog, run_id, config.name, config.period, config_sha, config.model.path, actor)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    lease = run_lease.hold(catalog, run_id)  # host, pid, heartbeat: a killed job shows as interrupted
     try:
         t0 = time.perf_counter()
         _log(f"run {run_id}: inference with {config.model.path} ({config.model.backend}, executor {executor.name})")
@@ -256,8 +262,11 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             "seed": config.seed, "bootstrap_resamples": config.bootstrap, "timings": timings,
             "execution": {**executor.execution.as_dict(), "wall_s": timings["total_s"]},
         }
+        # redaction at rest, after every metric; raw text only if kept, encrypted with a per-run key
+        bundle_tables, raw_files, manifest["personal_data"] = rawstore.protect(run_id, bundle_tables, config.scanners)
         bundle, manifest_sha = write_bundle(catalog.runs_dir, run_id, bundle_tables,
-                                            jsonable(results.model_dump(mode="python")), cfg_dict, manifest)
+                                            jsonable(results.model_dump(mode="python")), cfg_dict, manifest,
+                                            files_extra=raw_files)
         runs_q.complete_run(catalog, run_id, bundle, manifest_sha, actor, model_identity.get("device"))
     except BaseException as err:
         executor.close()
@@ -266,6 +275,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         if isinstance(err, KeyboardInterrupt):
             _log(f"interrupted; continue with `assay run CONFIG --resume {run_id}`")
         raise
+    finally:
+        lease.release()
     shutil.rmtree(partial, ignore_errors=True)
     _log(f"run {run_id} complete in {timings['total_s']:.1f}s -> {bundle}")
     return run_id

@@ -1,7 +1,13 @@
-"""`assay attest` (a manual policy control, with evidence) and `assay signoff` (the committee)."""
+"""`assay attest` (a manual policy control, with evidence) and `assay signoff` (the committee).
+
+Both change evidence, so both authenticate (a password or an admin-mapped OS account); the
+role is the one the users table gives the user, never a flag.
+"""
 
 from __future__ import annotations
 
+from audits.access import ROLES, add_identity_args, cli_user
+from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
 
@@ -10,9 +16,8 @@ def register(subparsers, common) -> None:
     p.add_argument("run_id")
     p.add_argument("--policy", "-p", required=True, metavar="PACK", help="pack name or YAML path")
     p.add_argument("--control", required=True, help="control id, e.g. GDPR-35-DPIA")
-    p.add_argument("--user", required=True, help="who attests")
-    p.add_argument("--role", required=True, choices=["viewer", "reviewer", "committee", "compliance", "admin"],
-                   help="the role you act in; must be the control's attestation role")
+    add_identity_args(p, "who attests")
+    p.add_argument("--role", choices=ROLES, help="optional check: refuse unless the users table gives you this role")
     p.add_argument("--note", required=True, help="what was checked, and where")
     p.add_argument("--link", help="evidence URL")
     p.add_argument("--file", help="evidence file (its SHA-256 is stored, not the file)")
@@ -21,21 +26,30 @@ def register(subparsers, common) -> None:
 
     p = subparsers.add_parser("signoff", parents=[common], help="committee sign-off of a whole run")
     p.add_argument("run_id")
-    p.add_argument("--user", required=True)
-    p.add_argument("--role", required=True, help="must be committee")
+    add_identity_args(p, "the committee member signing off")
+    p.add_argument("--role", choices=ROLES, help="optional check: refuse unless the users table gives you this role")
     p.add_argument("--decision", required=True, choices=["approve", "reject"])
     p.add_argument("--note", help="the committee's reasoning")
     p.set_defaults(func=_signoff)
+
+
+def _acting(cat: Catalog, args):
+    user = cli_user(cat, args.user, args.password_stdin)
+    if args.role and args.role != user.role:
+        raise AssayError(f"user {user.name!r} has the role {user.role!r}, not {args.role!r}",
+                         "drop --role (the users table decides), or ask an admin to change your role")
+    return user
 
 
 def _attest(args) -> int:
     from policies import attest
 
     cat = Catalog(args.catalog, create=False)
-    attestation_id = attest(cat, args.run_id, args.policy, args.control, args.user, args.role, note=args.note,
+    user = _acting(cat, args)
+    attestation_id = attest(cat, args.run_id, args.policy, args.control, user.name, user.role, note=args.note,
                             link=args.link, file=args.file, status="rejected" if args.reject else "attested")
     print(f"{'rejected' if args.reject else 'attested'} {args.control} on run {args.run_id} "
-          f"as {args.user} ({args.role}) — attestation {attestation_id}")
+          f"as {user.name} ({user.role}) — attestation {attestation_id}")
     return 0
 
 
@@ -43,6 +57,7 @@ def _signoff(args) -> int:
     from policies import signoff
 
     cat = Catalog(args.catalog, create=False)
-    signoff_id = signoff(cat, args.run_id, args.user, args.role, args.decision, args.note)
-    print(f"{args.decision} of run {args.run_id} by {args.user} ({args.role}) recorded — sign-off {signoff_id}")
+    user = _acting(cat, args)
+    signoff_id = signoff(cat, args.run_id, user.name, user.role, args.decision, args.note)
+    print(f"{args.decision} of run {args.run_id} by {user.name} ({user.role}) recorded — sign-off {signoff_id}")
     return 0

@@ -6,6 +6,7 @@ import json
 import sys
 import textwrap
 
+from audits.access import add_identity_args, cli_user
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
@@ -17,24 +18,19 @@ _KEYS = {"c": "correct", "i": "incorrect", "r": "needs_rephrasing"}
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("review", parents=[common], help="label a run's review queue in the terminal")
     p.add_argument("run_id")
-    p.add_argument("--user", help="reviewer name (required unless --summary)")
-    p.add_argument("--role", choices=uq.ROLES, help="role to act in (default: the user's role in the users table)")
+    add_identity_args(p, "reviewer name")
+    p.add_argument("--role", choices=uq.ROLES, help="optional check: refuse unless the users table gives you this role")
     p.add_argument("--summary", action="store_true", help="print coverage and agreement as JSON and exit")
     p.set_defaults(func=_review)
 
 
-def _role(cat: Catalog, user: str, role: str | None) -> str:
-    stored = uq.get_user(cat, user)
-    if stored is not None:
-        if role and role != stored["role"]:
-            raise AssayError(f"user {user!r} has role {stored['role']!r}, not {role!r}",
-                             "drop --role, or ask an admin to change the role with `assay users add`")
-        return stored["role"]
-    if uq.has_users(cat):
-        raise AssayError(f"user {user!r} is not in the users table", "ask an admin to run `assay users add`")
-    if not role:
-        raise AssayError("no users exist, so the role cannot be looked up", "pass --role reviewer (or another role)")
-    return role
+def _acting(cat: Catalog, args):
+    """The authenticated reviewer; the role is the users table's."""
+    user = cli_user(cat, args.user, args.password_stdin)
+    if args.role and args.role != user.role:
+        raise AssayError(f"user {user.name!r} has role {user.role!r}, not {args.role!r}",
+                         "drop --role, or ask an admin to change the role with `assay users add`")
+    return user
 
 
 def _show(item: dict) -> None:
@@ -52,9 +48,8 @@ def _review(args) -> int:
     if args.summary:
         print(json.dumps(rv.review_summary(cat, args.run_id), indent=2, default=str))
         return 0
-    if not args.user:
-        raise AssayError("assay review needs --user NAME", "pass --user, or --summary for statistics only")
-    role = _role(cat, args.user, args.role)
+    user = _acting(cat, args)
+    args.user, role = user.name, user.role
     n, skipped = 0, set()
     while (item := rv.next_item(cat, args.run_id, args.user, skip=skipped)) is not None:
         _show(item)

@@ -42,8 +42,11 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_bundle(runs_dir: Path, run_id: str, tables: dict[str, pd.DataFrame], results: dict[str, Any],
-                 config: dict[str, Any], manifest: dict[str, Any]) -> tuple[Path, str]:
-    """Write the bundle atomically; return (final path, SHA-256 of manifest.json)."""
+                 config: dict[str, Any], manifest: dict[str, Any],
+                 files_extra: dict[str, bytes] | None = None) -> tuple[Path, str]:
+    """Write the bundle atomically; return (final path, SHA-256 of manifest.json).
+
+    ``files_extra``: other files (name -> bytes, e.g. the encrypted ``raw.enc``), hashed like the rest."""
     runs_dir.mkdir(parents=True, exist_ok=True)
     tmp = runs_dir / f".tmp-{run_id}"
     final = runs_dir / run_id
@@ -61,6 +64,9 @@ def write_bundle(runs_dir: Path, run_id: str, tables: dict[str, pd.DataFrame], r
     for name, text in (("results.json", json.dumps(results, indent=2, sort_keys=False, default=_json_default)),
                        ("config.yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))):
         (tmp / name).write_text(text, encoding="utf-8")
+        files[name] = sha256_path(tmp / name)
+    for name, data in (files_extra or {}).items():
+        (tmp / name).write_bytes(data)
         files[name] = sha256_path(tmp / name)
     body = {"format": BUNDLE_FORMAT, "run_id": run_id, **manifest, "files": files}
     manifest_text = json.dumps(body, indent=2, default=_json_default)

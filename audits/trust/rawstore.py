@@ -1,0 +1,117 @@
+"""Evidence at rest: redacted tables in the bundle, raw text (only if kept) encrypted per run.
+
+``protect(run_id, tables, scanners)`` runs just before a bundle is written, after every metric:
+free-text cells of the samples, findings, counterfactuals and explanations tables become
+redacted text. With the PII scanner's ``store_raw: true`` the raw cells are also kept, encrypted
+with AES-256-GCM under a key made for this run and stored outside the bundle
+(``audits.trust.keys``), in the bundle file ``raw.enc``. ``erase`` destroys the key: the raw text
+is gone while every hash in the bundle still verifies.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from typing import Any
+
+import pandas as pd
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from audits.errors import AssayError
+from audits.trust import keys
+from audits.trust.redact import Redactor, is_text_column, redact_frame
+
+RAW_FILE = "raw.enc"
+PROTECTED_TABLES = ("samples", "findings", "counterfactuals", "explanations")
+_MAGIC = b"assay-raw/1\n"
+
+
+def store_raw(scanners: dict[str, Any] | None) -> bool:
+    pii = (scanners or {}).get("pii") or {}
+    return bool(pii.get("store_raw", False)) if isinstance(pii, dict) else bool(getattr(pii, "store_raw", False))
+
+
+def _pii_options(scanners: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not scanners or "pii" not in scanners:
+        return None
+    pii = scanners["pii"]
+    return dict(pii) if isinstance(pii, dict) else pii.model_dump()
+
+
+def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, Any] | None
+            ) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], dict[str, Any]]:
+    """(redacted tables, extra bundle files, a summary for the manifest)."""
+    redactor = Redactor(_pii_options(scanners))
+    keep = store_raw(scanners)
+    out = dict(tables)
+    raw_parts: list[pd.DataFrame] = []
+    for name in PROTECTED_TABLES:
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        clean = redact_frame(frame, redactor)
+        if name == "findings" and "value" in clean.columns:
+            clean["value"] = None  # the raw value lives only in raw.enc (when kept at all)
+        out[name] = clean
+        if keep:
+            for col in frame.columns:
+                if not is_text_column(frame[col]):
+                    continue
+                changed = [i for i, (a, b) in enumerate(zip(frame[col].tolist(), clean[col].tolist()))
+                           if isinstance(a, str) and a != b]
+                if changed:
+                    raw_parts.append(pd.DataFrame({"table": name, "row": changed, "column": col,
+                                                   "value": [frame[col].iloc[i] for i in changed]}))
+    files: dict[str, bytes] = {}
+    if keep and raw_parts:
+        files[RAW_FILE] = _encrypt(run_id, pd.concat(raw_parts, ignore_index=True))
+    summary = {"redacted": True, "detector": redactor.settings is not None, "redactions": redactor.redactions,
+               "raw_kept": RAW_FILE in files}
+    return out, files, summary
+
+
+def _encrypt(run_id: str, frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    nonce = secrets.token_bytes(12)
+    return _MAGIC + nonce + AESGCM(keys.new_run_key(run_id)).encrypt(nonce, buf.getvalue(), run_id.encode())
+
+
+def read_raw(bundle: Any, run_id: str) -> pd.DataFrame | None:
+    """The run's raw cells (table, row, column, value), or None when none were kept or the key was erased."""
+    path = bundle / RAW_FILE
+    if not path.exists():
+        return None
+    key = keys.run_key(run_id)
+    if key is None:
+        return None
+    data = path.read_bytes()
+    if not data.startswith(_MAGIC):
+        raise AssayError(f"{path} is not an Assay raw-text file", "run `assay verify`")
+    body = data[len(_MAGIC):]
+    try:
+        plain = AESGCM(key).decrypt(body[:12], body[12:], run_id.encode())
+    except InvalidTag:
+        raise AssayError(f"the raw text of run {run_id} does not decrypt with its key",
+                         "run `assay verify`; the key or the file was replaced") from None
+    return pd.read_parquet(io.BytesIO(plain))
+
+
+def with_raw(frame: pd.DataFrame, raw: pd.DataFrame | None, table: str) -> pd.DataFrame:
+    """``frame`` (a whole bundle table, in bundle order) with raw cells put back: samples get
+    ``raw_<column>`` columns, findings get their ``value``."""
+    if raw is None or frame.empty:
+        return frame
+    part = raw[raw["table"] == table]
+    out = frame.copy()
+    for col, cells in part.groupby("column"):
+        target = "value" if table == "findings" and col == "value" else f"raw_{col}"
+        if target not in out.columns:
+            out[target] = out[col] if col in out.columns and target != "value" else None
+        values = out[target].astype(object).tolist()
+        for row, value in zip(cells["row"], cells["value"]):
+            if row < len(values):
+                values[row] = value
+        out[target] = values
+    return out
