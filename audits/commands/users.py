@@ -1,10 +1,17 @@
-"""`assay users add NAME --role ROLE [--password-stdin]`, `assay users list`, `assay users remove NAME`."""
+"""`assay users add NAME --role ROLE [--password-stdin] [--os-user LOGIN]`, `assay users list`,
+`assay users remove NAME`.
+
+Changing users changes who may act on the evidence, so it needs an authenticated admin
+(`--by NAME` with `$ASSAY_PASSWORD` or a prompt, or an OS account mapped to an admin). The one
+exception is the very first user of a catalog, which must be an admin (bootstrap, logged).
+"""
 
 from __future__ import annotations
 
 import getpass
 import sys
 
+from audits.access import PASSWORD_ENV, User, cli_user, require
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import users as uq
@@ -15,13 +22,16 @@ def register(subparsers, common) -> None:
     sub = p.add_subparsers(dest="users_command", metavar="ACTION")
     sub.required = True
 
-    a = sub.add_parser("add", parents=[common], help="add a user, or change a user's role or password")
+    a = sub.add_parser("add", parents=[common], help="add a user, or change a user's role, password or OS login")
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=uq.ROLES)
-    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    a.add_argument("--password-stdin", action="store_true", help="read the new user's password from standard input")
     a.add_argument("--no-password", action="store_true",
-                   help="no local password (SSO / proxy sign-in only; an existing password is kept)")
-    a.add_argument("--by", default=None, help="who makes the change (audit log; default: $USER)")
+                   help="no local password (SSO / proxy / OS-login only; an existing password is kept)")
+    a.add_argument("--os-user", metavar="LOGIN", help="let this OS account act as the user on the command line")
+    a.add_argument("--by", default=None,
+                   help=f"the admin making the change (password from ${PASSWORD_ENV} or a prompt; "
+                        "default: the admin mapped to your OS account)")
     a.set_defaults(func=_add)
 
     ls = sub.add_parser("list", parents=[common], help="list current users and roles")
@@ -30,14 +40,17 @@ def register(subparsers, common) -> None:
 
     r = sub.add_parser("remove", parents=[common], help="deactivate a user (kept in the history)")
     r.add_argument("name")
-    r.add_argument("--by", default=None, help="who makes the change (audit log; default: $USER)")
+    r.add_argument("--by", default=None, help="the admin making the change (as for `users add`)")
     r.set_defaults(func=_remove)
 
 
-def _actor(args) -> str:
-    import os
-
-    return args.by or os.environ.get("USER") or "cli"
+def _admin(cat: Catalog, args, bootstrap_role: str | None = None) -> User:
+    """The authenticated admin acting, or (first user of a catalog only) the bootstrap admin."""
+    if bootstrap_role is not None and not uq.users_configured(cat):
+        if bootstrap_role != "admin":
+            raise AssayError("the first user of a catalog must be an admin", f"run `assay users add NAME --role admin`")
+        return User(args.name, "admin", "bootstrap")
+    return require(cli_user(cat, args.by), "manage_users")
 
 
 def _read_password(args) -> str | None:
@@ -59,24 +72,33 @@ def _read_password(args) -> str | None:
 
 def _add(args) -> int:
     cat = Catalog(args.catalog)
+    admin = _admin(cat, args, bootstrap_role=args.role)
     existed = uq.get_user(cat, args.name) is not None
-    uq.add_user(cat, args.name, args.role, _read_password(args), actor=_actor(args))
-    print(f"{'updated' if existed else 'added'} user {args.name} with role {args.role}")
+    password = _read_password(args)
+    if admin.source == "bootstrap" and password is None and not args.os_user:
+        raise AssayError("the first admin needs a password or an OS login", "pass --password-stdin or --os-user LOGIN")
+    uq.add_user(cat, args.name, args.role, password, actor=admin.name, os_user=args.os_user)
+    print(f"{'updated' if existed else 'added'} user {args.name} with role {args.role}"
+          + (f" (OS login {args.os_user})" if args.os_user else ""))
     return 0
 
 
 def _list(args) -> int:
     frame = uq.list_users(Catalog(args.catalog, create=False), include_inactive=args.all)
     if frame.empty:
-        print("no users — the dashboard runs as a local admin; add one with `assay users add NAME --role ROLE`")
+        print("no users — the dashboard runs as a local admin and the CLI refuses evidence changes; "
+              "add the first admin with `assay users add NAME --role admin`")
         return 0
     for r in frame.itertuples():
         state = "" if r.active else "  (deactivated)"
-        print(f"{r.username:<32} {r.role:<11} since {r.created_at:%Y-%m-%d %H:%M}{state}")
+        login = f"  os:{r.os_user}" if isinstance(r.os_user, str) and r.os_user else ""
+        print(f"{r.username:<32} {r.role:<11} since {r.created_at:%Y-%m-%d %H:%M}{login}{state}")
     return 0
 
 
 def _remove(args) -> int:
-    uq.deactivate_user(Catalog(args.catalog, create=False), args.name, actor=_actor(args))
+    cat = Catalog(args.catalog, create=False)
+    admin = _admin(cat, args)
+    uq.deactivate_user(cat, args.name, actor=admin.name)
     print(f"deactivated user {args.name}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,18 @@ def test_cli_gate_attest_signoff_report(two_runs, tmp_path, capsys):
         return subprocess.CompletedProcess(args, code, out.out, out.err)
 
     cat, q3, q4 = two_runs
+    from audits.store.queries import users as users_q
+
+    for name, role in (("ada", "admin"), ("rita", "reviewer"), ("cleo", "committee")):
+        users_q.add_user(cat, name, role, f"{name}-password", actor="setup")
+
+    def as_user(name: str, *args: str) -> subprocess.CompletedProcess:  # CLI evidence acts authenticate
+        os.environ["ASSAY_PASSWORD"] = f"{name}-password"
+        try:
+            return assay(cat.path, *args[:2], *args[2:])
+        finally:
+            os.environ.pop("ASSAY_PASSWORD", None)
+
     failing = assay_subprocess(cat.path, "check", q4, "--policy", "internal-llm", "--json")  # the real CI gate
     assert failing.returncode == 1, failing.stderr
     body = json.loads(failing.stdout)
@@ -37,18 +50,18 @@ def test_cli_gate_attest_signoff_report(two_runs, tmp_path, capsys):
     assert passing.returncode == 0, passing.stderr
     assert "PASS" in passing.stdout and "NEEDS-ATTESTATION" in passing.stdout and "RESULT: OK" in passing.stdout
 
-    wrong = assay(cat.path, "attest", q4, "--policy", str(ok_pack), "--control", "SIGN", "--user", "rita",
+    wrong = as_user("rita", "attest", q4, "--policy", str(ok_pack), "--control", "SIGN", "--user", "rita",
                   "--role", "reviewer", "--note", "fine")
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
     assert "must be attested by the 'committee' role, not 'reviewer'" in wrong.stderr
-    right = assay(cat.path, "attest", q4, "--policy", str(ok_pack), "--control", "SIGN", "--user", "cleo",
+    right = as_user("cleo", "attest", q4, "--policy", str(ok_pack), "--control", "SIGN", "--user", "cleo",
                   "--role", "committee", "--note", "fine")
     assert right.returncode == 0, right.stderr
     assert "ATTESTED" in assay(cat.path, "check", q4, "--policy", str(ok_pack)).stdout
 
-    refused = assay(cat.path, "signoff", q4, "--user", "rita", "--role", "reviewer", "--decision", "approve")
+    refused = as_user("rita", "signoff", q4, "--user", "rita", "--role", "reviewer", "--decision", "approve")
     assert refused.returncode == 2 and "cannot sign off" in refused.stderr
-    assert assay(cat.path, "signoff", q4, "--user", "cleo", "--role", "committee", "--decision", "approve",
+    assert as_user("cleo", "signoff", q4, "--user", "cleo", "--role", "committee", "--decision", "approve",
                  "--note", "ok").returncode == 0
 
     for bad, message in ((["--policy", "nope"], "unknown policy pack 'nope'"),

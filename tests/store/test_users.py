@@ -49,12 +49,20 @@ def test_users_cli(tmp_path, monkeypatch, capsys):
     from audits.cli import main
 
     path = str(tmp_path / "c.duckdb")
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("admin-password\n"))
+    assert main(["users", "add", "rita", "--role", "reviewer", "--password-stdin", "--catalog", path]) == 2
+    assert "first user of a catalog must be an admin" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("admin-password\n"))
+    assert main(["users", "add", "ada", "--role", "admin", "--password-stdin", "--catalog", path]) == 0
+    monkeypatch.setenv("ASSAY_PASSWORD", "admin-password")  # ada acts; rita's password comes on stdin
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-password\n"))
-    assert main(["users", "add", "rita", "--role", "reviewer", "--password-stdin", "--catalog", path]) == 0
+    assert main(["users", "add", "rita", "--role", "reviewer", "--password-stdin", "--by", "ada",
+                 "--catalog", path]) == 0
     assert main(["users", "list", "--catalog", path]) == 0
     listing = capsys.readouterr().out
     assert "rita" in listing and "reviewer" in listing
     assert uq.authenticate(Catalog(path), "rita", "s3cret-password")["role"] == "reviewer"
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal, and no --password-stdin
-    assert main(["users", "add", "sam", "--role", "viewer", "--catalog", path]) == 2
+    assert main(["users", "add", "sam", "--role", "viewer", "--by", "ada", "--catalog", path]) == 2
     assert "--password-stdin" in capsys.readouterr().err
