@@ -1,8 +1,11 @@
 """Evaluate policy packs against a run: automatic checks and manual attestations.
 
-Statuses: ``pass`` / ``fail`` (automatic check), ``no-data`` (an input the check needs is
-absent: never a silent pass), ``needs-attestation`` / ``attested`` / ``fail`` (a manual
-control whose latest attestation rejected it).
+Statuses: ``pass`` / ``fail`` / ``inconclusive`` (automatic check, decided on confidence
+bounds, see ``policies.bounds``: pass when the control's interval clears the threshold, fail
+when it lies wholly beyond it, otherwise inconclusive with the samples that would decide),
+``no-data`` (an input the check needs is absent, or a metric has no interval: never a silent
+pass), ``needs-attestation`` / ``attested`` / ``fail`` (a manual control whose latest
+attestation rejected it).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from policies.context import RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context
+from policies.bounds import IntervalEvaluator, Judgement, Unsupported
 from policies.expr import MissingInput, NotInTask
 from policies.schema import Control, Pack, load_pack
 
-STATUSES = ("pass", "fail", "no-data", "needs-attestation", "attested")
+STATUSES = ("pass", "fail", "inconclusive", "no-data", "needs-attestation", "attested")
 
 
 @dataclass
@@ -39,6 +43,11 @@ class ChecklistItem:
     value: float | None = None      # measured value (worst task for per-task checks)
     threshold: str | None = None    # e.g. '>= 0.85'
     detail: str = ""                # why no-data / which tasks failed / who attested
+    bound: float | None = None      # the confidence bound the verdict turned on (worst task)
+    bound_side: str | None = None   # lower | upper
+    n: int | None = None            # samples behind the measured value
+    n_needed: int | None = None     # samples that would decide an inconclusive check (80% power)
+    confidence: float | None = None
     tasks: list[dict[str, Any]] = field(default_factory=list)
     attestation: dict[str, Any] | None = None
     required_role: str | None = None
@@ -64,20 +73,26 @@ class Checklist:
         """True when an automatic control failed (the CI gate)."""
         return any(it.kind == "check" and it.status == "fail" for it in self.items)
 
+    @property
+    def inconclusive(self) -> bool:
+        """True when an automatic control could not be decided at this sample size."""
+        return any(it.kind == "check" and it.status == "inconclusive" for it in self.items)
+
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "packs": self.packs, "counts": self.counts, "failed": self.failed,
+                "inconclusive": self.inconclusive,
                 "items": [asdict(it) for it in self.items], "signoffs": self.signoffs}
 
     def to_frame(self) -> pd.DataFrame:
         cols = ["pack", "control_id", "title", "source", "owner", "severity", "kind", "status",
-                "value", "threshold", "expression", "detail"]
+                "value", "bound", "threshold", "n", "n_needed", "expression", "detail"]
         return pd.DataFrame([{c: getattr(it, c) for c in cols} for it in self.items], columns=cols)
 
 
 def _scoped_tasks(ctx: RunContext, control: Control) -> list[dict]:
     tasks = ctx.tasks
     if control.applies_to is not None:
-        tasks = [t for t in tasks if control.applies_to.matches(str(t.get("name")), t.get("type"))]
+        tasks = [t for t in tasks if control.applies_to.matches(t.name, t.type)]
     return tasks
 
 
@@ -121,11 +136,12 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
     missing: list[str] = []
     outside: list[str] = []
     for task in scope:
-        label = task.get("name") if task else None
+        label = task.name if task else None
         resolver = _Recording(ctx, task)
         try:
             ok = bool(expr.evaluate(resolver))
             cmp = expr.comparison(resolver)
+            judged = _judge(ctx, task, resolver, expr, control.confidence, ok)
         except NotInTask as miss:
             if explicit:
                 missing.append(f"{label}: {miss.name} missing")
@@ -139,18 +155,32 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
             raise AssayError(f"pack '{pack.name}', control {control.id}: check {expr.source!r} cannot be "
                              f"evaluated{' on task ' + str(label) if label else ''} ({err})",
                              "fix the expression (see policies/SCHEMA.md)") from None
-        results.append({"task": label, "passed": ok, "value": _num(cmp[0]) if cmp else None,
-                        "threshold": cmp[1] if cmp else None, "inputs": resolver.seen})
+        results.append({"task": label, "passed": judged.verdict == "pass", "verdict": judged.verdict,
+                        "value": _num(cmp[0]) if cmp else _num(judged.value),
+                        "threshold": cmp[1] if cmp else None, "bound": _num(judged.bound),
+                        "bound_side": judged.bound_side, "n": judged.n, "n_needed": judged.n_needed,
+                        "method": judged.method, "reason": judged.reason, "inputs": resolver.seen})
     item.tasks = results
-    failing = [r for r in results if not r["passed"]]
-    shown = failing or results
+    item.confidence = control.confidence
+    failing = [r for r in results if r["verdict"] == "fail"]
+    undecided = [r for r in results if r["verdict"] == "inconclusive"]
+    shown = failing or undecided or results
     if shown:
         item.value = shown[0]["value"]
         item.threshold = shown[0]["threshold"]
+        item.bound, item.bound_side = shown[0]["bound"], shown[0]["bound_side"]
+        item.n = shown[0]["n"]
+        needed = [r["n_needed"] for r in undecided if r["n_needed"]]
+        item.n_needed = max(needed) if needed else None
     if failing:
         item.status = "fail"
         item.detail = "failed on " + ", ".join(str(r["task"]) for r in failing if r["task"]) if any(
             r["task"] for r in failing) else "failed: " + _inputs(failing[0])
+        if missing:
+            item.detail += "; no data: " + "; ".join(missing)
+    elif undecided:
+        item.status = "inconclusive"
+        item.detail = "; ".join((f"{r['task']}: " if r["task"] else "") + r["reason"] for r in undecided)
         if missing:
             item.detail += "; no data: " + "; ".join(missing)
     elif missing or not results:
@@ -162,6 +192,16 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
         item.detail = ("on " + ", ".join(str(r["task"]) for r in results)) if results[0]["task"] else _inputs(results[0])
     if outside and results:
         item.detail += f" (not measured on {', '.join(outside)})"
+
+
+def _judge(ctx: RunContext, task: Any, resolver: TaskResolver, expr: Any, confidence: float,
+           point: bool) -> Judgement:
+    """The verdict on the control's confidence bounds; a form without an interval reading
+    (e.g. ``any(...)``) is decided on its point value and says so."""
+    try:
+        return IntervalEvaluator(ctx, task, resolver, confidence).judge(expr.tree.body)
+    except Unsupported as why:
+        return Judgement("pass" if point else "fail", reason=f"decided on the point value ({why} has no interval)")
 
 
 class _Recording(TaskResolver):

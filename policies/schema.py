@@ -72,6 +72,8 @@ class Control(_Strict):
     applies_to: AppliesTo | None = None
     check: str | None = None
     attestation: Attestation | None = None
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="confidence of the interval a check is decided "
+                              "on: pass when it clears the threshold, fail when it is wholly beyond, else inconclusive")
 
     @field_validator("applies_to", mode="before")
     @classmethod

@@ -1,7 +1,12 @@
-"""`assay check RUN --policy PACK [--policy PACK...] [--json]`: the policy checklist, a CI gate.
+"""`assay check RUN --policy PACK [--policy PACK...] [--json] [--strict]`: the policy checklist, a CI gate.
 
-Exit 0 when no automatic control fails, 1 when one does (no-data and unattested manual
-controls are listed, not failed), 2 on a user error.
+An automatic control is decided on its confidence interval (control ``confidence``, default
+0.95): pass when the interval clears the threshold, fail when it lies wholly beyond it,
+otherwise inconclusive, with the number of samples that would decide it.
+
+Exit codes: 0 every automatic control passed (no-data and unattested manual controls are
+listed, not failed); 1 an automatic control failed; 3 nothing failed but a control is
+inconclusive (``--strict``: 1 instead); 2 a user error.
 """
 
 from __future__ import annotations
@@ -10,17 +15,20 @@ import json
 
 from audits.store.catalog import Catalog
 
-SYMBOL = {"pass": "PASS", "fail": "FAIL", "no-data": "NO-DATA", "needs-attestation": "NEEDS-ATTESTATION",
-          "attested": "ATTESTED"}
+SYMBOL = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "no-data": "NO-DATA",
+          "needs-attestation": "NEEDS-ATTESTATION", "attested": "ATTESTED"}
+EXIT_PASS, EXIT_FAIL, EXIT_INCONCLUSIVE = 0, 1, 3
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("check", parents=[common],
-                              help="evaluate policy packs against a run (exit 1 if an automatic control fails)")
+                              help="evaluate policy packs against a run (exit 1 if an automatic control fails, "
+                                   "3 if one is inconclusive)")
     p.add_argument("run_id")
     p.add_argument("--policy", "-p", action="append", required=True, metavar="PACK",
                    help="a shipped pack (eu-ai-act, nist-ai-rmf, gdpr-ccpa, internal-llm) or a pack YAML path; repeatable")
     p.add_argument("--json", action="store_true", help="machine-readable checklist")
+    p.add_argument("--strict", action="store_true", help="treat an inconclusive control as a failure (exit 1)")
     p.set_defaults(func=_check)
 
 
@@ -38,13 +46,34 @@ def format_checklist(checklist) -> str:
         measured = ""
         if it.kind == "check":
             measured = f"  value {_value(it.value)} {it.threshold or ''}".rstrip()
+            if it.bound is not None and it.bound_side:
+                measured += f" ({it.bound_side} {it.confidence or 0.95:.0%} bound {_value(it.bound)}, n={it.n or '—'})"
         lines.append(f"  {SYMBOL.get(it.status, it.status):<18} {it.control_id:<14} {it.title}{measured}")
         if it.detail and it.status != "pass":
             lines.append(f"  {'':<18} {'':<14} {it.detail}")
     c = checklist.counts
     lines.append("\n" + ", ".join(f"{n} {s}" for s, n in c.items() if n))
-    lines.append("RESULT: FAIL (an automatic control failed)" if checklist.failed else "RESULT: OK (no automatic control failed)")
+    if checklist.failed:
+        lines.append("RESULT: FAIL (an automatic control failed)")
+    elif checklist.inconclusive:
+        lines.append("RESULT: INCONCLUSIVE (nothing failed; a control needs more samples to decide)")
+    else:
+        lines.append("RESULT: OK (no automatic control failed)")
     return "\n".join(lines)
+
+
+def control_rows(checklist) -> list[dict]:
+    """Per control: verdict, value, bound used, threshold, n and n needed (the --json contract)."""
+    return [{"pack": it.pack, "control_id": it.control_id, "kind": it.kind, "verdict": it.status,
+             "value": it.value, "bound": it.bound, "bound_side": it.bound_side, "threshold": it.threshold,
+             "confidence": it.confidence, "n": it.n, "n_needed": it.n_needed, "detail": it.detail}
+            for it in checklist.items]
+
+
+def exit_code(checklist, strict: bool = False) -> int:
+    if checklist.failed or (strict and checklist.inconclusive):
+        return EXIT_FAIL
+    return EXIT_INCONCLUSIVE if checklist.inconclusive else EXIT_PASS
 
 
 def _check(args) -> int:
@@ -52,7 +81,10 @@ def _check(args) -> int:
 
     checklist = evaluate_run(Catalog(args.catalog, create=False), args.run_id, args.policy)
     if args.json:
-        print(json.dumps(checklist.to_dict(), indent=2, default=str))
+        body = checklist.to_dict()
+        body["controls"] = control_rows(checklist)
+        body["exit_code"] = exit_code(checklist, args.strict)
+        print(json.dumps(body, indent=2, default=str))
     else:
         print(format_checklist(checklist))
-    return 1 if checklist.failed else 0
+    return exit_code(checklist, args.strict)

@@ -1,8 +1,11 @@
 """Build a small catalog by hand: runs registered and bundles written with the real store code.
 
 Q3: bbq accuracy 0.80, qa token_f1 0.5, decisions with ratio 0.90, no PII leak, toxicity 0.
-Q4: bbq accuracy 0.88 (error 0.12 vs 0.20: down 40%), decision ratio 0.70 (fails 0.8), one PII
-leak in 20 (0.05), toxicity 0.
+Q4: bbq accuracy 0.88 (error 0.12 vs 0.20: down 40%), decision ratio 0.70 (fails 0.8), PII
+leaks in 5% of outputs, toxicity 0.
+
+Every task has 2,000 samples and each decision group 1,000, so the rates' exact (Clopper-Pearson)
+intervals are narrow enough to decide the shipped controls (see policies/bounds.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
 
 
-def _metric(value: float, n: int = 20, half: float = 0.08) -> dict:
+N = 2000
+
+
+def _metric(value: float, n: int = N, half: float | None = None) -> dict:
+    """A rate with its exact interval (``half`` None) or a mean with a +-half interval."""
+    if half is None:
+        from audits.stats import clopper_pearson
+
+        events = round(value * n)
+        low, high = (float(x) for x in clopper_pearson(events, n))
+        return {"value": value, "ci_low": low, "ci_high": high, "n": n, "signature": "test", "kind": "rate",
+                "events": events, "method": "clopper-pearson", "confidence": 0.95}
     return {"value": value, "ci_low": max(0.0, value - half), "ci_high": min(1.0, value + half), "n": n,
             "signature": "test"}
 
@@ -29,23 +43,23 @@ def _fairness(ratio: float) -> dict:
         "demographic_parity_difference": hi - lo, "demographic_parity_ratio": ratio,
         "four_fifths_violation": ratio < 0.8,
         "metrics": {},
-        "by_group": {"female": {"n": 10, "insufficient_data": False,
+        "by_group": {"female": {"n": 1000, "insufficient_data": False,
                                 "selection_rate": {"value": lo, "ci_low": lo - 0.2, "ci_high": lo + 0.2}},
-                     "male": {"n": 10, "insufficient_data": False,
+                     "male": {"n": 1000, "insufficient_data": False,
                               "selection_rate": {"value": hi, "ci_low": hi - 0.2, "ci_high": hi + 0.2}}}}}
 
 
 def results_for(run_id: str, period: str, acc: float, ratio: float, leak: float) -> dict:
     return {"run_id": run_id, "audit": "unit-audit", "period": period, "model": {"name": "test-model"},
             "tasks": [
-                {"name": "bbq-gender", "type": "choice", "n": 20, "positive": None,
+                {"name": "bbq-gender", "type": "choice", "n": N, "positive": None,
                  "metrics": {"accuracy": _metric(acc), "toxicity_rate": _metric(0.0)},
-                 "toxicity": {"rate": 0.0, "n": 20, "n_toxic": 0}},
-                {"name": "support-qa", "type": "generate", "n": 20, "positive": None,
-                 "metrics": {"token_f1": _metric(0.5), "pii_leak_rate": _metric(leak),
+                 "toxicity": {"rate": 0.0, "n": N, "n_toxic": 0}},
+                {"name": "support-qa", "type": "generate", "n": N, "positive": None,
+                 "metrics": {"token_f1": _metric(0.5, half=0.08), "pii_leak_rate": _metric(leak),
                              "toxicity_rate": _metric(0.0)},
-                 "pii": {"leaks": int(round(leak * 20)), "samples_with_leak": int(round(leak * 20))}},
-                {"name": "loan-decisions", "type": "choice", "n": 20, "positive": "yes",
+                 "pii": {"leaks": int(round(leak * N)), "samples_with_leak": int(round(leak * N))}},
+                {"name": "loan-decisions", "type": "choice", "n": N, "positive": "yes",
                  "metrics": {"selection_rate": _metric(0.5), "toxicity_rate": _metric(0.0)},
                  "fairness": _fairness(ratio)},
             ],
@@ -67,8 +81,12 @@ def _tables(results: dict) -> dict[str, pd.DataFrame]:
     return {"samples": samples, "metrics": pd.DataFrame(rows), "fairness": pd.DataFrame(fair)}
 
 
-def make_run(cat: Catalog, run_id: str, period: str, acc: float, ratio: float, leak: float) -> str:
+def make_run(cat: Catalog, run_id: str, period: str, acc: float, ratio: float, leak: float,
+             edit=None) -> str:
+    """Register and write one run; ``edit(results)`` may change the results dict first."""
     results = results_for(run_id, period, acc, ratio, leak)
+    if edit is not None:
+        edit(results)
     runs_q.register_run(cat, run_id, "unit-audit", period, "cfgsha", "test-model", actor="tester")
     manifest = {"audit": "unit-audit", "period": period, "config_sha256": "cfgsha",
                 "model": {"name": "test-model", "sha256": "abc123"},

@@ -1,0 +1,224 @@
+"""Three-valued verdicts for check expressions: evaluate both sides of a comparison as
+intervals, then decide on the bounds (``audits.stats.decide``).
+
+A metric name reads as its confidence interval at the control's ``confidence`` (rates are
+recomputed exactly from their events and n; other methods are rescaled from the stored
+interval). Names that are facts of the run (``n``, ``review.coverage``, ``days_since_…``, scanner
+figures without an interval) are exact: a point interval. ``fairness.min_selection_rate_ratio``
+reads as the smallest demographic-parity ratio with its Katz interval. ``+ - * /`` use interval
+arithmetic (conservative); ``and`` / ``or`` / ``not`` use three-valued logic (fail beats
+inconclusive beats pass under ``and``). A metric with no interval is ``MissingInput``
+(no-data, with the reason), never a silent point comparison.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from audits import stats
+from policies.context import task_key
+from policies.expr import MissingInput, NotInTask, dotted
+
+_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+_RATE_NAMES = ("accuracy", "exact_match", "selection_rate")
+
+
+class Unsupported(Exception):
+    """The expression has a form without an interval reading (decided on the point value)."""
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    """A key of a dict or a field / extra key of a pydantic model."""
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    if obj is None:
+        return default
+    if key in getattr(type(obj), "model_fields", {}):
+        return getattr(obj, key)
+    return (getattr(obj, "model_extra", None) or {}).get(key, default)
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass
+class Bounds:
+    value: float
+    low: float
+    high: float
+    metrics: list[dict[str, Any]] = field(default_factory=list)  # the estimated names it involves
+
+
+@dataclass
+class Judgement:
+    verdict: str
+    value: float | None = None
+    bound: float | None = None
+    bound_side: str | None = None
+    threshold: float | None = None
+    n: int | None = None
+    n_needed: int | None = None
+    method: str | None = None
+    reason: str = ""
+
+
+def metric_bounds(entry: Any, name: str, label: str, confidence: float) -> Bounds:
+    """A stored metric summary as an interval at ``confidence``; MissingInput when it has none."""
+    value, low, high = _get(entry, "value"), _get(entry, "ci_low"), _get(entry, "ci_high")
+    n = _get(entry, "n")
+    if not _finite(value):
+        raise MissingInput(label, "has no value in this run")
+    if not (_finite(low) and _finite(high)):
+        raise MissingInput(label, "has no confidence interval (a count, or a figure without an interval method); "
+                                  "a control needs an estimate with an interval")
+    kind = _get(entry, "kind") or ("rate" if name in _RATE_NAMES or name.endswith("_rate") else "mean")
+    stored = float(_get(entry, "confidence") or 0.95)
+    deff = _get(entry, "design_effect")
+    if kind == "rate" and _finite(n) and n > 0 and (stored != confidence or _get(entry, "kind") != "rate"):
+        events = _get(entry, "events")
+        k = float(events) if _finite(events) else float(value) * n
+        n_eff = n / max(1.0, deff) if _finite(deff) else float(n)
+        lo, hi = stats.clopper_pearson(k * n_eff / n, n_eff, confidence)
+        low, high, method = float(lo), float(hi), "clopper-pearson"
+    else:
+        low, high = stats.rescale(float(value), float(low), float(high), stored, confidence)
+        method = _get(entry, "method") or "stored interval"
+    meta = {"name": label, "kind": kind, "n": int(n) if _finite(n) else None,
+            "design_effect": float(deff) if _finite(deff) else None, "method": method}
+    return Bounds(float(value), float(low), float(high), [meta])
+
+
+def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
+    """The smallest selection-rate ratio over a task's decision attributes, with a Katz interval.
+
+    The interval is [min of the attributes' lower bounds, min of their upper bounds]."""
+    best: Bounds | None = None
+    lows, highs = [], []
+    for attribute, block in (fairness or {}).items():
+        rates = []
+        for group, entry in (_get(block, "by_group") or {}).items():
+            metrics = _get(entry, "metrics") or entry
+            sr = _get(metrics, "selection_rate")
+            size = _get(sr, "n") or _get(entry, "n")
+            if sr is None or _get(entry, "insufficient_data") or not (_finite(_get(sr, "value")) and _finite(size)):
+                continue
+            rates.append((float(_get(sr, "value")), int(size)))
+        if len(rates) < 2:
+            continue
+        (p_lo, n_lo), (p_hi, n_hi) = min(rates), max(rates)
+        ratio, low, high = stats.parity_ratio(p_lo * n_lo, n_lo, p_hi * n_hi, n_hi, confidence)
+        if not math.isfinite(ratio):
+            continue
+        lows.append(low)
+        highs.append(high)
+        if best is None or ratio < best.value:
+            best = Bounds(ratio, low, high, [{"name": label, "kind": "ratio", "n": n_lo + n_hi,
+                                              "design_effect": None, "method": "katz-log"}])
+    if best is None:
+        raise NotInTask(label)
+    best.low, best.high = min(lows), min(highs)
+    return best
+
+
+class IntervalEvaluator:
+    """Evaluates an expression's nodes as intervals for one task of a run."""
+
+    def __init__(self, ctx: Any, task: Any, resolver: Any, confidence: float):
+        self.ctx, self.task, self.resolver, self.confidence = ctx, task, resolver, confidence
+
+    def _metric_entry(self, path: tuple[str, ...]) -> tuple[Any, str] | None:
+        task = self.task
+        if path[0] == "previous" and len(path) == 2 and task is not None:
+            task, path = self.ctx.previous_task(str(_get(task, "name"))), path[1:]
+        elif path[0] == "tasks" and len(path) == 3:
+            task = next((t for t in self.ctx.tasks if task_key(str(_get(t, "name"))) == path[1]), None)
+            path = path[2:]
+        if task is None or len(path) != 1:
+            return None
+        entry = (_get(task, "metrics") or {}).get(path[0])
+        return (entry, path[0]) if entry is not None else None
+
+    def bounds(self, node: ast.AST) -> Bounds:
+        if isinstance(node, ast.Constant) and _finite(node.value):
+            return Bounds(float(node.value), float(node.value), float(node.value))
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+            path = dotted(node)
+            label = ".".join(path)
+            value = self.resolver.resolve(path)  # raises MissingInput / NotInTask as the point evaluation does
+            found = self._metric_entry(path)
+            if found is not None:
+                return metric_bounds(found[0], found[1], label, self.confidence)
+            if path in (("fairness", "min_selection_rate_ratio"), ("fairness", "min_demographic_parity_ratio")):
+                b = _ratio_bounds(_get(self.task, "fairness"), label, self.confidence)
+                if _finite(value):  # the scanner's own figure is the point value shown
+                    b.value = float(value)
+                return b
+            if not _finite(value):
+                raise Unsupported(label)
+            return Bounds(float(value), float(value), float(value))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            b = self.bounds(node.operand)
+            return b if isinstance(node.op, ast.UAdd) else Bounds(-b.value, -b.high, -b.low, b.metrics)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            a, b = self.bounds(node.left), self.bounds(node.right)
+            metrics = a.metrics + b.metrics
+            if isinstance(node.op, ast.Add):
+                return Bounds(a.value + b.value, a.low + b.low, a.high + b.high, metrics)
+            if isinstance(node.op, ast.Sub):
+                return Bounds(a.value - b.value, a.low - b.high, a.high - b.low, metrics)
+            if isinstance(node.op, ast.Div):
+                if b.low <= 0 <= b.high:
+                    raise Unsupported("division by an interval that contains 0")
+                b = Bounds(1 / b.value, 1 / b.high, 1 / b.low, b.metrics)
+            corners = [a.low * b.low, a.low * b.high, a.high * b.low, a.high * b.high]
+            return Bounds(a.value * b.value, min(corners), max(corners), metrics)
+        raise Unsupported(type(node).__name__)
+
+    def judge(self, node: ast.AST) -> Judgement:
+        if isinstance(node, ast.BoolOp):
+            parts = [self.judge(v) for v in node.values]
+            order = (stats.FAIL, stats.INCONCLUSIVE, stats.PASS) if isinstance(node.op, ast.And) else (
+                stats.PASS, stats.INCONCLUSIVE, stats.FAIL)
+            verdict = next(v for v in order if any(p.verdict == v for p in parts))
+            first = next(p for p in parts if p.verdict == verdict)
+            return Judgement(verdict, first.value, first.bound, first.bound_side, first.threshold, first.n,
+                             first.n_needed, first.method, "; ".join(p.reason for p in parts if p.reason))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            j = self.judge(node.operand)
+            j.verdict = {stats.PASS: stats.FAIL, stats.FAIL: stats.PASS}.get(j.verdict, j.verdict)
+            return j
+        if isinstance(node, ast.Compare):
+            if len(node.ops) > 1:  # a < b < c is (a < b) and (b < c)
+                pairs = [ast.Compare(left=l, ops=[o], comparators=[r]) for l, o, r in
+                         zip([node.left, *node.comparators[:-1]], node.ops, node.comparators)]
+                return self.judge(ast.BoolOp(op=ast.And(), values=pairs))
+            op = _OPS.get(type(node.ops[0]))
+            if op is None:
+                raise Unsupported(type(node.ops[0]).__name__)
+            return self._compare(self.bounds(node.left), op, self.bounds(node.comparators[0]))
+        raise Unsupported(type(node).__name__)
+
+    def _compare(self, left: Bounds, op: str, right: Bounds) -> Judgement:
+        verdict, _, side = stats.decide(left.low - right.high, left.high - right.low, op, 0.0)
+        bound = None if side is None else (left.low if side == "lower" else left.high)
+        metrics = left.metrics + right.metrics
+        single = metrics[0] if len(metrics) == 1 and not right.metrics else None
+        n = single["n"] if single else None
+        needed, reason = None, ""
+        if verdict == stats.INCONCLUSIVE:
+            if op in ("==", "!="):
+                reason = "an equality cannot be shown from a sample; state a tolerance (e.g. <= 0.01)"
+            elif single and right.low == right.high and single["kind"] in ("rate", "mean"):
+                needed = stats.n_needed(single["kind"], left.value, right.value, confidence=self.confidence,
+                                        n=n, low=left.low, high=left.high, design_effect=single["design_effect"])
+            reason = reason or (f"the {self.confidence:.0%} interval [{left.low:.4g}, {left.high:.4g}] "
+                                f"of {' and '.join(m['name'] for m in metrics) or 'the left side'} "
+                                f"does not decide it against {right.value:.4g}")
+            if needed:
+                reason += f"; about {needed} samples would decide it (80% power at the observed value)"
+        return Judgement(verdict, left.value, bound, side, right.value, n, needed,
+                         ", ".join(sorted({m["method"] for m in metrics})) or None, reason)
