@@ -106,17 +106,36 @@ def visible(user: User, table: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_table(cat: Any, user: User, run_id: str, table: str, **kwargs: Any) -> pd.DataFrame:
-    """A run's evidence table as ``user`` may see it."""
-    from audits.store.queries import runs as runs_q
+    """A run's evidence table as ``user`` may see it. Raw text kept encrypted (``store_raw``) is
+    joined back for roles with `view_raw_pii` on whole-table reads; every other role never gets it."""
+    from audits.store import bundle_reader
+    from audits.trust import rawstore
 
     require(user, "view")
-    return visible(user, table, runs_q.read_table(cat, run_id, table, **kwargs))
+    frame = bundle_reader.read_table(cat, run_id, table, **kwargs)
+    if can(user, "view_raw_pii") and not kwargs and table in RAW_COLUMNS:
+        frame = rawstore.with_raw(frame, rawstore.read_raw(bundle_reader.bundle_dir(cat, run_id), run_id), table)
+    return visible(user, table, frame)
 
 
 def export_table(cat: Any, user: User, run_id: str, table: str) -> pd.DataFrame:
     """A run's evidence table for export by ``user`` (needs `export`; raw columns dropped unless allowed)."""
     require(user, "export")
     return read_table(cat, user, run_id, table)
+
+
+def export_bytes(cat: Any, user: User, run_id: str, table: str, fmt: str) -> bytes:
+    """``export_table`` as CSV or Parquet bytes (the dashboard's downloads)."""
+    import io
+
+    frame = export_table(cat, user, run_id, table)
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        return buf.getvalue()
+    if fmt != "csv":
+        raise AssayError(f"unknown export format '{fmt}'", "use csv or parquet")
+    return frame.to_csv(index=False).encode("utf-8")
 
 
 def roles_with(action: str) -> Iterable[str]:

@@ -41,28 +41,26 @@ def _text(value: Any) -> str | None:
 
 
 class Scrubber:
-    """Replaces PII with ``<ENTITY_TYPE>`` using the PII scanner's engine and the run's settings."""
+    """Replaces PII with ``<ENTITY_TYPE>``: the PII scanner's engine with the run's settings, plus
+    the pattern fallbacks (phone, e-mail, card, IBAN, IP) for what the detector misses."""
 
     def __init__(self, options: dict[str, Any] | None = None):
         from audits.scanners import _presidio as engine
-        from audits.scanners.pii import parse_options
+        from audits.trust.redact import Redactor
 
-        self._engine = engine
-        self.settings, _ = parse_options({k: v for k, v in (options or {}).items()
-                                          if k in ("entities", "score_threshold", "custom_recognizers",
-                                                   "deny_list", "batch_size")})
-        self.signature = engine.engine_signature()
-        self.redactions = 0
+        self._redactor = Redactor(options or {})
+        self.signature = engine.engine_signature() + "+patterns(email,phone,card,iban,ip)"
+
+    @property
+    def redactions(self) -> int:
+        return self._redactor.redactions
 
     def __call__(self, texts: list[str]) -> list[str]:
-        from audits.scanners.pii import redact
+        return self._redactor(texts)
 
-        out = []
-        for text, found in zip(texts, self._engine.analyze_texts(texts, self.settings)):
-            spans = [(r.start, r.end, r.entity_type) for r in found]
-            self.redactions += len(spans)
-            out.append(redact(text, spans)[0] if spans else text)
-        return out
+    def residual(self, texts: list[str]) -> list[str]:
+        """Entity types still found in ``texts`` after scrubbing (the re-scan of the output)."""
+        return self._redactor.residual(texts)
 
 
 def _pii_options(cat: Catalog, run_id: str) -> dict[str, Any]:
@@ -103,6 +101,12 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool) -> tuple[list[dic
             records.append({"messages": messages})
         else:
             records.append({"prompt": texts[0], "chosen": texts[1], "rejected": texts[2]})
+    if scrubber is not None:  # re-scan what will be written: never call a file scrubbed while a finding remains
+        left = scrubber.residual([t for _, texts in items for t in texts] + ([system] if system else []))
+        if left:
+            raise AssayError(f"the scrubbed {kind} export of run '{run_id}' still holds {len(left)} personal-data "
+                             f"finding(s) ({', '.join(sorted(set(left)))}) after redaction; nothing was written",
+                             "report it (the detector and patterns disagree), or export with --keep-pii as an admin")
     rows = [row for row, _ in items]
     info = {"n_settled": int(len(settled)), "n_skipped": skipped,
             "by_label": pd.Series([r.label for r in rows], dtype=object).value_counts().to_dict(),

@@ -58,7 +58,7 @@ def test_preference_rows_scrub_chosen_and_rejected(labeled):
     assert {r["chosen"] for r in rows} == {"Please write to <EMAIL_ADDRESS> for the answer."}
     assert all("@example.com" not in r["rejected"] and "<EMAIL_ADDRESS>" in r["rejected"] for r in rows)
     raw = retraining.build_preference(labeled, "r1", scrub=False)
-    assert {r["chosen"] for r in raw} == {FIX}
+    assert {r["chosen"] for r in raw} == {"Please write to <EMAIL_ADDRESS> for the answer."}  # stored redacted
 
 
 @pytest.mark.slow
@@ -70,10 +70,24 @@ def test_write_export_manifest(labeled, tmp_path):
     assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert manifest["counts"]["records"] == len(out.read_text().splitlines())
     assert manifest["source"]["run_id"] == "r1" and manifest["reviewers"] == ["ann", "ben"]
-    assert manifest["pii"]["scrubbed"] and manifest["pii"]["redactions"] > 0
+    assert manifest["pii"]["scrubbed"] and "maria.garcia" not in out.read_text()  # corrections are stored redacted
     with labeled.connect() as con:
         actions = con.execute("SELECT action FROM audit_log WHERE actor = 'ann' AND action LIKE 'export%'").fetchall()
     assert actions == [("export.retraining-sft",)]
+
+
+def test_reviewer_corrections_are_stored_redacted(labeled):
+    with labeled.connect() as con:
+        corrections = {c for (c,) in con.execute("SELECT correction FROM reviews WHERE correction IS NOT NULL").fetchall()}
+    assert corrections == {"Please write to <EMAIL_ADDRESS> for the answer."}
+
+
+def test_a_phone_the_detector_misses_is_caught_by_the_fallback_and_the_rescan():
+    scrubber = retraining.Scrubber({"entities": ["PERSON"]})  # the detector looks for names only
+    text = "Call me on +44 20 7946 0958 or mail x.y@example.org"
+    clean = scrubber([text])[0]
+    assert "7946" not in clean and "example.org" not in clean and scrubber.residual([clean]) == []
+    assert scrubber.residual([text])  # the re-scan sees what a bare detector missed
 
 
 def test_cli_export_keep_pii(labeled, tmp_path, capsys):
@@ -83,7 +97,7 @@ def test_cli_export_keep_pii(labeled, tmp_path, capsys):
     args = ["export", "r1", "retraining-preference", "-o", str(out), "--keep-pii", "--catalog", str(labeled.path)]
     assert main(args) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert rows and {r["chosen"] for r in rows} == {FIX}
+    assert rows and {r["chosen"] for r in rows} == {"Please write to <EMAIL_ADDRESS> for the answer."}
     manifest = json.loads((tmp_path / "pref.manifest.json").read_text())
     assert manifest["pii"]["scrubbed"] is False and manifest["kind"] == "preference"
     assert main(["export", "r1", "retraining-sft", "-o", str(tmp_path / "x.csv"), "--catalog", str(labeled.path)]) == 2

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from audits.errors import AssayError
+
 SEEDED = {"email": "jane.doe@example.com", "phone": "+1 415-555-0132", "card": "4111 1111 1111 1111",
           "iban": "DE89 3704 0044 0532 0130 00"}
 
@@ -72,7 +74,6 @@ def test_a_default_bundle_and_catalog_hold_no_seeded_personal_data(tmp_path, key
     assert not (bundle / "raw.enc").exists()
 
 
-@pytest.mark.slow
 def test_metrics_are_the_same_and_kept_raw_text_is_encrypted_and_erasable(tmp_path, key_dir):
     from audits.store.catalog import Catalog
     from audits.trust import keys, rawstore
@@ -93,6 +94,16 @@ def test_metrics_are_the_same_and_kept_raw_text_is_encrypted_and_erasable(tmp_pa
     raw = rawstore.read_raw(bundle, kept)
     samples = rawstore.with_raw(pd.read_parquet(bundle / "samples.parquet"), raw, "samples")
     assert samples["raw_input"].str.contains(SEEDED["email"]).all()
+    # one access layer: a committee member's export of findings has no raw values, an admin's does
+    from audits.access import User, export_table
+
+    committee = export_table(cat, User("cleo", "committee"), kept, "findings")
+    admin = export_table(cat, User("ada", "admin"), kept, "findings")
+    assert len(committee) and "value" not in committee.columns
+    assert SEEDED["email"] not in committee.to_csv()
+    assert admin["value"].astype(str).str.contains("jane.doe@example.com").any()
+    with pytest.raises(AssayError, match="may not export"):
+        export_table(cat, User("rita", "reviewer"), kept, "findings")
     assert keys.erase_run_key(kept)
     assert rawstore.read_raw(bundle, kept) is None
     assert verify(cat).problems == []

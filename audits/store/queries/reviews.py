@@ -102,6 +102,13 @@ def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer
                          "label items from the queue (`assay review RUN --user U` or the Review page)")
     correction = (correction or "").strip() or None
     note = (note or "").strip() or None
+    if correction or note:  # reviewer text is scanned like the evidence: stored redacted
+        from audits.trust.redact import Redactor
+
+        scanners = run_config(cat, run_id).get("scanners") or {}
+        scanners = {n: {} for n in scanners} if isinstance(scanners, list) else scanners
+        redactor = Redactor(dict(scanners["pii"] or {}) if "pii" in scanners else None)
+        correction, note = (redactor([t])[0] if t else None for t in (correction, note))
     review_id = uuid.uuid4().hex
     target = f"{run_id}/{task}/{sample_id}"
     details = {"review_id": review_id, "role": role, "label": label, "adjudication": bool(adjudication),
