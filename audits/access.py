@@ -198,3 +198,15 @@ def cli_user(cat: Any, username: str | None, password_stdin: bool = False) -> Us
     if found is None:
         raise AssayError(f"wrong user name or password for {username!r}", "check both, or ask an admin to reset it")
     return User(found["username"], found["role"], "password")
+
+
+def cli_reader(cat: Any, username: str | None, password_stdin: bool = False) -> User:
+    """Who reads or exports on the command line: on a catalog without users, the local operator (who
+    owns the files anyway) as admin; otherwise an authenticated user, as for evidence changes."""
+    import getpass
+
+    from audits.store.queries import users as users_q
+
+    if not users_q.users_configured(cat):
+        return User(getpass.getuser(), "admin", "local")
+    return cli_user(cat, username, password_stdin)

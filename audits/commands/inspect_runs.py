@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from audits.access import add_identity_args
+from audits.errors import AssayError
 from audits.exports.base import EXPORTS, write_export
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
@@ -27,7 +29,9 @@ def register(subparsers, common) -> None:
     p.add_argument("table", help=f"one of: {', '.join(EXPORTS.names())}")
     p.add_argument("-o", "--output", required=True, help="output file; the extension picks the format")
     p.add_argument("--keep-pii", action="store_true",
-                   help="retraining exports: keep personal data unscrubbed (default: scrubbed)")
+                   help="retraining exports: keep personal data unscrubbed (default: scrubbed; admins only)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    add_identity_args(p, "who exports (needed when the catalog has users)")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser("verify", parents=[common],
@@ -43,7 +47,12 @@ def _catalog(args) -> Catalog:
 
 
 def _runs(args) -> int:
+    from audits.store import lease
+
     frame = runs_q.list_runs(_catalog(args))
+    if not frame.empty and "lease_host" in frame.columns:  # a dead job's run shows as interrupted
+        frame["status"] = [lease.effective_status(r.status, r.lease_host, r.lease_pid, r.heartbeat_at)
+                           for r in frame.itertuples()]
     if args.json:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
         print(json.dumps(records, indent=2))
@@ -74,8 +83,23 @@ def _results(args) -> int:
 
 
 def _export(args) -> int:
+    from audits.access import cli_reader, require
+
     cat = _catalog(args)
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise AssayError(f"{out} already exists", "pass --force to overwrite it, or choose another -o file")
+    user = cli_reader(cat, args.user, args.password_stdin)
     export = EXPORTS.get(args.table)
+    if args.table.replace("-", "_") in runs_q.BUNDLE_TABLES:  # evidence tables: through the access layer
+        from audits.access import export_table
+
+        n = write_export(export_table(cat, user, args.run_id, args.table.replace("-", "_")), out)
+        print(f"wrote {n} rows to {args.output}")
+        return 0
+    require(user, "export_retraining")
+    if getattr(args, "keep_pii", False):
+        require(user, "view_raw_pii")
     if hasattr(export, "write"):  # exports that write their own file + manifest (retraining-*)
         print(export.write(cat, args.run_id, Path(args.output), keep_pii=getattr(args, "keep_pii", False)))
         return 0

@@ -67,7 +67,7 @@ def mark_resumed(cat: Catalog, run_id: str, actor: str) -> None:
 
 def list_runs(cat: Catalog, status: str | None = None) -> pd.DataFrame:
     sql = ("SELECT run_id, audit, period, status, created_at, finished_at, model, device, bundle_path, "
-           "manifest_sha256, created_by FROM runs")
+           "manifest_sha256, created_by, lease_host, lease_pid, heartbeat_at FROM runs")
     params: list[Any] = []
     if status:
         sql += " WHERE status = ?"
