@@ -1,0 +1,63 @@
+"""Shared pieces for the executor tests: a tiny audit on the embedded model, and bundle readers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+# Small on purpose: 2 CPU cores shared with the rest of the suite. block_size 2 gives 6 blocks,
+# enough for both Ray workers to take several and for a worker to die mid-job.
+MINI = """\
+name: mini-ray
+period: 2026-Q4
+bootstrap: 200
+model: {{path: smollm2, batch_size: 4, max_new_tokens: 4, device: cpu}}
+executor: {{kind: {kind}, num_workers: 2, num_cpus: 2, block_size: 2}}
+tasks:
+  - name: qa
+    type: generate
+    dataset: {{builtin: reference-qa}}
+    prompt: "Policy: {{context}}\\nQuestion: {{question}}\\nAnswer briefly."
+    metrics: [token_f1]
+    limit: 4
+  - name: de
+    type: choice
+    dataset: {{builtin: discrim-eval}}
+    prompt: "{{filled_template}}\\n\\nAnswer yes or no."
+    choices: ["yes", "no"]
+    positive: "yes"
+    metrics: [selection_rate]
+    limit: 8
+"""
+
+
+def write_config(folder: Path, kind: str) -> Path:
+    path = folder / f"mini-{kind}.yaml"
+    path.write_text(MINI.format(kind=kind), encoding="utf-8")
+    return path
+
+
+def read_bundle(runs_dir: Path, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(samples, metrics, manifest) of a finished run."""
+    folder = runs_dir / run_id
+    samples = pd.read_parquet(folder / "samples.parquet").sort_values(["task", "sample_id"]).reset_index(drop=True)
+    metrics = pd.read_parquet(folder / "metrics.parquet").sort_values(["task", "metric"]).reset_index(drop=True)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return samples, metrics, manifest
+
+
+def assert_same_results(a: tuple, b: tuple) -> None:
+    """Identical predictions and metrics (with intervals); choice log-likelihoods within 1e-5."""
+    import numpy as np
+
+    (sa, ma, _), (sb, mb, _) = a, b
+    assert sa["sample_id"].tolist() == sb["sample_id"].tolist()
+    assert sa["prediction"].tolist() == sb["prediction"].tolist()
+    for x, y in zip(sa["choice_logprobs"], sb["choice_logprobs"]):
+        assert (x is None) == (y is None)
+        if x is not None:
+            np.testing.assert_allclose(np.asarray(x, float), np.asarray(y, float), rtol=0, atol=1e-5)
+    cols = ["task", "metric", "value", "ci_low", "ci_high", "n"]
+    pd.testing.assert_frame_equal(ma[cols], mb[cols])
