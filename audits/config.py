@@ -34,6 +34,10 @@ class ModelConfig(_Strict):
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     seed: int = 1234
     system_prompt: str | None = None
+    chat_template: bool | None = Field(None, description="wrap prompts in the model's chat template; "
+                                       "default: yes when the model has one")
+    autocast: Literal["off", "auto", "bfloat16"] = Field(
+        "off", description="bfloat16 autocast of the forward pass (auto: on CUDA and on CPUs with avx512_bf16/AMX)")
     # openai-compatible endpoints
     base_url: str | None = None
     model_name: str | None = None
@@ -110,6 +114,12 @@ class TaskConfig(_Strict):
     seed: int | None = None
     cluster: str | None = Field(None, description="column whose equal values form a cluster (samples sharing a "
                                 "context or template); intervals and tests then treat clusters as the units")
+    # how a choice task is put to the model (lm-evaluation-harness conventions; see audits/backends/choices.py)
+    chat_template: bool | None = Field(None, description="overrides model.chat_template for this task")
+    target_delimiter: str | None = Field(None, description="text between prompt and scored choice; "
+                                         "default ' ' without a chat template, '' with one")
+    choice_format: Literal["text", "letters"] = "text"
+    normalize: Literal["none", "tokens", "bytes"] = "none"
 
     @field_validator("sensitive", mode="before")
     @classmethod
@@ -129,6 +139,8 @@ class TaskConfig(_Strict):
     def _check_choices(self) -> "TaskConfig":
         if self.type == "choice" and self.dataset.path and not (self.choices or self.fields.choices):
             raise ValueError("a choice task needs 'choices' (a list) or 'fields.choices' (columns)")
+        if self.choice_format == "letters" and self.choices is not None and len(self.choices) > 26:
+            raise ValueError(f"choice_format 'letters' supports at most 26 choices, got {len(self.choices)}")
         if self.positive is not None and self.choices is not None and self.positive not in self.choices:
             raise ValueError(f"positive choice {self.positive!r} is not among the choices {self.choices}")
         names = {a.column for a in self.sensitive}

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from audits.backends.base import Backend, Request
+from audits.backends.choices import resolve_chat_template, score_chunk
 from audits.config import TaskConfig
 
 CHUNK = 256  # samples per checkpoint block (the default of executor.block_size)
@@ -47,20 +48,13 @@ def infer_block(backend: Backend, task: TaskConfig, chunk: pd.DataFrame) -> pd.D
     when a choice task had to be generated and matched)."""
     out = pd.DataFrame({"sample_id": chunk["sample_id"].values})
     if task.type == "generate":
-        reqs = [Request(sample_id=s, prompt=p, task=task.name) for s, p in zip(chunk["sample_id"], chunk["input"])]
+        reqs = [Request(sample_id=s, prompt=p, task=task.name, chat_template=task.chat_template)
+                for s, p in zip(chunk["sample_id"], chunk["input"])]
         out["prediction"] = backend.generate(reqs, desc=f"{task.name}: generate")
         out["choice_logprobs"] = None
         return out
-    if "loglikelihood" in backend.capabilities:
-        reqs, spans = [], []
-        for sid, prompt, choices in zip(chunk["sample_id"], chunk["input"], chunk["choices"]):
-            spans.append((len(reqs), len(choices)))
-            reqs += [Request(sample_id=sid, prompt=prompt, task=task.name, continuation=c) for c in choices]
-        scores = np.asarray(backend.loglikelihood(reqs, desc=f"{task.name}: score choices"), dtype=float)
-        logprobs = [scores[s:s + k].tolist() for s, k in spans]
-        out["prediction"] = [cs[int(np.argmax(lp))] for cs, lp in zip(chunk["choices"], logprobs)]
-        out["choice_logprobs"] = logprobs
-        return out
+    if "loglikelihood" in backend.capabilities:  # delimiter, letters, normalisation: audits/backends/choices.py
+        return score_chunk(backend, task, chunk, resolve_chat_template(backend, task))
     reqs = [Request(sample_id=s, prompt=p, task=task.name) for s, p in zip(chunk["sample_id"], chunk["input"])]
     texts = backend.generate(reqs, desc=f"{task.name}: generate")
     out["prediction"] = [match_choice(t, list(cs)) for t, cs in zip(texts, chunk["choices"])]

@@ -28,6 +28,7 @@ class Request:
     prompt: str
     task: str = ""
     continuation: str | None = None  # for loglikelihood only
+    chat_template: bool | None = None  # None: the model's setting (its template when it has one)
 
 
 class Backend(ABC):
@@ -35,6 +36,7 @@ class Backend(ABC):
 
     name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[str]] = frozenset()  # subset of {"generate", "loglikelihood"}
+    has_chat_template: bool = False  # whether prompts can be wrapped in the model's chat template
 
     def __init__(self, config: ModelConfig):
         self.config = config

@@ -39,13 +39,18 @@ class HFBackend(Backend):
         folder = self.source.local_dir
         hf_config = AutoConfig.from_pretrained(folder)
         self.is_seq2seq = bool(getattr(hf_config, "is_encoder_decoder", False))
-        model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
-        self.model = model_cls.from_pretrained(folder, dtype=getattr(torch, self.dtype)).to(self.device).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
         self.pad_id: int = self.tokenizer.pad_token_id
-        self.templated = bool(getattr(self.tokenizer, "chat_template", None)) and not self.is_seq2seq
+        self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None)) and not self.is_seq2seq
+        if config.chat_template and not self.has_chat_template:  # before the weights load
+            raise AssayError(f"model.chat_template is true but model '{config.path}' has no chat template",
+                             "set model.chat_template: false (prompts are then read as plain text)")
+        self.templated = self.has_chat_template if config.chat_template is None else bool(config.chat_template)
+        self.autocast = _pick_autocast(config.autocast, self.device)
+        model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
+        self.model = model_cls.from_pretrained(folder, dtype=getattr(torch, self.dtype)).to(self.device).eval()
         self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id)
         params = inspect.signature(self.model.forward).parameters
         self._takes_positions = "position_ids" in params
@@ -54,20 +59,30 @@ class HFBackend(Backend):
                       "decode_steps": 0}
 
     # ------------------------------------------------------------------ prompts and tokens
-    def format_prompt(self, prompt: str) -> str:
-        """The text the model reads: the chat template (system prompt if configured, the user
-        message, the assistant turn opened) when the tokenizer has one, else the prompt itself."""
-        if not self.templated:
+    def _use_template(self, chat_template: bool | None) -> bool:
+        if chat_template is None:
+            return self.templated
+        if chat_template and not self.has_chat_template:
+            raise AssayError(f"chat_template is true but model '{self.config.path}' has no chat template",
+                             "set chat_template: false (prompts are then read as plain text)")
+        return bool(chat_template)
+
+    def format_prompt(self, prompt: str, chat_template: bool | None = None) -> str:
+        """The text the model reads: with the chat template (``chat_template``, default the
+        model's setting), the system prompt if configured, the user message and the assistant
+        turn opened; without it, the system prompt and a blank line, then the prompt as is."""
+        if not self._use_template(chat_template):
             return prompt if not self.config.system_prompt else f"{self.config.system_prompt}\n\n{prompt}"
         messages = [{"role": "user", "content": prompt}]
         if self.config.system_prompt:
             messages.insert(0, {"role": "system", "content": self.config.system_prompt})
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def encode_prompts(self, prompts: list[str]) -> list[list[int]]:
+    def encode_prompts(self, prompts: list[str], chat_template: bool | None = None) -> list[list[int]]:
         """Token ids of each formatted prompt (special tokens come from the template when there is one)."""
-        texts = [self.format_prompt(p) for p in prompts]
-        return self.tokenizer(texts, add_special_tokens=not self.templated)["input_ids"] if texts else []
+        templated = self._use_template(chat_template)
+        texts = [self.format_prompt(p, templated) for p in prompts]
+        return self.tokenizer(texts, add_special_tokens=not templated)["input_ids"] if texts else []
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Number of tokens in each raw text (no template, no special tokens)."""
@@ -87,13 +102,27 @@ class HFBackend(Backend):
                 mask[row, width - len(seq):] = 1
         return ids.to(self.device), mask.to(self.device)
 
+    def _autocast(self):
+        """bfloat16 autocast around a forward pass when configured, else a no-op context."""
+        import contextlib
+
+        import torch
+
+        if not self.autocast:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda" if self.device.startswith("cuda") else "cpu", dtype=torch.bfloat16)
+
     # ------------------------------------------------------------------ generate
     def generate(self, requests: list[Request], *, desc: str = "generate") -> list[str]:
         """One completion per request, in the caller's order (greedy when temperature == 0)."""
         import torch
         from tqdm.auto import tqdm
 
-        encoded = self.encode_prompts([r.prompt for r in requests])
+        encoded: list[list[int]] = [[] for _ in requests]
+        for flag in {r.chat_template for r in requests}:
+            idx = [i for i, r in enumerate(requests) if r.chat_template == flag]
+            for i, ids in zip(idx, self.encode_prompts([requests[i].prompt for i in idx], flag)):
+                encoded[i] = ids
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
         outputs: list[str] = [""] * len(encoded)
         gen_config = self._generation_config()
@@ -102,7 +131,8 @@ class HFBackend(Backend):
         with torch.inference_mode(), tqdm(total=len(order), desc=desc, unit="sample") as bar:
             for batch in _chunks(order, self.config.batch_size):
                 ids, mask = self._left_pad([encoded[i] for i in batch])
-                out = self.model.generate(input_ids=ids, attention_mask=mask, generation_config=gen_config)
+                with self._autocast():
+                    out = self.model.generate(input_ids=ids, attention_mask=mask, generation_config=gen_config)
                 new = out if self.is_seq2seq else out[:, ids.shape[1]:]
                 self.stats["decode_steps"] += new.shape[1]
                 for row, i in enumerate(batch):
@@ -143,23 +173,33 @@ class HFBackend(Backend):
         return self._score_causal(pairs, desc)
 
     def _tokenize_pairs(self, requests: list[Request]) -> list[tuple[list[int], list[int]]]:
-        """(context ids, continuation ids) per request; the continuation is tokenised on its own,
-        so the tokens scored are exactly the continuation's tokens. Trailing spaces of an
-        untemplated context move to the continuation (as lm-evaluation-harness does)."""
-        contexts: dict[str, list[int]] = {}
+        """(context ids, continuation ids) per request, as lm-evaluation-harness does: trailing
+        spaces of the formatted context move to the continuation, the whole text is tokenised
+        once and the continuation's ids are what follows the context's own ids. (Seq2seq
+        models read the continuation on the decoder side, so it is tokenised on its own.)"""
+        contexts: dict[tuple[str, bool | None], tuple[str, list[int], bool]] = {}
         pairs = []
         for req in requests:
-            context, continuation = req.prompt, req.continuation or ""
-            if not self.templated:
-                stripped = context.rstrip(" ")
-                continuation = context[len(stripped):] + continuation
-                context = stripped
-            if context not in contexts:
-                contexts[context] = self.encode_prompts([context])[0]
-            ctx = contexts[context]
+            key = (req.prompt, req.chat_template)
+            if key not in contexts:
+                templated = self._use_template(req.chat_template)
+                text = self.format_prompt(req.prompt, templated)
+                contexts[key] = (text, self.tokenizer(text, add_special_tokens=not templated)["input_ids"], templated)
+            text, ctx, templated = contexts[key]
+            continuation = req.continuation or ""
+            n_spaces = len(text) - len(text.rstrip(" "))
+            if n_spaces and continuation:
+                text, continuation = text[:-n_spaces], text[-n_spaces:] + continuation
+                ctx = self.tokenizer(text, add_special_tokens=not templated)["input_ids"]
+            if not continuation:
+                cont: list[int] = []
+            elif self.is_seq2seq:
+                cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
+            else:
+                whole = self.tokenizer(text + continuation, add_special_tokens=not templated)["input_ids"]
+                cont = whole[len(ctx):]
             if not ctx and not self.is_seq2seq:  # nothing to condition on: start from BOS/EOS
                 ctx = [self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.pad_id]
-            cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"] if continuation else []
             pairs.append((ctx, cont))
         return pairs
 
@@ -185,7 +225,8 @@ class HFBackend(Backend):
                     kwargs["position_ids"] = (mask.cumsum(-1) - 1).clamp(min=0)
                 if self._takes_logits_to_keep:
                     kwargs["logits_to_keep"] = keep
-                logits = self.model(**kwargs).logits[:, -keep:, :]
+                with self._autocast():
+                    logits = self.model(**kwargs).logits[:, -keep:, :]
                 logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
                 for row, key in enumerate(batch):
                     row_logprobs[key] = logprobs[row]
@@ -241,6 +282,7 @@ class HFBackend(Backend):
 
         return {"backend": "hf", "model": self.source.model, "weights_sha256": self.source.weights_sha256,
                 "revision": self.source.revision, "device": self.device, "dtype": self.dtype,
+                "autocast": self.autocast or "off", "chat_template": self.templated,
                 "torch": torch.__version__, "transformers": transformers.__version__}
 
     def close(self) -> None:
@@ -261,6 +303,24 @@ def _pick_device(device: str) -> str:
         raise AssayError("model.device is 'cuda' but no CUDA device is available",
                          "set model.device to 'auto' or 'cpu', or run on a machine with a GPU")
     return device
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (avx512_bf16 or AMX), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            flags = next((line for line in fh if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _pick_autocast(autocast: str, device: str) -> str | None:
+    if autocast == "off":
+        return None
+    if autocast == "auto":
+        return "bfloat16" if device == "cuda" or (device == "cpu" and cpu_has_bf16()) else None
+    return autocast
 
 
 def _pick_dtype(dtype: str, device: str) -> str:

