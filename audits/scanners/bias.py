@@ -165,6 +165,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
     ok_groups = [g for g in by_group_frame.index if size_of[g] >= min_size]
 
     by_group: dict[str, Any] = {}
+    logit_draws: dict[str, np.ndarray] = {}  # group -> decision_logit on its resamples (discrimination score)
     for g in by_group_frame.index:
         rows = all_rows[grouping.labels == g]
         gseed = fx.group_seed(seed, task.name, grouping.key, g)
@@ -176,6 +177,8 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         for (name, (metric, _)), part, s in zip(blocks.items(), parts, sums):
             low, high = fx.percentile_ci(np.asarray(metric.aggregate(s), dtype=np.float64), ALPHA)
             value = float(by_group_frame.at[g, name])
+            if name == "decision_logit" and not small:
+                logit_draws[g] = np.asarray(metric.aggregate(s), dtype=np.float64)
             entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high), "n": int(len(part))}
             rows_out.append({"task": task.name, "attribute": grouping.key, "group": g, "metric": name,
                              "value": value, "ci_low": low, "ci_high": high, "n": int(len(part)),
@@ -194,6 +197,11 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         out["four_fifths_violation"] = bool(dpr < opts["four_fifths"]) if dpr is not None else None
         if y_true is not None:
             out["equalized_odds_difference"] = _num(dec.get("equalized_odds_difference"))
+        out.update(fx.decision_parity_note(y_pred))
+    if comparable and len(logit_draws) >= 2 and n_bootstrap > 0:
+        point = {g: float(by_group_frame.at[g, "decision_logit"]) for g in logit_draws}
+        out["discrimination"] = {k: (_num(v) if isinstance(v, float) else v)
+                                 for k, v in fx.discrimination_score(point, logit_draws, ALPHA).items()}
     out["metrics"] = {name: {"difference": _num(diff.get(name)), "ratio": _num(ratio.get(name))} for name in stats}
     out["by_group"] = by_group
     return out
