@@ -45,6 +45,9 @@ class ModelConfig(_Strict):
     concurrency: int = Field(8, ge=1, le=256)
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
+    logprobs: Literal["auto", "echo", "prompt_logprobs", "off"] = Field(
+        "auto", description="how choice tasks get log-probabilities from the server: completions API echo+logprobs, "
+        "vLLM prompt_logprobs, auto (the first the server offers), or off (generate and match the text)")
 
 
 class SensitiveAttribute(_Strict):

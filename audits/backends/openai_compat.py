@@ -1,9 +1,23 @@
-"""The ``openai`` backend: any OpenAI-compatible chat endpoint (vLLM server, TGI, Ollama).
+"""The ``openai`` backend: any OpenAI-compatible server (vLLM, TGI, SGLang, Ollama).
 
-Each request is one POST to ``{base_url}/chat/completions``. Requests run concurrently on a
-thread pool of ``model.concurrency``; 429, 5xx, connection errors and timeouts are retried with
-exponential backoff and jitter (``model.max_retries``); results come back in request order.
-Named ``openai_compat`` so that it never shadows the ``openai`` package.
+This is how Assay audits a model served by an inference engine. ``generate`` is one POST to
+``{base_url}/chat/completions`` per request. ``loglikelihood`` (choice tasks) asks the
+completions API for the log-probabilities of the prompt's own tokens, with the first of these
+the server offers (``model.logprobs``):
+
+* ``echo``: ``/completions`` with ``echo: true, logprobs: 1`` (the OpenAI legacy API; vLLM,
+  SGLang); the continuation's tokens are found by their ``text_offset``;
+* ``prompt_logprobs``: ``/completions`` with vLLM's ``prompt_logprobs: 0``;
+* ``off``: no scoring; choice tasks are answered by generating text and matching it.
+
+``auto`` (default) tries ``echo`` then ``prompt_logprobs`` on the first call and keeps the one
+that works; a server with neither fails with a one-line error naming the missing feature. The
+text scored is the raw prompt followed by the continuation (no chat template: the server's
+completions API reads plain text, as lm-evaluation-harness's ``local-completions`` does).
+
+Requests run concurrently on a thread pool of ``model.concurrency``; 429, 5xx, connection errors
+and timeouts are retried with exponential backoff and jitter (``model.max_retries``); results
+come back in request order. Named ``openai_compat`` so that it never shadows the ``openai`` package.
 """
 
 from __future__ import annotations
@@ -26,7 +40,7 @@ class OpenAIBackend(Backend):
     """Chat completions over HTTP. ``backoff_s`` is the first retry delay (doubled each time)."""
 
     name = "openai"
-    capabilities = frozenset({"generate"})
+    capabilities = frozenset({"generate", "loglikelihood"})  # per instance: no loglikelihood with logprobs: off
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
 
@@ -43,6 +57,9 @@ class OpenAIBackend(Backend):
         if backoff_s is not None:
             self.backoff_s = backoff_s
         self.url = config.base_url.rstrip("/") + "/chat/completions"
+        self.completions_url = config.base_url.rstrip("/") + "/completions"
+        self.capabilities = self.capabilities_for(config)
+        self._logprobs_mode: str | None = None if config.logprobs == "auto" else config.logprobs
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(config.api_key_env or "", "") if config.api_key_env else ""
         if key:
@@ -51,6 +68,12 @@ class OpenAIBackend(Backend):
         self._client = httpx.Client(headers=headers, timeout=config.timeout_s, limits=limits)
         self._served: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def capabilities_for(config) -> frozenset[str]:
+        """What an instance built from ``config`` can do (no log-likelihoods with ``logprobs: off``)."""
+        off = getattr(config, "logprobs", "auto") == "off"
+        return frozenset({"generate"}) if off else frozenset({"generate", "loglikelihood"})
 
     def _payload(self, prompt: str) -> dict[str, Any]:
         messages = [{"role": "user", "content": prompt}]
@@ -71,6 +94,10 @@ class OpenAIBackend(Backend):
 
     def complete(self, prompt: str) -> str:
         """One chat completion, with retries. Raises AssayError when it cannot get an answer."""
+        return self._parse(self._post(self.url, self._payload(prompt)))
+
+    def _post(self, url: str, payload: dict[str, Any], *, reject: bool = True):
+        """POST with retries; the 200 response, or (``reject=False``) the first client error's response."""
         import httpx
 
         attempts = self.config.max_retries + 1
@@ -78,21 +105,23 @@ class OpenAIBackend(Backend):
         for attempt in range(attempts):
             response = None
             try:
-                response = self._client.post(self.url, json=self._payload(prompt))
+                response = self._client.post(url, json=payload)
             except httpx.TimeoutException:
                 last = f"timed out after {self.config.timeout_s:g} s"
             except httpx.TransportError as err:
                 last = f"{type(err).__name__}: {err}"
             else:
                 if response.status_code == 200:
-                    return self._parse(response)
+                    return response
                 if response.status_code not in _RETRY_STATUS:
-                    raise AssayError(f"{self.url} answered HTTP {response.status_code}: {response.text[:200]!r}",
+                    if not reject:
+                        return response
+                    raise AssayError(f"{url} answered HTTP {response.status_code}: {response.text[:200]!r}",
                                      _fix_for(response.status_code, self.config.api_key_env))
                 last = f"HTTP {response.status_code}"
             if attempt + 1 < attempts:
                 time.sleep(self._delay(attempt, response))
-        raise AssayError(f"endpoint {self.url} failed after {attempts} attempt(s): {last}",
+        raise AssayError(f"endpoint {url} failed after {attempts} attempt(s): {last}",
                          "check that the server is running and model.base_url is right, "
                          "or raise model.timeout_s / model.max_retries")
 
@@ -109,13 +138,26 @@ class OpenAIBackend(Backend):
         return (content or "").strip()
 
     def generate(self, requests: list[Request], *, desc: str = "generate") -> list[str]:
+        return self._map(lambda req: self.complete(req.prompt), requests, desc)
+
+    def loglikelihood(self, requests: list[Request], *, desc: str = "score") -> list[float]:
+        """log P(continuation | prompt) per request, from the server's prompt log-probabilities."""
+        if "loglikelihood" not in self.capabilities:
+            raise NotImplementedError("model.logprobs is 'off'")
+        if requests and self._logprobs_mode is None:  # auto: find what the server offers, once
+            first = requests[0]
+            self._logprobs_mode = self._probe(first.prompt, first.continuation or "")
+        return self._map(lambda req: self._score(req.prompt, req.continuation or "", self._logprobs_mode), requests, desc)
+
+    def _map(self, fn, requests: list[Request], desc: str) -> list:
+        """``fn`` over the requests on the thread pool, results in request order."""
         from tqdm.auto import tqdm
 
-        out: list[str] = [""] * len(requests)
+        out: list = [None] * len(requests)
         pool = ThreadPoolExecutor(max_workers=self.config.concurrency)
         try:
             with tqdm(total=len(requests), desc=desc, unit="sample") as bar:
-                futures = {pool.submit(self.complete, req.prompt): i for i, req in enumerate(requests)}
+                futures = {pool.submit(fn, req): i for i, req in enumerate(requests)}
                 pending = set(futures)
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -126,12 +168,112 @@ class OpenAIBackend(Backend):
             pool.shutdown(wait=False, cancel_futures=True)
         return out
 
+    # ------------------------------------------------------------------ log-probabilities
+    def _probe(self, prompt: str, continuation: str) -> str:
+        """The first prompt-log-probability API the server offers, or a one-line AssayError."""
+        problems = []
+        for mode in ("echo", "prompt_logprobs"):
+            try:
+                self._score(prompt, continuation, mode, probing=True)
+                return mode
+            except _Unsupported as err:
+                problems.append(f"{mode}: {err}")
+        raise AssayError(f"the server at {self.config.base_url} offers no prompt log-probabilities, which choice "
+                         f"tasks need (completions API echo+logprobs, vLLM prompt_logprobs): {'; '.join(problems)}",
+                         "serve the model with vLLM or SGLang (both offer them), or set model.logprobs: off "
+                         "to answer choice tasks by generating text")
+
+    def _score(self, prompt: str, continuation: str, mode: str, probing: bool = False) -> float:
+        """log P(continuation | prompt) with one completions call; _Unsupported while probing."""
+        try:
+            return self._score_once(prompt, continuation, mode)
+        except _Unsupported as err:
+            if probing:
+                raise
+            feature = "`echo` with `logprobs`" if mode == "echo" else "`prompt_logprobs`"
+            raise AssayError(f"the server at {self.config.base_url} does not support {feature} on its completions "
+                             f"API ({err})", "set model.logprobs to auto, the other mode, or off") from None
+
+    def _score_once(self, prompt: str, continuation: str, mode: str) -> float:
+        text = prompt + continuation
+        payload: dict[str, Any] = {"model": self.config.model_name, "prompt": text, "max_tokens": 1,
+                                   "temperature": 0.0, "seed": self.config.seed}
+        if mode == "echo":
+            payload.update({"echo": True, "logprobs": 1})
+        else:
+            payload["prompt_logprobs"] = 0
+        response = self._post(self.completions_url, payload, reject=False)
+        if response.status_code in (401, 403, 404):  # wrong key or URL: not a missing feature
+            raise AssayError(f"{self.completions_url} answered HTTP {response.status_code}: {response.text[:200]!r}",
+                             _fix_for(response.status_code, self.config.api_key_env))
+        if response.status_code != 200:  # any other client error: the request's extra fields are not offered
+            raise _Unsupported(f"HTTP {response.status_code} {response.text[:120]!r}")
+        try:
+            choice = response.json()["choices"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise _Unsupported(f"not a completion: {response.text[:120]!r}") from None
+        tokens = _echo_tokens(choice, text) if mode == "echo" else _prompt_logprob_tokens(choice, text)
+        if tokens is None:
+            raise _Unsupported("the completions API answered without them")
+        return _continuation_logprob(tokens, len(prompt), len(text))
+
     def identity(self) -> dict[str, Any]:
         return {"backend": "openai", "base_url": self.config.base_url, "model": self.config.model_name,
                 "served_model": self._served.get("model"), "system_fingerprint": self._served.get("system_fingerprint")}
 
     def close(self) -> None:
         self._client.close()
+
+
+class _Unsupported(Exception):
+    """The server does not offer this log-probability API (auto mode moves on to the next)."""
+
+
+def _echo_tokens(choice: dict[str, Any], text: str) -> list[tuple[int, float | None]] | None:
+    """(character offset, logprob) of each prompt token from an ``echo`` response, or None."""
+    lp = choice.get("logprobs") or {}
+    offsets, values = lp.get("text_offset"), lp.get("token_logprobs")
+    if not offsets or not values or len(offsets) != len(values):
+        return None
+    tokens = [(int(o), v) for o, v in zip(offsets, values) if int(o) < len(text)]  # drop the generated token
+    return tokens if tokens and tokens[0][0] == 0 else None  # no echo: the prompt's tokens are missing
+
+
+def _prompt_logprob_tokens(choice: dict[str, Any], text: str) -> list[tuple[int, float | None]] | None:
+    """(character offset, logprob) of each prompt token from vLLM's ``prompt_logprobs``, or None.
+
+    Each entry maps token ids to ``{logprob, rank, decoded_token}`` and holds the prompt's own token
+    (plus the top-k when k > 0); the first entry is None. Tokens are placed from the end of the
+    text backwards, picking in each entry the token whose text ends there.
+    """
+    entries = choice.get("prompt_logprobs")
+    if not entries or entries[0] is not None or len(entries) < 2:
+        return None
+    tokens: list[tuple[int, float | None]] = []
+    end = len(text)
+    for entry in reversed(entries[1:]):
+        if not entry:
+            return None
+        infos = list(entry.values())
+        match = [e for e in infos if (d := e.get("decoded_token") or "") and text[:end].endswith(d)]
+        info = (match or infos)[0]
+        end -= len(info.get("decoded_token") or "")
+        tokens.append((max(end, 0), float(info["logprob"])))
+    tokens.append((0, None))
+    return tokens[::-1]
+
+
+def _continuation_logprob(tokens: list[tuple[int, float | None]], ctx_chars: int, total_chars: int) -> float:
+    """Sum of the logprobs of the tokens that end after the prompt (those that carry the continuation)."""
+    total = 0.0
+    for i, (start, value) in enumerate(tokens):
+        end = tokens[i + 1][0] if i + 1 < len(tokens) else total_chars
+        if end > ctx_chars:
+            if value is None:
+                raise AssayError("the server returned no log-probability for a continuation token",
+                                 "check that the prompt is not empty")
+            total += float(value)
+    return total
 
 
 def _fix_for(status: int, key_env: str | None) -> str:

@@ -237,7 +237,8 @@ class LazyBackend:
         cls = BACKENDS.get(config.backend)
         self.config = config
         self.name = cls.name
-        self.capabilities = cls.capabilities
+        per_config = getattr(cls, "capabilities_for", None)  # e.g. openai without loglikelihood (logprobs: off)
+        self.capabilities = per_config(config) if per_config else cls.capabilities
         self.facts: dict[str, Any] = {}  # attributes the actors reported (has_chat_template): no load needed
         self._inner: Backend | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import socket
 import threading
 import time
@@ -138,3 +139,169 @@ def test_unreachable_endpoint_and_client_errors(server):
         _backend(server.base_url.removesuffix("/v1")).generate([Request("0", "hi")])
     with pytest.raises(AssayError, match="model_name is not set"):
         _backend(server.base_url, model_name=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Log-likelihoods for choice tasks from the completions API (vLLM, SGLang, the OpenAI legacy API)
+
+_TOKEN = re.compile(r"\s*\S+|\s+")
+
+
+def _fake_logprob(token: str) -> float:
+    """The test server's 'model': a deterministic log-probability per token."""
+    return -(0.25 * len(token) + 0.1 * (sum(map(ord, token)) % 5))
+
+
+def expected_loglikelihood(prompt: str, continuation: str) -> float:
+    """What the server's numbers give for the continuation's tokens (those ending after the prompt)."""
+    text, total, pos = prompt + continuation, 0.0, 0
+    for tok in _TOKEN.findall(text):
+        pos += len(tok)
+        if pos > len(prompt):
+            total += _fake_logprob(tok)
+    return total
+
+
+class CompletionsServer:
+    """``/v1/completions`` in one of the modes real servers show: ``echo`` (echo + logprobs with
+    text offsets), ``prompt_logprobs`` (vLLM's extension; echo answered 400), ``none`` (both
+    answered 400, as servers without the feature do) or ``ignores`` (200 but no logprobs);
+    ``/v1/chat/completions`` answers "yes" to everything."""
+
+    def __init__(self, mode: str, fail_first: int = 0):
+        self.mode, self.fail_first, self.bodies, self.lock = mode, fail_first, [], threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server.lock:
+                    server.bodies.append(body)
+                    failing = len(server.bodies) <= server.fail_first
+                if failing:
+                    return self._reply(503, {"error": "warming up"})
+                if self.path == "/v1/chat/completions":
+                    return self._reply(200, {"choices": [{"message": {"content": "yes"}}]})
+                self._reply(*server.complete(body))
+
+            def _reply(self, status, payload):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def complete(self, body: dict) -> tuple[int, dict]:
+        text = body["prompt"]
+        tokens = _TOKEN.findall(text)
+        offsets = [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]
+        values = [None] + [_fake_logprob(t) for t in tokens[1:]]
+        wants_echo, wants_prompt = bool(body.get("echo")), "prompt_logprobs" in body
+        choice: dict = {"text": " x", "index": 0, "finish_reason": "length"}
+        if self.mode == "ignores":
+            return 200, {"choices": [choice]}
+        if wants_echo and self.mode == "echo":
+            choice["logprobs"] = {"tokens": tokens + [" x"], "token_logprobs": values + [-0.5],
+                                  "text_offset": offsets + [len(text)]}
+            return 200, {"choices": [choice]}
+        if wants_prompt and self.mode == "prompt_logprobs":
+            choice["prompt_logprobs"] = [None] + [
+                {str(1000 + i): {"logprob": v, "rank": 3, "decoded_token": t},
+                 "7": {"logprob": -0.01, "rank": 1, "decoded_token": "@@"}}  # a top-1 alternative
+                for i, (t, v) in enumerate(zip(tokens[1:], values[1:]))]
+            return 200, {"choices": [choice]}
+        feature = "echo" if wants_echo else "prompt_logprobs"
+        return 400, {"error": {"message": f"{feature} is not supported", "type": "invalid_request_error"}}
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _choice_requests() -> list[Request]:
+    prompts = [f"Applicant {i} has a steady income.\nShould the loan be approved? Answer yes or no.\nAnswer:"
+               for i in range(12)]
+    return [Request(str(i), p, continuation=c) for i, p in enumerate(prompts) for c in (" yes", " no")]
+
+
+@pytest.mark.parametrize("mode", ["echo", "prompt_logprobs"])
+def test_loglikelihood_from_the_servers_prompt_logprobs(mode):
+    srv = CompletionsServer(mode, fail_first=1)  # the first request gets a 503: retried like generate
+    try:
+        backend = _backend(srv.base_url, concurrency=4)
+        assert "loglikelihood" in backend.capabilities
+        requests = _choice_requests()
+        scores = backend.loglikelihood(requests)
+        assert scores == pytest.approx([expected_loglikelihood(r.prompt, r.continuation) for r in requests], abs=1e-9)
+        assert backend._logprobs_mode == mode  # auto found what the server offers
+        body = srv.bodies[-1]
+        assert body["max_tokens"] == 1 and body["temperature"] == 0.0 and body["model"] == "tiny-chat"
+        assert (body.get("echo"), body.get("logprobs")) == ((True, 1) if mode == "echo" else (None, None))
+    finally:
+        srv.close()
+
+
+def test_choice_task_scored_through_the_server():
+    from audits.config import TaskConfig
+    from audits.inference import infer_block
+    import pandas as pd
+
+    srv = CompletionsServer("echo")
+    try:
+        task = TaskConfig(name="loan", type="choice", dataset={"path": "unused.jsonl"}, choices=["yes", "no"])
+        chunk = pd.DataFrame({"sample_id": ["a", "b"], "input": ["Approve? Answer:", "Deny it? Reply:"],
+                              "choices": [["yes", "no"], ["yes", "no"]]})
+        out = infer_block(_backend(srv.base_url), task, chunk)
+        assert [len(lp) for lp in out["choice_logprobs"]] == [2, 2]
+        assert all(p in ("yes", "no") for p in out["prediction"])
+    finally:
+        srv.close()
+
+
+@pytest.mark.parametrize("mode", ["none", "ignores"])
+def test_a_server_without_prompt_logprobs_names_the_missing_feature(mode):
+    srv = CompletionsServer(mode)
+    try:
+        with pytest.raises(AssayError) as err:
+            _backend(srv.base_url).loglikelihood(_choice_requests()[:2])
+        message = str(err.value)
+        assert "echo" in message and "prompt_logprobs" in message and "logprobs: off" in message
+        assert "\n" not in message
+    finally:
+        srv.close()
+
+
+def test_forced_mode_the_server_lacks_is_one_error():
+    srv = CompletionsServer("echo")
+    try:
+        with pytest.raises(AssayError, match=r"does not support `prompt_logprobs`.*HTTP 400.*model.logprobs"):
+            _backend(srv.base_url, logprobs="prompt_logprobs").loglikelihood(_choice_requests()[:1])
+    finally:
+        srv.close()
+
+
+def test_logprobs_off_answers_choice_tasks_by_generation():
+    from audits.config import TaskConfig
+    from audits.inference import infer_block
+    import pandas as pd
+
+    srv = CompletionsServer("none")
+    try:
+        backend = _backend(srv.base_url, logprobs="off")
+        assert backend.capabilities == frozenset({"generate"})
+        task = TaskConfig(name="loan", type="choice", dataset={"path": "unused.jsonl"}, choices=["yes", "no"])
+        chunk = pd.DataFrame({"sample_id": ["a"], "input": ["Approve?"], "choices": [["yes", "no"]]})
+        out = infer_block(backend, task, chunk)
+        assert out["prediction"].tolist() == ["yes"] and out["raw_output"].tolist() == ["yes"]
+        assert all(b.get("messages") for b in srv.bodies)  # only chat requests were made
+    finally:
+        srv.close()
