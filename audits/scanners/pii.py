@@ -3,8 +3,14 @@
 Finds PII in the configured fields, stores each finding as type, offsets, score, a redacted
 context and a salted SHA-256 of the value (the raw value only with ``store_raw: true``, a GDPR
 risk: the bundle then holds personal data). A **leak** is an entity in the ``prediction`` whose
-value does not appear in the ``input``. The detector's own precision/recall on a labelled Faker
-set, with the same configuration, is reported beside the findings.
+value does not appear in the ``input``; numbers are compared as numbers (a phone number or card
+written in another format, or a phone number with or without its country code, is the same value).
+
+What the detector reports is set by a detection profile (``_pii_profile``; the packaged default is
+``data/pii_profile.yaml``): per-entity thresholds, recognizers and the NER model. Its own precision and
+recall per entity, measured with the same configuration on the held-out split of an independent
+labelled set (``_pii_eval``), are reported beside the findings, and entities whose recall is below
+the profile's target are flagged.
 
 Salt for value hashes: the env var named by ``salt_env`` (default ``ASSAY_PII_SALT``); when that
 is unset, a random per-user salt kept in ``<cache dir>/pii_salt`` (created once, mode 0600).
@@ -21,20 +27,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import phonenumbers
+from pydantic import Field
 
 from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.scanners import _presidio as engine
+from audits.scanners._pii_profile import default_profile, load_profile
 from audits.scanners._pii_quality import cache_dir, detector_quality
+from audits.scanners._pii_recognizers import _EXT, _PHONE
 from audits.scanners._scanmetric import ScanMean, publish
-from audits.scanners.base import SCANNERS, ScanOutput, Scanner, TaskContext
+from audits.scanners.base import SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext, parse_scanner_options
 
 TEXT_FIELDS = ("input", "prediction", "reference")
 DEFAULT_SALT_ENV = "ASSAY_PII_SALT"
-DEFAULTS: dict[str, Any] = {
-    "entities": list(engine.DEFAULT_ENTITIES), "fields": list(TEXT_FIELDS), "score_threshold": 0.5,
-    "store_raw": False, "salt_env": None, "custom_recognizers": [], "deny_list": {}, "batch_size": 64,
-}
 CONTEXT_CHARS = 40
 DIGIT_TYPES = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_BANK_NUMBER", "US_ITIN"}
 ALNUM_TYPES = {"IBAN_CODE", "US_PASSPORT", "CRYPTO"}
@@ -42,49 +48,61 @@ NAME_TYPES = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
 _ENTITY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
+class PiiOptions(ScannerOptions):
+    """Options of ``scanners.pii``."""
+
+    entities: list[str] | str = Field(default_factory=lambda: list(engine.DEFAULT_ENTITIES),
+                                      description="entity types to find")
+    fields: list[str] | str = Field(default_factory=lambda: list(TEXT_FIELDS), description="sample fields scanned")
+    profile: str | None = Field(None, description="a detection profile YAML (default: data/pii_profile.yaml)")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="per-entity score thresholds")
+    score_threshold: float | None = Field(None, ge=0.0, le=1.0,
+                                          description="one threshold for every entity, instead of the profile's")
+    store_raw: bool = Field(False, description="keep raw values in findings (a GDPR risk)")
+    salt_env: str | None = Field(None, description="env var holding the value-hash salt")
+    custom_recognizers: list[dict[str, Any]] = Field(default_factory=list, description="{name, entity, regex, score}")
+    deny_list: dict[str, list[str]] = Field(default_factory=dict, description="entity type -> words")
+    batch_size: int = Field(64, ge=1, description="texts per spaCy batch")
+
+
+DEFAULTS: dict[str, Any] = PiiOptions().model_dump()
+
+
 def _err(key: str, problem: str, fix: str) -> AssayError:
     return AssayError(f"scanners.pii.{key}: {problem}", fix)
 
 
-def parse_options(options: dict[str, Any] | None) -> tuple[engine.PiiSettings, dict[str, Any]]:
+def parse_options(options: dict[str, Any] | None, source: str = "config") -> tuple[engine.PiiSettings, dict[str, Any]]:
     """Validate options; returns the detector settings and the rest (fields, store_raw, salt_env)."""
-    opts = {**DEFAULTS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULTS))
-    if unknown:
-        raise _err(unknown[0], "unknown option", f"use only: {', '.join(sorted(DEFAULTS))}")
-    fields = [opts["fields"]] if isinstance(opts["fields"], str) else opts["fields"]
-    if not isinstance(fields, list) or not fields or any(f not in TEXT_FIELDS for f in fields):
-        raise _err("fields", f"must be a non-empty list drawn from {list(TEXT_FIELDS)}, got {opts['fields']!r}",
+    opts = parse_scanner_options("pii", PiiOptions, options, source)
+    fields = [opts.fields] if isinstance(opts.fields, str) else opts.fields
+    if not fields or any(f not in TEXT_FIELDS for f in fields):
+        raise _err("fields", f"must be a non-empty list drawn from {list(TEXT_FIELDS)}, got {opts.fields!r}",
                    "set e.g. 'fields: [input, prediction]'")
-    thr = opts["score_threshold"]
-    if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not 0.0 <= thr <= 1.0:
-        raise _err("score_threshold", f"must be a number in [0, 1], got {thr!r}", "set e.g. 'score_threshold: 0.5'")
-    bs = opts["batch_size"]
-    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
-        raise _err("batch_size", f"must be a positive integer, got {bs!r}", "set e.g. 'batch_size: 64'")
-    if not isinstance(opts["store_raw"], bool):
-        raise _err("store_raw", f"must be true or false, got {opts['store_raw']!r}",
-                   "leave it false unless storing raw personal data is approved (GDPR risk)")
-    salt_env = opts["salt_env"]
-    if salt_env is not None and (not isinstance(salt_env, str) or not os.environ.get(salt_env)):
+    salt_env = opts.salt_env
+    if salt_env is not None and not os.environ.get(salt_env):
         raise _err("salt_env", f"environment variable {salt_env!r} is not set or empty",
                    f"export {salt_env}=<a secret salt>, or remove 'salt_env' to use the per-user salt file")
-    custom = _parse_custom(opts["custom_recognizers"])
-    deny = _parse_deny(opts["deny_list"])
-    entities = opts["entities"]
-    if isinstance(entities, str):
-        entities = [entities]
-    if not isinstance(entities, list) or not all(isinstance(e, str) for e in entities):
-        raise _err("entities", f"must be a list of entity types, got {entities!r}", "set e.g. 'entities: [PERSON, EMAIL_ADDRESS]'")
+    custom = _parse_custom(opts.custom_recognizers)
+    deny = _parse_deny(opts.deny_list)
+    entities = [opts.entities] if isinstance(opts.entities, str) else opts.entities
     extra = {c[1] for c in custom} | {d[0] for d in deny}
     supported = engine.supported_entities()
     bad = [e for e in entities if e not in supported and e not in extra]
     if bad:
         raise _err("entities", f"unknown entity type(s) {bad}",
                    f"use supported ones: {', '.join(supported)}; or add a custom_recognizers/deny_list entry for them")
-    settings = engine.PiiSettings(entities=tuple(dict.fromkeys(entities)), score_threshold=float(thr),
-                                  custom_recognizers=custom, deny_list=deny, batch_size=bs)
-    return settings, {"fields": list(dict.fromkeys(fields)), "store_raw": opts["store_raw"], "salt_env": salt_env}
+    for entity, thr in opts.thresholds.items():
+        if entity not in supported and entity not in extra:
+            raise _err(f"thresholds.{entity}", "unknown entity type", f"use one of: {', '.join(supported)}")
+        if not 0.0 <= thr <= 1.0:
+            raise _err(f"thresholds.{entity}", f"must be a number in [0, 1], got {thr!r}", "set e.g. 0.5")
+    profile = load_profile(opts.profile, set(supported) | extra) if opts.profile else default_profile()
+    settings = engine.PiiSettings(entities=tuple(dict.fromkeys(entities)), score_threshold=opts.score_threshold,
+                                  custom_recognizers=custom, deny_list=deny, batch_size=opts.batch_size,
+                                  thresholds=tuple(sorted(opts.thresholds.items())), profile=profile)
+    return settings, {"fields": list(dict.fromkeys(fields)), "store_raw": opts.store_raw, "salt_env": salt_env,
+                      "profile": opts.profile or "default"}
 
 
 def _parse_custom(items: Any) -> tuple[tuple[str, str, str, float], ...]:
@@ -148,7 +166,10 @@ def resolve_salt(salt_env: str | None) -> tuple[bytes, str]:
 
 
 def normalise(value: str, entity: str) -> str:
-    """Comparable form: digits for numbers, alphanumerics for codes, else casefolded words."""
+    """Comparable form: the national number for phones, digits for other numbers, alphanumerics
+    for codes, else casefolded words."""
+    if entity == "PHONE_NUMBER" and re.search(r"\d", value):
+        return phone_key(value)
     if entity in DIGIT_TYPES and re.search(r"\d", value):
         return re.sub(r"\D", "", value)
     if entity in ALNUM_TYPES:
@@ -156,13 +177,36 @@ def normalise(value: str, entity: str) -> str:
     return " ".join(value.casefold().split())
 
 
+def phone_key(value: str) -> str:
+    """A phone number's national significant number ("+44 20 7946 0958", "020 7946 0958" and
+    "0044 20 7946 0958" all give "2079460958"); the extension is dropped."""
+    body = _EXT.sub("", value.strip())
+    if body.startswith("00"):
+        body = "+" + body[2:]
+    if body.startswith("+"):
+        try:
+            return str(phonenumbers.parse(body, None).national_number)
+        except phonenumbers.NumberParseException:
+            pass
+    return re.sub(r"\D", "", body).lstrip("0")
+
+
+def _same_phone(a: str, b: str) -> bool:
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 7 and long_.endswith(short)
+
+
 def appears_in(value: str, entity: str, text: str) -> bool:
-    """Whether an entity's value occurs in a text (same normalisation on both sides)."""
+    """Whether an entity's value occurs in a text, compared as values: numbers by their digits
+    (phones by national number, so format and country code do not matter), codes by their
+    alphanumerics, names by casefolded words."""
     needle = normalise(value, entity)
     if not needle:
         return True
+    if entity == "PHONE_NUMBER" and re.search(r"\d", value):
+        return any(_same_phone(needle, phone_key(m.group())) for m in _PHONE.finditer(text))
     if entity in DIGIT_TYPES and re.search(r"\d", value):
-        return needle in re.sub(r"\D", "", text)
+        return any(needle in re.sub(r"\D", "", m.group()) for m in _NUMBER_RUN.finditer(text))
     if entity in ALNUM_TYPES:
         return needle in re.sub(r"[\W_]", "", text).casefold()
     hay = " ".join(text.casefold().split())
@@ -173,6 +217,9 @@ def appears_in(value: str, entity: str, text: str) -> bool:
         # NER boundaries vary ("Sure John Smith" vs "John Smith"): dropping one edge word may match
         return " ".join(words[1:]) in hay or " ".join(words[:-1]) in hay
     return False
+
+
+_NUMBER_RUN = re.compile(r"\d(?:[\d \t().\-]*\d)?")
 
 
 def redact(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
@@ -214,7 +261,10 @@ FINDING_COLUMNS = ["task", "sample_id", "scanner", "field", "entity_type", "star
 @SCANNERS.register("pii")
 class PiiScanner(Scanner):
     name = "pii"
-    order = 10
+    Options = PiiOptions
+    provides = frozenset({"metrics", "flags", "metric:pii_leak_rate", "metric:pii_rate_input",
+                          "metric:pii_rate_prediction", "metric:pii_rate_reference", "flag:pii_leak", "column:pii_leak",
+                          "block:pii", "table:findings"})
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)
@@ -260,7 +310,12 @@ class PiiScanner(Scanner):
 
     def _output(self, ctx: TaskContext, settings: engine.PiiSettings, rest: dict[str, Any], fields: list[str],
                 findings: pd.DataFrame, counts: dict[str, np.ndarray], leak: np.ndarray, salt_source: str) -> ScanOutput:
-        sig = f"{{name}}|{engine.engine_signature()}|threshold:{settings.score_threshold}|entities:{','.join(settings.entities)}"
+        profile = settings.detection_profile
+        thresholds = {e: settings.threshold(e) for e in settings.entities}
+        thr_sig = (f"threshold:{settings.score_threshold}" if settings.score_threshold is not None
+                   else "thresholds:" + ",".join(f"{e}={t:g}" for e, t in thresholds.items()))
+        sig = (f"{{name}}|{engine.engine_signature(profile)}|profile:{rest['profile']}|{thr_sig}"
+               f"|entities:{','.join(settings.entities)}")
         metrics, stats = {}, {}
         if "prediction" in fields:
             metric = ScanMean("pii_leak_rate", sig.format(name="pii_leak_rate"))
@@ -269,17 +324,20 @@ class PiiScanner(Scanner):
             name = f"pii_rate_{fld}"
             metric = ScanMean(name, sig.format(name=name))
             metrics[name], stats[name] = publish(metric, (counts[fld] > 0).astype(float), ctx.seed, ctx.n_bootstrap)
+        detector = detector_quality(settings)
         block: dict[str, Any] = {
             "entities": list(settings.entities) + [c[1] for c in settings.custom_recognizers] + [d[0] for d in settings.deny_list],
-            "fields": fields, "score_threshold": settings.score_threshold, "findings": int(len(findings)),
+            "fields": fields, "score_threshold": settings.score_threshold, "thresholds": thresholds,
+            "profile": rest["profile"], "findings": int(len(findings)),
             "leaks": int(findings["leak"].sum()) if len(findings) else 0, "samples_with_leak": int(leak.sum()),
             "by_entity": dict(Counter(findings["entity_type"])) if len(findings) else {},
             "by_field": {f: int(counts[f].sum()) for f in fields},
             "rates": {k: {"value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n} for k, m in metrics.items()},
             "store_raw": rest["store_raw"],
             "value_hash": f"sha256(salt, entity_type, normalised value); salt from {salt_source.split(':')[0]}",
-            "engine": engine.engine_signature(),
-            "detector": detector_quality(settings),
+            "engine": engine.engine_signature(profile),
+            "detector": detector,
+            "detector_below_target": detector.get("below_target", []),
         }
         columns: dict[str, Any] = {f"pii_count_{f}": counts[f] for f in fields}
         columns["pii_leak"] = leak

@@ -16,14 +16,19 @@ CARD = "4111 1111 1111 1111"
 EMAIL = "maria.garcia@example.com"
 
 
+@pytest.fixture(scope="module")
+def _module_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")  # one detector measurement per module, not per test
+
+
 @pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path / "cache"))
+def _cache(_module_cache, monkeypatch):
+    monkeypatch.setenv("ASSAY_CACHE_DIR", str(_module_cache))
     monkeypatch.delenv("ASSAY_PII_SALT", raising=False)
 
 
 def scan(frame: pd.DataFrame, **options):
-    ctx = TaskContext(task=TASK, samples=frame, metric_stats={}, results={}, options=options, backend=None,
+    ctx = TaskContext(task=TASK, samples=frame, metric_stats={}, options=options, backend=None,
                       seed=3, n_bootstrap=200)
     return SCANNERS.get("pii")().scan(ctx)
 
@@ -114,6 +119,9 @@ def test_custom_regex_and_deny_list():
     ({"custom_recognizers": [{"name": "x", "entity": "X_ID", "regex": "EMP-(\\d{6"}]}, "scanners.pii.custom_recognizers[0].regex"),
     ({"fields": ["answer"]}, "scanners.pii.fields"),
     ({"score_threshold": 2}, "scanners.pii.score_threshold"),
+    ({"score_threshold": "high"}, "scanners.pii.score_threshold"),
+    ({"thresholds": {"PHONE_NUMBER": 1.5}}, "scanners.pii.thresholds.PHONE_NUMBER"),
+    ({"thresholds": {"SHOE_SIZE": 0.5}}, "scanners.pii.thresholds.SHOE_SIZE"),
     ({"salt_env": "ASSAY_TEST_UNSET_SALT"}, "scanners.pii.salt_env"),
     ({"colour": 1}, "scanners.pii.colour"),
 ])
@@ -128,8 +136,9 @@ def test_invalid_options_name_the_key(options, key):
 
 
 def test_batch_equals_one_at_a_time():
-    from audits.scanners._pii_synth import labelled_set
-    texts = [t.text for t in labelled_set(40, seed=5)] + ["", "   ", labelled_set(1, seed=5)[0].text]
+    from audits.scanners._pii_eval import labelled
+    items = labelled("tune")[:40]
+    texts = [t.text for t in items] + ["", "   ", items[0].text]
     settings, _ = parse_options({"batch_size": 7})
     batched = engine.analyze_texts(texts, settings)
     single = [engine.analyze_one(t, settings) if t.strip() else [] for t in texts]
@@ -138,14 +147,23 @@ def test_batch_equals_one_at_a_time():
     assert sum(len(r) for r in batched) > 30
 
 
-def test_detector_block_is_measured_and_cached(tmp_path):
+def test_detector_block_is_measured_on_the_independent_heldout_set(_module_cache):
     out = scan(frame([("hello", "hi")]))
-    det = out.results["pii"]["detector"]
-    assert 0.8 < det["precision"] <= 1.0 and 0.5 < det["recall"] <= 1.0
-    assert det["n_labelled"] > 100 and det["set"].startswith("faker-pii-v1:")
-    assert det["by_entity"]["EMAIL_ADDRESS"]["recall"] == 1.0
-    assert out.results["pii"]["findings"] == 0
-    assert len(list((tmp_path / "cache" / "pii_detector").glob("*.json"))) == 1
+    block = out.results["pii"]
+    det = block["detector"]
+    assert det["set"].startswith("pii-eval-v1:heldout:") and "presidio-evaluator" in det["set_sources"]
+    assert det["n_texts"] > 500 and det["n_labelled"] > 800
+    assert 0.8 <= det["precision"] <= 1.0 and 0.7 <= det["recall"] <= 1.0
+    email = det["by_entity"]["EMAIL_ADDRESS"]
+    low, high = email["recall_ci"]
+    assert low <= email["recall"] <= high and email["n_gold"] >= 20
+    assert det["recall_by_entity"]["PHONE_NUMBER"] == det["by_entity"]["PHONE_NUMBER"]["recall"]
+    # an entity is flagged exactly when its measured recall is below the profile's target
+    for entity, stats in det["by_entity"].items():
+        assert stats["below_target"] == (stats["recall"] < stats["recall_target"]), entity
+    assert block["detector_below_target"] == det["below_target"]
+    assert block["findings"] == 0 and block["thresholds"]["PHONE_NUMBER"] == 0.4
+    assert len(list((_module_cache / "pii_detector").glob("*.json"))) >= 1
 
 
 def test_import_forces_offline_suffix_list():
