@@ -20,12 +20,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from audits.errors import AssayError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 2
 V1_INTERVAL_METHOD = "percentile bootstrap (schema 1)"
@@ -79,12 +82,24 @@ class Estimate(_Open):
 
 
 class MetricSummary(Estimate):
-    """One metric of one task: value, interval, n and the exact recipe (signature)."""
+    """One metric of one task: value, interval, n and the exact recipe of both.
+
+    ``kind`` is rate / mean / corpus (it chose the interval ``method``); ``interval`` is the
+    formatted interval signature (method, confidence, resamples, seed); ``events`` counts the 1s
+    of a rate; ``design_effect``/``n_clusters`` are set for clustered tasks; ``statement`` is the
+    summary in plain English (zero events as a one-sided bound).
+    """
 
     signature: str = ""
     method: str = V1_INTERVAL_METHOD
     confidence: float = 0.95
     higher_is_better: bool | None = None
+    kind: str | None = None
+    interval: str = ""
+    events: float | None = None
+    design_effect: float | None = None
+    n_clusters: int | None = None
+    statement: str = ""
 
 
 class GroupEntry(_Open):
@@ -235,10 +250,22 @@ class RunResults(_Strict):
             for name, m in t.metrics.items():
                 yield t, name, m
 
+    def metrics_frame(self) -> "pd.DataFrame":
+        """One row per (task, metric): value, interval, n, method, direction and signature."""
+        import pandas as pd
+
+        rows = [{"task": t.name, "metric": name, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high,
+                 "n": m.n, "method": m.method, "design_effect": m.design_effect, "statement": m.statement,
+                 "higher_is_better": m.higher_is_better, "signature": m.signature}
+                for t, name, m in self.metrics()]
+        return pd.DataFrame(rows, columns=METRICS_FRAME_COLUMNS)
+
     def to_json(self) -> str:
         return json.dumps(jsonable(self.model_dump(mode="python", exclude_none=False)), indent=2)
 
 
+METRICS_FRAME_COLUMNS = ["task", "metric", "value", "ci_low", "ci_high", "n", "method", "design_effect",
+                         "statement", "higher_is_better", "signature"]
 TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain")
 
 
@@ -249,14 +276,26 @@ def build_task_result(fields: dict[str, Any], blocks: dict[str, Any], metrics: d
     return TaskResult.model_validate(jsonable({**fields, **typed, "metrics": metrics, "extra": extra}))
 
 
+def _registered_direction(name: str) -> bool | None:
+    """Whether a higher value is better, from the metric registry (scanner rates: lower is better)."""
+    from audits.metrics import METRICS
+
+    if name in METRICS:
+        return bool(METRICS.get(name).higher_is_better)
+    if name.startswith(("pii_", "toxicity_", "cf_")):
+        return False
+    return None
+
+
 def _migrate_v1(data: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
     """Schema 1 (untyped) -> 2: intervals were percentile bootstraps; thresholds from the config."""
     data = json.loads(json.dumps(data))  # a deep copy; the caller's dict is never changed
     threshold = ((config or {}).get("scanners") or {}).get("bias", {}) or {}
     threshold = float(threshold.get("four_fifths", V1_FOUR_FIFTHS))
     for task in data.get("tasks", []):
-        for m in (task.get("metrics") or {}).values():
+        for name, m in (task.get("metrics") or {}).items():
             m.setdefault("method", V1_INTERVAL_METHOD)
+            m.setdefault("higher_is_better", _registered_direction(name))
         for grouping in (task.get("fairness") or {}).values():
             grouping.setdefault("four_fifths_threshold", threshold)
         extra = {k: task.pop(k) for k in list(task) if k not in TaskResult.model_fields}

@@ -8,6 +8,7 @@ only when complete.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import json
@@ -99,10 +100,8 @@ def _metric_inputs(task_frame: pd.DataFrame, positive: str | None) -> MetricInpu
 
 def _result_dict(r: MetricResult, metric: Metric | None) -> dict[str, Any]:
     """A MetricResult as the fields of a results.MetricSummary."""
-    extra = {k: getattr(r, k) for k in ("method", "confidence", "kind", "interval", "events", "design_effect",
-                                         "n_clusters", "statement") if getattr(r, k, None) not in (None, "")}
-    return jsonable({"value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": int(r.n),
-                     "signature": r.signature, **extra,
+    fields = {k: v for k, v in dataclasses.asdict(r).items() if k not in ("name", "per_sample")}
+    return jsonable({**fields, "n": int(r.n),
                      "higher_is_better": None if metric is None else bool(metric.higher_is_better)})
 
 
@@ -162,15 +161,6 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
     if findings:
         tables.setdefault("findings", []).extend(findings)
     return frame, task_result, tables
-
-
-METRICS_TABLE_COLUMNS = ["task", "metric", "value", "ci_low", "ci_high", "n", "signature", "method"]
-
-
-def _metrics_table(results: RunResults) -> pd.DataFrame:
-    rows = [{"task": t.name, "metric": name, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high,
-             "n": m.n, "signature": m.signature, "method": m.method} for t, name, m in results.metrics()]
-    return pd.DataFrame(rows, columns=METRICS_TABLE_COLUMNS)
 
 
 def _review_queue(samples: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
@@ -247,7 +237,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         results = RunResults(run_id=run_id, audit=config.name, period=config.period, model=jsonable(model_identity),
                              tasks=task_results, review={"rate": config.review.rate, "queue": int(len(queue))},
                              policy=list(config.policy))
-        bundle_tables = {"samples": all_samples, "metrics": _metrics_table(results),
+        bundle_tables = {"samples": all_samples, "metrics": results.metrics_frame(),
                          **{k: pd.concat(v, ignore_index=True) for k, v in tables.items()}}
         bundle_tables["review_queue"] = queue
         timings["total_s"] = round(time.perf_counter() - started, 3)

@@ -1,4 +1,4 @@
-"""The names a check expression can read, built from a run's results.json.
+"""The names a check expression can read, resolved against a run's typed results (audits.results).
 
 Per task (a check is evaluated once for every task in its scope):
 
@@ -25,6 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from pydantic import BaseModel
+
+from audits.results import FairnessGrouping, RunResults, TaskResult
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
 from policies.expr import MissingInput, NotInTask
@@ -33,10 +36,20 @@ TASK_BLOCKS = ("fairness", "pii", "toxicity", "counterfactual")
 GLOBAL_ROOTS = ("review", "tasks", "days_since_previous_run", "quarters_since_previous_run",
                 "days_since_previous_bias_audit", "quarters_since_previous_bias_audit")
 RESERVED_ROOTS = (*TASK_BLOCKS, *GLOBAL_ROOTS, "previous", "n")
+
+
+def _scanner_metrics() -> tuple[str, ...]:
+    """Metrics that scanners declare they publish (``metric:<name>`` in ``provides``)."""
+    from audits.registry import import_submodules
+    from audits.scanners.base import SCANNERS
+
+    import_submodules("audits.scanners")
+    return tuple(sorted({tok.split(":", 1)[1] for n in SCANNERS.names() for tok in SCANNERS.get(n).provides
+                         if tok.startswith("metric:")}))
+
+
 # metrics that scanners publish; known even when a run does not have them (-> no-data, not an error)
-SCANNER_METRICS = ("pii_leak_rate", "pii_rate_input", "pii_rate_prediction", "pii_rate_reference", "toxicity_rate", "toxicity_mean",
-                   "counterfactual_flip_rate", "refusal_rate")
-_RATIO_KEYS = ("demographic_parity_ratio", "selection_rate_ratio", "four_fifths_ratio", "min_ratio")
+SCANNER_METRICS = _scanner_metrics()
 _PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
@@ -49,103 +62,96 @@ def _finite(x: Any) -> bool:
 
 
 def _walk(value: Any, parts: tuple[str, ...], name: str) -> Any:
+    """Follow ``parts`` through models (fields and extra keys) and mappings; an estimate reads as its value."""
     for p in parts:
-        if isinstance(value, dict) and p in value:
-            value = value[p]
+        if isinstance(value, BaseModel):
+            fields = {**(value.model_extra or {}), **{k: getattr(value, k) for k in type(value).model_fields}}
+            value = fields.get(p, _ABSENT)
+        elif isinstance(value, dict):
+            value = value.get(p, _ABSENT)
         else:
+            value = _ABSENT
+        if value is _ABSENT:
             raise MissingInput(name)
-    if isinstance(value, dict) and "value" in value and _finite(value.get("value")):
-        return value["value"]
+    if isinstance(value, BaseModel) and "value" in type(value).model_fields:
+        value = getattr(value, "value")
+    elif isinstance(value, dict) and "value" in value:
+        value = value["value"]
     return value
 
 
-def _attribute_blocks(fairness: Any) -> dict[str, dict]:
-    """{attribute key: block} from a fairness block of either shape: flat or under 'attributes'."""
-    if not isinstance(fairness, dict):
-        return {}
-    source = fairness.get("attributes") if isinstance(fairness.get("attributes"), dict) else fairness
-    return {k: v for k, v in source.items() if isinstance(v, dict)}
+_ABSENT = object()
 
 
-def _why_no_ratio(attribute: str, block: dict) -> str:
-    groups = block.get("by_group") if isinstance(block.get("by_group"), dict) else {}
-    return f"{attribute} {block.get('groups_compared') or 0}/{len(groups)}"
+def _why_no_ratio(attribute: str, block: FairnessGrouping) -> str:
+    return f"{attribute} {block.groups_compared}/{len(block.by_group)}"
 
 
-def fairness_helper(fairness: Any, helper: str, name: str = "fairness") -> float | None:
+_HELPER_KEYS = {"min_selection_rate_ratio": "demographic_parity_ratio",
+                "min_demographic_parity_ratio": "demographic_parity_ratio",
+                "max_demographic_parity_difference": "demographic_parity_difference",
+                "max_equalized_odds_difference": "equalized_odds_difference"}
+
+
+def fairness_helper(fairness: dict[str, FairnessGrouping], helper: str, name: str = "fairness") -> float | None:
     """min_selection_rate_ratio / max_demographic_parity_difference / max_equalized_odds_difference.
 
     None when the task has no decision attributes at all (outside the check's scope); MissingInput
     when some attribute of a decision task has no measured gap (too few samples per group), so a
     check over "every group" never passes on the attributes that could be measured alone.
     """
-    blocks = _attribute_blocks(fairness)
-    if helper in ("min_selection_rate_ratio", "min_demographic_parity_ratio"):
-        keys: tuple[str, ...] = _RATIO_KEYS
-    elif helper == "max_demographic_parity_difference":
-        keys = ("demographic_parity_difference",)
-    elif helper == "max_equalized_odds_difference":
-        keys = ("equalized_odds_difference",)
-    else:
+    key = _HELPER_KEYS.get(helper)
+    if key is None:
         return None
-    decision = {k: b for k, b in blocks.items() if any(x in b for x in keys)}
+    # attributes of a decision task: the scanner measured selection rates there
+    decision = {a: b for a, b in fairness.items()
+                if any("selection_rate" in e.metrics for e in b.by_group.values())}
     if not decision:
         return None
     vals, missing = [], []
     for attribute, block in decision.items():
-        found = [_finite_value(block.get(k)) for k in keys if k in block]
-        found = [v for v in found if v is not None]
-        if found:
-            vals.append(min(found) if helper.startswith("min") else max(found))
+        v = getattr(block, key)
+        if _finite(v):
+            vals.append(float(v))
         else:
             missing.append(_why_no_ratio(attribute, block))
     if missing:
-        sizes = {b.get("min_group_size") for b in decision.values()} - {None}
-        at_least = f"at least {min(sizes)}" if sizes else "enough"
-        raise MissingInput(name, f"no measured gap where too few groups have {at_least} samples "
+        sizes = {b.min_group_size for b in decision.values()}
+        raise MissingInput(name, f"no measured gap where too few groups have at least {min(sizes)} samples "
                                  f"(groups compared / groups): {', '.join(missing)}")
+    if not vals:
+        return None
     return min(vals) if helper.startswith("min") else max(vals)
 
 
-def _finite_value(v: Any) -> float | None:
-    v = v.get("value") if isinstance(v, dict) else v
-    return float(v) if _finite(v) else None
+FAIRNESS_HELPERS = tuple(_HELPER_KEYS)
 
 
-FAIRNESS_HELPERS = ("min_selection_rate_ratio", "min_demographic_parity_ratio",
-                    "max_demographic_parity_difference", "max_equalized_odds_difference")
-
-
-def resolve_in_task(task: dict, path: tuple[str, ...], name: str) -> Any:
-    """A task-level name inside one task dict of results.json (NotInTask when absent)."""
+def resolve_in_task(task: TaskResult, path: tuple[str, ...], name: str) -> Any:
+    """A task-level name inside one task of the results (NotInTask when absent)."""
     root, rest = path[0], path[1:]
     if root == "n" and not rest:
-        if _finite(task.get("n")):
-            return task["n"]
-        raise NotInTask(name)
+        return task.n
     if root in TASK_BLOCKS:
-        if root not in task or task[root] in (None, {}):
+        block = getattr(task, root)
+        if not block:
             raise NotInTask(name)
         if root == "fairness" and len(rest) == 1 and rest[0] in FAIRNESS_HELPERS:
-            val = fairness_helper(task[root], rest[0], name)
+            val = fairness_helper(block, rest[0], name)
             if val is None:
                 raise NotInTask(name)
             return val
-        block = task[root]
-        if root == "fairness":
-            block = {**block, **_attribute_blocks(block)}
         try:
             return _walk(block, rest, name)
         except MissingInput:
             raise NotInTask(name) from None
-    metrics = task.get("metrics") or {}
-    if root not in metrics:
+    entry = task.metric(root)
+    if entry is None:
         raise NotInTask(name)
-    entry = metrics[root]
     if not rest:
-        return entry.get("value") if isinstance(entry, dict) else entry
-    if isinstance(entry, dict) and len(rest) == 1 and rest[0] in entry:
-        return entry[rest[0]]
+        return entry.value
+    if len(rest) == 1 and rest[0] in type(entry).model_fields:
+        return getattr(entry, rest[0])
     raise NotInTask(name)
 
 
@@ -159,23 +165,23 @@ class RunContext:
     """Everything a check may read for one run; built once per evaluation."""
 
     run: dict[str, Any]
-    results: dict[str, Any]
+    results: RunResults
     previous: dict[str, Any] | None = None              # previous run's register row
-    previous_results: dict[str, Any] | None = None
+    previous_results: RunResults | None = None
     bias_previous: dict[str, Any] | None = None         # latest earlier run with fairness results
     review: dict[str, Any] | None = None
     catalog_metric_names: set[str] = field(default_factory=set)
 
     @property
-    def tasks(self) -> list[dict]:
-        return list(self.results.get("tasks") or [])
+    def tasks(self) -> list[TaskResult]:
+        return list(self.results.tasks)
 
     def metric_names(self) -> set[str]:
-        return {m for t in self.tasks for m in (t.get("metrics") or {})}
+        return {m for t in self.tasks for m in t.metrics}
 
-    def previous_task(self, name: str) -> dict | None:
-        for t in (self.previous_results or {}).get("tasks") or []:
-            if t.get("name") == name:
+    def previous_task(self, name: str) -> TaskResult | None:
+        for t in (self.previous_results.tasks if self.previous_results else []):
+            if t.name == name:
                 return t
         return None
 
@@ -200,18 +206,18 @@ class RunContext:
             if not rest:
                 raise MissingInput(name, "write tasks.<task>.<metric>")
             for t in self.tasks:
-                if task_key(str(t.get("name"))) == rest[0]:
+                if task_key(t.name) == rest[0]:
                     if len(rest) < 2:
                         raise MissingInput(name, "write tasks.<task>.<metric>")
                     try:
                         return resolve_in_task(t, rest[1:], name)
                     except NotInTask:
-                        raise MissingInput(name, f"task '{t.get('name')}' does not have it") from None
+                        raise MissingInput(name, f"task '{t.name}' does not have it") from None
             raise MissingInput(name, f"this run has no task '{rest[0]}'")
         if root.startswith(("days_since", "quarters_since")) and not rest:
             unit = "days" if root.startswith("days") else "quarters"
             other = self.bias_previous if root.endswith("bias_audit") else self.previous
-            if root.endswith("bias_audit") and not any(t.get("fairness") for t in self.tasks):
+            if root.endswith("bias_audit") and not any(t.fairness for t in self.tasks):
                 raise MissingInput(name, "this run has no bias (fairness) results, so it is not a bias audit")
             return self._since(other, unit, name)
         raise MissingInput(name)
@@ -220,7 +226,7 @@ class RunContext:
 class TaskResolver:
     """Resolves names for one task of the run (plus the run's global names)."""
 
-    def __init__(self, ctx: RunContext, task: dict | None):
+    def __init__(self, ctx: RunContext, task: TaskResult | None):
         self.ctx = ctx
         self.task = task
 
@@ -236,9 +242,9 @@ class TaskResolver:
                 raise MissingInput(name, "write previous.<metric>")
             if self.ctx.previous is None:
                 raise MissingInput(name, "there is no earlier run of this audit")
-            prev = self.ctx.previous_task(str(self.task.get("name")))
+            prev = self.ctx.previous_task(self.task.name)
             if prev is None:
-                raise MissingInput(name, f"the previous run has no task '{self.task.get('name')}'")
+                raise MissingInput(name, f"the previous run has no task '{self.task.name}'")
             try:
                 return resolve_in_task(prev, path[1:], name)
             except NotInTask:
@@ -267,7 +273,7 @@ def build_context(cat: Catalog, run_id: str) -> RunContext:
     cursor, hops = prev_id, 0
     while cursor and hops < 50:
         res = ctx.previous_results if cursor == prev_id else runs_q.get_results(cat, cursor)
-        if any(t.get("fairness") for t in res.get("tasks") or []):
+        if any(t.fairness for t in res.tasks):
             ctx.bias_previous = runs_q.get_run(cat, cursor)
             break
         cursor, hops = runs_q.previous_run(cat, cursor), hops + 1

@@ -156,9 +156,12 @@ def parse_pack(data: Any, source: str = "<pack>") -> Pack:
         pack = Pack.model_validate(data)
     except ValidationError as err:
         raise AssayError(_error_line(source, data, err), "see policies/SCHEMA.md for the pack format") from None
+    from policies.vocabulary import check_names
+
     for c in pack.controls:
         if c.check is not None:
-            parse(c.check, where=f"{source}: control {c.id}, key 'check'")
+            where = f"{source}: control {c.id}, key 'check'"
+            check_names(parse(c.check, where=where).names, where)
     return pack
 
 

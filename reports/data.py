@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from audits.errors import AssayError
+from audits.results import PiiBlock, RunResults, ToxicityBlock
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from audits.store.queries import runs as runs_q
@@ -37,7 +38,7 @@ def _f(x: Any) -> float | None:
 class ReportData:
     run: dict[str, Any]
     manifest: dict[str, Any]
-    results: dict[str, Any]
+    results: RunResults
     compare_id: str | None
     compare_run: dict[str, Any] | None
     packs: list[str]
@@ -49,58 +50,49 @@ class ReportData:
 
     @property
     def model_name(self) -> str:
-        model = self.manifest.get("model") or self.results.get("model") or {}
+        model = self.manifest.get("model") or self.results.model or {}
         if isinstance(model, dict):
             return str(model.get("name") or model.get("path") or model.get("id") or self.run.get("model") or "unknown")
         return str(model)
 
 
-def _metric_rows(results: dict[str, Any]) -> pd.DataFrame:
-    rows = []
-    for t in results.get("tasks") or []:
-        for name, m in (t.get("metrics") or {}).items():
-            m = m if isinstance(m, dict) else {"value": m}
-            rows.append({"task": t.get("name"), "metric": name, "value": _f(m.get("value")),
-                         "ci_low": _f(m.get("ci_low")), "ci_high": _f(m.get("ci_high")), "n": m.get("n"),
-                         "signature": m.get("signature")})
-    return pd.DataFrame(rows, columns=["task", "metric", "value", "ci_low", "ci_high", "n", "signature"])
+def _metric_rows(results: RunResults) -> pd.DataFrame:
+    return results.metrics_frame()
 
 
-def metrics_table(results: dict[str, Any], compare: dict[str, Any] | None) -> pd.DataFrame:
-    """Metrics with CIs, and against the compared run: change and whether the CIs overlap."""
+def metrics_table(results: RunResults, compare: RunResults | None, paired_scores=None) -> pd.DataFrame:
+    """Metrics with CIs, and against the compared run: the change, its test and whether it is
+    significant after Holm's correction over the run's metrics (``audits.stats.compare_runs``,
+    the dashboard's call too). ``paired_scores(task, metric)`` gives both runs' per-sample scores."""
+    from audits.stats import compare_runs, describe_change
+
     cur = _metric_rows(results)
     cols = ["task", "metric", "value", "ci_low", "ci_high", "n", "compare_value", "compare_ci_low",
-            "compare_ci_high", "change", "cis_overlap", "signature"]
+            "compare_ci_high", "change", "test", "p_adjusted", "significant", "change_test", "higher_is_better",
+            "method", "signature"]
     if compare is None:
-        for c in ("compare_value", "compare_ci_low", "compare_ci_high", "change", "cis_overlap"):
+        for c in ("compare_value", "compare_ci_low", "compare_ci_high", "change", "test", "p_adjusted",
+                  "significant", "change_test"):
             cur[c] = None
         return cur[cols]
-    prev = _metric_rows(compare).rename(columns={"value": "compare_value", "ci_low": "compare_ci_low",
-                                                 "ci_high": "compare_ci_high"})
-    merged = cur.merge(prev[["task", "metric", "compare_value", "compare_ci_low", "compare_ci_high"]],
-                       on=["task", "metric"], how="left")
-    merged["change"] = merged["value"] - merged["compare_value"]
-    overlap = []
-    for r in merged.itertuples():
-        bounds = [r.ci_low, r.ci_high, r.compare_ci_low, r.compare_ci_high]
-        if any(b is None or (isinstance(b, float) and math.isnan(b)) for b in bounds):
-            overlap.append(None)
-        else:
-            overlap.append(bool(r.ci_low <= r.compare_ci_high and r.compare_ci_low <= r.ci_high))
-    merged["cis_overlap"] = pd.Series(overlap, dtype=object)
+    tested = compare_runs(results, compare, paired_scores)
+    tested["change_test"] = [describe_change(r) for r in tested.to_dict("records")]
+    tested = tested.rename(columns={"prev_value": "compare_value", "prev_ci_low": "compare_ci_low",
+                                    "prev_ci_high": "compare_ci_high"})
+    merged = cur.merge(tested[["task", "metric", "compare_value", "compare_ci_low", "compare_ci_high", "change",
+                               "test", "p_adjusted", "significant", "change_test"]], on=["task", "metric"], how="left")
+    merged["significant"] = merged["significant"].astype(object).where(merged["significant"].notna(), None)
     return merged[cols]
 
 
-LOWER_IS_BETTER = ("pii_leak_rate", "toxicity_rate", "toxicity_mean", "counterfactual_flip_rate", "refusal_rate")
-
-
 def changes_table(metrics: pd.DataFrame, top: int = 10) -> pd.DataFrame:
-    """The largest changes against the compared run, largest first; ``real`` = CIs do not overlap.
+    """The largest changes against the compared run, largest first; ``real`` = significant after
+    the paired test (or unpaired, where the runs share no samples) and Holm's correction.
 
     Changes are ranked on a common scale (the change over the larger of |value|, |compared| and 1, so
-    BLEU's 0-100 points do not drown rates), non-overlapping CIs first; unchanged metrics are left out.
+    BLEU's 0-100 points do not drown rates), significant changes first; unchanged metrics are left out.
     """
-    cols = ["task", "metric", "compare_value", "value", "change", "direction", "real_change"]
+    cols = ["task", "metric", "compare_value", "value", "change", "direction", "real_change", "change_test"]
     have = metrics.dropna(subset=["change"]).copy()
     have = have[have["change"] != 0]
     if have.empty:
@@ -108,66 +100,70 @@ def changes_table(metrics: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     scale = pd.concat([have["value"].abs(), have["compare_value"].abs(), pd.Series(1.0, index=have.index)],
                       axis=1).max(axis=1)
     have["rank"] = have["change"].abs() / scale
-    have["real_change"] = have["cis_overlap"].map(lambda o: None if o is None else not o)
+    have["real_change"] = have["significant"].map(lambda s: None if s is None or pd.isna(s) else bool(s))
     have["real_first"] = (have["real_change"] != True).astype(int)  # noqa: E712
     have = have.sort_values(["real_first", "rank", "task", "metric"], ascending=[True, False, True, True]).head(top)
-    have["direction"] = [("worse" if c > 0 else "better") if m in LOWER_IS_BETTER else ""
-                         for m, c in zip(have["metric"], have["change"])]
+    have["direction"] = ["" if hib is None or pd.isna(hib) else ("better" if (c > 0) == bool(hib) else "worse")
+                         for hib, c in zip(have["higher_is_better"], have["change"])]
     return have[cols].reset_index(drop=True)
 
 
-def gaps_table(results: dict[str, Any]) -> pd.DataFrame:
+def gaps_table(results: RunResults) -> pd.DataFrame:
     rows = []
-    for t in results.get("tasks") or []:
-        for attr, block in (t.get("fairness") or {}).items():
-            if not isinstance(block, dict):
-                continue
-            groups = block.get("by_group") if isinstance(block.get("by_group"), dict) else {}
-            ok = block.get("groups_compared")
-            note = "" if (ok or 0) >= 2 else (f"{ok or 0} of {len(groups)} groups have at least "
-                                             f"{block.get('min_group_size')} samples: no gap measured")
-            gaps = {m: g.get("ratio") for m, g in (block.get("metrics") or {}).items() if isinstance(g, dict)}
-            rows.append({"task": t.get("name"), "attribute": attr, "groups": len(groups), "groups_compared": ok,
-                         "demographic_parity_ratio": _f(block.get("demographic_parity_ratio")),
-                         "demographic_parity_difference": _f(block.get("demographic_parity_difference")),
-                         "equalized_odds_difference": _f(block.get("equalized_odds_difference")),
-                         "four_fifths_violation": block.get("four_fifths_violation"),
+    for t in results.tasks:
+        for attr, block in t.fairness.items():
+            ok = block.groups_compared
+            note = "" if ok >= 2 else (f"{ok} of {len(block.by_group)} groups have at least "
+                                       f"{block.min_group_size} samples: no gap measured")
+            if getattr(block, "decision_parity_informative", True) is False:  # argmax decisions barely vary
+                note = "; ".join(x for x in (note, getattr(block, "decision_parity_note", "")) if x)
+            disc = getattr(block, "discrimination", None)
+            if isinstance(disc, dict) and _f(disc.get("value")) is not None:
+                ci = (f" [{disc['ci_low']:.2f}, {disc['ci_high']:.2f}]"
+                      if _f(disc.get("ci_low")) is not None and _f(disc.get("ci_high")) is not None else "")
+                note = "; ".join(x for x in (note, f"discrimination score (logit p(positive) gap, "
+                                                   f"{disc['highest']} vs {disc['lowest']}) {disc['value']:.2f}{ci}") if x)
+            gaps = {m: g.ratio for m, g in block.metrics.items()}
+            rows.append({"task": t.name, "attribute": attr, "groups": len(block.by_group), "groups_compared": ok,
+                         "demographic_parity_ratio": block.demographic_parity_ratio,
+                         "demographic_parity_difference": block.demographic_parity_difference,
+                         "equalized_odds_difference": block.equalized_odds_difference,
+                         "four_fifths_threshold": block.four_fifths_threshold,
+                         "four_fifths_violation": block.four_fifths_violation,
                          "metric_ratios": ", ".join(f"{m} {v:.3g}" for m, v in gaps.items() if _f(v) is not None),
                          "note": note})
     return pd.DataFrame(rows, columns=["task", "attribute", "groups", "groups_compared", "demographic_parity_ratio",
                                        "demographic_parity_difference", "equalized_odds_difference",
-                                       "four_fifths_violation", "metric_ratios", "note"])
+                                       "four_fifths_threshold", "four_fifths_violation", "metric_ratios", "note"])
 
 
-def privacy_safety_tables(results: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFrame]:
     priv, safe = [], []
-    for t in results.get("tasks") or []:
-        metrics = t.get("metrics") or {}
-        pii = t.get("pii") or {}
-        if pii or "pii_leak_rate" in metrics:
-            m = metrics.get("pii_leak_rate") or {}
-            quality = pii.get("detector") or {}
-            priv.append({"task": t.get("name"), "findings": pii.get("findings"), "leaks": pii.get("leaks"),
-                         "samples_with_leak": pii.get("samples_with_leak"), "pii_leak_rate": _f(m.get("value")),
-                         "ci_low": _f(m.get("ci_low")), "ci_high": _f(m.get("ci_high")),
-                         "by_entity": ", ".join(f"{k} {v}" for k, v in sorted((pii.get("by_entity") or {}).items(),
+    for t in results.tasks:
+        pii, leak = t.pii, t.metric("pii_leak_rate")
+        if pii is not None or leak is not None:
+            pii = pii or PiiBlock()
+            quality = pii.detector
+            priv.append({"task": t.name, "findings": pii.findings, "leaks": pii.leaks,
+                         "samples_with_leak": pii.samples_with_leak, "pii_leak_rate": leak and leak.value,
+                         "ci_low": leak and leak.ci_low, "ci_high": leak and leak.ci_high,
+                         "by_entity": ", ".join(f"{k} {v}" for k, v in sorted(pii.by_entity.items(),
                                                                               key=lambda kv: (-kv[1], kv[0]))) or "none",
-                         "detector_precision": _f(quality.get("precision")) if isinstance(quality, dict) else None,
-                         "detector_recall": _f(quality.get("recall")) if isinstance(quality, dict) else None})
-        tox = t.get("toxicity") or {}
-        if tox or "toxicity_rate" in metrics:
-            m = metrics.get("toxicity_rate") or {}
-            safe.append({"task": t.get("name"), "n": tox.get("n", t.get("n")), "n_toxic": tox.get("n_toxic"),
-                         "toxicity_rate": _f(m.get("value", tox.get("rate"))), "ci_low": _f(m.get("ci_low")),
-                         "ci_high": _f(m.get("ci_high")), "threshold": tox.get("threshold"),
-                         "model": tox.get("model")})
+                         "detector_precision": _f(quality.get("precision")),
+                         "detector_recall": _f(quality.get("recall"))})
+        tox, rate = t.toxicity, t.metric("toxicity_rate")
+        if tox is not None or rate is not None:
+            tox = tox or ToxicityBlock(n=t.n)
+            safe.append({"task": t.name, "n": tox.n, "n_toxic": tox.n_toxic,
+                         "toxicity_rate": rate.value if rate else tox.rate, "ci_low": rate and rate.ci_low,
+                         "ci_high": rate and rate.ci_high, "threshold": tox.threshold, "model": tox.model})
     return (pd.DataFrame(priv, columns=["task", "findings", "leaks", "samples_with_leak", "pii_leak_rate", "ci_low",
                                         "ci_high", "by_entity", "detector_precision", "detector_recall"]),
             pd.DataFrame(safe, columns=["task", "n", "n_toxic", "toxicity_rate", "ci_low", "ci_high", "threshold",
                                         "model"]))
 
 
-def review_table(review: dict[str, Any] | None, results: dict[str, Any]) -> pd.DataFrame:
+def review_table(review: dict[str, Any] | None, results: RunResults) -> pd.DataFrame:
     rows: list[tuple[str, Any]] = []
     if review:
         agreement = review.get("agreement")
@@ -178,8 +174,7 @@ def review_table(review: dict[str, Any] | None, results: dict[str, Any]) -> pd.D
                  ("agreement" + (f" ({method})" if method else ""), _f(kappa)),
                  ("disagreements", review.get("disagreements")), ("reviewers", ", ".join(review.get("reviewers") or []))]
     else:
-        block = results.get("review") or {}
-        rows += [("sampling rate", block.get("rate")), ("queued for review", block.get("queue")),
+        rows += [("sampling rate", results.review.rate), ("queued for review", results.review.queue),
                  ("reviewed", "no review data")]
     return pd.DataFrame([{"item": k, "value": "—" if v is None or v == "" else str(v if not isinstance(v, float) else f"{v:.4g}")}
                          for k, v in rows])
@@ -213,10 +208,10 @@ def reproducibility_table(run: dict[str, Any], manifest: dict[str, Any]) -> pd.D
                          for k, i, v in rows])
 
 
-def _packs_for(results: dict[str, Any], packs: list[str] | None) -> list[str]:
+def _packs_for(results: RunResults, packs: list[str] | None) -> list[str]:
     if packs:
         return list(packs)
-    return list(results.get("policy") or []) or [DEFAULT_PACK]
+    return list(results.policy) or [DEFAULT_PACK]
 
 
 def _review_summary(cat: Catalog, run_id: str) -> dict[str, Any] | None:
@@ -258,7 +253,11 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
     except AssayError as err:  # the report still renders; the error is shown in the checklist section
         checklist_error = str(err)
     review = _review_summary(cat, run_id)
-    metrics = metrics_table(results, compare_results)
+    from audits.store.queries import dashboard as dq  # the query layer's paired per-sample scores
+
+    metrics = metrics_table(results, compare_results,
+                            (lambda task, metric: dq.paired_scores(cat, run_id, compare_id, task, metric))
+                            if compare_id else None)
     privacy, safety = privacy_safety_tables(results)
     fairness = runs_q.read_table(cat, run_id, "fairness")
     data = ReportData(run=run, manifest=manifest, results=results, compare_id=compare_id, compare_run=compare_run,

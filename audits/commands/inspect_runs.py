@@ -72,13 +72,16 @@ def _fmt(v) -> str:
 def _results(args) -> int:
     results = runs_q.get_results(_catalog(args), args.run_id)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(results.to_json())
         return 0
-    print(f"run {results['run_id']}  audit {results['audit']}  period {results['period']}")
-    for task in results["tasks"]:
-        print(f"\n{task['name']} ({task['type']}, n={task['n']})")
-        for name, m in task["metrics"].items():
-            print(f"  {name:<22} {_fmt(m['value']):>9}  95% CI [{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]  n={m['n']}")
+    print(f"run {results.run_id}  audit {results.audit}  period {results.period}  (results schema {results.schema_version})")
+    for task in results.tasks:
+        print(f"\n{task.name} ({task.type}, n={task.n})")
+        for name, m in task.metrics.items():
+            print(f"  {name:<22} {_fmt(m.value):>9}  {m.confidence:.0%} CI [{_fmt(m.ci_low)}, {_fmt(m.ci_high)}]  "
+                  f"n={m.n}  {m.method}")
+            if m.statement:
+                print(f"  {'':<22} {m.statement}")
     return 0
 
 

@@ -79,7 +79,10 @@ class Scanner(ABC):
     requires: ClassVar[frozenset[str]] = frozenset()
 
     def parse(self, options: dict[str, Any] | None, source: str = "config") -> dict[str, Any]:
-        """Validated options with defaults filled in, as plain values."""
+        """Validated options with defaults filled in, as plain values (a scanner without an
+        ``Options`` model checks its options in ``validate``)."""
+        if self.Options is ScannerOptions:
+            return dict(options or {})
         return parse_scanner_options(self.name, self.Options, options, source).model_dump()
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:

@@ -1,71 +1,29 @@
-"""Is a change between two runs real? Interval overlap, and a paired bootstrap when the two
-runs scored the same samples."""
+"""Is a change between two runs real? The page asks ``audits.stats.compare_runs`` (paired test
+where both runs scored the same samples, Holm-corrected over the run's metrics), the same call
+the report makes, so the dashboard and the report give one answer. No formula lives here."""
 
 from __future__ import annotations
 
-import math
+from typing import Callable
 
-import numpy as np
 import pandas as pd
 
-
-def intervals_overlap(a_low: float, a_high: float, b_low: float, b_high: float) -> bool | None:
-    """True when [a_low, a_high] and [b_low, b_high] overlap; None when either is unknown."""
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (a_low, a_high, b_low, b_high)):
-        return None
-    return not (a_high < b_low or b_high < a_low)
+from audits.results import RunResults
+from audits.stats import compare_runs as _compare_runs
+from audits.stats import describe_change
 
 
-BOOTSTRAP_MAX_N = 20_000  # above this the bootstrap of a mean is normal to well within its own noise
+def metric_rows(results: RunResults) -> pd.DataFrame:
+    """One row per (task, metric) of a run: task, type, metric, value, interval, n, method, signature."""
+    frame = results.metrics_frame()
+    frame.insert(1, "type", frame["task"].map({t.name: t.type for t in results.tasks}))
+    return frame
 
 
-def normal_interval(mean: float, std: float, n: int, z: float = 1.959964) -> tuple[float, float, float]:
-    """(mean, low, high): the large-n limit of the paired bootstrap of a mean difference."""
-    if n < 2 or not math.isfinite(mean) or not math.isfinite(std):
-        return float("nan"), float("nan"), float("nan")
-    half = z * std / math.sqrt(n)
-    return mean, mean - half, mean + half
-
-
-def paired_bootstrap(a: np.ndarray, b: np.ndarray, n_resamples: int = 1000, seed: int = 0,
-                     alpha: float = 0.05) -> tuple[float, float, float]:
-    """Mean of (a - b) over paired samples and its percentile CI: (diff, low, high)."""
-    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    d = d[np.isfinite(d)]
-    if d.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    n = d.size
-    chunk = max(1, 5_000_000 // n)
-    means = []
-    for start in range(0, n_resamples, chunk):
-        idx = rng.integers(0, n, size=(min(chunk, n_resamples - start), n))
-        means.append(d[idx].mean(axis=1))
-    means = np.concatenate(means)
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return float(d.mean()), float(low), float(high)
-
-
-def metric_rows(results: dict) -> pd.DataFrame:
-    """Flatten results.json metrics: task, type, metric, value, ci_low, ci_high, n, signature."""
-    rows = []
-    for task in results.get("tasks") or []:
-        for name, m in (task.get("metrics") or {}).items():
-            if not isinstance(m, dict):
-                continue
-            rows.append({"task": task.get("name"), "type": task.get("type"), "metric": name,
-                         "value": m.get("value"), "ci_low": m.get("ci_low"), "ci_high": m.get("ci_high"),
-                         "n": m.get("n"), "signature": m.get("signature")})
-    return pd.DataFrame(rows, columns=["task", "type", "metric", "value", "ci_low", "ci_high", "n", "signature"])
-
-
-def compare_metrics(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Join two runs' metric rows on (task, metric); adds prev_*, change, overlap and 'real'."""
-    prev = previous.rename(columns={c: f"prev_{c}" for c in ("value", "ci_low", "ci_high", "n")})
-    prev = prev[["task", "metric", "prev_value", "prev_ci_low", "prev_ci_high", "prev_n"]]
-    out = current.merge(prev, on=["task", "metric"], how="left")
-    out["change"] = out["value"] - out["prev_value"]
-    out["overlap"] = [intervals_overlap(*r) for r in
-                      out[["ci_low", "ci_high", "prev_ci_low", "prev_ci_high"]].itertuples(index=False)]
-    out["real"] = out["overlap"].map(lambda o: None if o is None else (not o))
-    return out
+def compare_runs(current: RunResults, previous: RunResults | None,
+                 paired_scores: Callable[[str, str], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Every metric of ``current`` against ``previous`` (see ``audits.stats.compare_runs``), with
+    a ``verdict`` column in words: 'significant (mcnemar-exact, holm p=0.003)'."""
+    table = _compare_runs(current, previous, paired_scores)
+    table["verdict"] = [describe_change(r) for r in table.to_dict("records")]
+    return table

@@ -7,37 +7,41 @@ from typing import Any
 
 import pandas as pd
 
+from audits.results import CounterfactualBlock, Estimate
 
-def interval(stat: dict | None, pct: bool = False, digits: int = 3) -> str:
-    """``0.25 [0.00, 0.75]`` (or percentages) from a {value, ci_low, ci_high} dict; "—" when absent."""
-    if not isinstance(stat, dict) or stat.get("value") is None:
+
+def interval(stat: Estimate | None, pct: bool = False, digits: int = 3) -> str:
+    """``0.25 [0.00, 0.75]`` (or percentages) from an estimate; "—" when absent."""
+    if stat is None or stat.value is None:
         return "—"
 
     def fmt(x: Any) -> str:
         return "?" if x is None else (f"{float(x):.0%}" if pct else f"{float(x):.{digits}f}")
-    ci = f" [{fmt(stat.get('ci_low'))}, {fmt(stat.get('ci_high'))}]" if stat.get("ci_low") is not None else ""
-    return fmt(stat["value"]) + ci
+    ci = f" [{fmt(stat.ci_low)}, {fmt(stat.ci_high)}]" if stat.ci_low is not None else ""
+    return fmt(stat.value) + ci
 
 
-def headline(block: dict) -> list[tuple[str, str, str]]:
+def headline(block: CounterfactualBlock) -> list[tuple[str, str, str]]:
     """(label, value with 95% CI, help) for the flip rate, output similarity and toxicity gap."""
-    sim = block.get("similarity_mean") or {}
+    sim = block.similarity_mean
+    model = (sim.model_extra or {}).get("model") if sim is not None else None
     return [
-        ("Flip rate", interval(block.get("flip_rate"), pct=True),
+        ("Flip rate", interval(block.flip_rate, pct=True),
          "share of probed samples whose decision changed when only the group was swapped (95% CI)"),
         ("Output similarity", interval(sim, digits=2),
          "mean cosine similarity between the outputs for the swapped prompts (1 = same meaning)"
-         + (f"; {sim['model']}" if sim.get("model") else "")),
-        ("Toxicity gap", interval(block.get("toxicity_gap")),
+         + (f"; {model}" if model else "")),
+        ("Toxicity gap", interval(block.toxicity_gap),
          "largest difference in mean toxicity between the swapped values (95% CI)"),
     ]
 
 
-def by_value(block: dict) -> pd.DataFrame:
+def by_value(block: CounterfactualBlock) -> pd.DataFrame:
     """One row per swapped value: mean toxicity and the count of each decision (columns)."""
-    values = [str(v) for v in block.get("values") or []]
-    tox = (block.get("toxicity_gap") or {}).get("by_value") or {}
-    decisions = block.get("decision_by_value") or {}
+    values = [str(v) for v in block.values]
+    gap = block.toxicity_gap
+    tox = ((gap.model_extra or {}).get("by_value") if gap is not None else None) or {}
+    decisions = block.decision_by_value
     values += [v for v in list(tox) + list(decisions) if v not in values]
     rows = []
     for v in values:

@@ -49,14 +49,15 @@ def render() -> None:
     if not items:
         st.info("This run has no token attributions: add the `explain` scanner to the audit config.")
         return
-    blocks = {t["name"]: t["explain"] for t in res.get("tasks") or [] if t.get("explain")}
+    blocks = {t.name: t.explain for t in res.tasks if t.explain is not None}
     tasks = list(dict.fromkeys(i.get("task", "") for i in items))
     task = st.selectbox("Task", tasks, key="e_task")
-    how = blocks.get(task) or {}
-    if how:
-        st.caption(f"{how.get('method', 'SHAP')}; explained quantity **{how.get('target', '?')}**; "
-                   f"{how.get('max_evals', '?')} model evaluations per sample; {how.get('n_explained', '?')} "
-                   "samples explained (the review queue's flagged samples first).")
+    how = blocks.get(task)
+    if how is not None:
+        n = how.n_explained
+        st.caption(f"{how.method or 'SHAP'}; explained quantity **{how.target or '?'}**; "
+                   f"{how.max_evals} model evaluations per sample; {n} sample{'' if n == 1 else 's'} "
+                   "explained (the review queue's flagged samples first).")
     chosen = [i for i in items if i.get("task", "") == task][:MAX_SAMPLES]
     st.caption("Red tokens push the model towards its output, blue tokens away; stronger colour, larger effect. "
                "Hover a token for its attribution.")

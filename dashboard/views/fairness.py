@@ -7,23 +7,23 @@ import pandas as pd
 import streamlit as st
 
 from audits.errors import AssayError
+from audits.results import CounterfactualBlock, FairnessGrouping
 from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
 
-FOUR_FIFTHS = 0.8
 _ENOUGH, _TOO_FEW = "#1f5fbf", "#9ca3af"
 # outcome metrics first; the scanner rates by group go in an expander
 _SECONDARY = ("pii_", "toxicity_")
 _GAP_COLUMNS = {"attribute": "attribute", "groups_compared": "groups compared",
                 "min_group_size": "min group size", "demographic_parity_difference": "selection-rate difference",
-                "demographic_parity_ratio": "selection-rate ratio", "four_fifths_violation": "four-fifths violated?",
+                "demographic_parity_ratio": "selection-rate ratio", "four_fifths_threshold": "four-fifths threshold", "four_fifths_violation": "four-fifths violated?",
                 "equalized_odds_difference": "equalized-odds difference"}
 
 
-def _gaps(block: dict) -> pd.DataFrame:
-    rows = [{"attribute": attr, **{k: info.get(k) for k in _GAP_COLUMNS if k != "attribute"}}
-            for attr, info in block.items() if isinstance(info, dict)]
+def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
+    rows = [{"attribute": attr, **{k: getattr(info, k) for k in _GAP_COLUMNS if k != "attribute"}}
+            for attr, info in block.items()]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -41,7 +41,7 @@ def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str) -> None:
                                    y_title=metric, height=320, colors=_colors(rows)), width="stretch", key=key)
 
 
-def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, key: str) -> None:
+def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: float, key: str) -> None:
     part = part.assign(group=part["group"].astype(str) + " (n=" + part["n"].astype(str) + ")")
     small = part["insufficient_data"].fillna(False).astype(bool) if "insufficient_data" in part else False
     label = f"too few (< {min_size})" if min_size else "too few"
@@ -65,7 +65,7 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, key: str) ->
         with cols[i % 2]:
             st.plotly_chart(charts.ci_bars(ratio, x="group", low="_", high="_", color="sample size",
                                            title=f"selection-rate ratio to the top group ({attr})",
-                                           y_title="ratio", hline=FOUR_FIFTHS, hline_label="four-fifths rule (0.8)",
+                                           y_title="ratio", hline=threshold, hline_label=f"four-fifths rule ({threshold:g})",
                                            height=320, colors=_colors(ratio)), width="stretch", key=f"{key}-ratio")
         i += 1
     with cols[i % 2]:
@@ -81,15 +81,15 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, key: str) ->
                     _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}")
 
 
-def _counterfactuals(run_id: str, task: str, block: dict | None) -> None:
+def _counterfactuals(run_id: str, task: str, block: CounterfactualBlock | None) -> None:
     frame = state.table(run_id, "counterfactuals", filters={"task": task})
-    if frame.empty and not block:
+    if frame.empty and block is None:
         return
     st.subheader("Counterfactual probes")
-    block = block or {}
-    values = " / ".join(map(str, block.get("values") or frame.get("value", pd.Series(dtype=str)).unique()))
-    st.caption(f"The same prompt with only **{block.get('attribute', 'the group')}** swapped ({values}; "
-               f"{block.get('mode', '')} mode) on {block.get('n', frame['sample_id'].nunique() if len(frame) else 0)} "
+    shown = block or CounterfactualBlock(n=frame["sample_id"].nunique() if len(frame) else 0)
+    values = " / ".join(map(str, shown.values or frame.get("value", pd.Series(dtype=str)).unique()))
+    st.caption(f"The same prompt with only **{shown.attribute or 'the group'}** swapped ({values}; "
+               f"{shown.mode or ''} mode) on {shown.n} "
                "samples. A fair model gives the same decision and a similar answer whichever value is named.")
     if block:
         for col, (label, value, help_) in zip(st.columns(3), cf.headline(block)):
@@ -112,6 +112,23 @@ def _counterfactuals(run_id: str, task: str, block: dict | None) -> None:
                          hide_index=True, width="stretch")
 
 
+def _probability_view(block: dict[str, FairnessGrouping]) -> None:
+    """Decision tasks: say when argmax parity is uninformative; show the logit-difference score."""
+    note = next((getattr(info, "decision_parity_note", None) for info in block.values()
+                 if getattr(info, "decision_parity_informative", True) is False), None)
+    if note:
+        st.warning(f"Decision parity is uninformative here: {note}.")
+    rows = [{"attribute": attr.replace("*", " × "), **{k: d.get(k) for k in ("value", "ci_low", "ci_high",
+                                                                           "highest", "lowest")}}
+            for attr, info in block.items() if isinstance(d := getattr(info, "discrimination", None), dict)]
+    if rows:
+        st.subheader("Discrimination score (from decision probabilities)")
+        st.caption("Highest minus lowest group mean of logit p(positive), Tamkin et al. (2023); 0 means no "
+                   "difference. p(positive) is normalised over the choices per sample; mean p(positive) by "
+                   "group is under *By group*.")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
 def render() -> None:
     st.title("Fairness")
     run_id = state.require_run()
@@ -123,25 +140,26 @@ def render() -> None:
     except AssayError as err:
         state.show_error(err)
         return
-    tasks = [t for t in res.get("tasks") or [] if t.get("fairness") or t.get("counterfactual")]
+    tasks = [t for t in res.tasks if t.fairness or t.counterfactual]
     if not tasks and table.empty:
         st.info("This run has no fairness results: add `sensitive:` attributes to a task and the `bias` scanner.")
         return
-    names = [t["name"] for t in tasks] or sorted(table["task"].unique())
-    first = next((i for i, t in enumerate(tasks) if t.get("fairness")), 0)
+    names = [t.name for t in tasks] or sorted(table["task"].unique())
+    first = next((i for i, t in enumerate(tasks) if t.fairness), 0)
     task = st.selectbox("Task", names, index=first, key="f_task",
-                        format_func=lambda n: n + ("" if any(t["name"] == n and t.get("fairness") for t in tasks)
+                        format_func=lambda n: n + ("" if any(t.name == n and t.fairness for t in tasks)
                                                    else " (counterfactual probes only)"))
-    res_task = next((t for t in tasks if t["name"] == task), {})
-    block = res_task.get("fairness") or {}
+    res_task = next((t for t in tasks if t.name == task), None)
+    block = res_task.fairness if res_task else {}
     gaps = _gaps(block)
     if not gaps.empty:
         st.subheader("Gaps between groups")
         st.dataframe(gaps, hide_index=True, width="stretch")
         if "groups compared" in gaps and (gaps["groups compared"] < 2).all():
-            sizes = {info.get("min_group_size") for info in block.values() if isinstance(info, dict)} - {None}
+            sizes = {info.min_group_size for info in block.values()}
             st.caption(f"No gap could be computed: fewer than two groups have at least "
                        f"{'/'.join(map(str, sizes)) or 'the minimum number of'} samples. Run more samples.")
+    _probability_view(block)
     rows = table[table["task"] == task] if not table.empty else table
     attrs = list(dict.fromkeys(rows["attribute"])) if not rows.empty else []
     if attrs:
@@ -149,6 +167,7 @@ def render() -> None:
         tabs = st.tabs([a.replace("*", " × ") + (" (intersection)" if "*" in a else "") for a in attrs])
         for tab, attr in zip(tabs, attrs):
             with tab:
-                _attribute(attr, rows[rows["attribute"] == attr], (block.get(attr) or {}).get("min_group_size"),
-                           key=f"f-{task}-{attr}")
-    _counterfactuals(run_id, task, res_task.get("counterfactual"))
+                grouping = block.get(attr) or FairnessGrouping()
+                _attribute(attr, rows[rows["attribute"] == attr], grouping.min_group_size or None,
+                           grouping.four_fifths_threshold, key=f"f-{task}-{attr}")
+    _counterfactuals(run_id, task, res_task.counterfactual if res_task else None)

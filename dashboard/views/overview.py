@@ -15,19 +15,6 @@ def _fmt(v: object, digits: int = 3) -> str:
     return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):.{digits}f}"
 
 
-def _paired(run_id: str, prev_id: str, task: str, metric: str) -> tuple[float, float, float, int] | None:
-    """Mean paired difference with a 95% CI: bootstrap up to BOOTSTRAP_MAX_N pairs, normal beyond."""
-    n, mean, std = state.paired_difference_stats(run_id, prev_id, task, metric)
-    if n < 2:
-        return None
-    if n <= compare.BOOTSTRAP_MAX_N:
-        pairs = state.paired_scores(run_id, prev_id, task, metric)
-        diff, low, high = compare.paired_bootstrap(pairs["a"].to_numpy(), pairs["b"].to_numpy())
-    else:
-        diff, low, high = compare.normal_interval(mean, std, n)
-    return diff, low, high, n
-
-
 def _policy_counts(run_id: str) -> dict[str, int] | None:
     """Control counts by status (pass, fail, needs-attestation...), None when policies are absent."""
     try:
@@ -58,24 +45,15 @@ def render() -> None:
         return
     current = compare.metric_rows(res)
     prev_id = state.previous_run(run_id)
-    st.subheader(f"Headline metrics — {res.get('audit', '')} {res.get('period', '')}")
+    st.subheader(f"Headline metrics — {res.audit} {res.period}")
     st.caption(f"Run `{run_id}`" + (f", compared with the previous period's run `{prev_id}`" if prev_id
                                     else " (no earlier run of this audit to compare with)"))
     if current.empty:
         st.info("This run recorded no metrics.")
     else:
-        table = compare.compare_metrics(current, compare.metric_rows(state.results(prev_id)) if prev_id
-                                        else current.iloc[0:0])
-        paired_col = []
-        if prev_id:
-            with st.spinner("Paired bootstrap on matching samples…"):
-                for r in table.itertuples():
-                    p = _paired(run_id, prev_id, r.task, r.metric)
-                    paired_col.append(None if p is None else f"{p[0]:+.3f} [{p[1]:+.3f}, {p[2]:+.3f}] n={p[3]}")
-                    if p is not None and not (p[1] <= 0 <= p[2]):
-                        table.loc[r.Index, "real"] = True
-                    elif p is not None and r.real is None:
-                        table.loc[r.Index, "real"] = False
+        with st.spinner("Testing each change (paired on the samples both runs scored)…"):
+            table = compare.compare_runs(res, state.results(prev_id) if prev_id else None,
+                                         lambda task, metric: state.paired_scores(run_id, prev_id, task, metric))
         view = pd.DataFrame({
             "task": table["task"], "metric": table["metric"],
             "value [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]"
@@ -83,14 +61,17 @@ def render() -> None:
             "n": table["n"],
             "previous [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]" if pd.notna(v) else "—"
                                   for v, lo, hi in zip(table["prev_value"], table["prev_ci_low"], table["prev_ci_high"])],
-            "change": [_fmt(c) if pd.notna(c) else "—" for c in table["change"]],
-            "real change?": ["yes ⚠" if r is True else ("no" if r is False else "—") for r in table["real"]],
+            "change [95% CI]": [f"{c:+.3f} [{lo:+.3f}, {hi:+.3f}]" if pd.notna(c) and pd.notna(lo) else
+                                (_fmt(c) if pd.notna(c) else "—")
+                                for c, lo, hi in zip(table["change"], table["diff_low"], table["diff_high"])],
+            "real change?": ["yes ⚠" if r is True else ("no" if r is False else "—") for r in table["significant"]],
+            "test": [v or "—" for v in table["verdict"]],
         })
-        if paired_col:
-            view["paired bootstrap Δ [95% CI]"] = [p or "—" for p in paired_col]
         st.dataframe(view, hide_index=True, width="stretch")
-        st.caption("A change is marked real when the two 95% intervals do not overlap, or when a paired "
-                   "bootstrap over the samples both runs scored excludes zero.")
+        st.caption("A change is marked real only when its test, corrected for every metric compared in this "
+                   "run (Holm), is significant at 5%: McNemar's exact test (0/1 scores) or a paired t-test "
+                   "where both runs scored the same samples; otherwise a two-proportion test or a z-test on "
+                   "the two intervals. Statistics from audits.stats, the same as the report's.")
 
     st.subheader("Policy checks")
     try:

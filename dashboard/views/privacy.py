@@ -7,29 +7,29 @@ import pandas as pd
 import streamlit as st
 
 from audits.errors import AssayError
+from audits.results import Estimate, PiiBlock, RunResults
 from dashboard import state
 from dashboard.components import charts
 
 PAGE_SIZE = 50
 
 
-def _rate(stat: dict | None) -> str:
-    if not isinstance(stat, dict) or stat.get("value") is None:
+def _rate(stat: Estimate | None) -> str:
+    if stat is None or stat.value is None:
         return "—"
-    return f"{stat['value']:.1%} [{stat.get('ci_low', 0):.1%}, {stat.get('ci_high', 0):.1%}]"
+    return f"{stat.value:.1%} [{stat.ci_low or 0:.1%}, {stat.ci_high or 0:.1%}]"
 
 
-def _pii_blocks(blocks: dict[str, dict]) -> None:
+def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     """Per-task counts and rates, then the detector's precision/recall by entity type."""
-    rows = [{"task": name, "findings": b.get("findings"), "leaks": b.get("leaks"),
-             "samples with a leak": b.get("samples_with_leak"),
-             **{k.replace("pii_", "").replace("_", " ") + " [95% CI]": _rate(v) for k, v in (b.get("rates") or {}).items()}}
+    rows = [{"task": name, "findings": b.findings, "leaks": b.leaks, "samples with a leak": b.samples_with_leak,
+             **{k.replace("pii_", "").replace("_", " ") + " [95% CI]": _rate(v) for k, v in b.rates.items()}}
             for name, b in blocks.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     first = next(iter(blocks.values()))
-    det = first.get("detector") or {}
-    st.caption(f"Engine `{first.get('engine', '?')}`, score threshold {first.get('score_threshold', '?')}, "
-               f"fields: {', '.join(first.get('fields') or [])}.")
+    det = first.detector
+    st.caption(f"Engine `{first.engine or '?'}`, score threshold {first.score_threshold}, "
+               f"fields: {', '.join(first.fields)}.")
     if det:
         st.markdown(f"**Detector accuracy** on {det.get('n_labelled', '?')} labelled spans in {det.get('n_texts', '?')} "
                     f"synthetic texts (`{det.get('set', '?')}`; {det.get('matching', '')}): precision "
@@ -43,9 +43,9 @@ def _pii_blocks(blocks: dict[str, dict]) -> None:
             st.caption("Not measured (no labelled examples): " + ", ".join(det["not_measured"]))
 
 
-def _pii(run_id: str, res: dict) -> None:
+def _pii(run_id: str, res: RunResults) -> None:
     st.subheader("PII findings")
-    blocks = {t["name"]: t["pii"] for t in res.get("tasks") or [] if t.get("pii")}
+    blocks = {t.name: t.pii for t in res.tasks if t.pii is not None}
     if blocks:
         with st.expander("Per-task PII summary and the detector's measured precision/recall"):
             _pii_blocks(blocks)
@@ -79,26 +79,25 @@ def _pii(run_id: str, res: dict) -> None:
                "them, and then only admins see them.")
 
 
-def _toxicity(run_id: str, res: dict) -> None:
+def _toxicity(run_id: str, res: RunResults) -> None:
     st.subheader("Toxicity")
     columns = state.table_columns(run_id, "samples")
-    tasks = [t for t in res.get("tasks") or [] if "toxicity_rate" in (t.get("metrics") or {})
-             or "toxicity_mean" in (t.get("metrics") or {})]
+    tasks = [t for t in res.tasks if t.metric("toxicity_rate") or t.metric("toxicity_mean")]
     if "toxicity_score" not in columns or not tasks:
         st.caption("No toxicity scanner in this run.")
         return
-    rows = pd.DataFrame([{"task": t["name"], "metric": k, **t["metrics"][k]} for t in tasks
-                         for k in ("toxicity_rate", "toxicity_mean") if k in t["metrics"]])
+    rows = pd.DataFrame([{"task": t.name, "metric": k, **t.metrics[k].model_dump()} for t in tasks
+                         for k in ("toxicity_rate", "toxicity_mean") if k in t.metrics])
     st.plotly_chart(charts.ci_bars(rows, x="task", color="metric", title="toxicity per task (95% CI)"),
                     width="stretch", key="tox-task")
-    grouped = [t for t in tasks if t.get("attributes")]
+    grouped = [t for t in tasks if t.attributes]
     if not grouped:
         st.caption("No task in this run names sensitive attributes, so toxicity is not compared by group.")
         return
     c1, c2 = st.columns(2)
-    name = c1.selectbox("Task", [t["name"] for t in grouped], key="p_tox_task")
-    task = next(t for t in grouped if t["name"] == name)
-    attr = c2.selectbox("Group", [a for a in task["attributes"] if a in columns] or task["attributes"], key="p_tox_attr")
+    name = c1.selectbox("Task", [t.name for t in grouped], key="p_tox_task")
+    chosen = next(t for t in grouped if t.name == name)
+    attr = c2.selectbox("Group", [a for a in chosen.attributes if a in columns] or chosen.attributes, key="p_tox_attr")
     task = name
     groups = state.score_by_group(run_id, task, "toxicity_score", attr)
     groups = groups[groups["group"].notna()]

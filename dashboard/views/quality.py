@@ -14,7 +14,7 @@ _SHOWN = ["task", "sample_id", "input", "prediction", "reference", "label", "cor
 
 
 def _attributes(run_id: str, columns: dict[str, str]) -> list[str]:
-    keys = {k for t in state.results(run_id).get("tasks") or [] for k in (t.get("fairness") or {}) if "*" not in k}
+    keys = {k for t in state.results(run_id).tasks for k in t.fairness if "*" not in k}
     named = [c for c in columns if c in keys]
     return named or attribute_columns(columns)
 
