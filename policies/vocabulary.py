@@ -8,6 +8,7 @@ scanners declare in ``provides`` (``metric:<name>``), the typed result blocks
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from functools import lru_cache
 
 from pydantic import BaseModel
@@ -78,6 +79,8 @@ def check_names(names: tuple[tuple[str, ...], ...], where: str) -> None:
     for path in names:
         why = name_problem(path)
         if why is not None:
-            raise AssayError(f"{where}: '{'.'.join(path)}' can never be evaluated ({why})",
+            close = get_close_matches(path[0], sorted(metric_names() | set(TASK_BLOCKS) | set(GLOBAL_ROOTS)), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close and close[0] != path[0] else ""
+            raise AssayError(f"{where}: '{'.'.join(path)}' can never be evaluated ({why}{hint})",
                              f"use a name Assay produces: metrics {', '.join(sorted(metric_names()))}; "
                              f"blocks {', '.join(TASK_BLOCKS)}; global {', '.join(GLOBAL_ROOTS)}; previous.<metric>")

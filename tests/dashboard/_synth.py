@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audits.store.bundle import write_bundle
+from tests.results_factory import write_typed_bundle
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as rq
 
@@ -102,7 +102,7 @@ def build_catalog(path: Path, n_per_task: int = 40, periods: tuple[str, ...] = (
         tables, results = make_run_tables(n_per_task, seed=i, quality=0.6 + 0.1 * i)
         results = {"run_id": run_id, "audit": audit, "period": period, **results}
         config = {"audit": audit, "period": period, "policies": []}
-        bundle, sha = write_bundle(cat.runs_dir, run_id, tables, results, config, {"config": config})
+        bundle, sha = write_typed_bundle(cat, run_id, tables, results, config, {"config": config})
         rq.complete_run(cat, run_id, bundle, sha, actor="bench", device="cpu")
         time.sleep(0.01)
     return cat

@@ -7,28 +7,29 @@ import numpy as np
 import pytest
 
 from audits.errors import AssayError
+from audits.results import CounterfactualBlock
 from audits.store.catalog import Catalog
+from audits.store import bundle_reader
 from audits.store.queries import dashboard as dq
 from dashboard.components import compare
 from dashboard.components.text import attribution_html
 
 
-def test_intervals_overlap():
-    assert compare.intervals_overlap(0.1, 0.3, 0.25, 0.5) is True
-    assert compare.intervals_overlap(0.1, 0.2, 0.25, 0.5) is False
-    assert compare.intervals_overlap(0.1, float("nan"), 0.25, 0.5) is None
+def test_compare_runs_pairs_tests_and_corrects(synthetic_catalog):
+    """The page's one call: McNemar on shared 0/1 samples, z on intervals otherwise, Holm over the run."""
+    from audits.stats import holm
 
-
-def test_paired_bootstrap_detects_shift_and_null():
-    rng = np.random.default_rng(1)
-    b = rng.random(400)
-    diff, low, high = compare.paired_bootstrap(b + 0.05, b)
-    assert diff == pytest.approx(0.05) and low == pytest.approx(0.05) and high == pytest.approx(0.05)
-    a = (rng.random(400) < 0.5).astype(float)
-    c = (rng.random(400) < 0.5).astype(float)
-    diff, low, high = compare.paired_bootstrap(a, c, seed=3)
-    assert low < diff < high and low < 0 < high
-    assert compare.paired_bootstrap(a, c, seed=3) == (diff, low, high)  # seeded
+    cat = Catalog(synthetic_catalog, create=False)
+    old, new = dq.list_runs(cat)["run_id"].tolist()[:2]
+    cur, prev = bundle_reader.results(cat, new), bundle_reader.results(cat, old)
+    table = compare.compare_runs(cur, prev, lambda t, m: dq.paired_scores(cat, new, old, t, m))
+    acc = table[(table["task"] == "bbq-gender") & (table["metric"] == "accuracy")].iloc[0]
+    assert acc["test"] == "mcnemar-exact" and acc["paired"] is True and acc["n_pairs"] == 60
+    tox = table[table["metric"] == "toxicity_mean"].iloc[0]
+    assert tox["test"] == "unpaired-z (from intervals)" and tox["paired"] is False
+    np.testing.assert_allclose(table["p_adjusted"].astype(float), holm(table["p_value"].astype(float)))
+    assert acc["verdict"].startswith(("significant (mcnemar-exact, holm p=", "not significant (mcnemar-exact, holm p="))
+    assert (table["significant"] == (table["p_adjusted"] < 0.05)).all()
 
 
 def test_attribution_html_escapes_and_colours():
@@ -59,16 +60,6 @@ def test_dashboard_queries_match_duckdb(synthetic_catalog):
         dq.bundle_dir(cat, "nope")
 
 
-def test_normal_interval_matches_bootstrap_at_large_n():
-    rng = np.random.default_rng(5)
-    a, b = (rng.random(5000) < 0.6).astype(float), (rng.random(5000) < 0.55).astype(float)
-    d = a - b
-    boot = compare.paired_bootstrap(a, b, n_resamples=2000, seed=1)
-    norm = compare.normal_interval(float(d.mean()), float(d.std(ddof=1)), len(d))
-    assert norm[0] == pytest.approx(boot[0])
-    assert norm[1] == pytest.approx(boot[1], abs=0.004) and norm[2] == pytest.approx(boot[2], abs=0.004)
-
-
 def test_paired_difference_stats_match_pairs(synthetic_catalog):
     cat = Catalog(synthetic_catalog, create=False)
     old, new = dq.list_runs(cat)["run_id"].tolist()[:2]
@@ -95,6 +86,7 @@ def test_counterfactual_probes_and_headline_from_the_scanner_shape():
     block = {"values": ["young", "elderly"], "flip_rate": {"value": 0.5, "ci_low": 0.0, "ci_high": 1.0, "n": 2},
              "toxicity_gap": {"value": 0.1, "ci_low": 0.0, "ci_high": 0.2, "by_value": {"young": 0.15, "elderly": 0.25}},
              "decision_by_value": {"young": {"yes": 2}, "elderly": {"yes": 1, "no": 1}}}
+    block = CounterfactualBlock.model_validate(block)  # the results block as the scanner writes it
     assert cf.headline(block)[0][1] == "50% [0%, 100%]" and cf.headline(block)[1][1] == "—"
     table = cf.by_value(block).set_index("value")
     assert table.loc["elderly", "decision: no"] == 1 and table.loc["young", "decision: no"] == 0

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.store.bundle import write_bundle
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
+from tests.results_factory import write_typed_bundle
 
 
 N = 2000
@@ -93,7 +93,7 @@ def make_run(cat: Catalog, run_id: str, period: str, acc: float, ratio: float, l
                 "datasets": {"bbq-gender": {"source": "builtin:bbq", "sha256": "d" * 64, "rows_used": 20}},
                 "code": {"sha256": "c" * 64, "git_commit": "deadbeef"},
                 "packages": {"duckdb": "x", "fairlearn": "y"}, "seed": 1234}
-    bundle, sha = write_bundle(cat.runs_dir, run_id, _tables(results), results, {"name": "unit-audit"}, manifest)
+    bundle, sha = write_typed_bundle(cat, run_id, _tables(results), results, {"name": "unit-audit"}, manifest)
     runs_q.complete_run(cat, run_id, bundle, sha, "tester", "cpu")
     return run_id
 

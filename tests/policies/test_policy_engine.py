@@ -64,7 +64,7 @@ def test_unknown_metric_is_an_error_naming_control_and_metric(two_runs, tmp_path
     pack = tmp_path / "typo.yaml"
     pack.write_text("name: typo\ntitle: T\ncontrols:\n"
                     "  - {id: ACC-9, title: t, source: s, owner: compliance, check: 'acuracy >= 0.85'}\n")
-    with pytest.raises(AssayError, match=r"control ACC-9.*metric 'acuracy'"):
+    with pytest.raises(AssayError, match=r"control ACC-9.*'acuracy' can never be evaluated.*did you mean 'accuracy'"):
         policies.evaluate_run(cat, q4, [str(pack)])
 
 
