@@ -26,12 +26,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from audits.errors import AssayError
+from audits.stats._signature import LEGACY
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SCHEMA_VERSION = 2
-V1_INTERVAL_METHOD = "percentile bootstrap (schema 1)"
+V1_INTERVAL_METHOD = LEGACY  # intervals before audits.stats: percentile bootstrap
 V1_FOUR_FIFTHS = 0.8  # the bias scanner's default before the threshold was recorded
 
 
@@ -287,6 +288,24 @@ def _registered_direction(name: str) -> bool | None:
     return None
 
 
+_V1_RATES = ("accuracy", "exact_match", "selection_rate", "pii_leak_rate", "toxicity_rate")
+
+
+def _v1_kind(name: str) -> str:
+    """Schema 1 did not record the kind of score; the built-in rates and corpus metrics are known."""
+    if name in _V1_RATES or name.startswith("pii_rate_"):
+        return "rate"
+    return "corpus" if name in ("bleu", "f1", "precision", "recall") else "mean"
+
+
+def _v1_statement(name: str, m: dict[str, Any]) -> str:
+    from audits.stats import describe
+
+    num = lambda x: float("nan") if x is None else float(x)  # noqa: E731
+    return describe(name, None if m.get("value") is None else float(m["value"]), num(m.get("ci_low")),
+                    num(m.get("ci_high")), int(m.get("n") or 0), kind=_v1_kind(name), method=V1_INTERVAL_METHOD)
+
+
 def _migrate_v1(data: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
     """Schema 1 (untyped) -> 2: intervals were percentile bootstraps; thresholds from the config."""
     data = json.loads(json.dumps(data))  # a deep copy; the caller's dict is never changed
@@ -296,6 +315,8 @@ def _migrate_v1(data: dict[str, Any], config: dict[str, Any] | None) -> dict[str
         for name, m in (task.get("metrics") or {}).items():
             m.setdefault("method", V1_INTERVAL_METHOD)
             m.setdefault("higher_is_better", _registered_direction(name))
+            m.setdefault("kind", _v1_kind(name))
+            m.setdefault("statement", _v1_statement(name, m))
         for grouping in (task.get("fairness") or {}).values():
             grouping.setdefault("four_fifths_threshold", threshold)
         extra = {k: task.pop(k) for k in list(task) if k not in TaskResult.model_fields}

@@ -30,6 +30,9 @@ def test_a_bundle_written_before_the_change_loads_with_the_same_figures():
         assert np.allclose(merged[f"{col}_old"].astype(float), merged[f"{col}_new"].astype(float), equal_nan=True)
     task = res.task("loans")
     assert all(m.method == V1_INTERVAL_METHOD for m in task.metrics.values())
+    # old figures say which method made them, in words
+    assert task.metrics["exact_match"].statement.startswith("5 of 8 answers matched the reference exactly")
+    assert "before assay stats" in task.metrics["token_f1"].statement
     # the configured four-fifths threshold (0.75) comes from the bundle's config, not an assumed 0.8
     assert task.fairness and all(g.four_fifths_threshold == 0.75 for g in task.fairness.values())
     assert task.toxicity is not None and task.toxicity.n == 8
