@@ -6,58 +6,63 @@ Identity, first that applies:
    is ``st.user.email`` (or ``name``); the role comes from the catalog's users table, else from the
    claim named by ``$ASSAY_ROLE_CLAIM`` (e.g. ``roles``), else ``viewer``.
 2. **Trusted reverse-proxy header** when ``$ASSAY_AUTH_HEADER`` is set (e.g. ``X-Forwarded-User``):
-   the proxy authenticates; the role comes from the users table, else ``viewer``. A request
-   without the header is refused (no fallback to a weaker method).
+   the proxy authenticates; the role comes from the users table, else ``viewer``. The header is
+   believed only from the proxy: the request must carry the shared secret the proxy injects
+   (``$ASSAY_PROXY_SECRET``, in the header ``$ASSAY_PROXY_SECRET_HEADER``, default
+   ``X-Assay-Proxy-Secret``) or come from an address in ``$ASSAY_TRUSTED_PROXIES``; with neither
+   configured, header sign-in is refused. A client that reaches the Streamlit port directly is refused.
 3. **Local users** (the embedded default): a sign-in form checked against the salted scrypt
-   hashes made by ``assay users add NAME --role ROLE``. When the catalog has no users at all,
-   the dashboard runs as a local ``admin`` for development and demos, and says so in the sidebar.
+   hashes made by ``assay users add NAME --role ROLE``, throttled (lockout after repeated failures).
+   Only a catalog that never had users runs as a local ``admin`` (demos); once users exist and
+   none is active, the dashboard refuses everyone (fails closed).
+
+Roles and permissions live in :mod:`audits.access` (one table for the CLI and the dashboard).
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import streamlit as st
 
-from audits.store.queries.users import ROLES
+from audits.access import PERMISSIONS, ROLES, User, can  # noqa: F401  (the one permission table)
+from audits.errors import AssayError
 
 HEADER_ENV = "ASSAY_AUTH_HEADER"
 ROLE_CLAIM_ENV = "ASSAY_ROLE_CLAIM"
+PROXY_SECRET_ENV = "ASSAY_PROXY_SECRET"
+PROXY_SECRET_HEADER_ENV = "ASSAY_PROXY_SECRET_HEADER"
+TRUSTED_PROXIES_ENV = "ASSAY_TRUSTED_PROXIES"
 _SESSION_KEY = "assay_auth_user"
 
-# action -> roles allowed. `attest` is further limited to the control's owner role (see can()).
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "view": ROLES,
-    "review": ("reviewer", "committee", "admin"),
-    "adjudicate": ("committee", "admin"),
-    "export_retraining": ("reviewer", "committee", "compliance", "admin"),
-    "export": ("committee", "compliance", "admin"),
-    "attest": ("committee", "compliance", "admin"),
-    "signoff": ("committee",),
-    "view_raw_pii": ("admin",),
-    "manage_users": ("admin",),
-}
 
+def proxy_problem(headers: Mapping[str, str], client_ip: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """None when the request provably came through the trusted proxy; else why it is refused.
 
-@dataclass(frozen=True)
-class User:
-    """A signed-in person. ``source``: oidc | header | local | demo."""
-
-    name: str
-    role: str
-    source: str = "local"
-
-
-def can(user: User, action: str, owner_role: str | None = None) -> bool:
-    """Whether ``user`` may do ``action``. For ``attest``, pass the control's owner role: only
-    that role may attest it. Unknown actions are a bug (ValueError)."""
-    if action not in PERMISSIONS:
-        raise ValueError(f"unknown action {action!r}; known: {', '.join(PERMISSIONS)}")
-    if action == "attest" and owner_role is not None:
-        return user.role == owner_role
-    return user.role in PERMISSIONS[action]
+    The proxy proves itself with the shared secret it injects (compared in constant time) or by
+    its address being listed in $ASSAY_TRUSTED_PROXIES (comma-separated addresses or networks)."""
+    env = os.environ if env is None else env
+    secret = env.get(PROXY_SECRET_ENV) or ""
+    networks = [n.strip() for n in (env.get(TRUSTED_PROXIES_ENV) or "").split(",") if n.strip()]
+    if not secret and not networks:
+        return (f"header sign-in needs {PROXY_SECRET_ENV} (a secret the proxy injects) or {TRUSTED_PROXIES_ENV}; "
+                "neither is set, so the identity header is not trusted")
+    if secret:
+        name = env.get(PROXY_SECRET_HEADER_ENV) or "X-Assay-Proxy-Secret"
+        given = headers.get(name) or ""
+        if hmac.compare_digest(given.encode(), secret.encode()):
+            return None
+    if networks and client_ip:
+        try:
+            addr = ipaddress.ip_address(client_ip)
+            if any(addr in ipaddress.ip_network(n, strict=False) for n in networks):
+                return None
+        except ValueError:
+            pass
+    return "this request did not come through the trusted proxy (no valid proxy secret or address)"
 
 
 def _catalog() -> Any | None:
@@ -67,12 +72,22 @@ def _catalog() -> Any | None:
 
 
 def _role_from_table(cat: Any | None, name: str) -> str | None:
+    """The role of ``name``'s latest users row; AssayError when that row is inactive (revoked)."""
     if cat is None:
         return None
     from audits.store.queries.users import get_user
 
-    user = get_user(cat, name)
-    return user["role"] if user else None
+    user = get_user(cat, name, include_inactive=True)
+    if user is None:
+        return None
+    if not user["active"]:
+        raise AssayError(f"user {name!r} was deactivated", "ask an admin to re-activate the account")
+    return user["role"]
+
+
+def _refuse(message: str) -> None:
+    st.error(message)
+    st.stop()
 
 
 def _oidc_configured() -> bool:
@@ -98,23 +113,36 @@ def _oidc_user(cat: Any | None) -> User:
         st.info("Sign in with your organisation's account to use Assay.")
         st.stop()
     name = str(st.user.get("email") or st.user.get("name") or st.user.get("sub"))
-    role = _role_from_table(cat, name) or _role_from_claim(st.user) or "viewer"
+    try:
+        role = _role_from_table(cat, name) or _role_from_claim(st.user) or "viewer"
+    except AssayError as err:
+        _refuse(str(err))
     return User(name, role, "oidc")
 
 
 def _header_user(cat: Any | None, header: str) -> User:
+    problem = proxy_problem(st.context.headers, getattr(st.context, "ip_address", None))
+    if problem:
+        _refuse(f"Sign-in refused: {problem}.")
     name = (st.context.headers.get(header) or "").strip()
     if not name:
         st.error(f"The reverse proxy did not send the identity header `{header}`. "
                  f"Open Assay through the proxy, or unset {HEADER_ENV} for local sign-in.")
         st.stop()
-    return User(name, _role_from_table(cat, name) or "viewer", "header")
+    try:
+        return User(name, _role_from_table(cat, name) or "viewer", "header")
+    except AssayError as err:
+        _refuse(str(err))
+        raise
 
 
 def _local_user(cat: Any | None, announce: bool) -> User:
-    from audits.store.queries.users import authenticate, get_user, has_users
+    from audits.store.queries.users import authenticate, get_user, has_users, users_configured
 
-    if cat is None or not has_users(cat):
+    if cat is not None and users_configured(cat) and not has_users(cat):
+        _refuse("Every user of this catalog is deactivated, so no one can sign in. An admin can re-activate "
+                "an account with `assay users add NAME --role admin`.")
+    if cat is None or not users_configured(cat):
         if announce:
             st.sidebar.warning("Demo mode: no users exist, so you are the local **admin**. "
                                "Add users with `assay users add NAME --role ROLE` to require sign-in.",
@@ -132,7 +160,11 @@ def _local_user(cat: Any | None, announce: bool) -> User:
         password = st.text_input("Password", type="password", key="assay_sign_in_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        found = authenticate(cat, name.strip(), password)
+        try:
+            found = authenticate(cat, name.strip(), password)  # throttled; same cost for unknown names
+        except AssayError as err:
+            st.sidebar.error(str(err))
+            st.stop()
         if found:
             st.session_state[_SESSION_KEY] = found["username"]
             st.rerun()
@@ -167,7 +199,7 @@ def sign_out() -> None:
 def require_role(*roles: str) -> User:
     """The current user if their role is one of ``roles``; otherwise explain and stop the page."""
     user = current_user(announce=False)
-    if user.role not in roles:
+    if user.role not in roles:  # noqa: SIM102
         st.warning(f"This needs the role {' or '.join(roles)}; you are signed in as {user.name} ({user.role}).",
                    icon=":material/block:")
         st.stop()

@@ -172,24 +172,16 @@ def current_user(announce: bool = False) -> Any:
     app.py calls it with ``announce=True`` once per run (sign-in form, demo-mode note);
     pages call it plainly to read the identity.
     """
-    try:
-        from dashboard.auth import current_user as _current_user
-    except ImportError:
-        return LocalUser()
-    try:
-        return _current_user(announce=announce)
-    except TypeError:
-        return _current_user()
+    from dashboard.auth import current_user as _current_user  # no fallback: a broken auth module fails closed
+
+    return _current_user(announce=announce)
 
 
 def can(action: str) -> bool:
     """Whether the current user's role allows ``action`` (dashboard.auth.PERMISSIONS)."""
-    user = current_user()
-    try:
-        from dashboard.auth import can as _can
-    except ImportError:
-        return True
-    return bool(_can(user, action))
+    from audits.access import can as _can
+
+    return bool(_can(current_user(), action))
 
 
 class LocalUser:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -83,6 +84,40 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
 _CMP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
              ast.In: "in", ast.NotIn: "not in"}
 MAX_LENGTH = 500
+# Resource limits while evaluating (a pack is data, but a hostile or careless one must not exhaust the host).
+MAX_INT_BITS = 1024      # integer operands and results (about 10**308, the float range)
+MAX_EXPONENT = 100       # |exponent| of **
+MAX_SEQUENCE = 10_000    # length of a string or list built by * or +
+MAX_SECONDS = 1.0        # wall time for one evaluation
+
+
+class LimitExceeded(ValueError):
+    """An expression went past a resource limit (the engine reports it as a one-line error)."""
+
+
+def _check_size(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        raise LimitExceeded(f"an integer larger than {MAX_INT_BITS} bits")
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_SEQUENCE:
+        raise LimitExceeded(f"a string or list longer than {MAX_SEQUENCE:,}")
+    return value
+
+
+def _binop(op: ast.operator, left: Any, right: Any) -> Any:
+    """One arithmetic step, refused before it could allocate or compute past the limits."""
+    ints = all(isinstance(x, int) and not isinstance(x, bool) for x in (left, right))
+    if isinstance(op, ast.Pow):
+        if isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise LimitExceeded(f"an exponent above {MAX_EXPONENT}")
+        if ints and right > 0 and abs(left).bit_length() * right > MAX_INT_BITS:
+            raise LimitExceeded(f"a power larger than {MAX_INT_BITS} bits")
+    if isinstance(op, ast.Mult):
+        seq, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
+        if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * max(count, 0) > MAX_SEQUENCE:
+            raise LimitExceeded(f"a repetition longer than {MAX_SEQUENCE:,}")
+        if ints and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise LimitExceeded(f"a product larger than {MAX_INT_BITS} bits")
+    return _check_size(_BINOPS[type(op)](left, right))
 
 
 @dataclass(frozen=True)
@@ -190,10 +225,13 @@ def parse(source: str, where: str = "expression") -> Expression:
 class _Eval:
     def __init__(self, resolver: Resolver):
         self.resolver = resolver
+        self.deadline = time.monotonic() + MAX_SECONDS
 
     def visit(self, node: ast.AST) -> Any:
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(f"more than {MAX_SECONDS:g}s of evaluation")
         if isinstance(node, ast.Constant):
-            return node.value
+            return _check_size(node.value)
         if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
             path = dotted(node)
             assert path is not None  # checked by parse()
@@ -222,9 +260,7 @@ class _Eval:
             return -val if isinstance(node.op, ast.USub) else +val
         if isinstance(node, ast.BinOp):
             left, right = self.visit(node.left), self.visit(node.right)
-            if isinstance(node.op, ast.Pow) and abs(right) > 100:
-                raise ValueError("exponent too large")
-            return _BINOPS[type(node.op)](left, right)
+            return _binop(node.op, left, right)
         if isinstance(node, ast.Compare):
             left = self.visit(node.left)
             for op, comp in zip(node.ops, node.comparators):

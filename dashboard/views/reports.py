@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from audits import access
+
 from audits.errors import AssayError
 from audits.store.queries import dashboard as dq
 from dashboard import state
@@ -30,13 +32,14 @@ def _tables(run_id: str) -> None:
         st.info("This run's bundle holds no tables.")
         return
     cat = state.catalog()
+    user = state.current_user()  # the access layer drops what this user may not see (raw PII)
     for name in names:
         c1, c2, c3 = st.columns([3, 1, 1])
         c1.markdown(f"`{name}`")
-        c2.download_button("CSV", _deferred(lambda n=name: dq.table_bytes(cat, run_id, n, "csv")),
+        c2.download_button("CSV", _deferred(lambda n=name: access.export_bytes(cat, user, run_id, n, "csv")),
                            file_name=f"{run_id}-{name}.csv", mime="text/csv", key=f"dl-{name}-csv",
                            on_click="ignore", icon=":material/download:")
-        c3.download_button("Parquet", _deferred(lambda n=name: dq.table_bytes(cat, run_id, n, "parquet")),
+        c3.download_button("Parquet", _deferred(lambda n=name: access.export_bytes(cat, user, run_id, n, "parquet")),
                            file_name=f"{run_id}-{name}.parquet", mime="application/vnd.apache.parquet",
                            key=f"dl-{name}-parquet", on_click="ignore", icon=":material/download:")
 
