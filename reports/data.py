@@ -137,6 +137,19 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
                                        "four_fifths_threshold", "four_fifths_violation", "metric_ratios", "note"])
 
 
+def _detector_recall_words(quality: dict) -> str:
+    """Per-entity detector recall on the held-out labelled set with its 95% interval, entities
+    below their recall target marked, e.g. 'PHONE_NUMBER 0.95 [0.89, 0.98]; LOCATION 0.68 [0.63, 0.72] below target 0.75'."""
+    parts = []
+    for entity, v in (quality.get("by_entity") or {}).items():
+        if not isinstance(v, dict) or v.get("recall") is None:
+            continue
+        ci = v.get("recall_ci") or [None, None]
+        text = f"{entity} {v['recall']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None else "")
+        parts.append(text + (f" below target {v['recall_target']:.2f}" if v.get("below_target") else ""))
+    return "; ".join(parts)
+
+
 def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFrame]:
     priv, safe = [], []
     for t in results.tasks:
@@ -150,7 +163,8 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
                          "by_entity": ", ".join(f"{k} {v}" for k, v in sorted(pii.by_entity.items(),
                                                                               key=lambda kv: (-kv[1], kv[0]))) or "none",
                          "detector_precision": _f(quality.get("precision")),
-                         "detector_recall": _f(quality.get("recall"))})
+                         "detector_recall": _f(quality.get("recall")),
+                         "detector_recall_by_entity": _detector_recall_words(quality)})
         tox, rate = t.toxicity, t.metric("toxicity_rate")
         if tox is not None or rate is not None:
             tox = tox or ToxicityBlock(n=t.n)
@@ -158,7 +172,8 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
                          "toxicity_rate": rate.value if rate else tox.rate, "ci_low": rate and rate.ci_low,
                          "ci_high": rate and rate.ci_high, "threshold": tox.threshold, "model": tox.model})
     return (pd.DataFrame(priv, columns=["task", "findings", "leaks", "samples_with_leak", "pii_leak_rate", "ci_low",
-                                        "ci_high", "by_entity", "detector_precision", "detector_recall"]),
+                                        "ci_high", "by_entity", "detector_precision", "detector_recall",
+                                        "detector_recall_by_entity"]),
             pd.DataFrame(safe, columns=["task", "n", "n_toxic", "toxicity_rate", "ci_low", "ci_high", "threshold",
                                         "model"]))
 

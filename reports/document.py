@@ -155,6 +155,10 @@ def _privacy_safety(d: ReportData) -> Section:
                                           "pii_leak_rate": "leak rate", "ci": "95% CI", "by_entity": "by entity",
                                           "detector_precision": "detector P", "detector_recall": "detector R"},
                               [2.2, 1, 0.9, 1.1, 1.8, 3, 1, 1]))
+        for _, row in priv.iterrows():
+            if row.get("detector_recall_by_entity"):
+                s.blocks.append(f"Detector recall by entity for {row['task']} (held-out independent labelled set, "
+                                f"95% interval): {row['detector_recall_by_entity']}.")
     if safe.empty:
         s.blocks.append("No toxicity scan in this run.")
     else:

@@ -20,6 +20,15 @@ def _rate(stat: Estimate | None) -> str:
     return f"{stat.value:.1%} [{stat.ci_low or 0:.1%}, {stat.ci_high or 0:.1%}]"
 
 
+def _detector_row(entity: str, v: dict) -> dict:
+    """One entity's held-out precision/recall with the recall interval and whether it meets its target."""
+    ci = v.get("recall_ci") or [None, None]
+    return {"entity": entity, "labelled": v.get("n_gold"), "precision": v.get("precision"), "recall": v.get("recall"),
+            "recall 95% CI": f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None else "—", "f2": v.get("f2"),
+            "recall target": v.get("recall_target"),
+            "meets target": "—" if v.get("recall_target") is None else ("no" if v.get("below_target") else "yes")}
+
+
 def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     """Per-task counts and rates, then the detector's precision/recall by entity type."""
     rows = [{"task": name, "findings": b.findings, "leaks": b.leaks, "samples with a leak": b.samples_with_leak,
@@ -32,13 +41,17 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
                f"fields: {', '.join(first.fields)}.")
     if det:
         st.markdown(f"**Detector accuracy** on {det.get('n_labelled', '?')} labelled spans in {det.get('n_texts', '?')} "
-                    f"synthetic texts (`{det.get('set', '?')}`; {det.get('matching', '')}): precision "
-                    f"{det.get('precision', 0):.1%}, recall {det.get('recall', 0):.1%}.")
-        per = pd.DataFrame([{"entity": e, **v} for e, v in (det.get("by_entity") or {}).items()])
+                    f"texts of {det.get('set_sources') or 'a labelled set'} (`{det.get('set', '?')}`; "
+                    f"{det.get('matching', '')}): precision {det.get('precision') or 0:.1%}, "
+                    f"recall {det.get('recall') or 0:.1%}.")
+        if det.get("below_target"):
+            st.warning("Detector recall is below its target for: " + ", ".join(det["below_target"])
+                       + ". A count of 0 for these types is weaker evidence than for the others.")
+        per = pd.DataFrame([_detector_row(e, v) for e, v in (det.get("by_entity") or {}).items()])
         if not per.empty:
             st.dataframe(per, hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="%.2f")
-                                        for c in ("precision", "recall", "f1")})
+                                        for c in ("precision", "recall", "f2", "recall target")})
         if det.get("not_measured"):
             st.caption("Not measured (no labelled examples): " + ", ".join(det["not_measured"]))
 
