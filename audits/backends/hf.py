@@ -55,6 +55,7 @@ class HFBackend(Backend):
         params = inspect.signature(self.model.forward).parameters
         self._takes_positions = "position_ids" in params
         self._takes_logits_to_keep = "logits_to_keep" in params
+        self._cache_kwarg = "cache" if "cache" in params else "past_key_values"  # renamed in transformers 5.x
         self.stats = {"prompt_tokens": 0, "generated_tokens": 0, "scored_tokens": 0, "forward_rows": 0,
                       "decode_steps": 0}
 
@@ -217,12 +218,17 @@ class HFBackend(Backend):
         row_logprobs: dict[tuple[int, ...], Any] = {}
         with torch.inference_mode(), tqdm(total=len(pairs), desc=desc, unit="sample") as bar:
             per_row = len(pairs) / max(len(keys), 1)
+            prefix, prefix_cache = self._shared_prefix(keys, rows)
             for batch in _chunks(keys, self.config.batch_size):
-                ids, mask = self._left_pad([list(k) for k in batch])
+                ids, mask = self._left_pad([list(k[prefix:]) for k in batch])
                 keep = max(rows[k] for k in batch)
                 kwargs: dict[str, Any] = {"input_ids": ids, "attention_mask": mask, "use_cache": False}
                 if self._takes_positions:
-                    kwargs["position_ids"] = (mask.cumsum(-1) - 1).clamp(min=0)
+                    kwargs["position_ids"] = prefix + (mask.cumsum(-1) - 1).clamp(min=0)
+                if prefix:  # [shared prefix (cached) | left padding | suffix]
+                    kwargs["attention_mask"] = torch.cat([mask.new_ones((len(batch), prefix)), mask], dim=1)
+                    kwargs[self._cache_kwarg] = _expand_cache(prefix_cache, len(batch))
+                    kwargs["use_cache"] = True
                 if self._takes_logits_to_keep:
                     kwargs["logits_to_keep"] = keep
                 with self._autocast():
@@ -244,6 +250,30 @@ class HFBackend(Backend):
             scores.append(float(table[positions, torch.tensor(cont)].sum()))
             self.stats["scored_tokens"] += len(cont)
         return scores
+
+    def _shared_prefix(self, keys: list[tuple[int, ...]], rows: dict[tuple[int, ...], int]):
+        """(length, KV cache) of the token prefix every row shares (system prompt, template head),
+        computed once; (0, None) when it is too short to be worth it. The prefix stops short of
+        every row's scored positions, so each row still computes its own logits."""
+        import torch
+
+        if len(keys) < 2 or not self._takes_positions:
+            return 0, None
+        first = keys[0]
+        length = min(len(k) - rows[k] for k in keys)
+        for k in keys[1:]:
+            length = min(length, len(k))
+            for pos in range(length):
+                if k[pos] != first[pos]:
+                    length = pos
+                    break
+        if length < MIN_SHARED_PREFIX:
+            return 0, None
+        ids = torch.tensor([list(first[:length])], dtype=torch.long, device=self.device)
+        with self._autocast():
+            out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+        self.stats["prefix_tokens_reused"] = self.stats.get("prefix_tokens_reused", 0) + length * (len(keys) - 1)
+        return length, getattr(out, "past_key_values", None) or getattr(out, "cache")
 
     def _score_seq2seq(self, pairs: list[tuple[list[int], list[int]]], desc: str) -> list[float]:
         import torch
@@ -337,6 +367,19 @@ def _eos_ids(*values: Any) -> set[int]:
         elif isinstance(value, (list, tuple)):
             ids.update(v for v in value if isinstance(v, int))
     return ids
+
+
+MIN_SHARED_PREFIX = 8  # tokens; below this a prefix cache saves less than it costs
+
+
+def _expand_cache(cache, batch: int):
+    """A fresh DynamicCache holding the one-row prefix ``cache`` repeated for ``batch`` rows."""
+    from transformers import DynamicCache
+
+    out = DynamicCache()
+    for idx, layer in enumerate(cache.layers):
+        out.update(layer.keys.expand(batch, -1, -1, -1), layer.values.expand(batch, -1, -1, -1), idx)
+    return out
 
 
 def _chunks(items: list, size: int):

@@ -155,3 +155,20 @@ def test_chat_template_true_for_a_model_without_one_fails(model_cache, tmp_path)
     (tmp_path / "tokenizer_config.json").write_text(json.dumps(data))
     with pytest.raises(AssayError, match="has no chat template"):
         HFBackend(ModelConfig(path=str(tmp_path), device="cpu", chat_template=True), cache_dir=model_cache)
+
+
+@pytest.mark.slow
+def test_shared_prefix_cache_gives_the_same_scores(smollm2, monkeypatch):
+    """The prefix every prompt shares (system prompt, template head) is run once and its KV cache
+    reused; scores equal a full forward pass per row."""
+    import audits.backends.hf as hf
+
+    monkeypatch.setattr(smollm2.config, "system_prompt", "You are a careful assistant. Answer briefly.")
+    reqs = [Request(str(i), p, continuation=c) for i, p in enumerate([PROMPT, "Is 9 prime?", "hi"])
+            for c in ("yes", "no", "Hello there")]
+    before = smollm2.stats.get("prefix_tokens_reused", 0)
+    reused = smollm2.loglikelihood(reqs)
+    assert smollm2.stats["prefix_tokens_reused"] > before
+    monkeypatch.setattr(hf, "MIN_SHARED_PREFIX", 10**9)
+    full = smollm2.loglikelihood(reqs)
+    np.testing.assert_allclose(reused, full, atol=1e-4)
