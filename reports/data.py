@@ -19,6 +19,7 @@ from audits.results import PiiBlock, RunResults, ToxicityBlock
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from audits.store.queries import runs as runs_q
+from reports.verdicts import checklist_frame
 
 DEFAULT_PACK = "internal-llm"
 NO_COMPARE = ("none", "")
@@ -286,7 +287,7 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
         "privacy": privacy,
         "safety": safety,
         "review": review_table(review, results),
-        "checklist": checklist.to_frame() if checklist is not None else pd.DataFrame(),
+        "checklist": checklist_frame(checklist),
         "attestations": policies_q.list_attestations(cat, run_id),
         "signoffs": policies_q.list_signoffs(cat, run_id),
         "reproducibility": reproducibility_table(run, manifest),

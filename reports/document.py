@@ -14,6 +14,7 @@ import pandas as pd
 
 from reports.charts import Chart, fairness_charts, metrics_chart
 from reports.data import ReportData
+from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, four_verdicts, sample_size_notes
 
 SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", "Fairness", "Privacy and safety",
                   "Human review", "Policy checklist", "Appendix: reproducibility record")
@@ -25,6 +26,7 @@ class Table:
     rows: list[list[str]]
     weights: list[float]          # relative column widths
     caption: str = ""
+    colours: dict[tuple[int, int], str] = field(default_factory=dict)   # (row, column) -> text colour
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Document:
     title: str
     cover: list[tuple[str, str]]
     sections: list[Section]
+    summary: list[Any] = field(default_factory=list)   # page 1 under the cover: the answer first
 
 
 def fmt(v: Any) -> str:
@@ -111,8 +114,7 @@ def _metrics(d: ReportData) -> Section:
         m = _ci(m, "compare_ci_low", "compare_ci_high", "compare_ci")
     s.blocks.append("Every value carries its 95% bootstrap confidence interval and its sample count n.")
     chart = metrics_chart(d.tables["metrics"])
-    if chart:
-        s.blocks.append(chart)
+    s.blocks.append(chart or "No chart: no metric of this run has a value on a 0–1 scale (see the table).")
     cols = {"task": "task", "metric": "metric", "value": "value", "ci": "95% CI", "n": "n"}
     weights = [3, 2.5, 1.2, 2.2, 0.8]
     if d.compare_id:
@@ -139,7 +141,9 @@ def _fairness(d: ReportData) -> Section:
                                  "four_fifths_violation": "4/5 violated", "metric_ratios": "min/max ratio by metric",
                                  "note": "note"},
                           [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.1, 2.3, 3]))
-    s.blocks.extend(fairness_charts(d.tables["fairness"]))
+    charts = fairness_charts(d.tables["fairness"])
+    s.blocks.extend(charts or ["No chart by group: the run stored no per-group values (groups too small, or no "
+                               "sensitive attribute on the samples)."])
     return s
 
 
@@ -184,40 +188,89 @@ def _checklist(d: ReportData) -> Section:
     frame = d.tables["checklist"].copy()
     frame["measured"] = [("—" if k != "check" else f"{fmt(v)} {t}" if isinstance(t, str) and t else fmt(v))
                          for v, t, k in zip(frame["value"], frame["threshold"], frame["kind"])]
-    s.blocks.append(table(frame, {"pack": "pack", "control_id": "control", "title": "title", "source": "source",
-                                  "status": "status", "measured": "measured", "detail": "detail"},
-                          [1.5, 1.6, 3.4, 2.2, 2.0, 1.5, 3]))
+    if "evidence" not in frame:
+        frame["evidence"] = [evidence_text(it) for it in d.checklist.items]
+    statuses = list(frame["status"])
+    frame["status"] = [WORDS.get(x, x) for x in statuses]
+    t = table(frame, {"pack": "pack", "control_id": "control", "title": "title", "source": "source",
+                      "status": "status", "measured": "measured", "evidence": "evidence", "detail": "detail"},
+              [1.3, 1.4, 3.0, 2.0, 1.5, 1.3, 3.2, 2.6])
+    t.colours = {(i, 4): COLOURS.get(x, "#333333") for i, x in enumerate(statuses)}
+    s.blocks.append(t)
     att = d.tables["attestations"]
     if len(att):
         s.blocks.append(table(att, {"pack": "pack", "control_id": "control", "username": "user", "role": "role",
                                     "status": "status", "note": "note", "evidence_link": "link",
                                     "evidence_sha256": "evidence SHA-256", "created_at": "when"},
                               [1.4, 1.5, 1, 1.2, 1, 2.5, 1.8, 2.8, 1.5], caption="Attestations"))
-    signoffs = d.tables["signoffs"]
-    if len(signoffs):
-        s.blocks.append(table(signoffs, {"username": "user", "role": "role", "decision": "decision", "note": "note",
-                                         "created_at": "when"}, [1.5, 1.5, 1.2, 5, 1.8], caption="Sign-offs"))
-    else:
-        s.blocks.append("No committee sign-off recorded yet.")
+    s.blocks.append(signoff_block(d))
     return s
+
+
+def signoff_block(d: ReportData) -> Table:
+    """Names, roles, decisions and dates of the committee's sign-offs; blank lines to sign when none."""
+    signoffs = d.tables["signoffs"]
+    cols = {"username": "name", "role": "role", "decision": "decision", "created_at": "date", "note": "note"}
+    if len(signoffs):
+        return table(signoffs, cols, [1.5, 1.3, 1.2, 1.8, 5], caption="Sign-off")
+    blank = "______________"
+    return Table(list(cols.values()), [[blank, "committee", "approve / reject", blank, blank]] * 2,
+                 [1.5, 1.3, 1.2, 1.8, 5], caption="Sign-off (none recorded yet; to be completed by the committee)")
+
+
+def summary_blocks(d: ReportData) -> list[Any]:
+    """Page 1: the four answers, failing controls, what the sample sizes can show, sign-off."""
+    compared = (d.compare_run or {}).get("period") or d.compare_id
+    verdicts = four_verdicts(d.checklist, d.results, d.tables.get("metrics"))
+    rows = [[v.title, v.word, v.number_text(), v.change_text(compared)] for v in verdicts]
+    answers = Table(["question", "verdict", "the number behind it (95% CI, n)", "change since the compared run"],
+                    rows, [1.2, 1.3, 4, 4.5], caption="The four answers")
+    answers.colours = {(i, 1): v.colour for i, v in enumerate(verdicts)}
+    blocks: list[Any] = [answers]
+    if d.checklist is None:
+        blocks.append(f"The policy checklist could not be evaluated: {d.checklist_error}")
+    failing = failing_controls(d.checklist)
+    if failing:
+        ft = Table(["control", "title", "status", "evidence"],
+                   [[f"{it.pack} {it.control_id}", it.title, WORDS.get(it.status, it.status), evidence_text(it)]
+                    for it in failing], [2, 4, 1.4, 4.6], caption=f"Failing or undecided controls ({len(failing)})")
+        ft.colours = {(i, 2): COLOURS.get(it.status, "#333333") for i, it in enumerate(failing)}
+        blocks.append(ft)
+    elif d.checklist is not None:
+        blocks.append(f"No control of {', '.join(d.checklist.packs)} fails or is undecided.")
+    notes = sample_size_notes(verdicts, d.checklist)
+    blocks.append("What the sample sizes can and cannot show: " + (" ".join(notes) if notes else
+                  "every control was decided at this run's sample sizes."))
+    signoffs = d.tables.get("signoffs")
+    if signoffs is not None and len(signoffs):
+        last = signoffs.iloc[-1]
+        blocks.append(f"Sign-off status: {last['decision']} by {last['username']} ({last['role']}) on "
+                      f"{fmt(last['created_at'])}.")
+    else:
+        blocks.append("Sign-off status: not signed off yet.")
+    return blocks
 
 
 def _appendix(d: ReportData) -> Section:
     s = Section(SECTION_TITLES[6])
     s.blocks.append("Hashes and versions to reproduce and verify this run (`assay verify` recomputes every file hash).")
     s.blocks.append(table(d.tables["reproducibility"], {"kind": "kind", "item": "item", "value": "value"}, [1.2, 3, 7]))
+    cp = d.tables.get("checkpoint")
+    if cp is not None and len(cp):
+        s.blocks.append("Signed checkpoint of the audit log when this report was made (ed25519, installation key). "
+                        "Save these fields as JSON and run `assay verify --against FILE`: any later change to the "
+                        "first `count` log entries is detected, even by someone holding the catalog.")
+        s.blocks.append(table(cp, {"field": "field", "value": "value"}, [1.2, 10]))
     return s
 
 
 def build_document(d: ReportData) -> Document:
     run = d.run
     cover = [("Audit", fmt(run.get("audit"))), ("Period", fmt(run.get("period"))), ("Model", d.model_name),
-             ("Run", fmt(run.get("run_id"))), ("Run started", fmt(run.get("created_at"))),
-             ("Run finished", fmt(run.get("finished_at"))),
+             ("Run", f"{fmt(run.get('run_id'))} (finished {fmt(run.get('finished_at'))})"),
              ("Compared with", f"{d.compare_id} ({d.compare_run.get('period')})" if d.compare_id and d.compare_run
               else "—"),
-             ("Policy packs", ", ".join(d.packs)), ("Manifest SHA-256", fmt(run.get("manifest_sha256"))),
-             ("Report generated", d.generated_at)]
+             ("Policy packs", ", ".join(d.packs)), ("Report generated", d.generated_at)]
     sections = [_executive(d), _metrics(d), _fairness(d), _privacy_safety(d), _review(d), _checklist(d), _appendix(d)]
     return Document(title=f"Audit report: {fmt(run.get('audit'))} {fmt(run.get('period'))}", cover=cover,
-                    sections=sections)
+                    sections=sections, summary=summary_blocks(d))

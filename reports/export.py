@@ -37,16 +37,27 @@ def _write(path: Path, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def with_packs(cat: Catalog, run_id: str, extra: list[str] | None) -> list[str] | None:
+    """The run's own packs plus ``extra`` (``--policy``), or None (the run's packs) without extra."""
+    if not extra:
+        return None
+    from audits.store.queries import runs as runs_q
+    from reports.verdicts import packs_for
+
+    own = packs_for(runs_q.get_results(cat, run_id))
+    return own + [p for p in extra if p not in own]
+
+
 def save_report(cat: Catalog, run_id: str, output: str | Path, fmt: str | None = None, compare: str | None = None,
-                actor: str = "cli") -> list[tuple[Path, str]]:
+                actor: str = "cli", packs: list[str] | None = None) -> list[tuple[Path, str]]:
     """Write the report (or one file per table) and append a `report.generated` audit entry
-    per file with its SHA-256. Returns [(path, sha256)]."""
+    per file with its SHA-256. ``packs``: policy packs to add to the run's own. Returns [(path, sha256)]."""
     from reports.data import collect
     from reports.document import build_document
 
     output = Path(output).expanduser()
     kind = infer_format(output, fmt)
-    data = collect(cat, run_id, compare)
+    data = collect(cat, run_id, compare, with_packs(cat, run_id, packs))
     written: list[tuple[Path, str]] = []
     if kind == "pdf":
         from reports.pdf import render_pdf

@@ -42,11 +42,36 @@ def _soft_breaks(text: str) -> str:
     return text.replace("|", "| ").replace(",", ", ").replace(",  ", ", ") if "|" in text else text
 
 
+def _cell(text: str, colour: str | None) -> str:
+    body = escape(_soft_breaks(text))
+    return f'<font color="{colour}"><b>{body}</b></font>' if colour else body
+
+
+def _blocks(blocks: list, width: float) -> list:
+    flow: list = []
+    for block in blocks:
+        if isinstance(block, str):
+            flow.append(Paragraph(escape(block), BODY))
+            flow.append(Spacer(1, 4))
+        elif isinstance(block, Table):
+            if block.caption:
+                flow.append(Paragraph(f"<b>{escape(block.caption)}</b>", BODY))
+            if block.rows:
+                flow.append(make_table(block, width))
+            else:
+                flow.append(Paragraph("(none)", CAPTION))
+            flow.append(Spacer(1, 8))
+        elif isinstance(block, Chart):
+            flow.append(_chart(block, width))
+    return flow
+
+
 def make_table(t: Table, width: float, header: bool = True) -> RLTable:
     total = sum(t.weights) or 1.0
     col_widths = [width * w / total for w in t.weights]
     data = [[Paragraph(escape(h), HEAD) for h in t.columns]] if header else []
-    data += [[Paragraph(escape(_soft_breaks(c)), CELL) for c in row] for row in t.rows]
+    data += [[Paragraph(_cell(c, t.colours.get((i, j))), CELL) for j, c in enumerate(row)]
+             for i, row in enumerate(t.rows)]
     table = RLTable(data, colWidths=col_widths, repeatRows=1 if header else 0, hAlign="LEFT")
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6" if header else "#ffffff")),
@@ -74,27 +99,16 @@ def _chart(c: Chart, width: float) -> KeepTogether:
 def story(doc: Document) -> list:
     """The flowables of the report (tests measure their widths)."""
     width = frame_width()
-    flow: list = [Spacer(1, 40 * mm), Paragraph(escape(doc.title), TITLE), Spacer(1, 10 * mm)]
-    cover = Table(["", ""], [[k, v] for k, v in doc.cover], [1, 3])
+    flow: list = [Paragraph(escape(doc.title), TITLE), Spacer(1, 3 * mm)]
+    cover = Table(["", ""], [[k, v] for k, v in doc.cover], [1, 4])
     flow.append(make_table(cover, width, header=False))
+    flow.append(Spacer(1, 5 * mm))
+    flow += _blocks(doc.summary, width)   # page 1 leads with the answer; evidence follows
     flow.append(PageBreak())
     for number, section in enumerate(doc.sections, start=1):
         title = section.title if section.title.startswith("Appendix") else f"{number}. {section.title}"
         flow.append(Paragraph(escape(title), H1))
-        for block in section.blocks:
-            if isinstance(block, str):
-                flow.append(Paragraph(escape(block), BODY))
-                flow.append(Spacer(1, 4))
-            elif isinstance(block, Table):
-                if block.caption:
-                    flow.append(Paragraph(f"<b>{escape(block.caption)}</b>", BODY))
-                if block.rows:
-                    flow.append(make_table(block, width))
-                else:
-                    flow.append(Paragraph("(none)", CAPTION))
-                flow.append(Spacer(1, 8))
-            elif isinstance(block, Chart):
-                flow.append(_chart(block, width))
+        flow += _blocks(section.blocks, width)
         if section.title.startswith(("Policy checklist",)):
             flow.append(PageBreak())
     return flow

@@ -1,18 +1,26 @@
-"""`assay report RUN -o FILE.pdf|FILE.html [--compare RUN|none]` and table exports
-(`-o DIR/ --format csv|parquet`). Each written file's SHA-256 goes into the audit log."""
+"""`assay report RUN -o FILE.pdf|FILE.html [--compare RUN|none] [--policy PACK]...`, table exports
+(`-o DIR/ --format csv|parquet`) and the evidence pack (`--pack FILE.zip`). Each written file's
+SHA-256 goes into the audit log."""
 
 from __future__ import annotations
 
+from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("report", parents=[common],
-                              help="quarterly audit report (PDF/HTML) or its tables (CSV/Parquet)")
+                              help="quarterly audit report (PDF/HTML), its tables (CSV/Parquet), or an evidence pack")
     p.add_argument("run_id")
-    p.add_argument("-o", "--output", required=True,
+    p.add_argument("-o", "--output",
                    help="FILE.pdf or FILE.html; or a directory with --format csv|parquet (one file per table)")
     p.add_argument("--format", choices=["pdf", "html", "csv", "parquet"], help="default: from the output's extension")
+    p.add_argument("--pack", metavar="FILE.zip",
+                   help="evidence pack for a regulator: report, checklist, evidence tables, manifest, signed "
+                        "log checkpoint and a README on how to verify it")
+    p.add_argument("--force", action="store_true", help="replace an existing --pack file")
+    p.add_argument("--policy", action="append", metavar="PACK",
+                   help="add a policy pack (name or YAML path) to the run's own; repeatable")
     p.add_argument("--compare", help="run to compare with (default: the previous run of the same audit; 'none': no comparison)")
     p.add_argument("--user", default="cli", help="who generates the report (for the audit log)")
     p.set_defaults(func=_report)
@@ -21,8 +29,17 @@ def register(subparsers, common) -> None:
 def _report(args) -> int:
     from reports import save_report
 
-    written = save_report(Catalog(args.catalog, create=False), args.run_id, args.output, fmt=args.format,
-                          compare=args.compare, actor=args.user)
-    for path, sha in written:
-        print(f"{path}  sha256:{sha}")
+    if not args.output and not args.pack:
+        raise AssayError("nothing to write", "pass -o FILE.pdf|FILE.html|DIR/ or --pack FILE.zip")
+    cat = Catalog(args.catalog, create=False)
+    if args.output:
+        for path, sha in save_report(cat, args.run_id, args.output, fmt=args.format, compare=args.compare,
+                                     actor=args.user, packs=args.policy):
+            print(f"{path}  sha256:{sha}")
+    if args.pack:
+        from reports.pack import save_pack
+
+        path, sha = save_pack(cat, args.run_id, args.pack, compare=args.compare, packs=args.policy,
+                              actor=args.user, force=args.force)
+        print(f"{path}  sha256:{sha}  (evidence pack; see README.txt inside)")
     return 0

@@ -24,12 +24,13 @@ def pdf_bytes(report_runs):
 
 def test_text_is_extractable_and_sections_are_in_order(pdf_bytes, report_runs):
     reader = PdfReader(io.BytesIO(pdf_bytes))
-    text = "\n".join(page.extract_text() for page in reader.pages)
+    text = "\n".join(page.extract_text() for page in reader.pages[1:])   # page 1 is the answer page
     positions = [text.find(t) for t in ["Executive summary", "Metrics with confidence intervals", "Fairness",
                                         "Privacy and safety", "Human review", "Policy checklist",
                                         "Appendix: reproducibility record"]]
     assert -1 not in positions and positions == sorted(positions)
-    assert "unit-audit" in text and "2026-Q4" in text and "run-q3" in text      # cover + compared run
+    first = reader.pages[0].extract_text()
+    assert "unit-audit" in first and "2026-Q4" in first and "run-q3" in first   # cover + compared run
     assert "INT-FAIR-1" in text and "0.7 >= 0.8" in text                       # measured value and threshold
     assert "Committee sign-off: reject by cleo" in text
     assert "deadbeef" in text                                                  # code commit in the appendix

@@ -1,0 +1,255 @@
+"""The four answers a committee asks for: accuracy, fairness, privacy, safety.
+
+Each answer is read off the policy checklist (the engine decides every control on confidence
+bounds, ``audits.stats``) and the run-against-run comparison (``audits.stats.compare_runs``,
+Holm-corrected): nothing is computed here, so the dashboard's Overview, the report's first page
+and the evidence pack show one verdict, one number and one "real change" mark per question.
+
+An area's verdict is its worst automatic control: fail, then inconclusive, then no data, then
+pass. An area no control of the run's packs covers is ``not checked`` (its number still shows).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from audits.results import RunResults
+
+DEFAULT_PACK = "internal-llm"
+AREAS = ("accuracy", "fairness", "privacy", "safety")
+TITLES = {"accuracy": "Accuracy", "fairness": "Fairness", "privacy": "Privacy", "safety": "Safety"}
+PAGES = {"accuracy": "quality", "fairness": "fairness", "privacy": "privacy", "safety": "privacy"}
+# the metric that stands for an area when no control names one (first found wins)
+STAND_INS = {"accuracy": ("accuracy", "exact_match", "token_f1", "f1", "rougeL", "bleu"),
+             "fairness": ("counterfactual_flip_rate",), "privacy": ("pii_leak_rate",),
+             "safety": ("toxicity_rate",)}
+NOT_CHECKED = "not checked"
+_ORDER = {"fail": 0, "inconclusive": 1, "no-data": 2, "pass": 3}
+WORDS = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive", "no-data": "no data",
+         "needs-attestation": "needs attestation", "attested": "attested", NOT_CHECKED: NOT_CHECKED}
+COLOURS = {"pass": "#1e7b34", "fail": "#b42318", "inconclusive": "#b54708", "no-data": "#667085",
+           "needs-attestation": "#175cd3", "attested": "#1e7b34", NOT_CHECKED: "#667085"}
+_PROCESS_ROOTS = ("review", "tasks", "previous_run")
+
+
+def packs_for(results: RunResults, packs: list[str] | None = None) -> list[str]:
+    """The packs a run is judged on: those given, else the run's configured packs, else the default."""
+    return list(packs) if packs else (list(results.policy) or [DEFAULT_PACK])
+
+
+def area_of(expression: str | None) -> str | None:
+    """Which question a control's check answers, from the names it reads (None: a process control
+    such as review coverage or audit cadence)."""
+    if not expression:
+        return None
+    names = re.findall(r"[A-Za-z_][\w.]*", expression)
+    names = [n.split(".", 1)[1] if n.startswith("previous.") else n for n in names]
+    roots = [n for n in names if n not in ("and", "or", "not", "min", "max", "abs", "all", "any", "len")]
+    if any(r.startswith(("fairness", "selection_rate", "demographic", "equalized", "four_fifths", "counterfactual",
+                         "discrimination", "bias")) for r in roots):
+        return "fairness"
+    if any(r.startswith("pii") for r in roots):
+        return "privacy"
+    if any(r.startswith(("toxicity", "refusal", "unsafe")) for r in roots):
+        return "safety"
+    if any(r.startswith(("quarters_since", "days_since")) or r.split(".")[0] in _PROCESS_ROOTS for r in roots):
+        return None
+    return "accuracy" if roots else None
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
+
+
+def num(x: Any) -> str:
+    return f"{float(x):.3g}" if _finite(x) else "—"
+
+
+@dataclass
+class AreaVerdict:
+    """One question's answer: verdict, the number behind it, the change since the compared run."""
+
+    area: str
+    verdict: str                          # pass | fail | inconclusive | no-data | not checked
+    controls: list[tuple[str, str, str]] = field(default_factory=list)   # (pack, control id, status)
+    task: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+    bound_text: str = ""                  # e.g. 'upper bound 0.74 vs <= 0.01' when no interval is stored
+    n_needed: int | None = None
+    statement: str = ""
+    change: float | None = None
+    real_change: bool | None = None       # significant after Holm (None: not compared)
+    change_test: str = ""
+    page: str = ""
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.area]
+
+    @property
+    def word(self) -> str:
+        return WORDS.get(self.verdict, self.verdict)
+
+    @property
+    def colour(self) -> str:
+        return COLOURS.get(self.verdict, "#667085")
+
+    @property
+    def failing(self) -> list[tuple[str, str, str]]:
+        return [c for c in self.controls if c[2] in ("fail", "inconclusive")]
+
+    def number_text(self) -> str:
+        """'0.88 [0.86, 0.89], n=2,000 (bbq-gender accuracy)'."""
+        if not _finite(self.value):
+            return "no value"
+        what = " ".join(x for x in (self.task, self.metric) if x)
+        ci = f" [{num(self.ci_low)}, {num(self.ci_high)}]" if _finite(self.ci_low) and _finite(self.ci_high) else ""
+        bound = f" ({self.bound_text})" if self.bound_text and not ci else ""
+        n = f", n={int(self.n):,}" if self.n else ""
+        return f"{num(self.value)}{ci}{bound}{n}" + (f" ({what})" if what else "")
+
+    def change_text(self, compared: str | None) -> str:
+        if not compared:
+            return "no earlier run to compare with"
+        if not _finite(self.change):
+            return "not compared (no such measure last time)"
+        if self.change == 0:
+            return f"no change since {compared}"
+        mark = ("real change" if self.real_change is True else
+                "within noise" if self.real_change is False else "untested")
+        test = f"; {self.change_test}" if self.change_test else ""
+        return f"{self.change:+.3g} since {compared}: {mark}{test}"
+
+    def line(self, compared: str | None = None) -> str:
+        """The whole answer in one line (for text surfaces and tests)."""
+        return f"{self.title}: {self.word} — {self.number_text()} — {self.change_text(compared)}"
+
+
+def _summary(results: RunResults, task: str | None, metric: str | None):
+    if not metric:
+        return None
+    for t in results.tasks:
+        if (task is None or t.name == task) and metric in t.metrics:
+            return t.name, t.metrics[metric]
+    return None
+
+
+def _metric_in(expression: str | None, results: RunResults, task: str | None) -> str | None:
+    names = set(re.findall(r"[A-Za-z_]\w*", expression or ""))
+    known = {name for t in results.tasks if task is None or t.name == task for name in t.metrics}
+    for name in re.findall(r"[A-Za-z_]\w*", expression or ""):
+        if name in known and name in names:
+            return name
+    return None
+
+
+def _change_row(comparison: pd.DataFrame | None, task: str | None, metric: str | None) -> dict[str, Any] | None:
+    if comparison is None or comparison.empty or not task or not metric:
+        return None
+    hit = comparison[(comparison["task"] == task) & (comparison["metric"] == metric)]
+    return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def four_verdicts(checklist: Any | None, results: RunResults,
+                  comparison: pd.DataFrame | None = None) -> list[AreaVerdict]:
+    """Accuracy, fairness, privacy and safety for one run.
+
+    ``checklist``: ``policies.evaluate_run``'s Checklist (None: every area is not checked);
+    ``comparison``: ``audits.stats.compare_runs`` rows (the report's ``metrics`` table or the
+    dashboard's comparison), with ``task``, ``metric``, ``change``, ``significant`` and a
+    ``change_test`` or ``verdict`` description.
+    """
+    items = [it for it in (checklist.items if checklist is not None else []) if it.kind == "check"]
+    out: list[AreaVerdict] = []
+    for area in AREAS:
+        mine = [it for it in items if area_of(it.expression) == area]
+        v = AreaVerdict(area=area, verdict=NOT_CHECKED, page=PAGES[area],
+                        controls=[(it.pack, it.control_id, it.status) for it in mine])
+        task = metric = None
+        if mine:
+            worst = min(mine, key=lambda it: _ORDER.get(it.status, 2))
+            v.verdict = worst.status
+            decided = [t for t in worst.tasks if t.get("verdict") == worst.status] or worst.tasks
+            task = decided[0].get("task") if decided else None
+            metric = _metric_in(worst.expression, results, task)
+            v.value, v.n, v.n_needed = worst.value, worst.n, worst.n_needed
+            if _finite(worst.bound):
+                v.bound_text = f"{worst.bound_side or ''} bound {num(worst.bound)} vs {worst.threshold or ''}".strip()
+        if metric is None:  # no control names a metric of this area: show the area's stand-in
+            for name in STAND_INS[area]:
+                found = _summary(results, task, name) or _summary(results, None, name)
+                if found:
+                    task, metric = found[0], name
+                    break
+        found = _summary(results, task, metric)
+        if found:
+            task, summary = found
+            v.task, v.metric = task, metric
+            v.value, v.ci_low, v.ci_high, v.n = summary.value, summary.ci_low, summary.ci_high, summary.n
+            v.statement = summary.statement
+        elif mine:
+            v.task = task
+            v.metric = re.sub(r"\s+", " ", mine[0].expression or "").split(" ")[0] if not metric else metric
+        row = _change_row(comparison, v.task, v.metric)
+        if row is not None and _finite(row.get("change")):
+            v.change = float(row["change"])
+            sig = row.get("significant")
+            v.real_change = None if sig is None or (isinstance(sig, float) and math.isnan(sig)) else bool(sig)
+            v.change_test = str(row.get("change_test") or row.get("verdict") or "")
+        out.append(v)
+    return out
+
+
+def sample_size_notes(verdicts: list[AreaVerdict], checklist: Any | None) -> list[str]:
+    """What the sample sizes can and cannot show: each area's plain-English statement, then every
+    undecided control with the samples that would decide it."""
+    notes = [f"{v.title}: {v.statement}" for v in verdicts if v.statement]
+    for it in (checklist.items if checklist is not None else []):
+        if it.kind == "check" and it.status == "inconclusive":
+            need = f"; about {it.n_needed:,} samples would decide it" if it.n_needed else ""
+            notes.append(f"{it.control_id} cannot be decided at n={it.n or 0:,}{need}.")
+        elif it.kind == "check" and it.status == "no-data":
+            notes.append(f"{it.control_id} has no data: {it.detail}.")
+    return notes
+
+
+def evidence_text(item: Any) -> str:
+    """The evidence behind one checklist item, in words: the attestation's note, link and file
+    hash, or the measured value with the bound it was decided on and its n."""
+    att = item.attestation or {}
+    if item.kind != "check":
+        if not att:
+            return f"awaiting a {item.required_role or 'named'} attestation ({item.evidence or 'note'})"
+        parts = [f"{att.get('status', '')} by {att.get('username', '')} ({att.get('role', '')})",
+                 str(att.get("note") or "").strip(), str(att.get("evidence_link") or "").strip(),
+                 f"file sha256 {att['evidence_sha256']}" if att.get("evidence_sha256") else ""]
+        return "; ".join(p for p in parts if p)
+    if not _finite(item.value):
+        return str(item.detail or "no measurement")
+    bound = f", {item.bound_side} bound {num(item.bound)}" if _finite(item.bound) and item.bound_side else ""
+    n = f", n={int(item.n):,}" if item.n else ""
+    need = f", about {int(item.n_needed):,} samples would decide it" if item.n_needed else ""
+    return f"measured {num(item.value)}{bound}{n}{need}"
+
+
+def checklist_frame(checklist: Any | None) -> pd.DataFrame:
+    """The checklist as a table with an ``evidence`` column (the report's and the pack's CSV)."""
+    if checklist is None:
+        return pd.DataFrame()
+    frame = checklist.to_frame()
+    frame["evidence"] = [evidence_text(it) for it in checklist.items]
+    return frame
+
+
+def failing_controls(checklist: Any | None) -> list[Any]:
+    """Controls that fail or cannot be decided (automatic and attested), in pack order."""
+    return [it for it in (checklist.items if checklist is not None else []) if it.status in ("fail", "inconclusive")]
