@@ -19,6 +19,7 @@ from audits.results import PiiBlock, RunResults, ToxicityBlock
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from audits.store.queries import runs as runs_q
+from audits.trust import checkpoint
 from reports.verdicts import checklist_frame
 
 DEFAULT_PACK = "internal-llm"
@@ -291,6 +292,7 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
         "attestations": policies_q.list_attestations(cat, run_id),
         "signoffs": policies_q.list_signoffs(cat, run_id),
         "reproducibility": reproducibility_table(run, manifest),
+        "checkpoint": checkpoint.report_table(cat),  # the signed log head, kept outside the catalog
     }
     return data
 

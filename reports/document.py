@@ -94,14 +94,16 @@ def _executive(d: ReportData) -> Section:
         ch = d.tables["changes"].copy()
         n_real = int(ch["real_change"].fillna(False).astype(bool).sum()) if len(ch) else 0
         s.blocks.append(f"Largest changes against run {d.compare_id} ({d.compare_run.get('period') if d.compare_run else ''}); "
-                        f"'real' marks a change whose 95% confidence intervals do not overlap ({n_real} of {len(ch)}); "
-                        "ranked on a common scale, unchanged metrics left out.")
-        ch["real_change"] = ch["real_change"].map(lambda v: "REAL (CIs apart)" if v is True else
+                        f"'real' marks a change that is significant at 5% after Holm's correction over every metric "
+                        f"compared ({n_real} of {len(ch)}): McNemar's exact test for 0/1 scores or a paired t-test "
+                        "where both runs scored the same samples, otherwise a two-proportion test or a z-test on "
+                        "the two intervals; ranked on a common scale, unchanged metrics left out.")
+        ch["real_change"] = ch["real_change"].map(lambda v: "REAL" if v is True else
                                                   ("within noise" if v is False else "—"))
         s.blocks.append(table(ch, {"task": "task", "metric": "metric", "compare_value": "compared",
                                    "value": "this run", "change": "change", "direction": "direction",
-                                   "real_change": "real?"},
-                              [3, 2.5, 1.5, 1.5, 1.5, 1.3, 2]))
+                                   "real_change": "real?", "change_test": "test (Holm-adjusted p)"},
+                              [3, 2.5, 1.5, 1.5, 1.5, 1.3, 1.5, 4]))
     else:
         s.blocks.append("No earlier run of this audit to compare with.")
     return s

@@ -4,7 +4,8 @@ reports and the policy engine call. No statistical formula lives anywhere else.
 - intervals by the kind of score (``metric_interval``, ``score_kind``): exact binomial for
   rates, BCa bootstrap for means, percentile bootstrap for corpus metrics; cluster-aware;
 - exact binomial bounds (``clopper_pearson``, ``upper_bound``, ``lower_bound``);
-- comparisons (``compare_scores``, ``mcnemar_exact``, ``paired_t``, ``two_proportions``,
+- run against run (``compare_runs``: paired where the samples are shared, Holm-corrected), and
+  comparisons (``compare_scores``, ``mcnemar_exact``, ``paired_t``, ``two_proportions``,
   ``welch``), family corrections (``holm``, ``benjamini_hochberg``, ``correct``), the
   demographic parity ratio with its Katz interval and the four-fifths reading;
 - three-valued verdicts with the sample size that would decide (``verdict``, ``n_needed``);
@@ -17,6 +18,7 @@ from audits.stats._cluster import cluster_codes, cluster_sums, ratio_design_effe
 from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROPORTION_Z, WELCH, Comparison,
                                    benjamini_hochberg, compare_scores, correct, four_fifths_flag, holm,
                                    mcnemar_exact, paired_t, parity_ratio, two_proportions, welch)
+from audits.stats._runs import compare_runs, describe_change
 from audits.stats._interval import KINDS, Interval, metric_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
 from audits.stats._verdict import FAIL, INCONCLUSIVE, NO_DATA, PASS, Verdict, decide, n_needed, verdict
@@ -29,5 +31,5 @@ __all__ = [
     "correct", "decide", "describe", "four_fifths_flag", "holm", "jackknife_values", "lower_bound",
     "mcnemar_exact", "metric_interval", "n_needed", "paired_t", "parity_ratio", "percentile_interval",
     "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
-    "verdict", "welch",
+    "verdict", "welch", "compare_runs", "describe_change",
 ]

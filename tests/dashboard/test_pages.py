@@ -80,7 +80,9 @@ def test_overview_marks_real_change(synthetic_catalog, use_catalog):
     assert {"value [95% CI]", "previous [95% CI]", "real change?"} <= set(frame.columns)
     # the synthetic Q4 run is 10 points more accurate on the same sample ids
     acc = frame[frame["metric"] == "accuracy"]
-    assert len(acc) == 3 and acc["paired bootstrap Δ [95% CI]"].str.startswith("+").all()
+    assert len(acc) == 3 and acc["change [95% CI]"].str.startswith("+").all()
+    # paired McNemar on the shared samples, Holm over the run's metrics: the test is named
+    assert acc["test"].str.contains(r"\(mcnemar-exact, holm p=").all()
 
 
 def test_quality_filters_push_down(synthetic_catalog, use_catalog):

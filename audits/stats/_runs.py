@@ -1,0 +1,140 @@
+"""Quarter over quarter: every metric of a run against the same metric of an earlier run, with
+the right test and Holm's correction over the run's family of comparisons. The dashboard and
+the report both call ``compare_runs``, so they give one answer.
+
+Per (task, metric): paired when both runs scored the same samples (McNemar's exact test for
+0/1 scores, the paired t-test otherwise); unpaired rates use the two-proportion test (Fisher's
+exact test at small counts); unpaired means and corpus metrics a z-test on the two intervals'
+standard errors. Corpus metrics (BLEU, macro-F1) are never paired on per-sample scores, whose
+mean is not the corpus value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+from scipy.special import ndtri
+
+from audits.stats._compare import HOLM, Comparison, compare_scores, correct, two_proportions
+
+UNPAIRED_Z = "unpaired-z (from intervals)"
+COLUMNS = ["task", "metric", "kind", "value", "ci_low", "ci_high", "n", "prev_value", "prev_ci_low", "prev_ci_high",
+           "prev_n", "change", "test", "paired", "n_pairs", "diff_low", "diff_high", "p_value", "p_adjusted",
+           "correction", "significant"]
+
+
+def _get(obj: Any, key: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(key)
+    if key in getattr(type(obj), "model_fields", {}):
+        return getattr(obj, key)
+    return (getattr(obj, "model_extra", None) or {}).get(key)
+
+
+def _summaries(results: Any) -> dict[tuple[str, str], Any]:
+    """{(task, metric): summary} from typed RunResults (``.metrics()``) or a results.json dict."""
+    if results is None:
+        return {}
+    if hasattr(results, "metrics") and callable(results.metrics):
+        return {(t.name, name): m for t, name, m in results.metrics()}
+    return {(t.get("name"), name): m for t in results.get("tasks") or [] for name, m in (t.get("metrics") or {}).items()}
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _kind(name: str, m: Any, scores: np.ndarray | None = None) -> str:
+    kind = _get(m, "kind")
+    if kind:
+        return kind
+    if scores is not None and scores.size and np.all((scores == 0) | (scores == 1)):
+        return "rate"
+    if name in ("bleu", "f1", "precision", "recall"):
+        return "corpus"
+    return "mean"
+
+
+def _from_intervals(a: Any, b: Any, confidence: float) -> Comparison:
+    """Unpaired z-test on two summaries, each standard error read off its interval."""
+    z = float(ndtri((1 + confidence) / 2))
+    va, vb = _get(a, "value"), _get(b, "value")
+    bounds = [_get(a, "ci_low"), _get(a, "ci_high"), _get(b, "ci_low"), _get(b, "ci_high")]
+    nan = float("nan")
+    if not (_finite(va) and _finite(vb) and all(_finite(x) for x in bounds)):
+        return Comparison(nan, nan, nan, nan, UNPAIRED_Z, False, int(_get(a, "n") or 0), int(_get(b, "n") or 0))
+    se = math.hypot((bounds[1] - bounds[0]) / (2 * z), (bounds[3] - bounds[2]) / (2 * z))
+    d = float(va) - float(vb)
+    p = (1.0 if d == 0 else 0.0) if se == 0 else float(2 * _st.norm.sf(abs(d) / se))
+    return Comparison(d, d - z * se, d + z * se, p, UNPAIRED_Z, False, int(_get(a, "n") or 0), int(_get(b, "n") or 0))
+
+
+def _unpaired_rate(a: Any, b: Any, confidence: float) -> Comparison:
+    na, nb = int(_get(a, "n") or 0), int(_get(b, "n") or 0)
+    ka = _get(a, "events") if _finite(_get(a, "events")) else round(float(_get(a, "value") or 0) * na)
+    kb = _get(b, "events") if _finite(_get(b, "events")) else round(float(_get(b, "value") or 0) * nb)
+    return two_proportions(float(ka), na, float(kb), nb, confidence)
+
+
+def compare_runs(current: Any, previous: Any,
+                 paired_scores: Callable[[str, str], pd.DataFrame | None] | None = None, *,
+                 confidence: float = 0.95, correction: str = HOLM, alpha: float = 0.05) -> pd.DataFrame:
+    """One row per metric of ``current`` (columns ``COLUMNS``); comparison columns are empty where
+    ``previous`` lacks the metric.
+
+    ``paired_scores(task, metric)`` returns the two runs' per-sample scores joined on sample id
+    (columns ``a`` = current, ``b`` = previous), or None/empty when they share no samples.
+    ``significant`` is the Holm-adjusted p-value (or Benjamini–Hochberg) below ``alpha``.
+    """
+    cur, prev = _summaries(current), _summaries(previous)
+    rows: list[dict[str, Any]] = []
+    tested: list[tuple[int, Comparison]] = []
+    for (task, name), m in cur.items():
+        row = {"task": task, "metric": name, "value": _get(m, "value"), "ci_low": _get(m, "ci_low"),
+               "ci_high": _get(m, "ci_high"), "n": _get(m, "n"), "kind": _get(m, "kind")}
+        p = prev.get((task, name))
+        if p is not None:
+            row.update(prev_value=_get(p, "value"), prev_ci_low=_get(p, "ci_low"), prev_ci_high=_get(p, "ci_high"),
+                       prev_n=_get(p, "n"))
+            if _finite(row["value"]) and _finite(row["prev_value"]):
+                row["change"] = float(row["value"]) - float(row["prev_value"])
+            pairs = paired_scores(task, name) if paired_scores is not None else None
+            scores = None
+            if pairs is not None and len(pairs) >= 2:
+                scores = np.concatenate([pairs["a"].to_numpy(float), pairs["b"].to_numpy(float)])
+            kind = _kind(name, m, scores)
+            row["kind"] = kind
+            if scores is not None and kind != "corpus":
+                c = compare_scores(pairs["a"].to_numpy(float), pairs["b"].to_numpy(float), kind=kind, paired=True,
+                                   confidence=confidence)
+            elif kind == "rate":
+                c = _unpaired_rate(m, p, confidence)
+            else:
+                c = _from_intervals(m, p, confidence)
+            row.update(test=c.method, paired=c.paired, n_pairs=c.n_a if c.paired else None,
+                       diff_low=c.low, diff_high=c.high, p_value=c.p_value)
+            tested.append((len(rows), c))
+        rows.append(row)
+    correct([c for _, c in tested], correction)
+    for i, c in tested:
+        rows[i].update(p_adjusted=c.p_adjusted, correction=c.correction, significant=c.significant(alpha))
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("paired", "significant"):
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame
+
+
+def describe_change(row: Any, alpha: float = 0.05) -> str:
+    """'significant (mcnemar-exact, holm p=0.003)' / 'not significant (paired-t, holm p=0.41)' / ''."""
+    test = row.get("test") if isinstance(row, dict) else getattr(row, "test", None)
+    if not isinstance(test, str) or not test:
+        return ""
+    sig = row.get("significant") if isinstance(row, dict) else getattr(row, "significant", None)
+    padj = row.get("p_adjusted") if isinstance(row, dict) else getattr(row, "p_adjusted", None)
+    corr = row.get("correction") if isinstance(row, dict) else getattr(row, "correction", None)
+    p = f"{corr} p={padj:.2g}" if _finite(padj) else "p n/a"
+    return f"{'significant' if sig else 'not significant'} ({test}, {p})"
