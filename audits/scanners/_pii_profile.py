@@ -58,6 +58,7 @@ class PiiProfile(_Strict):
     default_threshold: float = Score
     thresholds: dict[str, float] = {}
     recall_targets: dict[str, float] = {}
+    email_shape_score: float = Field(default=0.6, ge=0.0, le=1.0)
     phone: PhoneSettings
     card: CardSettings
     gazetteers: GazetteerSettings

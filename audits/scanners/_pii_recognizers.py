@@ -138,6 +138,26 @@ class CardNumberRecognizer(EntityRecognizer):
         return out
 
 
+# --- e-mail addresses -------------------------------------------------------------------------------
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}(?![\w@])")
+
+
+class EmailShapeRecognizer(EntityRecognizer):
+    """E-mail addresses whatever their top-level domain (presidio's own recognizer, kept, accepts
+    only domains on the public-suffix list, so ``.local``, ``.example`` and ``.internal`` are missed)."""
+
+    def __init__(self, score: float):
+        self.score = score
+        super().__init__(supported_entities=["EMAIL_ADDRESS"], name="AssayEmailShape", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        return [_result("EMAIL_ADDRESS", m.start(), m.end(), self.score, self, "e-mail shape")
+                for m in _EMAIL.finditer(text) if not m.group().startswith(".")]
+
+
 # --- gazetteers --------------------------------------------------------------------------------------
 _TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "herr", "frau", "mme", "m", "sr", "sra"}
 _PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "den", "le", "la", "du", "bin", "al", "el", "ter"}
@@ -211,14 +231,17 @@ class NameGazetteerRecognizer(EntityRecognizer):
     def __init__(self, context: list[str], score: float, not_names: list[str] = ()):
         self.score = score
         self.not_names = frozenset(w.casefold() for w in not_names)
+        self._names: frozenset[str] | None = None
         super().__init__(supported_entities=["PERSON"], name="AssayNameGazetteer", supported_language="en",
                          context=list(context))
 
     def load(self) -> None:
-        first_names()
+        pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
-        names, out = first_names() - self.not_names, []
+        if self._names is None:
+            self._names = first_names() - self.not_names
+        names, out = self._names, []
         toks = list(_TOKEN.finditer(text))
         i = 0
         while i < len(toks):
@@ -260,14 +283,17 @@ class PlaceGazetteerRecognizer(EntityRecognizer):
     def __init__(self, context: list[str], score: float, ambiguous_score: float, extra: list[str] = ()):
         self.score, self.ambiguous_score = score, ambiguous_score
         self.extra = frozenset(p.casefold() for p in extra)
+        self._known: frozenset[str] | None = None
         super().__init__(supported_entities=["LOCATION"], name="AssayPlaceGazetteer", supported_language="en",
                          context=list(context))
 
     def load(self) -> None:
-        places()
+        pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
-        known, out = places() | self.extra, []
+        if self._known is None:
+            self._known = places() | self.extra
+        known, out = self._known, []
         toks = [m for m in _TOKEN.finditer(text)]
         i = 0
         while i < len(toks):

@@ -101,6 +101,7 @@ def profile_engine(profile: PiiProfile) -> AnalyzerEngine:
         ph, card, gaz = profile.phone, profile.card, profile.gazetteers
         registry.add_recognizer(rec.PhoneNumberRecognizer(ph.regions, ph.context, ph.not_phone_words, ph.scores))
         registry.add_recognizer(rec.CardNumberRecognizer(card.context, card.scores))
+        registry.add_recognizer(rec.EmailShapeRecognizer(profile.email_shape_score))
         if gaz.names.enabled:
             registry.add_recognizer(rec.NameGazetteerRecognizer(gaz.name_context, gaz.names.score, gaz.extra_places))
         if gaz.places.enabled:
