@@ -133,3 +133,22 @@ def save(cp: dict[str, Any], path: str | Path, force: bool = False) -> None:
     if path.exists() and not force:
         raise AssayError(f"{path} already exists", "choose another file name, or remove the old file first")
     path.write_text(json.dumps(cp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def latest(cat: Any) -> dict[str, Any] | None:
+    """The newest checkpoint stored in the catalog (not verified; `assay verify` does that)."""
+    with cat.connect() as con:
+        row = con.execute("SELECT body FROM log_checkpoints ORDER BY count DESC LIMIT 1").fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def report_table(cat: Any) -> "pd.DataFrame":
+    """The newest signed checkpoint as (field, value) rows, for a report's appendix: enough to
+    rebuild the JSON file that `assay verify --against` takes."""
+    import pandas as pd
+
+    cp = latest(cat)
+    if cp is None:
+        return pd.DataFrame(columns=["field", "value"])
+    keys_order = ("format", "catalog_id", "count", "head", "ts", "key_id", "public_key", "signature")
+    return pd.DataFrame({"field": list(keys_order), "value": [str(cp.get(k)) for k in keys_order]})
