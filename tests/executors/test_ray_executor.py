@@ -25,14 +25,23 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def local_result(tmp_path_factory):
-    """The reference: the same audit with executor: local, in this process."""
+    """The reference: the same audit with executor: local, in this process, on one CPU thread like
+    each Ray actor (num_cpus 1): float32 sums then run in the same order, so log-likelihoods match
+    to the bit; with different thread counts they differ by ~1e-6 relative (benchmarks/README.md)."""
+    import torch
+
     from audits.config import load_config
     from audits.runner import run_audit
     from audits.store.catalog import Catalog
 
     folder = tmp_path_factory.mktemp("local")
     catalog = Catalog(folder / "c.duckdb")
-    run_id = run_audit(load_config(write_config(folder, "local")), catalog)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        run_id = run_audit(load_config(write_config(folder, "local")), catalog)
+    finally:
+        torch.set_num_threads(threads)
     return read_bundle(catalog.runs_dir, run_id)
 
 
