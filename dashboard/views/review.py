@@ -1,22 +1,134 @@
 """Review: label the run's review queue, see agreement and coverage, adjudicate, download
 retraining data.
 
-Keyboard: Tab moves between fields; arrow keys pick the label; Enter in the note field (or
-Ctrl/Cmd+Enter in the corrected-output box) saves the label and brings up the next item at once.
+Keyboard: 1 / 2 / 3 label the item (correct / incorrect / needs rephrasing), n skips, u undoes
+the last label (the item comes back to be relabelled; the new row wins), p / x / b add the flags
+privacy / unsafe / biased. "Incorrect" needs a corrected output: 2 puts the cursor there and
+Ctrl/Cmd+Enter saves. The item is one HTML block with the evidence that queued it marked (personal
+data, toxic words, the counterfactual pair), so a rerun never shows parts of two items.
 """
 
 from __future__ import annotations
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from audits.errors import AssayError
 from audits.store.queries import reviews as rv
 from dashboard import auth, state
-from dashboard.components import text
+from dashboard.components import highlight, text
 
 LABEL_NAMES = {"correct": "Correct", "incorrect": "Incorrect", "needs_rephrasing": "Needs rephrasing"}
+KEYS = {"correct": "1", "incorrect": "2", "needs_rephrasing": "3"}
+FLAG_NAMES = {"privacy": "Privacy problem", "unsafe": "Unsafe", "biased": "Biased"}
+FLAG_KEYS = {"privacy": "p", "unsafe": "x", "biased": "b"}
 _MSG = "rv_message"
 _SKIP = "rv_skipped"
+_SHOWN = "rv_shown"      # (task, sample_id) on screen: a stale click never labels another item
+_LAST = "rv_last"        # the reviewer's last label this session: undo re-opens it
+_REDO = "rv_redo"        # (task, sample_id) being relabelled
+
+# Single keys: 1/2/3 label, n skips, u undoes, p/x/b toggle flags. 2 and 3 with an empty corrected
+# output put the cursor there; Ctrl/Cmd+Enter in it saves with that label.
+_KEYS_JS = """
+<script>
+const w = window.parent, doc = w.document;
+if (!w.__assayReviewKeys) {
+  w.__assayReviewKeys = true;
+  const click = (key) => {
+    const b = doc.querySelector('.st-key-' + key + ' button');
+    if (b && !b.disabled) { w.__assayClickAt = performance.now(); b.click(); return true; }
+    return false;
+  };
+  doc.addEventListener('keydown', (e) => {
+    if (!doc.querySelector('.st-key-rv_b_correct')) return;   // not on the Review page
+    const t = e.target, tag = (t.tagName || '').toLowerCase();
+    if (tag === 'textarea' || tag === 'input' || t.isContentEditable) {
+      if (tag === 'textarea' && e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault(); e.stopPropagation();
+        const pending = w.__assayPending || 'rv_b_incorrect';
+        t.blur();                                   // commits the text to Streamlit first
+        setTimeout(() => click(pending), 120);
+      } else if (e.key === 'Escape') { t.blur(); }
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const k = e.key.toLowerCase();
+    if (k === '2' || k === '3') {
+      const key = k === '2' ? 'rv_b_incorrect' : 'rv_b_needs_rephrasing';
+      const box = doc.querySelector('.st-key-rv_correction textarea');
+      e.preventDefault();
+      if (box && !box.value.trim()) { w.__assayPending = key; box.focus(); return; }
+      click(key); return;
+    }
+    const buttons = {'1': 'rv_b_correct', 'n': 'rv_b_skip', 'u': 'rv_b_undo'};
+    const flags = {'p': 'rv_flag_privacy', 'x': 'rv_flag_unsafe', 'b': 'rv_flag_biased'};
+    if (k in buttons) { e.preventDefault(); click(buttons[k]); }
+    else if (k in flags) {
+      const box = doc.querySelector('.st-key-' + flags[k] + ' input');
+      if (box) { e.preventDefault(); box.click(); }
+    }
+  }, true);
+}
+</script>
+"""
+
+_CARD_CSS = ("<style>.assay-card{border:1px solid #d0d5dd;border-radius:8px;padding:.5rem .75rem;margin-bottom:.4rem}"
+             ".assay-card .box{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;"
+             "background:#f8f9fb;border-radius:6px;padding:.35rem .5rem;max-height:7.5rem;overflow:auto;margin:.1rem 0 .4rem}"
+             ".assay-card .lbl{font-size:.78rem;color:#475467;font-weight:600}"
+             ".assay-card .cols{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}"
+             ".assay-card .why{font-size:.85rem;margin-bottom:.3rem}</style>")
+
+
+def _counterfactual_pair(run_id: str, task: str, sample_id: str):
+    """The variants of a counterfactual probe of this sample (value, prompt, decision), or empty."""
+    try:
+        if "counterfactuals" not in state.available_tables(run_id):
+            return None
+        frame = state.table(run_id, "counterfactuals", filters={"task": task, "sample_id": sample_id})
+    except AssayError:
+        return None
+    return frame if len(frame) else None
+
+
+def card_html(item: dict, run_id: str | None = None) -> str:
+    """The whole item as one HTML block: header, the reason with its evidence marked, input,
+    output and reference (so a rerun replaces it whole)."""
+    from html import escape
+
+    reasons = {r.strip() for r in str(item.get("reason") or "").split(",") if r.strip()}
+    out_spans = list(highlight.pii_spans(item.get("prediction")))
+    if "toxic" in reasons:
+        out_spans += highlight.toxic_spans(item.get("prediction"))
+    header = (f"<div class='lbl'>{escape(str(item['task']))} / <span class='assay-item-id'>{escape(str(item['sample_id']))}"
+              f"</span> · stratum {escape(str(item.get('stratum') or '—'))} · {item.get('remaining', '—')} of "
+              f"{item.get('n_queue', '—')} left for you</div>")
+    why = f"<div class='why'>Queued because: <b>{escape(text.reason_text(item.get('reason')))}</b>"
+    marks = {k for _, _, k, _ in out_spans}
+    if marks:
+        why += " — marked in the output: " + ", ".join(
+            {"pii": "<mark style='background:#fde68a'>personal data</mark>",
+             "toxic": "<mark style='background:#fecaca'>toxic words</mark>"}[k] for k in sorted(marks))
+    why += "</div>"
+    body = [header, why, "<div class='lbl'>Input</div>",
+            f"<div class='box'>{highlight.marked(item.get('input'), highlight.pii_spans(item.get('input')))}</div>",
+            "<div class='cols'><div><div class='lbl'>Model output</div>"
+            f"<div class='box assay-output'>{highlight.marked(item.get('prediction'), out_spans)}</div></div>"
+            "<div><div class='lbl'>Reference</div>"
+            f"<div class='box'>{highlight.marked(item.get('reference') or item.get('gold'), [])}</div></div></div>"]
+    if item.get("choices"):
+        body.append(f"<div class='lbl'>Choices: {escape(' · '.join(map(str, item['choices'])))}</div>")
+    pair = _counterfactual_pair(run_id, item["task"], item["sample_id"]) if run_id and "cf_flip" in reasons else None
+    if pair is not None:
+        values = [str(v) for v in pair["value"]]
+        rows = "".join(f"<tr><td><mark style='background:#c7d2fe'>{escape(str(r['value']))}</mark></td>"
+                       f"<td>{highlight.marked(str(r['prompt']), highlight.word_spans(str(r['prompt']), values))}</td>"
+                       f"<td><b>{escape(str(r['decision']))}</b></td></tr>"
+                       for r in pair.to_dict("records"))
+        body.append("<div class='lbl'>The counterfactual pair that flipped (same prompt, one value swapped)</div>"
+                    f"<table style='font-size:.82rem'><tr><th>value</th><th>prompt</th><th>decision</th></tr>{rows}</table>")
+    return _CARD_CSS + "<div class='assay-card'>" + "".join(body) + "</div>"
 
 
 def _text_block(title: str, value) -> None:
@@ -38,12 +150,54 @@ def _show_item(item: dict) -> None:
         st.caption("Choices: " + " · ".join(map(str, item["choices"])))
 
 
+def _label(run_id: str, user: auth.User, task: str, sample_id: str, label: str) -> None:
+    """Button callback: store ``label`` (with the correction, note and flags the page holds) for
+    the item on screen; a click meant for an item no longer shown is ignored."""
+    if st.session_state.get(_SHOWN) != (task, sample_id):
+        return
+    correction = (st.session_state.get("rv_correction") or "").strip()
+    if label == "incorrect" and not correction:
+        st.session_state[_MSG] = ("warning", "“Incorrect” needs the corrected output: type the answer the model "
+                                             "should have given, then press Ctrl+Enter (or click Incorrect).")
+        return
+    flags = [f for f in FLAG_NAMES if st.session_state.get(f"rv_flag_{f}")]
+    try:
+        review_id = rv.record_review(state.catalog(), run_id, task, sample_id, user.name, user.role, label,
+                                     correction=correction or None, note=st.session_state.get("rv_note"))
+        if flags:
+            rv.record_flags(state.catalog(), run_id, task, sample_id, user.name, review_id, flags)
+    except AssayError as err:
+        st.session_state[_MSG] = ("error", f"{err.problem} — {err.fix}" if err.fix else err.problem)
+        return
+    for key in ("rv_correction", "rv_note"):  # a fresh card for the next item
+        st.session_state[key] = ""
+    for f in FLAG_NAMES:
+        st.session_state[f"rv_flag_{f}"] = False
+    st.session_state[_LAST] = (task, sample_id, label)
+    st.session_state.pop(_REDO, None)
+    st.session_state.pop("rv_label", None)
+    extra = f" (flagged {', '.join(flags)})" if flags else ""
+    st.session_state[_MSG] = ("success", f"Saved {task}/{sample_id} as {LABEL_NAMES[label].lower()}{extra}. "
+                                         "Press u to undo.")
+
+
+def _undo() -> None:
+    last = st.session_state.get(_LAST)
+    if last:
+        st.session_state[_REDO] = (last[0], last[1])
+        st.session_state[_MSG] = ("info", f"Re-opened {last[0]}/{last[1]} (your label: {LABEL_NAMES[last[2]].lower()}). "
+                                          "Pick the right label; the new one replaces it.")
+
+
 def _save(run_id: str, user: auth.User, task: str, sample_id: str, adjudication: bool = False) -> None:
     """Form callback: store the label the form holds (runs before the next script run)."""
     prefix = "adj_" if adjudication else "rv_"
     label = st.session_state.get(prefix + "label")
     if label is None:
         st.session_state[_MSG] = ("warning", "Pick a label first (correct, incorrect or needs rephrasing).")
+        return
+    if label == "incorrect" and not (st.session_state.get(prefix + "correction") or "").strip():
+        st.session_state[_MSG] = ("warning", "“Incorrect” needs the corrected output.")
         return
     try:
         rv.record_review(state.catalog(), run_id, task, sample_id, user.name, user.role, label,
@@ -59,34 +213,47 @@ def _save(run_id: str, user: auth.User, task: str, sample_id: str, adjudication:
 
 
 def _skip(task: str, sample_id: str) -> None:
+    if st.session_state.get(_SHOWN) != (task, sample_id):
+        return
     st.session_state.setdefault(_SKIP, set()).add((task, sample_id))
+    st.session_state.pop(_REDO, None)
     st.session_state[_MSG] = ("info", f"Skipped {task}/{sample_id} for this session.")
 
 
 def _flash() -> None:
-    kind, text = st.session_state.pop(_MSG, (None, None))
+    kind, text_ = st.session_state.pop(_MSG, (None, None))
     if kind:
-        getattr(st, kind)(text)
+        getattr(st, kind)(text_)
 
 
 def _summary(run_id: str) -> dict:
     summary = rv.review_summary(state.catalog(), run_id)
     agree = summary["agreement"]
-    cols = st.columns(5)
-    cols[0].metric("In queue", f"{summary['n_queue']:,}")
-    cols[1].metric("Reviewed", f"{summary['n_reviewed']:,}", help="queue items with at least one label")
-    cols[2].metric("Coverage of run", f"{summary['coverage']:.1%}",
-                   help=f"reviewed samples / all {summary['n_samples']:,} samples of the run")
     kappa = "—" if agree["kappa"] is None else f"{agree['kappa']:.2f}"
-    cols[3].metric("Agreement κ", kappa, help=f"{(agree['method'] or 'no').title()} kappa over "
-                   f"{agree['n_items']} item(s) labeled by 2+ reviewers")
-    cols[4].metric("Disagreements", summary["disagreements"], help="awaiting a lead reviewer's adjudication")
+    flags = rv.flag_counts(state.catalog(), run_id)
+    flagged = ", ".join(f"{FLAG_NAMES[f].lower()} {n}" for f, n in flags.items() if n) or "none"
+    st.caption(f"Queue {summary['n_queue']:,} · reviewed {summary['n_reviewed']:,} · coverage of run "
+               f"{summary['coverage']:.1%} of {summary['n_samples']:,} samples · agreement κ {kappa} · "
+               f"disagreements {summary['disagreements']} · flagged: {flagged}")
     return summary
+
+
+def _current_item(run_id: str, user: auth.User) -> dict | None:
+    redo = st.session_state.get(_REDO)
+    if redo:
+        detail = rv.item_detail(state.catalog(), run_id, *redo)
+        queue = rv.review_queue(state.catalog(), run_id)
+        row = queue[(queue["task"] == redo[0]) & (queue["sample_id"].astype(str) == redo[1])]
+        mine = rv.my_latest_label(state.catalog(), run_id, redo[0], redo[1], user.name)
+        return {**detail, "reason": row.iloc[0]["reason"] if len(row) else None,
+                "stratum": row.iloc[0]["stratum"] if len(row) else None, "remaining": "—", "n_queue": len(queue),
+                "relabel": mine["label"] if mine else None}
+    return rv.next_item(state.catalog(), run_id, user.name, skip=st.session_state.get(_SKIP, set()))
 
 
 @st.fragment
 def _labeling(run_id: str, user: auth.User) -> None:
-    """Summary + the next item; reruns alone after each label."""
+    """The next item and the label buttons; reruns alone after each label."""
     summary = _summary(run_id)
     if summary["n_queue"] == 0:
         st.info("This run has no review queue. Runs made with `review.rate` above 0 queue samples for review.")
@@ -95,24 +262,36 @@ def _labeling(run_id: str, user: auth.User) -> None:
         st.info(f"Signed in as {user.name} ({user.role}): viewers can read review statistics but cannot label. "
                 "Labeling needs the role reviewer, committee or admin.", icon=":material/visibility:")
         return
-    st.subheader("Label the next item")
     _flash()
-    item = rv.next_item(state.catalog(), run_id, user.name, skip=st.session_state.get(_SKIP, set()))
+    item = _current_item(run_id, user)
     if item is None:
+        st.session_state[_SHOWN] = None
         st.success("Nothing left for you to label in this run's queue. Thank you!", icon=":material/done_all:")
+        if st.session_state.get(_LAST):
+            st.button("Undo last label (u)", key="rv_b_undo", on_click=_undo)
         return
-    _show_item(item)
-    args = (run_id, user, item["task"], item["sample_id"])
-    with st.form("rv_form", clear_on_submit=True):
-        st.radio("Label", list(LABEL_NAMES), index=None, format_func=LABEL_NAMES.get, horizontal=True, key="rv_label")
-        st.text_area("Corrected output", key="rv_correction", height=100,
-                     placeholder="For incorrect or needs-rephrasing: the answer the model should have given")
-        st.text_input("Note", key="rv_note", placeholder="optional; Enter saves")
-        c1, c2 = st.columns([1, 5])
-        c1.form_submit_button("Save label", type="primary", on_click=_save, args=args)
-        c2.form_submit_button("Skip", on_click=_skip, args=(item["task"], item["sample_id"]))
-    st.caption("Keys: Tab between fields, arrows choose the label, Enter in Note (Ctrl/Cmd+Enter in the "
-               "corrected output) saves and shows the next item.")
+    key = (item["task"], item["sample_id"])
+    st.session_state[_SHOWN] = key
+    if item.get("relabel"):
+        st.warning(f"Changing your label of {key[0]}/{key[1]} (was: {LABEL_NAMES.get(item['relabel'], item['relabel'])}).")
+    st.markdown(card_html(item, run_id), unsafe_allow_html=True)
+    args = (run_id, user, *key)
+    cols = st.columns([1.1, 1.1, 1.5, 0.9, 0.9])
+    for col, (label, name) in zip(cols, LABEL_NAMES.items()):
+        col.button(f"{name} · {KEYS[label]}", key=f"rv_b_{label}", on_click=_label, args=(*args, label),
+                   type="primary" if label == "correct" else "secondary", width="stretch")
+    cols[3].button("Skip · n", key="rv_b_skip", on_click=_skip, args=key, width="stretch")
+    cols[4].button("Undo · u", key="rv_b_undo", on_click=_undo, disabled=not st.session_state.get(_LAST),
+                   width="stretch")
+    fcols = st.columns(3)
+    for col, (flag, name) in zip(fcols, FLAG_NAMES.items()):
+        col.checkbox(f"{name} ({FLAG_KEYS[flag]})", key=f"rv_flag_{flag}")
+    st.text_area("Corrected output (required for Incorrect; Ctrl+Enter saves)", key="rv_correction", height=68,
+                 placeholder="The answer the model should have given")
+    st.text_input("Note", key="rv_note", placeholder="optional")
+    components.html(_KEYS_JS, height=0)
+    st.caption("Keys: 1 correct · 2 incorrect · 3 needs rephrasing (2/3 put the cursor in the corrected output when it "
+               "is empty; Ctrl+Enter saves) · n skip · u undo · p/x/b flag privacy/unsafe/biased · Esc leaves a text box.")
 
 
 def _adjudication(run_id: str, user: auth.User) -> None:

@@ -28,20 +28,51 @@ def test_review_is_stored_and_next_item_comes_up(review_catalog):
     at = page_app("review").run()
     assert _problems(at) == []
     first = rv.next_item(review_catalog, "run-r", "admin")
-    assert any(first["sample_id"] in c.value for c in at.caption)
-    at.radio(key="rv_label").set_value("incorrect")
+    assert first["sample_id"] in _card(at)
+    at.button(key="rv_b_incorrect").click().run()          # incorrect without a correction: refused
+    assert rv.history(review_catalog, "run-r").empty
+    assert any("needs the corrected output" in w.value for w in at.warning)
     at.text_area(key="rv_correction").input("The right answer.")
     at.text_input(key="rv_note").input("leaks an e-mail")
-    at.button[0].click().run()  # "Save label"
+    at.checkbox(key="rv_flag_privacy").check()
+    at.button(key="rv_b_incorrect").click().run()
     assert _problems(at) == []
     rows = rv.history(review_catalog, "run-r")
     assert rows[["sample_id", "reviewer", "role", "label", "correction", "note"]].values.tolist() == [
         [first["sample_id"], "admin", "admin", "incorrect", "The right answer.", "leaks an e-mail"]]
+    assert rv.flag_counts(review_catalog, "run-r")["privacy"] == 1
     assert any("Saved" in s.value for s in at.success)
     second = rv.next_item(review_catalog, "run-r", "admin")
     assert second["sample_id"] != first["sample_id"]
-    assert any(second["sample_id"] in c.value for c in at.caption)
-    assert at.text_area(key="rv_correction").value == ""  # the form was cleared for the next item
+    assert second["sample_id"] in _card(at) and first["sample_id"] not in _card(at)
+    assert at.text_area(key="rv_correction").value == ""  # a fresh card for the next item
+    assert at.checkbox(key="rv_flag_privacy").value is False
+
+
+def _card(at) -> str:
+    return "".join(m.value for m in at.markdown if "assay-card" in m.value)
+
+
+def test_undo_reopens_the_last_item_and_the_new_label_wins(review_catalog):
+    at = page_app("review").run()
+    first = rv.next_item(review_catalog, "run-r", "admin")
+    at.button(key="rv_b_correct").click().run()
+    at.button(key="rv_b_undo").click().run()
+    assert first["sample_id"] in _card(at) and any("was: Correct" in w.value for w in at.warning)
+    at.button(key="rv_b_needs_rephrasing").click().run()
+    assert rv.my_latest_label(review_catalog, "run-r", first["task"], first["sample_id"], "admin")["label"] == \
+        "needs_rephrasing"
+    assert first["sample_id"] not in _card(at)
+
+
+def test_a_leaked_email_is_marked_in_the_output(review_catalog):
+    from dashboard.views.review import card_html
+    queue = rv.review_queue(review_catalog, "run-r")
+    leak = queue[queue["reason"].astype(str).str.contains("pii_leak")].iloc[0]
+    item = {**rv.item_detail(review_catalog, "run-r", leak.task, leak.sample_id), "reason": leak.reason,
+            "stratum": leak.stratum, "remaining": 1, "n_queue": len(queue)}
+    html = card_html(item)
+    assert 'class="assay-pii"' in html and "@example.com</mark>" in html and "personal data" in html
 
 
 def test_viewer_cannot_label(review_catalog):
@@ -50,7 +81,7 @@ def test_viewer_cannot_label(review_catalog):
     at.session_state["assay_auth_user"] = "vera"
     at.run()
     assert _problems(at) == []
-    assert not [r for r in at.radio if r.key == "rv_label"]
+    assert not [b for b in at.button if b.key == "rv_b_correct"]
     assert any("cannot label" in i.value for i in at.info)
     assert rv.history(review_catalog, "run-r").empty
 
@@ -58,15 +89,14 @@ def test_viewer_cannot_label(review_catalog):
 def test_sign_in_then_label_as_reviewer(review_catalog):
     uq.add_user(review_catalog, "rita", "reviewer", "reviewer-password")
     at = page_app("review").run()
-    assert not [r for r in at.radio if r.key == "rv_label"]  # users exist: sign-in first
+    assert not [b for b in at.button if b.key == "rv_b_correct"]  # users exist: sign-in first
     at.sidebar.text_input(key="assay_sign_in_name").input("rita")
     at.sidebar.text_input(key="assay_sign_in_password").input("wrong-password")
     at.sidebar.button[0].click().run()
     assert any("wrong password" in e.value for e in at.sidebar.error)
     at.sidebar.text_input(key="assay_sign_in_password").input("reviewer-password")
     at.sidebar.button[0].click().run()
-    at.radio(key="rv_label").set_value("correct")
-    at.button[0].click().run()
+    at.button(key="rv_b_correct").click().run()
     assert _problems(at) == []
     assert rv.history(review_catalog, "run-r")[["reviewer", "role", "label"]].values.tolist() == [
         ["rita", "reviewer", "correct"]]

@@ -297,3 +297,61 @@ def next_item(cat: Catalog, run_id: str, reviewer: str,
     detail = item_detail(cat, run_id, item.task, item.sample_id)
     return {**detail, "reason": plain(item.reason), "stratum": plain(item.stratum), "priority": int(item.priority),
             "remaining": len(open_items), "n_queue": len(queue)}
+
+
+# ---- extra flags beside the label (privacy / unsafe / biased): append-only rows, each logged ----
+
+FLAGS = ("privacy", "unsafe", "biased")
+_FLAGS_DDL = ("CREATE TABLE IF NOT EXISTS review_flags (review_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, "
+              "task VARCHAR NOT NULL, sample_id VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, flag VARCHAR NOT NULL, "
+              "created_at TIMESTAMP NOT NULL)")
+
+
+def record_flags(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, review_id: str,
+                 flags: Collection[str]) -> list[str]:
+    """Store the reviewer's extra flags for the label ``review_id`` (one row each) and log them."""
+    flags = sorted(set(flags))
+    unknown = [f for f in flags if f not in FLAGS]
+    if unknown:
+        raise AssayError(f"unknown review flag {unknown[0]!r}", f"use any of: {', '.join(FLAGS)}")
+    if not flags:
+        return []
+    with cat.connect(write=True) as con:
+        con.execute(_FLAGS_DDL)
+        now = _now()
+        for flag in flags:
+            con.execute("INSERT INTO review_flags VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [review_id, run_id, str(task), str(sample_id), reviewer, flag, now])
+        audit_log.append(con, reviewer, "review.flag", f"{run_id}/{task}/{sample_id}",
+                         {"review_id": review_id, "flags": flags})
+    return flags
+
+
+def flag_counts(cat: Catalog, run_id: str) -> dict[str, int]:
+    """Items flagged per flag (by anyone), for the queue's statistics and export filters."""
+    with cat.connect() as con:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_flags'").fetchone()[0]
+        if not exists:
+            return {f: 0 for f in FLAGS}
+        rows = dict(con.execute("SELECT flag, count(DISTINCT task || chr(31) || sample_id) FROM review_flags "
+                                "WHERE run_id = ? GROUP BY flag", [run_id]).fetchall())
+    return {f: int(rows.get(f, 0)) for f in FLAGS}
+
+
+def flagged_items(cat: Catalog, run_id: str, flag: str) -> set[tuple[str, str]]:
+    """(task, sample_id) of the items someone flagged ``flag`` (a retraining export filter)."""
+    with cat.connect() as con:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_flags'").fetchone()[0]
+        if not exists:
+            return set()
+        return {(t, s) for t, s in con.execute("SELECT DISTINCT task, sample_id FROM review_flags WHERE run_id = ? "
+                                               "AND flag = ?", [run_id, flag]).fetchall()}
+
+
+def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str) -> dict[str, Any] | None:
+    """The reviewer's current label of one item (the latest row wins), for undo by relabelling."""
+    with cat.connect() as con:
+        row = con.execute("SELECT label, correction, note, created_at FROM reviews WHERE run_id = ? AND task = ? AND "
+                          "sample_id = ? AND reviewer = ? AND NOT adjudication ORDER BY created_at DESC LIMIT 1",
+                          [run_id, str(task), str(sample_id), reviewer]).fetchone()
+    return None if row is None else {"label": row[0], "correction": row[1], "note": row[2], "created_at": row[3]}
