@@ -199,12 +199,12 @@ def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: li
             report.problems.append(f"run {run_id}: status is {status!r} but the audit log says {seen['status']!r}")
         if seen.get("manifest_sha256") and manifest != seen["manifest_sha256"]:
             report.problems.append(f"run {run_id}: runs.manifest_sha256 differs from the hash recorded in the log")
-        if seen.get("bundle_path") and bundle and Path(bundle) != Path(seen["bundle_path"]):
-            report.problems.append(f"run {run_id}: runs.bundle_path points elsewhere than the log recorded")
     for run_id, seen in logged.items():
         if run_id not in rows:
             report.problems.append(f"run {run_id} (logged at entry {seen['seq']}) was deleted from the runs table")
         if seen.get("manifest_sha256"):
-            path = seen.get("bundle_path") or (rows.get(run_id) or (None, None))[1] or cat.runs_dir / run_id
-            report.problems += verify_bundle(Path(path), seen["manifest_sha256"])
+            # wherever the bundle lives now (catalogs may move), its content must match the logged hash
+            path = (rows.get(run_id) or (None, None))[1] or seen.get("bundle_path") or cat.runs_dir / run_id
+            path = Path(path) if Path(path).is_absolute() else cat.path.parent / path
+            report.problems += verify_bundle(path, seen["manifest_sha256"])
             report.bundles += 1
