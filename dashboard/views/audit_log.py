@@ -26,8 +26,8 @@ def render() -> None:
         for line in problems[:20]:
             st.write(f"- {line}")
     else:
-        st.success(f"Chain verified: all {len(entries):,} shown entries link by SHA-256 and none was altered.",
-                   icon=":material/verified:")
+        st.success(f"Verified: the {len(entries):,} shown entries link by SHA-256 under a signed checkpoint, and "
+                   "every bundle and evidence table matches the log.", icon=":material/verified:")
     if entries.empty:
         st.info("The audit log is empty.")
         return

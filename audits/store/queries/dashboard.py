@@ -244,7 +244,11 @@ def table_bytes(cat: Catalog, run_id: str, table: str, fmt: str) -> bytes:
 
 
 def audit_log_entries(cat: Catalog, limit: int = 500) -> tuple[pd.DataFrame, list[str]]:
-    """The latest audit-log entries and the chain check's problems (empty list = intact)."""
+    """The latest audit-log entries and `assay verify`'s problems (empty list = intact): the chain,
+    its signed checkpoints, every bundle and every evidence table reconciled with the log."""
     from audits.store.queries import audit_log
+    from audits.trust.verify import verify
+
     with cat.connect() as con:
-        return audit_log.entries(con, limit=limit), audit_log.verify_chain(con)
+        entries = audit_log.entries(con, limit=limit)
+    return entries, verify(cat).problems
