@@ -17,8 +17,34 @@ from audits.errors import AssayError
 from audits.store.queries import policies as policies_q
 from dashboard import state
 
-STATUS_ICON = {"pass": "✅ pass", "fail": "❌ fail", "no-data": "⚪ no data",
-               "needs-attestation": "📝 needs attestation", "attested": "🖊️ attested"}
+from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls
+
+_FLASH = "pol_flash"
+
+
+def status_word(status: str) -> str:
+    """A status in words (no emoji: they render as empty boxes without an emoji font)."""
+    return WORDS.get(status, status)
+
+
+def _styled(frame: pd.DataFrame, column: str = "status"):
+    """The frame with its status column coloured by status (the words stay readable without colour)."""
+    by_word = {WORDS.get(k, k): v for k, v in COLOURS.items()}
+    return frame.style.map(lambda v: f"color: {by_word.get(v, '#333')}; font-weight: 600", subset=[column])
+
+
+def _measured(it) -> str:
+    """'0.7 >= 0.8 (bound 0.7649, n=2000); n needed ≈ 3100' for a check; '—' for an attestation."""
+    if it.kind != "check":
+        return "—"
+    if it.value is None or pd.isna(it.value):
+        return "no value"
+    text = f"{it.value:.4g}" + (f" {it.threshold}" if it.threshold else "")
+    if it.bound is not None and not pd.isna(it.bound):
+        text += f" (bound {it.bound:.4g}, n={'—' if it.n is None or pd.isna(it.n) else int(it.n)})"
+    if it.n_needed is not None and not pd.isna(it.n_needed):
+        text += f"; n needed ≈ {int(it.n_needed)}"
+    return text
 
 
 def _packs(run_id: str) -> list[str]:
@@ -32,21 +58,32 @@ def _packs(run_id: str) -> list[str]:
 
 def _checklist_table(checklist: policies.Checklist) -> None:
     counts = checklist.counts
-    cols = st.columns(5)
-    for col, status in zip(cols, ("pass", "fail", "no-data", "needs-attestation", "attested")):
-        col.metric(status, counts.get(status, 0))
+    st.markdown(" · ".join(f"<span style='color:{COLOURS.get(k, '#333')}; font-weight:600'>{status_word(k)}</span> "
+                           f"{counts.get(k, 0)}" for k in ("pass", "fail", "inconclusive", "no-data",
+                                                            "needs-attestation", "attested")),
+                unsafe_allow_html=True)
     if checklist.failed:
         st.error("At least one automatic control fails — `assay check` exits 1 for this run.", icon=":material/block:")
-    frame = checklist.to_frame()
-    frame["status"] = frame["status"].map(lambda s: STATUS_ICON.get(s, s))
-    frame["measured"] = [("—" if v is None or pd.isna(v) else f"{v:.4g}") + (f" {t}" if t else "")
-                         if k == "check" else "" for v, t, k in zip(frame["value"], frame["threshold"], frame["kind"])]
+    elif checklist.inconclusive:
+        st.warning("Nothing fails, but a control cannot be decided at this sample size — `assay check` exits 3 "
+                   "(1 with --strict). The detail says how many samples would decide it.")
+    failing = failing_controls(checklist)
+    if failing:
+        st.markdown("**Failing or undecided controls**")
+        for it in failing:
+            st.markdown(f"<div id='ctl-{it.control_id}'><b>{it.pack} {it.control_id}</b> — "
+                        f"<span style='color:{COLOURS.get(it.status, '#333')}; font-weight:600'>{status_word(it.status)}"
+                        f"</span> — {it.title}. <i>{evidence_text(it)}</i></div>", unsafe_allow_html=True)
+    st.caption("A check passes when its confidence interval (95% unless the control sets `confidence`) clears "
+               "the threshold, fails when the interval lies wholly beyond it, and is otherwise inconclusive.")
+    rows = [{"control_id": it.control_id, "status": status_word(it.status), "title": it.title,
+             "measured": _measured(it), "evidence": evidence_text(it), "owner": it.owner, "source": it.source,
+             "detail": it.detail or "—", "pack": it.pack} for it in checklist.items]
+    frame = pd.DataFrame(rows)
     for pack in checklist.packs:
         st.subheader(pack)
-        part = frame[frame["pack"] == pack]
-        st.dataframe(part[["control_id", "status", "title", "measured", "source", "owner", "detail"]],
-                     hide_index=True, width="stretch",
-                     column_config={"detail": st.column_config.TextColumn(width="large")})
+        part = frame[frame["pack"] == pack].drop(columns="pack").set_index("control_id")
+        st.table(_styled(part))   # a static table: long detail text wraps, nothing hides off-screen
 
 
 def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
@@ -55,7 +92,10 @@ def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
     if not manual:
         st.caption("These packs have no manual controls.")
         return
-    mine = [it for it in manual if it.required_role == user.role]
+    mine = [it for it in manual if it.required_role == user.role and it.status != "attested"]
+    if not mine and any(it.required_role == user.role for it in manual):
+        st.caption(f"Every manual control for the {user.role} role is attested on this run.")
+        return
     if not mine:
         roles = sorted({it.required_role for it in manual if it.required_role})
         st.info(f"You are signed in as {user.name} ({user.role}); manual controls here are attested by: "
@@ -64,7 +104,7 @@ def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
     labels = {f"{it.pack} · {it.control_id}": it for it in mine}
     with st.form("pol_attest", clear_on_submit=True):
         key = st.selectbox("Control", list(labels), key="pol_att_control", format_func=lambda k: f"{k} — {labels[k].title} "
-                           f"[{STATUS_ICON.get(labels[k].status, labels[k].status)}]")
+                           f"[{status_word(labels[k].status)}]")
         decision = st.radio("Decision", ["attested", "rejected"], horizontal=True, key="pol_att_decision",
                             help="'rejected' records that the control is NOT met.")
         note = st.text_area("Note (what was checked, and where)", key="pol_att_note")
@@ -87,10 +127,12 @@ def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
         state.show_error(err)
         return
     sha = hashlib.sha256(upload.getvalue()).hexdigest()[:12] if upload is not None else None
-    st.success(f"{decision} {item.control_id} as {user.name} ({user.role})" + (f"; file sha256 {sha}…" if sha else ""))
+    st.session_state[_FLASH] = (f"Recorded: {decision} {item.control_id} as {user.name} ({user.role})"
+                                + (f"; file sha256 {sha}…" if sha else "") + ".")
+    st.rerun()   # the checklist above re-evaluates with the new attestation
 
 
-def _signoff(run_id: str, user) -> None:
+def _signoff(run_id: str, user, checklist: policies.Checklist) -> None:
     st.subheader("Committee sign-off")
     history = policies_q.list_signoffs(state.catalog(), run_id)
     if len(history):
@@ -105,17 +147,36 @@ def _signoff(run_id: str, user) -> None:
         st.info(f"Only the committee signs off a run; you are signed in as {user.name} ({user.role}).",
                 icon=":material/lock:")
         return
-    with st.form("pol_signoff", clear_on_submit=True):
-        decision = st.radio("Decision", ["approve", "reject"], horizontal=True, key="pol_signoff_decision")
-        note = st.text_area("The committee's reasoning", key="pol_signoff_note")
+    open_items = failing_controls(checklist)
+    open_attest = [it for it in checklist.items if it.status == "needs-attestation"]
+    if open_items or open_attest:
+        st.warning(f"{len(open_items)} control(s) fail or are undecided"
+                   + (f" and {len(open_attest)} await attestation" if open_attest else "")
+                   + ": a note with the committee's reasoning is required.", icon=":material/warning:")
+    with st.form("pol_signoff", clear_on_submit=False):
+        decision = st.radio("Decision", ["approve", "reject"], index=None, horizontal=True, key="pol_signoff_decision",
+                            help="Nothing is pre-selected: choose deliberately.")
+        note = st.text_area("The committee's reasoning" + (" (required)" if open_items or open_attest else ""),
+                            key="pol_signoff_note")
+        confirm = st.checkbox(f"I confirm this decision for run {run_id}, recorded under my name ({user.name}) "
+                              "in the signed audit log", key="pol_signoff_confirm")
         submitted = st.form_submit_button("Sign off this run", type="primary")
     if submitted:
+        problem = ("Choose approve or reject." if decision is None else
+                   "Write the committee's reasoning: controls fail, are undecided or await attestation."
+                   if (open_items or open_attest) and not (note or "").strip() else
+                   "Tick the confirmation to record the decision." if not confirm else None)
+        if problem:
+            st.error(problem)
+            return
         try:
             policies.signoff(state.catalog(), run_id, user.name, user.role, decision, note or None)
         except AssayError as err:
             state.show_error(err)
             return
-        st.success(f"Sign-off recorded: {decision} by {user.name}.")
+        for key in ("pol_signoff_decision", "pol_signoff_note", "pol_signoff_confirm"):
+            st.session_state.pop(key, None)
+        st.session_state[_FLASH] = f"Sign-off recorded: {decision} by {user.name}."
         st.rerun()
 
 
@@ -133,6 +194,9 @@ def render() -> None:
     except AssayError as err:
         state.show_error(err)
         return
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        st.success(flash)
     _checklist_table(checklist)
     user = state.current_user()
     with st.expander("Attestations on this run"):
@@ -143,4 +207,4 @@ def render() -> None:
             st.dataframe(att[["created_at", "pack", "control_id", "username", "role", "status", "note",
                               "evidence_link", "evidence_sha256"]], hide_index=True, width="stretch")
     _attest_form(run_id, checklist, user)
-    _signoff(run_id, user)
+    _signoff(run_id, user, checklist)
