@@ -27,8 +27,39 @@ def register(subparsers, common) -> None:
     p = subparsers.add_parser("demo", parents=[common], help="run the demo audit (two quarters), open the dashboard")
     p.add_argument("--limit", type=positive_int, default=DEMO_LIMIT, help="samples per task (default: the sizes in demo.yaml)")
     p.add_argument("--no-dashboard", action="store_true", help="do not open the dashboard afterwards")
+    p.add_argument("--no-users", action="store_true",
+                   help="do not create the demo users (the dashboard then runs as a local admin)")
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(func=_demo)
+
+
+# one person per role, so every act can be tried: sign-off, attestation, labelling by two reviewers
+DEMO_USERS = (("demo-admin", "admin"), ("cleo-committee", "committee"), ("carl-compliance", "compliance"),
+              ("rita-reviewer", "reviewer"), ("remy-reviewer", "reviewer"))
+
+
+def create_demo_users(catalog: Catalog) -> list[tuple[str, str, str]]:
+    """Create the demo users with fresh random passwords, printed once and never stored in clear.
+    Nothing happens when the catalog already has users (their passwords are not reset)."""
+    import secrets
+
+    from audits.store.queries import users as users_q
+
+    if users_q.users_configured(catalog):
+        return []
+    made = []
+    for name, role in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        users_q.add_user(catalog, name, role, password, actor="demo")
+        made.append((name, role, password))
+    return made
+
+
+def _print_users(made: list[tuple[str, str, str]]) -> None:
+    print("\nDemo users (passwords shown once; sign in at the dashboard's sidebar):")
+    for name, role, password in made:
+        print(f"  {role:<11} {name:<16} {password}")
+    print("Change one with `assay users add NAME --role ROLE --password ...` as demo-admin.\n", flush=True)
 
 
 def _demo(args) -> int:
@@ -38,6 +69,10 @@ def _demo(args) -> int:
     for config in demo_configs():
         run_id = run_audit(config, catalog, limit=args.limit)
         print(run_id, flush=True)
+    if not args.no_users:
+        made = create_demo_users(catalog)
+        if made:
+            _print_users(made)
     if args.no_dashboard:
         return 0
     from audits.commands.dashboard import serve

@@ -1,0 +1,20 @@
+"""The demo creates one user per role with printed one-time passwords, so every act can be tried."""
+
+from __future__ import annotations
+
+from audits.commands.demo import DEMO_USERS, create_demo_users
+from audits.store.catalog import Catalog
+from audits.store.queries import users as users_q
+
+
+def test_demo_users_sign_in_with_their_printed_passwords_and_are_made_once(tmp_path):
+    cat = Catalog(tmp_path / "c.duckdb")
+    made = create_demo_users(cat)
+    assert [(n, r) for n, r, _ in made] == list(DEMO_USERS)
+    assert {r for _, r, _ in made} >= {"committee", "compliance", "reviewer"}
+    assert sum(r == "reviewer" for _, r, _ in made) == 2
+    for name, role, password in made:
+        found = users_q.authenticate(cat, name, password)
+        assert found and found["username"] == name and found["role"] == role
+    assert len({p for _, _, p in made}) == len(made)          # fresh, distinct passwords
+    assert create_demo_users(cat) == []                        # existing users are left alone
