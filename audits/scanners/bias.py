@@ -24,6 +24,7 @@ from audits.errors import AssayError
 from audits.metrics.base import Metric
 from audits.scanners import _fairness as fx
 from audits.scanners._scanmetric import ScanMean, mean_stats
+from audits.stats import correct_group_tests, group_tests, interval_from_replicates
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data"]
@@ -146,6 +147,14 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
         grouping = fx.make_grouping(samples, combo)
         fairness[grouping.key] = _scan_grouping(task, grouping, y_pred, y_true, stats, blocks, opts, seed,
                                                 n_bootstrap, rows_out)
+    correct_group_tests([b.get("group_tests") or [] for b in fairness.values()], float(opts["four_fifths"]))
+    for block in fairness.values():  # the worst pair's reading: "below four-fifths, (not) significant"
+        tests = block.get("group_tests") or []
+        if tests:
+            worst = min(tests, key=lambda t: t["ratio"] if t["ratio"] == t["ratio"] else float("inf"))
+            block["four_fifths_reading"] = worst["reading"]
+            block["demographic_parity_ratio_ci"] = [_num(worst["ratio_low"]), _num(worst["ratio_high"])]
+            block["group_tests"] = [{k: (_num(v) if isinstance(v, float) else v) for k, v in t.items()} for t in tests]
     table = pd.DataFrame(rows_out, columns=TABLE_COLUMNS)
     return ScanOutput(results={"fairness": fairness}, tables={"fairness": table})
 
@@ -175,7 +184,9 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         small = bool(size_of[g] < min_size)
         entry: dict[str, Any] = {"n": int(size_of[g]), "insufficient_data": small}
         for (name, (metric, _)), part, s in zip(blocks.items(), parts, sums):
-            low, high = fx.percentile_ci(np.asarray(metric.aggregate(s), dtype=np.float64), ALPHA)
+            # exact for rates, BCa for means, percentile for corpus metrics (audits.stats)
+            low, high, _ = interval_from_replicates(metric, part, np.asarray(metric.aggregate(s), dtype=np.float64),
+                                                    1 - ALPHA)
             value = float(by_group_frame.at[g, name])
             if name == "decision_logit" and not small:
                 logit_draws[g] = np.asarray(metric.aggregate(s), dtype=np.float64)
@@ -195,6 +206,11 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         out["demographic_parity_difference"] = _num(dec.get("demographic_parity_difference"))
         out["demographic_parity_ratio"] = dpr
         out["four_fifths_violation"] = bool(dpr < opts["four_fifths"]) if dpr is not None else None
+        # every compared group against the highest selection rate: two-proportion test and Katz ratio
+        # interval; Holm over the task's groupings and the four-fifths reading are added by fairness_scan
+        out["group_tests"] = group_tests({g: (by_group[g]["selection_rate"]["value"], by_group[g]["selection_rate"]["n"])
+                                          for g in ok_groups if by_group[g]["selection_rate"]["value"] is not None},
+                                         1 - ALPHA) if comparable else []
         if y_true is not None:
             out["equalized_odds_difference"] = _num(dec.get("equalized_odds_difference"))
         out.update(fx.decision_parity_note(y_pred))

@@ -19,7 +19,8 @@ from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROP
                                    benjamini_hochberg, compare_scores, correct, four_fifths_flag, holm,
                                    mcnemar_exact, paired_t, parity_ratio, two_proportions, welch)
 from audits.stats._runs import compare_runs, describe_change
-from audits.stats._interval import KINDS, Interval, metric_interval, rescale, score_kind
+from audits.stats._groups import correct_group_tests, group_tests
+from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
 from audits.stats._verdict import FAIL, INCONCLUSIVE, NO_DATA, PASS, Verdict, decide, n_needed, verdict
 from audits.stats._words import describe
@@ -31,5 +32,6 @@ __all__ = [
     "correct", "decide", "describe", "four_fifths_flag", "holm", "jackknife_values", "lower_bound",
     "mcnemar_exact", "metric_interval", "n_needed", "paired_t", "parity_ratio", "percentile_interval",
     "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
-    "verdict", "welch", "compare_runs", "describe_change",
+    "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
+    "interval_from_replicates",
 ]

@@ -116,3 +116,25 @@ def rescale(value: float, low: float, high: float, from_confidence: float, to_co
         return low, high
     ratio = float(ndtri((1 + to_confidence) / 2) / ndtri((1 + from_confidence) / 2))
     return value - (value - low) * ratio, value + (high - value) * ratio
+
+
+def interval_from_replicates(metric, stats: np.ndarray, replicates: np.ndarray,
+                             confidence: float = 0.95) -> tuple[float, float, str]:
+    """(low, high, method) for one group whose bootstrap replicates were drawn elsewhere (the
+    bias scan resamples all metrics of a group at once): exact for rates, BCa for means (the
+    jackknife on ``stats``), percentile for corpus metrics."""
+    stats = np.asarray(stats, dtype=np.float64)
+    n = int(stats.shape[0])
+    if n == 0:
+        return float("nan"), float("nan"), PERCENTILE
+    kind = score_kind(metric, stats)
+    if kind == "rate":
+        low, high = _binomial.clopper_pearson(float(stats[:, 0].sum()), n, confidence)
+        return float(low), float(high), CLOPPER_PEARSON
+    if kind == "mean":
+        value = float(metric.aggregate(stats.sum(axis=0)))
+        jack = _bootstrap.jackknife_values(metric.aggregate, stats)
+        low, high = _bootstrap.bca_interval(value, replicates, jack, confidence)
+        return low, high, BCA
+    low, high = _bootstrap.percentile_interval(replicates, confidence)
+    return low, high, PERCENTILE
