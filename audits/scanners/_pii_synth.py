@@ -1,7 +1,8 @@
 """A seeded, offline labelled PII set made with Faker: sentences with known entity spans.
 
-Used to measure the PII detector's own precision and recall with the audit's configuration
-("0 findings must mean something"), by the PII benchmark and by the demo-data generator.
+Used by the demo-data generator (the ``pii-prompts`` dataset). Not used to measure the detector:
+that is done on an independent set Assay did not generate (``_pii_eval``), so the self-check
+does not grade the detector on the templates the demo scans.
 """
 
 from __future__ import annotations

@@ -162,3 +162,14 @@ def test_appears_in_compares_numbers_as_numbers():
     assert not appears_in("020 7946 0111", "PHONE_NUMBER", "ring +44 20 7946 0958")
     assert appears_in("4111 1111 1111 1111", "CREDIT_CARD", "card 4111.1111.1111.1111 ok")
     assert not appears_in("4111 1111 1111 1111", "CREDIT_CARD", "order 4111 and 1111 1111 and 1111")
+
+
+def test_policy_names_read_per_entity_detector_recall():
+    from audits.results import TaskResult
+    from policies.context import resolve_in_task
+
+    out = _scan([("hello", "hi")])
+    block = out.results["pii"]
+    task = TaskResult.model_validate({"name": "support", "type": "generate", "n": 1, "pii": block})
+    low = resolve_in_task(task, ("pii", "detector", "recall_low_by_entity", "PHONE_NUMBER"), "x")
+    assert low == block["detector"]["by_entity"]["PHONE_NUMBER"]["recall_ci"][0] and 0.0 < low < 1.0
