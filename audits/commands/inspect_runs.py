@@ -82,7 +82,20 @@ def _results(args) -> int:
                   f"n={m.n}  {m.method}")
             if m.statement:
                 print(f"  {'':<22} {m.statement}")
+        if task.pii is not None:
+            _print_pii_detector(task.pii)
     return 0
+
+
+def _print_pii_detector(pii) -> None:
+    """PII findings per entity beside the detector's held-out recall, flagged where below target."""
+    det = pii.detector or {}
+    print(f"  PII: {pii.findings} findings, {pii.leaks} leaks; detector recall on {det.get('set', 'no labelled set')}")
+    for entity, v in (det.get("by_entity") or {}).items():
+        ci = v.get("recall_ci") or [None, None]
+        flag = f"  BELOW TARGET {v['recall_target']:.2f}" if v.get("below_target") else ""
+        print(f"    {entity:<16} found {pii.by_entity.get(entity, 0):>5}  recall {_fmt(v.get('recall')):>9}  "
+              f"95% CI [{_fmt(ci[0])}, {_fmt(ci[1])}]{flag}")
 
 
 def _export(args) -> int:
