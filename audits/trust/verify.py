@@ -150,6 +150,8 @@ def _reconcile_rows(report: Report, entries: list[tuple], tables: dict[str, list
         if isinstance(row, dict) and row.get("table") in logged:
             logged[row["table"]][row["sha256"]] += 1
             where[(row["table"], row["sha256"])] = seq
+        elif action in ("user.added", "user.changed", "user.deactivated") and _target:
+            legacy["users"].setdefault(_target, {}).setdefault("roles", set()).add(details.get("role"))
         elif action in ("policy.signoff", "policy.attest", "review.label", "review.adjudicate"):
             table = {"policy.signoff": "signoffs", "policy.attest": "attestations"}.get(action, "reviews")
             key = details.get(EVIDENCE_TABLES[table])
@@ -165,6 +167,8 @@ def _reconcile_rows(report: Report, entries: list[tuple], tables: dict[str, list
                 continue
             record = dict(zip(columns[table], values))
             ident = record.get(id_col) if id_col else f"{record.get('username')} @ {record.get('created_at')}"
+            if not id_col and record.get("role") in legacy["users"].get(record.get("username"), {}).get("roles", ()):
+                continue  # a users row written before rows were hashed; a logged change gave this role
             old = legacy[table].get(ident) if id_col else None
             if old is not None and all(str(old.get(f)) == str(record.get(f if f != "control_id" else f))
                                        for f in _LEGACY_FIELDS[table] if f in old):
