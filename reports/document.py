@@ -114,7 +114,10 @@ def _metrics(d: ReportData) -> Section:
     m = _ci(d.tables["metrics"])
     if d.compare_id:
         m = _ci(m, "compare_ci_low", "compare_ci_high", "compare_ci")
-    s.blocks.append("Every value carries its 95% bootstrap confidence interval and its sample count n.")
+    s.blocks.append("Every value carries its 95% confidence interval, its sample count n and the interval's method: "
+                    "exact binomial (Clopper–Pearson) for rates, BCa bootstrap for means of per-sample scores, "
+                    "percentile bootstrap for corpus metrics (BLEU, macro-F1); clustered tasks resample whole "
+                    "clusters. Results written before this record 'percentile bootstrap (schema 1)'.")
     chart = metrics_chart(d.tables["metrics"])
     s.blocks.append(chart or "No chart: no metric of this run has a value on a 0–1 scale (see the table).")
     cols = {"task": "task", "metric": "metric", "value": "value", "ci": "95% CI", "n": "n"}
@@ -149,6 +152,21 @@ def _fairness(d: ReportData) -> Section:
     return s
 
 
+def _statement(task, name: str) -> str:
+    """The metric's plain-English statement (written by the runner), or recomputed for older results."""
+    m = task.metric(name)
+    if m is None or m.value is None:
+        return ""
+    said = getattr(m, "statement", None) or (getattr(m, "model_extra", None) or {}).get("statement")
+    if said:
+        return said
+    from audits.stats import describe
+
+    return describe(name, m.value, m.ci_low if m.ci_low is not None else float("nan"),
+                    m.ci_high if m.ci_high is not None else float("nan"), m.n,
+                    kind="rate", confidence=getattr(m, "confidence", 0.95) or 0.95, method=getattr(m, "method", None))
+
+
 def _privacy_safety(d: ReportData) -> Section:
     s = Section(SECTION_TITLES[3])
     priv, safe = d.tables["privacy"], d.tables["safety"]
@@ -165,6 +183,10 @@ def _privacy_safety(d: ReportData) -> Section:
             if row.get("detector_recall_by_entity"):
                 s.blocks.append(f"Detector recall by entity for {row['task']} (held-out independent labelled set, "
                                 f"95% interval): {row['detector_recall_by_entity']}.")
+    said = [f"{t.name}: {x}" for t in d.results.tasks for x in
+            (_statement(t, name) for name in ("pii_leak_rate", "toxicity_rate")) if x]
+    if said:  # zero events say their one-sided bound in words (audits.stats.describe)
+        s.blocks.append(" ".join(said))
     if safe.empty:
         s.blocks.append("No toxicity scan in this run.")
     else:
