@@ -16,6 +16,7 @@ from typing import Any, Collection
 
 import pandas as pd
 
+from audits.access import PERMISSIONS
 from audits.errors import AssayError
 from audits.review.agreement import agreement
 from audits.store.catalog import Catalog
@@ -23,8 +24,8 @@ from audits.store.queries import audit_log
 from audits.store.queries import runs as rq
 
 LABELS = ("correct", "incorrect", "needs_rephrasing")
-REVIEW_ROLES = ("reviewer", "committee", "admin")
-ADJUDICATOR_ROLES = ("committee", "admin")
+REVIEW_ROLES = PERMISSIONS["review"]            # the one permission table (audits.access)
+ADJUDICATOR_ROLES = PERMISSIONS["adjudicate"]
 _SEP = "\x1f"
 
 # Bundles are immutable, so a run's queue and settings can be cached per catalog file + run id.
