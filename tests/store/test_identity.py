@@ -113,3 +113,17 @@ def test_unknown_names_fail_as_slowly_as_wrong_passwords(cat):
     unknown = min(timed(f"ghost{i}") for i in range(3))
     wrong = min(timed("ada") for _ in range(3))
     assert 0.5 < unknown / wrong < 2.0  # both cost one scrypt
+
+
+def test_cli_review_authenticates_and_stores_corrections_redacted(cat, capsys, monkeypatch):
+    from audits.store.queries import reviews as rv
+
+    uq.add_user(cat, "rita", "reviewer", "rita-password", actor="ada")
+    code, out = _cli(capsys, monkeypatch, cat, "review", "r1", "--user", "rita", "--password-stdin",
+                     stdin="wrong-password\n")
+    assert code == 2 and "wrong user name or password" in out.err
+    code, out = _cli(capsys, monkeypatch, cat, "review", "r1", "--user", "rita", "--password-stdin",
+                     stdin="rita-password\ni\nwrite to ann@example.com\n\n")
+    assert code == 0, out.err
+    row = rv.history(cat, "r1").iloc[0]
+    assert (row["reviewer"], row["role"], row["correction"]) == ("rita", "reviewer", "write to <EMAIL_ADDRESS>")
