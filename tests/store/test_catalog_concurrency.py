@@ -106,7 +106,7 @@ def test_killed_job_resumes_and_never_looks_complete(tmp_path):
     run_id = partial.name[len(".partial-"):]
     assert not (runs_dir / run_id).exists()  # no bundle: the run does not look complete
     listed = json.loads(run_cli("runs", "--json", catalog=catalog, check=True).stdout)
-    assert [r["status"] for r in listed] == ["running"]
+    assert [r["status"] for r in listed] == ["interrupted"]  # its lease's pid is dead
     assert run_cli("results", run_id, catalog=catalog).returncode == 2
 
     proc = run_cli("run", str(config), "--resume", run_id, catalog=catalog, timeout=900)
