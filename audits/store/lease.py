@@ -98,4 +98,7 @@ def complete_renamed(cat: Catalog, run_id: str, actor: str) -> Path | None:
 
     device = (json.loads((bundle / MANIFEST).read_text(encoding="utf-8")).get("model") or {}).get("device")
     runs_q.complete_run(cat, run_id, bundle, manifest_sha, actor, device)
+    import shutil
+
+    shutil.rmtree(cat.runs_dir / f".partial-{run_id}", ignore_errors=True)
     return bundle
