@@ -1,0 +1,82 @@
+"""Prompt-sensitivity probe: does a choice task's verdict survive rewording?
+
+For up to ``max_samples`` samples of a choice task, the prompt is rewritten by each of k
+``variants`` (templates over the task's rendered prompt, ``{input}``), the choices are scored
+again with the task's own scoring options (audits/backends/choices.py), and the decisions that
+differ from the original are counted. The result gives, per variant, the flip rate with a
+Wilson 95% interval, and the share of samples whose decision flips under at least one variant.
+Off unless configured: ``scanners: {sensitivity: {variants: [...], max_samples: 50}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from audits.backends.choices import resolve_chat_template, score_chunk
+from audits.config import AuditConfig
+from audits.errors import AssayError
+from audits.scanners.base import SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext
+
+DEFAULT_VARIANTS = [
+    "{input}\nAnswer:",
+    "Question: {input}",
+    "{input}\nThink about it carefully before you answer.",
+]
+
+
+class SensitivityOptions(ScannerOptions):
+    variants: list[str] = Field(default_factory=lambda: list(DEFAULT_VARIANTS))
+    max_samples: int = Field(50, ge=1, le=100_000)
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of k successes in n trials."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+@SCANNERS.register("sensitivity")
+class SensitivityScanner(Scanner):
+    """Re-score choice tasks under k prompt rewordings; report how many decisions flip."""
+
+    name = "sensitivity"
+    Options = SensitivityOptions
+
+    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+        for variant in options.get("variants") or []:
+            if "{input}" not in variant:
+                raise AssayError(f"scanners.sensitivity.variants: {variant!r} has no '{{input}}' placeholder",
+                                 "write each variant as a template around {input}, e.g. 'Question: {input}'")
+
+    def scan(self, ctx: TaskContext) -> ScanOutput:
+        task, backend = ctx.task, ctx.backend
+        if task.type != "choice" or backend is None or "loglikelihood" not in backend.capabilities:
+            return ScanOutput()
+        opts = SensitivityOptions.model_validate(ctx.options or {})
+        base = ctx.samples.head(opts.max_samples)
+        templated = resolve_chat_template(backend, task)
+        original = base["prediction"].astype(str).to_numpy()
+        flipped_any = np.zeros(len(base), dtype=bool)
+        rows = []
+        for variant in opts.variants:
+            chunk = pd.DataFrame({"sample_id": base["sample_id"].values, "choices": base["choices"].values,
+                                  "input": [variant.replace("{input}", text) for text in base["input"]]})
+            again = score_chunk(backend, task, chunk, templated)["prediction"].astype(str).to_numpy()
+            flips = again != original
+            flipped_any |= flips
+            low, high = wilson(int(flips.sum()), len(base))
+            rows.append({"variant": variant, "n": int(len(base)), "flips": int(flips.sum()),
+                         "flip_rate": float(flips.mean()), "ci_low": low, "ci_high": high})
+        low, high = wilson(int(flipped_any.sum()), len(base))
+        block = {"variants": rows, "n": int(len(base)), "flipped_under_any": int(flipped_any.sum()),
+                 "flip_rate_any": float(flipped_any.mean()), "ci_low": low, "ci_high": high}
+        table = pd.DataFrame([{"task": task.name, **r} for r in rows])
+        return ScanOutput(results={"sensitivity": block}, tables={"sensitivity": table})
