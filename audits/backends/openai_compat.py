@@ -149,6 +149,10 @@ class OpenAIBackend(Backend):
             self._logprobs_mode = self._probe(first.prompt, first.continuation or "")
         return self._map(lambda req: self._score(req.prompt, req.continuation or "", self._logprobs_mode), requests, desc)
 
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        raise AssayError("normalize: tokens needs the model's tokenizer, which the openai backend does not have",
+                         "set the task's normalize to bytes or none")
+
     def _map(self, fn, requests: list[Request], desc: str) -> list:
         """``fn`` over the requests on the thread pool, results in request order."""
         from tqdm.auto import tqdm
