@@ -1,5 +1,7 @@
-"""Overview: every run by period, headline metrics with intervals, change against the
-previous period, and policy pass/fail counts."""
+"""Overview: the four answers (accuracy, fairness, privacy, safety: verdict, number with its
+interval and n, change since the previous period, link to the page that explains it), policy
+status by pack with failing controls named, review progress and sign-off status; then every
+metric against the previous period and the runs by period, folded away."""
 
 from __future__ import annotations
 
@@ -8,11 +10,22 @@ import streamlit as st
 
 from audits.errors import AssayError
 from dashboard import state
-from dashboard.components import compare
+from dashboard.components import compare, nav
+from reports.verdicts import COLOURS, WORDS, four_verdicts, packs_for
 
 
 def _fmt(v: object, digits: int = 3) -> str:
     return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):.{digits}f}"
+
+
+def _said(m: object) -> str:
+    """The metric's plain-English statement written by the runner ('' for older results)."""
+    return getattr(m, "statement", None) or (getattr(m, "model_extra", None) or {}).get("statement") or ""
+
+
+def _bound_in_words(text: str) -> bool:
+    """True for zero- or all-event statements ('... is below 26% (95% confidence)')."""
+    return " is below " in text or " is above " in text
 
 
 def _policy_counts(run_id: str) -> dict[str, int] | None:
@@ -28,15 +41,85 @@ def _policy_counts(run_id: str) -> dict[str, int] | None:
     return {k: v for k, v in checklist.counts.items() if v}
 
 
+def _coloured(status: str) -> str:
+    return f"<span style='color:{COLOURS.get(status, '#333')}; font-weight:700'>{WORDS.get(status, status)}</span>"
+
+
+def _checklist(run_id: str, res):
+    """The policy checklist of the run's packs (the report's default pack when none is configured)."""
+    from policies import evaluate_run
+
+    return evaluate_run(state.catalog(), run_id, packs_for(res, state.policy_packs(run_id)))
+
+
+def _answers(run_id: str, res, checklist, table: pd.DataFrame | None, prev_period: str | None) -> None:
+    st.subheader("The four answers")
+    for v in four_verdicts(checklist, res, table):
+        left, right = st.columns([6, 1])
+        left.markdown(f"**{v.title}:** {_coloured(v.verdict)} — {v.number_text()} — {v.change_text(prev_period)}",
+                      unsafe_allow_html=True)
+        nav.link(v.page, f"Why: {nav_title(v.page)}", run_id, container=right)
+    st.caption("Verdicts are the policy checklist's (decided on confidence bounds); a change is real only when "
+               "it is significant after Holm's correction, the same test as the report's.")
+
+
+def nav_title(url: str) -> str:
+    return {"quality": "Quality", "fairness": "Fairness", "privacy": "Privacy & Safety"}.get(url, url)
+
+
+def _policy_status(run_id: str, checklist) -> None:
+    st.subheader("Policy status")
+    for pack in checklist.packs:
+        items = [it for it in checklist.items if it.pack == pack]
+        counts = {s: sum(it.status == s for it in items) for s in dict.fromkeys(it.status for it in items)}
+        st.markdown(f"**{pack}:** " + " · ".join(f"{_coloured(s)} {n}" for s, n in counts.items()),
+                    unsafe_allow_html=True)
+        bad = [it for it in items if it.status in ("fail", "inconclusive")]
+        if bad:
+            st.markdown("Failing or undecided: " + "; ".join(f"**{it.control_id}** {_coloured(it.status)} — {it.title}"
+                                                            for it in bad), unsafe_allow_html=True)
+    nav.link("policies", "Open the checklist, attest, sign off", run_id)
+
+
+def _review_and_signoff(run_id: str, res) -> None:
+    from audits.store.queries import policies as policies_q
+    from audits.store.queries import reviews as rv
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Review progress")
+        try:
+            summary = rv.review_summary(state.catalog(), run_id)
+        except AssayError:
+            summary = None
+        if not summary or not summary.get("n_queue"):
+            st.markdown("No review queue in this run.")
+        else:
+            target = res.review.rate
+            st.markdown(f"{summary['n_reviewed']:,} of {summary['n_queue']:,} queued items reviewed; "
+                        f"coverage {summary['coverage']:.1%} of {summary['n_samples']:,} samples"
+                        + (f" (target sampling rate {target:.0%})" if target else "") + ".")
+            st.progress(min(1.0, summary["n_reviewed"] / max(1, summary["n_queue"])))
+        nav.link("review", "Open the review queue", run_id)
+    with right:
+        st.subheader("Sign-off")
+        history = policies_q.list_signoffs(state.catalog(), run_id)
+        if len(history):
+            last = history.iloc[-1]
+            approved = last["decision"] == "approve"
+            st.markdown(f"<span style='color:{COLOURS['pass' if approved else 'fail']}; font-weight:700'>"
+                        f"{'approved' if approved else 'rejected'}</span> by {last['username']} ({last['role']}) "
+                        f"on {str(last['created_at'])[:16]}", unsafe_allow_html=True)
+        else:
+            st.markdown("Not signed off yet.")
+
+
 def render() -> None:
     st.title("Overview")
     run_id = state.require_run()
     if run_id is None:
         return
     runs = state.runs(complete_only=False)
-    st.subheader("Runs by period")
-    st.dataframe(runs[[c for c in ("period", "audit", "run_id", "status", "created_at", "model", "device")
-                       if c in runs]].iloc[::-1], hide_index=True, width="stretch")
 
     try:
         res = state.results(run_id)
@@ -45,15 +128,31 @@ def render() -> None:
         return
     current = compare.metric_rows(res)
     prev_id = state.previous_run(run_id)
-    st.subheader(f"Headline metrics — {res.audit} {res.period}")
-    st.caption(f"Run `{run_id}`" + (f", compared with the previous period's run `{prev_id}`" if prev_id
-                                    else " (no earlier run of this audit to compare with)"))
-    if current.empty:
-        st.info("This run recorded no metrics.")
-    else:
+    prev_period = None
+    if prev_id:
+        match = runs[runs["run_id"] == prev_id]
+        prev_period = str(match.iloc[0]["period"]) if len(match) else prev_id
+    model = res.model.get("name") or res.model.get("path") or res.model.get("id") if isinstance(res.model, dict) else None
+    st.caption(f"{res.audit} · {res.period}" + (f" · model {model}" if model else "") + f" · run `{run_id}`"
+               + (f" · compared with {prev_period} (`{prev_id}`)" if prev_id else " · no earlier run to compare with"))
+    table = None
+    if not current.empty:
         with st.spinner("Testing each change (paired on the samples both runs scored)…"):
             table = compare.compare_runs(res, state.results(prev_id) if prev_id else None,
                                          lambda task, metric: state.paired_scores(run_id, prev_id, task, metric))
+    try:
+        checklist = _checklist(run_id, res)
+    except AssayError as err:
+        state.show_error(err)
+        checklist = None
+    _answers(run_id, res, checklist, table, prev_period)
+    if checklist is not None:
+        _policy_status(run_id, checklist)
+    _review_and_signoff(run_id, res)
+
+    if current.empty:
+        st.info("This run recorded no metrics.")
+    else:
         view = pd.DataFrame({
             "task": table["task"], "metric": table["metric"],
             "value [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]"
@@ -64,26 +163,19 @@ def render() -> None:
             "change [95% CI]": [f"{c:+.3f} [{lo:+.3f}, {hi:+.3f}]" if pd.notna(c) and pd.notna(lo) else
                                 (_fmt(c) if pd.notna(c) else "—")
                                 for c, lo, hi in zip(table["change"], table["diff_low"], table["diff_high"])],
-            "real change?": ["yes ⚠" if r is True else ("no" if r is False else "—") for r in table["significant"]],
+            "real change?": ["yes" if r is True else ("no" if r is False else "—") for r in table["significant"]],
             "test": [v or "—" for v in table["verdict"]],
         })
-        st.dataframe(view, hide_index=True, width="stretch")
+        with st.expander(f"Every metric against the previous period ({len(view)})"):
+            st.dataframe(view, hide_index=True, width="stretch")
+        said = [f"**{t.name}** — {_said(m)}" for t, _, m in res.metrics() if _bound_in_words(_said(m))]
+        if said:  # zero (or all) events: the one-sided bound in words, never "[0, 0]"
+            st.markdown("\n".join(f"- {x}" for x in said))
         st.caption("A change is marked real only when its test, corrected for every metric compared in this "
                    "run (Holm), is significant at 5%: McNemar's exact test (0/1 scores) or a paired t-test "
                    "where both runs scored the same samples; otherwise a two-proportion test or a z-test on "
                    "the two intervals. Statistics from audits.stats, the same as the report's.")
 
-    st.subheader("Policy checks")
-    try:
-        counts = _policy_counts(run_id)
-    except AssayError as err:
-        state.show_error(err)
-        counts = {}
-    if counts is None:
-        st.caption("Policy evaluation is not installed yet.")
-    elif not counts:
-        st.caption("No policy pack configured for this run.")
-    else:
-        cols = st.columns(len(counts))
-        for col, (status, n) in zip(cols, sorted(counts.items())):
-            col.metric(status, n)
+    with st.expander("Runs by period"):
+        st.dataframe(runs[[c for c in ("period", "audit", "run_id", "status", "created_at", "model", "device")
+                           if c in runs]].iloc[::-1], hide_index=True, width="stretch")
