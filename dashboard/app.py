@@ -55,6 +55,9 @@ def _navigation_pages() -> list:
     def _to_home() -> None:
         st.switch_page(home, query_params=st.query_params.to_dict())
 
+    from dashboard.components import nav
+
+    nav.register({url: page for (_, url, _, _), page in zip(entries, pages)})
     return pages + [st.Page(_to_home, title=entries[0][0], url_path=entries[0][1], visibility="hidden")]
 
 
