@@ -104,6 +104,11 @@ def test_metrics_are_the_same_and_kept_raw_text_is_encrypted_and_erasable(tmp_pa
     assert admin["value"].astype(str).str.contains("jane.doe@example.com").any()
     with pytest.raises(AssayError, match="may not export"):
         export_table(cat, User("rita", "reviewer"), kept, "findings")
+    from audits.store.queries import dashboard as dq  # the Privacy page: raw values for admins only
+
+    assert dq.findings_page(cat, kept, include_raw=True, limit=500)["value"].astype(str).str.contains(
+        "jane.doe@example.com").any()
+    assert "value" not in dq.findings_page(cat, kept, include_raw=False).columns
     assert keys.erase_run_key(kept)
     assert rawstore.read_raw(bundle, kept) is None
     assert verify(cat).problems == []

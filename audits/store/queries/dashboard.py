@@ -201,10 +201,19 @@ def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: i
     order = " ORDER BY leak DESC NULLS LAST" if "leak" in cols else ""
     con = _reader()
     try:
-        return con.execute(f"SELECT {', '.join(_quote(c) for c in wanted)} FROM read_parquet(?)"
-                           f"{where}{order} LIMIT ? OFFSET ?", [str(path), int(limit), int(offset)]).df()
+        page = con.execute(f"SELECT {', '.join(_quote(c) for c in wanted)}, file_row_number AS _row "
+                           f"FROM read_parquet(?, file_row_number = true){where}{order} LIMIT ? OFFSET ?",
+                           [str(path), int(limit), int(offset)]).df()
     finally:
         con.close()
+    if include_raw and "value" in page.columns:  # raw values kept encrypted (store_raw): decrypt for this page
+        from audits.trust import rawstore
+
+        raw = rawstore.read_raw(path.parent, run_id)
+        if raw is not None:
+            cells = raw[(raw["table"] == "findings") & (raw["column"] == "value")].set_index("row")["value"]
+            page["value"] = [cells.get(r, v) for r, v in zip(page["_row"], page["value"])]
+    return page.drop(columns="_row")
 
 
 def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute: str) -> pd.DataFrame:
