@@ -46,7 +46,7 @@ def format_checklist(checklist) -> str:
         measured = ""
         if it.kind == "check":
             measured = f"  value {_value(it.value)} {it.threshold or ''}".rstrip()
-            if it.bound is not None and it.bound_side:
+            if it.bound is not None and it.bound_side and it.n is not None:  # an estimate, not a fact of the run
                 measured += f" ({it.bound_side} {it.confidence or 0.95:.0%} bound {_value(it.bound)}, n={it.n or '—'})"
         lines.append(f"  {SYMBOL.get(it.status, it.status):<18} {it.control_id:<14} {it.title}{measured}")
         if it.detail and it.status != "pass":
