@@ -304,9 +304,14 @@ class PlaceGazetteerRecognizer(EntityRecognizer):
             for n in (4, 3, 2, 1):
                 if i + n > len(toks):
                     continue
-                span = text[toks[i].start():toks[i + n - 1].end()]
-                if "\n" not in span and span.casefold() in known:
-                    hit = (toks[i].start(), toks[i + n - 1].end(), n)
+                full = toks[i + n - 1].end()
+                # "... in Oslo." : the sentence's full stop is not the place's ("U.S." keeps its own)
+                for end in (full, full - 1) if text[full - 1] == "." else (full,):
+                    span = text[toks[i].start():end]
+                    if "\n" not in span and span.casefold() in known:
+                        hit = (toks[i].start(), end, n)
+                        break
+                if hit:
                     break
             if hit:
                 ambiguous = text[hit[0]:hit[1]].casefold() in all_first_names()
