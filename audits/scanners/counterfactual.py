@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
+from audits.backends.choices import resolve_chat_template, score_chunk
 from audits.backends.base import Backend, Request
 from audits.config import AuditConfig, CounterfactualConfig, TaskConfig
 from audits.errors import AssayError
@@ -176,16 +177,13 @@ def _answer(task: TaskConfig, backend: Backend, variants: pd.DataFrame) -> pd.Da
     """Run the backend on every variant prompt; adds output and decision."""
     variants = variants.copy()
     ids = [f"{sid}#cf{j}" for sid, j in zip(variants["sample_id"], variants["variant"])]
-    if task.type == "choice" and "loglikelihood" in backend.capabilities:
-        reqs, spans = [], []
-        for rid, prompt, choices in zip(ids, variants["prompt"], variants["choices"]):
-            spans.append((len(reqs), len(choices)))
-            reqs += [Request(sample_id=rid, prompt=prompt, task=task.name, continuation=c) for c in choices]
-        scores = np.asarray(backend.loglikelihood(reqs, desc=f"{task.name}: counterfactual"), dtype=float)
-        picks = [cs[int(np.argmax(scores[s:s + k]))] for cs, (s, k) in zip(variants["choices"], spans)]
+    if task.type == "choice" and "loglikelihood" in backend.capabilities:  # the task's own scoring options
+        chunk = pd.DataFrame({"sample_id": ids, "input": variants["prompt"].values, "choices": variants["choices"].values})
+        picks = score_chunk(backend, task, chunk, resolve_chat_template(backend, task))["prediction"].tolist()
         variants["output"], variants["decision"] = picks, picks
         return variants
-    reqs = [Request(sample_id=rid, prompt=p, task=task.name) for rid, p in zip(ids, variants["prompt"])]
+    reqs = [Request(sample_id=rid, prompt=p, task=task.name, chat_template=task.chat_template)
+            for rid, p in zip(ids, variants["prompt"])]
     outputs = backend.generate(reqs, desc=f"{task.name}: counterfactual")
     variants["output"] = outputs
     variants["decision"] = [_decide(task, o, c) for o, c in zip(outputs, variants["choices"])]
