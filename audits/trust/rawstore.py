@@ -23,7 +23,11 @@ from audits.trust import keys
 from audits.trust.redact import Redactor, is_text_column, redact_frame
 
 RAW_FILE = "raw.enc"
-PROTECTED_TABLES = ("samples", "findings", "counterfactuals", "explanations")
+# Free-text columns redacted at rest, per table (attribute columns such as `gender` are left alone:
+# groups must stay readable). Explanation tokens get the patterns only (a sub-word is no sentence).
+TEXT_COLUMNS = {"samples": ("input", "prediction", "reference"), "findings": ("context", "value"),
+                "counterfactuals": ("prompt", "output"), "explanations": ("token",)}
+PROTECTED_TABLES = tuple(TEXT_COLUMNS)
 _MAGIC = b"assay-raw/1\n"
 
 
@@ -42,7 +46,10 @@ def _pii_options(scanners: dict[str, Any] | None) -> dict[str, Any] | None:
 def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, Any] | None
             ) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], dict[str, Any]]:
     """(redacted tables, extra bundle files, a summary for the manifest)."""
-    redactor = Redactor(_pii_options(scanners))
+    options = _pii_options(scanners)
+    redactor = Redactor(options)
+    patterns_only = Redactor(None)
+    extra_fields = tuple(f for f in ((options or {}).get("fields") or ()) if isinstance(f, str))
     keep = store_raw(scanners)
     out = dict(tables)
     raw_parts: list[pd.DataFrame] = []
@@ -50,13 +57,14 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
         frame = tables.get(name)
         if frame is None or frame.empty:
             continue
-        clean = redact_frame(frame, redactor)
+        columns = TEXT_COLUMNS[name] + (extra_fields if name == "samples" else ())
+        clean = redact_frame(frame, patterns_only if name == "explanations" else redactor, columns)
         if name == "findings" and "value" in clean.columns:
             clean["value"] = None  # the raw value lives only in raw.enc (when kept at all)
         out[name] = clean
         if keep:
-            for col in frame.columns:
-                if not is_text_column(frame[col]):
+            for col in columns:
+                if col not in frame.columns or not is_text_column(frame[col]):
                     continue
                 changed = [i for i, (a, b) in enumerate(zip(frame[col].tolist(), clean[col].tolist()))
                            if isinstance(a, str) and a != b]
@@ -66,7 +74,8 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
     files: dict[str, bytes] = {}
     if keep and raw_parts:
         files[RAW_FILE] = _encrypt(run_id, pd.concat(raw_parts, ignore_index=True))
-    summary = {"redacted": True, "detector": redactor.settings is not None, "redactions": redactor.redactions,
+    summary = {"redacted": True, "detector": redactor.settings is not None,
+               "redactions": redactor.redactions + patterns_only.redactions,
                "raw_kept": RAW_FILE in files}
     return out, files, summary
 

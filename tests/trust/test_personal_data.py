@@ -112,3 +112,14 @@ def test_metrics_are_the_same_and_kept_raw_text_is_encrypted_and_erasable(tmp_pa
     assert keys.erase_run_key(kept)
     assert rawstore.read_raw(bundle, kept) is None
     assert verify(cat).problems == []
+
+
+def test_only_free_text_is_redacted_groups_stay_readable(key_dir):
+    from audits.trust import rawstore
+
+    samples = pd.DataFrame({"task": ["t"], "sample_id": ["1"], "input": [f"mail {SEEDED['email']}"],
+                            "prediction": ["ok"], "gender": ["female"], "race": ["Asian"]})
+    out, files, summary = rawstore.protect("r-x", {"samples": samples}, {})
+    row = out["samples"].iloc[0]
+    assert row["input"] == "mail <EMAIL_ADDRESS>" and (row["gender"], row["race"]) == ("female", "Asian")
+    assert files == {} and summary["redactions"] == 1
