@@ -173,3 +173,22 @@ def test_policy_names_read_per_entity_detector_recall():
     task = TaskResult.model_validate({"name": "support", "type": "generate", "n": 1, "pii": block})
     low = resolve_in_task(task, ("pii", "detector", "recall_low_by_entity", "PHONE_NUMBER"), "x")
     assert low == block["detector"]["by_entity"]["PHONE_NUMBER"]["recall_ci"][0] and 0.0 < low < 1.0
+
+
+def test_report_and_page_show_per_entity_recall_and_flags():
+    from audits.results import RunResults
+    from dashboard.views.privacy import _detector_row
+    from reports.data import privacy_safety_tables
+
+    det = {"precision": 0.93, "recall": 0.89, "set": "pii-eval-v1:heldout:x",
+           "by_entity": {"PHONE_NUMBER": {"recall": 0.95, "recall_ci": [0.9, 0.98], "recall_target": 0.9,
+                                          "below_target": False, "n_gold": 123},
+                         "LOCATION": {"recall": 0.69, "recall_ci": [0.63, 0.76], "recall_target": 0.75,
+                                      "below_target": True, "n_gold": 206}}}
+    results = RunResults.model_validate({"run_id": "r", "audit": "a", "period": "2026-Q4", "tasks": [
+        {"name": "pii-support", "type": "generate", "n": 3, "pii": {"findings": 2, "detector": det}}]})
+    priv, _ = privacy_safety_tables(results)
+    assert priv.loc[0, "detector_recall_by_entity"] == (
+        "PHONE_NUMBER 0.95 [0.90, 0.98]; LOCATION 0.69 [0.63, 0.76] below target 0.75")
+    row = _detector_row("LOCATION", det["by_entity"]["LOCATION"])
+    assert row["meets target"] == "no" and row["recall 95% CI"] == "[0.63, 0.76]" and row["labelled"] == 206
