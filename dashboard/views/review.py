@@ -10,6 +10,8 @@ data, toxic words, the counterfactual pair), so a rerun never shows parts of two
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -30,10 +32,10 @@ _REDO = "rv_redo"        # (task, sample_id) being relabelled
 
 # Single keys: 1/2/3 label, n skips, u undoes, p/x/b toggle flags. 2 and 3 with an empty corrected
 # output put the cursor there; Ctrl/Cmd+Enter in it saves with that label.
-_KEYS_JS = """
-<script>
-const w = window.parent, doc = w.document;
-if (!w.__assayReviewKeys) {
+_KEYS_CODE = """
+(() => {
+  const w = window, doc = document;
+  if (w.__assayReviewKeys) return;
   w.__assayReviewKeys = true;
   const click = (key) => {
     const b = doc.querySelector('.st-key-' + key + ' button');
@@ -69,9 +71,12 @@ if (!w.__assayReviewKeys) {
       if (box) { e.preventDefault(); box.click(); }
     }
   }, true);
-}
-</script>
+})();
 """
+# The handler must live in the page itself: a listener defined inside the component's iframe dies
+# with that iframe when the fragment reruns. So the iframe only injects it into the parent, once.
+_KEYS_JS = ("<script>const p = window.parent; if (!p.__assayReviewKeys) { const s = p.document.createElement('script');"
+            f" s.textContent = {json.dumps(_KEYS_CODE)}; p.document.head.appendChild(s); }}</script>")
 
 _CARD_CSS = ("<style>.assay-card{border:1px solid #d0d5dd;border-radius:8px;padding:.5rem .75rem;margin-bottom:.4rem}"
              ".assay-card .box{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;"
