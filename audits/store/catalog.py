@@ -132,7 +132,7 @@ class Catalog:
                         checkpoint.discard(con)
                         raise
                     con.execute("COMMIT")
-                    checkpoint.flush(con)  # the signed head, copied outside the catalog
+                    checkpoint.flush(con, self.path)  # the signed head, copied outside the catalog
                 else:
                     yield con
             finally:

@@ -78,33 +78,38 @@ def discard(con: Any) -> None:
         _pending.pop(id(con), None)
 
 
-def flush(con: Any) -> None:
+def flush(con: Any, catalog_path: Any = None) -> None:
     """After a commit: copy the newest checkpoint outside the catalog (witness, operator file)."""
     with _pending_lock:
         cp = _pending.pop(id(con), None)
     if cp is None:
         return
-    write_witness(cp)
+    write_witness(cp, catalog_path)
     extra = os.environ.get(CHECKPOINT_FILE_ENV)
     if extra:
         with open(extra, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(cp, sort_keys=True) + "\n")
 
 
-def _witness_path(catalog_id: str) -> Path:
-    return keys.key_dir() / "witness" / f"{catalog_id}.json"
+def _witness_path(catalog_id: str, catalog_path: Any = None) -> Path:
+    """One witness per catalog id and file location: a copied catalog (same id, another path) is a
+    fork with its own witness, not a truncation of the original."""
+    import hashlib
+
+    where = hashlib.sha256(str(Path(catalog_path).resolve()).encode()).hexdigest()[:12] if catalog_path else "any"
+    return keys.key_dir() / "witness" / f"{catalog_id}-{where}.json"
 
 
-def write_witness(cp: dict[str, Any]) -> None:
-    path = _witness_path(cp["catalog_id"])
+def write_witness(cp: dict[str, Any], catalog_path: Any = None) -> None:
+    path = _witness_path(cp["catalog_id"], catalog_path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     tmp.write_text(json.dumps(cp, sort_keys=True), encoding="utf-8")
     tmp.replace(path)
 
 
-def read_witness(catalog_id: str) -> dict[str, Any] | None:
-    path = _witness_path(catalog_id)
+def read_witness(catalog_id: str, catalog_path: Any = None) -> dict[str, Any] | None:
+    path = _witness_path(catalog_id, catalog_path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

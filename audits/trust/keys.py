@@ -8,7 +8,7 @@ One directory (``$ASSAY_KEY_DIR``, default ``~/.local/share/assay/keys``) holds:
 - ``signing/<key_id>.pub``: the public keys this installation trusts (raw, hex).
 - ``run-keys/<run_id>.key``: the per-run key that encrypts a run's raw text (when kept at all);
   deleting it (``assay erase``) erases the raw text while the bundle's hashes still verify.
-- ``witness/<catalog_id>.json``: the latest signed checkpoint of each catalog, so a truncated
+- ``witness/<catalog_id>-<path hash>.json``: the latest signed checkpoint of each catalog file, so a truncated
   log is caught even when the catalog's own checkpoint rows were removed with it.
 """
 

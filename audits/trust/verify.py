@@ -56,7 +56,7 @@ def verify(cat: Catalog, against: dict[str, Any] | None = None) -> Report:
         runs = con.execute("SELECT run_id, status, bundle_path, manifest_sha256 FROM runs").fetchall()
     report.entries = len(log)
     heads = {seq: digest for seq, *_, digest in log}
-    _check_checkpoints(report, cid, cps, heads, against)
+    _check_checkpoints(report, cid, cps, heads, against, cat.path)
     entries = [(seq, actor, action, target, _details(details)) for seq, actor, action, target, details, _ in log]
     _reconcile_rows(report, entries, tables, columns)
     _reconcile_runs(report, cat, entries, runs)
@@ -105,7 +105,7 @@ def _check_one(report: Report, name: str, cp: dict[str, Any], cid: str, heads: d
 
 
 def _check_checkpoints(report: Report, cid: str, cps: list[dict[str, Any]], heads: dict[int, str],
-                       against: dict[str, Any] | None) -> None:
+                       against: dict[str, Any] | None, catalog_path: Any = None) -> None:
     trusted = keys.trusted_keys()
     n = len(heads)
     if n and not trusted:
@@ -128,7 +128,7 @@ def _check_checkpoints(report: Report, cid: str, cps: list[dict[str, Any]], head
     if n and newest_ok < n:
         report.problems.append(f"audit log: entries {newest_ok + 1}-{n} are not covered by a signed checkpoint "
                                "(written without the installation key)")
-    witness = checkpoint.read_witness(cid)
+    witness = checkpoint.read_witness(cid, catalog_path)
     if witness is None:
         if n:
             report.notes.append(f"no witness checkpoint for this catalog in {keys.key_dir()} (catalog moved?)")

@@ -169,7 +169,7 @@ def test_someone_holding_the_key_is_still_caught_by_an_older_exported_checkpoint
         for count, head in con.execute("SELECT seq, hash FROM audit_log ORDER BY seq").fetchall():
             cp = checkpoint.make(cid, count, head)  # re-signed with the stolen key
             con.execute("INSERT INTO log_checkpoints VALUES (?, ?, ?, ?)", [count, head, cp["key_id"], json.dumps(cp)])
-    checkpoint.write_witness(cp)
+    checkpoint.write_witness(cp, catalog.path)
     assert problems(catalog) == []  # the key holder can fool a plain verify ...
     found = problems(catalog, checkpoint.load(exported))
     assert any("--against" in p and "rewritten" in p for p in found), found  # ... not an older exported checkpoint
