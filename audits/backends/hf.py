@@ -273,7 +273,8 @@ class HFBackend(Backend):
         with self._autocast():
             out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
         self.stats["prefix_tokens_reused"] = self.stats.get("prefix_tokens_reused", 0) + length * (len(keys) - 1)
-        return length, getattr(out, "past_key_values", None) or getattr(out, "cache")
+        cache = out.get("cache") if "cache" in out else out.get("past_key_values")  # renamed in transformers 5.x
+        return length, cache
 
     def _score_seq2seq(self, pairs: list[tuple[list[int], list[int]]], desc: str) -> list[float]:
         import torch
