@@ -132,11 +132,13 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
                          "equalized_odds_difference": block.equalized_odds_difference,
                          "four_fifths_threshold": block.four_fifths_threshold,
                          "four_fifths_violation": block.four_fifths_violation,
+                         "four_fifths_reading": getattr(block, "four_fifths_reading", None),
                          "metric_ratios": ", ".join(f"{m} {v:.3g}" for m, v in gaps.items() if _f(v) is not None),
                          "note": note})
     return pd.DataFrame(rows, columns=["task", "attribute", "groups", "groups_compared", "demographic_parity_ratio",
                                        "demographic_parity_difference", "equalized_odds_difference",
-                                       "four_fifths_threshold", "four_fifths_violation", "metric_ratios", "note"])
+                                       "four_fifths_threshold", "four_fifths_violation", "four_fifths_reading",
+                                       "metric_ratios", "note"])
 
 
 def _detector_recall_words(quality: dict) -> str:

@@ -139,13 +139,15 @@ def _fairness(d: ReportData) -> Section:
         s.blocks.append("This run has no fairness results (no task declares sensitive attributes).")
         return s
     s.blocks.append("Gaps between groups (fairlearn). The four-fifths rule fails when the demographic-parity "
-                    "ratio is below 0.8; groups smaller than the minimum size are left out of gaps.")
+                    "ratio is below 0.8; read with the two-proportion test of each group against the highest "
+                    "selection rate, Holm-corrected over the task's attributes: 'significant' or 'not significant "
+                    "at this n'. Groups smaller than the minimum size are left out of gaps.")
     s.blocks.append(table(gaps, {"task": "task", "attribute": "attribute", "groups": "groups",
                                  "groups_compared": "big enough", "demographic_parity_ratio": "DP ratio",
                                  "demographic_parity_difference": "DP diff", "equalized_odds_difference": "EO diff",
-                                 "four_fifths_violation": "4/5 violated", "metric_ratios": "min/max ratio by metric",
-                                 "note": "note"},
-                          [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.1, 2.3, 3]))
+                                 "four_fifths_violation": "4/5 violated", "four_fifths_reading": "4/5 reading",
+                                 "metric_ratios": "min/max ratio by metric", "note": "note"},
+                          [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.1, 2.2, 2.3, 3]))
     charts = fairness_charts(d.tables["fairness"])
     s.blocks.extend(charts or ["No chart by group: the run stored no per-group values (groups too small, or no "
                                "sensitive attribute on the samples)."])

@@ -18,11 +18,13 @@ _SECONDARY = ("pii_", "toxicity_")
 _GAP_COLUMNS = {"attribute": "attribute", "groups_compared": "groups compared",
                 "min_group_size": "min group size", "demographic_parity_difference": "selection-rate difference",
                 "demographic_parity_ratio": "selection-rate ratio", "four_fifths_threshold": "four-fifths threshold", "four_fifths_violation": "four-fifths violated?",
+                "four_fifths_reading": "four-fifths reading (two-proportion test, Holm)",
+                "demographic_parity_ratio_ci": "selection-rate ratio 95% CI (Katz)",
                 "equalized_odds_difference": "equalized-odds difference"}
 
 
 def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
-    rows = [{"attribute": attr, **{k: getattr(info, k) for k in _GAP_COLUMNS if k != "attribute"}}
+    rows = [{"attribute": attr, **{k: getattr(info, k, None) for k in _GAP_COLUMNS if k != "attribute"}}
             for attr, info in block.items()]
     frame = pd.DataFrame(rows)
     if frame.empty:
