@@ -134,9 +134,21 @@ def goto(d, title: str) -> str:
     from selenium.webdriver.common.by import By
 
     links = d.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')
-    next(a for a in links if a.text.strip() == title).click()   # in-session navigation: no reload, no sign-out
+    match = [a for a in links if a.text.strip().splitlines()[-1:] == [title]]
+    assert match, f"no sidebar link {title!r} in {[a.text for a in links]}"
+    match[0].click()   # in-session navigation: no reload, no sign-out
     time.sleep(0.4)
     return settle(d)
+
+
+def wait_for(d, *phrases: str, timeout: float = 90) -> str:
+    """Wait until the main area shows one of ``phrases`` and the run is over; return its text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(d, timeout, poll_frequency=0.2).until(
+        lambda drv: any(p in drv.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text for p in phrases))
+    return settle(d, quiet=0.8)
 
 
 def problems(d, text: str) -> list[str]:
@@ -179,25 +191,23 @@ def test_committee_sign_off_of_a_failing_run_needs_a_note_and_a_confirmation(ser
     # attest the release control: the page counts it at once and stops offering it
     browser.find_element(By.CSS_SELECTOR, ".st-key-pol_att_note textarea").send_keys("Risks reviewed on 12 Nov")
     next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text == "Record attestation").click()
-    time.sleep(0.5)
-    text = settle(browser)
-    assert "Recorded: attested INT-REL-1" in text and f"attested {before + 1}" in text
+    text = wait_for(browser, "Recorded:", "Fix:")
+    assert "Recorded: attested INT-REL-1" in text and f"attested {before + 1}" in text, text[-1500:]
     assert "Every manual control for the committee role is attested" in text
 
-    def sign():
+    def sign(expect: str):
         next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text == "Sign off this run").click()
-        time.sleep(0.5)
-        return settle(browser)
+        return wait_for(browser, expect)
     radios = browser.find_elements(By.CSS_SELECTOR, ".st-key-pol_signoff_decision input[type=radio]")
     assert radios and not any(r.is_selected() for r in radios)              # nothing pre-selected
-    browser.find_elements(By.CSS_SELECTOR, ".st-key-pol_signoff_decision label")[0].click()   # approve
-    text = sign()
+    browser.find_elements(By.CSS_SELECTOR, '.st-key-pol_signoff_decision [role="radiogroup"] label')[0].click()  # approve
+    text = sign("Write the committee's reasoning")
     assert "Write the committee's reasoning" in text and policies_q.list_signoffs(cat, run_id).empty
     browser.find_element(By.CSS_SELECTOR, ".st-key-pol_signoff_note textarea").send_keys("Accepted with a plan")
-    text = sign()
+    text = sign("Tick the confirmation")
     assert "Tick the confirmation" in text and policies_q.list_signoffs(cat, run_id).empty
     browser.find_element(By.CSS_SELECTOR, ".st-key-pol_signoff_confirm label").click()
-    text = sign()
+    text = sign("Sign-off recorded")
     browser.save_screenshot(str(OUT / "committee-signed-off.png"))
     assert "Sign-off recorded: approve by cleo-committee" in text
     rows = policies_q.list_signoffs(cat, run_id)
