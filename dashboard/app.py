@@ -45,10 +45,10 @@ def _navigation_pages() -> list:
     """The visible pages, plus a hidden alias so the default page's own path works too.
 
     Streamlit serves the default page at "/", never at its ``url_path``; so the default page gets the
-    internal path "home" and "/overview" is a hidden page that switches to it (keeping ?run=).
+    internal path "index" and "/overview" and "/home" are hidden pages that switch to it (keeping ?run=).
     """
     entries = page_renderers()
-    pages = [st.Page(render, title=title, url_path="home" if i == 0 else url, icon=icon, default=(i == 0))
+    pages = [st.Page(render, title=title, url_path="index" if i == 0 else url, icon=icon, default=(i == 0))
              for i, (title, url, icon, render) in enumerate(entries)]
     home = pages[0]
 
@@ -58,7 +58,8 @@ def _navigation_pages() -> list:
     from dashboard.components import nav
 
     nav.register({url: page for (_, url, _, _), page in zip(entries, pages)})
-    return pages + [st.Page(_to_home, title=entries[0][0], url_path=entries[0][1], visibility="hidden")]
+    return pages + [st.Page(_to_home, title=entries[0][0], url_path=alias, visibility="hidden")
+                    for alias in (entries[0][1], "home")]   # /overview and /home both open the Overview
 
 
 def main() -> None:

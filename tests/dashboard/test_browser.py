@@ -17,7 +17,7 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-URL_PATHS = ["", "overview", "quality", "fairness", "privacy", "explanations", "policies", "review", "reports", "audit-log"]
+URL_PATHS = ["", "home", "overview", "quality", "fairness", "privacy", "explanations", "policies", "review", "reports", "audit-log"]
 
 pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
                                 reason="chromium/chromedriver not installed: apt-get install -y chromium chromium-driver")
