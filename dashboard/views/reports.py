@@ -77,6 +77,13 @@ def _reports(run_id: str) -> None:
         st.caption("Report builders are not installed yet.")
         return
     cat = state.catalog()
+    if state.can("export"):
+        st.markdown("**Evidence pack for a regulator**: the PDF report, the checklist with its evidence (CSV), "
+                    "every table, the run's evidence files and manifest, the signed audit-log checkpoint, and a "
+                    "README saying how to verify each part. Its SHA-256 is recorded in the audit log.")
+        st.download_button("Evidence pack (zip)", _deferred(lambda: _pack(cat, run_id)), file_name=f"{run_id}-evidence.zip",
+                           mime="application/zip", key="dl-pack", on_click="ignore", type="primary",
+                           icon=":material/folder_zip:")
     c1, c2 = st.columns(2)
     if build_pdf is not None:
         c1.download_button("PDF report", _deferred(lambda: build_pdf(cat, run_id)), file_name=f"{run_id}.pdf",
@@ -86,15 +93,29 @@ def _reports(run_id: str) -> None:
                            mime="text/html", key="dl-html", on_click="ignore", icon=":material/html:")
 
 
+def _pack(cat, run_id: str) -> bytes:
+    """The evidence pack's bytes; its SHA-256 goes into the audit log under the signed-in user."""
+    import hashlib
+
+    from audits.store.queries import policies as policies_q
+    from reports.pack import build_pack
+
+    user = state.current_user()
+    payload, _ = build_pack(cat, run_id, actor=user.name)
+    policies_q.record_report(cat, run_id, user.name, f"dashboard download {run_id}-evidence.zip",
+                             hashlib.sha256(payload).hexdigest(), "pack", None)
+    return payload
+
+
 def render() -> None:
     st.title("Reports & exports")
     run_id = state.require_run()
     if run_id is None:
         return
     try:
+        _reports(run_id)   # the report and the evidence pack first; single tables after
         _tables(run_id)
         _retraining(run_id)
-        _reports(run_id)
         with st.expander("Manifest (hashes of every file, config, model, data and code identities)"):
             st.json(state.manifest(run_id), expanded=False)
     except AssayError as err:
