@@ -253,7 +253,8 @@ def _current_item(run_id: str, user: auth.User) -> dict | None:
         return {**detail, "reason": row.iloc[0]["reason"] if len(row) else None,
                 "stratum": row.iloc[0]["stratum"] if len(row) else None, "remaining": "—", "n_queue": len(queue),
                 "relabel": mine["label"] if mine else None}
-    return rv.next_item(state.catalog(), run_id, user.name, skip=st.session_state.get(_SKIP, set()))
+    # leased: a second reviewer working at the same time is served a different item
+    return rv.claim_next_item(state.catalog(), run_id, user.name, skip=st.session_state.get(_SKIP, set()))
 
 
 @st.fragment

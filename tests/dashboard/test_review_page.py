@@ -120,3 +120,16 @@ def test_lead_reviewer_adjudicates(review_catalog):
     assert rv.disagreements(review_catalog, "run-r").empty
     final = rv.final_labels(review_catalog, "run-r")
     assert final[["label", "correction", "source"]].values.tolist() == [["needs_rephrasing", "Final answer.", "adjudication"]]
+
+
+def test_two_reviewers_at_once_are_served_different_items(review_catalog):
+    first = rv.claim_next_item(review_catalog, "run-r", "ann")
+    second = rv.claim_next_item(review_catalog, "run-r", "ben")
+    assert first["sample_id"] != second["sample_id"]
+    assert rv.claim_next_item(review_catalog, "run-r", "ann")["sample_id"] == first["sample_id"]  # still ann's
+    rv.record_review(review_catalog, "run-r", first["task"], first["sample_id"], "ann", "reviewer", "correct")
+    after = rv.claim_next_item(review_catalog, "run-r", "ann")
+    assert after["sample_id"] not in (first["sample_id"], second["sample_id"])
+    expired = rv.claim_next_item(review_catalog, "run-r", "cy", lease_s=-1)   # a lease that already ran out
+    assert rv.claim_next_item(review_catalog, "run-r", "dee")["sample_id"] in (expired["sample_id"],
+                                                                             rv.next_item(review_catalog, "run-r", "dee")["sample_id"])

@@ -356,3 +356,39 @@ def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, review
                           "sample_id = ? AND reviewer = ? AND NOT adjudication ORDER BY created_at DESC LIMIT 1",
                           [run_id, str(task), str(sample_id), reviewer]).fetchone()
     return None if row is None else {"label": row[0], "correction": row[1], "note": row[2], "created_at": row[3]}
+
+
+# ---- leases: two reviewers working at once are served different items ----
+
+LEASE_S = 600
+_LEASE_DDL = ("CREATE TABLE IF NOT EXISTS review_leases (run_id VARCHAR NOT NULL, task VARCHAR NOT NULL, "
+              "sample_id VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, expires_at TIMESTAMP NOT NULL)")
+
+
+def claim_next_item(cat: Catalog, run_id: str, reviewer: str, skip: Collection[tuple[str, str]] = (),
+                    lease_s: int = LEASE_S) -> dict[str, Any] | None:
+    """``next_item`` for this reviewer, leased to them for ``lease_s`` seconds so that another
+    reviewer working at the same time is served a different item. The check and the lease are one
+    write transaction (the catalog has one writer at a time), so two claims never take one item.
+    A reviewer holds one lease at a time; an expired lease frees its item. Not evidence: leases
+    are working state, replaced as the reviewer moves on."""
+    from datetime import timedelta
+
+    passed = set(skip)
+    for _ in range(50):
+        item = next_item(cat, run_id, reviewer, skip=passed)
+        if item is None:
+            return None
+        key = (str(item["task"]), str(item["sample_id"]))
+        with cat.connect(write=True) as con:
+            con.execute(_LEASE_DDL)
+            now = _now()
+            held = con.execute("SELECT count(*) FROM review_leases WHERE run_id = ? AND task = ? AND sample_id = ? "
+                               "AND reviewer <> ? AND expires_at > ?", [run_id, *key, reviewer, now]).fetchone()[0]
+            if not held:
+                con.execute("DELETE FROM review_leases WHERE run_id = ? AND reviewer = ?", [run_id, reviewer])
+                con.execute("INSERT INTO review_leases VALUES (?, ?, ?, ?, ?)",
+                            [run_id, *key, reviewer, now + timedelta(seconds=lease_s)])
+                return item
+        passed.add(key)
+    return None
