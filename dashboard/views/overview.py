@@ -55,10 +55,10 @@ def _checklist(run_id: str, res):
 def _answers(run_id: str, res, checklist, table: pd.DataFrame | None, prev_period: str | None) -> None:
     st.subheader("The four answers")
     for v in four_verdicts(checklist, res, table):
-        left, right = st.columns([6, 1])
+        left, right = st.columns([5, 1.4])
         left.markdown(f"**{v.title}:** {_coloured(v.verdict)} — {v.number_text()} — {v.change_text(prev_period)}",
                       unsafe_allow_html=True)
-        nav.link(v.page, f"Why: {nav_title(v.page)}", run_id, container=right)
+        nav.link(v.page, f"{nav_title(v.page)} →", run_id, container=right)
     st.caption("Verdicts are the policy checklist's (decided on confidence bounds); a change is real only when "
                "it is significant after Holm's correction, the same test as the report's.")
 
