@@ -130,6 +130,7 @@ def _cached(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return cached(str(catalog_path()), *args, **kwargs)
+    wrapper.clear = cached.clear  # type: ignore[attr-defined]  (after an act, e.g. the audit log)
     return wrapper
 
 

@@ -129,6 +129,7 @@ def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
     sha = hashlib.sha256(upload.getvalue()).hexdigest()[:12] if upload is not None else None
     st.session_state[_FLASH] = (f"Recorded: {decision} {item.control_id} as {user.name} ({user.role})"
                                 + (f"; file sha256 {sha}…" if sha else "") + ".")
+    state.audit_log_entries.clear()   # the act shows on the Audit log page at once
     st.rerun()   # the checklist above re-evaluates with the new attestation
 
 
@@ -177,6 +178,7 @@ def _signoff(run_id: str, user, checklist: policies.Checklist) -> None:
         for key in ("pol_signoff_decision", "pol_signoff_note", "pol_signoff_confirm"):
             st.session_state.pop(key, None)
         st.session_state[_FLASH] = f"Sign-off recorded: {decision} by {user.name}."
+        state.audit_log_entries.clear()
         st.rerun()
 
 

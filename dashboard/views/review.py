@@ -179,6 +179,7 @@ def _label(run_id: str, user: auth.User, task: str, sample_id: str, label: str) 
     for f in FLAG_NAMES:
         st.session_state[f"rv_flag_{f}"] = False
     st.session_state[_LAST] = (task, sample_id, label)
+    state.audit_log_entries.clear()   # the label shows on the Audit log page at once
     st.session_state.pop(_REDO, None)
     st.session_state.pop("rv_label", None)
     extra = f" (flagged {', '.join(flags)})" if flags else ""
