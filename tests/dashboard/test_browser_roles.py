@@ -268,3 +268,24 @@ def test_reviewer_labels_with_single_keys_and_the_next_item_comes_quickly(server
         {"key_to_next_item_s": times, "median_s": statistics.median(times)}, indent=2))
     print(f"label -> next item on screen: median {statistics.median(times):.3f} s, all {[round(t, 3) for t in times]}")
     assert statistics.median(times) < 5.0
+
+
+def test_two_reviewers_at_once_see_different_items(server, browser, role_catalog, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
+                f"--user-data-dir={tmp_path / 'profile-2'}"):
+        opts.add_argument(arg)
+    second = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        sign_in(browser, server, "reviewer", "review?run=run-review")
+        sign_in(second, server, "reviewer", "review?run=run-review", who=("remy-reviewer", "reviewer-pass-2"))
+        read = "const e = document.querySelector('.assay-item-id'); return e ? e.textContent : ''"
+        first_id, second_id = browser.execute_script(read), second.execute_script(read)
+        assert first_id and second_id and first_id != second_id
+        second.save_screenshot(str(OUT / "reviewer-2-review-card.png"))
+    finally:
+        second.quit()
