@@ -72,6 +72,11 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool) -> tuple[list[dic
     if kind not in KINDS:
         raise AssayError(f"unknown retraining export {kind!r}", f"use one of: {', '.join(KINDS)}")
     settled = _settled(cat, run_id)
+    # a reviewer's "unsafe" or "privacy" flag keeps the item out of retraining data
+    flagged = rv.flagged_items(cat, run_id, "unsafe") | rv.flagged_items(cat, run_id, "privacy")
+    keep = [(str(t), str(sid)) not in flagged for t, sid in zip(settled["task"], settled["sample_id"])]
+    n_flagged = int(len(settled) - sum(keep))
+    settled = settled[keep] if n_flagged else settled
     system = _text(rv.run_settings(cat, run_id)["system_prompt"])
     items, skipped = [], 0
     for row in settled.itertuples(index=False):
@@ -108,7 +113,7 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool) -> tuple[list[dic
                              f"finding(s) ({', '.join(sorted(set(left)))}) after redaction; nothing was written",
                              "report it (the detector and patterns disagree), or export with --keep-pii as an admin")
     rows = [row for row, _ in items]
-    info = {"n_settled": int(len(settled)), "n_skipped": skipped,
+    info = {"n_settled": int(len(settled)) + n_flagged, "n_skipped": skipped, "n_flagged_out": n_flagged,
             "by_label": pd.Series([r.label for r in rows], dtype=object).value_counts().to_dict(),
             "by_source": pd.Series([r.source for r in rows], dtype=object).value_counts().to_dict(),
             "reviewers": sorted({name for r in rows for name in (r.reviewers or [])}),

@@ -133,3 +133,15 @@ def test_two_reviewers_at_once_are_served_different_items(review_catalog):
     expired = rv.claim_next_item(review_catalog, "run-r", "cy", lease_s=-1)   # a lease that already ran out
     assert rv.claim_next_item(review_catalog, "run-r", "dee")["sample_id"] in (expired["sample_id"],
                                                                              rv.next_item(review_catalog, "run-r", "dee")["sample_id"])
+
+
+def test_an_item_flagged_unsafe_stays_out_of_retraining_data(review_catalog):
+    from audits.review import retraining
+
+    item = rv.review_queue(review_catalog, "run-r").iloc[0]
+    for who in ("ann", "ben"):
+        rid = rv.record_review(review_catalog, "run-r", item.task, item.sample_id, who, "reviewer", "correct")
+    rv.record_flags(review_catalog, "run-r", item.task, item.sample_id, "ben", rid, ["unsafe"])
+    assert rv.flag_counts(review_catalog, "run-r") == {"privacy": 0, "unsafe": 1, "biased": 0}
+    records, info = retraining._build(review_catalog, "run-r", "sft", scrub=False)
+    assert info["n_flagged_out"] == 1 and f"{item.task}/{item.sample_id}" not in info["items"]
