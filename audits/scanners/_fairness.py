@@ -199,7 +199,10 @@ def bootstrap_blocks(blocks: list[np.ndarray], n_resamples: int, seed: int) -> l
     for i, block in enumerate(blocks):
         block = np.asarray(block, dtype=np.float64)
         n = block.shape[0]
-        if n and not np.isnan(block).any() and len(np.unique(block, axis=0)) * 4 <= n:
+        if n == 0:  # no row of this group could be scored by this metric: nothing to resample
+            out[i] = np.zeros((max(n_resamples, 0), block.shape[1] if block.ndim == 2 else 0))
+            continue
+        if not np.isnan(block).any() and len(np.unique(block, axis=0)) * 4 <= n:
             out[i] = bootstrap_sums(block, n_resamples, seed + 7919 * (i + 1))
         else:
             dense.append(i)
