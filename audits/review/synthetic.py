@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from audits.config import ReviewConfig
+from audits.results import RunResults, jsonable
 from audits.review.queue import build_queue
 from audits.store.bundle import write_bundle
 from audits.store.catalog import Catalog
@@ -51,7 +52,8 @@ def make_review_run(cat: Catalog, run_id: str = "run-review", n: int = 40, revie
                               "review": review.model_dump(), "scanners": {"pii": {}}}
     results = {"run_id": run_id, "audit": audit, "period": period,
                "tasks": [{"name": "support-qa", "type": "generate", "n": n, "positive": None, "metrics": {}}],
-               "review": {"n_queue": len(queue)}}
+               "review": {"rate": rate, "queue": len(queue)}}
+    results = jsonable(RunResults.model_validate(results).model_dump())  # the typed contract, like the runner
     rq.register_run(cat, run_id, audit, period, "0" * 64, "synthetic", actor="synthetic")
     path, digest = write_bundle(cat.runs_dir, run_id, {"samples": samples, "review_queue": queue}, results,
                                 config, {"config": config})
