@@ -13,6 +13,8 @@ Identity, first that applies:
    configured, header sign-in is refused. A client that reaches the Streamlit port directly is refused.
 3. **Local users** (the embedded default): a sign-in form checked against the salted scrypt
    hashes made by ``assay users add NAME --role ROLE``, throttled (lockout after repeated failures).
+   A signed, expiring session token (:mod:`audits.trust.session`, 8 h) in the URL keeps the user
+   signed in across a refresh or a second tab; the role is re-read from the users table every run.
    Only a catalog that never had users runs as a local ``admin`` (demos); once users exist and
    none is active, the dashboard refuses everyone (fails closed).
 
@@ -30,6 +32,7 @@ import streamlit as st
 
 from audits.access import PERMISSIONS, ROLES, User, can  # noqa: F401  (the one permission table)
 from audits.errors import AssayError
+from audits.trust import session
 
 HEADER_ENV = "ASSAY_AUTH_HEADER"
 ROLE_CLAIM_ENV = "ASSAY_ROLE_CLAIM"
@@ -37,6 +40,7 @@ PROXY_SECRET_ENV = "ASSAY_PROXY_SECRET"
 PROXY_SECRET_HEADER_ENV = "ASSAY_PROXY_SECRET_HEADER"
 TRUSTED_PROXIES_ENV = "ASSAY_TRUSTED_PROXIES"
 _SESSION_KEY = "assay_auth_user"
+_SESSION_PARAM = "session"  # signed, expiring token (audits.trust.session): survives a refresh
 
 
 def proxy_problem(headers: Mapping[str, str], client_ip: str | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -136,6 +140,17 @@ def _header_user(cat: Any | None, header: str) -> User:
         raise
 
 
+def _restore_session(cat: Any) -> str | None:
+    """The user a signed, unexpired session token in the URL names (a refresh, a second tab)."""
+    return session.verify(st.query_params.get(_SESSION_PARAM), cat.catalog_id)
+
+
+def _keep_session_in_url(cat: Any, name: str) -> None:
+    """Page switches drop query parameters; put a valid token back so a refresh keeps the user."""
+    if session.verify(st.query_params.get(_SESSION_PARAM), cat.catalog_id) != name:
+        st.query_params[_SESSION_PARAM] = session.issue(cat.catalog_id, name)
+
+
 def _local_user(cat: Any | None, announce: bool) -> User:
     from audits.store.queries.users import authenticate, get_user, has_users, users_configured
 
@@ -148,12 +163,15 @@ def _local_user(cat: Any | None, announce: bool) -> User:
                                "Add users with `assay users add NAME --role ROLE` to require sign-in.",
                                icon=":material/lock_open:")
         return User("admin", "admin", "demo")
-    signed = st.session_state.get(_SESSION_KEY)
+    signed = st.session_state.get(_SESSION_KEY) or _restore_session(cat)
     if signed:
         current = get_user(cat, signed)  # role changes and deactivation apply at once
         if current is not None:
+            st.session_state[_SESSION_KEY] = signed
+            _keep_session_in_url(cat, signed)
             return User(signed, current["role"], "local")
         st.session_state.pop(_SESSION_KEY, None)
+        st.query_params.pop(_SESSION_PARAM, None)
     with st.sidebar.form("assay_sign_in"):
         st.markdown("**Sign in**")
         name = st.text_input("User name", key="assay_sign_in_name")
@@ -167,6 +185,7 @@ def _local_user(cat: Any | None, announce: bool) -> User:
             st.stop()
         if found:
             st.session_state[_SESSION_KEY] = found["username"]
+            st.query_params[_SESSION_PARAM] = session.issue(cat.catalog_id, found["username"])
             st.rerun()
         st.sidebar.error("Unknown user name or wrong password.")
     st.info("Sign in (in the sidebar) to use Assay.")
@@ -192,6 +211,7 @@ def current_user(cat: Any | None = None, announce: bool = True) -> User:
 def sign_out() -> None:
     """Forget a local sign-in (OIDC sessions use ``st.logout``)."""
     st.session_state.pop(_SESSION_KEY, None)
+    st.query_params.pop(_SESSION_PARAM, None)
     if _oidc_configured() and st.user.is_logged_in:
         st.logout()
 

@@ -78,3 +78,48 @@ st.write("signed in as " + user.role)
     at = AppTest.from_string(script, default_timeout=60).run()
     assert any("deactivated" in e.value for e in at.error)
     assert not any("signed in as" in str(m.value) for m in at.markdown)
+
+
+def test_a_signed_session_survives_a_refresh_and_expires(tmp_path, monkeypatch):
+    """Sign in once; a new session (a refresh, a second tab) with the URL's token is the same user;
+    a tampered, expired or other-catalog token, or a deactivated user, gets the sign-in form."""
+    from streamlit.testing.v1 import AppTest
+
+    from audits.store.catalog import Catalog
+    from audits.store.queries import users as uq
+    from audits.trust import session
+
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    cat = Catalog(tmp_path / "c.duckdb")
+    uq.add_user(cat, "cleo", "committee", "cleo-password-1")
+    script = f"""
+from audits.store.catalog import Catalog
+from dashboard.auth import current_user
+import streamlit as st
+user = current_user(Catalog({str(cat.path)!r}))
+st.markdown("signed in as " + user.name + " / " + user.role)
+"""
+
+    def signed_in(at) -> bool:
+        return any("signed in as cleo / committee" in str(m.value) for m in at.markdown)
+
+    at = AppTest.from_string(script, default_timeout=60).run()
+    at.text_input(key="assay_sign_in_name").set_value("cleo")
+    at.text_input(key="assay_sign_in_password").set_value("cleo-password-1")
+    at.button[0].click().run()
+    assert signed_in(at)
+    token = at.query_params["session"][0] if isinstance(at.query_params["session"], list) else at.query_params["session"]
+    assert session.verify(token, cat.catalog_id) == "cleo"
+
+    def fresh(tok: str):
+        again = AppTest.from_string(script, default_timeout=60)
+        again.query_params["session"] = tok
+        return again.run()
+
+    assert signed_in(fresh(token))                                         # a refresh keeps the user
+    user, expiry, kid, sig = token.split(".")
+    assert not signed_in(fresh(f"{user}.{int(expiry) + 3600}.{kid}.{sig}"))  # a longer expiry breaks the signature
+    assert not signed_in(fresh(session.issue(cat.catalog_id, "cleo", hours=-1)))  # expired
+    assert not signed_in(fresh(session.issue("another-catalog", "cleo")))      # bound to this catalog
+    uq.deactivate_user(cat, "cleo")
+    assert not signed_in(fresh(token))                                     # deactivation applies at once
