@@ -121,8 +121,9 @@ def test_signoff_committee_only(two_runs):
 
 def test_users_table_enforces_roles(two_runs):
     cat, _, q4 = two_runs
-    with cat.connect(write=True) as con:
-        con.execute("INSERT INTO users VALUES ('cleo', 'committee', 'x', now(), TRUE)")
+    from audits.store.queries import users as uq
+
+    uq.add_user(cat, "cleo", "committee", "cleo-password-1")  # through the logged, hashed path
     with pytest.raises(AssayError, match="'mallory' is not an active user"):
         policies.signoff(cat, q4, "mallory", "committee", "approve")
     policies.signoff(cat, q4, "cleo", "committee", "approve")
