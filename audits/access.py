@@ -156,6 +156,16 @@ def add_identity_args(parser: Any, user_help: str = "your user name (with a pass
                              "else a prompt)")
 
 
+def cli_acting(cat: Any, args: Any) -> User:
+    """The authenticated person behind a CLI act (``--user``, ``--password-stdin``); ``--role`` is only
+    a check against the users table, never a grant."""
+    user = cli_user(cat, args.user, args.password_stdin)
+    if getattr(args, "role", None) and args.role != user.role:
+        raise AssayError(f"user {user.name!r} has the role {user.role!r}, not {args.role!r}",
+                         "drop --role (the users table decides), or ask an admin to change the role")
+    return user
+
+
 def cli_user(cat: Any, username: str | None, password_stdin: bool = False) -> User:
     """Authenticate the person running a CLI command that changes evidence.
 

@@ -6,8 +6,7 @@ role is the one the users table gives the user, never a flag.
 
 from __future__ import annotations
 
-from audits.access import ROLES, add_identity_args, cli_user
-from audits.errors import AssayError
+from audits.access import ROLES, add_identity_args, cli_acting
 from audits.store.catalog import Catalog
 
 
@@ -33,19 +32,11 @@ def register(subparsers, common) -> None:
     p.set_defaults(func=_signoff)
 
 
-def _acting(cat: Catalog, args):
-    user = cli_user(cat, args.user, args.password_stdin)
-    if args.role and args.role != user.role:
-        raise AssayError(f"user {user.name!r} has the role {user.role!r}, not {args.role!r}",
-                         "drop --role (the users table decides), or ask an admin to change your role")
-    return user
-
-
 def _attest(args) -> int:
     from policies import attest
 
     cat = Catalog(args.catalog, create=False)
-    user = _acting(cat, args)
+    user = cli_acting(cat, args)
     attestation_id = attest(cat, args.run_id, args.policy, args.control, user.name, user.role, note=args.note,
                             link=args.link, file=args.file, status="rejected" if args.reject else "attested")
     print(f"{'rejected' if args.reject else 'attested'} {args.control} on run {args.run_id} "
@@ -57,7 +48,7 @@ def _signoff(args) -> int:
     from policies import signoff
 
     cat = Catalog(args.catalog, create=False)
-    user = _acting(cat, args)
+    user = cli_acting(cat, args)
     signoff_id = signoff(cat, args.run_id, user.name, user.role, args.decision, args.note)
     print(f"{args.decision} of run {args.run_id} by {user.name} ({user.role}) recorded — sign-off {signoff_id}")
     return 0

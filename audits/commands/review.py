@@ -6,8 +6,7 @@ import json
 import sys
 import textwrap
 
-from audits.access import add_identity_args, cli_user
-from audits.errors import AssayError
+from audits.access import add_identity_args, cli_acting
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
 from audits.store.queries import users as uq
@@ -22,15 +21,6 @@ def register(subparsers, common) -> None:
     p.add_argument("--role", choices=uq.ROLES, help="optional check: refuse unless the users table gives you this role")
     p.add_argument("--summary", action="store_true", help="print coverage and agreement as JSON and exit")
     p.set_defaults(func=_review)
-
-
-def _acting(cat: Catalog, args):
-    """The authenticated reviewer; the role is the users table's."""
-    user = cli_user(cat, args.user, args.password_stdin)
-    if args.role and args.role != user.role:
-        raise AssayError(f"user {user.name!r} has role {user.role!r}, not {args.role!r}",
-                         "drop --role, or ask an admin to change the role with `assay users add`")
-    return user
 
 
 def _show(item: dict) -> None:
@@ -48,7 +38,7 @@ def _review(args) -> int:
     if args.summary:
         print(json.dumps(rv.review_summary(cat, args.run_id), indent=2, default=str))
         return 0
-    user = _acting(cat, args)
+    user = cli_acting(cat, args)
     args.user, role = user.name, user.role
     n, skipped = 0, set()
     while (item := rv.next_item(cat, args.run_id, args.user, skip=skipped)) is not None:

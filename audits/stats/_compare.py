@@ -160,15 +160,19 @@ def compare_scores(a: Sequence[float], b: Sequence[float], *, kind: str, paired:
     return welch(a, b, confidence)
 
 
+def _ranked(p_values: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p as floats, an all-NaN output, indices of the finite p-values in ascending order)."""
+    p = np.asarray(p_values, dtype=np.float64)
+    ok = np.flatnonzero(np.isfinite(p))
+    return p, np.full(p.shape, np.nan), ok[np.argsort(p[ok], kind="mergesort")]
+
+
 def holm(p_values: Sequence[float]) -> np.ndarray:
     """Holm step-down adjusted p-values (family-wise error); NaN entries stay NaN and do not count."""
-    p = np.asarray(p_values, dtype=np.float64)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = ok.size
+    p, out, order = _ranked(p_values)
+    m = order.size
     if m == 0:
         return out
-    order = ok[np.argsort(p[ok], kind="mergesort")]
     adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
     out[order] = np.minimum(adj, 1.0)
     return out
@@ -176,13 +180,10 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
 
 def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (false discovery rate); NaN entries stay NaN."""
-    p = np.asarray(p_values, dtype=np.float64)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = ok.size
+    p, out, order = _ranked(p_values)
+    m = order.size
     if m == 0:
         return out
-    order = ok[np.argsort(p[ok], kind="mergesort")]
     raw = p[order] * m / np.arange(1, m + 1)
     out[order] = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 1.0)
     return out

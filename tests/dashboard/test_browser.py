@@ -6,14 +6,13 @@ Fails on any exception Streamlit shows (``data-testid="stException"``) or on a b
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.dashboard._server import free_port, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -23,10 +22,7 @@ pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIV
                                 reason="chromium/chromedriver not installed: apt-get install -y chromium chromium-driver")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = free_port  # used by the role tests too
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +34,7 @@ def server(synthetic_catalog):
     proc = subprocess.Popen(streamlit_command(port) + ["--server.address", "127.0.0.1"], cwd=config_dir(),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise AssertionError(f"streamlit did not start: {proc.stdout.read().decode()[-2000:]}")
+    wait_healthy(base, proc, 60)
     yield base
     proc.terminate()
     try:

@@ -15,11 +15,11 @@ import re
 import statistics
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.dashboard._server import wait_healthy
 from tests.dashboard.test_browser import CHROMEDRIVER, CHROMIUM, _free_port
 
 OUT = Path(__file__).resolve().parents[2] / "out" / "browser"
@@ -59,16 +59,7 @@ def server(role_catalog):
     proc = subprocess.Popen(streamlit_command(port) + ["--server.address", "127.0.0.1"], cwd=config_dir(), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise AssertionError("streamlit did not start")
+    wait_healthy(base, proc, 90)
     yield base
     proc.terminate()
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,11 +11,10 @@ import urllib.request
 
 import pytest
 
+from tests.dashboard._server import free_port, wait_healthy
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
+_free_port = free_port
 
 
 def _children(pid: int) -> list[int]:
@@ -43,15 +41,7 @@ def test_sigterm_to_assay_dashboard_stops_the_streamlit_server(tmp_path):
                              "--port", str(port), "--address", "127.0.0.1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("the dashboard did not start")
+        wait_healthy(f"http://127.0.0.1:{port}", proc, 90)
         servers = _children(proc.pid)
         assert servers, "assay dashboard should run streamlit as its child"
         proc.send_signal(signal.SIGTERM)
