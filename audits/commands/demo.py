@@ -47,10 +47,14 @@ def create_demo_users(catalog: Catalog) -> list[tuple[str, str, str]]:
 
     if users_q.users_configured(catalog):
         return []
+    import getpass
+
     made = []
     for name, role in DEMO_USERS:
         password = secrets.token_urlsafe(9)
-        users_q.add_user(catalog, name, role, password, actor="demo")
+        # the OS account that ran the demo acts as demo-admin in the CLI (export, users) without a password
+        os_user = getpass.getuser() if role == "admin" else None
+        users_q.add_user(catalog, name, role, password, actor="demo", os_user=os_user)
         made.append((name, role, password))
     return made
 
@@ -59,7 +63,8 @@ def _print_users(made: list[tuple[str, str, str]]) -> None:
     print("\nDemo users (passwords shown once; sign in at the dashboard's sidebar):")
     for name, role, password in made:
         print(f"  {role:<11} {name:<16} {password}")
-    print("Change one with `assay users add NAME --role ROLE --password ...` as demo-admin.\n", flush=True)
+    print("Your OS account acts as demo-admin in the CLI. Change a user with "
+          "`assay users add NAME --role ROLE --password ...`.\n", flush=True)
 
 
 def _demo(args) -> int:

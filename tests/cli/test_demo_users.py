@@ -18,3 +18,12 @@ def test_demo_users_sign_in_with_their_printed_passwords_and_are_made_once(tmp_p
         assert found and found["username"] == name and found["role"] == role
     assert len({p for _, _, p in made}) == len(made)          # fresh, distinct passwords
     assert create_demo_users(cat) == []                        # existing users are left alone
+
+
+def test_the_os_account_that_ran_the_demo_acts_as_demo_admin(tmp_path):
+    import getpass
+
+    cat = Catalog(tmp_path / "c.duckdb")
+    create_demo_users(cat)
+    mapped = users_q.user_for_os_account(cat, getpass.getuser())
+    assert mapped is not None and mapped["username"] == "demo-admin" and mapped["role"] == "admin"
