@@ -4,7 +4,7 @@ For up to ``max_samples`` samples of a choice task, the prompt is rewritten by e
 ``variants`` (templates over the task's rendered prompt, ``{input}``), the choices are scored
 again with the task's own scoring options (audits/backends/choices.py), and the decisions that
 differ from the original are counted. The result gives, per variant, the flip rate with a
-Wilson 95% interval, and the share of samples whose decision flips under at least one variant.
+exact (Clopper–Pearson) 95% interval, and the share of samples whose decision flips under at least one variant.
 Off unless configured: ``scanners: {sensitivity: {variants: [...], max_samples: 50}}``.
 """
 
@@ -20,6 +20,7 @@ from audits.backends.choices import resolve_chat_template, score_chunk
 from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.scanners.base import SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext
+from audits.stats import clopper_pearson
 
 DEFAULT_VARIANTS = [
     "{input}\nAnswer:",
@@ -33,14 +34,12 @@ class SensitivityOptions(ScannerOptions):
     max_samples: int = Field(50, ge=1, le=100_000)
 
 
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of k successes in n trials."""
+def flip_interval(k: int, n: int) -> tuple[float, float]:
+    """The exact (Clopper–Pearson) 95% interval of a flip rate, from the one statistics module."""
     if n == 0:
         return float("nan"), float("nan")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    low, high = clopper_pearson(k, n)
+    return float(low), float(high)
 
 
 @SCANNERS.register("sensitivity")
@@ -72,10 +71,10 @@ class SensitivityScanner(Scanner):
             again = score_chunk(backend, task, chunk, templated)["prediction"].astype(str).to_numpy()
             flips = again != original
             flipped_any |= flips
-            low, high = wilson(int(flips.sum()), len(base))
+            low, high = flip_interval(int(flips.sum()), len(base))
             rows.append({"variant": variant, "n": int(len(base)), "flips": int(flips.sum()),
                          "flip_rate": float(flips.mean()), "ci_low": low, "ci_high": high})
-        low, high = wilson(int(flipped_any.sum()), len(base))
+        low, high = flip_interval(int(flipped_any.sum()), len(base))
         block = {"variants": rows, "n": int(len(base)), "flipped_under_any": int(flipped_any.sum()),
                  "flip_rate_any": float(flipped_any.mean()), "ci_low": low, "ci_high": high}
         table = pd.DataFrame([{"task": task.name, **r} for r in rows])

@@ -20,7 +20,7 @@ from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROP
                                    mcnemar_exact, paired_t, parity_ratio, two_proportions, welch)
 from audits.stats._runs import compare_runs, describe_change
 from audits.stats._groups import correct_group_tests, group_tests
-from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, rescale, score_kind
+from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
 from audits.stats._verdict import FAIL, INCONCLUSIVE, NO_DATA, PASS, Verdict, decide, n_needed, verdict
 from audits.stats._words import describe
@@ -30,7 +30,7 @@ __all__ = [
     "TWO_PROPORTION_Z", "WELCH", "Comparison", "Interval", "IntervalSignature", "Verdict", "acceleration",
     "bca_interval", "benjamini_hochberg", "clopper_pearson", "cluster_codes", "cluster_sums", "compare_scores",
     "correct", "decide", "describe", "four_fifths_flag", "holm", "jackknife_values", "lower_bound",
-    "mcnemar_exact", "metric_interval", "n_needed", "paired_t", "parity_ratio", "percentile_interval",
+    "mcnemar_exact", "metric_interval", "n_needed", "normal_interval", "paired_t", "parity_ratio", "percentile_interval",
     "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
     "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
     "interval_from_replicates",

@@ -138,3 +138,13 @@ def interval_from_replicates(metric, stats: np.ndarray, replicates: np.ndarray,
         return low, high, BCA
     low, high = _bootstrap.percentile_interval(replicates, confidence)
     return low, high, PERCENTILE
+
+
+def normal_interval(mean, se, confidence: float = 0.95):
+    """Normal-approximation interval ``mean ± z·se`` (arrays or scalars), for group means read from
+    an aggregate query where only the mean and its standard error are at hand."""
+    from scipy.special import ndtri
+
+    z = float(ndtri((1 + confidence) / 2))
+    mean, se = np.asarray(mean, dtype=np.float64), np.asarray(se, dtype=np.float64)
+    return mean - z * se, mean + z * se

@@ -8,6 +8,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from audits.results import Estimate, PiiBlock, RunResults
+from audits.stats import normal_interval
 from dashboard import state
 from dashboard.components import charts
 
@@ -117,9 +118,9 @@ def _toxicity(run_id: str, res: RunResults) -> None:
     if groups.empty or groups["n"].sum() == 0:
         st.caption(f"No {attr} values for {task}.")
         return
-    groups = groups.assign(value=groups["mean"], ci_low=groups["mean"] - 1.96 * groups["se"],
-                           ci_high=groups["mean"] + 1.96 * groups["se"])
-    st.plotly_chart(charts.ci_bars(groups, x="group", title=f"mean toxicity score by {attr} (±1.96 SE)",
+    low, high = normal_interval(groups["mean"], groups["se"])
+    groups = groups.assign(value=groups["mean"], ci_low=low, ci_high=high)
+    st.plotly_chart(charts.ci_bars(groups, x="group", title=f"mean toxicity score by {attr} (95% normal interval)",
                                    y_title="toxicity score"), width="stretch", key="tox-group")
 
 

@@ -9,7 +9,7 @@ from audits.backends import choices as ch
 from audits.config import TaskConfig
 from audits.errors import AssayError
 from audits.scanners.base import TaskContext
-from audits.scanners.sensitivity import SensitivityScanner, wilson
+from audits.scanners.sensitivity import SensitivityScanner, flip_interval
 
 PROMPTS = ["Is 7 a prime number? Answer yes or no.", "Is the sky green? Answer yes or no.", "Is water wet?"]
 
@@ -32,8 +32,8 @@ def test_identity_variant_flips_nothing_and_flips_are_counted(smollm2):
     assert 0 <= block["ci_low"] <= block["flip_rate_any"] <= block["ci_high"] <= 1
 
 
-def test_variant_without_placeholder_fails_and_wilson_bounds():
+def test_variant_without_placeholder_fails_and_exact_bounds():
     with pytest.raises(AssayError, match="placeholder"):
         SensitivityScanner().validate({"variants": ["Answer:"]}, None, {})
-    low, high = wilson(0, 50)
-    assert low == 0.0 and 0.05 < high < 0.08
+    low, high = flip_interval(0, 50)
+    assert low == 0.0 and high == pytest.approx(1 - 0.025 ** (1 / 50))  # exact: 0 of 50 -> below 7.1%

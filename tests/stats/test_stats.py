@@ -154,3 +154,13 @@ def test_compare_scores_picks_the_test():
     fam = stats.correct([stats.Comparison(0.1, 0, 0.2, 0.01, "x", True, 5, 5),
                          stats.Comparison(0.1, 0, 0.2, 0.04, "x", True, 5, 5)])
     assert [c.p_adjusted for c in fam] == pytest.approx([0.02, 0.04]) and fam[0].correction == "holm"
+
+
+def test_normal_interval_from_a_mean_and_its_standard_error():
+    from audits.stats import normal_interval
+
+    low, high = normal_interval([0.5, 0.2], [0.1, 0.0])
+    assert low[0] == pytest.approx(0.5 - 1.959964 * 0.1) and high[0] == pytest.approx(0.5 + 1.959964 * 0.1)
+    assert low[1] == high[1] == 0.2
+    low90, _ = normal_interval(0.5, 0.1, confidence=0.90)
+    assert float(low90) == pytest.approx(0.5 - 1.644854 * 0.1)
