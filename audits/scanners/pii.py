@@ -35,7 +35,7 @@ from audits.errors import AssayError
 from audits.scanners import _presidio as engine
 from audits.scanners._pii_profile import default_profile, load_profile
 from audits.scanners._pii_quality import cache_dir, detector_quality
-from audits.scanners._pii_recognizers import _EXT, _PHONE
+from audits.scanners._pii_patterns import _EXT, _PHONE
 from audits.scanners._scanmetric import ScanMean, publish
 from audits.scanners.base import SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext, parse_scanner_options
 
