@@ -88,7 +88,8 @@ class Redactor:
         if pii_options is not None:
             from audits.scanners.pii import parse_options
 
-            keep = ("entities", "score_threshold", "custom_recognizers", "deny_list", "batch_size")
+            keep = ("entities", "profile", "thresholds", "score_threshold", "custom_recognizers", "deny_list",
+                    "batch_size")  # what the detector finds; not fields, salt or store_raw
             self.settings, _ = parse_options({k: v for k, v in pii_options.items() if k in keep})
         self.redactions = 0
 

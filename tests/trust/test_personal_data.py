@@ -123,3 +123,14 @@ def test_only_free_text_is_redacted_groups_stay_readable(key_dir):
     row = out["samples"].iloc[0]
     assert row["input"] == "mail <EMAIL_ADDRESS>" and (row["gender"], row["race"]) == ("female", "Asian")
     assert files == {} and summary["redactions"] == 1
+
+
+def test_redactor_follows_the_runs_pii_thresholds_and_profile():
+    """Redaction at rest uses the detector the run configured (per-entity thresholds included)."""
+    from audits.trust.redact import Redactor
+
+    text = "Please ask Maria Gonzalez in Lisbon about the refund."
+    default = Redactor({"fields": ["prediction"]})([text])[0]
+    assert "Maria Gonzalez" not in default
+    strict = Redactor({"fields": ["prediction"], "thresholds": {"PERSON": 1.0, "LOCATION": 1.0}})([text])[0]
+    assert "Maria Gonzalez" in strict and "Lisbon" in strict
