@@ -195,6 +195,26 @@ class ExplainBlock(_Open):
     skipped: str | None = None
 
 
+class SensitivityVariant(_Open):
+    variant: str
+    n: int = 0
+    flips: int = 0
+    flip_rate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+class SensitivityBlock(_Open):
+    """The prompt-sensitivity probe: decisions that flip under each rewording (exact intervals)."""
+
+    variants: list[SensitivityVariant] = Field(default_factory=list)
+    n: int = 0
+    flipped_under_any: int = 0
+    flip_rate_any: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
 class TaskResult(_Strict):
     """One task of a run: what was measured, on which data, and every scanner's block."""
 
@@ -211,6 +231,7 @@ class TaskResult(_Strict):
     toxicity: ToxicityBlock | None = None
     counterfactual: CounterfactualBlock | None = None
     explain: ExplainBlock | None = None
+    sensitivity: SensitivityBlock | None = None
     extra: dict[str, Any] = Field(default_factory=dict, description="blocks from scanners without a typed block")
 
     def metric(self, name: str) -> MetricSummary | None:
@@ -267,7 +288,7 @@ class RunResults(_Strict):
 
 METRICS_FRAME_COLUMNS = ["task", "metric", "value", "ci_low", "ci_high", "n", "method", "design_effect",
                          "statement", "higher_is_better", "signature"]
-TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain")
+TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain", "sensitivity")
 
 
 def build_task_result(fields: dict[str, Any], blocks: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> TaskResult:
@@ -325,6 +346,23 @@ def _migrate_v1(data: dict[str, Any], config: dict[str, Any] | None) -> dict[str
     return data
 
 
+def _lift_typed_blocks(data: dict[str, Any]) -> dict[str, Any]:
+    """Blocks that gained a typed field after a bundle was written (sensitivity) move out of ``extra``."""
+    tasks = data.get("tasks")
+    if not isinstance(tasks, list) or not any(isinstance(t, dict) and set(t.get("extra") or {}) & set(TASK_BLOCK_FIELDS)
+                                              for t in tasks):
+        return data
+    data = {**data, "tasks": [dict(t) if isinstance(t, dict) else t for t in tasks]}
+    for task in data["tasks"]:
+        if isinstance(task, dict) and isinstance(task.get("extra"), dict):
+            extra = dict(task["extra"])
+            for key in TASK_BLOCK_FIELDS:
+                if key in extra and task.get(key) is None:
+                    task[key] = extra.pop(key)
+            task["extra"] = extra
+    return data
+
+
 def parse_results(data: Any, source: str = "results.json", config: dict[str, Any] | None = None) -> RunResults:
     """Validate (and migrate) a parsed results file; one-line errors name the file and key path."""
     if not isinstance(data, dict):
@@ -336,6 +374,7 @@ def parse_results(data: Any, source: str = "results.json", config: dict[str, Any
                          "upgrade Assay to read results written by a newer version")
     if version == 1:
         data = _migrate_v1(data, config)
+    data = _lift_typed_blocks(data)
     try:
         return RunResults.model_validate(data)
     except ValidationError as err:

@@ -79,3 +79,16 @@ def test_jsonable_is_the_one_nan_helper():
     assert out == {"a": None, "b": 0.5, "c": [1, 2], "d": None, "e": [3], "f": None, "g": None, "h": "text", "i": True}
     json.dumps(out, allow_nan=False)
     assert not any(isinstance(v, float) and math.isnan(v) for v in out.values())
+
+
+def test_a_probe_block_stored_in_extra_by_an_earlier_version_is_read_as_typed():
+    """Schema-2 bundles written before the sensitivity block was typed kept it in ``extra``."""
+    data = json.loads(load_results(V1 / "results.json").to_json())
+    probe = {"variants": [{"variant": "Q: {input}", "n": 30, "flips": 3, "flip_rate": 0.1,
+                           "ci_low": 0.021, "ci_high": 0.265}],
+             "n": 30, "flipped_under_any": 3, "flip_rate_any": 0.1, "ci_low": 0.021, "ci_high": 0.265}
+    data["tasks"][0]["extra"] = {"sensitivity": probe, "custom": {"k": 1}}
+    task = parse_results(data).tasks[0]
+    assert task.sensitivity is not None and task.sensitivity.flipped_under_any == 3
+    assert task.sensitivity.variants[0].ci_high == 0.265
+    assert task.extra == {"custom": {"k": 1}}

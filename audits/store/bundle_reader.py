@@ -21,7 +21,8 @@ from audits.results import RunResults, jsonable, load_results
 from audits.store.bundle import MANIFEST
 from audits.store.catalog import Catalog
 
-BUNDLE_TABLES = ("samples", "metrics", "findings", "fairness", "explanations", "counterfactuals", "review_queue")
+BUNDLE_TABLES = ("samples", "metrics", "findings", "fairness", "explanations", "counterfactuals", "sensitivity",
+                 "review_queue")
 JSON_FILES = ("results.json", MANIFEST)
 
 Filters = Mapping[str | tuple[str, ...], Any]
