@@ -119,10 +119,20 @@ class TaskConfig(_Strict):
                                 "context or template); intervals and tests then treat clusters as the units")
     # how a choice task is put to the model (lm-evaluation-harness conventions; see audits/backends/choices.py)
     chat_template: bool | None = Field(None, description="overrides model.chat_template for this task")
+    system_prompt: str | None = Field(None, description="overrides model.system_prompt for this task; null or '' "
+                                      "reads the prompts with no system prompt (the benchmarks' own format)")
     target_delimiter: str | None = Field(None, description="text between prompt and scored choice; "
                                          "default ' ' without a chat template, '' with one")
     choice_format: Literal["text", "letters"] = "text"
     normalize: Literal["none", "tokens", "bytes"] = "none"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_system_prompt(cls, data: Any) -> Any:
+        """An explicit ``system_prompt: null`` means none (stored as ""); left out, the model's applies."""
+        if isinstance(data, dict) and "system_prompt" in data and data["system_prompt"] is None:
+            return {**data, "system_prompt": ""}
+        return data
 
     @field_validator("sensitive", mode="before")
     @classmethod

@@ -48,14 +48,15 @@ def infer_block(backend: Backend, task: TaskConfig, chunk: pd.DataFrame) -> pd.D
     when a choice task had to be generated and matched)."""
     out = pd.DataFrame({"sample_id": chunk["sample_id"].values})
     if task.type == "generate":
-        reqs = [Request(sample_id=s, prompt=p, task=task.name, chat_template=task.chat_template)
-                for s, p in zip(chunk["sample_id"], chunk["input"])]
+        reqs = [Request(sample_id=s, prompt=p, task=task.name, chat_template=task.chat_template,
+                        system_prompt=task.system_prompt) for s, p in zip(chunk["sample_id"], chunk["input"])]
         out["prediction"] = backend.generate(reqs, desc=f"{task.name}: generate")
         out["choice_logprobs"] = None
         return out
     if "loglikelihood" in backend.capabilities:  # delimiter, letters, normalisation: audits/backends/choices.py
         return score_chunk(backend, task, chunk, resolve_chat_template(backend, task))
-    reqs = [Request(sample_id=s, prompt=p, task=task.name) for s, p in zip(chunk["sample_id"], chunk["input"])]
+    reqs = [Request(sample_id=s, prompt=p, task=task.name, system_prompt=task.system_prompt)
+            for s, p in zip(chunk["sample_id"], chunk["input"])]
     texts = backend.generate(reqs, desc=f"{task.name}: generate")
     out["prediction"] = [match_choice(t, list(cs)) for t, cs in zip(texts, chunk["choices"])]
     out["raw_output"] = texts

@@ -29,6 +29,14 @@ class Request:
     task: str = ""
     continuation: str | None = None  # for loglikelihood only
     chat_template: bool | None = None  # None: the model's setting (its template when it has one)
+    system_prompt: str | None = None  # None: the model's system prompt; "": none; text: this one (task override)
+
+
+def system_prompt_for(config: ModelConfig, request: Request) -> str:
+    """The system prompt a request is read with: the task's override when it has one ("" = none),
+    else the model's; "" when there is none."""
+    text = config.system_prompt if request.system_prompt is None else request.system_prompt
+    return text or ""
 
 
 class Backend(ABC):

@@ -13,6 +13,9 @@
   positive choice normalised over the choices: ``exp(ll_pos) / sum_i exp(ll_i)`` of the
   summed log-likelihoods (Tamkin et al. 2023 normalise p("yes") over yes/no the same way).
 
+* ``system_prompt`` (task) overrides the model's system prompt; ``""`` or ``null`` reads the
+  prompt with none, as the benchmarks and lm-evaluation-harness (no chat template) do.
+
 Everything here is recorded in the task's scoring signature (``signature``).
 """
 
@@ -78,9 +81,28 @@ def delimiter(task, templated: bool) -> str:
     return "" if templated else " "
 
 
+def task_system_prompt(task) -> str | None:
+    """The task's system prompt override: None (the model's applies), "" (none) or its text."""
+    return getattr(task, "system_prompt", None)
+
+
+def system_prompt_label(task) -> str:
+    """How the signature names the task's system prompt: ``model``, ``none`` or ``task#<sha256[:8]>``."""
+    import hashlib
+
+    override = task_system_prompt(task)
+    if override is None:
+        return "model"
+    return "none" if override == "" else "task#" + hashlib.sha256(override.encode("utf-8")).hexdigest()[:8]
+
+
 def signature(task, templated: bool | None) -> str:
-    """The task's scoring recipe, e.g. ``chat_template:0|delimiter:' '|format:text|normalize:none``."""
+    """The task's scoring recipe, e.g. ``chat_template:0|delimiter:' '|format:text|normalize:none``;
+    ``system_prompt:none`` (or ``task#<hash>``) follows the template flag when the task overrides
+    the model's system prompt."""
     parts = [f"chat_template:{'n/a' if templated is None else int(templated)}"]
+    if task_system_prompt(task) is not None:
+        parts.append(f"system_prompt:{system_prompt_label(task)}")
     if task.type == "choice":
         parts += [f"delimiter:{delimiter(task, bool(templated))!r}", f"format:{task.choice_format}",
                   f"normalize:{task.normalize}", "p_positive:softmax-over-choices" if task.positive else ""]
@@ -112,7 +134,7 @@ def score_chunk(backend: Backend, task, chunk: pd.DataFrame, templated: bool) ->
         tgts = targets(choices, task.choice_format)
         spans.append((len(reqs), len(tgts)))
         reqs += [Request(sample_id=sid, prompt=prompt, task=task.name, continuation=delim + t,
-                         chat_template=templated) for t in tgts]
+                         chat_template=templated, system_prompt=task_system_prompt(task)) for t in tgts]
         if task.normalize == "bytes":
             lengths.append([len(t.encode("utf-8")) for t in tgts])
     scores = np.asarray(backend.loglikelihood(reqs, desc=f"{task.name}: score choices"), dtype=float)
@@ -138,7 +160,7 @@ def scoring_block(task, backend: Backend | None) -> dict[str, Any]:
             templated = resolve_chat_template(backend, task)
         except AssayError:
             templated = None
-    block: dict[str, Any] = {"chat_template": templated}
+    block: dict[str, Any] = {"chat_template": templated, "system_prompt": system_prompt_label(task)}
     if task.type == "choice":
         block.update({"target_delimiter": delimiter(task, bool(templated)), "choice_format": task.choice_format,
                       "normalize": task.normalize})

@@ -17,7 +17,7 @@ import inspect
 from typing import Any
 
 from audits.backends._hf_source import ModelSource, resolve_source
-from audits.backends.base import BACKENDS, Backend, Request
+from audits.backends.base import BACKENDS, Backend, Request, system_prompt_for
 from audits.errors import AssayError
 
 
@@ -68,21 +68,24 @@ class HFBackend(Backend):
                              "set chat_template: false (prompts are then read as plain text)")
         return bool(chat_template)
 
-    def format_prompt(self, prompt: str, chat_template: bool | None = None) -> str:
+    def format_prompt(self, prompt: str, chat_template: bool | None = None, system_prompt: str | None = None) -> str:
         """The text the model reads: with the chat template (``chat_template``, default the
-        model's setting), the system prompt if configured, the user message and the assistant
-        turn opened; without it, the system prompt and a blank line, then the prompt as is."""
+        model's setting), the system prompt if any, the user message and the assistant turn
+        opened; without it, the system prompt and a blank line if any, then the prompt as is.
+        ``system_prompt``: None for the model's, "" for none, else this text (a task's override)."""
+        system = system_prompt_for(self.config, Request("", prompt, system_prompt=system_prompt))
         if not self._use_template(chat_template):
-            return prompt if not self.config.system_prompt else f"{self.config.system_prompt}\n\n{prompt}"
+            return f"{system}\n\n{prompt}" if system else prompt
         messages = [{"role": "user", "content": prompt}]
-        if self.config.system_prompt:
-            messages.insert(0, {"role": "system", "content": self.config.system_prompt})
+        if system:
+            messages.insert(0, {"role": "system", "content": system})
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def encode_prompts(self, prompts: list[str], chat_template: bool | None = None) -> list[list[int]]:
+    def encode_prompts(self, prompts: list[str], chat_template: bool | None = None,
+                       system_prompt: str | None = None) -> list[list[int]]:
         """Token ids of each formatted prompt (special tokens come from the template when there is one)."""
         templated = self._use_template(chat_template)
-        texts = [self.format_prompt(p, templated) for p in prompts]
+        texts = [self.format_prompt(p, templated, system_prompt) for p in prompts]
         return self.tokenizer(texts, add_special_tokens=not templated)["input_ids"] if texts else []
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -120,9 +123,9 @@ class HFBackend(Backend):
         from tqdm.auto import tqdm
 
         encoded: list[list[int]] = [[] for _ in requests]
-        for flag in {r.chat_template for r in requests}:
-            idx = [i for i, r in enumerate(requests) if r.chat_template == flag]
-            for i, ids in zip(idx, self.encode_prompts([requests[i].prompt for i in idx], flag)):
+        for flag, system in {(r.chat_template, r.system_prompt) for r in requests}:
+            idx = [i for i, r in enumerate(requests) if (r.chat_template, r.system_prompt) == (flag, system)]
+            for i, ids in zip(idx, self.encode_prompts([requests[i].prompt for i in idx], flag, system)):
                 encoded[i] = ids
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
         outputs: list[str] = [""] * len(encoded)
@@ -178,13 +181,13 @@ class HFBackend(Backend):
         spaces of the formatted context move to the continuation, the whole text is tokenised
         once and the continuation's ids are what follows the context's own ids. (Seq2seq
         models read the continuation on the decoder side, so it is tokenised on its own.)"""
-        contexts: dict[tuple[str, bool | None], tuple[str, list[int], bool]] = {}
+        contexts: dict[tuple[str, bool | None, str | None], tuple[str, list[int], bool]] = {}
         pairs = []
         for req in requests:
-            key = (req.prompt, req.chat_template)
+            key = (req.prompt, req.chat_template, req.system_prompt)
             if key not in contexts:
                 templated = self._use_template(req.chat_template)
-                text = self.format_prompt(req.prompt, templated)
+                text = self.format_prompt(req.prompt, templated, req.system_prompt)
                 contexts[key] = (text, self.tokenizer(text, add_special_tokens=not templated)["input_ids"], templated)
             text, ctx, templated = contexts[key]
             continuation = req.continuation or ""

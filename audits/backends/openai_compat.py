@@ -13,7 +13,9 @@ the server offers (``model.logprobs``):
 ``auto`` (default) tries ``echo`` then ``prompt_logprobs`` on the first call and keeps the one
 that works; a server with neither fails with a one-line error naming the missing feature. The
 text scored is the raw prompt followed by the continuation (no chat template: the server's
-completions API reads plain text, as lm-evaluation-harness's ``local-completions`` does).
+completions API reads plain text, as lm-evaluation-harness's ``local-completions`` does), after
+the system prompt and a blank line when one applies, as the hf backend reads plain text. A
+task's ``system_prompt`` overrides the model's in both verbs ("" or null: none).
 
 Requests run concurrently on a thread pool of ``model.concurrency``; 429, 5xx, connection errors
 and timeouts are retried with exponential backoff and jitter (``model.max_retries``); results
@@ -29,7 +31,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any
 
-from audits.backends.base import BACKENDS, Backend, Request
+from audits.backends.base import BACKENDS, Backend, Request, system_prompt_for
 from audits.errors import AssayError
 
 _RETRY_STATUS = {408, 409, 425, 429} | set(range(500, 600))
@@ -75,10 +77,11 @@ class OpenAIBackend(Backend):
         off = getattr(config, "logprobs", "auto") == "off"
         return frozenset({"generate"}) if off else frozenset({"generate", "loglikelihood"})
 
-    def _payload(self, prompt: str) -> dict[str, Any]:
+    def _payload(self, prompt: str, system_prompt: str | None = None) -> dict[str, Any]:
         messages = [{"role": "user", "content": prompt}]
-        if self.config.system_prompt:
-            messages.insert(0, {"role": "system", "content": self.config.system_prompt})
+        system = system_prompt_for(self.config, Request("", prompt, system_prompt=system_prompt))
+        if system:
+            messages.insert(0, {"role": "system", "content": system})
         return {"model": self.config.model_name, "messages": messages, "temperature": self.config.temperature,
                 "top_p": self.config.top_p, "max_tokens": self.config.max_new_tokens, "seed": self.config.seed}
 
@@ -92,9 +95,10 @@ class OpenAIBackend(Backend):
         base = min(self.backoff_s * (2 ** attempt), self.max_backoff_s)
         return base / 2 + random.uniform(0, base / 2)  # "equal jitter"
 
-    def complete(self, prompt: str) -> str:
-        """One chat completion, with retries. Raises AssayError when it cannot get an answer."""
-        return self._parse(self._post(self.url, self._payload(prompt)))
+    def complete(self, prompt: str, system_prompt: str | None = None) -> str:
+        """One chat completion, with retries. Raises AssayError when it cannot get an answer.
+        ``system_prompt``: None for the model's, "" for none, else this text."""
+        return self._parse(self._post(self.url, self._payload(prompt, system_prompt)))
 
     def _post(self, url: str, payload: dict[str, Any], *, reject: bool = True):
         """POST with retries; the 200 response, or (``reject=False``) the first client error's response."""
@@ -138,7 +142,7 @@ class OpenAIBackend(Backend):
         return (content or "").strip()
 
     def generate(self, requests: list[Request], *, desc: str = "generate") -> list[str]:
-        return self._map(lambda req: self.complete(req.prompt), requests, desc)
+        return self._map(lambda req: self.complete(req.prompt, req.system_prompt), requests, desc)
 
     def loglikelihood(self, requests: list[Request], *, desc: str = "score") -> list[float]:
         """log P(continuation | prompt) per request, from the server's prompt log-probabilities."""
@@ -146,8 +150,15 @@ class OpenAIBackend(Backend):
             raise NotImplementedError("model.logprobs is 'off'")
         if requests and self._logprobs_mode is None:  # auto: find what the server offers, once
             first = requests[0]
-            self._logprobs_mode = self._probe(first.prompt, first.continuation or "")
-        return self._map(lambda req: self._score(req.prompt, req.continuation or "", self._logprobs_mode), requests, desc)
+            self._logprobs_mode = self._probe(self.scored_prompt(first), first.continuation or "")
+        return self._map(lambda req: self._score(self.scored_prompt(req), req.continuation or "", self._logprobs_mode),
+                         requests, desc)
+
+    def scored_prompt(self, request: Request) -> str:
+        """The plain text a continuation is scored after, as the hf backend reads it without a chat
+        template: the system prompt (the task's, else the model's; none when "") and a blank line, then the prompt."""
+        system = system_prompt_for(self.config, request)
+        return f"{system}\n\n{request.prompt}" if system else request.prompt
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         raise AssayError("normalize: tokens needs the model's tokenizer, which the openai backend does not have",

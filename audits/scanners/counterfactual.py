@@ -182,7 +182,8 @@ def _answer(task: TaskConfig, backend: Backend, variants: pd.DataFrame) -> pd.Da
         picks = score_chunk(backend, task, chunk, resolve_chat_template(backend, task))["prediction"].tolist()
         variants["output"], variants["decision"] = picks, picks
         return variants
-    reqs = [Request(sample_id=rid, prompt=p, task=task.name, chat_template=task.chat_template)
+    reqs = [Request(sample_id=rid, prompt=p, task=task.name, chat_template=task.chat_template,
+                    system_prompt=task.system_prompt)
             for rid, p in zip(ids, variants["prompt"])]
     outputs = backend.generate(reqs, desc=f"{task.name}: counterfactual")
     variants["output"] = outputs

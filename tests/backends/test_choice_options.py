@@ -172,3 +172,63 @@ def test_shared_prefix_cache_gives_the_same_scores(smollm2, monkeypatch):
     monkeypatch.setattr(hf, "MIN_SHARED_PREFIX", 10**9)
     full = smollm2.loglikelihood(reqs)
     np.testing.assert_allclose(reused, full, atol=1e-4)
+
+
+# ------------------------------------------------------------------ the task's system prompt
+def test_task_system_prompt_override_null_and_empty_mean_none():
+    assert _task().system_prompt is None                                  # left out: the model's applies
+    assert _task(system_prompt=None).system_prompt == ""                  # explicit null: none
+    assert _task(system_prompt="").system_prompt == ""
+    assert _task(system_prompt="Be fair.").system_prompt == "Be fair."
+    assert ch.signature(_task(), False) == "chat_template:0|delimiter:' '|format:text|normalize:none"
+    assert ch.signature(_task(system_prompt=""), False).startswith("chat_template:0|system_prompt:none|")
+    sig = ch.signature(_task(system_prompt="Be fair."), False)
+    assert "|system_prompt:task#" in sig and sig != ch.signature(_task(system_prompt="Be kind."), False)
+
+
+def test_demo_choice_tasks_read_the_benchmarks_format():
+    """The demo's loan and BBQ tasks: no chat template and no system prompt, in both quarters."""
+    from audits.commands.demo import demo_configs
+
+    for cfg in demo_configs():
+        assert cfg.model.system_prompt                                    # the quarters differ here
+        tasks = {t.name: t for t in cfg.tasks}
+        for name in ("loan-decisions", "bbq-gender"):
+            assert tasks[name].chat_template is False and tasks[name].system_prompt == ""
+
+
+def test_openai_backend_applies_the_task_system_prompt():
+    from audits.backends.openai_compat import OpenAIBackend
+
+    backend = OpenAIBackend(ModelConfig(backend="openai", base_url="http://127.0.0.1:9/v1", model_name="m",
+                                        system_prompt="Be brief."))
+    try:
+        assert backend.scored_prompt(Request("0", PROMPT)) == "Be brief.\n\n" + PROMPT
+        assert backend.scored_prompt(Request("0", PROMPT, system_prompt="")) == PROMPT
+        assert backend.scored_prompt(Request("0", PROMPT, system_prompt="Other.")) == "Other.\n\n" + PROMPT
+        assert backend._payload(PROMPT)["messages"][0] == {"role": "system", "content": "Be brief."}
+        assert backend._payload(PROMPT, "")["messages"] == [{"role": "user", "content": PROMPT}]
+    finally:
+        backend.close()
+
+
+@pytest.mark.slow
+def test_task_system_prompt_changes_the_rendered_and_scored_prompt(smollm2, monkeypatch):
+    """With a model system prompt, a task's "" renders the bare prompt (and no system turn under
+    the template) and scores exactly what a model without one scores."""
+    monkeypatch.setattr(smollm2.config, "system_prompt", "You are a careful assistant.")
+    assert smollm2.format_prompt(PROMPT, chat_template=False) == "You are a careful assistant.\n\n" + PROMPT
+    assert smollm2.format_prompt(PROMPT, chat_template=False, system_prompt="") == PROMPT
+    assert smollm2.format_prompt(PROMPT, chat_template=False, system_prompt="Be fair.") == "Be fair.\n\n" + PROMPT
+    templated = smollm2.format_prompt(PROMPT, chat_template=True, system_prompt="Be fair.")
+    assert "<|im_start|>system\nBe fair.<|im_end|>" in templated and "careful" not in templated
+    assert "careful" not in smollm2.format_prompt(PROMPT, chat_template=True, system_prompt="")
+    chunk = _chunk([PROMPT, "Is 8 prime?"])
+    with_model = ch.score_chunk(smollm2, _task(chat_template=False), chunk, False)["choice_logprobs"].tolist()
+    bare = ch.score_chunk(smollm2, _task(chat_template=False, system_prompt=""), chunk, False)["choice_logprobs"].tolist()
+    monkeypatch.setattr(smollm2.config, "system_prompt", None)
+    reference = ch.score_chunk(smollm2, _task(chat_template=False), chunk, False)["choice_logprobs"].tolist()
+    np.testing.assert_allclose(bare, reference, atol=1e-5)
+    assert np.max(np.abs(np.array(with_model) - np.array(reference))) > 1e-3
+    out = smollm2.generate([Request("0", PROMPT, chat_template=False, system_prompt="")])
+    assert isinstance(out[0], str)
