@@ -37,7 +37,7 @@ from audits.metrics.decision import SampleInputs
 from audits.backends.choices import scoring_block
 from audits.results import RunResults, TaskResult, build_task_result, jsonable
 from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
-from audits.executors import open_executor
+from audits.executors import Executor, open_executor
 from audits.review.queue import build_queue
 from audits.store.bundle import write_bundle
 from audits.store import lease as run_lease
@@ -106,10 +106,12 @@ def _result_dict(r: MetricResult, metric: Metric | None) -> dict[str, Any]:
 
 
 def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[str], scanners: list[str],
-                  config: AuditConfig, backend: Backend | None) -> tuple[pd.DataFrame, TaskResult, dict]:
+                  config: AuditConfig, backend: Backend | None,
+                  executor: Executor | None = None) -> tuple[pd.DataFrame, TaskResult, dict]:
     """Metrics with CIs and every scanner for one task; returns (samples, task result, extra tables).
 
     ``config`` is the prepared config (scanner options validated); ``scanners`` in dependency order.
+    Scanners' per-row stages run on ``executor`` (in this process without one).
     """
     task = td.task
     frame = td.frame.merge(predictions, on="sample_id", how="left", validate="one_to_one")
@@ -141,7 +143,7 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
     for name in scanners:
         ctx = TaskContext(task=task, samples=frame, metric_stats=metric_stats,
                           options=config.scanners.get(name, {}), backend=backend, seed=seed,
-                          n_bootstrap=config.bootstrap, flags=flags)
+                          n_bootstrap=config.bootstrap, flags=flags, executor=executor)
         out: ScanOutput = SCANNERS.get(name)().scan(ctx)
         for col, values in out.sample_columns.items():
             frame[col] = values
@@ -222,7 +224,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             preds = predictions[task.name]
             t0 = time.perf_counter()
             frame, result, extra = evaluate_task(td, preds, prepared.metrics[task.name], prepared.scanners,
-                                                 prepared.config, backend)
+                                                 prepared.config, backend, executor)
             timings[f"{task.name}.evaluate_s"] = round(time.perf_counter() - t0, 3)
             samples.append(frame)
             task_results.append(result)

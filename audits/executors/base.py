@@ -1,9 +1,12 @@
-"""The executor interface: where a job's inference runs.
+"""The executor interface: where a job's inference and its scanners' per-row work run.
 
 An executor answers every task's blocks (``audits.inference.plan_blocks``) and hands the
 predictions back to the driver, which computes metrics, runs scanners and writes the bundle as
-always. ``open()`` does every check that can fail (a missing extra, an unreachable cluster, too
-few GPUs) before the runner registers anything in the catalog.
+always. CPU-heavy scanners (PII, toxicity) hand their per-row detection to ``map_rows`` as a
+:class:`RowStage`: in process with ``local``, a Ray Data stage with ``ray``; the results come
+back to the driver, which aggregates them (rates, intervals) as before. ``open()`` does every
+check that can fail (a missing extra, an unreachable cluster, too few GPUs) before the runner
+registers anything in the catalog.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class StageStats:
     blocks: int = 0
     blocks_resumed: int = 0
     wall_s: float = 0.0
+    workers: int | None = None  # processes (Ray actors) that did the stage's work; None: the driver's
 
     @property
     def rows_per_s(self) -> float | None:
@@ -53,6 +57,39 @@ class Execution:
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "workers": self.workers, "gpu_type": self.gpu_type,
                 "stages": [s.as_dict() for s in self.stages], **self.details}
+
+
+class RowStage(ABC):
+    """A scanner's per-row work, run wherever the executor puts it.
+
+    ``setup()`` builds the stage's engine (a spaCy pipeline, a classifier) and runs once per
+    process that answers rows: the driver with ``local``, each Ray actor with ``ray``.
+    ``__call__(rows)`` answers a batch: one picklable result per row, in order. A row's result
+    must not depend on the other rows in its batch, so every executor (and any batching) gives the
+    same results. The object itself is pickled to the actors: keep its state small (settings).
+    """
+
+    name: ClassVar[str] = ""
+    batch_size: ClassVar[int] = 256  # most rows per Ray task
+
+    def setup(self) -> None:
+        """Build the engine (once per process)."""
+
+    @abstractmethod
+    def __call__(self, rows: list[Any]) -> list[Any]:
+        """One result per row, in order."""
+
+
+def run_in_process(stage: RowStage, rows: list[Any]) -> list[Any]:
+    """A stage over all rows in this process, as one batch (what ``local`` and scanners without an
+    executor do)."""
+    if not rows:
+        return []
+    stage.setup()
+    out = list(stage(list(rows)))
+    if len(out) != len(rows):
+        raise RuntimeError(f"stage {stage.name!r} returned {len(out)} results for {len(rows)} rows")
+    return out
 
 
 class Executor(ABC):
@@ -79,6 +116,26 @@ class Executor(ABC):
     @abstractmethod
     def identity(self) -> dict[str, Any]:
         """The model identity of whatever answered (the manifest's ``model``)."""
+
+    def map_rows(self, stage: RowStage, rows: list[Any]) -> list[Any]:
+        """``stage`` over ``rows``; one result per row, in order. Counted in the manifest as the
+        stage ``scan:<name>`` (summed over tasks). This default runs in the driver's process."""
+        with Timer() as t:
+            out = run_in_process(stage, rows)
+        self.add_stage(f"scan:{stage.name}", rows=len(rows), blocks=1 if rows else 0, seconds=t.seconds)
+        return out
+
+    def add_stage(self, name: str, rows: int, blocks: int, seconds: float, workers: int | None = None) -> None:
+        """Add to the stage ``name`` of the manifest's throughput table (created on first use)."""
+        stage = next((s for s in self.execution.stages if s.name == name), None)
+        if stage is None:
+            stage = StageStats(name, workers=workers)
+            self.execution.stages.append(stage)
+        stage.rows += int(rows)
+        stage.blocks += int(blocks)
+        stage.wall_s += float(seconds)
+        if workers is not None:
+            stage.workers = max(stage.workers or 0, int(workers))
 
     def record_stage(self, name: str, rows: int, seconds: float) -> None:
         """Add a driver-side stage (metrics and scanners) to the manifest's throughput table."""

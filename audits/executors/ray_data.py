@@ -7,6 +7,14 @@ The pipeline, read top to bottom::
                      num_gpus=gpus_per_worker)    # each actor: one backend from load_backend(config.model)
       -> iter_rows() on the driver, which writes each block's checkpoint as it arrives
 
+and, for each CPU-heavy scanner (``Executor.map_rows`` with a ``RowStage``), a second pipeline on
+the cluster's CPUs while the driver waits for its rows::
+
+    from_items(one row per batch of texts)
+      -> map_batches(Scan<Name>, batch_size=1, ActorPoolStrategy(size=min(batches, cluster CPUs),
+                     max_tasks_in_flight_per_actor=1), num_cpus=1)   # each actor: stage.setup() once
+      -> iter_rows() on the driver, which puts the results back in row order
+
 A block is answered by ``audits.inference.infer_block``, exactly as the local executor does, so
 results match it. Ray Data restarts a lost actor and retries its block (its actor pools default
 to ``max_restarts=-1``, ``max_task_retries=-1``); blocks already written survive a killed driver
@@ -30,7 +38,7 @@ import pandas as pd
 from audits.backends.base import BACKENDS, Backend, load_backend
 from audits.config import ModelConfig, TaskConfig
 from audits.errors import AssayError
-from audits.executors.base import EXECUTORS, Executor, StageStats, Timer
+from audits.executors.base import EXECUTORS, Executor, RowStage, StageStats, Timer
 from audits.inference import BlockPlan, infer_block, plan_blocks
 
 _EXTRA = "pip install 'assay[ray]'"
@@ -74,6 +82,32 @@ class _BlockWorker:
             out["result"].append(pickle.dumps(result))
             out["seconds"].append(t.seconds)
             out["identity"].append(self.identity)
+            out["worker"].append(self.worker)
+        return out
+
+
+class _StageWorker:
+    """A Ray Data actor for a scanner's ``RowStage``: ``setup()`` once, then one batch per call.
+
+    ``map_rows`` subclasses it as ``Scan<Name>`` so Ray Data's progress names the scanner."""
+
+    def __init__(self, stage: bytes):
+        self.stage: RowStage = pickle.loads(stage)
+        with Timer() as t:
+            self.stage.setup()
+        self.worker = json.dumps({"pid": os.getpid(), "setup_s": round(t.seconds, 3)})
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+        out: dict[str, list] = {"batch": [], "result": [], "seconds": [], "worker": []}
+        for payload in batch["payload"]:
+            index, rows = pickle.loads(payload)
+            with Timer() as t:
+                result = list(self.stage(rows))
+            if len(result) != len(rows):
+                raise RuntimeError(f"stage {self.stage.name!r} returned {len(result)} results for {len(rows)} rows")
+            out["batch"].append(int(index))
+            out["result"].append(pickle.dumps(result))
+            out["seconds"].append(t.seconds)
             out["worker"].append(self.worker)
         return out
 
@@ -173,11 +207,48 @@ class RayExecutor(Executor):
                         raise AssayError(user_error.problem, user_error.fix) from None
                     raise
         stage.wall_s = total.seconds
+        stage.workers = len(workers)
         self.execution.stages.append(stage)
         self.execution.details["worker_list"] = sorted(workers.values(), key=lambda w: (w["node"], w["pid"]))
         gpu_types = sorted({w["gpu"] for w in workers.values() if w.get("gpu")})
         self.execution.gpu_type = ", ".join(gpu_types) or None
         return {name: plan.result() if plan.n_blocks else _empty() for name, plan in plans.items()}
+
+    def map_rows(self, stage: RowStage, rows: list[Any]) -> list[Any]:
+        """``stage`` as a Ray Data stage: batches of rows over a pool of CPU actors, results back on
+        the driver in row order (the actors of the inference stage have finished by now)."""
+        if not rows:
+            return []
+        ray = import_ray()
+        slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        per_batch = max(1, min(stage.batch_size, -(-len(rows) // (4 * slots))))  # ~4 batches per actor
+        batches = [rows[i:i + per_batch] for i in range(0, len(rows), per_batch)]
+        size = min(slots, len(batches))
+        worker = type(f"Scan{stage.name.title().replace('_', '')}", (_StageWorker,), {})
+        out: list[list[Any] | None] = [None] * len(batches)
+        pids: set[int] = set()
+        with Timer() as t:
+            ds = ray.data.from_items([{"payload": pickle.dumps((i, b))} for i, b in enumerate(batches)],
+                                     override_num_blocks=len(batches))
+            ds = ds.map_batches(worker, batch_size=1, batch_format="numpy", num_cpus=1,
+                                # one batch at a time per actor: the first actor up does not queue them all
+                                compute=ray.data.ActorPoolStrategy(size=size, max_tasks_in_flight_per_actor=1),
+                                fn_constructor_kwargs={"stage": pickle.dumps(stage)})
+            try:
+                for row in ds.iter_rows():
+                    out[int(row["batch"])] = pickle.loads(row["result"])
+                    pids.add(json.loads(row["worker"])["pid"])
+            except Exception as err:
+                user_error = _find_assay_error(err)
+                if user_error is not None:
+                    raise AssayError(user_error.problem, user_error.fix) from None
+                raise
+        missing = [i for i, b in enumerate(out) if b is None]
+        if missing:
+            raise RuntimeError(f"stage {stage.name!r}: batches {missing} came back empty")
+        self.add_stage(f"scan:{stage.name}", rows=len(rows), blocks=len(batches), seconds=t.seconds,
+                       workers=len(pids))
+        return [r for b in out for r in b]  # type: ignore[union-attr]
 
     def _collect(self, row: dict[str, Any], plans: dict[str, BlockPlan], stage: StageStats,
                  workers: dict[str, dict[str, Any]], checkpoint_dir: Path | None) -> None:

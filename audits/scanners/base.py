@@ -7,6 +7,10 @@ as the rest of the config) and what it ``provides`` and ``requires`` (tokens suc
 ``flags``, ``metric:pii_leak_rate``); :func:`scan_order` runs every provider before its consumers
 (PII and toxicity before bias, so bias can disaggregate them; explanations after every flag, so
 they can pick flagged samples first).
+
+A CPU-heavy scanner hands its per-row work (detection on each text) to ``ctx.map_rows`` as an
+``audits.executors.RowStage``, so it runs where the job's executor puts it (``ray``: a Ray Data
+stage on the cluster's CPUs); the aggregation (rates, intervals, findings) stays in ``scan``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from audits.backends.base import Backend
 from audits.config import AuditConfig, TaskConfig
+from audits.executors.base import Executor, RowStage, run_in_process
 from audits.errors import AssayError
 from audits.metrics.base import Metric, MetricResult
 from audits.registry import Registry
@@ -38,6 +43,13 @@ class TaskContext:
     seed: int
     n_bootstrap: int
     flags: dict[str, np.ndarray] = field(default_factory=dict)
+    executor: Executor | None = None  # the job's executor; None: per-row stages run in this process
+
+    def map_rows(self, stage: RowStage, rows: list[Any]) -> list[Any]:
+        """``stage`` over ``rows`` on the job's executor (one result per row, in order)."""
+        if self.executor is not None:
+            return self.executor.map_rows(stage, rows)
+        return run_in_process(stage, rows)
 
 
 @dataclass

@@ -12,6 +12,10 @@ recall per entity, measured with the same configuration on the held-out split of
 labelled set (``_pii_eval``), are reported beside the findings, and entities whose recall is below
 the profile's target are flagged.
 
+The detection itself (spaCy and the recognizers, the costly part: ~130 texts/s per core) is a
+:class:`PiiDetect` row stage, run where the job's executor puts it (``ray``: Ray actors, one engine
+each); offsets, redaction, leaks, hashes and rates are computed from its results on the driver.
+
 Salt for value hashes: the env var named by ``salt_env`` (default ``ASSAY_PII_SALT``); when that
 is unset, a random per-user salt kept in ``<cache dir>/pii_salt`` (created once, mode 0600).
 """
@@ -23,7 +27,7 @@ import os
 import re
 import secrets
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -32,6 +36,7 @@ from pydantic import Field
 
 from audits.config import AuditConfig
 from audits.errors import AssayError
+from audits.executors.base import RowStage, run_in_process
 from audits.scanners import _presidio as engine
 from audits.scanners._pii_profile import default_profile, load_profile
 from audits.scanners._pii_quality import cache_dir, detector_quality
@@ -254,6 +259,70 @@ def redact(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, list[tupl
     return "".join(parts), new_pos
 
 
+class Detection(NamedTuple):
+    """One detected span, as the detection stage sends it back (plain values, cheap to pickle)."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+
+
+class PiiDetect(RowStage):
+    """Presidio on each text (a row): the text's detections, after thresholds and overlap rules.
+
+    Rows are unique non-empty texts; a text's detections do not depend on the other texts of its
+    batch (``engine.analyze_texts`` runs spaCy and the recognizers per text)."""
+
+    name = "pii"
+    batch_size = 256
+
+    def __init__(self, settings: engine.PiiSettings):
+        self.settings = settings
+
+    def setup(self) -> None:
+        # spaCy and the recognizers, once per process
+        stable_recognizer_order(engine.profile_engine(self.settings.detection_profile))
+
+    def __call__(self, rows: list[str]) -> list[list[Detection]]:
+        return [[Detection(r.entity_type, int(r.start), int(r.end), float(r.score),
+                           (r.recognition_metadata or {}).get("recognizer_name", "")) for r in results]
+                for results in engine.analyze_texts(rows, self.settings)]
+
+
+def stable_recognizer_order(analyzer: Any) -> Any:
+    """Make ``analyzer`` ask its recognizers in registry order (ad-hoc ones after), in every process.
+
+    presidio's ``RecognizerRegistry.get_recognizers`` returns a ``set`` of recognizer objects, so the
+    order they run in follows their memory addresses; when two recognizers find the same span with
+    the same score, ``remove_duplicates`` keeps the first, so the finding's ``recognizer`` differed
+    between processes (two local runs, or a Ray actor and the driver). The types, offsets and scores
+    never depended on it. Idempotent. (Its natural home is ``_presidio.profile_engine``.)"""
+    registry = analyzer.registry
+    if getattr(registry, "_assay_stable_order", False):
+        return analyzer
+    unordered = registry.get_recognizers
+
+    def get_recognizers(*args: Any, **kwargs: Any) -> list:
+        found = unordered(*args, **kwargs)
+        rank = {id(r): i for i, r in enumerate(list(registry.recognizers) + list(kwargs.get("ad_hoc_recognizers") or []))}
+        return sorted(found, key=lambda r: (rank.get(id(r), len(rank)), type(r).__name__, getattr(r, "name", "")))
+
+    registry.get_recognizers = get_recognizers
+    registry._assay_stable_order = True
+    return analyzer
+
+
+def detect(texts: list[str], settings: engine.PiiSettings, ctx: TaskContext | None = None) -> list[list[Detection]]:
+    """Detections per text, in order: unique non-empty texts go through the :class:`PiiDetect`
+    stage (on ``ctx``'s executor; in this process without one), empty texts find nothing."""
+    unique = list(dict.fromkeys(t for t in texts if t and t.strip()))
+    stage = PiiDetect(settings)
+    found = dict(zip(unique, ctx.map_rows(stage, unique) if ctx is not None else run_in_process(stage, unique)))
+    return [found.get(t, []) if t else [] for t in texts]
+
+
 FINDING_COLUMNS = ["task", "sample_id", "scanner", "field", "entity_type", "start", "end", "score", "recognizer",
                    "leak", "context", "value_hash", "value"]
 
@@ -277,7 +346,7 @@ class PiiScanner(Scanner):
         salt, salt_source = resolve_salt(rest["salt_env"])
         texts = {f: ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[f]] for f in fields}
         flat = [t for f in fields for t in texts[f]]
-        analysed = engine.analyze_texts(flat, settings)
+        analysed = detect(flat, settings, ctx)
         inputs = texts.get("input") or ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
                                         for v in (frame["input"] if "input" in frame.columns else [""] * n)]
         rows: list[dict[str, Any]] = []
@@ -301,7 +370,7 @@ class PiiScanner(Scanner):
                     rows.append({
                         "task": ctx.task.name, "sample_id": sample_ids[i], "scanner": "pii", "field": fld,
                         "entity_type": r.entity_type, "start": int(r.start), "end": int(r.end), "score": float(r.score),
-                        "recognizer": (r.recognition_metadata or {}).get("recognizer_name", ""), "leak": bool(is_leak),
+                        "recognizer": r.recognizer, "leak": bool(is_leak),
                         "context": redacted[max(0, rs - CONTEXT_CHARS):re_ + CONTEXT_CHARS], "value_hash": digest,
                         "value": value if rest["store_raw"] else None,
                     })

@@ -1,7 +1,9 @@
 """Toxicity scanner: the bundled alt-profanity-check model (scikit-learn, offline).
 
 Per sample it scores each configured field and keeps the highest probability as
-``toxicity_score``; a sample is ``toxic`` when that score reaches ``threshold``.
+``toxicity_score``; a sample is ``toxic`` when that score reaches ``threshold``. The scoring is a
+:class:`ToxicityScore` row stage over the unique texts, run where the job's executor puts it
+(``ray``: Ray actors); the rate and mean with their intervals are computed on the driver.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pydantic import Field, field_validator
 
 from audits.config import AuditConfig
 from audits.errors import AssayError
+from audits.executors.base import RowStage
 from audits.scanners._scanmetric import ScanMean, publish
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
@@ -42,6 +45,24 @@ def score_toxicity(texts: list[str]) -> np.ndarray:
         return np.empty(0, dtype=np.float64)
     clean = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
     return np.asarray(predict_prob(clean), dtype=np.float64)
+
+
+def _clean(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+class ToxicityScore(RowStage):
+    """The classifier's probability for each text (a row); a text's score does not depend on the
+    other texts of its batch (a vectoriser and a linear model, row by row)."""
+
+    name = "toxicity"
+    batch_size = 2048
+
+    def setup(self) -> None:
+        import profanity_check  # noqa: F401  (loads the vectoriser and the model once per process)
+
+    def __call__(self, rows: list[str]) -> list[float]:
+        return [float(x) for x in score_toxicity(rows)]
 
 
 class ToxicityOptions(ScannerOptions):
@@ -77,9 +98,11 @@ class ToxicityScanner(Scanner):
         frame = ctx.samples
         n = len(frame)
         score = np.zeros(n, dtype=np.float64)
-        for fld in opts["fields"]:
-            if fld in frame.columns:
-                score = np.maximum(score, score_toxicity(frame[fld].tolist()))
+        texts = {fld: [_clean(v) for v in frame[fld].tolist()] for fld in opts["fields"] if fld in frame.columns}
+        unique = list(dict.fromkeys(t for column in texts.values() for t in column))
+        scores = dict(zip(unique, ctx.map_rows(ToxicityScore(), unique)))
+        for column in texts.values():
+            score = np.maximum(score, np.array([scores[t] for t in column], dtype=np.float64))
         toxic = score >= opts["threshold"]
         sig = f"{{name}}|{model_version().replace(' ', ':')}|threshold:{opts['threshold']}|fields:{','.join(opts['fields'])}"
         rate = ScanMean("toxicity_rate", sig.format(name="toxicity_rate"), options=opts)
