@@ -5,56 +5,27 @@ Fails on any exception Streamlit shows (``data-testid="stException"``) or on a b
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.dashboard._server import free_port, wait_healthy
+from tests.dashboard._server import chromium, dashboard_server, have_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 URL_PATHS = ["", "home", "overview", "quality", "fairness", "privacy", "explanations", "policies", "review", "reports", "audit-log"]
 
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+pytestmark = pytest.mark.skipif(not have_chromium(),
                                 reason="chromium/chromedriver not installed: apt-get install -y chromium chromium-driver")
-
-
-_free_port = free_port  # used by the role tests too
 
 
 @pytest.fixture(scope="module")
 def server(synthetic_catalog):
-    from dashboard import config_dir, streamlit_command
-
-    port = _free_port()
-    env = {**os.environ, "ASSAY_CATALOG": str(synthetic_catalog)}
-    proc = subprocess.Popen(streamlit_command(port) + ["--server.address", "127.0.0.1"], cwd=config_dir(),
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    wait_healthy(base, proc, 60)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with dashboard_server(synthetic_catalog, 60) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"), size="1400,1000")
     yield driver
     driver.quit()
 

@@ -10,17 +10,15 @@ Screenshots go to out/browser/ (gitignored; CI keeps them as artifacts).
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.dashboard._server import wait_healthy
-from tests.dashboard.test_browser import CHROMEDRIVER, CHROMIUM, _free_port
+from tests.dashboard._server import chromium, dashboard_server, have_chromium, settle
+from tests.dashboard._server import sign_in as _sign_in
 
 OUT = Path(__file__).resolve().parents[2] / "out" / "browser"
 PAGES = ["Overview", "Quality", "Fairness", "Privacy & Safety", "Explanations", "Policies", "Review",
@@ -31,8 +29,7 @@ FORBIDDEN = [(re.compile(r"(?<![\w.])nan(?![\w.])"), "nan"), (re.compile(r"(?<![
              (re.compile(r"Traceback"), "Traceback"), (re.compile(r'\{\s*"[A-Za-z_]+"\s*:'), "raw JSON")]
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                                 reason="chromium/chromedriver not installed")]
+              pytest.mark.skipif(not have_chromium(), reason="chromium/chromedriver not installed")]
 
 
 @pytest.fixture(scope="module")
@@ -52,73 +49,20 @@ def role_catalog(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(role_catalog):
-    from dashboard import config_dir, streamlit_command
-
-    port = _free_port()
-    env = {**os.environ, "ASSAY_CATALOG": str(role_catalog)}
-    proc = subprocess.Popen(streamlit_command(port) + ["--server.address", "127.0.0.1"], cwd=config_dir(), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    wait_healthy(base, proc, 90)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with dashboard_server(role_catalog) as base:
+        yield base
 
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,800",
-                "--force-device-scale-factor=1", f"--user-data-dir={tmp_path / 'profile'}"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = chromium(tmp_path / "profile")
     OUT.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
 
 
-def settle(d, quiet: float = 1.2, timeout: float = 90, need_text: bool = True) -> str:
-    """Wait until the script run is over and the main text is stable; return it."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    last = {"text": None, "since": time.monotonic()}
-
-    def done(drv) -> bool:
-        if drv.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'):
-            last["text"] = None
-            return False
-        mains = drv.find_elements(By.CSS_SELECTOR, '[data-testid="stMain"]')
-        text = mains[0].text if mains else ""
-        if text != last["text"]:
-            last.update(text=text, since=time.monotonic())
-        return (bool(text) or not need_text) and time.monotonic() - last["since"] > quiet
-    WebDriverWait(d, timeout, poll_frequency=0.2).until(done)
-    return last["text"]
-
-
 def sign_in(d, base: str, role: str, path: str = "", who: tuple[str, str] | None = None) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    name, password = who or USERS[role]
-    d.get(f"{base}/{path}")
-    WebDriverWait(d, 90, poll_frequency=0.2).until(
-        lambda drv: drv.find_elements(By.CSS_SELECTOR, ".st-key-assay_sign_in_name input"))
-    d.find_element(By.CSS_SELECTOR, ".st-key-assay_sign_in_name input").send_keys(name)
-    d.find_element(By.CSS_SELECTOR, ".st-key-assay_sign_in_password input").send_keys(password)
-    next(b for b in d.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] button') if b.text == "Sign in").click()
-    time.sleep(0.5)
-    settle(d)
-    assert f"Signed in as {name}" in d.find_element(By.CSS_SELECTOR, '[data-testid="stSidebar"]').text
+    _sign_in(d, base, path, *(who or USERS[role]))
 
 
 def goto(d, title: str) -> str:
@@ -262,15 +206,7 @@ def test_reviewer_labels_with_single_keys_and_the_next_item_comes_quickly(server
 
 
 def test_two_reviewers_at_once_see_different_items(server, browser, role_catalog, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
-                f"--user-data-dir={tmp_path / 'profile-2'}"):
-        opts.add_argument(arg)
-    second = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    second = chromium(tmp_path / "profile-2")
     try:
         sign_in(browser, server, "reviewer", "review?run=run-review")
         sign_in(second, server, "reviewer", "review?run=run-review", who=("remy-reviewer", "reviewer-pass-2"))
