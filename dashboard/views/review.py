@@ -11,6 +11,7 @@ data, toxic words, the counterfactual pair), so a rerun never shows parts of two
 from __future__ import annotations
 
 import json
+import time
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -29,6 +30,8 @@ _SKIP = "rv_skipped"
 _SHOWN = "rv_shown"      # (task, sample_id) on screen: a stale click never labels another item
 _LAST = "rv_last"        # the reviewer's last label this session: undo re-opens it
 _REDO = "rv_redo"        # (task, sample_id) being relabelled
+_CUR = "rv_current"      # (run_id, reviewer, item, served at): the leased item, reused until acted on
+_STATS = "rv_stats"      # (run_id, caption): the last queue statistics, shown while the new ones load
 
 # Single keys: 1/2/3 label, n skips, u undoes, p/x/b toggle flags. 2 and 3 with an empty corrected
 # output put the cursor there; Ctrl/Cmd+Enter in it saves with that label.
@@ -166,14 +169,14 @@ def _label(run_id: str, user: auth.User, task: str, sample_id: str, label: str) 
                                              "should have given, then press Ctrl+Enter (or click Incorrect).")
         return
     flags = [f for f in FLAG_NAMES if st.session_state.get(f"rv_flag_{f}")]
-    try:
-        review_id = rv.record_review(state.catalog(), run_id, task, sample_id, user.name, user.role, label,
-                                     correction=correction or None, note=st.session_state.get("rv_note"))
-        if flags:
-            rv.record_flags(state.catalog(), run_id, task, sample_id, user.name, review_id, flags)
+    try:  # the label, its flags and the lease on the next item: one catalog transaction
+        _, upcoming = rv.label_and_claim_next(state.catalog(), run_id, task, sample_id, user.name, user.role, label,
+                                              correction=correction or None, note=st.session_state.get("rv_note"),
+                                              flags=flags, skip=st.session_state.get(_SKIP, set()))
     except AssayError as err:
         st.session_state[_MSG] = ("error", f"{err.problem} — {err.fix}" if err.fix else err.problem)
         return
+    st.session_state[_CUR] = (run_id, user.name, upcoming, time.monotonic())
     for key in ("rv_correction", "rv_note"):  # a fresh card for the next item
         st.session_state[key] = ""
     for f in FLAG_NAMES:
@@ -223,6 +226,7 @@ def _skip(task: str, sample_id: str) -> None:
         return
     st.session_state.setdefault(_SKIP, set()).add((task, sample_id))
     st.session_state.pop(_REDO, None)
+    st.session_state.pop(_CUR, None)
     st.session_state[_MSG] = ("info", f"Skipped {task}/{sample_id} for this session.")
 
 
@@ -232,16 +236,15 @@ def _flash() -> None:
         getattr(st, kind)(text_)
 
 
-def _summary(run_id: str) -> dict:
+def _summary_text(run_id: str) -> str:
+    """The queue's statistics in one line (one catalog read), flags included."""
     summary = rv.review_summary(state.catalog(), run_id)
     agree = summary["agreement"]
     kappa = "—" if agree["kappa"] is None else f"{agree['kappa']:.2f}"
-    flags = rv.flag_counts(state.catalog(), run_id)
-    flagged = ", ".join(f"{FLAG_NAMES[f].lower()} {n}" for f, n in flags.items() if n) or "none"
-    st.caption(f"Queue {summary['n_queue']:,} · reviewed {summary['n_reviewed']:,} · coverage of run "
-               f"{summary['coverage']:.1%} of {summary['n_samples']:,} samples · agreement κ {kappa} · "
-               f"disagreements {summary['disagreements']} · flagged: {flagged}")
-    return summary
+    flagged = ", ".join(f"{FLAG_NAMES[f].lower()} {n}" for f, n in summary["flags"].items() if n) or "none"
+    return (f"Queue {summary['n_queue']:,} · reviewed {summary['n_reviewed']:,} · coverage of run "
+            f"{summary['coverage']:.1%} of {summary['n_samples']:,} samples · agreement κ {kappa} · "
+            f"disagreements {summary['disagreements']} · flagged: {flagged}")
 
 
 def _current_item(run_id: str, user: auth.User) -> dict | None:
@@ -254,17 +257,37 @@ def _current_item(run_id: str, user: auth.User) -> dict | None:
         return {**detail, "reason": row.iloc[0]["reason"] if len(row) else None,
                 "stratum": row.iloc[0]["stratum"] if len(row) else None, "remaining": "—", "n_queue": len(queue),
                 "relabel": mine["label"] if mine else None}
+    # the item on screen stays until it is labelled or skipped (a flag or a text box rerunning the
+    # fragment costs no catalog write); it is re-claimed when half its lease has run out
+    held = st.session_state.get(_CUR)
+    if held and held[:2] == (run_id, user.name) and held[2] is not None and time.monotonic() - held[3] < rv.LEASE_S / 2:
+        return held[2]
     # leased: a second reviewer working at the same time is served a different item
-    return rv.claim_next_item(state.catalog(), run_id, user.name, skip=st.session_state.get(_SKIP, set()))
+    item = rv.claim_next_item(state.catalog(), run_id, user.name, skip=st.session_state.get(_SKIP, set()))
+    st.session_state[_CUR] = (run_id, user.name, item, time.monotonic())
+    return item
 
 
 @st.fragment
 def _labeling(run_id: str, user: auth.User) -> None:
-    """The next item and the label buttons; reruns alone after each label."""
-    summary = _summary(run_id)
-    if summary["n_queue"] == 0:
+    """The next item and the label buttons; reruns alone after each label.
+
+    The item goes out first: the queue statistics above it keep their last value until the new
+    ones are computed after the card is on screen (label -> next item is what the reviewer waits on)."""
+    if rv.review_queue(state.catalog(), run_id).empty:
         st.info("This run has no review queue. Runs made with `review.rate` above 0 queue samples for review.")
         return
+    slot = st.empty()
+    last = st.session_state.get(_STATS)
+    if last and last[0] == run_id:
+        slot.caption(last[1])
+    _item_and_buttons(run_id, user)
+    stats = _summary_text(run_id)
+    st.session_state[_STATS] = (run_id, stats)
+    slot.caption(stats)
+
+
+def _item_and_buttons(run_id: str, user: auth.User) -> None:
     if not auth.can(user, "review"):
         st.info(f"Signed in as {user.name} ({user.role}): viewers can read review statistics but cannot label. "
                 "Labeling needs the role reviewer, committee or admin.", icon=":material/visibility:")

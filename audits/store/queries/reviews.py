@@ -85,9 +85,10 @@ def run_settings(cat: Catalog, run_id: str) -> dict[str, Any]:
     return dict(_cached(cat, run_id, "settings", load))
 
 
-def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
-                  correction: str | None = None, note: str | None = None, adjudication: bool = False) -> str:
-    """Store one label (a new row; the reviewer's latest row wins) and its audit-log entry."""
+def _prepare_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
+                    correction: str | None, note: str | None, adjudication: bool,
+                    flags: Collection[str]) -> tuple[str, str, str | None, str | None, list[str]]:
+    """Check a label before any write; (task, sample_id, redacted correction, redacted note, flags)."""
     if label not in LABELS:
         raise AssayError(f"unknown review label {label!r}", f"use one of: {', '.join(LABELS)}")
     if not reviewer or not str(reviewer).strip():
@@ -97,6 +98,7 @@ def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer
         what = "adjudicate disagreements" if adjudication else "label review items"
         raise AssayError(f"user {reviewer!r} with role {role!r} cannot {what}",
                          f"ask an admin to give the user one of the roles: {', '.join(allowed)}")
+    flags = _check_flags(flags)
     task, sample_id = str(task), str(sample_id)
     if (task, sample_id) not in _queue_keys(cat, run_id):
         raise AssayError(f"sample {task}/{sample_id} is not in the review queue of run '{run_id}'",
@@ -110,21 +112,57 @@ def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer
         scanners = {n: {} for n in scanners} if isinstance(scanners, list) else scanners
         redactor = Redactor(dict(scanners["pii"] or {}) if "pii" in scanners else None)
         correction, note = (redactor([t])[0] if t else None for t in (correction, note))
+    return task, sample_id, correction, note, flags
+
+
+def _insert_review(con: Any, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
+                   correction: str | None, note: str | None, adjudication: bool, flags: list[str]) -> str:
+    """The label row, its flags and their audit-log entries, on an open write connection."""
+    from audits.access import check_acting_role
+
+    check_acting_role(con, reviewer, role)
     review_id = uuid.uuid4().hex
     target = f"{run_id}/{task}/{sample_id}"
     details = {"review_id": review_id, "role": role, "label": label, "adjudication": bool(adjudication),
                "correction_sha256": hashlib.sha256(correction.encode()).hexdigest() if correction else None,
                "has_note": note is not None}
-    with cat.connect(write=True) as con:
-        from audits.access import check_acting_role
-
-        check_acting_role(con, reviewer, role)
-        con.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [review_id, run_id, task, sample_id, reviewer, role, label, correction, note,
-                     bool(adjudication), _now()])
-        audit_log.append(con, reviewer, "review.adjudicate" if adjudication else "review.label", target, details,
-                         row=("reviews", "review_id = ?", [review_id]))
+    now = _now()
+    con.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [review_id, run_id, task, sample_id, reviewer, role, label, correction, note,
+                 bool(adjudication), now])
+    audit_log.append(con, reviewer, "review.adjudicate" if adjudication else "review.label", target, details,
+                     row=("reviews", "review_id = ?", [review_id]))
+    if flags:
+        _insert_flags(con, run_id, task, sample_id, reviewer, review_id, flags, now)
     return review_id
+
+
+def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
+                  correction: str | None = None, note: str | None = None, adjudication: bool = False,
+                  flags: Collection[str] = ()) -> str:
+    """Store one label (a new row; the reviewer's latest row wins) with the reviewer's extra
+    ``flags`` (privacy / unsafe / biased) and their audit-log entries, in one transaction."""
+    task, sample_id, correction, note, flags = _prepare_review(cat, run_id, task, sample_id, reviewer, role, label,
+                                                              correction, note, adjudication, flags)
+    with cat.connect(write=True) as con:
+        return _insert_review(con, run_id, task, sample_id, reviewer, role, label, correction, note,
+                              adjudication, flags)
+
+
+def label_and_claim_next(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
+                         correction: str | None = None, note: str | None = None, flags: Collection[str] = (),
+                         skip: Collection[tuple[str, str]] = (),
+                         lease_s: int | None = None) -> tuple[str, dict[str, Any] | None]:
+    """The review loop's one write: store the label (as :func:`record_review`) and lease the
+    reviewer's next item (as :func:`claim_next_item`) in the same transaction, so the next item is
+    ready without another catalog round trip. Returns (review_id, next item or None when done)."""
+    task, sample_id, correction, note, flags = _prepare_review(cat, run_id, task, sample_id, reviewer, role, label,
+                                                              correction, note, False, flags)
+    queue, k = review_queue(cat, run_id), run_settings(cat, run_id)["reviewers_per_item"]
+    with cat.connect(write=True) as con:
+        review_id = _insert_review(con, run_id, task, sample_id, reviewer, role, label, correction, note, False, flags)
+        claimed = _claim(con, queue, k, run_id, reviewer, skip, LEASE_S if lease_s is None else lease_s)
+    return review_id, _served(cat, run_id, claimed)
 
 
 _LATEST_SQL = """
@@ -135,12 +173,16 @@ _LATEST_SQL = """
     ORDER BY created_at, review_id"""
 
 
+def _latest(con: Any, run_id: str) -> pd.DataFrame:
+    frame = con.execute(_LATEST_SQL, [run_id]).df()
+    frame["adjudication"] = frame["adjudication"].astype(bool)
+    return frame
+
+
 def latest_reviews(cat: Catalog, run_id: str) -> pd.DataFrame:
     """The rows in force: each reviewer's latest label per item, and each item's latest adjudication."""
     with cat.connect() as con:
-        frame = con.execute(_LATEST_SQL, [run_id]).df()
-    frame["adjudication"] = frame["adjudication"].astype(bool)
-    return frame
+        return _latest(con, run_id)
 
 
 def history(cat: Catalog, run_id: str) -> pd.DataFrame:
@@ -165,12 +207,13 @@ def _item_status(votes: pd.DataFrame, adjud: pd.Series | None, k: int) -> tuple[
     return "agreed", next(iter(labels)), correction, "consensus" if len(votes) > 1 else "single"
 
 
-def queue_status(cat: Catalog, run_id: str) -> pd.DataFrame:
+def queue_status(cat: Catalog, run_id: str, latest: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per queue item: n_reviewers, labels ("name: label; ..."), status
-    (pending | partial | agreed | disagreement | adjudicated), final_label, final_correction, source."""
+    (pending | partial | agreed | disagreement | adjudicated), final_label, final_correction, source.
+    ``latest``: :func:`latest_reviews` when the caller already read it."""
     queue = review_queue(cat, run_id)
     k = run_settings(cat, run_id)["reviewers_per_item"]
-    latest = latest_reviews(cat, run_id)
+    latest = latest_reviews(cat, run_id) if latest is None else latest
     votes = latest[~latest["adjudication"]]
     adjud = latest[latest["adjudication"]].set_index(["task", "sample_id"])
     groups = {key: g for key, g in votes.groupby(["task", "sample_id"], sort=False)}
@@ -206,17 +249,22 @@ def final_labels(cat: Catalog, run_id: str) -> pd.DataFrame:
 
 
 def _total_samples(cat: Catalog, run_id: str) -> int:
-    try:
-        return int(sum(t.n for t in rq.get_results(cat, run_id).tasks))
-    except AssayError:
-        return len(rq.read_table(cat, run_id, "samples", columns=["task"]))
+    def load() -> int:
+        try:
+            return int(sum(t.n for t in rq.get_results(cat, run_id).tasks))
+        except AssayError:
+            return len(rq.read_table(cat, run_id, "samples", columns=["task"]))
+    return _cached(cat, run_id, "n_samples", load)
 
 
 def review_summary(cat: Catalog, run_id: str) -> dict[str, Any]:
     """{n_queue, n_reviewed, n_samples, coverage, queue_coverage, agreement{kappa, method, n_items},
-    disagreements, adjudicated, reviewers, reviewers_per_item, labels{label: n}}."""
-    status = queue_status(cat, run_id)
-    latest = latest_reviews(cat, run_id)
+    disagreements, adjudicated, reviewers, reviewers_per_item, labels{label: n}, flags{flag: items}}
+    (one catalog read)."""
+    with cat.connect() as con:
+        latest = _latest(con, run_id)
+        flags = _flag_counts(con, run_id)
+    status = queue_status(cat, run_id, latest)
     votes = latest[~latest["adjudication"]]
     n_samples = _total_samples(cat, run_id) or len(status)
     reviewed = int((status["n_reviewers"] > 0).sum() + ((status["n_reviewers"] == 0)
@@ -231,7 +279,8 @@ def review_summary(cat: Catalog, run_id: str) -> dict[str, Any]:
             "adjudicated": int((status["status"] == "adjudicated").sum()),
             "reviewers": sorted(votes["reviewer"].unique().tolist()),
             "reviewers_per_item": run_settings(cat, run_id)["reviewers_per_item"],
-            "labels": {k: int(v) for k, v in status["final_label"].value_counts().items()}}
+            "labels": {k: int(v) for k, v in status["final_label"].value_counts().items()},
+            "flags": flags}
 
 
 def item_detail(cat: Catalog, run_id: str, task: str, sample_id: str) -> dict[str, Any]:
@@ -278,26 +327,38 @@ def samples_for(cat: Catalog, run_id: str, keys: list[tuple[str, str]],
     return frame[list(columns)]
 
 
+def _open_items(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: str,
+                skip: Collection[tuple[str, str]]) -> list:
+    """Queue items (priority order) this reviewer has not labeled and that still need ``k`` reviewers.
+    (``queue`` and ``k`` are read before ``con`` is open: a catalog read inside a write deadlocks.)"""
+    done = con.execute(
+        "SELECT task, sample_id, count(DISTINCT reviewer) FILTER (WHERE NOT adjudication) AS n, "
+        "bool_or(reviewer = ? AND NOT adjudication) AS mine, bool_or(adjudication) AS adjudicated "
+        "FROM reviews WHERE run_id = ? GROUP BY task, sample_id", [reviewer, run_id]).fetchall()
+    closed = {(t, s) for t, s, n, mine, adj in done if mine or adj or n >= k} | set(skip)
+    return [item for item in queue.itertuples(index=False) if (item.task, item.sample_id) not in closed]
+
+
+def _served(cat: Catalog, run_id: str, picked: tuple[Any, int] | None) -> dict[str, Any] | None:
+    """A picked queue row (and how many remain) as the item a reviewer sees; the sample is read
+    from the bundle, outside any catalog transaction."""
+    if picked is None:
+        return None
+    item, remaining = picked
+    detail = item_detail(cat, run_id, item.task, item.sample_id)
+    return {**detail, "reason": plain(item.reason), "stratum": plain(item.stratum), "priority": int(item.priority),
+            "remaining": remaining, "n_queue": len(review_queue(cat, run_id))}
+
+
 def next_item(cat: Catalog, run_id: str, reviewer: str,
               skip: Collection[tuple[str, str]] = ()) -> dict[str, Any] | None:
     """The next queue item (in priority order) this reviewer has not labeled and that still needs
     reviewers; with its input, prediction, reference, reason and how many items remain. None when
     done. ``skip``: (task, sample_id) pairs the reviewer passed over in this session."""
-    queue = review_queue(cat, run_id)
-    k = run_settings(cat, run_id)["reviewers_per_item"]
+    queue, k = review_queue(cat, run_id), run_settings(cat, run_id)["reviewers_per_item"]
     with cat.connect() as con:
-        done = con.execute(
-            "SELECT task, sample_id, count(DISTINCT reviewer) FILTER (WHERE NOT adjudication) AS n, "
-            "bool_or(reviewer = ? AND NOT adjudication) AS mine, bool_or(adjudication) AS adjudicated "
-            "FROM reviews WHERE run_id = ? GROUP BY task, sample_id", [reviewer, run_id]).fetchall()
-    closed = {(t, s) for t, s, n, mine, adj in done if mine or adj or n >= k} | set(skip)
-    open_items = [item for item in queue.itertuples(index=False) if (item.task, item.sample_id) not in closed]
-    if not open_items:
-        return None
-    item = open_items[0]
-    detail = item_detail(cat, run_id, item.task, item.sample_id)
-    return {**detail, "reason": plain(item.reason), "stratum": plain(item.stratum), "priority": int(item.priority),
-            "remaining": len(open_items), "n_queue": len(queue)}
+        open_items = _open_items(con, queue, k, run_id, reviewer, skip)
+    return _served(cat, run_id, (open_items[0], len(open_items)) if open_items else None)
 
 
 # ---- extra flags beside the label (privacy / unsafe / biased): append-only rows, each logged ----
@@ -308,45 +369,67 @@ _FLAGS_DDL = ("CREATE TABLE IF NOT EXISTS review_flags (review_id VARCHAR NOT NU
               "created_at TIMESTAMP NOT NULL)")
 
 
-def record_flags(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, review_id: str,
-                 flags: Collection[str]) -> list[str]:
-    """Store the reviewer's extra flags for the label ``review_id`` (one row each) and log them."""
-    flags = sorted(set(flags))
+def _check_flags(flags: Collection[str]) -> list[str]:
+    flags = sorted(set(flags or ()))
     unknown = [f for f in flags if f not in FLAGS]
     if unknown:
         raise AssayError(f"unknown review flag {unknown[0]!r}", f"use any of: {', '.join(FLAGS)}")
+    return flags
+
+
+def _insert_flags(con: Any, run_id: str, task: str, sample_id: str, reviewer: str, review_id: str,
+                  flags: list[str], now: datetime) -> None:
+    con.execute(_FLAGS_DDL)
+    for flag in flags:
+        con.execute("INSERT INTO review_flags VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [review_id, run_id, str(task), str(sample_id), reviewer, flag, now])
+    audit_log.append(con, reviewer, "review.flag", f"{run_id}/{task}/{sample_id}",
+                     {"review_id": review_id, "flags": flags})
+
+
+def record_flags(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, review_id: str,
+                 flags: Collection[str]) -> list[str]:
+    """Store the reviewer's extra flags for the label ``review_id`` (one row each) and log them.
+    (``record_review(..., flags=...)`` stores a label and its flags in one transaction.)"""
+    flags = _check_flags(flags)
     if not flags:
         return []
     with cat.connect(write=True) as con:
-        con.execute(_FLAGS_DDL)
-        now = _now()
-        for flag in flags:
-            con.execute("INSERT INTO review_flags VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [review_id, run_id, str(task), str(sample_id), reviewer, flag, now])
-        audit_log.append(con, reviewer, "review.flag", f"{run_id}/{task}/{sample_id}",
-                         {"review_id": review_id, "flags": flags})
+        _insert_flags(con, run_id, task, sample_id, reviewer, review_id, flags, _now())
     return flags
+
+
+def _has_flags_table(con: Any) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_name = 'review_flags'").fetchone()[0])
+
+
+def _flag_counts(con: Any, run_id: str) -> dict[str, int]:
+    if not _has_flags_table(con):
+        return {f: 0 for f in FLAGS}
+    rows = dict(con.execute("SELECT flag, count(DISTINCT task || chr(31) || sample_id) FROM review_flags "
+                            "WHERE run_id = ? GROUP BY flag", [run_id]).fetchall())
+    return {f: int(rows.get(f, 0)) for f in FLAGS}
 
 
 def flag_counts(cat: Catalog, run_id: str) -> dict[str, int]:
     """Items flagged per flag (by anyone), for the queue's statistics and export filters."""
     with cat.connect() as con:
-        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_flags'").fetchone()[0]
-        if not exists:
-            return {f: 0 for f in FLAGS}
-        rows = dict(con.execute("SELECT flag, count(DISTINCT task || chr(31) || sample_id) FROM review_flags "
-                                "WHERE run_id = ? GROUP BY flag", [run_id]).fetchall())
-    return {f: int(rows.get(f, 0)) for f in FLAGS}
+        return _flag_counts(con, run_id)
 
 
-def flagged_items(cat: Catalog, run_id: str, flag: str) -> set[tuple[str, str]]:
-    """(task, sample_id) of the items someone flagged ``flag`` (a retraining export filter)."""
+def flagged_items(cat: Catalog, run_id: str, flag: str | Collection[str]) -> set[tuple[str, str]]:
+    """(task, sample_id) of the items someone flagged ``flag`` (one flag or several: any of them),
+    a retraining export filter. An item counts as flagged once anyone flagged it with any label."""
+    wanted = _check_flags([flag] if isinstance(flag, str) else flag)
+    if not wanted:
+        return set()
     with cat.connect() as con:
-        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_flags'").fetchone()[0]
-        if not exists:
+        if not _has_flags_table(con):
             return set()
-        return {(t, s) for t, s in con.execute("SELECT DISTINCT task, sample_id FROM review_flags WHERE run_id = ? "
-                                               "AND flag = ?", [run_id, flag]).fetchall()}
+        rows = con.execute("SELECT DISTINCT task, sample_id FROM review_flags WHERE run_id = ? "
+                           "AND flag IN (SELECT unnest(?::VARCHAR[]))", [run_id, wanted]).fetchall()
+    return {(str(t), str(s)) for t, s in rows}
 
 
 def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str) -> dict[str, Any] | None:
@@ -365,6 +448,30 @@ _LEASE_DDL = ("CREATE TABLE IF NOT EXISTS review_leases (run_id VARCHAR NOT NULL
               "sample_id VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, expires_at TIMESTAMP NOT NULL)")
 
 
+def _claim(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: str, skip: Collection[tuple[str, str]],
+           lease_s: int) -> tuple[Any, int] | None:
+    """On an open write connection: the reviewer's next open item that nobody else holds a live
+    lease on, leased to them (replacing their previous lease); with how many items remain for them."""
+    from datetime import timedelta
+
+    con.execute(_LEASE_DDL)
+    now = _now()
+    open_items = _open_items(con, queue, k, run_id, reviewer, skip)
+    if not open_items:
+        return None
+    held = {(str(t), str(s)) for t, s in con.execute(
+        "SELECT task, sample_id FROM review_leases WHERE run_id = ? AND reviewer <> ? AND expires_at > ?",
+        [run_id, reviewer, now]).fetchall()}
+    free = [item for item in open_items if (item.task, item.sample_id) not in held]
+    if not free:
+        return None
+    item = free[0]
+    con.execute("DELETE FROM review_leases WHERE run_id = ? AND reviewer = ?", [run_id, reviewer])
+    con.execute("INSERT INTO review_leases VALUES (?, ?, ?, ?, ?)",
+                [run_id, item.task, item.sample_id, reviewer, now + timedelta(seconds=lease_s)])
+    return item, len(open_items)
+
+
 def claim_next_item(cat: Catalog, run_id: str, reviewer: str, skip: Collection[tuple[str, str]] = (),
                     lease_s: int = LEASE_S) -> dict[str, Any] | None:
     """``next_item`` for this reviewer, leased to them for ``lease_s`` seconds so that another
@@ -372,23 +479,7 @@ def claim_next_item(cat: Catalog, run_id: str, reviewer: str, skip: Collection[t
     write transaction (the catalog has one writer at a time), so two claims never take one item.
     A reviewer holds one lease at a time; an expired lease frees its item. Not evidence: leases
     are working state, replaced as the reviewer moves on."""
-    from datetime import timedelta
-
-    passed = set(skip)
-    for _ in range(50):
-        item = next_item(cat, run_id, reviewer, skip=passed)
-        if item is None:
-            return None
-        key = (str(item["task"]), str(item["sample_id"]))
-        with cat.connect(write=True) as con:
-            con.execute(_LEASE_DDL)
-            now = _now()
-            held = con.execute("SELECT count(*) FROM review_leases WHERE run_id = ? AND task = ? AND sample_id = ? "
-                               "AND reviewer <> ? AND expires_at > ?", [run_id, *key, reviewer, now]).fetchone()[0]
-            if not held:
-                con.execute("DELETE FROM review_leases WHERE run_id = ? AND reviewer = ?", [run_id, reviewer])
-                con.execute("INSERT INTO review_leases VALUES (?, ?, ?, ?, ?)",
-                            [run_id, *key, reviewer, now + timedelta(seconds=lease_s)])
-                return item
-        passed.add(key)
-    return None
+    queue, k = review_queue(cat, run_id), run_settings(cat, run_id)["reviewers_per_item"]
+    with cat.connect(write=True) as con:
+        claimed = _claim(con, queue, k, run_id, reviewer, skip, lease_s)
+    return _served(cat, run_id, claimed)
