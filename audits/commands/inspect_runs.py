@@ -30,6 +30,12 @@ def register(subparsers, common) -> None:
     p.add_argument("-o", "--output", required=True, help="output file; the extension picks the format")
     p.add_argument("--keep-pii", action="store_true",
                    help="retraining exports: keep personal data unscrubbed (default: scrubbed; admins only)")
+    p.add_argument("--exclude-flagged", metavar="FLAGS", default=None,
+                   help="retraining exports: leave out items a reviewer flagged with any of FLAGS (comma-separated: "
+                        "privacy,unsafe,biased; default all three; 'none' keeps flagged items)")
+    p.add_argument("--only-flagged", metavar="FLAGS", default=None,
+                   help="retraining exports: keep only items a reviewer flagged with one of FLAGS (e.g. biased; "
+                        "combine with --exclude-flagged for the rest)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     add_identity_args(p, "who exports (needed when the catalog has users)")
     p.set_defaults(func=_export)
@@ -117,7 +123,11 @@ def _export(args) -> int:
     if getattr(args, "keep_pii", False):
         require(user, "view_raw_pii")
     if hasattr(export, "write"):  # exports that write their own file + manifest (retraining-*)
-        print(export.write(cat, args.run_id, Path(args.output), keep_pii=getattr(args, "keep_pii", False)))
+        from audits.exports.retraining import parse_flags
+
+        print(export.write(cat, args.run_id, Path(args.output), keep_pii=getattr(args, "keep_pii", False),
+                           exclude_flags=parse_flags(args.exclude_flagged),
+                           only_flags=parse_flags(args.only_flagged) or []))
         return 0
     data = export(cat, args.run_id)
     n = write_export(data, Path(args.output))

@@ -2,7 +2,10 @@
 
 SFT rows are ``{"messages": [system?, user = the prompt, assistant = the confirmed or corrected
 answer]}``; preference rows are ``{"prompt", "chosen" = the correction, "rejected" = the model's
-output}``. Only settled items are used (reviewers agree, or a lead reviewer adjudicated). Text is
+output}``. Only settled items are used (reviewers agree, or a lead reviewer adjudicated). Items a
+reviewer flagged (privacy / unsafe / biased) are left out by default: ``exclude_flags`` picks which
+flags leave an item out, ``only_flags`` keeps only items carrying one of those flags (e.g. the
+corrected biased answers, as preference pairs for debiasing); the manifest records the filter. Text is
 scrubbed with the PII scanner's engine (presidio, offline) unless ``scrub=False``; every file gets
 a ``FILE.manifest.json`` with the source run, reviewers, counts and the file's SHA-256.
 """
@@ -13,7 +16,7 @@ import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Collection, Literal
 
 import pandas as pd
 
@@ -25,6 +28,7 @@ from audits.store.queries import runs as rq
 Kind = Literal["sft", "preference"]
 KINDS = ("sft", "preference")
 FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected-jsonl/1"}
+DEFAULT_EXCLUDE = rv.FLAGS   # a flag is a reviewer saying "not as training data as it stands"
 
 
 def _settled(cat: Catalog, run_id: str) -> pd.DataFrame:
@@ -68,15 +72,35 @@ def _pii_options(cat: Catalog, run_id: str) -> dict[str, Any]:
     return dict((config.get("scanners") or {}).get("pii") or {})
 
 
-def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool) -> tuple[list[dict], dict[str, Any]]:
+def flag_filter(exclude_flags: Collection[str] | None = None,
+                only_flags: Collection[str] = ()) -> tuple[list[str], list[str]]:
+    """(flags that leave an item out, flags of which an item must carry one): checked, sorted.
+    Not given, the excluded flags are every flag not in ``only_flags``."""
+    only = rv.check_flags(only_flags)
+    exclude = rv.check_flags([f for f in DEFAULT_EXCLUDE if f not in only] if exclude_flags is None else exclude_flags)
+    both = sorted(set(exclude) & set(only))
+    if both:
+        raise AssayError(f"the flag {both[0]!r} cannot both select items and leave them out",
+                         f"drop it from the excluded flags (e.g. --exclude-flagged "
+                         f"{','.join(f for f in exclude if f not in both) or 'none'})")
+    return exclude, only
+
+
+def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Collection[str] | None = None,
+           only_flags: Collection[str] = ()) -> tuple[list[dict], dict[str, Any]]:
     if kind not in KINDS:
         raise AssayError(f"unknown retraining export {kind!r}", f"use one of: {', '.join(KINDS)}")
+    exclude, only = flag_filter(exclude_flags, only_flags)
     settled = _settled(cat, run_id)
-    # a reviewer's "unsafe" or "privacy" flag keeps the item out of retraining data
-    flagged = rv.flagged_items(cat, run_id, "unsafe") | rv.flagged_items(cat, run_id, "privacy")
-    keep = [(str(t), str(sid)) not in flagged for t, sid in zip(settled["task"], settled["sample_id"])]
-    n_flagged = int(len(settled) - sum(keep))
-    settled = settled[keep] if n_flagged else settled
+    n_all = int(len(settled))
+    flags = rv.item_flags(cat, run_id) if (exclude or only) else {}
+    of = [flags.get((str(t), str(sid)), set()) for t, sid in zip(settled["task"], settled["sample_id"])]
+    out_by_flag = [bool(f & set(exclude)) for f in of]
+    not_selected = [bool(only) and not (f & set(only)) and not o for f, o in zip(of, out_by_flag)]
+    n_flagged, n_not_selected = int(sum(out_by_flag)), int(sum(not_selected))
+    if n_flagged or n_not_selected:
+        settled = settled[[not (a or b) for a, b in zip(out_by_flag, not_selected)]]
+    by_flag = {f: int(sum(f in s for s, o in zip(of, out_by_flag) if o)) for f in exclude}
     system = _text(rv.run_settings(cat, run_id)["system_prompt"])
     items, skipped = [], 0
     for row in settled.itertuples(index=False):
@@ -113,7 +137,9 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool) -> tuple[list[dic
                              f"finding(s) ({', '.join(sorted(set(left)))}) after redaction; nothing was written",
                              "report it (the detector and patterns disagree), or export with --keep-pii as an admin")
     rows = [row for row, _ in items]
-    info = {"n_settled": int(len(settled)) + n_flagged, "n_skipped": skipped, "n_flagged_out": n_flagged,
+    info = {"n_settled": n_all, "n_skipped": skipped, "n_flagged_out": n_flagged,
+            "flag_filter": {"exclude": exclude, "only": only, "excluded_by_flag": by_flag,
+                            "not_carrying_only_flags": n_not_selected},
             "by_label": pd.Series([r.label for r in rows], dtype=object).value_counts().to_dict(),
             "by_source": pd.Series([r.source for r in rows], dtype=object).value_counts().to_dict(),
             "reviewers": sorted({name for r in rows for name in (r.reviewers or [])}),
@@ -124,24 +150,29 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool) -> tuple[list[dic
     return records, info
 
 
-def build_sft(cat: Catalog, run_id: str, scrub: bool = True) -> list[dict]:
+def build_sft(cat: Catalog, run_id: str, scrub: bool = True, exclude_flags: Collection[str] | None = None,
+              only_flags: Collection[str] = ()) -> list[dict]:
     """Chat SFT rows ``{"messages": [...]}`` from settled labels (correct -> model answer,
     otherwise the correction; items without an answer are skipped)."""
-    return _build(cat, run_id, "sft", scrub)[0]
+    return _build(cat, run_id, "sft", scrub, exclude_flags, only_flags)[0]
 
 
-def build_preference(cat: Catalog, run_id: str, scrub: bool = True) -> list[dict]:
+def build_preference(cat: Catalog, run_id: str, scrub: bool = True, exclude_flags: Collection[str] | None = None,
+                     only_flags: Collection[str] = ()) -> list[dict]:
     """Preference rows ``{"prompt", "chosen", "rejected"}``: corrected items only."""
-    return _build(cat, run_id, "preference", scrub)[0]
+    return _build(cat, run_id, "preference", scrub, exclude_flags, only_flags)[0]
 
 
 def to_jsonl(records: list[dict]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
 
 
-def build_export(cat: Catalog, run_id: str, kind: Kind, scrub: bool = True) -> tuple[bytes, dict[str, Any]]:
-    """(JSONL bytes, manifest dict) for a retraining file, without touching the disk."""
-    records, info = _build(cat, run_id, kind, scrub)
+def build_export(cat: Catalog, run_id: str, kind: Kind, scrub: bool = True,
+                 exclude_flags: Collection[str] | None = None,
+                 only_flags: Collection[str] = ()) -> tuple[bytes, dict[str, Any]]:
+    """(JSONL bytes, manifest dict) for a retraining file, without touching the disk.
+    ``exclude_flags`` (default: all three) and ``only_flags``: the reviewer-flag filter."""
+    records, info = _build(cat, run_id, kind, scrub, exclude_flags, only_flags)
     data = to_jsonl(records)
     run = rq.get_run(cat, run_id)
     manifest = {"format": FORMATS[kind], "kind": kind,
@@ -158,11 +189,12 @@ def build_export(cat: Catalog, run_id: str, kind: Kind, scrub: bool = True) -> t
 
 
 def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub: bool = True,
-                 actor: str | None = None) -> dict[str, Any]:
+                 actor: str | None = None, exclude_flags: Collection[str] | None = None,
+                 only_flags: Collection[str] = ()) -> dict[str, Any]:
     """Write ``path`` (JSONL) and ``path.manifest.json`` atomically; log the export when ``actor``
     is given. Returns the manifest."""
     path = Path(path)
-    data, manifest = build_export(cat, run_id, kind, scrub)
+    data, manifest = build_export(cat, run_id, kind, scrub, exclude_flags, only_flags)
     manifest["file"] = path.name
     path.parent.mkdir(parents=True, exist_ok=True)
     man_path = manifest_path(path)
@@ -182,7 +214,8 @@ def log_export(cat: Catalog, run_id: str, manifest: dict[str, Any], actor: str) 
     with cat.connect(write=True) as con:
         audit_log.append(con, actor, f"export.retraining-{manifest['kind']}", run_id,
                          {"file": manifest.get("file"), "sha256": manifest["sha256"],
-                          "records": manifest["counts"]["records"], "pii_scrubbed": manifest["pii"]["scrubbed"]})
+                          "records": manifest["counts"]["records"], "pii_scrubbed": manifest["pii"]["scrubbed"],
+                          "flag_filter": {k: manifest.get("flag_filter", {}).get(k, []) for k in ("exclude", "only")}})
 
 
 def manifest_path(path: str | Path) -> Path:

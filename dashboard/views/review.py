@@ -354,11 +354,23 @@ def _downloads(run_id: str, user: auth.User) -> None:
                "corrected answer. Preference: prompt, chosen = correction, rejected = model output. Personal data "
                "is replaced by <ENTITY> tags with the PII scanner's engine.")
     keep = st.checkbox("Keep raw PII (admins only)", key="rt_keep_pii") if auth.can(user, "view_raw_pii") else False
+    flagged = rv.flag_counts(state.catalog(), run_id)
+    name = {f: f"{FLAG_NAMES[f]} ({flagged[f]} flagged)" for f in FLAG_NAMES}
+    left, right = st.columns(2)
+    only = right.multiselect("Only items flagged", list(FLAG_NAMES), default=[], format_func=name.get, key="rt_only",
+                             help="Keep only items a reviewer flagged so, e.g. the corrected biased answers as "
+                                  "preference pairs for debiasing.")
+    exclude = left.multiselect("Leave out items flagged", list(FLAG_NAMES), default=list(FLAG_NAMES),
+                               format_func=name.get, key="rt_exclude",
+                               help="An item any reviewer flagged with one of these is not in the files "
+                                    "(a flag picked under “Only items flagged” selects instead).")
+    exclude = [f for f in exclude if f not in only]
     if st.button("Prepare retraining files", key="rt_prepare"):
         with st.spinner("Building and scrubbing…"):
             files = {}
             for kind in retraining.KINDS:
-                data, manifest = retraining.build_export(state.catalog(), run_id, kind, scrub=not keep)
+                data, manifest = retraining.build_export(state.catalog(), run_id, kind, scrub=not keep,
+                                                         exclude_flags=exclude, only_flags=only)
                 manifest["file"] = f"{run_id}-{kind}.jsonl"
                 retraining.log_export(state.catalog(), run_id, manifest, user.name)
                 files[kind] = (data, manifest)
@@ -367,6 +379,11 @@ def _downloads(run_id: str, user: auth.User) -> None:
     if prepared and prepared[0] == run_id:
         import json
 
+        first = next(iter(prepared[1].values()))[1]
+        ff = first["flag_filter"]
+        st.caption(f"Left out {first['n_flagged_out']} flagged item(s) ({', '.join(ff['exclude']) or 'no flag excluded'})"
+                   + (f"; only items flagged {', '.join(ff['only'])} ({ff['not_carrying_only_flags']} others left out)"
+                      if ff["only"] else "") + ".")
         cols = st.columns(4)
         for i, (kind, (data, manifest)) in enumerate(prepared[1].items()):
             cols[2 * i].download_button(f"{kind.upper()} JSONL ({manifest['counts']['records']})", data,

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from audits.errors import AssayError
 from audits.review import retraining
 from audits.review.synthetic import SYSTEM_PROMPT, make_review_run
 from audits.store.catalog import Catalog
@@ -102,3 +103,71 @@ def test_cli_export_keep_pii(labeled, tmp_path, capsys):
     assert manifest["pii"]["scrubbed"] is False and manifest["kind"] == "preference"
     assert main(["export", "r1", "retraining-sft", "-o", str(tmp_path / "x.csv"), "--catalog", str(labeled.path)]) == 2
     assert ".jsonl" in capsys.readouterr().err
+
+
+@pytest.fixture
+def flagged_run(tmp_path):
+    """Real labels in a real catalog, through the Review page's write (label + flags + next lease):
+    every settled item is "incorrect" with a correction; one flagged biased, one unsafe, one privacy."""
+    cat = Catalog(tmp_path / "flags.duckdb")
+    make_review_run(cat, "r1", n=40, reviewers_per_item=1, rate=0.5)
+    queue = rv.review_queue(cat, "r1")
+    flags = {0: ["biased"], 1: ["unsafe"], 2: ["privacy"], 3: ["biased", "privacy"]}
+    item, order = rv.claim_next_item(cat, "r1", "ann"), []
+    while item is not None:
+        i = len(order)
+        order.append((item["task"], item["sample_id"]))
+        _, item = rv.label_and_claim_next(cat, "r1", item["task"], item["sample_id"], "ann", "reviewer",
+                                          "incorrect", correction=f"Better answer {i}.", flags=flags.get(i, []))
+    assert len(order) == len(queue) == len(set(order)) > 4
+    return cat, {k: order[k] for k in flags}
+
+
+def _items(manifest) -> set[str]:
+    return set(manifest["items"])
+
+
+def test_reviewer_flags_filter_the_retraining_export(flagged_run):
+    cat, flagged = flagged_run
+    key = {k: f"{t}/{s}" for k, (t, s) in flagged.items()}
+    summary = rv.review_summary(cat, "r1")   # the flags feed the queue's statistics
+    assert summary["flags"] == {"privacy": 2, "unsafe": 1, "biased": 2}
+    _, default = retraining.build_export(cat, "r1", "preference", scrub=False)
+    assert not _items(default) & set(key.values())                       # every flagged item left out by default
+    assert default["n_flagged_out"] == 4 and default["flag_filter"]["exclude"] == ["biased", "privacy", "unsafe"]
+    assert default["flag_filter"]["excluded_by_flag"] == {"biased": 2, "privacy": 2, "unsafe": 1}
+    _, no_bias_filter = retraining.build_export(cat, "r1", "preference", scrub=False, exclude_flags=["privacy", "unsafe"])
+    assert key[0] in _items(no_bias_filter) and not {key[1], key[2], key[3]} & _items(no_bias_filter)
+    _, only_biased = retraining.build_export(cat, "r1", "preference", scrub=False, only_flags=["biased"])
+    assert _items(only_biased) == {key[0]}                                 # biased+privacy still out (privacy)
+    assert only_biased["flag_filter"]["exclude"] == ["privacy", "unsafe"]
+    _, all_items = retraining.build_export(cat, "r1", "sft", scrub=False, exclude_flags=[])
+    assert set(key.values()) <= _items(all_items) and all_items["n_flagged_out"] == 0
+    assert len(_items(all_items)) == len(_items(default)) + 4
+    with pytest.raises(AssayError, match="cannot both select"):
+        retraining.build_export(cat, "r1", "sft", scrub=False, exclude_flags=["biased"], only_flags=["biased"])
+    with pytest.raises(AssayError, match="unknown review flag"):
+        retraining.build_export(cat, "r1", "sft", scrub=False, exclude_flags=["racist"])
+
+
+def test_assay_export_filters_by_flag(flagged_run, tmp_path, capsys):
+    from audits.cli import main
+
+    cat, flagged = flagged_run
+    key = {k: f"{t}/{s}" for k, (t, s) in flagged.items()}
+    out = tmp_path / "biased.jsonl"
+    assert main(["export", "r1", "retraining-preference", "-o", str(out), "--catalog", str(cat.path),
+                 "--only-flagged", "biased", "--keep-pii"]) == 0
+    assert "only items flagged biased" in capsys.readouterr().out
+    manifest = json.loads(retraining.manifest_path(out).read_text())
+    assert manifest["items"] == [key[0]] and len(out.read_text().splitlines()) == 1
+    out2 = tmp_path / "keep-biased.jsonl"
+    assert main(["export", "r1", "retraining-sft", "-o", str(out2), "--catalog", str(cat.path),
+                 "--exclude-flagged", "privacy,unsafe", "--keep-pii"]) == 0
+    manifest = json.loads(retraining.manifest_path(out2).read_text())
+    assert key[0] in manifest["items"] and key[1] not in manifest["items"]
+    with cat.connect() as con:  # each export is in the audit log with its flag filter
+        logged = [json.loads(d)["flag_filter"] for (d,) in con.execute(
+            "SELECT details FROM audit_log WHERE action LIKE 'export.retraining-%' ORDER BY seq").fetchall()]
+    assert logged == [{"exclude": ["privacy", "unsafe"], "only": ["biased"]},
+                      {"exclude": ["privacy", "unsafe"], "only": []}]

@@ -98,7 +98,7 @@ def _prepare_review(cat: Catalog, run_id: str, task: str, sample_id: str, review
         what = "adjudicate disagreements" if adjudication else "label review items"
         raise AssayError(f"user {reviewer!r} with role {role!r} cannot {what}",
                          f"ask an admin to give the user one of the roles: {', '.join(allowed)}")
-    flags = _check_flags(flags)
+    flags = check_flags(flags)
     task, sample_id = str(task), str(sample_id)
     if (task, sample_id) not in _queue_keys(cat, run_id):
         raise AssayError(f"sample {task}/{sample_id} is not in the review queue of run '{run_id}'",
@@ -339,13 +339,38 @@ def _open_items(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: st
     return [item for item in queue.itertuples(index=False) if (item.task, item.sample_id) not in closed]
 
 
+_DETAIL_COLUMNS = ("input", "prediction", "reference", "choices", "label", "correct")
+
+
+def _queue_details(cat: Catalog, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The samples behind the whole queue, read from the bundle once per run (the queue is a small
+    share of the run), so serving the next item reads nothing."""
+    def load() -> dict[tuple[str, str], dict[str, Any]]:
+        queue = review_queue(cat, run_id)
+        if queue.empty:
+            return {}
+        frame = rq.read_table(cat, run_id, "samples", filters={("task", "sample_id"): list(zip(queue["task"],
+                                                                                              queue["sample_id"]))})
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in frame.to_dict("records"):
+            key = (str(row["task"]), str(row["sample_id"]))
+            detail: dict[str, Any] = {"task": key[0], "sample_id": key[1]}
+            for col in _DETAIL_COLUMNS:
+                detail[col] = plain(row.get(col))
+            detail["gold"] = detail.pop("label")
+            out.setdefault(key, detail)
+        return out
+    return _cached(cat, run_id, "details", load)
+
+
 def _served(cat: Catalog, run_id: str, picked: tuple[Any, int] | None) -> dict[str, Any] | None:
-    """A picked queue row (and how many remain) as the item a reviewer sees; the sample is read
-    from the bundle, outside any catalog transaction."""
+    """A picked queue row (and how many remain) as the item a reviewer sees; the sample comes from
+    the bundle (cached per run), outside any catalog transaction."""
     if picked is None:
         return None
     item, remaining = picked
-    detail = item_detail(cat, run_id, item.task, item.sample_id)
+    cached = _queue_details(cat, run_id).get((item.task, item.sample_id))
+    detail = dict(cached) if cached is not None else item_detail(cat, run_id, item.task, item.sample_id)
     return {**detail, "reason": plain(item.reason), "stratum": plain(item.stratum), "priority": int(item.priority),
             "remaining": remaining, "n_queue": len(review_queue(cat, run_id))}
 
@@ -369,7 +394,8 @@ _FLAGS_DDL = ("CREATE TABLE IF NOT EXISTS review_flags (review_id VARCHAR NOT NU
               "created_at TIMESTAMP NOT NULL)")
 
 
-def _check_flags(flags: Collection[str]) -> list[str]:
+def check_flags(flags: Collection[str]) -> list[str]:
+    """The known flags among ``flags``, sorted; AssayError naming the choices for an unknown one."""
     flags = sorted(set(flags or ()))
     unknown = [f for f in flags if f not in FLAGS]
     if unknown:
@@ -391,7 +417,7 @@ def record_flags(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer:
                  flags: Collection[str]) -> list[str]:
     """Store the reviewer's extra flags for the label ``review_id`` (one row each) and log them.
     (``record_review(..., flags=...)`` stores a label and its flags in one transaction.)"""
-    flags = _check_flags(flags)
+    flags = check_flags(flags)
     if not flags:
         return []
     with cat.connect(write=True) as con:
@@ -399,16 +425,20 @@ def record_flags(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer:
     return flags
 
 
-def _has_flags_table(con: Any) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = 'review_flags'").fetchone()[0])
+def _flag_rows(con: Any, sql: str, params: list[Any]) -> list[tuple]:
+    """Rows of a query on ``review_flags``; none when no flag was ever recorded (no table yet).
+    (Trying the query is far cheaper than asking information_schema first.)"""
+    import duckdb
+
+    try:
+        return con.execute(sql, params).fetchall()
+    except duckdb.CatalogException:
+        return []
 
 
 def _flag_counts(con: Any, run_id: str) -> dict[str, int]:
-    if not _has_flags_table(con):
-        return {f: 0 for f in FLAGS}
-    rows = dict(con.execute("SELECT flag, count(DISTINCT task || chr(31) || sample_id) FROM review_flags "
-                            "WHERE run_id = ? GROUP BY flag", [run_id]).fetchall())
+    rows = dict(_flag_rows(con, "SELECT flag, count(DISTINCT task || chr(31) || sample_id) FROM review_flags "
+                                "WHERE run_id = ? GROUP BY flag", [run_id]))
     return {f: int(rows.get(f, 0)) for f in FLAGS}
 
 
@@ -421,15 +451,23 @@ def flag_counts(cat: Catalog, run_id: str) -> dict[str, int]:
 def flagged_items(cat: Catalog, run_id: str, flag: str | Collection[str]) -> set[tuple[str, str]]:
     """(task, sample_id) of the items someone flagged ``flag`` (one flag or several: any of them),
     a retraining export filter. An item counts as flagged once anyone flagged it with any label."""
-    wanted = _check_flags([flag] if isinstance(flag, str) else flag)
+    wanted = check_flags([flag] if isinstance(flag, str) else flag)
     if not wanted:
         return set()
     with cat.connect() as con:
-        if not _has_flags_table(con):
-            return set()
-        rows = con.execute("SELECT DISTINCT task, sample_id FROM review_flags WHERE run_id = ? "
-                           "AND flag IN (SELECT unnest(?::VARCHAR[]))", [run_id, wanted]).fetchall()
+        rows = _flag_rows(con, "SELECT DISTINCT task, sample_id FROM review_flags WHERE run_id = ? "
+                               "AND flag IN (SELECT unnest(?::VARCHAR[]))", [run_id, wanted])
     return {(str(t), str(s)) for t, s in rows}
+
+
+def item_flags(cat: Catalog, run_id: str) -> dict[tuple[str, str], set[str]]:
+    """Every flagged item of a run with the flags anyone gave it (one read; the export filters)."""
+    with cat.connect() as con:
+        rows = _flag_rows(con, "SELECT DISTINCT task, sample_id, flag FROM review_flags WHERE run_id = ?", [run_id])
+    out: dict[tuple[str, str], set[str]] = {}
+    for task, sample_id, flag in rows:
+        out.setdefault((str(task), str(sample_id)), set()).add(flag)
+    return out
 
 
 def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str) -> dict[str, Any] | None:
