@@ -227,6 +227,46 @@ def reproducibility_table(run: dict[str, Any], manifest: dict[str, Any]) -> pd.D
                          for k, i, v in rows])
 
 
+EXECUTION_COLUMNS = ["stage", "rows", "rows_per_s", "workers", "blocks", "resumed", "wall_s"]
+
+
+def execution_table(manifest: dict[str, Any]) -> pd.DataFrame:
+    """The manifest's ``execution`` stages, one row each: rows answered, rows/s, the processes that did
+    the work (Ray actors; empty for the driver), blocks, blocks resumed from checkpoints, seconds."""
+    execution = manifest.get("execution") if isinstance(manifest.get("execution"), dict) else {}
+    rows = []
+    for stage in execution.get("stages") or []:
+        if not isinstance(stage, dict):
+            continue
+        resumed = stage.get("blocks_resumed") or 0
+        rows.append({"stage": stage.get("name"), "rows": stage.get("rows"), "rows_per_s": stage.get("rows_per_s"),
+                     "workers": stage.get("workers"), "blocks": stage.get("blocks"),
+                     "resumed": f"{resumed} blocks ({stage.get('rows_resumed') or 0} rows)" if resumed else None,
+                     "wall_s": stage.get("wall_s")})
+    return pd.DataFrame(rows, columns=EXECUTION_COLUMNS)
+
+
+def execution_summary(manifest: dict[str, Any]) -> str | None:
+    """One sentence on where the run ran (executor, workers, GPU type, cluster, wall time), or None
+    for a run recorded before the manifest had an ``execution`` section."""
+    ex = manifest.get("execution")
+    if not isinstance(ex, dict) or not ex.get("kind"):
+        return None
+    parts = [f"executor {ex['kind']}"]
+    if ex["kind"] != "local" or ex.get("workers") not in (None, 1):
+        parts.append(f"{ex.get('workers')} inference worker(s)")
+    parts.append(f"GPU {ex['gpu_type']}" if ex.get("gpu_type") else f"no GPU (device {ex.get('device') or 'cpu'})")
+    cluster = ex.get("cluster")
+    if isinstance(cluster, dict):
+        parts.append(f"Ray cluster {ex.get('address') or ''} with {cluster.get('nodes')} node(s), "
+                     f"{cluster.get('cpus'):g} CPUs, {cluster.get('gpus'):g} GPUs".replace("  ", " "))
+    if ex.get("ray"):
+        parts.append(f"Ray {ex['ray']}")
+    if ex.get("wall_s") is not None:
+        parts.append(f"wall time {float(ex['wall_s']):.1f} s")
+    return "; ".join(parts) + "."
+
+
 def _packs_for(results: RunResults, packs: list[str] | None) -> list[str]:
     if packs:
         return list(packs)
@@ -294,6 +334,7 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
         "attestations": policies_q.list_attestations(cat, run_id),
         "signoffs": policies_q.list_signoffs(cat, run_id),
         "reproducibility": reproducibility_table(run, manifest),
+        "execution": execution_table(manifest),
         "checkpoint": checkpoint.report_table(cat),  # the signed log head, kept outside the catalog
     }
     return data
@@ -301,5 +342,5 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
 
 def tables(cat: Catalog, run_id: str, compare: str | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the report, by name (metrics, changes, fairness, fairness_gaps, privacy,
-    safety, review, checklist, attestations, signoffs, reproducibility)."""
+    safety, review, checklist, attestations, signoffs, reproducibility, execution, checkpoint)."""
     return collect(cat, run_id, compare).tables

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from reports.charts import Chart, fairness_charts, metrics_chart
-from reports.data import ReportData
+from reports.data import ReportData, execution_summary
 from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, four_verdicts, sample_size_notes
 
 SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", "Fairness", "Privacy and safety",
@@ -281,6 +281,20 @@ def _appendix(d: ReportData) -> Section:
     s = Section(SECTION_TITLES[6])
     s.blocks.append("Hashes and versions to reproduce and verify this run (`assay verify` recomputes every file hash).")
     s.blocks.append(table(d.tables["reproducibility"], {"kind": "kind", "item": "item", "value": "value"}, [1.2, 3, 7]))
+    summary = execution_summary(d.manifest)
+    stages = d.tables.get("execution")
+    if summary is None:
+        s.blocks.append("How the numbers were made: not recorded (the run predates the manifest's execution section).")
+    else:
+        s.blocks.append(f"How the numbers were made: {summary} Throughput per stage: inference answers the "
+                        "model's blocks; scan:<scanner> stages are a scanner's per-row detection (PII, toxicity), "
+                        "on the Ray actors listed under workers, or on the driver where that is empty; evaluate "
+                        "is metrics, intervals and every scanner on the driver, scan stages included.")
+        if stages is not None and len(stages):
+            s.blocks.append(table(stages, {"stage": "stage", "rows": "rows", "rows_per_s": "rows/s",
+                                           "workers": "workers", "blocks": "blocks", "resumed": "resumed",
+                                           "wall_s": "wall s"}, [2.2, 1, 1.2, 1, 1, 2.2, 1],
+                                  caption="Execution: throughput per stage"))
     cp = d.tables.get("checkpoint")
     if cp is not None and len(cp):
         s.blocks.append("Signed checkpoint of the audit log when this report was made (ed25519, installation key). "
