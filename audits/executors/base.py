@@ -71,6 +71,9 @@ class RowStage(ABC):
 
     name: ClassVar[str] = ""
     batch_size: ClassVar[int] = 256  # most rows per Ray task
+    # Fewer rows than this run in the driver's process even with ``ray``: starting actors (imports,
+    # engine load: seconds each) would cost more than the work. Same results either way.
+    remote_min_rows: ClassVar[int] = 0
 
     def setup(self) -> None:
         """Build the engine (once per process)."""

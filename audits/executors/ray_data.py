@@ -7,8 +7,9 @@ The pipeline, read top to bottom::
                      num_gpus=gpus_per_worker)    # each actor: one backend from load_backend(config.model)
       -> iter_rows() on the driver, which writes each block's checkpoint as it arrives
 
-and, for each CPU-heavy scanner (``Executor.map_rows`` with a ``RowStage``), a second pipeline on
-the cluster's CPUs while the driver waits for its rows::
+and, for each CPU-heavy scanner and task (``Executor.map_rows`` with a ``RowStage`` of at least its
+``remote_min_rows`` rows; fewer run on the driver), a pipeline on the cluster's CPUs while the
+driver waits for its rows::
 
     from_items(one row per batch of texts)
       -> map_batches(Scan<Name>, batch_size=1, ActorPoolStrategy(size=min(batches, cluster CPUs),
@@ -216,9 +217,12 @@ class RayExecutor(Executor):
 
     def map_rows(self, stage: RowStage, rows: list[Any]) -> list[Any]:
         """``stage`` as a Ray Data stage: batches of rows over a pool of CPU actors, results back on
-        the driver in row order (the actors of the inference stage have finished by now)."""
+        the driver in row order (the actors of the inference stage have finished by now). Fewer
+        than ``stage.remote_min_rows`` rows run on the driver, as with ``local``."""
         if not rows:
             return []
+        if len(rows) < stage.remote_min_rows:  # less work than starting the actors: on the driver
+            return super().map_rows(stage, rows)
         ray = import_ray()
         slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
         per_batch = max(1, min(stage.batch_size, -(-len(rows) // (4 * slots))))  # ~4 batches per actor

@@ -57,6 +57,7 @@ class ToxicityScore(RowStage):
 
     name = "toxicity"
     batch_size = 2048
+    remote_min_rows = 20_000  # a few thousand texts/s per core: below this, actor start costs more
 
     def setup(self) -> None:
         import profanity_check  # noqa: F401  (loads the vectoriser and the model once per process)

@@ -57,8 +57,13 @@ def _scan(name: str, samples: pd.DataFrame, executor, options: dict):
 
 @pytest.fixture(scope="module")
 def executors(tmp_path_factory):
+    from audits.scanners.pii import PiiDetect
+    from audits.scanners.toxicity import ToxicityScore
+
     folder = tmp_path_factory.mktemp("scan")
     mp = pytest.MonkeyPatch()
+    mp.setattr(PiiDetect, "remote_min_rows", 0)  # a few hundred texts: on the cluster all the same
+    mp.setattr(ToxicityScore, "remote_min_rows", 0)
     mp.setenv("ASSAY_CACHE_DIR", str(folder / "cache"))  # one detector-quality measurement for the module
     mp.setenv("ASSAY_PII_SALT", "test-salt")
     local = open_executor(load_config(write_config(folder, "local")))
@@ -100,6 +105,18 @@ def test_toxicity_scores_identical_local_and_ray(executors):
     _same_aggregates(a, b)
     stage = next(s for s in remote.execution.stages if s.name == "scan:toxicity")
     assert stage.workers >= 1 and stage.rows_per_s > 0
+
+
+def test_small_stages_stay_on_the_driver_with_ray(executors, monkeypatch):
+    from audits.scanners.toxicity import ToxicityScore
+
+    _, remote = executors
+    monkeypatch.setattr(ToxicityScore, "remote_min_rows", 1000)
+    before = next((s.rows for s in remote.execution.stages if s.name == "scan:toxicity"), 0)
+    out = _scan("toxicity", _samples(30), remote, {})
+    assert out.sample_columns["toxicity_score"].shape == (30,)
+    stage = next(s for s in remote.execution.stages if s.name == "scan:toxicity")
+    assert stage.rows > before  # counted, done in this process (no actor pool for 30 rows)
 
 
 def test_without_an_executor_the_stage_runs_in_process():
