@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 # Small on purpose: 2 CPU cores shared with the rest of the suite. block_size 2 gives 6 blocks,
-# enough for both Ray workers to take several and for a worker to die mid-job.
+# enough for both Ray workers to take several and for a worker to die mid-job. PII and toxicity
+# run as row stages on the executor (too few texts here to leave the driver: see test_ray_scanners).
 MINI = """\
 name: mini-ray
 period: 2026-Q4
@@ -30,6 +31,9 @@ tasks:
     positive: "yes"
     metrics: [selection_rate]
     limit: 8
+scanners:
+  pii: {{fields: [input, prediction]}}
+  toxicity: {{fields: [input, prediction]}}
 """
 
 
@@ -45,6 +49,10 @@ def read_bundle(runs_dir: Path, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame
     samples = pd.read_parquet(folder / "samples.parquet").sort_values(["task", "sample_id"]).reset_index(drop=True)
     metrics = pd.read_parquet(folder / "metrics.parquet").sort_values(["task", "metric"]).reset_index(drop=True)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    findings = folder / "findings.parquet"
+    if findings.exists():  # the PII findings, carried in the manifest dict for the comparison
+        manifest["_findings"] = pd.read_parquet(findings).sort_values(
+            ["task", "sample_id", "field", "start", "end", "entity_type"]).reset_index(drop=True)
     return samples, metrics, manifest
 
 
@@ -61,3 +69,6 @@ def assert_same_results(a: tuple, b: tuple) -> None:
             np.testing.assert_allclose(np.asarray(x, float), np.asarray(y, float), rtol=0, atol=1e-5)
     cols = ["task", "metric", "value", "ci_low", "ci_high", "n"]
     pd.testing.assert_frame_equal(ma[cols], mb[cols])
+    if "toxicity_score" in sa.columns:  # the scanners' row stages: the same scores and findings
+        np.testing.assert_array_equal(sa["toxicity_score"].to_numpy(float), sb["toxicity_score"].to_numpy(float))
+        pd.testing.assert_frame_equal(a[2]["_findings"], b[2]["_findings"])

@@ -64,6 +64,10 @@ def test_ray_with_two_workers_matches_local(tmp_path, local_result):
     assert inference["name"] == "inference" and inference["rows"] == 12 and inference["blocks"] == 6
     assert inference["rows_per_s"] > 0 and execution["wall_s"] > 0
     assert sum(w["rows"] for w in execution["worker_list"]) == 12
+    scans = {s["name"]: s for s in execution["stages"] if s["name"].startswith("scan:")}
+    # a few dozen texts are under the stages' remote_min_rows: on the driver (tests/executors/test_ray_scanners.py
+    # puts them on the cluster)
+    assert set(scans) == {"scan:pii", "scan:toxicity"} and all(s["workers"] is None for s in scans.values())
     assert local_result[2]["execution"]["kind"] == "local"
     assert "MapBatches(_BlockWorker)" in proc.stderr  # Ray Data's own progress, per operator
 
