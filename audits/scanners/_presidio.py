@@ -117,8 +117,32 @@ def profile_engine(profile: PiiProfile) -> AnalyzerEngine:
         if gaz.places.enabled:
             registry.add_recognizer(rec.PlaceGazetteerRecognizer(gaz.place_context, gaz.places.score,
                                                                   gaz.places.ambiguous_score, gaz.extra_places))
-        _PROFILE_ENGINES[key] = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE])
+        _PROFILE_ENGINES[key] = stable_recognizer_order(
+            AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE]))
     return _PROFILE_ENGINES[key]
+
+
+def stable_recognizer_order(analyzer: AnalyzerEngine) -> AnalyzerEngine:
+    """Make ``analyzer`` ask its recognizers in registry order (ad-hoc ones after), in every process.
+
+    presidio's ``RecognizerRegistry.get_recognizers`` returns a ``set`` of recognizer objects, so the
+    order they run in follows their memory addresses; when two recognizers find the same span with
+    the same score, ``remove_duplicates`` keeps the first, so the finding's ``recognizer`` differed
+    between processes (two local runs, or a Ray actor and the driver). The types, offsets and scores
+    never depended on it. Idempotent."""
+    registry = analyzer.registry
+    if getattr(registry, "_assay_stable_order", False):
+        return analyzer
+    unordered = registry.get_recognizers
+
+    def get_recognizers(*args, **kwargs) -> list:
+        found = unordered(*args, **kwargs)
+        rank = {id(r): i for i, r in enumerate(list(registry.recognizers) + list(kwargs.get("ad_hoc_recognizers") or []))}
+        return sorted(found, key=lambda r: (rank.get(id(r), len(rank)), type(r).__name__, getattr(r, "name", "")))
+
+    registry.get_recognizers = get_recognizers
+    registry._assay_stable_order = True
+    return analyzer
 
 
 def supported_entities() -> list[str]:

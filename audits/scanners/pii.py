@@ -283,36 +283,12 @@ class PiiDetect(RowStage):
         self.settings = settings
 
     def setup(self) -> None:
-        # spaCy and the recognizers, once per process
-        stable_recognizer_order(engine.profile_engine(self.settings.detection_profile))
+        engine.profile_engine(self.settings.detection_profile)  # spaCy and the recognizers, once per process
 
     def __call__(self, rows: list[str]) -> list[list[Detection]]:
         return [[Detection(r.entity_type, int(r.start), int(r.end), float(r.score),
                            (r.recognition_metadata or {}).get("recognizer_name", "")) for r in results]
                 for results in engine.analyze_texts(rows, self.settings)]
-
-
-def stable_recognizer_order(analyzer: Any) -> Any:
-    """Make ``analyzer`` ask its recognizers in registry order (ad-hoc ones after), in every process.
-
-    presidio's ``RecognizerRegistry.get_recognizers`` returns a ``set`` of recognizer objects, so the
-    order they run in follows their memory addresses; when two recognizers find the same span with
-    the same score, ``remove_duplicates`` keeps the first, so the finding's ``recognizer`` differed
-    between processes (two local runs, or a Ray actor and the driver). The types, offsets and scores
-    never depended on it. Idempotent. (Its natural home is ``_presidio.profile_engine``.)"""
-    registry = analyzer.registry
-    if getattr(registry, "_assay_stable_order", False):
-        return analyzer
-    unordered = registry.get_recognizers
-
-    def get_recognizers(*args: Any, **kwargs: Any) -> list:
-        found = unordered(*args, **kwargs)
-        rank = {id(r): i for i, r in enumerate(list(registry.recognizers) + list(kwargs.get("ad_hoc_recognizers") or []))}
-        return sorted(found, key=lambda r: (rank.get(id(r), len(rank)), type(r).__name__, getattr(r, "name", "")))
-
-    registry.get_recognizers = get_recognizers
-    registry._assay_stable_order = True
-    return analyzer
 
 
 def detect(texts: list[str], settings: engine.PiiSettings, ctx: TaskContext | None = None) -> list[list[Detection]]:
