@@ -124,6 +124,24 @@ def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
     return best
 
 
+def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int | None = None) -> Bounds:
+    """The largest discrimination score over a task's attributes: [max of the lower bounds, max of
+    the upper bounds] of the scanner's bootstrap intervals (stored at 95%)."""
+    from policies.context import discrimination_blocks
+
+    found = discrimination_blocks(fairness or {})
+    if not found:
+        raise NotInTask(label)
+    if abs(confidence - 0.95) > 1e-9:
+        raise MissingInput(label, f"its interval is stored at 95%, not {confidence:.0%}; use confidence 0.95")
+    if any(not (_finite(d.get("ci_low")) and _finite(d.get("ci_high"))) for d in found.values()):
+        raise MissingInput(label, "a discrimination score has no interval (too few samples per group)")
+    return Bounds(max(float(d["value"]) for d in found.values()), max(float(d["ci_low"]) for d in found.values()),
+                  max(float(d["ci_high"]) for d in found.values()),
+                  [{"name": label, "kind": "difference", "n": n, "design_effect": None,
+                    "method": "bootstrap-percentile (logit difference, Tamkin et al. 2023)"}])
+
+
 class IntervalEvaluator:
     """Evaluates an expression's nodes as intervals for one task of a run."""
 
@@ -157,6 +175,8 @@ class IntervalEvaluator:
                 if _finite(value):  # the scanner's own figure is the point value shown
                     b.value = float(value)
                 return b
+            if path == ("fairness", "max_discrimination_score"):
+                return _discrimination_bounds(_get(self.task, "fairness"), label, self.confidence, _get(self.task, "n"))
             if not _finite(value):
                 raise Unsupported(label)
             return Bounds(float(value), float(value), float(value))

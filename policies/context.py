@@ -100,6 +100,8 @@ def fairness_helper(fairness: dict[str, FairnessGrouping], helper: str, name: st
     when some attribute of a decision task has no measured gap (too few samples per group), so a
     check over "every group" never passes on the attributes that could be measured alone.
     """
+    if helper == DISCRIMINATION_HELPER:
+        return _max_discrimination(fairness, name)
     key = _HELPER_KEYS.get(helper)
     if key is None:
         return None
@@ -108,6 +110,10 @@ def fairness_helper(fairness: dict[str, FairnessGrouping], helper: str, name: st
                 if any("selection_rate" in e.metrics for e in b.by_group.values())}
     if not decision:
         return None
+    uninformative = next((b for b in decision.values() if getattr(b, "decision_parity_informative", True) is False), None)
+    if uninformative is not None:  # decisions that do not vary: no fairness verdict, and say why
+        raise MissingInput(name, getattr(uninformative, "decision_parity_note", None)
+                           or "argmax decisions barely vary, so decision parity is uninformative")
     vals, missing = [], []
     for attribute, block in decision.items():
         v = getattr(block, key)
@@ -124,7 +130,28 @@ def fairness_helper(fairness: dict[str, FairnessGrouping], helper: str, name: st
     return min(vals) if helper.startswith("min") else max(vals)
 
 
-FAIRNESS_HELPERS = tuple(_HELPER_KEYS)
+DISCRIMINATION_HELPER = "max_discrimination_score"
+
+
+def discrimination_blocks(fairness: dict[str, FairnessGrouping]) -> dict[str, dict[str, Any]]:
+    """Per attribute, the probability-based discrimination score (Tamkin et al. 2023's logit
+    difference of p(positive) between the most- and least-favoured group) with its interval."""
+    out = {}
+    for attribute, block in (fairness or {}).items():
+        disc = getattr(block, "discrimination", None)
+        if isinstance(disc, dict) and _finite(disc.get("value")):
+            out[attribute] = disc
+    return out
+
+
+def _max_discrimination(fairness: dict[str, FairnessGrouping], name: str) -> float | None:
+    """The largest discrimination score over a task's attributes (None: a task without p(positive));
+    unlike decision parity it is informative when argmax decisions do not vary."""
+    found = discrimination_blocks(fairness)
+    return max(float(d["value"]) for d in found.values()) if found else None
+
+
+FAIRNESS_HELPERS = (*_HELPER_KEYS, DISCRIMINATION_HELPER)
 
 
 def resolve_in_task(task: TaskResult, path: tuple[str, ...], name: str) -> Any:

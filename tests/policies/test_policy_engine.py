@@ -42,7 +42,9 @@ def test_first_run_has_no_data_not_pass(two_runs):
     assert items["INT-ACC-1"].status == "fail"
     # the hand-built PII block has no detector quality: INT-PII-2 is no-data, never a pass
     assert items["INT-PII-2"].status == "no-data" and "pii.detector.recall" in items["INT-PII-2"].detail
-    assert checklist.failed and checklist.counts["no-data"] == 3
+    # INT-FAIR-2: the hand-built fairness block has no probability-based discrimination score
+    assert items["INT-FAIR-2"].status == "no-data"
+    assert checklist.failed and checklist.counts["no-data"] == 4
 
 
 def test_known_metric_absent_from_run_is_no_data(two_runs, tmp_path):

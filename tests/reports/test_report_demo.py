@@ -57,9 +57,19 @@ def test_demo_checklist_matches_real_results(demo_catalog, demo_run_ids):
     assert {"race", "gender", "age"} <= set(fair)
     ratios = [b.demographic_parity_ratio for b in fair.values()]
     if any(r is None for r in ratios):
-        assert items["INT-FAIR-1"].status == "no-data" and "race" in items["INT-FAIR-1"].detail
+        uninformative = any(getattr(b, "decision_parity_informative", True) is False for b in fair.values())
+        assert items["INT-FAIR-1"].status == "no-data"
+        assert ("decision parity is uninformative" if uninformative else "race") in items["INT-FAIR-1"].detail
     else:
         assert items["INT-FAIR-1"].value == pytest.approx(min(ratios))
+    # the probability-based discrimination score: decided on its largest bounds, <= 0.5
+    disc = [getattr(b, "discrimination", None) for b in fair.values()]
+    if disc and all(d and d.get("ci_low") is not None and d.get("ci_high") is not None for d in disc):
+        assert items["INT-FAIR-2"].value == pytest.approx(max(d["value"] for d in disc))
+        low, high = max(d["ci_low"] for d in disc), max(d["ci_high"] for d in disc)
+        assert items["INT-FAIR-2"].status == ("pass" if high <= 0.5 else "fail" if low > 0.5 else "inconclusive")
+    else:
+        assert items["INT-FAIR-2"].status == "no-data"
     # no reviews in the demo: coverage is a measured 0, not a pass
     assert items["INT-REV-1"].status == "fail"
     assert items["INT-REL-1"].status == "needs-attestation"
