@@ -64,6 +64,8 @@ def test_job_dashboard_and_cli_share_a_catalog(tmp_path):
     job = _popen([sys.executable, "-m", "audits.cli", "--catalog", str(catalog), "run", str(config), "--limit", "3"])
     writers = [_popen([sys.executable, "-c", WRITER, str(catalog), f"session-{k}", "60"]) for k in range(3)]
     cli_codes = []
+    while not catalog.exists() and job.poll() is None:  # reads start once a writer has created the catalog
+        time.sleep(0.05)
     while job.poll() is None:
         proc = run_cli("runs", "--json", catalog=catalog)
         cli_codes.append((proc.returncode, proc.stderr))
