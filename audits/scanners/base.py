@@ -31,6 +31,11 @@ from audits.metrics.base import Metric, MetricResult
 from audits.registry import Registry
 
 
+def as_text(value: Any) -> str:
+    """A sample field as the text a scanner reads: None and NaN (a missing cell) are empty."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
 @dataclass
 class TaskContext:
     """Everything a scanner may read for one task. ``samples`` is aligned with ``metric_stats``."""

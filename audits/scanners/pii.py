@@ -36,13 +36,14 @@ from pydantic import Field
 
 from audits.config import AuditConfig
 from audits.errors import AssayError
-from audits.executors.base import RowStage, run_in_process
+from audits.executors.base import RowStage
 from audits.scanners import _presidio as engine
 from audits.scanners._pii_profile import default_profile, load_profile
 from audits.scanners._pii_quality import cache_dir, detector_quality
 from audits.scanners._pii_patterns import _EXT, _PHONE
 from audits.scanners._scanmetric import ScanMean, publish
-from audits.scanners.base import SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext, parse_scanner_options
+from audits.scanners.base import (SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext, as_text,
+                                  parse_scanner_options)
 
 TEXT_FIELDS = ("input", "prediction", "reference")
 DEFAULT_SALT_ENV = "ASSAY_PII_SALT"
@@ -291,12 +292,11 @@ class PiiDetect(RowStage):
                 for results in engine.analyze_texts(rows, self.settings)]
 
 
-def detect(texts: list[str], settings: engine.PiiSettings, ctx: TaskContext | None = None) -> list[list[Detection]]:
+def detect(texts: list[str], settings: engine.PiiSettings, ctx: TaskContext) -> list[list[Detection]]:
     """Detections per text, in order: unique non-empty texts go through the :class:`PiiDetect`
-    stage (on ``ctx``'s executor; in this process without one), empty texts find nothing."""
+    stage on ``ctx``'s executor (``TaskContext.map_rows``), empty texts find nothing."""
     unique = list(dict.fromkeys(t for t in texts if t and t.strip()))
-    stage = PiiDetect(settings)
-    found = dict(zip(unique, ctx.map_rows(stage, unique) if ctx is not None else run_in_process(stage, unique)))
+    found = dict(zip(unique, ctx.map_rows(PiiDetect(settings), unique)))
     return [found.get(t, []) if t else [] for t in texts]
 
 
@@ -321,11 +321,10 @@ class PiiScanner(Scanner):
         n = len(frame)
         fields = [f for f in rest["fields"] if f in frame.columns]
         salt, salt_source = resolve_salt(rest["salt_env"])
-        texts = {f: ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[f]] for f in fields}
+        texts = {f: [as_text(v) for v in frame[f]] for f in fields}
         flat = [t for f in fields for t in texts[f]]
         analysed = detect(flat, settings, ctx)
-        inputs = texts.get("input") or ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                                        for v in (frame["input"] if "input" in frame.columns else [""] * n)]
+        inputs = texts.get("input") or [as_text(v) for v in (frame["input"] if "input" in frame.columns else [""] * n)]
         rows: list[dict[str, Any]] = []
         counts = {f: np.zeros(n, dtype=np.int64) for f in fields}
         leak = np.zeros(n, dtype=bool)

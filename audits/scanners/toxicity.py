@@ -20,7 +20,8 @@ from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.executors.base import RowStage
 from audits.scanners._scanmetric import ScanMean, publish
-from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
+from audits.scanners.base import (SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, as_text,
+                                  parse_scanner_options)
 
 TEXT_FIELDS = ("input", "prediction", "reference")
 
@@ -45,10 +46,6 @@ def score_toxicity(texts: list[str]) -> np.ndarray:
         return np.empty(0, dtype=np.float64)
     clean = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
     return np.asarray(predict_prob(clean), dtype=np.float64)
-
-
-def _clean(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 class ToxicityScore(RowStage):
@@ -99,7 +96,7 @@ class ToxicityScanner(Scanner):
         frame = ctx.samples
         n = len(frame)
         score = np.zeros(n, dtype=np.float64)
-        texts = {fld: [_clean(v) for v in frame[fld].tolist()] for fld in opts["fields"] if fld in frame.columns}
+        texts = {fld: [as_text(v) for v in frame[fld].tolist()] for fld in opts["fields"] if fld in frame.columns}
         unique = list(dict.fromkeys(t for column in texts.values() for t in column))
         scores = dict(zip(unique, ctx.map_rows(ToxicityScore(), unique)))
         for column in texts.values():
