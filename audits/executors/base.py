@@ -83,16 +83,21 @@ class RowStage(ABC):
         """One result per row, in order."""
 
 
+def answer_rows(stage: RowStage, rows: list[Any]) -> list[Any]:
+    """One batch through a set-up stage, checked to give one result per row."""
+    out = list(stage(list(rows)))
+    if len(out) != len(rows):
+        raise RuntimeError(f"stage {stage.name!r} returned {len(out)} results for {len(rows)} rows")
+    return out
+
+
 def run_in_process(stage: RowStage, rows: list[Any]) -> list[Any]:
     """A stage over all rows in this process, as one batch (what ``local`` and scanners without an
     executor do)."""
     if not rows:
         return []
     stage.setup()
-    out = list(stage(list(rows)))
-    if len(out) != len(rows):
-        raise RuntimeError(f"stage {stage.name!r} returned {len(out)} results for {len(rows)} rows")
-    return out
+    return answer_rows(stage, rows)
 
 
 class Executor(ABC):

@@ -25,13 +25,14 @@ switched off inside the actors. Ray is imported only when this executor is used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import pickle
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -39,7 +40,7 @@ import pandas as pd
 from audits.backends.base import BACKENDS, Backend, load_backend
 from audits.config import ModelConfig, TaskConfig
 from audits.errors import AssayError
-from audits.executors.base import EXECUTORS, Executor, RowStage, StageStats, Timer
+from audits.executors.base import EXECUTORS, Executor, RowStage, StageStats, Timer, answer_rows
 from audits.inference import BlockPlan, infer_block, plan_blocks
 
 _EXTRA = "pip install 'assay[ray]'"
@@ -103,9 +104,7 @@ class _StageWorker:
         for payload in batch["payload"]:
             index, rows = pickle.loads(payload)
             with Timer() as t:
-                result = list(self.stage(rows))
-            if len(result) != len(rows):
-                raise RuntimeError(f"stage {self.stage.name!r} returned {len(result)} results for {len(rows)} rows")
+                result = answer_rows(self.stage, rows)
             out["batch"].append(int(index))
             out["result"].append(pickle.dumps(result))
             out["seconds"].append(t.seconds)
@@ -199,14 +198,9 @@ class RayExecutor(Executor):
                                     fn_constructor_kwargs={"model": self.config.model.model_dump(mode="json"),
                                                            "tasks": {t.name: t.model_dump(mode="json")
                                                                      for t, _ in tasks}})
-                try:
+                with _actor_errors_as_assay_errors():
                     for row in ds.iter_rows():
                         self._collect(row, plans, stage, workers, checkpoint_dir)
-                except Exception as err:
-                    user_error = _find_assay_error(err)
-                    if user_error is not None:
-                        raise AssayError(user_error.problem, user_error.fix) from None
-                    raise
         stage.wall_s = total.seconds
         stage.workers = len(workers)
         self.execution.stages.append(stage)
@@ -238,15 +232,10 @@ class RayExecutor(Executor):
                                 # one batch at a time per actor: the first actor up does not queue them all
                                 compute=ray.data.ActorPoolStrategy(size=size, max_tasks_in_flight_per_actor=1),
                                 fn_constructor_kwargs={"stage": pickle.dumps(stage)})
-            try:
+            with _actor_errors_as_assay_errors():
                 for row in ds.iter_rows():
                     out[int(row["batch"])] = pickle.loads(row["result"])
                     pids.add(json.loads(row["worker"])["pid"])
-            except Exception as err:
-                user_error = _find_assay_error(err)
-                if user_error is not None:
-                    raise AssayError(user_error.problem, user_error.fix) from None
-                raise
         missing = [i for i, b in enumerate(out) if b is None]
         if missing:
             raise RuntimeError(f"stage {stage.name!r}: batches {missing} came back empty")
@@ -371,6 +360,18 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
+
+
+@contextlib.contextmanager
+def _actor_errors_as_assay_errors() -> Iterator[None]:
+    """Re-raise an AssayError an actor raised as itself (its one-line message), not Ray's wrapper."""
+    try:
+        yield
+    except Exception as err:
+        user_error = _find_assay_error(err)
+        if user_error is not None:
+            raise AssayError(user_error.problem, user_error.fix) from None
+        raise
 
 
 def _find_assay_error(err: BaseException) -> AssayError | None:
