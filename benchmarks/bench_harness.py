@@ -15,8 +15,9 @@ never the hub. Each side runs as its own process, one after the other; wall time
 whole process (imports, model load, scoring), and the scoring time is printed too.
 
 Prints: harness wall, Assay wall, ratio, decision agreement, max |delta log-likelihood|, and with
-``--bf16`` the same for Assay under bfloat16 autocast (when the CPU has avx512_bf16/AMX) with the
-decisions that flip against Assay's float32.
+``--bf16`` the same for Assay in bfloat16 (when the CPU has avx512_bf16/AMX), both ways it can run:
+``autocast: bfloat16`` (float32 weights, matmuls in bfloat16) and ``dtype: bfloat16`` (bfloat16
+weights), each with the decisions that flip against Assay's float32.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def assay_worker(args) -> None:
 
     t0 = time.perf_counter()
     texts = json.loads(Path(args.prompts).read_text(encoding="utf-8"))
-    backend = HFBackend(ModelConfig(path="smollm2", device="cpu", dtype="float32", batch_size=args.batch_size,
+    backend = HFBackend(ModelConfig(path="smollm2", device="cpu", dtype=args.dtype, batch_size=args.batch_size,
                                     chat_template=False, autocast=args.autocast))
     loaded = time.perf_counter()
     task = TaskConfig(name="discrim", type="choice", dataset={"builtin": "discrim-eval"}, prompt=PROMPT,
@@ -85,10 +86,11 @@ def assay_worker(args) -> None:
         "autocast": backend.autocast or "off", "forward_rows": backend.stats["forward_rows"]}), encoding="utf-8")
 
 
-def run_assay(prompt_file: Path, out: Path, batch_size: int, autocast: str) -> tuple[float, dict]:
+def run_assay(prompt_file: Path, out: Path, batch_size: int, autocast: str = "off",
+              dtype: str = "float32") -> tuple[float, dict]:
     start = time.perf_counter()
     subprocess.run([sys.executable, __file__, "--assay-worker", "--prompts", str(prompt_file), "--out", str(out),
-                    "--batch-size", str(batch_size), "--autocast", autocast], check=True,
+                    "--batch-size", str(batch_size), "--autocast", autocast, "--dtype", dtype], check=True,
                    stderr=subprocess.DEVNULL)
     return time.perf_counter() - start, json.loads(out.read_text(encoding="utf-8"))
 
@@ -135,6 +137,7 @@ def main() -> None:
     parser.add_argument("--prompts", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--autocast", default="off", help=argparse.SUPPRESS)
+    parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.assay_worker:
         return assay_worker(args)
@@ -170,12 +173,16 @@ def main() -> None:
             if not cpu_has_bf16():
                 print("bf16: this CPU has neither avx512_bf16 nor AMX; skipped")
             else:
-                b_wall, b = run_assay(prompt_file, work / "assay-bf16.json", args.batch_size, "bfloat16")
-                agree, delta, flips = compare(b["lls"], a["lls"])
-                print(f"assay bf16 wall     {b_wall:8.1f} s   (score {b['score_s']:.1f} s; "
-                      f"{flips} decisions flip vs float32, max |delta ll| {delta:.3f})")
-                if harness:
-                    print(f"bf16 ratio          {harness[0] / b_wall:8.2f} x  (target >= 3x)")
+                for label, autocast, dtype in (("autocast", "bfloat16", "float32"), ("weights", "off", "bfloat16")):
+                    b_wall, b = run_assay(prompt_file, work / f"assay-bf16-{label}.json", args.batch_size,
+                                          autocast, dtype)
+                    agree, delta, flips = compare(b["lls"], a["lls"])
+                    print(f"assay bf16 {label:9}{b_wall:8.1f} s   (load {b['load_s']:.1f} s, score {b['score_s']:.1f} s; "
+                          f"{flips} decisions flip vs float32, max |delta ll| {delta:.3f})")
+                    if harness:
+                        agree, delta, differ = compare(b["lls"], harness[1])
+                        print(f"  ratio             {harness[0] / b_wall:8.2f} x  (target >= 3x; agreement with "
+                              f"the harness {agree:.1%})")
 
 
 if __name__ == "__main__":

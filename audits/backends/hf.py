@@ -1,11 +1,13 @@
 """The ``hf`` backend: a transformers causal or seq2seq model, run locally.
 
 After lm-evaluation-harness ``lm_eval/models/huggingface.py``: requests are tokenised once,
-sorted by length (longest first) inside the backend, left-padded into batches and answered
-in the caller's order. Position ids come from the attention mask, so a prompt gets the same
-answer at batch size 1 and 32. ``loglikelihood`` scores the continuation with plain forward
-passes; requests whose inputs coincide up to their last token (the usual case for one-token
-choices such as "yes"/"no") share one pass, and only the logits that are scored are computed.
+sorted by length (longest first) inside the backend, batched and answered in the caller's order.
+Generation left-pads (new tokens follow every row) with position ids from the attention mask, so
+a prompt gets the same answer at batch size 1 and 32. ``loglikelihood`` right-pads, as the harness
+does: under the causal mask no real token sees a pad, so no attention mask is passed (sdpa's causal
+path) and positions are plain. Requests whose inputs coincide up to their last token (the usual
+case for one-token choices such as "yes"/"no") share one pass, and only each row's scored logits
+are computed (per-row ``logits_to_keep``).
 
 torch and transformers are imported when a backend is built, never at module import.
 """
@@ -55,6 +57,7 @@ class HFBackend(Backend):
         params = inspect.signature(self.model.forward).parameters
         self._takes_positions = "position_ids" in params
         self._takes_logits_to_keep = "logits_to_keep" in params
+        self._keeps_rows = self._takes_logits_to_keep and _slices_per_row(self.model)
         self._cache_kwarg = "cache" if "cache" in params else "past_key_values"  # renamed in transformers 5.x
         self.stats = {"prompt_tokens": 0, "generated_tokens": 0, "scored_tokens": 0, "forward_rows": 0,
                       "decode_steps": 0}
@@ -105,6 +108,15 @@ class HFBackend(Backend):
                 ids[row, width - len(seq):] = torch.tensor(seq, dtype=torch.long)
                 mask[row, width - len(seq):] = 1
         return ids.to(self.device), mask.to(self.device)
+
+    def _right_pad(self, seqs: list[tuple[int, ...]]):
+        import torch
+
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        for row, seq in enumerate(seqs):
+            ids[row, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+        return ids.to(self.device)
 
     def _autocast(self):
         """bfloat16 autocast around a forward pass when configured, else a no-op context."""
@@ -222,23 +234,31 @@ class HFBackend(Backend):
         with torch.inference_mode(), tqdm(total=len(pairs), desc=desc, unit="sample") as bar:
             per_row = len(pairs) / max(len(keys), 1)
             prefix, prefix_cache = self._shared_prefix(keys, rows)
-            for batch in _chunks(keys, self.config.batch_size):
-                ids, mask = self._left_pad([list(k[prefix:]) for k in batch])
+            for batch in _length_batches(keys, self.config.batch_size, rows):
+                suffixes = [k[prefix:] for k in batch]
+                ids = self._right_pad(suffixes)
+                # Right padding: every real token sits at its own position and, under the causal
+                # mask, never sees a pad, so no attention mask is needed (sdpa's causal fast path).
                 keep = max(rows[k] for k in batch)
-                kwargs: dict[str, Any] = {"input_ids": ids, "attention_mask": mask, "use_cache": False}
-                if self._takes_positions:
-                    kwargs["position_ids"] = prefix + (mask.cumsum(-1) - 1).clamp(min=0)
-                if prefix:  # [shared prefix (cached) | left padding | suffix]
-                    kwargs["attention_mask"] = torch.cat([mask.new_ones((len(batch), prefix)), mask], dim=1)
+                kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": False}
+                if prefix:  # [shared prefix (cached) | suffix | right padding]
+                    if self._takes_positions:
+                        kwargs["position_ids"] = prefix + torch.arange(ids.shape[1], device=self.device)[None, :]
                     kwargs[self._cache_kwarg] = _expand_cache(prefix_cache, len(batch))
                     kwargs["use_cache"] = True
-                if self._takes_logits_to_keep:
-                    kwargs["logits_to_keep"] = keep
+                ends = [len(s) for s in suffixes]  # per row: logits[:, ends[row] - 1] predicts its last token
+                if self._keeps_rows:  # each row's own last `keep` columns: (batch, keep) positions
+                    columns = torch.arange(-keep, 0)[None, :] + torch.tensor(ends)[:, None]
+                    kwargs["logits_to_keep"] = columns.clamp(min=0).to(self.device)
+                    ends = [keep] * len(batch)
+                elif self._takes_logits_to_keep:  # the trailing columns that cover every row's
+                    first = min(end - rows[k] for end, k in zip(ends, batch))
+                    kwargs["logits_to_keep"] = ids.shape[1] - first
+                    ends = [end - first for end in ends]
                 with self._autocast():
-                    logits = self.model(**kwargs).logits[:, -keep:, :]
-                logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
-                for row, key in enumerate(batch):
-                    row_logprobs[key] = logprobs[row]
+                    logits = self.model(**kwargs).logits
+                for row, (end, key) in enumerate(zip(ends, batch)):
+                    row_logprobs[key] = torch.log_softmax(logits[row, end - rows[key]:end].float(), dim=-1).cpu()
                 self.stats["forward_rows"] += len(batch)
                 bar.update(round(per_row * len(batch)))
             bar.n = len(pairs)
@@ -384,6 +404,33 @@ def _expand_cache(cache, batch: int):
     for idx, layer in enumerate(cache.layers):
         out.update(layer.keys.expand(batch, -1, -1, -1), layer.values.expand(batch, -1, -1, -1), idx)
     return out
+
+
+def _slices_per_row(model) -> bool:
+    """Whether the model's ``logits_to_keep`` accepts (batch, k) per-row positions
+    (transformers' ``slice_logits_to_keep``, 5.x); older models only take a trailing count."""
+    module = inspect.getmodule(type(model))
+    try:
+        return module is not None and "slice_logits_to_keep(" in inspect.getsource(module)
+    except (OSError, TypeError):
+        return False
+
+
+MAX_SCORED_SPREAD = 64  # tokens between a batch's shortest and longest row (bounds padding and logits kept)
+
+
+def _length_batches(keys: list[tuple[int, ...]], size: int, rows: dict[tuple[int, ...], int]):
+    """Batches of at most ``size`` length-sorted rows, closed early when the rows' scored
+    columns would spread over more than ``MAX_SCORED_SPREAD`` tokens (right padding keeps
+    logits from the first scored column of the batch to its end)."""
+    batch: list[tuple[int, ...]] = []
+    for key in keys:
+        if batch and (len(batch) == size or len(batch[0]) - (len(key) - rows[key]) > MAX_SCORED_SPREAD):
+            yield batch
+            batch = []
+        batch.append(key)
+    if batch:
+        yield batch
 
 
 def _chunks(items: list, size: int):

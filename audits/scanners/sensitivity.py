@@ -3,8 +3,9 @@
 For up to ``max_samples`` samples of a choice task, the prompt is rewritten by each of k
 ``variants`` (templates over the task's rendered prompt, ``{input}``), the choices are scored
 again with the task's own scoring options (audits/backends/choices.py), and the decisions that
-differ from the original are counted. The result gives, per variant, the flip rate with a
-exact (Clopper–Pearson) 95% interval, and the share of samples whose decision flips under at least one variant.
+differ from the original are counted. The result gives, per variant, the flip rate with an
+exact (Clopper–Pearson) 95% interval, and the share of samples whose decision flips under at
+least one variant.
 Off unless configured: ``scanners: {sensitivity: {variants: [...], max_samples: 50}}``.
 """
 

@@ -115,3 +115,31 @@ def test_directory_without_config_is_refused(tmp_path):
         HFBackend(ModelConfig(path=str(tmp_path)))
     with pytest.raises(AssayError, match="is a file"):
         HFBackend(ModelConfig(path=str(tmp_path / "weights.bin")))
+
+
+@pytest.mark.slow
+def test_right_padded_scoring_matches_single_rows_and_the_trailing_logits_path(smollm2):
+    """Batches are right-padded with no attention mask; each row's scored logits are taken at its
+    own last positions (per-row ``logits_to_keep``), or from trailing columns on models without
+    that. A prompt far longer than the rest closes its batch (bounded padding and logits kept).
+    All three ways give the scores of one row at a time."""
+    long_prompt = " ".join(["The committee reviews every quarterly audit before release."] * 12)
+    requests = [Request(str(i), p, continuation=c, chat_template=False)
+                for i, p in enumerate(PROMPTS + [long_prompt]) for c in (" yes", " no", " maybe not")]
+    batched = _with_batch(smollm2, 8).loglikelihood(requests)
+    single = _with_batch(smollm2, 1).loglikelihood(requests)
+    assert smollm2._keeps_rows  # transformers 5.x models take per-row positions
+    smollm2._keeps_rows = False
+    try:
+        trailing = _with_batch(smollm2, 8).loglikelihood(requests)
+    finally:
+        smollm2._keeps_rows = True
+    for a, b, c in zip(batched, single, trailing):
+        assert a < 0 and abs(a - b) < 1e-4 and abs(a - c) < 1e-4
+    from audits.backends.hf import MAX_SCORED_SPREAD, _length_batches
+
+    lengths = [len(smollm2.encode_prompts([p], False)[0]) for p in (PROMPTS + [long_prompt])]
+    assert max(lengths) - min(lengths) > MAX_SCORED_SPREAD
+    fake = {tuple(range(n)): 1 for n in lengths}
+    batches = list(_length_batches(sorted(fake, key=lambda k: -len(k)), 8, fake))
+    assert len(batches) == 2 and len(batches[0]) == 1  # the long prompt is a batch of its own
