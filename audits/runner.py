@@ -19,14 +19,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from audits import identity
-from audits.backends.base import Backend, load_backend
+from audits.backends.base import Backend
 from audits.config import AuditConfig, config_to_dict, parse_config
 from audits.datasets import TaskData, load_task_data
 from audits.errors import AssayError

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.charts import Chart, fairness_charts, metrics_chart
+from reports.charts import fairness_charts, metrics_chart
 from reports.data import ReportData, execution_summary
 from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, four_verdicts, sample_size_notes
 

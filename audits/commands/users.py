@@ -48,7 +48,7 @@ def _admin(cat: Catalog, args, bootstrap_role: str | None = None) -> User:
     """The authenticated admin acting, or (first user of a catalog only) the bootstrap admin."""
     if bootstrap_role is not None and not uq.users_configured(cat):
         if bootstrap_role != "admin":
-            raise AssayError("the first user of a catalog must be an admin", f"run `assay users add NAME --role admin`")
+            raise AssayError("the first user of a catalog must be an admin", "run `assay users add NAME --role admin`")
         return User(args.name, "admin", "bootstrap")
     return require(cli_user(cat, args.by), "manage_users")
 

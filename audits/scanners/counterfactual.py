@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from audits.backends.choices import resolve_chat_template, score_chunk
 from audits.backends.base import Backend, Request

@@ -23,11 +23,10 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from audits.backends.base import Backend, Request
 from audits.config import AuditConfig
-from audits.errors import AssayError
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "sample_id", "token", "position", "attribution", "base_value", "target", "reason"]

@@ -17,7 +17,6 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from audits.config import AuditConfig
-from audits.errors import AssayError
 from audits.executors.base import RowStage
 from audits.scanners._scanmetric import ScanMean, publish
 from audits.scanners.base import (SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, as_text,

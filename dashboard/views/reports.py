@@ -11,7 +11,6 @@ import streamlit as st
 from audits import access
 
 from audits.errors import AssayError
-from audits.store.queries import dashboard as dq
 from dashboard import state
 
 

@@ -4,16 +4,13 @@ Evidence tables and bundle files are read by :mod:`audits.store.bundle_reader`."
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-import duckdb
 import pandas as pd
 
 from audits.errors import AssayError
-from audits.store.bundle import MANIFEST, verify_bundle
 from audits.store.catalog import Catalog
 from audits.store.queries import audit_log
 
