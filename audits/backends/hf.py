@@ -251,7 +251,7 @@ class HFBackend(Backend):
                     columns = torch.arange(-keep, 0)[None, :] + torch.tensor(ends)[:, None]
                     kwargs["logits_to_keep"] = columns.clamp(min=0).to(self.device)
                     ends = [keep] * len(batch)
-                elif self._takes_logits_to_keep:  # the trailing columns that cover every row's
+                elif self._takes_logits_to_keep:  # the trailing columns that cover every row's scored ones
                     first = min(end - rows[k] for end, k in zip(ends, batch))
                     kwargs["logits_to_keep"] = ids.shape[1] - first
                     ends = [end - first for end in ends]
