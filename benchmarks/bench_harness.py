@@ -221,7 +221,7 @@ def main() -> None:
                 if ref is None:
                     ref = res
                 else:
-                    agree, delta, flips = compare(res["lls"], ref["lls"])
+                    _, delta, flips = compare(res["lls"], ref["lls"])
                     print(f"  vs float32        {flips} decisions flip, max |delta ll| {delta:.3f}")
                 if h_lls is not None:
                     agree, delta, differ = compare(res["lls"], h_lls)

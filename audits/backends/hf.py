@@ -97,7 +97,9 @@ class HFBackend(Backend):
             return []
         return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
-    def _left_pad(self, seqs: list[list[int]]):
+    def _pad(self, seqs: list, side: str = "left"):
+        """(ids, attention mask) of ``seqs`` padded with the pad id to one width, on ``side``:
+        ``left`` for generation (new tokens follow every row), ``right`` for scoring."""
         import torch
 
         width = max(len(s) for s in seqs)
@@ -105,18 +107,10 @@ class HFBackend(Backend):
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
         for row, seq in enumerate(seqs):
             if seq:
-                ids[row, width - len(seq):] = torch.tensor(seq, dtype=torch.long)
-                mask[row, width - len(seq):] = 1
+                cols = slice(width - len(seq), width) if side == "left" else slice(0, len(seq))
+                ids[row, cols] = torch.tensor(seq, dtype=torch.long)
+                mask[row, cols] = 1
         return ids.to(self.device), mask.to(self.device)
-
-    def _right_pad(self, seqs: list[tuple[int, ...]]):
-        import torch
-
-        width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
-        for row, seq in enumerate(seqs):
-            ids[row, :len(seq)] = torch.tensor(seq, dtype=torch.long)
-        return ids.to(self.device)
 
     def _autocast(self):
         """bfloat16 autocast around a forward pass when configured, else a no-op context."""
@@ -146,7 +140,7 @@ class HFBackend(Backend):
             torch.manual_seed(self.config.seed)
         with torch.inference_mode(), tqdm(total=len(order), desc=desc, unit="sample") as bar:
             for batch in _chunks(order, self.config.batch_size):
-                ids, mask = self._left_pad([encoded[i] for i in batch])
+                ids, mask = self._pad([encoded[i] for i in batch])
                 with self._autocast():
                     out = self.model.generate(input_ids=ids, attention_mask=mask, generation_config=gen_config)
                 new = out if self.is_seq2seq else out[:, ids.shape[1]:]
@@ -236,7 +230,7 @@ class HFBackend(Backend):
             prefix, prefix_cache = self._shared_prefix(keys, rows)
             for batch in _length_batches(keys, self.config.batch_size, rows):
                 suffixes = [k[prefix:] for k in batch]
-                ids = self._right_pad(suffixes)
+                ids, _ = self._pad(suffixes, side="right")
                 # Right padding: every real token sits at its own position and, under the causal
                 # mask, never sees a pad, so no attention mask is needed (sdpa's causal fast path).
                 keep = max(rows[k] for k in batch)
@@ -311,7 +305,7 @@ class HFBackend(Backend):
             for batch in _chunks(order, self.config.batch_size):
                 todo = [i for i in batch if pairs[i][1]]
                 if todo:
-                    ids, mask = self._left_pad([pairs[i][0] for i in todo])
+                    ids, mask = self._pad([pairs[i][0] for i in todo])
                     width = max(len(pairs[i][1]) for i in todo)
                     dec = torch.full((len(todo), width), self.pad_id, dtype=torch.long)
                     dec_mask = torch.zeros((len(todo), width), dtype=torch.long)
