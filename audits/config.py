@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, ValidationError, field_validator,
+                      model_serializer, model_validator)
 
 from audits.errors import AssayError
 
@@ -38,6 +39,9 @@ class ModelConfig(_Strict):
                                        "default: yes when the model has one")
     autocast: Literal["off", "auto", "bfloat16"] = Field(
         "off", description="bfloat16 autocast of the forward pass (auto: on CUDA and on CPUs with avx512_bf16/AMX)")
+    threads: int | None = Field(None, ge=1, le=1024, description="torch CPU threads of every process that runs the "
+                                "model (the driver and each Ray actor alike, so float sums run in the same order); "
+                                "default: the driver's torch setting")
     # openai-compatible endpoints
     base_url: str | None = None
     model_name: str | None = None
@@ -125,6 +129,9 @@ class TaskConfig(_Strict):
                                          "default ' ' without a chat template, '' with one")
     choice_format: Literal["text", "letters"] = "text"
     normalize: Literal["none", "tokens", "bytes"] = "none"
+    on_missing: Literal["error", "skip"] = Field("error", description="a row with no value (absent, null, NaN) for "
+                                                 "a field the prompt needs: stop before inference, or skip the row "
+                                                 "(counted in the manifest)")
 
     @model_validator(mode="before")
     @classmethod
@@ -132,6 +139,15 @@ class TaskConfig(_Strict):
         """An explicit ``system_prompt: null`` means none (stored as ""); left out, the model's applies."""
         if isinstance(data, dict) and "system_prompt" in data and data["system_prompt"] is None:
             return {**data, "system_prompt": ""}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_system_prompt(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Left out stays left out: an unset ``system_prompt`` (None, the model's applies) is not written, since
+        a written ``null`` reads back as "none" (``_no_system_prompt``). Every dump then loads back equal."""
+        data = handler(self)
+        if isinstance(data, dict) and self.system_prompt is None:
+            data.pop("system_prompt", None)
         return data
 
     @field_validator("sensitive", mode="before")
@@ -286,4 +302,5 @@ def load_config(path: str | Path) -> AuditConfig:
 
 
 def config_to_dict(config: AuditConfig) -> dict[str, Any]:
+    """The config as JSON data; ``parse_config`` of it gives back an equal config (tests/test_config.py)."""
     return config.model_dump(mode="json")
