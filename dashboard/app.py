@@ -17,7 +17,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run` puts only this folder on sys.p
 
 import streamlit as st  # noqa: E402
 
-from dashboard import state  # noqa: E402
+from dashboard import auth, state  # noqa: E402
 from dashboard.views import (audit_log, explanations, fairness, overview, policies, privacy,  # noqa: E402
                              quality, reports, review)
 
@@ -70,6 +70,7 @@ def main() -> None:
         st.caption(f"Catalog: `{state.catalog_path()}`")
         state.run_picker()
         st.caption(f"Signed in as **{user.name}** ({user.role})")
+        auth.sign_out_button(user)
     nav.run()
 
 

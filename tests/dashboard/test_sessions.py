@@ -1,0 +1,158 @@
+"""Dashboard sessions (issue 19): sign-out, revocation by account changes, idle expiry, catalog binding.
+
+Each test signs in through the real form on a real catalog (AppTest, in process). The token a tab
+holds is what the browser's cookie would bring back on a refresh (tests/dashboard/test_browser_session.py
+carries it in a real cookie), so a "fresh tab" here is a new AppTest given that token.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from audits.store.catalog import Catalog
+from audits.store.queries import users as uq
+from audits.trust import session
+
+SCRIPT = """
+import streamlit as st
+from dashboard import auth
+with st.sidebar:
+    user = auth.current_user()
+    auth.sign_out_button(user)
+st.markdown("signed in as " + user.name + " / " + user.role)
+"""
+TOKEN = "assay_auth_token"
+
+
+@pytest.fixture
+def cat(tmp_path, monkeypatch) -> Catalog:
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.delenv(session.IDLE_ENV, raising=False)
+    path = tmp_path / "c.duckdb"
+    monkeypatch.setenv("ASSAY_CATALOG", str(path))
+    c = Catalog(path)
+    uq.add_user(c, "cleo", "committee", "cleo-password-1")
+    uq.add_user(c, "ada", "admin", "ada-password-1")
+    return c
+
+
+def app(token: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(SCRIPT, default_timeout=60)
+    if token is not None:
+        at.session_state[TOKEN] = token
+    return at.run()
+
+
+def who(at) -> str | None:
+    found = [str(m.value)[len("signed in as "):] for m in at.markdown if str(m.value).startswith("signed in as ")]
+    return found[0] if found else None
+
+
+def notices(at) -> list[str]:
+    return [str(w.value) for w in at.sidebar.warning]
+
+
+def has_form(at) -> bool:
+    return any(t.key == "assay_sign_in_name" for t in at.text_input)
+
+
+def sign_in(name: str = "cleo", password: str = "cleo-password-1"):
+    at = app()
+    at.text_input(key="assay_sign_in_name").set_value(name)
+    at.text_input(key="assay_sign_in_password").set_value(password)
+    at.button[0].click().run()
+    assert who(at) == f"{name} / {uq.get_user(Catalog(), name)['role']}"
+    return at
+
+
+def refused(at, phrase: str) -> None:
+    """Signed out, with exactly one one-line notice containing ``phrase``, and the sign-in form."""
+    assert who(at) is None and has_form(at)
+    assert len(notices(at)) == 1 and phrase in notices(at)[0] and "\n" not in notices(at)[0], notices(at)
+    assert TOKEN not in at.session_state and "assay_auth_user" not in at.session_state
+
+
+def test_sign_in_keeps_the_token_out_of_the_url_and_a_fresh_tab_with_it_is_signed_in(cat):
+    at = sign_in()
+    token = at.session_state[TOKEN]
+    assert "session" not in at.query_params
+    assert any(token in h.proto.body for h in at.get("html"))    # handed to the browser's cookie, not the URL
+    assert who(app(token)) == "cleo / committee"
+
+
+def test_an_old_sign_in_link_is_removed_from_the_url_unread(cat):
+    from streamlit.testing.v1 import AppTest
+
+    token = session.start(cat, "cleo")
+    at = AppTest.from_string(SCRIPT, default_timeout=60)
+    at.query_params["session"] = token
+    at.run()
+    assert who(at) is None and has_form(at) and "session" not in at.query_params
+
+
+def test_sign_out_ends_the_session_and_its_token_is_not_reusable(cat):
+    at = sign_in()
+    token = at.session_state[TOKEN]
+    second_tab = app(token)
+    assert who(second_tab) == "cleo / committee"
+    at.button(key="assay_sign_out").click().run()
+    assert who(at) is None and has_form(at) and "You signed out." in notices(at)[0]
+    assert any("Max-Age=0" in h.proto.body for h in at.get("html"))  # the cookie is deleted
+    refused(app(token), "this session was signed out")                 # a copied token: refused
+    refused(second_tab.run(), "this session was signed out")           # the other tab, at its next click
+    assert who(sign_in()) == "cleo / committee"                         # signing in again works
+
+
+@pytest.mark.parametrize("change,phrase", [
+    (lambda c: uq.add_user(c, "cleo", "committee", "a-new-password-2"), "the account 'cleo' changed"),
+    (lambda c: uq.add_user(c, "cleo", "viewer"), "the account 'cleo' changed"),
+    (lambda c: uq.deactivate_user(c, "cleo"), "no longer an active user"),
+])
+def test_a_password_role_or_access_change_ends_every_session_of_that_user(cat, change, phrase):
+    at = sign_in()
+    token = at.session_state[TOKEN]
+    other = sign_in("ada", "ada-password-1")
+    change(cat)
+    refused(at.run(), phrase)                      # the open tab, at its next click
+    refused(app(token), phrase)                    # the token anywhere else
+    assert who(other.run()) == "ada / admin"       # another user's session is untouched
+
+
+def test_idle_expiry_default_30_minutes_and_configurable(cat, monkeypatch):
+    now = time.time()
+    stale = session.issue(cat.catalog_id, "cleo", session.user_row(cat, "cleo"), now=now - 31 * 60)
+    refused(app(stale), "expired after 30 minutes without activity")
+    recent = session.issue(cat.catalog_id, "cleo", session.user_row(cat, "cleo"), now=now - 29 * 60)
+    at = app(recent)
+    assert who(at) == "cleo / committee"
+    renewed = at.session_state[TOKEN]                                  # activity re-issues the token ...
+    assert renewed != recent and session.decode(renewed, cat.catalog_id).session_id == \
+        session.decode(recent, cat.catalog_id).session_id              # ... for the same session
+    old = session.issue(cat.catalog_id, "cleo", session.user_row(cat, "cleo"), now=now - 8 * 3600 - 60)
+    with pytest.raises(session.SessionRefused, match="8 hours after sign-in"):   # the cap, however active
+        session.resume(cat, session.refreshed(session.decode(old, cat.catalog_id, timed=False), now), now)
+
+    monkeypatch.setenv(session.IDLE_ENV, "0.02")                       # 1.2 s
+    at = sign_in()
+    time.sleep(2.5)
+    refused(at.run(), "expired after 0.02 minutes without activity")
+    monkeypatch.setenv(session.IDLE_ENV, "forever")
+    with pytest.raises(Exception, match="ASSAY_SESSION_IDLE_MINUTES='forever' is not a number of minutes"):
+        session.idle_seconds()
+
+
+def test_a_token_for_another_catalog_a_forged_one_and_an_old_format_one_are_refused(cat, tmp_path):
+    other = Catalog(tmp_path / "other.duckdb")
+    uq.add_user(other, "cleo", "committee", "cleo-password-1")
+    refused(app(session.start(other, "cleo")), "this session token is for another catalog")
+    token = session.start(cat, "cleo")
+    version, body, kid, sig = token.split(".")
+    forged = session._b64(session._unb64(body).replace(b'"cleo"', b'"ada"'))
+    refused(app(f"{version}.{forged}.{kid}.{sig}"), "not signed by this installation")
+    refused(app("Y2xlbw.1796475013.abcd.sig"), "malformed or from an older Assay")
+    with Catalog(cat.path).connect() as con:                           # refusals change nothing in the catalog
+        assert con.execute("SELECT count(*) FROM session_revocations").fetchone()[0] == 0
