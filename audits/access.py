@@ -1,8 +1,9 @@
 """Who may do what: the one role/permission table, and the reads that respect it.
 
-Every entry point (CLI, dashboard, reports, exports) asks here. Roles come from the catalog's
-``users`` table (the latest row per name; an inactive latest row means no access), never from
-a flag. Query helpers take the acting user and drop the columns that user may not see.
+Every entry point (CLI, dashboard, reports, exports) asks here. Roles come from the signed audit
+log's record of the ``users`` table (:mod:`audits.store.queries.user_log`: a row the log did not
+record is not a user; an inactive latest entry means no access), never from a flag. The CLI's OS
+identity is the real uid's login, never an environment variable. Query helpers take the acting user and drop the columns that user may not see.
 Nothing here falls back to a stronger role when something fails: it raises.
 """
 
@@ -74,18 +75,24 @@ def require(user: User, action: str, owner_role: str | None = None) -> User:
 
 
 def current_role(con: Any, username: str) -> str | None:
-    """The role of ``username``'s latest users row when it is active, else None (inside a transaction)."""
-    row = con.execute("SELECT role, active FROM users WHERE username = ? ORDER BY created_at DESC LIMIT 1",
-                      [username]).fetchone()
-    return row[0] if row and row[1] else None
+    """The role of ``username`` when the signed audit log says they are active and their users row
+    is the one it recorded, else None (inside a transaction)."""
+    from audits.store.queries import user_log
+
+    logged = user_log.trusted_state(con).users.get(username)
+    if logged is None or not logged.active or user_log.matching_row(con, logged) is None:
+        return None
+    return logged.role
 
 
 def check_acting_role(con: Any, username: str, role: str) -> None:
     """Inside a write transaction: when the catalog manages users, ``username`` must be active now and
-    hold ``role`` in their latest row (a removed or demoted user is refused)."""
+    hold ``role`` per the signed log (a removed, demoted or forged user is refused)."""
+    from audits.store.queries import user_log
+
     if not username or not str(username).strip():
         raise AssayError("no user name given", "pass --user NAME")
-    if not con.execute("SELECT count(*) FROM users").fetchone()[0]:
+    if not user_log.trusted_state(con).ever and not con.execute("SELECT count(*) FROM users").fetchone()[0]:
         return  # an unmanaged catalog (library use, demos): entry points authenticate before calling
     held = current_role(con, username)
     if held is None:
@@ -156,6 +163,18 @@ def add_identity_args(parser: Any, user_help: str = "your user name (with a pass
                              "else a prompt)")
 
 
+def os_login() -> str:
+    """The login of the process's real uid. Never $LOGNAME/$USER (getpass.getuser reads those, and
+    anyone can set them)."""
+    import os
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        raise AssayError(f"uid {os.getuid()} has no account name", "pass --user NAME with a password") from None
+
+
 def cli_acting(cat: Any, args: Any) -> User:
     """The authenticated person behind a CLI act (``--user``, ``--password-stdin``); ``--role`` is only
     a check against the users table, never a grant."""
@@ -181,15 +200,17 @@ def cli_user(cat: Any, username: str | None, password_stdin: bool = False) -> Us
     if not users_q.users_configured(cat):
         raise AssayError("this catalog has no users, so no one can be authenticated",
                          "create the first admin with `assay users add NAME --role admin`")
-    if not users_q.has_users(cat):
-        raise AssayError("every user of this catalog is deactivated", "re-activate an admin with `assay users add`")
+    problem = users_q.users_problem(cat)
+    if problem:
+        raise AssayError(f"no one can act on this catalog: {problem}",
+                         "run `assay verify`; restore the users table from a backup, or re-activate an admin")
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif os.environ.get(PASSWORD_ENV):
         password = os.environ[PASSWORD_ENV]
     if password is None:
-        login = getpass.getuser()
+        login = os_login()
         mapped = users_q.user_for_os_account(cat, login)
         if mapped is not None and username in (None, mapped["username"]):
             return User(mapped["username"], mapped["role"], "os")
@@ -213,10 +234,8 @@ def cli_user(cat: Any, username: str | None, password_stdin: bool = False) -> Us
 def cli_reader(cat: Any, username: str | None, password_stdin: bool = False) -> User:
     """Who reads or exports on the command line: on a catalog without users, the local operator (who
     owns the files anyway) as admin; otherwise an authenticated user, as for evidence changes."""
-    import getpass
-
     from audits.store.queries import users as users_q
 
     if not users_q.users_configured(cat):
-        return User(getpass.getuser(), "admin", "local")
+        return User(os_login(), "admin", "local")
     return cli_user(cat, username, password_stdin)

@@ -94,9 +94,7 @@ def flush(con: Any, catalog_path: Any = None) -> None:
 def _witness_path(catalog_id: str, catalog_path: Any = None) -> Path:
     """One witness per catalog id and file location: a copied catalog (same id, another path) is a
     fork with its own witness, not a truncation of the original."""
-    import hashlib
-
-    where = hashlib.sha256(str(Path(catalog_path).resolve()).encode()).hexdigest()[:12] if catalog_path else "any"
+    where = _path_tag(catalog_path) if catalog_path else "any"
     return keys.key_dir() / "witness" / f"{catalog_id}-{where}.json"
 
 
@@ -106,6 +104,44 @@ def write_witness(cp: dict[str, Any], catalog_path: Any = None) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     tmp.write_text(json.dumps(cp, sort_keys=True), encoding="utf-8")
     tmp.replace(path)
+
+
+def _path_tag(catalog_path: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(str(Path(catalog_path).resolve()).encode()).hexdigest()[:12]
+
+
+def witnessed_here(catalog_path: Any) -> dict[str, dict[str, Any]]:
+    """catalog id -> the witness checkpoint, for every catalog the key dir saw at this file path
+    (the key dir's memory of which catalogs it signed where; the witness files are signed)."""
+    folder = keys.key_dir() / "witness"
+    out: dict[str, dict[str, Any]] = {}
+    if catalog_path is None or not folder.is_dir():
+        return out
+    tag = _path_tag(catalog_path)
+    for path in folder.glob(f"*-{tag}.json"):
+        try:
+            cp = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(cp, dict) and check_signature(cp) is None and isinstance(cp.get("count"), int):
+            out[str(cp.get("catalog_id"))] = cp
+    return out
+
+
+def replaced_catalog(catalog_id: str, catalog_path: Any) -> str | None:
+    """Why the file at ``catalog_path`` is not the catalog this installation signed there, or None.
+
+    A wiped catalog given a new id (or a different catalog copied over it) has a fresh, empty log
+    that would otherwise verify; the key dir remembers the id it signed at this path."""
+    others = {cid: cp for cid, cp in witnessed_here(catalog_path).items() if cid != catalog_id}
+    if not others:
+        return None
+    cid, cp = max(others.items(), key=lambda kv: str(kv[1].get("ts")))
+    return (f"this file held catalog {cid} ({cp['count']} signed log entries, last signed {cp.get('ts')}), "
+            f"but is now catalog {catalog_id}: wiped, re-identified or replaced (if replaced on purpose, move "
+            f"{_witness_path(cid, catalog_path).name} out of {keys.key_dir() / 'witness'})")
 
 
 def read_witness(catalog_id: str, catalog_path: Any = None) -> dict[str, Any] | None:

@@ -35,7 +35,7 @@ def test_role_change_is_a_new_row_and_keeps_the_password(tmp_path):
     with cat.connect() as con:
         assert con.execute("SELECT count(*) FROM users WHERE username = 'ann'").fetchone()[0] == 2
         actions = [a for (a,) in con.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()]
-    assert actions == ["user.added", "user.changed"]
+    assert actions == ["user.added", "user.changed", "user.signed_in"]  # sign-ins are signed log entries
     uq.deactivate_user(cat, "ann")
     assert uq.get_user(cat, "ann") is None and not uq.has_users(cat)
     assert uq.authenticate(cat, "ann", "first-password") is None

@@ -1,7 +1,9 @@
 """Local users and their roles (the embedded identity provider).
 
 The ``users`` table is append-only: adding a user, changing a role or a password, or
-deactivating someone is a new row; the latest row per username wins. Passwords are stored
+deactivating someone is a new row and a signed audit-log entry that records the row's SHA-256.
+A user is what the signed log last recorded (:mod:`audits.store.queries.user_log`): a row the log
+never recorded, or one edited since, is not a user. Passwords are stored
 only as salted scrypt hashes (``scrypt$n$r$p$salt$hash``). Every change is an audit-log entry.
 """
 
@@ -51,40 +53,78 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-_LATEST = ("SELECT username, role, password_hash, created_at, active, os_user FROM users "
-           "QUALIFY row_number() OVER (PARTITION BY username ORDER BY created_at DESC) = 1")
+def _trusted(con: Any):
+    from audits.store.queries import user_log
+
+    return user_log.trusted_state(con)
+
+
+def _row(con: Any, logged: Any) -> dict[str, Any] | None:
+    from audits.store.queries import user_log
+
+    record = user_log.matching_row(con, logged)
+    if record is None:
+        return None
+    record["active"] = bool(record["active"])
+    return {k: record[k] for k in ("username", "role", "password_hash", "created_at", "active", "os_user")}
+
+
+def _current(con: Any, include_inactive: bool = False) -> list[dict[str, Any]]:
+    """Every user whose row the signed log recorded (its latest entry), sorted by name."""
+    state = _trusted(con)
+    rows = [_row(con, logged) for _, logged in sorted(state.users.items())]
+    return [r for r in rows if r is not None and (r["active"] or include_inactive)]
 
 
 def get_user(cat: Catalog, username: str, include_inactive: bool = False) -> dict[str, Any] | None:
-    """The user's current row (username, role, password_hash, created_at, active), or None."""
+    """The user's current row (username, role, password_hash, created_at, active, os_user), or None.
+
+    Only a row the signed audit log recorded counts: a row inserted or edited in SQL is not a user."""
     with cat.connect() as con:
-        row = con.execute(f"SELECT * FROM ({_LATEST}) WHERE username = ?", [username]).df()
-    if row.empty:
+        logged = _trusted(con).users.get(username)
+        user = _row(con, logged) if logged is not None else None
+    if user is None:
         return None
-    user = row.iloc[0].to_dict()
-    user["active"] = bool(user["active"])
     return user if user["active"] or include_inactive else None
 
 
 def list_users(cat: Catalog, include_inactive: bool = False) -> pd.DataFrame:
-    """Current users (username, role, created_at, active), without password hashes."""
+    """Current users (username, role, created_at, active, os_user), without password hashes."""
     with cat.connect() as con:
-        frame = con.execute(f"SELECT username, role, created_at, active, os_user FROM ({_LATEST}) "
-                            "ORDER BY username").df()
-    return frame if include_inactive else frame[frame["active"]].reset_index(drop=True)
+        rows = _current(con, include_inactive)
+    columns = ["username", "role", "created_at", "active", "os_user"]
+    return pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)
 
 
 def has_users(cat: Catalog) -> bool:
-    """Whether any active user exists."""
+    """Whether any active user exists (per the signed log)."""
     with cat.connect() as con:
-        row = con.execute(f"SELECT count(*) FROM ({_LATEST}) WHERE active").fetchone()
-    return bool(row and row[0])
+        return bool(_current(con))
 
 
 def users_configured(cat: Catalog) -> bool:
-    """Whether the catalog has ever had users (then it is managed: no demo admin, fail closed)."""
+    """Whether the catalog manages users: its log ever created one (or a users row exists at all).
+    Then there is no demo admin, and no valid user means everyone is refused."""
     with cat.connect() as con:
+        if _trusted(con).ever:
+            return True
         return bool(con.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def users_problem(cat: Catalog) -> str | None:
+    """Why no one can act on a managed catalog (None when some user is valid, or it is unmanaged)."""
+    with cat.connect() as con:
+        state = _trusted(con)
+        rows = con.execute("SELECT count(*) FROM users").fetchone()[0]
+        if not state.ever and not rows:
+            return None
+        if _current(con):
+            return None
+        if any(u.active for u in state.users.values()):
+            return "no users row matches the signed audit log (rows were deleted or edited outside Assay)"
+        if not state.ever:
+            return "the users table has rows that the signed audit log never recorded"
+        return "every user of this catalog is deactivated"
 
 
 def add_user(cat: Catalog, username: str, role: str, password: str | None = None, actor: str = "cli",
@@ -100,16 +140,16 @@ def add_user(cat: Catalog, username: str, role: str, password: str | None = None
                          "choose a longer password")
     new_hash = hash_password(password) if password is not None else None
     with cat.connect(write=True) as con:
-        prev = con.execute(f"SELECT role, password_hash, active, os_user FROM ({_LATEST}) WHERE username = ?",
-                           [username]).fetchone()
-        stored = new_hash or (prev[1] if prev else NO_PASSWORD)
-        mapped = os_user if os_user is not None else (prev[3] if prev else None)
+        logged = _trusted(con).users.get(username)
+        prev = _row(con, logged) if logged is not None else None
+        stored = new_hash or (prev["password_hash"] if prev else NO_PASSWORD)
+        mapped = os_user if os_user is not None else (prev["os_user"] if prev else None)
         now = _now()
         con.execute("INSERT INTO users (username, role, password_hash, created_at, active, os_user) "
                     "VALUES (?, ?, ?, ?, TRUE, ?)", [username, role, stored, now, mapped or None])
-        action = "user.added" if prev is None or not prev[2] else "user.changed"
+        action = "user.added" if prev is None or not prev["active"] else "user.changed"
         audit_log.append(con, actor, action, username,
-                         {"role": role, "previous_role": prev[0] if prev else None,
+                         {"role": role, "previous_role": prev["role"] if prev else None,
                           "password_changed": new_hash is not None, "os_user": mapped or None},
                          row=("users", "username = ? AND created_at = ?", [username, now]))
 
@@ -117,14 +157,15 @@ def add_user(cat: Catalog, username: str, role: str, password: str | None = None
 def deactivate_user(cat: Catalog, username: str, actor: str = "cli") -> None:
     """Revoke a user's access (a new, inactive row)."""
     with cat.connect(write=True) as con:
-        prev = con.execute(f"SELECT role, password_hash, os_user FROM ({_LATEST}) WHERE username = ? AND active",
-                           [username]).fetchone()
-        if prev is None:
+        logged = _trusted(con).users.get(username)
+        prev = _row(con, logged) if logged is not None else None
+        if prev is None or not prev["active"]:
             raise AssayError(f"user {username!r} does not exist or is already inactive", "list users with `assay users list`")
         now = _now()
         con.execute("INSERT INTO users (username, role, password_hash, created_at, active, os_user) "
-                    "VALUES (?, ?, ?, ?, FALSE, ?)", [username, prev[0], prev[1], now, prev[2]])
-        audit_log.append(con, actor, "user.deactivated", username, {"role": prev[0]},
+                    "VALUES (?, ?, ?, ?, FALSE, ?)", [username, prev["role"], prev["password_hash"], now,
+                                                     prev["os_user"]])
+        audit_log.append(con, actor, "user.deactivated", username, {"role": prev["role"], "os_user": prev["os_user"]},
                          row=("users", "username = ? AND created_at = ?", [username, now]))
 
 
@@ -136,20 +177,24 @@ _DUMMY_HASH = hash_password(secrets.token_hex(8))  # unknown names cost the same
 
 
 def locked_until(cat: Catalog, username: str) -> datetime | None:
-    """When a locked-out name may try again, or None when it is not locked."""
+    """When a locked-out name may try again, or None when it is not locked. The failures come from
+    the signed audit log (deleting ``sign_in_attempts`` rows does not reset a lockout)."""
     since = _now() - timedelta(seconds=LOCKOUT_WINDOW_S)
     with cat.connect() as con:
-        last_ok = con.execute("SELECT max(ts) FROM sign_in_attempts WHERE username = ? AND ok", [username]).fetchone()[0]
-        row = con.execute("SELECT count(*), max(ts) FROM sign_in_attempts WHERE username = ? AND NOT ok AND ts > ? "
-                          "AND ts > coalesce(?, TIMESTAMP '1970-01-01')", [username, since, last_ok]).fetchone()
-    if row[0] >= MAX_FAILURES:
-        return row[1] + timedelta(seconds=LOCKOUT_WINDOW_S)
+        recent = [ts for ts in _trusted(con).failures.get(username[:64], []) if ts > since]
+    if len(recent) >= MAX_FAILURES:
+        return max(recent) + timedelta(seconds=LOCKOUT_WINDOW_S)
     return None
 
 
 def _record_attempt(cat: Catalog, username: str, ok: bool) -> None:
+    from audits.store.queries import user_log
+
+    name, now = username[:64], _now()
     with cat.connect(write=True) as con:
-        con.execute("INSERT INTO sign_in_attempts VALUES (?, ?, ?)", [username[:64], _now(), ok])
+        con.execute("INSERT INTO sign_in_attempts VALUES (?, ?, ?)", [name, now, ok])
+        audit_log.append(con, name, user_log.SIGNED_IN if ok else user_log.SIGN_IN_FAILED, name, {},
+                         row=("sign_in_attempts", "username = ? AND ts = ?", [name, now]))
 
 
 def authenticate(cat: Catalog, username: str, password: str) -> dict[str, Any] | None:
@@ -174,7 +219,7 @@ def authenticate(cat: Catalog, username: str, password: str) -> dict[str, Any] |
 def user_for_os_account(cat: Catalog, os_user: str) -> dict[str, Any] | None:
     """The active user an admin mapped to this OS account (``assay users add --os-user``), or None."""
     with cat.connect() as con:
-        rows = con.execute(f"SELECT username, role FROM ({_LATEST}) WHERE active AND os_user = ?", [os_user]).fetchall()
+        rows = [r for r in _current(con) if r["os_user"] == os_user]
     if len(rows) != 1:
         return None
-    return {"username": rows[0][0], "role": rows[0][1]}
+    return {"username": rows[0]["username"], "role": rows[0]["role"]}
