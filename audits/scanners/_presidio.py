@@ -7,7 +7,8 @@ phone and card recognizers, plus Assay's (``_pii_recognizers``). The spaCy pass 
 unique non-empty text with ``nlp.pipe`` (the dependency parser, which NER and presidio do not use,
 is switched off); the recognizers then run on the precomputed NlpArtifacts. Results are filtered
 by the profile's per-entity thresholds, and where spans of different types overlap the higher
-score wins.
+score wins. Texts longer than ``WINDOW_CHARS`` are analysed in overlapping windows (never spaCy's
+E088 "text too long"), their findings offset back onto the whole text.
 """
 
 from __future__ import annotations
@@ -220,28 +221,64 @@ def _floor(settings: PiiSettings, entities: list[str]) -> float:
     return min([settings.threshold(e) for e in entities] or [0.0])
 
 
+WINDOW_CHARS = 100_000   # spaCy's max_length is 1,000,000 chars; NER needs ~1 GB per 100,000 of them
+OVERLAP_CHARS = 1_000    # an entity shorter than half of it is seen whole, with context, in exactly one window
+
+
+def windows(text: str) -> list[tuple[int, int, int]]:
+    """(start, keep_from, keep_to) per window of a long text: the window is ``text[start:start+WINDOW_CHARS]``
+    and findings starting in [keep_from, keep_to) are its own (cut lines in the middle of each overlap)."""
+    if len(text) <= WINDOW_CHARS:
+        return [(0, 0, len(text))]
+    step = WINDOW_CHARS - OVERLAP_CHARS
+    starts = list(range(0, len(text) - OVERLAP_CHARS, step))
+    out = []
+    for k, start in enumerate(starts):
+        keep_from = 0 if k == 0 else start + OVERLAP_CHARS // 2
+        keep_to = len(text) if k == len(starts) - 1 else start + WINDOW_CHARS - OVERLAP_CHARS // 2
+        out.append((start, keep_from, keep_to))
+    return out
+
+
 def analyze_texts(texts: list[str], settings: PiiSettings) -> list[list[RecognizerResult]]:
-    """Findings per text, in order. Identical texts are analysed once; empty texts skip spaCy."""
+    """Findings per text, in order. Identical texts are analysed once; empty texts skip spaCy. A text
+    longer than ``WINDOW_CHARS`` is analysed in overlapping windows (spaCy refuses texts over its
+    ``max_length``), whose findings are offset back onto the whole text."""
+    from presidio_analyzer import RecognizerResult
+
     engine = profile_engine(settings.detection_profile)
     unique = list(dict.fromkeys(t for t in texts if t and t.strip()))
     extra = ad_hoc_recognizers(settings)
     entities = _entities(settings, extra)
     floor = _floor(settings, entities)
     nlp = engine.nlp_engine.nlp[LANGUAGE]
-    found: dict[str, list[RecognizerResult]] = {}
+    plan = {text: windows(text) for text in unique}
+    pieces = list(dict.fromkeys(text[s:s + WINDOW_CHARS] for text in unique for s, _, _ in plan[text]))
+    by_piece: dict[str, list[RecognizerResult]] = {}
     disable = [p for p in UNUSED_PIPES if p in nlp.pipe_names]
     with nlp.select_pipes(disable=disable):
-        docs = nlp.pipe(unique, batch_size=settings.batch_size)
-        for text, doc in zip(unique, docs):
+        docs = nlp.pipe(pieces, batch_size=settings.batch_size)
+        for piece, doc in zip(pieces, docs):
             artifacts = engine.nlp_engine._doc_to_nlp_artifact(doc, LANGUAGE)
-            results = engine.analyze(text=text, language=LANGUAGE, entities=entities, nlp_artifacts=artifacts,
-                                     score_threshold=floor, ad_hoc_recognizers=extra or None)
-            found[text] = resolve(results, settings)
+            by_piece[piece] = engine.analyze(text=piece, language=LANGUAGE, entities=entities, nlp_artifacts=artifacts,
+                                             score_threshold=floor, ad_hoc_recognizers=extra or None)
+    found: dict[str, list[RecognizerResult]] = {}
+    for text in unique:
+        if len(plan[text]) == 1:
+            found[text] = resolve(by_piece[text], settings)
+            continue
+        merged = [RecognizerResult(r.entity_type, r.start + s, r.end + s, r.score, r.analysis_explanation,
+                                   r.recognition_metadata)
+                  for s, lo, hi in plan[text] for r in by_piece[text[s:s + WINDOW_CHARS]] if lo <= r.start + s < hi]
+        found[text] = resolve(merged, settings)
     return [found.get(t, []) if t else [] for t in texts]
 
 
 def analyze_one(text: str, settings: PiiSettings) -> list[RecognizerResult]:
-    """One ``AnalyzerEngine.analyze`` call with its own spaCy pass (checks the batched path)."""
+    """One ``AnalyzerEngine.analyze`` call with its own spaCy pass (checks the batched path); a long
+    text goes through the windows of :func:`analyze_texts`."""
+    if len(text) > WINDOW_CHARS:
+        return analyze_texts([text], settings)[0]
     engine = profile_engine(settings.detection_profile)
     extra = ad_hoc_recognizers(settings)
     entities = _entities(settings, extra)

@@ -351,7 +351,14 @@ class PiiScanner(Scanner):
                         "value": value if rest["store_raw"] else None,
                     })
         findings = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-        return self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source)
+        out = self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source)
+        n_long = sum(len(t) > engine.WINDOW_CHARS for t in flat)
+        if n_long:  # said beside the findings: NER saw these texts in overlapping windows
+            out.results["pii"]["long_texts"] = {"n": n_long, "window_chars": engine.WINDOW_CHARS,
+                                                "overlap_chars": engine.OVERLAP_CHARS,
+                                                "note": "texts longer than the window were scanned in overlapping "
+                                                        "windows; an entity longer than half the overlap may be split"}
+        return out
 
     def _output(self, ctx: TaskContext, settings: engine.PiiSettings, rest: dict[str, Any], fields: list[str],
                 findings: pd.DataFrame, counts: dict[str, np.ndarray], leak: np.ndarray, salt_source: str) -> ScanOutput:
