@@ -1,8 +1,12 @@
 """Evidence at rest: redacted tables in the bundle, raw text (only if kept) encrypted per run.
 
 ``protect(run_id, tables, scanners)`` runs just before a bundle is written, after every metric:
-free-text cells of the samples, findings, counterfactuals and explanations tables become
-redacted text. With the PII scanner's ``store_raw: true`` the raw cells are also kept, encrypted
+free-text cells of the samples, findings and counterfactuals tables become redacted text (the
+detector runs by default, with the run's PII settings when it has any); explanation tokens are
+redacted on each sample's joined tokens (``redact.redact_tokens``), so no token, and no join of
+tokens, holds a piece of a value. The manifest's ``personal_data.scheme`` says which redaction a
+bundle had: bundles without it (scheme 1) redacted explanation tokens one by one with patterns
+only; ``assay erase`` drops their ``explanations.parquet``. With the PII scanner's ``store_raw: true`` the raw cells are also kept, encrypted
 with AES-256-GCM under a key made for this run and stored outside the bundle
 (``audits.trust.keys``), in the bundle file ``raw.enc``. ``erase`` destroys the key: the raw text
 is gone while every hash in the bundle still verifies.
@@ -24,11 +28,13 @@ from audits.trust.redact import Redactor, is_text_column, redact_frame
 
 RAW_FILE = "raw.enc"
 # Free-text columns redacted at rest, per table (attribute columns such as `gender` are left alone:
-# groups must stay readable). Explanation tokens get the patterns only (a sub-word is no sentence).
+# groups must stay readable). Explanation tokens are redacted per sample, on their joined text.
 TEXT_COLUMNS = {"samples": ("input", "prediction", "reference"), "findings": ("context", "value"),
                 "counterfactuals": ("prompt", "output"), "explanations": ("token",)}
 PROTECTED_TABLES = tuple(TEXT_COLUMNS)
 _MAGIC = b"assay-raw/1\n"
+SCHEME = 2  # 1: explanation tokens redacted one by one with patterns; 2: on the joined text, with the detector
+_NOTE_MAGIC = b"assay-note/1\n"
 
 
 def store_raw(scanners: dict[str, Any] | None) -> bool:
@@ -48,7 +54,6 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
     """(redacted tables, extra bundle files, a summary for the manifest)."""
     options = _pii_options(scanners)
     redactor = Redactor(options)
-    patterns_only = Redactor(None)
     extra_fields = tuple(f for f in ((options or {}).get("fields") or ()) if isinstance(f, str))
     keep = store_raw(scanners)
     out = dict(tables)
@@ -58,7 +63,11 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
         if frame is None or frame.empty:
             continue
         columns = TEXT_COLUMNS[name] + (extra_fields if name == "samples" else ())
-        clean = redact_frame(frame, patterns_only if name == "explanations" else redactor, columns)
+        if name == "explanations":
+            frame = frame.reset_index(drop=True)
+            clean = redact_explanations(frame, redactor)
+        else:
+            clean = redact_frame(frame, redactor, columns)
         if name == "findings" and "value" in clean.columns:
             clean["value"] = None  # the raw value lives only in raw.enc (when kept at all)
         out[name] = clean
@@ -74,10 +83,61 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
     files: dict[str, bytes] = {}
     if keep and raw_parts:
         files[RAW_FILE] = _encrypt(run_id, pd.concat(raw_parts, ignore_index=True))
-    summary = {"redacted": True, "detector": redactor.settings is not None,
-               "redactions": redactor.redactions + patterns_only.redactions,
-               "raw_kept": RAW_FILE in files}
+    summary = {"redacted": True, "scheme": SCHEME, "detector": redactor.settings is not None,
+               "redactions": redactor.redactions, "raw_kept": RAW_FILE in files}
+    if redactor.long_texts:
+        summary["long_texts"] = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
     return out, files, summary
+
+
+def redact_explanations(frame: pd.DataFrame, redactor: Redactor) -> pd.DataFrame:
+    """``frame`` (an explanations table) with each sample's tokens redacted on their joined text,
+    in ``position`` order; row order and every other column unchanged."""
+    out = frame.copy()
+    if "token" not in out.columns:
+        return out
+    keys = [c for c in ("task", "sample_id") if c in out.columns]
+    order = out.sort_values([*keys, "position"] if "position" in out.columns else keys, kind="stable")
+    groups = [list(idx) for _, idx in order.groupby(keys, sort=False).groups.items()] if keys else [list(order.index)]
+    tokens = out["token"].astype(object).tolist()
+    texts = [["" if not isinstance(tokens[i], str) else tokens[i] for i in idx] for idx in groups]
+    values = list(tokens)
+    for idx, clean in zip(groups, redactor.tokens(texts)):
+        for i, token in zip(idx, clean):
+            if isinstance(values[i], str):
+                values[i] = token
+    out["token"] = pd.Series(values, index=out.index, dtype=object)
+    return out
+
+
+def scheme(manifest: dict[str, Any]) -> int:
+    """The redaction scheme a bundle was written with (1 for bundles from before ``scheme`` existed)."""
+    return int((manifest.get("personal_data") or {}).get("scheme") or 1)
+
+
+def seal_text(run_id: str, text: str) -> bytes | None:
+    """``text`` encrypted under the run's raw-text key, or None when the run has no key (it kept no
+    raw text, or its key was erased): a note's raw text is then not kept at all."""
+    key = keys.run_key(run_id)
+    if key is None:
+        return None
+    nonce = secrets.token_bytes(12)
+    return _NOTE_MAGIC + nonce + AESGCM(key).encrypt(nonce, text.encode("utf-8"), run_id.encode())
+
+
+def open_text(run_id: str, blob: bytes) -> str | None:
+    """A sealed text back, or None when the run's key was erased."""
+    key = keys.run_key(run_id)
+    if key is None:
+        return None
+    if not blob.startswith(_NOTE_MAGIC):
+        raise AssayError(f"a sealed note of run {run_id} is not an Assay sealed text", "run `assay verify`")
+    body = blob[len(_NOTE_MAGIC):]
+    try:
+        return AESGCM(key).decrypt(body[:12], body[12:], run_id.encode()).decode("utf-8")
+    except InvalidTag:
+        raise AssayError(f"a sealed note of run {run_id} does not decrypt with its key",
+                         "run `assay verify`; the key or the note was replaced") from None
 
 
 def _encrypt(run_id: str, frame: pd.DataFrame) -> bytes:

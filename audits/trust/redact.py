@@ -1,9 +1,15 @@
 """Personal data kept out of the evidence: redaction at rest, and re-scans of what leaves.
 
-Two sources of spans, merged: the PII scanner's detector (presidio, with the run's own PII
-settings, when the run configures the ``pii`` scanner) and pattern fallbacks that always run
-(e-mail, phone, payment card with a Luhn check, IBAN with its mod-97 check, IPv4/IPv6), so a
-value the detector misses is still caught. Spans become ``<ENTITY_TYPE>`` placeholders.
+Two sources of spans, merged: the PII scanner's detector (presidio with the run's own PII
+settings when the run configures the ``pii`` scanner, else its defaults: names and places
+included, whether or not the run scans for PII) and pattern fallbacks that always run (e-mail,
+phone, payment card with a Luhn check, IBAN with its mod-97 check, IPv4/IPv6, street addresses,
+"City, ST 12345" and UK postcodes), so a value the detector misses is still caught. Spans become
+``<ENTITY_TYPE>`` placeholders (addresses: ``<LOCATION>``).
+
+Token tables (SHAP explanations) are redacted on their joined text, then mapped back onto the
+tokens (:func:`redact_tokens`): joining the redacted tokens gives the redacted text, never a piece
+of a value.
 """
 
 from __future__ import annotations
@@ -21,6 +27,30 @@ _PHONE = re.compile(r"(?<![\w.+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_STREET_TYPES = (
+    "Alley|Avenue|Ave|Boulevard|Blvd|Branch|Bridge|Brooks?|Bypass|Camp|Canyon|Cape|Causeway|Centers?|Circles?|"
+    "Cliffs?|Common|Corners?|Course|Courts?|Ct|Coves?|Creek|Crescent|Crest|Crossing|Crossroad|Curve|Dale|Dam|"
+    "Divide|Drives?|Dr|Estates?|Expressway|Extensions?|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|"
+    "Fort|Freeway|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|Heights|Highway|Hwy|Hills?|Hollow|Inlet|"
+    "Islands?|Isle|Junctions?|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Lights?|Loaf|Locks?|Lodge|Loop|Mall|"
+    "Manors?|Meadows?|Mews|Mills?|Mission|Motorway|Mount|Mountains?|Neck|Orchard|Oval|Overpass|Parks?|Parkways?|"
+    "Pkwy|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|"
+    "Rest|Ridges?|River|Roads?|Rd|Route|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|"
+    "Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Tunnel|Turnpike|"
+    "Underpass|Unions?|Valleys?|Via|Viaduct|Views?|Villages?|Ville|Vista|Walks?|Wall|Ways?|Wells?")
+_US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|"
+              "NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|AA|AE|AP|AS|GU|MP|PR|VI")
+_WORD = r"[A-Z][A-Za-z'-]*"
+_CITY_STATE_ZIP = rf"(?:{_WORD}\s+){{0,3}}{_WORD},?\s+(?:{_US_STATES})\s+\d{{5}}(?:-\d{{4}})?\b"
+# "7851 Miller Mission, Apt. 4, New Markhaven, GA 70412": number, 1-4 capitalised words, a street type,
+# then optionally a unit and the city line
+_STREET = re.compile(rf"\b\d{{1,6}}[A-Za-z]?\s+(?:{_WORD}\s+){{0,3}}{_WORD}\s+(?:{_STREET_TYPES})\b\.?"
+                     rf"(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b)?"
+                     rf"(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|#)\s*[\w-]+)?"
+                     rf"(?:,?\s*\n?\s*{_CITY_STATE_ZIP})?")
+_CITY_LINE = re.compile(rf"\b{_CITY_STATE_ZIP}")
+_STATE_ZIP = re.compile(rf"\b(?:{_US_STATES})\s+\d{{5}}(?:-\d{{4}})?\b")
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")
 
 
 def _luhn(digits: str) -> bool:
@@ -68,6 +98,8 @@ def pattern_spans(text: str) -> list[tuple[int, int, str]]:
                 spans.append((m.start(), m.end(), "IP_ADDRESS"))
             except ValueError:
                 pass
+    for pattern in (_STREET, _CITY_LINE, _STATE_ZIP, _UK_POSTCODE):
+        spans += [(m.start(), m.end(), "LOCATION") for m in pattern.finditer(text)]
     taken = [(s, e) for s, e, _ in spans]
     for m in _PHONE.finditer(text):
         value = m.group()
@@ -80,24 +112,75 @@ def pattern_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-class Redactor:
-    """Redacts texts with the detector (when ``pii_options`` is given) plus the pattern fallbacks."""
+def cover(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Sorted, non-overlapping spans covering ``spans`` and every other occurrence of their values
+    (as :func:`audits.scanners.pii.redact` replaces them); overlapping spans merge (first type wins)."""
+    found = list(spans)
+    for start, end, ent in spans:
+        value = text[start:end]
+        if len(value.strip()) >= 2:
+            found += [(m.start(), m.end(), ent) for m in re.finditer(re.escape(value), text, re.IGNORECASE)]
+    merged: list[list[Any]] = []
+    for start, end, ent in sorted(found, key=lambda s: (s[0], -s[1])):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, ent])
+    return [(a, b, e) for a, b, e in merged]
 
-    def __init__(self, pii_options: dict[str, Any] | None = None):
+
+def redact_tokens(tokens: list[str], spans: list[tuple[int, int, str]]) -> list[str]:
+    """Tokens whose concatenation is the redacted concatenation of ``tokens``: the token where a span
+    starts gets ``<TYPE>`` in place of its part of the value, every later token of the span loses its
+    part ("" when wholly inside); characters outside every span are kept."""
+    text = "".join(tokens)
+    regions = cover(text, spans)
+    out, pos, k = [], 0, 0
+    for token in tokens:
+        start, end = pos, pos + len(token)
+        pos = end
+        while k < len(regions) and regions[k][1] <= start:
+            k += 1
+        if k >= len(regions) or regions[k][0] >= end:
+            out.append(token)
+            continue
+        parts, i, j = [], start, k
+        while i < end:
+            if j < len(regions) and regions[j][0] <= i < regions[j][1]:
+                if regions[j][0] == i:
+                    parts.append(f"<{regions[j][2]}>")
+                i = min(end, regions[j][1])
+                j += 1
+            else:
+                stop = min(end, regions[j][0]) if j < len(regions) else end
+                parts.append(text[i:stop])
+                i = stop
+        out.append("".join(parts))
+    return out
+
+
+class Redactor:
+    """Redacts texts with the detector plus the pattern fallbacks. ``pii_options``: the run's
+    ``scanners.pii`` options (None: the detector's defaults); ``patterns_only`` skips the detector."""
+
+    def __init__(self, pii_options: dict[str, Any] | None = None, patterns_only: bool = False):
         self.settings = None
-        if pii_options is not None:
+        if not patterns_only:
             from audits.scanners.pii import parse_options
 
             keep = ("entities", "profile", "thresholds", "score_threshold", "custom_recognizers", "deny_list",
                     "batch_size")  # what the detector finds; not fields, salt or store_raw
-            self.settings, _ = parse_options({k: v for k, v in pii_options.items() if k in keep})
+            options = pii_options or {}
+            self.settings, _ = parse_options({k: v for k, v in options.items() if k in keep})
         self.redactions = 0
+        self.long_texts = 0
 
     def spans(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
         found: list[list[tuple[int, int, str]]] = [pattern_spans(t) for t in texts]
         if self.settings is not None:
             from audits.scanners import _presidio as engine
 
+            self.long_texts += sum(len(t) > engine.WINDOW_CHARS for t in texts if t)
             for i, results in enumerate(engine.analyze_texts(texts, self.settings)):
                 found[i] += [(r.start, r.end, r.entity_type) for r in results]
         return found
@@ -107,8 +190,17 @@ class Redactor:
 
         out = []
         for text, spans in zip(texts, self.spans(texts)):
-            self.redactions += len(spans)
+            self.redactions += len(cover(text, spans)) if spans else 0
             out.append(redact(text, spans)[0] if spans else text)
+        return out
+
+    def tokens(self, groups: list[list[str]]) -> list[list[str]]:
+        """Each token list redacted on its joined text (:func:`redact_tokens`)."""
+        joined = ["".join(g) for g in groups]
+        out = []
+        for group, text, spans in zip(groups, joined, self.spans(joined)):
+            self.redactions += len(cover(text, spans)) if spans else 0
+            out.append(redact_tokens(group, spans) if spans else list(group))
         return out
 
     def residual(self, texts: Iterable[str]) -> list[str]:
