@@ -2,6 +2,7 @@
 
 Each write is one transaction that checks the run exists and the role may act, inserts one
 row and appends one audit-log entry; any refusal raises AssayError before anything is stored.
+Notes are stored redacted (``audits.trust.notes``); the log holds their SHA-256, never their text.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import pandas as pd
 
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
-from audits.store.queries import audit_log
+from audits.store.queries import audit_log, sealed_notes
+from audits.trust import notes as typed
 
 SIGNOFF_ROLE = "committee"
 DECISIONS = ("approve", "reject")
@@ -51,15 +53,19 @@ def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, usern
         raise AssayError(f"attestation status '{status}' is not one of {', '.join(ATTESTATION_STATUSES)}",
                          "use attested or rejected")
     attestation_id = uuid.uuid4().hex
+    stored, sealed = typed.scrub(cat, run_id, {"note": note})  # before the write: a catalog read inside it deadlocks
+    note = stored["note"]
     with cat.connect(write=True) as con:
         _check_run(con, run_id)
         _check_user_role(con, username, role)
         con.execute("INSERT INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [attestation_id, run_id, pack, control_id, username, role, status, note,
                      evidence_link, evidence_sha256, _now()])
+        sealed_notes.insert(con, run_id, "attestations", attestation_id, sealed)
         audit_log.append(con, username, "policy.attest", run_id,
                          {"attestation_id": attestation_id, "pack": pack, "control": control_id, "role": role,
-                          "status": status, "evidence_link": evidence_link, "evidence_sha256": evidence_sha256},
+                          "status": status, "evidence_link": evidence_link, "evidence_sha256": evidence_sha256,
+                          "note_sha256": typed.digest(note), "raw_sealed": bool(sealed)},
                          row=("attestations", "attestation_id = ?", [attestation_id]))
     return attestation_id
 
@@ -74,13 +80,17 @@ def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: s
         raise AssayError(f"sign-off decision '{decision}' is not one of {', '.join(DECISIONS)}",
                          "use --decision approve or --decision reject")
     signoff_id = uuid.uuid4().hex
+    stored, sealed = typed.scrub(cat, run_id, {"note": note})
+    note = stored["note"]
     with cat.connect(write=True) as con:
         _check_run(con, run_id)
         _check_user_role(con, username, role)
         con.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [signoff_id, run_id, username, role, decision, note, _now()])
+        sealed_notes.insert(con, run_id, "signoffs", signoff_id, sealed)
         audit_log.append(con, username, "policy.signoff", run_id,
-                         {"signoff_id": signoff_id, "decision": decision, "role": role, "note": note},
+                         {"signoff_id": signoff_id, "decision": decision, "role": role,
+                          "note_sha256": typed.digest(note), "raw_sealed": bool(sealed)},
                          row=("signoffs", "signoff_id = ?", [signoff_id]))
     return signoff_id
 

@@ -20,7 +20,7 @@ from audits.access import PERMISSIONS
 from audits.errors import AssayError
 from audits.review.agreement import agreement
 from audits.store.catalog import Catalog
-from audits.store.queries import audit_log
+from audits.store.queries import audit_log, sealed_notes
 from audits.store.queries import runs as rq
 
 LABELS = ("correct", "incorrect", "needs_rephrasing")
@@ -87,8 +87,9 @@ def run_settings(cat: Catalog, run_id: str) -> dict[str, Any]:
 
 def _prepare_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
                     correction: str | None, note: str | None, adjudication: bool,
-                    flags: Collection[str]) -> tuple[str, str, str | None, str | None, list[str]]:
-    """Check a label before any write; (task, sample_id, redacted correction, redacted note, flags)."""
+                    flags: Collection[str]) -> tuple[str, str, str | None, str | None, list[str], dict[str, bytes]]:
+    """Check a label before any write; (task, sample_id, redacted correction, redacted note, flags,
+    the raw texts sealed under the run's key when it keeps raw text)."""
     if label not in LABELS:
         raise AssayError(f"unknown review label {label!r}", f"use one of: {', '.join(LABELS)}")
     if not reviewer or not str(reviewer).strip():
@@ -103,20 +104,16 @@ def _prepare_review(cat: Catalog, run_id: str, task: str, sample_id: str, review
     if (task, sample_id) not in _queue_keys(cat, run_id):
         raise AssayError(f"sample {task}/{sample_id} is not in the review queue of run '{run_id}'",
                          "label items from the queue (`assay review RUN --user U` or the Review page)")
-    correction = (correction or "").strip() or None
-    note = (note or "").strip() or None
-    if correction or note:  # reviewer text is scanned like the evidence: stored redacted
-        from audits.trust.redact import Redactor
+    # reviewer text is scanned like the evidence: stored redacted; the raw only sealed under the run's key
+    from audits.trust import notes as typed
 
-        scanners = run_config(cat, run_id).get("scanners") or {}
-        scanners = {n: {} for n in scanners} if isinstance(scanners, list) else scanners
-        redactor = Redactor(dict(scanners["pii"] or {}) if "pii" in scanners else None)
-        correction, note = (redactor([t])[0] if t else None for t in (correction, note))
-    return task, sample_id, correction, note, flags
+    stored, sealed = typed.scrub(cat, run_id, {"correction": correction, "note": note})
+    return task, sample_id, stored["correction"], stored["note"], flags, sealed
 
 
 def _insert_review(con: Any, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
-                   correction: str | None, note: str | None, adjudication: bool, flags: list[str]) -> str:
+                   correction: str | None, note: str | None, adjudication: bool, flags: list[str],
+                   sealed: dict[str, bytes] | None = None) -> str:
     """The label row, its flags and their audit-log entries, on an open write connection."""
     from audits.access import check_acting_role
 
@@ -125,11 +122,12 @@ def _insert_review(con: Any, run_id: str, task: str, sample_id: str, reviewer: s
     target = f"{run_id}/{task}/{sample_id}"
     details = {"review_id": review_id, "role": role, "label": label, "adjudication": bool(adjudication),
                "correction_sha256": hashlib.sha256(correction.encode()).hexdigest() if correction else None,
-               "has_note": note is not None}
+               "has_note": note is not None, "raw_sealed": bool(sealed)}
     now = _now()
     con.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [review_id, run_id, task, sample_id, reviewer, role, label, correction, note,
                  bool(adjudication), now])
+    sealed_notes.insert(con, run_id, "reviews", review_id, sealed or {})
     audit_log.append(con, reviewer, "review.adjudicate" if adjudication else "review.label", target, details,
                      row=("reviews", "review_id = ?", [review_id]))
     if flags:
@@ -142,11 +140,11 @@ def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer
                   flags: Collection[str] = ()) -> str:
     """Store one label (a new row; the reviewer's latest row wins) with the reviewer's extra
     ``flags`` (privacy / unsafe / biased) and their audit-log entries, in one transaction."""
-    task, sample_id, correction, note, flags = _prepare_review(cat, run_id, task, sample_id, reviewer, role, label,
-                                                              correction, note, adjudication, flags)
+    task, sample_id, correction, note, flags, sealed = _prepare_review(
+        cat, run_id, task, sample_id, reviewer, role, label, correction, note, adjudication, flags)
     with cat.connect(write=True) as con:
         return _insert_review(con, run_id, task, sample_id, reviewer, role, label, correction, note,
-                              adjudication, flags)
+                              adjudication, flags, sealed)
 
 
 def label_and_claim_next(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
@@ -156,11 +154,12 @@ def label_and_claim_next(cat: Catalog, run_id: str, task: str, sample_id: str, r
     """The review loop's one write: store the label (as :func:`record_review`) and lease the
     reviewer's next item (as :func:`claim_next_item`) in the same transaction, so the next item is
     ready without another catalog round trip. Returns (review_id, next item or None when done)."""
-    task, sample_id, correction, note, flags = _prepare_review(cat, run_id, task, sample_id, reviewer, role, label,
-                                                              correction, note, False, flags)
+    task, sample_id, correction, note, flags, sealed = _prepare_review(
+        cat, run_id, task, sample_id, reviewer, role, label, correction, note, False, flags)
     queue, k = review_queue(cat, run_id), run_settings(cat, run_id)["reviewers_per_item"]
     with cat.connect(write=True) as con:
-        review_id = _insert_review(con, run_id, task, sample_id, reviewer, role, label, correction, note, False, flags)
+        review_id = _insert_review(con, run_id, task, sample_id, reviewer, role, label, correction, note, False, flags,
+                                   sealed)
         claimed = _claim(con, queue, k, run_id, reviewer, skip, LEASE_S if lease_s is None else lease_s)
     return review_id, _served(cat, run_id, claimed)
 

@@ -1,0 +1,72 @@
+"""Text that people type (sign-off and attestation notes, review notes and corrections) kept
+out of the catalog's raw personal data.
+
+Before a note is stored or logged it is scanned with the detector the run's evidence was redacted
+with (:class:`audits.trust.redact.Redactor`, the run's ``scanners.pii`` settings or the defaults)
+and stored redacted; the audit log gets no note text, only what the stored row hashes to. When the
+run keeps raw text (``scanners.pii.store_raw: true``) and its key still exists, the raw note is
+also kept, sealed under the run's key (``sealed_notes``), so ``assay erase`` erases it with the
+rest of the run's raw text. A note longer than ``NOTE_MAX_CHARS`` is refused before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from audits.errors import AssayError
+from audits.store.catalog import Catalog
+from audits.trust.redact import Redactor
+
+NOTE_MAX_CHARS = 20_000
+
+
+def check_length(texts: dict[str, str | None]) -> None:
+    """AssayError for a text over ``NOTE_MAX_CHARS`` (checked before any scan or write)."""
+    for name, text in texts.items():
+        if text and len(text) > NOTE_MAX_CHARS:
+            raise AssayError(f"the {name} is {len(text):,} characters long; typed text is limited to "
+                             f"{NOTE_MAX_CHARS:,}", "shorten it, and attach a long document as evidence "
+                             "(`assay attest --file`, whose SHA-256 is stored, or --link)")
+
+
+def run_privacy(cat: Catalog, run_id: str) -> tuple[dict[str, Any] | None, bool]:
+    """(the run's ``scanners.pii`` options or None, whether it keeps raw text); a run whose config
+    cannot be read gets the detector's defaults and keeps nothing (the write refuses it anyway)."""
+    from audits.store.bundle_reader import run_config
+    from audits.trust.rawstore import store_raw
+
+    try:
+        scanners = run_config(cat, run_id).get("scanners") or {}
+    except AssayError:
+        return None, False
+    if isinstance(scanners, list):
+        scanners = {name: {} for name in scanners}
+    pii = scanners.get("pii") if isinstance(scanners, dict) else None
+    return (dict(pii or {}) if "pii" in scanners else None), store_raw(scanners)
+
+
+def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None]) -> tuple[dict[str, str | None], dict[str, bytes]]:
+    """({name: text as stored (redacted; None when empty)}, {name: raw text sealed under the run's key}
+    for the texts redaction changed, when the run keeps raw text and its key exists)."""
+    from audits.trust.rawstore import seal_text
+
+    texts = {k: ((v or "").strip() or None) for k, v in texts.items()}
+    check_length(texts)
+    if not any(texts.values()):
+        return texts, {}
+    options, keep = run_privacy(cat, run_id)
+    redactor = Redactor(options)
+    stored = {k: (redactor([v])[0] if v else None) for k, v in texts.items()}
+    sealed: dict[str, bytes] = {}
+    if keep:
+        for name, raw in texts.items():
+            if raw and raw != stored[name] and (blob := seal_text(run_id, raw)) is not None:
+                sealed[name] = blob
+    return stored, sealed
+
+
+def digest(text: str | None) -> str | None:
+    """SHA-256 of a stored (redacted) text, for the audit log (which never holds the text)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
