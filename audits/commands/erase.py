@@ -1,16 +1,40 @@
-"""`assay erase RUN --reason TEXT`: crypto-shred a run's raw text (admin; logged).
+"""`assay erase RUN --reason TEXT`: erase a run's personal data (admin; logged).
 
-The bundle is immutable and keeps only redacted text; raw text kept with ``store_raw`` is
-encrypted under a per-run key outside the bundle. Erasing destroys that key, so the raw text is
-unrecoverable while every hash in the bundle (and the signed log) still verifies. A run that a
-sign-off rests on is erased only with ``--reason``, which the log records with the sign-offs.
+The bundle keeps only redacted text; raw text kept with ``store_raw`` is encrypted under a per-run
+key outside the bundle, and raw notes (sign-off, attestation, review) are sealed under the same
+key in ``sealed_notes``. Erasing destroys the key and deletes the sealed notes, so the raw text is
+unrecoverable while every hash in the bundle (and the signed log) still verifies.
+
+Migration for bundles written before joined-text redaction (manifest ``personal_data.scheme`` < 2):
+their ``explanations.parquet`` was redacted token by token with patterns only (joining its tokens
+gives names and addresses back), so erase **drops** it; their samples, findings and counterfactuals
+are re-scanned with today's detector, and a file in which it still finds personal data is dropped
+too. Each dropped file is named with the SHA-256 its manifest recorded in the ``run.erased`` log
+entry (``dropped_files``), which is what verify accepts in place of the file. The files are moved
+aside inside the catalog transaction and put back if it fails: nothing changes half-way.
 """
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass, field
+
 from audits.access import add_identity_args, cli_user, require
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
+
+ERASED = "run.erased"
+LEGACY_ALWAYS_DROPPED = ("explanations",)
+LEGACY_RESCANNED = ("samples", "findings", "counterfactuals")
+
+
+@dataclass
+class Erasure:
+    """What an erase did: the raw-text key destroyed, sealed notes deleted, bundle files dropped."""
+
+    raw_key_destroyed: bool = False
+    sealed_notes_deleted: int = 0
+    dropped_files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 in the manifest
 
 
 def register(subparsers, common) -> None:
@@ -21,30 +45,108 @@ def register(subparsers, common) -> None:
     p.set_defaults(func=_erase)
 
 
-def erase_run(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> bool:
-    """Destroy the run's raw-text key and log it in one step; True when raw text existed."""
-    from audits.store.queries import audit_log
+def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
+    """Bundle files of a run written before joined-text redaction that still hold personal data,
+    with the SHA-256 its manifest recorded (empty for a current bundle or a run without one)."""
+    import pandas as pd
+
+    from audits.store import bundle_reader
+    from audits.trust import notes, rawstore
+    from audits.trust.redact import Redactor
+
+    try:
+        base = bundle_reader.bundle_dir(cat, run_id)
+        manifest = bundle_reader.manifest(cat, run_id)
+    except AssayError:
+        return {}  # no complete bundle (failed or running run): nothing in files to drop
+    if rawstore.scheme(manifest) >= rawstore.SCHEME:
+        return {}
+    files = manifest.get("files") or {}
+    out = {f"{t}.parquet": files[f"{t}.parquet"] for t in LEGACY_ALWAYS_DROPPED
+           if f"{t}.parquet" in files and (base / f"{t}.parquet").exists()}
+    redactor = Redactor(notes.run_privacy(cat, run_id)[0])
+    for table in LEGACY_RESCANNED:
+        name = f"{table}.parquet"
+        if name not in files or not (base / name).exists():
+            continue
+        frame = pd.read_parquet(base / name)
+        texts = [v for col in rawstore.TEXT_COLUMNS[table] if col in frame.columns
+                 for v in frame[col].tolist() if isinstance(v, str) and v]
+        if redactor.residual(list(dict.fromkeys(texts))):
+            out[name] = files[name]
+    return out
+
+
+def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> Erasure:
+    """Erase the run's personal data and log it, all or nothing (see the module docstring)."""
+    from audits.store.queries import audit_log, sealed_notes
     from audits.trust import keys
 
-    with cat.connect(write=True) as con:
-        if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] == 0:
-            raise AssayError(f"run '{run_id}' does not exist", "list runs with `assay runs`")
-        signoffs = [r[0] for r in con.execute("SELECT signoff_id FROM signoffs WHERE run_id = ?", [run_id]).fetchall()]
-        if signoffs and not (reason or "").strip():
-            raise AssayError(f"run '{run_id}' has {len(signoffs)} sign-off(s) resting on its evidence",
-                             "pass --reason TEXT (recorded with the sign-offs in the audit log) to erase anyway")
-        had = keys.run_key(run_id) is not None
-        audit_log.append(con, actor, "run.erased", run_id,
-                         {"raw_key_destroyed": had, "reason": reason, "signoffs": signoffs})
-        if had:
-            keys.erase_run_key(run_id)  # inside the transaction: a failure here rolls the log entry back
-    return had
+    with cat.connect() as con:  # refusals first, before the (slow) legacy re-scan
+        _check(con, run_id, reason)
+    dropped = legacy_files(cat, run_id)
+    base = None
+    if dropped:
+        from audits.store import bundle_reader
+
+        base = bundle_reader.bundle_dir(cat, run_id)
+    aside = cat.runs_dir / f".erasing-{run_id}"
+    moved: list[str] = []
+    result = Erasure(dropped_files=dropped)
+    try:
+        with cat.connect(write=True) as con:
+            signoffs = _check(con, run_id, reason)
+            had = keys.run_key(run_id) is not None
+            result.sealed_notes_deleted = sealed_notes.delete_run(con, run_id)
+            if dropped:
+                aside.mkdir(parents=True, exist_ok=True)
+                for name in dropped:
+                    (base / name).rename(aside / name)
+                    moved.append(name)
+            audit_log.append(con, actor, ERASED, run_id,
+                             {"raw_key_destroyed": had, "reason": reason, "signoffs": signoffs,
+                              "sealed_notes_deleted": result.sealed_notes_deleted, "dropped_files": dropped,
+                              "migration": "pre-scheme-2 bundle: files still holding personal data dropped"
+                              if dropped else None})
+            if had:
+                keys.erase_run_key(run_id)  # inside the transaction: a failure here rolls the log entry back
+            result.raw_key_destroyed = had
+    except BaseException:
+        for name in moved:  # the transaction rolled back: the bundle gets its files back
+            (aside / name).rename(base / name)
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+    return result
+
+
+def erase_run(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> bool:
+    """:func:`erase`; True when the run kept raw text (its key existed)."""
+    return erase(cat, run_id, actor, reason).raw_key_destroyed
+
+
+def _check(con, run_id: str, reason: str | None) -> list[str]:
+    if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] == 0:
+        raise AssayError(f"run '{run_id}' does not exist", "list runs with `assay runs`")
+    signoffs = [r[0] for r in con.execute("SELECT signoff_id FROM signoffs WHERE run_id = ?", [run_id]).fetchall()]
+    if signoffs and not (reason or "").strip():
+        raise AssayError(f"run '{run_id}' has {len(signoffs)} sign-off(s) resting on its evidence",
+                         "pass --reason TEXT (recorded with the sign-offs in the audit log) to erase anyway")
+    return signoffs
 
 
 def _erase(args) -> int:
     cat = Catalog(args.catalog, create=False)
     user = require(cli_user(cat, args.user, args.password_stdin), "erase")
-    had = erase_run(cat, args.run_id, user.name, args.reason)
-    print(f"erased the raw text of run {args.run_id} (its key is destroyed; the bundle still verifies)" if had else
+    done = erase(cat, args.run_id, user.name, args.reason)
+    what = []
+    if done.raw_key_destroyed:
+        what.append("its raw text (key destroyed)")
+    if done.sealed_notes_deleted:
+        what.append(f"{done.sealed_notes_deleted} raw note(s)")
+    if done.dropped_files:
+        what.append(f"{', '.join(sorted(done.dropped_files))} (written before joined-text redaction; dropped, "
+                    "hashes kept in the log)")
+    print(f"erased from run {args.run_id}: {'; '.join(what)}; the bundle still verifies" if what else
           f"run {args.run_id} kept no raw text (store_raw was off); the erasure request is logged")
     return 0

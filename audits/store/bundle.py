@@ -92,8 +92,10 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
     return json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
 
 
-def verify_bundle(bundle: Path, manifest_sha256: str | None) -> list[str]:
-    """Problems found (empty = intact): missing/extra/altered files, a replaced manifest."""
+def verify_bundle(bundle: Path, manifest_sha256: str | None, dropped: dict[str, str] | None = None) -> list[str]:
+    """Problems found (empty = intact): missing/extra/altered files, a replaced manifest. ``dropped``:
+    files a logged erase removed ({name: the SHA-256 it logged}), absent without a problem when that
+    hash is the manifest's."""
     name = bundle.name
     if not bundle.is_dir():
         return [f"run {name}: bundle directory {bundle} is missing"]
@@ -107,7 +109,8 @@ def verify_bundle(bundle: Path, manifest_sha256: str | None) -> list[str]:
     for fname, digest in files.items():
         path = bundle / fname
         if not path.exists():
-            problems.append(f"run {name}: {fname} is missing")
+            if (dropped or {}).get(fname) != digest:
+                problems.append(f"run {name}: {fname} is missing")
         elif sha256_path(path) != digest:
             problems.append(f"run {name}: {fname} was altered")
     extra = sorted(p.name for p in bundle.iterdir() if p.name not in files and p.name != MANIFEST)
