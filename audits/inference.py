@@ -11,17 +11,21 @@ recomputing it. Every executor (``audits/executors/``) answers the same blocks w
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterable
 
 import pandas as pd
 
 from audits.backends.base import Backend, Request
-from audits.backends.choices import resolve_chat_template, score_chunk
+from audits.backends.choices import resolve_chat_template, score_chunk, scoring_block
 from audits.config import TaskConfig
+from audits.errors import AssayError
 
 CHUNK = 256  # samples per checkpoint block (the default of executor.block_size)
+FINGERPRINT_FILE = "model-identity.json"  # in the checkpoint folder: what answered the run's blocks
 
 
 def _norm(text: str) -> str:
@@ -130,3 +134,59 @@ def run_task_inference(backend: Backend, task: TaskConfig, frame: pd.DataFrame,
     if not plan.n_blocks:
         return pd.DataFrame({"sample_id": [], "prediction": [], "choice_logprobs": []})
     return plan.result()
+
+
+def fingerprint(backend: Backend, tasks: Iterable[TaskConfig]) -> dict[str, Any]:
+    """What decides a block's answers besides the config: the model's identity (weights, device, dtype,
+    autocast, threads, library versions) and each task's scoring signature. JSON data."""
+    fp = {"model": backend.identity(), "scoring": {t.name: scoring_block(t, backend)["signature"] for t in tasks}}
+    return json.loads(json.dumps(fp, sort_keys=True, default=str))
+
+
+class FingerprintPin:
+    """Every block of a run is answered by one fingerprint: the first one seen (or the one a killed
+    attempt saved in the checkpoint folder) is pinned; any other is refused before its blocks are used
+    (a resumed run on another model, device, dtype or thread count; Ray actors that disagree)."""
+
+    def __init__(self, checkpoint_dir: Path | None):
+        self.path = checkpoint_dir / FINGERPRINT_FILE if checkpoint_dir is not None else None
+        self.pinned: dict[str, Any] | None = None
+        if self.path is not None and self.path.exists():
+            self.pinned = json.loads(self.path.read_text(encoding="utf-8"))
+
+    def check(self, fp: dict[str, Any]) -> None:
+        if self.pinned is None:
+            self.pinned = fp
+            if self.path is not None:
+                self.path.write_text(json.dumps(fp, sort_keys=True), encoding="utf-8")
+            return
+        if fp != self.pinned:
+            where, was, now = first_difference(self.pinned, fp)
+            raise AssayError(f"the run's blocks were answered with {where} = {was!r}, but this attempt's model "
+                             f"has {now!r}; mixing them would change its results",
+                             "start a new run (without --resume) on one kind of worker")
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> tuple[str, Any, Any]:
+    """(dotted key path, value in a, value in b) of the first place two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if a.get(key, _ABSENT) != b.get(key, _ABSENT):
+                return first_difference(a.get(key, _ABSENT), b.get(key, _ABSENT), f"{path}.{key}" if path else str(key))
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return first_difference(x, y, f"{path}.{i}" if path else str(i))
+    return path or "(top level)", _shown(a), _shown(b)
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(not set)"
+
+
+_ABSENT = _Absent()
+
+
+def _shown(value: Any) -> Any:
+    return value if not isinstance(value, (dict, list)) else json.dumps(value, sort_keys=True)[:80]

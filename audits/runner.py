@@ -29,6 +29,7 @@ from audits.backends.base import Backend
 from audits.config import AuditConfig, config_to_dict, parse_config
 from audits.datasets import TaskData, load_task_data
 from audits.errors import AssayError
+from audits.inference import FINGERPRINT_FILE, first_difference
 from audits.metrics import check_metrics, default_metrics, get_metric
 from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
@@ -134,6 +135,8 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
                                    "positive": task.positive, "source": td.source, "dataset_sha256": td.sha256,
                                    "attributes": task.attribute_names}
     blocks: dict[str, Any] = {"scoring": scoring_block(task, backend)}  # prompt/scoring options (signature)
+    if task.on_missing == "skip":  # rows left out for a missing prompt field (audits/datasets/loader.py)
+        blocks["data"] = {"on_missing": "skip", "rows_skipped": int(td.n_skipped)}
     tables: dict[str, list[pd.DataFrame]] = {}
     findings: list[pd.DataFrame] = []
     flags: dict[str, np.ndarray] = {}
@@ -193,7 +196,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         _log(f"run {resume}: its bundle was already in place; run completed")
         return resume  # the crash came after the bundle's rename
     if resume:
-        run_id, config, limit = _load_resume(catalog, resume, config)
+        run_id, config, limit = _load_resume(catalog, resume, config, limit)
     else:
         run_id = new_run_id()
     prepared = prepare(config, limit)  # fails before any model loads
@@ -219,7 +222,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         samples, task_results, tables = [], [], {}
         for task in config.tasks:
             td = prepared.data[task.name]
-            _log(f"task {task.name}: {len(td.frame)} samples ({task.type})")
+            skipped = f"; {td.n_skipped} rows skipped for a missing prompt field" if td.n_skipped else ""
+            _log(f"task {task.name}: {len(td.frame)} samples ({task.type}){skipped}")
             preds = predictions[task.name]
             t0 = time.perf_counter()
             frame, result, extra = evaluate_task(td, preds, prepared.metrics[task.name], prepared.scanners,
@@ -229,6 +233,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             task_results.append(result)
             for name, parts in extra.items():
                 tables.setdefault(name, []).extend(parts)
+        _check_signatures(partial, task_results)
         model_identity = executor.identity()
         executor.record_stage("evaluate", sum(len(f) for f in samples),
                               sum(v for k, v in timings.items() if k.endswith(".evaluate_s")))
@@ -247,7 +252,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             "created_at": datetime.now(timezone.utc).isoformat(), "config_sha256": config_sha,
             "model": model_identity, "limit": limit,
             "datasets": {t: {"source": d.source, "sha256": d.sha256, "rows_used": len(d.frame),
-                             "rows_in_source": d.n_source} for t, d in prepared.data.items()},
+                             "rows_in_source": d.n_source, "rows_skipped_missing": d.n_skipped}
+                         for t, d in prepared.data.items()},
             "code": {"sha256": identity.code_sha256(), "git_commit": identity.git_commit()},
             "packages": identity.package_versions(), "environment": identity.environment(),
             "seed": config.seed, "bootstrap_resamples": config.bootstrap, "timings": timings,
@@ -273,7 +279,20 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     return run_id
 
 
-def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None) -> tuple[str, AuditConfig, int | None]:
+def _check_signatures(partial, task_results: list[TaskResult]) -> None:
+    """Each task's scoring signature in the results is the one its blocks were answered under."""
+    path = partial / FINGERPRINT_FILE
+    pinned = json.loads(path.read_text(encoding="utf-8")).get("scoring", {}) if path.exists() else {}
+    for result in task_results:
+        signature = (result.extra.get("scoring") or {}).get("signature")
+        if result.name in pinned and signature != pinned[result.name]:
+            raise AssayError(f"task '{result.name}' would be scored as {signature!r} but its blocks were answered "
+                             f"as {pinned[result.name]!r}", "start a new run without --resume")
+
+
+def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None,
+                 limit: int | None = None) -> tuple[str, AuditConfig, int | None]:
+    """The saved config and limit of a killed run, refused where they would not give the original's results."""
     run = runs_q.get_run(catalog, run_id)
     if run["status"] == "complete":
         raise AssayError(f"run '{run_id}' is already complete", "start a new run without --resume")
@@ -282,7 +301,16 @@ def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None) -> tu
         raise AssayError(f"run '{run_id}' has no checkpoint in {saved.parent}", "start a new run without --resume")
     state = json.loads(saved.read_text(encoding="utf-8"))
     config = parse_config(state["config"], source=str(saved))
-    if given is not None and _config_sha(config_to_dict(given)) != _config_sha(state["config"]):
-        raise AssayError(f"the config differs from the one run '{run_id}' started with",
-                         "resume with the original config file, or start a new run")
+    if config_to_dict(config) != state["config"]:  # e.g. saved by a version that wrote an unset field as null
+        where, was, now = first_difference(state["config"], config_to_dict(config))
+        raise AssayError(f"run '{run_id}': its saved config reads back differently at '{where}' ({was!r} -> "
+                         f"{now!r}), so resuming it could change its results", "start a new run without --resume")
+    if given is not None and config_to_dict(given) != state["config"]:
+        where, was, now = first_difference(state["config"], config_to_dict(given))
+        raise AssayError(f"the config differs from the one run '{run_id}' started with at '{where}' "
+                         f"({was!r} then, {now!r} now)", "resume with the original config and options, "
+                         "or start a new run")
+    if limit is not None and limit != state.get("limit"):
+        raise AssayError(f"--limit {limit} differs from the limit run '{run_id}' started with "
+                         f"({state.get('limit')})", "resume with the original --limit, or start a new run")
     return run_id, config, state.get("limit")

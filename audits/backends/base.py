@@ -49,6 +49,12 @@ class Backend(ABC):
     def __init__(self, config: ModelConfig):
         self.config = config
 
+    @classmethod
+    def worker_config(cls, config: ModelConfig) -> ModelConfig:
+        """The config each worker process (a Ray actor) loads: what the driver's process would
+        resolve for itself, filled in, so every process computes alike. Default: ``config``."""
+        return config
+
     def generate(self, requests: list[Request], *, desc: str = "generate") -> list[str]:
         raise NotImplementedError(f"backend {self.name!r} cannot generate")
 

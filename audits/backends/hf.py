@@ -51,6 +51,7 @@ class HFBackend(Backend):
                              "set model.chat_template: false (prompts are then read as plain text)")
         self.templated = self.has_chat_template if config.chat_template is None else bool(config.chat_template)
         self.autocast = _pick_autocast(config.autocast, self.device)
+        self.threads = pin_threads(config.threads)
         model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
         self.model = model_cls.from_pretrained(folder, dtype=getattr(torch, self.dtype)).to(self.device).eval()
         self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id)
@@ -61,6 +62,16 @@ class HFBackend(Backend):
         self._cache_kwarg = "cache" if "cache" in params else "past_key_values"  # renamed in transformers 5.x
         self.stats = {"prompt_tokens": 0, "generated_tokens": 0, "scored_tokens": 0, "forward_rows": 0,
                       "decode_steps": 0}
+
+    @classmethod
+    def worker_config(cls, config):
+        """``threads`` filled in from this (the driver's) process when unset: each Ray actor then uses
+        the driver's count, whatever OMP_NUM_THREADS Ray gave it (see ``pin_threads``)."""
+        if config.threads is not None:
+            return config
+        import torch
+
+        return config.model_copy(update={"threads": torch.get_num_threads()})
 
     # ------------------------------------------------------------------ prompts and tokens
     def _use_template(self, chat_template: bool | None) -> bool:
@@ -330,7 +341,7 @@ class HFBackend(Backend):
 
         return {"backend": "hf", "model": self.source.model, "weights_sha256": self.source.weights_sha256,
                 "revision": self.source.revision, "device": self.device, "dtype": self.dtype,
-                "autocast": self.autocast or "off", "chat_template": self.templated,
+                "autocast": self.autocast or "off", "chat_template": self.templated, "threads": self.threads,
                 "torch": torch.__version__, "transformers": transformers.__version__}
 
     def close(self) -> None:
@@ -369,6 +380,17 @@ def _pick_autocast(autocast: str, device: str) -> str | None:
     if autocast == "auto":
         return "bfloat16" if device == "cuda" or (device == "cpu" and cpu_has_bf16()) else None
     return autocast
+
+
+def pin_threads(threads: int | None) -> int:
+    """Set torch's CPU threads to ``threads`` (None: leave this process's setting); returns the count in
+    use. The split of a float sum over threads sets its rounding, so every process that runs the model
+    (the driver, each Ray actor) uses one count: Ray starts actors with OMP_NUM_THREADS=num_cpus."""
+    import torch
+
+    if threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
 
 
 def _pick_dtype(dtype: str, device: str) -> str:

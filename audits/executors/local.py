@@ -10,7 +10,7 @@ import pandas as pd
 from audits.backends.base import Backend, load_backend
 from audits.config import TaskConfig
 from audits.executors.base import EXECUTORS, Executor, StageStats, Timer
-from audits.inference import infer_block, plan_blocks
+from audits.inference import FingerprintPin, fingerprint, infer_block, plan_blocks
 
 
 @EXECUTORS.register("local")
@@ -35,6 +35,8 @@ class LocalExecutor(Executor):
     def infer(self, tasks: list[tuple[TaskConfig, pd.DataFrame]],
               checkpoint_dir: Path | None = None) -> dict[str, pd.DataFrame]:
         backend = self.backend()
+        # a resumed run's blocks must come from the same model, device, dtype, threads and scoring
+        FingerprintPin(checkpoint_dir).check(fingerprint(backend, [task for task, _ in tasks]))
         stage = StageStats("inference")
         out: dict[str, pd.DataFrame] = {}
         with Timer() as total:

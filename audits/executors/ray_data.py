@@ -41,11 +41,10 @@ from audits.backends.base import BACKENDS, Backend, load_backend
 from audits.config import ModelConfig, TaskConfig
 from audits.errors import AssayError
 from audits.executors.base import EXECUTORS, Executor, RowStage, StageStats, Timer, answer_rows
-from audits.inference import BlockPlan, infer_block, plan_blocks
+from audits.inference import FINGERPRINT_FILE, BlockPlan, FingerprintPin, fingerprint, infer_block, plan_blocks
 
 _EXTRA = "pip install 'assay[ray]'"
 _FORWARD_ENV = ("ASSAY_", "HF_", "TRANSFORMERS_", "TLDEXTRACT_")  # driver settings the actors need
-_IDENTITY_FILE = "model-identity.json"
 
 
 def import_ray():
@@ -68,7 +67,7 @@ class _BlockWorker:
         with Timer() as t:
             self.backend = load_backend(ModelConfig.model_validate(model))
         self.tasks = {name: TaskConfig.model_validate(task) for name, task in tasks.items()}
-        self.identity = json.dumps(self.backend.identity(), sort_keys=True, default=str)
+        self.identity = json.dumps(fingerprint(self.backend, self.tasks.values()), sort_keys=True)
         self.worker = json.dumps({"node": ray.get_runtime_context().get_node_id(), "pid": os.getpid(),
                                   "gpu": _gpu_name(), "load_s": round(t.seconds, 3),
                                   "has_chat_template": bool(getattr(self.backend, "has_chat_template", False))})
@@ -123,6 +122,7 @@ class RayExecutor(Executor):
         self._owns_cluster = False
         self._identity: dict[str, Any] | None = None
         self._driver_backend: LazyBackend | None = None
+        self._pin = FingerprintPin(None)
 
     # ------------------------------------------------------------------ connect and check
     def open(self) -> None:
@@ -183,6 +183,7 @@ class RayExecutor(Executor):
         cfg = self.config.executor
         plans = {task.name: plan_blocks(task, frame, checkpoint_dir, cfg.block_size) for task, frame in tasks}
         self.remember_identity(checkpoint_dir)
+        self._pin = FingerprintPin(checkpoint_dir)  # every block (and a resumed run's old ones): one fingerprint
         stage = StageStats("inference", blocks_resumed=sum(len(p.done) for p in plans.values()),
                            rows_resumed=sum(len(f) for p in plans.values() for f in p.done.values()))
         items = [{"payload": pickle.dumps((name, index, _wire(chunk)))}
@@ -195,7 +196,7 @@ class RayExecutor(Executor):
                 ds = ds.map_batches(_BlockWorker, batch_size=1, batch_format="numpy",
                                     compute=ray.data.ActorPoolStrategy(size=self.execution.workers),
                                     num_gpus=cfg.gpus_per_worker or None, num_cpus=cfg.cpus_per_worker,
-                                    fn_constructor_kwargs={"model": self.config.model.model_dump(mode="json"),
+                                    fn_constructor_kwargs={"model": self._worker_model().model_dump(mode="json"),
                                                            "tasks": {t.name: t.model_dump(mode="json")
                                                                      for t, _ in tasks}})
                 with _actor_errors_as_assay_errors():
@@ -246,14 +247,14 @@ class RayExecutor(Executor):
     def _collect(self, row: dict[str, Any], plans: dict[str, BlockPlan], stage: StageStats,
                  workers: dict[str, dict[str, Any]], checkpoint_dir: Path | None) -> None:
         """One finished block arrives at the driver: checkpoint it and count it."""
+        fp = json.loads(row["identity"])
+        self._pin.check(fp)  # before the block is kept: an actor that computes differently is refused
         result = pickle.loads(row["result"])
         plans[row["task"]].save(int(row["block"]), result)
         stage.blocks += 1
         stage.rows += len(result)
         if self._identity is None:
-            self._identity = json.loads(row["identity"])
-            if checkpoint_dir is not None:  # so a resumed run with every block done still knows its model
-                (checkpoint_dir / _IDENTITY_FILE).write_text(row["identity"], encoding="utf-8")
+            self._identity = fp["model"]
         info = json.loads(row["worker"])
         self.backend().facts["has_chat_template"] = info.pop("has_chat_template", False)
         key = f"{info['node']}:{info['pid']}"
@@ -265,8 +266,13 @@ class RayExecutor(Executor):
     # ------------------------------------------------------------------ driver side
     def backend(self) -> "LazyBackend":
         if self._driver_backend is None:
-            self._driver_backend = LazyBackend(self.config.model)
+            self._driver_backend = LazyBackend(self._worker_model())
         return self._driver_backend
+
+    def _worker_model(self) -> ModelConfig:
+        """The model config every actor (and the driver's backend) loads: the driver's own settings
+        filled in (e.g. its torch thread count), so they all compute alike."""
+        return BACKENDS.get(self.config.model.backend).worker_config(self.config.model)
 
     def identity(self) -> dict[str, Any]:
         if self._identity is None:
@@ -275,9 +281,9 @@ class RayExecutor(Executor):
 
     def remember_identity(self, checkpoint_dir: Path | None) -> None:
         """Read the identity a previous attempt of this run saved (a resumed run with no work left)."""
-        path = checkpoint_dir / _IDENTITY_FILE if checkpoint_dir else None
+        path = checkpoint_dir / FINGERPRINT_FILE if checkpoint_dir else None
         if self._identity is None and path is not None and path.exists():
-            self._identity = json.loads(path.read_text(encoding="utf-8"))
+            self._identity = json.loads(path.read_text(encoding="utf-8")).get("model")
 
     def close(self) -> None:
         if self._driver_backend is not None:

@@ -1,0 +1,124 @@
+"""`--resume` continues a killed run only where the result would be the original's (issue 19, item 3):
+the saved config must read back as saved, the given config and --limit must be the original's, and
+the model and scoring signature must be those its blocks were answered with. Otherwise: one line.
+
+A run is interrupted for real (Ctrl-C, KeyboardInterrupt) once its inference blocks are
+checkpointed, on the predictions backend (no model to load), then resumed in the same catalog.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import audits.runner as runner
+from audits.config import parse_config
+from audits.errors import AssayError
+from audits.inference import FINGERPRINT_FILE
+from audits.runner import run_audit
+from audits.store.catalog import Catalog
+from audits.store.queries import runs as runs_q
+
+ROWS = [("1", "Approve A?", "yes"), ("2", "Approve B?", "no"), ("3", "Approve C?", "yes"),
+        ("4", "Approve D?", "yes"), ("5", "Approve E?", "no"), ("6", "Approve F?", "no")]
+
+
+@pytest.fixture
+def audit(tmp_path):
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"id": i, "question": q, "answer": a}) + "\n" for i, q, a in ROWS))
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"task": "loans", "sample_id": i, "prediction": "yes"}) + "\n"
+                             for i, _, _ in reversed(ROWS)))
+    raw = {"name": "unit", "period": "2026-Q4", "seed": 3, "bootstrap": 100,
+           "model": {"backend": "predictions", "path": str(preds), "system_prompt": "Be brief."},
+           "executor": {"block_size": 2},
+           "tasks": [{"name": "loans", "type": "generate", "dataset": {"path": str(data)},
+                      "fields": {"id": "id", "reference": "answer"}, "prompt": "{question}",
+                      "metrics": ["exact_match"]}]}
+    return raw, Catalog(tmp_path / "cat.duckdb")
+
+
+def _interrupted(raw: dict, cat: Catalog, monkeypatch) -> str:
+    """Start a run and press Ctrl-C once every block is checkpointed; returns its id."""
+    def interrupt(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "evaluate_task", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_audit(parse_config(raw), cat, actor="tester", limit=6)
+    monkeypatch.undo()
+    (run,) = [r for r in runs_q.list_runs(cat)["run_id"]]
+    assert len(list(cat.runs_dir.glob(f".partial-{run}/loans.*.parquet"))) == 3
+    return run
+
+
+def test_a_resumed_run_gives_the_uninterrupted_results(audit, monkeypatch):
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    assert run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6) == run
+    fresh = run_audit(parse_config(raw), cat, actor="tester", limit=6)
+    a, b = runs_q.get_results(cat, run), runs_q.get_results(cat, fresh)
+    assert a.task("loans").metrics["exact_match"].value == b.task("loans").metrics["exact_match"].value == 3 / 6
+    assert a.task("loans").extra["scoring"] == b.task("loans").extra["scoring"]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda raw: raw["tasks"][0].update(system_prompt=""),
+     "the config differs from the one run '{run}' started with at 'tasks.0.system_prompt' ((not set) then, '' now)"),
+    (lambda raw: raw["model"].update(system_prompt="Be rude."),
+     "at 'model.system_prompt' ('Be brief.' then, 'Be rude.' now)"),
+    (lambda raw: raw["executor"].update(block_size=3), "at 'executor.block_size' (2 then, 3 now)"),
+])
+def test_a_changed_config_is_refused(audit, monkeypatch, change, expected):
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    change(raw)
+    with pytest.raises(AssayError) as err:
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
+    assert expected.format(run=run) in str(err.value) and "start a new run" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_different_limit_is_refused(audit, monkeypatch):
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    with pytest.raises(AssayError, match=r"--limit 4 differs from the limit run '.*' started with \(6\)"):
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=4)
+
+
+def test_a_saved_config_that_reads_back_differently_is_refused(audit, monkeypatch):
+    """What the old writer left: an unset task system_prompt saved as null, which reads back as 'none'."""
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    saved = cat.runs_dir / f".partial-{run}" / "config.json"
+    state = json.loads(saved.read_text())
+    state["config"]["tasks"][0]["system_prompt"] = None
+    saved.write_text(json.dumps(state))
+    with pytest.raises(AssayError) as err:
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
+    assert f"run '{run}': its saved config reads back differently at 'tasks.0.system_prompt' (None -> '')" \
+        in str(err.value)
+
+
+@pytest.mark.parametrize("where, value, expected", [
+    (("scoring", "loans"), "chat_template:n/a|system_prompt:none",
+     "answered with scoring.loans = 'chat_template:n/a|system_prompt:none', but this attempt's model has "
+     "'chat_template:n/a'"),
+    (("model", "file_sha256"), "0" * 64, "answered with model.file_sha256 = '000"),
+])
+def test_blocks_from_another_model_or_signature_are_refused(audit, monkeypatch, where, value, expected):
+    """The fingerprint the first attempt's blocks were answered with (model identity and scoring
+    signature per task) is pinned in the checkpoint folder; a resume that would differ stops."""
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    pinned = cat.runs_dir / f".partial-{run}" / FINGERPRINT_FILE
+    fp = json.loads(pinned.read_text())
+    assert fp["scoring"] == {"loans": "chat_template:n/a"} and fp["model"]["backend"] == "predictions"
+    fp[where[0]][where[1]] = value
+    pinned.write_text(json.dumps(fp))
+    with pytest.raises(AssayError) as err:
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
+    assert expected in str(err.value) and "start a new run" in str(err.value)
+    assert runs_q.get_run(cat, run)["status"] != "complete"
