@@ -47,14 +47,15 @@ def create_demo_users(catalog: Catalog) -> list[tuple[str, str, str]]:
 
     if users_q.users_configured(catalog):
         return []
-    import getpass
+    from audits.access import os_login
 
     made = []
     for name, role in DEMO_USERS:
         password = secrets.token_urlsafe(9)
         # the OS account that ran the demo acts as demo-admin in the CLI (export, users) without a password
-        os_user = getpass.getuser() if role == "admin" else None
-        users_q.add_user(catalog, name, role, password, actor="demo", os_user=os_user)
+        os_user = os_login() if role == "admin" else None
+        # the first (admin) is the bootstrap; it adds the others, so each change has an admin actor
+        users_q.add_user(catalog, name, role, password, actor=made[0][0] if made else "demo", os_user=os_user)
         made.append((name, role, password))
     return made
 

@@ -89,7 +89,23 @@ def _json_default(value: Any) -> Any:
 
 
 def read_manifest(bundle: Path) -> dict[str, Any]:
-    return json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
+    """The bundle's manifest; ValueError naming the file when it is not a JSON object with a files map
+    of name -> SHA-256 (truncated, binary, a list, ...)."""
+    path = bundle / MANIFEST
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not text (binary?)") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err.msg} at line {err.lineno})") from None
+    if not isinstance(body, dict):
+        raise ValueError(f"{path} holds a JSON {type(body).__name__}, not an object")
+    files = body.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise ValueError(f"{path} has no valid 'files' map of name -> SHA-256")
+    if any(Path(k).name != k or k in ("", ".", "..") for k in files):
+        raise ValueError(f"{path} names a file outside the bundle")
+    return body
 
 
 def verify_bundle(bundle: Path, manifest_sha256: str | None, dropped: dict[str, str] | None = None) -> list[str]:
@@ -105,7 +121,10 @@ def verify_bundle(bundle: Path, manifest_sha256: str | None, dropped: dict[str, 
     problems = []
     if manifest_sha256 and sha256_path(manifest_path) != manifest_sha256:
         problems.append(f"run {name}: manifest.json was altered (hash differs from the catalog)")
-    files = read_manifest(bundle).get("files", {})
+    try:
+        files = read_manifest(bundle).get("files", {})
+    except (OSError, ValueError) as err:
+        return problems + [f"run {name}: manifest.json is malformed: {err}"]
     for fname, digest in files.items():
         path = bundle / fname
         if not path.exists():

@@ -5,11 +5,16 @@
    each signed by a key this installation holds, each matching the chain at its count; the
    newest covers every entry (an entry appended without the key is not covered; a truncated
    log falls short of the witness).
-3. Reconciliation: every row of ``signoffs``, ``attestations``, ``reviews`` and ``users`` hashes
-   to a row the log recorded, and every recorded row is present; every run in ``runs`` has the
-   status, manifest hash and bundle the log recorded, and every logged run still exists.
-4. Bundles: every run the log saw complete (whatever ``runs.status`` says now) is compared with
-   the manifest hash recorded in the chain, file by file.
+3. Reconciliation: every row of ``signoffs``, ``attestations``, ``reviews``, ``users``,
+   ``run_events`` and ``sign_in_attempts`` hashes to a row the log recorded, and every recorded row
+   is present; every run in ``runs`` has the audit, period, model, config hash, creator, times,
+   status, error and manifest hash the log recorded, and every logged run still exists.
+4. Actors: every signed act was done by a user who, per the log's own users history at that entry,
+   was active and held a role allowed to do it (:mod:`audits.trust.acts`).
+5. Identity of the file: a catalog the key dir signed at this path under another id (wiped and
+   re-identified, or replaced) fails; so does a log shorter than the witness (0 entries included).
+6. Bundles: every run the log saw complete (whatever ``runs.status`` says now) is compared with
+   the manifest hash recorded in the chain, file by file, wherever ``runs.bundle_path`` points.
 """
 
 from __future__ import annotations
@@ -24,10 +29,20 @@ from audits.errors import AssayError
 from audits.store.bundle import verify_bundle
 from audits.store.catalog import Catalog
 from audits.store.queries import audit_log
-from audits.trust import checkpoint, keys
+from audits.trust import acts, checkpoint, keys
 
 EVIDENCE_TABLES = {"signoffs": "signoff_id", "attestations": "attestation_id", "reviews": "review_id",
-                   "users": None}
+                   "users": None, "run_events": None, "sign_in_attempts": None}
+_IDENT = {"users": ("username", "created_at"), "run_events": ("run_id", "status", "ts"),
+          "sign_in_attempts": ("username", "ts")}
+_EVENT_STATUS = {"run.started": "running", "run.resumed": "resumed", "run.completed": "complete",
+                 "run.failed": "failed"}
+# runs column -> (log action, details key); "@actor" is the entry's actor
+_RUN_COLUMNS = {"audit": ("run.started", "audit"), "period": ("run.started", "period"),
+                "model": ("run.started", "model"), "config_sha256": ("run.started", "config_sha256"),
+                "created_by": ("run.started", "@actor"), "created_at": ("run.started", "created_at"),
+                "finished_at": ("run.completed", "finished_at"), "device": ("*", "device"),
+                "error": ("*", "error")}
 _LEGACY_FIELDS = {"signoffs": ("decision", "role"), "attestations": ("status", "role", "control_id"),
                   "reviews": ("label", "role")}
 _RUN_STATUS = {"run.started": "running", "run.resumed": "running", "run.completed": "complete",
@@ -49,17 +64,26 @@ def verify(cat: Catalog, against: dict[str, Any] | None = None) -> Report:
     with cat.connect() as con:
         cid = audit_log.catalog_id(con) or "legacy"
         report.problems += audit_log.verify_chain(con)
-        log = con.execute("SELECT seq, actor, action, target, details, hash FROM audit_log ORDER BY seq").fetchall()
-        cps = [json.loads(r[0]) for r in con.execute("SELECT body FROM log_checkpoints ORDER BY count").fetchall()]
+        log = con.execute("SELECT seq, ts, actor, action, target, details, hash FROM audit_log ORDER BY seq").fetchall()
+        cps = [_details(r[0]) for r in con.execute("SELECT body FROM log_checkpoints ORDER BY count").fetchall()]
         tables = {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in EVIDENCE_TABLES}
         columns = {t: [d[0] for d in con.execute(f"SELECT * FROM {t} LIMIT 0").description] for t in EVIDENCE_TABLES}
-        runs = con.execute("SELECT run_id, status, bundle_path, manifest_sha256 FROM runs").fetchall()
+        cur = con.execute("SELECT run_id, status, bundle_path, manifest_sha256, " + ", ".join(_RUN_COLUMNS)
+                          + " FROM runs")
+        run_cols = [d[0] for d in cur.description]
+        runs = [dict(zip(run_cols, r)) for r in cur.fetchall()]
     report.entries = len(log)
     heads = {seq: digest for seq, *_, digest in log}
+    replaced = checkpoint.replaced_catalog(cid, cat.path)
+    if replaced:
+        report.problems.append(f"catalog: {replaced}")
     _check_checkpoints(report, cid, cps, heads, against, cat.path)
-    entries = [(seq, actor, action, target, _details(details)) for seq, actor, action, target, details, _ in log]
+    if not log and not replaced and checkpoint.read_witness(cid, cat.path) is None:
+        report.notes.append("the audit log is empty, and the key dir has signed nothing for this catalog here")
+    entries = [(seq, ts, actor, action, target, _details(details)) for seq, ts, actor, action, target, details, _ in log]
     _reconcile_rows(report, entries, tables, columns)
     _reconcile_runs(report, cat, entries, runs)
+    report.problems += acts.check_actors([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
     return report
 
 
@@ -140,18 +164,48 @@ def _check_checkpoints(report: Report, cid: str, cps: list[dict[str, Any]], head
                    heads, trusted)
 
 
+def _ident(table: str, record: dict[str, Any]) -> str:
+    id_col = EVIDENCE_TABLES[table]
+    if id_col:
+        return str(record.get(id_col))
+    *names, when = _IDENT[table]
+    return " ".join(str(record.get(n)) for n in names) + f" @ {record.get(when)}"
+
+
+def _legacy_ok(table: str, record: dict[str, Any], legacy: dict[str, Any]) -> bool:
+    """A row written before rows were hashed, that agrees with the fields its log entry kept."""
+    if table == "users":
+        return record.get("role") in legacy["users"].get(record.get("username"), set())
+    if table == "run_events":
+        key = (record.get("run_id"), record.get("status"))
+        if legacy["run_events"][key] > 0:
+            legacy["run_events"][key] -= 1
+            return True
+        return False
+    if table == "sign_in_attempts":  # before sign-ins were logged; a row added later only locks harder
+        first = legacy["first_sign_in"]
+        return first is None or record.get("ts") < first
+    old = legacy[table].get(record.get(EVIDENCE_TABLES[table]))
+    return old is not None and all(str(old.get(f)) == str(record.get(f)) for f in _LEGACY_FIELDS[table] if f in old)
+
+
 def _reconcile_rows(report: Report, entries: list[tuple], tables: dict[str, list[tuple]],
                     columns: dict[str, list[str]]) -> None:
     logged: dict[str, Counter] = {t: Counter() for t in tables}
     where: dict[tuple[str, str], int] = {}
-    legacy: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in tables}
-    for seq, _actor, action, _target, details in entries:
+    legacy: dict[str, Any] = {t: {} for t in tables}
+    legacy.update(users={}, run_events=Counter(), first_sign_in=None)
+    for seq, ts, _actor, action, target, details in entries:
         row = details.get("row")
+        if action.startswith("user.sign") and legacy["first_sign_in"] is None:
+            legacy["first_sign_in"] = ts
         if isinstance(row, dict) and row.get("table") in logged:
             logged[row["table"]][row["sha256"]] += 1
             where[(row["table"], row["sha256"])] = seq
-        elif action in ("user.added", "user.changed", "user.deactivated") and _target:
-            legacy["users"].setdefault(_target, {}).setdefault("roles", set()).add(details.get("role"))
+        elif action in ("user.added", "user.changed", "user.deactivated") and target:
+            legacy["users"].setdefault(target, set()).add(details.get("role"))
+        elif action in _EVENT_STATUS and target:
+            legacy["run_events"][(target, _EVENT_STATUS[action])] += 1
         elif action in ("policy.signoff", "policy.attest", "review.label", "review.adjudicate"):
             table = {"policy.signoff": "signoffs", "policy.attest": "attestations"}.get(action, "reviews")
             key = details.get(EVIDENCE_TABLES[table])
@@ -159,56 +213,68 @@ def _reconcile_rows(report: Report, entries: list[tuple], tables: dict[str, list
                 legacy[table][key] = details
     for table, rows in tables.items():
         have = Counter()
-        id_col = EVIDENCE_TABLES[table]
         for values in rows:
             digest = audit_log.digest_values(table, values)
             if logged[table][digest] > have[digest]:
                 have[digest] += 1
                 continue
             record = dict(zip(columns[table], values))
-            ident = record.get(id_col) if id_col else f"{record.get('username')} @ {record.get('created_at')}"
-            if not id_col and record.get("role") in legacy["users"].get(record.get("username"), {}).get("roles", ()):
-                continue  # a users row written before rows were hashed; a logged change gave this role
-            old = legacy[table].get(ident) if id_col else None
-            if old is not None and all(str(old.get(f)) == str(record.get(f if f != "control_id" else f))
-                                       for f in _LEGACY_FIELDS[table] if f in old):
-                continue  # written before rows were hashed; its logged fields agree
-            report.problems.append(f"{table}: row {ident} does not match the audit log (edited or inserted "
-                                   "outside Assay)")
+            if _legacy_ok(table, record, legacy):
+                continue
+            report.problems.append(f"{table}: row {_ident(table, record)} does not match the audit log (edited or "
+                                   "inserted outside Assay)")
         for digest, count in logged[table].items():
             if have[digest] < count:
                 report.problems.append(f"{table}: the row recorded at log entry {where[(table, digest)]} is missing "
                                        "or was changed")
 
 
-def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: list[tuple]) -> None:
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="microseconds") if hasattr(value, "isoformat") else str(value)
+
+
+def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: list[dict[str, Any]]) -> None:
     logged: dict[str, dict[str, Any]] = {}
-    for seq, _actor, action, target, details in entries:
+    for seq, _ts, actor, action, target, details in entries:
         if not target or not action.startswith("run."):
             continue
-        run = logged.setdefault(target, {"seq": seq})
+        run = logged.setdefault(target, {"seq": seq, "fields": {}})
         if action in _RUN_STATUS:
             run["status"] = _RUN_STATUS[action]
         if action == "run.completed":
             run["manifest_sha256"] = details.get("manifest_sha256")
             run["bundle_path"] = details.get("bundle_path")
-    rows = {run_id: (status, bundle, manifest) for run_id, status, bundle, manifest in runs}
+        if action in ("run.started", "run.resumed", "run.completed"):
+            run["fields"]["error"] = None  # each of these leaves runs.error empty
+        for column, (at, key) in _RUN_COLUMNS.items():
+            if at in (action, "*") and action in _RUN_STATUS:
+                if key == "@actor":
+                    run["fields"][column] = actor
+                elif key in details:
+                    run["fields"][column] = details[key]
+    rows = {r["run_id"]: r for r in runs}
     report.runs = len(rows)
-    for run_id, (status, bundle, manifest) in rows.items():
+    for run_id, row in rows.items():
         seen = logged.get(run_id)
         if seen is None:
             report.problems.append(f"run {run_id}: not in the audit log (inserted outside Assay)")
             continue
-        if seen.get("status") and seen["status"] != status:
-            report.problems.append(f"run {run_id}: status is {status!r} but the audit log says {seen['status']!r}")
-        if seen.get("manifest_sha256") and manifest != seen["manifest_sha256"]:
+        if seen.get("status") and seen["status"] != row["status"]:
+            report.problems.append(f"run {run_id}: status is {row['status']!r} but the audit log says {seen['status']!r}")
+        if seen.get("manifest_sha256") and row["manifest_sha256"] != seen["manifest_sha256"]:
             report.problems.append(f"run {run_id}: runs.manifest_sha256 differs from the hash recorded in the log")
+        for column, value in seen["fields"].items():
+            if _text(row.get(column)) != _text(value):
+                report.problems.append(f"run {run_id}: runs.{column} is {_text(row.get(column))!r} but the audit log "
+                                       f"says {_text(value)!r}")
     for run_id, seen in logged.items():
         if run_id not in rows:
             report.problems.append(f"run {run_id} (logged at entry {seen['seq']}) was deleted from the runs table")
         if seen.get("manifest_sha256"):
             # wherever the bundle lives now (catalogs may move), its content must match the logged hash
-            path = (rows.get(run_id) or (None, None))[1] or seen.get("bundle_path") or cat.runs_dir / run_id
+            path = (rows.get(run_id) or {}).get("bundle_path") or seen.get("bundle_path") or cat.runs_dir / run_id
             path = Path(path) if Path(path).is_absolute() else cat.path.parent / path
             report.problems += verify_bundle(path, seen["manifest_sha256"])
             report.bundles += 1

@@ -75,7 +75,7 @@ def test_erase_refuses_a_signed_off_run_without_a_reason_and_logs_it(cat, capsys
     from audits.trust.verify import verify
 
     uq.add_user(cat, "ada", "admin", "ada-password")
-    uq.add_user(cat, "bob", "committee", "bob-password")
+    uq.add_user(cat, "bob", "committee", "bob-password", actor="ada")  # verify checks the actor
     make_run(cat)
     keys.new_run_key("r1")
     policies_q.add_signoff(cat, "r1", "bob", "committee", "approve")

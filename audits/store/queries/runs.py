@@ -25,39 +25,58 @@ def _now() -> datetime:
 
 # -- writes (each one short transaction + an audit-log entry) ---------------------------------
 
+def _event(con: Any, run_id: str, status: str, detail: str | None, now: datetime) -> tuple[str, str, list[Any]]:
+    """Insert one run_events row; (table, where, params) for the log entry that records its hash."""
+    con.execute("INSERT INTO run_events VALUES (?, ?, ?, ?)", [run_id, now, status, detail])
+    return ("run_events", "run_id = ? AND ts = ? AND status = ?", [run_id, now, status])
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds")
+
+
 def register_run(cat: Catalog, run_id: str, audit: str, period: str, config_sha256: str, model: str,
                  actor: str, device: str | None = None) -> None:
+    """Register a running run; the log entry records every column that decides something (verify
+    compares them: audit, period and model choose the run a comparison is made with)."""
+    now = _now()
     with cat.connect(write=True) as con:
         con.execute("INSERT INTO runs (run_id, audit, period, status, created_at, config_sha256, model, device, "
                     "created_by) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-                    [run_id, audit, period, _now(), config_sha256, model, device, actor])
-        con.execute("INSERT INTO run_events VALUES (?, ?, 'running', NULL)", [run_id, _now()])
-        audit_log.append(con, actor, "run.started", run_id, {"audit": audit, "period": period, "model": model})
+                    [run_id, audit, period, now, config_sha256, model, device, actor])
+        row = _event(con, run_id, "running", None, now)
+        audit_log.append(con, actor, "run.started", run_id,
+                         {"audit": audit, "period": period, "model": model, "config_sha256": config_sha256,
+                          "device": device, "created_at": _ts(now)}, row=row)
 
 
 def complete_run(cat: Catalog, run_id: str, bundle_path: Path, manifest_sha256: str, actor: str,
                  device: str | None) -> None:
+    now = _now()
     with cat.connect(write=True) as con:
         con.execute("UPDATE runs SET status = 'complete', finished_at = ?, bundle_path = ?, manifest_sha256 = ?, "
                     "device = ?, error = NULL WHERE run_id = ?",
-                    [_now(), str(bundle_path), manifest_sha256, device, run_id])
-        con.execute("INSERT INTO run_events VALUES (?, ?, 'complete', ?)", [run_id, _now(), manifest_sha256])
-        audit_log.append(con, actor, "run.completed", run_id, {"manifest_sha256": manifest_sha256,
-                                                               "bundle_path": str(bundle_path)})
+                    [now, str(bundle_path), manifest_sha256, device, run_id])
+        row = _event(con, run_id, "complete", manifest_sha256, now)
+        audit_log.append(con, actor, "run.completed", run_id,
+                         {"manifest_sha256": manifest_sha256, "bundle_path": str(bundle_path), "device": device,
+                          "finished_at": _ts(now)}, row=row)
 
 
 def fail_run(cat: Catalog, run_id: str, error: str, actor: str) -> None:
+    now = _now()
     with cat.connect(write=True) as con:
         con.execute("UPDATE runs SET status = 'failed', error = ? WHERE run_id = ?", [error[:500], run_id])
-        con.execute("INSERT INTO run_events VALUES (?, ?, 'failed', ?)", [run_id, _now(), error[:500]])
-        audit_log.append(con, actor, "run.failed", run_id, {"error": error[:500]})
+        row = _event(con, run_id, "failed", error[:500], now)
+        audit_log.append(con, actor, "run.failed", run_id, {"error": error[:500]}, row=row)
 
 
 def mark_resumed(cat: Catalog, run_id: str, actor: str) -> None:
+    now = _now()
     with cat.connect(write=True) as con:
         con.execute("UPDATE runs SET status = 'running', error = NULL WHERE run_id = ?", [run_id])
-        con.execute("INSERT INTO run_events VALUES (?, ?, 'resumed', NULL)", [run_id, _now()])
-        audit_log.append(con, actor, "run.resumed", run_id, {})
+        row = _event(con, run_id, "resumed", None, now)
+        audit_log.append(con, actor, "run.resumed", run_id, {}, row=row)
 
 
 # -- reads ------------------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Was each signed act done by someone allowed to do it, at that time, per the log?
+
+The log is replayed in order: ``user.*`` entries give each name's role and active flag; every act
+(sign-off, attestation, review, flag, erase, export, report, key rotation, user change) is checked
+against the permission table of :mod:`audits.access` as it stood at that entry. Before the log
+created its first user the catalog was unmanaged (demos, library use): acts are not checked, and
+the first user change is the bootstrap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audits.access import can
+
+USER_ACTIONS = ("user.added", "user.changed", "user.deactivated")
+# log action -> the permission it needs (audits.access.PERMISSIONS)
+ACT_PERMISSIONS: dict[str, str] = {
+    "policy.signoff": "signoff",
+    "policy.attest": "attest",
+    "review.label": "review",
+    "review.adjudicate": "adjudicate",
+    "review.flag": "review",
+    "run.erased": "erase",
+    "report.generated": "view",
+    "key.rotated": "manage_users",
+    **{a: "manage_users" for a in USER_ACTIONS},
+}
+
+
+def permission_for(action: str) -> str | None:
+    if action.startswith("export."):
+        return "export_retraining"
+    return ACT_PERMISSIONS.get(action)
+
+
+def check_actors(entries: list[tuple[int, str, str, str | None, dict[str, Any]]]) -> list[str]:
+    """One problem per act whose actor was not an active user with a role allowed to do it then.
+
+    ``entries``: (seq, actor, action, target, details) in log order."""
+    roles: dict[str, tuple[str, bool]] = {}  # name -> (role, active) as the log stood
+    managed = False
+    problems: list[str] = []
+    for seq, actor, action, target, details in entries:
+        need = permission_for(action)
+        if need is not None and managed:
+            held = roles.get(actor)
+            where = f"audit log: entry {seq} ({action} by {actor!r})"
+            if held is None or not held[1]:
+                problems.append(f"{where}: {actor!r} was not an active user then")
+            elif not can(held[0], need, details.get("role") if action == "policy.attest" else None):
+                problems.append(f"{where}: the role {held[0]!r} may not {need.replace('_', ' ')}")
+            elif action in ("policy.signoff", "review.label", "review.adjudicate") \
+                    and details.get("role") not in (None, held[0]):
+                problems.append(f"{where}: recorded the role {details.get('role')!r}, but {actor!r} held {held[0]!r}")
+        if action in USER_ACTIONS and target:
+            prev = roles.get(target)
+            roles[target] = (str(details.get("role") or (prev[0] if prev else "viewer")),
+                             action != "user.deactivated")
+            managed = True
+    return problems
