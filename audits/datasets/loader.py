@@ -30,6 +30,7 @@ class TaskData:
     source: str                  # file path or builtin:<name>
     sha256: str                  # hash of the source file(s) content
     n_source: int                # rows before --limit
+    n_skipped: int = 0           # rows left out for a missing prompt field (task.on_missing: skip)
 
     @property
     def available(self) -> set[str]:
@@ -151,6 +152,7 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
     prompt_fields = [f for f in _template_fields(task.prompt, task.name)
                      if not (f == OPTIONS_FIELD and task.type == "choice" and task.choice_format == "letters")]
     _require_columns(raw, prompt_fields, "the prompt template", task.name, source)
+    raw, n_skipped = _rows_with_prompt_fields(task, raw, prompt_fields, source)
     for what, col in (("fields.id", id_col), ("fields.reference", ref_col), ("fields.label", label_col)):
         if col:
             _require_columns(raw, [col], what, task.name, source)
@@ -206,7 +208,34 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
         if task.type == "choice" and task.positive not in offered:
             raise AssayError(f"task '{task.name}': positive choice '{task.positive}' is not among the choices "
                              f"{sorted(offered)}", "set 'positive' to one of the choices")
-    return TaskData(task=task, frame=frame, source=source, sha256=digest, n_source=n_source)
+    return TaskData(task=task, frame=frame, source=source, sha256=digest, n_source=n_source, n_skipped=n_skipped)
+
+
+def _is_missing(value: object) -> bool:
+    """Absent from the row (NaN in its column), null, or NaN: the template would print 'nan' or 'None'."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _rows_with_prompt_fields(task: TaskConfig, raw: pd.DataFrame, fields: list[str],
+                             source: str) -> tuple[pd.DataFrame, int]:
+    """The rows (of those the run uses) that have a value for every prompt field, and how many were
+    skipped; a missing value is an AssayError unless the task sets ``on_missing: skip``. Kept rows
+    keep their index, so sample ids by row number stay the source's."""
+    if not fields:
+        return raw, 0
+    gaps = {f: raw[f].map(_is_missing).to_numpy(dtype=bool) for f in dict.fromkeys(fields)}
+    missing = np.logical_or.reduce(list(gaps.values()))
+    if not missing.any():
+        return raw, 0
+    counts = ", ".join(f"'{f}' in {int(m.sum())}" for f, m in gaps.items() if m.any())
+    what = f"task '{task.name}': {int(missing.sum())} of {len(raw)} rows of {source} have no value for a field the " \
+           f"prompt needs ({counts}; absent, null or NaN)"
+    if task.on_missing == "error":
+        raise AssayError(what, "fill or drop those rows, or set on_missing: skip in the task to leave them out "
+                         "(the count is recorded)")
+    if missing.all():
+        raise AssayError(what + ", so on_missing: skip leaves none", "fill those fields or point the task at other data")
+    return raw[~missing], int(missing.sum())
 
 
 def _choices(task: TaskConfig, raw: pd.DataFrame, choice_cols: list[str] | None) -> list:
