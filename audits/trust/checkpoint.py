@@ -63,6 +63,31 @@ def check_signature(cp: dict[str, Any], trusted: dict[str, Any] | None = None) -
     return None
 
 
+def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: Any = None) -> None:
+    """Before signing a new head: the entries so far must end at a head this installation signed.
+
+    Otherwise an entry chained in without the key (a forged user, a forged act) would be covered by
+    the next honest signature. A log never checkpointed and never witnessed (written before
+    checkpoints existed) is signed as it is, once."""
+    if count == 0:
+        return
+    rows = con.execute("SELECT body FROM log_checkpoints WHERE count = ?", [count]).fetchall()
+    for (body,) in rows:
+        try:
+            cp = json.loads(body)
+        except ValueError:
+            continue
+        if isinstance(cp, dict) and check_signature(cp) is None and cp.get("catalog_id") == catalog_id \
+                and cp.get("head") == head:
+            return
+    if not rows and read_witness(catalog_id, catalog_path) is None \
+            and not con.execute("SELECT count(*) FROM log_checkpoints").fetchone()[0]:
+        return  # a legacy log: nothing was ever signed, so nothing can be forged past a signature
+    raise AssayError(f"audit log entry {count} is not covered by a checkpoint this installation signed "
+                     "(written without the key)", "run `assay verify`, and restore the catalog from a backup; "
+                     "nothing is signed over an unsigned entry")
+
+
 def record(con: Any, catalog_id: str, count: int, head: str) -> dict[str, Any]:
     """Sign and store the checkpoint inside the caller's transaction; the witness is written on commit."""
     cp = make(catalog_id, count, head)

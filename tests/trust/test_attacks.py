@@ -39,6 +39,7 @@ def test_truncating_the_last_row_and_its_checkpoint_is_caught_by_the_witness(cat
 
 def test_a_row_appended_through_the_append_function_without_the_key_is_caught(catalog, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "attacker-keys"))  # the real key is not readable
+    monkeypatch.setattr(checkpoint, "check_head", lambda *a, **k: None)  # the attacker's own copy of the code
     with catalog.connect(write=True) as con:
         audit_log.append(con, "cleo", "policy.signoff", "r1", {"decision": "approve"})
     monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
