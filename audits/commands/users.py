@@ -3,7 +3,9 @@
 
 Changing users changes who may act on the evidence, so it needs an authenticated admin
 (`--by NAME` with `$ASSAY_PASSWORD` or a prompt, or an OS account mapped to an admin). The one
-exception is the very first user of a catalog, which must be an admin (bootstrap, logged).
+exception is the very first user of a catalog whose signed log never created one, which must be an
+admin (bootstrap, logged). Wiping the users table does not reopen the bootstrap: users come from
+the signed log, and a managed catalog with no valid user refuses everyone.
 """
 
 from __future__ import annotations
@@ -84,7 +86,12 @@ def _add(args) -> int:
 
 
 def _list(args) -> int:
-    frame = uq.list_users(Catalog(args.catalog, create=False), include_inactive=args.all)
+    cat = Catalog(args.catalog, create=False)
+    frame = uq.list_users(cat, include_inactive=args.all)
+    if frame.empty and uq.users_configured(cat):
+        print(f"no valid users: {uq.users_problem(cat) or 'every user is deactivated'} "
+              "(the dashboard and the CLI refuse everyone; run `assay verify`)")
+        return 0
     if frame.empty:
         print("no users — the dashboard runs as a local admin and the CLI refuses evidence changes; "
               "add the first admin with `assay users add NAME --role admin`")

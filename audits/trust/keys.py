@@ -9,7 +9,11 @@ One directory (``$ASSAY_KEY_DIR``, default ``~/.local/share/assay/keys``) holds:
 - ``run-keys/<run_id>.key``: the per-run key that encrypts a run's raw text (when kept at all);
   deleting it (``assay erase``) erases the raw text while the bundle's hashes still verify.
 - ``witness/<catalog_id>-<path hash>.json``: the latest signed checkpoint of each catalog file, so a truncated
-  log is caught even when the catalog's own checkpoint rows were removed with it.
+  log is caught even when the catalog's own checkpoint rows were removed with it. Together they are the
+  key dir's memory of which catalog ids it signed at which path: a file wiped and given a new id (a fresh,
+  empty log that would otherwise verify) is caught, and no one can sign in to it
+  (:func:`audits.trust.checkpoint.replaced_catalog`). Replacing a catalog on purpose means moving its old
+  witness file out of this directory.
 """
 
 from __future__ import annotations

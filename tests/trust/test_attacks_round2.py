@@ -119,6 +119,8 @@ def test_wiping_users_refuses_everyone_instead_of_demo_mode(catalog, capsys, mon
                      "--os-user", "mallory")  # the bootstrap path is closed too
     assert code == 2 and "no one can act on this catalog" in out.err
     assert users_q.list_users(catalog, include_inactive=True).empty
+    code, out = _cli(capsys, monkeypatch, catalog, "users", "list")
+    assert code == 0 and out.out.startswith("no valid users: no users row matches the signed audit log")
 
 
 def test_wiping_users_and_the_whole_log_refuses_everyone(catalog):
