@@ -102,6 +102,18 @@ def test_a_forged_act_signed_by_the_signing_process_is_caught_by_verify(catalog)
     assert any("(user.added by 'carol'): the role 'compliance' may not manage users" in p for p in found), found
 
 
+def test_truncating_a_removal_off_the_log_does_not_revive_the_user(catalog):
+    users_q.deactivate_user(catalog, "cleo", actor="ada")
+    assert users_q.get_user(catalog, "cleo") is None  # (and this process caches the replayed log)
+    with raw(catalog) as con:
+        n = con.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+        con.execute("DELETE FROM audit_log WHERE seq = ?", [n])
+        con.execute("DELETE FROM log_checkpoints WHERE count = ?", [n])
+        con.execute("DELETE FROM users WHERE NOT active")
+    with pytest.raises(AssayError, match=f"the key dir witnessed {n} signed entries, the log has {n - 1}"):
+        users_q.authenticate(catalog, "cleo", "cleo-password")
+
+
 # -- item 2: wiping users does not open the catalog ------------------------------------------------
 
 def test_wiping_users_refuses_everyone_instead_of_demo_mode(catalog, capsys, monkeypatch):

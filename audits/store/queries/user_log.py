@@ -65,7 +65,7 @@ def database_path(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _refuse(problem: str) -> AssayError:
-    return AssayError(f"the audit log cannot be trusted ({problem}), so no user is", 
+    return AssayError(f"the audit log cannot be trusted ({problem}), so no user is",
                       "run `assay verify`, and restore the catalog from a backup before anyone signs in")
 
 
