@@ -24,7 +24,9 @@ def register(subparsers, common) -> None:
     p.add_argument("config", help="audit config (YAML)")
     p.add_argument("--limit", type=positive_int, default=None, help="at most N samples per task")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="override model.device")
-    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a run that was killed")
+    p.add_argument("--resume", metavar="RUN_ID", default=None,
+                   help="continue a run that was killed (refused where the config, --limit, model or scoring "
+                        "signature would differ from the original's)")
     p.add_argument("--executor", choices=["local", "ray"], default=None,
                    help="override executor.kind (ray: a Ray Data pipeline; needs pip install 'assay[ray]')")
     p.add_argument("--workers", type=positive_int, default=None, help="override executor.num_workers")
