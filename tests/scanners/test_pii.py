@@ -176,3 +176,44 @@ def test_import_forces_offline_suffix_list():
             "print(repr(t.TLD_EXTRACTOR.suffix_list_urls))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "()"
+
+
+def _long_text(cuts: list[int], filler: str = "The meeting went well and the weather was fine. ") -> tuple[str, list[str]]:
+    """Filler with a distinct e-mail starting at each of ``cuts``; (text, e-mails)."""
+    text, emails = "", []
+    for k, at in enumerate(cuts):
+        text += (filler * (at // len(filler) + 1))[: at - len(text) - 1] + " "
+        emails.append(f"person{k}.name@example.com")
+        text += emails[-1] + " "
+    return text + filler * 3, emails
+
+
+def test_long_texts_are_analysed_in_windows_with_offsets_back(monkeypatch):
+    """Each e-mail is found once, at its offset in the whole text, wherever it falls: inside a window,
+    across a window's end, inside an overlap on either side of its cut line."""
+    monkeypatch.setattr(engine, "WINDOW_CHARS", 2_000)
+    monkeypatch.setattr(engine, "OVERLAP_CHARS", 200)
+    text, emails = _long_text([500, 1880, 1990, 3700, 5390])
+    assert len(engine.windows(text)) > 2
+    found = [(r.start, text[r.start:r.end]) for r in engine.analyze_texts([text], engine.PiiSettings())[0]
+             if r.entity_type == "EMAIL_ADDRESS"]
+    assert found == [(text.index(e), e) for e in emails]
+    assert engine.analyze_one(text, engine.PiiSettings()) == engine.analyze_texts([text], engine.PiiSettings())[0]
+    out = scan(frame([(text, "ok")]))
+    assert out.results["pii"]["long_texts"]["n"] == 1
+    assert sorted(out.findings.loc[out.findings["entity_type"] == "EMAIL_ADDRESS", "start"]) == [text.index(e) for e in emails]
+    from audits.trust.redact import Redactor
+
+    redacted = Redactor()([text])[0]
+    assert not any(e in redacted for e in emails) and redacted.count("<EMAIL_ADDRESS>") == len(emails)
+
+
+@pytest.mark.slow
+def test_a_text_over_spacys_max_length_is_scanned_not_a_traceback():
+    """1.2 million characters (spaCy's max_length is 1,000,000: E088 before windows)."""
+    text, emails = _long_text([1_000, 600_000, 1_150_000])
+    assert len(text) > 1_000_000
+    out = scan(frame([(text, "ok")]), fields=["input"])
+    found = out.findings[out.findings["entity_type"] == "EMAIL_ADDRESS"]
+    assert sorted(found["start"]) == [text.index(e) for e in emails]
+    assert out.results["pii"]["long_texts"] == {**out.results["pii"]["long_texts"], "n": 1}
