@@ -4,6 +4,7 @@ SHA-256 goes into the audit log."""
 
 from __future__ import annotations
 
+from audits.access import add_identity_args, cli_reader, require
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
@@ -22,7 +23,7 @@ def register(subparsers, common) -> None:
     p.add_argument("--policy", action="append", metavar="PACK",
                    help="add a policy pack (name or YAML path) to the run's own; repeatable")
     p.add_argument("--compare", help="run to compare with (default: the previous run of the same audit; 'none': no comparison)")
-    p.add_argument("--user", default="cli", help="who generates the report (for the audit log)")
+    add_identity_args(p, "who generates the report (recorded in the audit log)")
     p.set_defaults(func=_report)
 
 
@@ -32,14 +33,15 @@ def _report(args) -> int:
     if not args.output and not args.pack:
         raise AssayError("nothing to write", "pass -o FILE.pdf|FILE.html|DIR/ or --pack FILE.zip")
     cat = Catalog(args.catalog, create=False)
+    actor = require(cli_reader(cat, args.user, args.password_stdin), "view").name  # who the log records
     if args.output:
         for path, sha in save_report(cat, args.run_id, args.output, fmt=args.format, compare=args.compare,
-                                     actor=args.user, packs=args.policy):
+                                     actor=actor, packs=args.policy):
             print(f"{path}  sha256:{sha}")
     if args.pack:
         from reports.pack import save_pack
 
         path, sha = save_pack(cat, args.run_id, args.pack, compare=args.compare, packs=args.policy,
-                              actor=args.user, force=args.force)
+                              actor=actor, force=args.force)
         print(f"{path}  sha256:{sha}  (evidence pack; see README.txt inside)")
     return 0

@@ -70,6 +70,10 @@ def test_cli_gate_attest_signoff_report(two_runs, tmp_path, capsys):
         assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1
 
     out = tmp_path / "q4.html"
-    made = assay(cat.path, "report", q4, "-o", str(out))
+    anonymous = assay(cat.path, "report", q4, "-o", str(out))  # a catalog with users: reports authenticate too
+    assert anonymous.returncode == 2 and "is not mapped to an Assay user" in anonymous.stderr and not out.exists()
+    made = as_user("cleo", "report", q4, "-o", str(out), "--user", "cleo")
     assert made.returncode == 0, made.stderr
+    with cat.connect() as con:  # the log records who made it, authenticated, not a claimed name
+        assert con.execute("SELECT actor FROM audit_log WHERE action = 'report.generated'").fetchall() == [("cleo",)]
     assert out.exists() and "sha256:" in made.stdout and "Committee sign-off: approve by cleo" in out.read_text()

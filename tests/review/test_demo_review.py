@@ -21,7 +21,7 @@ def test_label_demo_queue_and_export(demo_catalog, demo_run_ids, tmp_path):
     cat = Catalog(copy)
     from audits.store.queries import users as uq
 
-    uq.add_user(cat, "ann", "reviewer", "ann-password-1")  # the demo catalog manages users
+    uq.add_user(cat, "ann", "reviewer", "ann-password-1", actor="demo-admin")  # the demo catalog manages users
     run_id = demo_run_ids[-1]
     queue = rv.review_queue(cat, run_id)
     assert not queue.empty and set(queue.columns) >= {"task", "sample_id", "reason", "stratum", "priority"}

@@ -41,3 +41,17 @@ def test_a_file_that_is_not_a_checkpoint_is_one_line(catalog, tmp_path, capsys):
     assert main(["--catalog", str(catalog.path), "verify", "--against", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "is not an Assay checkpoint" in err and err.count("\n") == 1
+
+
+def test_report_is_generated_by_an_authenticated_user_never_a_claimed_name(catalog, tmp_path, capsys, monkeypatch):
+    """`assay report --user cleo` without cleo's password is refused (the log would record a claimed name)."""
+    import io
+
+    from audits.cli import main
+
+    out = tmp_path / "r1.html"
+    monkeypatch.setattr("sys.stdin", io.StringIO("not-her-password\n"))
+    assert main(["--catalog", str(catalog.path), "report", "r1", "-o", str(out), "--user", "cleo",
+                 "--password-stdin"]) == 2
+    assert "wrong user name or password for 'cleo'" in capsys.readouterr().err
+    assert not out.exists()
