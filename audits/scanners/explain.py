@@ -14,6 +14,11 @@ The value function is ``backend.loglikelihood`` on the masked prompts with that 
 so it needs a backend with the ``loglikelihood`` capability. Each sample costs at most
 ``max_evals`` (default 96) model evaluations, batched by the backend. Attributions sum (with
 ``base_value``, the fully masked prompt's value) to the full prompt's value.
+
+The table holds the raw prompt's words; before it is written to a bundle, ``rawstore.protect``
+redacts each sample's tokens on their joined text with the samples' detector (names and addresses
+included) and maps the placeholders back onto the tokens, so the stored tokens never join back into
+a value. Attributions and positions are unchanged.
 """
 
 from __future__ import annotations

@@ -89,3 +89,27 @@ def test_generate_explanation_on_real_model(smollm2_scan_backend):
     table = ExplainScanner().scan(ctx).tables["explanations"]
     assert table["target"].unique().tolist() == ["loglik(output)"]
     assert len(table) == 6 and table["attribution"].abs().sum() > 0
+
+
+@pytest.mark.slow
+def test_explanations_of_a_prompt_with_personal_data_are_stored_redacted(smollm2_scan_backend, tmp_path, monkeypatch):
+    """The real model's SHAP tokens of a prompt with a name, an address and an e-mail: as written to a
+    bundle (``rawstore.protect``), neither a token nor the tokens joined hold any part of them."""
+    from audits.trust import rawstore
+
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    prompt = ("Derrick Jones (ilewis@example.com) lives at 7851 Miller Mission, New Markhaven, GA 70412. "
+              "Should his loan be approved? Answer yes or no.")
+    samples = pd.DataFrame({"sample_id": ["p"], "input": [prompt], "prediction": ["no"], "correct": [False]})
+    task = TaskConfig(name="loan", type="choice", dataset={"path": "x"}, choices=["yes", "no"], positive="yes")
+    ctx = TaskContext(task=task, samples=samples, metric_stats={}, options={"max_samples": 1, "max_evals": 16},
+                      backend=smollm2_scan_backend, seed=0, n_bootstrap=10, flags={})
+    table = ExplainScanner().scan(ctx).tables["explanations"]
+    assert "".join(table.sort_values("position")["token"]) == prompt
+    stored = rawstore.protect("r-explain", {"explanations": table}, {})[0]["explanations"]
+    tokens = stored.sort_values("position")["token"].tolist()
+    joined = "".join(tokens)
+    assert joined.startswith("<PERSON> (<EMAIL_ADDRESS>) lives at <LOCATION>. Should his loan be approved?")
+    for needle in ("Derrick", "Jones", "ilewis", "example.com", "7851", "Miller", "Markhaven", "70412"):
+        assert needle not in joined and not any(needle in t for t in tokens), needle
+    assert stored["attribution"].tolist() == table["attribution"].tolist()  # numbers untouched
