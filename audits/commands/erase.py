@@ -145,8 +145,8 @@ def _erase(args) -> int:
     if done.sealed_notes_deleted:
         what.append(f"{done.sealed_notes_deleted} raw note(s)")
     if done.dropped_files:
-        what.append(f"{', '.join(sorted(done.dropped_files))} (written before joined-text redaction; dropped, "
-                    "hashes kept in the log)")
-    print(f"erased from run {args.run_id}: {'; '.join(what)}; the bundle still verifies" if what else
+        what.append(f"{', '.join(sorted(done.dropped_files))} (written before joined-text redaction: dropped, "
+                    "their manifest hashes logged)")
+    print(f"erased from run {args.run_id}: {'; '.join(what)}; every hash kept still verifies" if what else
           f"run {args.run_id} kept no raw text (store_raw was off); the erasure request is logged")
     return 0
