@@ -246,6 +246,8 @@ def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: li
         if action == "run.completed":
             run["manifest_sha256"] = details.get("manifest_sha256")
             run["bundle_path"] = details.get("bundle_path")
+        if action == "run.erased":  # files an erase dropped from an old bundle: accepted by their logged hash
+            run.setdefault("dropped", {}).update(details.get("dropped_files") or {})
         if action in ("run.started", "run.resumed", "run.completed"):
             run["fields"]["error"] = None  # each of these leaves runs.error empty
         for column, (at, key) in _RUN_COLUMNS.items():
@@ -276,5 +278,5 @@ def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: li
             # wherever the bundle lives now (catalogs may move), its content must match the logged hash
             path = (rows.get(run_id) or {}).get("bundle_path") or seen.get("bundle_path") or cat.runs_dir / run_id
             path = Path(path) if Path(path).is_absolute() else cat.path.parent / path
-            report.problems += verify_bundle(path, seen["manifest_sha256"])
+            report.problems += verify_bundle(path, seen["manifest_sha256"], dropped=seen.get("dropped"))
             report.bundles += 1

@@ -348,6 +348,7 @@ def test_erase_drops_files_written_before_joined_text_redaction_with_their_hashe
     from audits.commands.erase import erase
     from audits.store.bundle import read_manifest, verify_bundle
     from audits.store.catalog import Catalog
+    from audits.trust.verify import verify
 
     cat = Catalog(tmp_path / "c.duckdb")
     bundle, sha = _legacy_run(cat, "old")
@@ -360,6 +361,7 @@ def test_erase_drops_files_written_before_joined_text_redaction_with_their_hashe
     assert verify_bundle(bundle, sha, dropped=done.dropped_files) == []
     assert sorted(verify_bundle(bundle, sha)) == [f"run old: {n} is missing"
                                                   for n in ("explanations.parquet", "samples.parquet")]
+    assert not [p for p in verify(cat).problems if "missing" in p]  # verify reads the hashes from the log
     _assert_clean(_bundle_texts(bundle))
 
 
