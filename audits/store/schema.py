@@ -96,12 +96,6 @@ TABLES: dict[str, str] = {
     "sign_in_attempts": """
         CREATE TABLE IF NOT EXISTS sign_in_attempts (
             username VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, ok BOOLEAN NOT NULL)""",
-    "session_revocations": """
-        CREATE TABLE IF NOT EXISTS session_revocations (
-            session_id VARCHAR NOT NULL,      -- a dashboard session ended early (sign-out); append-only
-            username VARCHAR NOT NULL,
-            revoked_at TIMESTAMP NOT NULL,
-            reason VARCHAR NOT NULL)""",
 }
 
 # Columns added after a table first shipped: (table, column, type), applied to older catalogs.

@@ -10,12 +10,12 @@ the key. :func:`resume` accepts a token only when all of these hold, and otherwi
   catalog is refused as such);
 - it was seen less than the idle timeout ago (``$ASSAY_SESSION_IDLE_MINUTES``, default 30) and issued
   less than :data:`MAX_HOURS` ago; activity re-issues it with a new "last seen" (:func:`refreshed`);
-- its session id was not ended (:func:`end`, e.g. sign-out: a row in ``session_revocations``), so
-  every copy of it (a second tab, a copied cookie) stops working at once;
+- its session id was not ended (:func:`end`, e.g. sign-out: a ``session.ended`` entry in the signed
+  audit log), so every copy of it (a second tab, a copied cookie) stops working at once;
 - the user's latest users row is still the one it was issued for: a password, role or OS-account
   change and a removal each append a users row, so each ends every session of that user.
 
-Validation only reads the catalog; only ending a session early writes (one row).
+Validation only reads the catalog; only ending a session early writes (one log entry).
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def resume(cat: Any, token: str | None, now: float | None = None, idle_s: float 
     from audits.store.queries import sessions
 
     s = decode(token, cat.catalog_id, now, idle_s)
-    reason = sessions.revoked(cat, s.session_id)
+    reason = sessions.revoked(cat, s.session_id, s.name)
     if reason:
         raise SessionRefused(f"this session was {reason}")
     row = user_row(cat, s.name)

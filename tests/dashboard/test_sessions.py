@@ -33,8 +33,8 @@ def cat(tmp_path, monkeypatch) -> Catalog:
     path = tmp_path / "c.duckdb"
     monkeypatch.setenv("ASSAY_CATALOG", str(path))
     c = Catalog(path)
-    uq.add_user(c, "cleo", "committee", "cleo-password-1")
-    uq.add_user(c, "ada", "admin", "ada-password-1")
+    uq.add_user(c, "ada", "admin", "ada-password-1", actor="ada")      # the first user: an admin
+    uq.add_user(c, "cleo", "committee", "cleo-password-1", actor="ada")
     return c
 
 
@@ -107,6 +107,20 @@ def test_sign_out_ends_the_session_and_its_token_is_not_reusable(cat):
     assert who(sign_in()) == "cleo / committee"                         # signing in again works
 
 
+def test_a_sign_out_is_a_signed_log_entry_that_cannot_be_quietly_removed(cat):
+    import duckdb
+
+    from audits.trust.verify import verify
+
+    at = sign_in()
+    token = at.session_state[TOKEN]
+    at.button(key="assay_sign_out").click().run()
+    assert verify(cat).problems == []                                   # the entry itself verifies
+    with duckdb.connect(str(cat.path)) as con:                          # an insider deletes the sign-out ...
+        con.execute("DELETE FROM audit_log WHERE action = 'session.ended'")
+    assert verify(cat).problems                                         # ... and verify says so
+
+
 @pytest.mark.parametrize("change,phrase", [
     (lambda c: uq.add_user(c, "cleo", "committee", "a-new-password-2"), "the account 'cleo' changed"),
     (lambda c: uq.add_user(c, "cleo", "viewer"), "the account 'cleo' changed"),
@@ -155,4 +169,4 @@ def test_a_token_for_another_catalog_a_forged_one_and_an_old_format_one_are_refu
     refused(app(f"{version}.{forged}.{kid}.{sig}"), "not signed by this installation")
     refused(app("Y2xlbw.1796475013.abcd.sig"), "malformed or from an older Assay")
     with Catalog(cat.path).connect() as con:                           # refusals change nothing in the catalog
-        assert con.execute("SELECT count(*) FROM session_revocations").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM audit_log WHERE action = 'session.ended'").fetchone()[0] == 0

@@ -1,32 +1,34 @@
-"""Dashboard sessions that were ended before they expired (sign-out): the one table they are checked against.
+"""Dashboard sessions that were ended before they expired (sign-out), as entries of the signed audit log.
 
 A session token (:mod:`audits.trust.session`) is validated without writing anything; ending one early
-appends a row here, keyed by the token's session id, so every copy of that token (a second tab, a copied
-cookie) stops working at once. Rows are only ever added.
+appends a ``session.ended`` entry naming the token's random session id, so every copy of that token (a
+second tab, a copied cookie) stops working at once. Being in the hash-chained, signed log, an ending
+cannot be deleted without ``assay verify`` failing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from audits.store.catalog import Catalog
+from audits.store.queries import audit_log
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+ENDED = "session.ended"
 
 
 def revoke(cat: Catalog, session_id: str, username: str, reason: str) -> None:
     """Record that ``session_id`` (of ``username``) ended; a second call for the same id adds nothing."""
     with cat.connect(write=True) as con:
-        con.execute("INSERT INTO session_revocations (session_id, username, revoked_at, reason) "
-                    "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM session_revocations WHERE session_id = ?)",
-                    [session_id, username, _now(), reason, session_id])
+        if _reason(con, session_id, username) is None:
+            audit_log.append(con, username, ENDED, username, {"session_id": session_id, "reason": reason})
 
 
-def revoked(cat: Catalog, session_id: str) -> str | None:
-    """Why ``session_id`` was ended (e.g. ``signed out``), or None while it is live."""
+def revoked(cat: Catalog, session_id: str, username: str) -> str | None:
+    """Why ``session_id`` of ``username`` was ended (e.g. ``signed out``), or None while it is live."""
     with cat.connect() as con:
-        row = con.execute("SELECT reason FROM session_revocations WHERE session_id = ? LIMIT 1",
-                          [session_id]).fetchone()
-    return row[0] if row else None
+        return _reason(con, session_id, username)
+
+
+def _reason(con, session_id: str, username: str) -> str | None:  # type: ignore[no-untyped-def]
+    row = con.execute("SELECT json_extract_string(details, '$.reason') FROM audit_log "
+                      "WHERE action = ? AND target = ? AND json_extract_string(details, '$.session_id') = ? LIMIT 1",
+                      [ENDED, username, session_id]).fetchone()
+    return None if row is None else str(row[0] or "ended")
