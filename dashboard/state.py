@@ -168,7 +168,7 @@ def previous_run(run_id: str) -> str | None:
 
 
 def current_user(announce: bool = False) -> Any:
-    """The signed-in user (dashboard.auth), or a local admin until auth is available.
+    """The signed-in user (dashboard.auth; may show the sign-in form and stop the page).
 
     app.py calls it with ``announce=True`` once per run (sign-in form, demo-mode note);
     pages call it plainly to read the identity.
@@ -184,9 +184,3 @@ def can(action: str) -> bool:
 
     return bool(_can(current_user(), action))
 
-
-class LocalUser:
-    """Stand-in identity when dashboard.auth is absent: the local operator, an admin."""
-
-    name = os.environ.get("USER", "local")
-    role = "admin"

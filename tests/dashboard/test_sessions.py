@@ -170,3 +170,17 @@ def test_a_token_for_another_catalog_a_forged_one_and_an_old_format_one_are_refu
     refused(app("Y2xlbw.1796475013.abcd.sig"), "malformed or from an older Assay")
     with Catalog(cat.path).connect() as con:                           # refusals change nothing in the catalog
         assert con.execute("SELECT count(*) FROM audit_log WHERE action = 'session.ended'").fetchone()[0] == 0
+
+
+def test_the_app_sidebar_has_sign_out_for_a_signed_in_user(cat):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=120)
+    at.session_state["assay_auth_user"] = "cleo"      # as a test signs in (server memory, not the browser)
+    at.run()
+    assert not at.exception
+    assert any("Signed in as **cleo** (committee)" in str(c.value) for c in at.sidebar.caption)
+    at.sidebar.button(key="assay_sign_out").click().run()
+    assert "You signed out." in notices(at) and not any("Signed in as" in str(c.value) for c in at.sidebar.caption)
