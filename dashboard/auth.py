@@ -219,6 +219,8 @@ def _signed_in(cat: Any) -> tuple[str, str] | None:
     except session.SessionRefused as err:
         _forget(err.problem)
         return None
+    except AssayError as err:  # a bad setting (e.g. the idle timeout): refuse everyone until it is fixed
+        _refuse(str(err))
     current = get_user(cat, found.name)
     if current is None:  # removed between the two reads
         _forget(f"user {found.name!r} is no longer an active user of this catalog")

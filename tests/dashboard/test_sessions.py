@@ -155,6 +155,10 @@ def test_idle_expiry_default_30_minutes_and_configurable(cat, monkeypatch):
     time.sleep(2.5)
     refused(at.run(), "expired after 0.02 minutes without activity")
     monkeypatch.setenv(session.IDLE_ENV, "forever")
+    bad = app(recent)
+    assert who(bad) is None and [str(e.value) for e in bad.error] == [
+        "ASSAY_SESSION_IDLE_MINUTES='forever' is not a number of minutes between 0 and 480 — "
+        "set ASSAY_SESSION_IDLE_MINUTES to e.g. 30, or unset it"]
     with pytest.raises(Exception, match="ASSAY_SESSION_IDLE_MINUTES='forever' is not a number of minutes"):
         session.idle_seconds()
 
