@@ -317,9 +317,13 @@ def sign_out(cat: Any | None = None) -> None:
     if cat is None:
         cat = _catalog()
     token = st.session_state.get(_TOKEN_KEY)
+    notice = "You signed out."
     if cat is not None and token:
-        session.end(cat, token, "signed out")
-    _forget("You signed out.")
+        try:
+            session.end(cat, token, "signed out")
+        except AssayError as err:  # e.g. the catalog is locked or its log cannot be signed: say so, still forget
+            notice = f"Signed out of this tab only; the session could not be ended elsewhere: {err.problem}"
+    _forget(notice)
     if _oidc_configured() and st.user.is_logged_in:
         st.logout()
 
