@@ -65,7 +65,7 @@ def _print_users(made: list[tuple[str, str, str]]) -> None:
     for name, role, password in made:
         print(f"  {role:<11} {name:<16} {password}")
     print("Your OS account acts as demo-admin in the CLI. Change a user with "
-          "`assay users add NAME --role ROLE --password ...`.\n", flush=True)
+          "`assay users add NAME --role ROLE` (it prompts for the password; or --password-stdin).\n", flush=True)
 
 
 def _demo(args) -> int:

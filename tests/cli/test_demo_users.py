@@ -27,3 +27,17 @@ def test_the_os_account_that_ran_the_demo_acts_as_demo_admin(tmp_path):
     create_demo_users(cat)
     mapped = users_q.user_for_os_account(cat, getpass.getuser())
     assert mapped is not None and mapped["username"] == "demo-admin" and mapped["role"] == "admin"
+
+
+def test_the_demo_hint_names_only_flags_that_users_add_accepts(capsys):
+    """The hint once named `--password`, which `assay users add` does not have."""
+    import re
+
+    from audits.commands import demo, users
+
+    demo._print_users([("demo-admin", "admin", "pw")])
+    hint = capsys.readouterr().out
+    flags = set(re.findall(r"--[a-z][a-z-]+", hint))
+    assert flags and "--password" not in flags
+    source = open(users.__file__).read()
+    assert all(f'"{flag}"' in source for flag in flags), flags
