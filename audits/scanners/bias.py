@@ -206,8 +206,8 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         out["demographic_parity_difference"] = _num(dec.get("demographic_parity_difference"))
         out["demographic_parity_ratio"] = dpr
         out["four_fifths_violation"] = bool(dpr < opts["four_fifths"]) if dpr is not None else None
-        # every compared group against the highest selection rate: two-proportion test and Katz ratio
-        # interval; Holm over the task's groupings and the four-fifths reading are added by fairness_scan
+        # every pair of compared groups: two-proportion test and Katz ratio interval; Holm over all
+        # pairs of the task's groupings and the four-fifths reading are added by fairness_scan
         out["group_tests"] = group_tests({g: (by_group[g]["selection_rate"]["value"], by_group[g]["selection_rate"]["n"])
                                           for g in ok_groups if by_group[g]["selection_rate"]["value"] is not None},
                                          1 - ALPHA) if comparable else []

@@ -1,4 +1,4 @@
-"""Group against group: two-proportion tests against the highest rate, Katz ratio interval, Holm
+"""Group against group: two-proportion tests over every pair, Katz ratio interval, Holm
 over the task's groupings, and the four-fifths rule read with significance; in the bias scan."""
 
 from __future__ import annotations
