@@ -81,7 +81,7 @@ def test_a_user_entry_chained_into_the_log_without_the_key_is_not_trusted(catalo
     with pytest.raises(AssayError, match=f"entry {seq + 1} is not covered by a checkpoint this installation signed"):
         users_q.authenticate(catalog, "mallory", "mallory-chose-this")  # nothing is signed over it either
     with pytest.raises(AssayError, match="not covered by a checkpoint"):
-        policies_q.add_signoff(catalog, "r1", "cleo", "committee", "approve")
+        policies_q.add_signoff(catalog, "r1", "cleo", "committee", "reject")  # approve: already signed (conftest)
     assert any("not covered by a signed checkpoint" in p for p in problems(catalog))
 
 

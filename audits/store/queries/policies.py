@@ -72,7 +72,8 @@ def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, usern
 
 def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str,
                 note: str | None = None) -> str:
-    """Store the committee's sign-off of a whole run; any other role is refused."""
+    """Store the committee's sign-off of a whole run; any other role is refused, and so is a
+    duplicate (the same user's latest sign-off of this run already has this decision)."""
     if role != SIGNOFF_ROLE:
         raise AssayError(f"role '{role}' cannot sign off a run", "only the committee role signs off; "
                          "pass --role committee as a committee member")
@@ -85,6 +86,11 @@ def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: s
     with cat.connect(write=True) as con:
         _check_run(con, run_id)
         _check_user_role(con, username, role)
+        last = con.execute("SELECT decision FROM signoffs WHERE run_id = ? AND username = ? "
+                           "ORDER BY created_at DESC, signoff_id DESC LIMIT 1", [run_id, username]).fetchone()
+        if last is not None and last[0] == decision:
+            raise AssayError(f"{username} has already signed off run '{run_id}' with '{decision}'",
+                             "nothing to record; a changed decision is a new sign-off with the other decision")
         con.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [signoff_id, run_id, username, role, decision, note, _now()])
         sealed_notes.insert(con, run_id, "signoffs", signoff_id, sealed)
