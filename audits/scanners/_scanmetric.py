@@ -1,5 +1,6 @@
 """Mean-type metrics that scanners publish per sample (rates and means), so the bias scanner
-can disaggregate them by group and the bootstrap can give them confidence intervals."""
+can disaggregate them by group and every one gets a confidence interval, cluster-aware when the
+task declares ``cluster:`` (like quality metrics)."""
 
 from __future__ import annotations
 
@@ -45,8 +46,21 @@ def mean_stats(values: np.ndarray) -> np.ndarray:
     return np.column_stack([values, np.ones_like(values)])
 
 
-def publish(metric: ScanMean, values: np.ndarray, seed: int, n_bootstrap: int
-            ) -> tuple[MetricResult, tuple[Metric, np.ndarray]]:
-    """Summary with a seeded bootstrap CI, and the ``(metric, stats)`` pair for metric_stats."""
+def task_clusters(ctx: Any) -> dict[str, Any]:
+    """The task's ``cluster:`` ids for ``publish``, read as the runner reads them for quality
+    metrics (the samples' ``cluster`` column, named by ``task.cluster``); {} when unclustered."""
+    samples = getattr(ctx, "samples", None)
+    if samples is None or "cluster" not in samples.columns:
+        return {}
+    return {"clusters": samples["cluster"].tolist(), "cluster_name": ctx.task.cluster or "cluster"}
+
+
+def publish(metric: ScanMean, values: np.ndarray, seed: int, n_bootstrap: int, clusters=None,
+            cluster_name: str | None = None) -> tuple[MetricResult, tuple[Metric, np.ndarray]]:
+    """Summary with its interval (exact for rates, BCa for means; over whole clusters when
+    ``clusters`` gives one id per value), and the ``(metric, stats)`` pair for metric_stats."""
     stats = mean_stats(values)
-    return summarise(metric, stats, n_resamples=n_bootstrap, seed=seed), (metric, stats)
+    if clusters is not None and len(clusters) != len(stats):
+        raise ValueError(f"{metric.name}: {len(clusters)} cluster ids for {len(stats)} values")
+    return (summarise(metric, stats, n_resamples=n_bootstrap, seed=seed, clusters=clusters,
+                      cluster_name=cluster_name), (metric, stats))

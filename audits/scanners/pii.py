@@ -41,7 +41,7 @@ from audits.scanners import _presidio as engine
 from audits.scanners._pii_profile import default_profile, load_profile
 from audits.scanners._pii_quality import cache_dir, detector_quality
 from audits.scanners._pii_patterns import _EXT, _PHONE
-from audits.scanners._scanmetric import ScanMean, publish
+from audits.scanners._scanmetric import ScanMean, publish, task_clusters
 from audits.scanners.base import (SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext, as_text,
                                   parse_scanner_options)
 
@@ -371,11 +371,13 @@ class PiiScanner(Scanner):
         metrics, stats = {}, {}
         if "prediction" in fields:
             metric = ScanMean("pii_leak_rate", sig.format(name="pii_leak_rate"))
-            metrics["pii_leak_rate"], stats["pii_leak_rate"] = publish(metric, leak.astype(float), ctx.seed, ctx.n_bootstrap)
+            metrics["pii_leak_rate"], stats["pii_leak_rate"] = publish(metric, leak.astype(float), ctx.seed,
+                                                                       ctx.n_bootstrap, **task_clusters(ctx))
         for fld in fields:
             name = f"pii_rate_{fld}"
             metric = ScanMean(name, sig.format(name=name))
-            metrics[name], stats[name] = publish(metric, (counts[fld] > 0).astype(float), ctx.seed, ctx.n_bootstrap)
+            metrics[name], stats[name] = publish(metric, (counts[fld] > 0).astype(float), ctx.seed, ctx.n_bootstrap,
+                                                 **task_clusters(ctx))
         detector = detector_quality(settings)
         block: dict[str, Any] = {
             "entities": list(settings.entities) + [c[1] for c in settings.custom_recognizers] + [d[0] for d in settings.deny_list],

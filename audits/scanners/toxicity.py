@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 
 from audits.config import AuditConfig
 from audits.executors.base import RowStage
-from audits.scanners._scanmetric import ScanMean, publish
+from audits.scanners._scanmetric import ScanMean, publish, task_clusters
 from audits.scanners.base import (SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, as_text,
                                   parse_scanner_options)
 
@@ -104,8 +104,8 @@ class ToxicityScanner(Scanner):
         sig = f"{{name}}|{model_version().replace(' ', ':')}|threshold:{opts['threshold']}|fields:{','.join(opts['fields'])}"
         rate = ScanMean("toxicity_rate", sig.format(name="toxicity_rate"), options=opts)
         mean = ScanMean("toxicity_mean", sig.format(name="toxicity_mean"), options=opts)
-        rate_res, rate_pair = publish(rate, toxic.astype(np.float64), ctx.seed, ctx.n_bootstrap)
-        mean_res, mean_pair = publish(mean, score, ctx.seed, ctx.n_bootstrap)
+        rate_res, rate_pair = publish(rate, toxic.astype(np.float64), ctx.seed, ctx.n_bootstrap, **task_clusters(ctx))
+        mean_res, mean_pair = publish(mean, score, ctx.seed, ctx.n_bootstrap, **task_clusters(ctx))
         results = {"toxicity": {
             "threshold": opts["threshold"], "fields": opts["fields"],
             "rate": rate_res.value, "rate_ci": [rate_res.ci_low, rate_res.ci_high],

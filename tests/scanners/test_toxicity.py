@@ -48,3 +48,28 @@ def test_invalid_options(options):
     with pytest.raises(AssayError) as err:
         SCANNERS.get("toxicity")().validate(config.scanners["toxicity"], config, {})
     assert "scanners.toxicity." in str(err.value) and err.value.fix
+
+
+def test_scanner_rates_honour_the_tasks_cluster():
+    """toxicity_rate on clustered samples: exact binomial at the effective n (Korn–Graubard), as
+    quality metrics are; the same texts without clusters give the plain exact interval."""
+    from audits import stats
+
+    texts = [TOXIC[0]] * 4 + CLEAN[:1] * 4 + [TOXIC[1], CLEAN[1]] * 6   # 4 all-toxic, 4 all-clean, 6 mixed clusters
+    clusters = ["a"] * 4 + ["b"] * 4 + [f"m{i // 2}" for i in range(12)]
+    samples = pd.DataFrame({"sample_id": [str(i) for i in range(20)], "input": ["hi"] * 20, "prediction": texts,
+                            "reference": [None] * 20, "cluster": clusters})
+    task = TaskConfig(name="t", type="generate", dataset={"path": "x.jsonl"}, cluster="thread")
+    ctx = TaskContext(task=task, samples=samples, metric_stats={}, options={"threshold": 0.5},
+                      backend=None, seed=1, n_bootstrap=200)
+    rate = SCANNERS.get("toxicity")().scan(ctx).metrics["toxicity_rate"]
+    assert rate.value == pytest.approx(0.5) and rate.n == 20 and rate.n_clusters == 8
+    assert rate.design_effect > 1.5 and "cluster" in rate.interval and "thread" in rate.interval
+    plain = SCANNERS.get("toxicity")().scan(TaskContext(task=TaskConfig(name="t", type="generate",
+                                                                        dataset={"path": "x.jsonl"}),
+                                                        samples=samples.drop(columns="cluster"), metric_stats={},
+                                                        options={"threshold": 0.5}, backend=None, seed=1,
+                                                        n_bootstrap=200)).metrics["toxicity_rate"]
+    assert plain.n_clusters is None and (plain.ci_low, plain.ci_high) == pytest.approx(
+        tuple(float(x) for x in stats.clopper_pearson(10, 20)))
+    assert rate.ci_high - rate.ci_low > plain.ci_high - plain.ci_low
