@@ -1,10 +1,15 @@
 """Three-valued verdicts for check expressions: evaluate both sides of a comparison as
 intervals, then decide on the bounds (``audits.stats.decide``).
 
-A metric name reads as its confidence interval at the control's ``confidence`` (rates are
-recomputed exactly from their events and n; other methods are rescaled from the stored
-interval). Names that are facts of the run (``n``, ``review.coverage``, ``days_since_…``, scanner
-figures without an interval) are exact: a point interval. ``fairness.min_selection_rate_ratio``
+One rule (``audits.stats._verdict``): an inequality at the control's ``confidence`` c is decided
+on the one-sided bounds at c, i.e. on the two-sided interval at ``stats.interval_level(op, c)``
+(2c - 1 for one estimate; Bonferroni over m estimates); ``==`` / ``!=`` on the two-sided c
+interval. A metric name reads as its interval at that level (rates are recomputed exactly from
+their events and n; other methods are rescaled from the stored interval). A scanner figure
+stored with an interval beside it (``pii.detector.recall`` with ``recall_ci`` and its counts) reads
+as that interval, recomputed exactly from the counts, so ``>=`` uses its lower bound. Names that
+are facts of the run (``n``, ``review.coverage``, ``days_since_…``, scanner figures without an
+interval) are exact: a point interval. ``fairness.min_selection_rate_ratio``
 reads as the smallest demographic-parity ratio with its Katz interval. ``+ - * /`` use interval
 arithmetic (conservative); ``and`` / ``or`` / ``not`` use three-valued logic (fail beats
 inconclusive beats pass under ``and``). A metric with no interval is ``MissingInput``
@@ -126,20 +131,22 @@ def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
 
 def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int | None = None) -> Bounds:
     """The largest discrimination score over a task's attributes: [max of the lower bounds, max of
-    the upper bounds] of the scanner's bootstrap intervals (stored at 95%)."""
+    the upper bounds] of the scanner's bootstrap intervals (stored at 95%; another level is
+    rescaled from it, a normal approximation)."""
     from policies.context import discrimination_blocks
 
     found = discrimination_blocks(fairness or {})
     if not found:
         raise NotInTask(label)
-    if abs(confidence - 0.95) > 1e-9:
-        raise MissingInput(label, f"its interval is stored at 95%, not {confidence:.0%}; use confidence 0.95")
     if any(not (_finite(d.get("ci_low")) and _finite(d.get("ci_high"))) for d in found.values()):
         raise MissingInput(label, "a discrimination score has no interval (too few samples per group)")
-    return Bounds(max(float(d["value"]) for d in found.values()), max(float(d["ci_low"]) for d in found.values()),
-                  max(float(d["ci_high"]) for d in found.values()),
-                  [{"name": label, "kind": "difference", "n": n, "design_effect": None,
-                    "method": "bootstrap-percentile (logit difference, Tamkin et al. 2023)"}])
+    ends = [stats.rescale(float(d["value"]), float(d["ci_low"]), float(d["ci_high"]), 0.95, confidence)
+            for d in found.values()]
+    method = "bootstrap-percentile (logit difference, Tamkin et al. 2023)"
+    if abs(confidence - 0.95) > 1e-9:
+        method += f"; stored 95% interval rescaled to {confidence:.0%}"
+    return Bounds(max(float(d["value"]) for d in found.values()), max(lo for lo, _ in ends), max(hi for _, hi in ends),
+                  [{"name": label, "kind": "difference", "n": n, "design_effect": None, "method": method}])
 
 
 class IntervalEvaluator:
@@ -160,7 +167,9 @@ class IntervalEvaluator:
         entry = (_get(task, "metrics") or {}).get(path[0])
         return (entry, path[0]) if entry is not None else None
 
-    def bounds(self, node: ast.AST) -> Bounds:
+    def bounds(self, node: ast.AST, level: float | None = None) -> Bounds:
+        """``node`` as an interval at two-sided ``level`` (default the control's confidence)."""
+        level = self.confidence if level is None else level
         if isinstance(node, ast.Constant) and _finite(node.value):
             return Bounds(float(node.value), float(node.value), float(node.value))
         if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
@@ -169,22 +178,25 @@ class IntervalEvaluator:
             value = self.resolver.resolve(path)  # raises MissingInput / NotInTask as the point evaluation does
             found = self._metric_entry(path)
             if found is not None:
-                return metric_bounds(found[0], found[1], label, self.confidence)
+                return metric_bounds(found[0], found[1], label, level)
             if path in (("fairness", "min_selection_rate_ratio"), ("fairness", "min_demographic_parity_ratio")):
-                b = _ratio_bounds(_get(self.task, "fairness"), label, self.confidence)
+                b = _ratio_bounds(_get(self.task, "fairness"), label, level)
                 if _finite(value):  # the scanner's own figure is the point value shown
                     b.value = float(value)
                 return b
             if path == ("fairness", "max_discrimination_score"):
-                return _discrimination_bounds(_get(self.task, "fairness"), label, self.confidence, _get(self.task, "n"))
+                return _discrimination_bounds(_get(self.task, "fairness"), label, level, _get(self.task, "n"))
             if not _finite(value):
                 raise Unsupported(label)
+            stated = _stated_interval(self.task, path, float(value), label, level)
+            if stated is not None:
+                return stated
             return Bounds(float(value), float(value), float(value))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            b = self.bounds(node.operand)
+            b = self.bounds(node.operand, level)
             return b if isinstance(node.op, ast.UAdd) else Bounds(-b.value, -b.high, -b.low, b.metrics)
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
-            a, b = self.bounds(node.left), self.bounds(node.right)
+            a, b = self.bounds(node.left, level), self.bounds(node.right, level)
             metrics = a.metrics + b.metrics
             if isinstance(node.op, ast.Add):
                 return Bounds(a.value + b.value, a.low + b.low, a.high + b.high, metrics)
@@ -219,10 +231,16 @@ class IntervalEvaluator:
             op = _OPS.get(type(node.ops[0]))
             if op is None:
                 raise Unsupported(type(node.ops[0]).__name__)
-            return self._compare(self.bounds(node.left), op, self.bounds(node.comparators[0]))
+            level = stats.interval_level(op, self.confidence)
+            left, right = self.bounds(node.left, level), self.bounds(node.comparators[0], level)
+            estimates = len(left.metrics) + len(right.metrics)
+            if estimates > 1 and op in stats.ONE_SIDED:  # each bound at 1 - (1 - c) / m (Bonferroni)
+                level = stats.interval_level(op, self.confidence, estimates)
+                left, right = self.bounds(node.left, level), self.bounds(node.comparators[0], level)
+            return self._compare(left, op, right, level)
         raise Unsupported(type(node).__name__)
 
-    def _compare(self, left: Bounds, op: str, right: Bounds) -> Judgement:
+    def _compare(self, left: Bounds, op: str, right: Bounds, level: float) -> Judgement:
         verdict, _, side = stats.decide(left.low - right.high, left.high - right.low, op, 0.0)
         bound = None if side is None else (left.low if side == "lower" else left.high)
         metrics = left.metrics + right.metrics
@@ -230,15 +248,47 @@ class IntervalEvaluator:
         n = single["n"] if single else None
         needed, reason = None, ""
         if verdict == stats.INCONCLUSIVE:
+            names = " and ".join(m["name"] for m in metrics) or "the left side"
             if op in ("==", "!="):
                 reason = "an equality cannot be shown from a sample; state a tolerance (e.g. <= 0.01)"
-            elif single and right.low == right.high and single["kind"] in ("rate", "mean"):
-                needed = stats.n_needed(single["kind"], left.value, right.value, confidence=self.confidence,
-                                        n=n, low=left.low, high=left.high, design_effect=single["design_effect"])
-            reason = reason or (f"the {self.confidence:.0%} interval [{left.low:.4g}, {left.high:.4g}] "
-                                f"of {' and '.join(m['name'] for m in metrics) or 'the left side'} "
-                                f"does not decide it against {right.value:.4g}")
+            else:
+                if single and right.low == right.high and single["kind"] in ("rate", "mean"):
+                    needed = stats.n_needed(single["kind"], left.value, right.value, confidence=self.confidence,
+                                            n=n, low=left.low, high=left.high,
+                                            design_effect=single["design_effect"], interval_confidence=level)
+                reason = (f"the one-sided {self.confidence:.0%} {side} bound {bound:.4g} of {names} "
+                          f"does not clear {right.value:.4g}" if bound is not None and right.low == right.high
+                          else f"the one-sided {self.confidence:.0%} bounds of {names} do not decide it "
+                               f"against {right.value:.4g}")
             if needed:
                 reason += f"; about {needed} samples would decide it (80% power at the observed value)"
         return Judgement(verdict, left.value, bound, side, right.value, n, needed,
                          ", ".join(sorted({m["method"] for m in metrics})) or None, reason)
+
+
+_COUNTS = {"recall": "n_gold", "precision": "n_pred"}  # a detector's rate: tp of this many
+
+
+def _stated_interval(task: Any, path: tuple[str, ...], value: float, label: str, level: float) -> Bounds | None:
+    """A scanner figure stored with ``<name>_ci`` beside it (the PII detector's recall and
+    precision, overall and per entity): exact from its counts (tp of n_gold / n_pred) at
+    ``level``, else the stored 95% interval rescaled; None when it has no interval."""
+    if task is None or len(path) < 2:
+        return None
+    parent: Any = task
+    for key in path[:-1]:
+        parent = _get(parent, key)
+        if parent is None:
+            return None
+    name = path[-1]
+    ci = _get(parent, f"{name}_ci")
+    if not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_finite(x) for x in ci)):
+        return None
+    tp, n = _get(parent, "tp"), _get(parent, _COUNTS.get(name, ""))
+    if _finite(tp) and _finite(n) and n > 0:
+        low, high = (float(x) for x in stats.clopper_pearson(float(tp), float(n), level))
+        meta = {"name": label, "kind": "rate", "n": int(n), "design_effect": None, "method": "clopper-pearson"}
+    else:
+        low, high = stats.rescale(value, float(ci[0]), float(ci[1]), 0.95, level)
+        meta = {"name": label, "kind": "mean", "n": None, "design_effect": None, "method": "stored interval"}
+    return Bounds(value, low, high, [meta])

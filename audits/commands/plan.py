@@ -157,12 +157,14 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[dict[str, Any]]
                                             design_effect=deff)
                 else:
                     n_prev, lo, hi = (_get(entry, k) for k in ("n", "ci_low", "ci_high")) if entry is not None else (None,) * 3
+                    level = float(_get(entry, "confidence") or 0.95) if entry is not None else 0.95
                     if not all(isinstance(x, (int, float)) for x in (n_prev, lo, hi)):
                         n_prev, z = 100, 1.959964  # no spread known: assume sd 0.5, the largest for scores in [0, 1]
-                        lo, hi = expected - z * 0.05, expected + z * 0.05
+                        lo, hi, level = expected - z * 0.05, expected + z * 0.05, 0.95
                         row["assumed_sd"] = 0.5
+                    # decided on the one-sided bound at the control's confidence (audits.stats._verdict)
                     needed = stats.n_needed(kind, expected, threshold, confidence=control.confidence, n=int(n_prev),
-                                            low=float(lo), high=float(hi))
+                                            low=float(lo), high=float(hi), interval_confidence=level)
                 row["n_needed"] = needed
                 if needed is None:
                     row["status"], row["advice"] = "undecidable", "the expected value sits on the threshold"

@@ -8,7 +8,8 @@ reports and the policy engine call. No statistical formula lives anywhere else.
   comparisons (``compare_scores``, ``mcnemar_exact``, ``paired_t``, ``two_proportions``,
   ``welch``), family corrections (``holm``, ``benjamini_hochberg``, ``correct``), the
   demographic parity ratio with its Katz interval and the four-fifths reading;
-- three-valued verdicts with the sample size that would decide (``verdict``, ``n_needed``);
+- three-valued verdicts on one-sided bounds for inequalities, with the sample size that would
+  decide (``verdict``, ``interval_level``, ``n_needed``);
 - plain-English sentences (``describe``) and interval signatures (``IntervalSignature``).
 """
 
@@ -22,7 +23,8 @@ from audits.stats._runs import compare_runs, describe_change
 from audits.stats._groups import correct_group_tests, group_tests
 from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
-from audits.stats._verdict import FAIL, INCONCLUSIVE, NO_DATA, PASS, Verdict, decide, n_needed, verdict
+from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
+                                   n_needed, verdict)
 from audits.stats._words import describe
 
 __all__ = [
@@ -33,5 +35,5 @@ __all__ = [
     "mcnemar_exact", "metric_interval", "n_needed", "normal_interval", "paired_t", "parity_ratio", "percentile_interval",
     "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
     "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
-    "interval_from_replicates",
+    "interval_from_replicates", "interval_level", "ONE_SIDED",
 ]

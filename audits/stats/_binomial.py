@@ -1,5 +1,5 @@
 """Exact binomial intervals (Clopper–Pearson), one-sided bounds, and the sample size a
-conclusive verdict on a rate needs.
+conclusive verdict on a rate needs (decided on the one-sided bound, see ``_verdict``).
 
 Clopper–Pearson inverts two one-sided binomial tests, so its coverage is at least the nominal
 level for every n and p, including near 0 and 1, where Wald and percentile intervals fail
@@ -48,12 +48,13 @@ def lower_bound(k, n, confidence: float = 0.95) -> np.ndarray:
 
 
 def _decisive_power(n: int, p: float, threshold: float, above: bool, confidence: float) -> float:
-    """P(the two-sided exact interval lies wholly above (or below) ``threshold``) when the rate is p."""
+    """P(the one-sided exact ``confidence`` bound clears ``threshold``) when the rate is p: the
+    lower bound above it (``above``), or the upper bound below it."""
     if above:  # smallest k whose lower bound clears the threshold
         lo, hi = 0, n + 1
         while lo < hi:
             mid = (lo + hi) // 2
-            if float(clopper_pearson(mid, n, confidence)[0]) > threshold:
+            if float(lower_bound(mid, n, confidence)) > threshold:
                 hi = mid
             else:
                 lo = mid + 1
@@ -61,7 +62,7 @@ def _decisive_power(n: int, p: float, threshold: float, above: bool, confidence:
     lo, hi = -1, n  # largest k whose upper bound is below the threshold
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if float(clopper_pearson(mid, n, confidence)[1]) < threshold:
+        if float(upper_bound(mid, n, confidence)) < threshold:
             lo = mid
         else:
             hi = mid - 1
@@ -73,8 +74,10 @@ MAX_N = 10_000_000
 
 def rate_n_needed(rate: float, threshold: float, confidence: float = 0.95, power: float = 0.8,
                   design_effect: float = 1.0) -> int | None:
-    """Samples needed so that, if the true rate is ``rate``, the exact ``confidence`` interval
-    lands wholly on ``rate``'s side of ``threshold`` with probability ``power``.
+    """Samples needed so that, if the true rate is ``rate``, the one-sided exact ``confidence``
+    bound on ``rate``'s side clears ``threshold`` with probability ``power`` (how a control
+    ``rate <= t`` or ``>= t`` is decided). At rate 0 this is the rule of three: 0 events in 299
+    put the upper 95% bound below 1% (``1 - 0.05 ** (1 / 299) = 0.00997``).
 
     None when no n decides it (rate equals the threshold, or beyond ``MAX_N``). Multiplied by
     the design effect for clustered data.

@@ -1,9 +1,15 @@
-"""Three-valued verdicts on a confidence interval, and the sample size that would decide.
+"""Three-valued verdicts on confidence bounds, and the sample size that would decide.
 
-A control ``value >= t`` passes when the whole interval clears t (lower bound >= t), fails
-when the whole interval is below t (upper bound < t), and is otherwise ``inconclusive``. Each
-bound of a two-sided ``confidence`` interval is a one-sided bound at (1 + confidence) / 2, so a
-verdict errs in either direction with probability at most (1 - confidence) / 2.
+One rule for every control: an inequality (``value <= t``, ``>= t``, ``<``, ``>``) at confidence
+c is decided on the ONE-SIDED bounds at c. ``value >= t`` passes when the lower one-sided bound
+clears t, fails when the upper one-sided bound is below t, and is otherwise ``inconclusive``;
+either error has probability at most 1 - c. The one-sided bounds at c are the ends of the
+two-sided interval at ``interval_level(op, c) = 2c - 1`` (95% -> the 90% interval), so
+``decide`` works on that interval. With m estimated quantities in one comparison each bound is
+taken at 1 - (1 - c) / m (Bonferroni). ``==`` / ``!=`` stay on the two-sided c interval.
+The sample size that would decide (``n_needed``) and the sentence beside a rate
+(``audits.stats.describe``: "below 1.00% (95% confidence)") use the same one-sided bound:
+0 events in 299 decide ``rate <= 0.01`` at 95%, 0 in 298 do not.
 """
 
 from __future__ import annotations
@@ -18,6 +24,16 @@ from audits.stats._binomial import rate_n_needed
 
 PASS, FAIL, INCONCLUSIVE, NO_DATA = "pass", "fail", "inconclusive", "no-data"
 POWER = 0.8
+ONE_SIDED = ("<", "<=", ">", ">=")
+
+
+def interval_level(op: str, confidence: float, estimates: int = 1) -> float:
+    """The two-sided level whose ends are the bounds a control ``op`` at ``confidence`` is
+    decided on: ``1 - 2 (1 - c) / m`` for an inequality over m estimates (2c - 1 for one), c
+    for ``==`` / ``!=``."""
+    if op not in ONE_SIDED:
+        return confidence
+    return round(1.0 - 2.0 * (1.0 - confidence) / max(1, int(estimates)), 12)
 
 
 @dataclass
@@ -66,12 +82,14 @@ def decide(low: float, high: float, op: str, threshold: float) -> tuple[str, flo
 
 def n_needed(kind: str, value: float, threshold: float, *, confidence: float = 0.95, n: int | None = None,
              low: float | None = None, high: float | None = None, design_effect: float | None = None,
-             power: float = POWER) -> int | None:
-    """Samples for a conclusive verdict at ``power`` if the true value is the observed one.
+             power: float = POWER, interval_confidence: float | None = None) -> int | None:
+    """Samples for a conclusive verdict at ``power`` if the true value is the observed one; the
+    verdict is on the one-sided ``confidence`` bound (see the module docstring).
 
-    Rates: exact (Clopper–Pearson) power, scaled by the design effect. Means and corpus
-    metrics: normal approximation with the spread read off the interval (``low``/``high`` at
-    ``confidence`` over ``n``). None when no sample size decides it (value on the threshold).
+    Rates: exact (Clopper–Pearson) one-sided bound, scaled by the design effect; 0 events
+    against 1% at 95% need 299. Means and corpus metrics: normal approximation with the spread
+    read off the interval ``low``/``high`` (two-sided at ``interval_confidence``, default
+    ``confidence``) over ``n``. None when no sample size decides it (value on the threshold).
     """
     if not (math.isfinite(value) and math.isfinite(threshold)) or value == threshold:
         return None
@@ -80,16 +98,18 @@ def n_needed(kind: str, value: float, threshold: float, *, confidence: float = 0
         return rate_n_needed(value, threshold, confidence, power, deff)
     if n is None or n < 2 or low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return None
-    z = float(ndtri((1 + confidence) / 2))
-    sd = (high - low) / (2 * z) * math.sqrt(n)  # already includes the design effect when clustered
+    level = confidence if interval_confidence is None else interval_confidence
+    sd = (high - low) / (2 * float(ndtri((1 + level) / 2))) * math.sqrt(n)  # includes the design effect
     if sd <= 0:
         return None
-    return int(math.ceil(((z + float(ndtri(power))) * sd / abs(value - threshold)) ** 2))
+    return int(math.ceil(((float(ndtri(confidence)) + float(ndtri(power))) * sd / abs(value - threshold)) ** 2))
 
 
 def verdict(value: float, low: float, high: float, op: str, threshold: float, *, kind: str = "mean",
             confidence: float = 0.95, n: int | None = None, design_effect: float | None = None) -> Verdict:
-    """Decide ``value op threshold`` on the interval; inconclusive verdicts carry ``n_needed``."""
+    """Decide ``value op threshold`` at ``confidence``; ``low``/``high`` is the two-sided
+    interval at ``interval_level(op, confidence)`` (for ``<=`` at 95%: the 90% interval, whose
+    upper end is the one-sided 95% bound). Inconclusive verdicts carry ``n_needed``."""
     outcome, bound, side = decide(low, high, op, threshold)
     needed = None
     reason = ""
@@ -98,8 +118,8 @@ def verdict(value: float, low: float, high: float, op: str, threshold: float, *,
             reason = "an equality cannot be shown from a sample; state a tolerance (e.g. <= 0.01)"
         else:
             needed = n_needed(kind, value, threshold, confidence=confidence, n=n, low=low, high=high,
-                              design_effect=design_effect)
-            reason = (f"the {confidence:.0%} interval [{low:.4g}, {high:.4g}] contains {threshold:g}"
+                              design_effect=design_effect, interval_confidence=interval_level(op, confidence))
+            reason = (f"the one-sided {confidence:.0%} {side} bound {bound:.4g} does not clear {threshold:g}"
                       + (f"; about {needed} samples would decide it (80% power at the observed value)"
                          if needed else "; the observed value sits on the threshold"))
     return Verdict(outcome, value, bound, side, op, threshold, confidence, n, needed, reason)

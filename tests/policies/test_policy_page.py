@@ -40,7 +40,8 @@ def test_reviewer_sees_checklist_but_cannot_attest_or_sign_off(page_catalog):
     assert [s.value for s in at.subheader][:1] == ["internal-llm"]
     shown = at.table[0].value   # a static table: long text wraps
     assert "INT-FAIR-1" in shown.index.tolist()
-    assert shown.loc["INT-FAIR-1", "measured"] == "0.7 >= 0.8 (bound 0.7649, n=2000)"  # Katz upper bound of the ratio
+    # the Katz one-sided 95% upper bound of the ratio (the two-sided 90% interval's end)
+    assert shown.loc["INT-FAIR-1", "measured"] == "0.7 >= 0.8 (bound 0.7541, n=2000)"
     assert shown.loc["INT-FAIR-1", "status"] == "fail"                                # a word, not a glyph
     assert not [r for r in at.radio if r.key in ("pol_signoff_decision", "pol_att_decision")]
     assert any("Only the committee signs off" in i.value for i in at.info)

@@ -8,7 +8,7 @@ import pytest
 
 import policies
 from audits.errors import AssayError
-from audits.stats import clopper_pearson
+from audits.stats import clopper_pearson, lower_bound, upper_bound
 from catalog_builder import make_run
 
 CONTROLS = {
@@ -42,7 +42,9 @@ def _items(cat, run, pack):
 def test_each_verdict_on_known_intervals(two_runs, tmp_path):
     cat, _, q4 = two_runs
     items = _items(cat, q4, _pack(tmp_path))
-    low, high = (float(x) for x in clopper_pearson(1760, 2000))
+    # one-sided 95% exact bounds: the ends of the two-sided 90% interval
+    low, high = float(lower_bound(1760, 2000, 0.95)), float(upper_bound(1760, 2000, 0.95))
+    assert (low, high) == pytest.approx(tuple(float(x) for x in clopper_pearson(1760, 2000, 0.90)))
     assert items["PASS"].status == "pass" and items["PASS"].bound == pytest.approx(low)
     assert items["PASS"].bound_side == "lower" and items["PASS"].n == 2000
     assert items["FAIL"].status == "fail" and items["FAIL"].bound == pytest.approx(high)
@@ -52,11 +54,12 @@ def test_each_verdict_on_known_intervals(two_runs, tmp_path):
     assert f"about {undecided.n_needed} samples" in undecided.detail
     assert items["LOOSE"].status == "pass" and items["LOOSE"].confidence == 0.6
     zero = items["ZERO"]
-    # 0 events: the exact 97.5% upper bound 1 - 0.025 ** (1/n) is below 0.001 from n = 3688 on
-    assert zero.status == "inconclusive" and zero.n_needed == 3688
-    assert 1 - 0.025 ** (1 / 3688) < 0.001 < 1 - 0.025 ** (1 / 3687)
+    # 0 events: the exact one-sided 95% upper bound 1 - 0.05 ** (1/n) is below 0.001 from n = 2995 on
+    assert zero.status == "inconclusive" and zero.n_needed == 2995
+    assert 1 - 0.05 ** (1 / 2995) < 0.001 < 1 - 0.05 ** (1 / 2994)
     assert items["LEAK"].status == "fail"
-    # error 0.12 [0.106, 0.135] against 0.75 x 0.20 [0.137, 0.163]: decided by interval arithmetic
+    # two estimates: each bound one-sided at 97.5% (Bonferroni); error 0.12 [0.106, 0.135] against
+    # 0.75 x 0.20 [0.137, 0.163]: decided by interval arithmetic
     assert items["DROP"].status == "pass"
     assert items["BOTH"].status == "inconclusive"
 

@@ -61,3 +61,14 @@ def test_plan_from_the_previous_run(tmp_path, capsys):
 def test_bad_expect_is_a_one_line_error(tmp_path, capsys):
     assert main(["plan", str(_config(tmp_path)), "--expect", "accuracy"]) == 2
     assert "METRIC=VALUE" in capsys.readouterr().err
+
+
+def test_plan_rule_of_three_matches_the_verdict(tmp_path, capsys):
+    """0 expected leaks against <= 1% at 95%: 299 samples, the n at which 0 events pass `check`."""
+    cfg = _config(tmp_path, rows=299)
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("name: p\ntitle: P\ncontrols:\n"
+                    "  - {id: LEAK, title: l, source: s, owner: compliance, check: 'pii_leak_rate <= 0.01'}\n")
+    code, body = _plan(capsys, str(cfg), "--catalog", str(tmp_path / "none.duckdb"), "--expect", "pii_leak_rate=0")
+    leak = {r["control_id"]: r for r in body["controls"]}["LEAK"]
+    assert code == 0 and leak["n_needed"] == 299 and leak["status"] == "enough"

@@ -132,18 +132,20 @@ def test_verdicts_three_ways_and_n_needed():
     assert stats.verdict(0.7, 0.6, 0.8, ">=", 0.85, kind="rate", n=100).verdict == "fail"
     v = stats.verdict(0.0, 0.0, 0.3085, "<=", 0.01, kind="rate", n=10)
     assert v.verdict == "inconclusive" and v.bound == 0.3085 and v.bound_side == "upper"
-    # 0 events at n: the exact upper 97.5% bound 1 - 0.025 ** (1/n) is below 0.01 from n = 368 on
-    assert v.n_needed == 368
-    assert 1 - 0.025 ** (1 / 368) < 0.01 < 1 - 0.025 ** (1 / 367)
+    # 0 events at n: the exact one-sided 95% upper bound 1 - 0.05 ** (1/n) is below 0.01 from n = 299
+    # on (the rule of three), the bound the verdict and the sentence both use
+    assert v.n_needed == 299
+    assert 1 - 0.05 ** (1 / 299) < 0.01 < 1 - 0.05 ** (1 / 298)
     assert stats.verdict(0.0, 0.0, 0.31, "==", 0.0, kind="rate", n=10).verdict == "inconclusive"
     assert stats.verdict(0.2, 0.05, 0.5, "==", 0.0, kind="rate", n=10).verdict == "fail"
-    # power: at the n needed, the exact interval decides at least 80% of the time
+    # power: at the n needed, the one-sided exact bound decides at least 80% of the time
     n = stats.rate_n_needed(0.92, 0.85)
     rng = np.random.default_rng(0)
-    lows = stats.clopper_pearson(rng.binomial(n, 0.92, size=4000), n)[0]
+    lows = stats.lower_bound(rng.binomial(n, 0.92, size=4000), n)
     assert 0.78 <= np.mean(lows > 0.85) <= 0.9
     m = stats.n_needed("mean", 0.5, 0.45, n=100, low=0.45, high=0.55)
-    assert m == math.ceil(((1.959964 + 0.841621) * (0.1 / (2 * 1.959964) * 10) / 0.05) ** 2)
+    # decided on the one-sided 95% bound (z 1.645); the spread read off the 95% interval given
+    assert m == math.ceil(((1.644854 + 0.841621) * (0.1 / (2 * 1.959964) * 10) / 0.05) ** 2)
 
 
 def test_compare_scores_picks_the_test():
