@@ -5,8 +5,13 @@ bounds, ``audits.stats``) and the run-against-run comparison (``audits.stats.com
 Holm-corrected): nothing is computed here, so the dashboard's Overview, the report's first page
 and the evidence pack show one verdict, one number and one "real change" mark per question.
 
-An area's verdict is its worst automatic control: fail, then inconclusive, then no data, then
-pass. An area no control of the run's packs covers is ``not checked`` (its number still shows).
+An area's verdict is its worst automatic control with data: fail, then inconclusive, then pass;
+``no data`` only when none of its controls has data (a control without data is named, never
+the headline while another control of the area decides). The number beside it is the deciding
+control's worst task (the one furthest on the wrong side of the threshold among the tasks with
+the control's verdict), with that task's own n and samples-that-would-decide; a control that
+already failed has no samples-that-would-decide. An area no control covers is ``not checked``
+and shows its stand-in metric on the worst task.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ TITLES = {"accuracy": "Accuracy", "fairness": "Fairness", "privacy": "Privacy", 
 PAGES = {"accuracy": "quality", "fairness": "fairness", "privacy": "privacy", "safety": "privacy"}
 # the metric that stands for an area when no control names one (first found wins)
 STAND_INS = {"accuracy": ("accuracy", "exact_match", "token_f1", "f1", "rougeL", "bleu"),
-             "fairness": ("counterfactual_flip_rate",), "privacy": ("pii_leak_rate",),
+             "fairness": ("flip_rate", "counterfactual_flip_rate"), "privacy": ("pii_leak_rate",),
              "safety": ("toxicity_rate",)}
+HIGHER_IS_BETTER = {"accuracy": True, "fairness": False, "privacy": False, "safety": False}  # stand-ins
 NOT_CHECKED = "not checked"
 _ORDER = {"fail": 0, "inconclusive": 1, "no-data": 2, "pass": 3}
 WORDS = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive", "no-data": "no data",
@@ -159,6 +165,39 @@ def _change_row(comparison: pd.DataFrame | None, task: str | None, metric: str |
     return None if hit.empty else hit.iloc[0].to_dict()
 
 
+def deciding_task(item: Any) -> dict[str, Any] | None:
+    """The task row that decides a checklist item: among the tasks with the item's verdict, the
+    one furthest on the wrong side (largest value for ``<=``, smallest for ``>=``)."""
+    rows = [t for t in (getattr(item, "tasks", None) or []) if t.get("verdict") == item.status]
+    if not rows:
+        return None
+    finite = [t for t in rows if _finite(t.get("value"))]
+    if not finite:
+        return rows[0]
+    low_is_bad = str(item.threshold or rows[0].get("threshold") or "").lstrip().startswith(">")
+    return (min if low_is_bad else max)(finite, key=lambda t: float(t["value"]))
+
+
+def decided(item: Any) -> dict[str, Any]:
+    """value, n, bound, bound_side and n_needed of a check, all from its deciding task (the engine's
+    item mixes the first task's n with the largest n-needed); no n-needed once it failed."""
+    row = deciding_task(item)
+    got = {k: (row.get(k) if row is not None else getattr(item, k, None))
+           for k in ("value", "n", "bound", "bound_side", "n_needed")}
+    got["task"] = row.get("task") if row is not None else None
+    if item.status != "inconclusive":
+        got["n_needed"] = None
+    return got
+
+
+def _worst_summary(results: RunResults, metric: str, higher_is_better: bool):
+    found = [(t.name, t.metrics[metric]) for t in results.tasks if metric in t.metrics
+             and _finite(t.metrics[metric].value)]
+    if not found:
+        return None
+    return (min if higher_is_better else max)(found, key=lambda f: float(f[1].value))
+
+
 def four_verdicts(checklist: Any | None, results: RunResults,
                   comparison: pd.DataFrame | None = None) -> list[AreaVerdict]:
     """Accuracy, fairness, privacy and safety for one run.
@@ -175,18 +214,22 @@ def four_verdicts(checklist: Any | None, results: RunResults,
         v = AreaVerdict(area=area, verdict=NOT_CHECKED, page=PAGES[area],
                         controls=[(it.pack, it.control_id, it.status) for it in mine])
         task = metric = None
+        worst = None
         if mine:
-            worst = min(mine, key=lambda it: _ORDER.get(it.status, 2))
+            with_data = [it for it in mine if it.status != "no-data"] or mine
+            worst = min(with_data, key=lambda it: _ORDER.get(it.status, 2))
             v.verdict = worst.status
-            decided = [t for t in worst.tasks if t.get("verdict") == worst.status] or worst.tasks
-            task = decided[0].get("task") if decided else None
+            got = decided(worst)
+            task = got["task"]
             metric = _metric_in(worst.expression, results, task)
-            v.value, v.n, v.n_needed = worst.value, worst.n, worst.n_needed
-            if _finite(worst.bound):
-                v.bound_text = f"{worst.bound_side or ''} bound {num(worst.bound)} vs {worst.threshold or ''}".strip()
-        if metric is None:  # no control names a metric of this area: show the area's stand-in
+            v.value, v.n, v.n_needed = got["value"], got["n"], got["n_needed"]
+            if _finite(got["bound"]):
+                v.bound_text = f"{got['bound_side'] or ''} bound {num(got['bound'])} vs {worst.threshold or ''}".strip()
+        if metric is None and (worst is None or not _finite(v.value)):
+            # no control of this area measured anything: show the area's stand-in on its worst task
             for name in STAND_INS[area]:
-                found = _summary(results, task, name) or _summary(results, None, name)
+                found = _summary(results, task, name) if task else None
+                found = found or _worst_summary(results, name, HIGHER_IS_BETTER[area])
                 if found:
                     task, metric = found[0], name
                     break
@@ -196,9 +239,9 @@ def four_verdicts(checklist: Any | None, results: RunResults,
             v.task, v.metric = task, metric
             v.value, v.ci_low, v.ci_high, v.n = summary.value, summary.ci_low, summary.ci_high, summary.n
             v.statement = summary.statement
-        elif mine:
+        elif worst is not None:
             v.task = task
-            v.metric = re.sub(r"\s+", " ", mine[0].expression or "").split(" ")[0] if not metric else metric
+            v.metric = re.sub(r"\s+", " ", worst.expression or "").split(" ")[0] if not metric else metric
         row = _change_row(comparison, v.task, v.metric)
         if row is not None and _finite(row.get("change")):
             v.change = float(row["change"])
@@ -215,8 +258,10 @@ def sample_size_notes(verdicts: list[AreaVerdict], checklist: Any | None) -> lis
     notes = [f"{v.title}: {v.statement}" for v in verdicts if v.statement]
     for it in (checklist.items if checklist is not None else []):
         if it.kind == "check" and it.status == "inconclusive":
-            need = f"; about {it.n_needed:,} samples would decide it" if it.n_needed else ""
-            notes.append(f"{it.control_id} cannot be decided at n={it.n or 0:,}{need}.")
+            got = decided(it)
+            need = f"; about {int(got['n_needed']):,} samples would decide it" if got["n_needed"] else ""
+            on = f" on {got['task']}" if got["task"] else ""
+            notes.append(f"{it.control_id} cannot be decided{on} at n={int(got['n'] or 0):,}{need}.")
         elif it.kind == "check" and it.status == "no-data":
             notes.append(f"{it.control_id} has no data: {it.detail}.")
     return notes
@@ -233,12 +278,14 @@ def evidence_text(item: Any) -> str:
                  str(att.get("note") or "").strip(), str(att.get("evidence_link") or "").strip(),
                  f"file sha256 {att['evidence_sha256']}" if att.get("evidence_sha256") else ""]
         return "; ".join(p for p in parts if p)
-    if not _finite(item.value):
+    got = decided(item)
+    if not _finite(got["value"]):
         return str(item.detail or "no measurement")
-    bound = f", {item.bound_side} bound {num(item.bound)}" if _finite(item.bound) and item.bound_side else ""
-    n = f", n={int(item.n):,}" if item.n else ""
-    need = f", about {int(item.n_needed):,} samples would decide it" if item.n_needed else ""
-    return f"measured {num(item.value)}{bound}{n}{need}"
+    bound = f", {got['bound_side']} bound {num(got['bound'])}" if _finite(got["bound"]) and got["bound_side"] else ""
+    n = f", n={int(got['n']):,}" if got["n"] else ""
+    on = f" on {got['task']}" if got["task"] else ""
+    need = f", about {int(got['n_needed']):,} samples would decide it" if got["n_needed"] else ""
+    return f"measured {num(got['value'])}{on}{bound}{n}{need}"
 
 
 def checklist_frame(checklist: Any | None) -> pd.DataFrame:
