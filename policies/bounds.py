@@ -266,7 +266,8 @@ class IntervalEvaluator:
                          ", ".join(sorted({m["method"] for m in metrics})) or None, reason)
 
 
-_COUNTS = {"recall": "n_gold", "precision": "n_pred"}  # a detector's rate: tp of this many
+# a detector's rate is tp of this many (the overall PII detector block states n_labelled, not tp)
+_COUNTS = {"recall": ("n_gold", "n_labelled"), "precision": ("n_pred",)}
 
 
 def _stated_interval(task: Any, path: tuple[str, ...], value: float, label: str, level: float) -> Bounds | None:
@@ -284,7 +285,10 @@ def _stated_interval(task: Any, path: tuple[str, ...], value: float, label: str,
     ci = _get(parent, f"{name}_ci")
     if not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_finite(x) for x in ci)):
         return None
-    tp, n = _get(parent, "tp"), _get(parent, _COUNTS.get(name, ""))
+    n = next((_get(parent, k) for k in _COUNTS.get(name, ()) if _finite(_get(parent, k))), None)
+    tp = _get(parent, "tp")
+    if not _finite(tp) and _finite(n) and abs(value * n - round(value * n)) < 1e-6:
+        tp = round(value * n)  # recall = tp / n_labelled exactly
     if _finite(tp) and _finite(n) and n > 0:
         low, high = (float(x) for x in stats.clopper_pearson(float(tp), float(n), level))
         meta = {"name": label, "kind": "rate", "n": int(n), "design_effect": None, "method": "clopper-pearson"}
