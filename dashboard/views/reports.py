@@ -1,6 +1,9 @@
 """Reports & exports: every bundle table as CSV or Parquet, the retraining files (SFT and
 preference JSONL, PII-scrubbed), and the PDF / HTML report. Files are built only when a
-download button is clicked (deferred), so the page itself stays fast."""
+download button is clicked (deferred), so the page itself stays fast. A deferred build runs
+outside the visitor's script run (no session there), so the signed-in user is resolved while
+the page renders and passed in; every download is then recorded in the audit log (its SHA-256
+under that user), like the CLI's `assay report` and `assay export`."""
 
 from __future__ import annotations
 
@@ -14,11 +17,26 @@ from audits.errors import AssayError
 from dashboard import state
 
 
-def _deferred(fn: Callable[[], Any]) -> Callable[[], bytes]:
+def _deferred(fn: Callable[[], Any], cat: Any = None, run_id: str | None = None, actor: str | None = None,
+              file_name: str = "", fmt: str = "") -> Callable[[], bytes]:
+    """A builder for ``download_button``; with ``actor`` the bytes' SHA-256 goes into the audit log.
+    Nothing in it may touch ``st.session_state``: it runs after the script run, without a session."""
     def build() -> bytes:
         data = fn()
-        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        if actor is not None:
+            _record(cat, run_id, actor, file_name, payload, fmt)
+        return payload
     return build
+
+
+def _record(cat: Any, run_id: str | None, actor: str, file_name: str, payload: bytes, fmt: str) -> None:
+    import hashlib
+
+    from audits.store.queries import policies as policies_q
+
+    policies_q.record_report(cat, run_id, actor, f"dashboard download {file_name}",
+                             hashlib.sha256(payload).hexdigest(), fmt, None)
 
 
 def _tables(run_id: str) -> None:
@@ -35,12 +53,13 @@ def _tables(run_id: str) -> None:
     for name in names:
         c1, c2, c3 = st.columns([3, 1, 1])
         c1.markdown(f"`{name}`")
-        c2.download_button("CSV", _deferred(lambda n=name: access.export_bytes(cat, user, run_id, n, "csv")),
-                           file_name=f"{run_id}-{name}.csv", mime="text/csv", key=f"dl-{name}-csv",
-                           on_click="ignore", icon=":material/download:")
-        c3.download_button("Parquet", _deferred(lambda n=name: access.export_bytes(cat, user, run_id, n, "parquet")),
-                           file_name=f"{run_id}-{name}.parquet", mime="application/vnd.apache.parquet",
-                           key=f"dl-{name}-parquet", on_click="ignore", icon=":material/download:")
+        for col, fmt, mime, label in ((c2, "csv", "text/csv", "CSV"),
+                                      (c3, "parquet", "application/vnd.apache.parquet", "Parquet")):
+            file_name = f"{run_id}-{name}.{fmt}"
+            col.download_button(label, _deferred(lambda n=name, f=fmt: access.export_bytes(cat, user, run_id, n, f),
+                                                 cat, run_id, user.name, file_name, f"{fmt}:{name}"),
+                                file_name=file_name, mime=mime, key=f"dl-{name}-{fmt}", on_click="ignore",
+                                icon=":material/download:")
 
 
 def _retraining(run_id: str) -> None:
@@ -54,12 +73,15 @@ def _retraining(run_id: str) -> None:
         st.info("Your role cannot export retraining files.")
         return
     cat = state.catalog()
+    actor = state.current_user().name
     st.caption("Built from settled review labels; PII replaced by `<ENTITY_TYPE>`. Also: `assay export`.")
     c1, c2 = st.columns(2)
-    c1.download_button("Chat SFT (JSONL)", _deferred(lambda: retraining.to_jsonl(retraining.build_sft(cat, run_id))),
+    c1.download_button("Chat SFT (JSONL)", _deferred(lambda: retraining.to_jsonl(retraining.build_sft(cat, run_id)),
+                                                     cat, run_id, actor, f"{run_id}-sft.jsonl", "sft"),
                        file_name=f"{run_id}-sft.jsonl", mime="application/jsonl", key="dl-sft", on_click="ignore")
     c2.download_button("Preference pairs (JSONL)",
-                       _deferred(lambda: retraining.to_jsonl(retraining.build_preference(cat, run_id))),
+                       _deferred(lambda: retraining.to_jsonl(retraining.build_preference(cat, run_id)),
+                                 cat, run_id, actor, f"{run_id}-preference.jsonl", "preference"),
                        file_name=f"{run_id}-preference.jsonl", mime="application/jsonl", key="dl-pref",
                        on_click="ignore")
 
@@ -76,33 +98,32 @@ def _reports(run_id: str) -> None:
         st.caption("Report builders are not installed yet.")
         return
     cat = state.catalog()
+    actor = state.current_user().name   # now, in the session: the deferred builds below have none
     if state.can("export"):
         st.markdown("**Evidence pack for a regulator**: the PDF report, the checklist with its evidence (CSV), "
                     "every table, the run's evidence files and manifest, the signed audit-log checkpoint, and a "
                     "README saying how to verify each part. Its SHA-256 is recorded in the audit log.")
-        st.download_button("Evidence pack (zip)", _deferred(lambda: _pack(cat, run_id)), file_name=f"{run_id}-evidence.zip",
+        st.download_button("Evidence pack (zip)", _deferred(lambda: _pack(cat, run_id, actor)), file_name=f"{run_id}-evidence.zip",
                            mime="application/zip", key="dl-pack", on_click="ignore", type="primary",
                            icon=":material/folder_zip:")
     c1, c2 = st.columns(2)
     if build_pdf is not None:
-        c1.download_button("PDF report", _deferred(lambda: build_pdf(cat, run_id)), file_name=f"{run_id}.pdf",
+        c1.download_button("PDF report", _deferred(lambda: build_pdf(cat, run_id), cat, run_id, actor,
+                                                        f"{run_id}.pdf", "pdf"), file_name=f"{run_id}.pdf",
                            mime="application/pdf", key="dl-pdf", on_click="ignore", icon=":material/picture_as_pdf:")
     if build_html is not None:
-        c2.download_button("HTML report", _deferred(lambda: build_html(cat, run_id)), file_name=f"{run_id}.html",
+        c2.download_button("HTML report", _deferred(lambda: build_html(cat, run_id), cat, run_id, actor,
+                                                          f"{run_id}.html", "html"), file_name=f"{run_id}.html",
                            mime="text/html", key="dl-html", on_click="ignore", icon=":material/html:")
 
 
-def _pack(cat, run_id: str) -> bytes:
-    """The evidence pack's bytes; its SHA-256 goes into the audit log under the signed-in user."""
-    import hashlib
-
-    from audits.store.queries import policies as policies_q
+def _pack(cat, run_id: str, actor: str) -> bytes:
+    """The evidence pack's bytes; its SHA-256 goes into the audit log under ``actor`` (resolved by
+    the caller while the page rendered: this runs outside the session)."""
     from reports.pack import build_pack
 
-    user = state.current_user()
-    payload, _ = build_pack(cat, run_id, actor=user.name)
-    policies_q.record_report(cat, run_id, user.name, f"dashboard download {run_id}-evidence.zip",
-                             hashlib.sha256(payload).hexdigest(), "pack", None)
+    payload, _ = build_pack(cat, run_id, actor=actor)
+    _record(cat, run_id, actor, f"{run_id}-evidence.zip", payload, "pack")
     return payload
 
 
