@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-# Small on purpose: 2 CPU cores shared with the rest of the suite. block_size 2 gives 6 blocks,
+# Small on purpose: 2 CPU cores shared with the rest of the suite. threads: 1 in every process that
+# runs the model (the driver and each of the 2 Ray actors), so float sums run in one order everywhere. block_size 2 gives 6 blocks,
 # enough for both Ray workers to take several and for a worker to die mid-job. PII and toxicity
 # run as row stages on the executor (too few texts here to leave the driver: see test_ray_scanners).
 MINI = """\
 name: mini-ray
 period: 2026-Q4
 bootstrap: 200
-model: {{path: smollm2, batch_size: 4, max_new_tokens: 4, device: cpu}}
+model: {{path: smollm2, batch_size: 4, max_new_tokens: 4, device: cpu, threads: 1}}
 executor: {{kind: {kind}, num_workers: 2, num_cpus: 2, block_size: 2}}
 tasks:
   - name: qa
@@ -57,7 +58,8 @@ def read_bundle(runs_dir: Path, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 def assert_same_results(a: tuple, b: tuple) -> None:
-    """Identical predictions and metrics (with intervals); choice log-likelihoods within 1e-5."""
+    """Identical predictions and metrics (with intervals), and choice log-likelihoods to the bit: every
+    process runs the model on the same thread count (model.threads), so no tolerance is needed."""
     import numpy as np
 
     (sa, ma, _), (sb, mb, _) = a, b
@@ -66,9 +68,9 @@ def assert_same_results(a: tuple, b: tuple) -> None:
     for x, y in zip(sa["choice_logprobs"], sb["choice_logprobs"]):
         assert (x is None) == (y is None)
         if x is not None:
-            np.testing.assert_allclose(np.asarray(x, float), np.asarray(y, float), rtol=0, atol=1e-5)
+            np.testing.assert_array_equal(np.asarray(x, float), np.asarray(y, float))
     cols = ["task", "metric", "value", "ci_low", "ci_high", "n"]
-    pd.testing.assert_frame_equal(ma[cols], mb[cols])
+    pd.testing.assert_frame_equal(ma[cols], mb[cols], check_exact=True)
     if "toxicity_score" in sa.columns:  # the scanners' row stages: the same scores and findings
         np.testing.assert_array_equal(sa["toxicity_score"].to_numpy(float), sb["toxicity_score"].to_numpy(float))
         pd.testing.assert_frame_equal(a[2]["_findings"], b[2]["_findings"])

@@ -25,9 +25,10 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def local_result(tmp_path_factory):
-    """The reference: the same audit with executor: local, in this process, on one CPU thread like
-    each Ray actor (num_cpus 1): float32 sums then run in the same order, so log-likelihoods match
-    to the bit; with different thread counts they differ by ~1e-6 relative (benchmarks/README.md)."""
+    """The reference: the same audit with executor: local, in this process. The config's
+    model.threads (1) is what this process and each Ray actor run the model with: float32 sums then
+    run in the same order, so log-likelihoods match to the bit; with different thread counts they
+    differ by ~1e-6 relative (benchmarks/README.md). This process's own setting is put back after."""
     import torch
 
     from audits.config import load_config
@@ -37,7 +38,6 @@ def local_result(tmp_path_factory):
     folder = tmp_path_factory.mktemp("local")
     catalog = Catalog(folder / "c.duckdb")
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     try:
         run_id = run_audit(load_config(write_config(folder, "local")), catalog)
     finally:
