@@ -17,9 +17,12 @@ from audits.errors import AssayError
 from audits.store.queries import policies as policies_q
 from dashboard import state
 
-from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls
+from reports.glossary import plain, threshold_text
+from reports.verdicts import COLOURS, WORDS, decided, evidence_text, failing_controls
 
 _FLASH = "pol_flash"
+_RESET = "pol_signoff_reset"   # set after a sign-off: the next run empties the form before drawing it
+_SIGNOFF_DEFAULTS = {"pol_signoff_decision": None, "pol_signoff_note": "", "pol_signoff_confirm": False}
 
 
 def status_word(status: str) -> str:
@@ -34,17 +37,40 @@ def _styled(frame: pd.DataFrame, column: str = "status"):
 
 
 def _measured(it) -> str:
-    """'0.7 >= 0.8 (bound 0.7649, n=2000); n needed ≈ 3100' for a check; '—' for an attestation."""
+    """'0.1875 (threshold ≤ 0.01) on support-qa; upper bound 0.36, n=16; about 300 samples would
+    decide it' for a check (never '0.1875 ≤ 0.01', which reads as a false claim); the evidence in
+    words for an attestation."""
     if it.kind != "check":
-        return "—"
-    if it.value is None or pd.isna(it.value):
+        return evidence_text(it)
+    got = decided(it)
+    if got["value"] is None or pd.isna(got["value"]):
         return "no value"
-    text = f"{it.value:.4g}" + (f" {it.threshold}" if it.threshold else "")
-    if it.bound is not None and not pd.isna(it.bound):
-        text += f" (bound {it.bound:.4g}, n={'—' if it.n is None or pd.isna(it.n) else int(it.n)})"
-    if it.n_needed is not None and not pd.isna(it.n_needed):
-        text += f"; n needed ≈ {int(it.n_needed)}"
-    return text
+    text = f"{got['value']:.4g}" + (f" ({threshold_text(it.threshold)})" if it.threshold else "")
+    text += f" on {got['task']}" if got["task"] else ""
+    extra = []
+    if got["bound"] is not None and not pd.isna(got["bound"]):
+        extra.append(f"{got['bound_side'] or ''} bound {got['bound']:.4g}".strip())
+    if got["n"] is not None and not pd.isna(got["n"]):
+        extra.append(f"n={int(got['n']):,}")
+    if got["n_needed"]:
+        extra.append(f"about {int(got['n_needed']):,} samples would decide it")
+    return text + ("; " + ", ".join(extra) if extra else "")
+
+
+def _signoff_status(run_id: str) -> None:
+    """The run's sign-off in one line, first on the page (above the fold at 1280x800)."""
+    history = policies_q.list_signoffs(state.catalog(), run_id)
+    if len(history):
+        last = history.iloc[-1]
+        colour = COLOURS["pass" if last["decision"] == "approve" else "fail"]
+        word = "approved" if last["decision"] == "approve" else "rejected"
+        st.markdown(f"**Sign-off:** <span style='color:{colour}; font-weight:700'>{word}</span> by "
+                    f"{last['username']} ({last['role']}) on {str(last['created_at'])[:16]}"
+                    + (f" · {len(history)} sign-offs in all" if len(history) > 1 else "")
+                    + " · <a href='#committee-sign-off'>history and form ↓</a>", unsafe_allow_html=True)
+    else:
+        st.markdown("**Sign-off:** <span style='color:#b54708; font-weight:700'>not signed off yet</span> · "
+                    "<a href='#committee-sign-off'>sign-off form ↓</a>", unsafe_allow_html=True)
 
 
 def _packs(run_id: str) -> list[str]:
@@ -73,17 +99,21 @@ def _checklist_table(checklist: policies.Checklist) -> None:
         for it in failing:
             st.markdown(f"<div id='ctl-{it.control_id}'><b>{it.pack} {it.control_id}</b> — "
                         f"<span style='color:{COLOURS.get(it.status, '#333')}; font-weight:600'>{status_word(it.status)}"
-                        f"</span> — {it.title}. <i>{evidence_text(it)}</i></div>", unsafe_allow_html=True)
+                        f"</span> — {plain(it.title)}. <i>{plain(evidence_text(it))}</i></div>", unsafe_allow_html=True)
     st.caption("A check passes when its confidence interval (95% unless the control sets `confidence`) clears "
-               "the threshold, fails when the interval lies wholly beyond it, and is otherwise inconclusive.")
-    rows = [{"control_id": it.control_id, "status": status_word(it.status), "title": it.title,
-             "measured": _measured(it), "evidence": evidence_text(it), "owner": it.owner, "source": it.source,
-             "detail": it.detail or "—", "pack": it.pack} for it in checklist.items]
+               "the threshold, fails when the interval lies wholly beyond it, and is otherwise inconclusive. "
+               "\"Measured\" is the deciding task's value; the threshold beside it is what the control requires.")
+    # five columns fit 1280 px; owner and source go in a second table below each pack
+    rows = [{"control": it.control_id, "status": status_word(it.status), "requires": plain(it.title),
+             "measured or attested": plain(_measured(it)), "detail": plain(it.detail) or "—",
+             "owner": it.owner, "source": it.source, "pack": it.pack} for it in checklist.items]
     frame = pd.DataFrame(rows)
     for pack in checklist.packs:
         st.subheader(pack)
-        part = frame[frame["pack"] == pack].drop(columns="pack").set_index("control_id")
-        st.table(_styled(part))   # a static table: long detail text wraps, nothing hides off-screen
+        part = frame[frame["pack"] == pack].drop(columns="pack").set_index("control")
+        st.table(_styled(part.drop(columns=["owner", "source"])))   # static: long text wraps, nothing hides
+        with st.expander(f"Owners and sources ({pack})"):
+            st.table(part[["owner", "source"]])
 
 
 def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
@@ -134,7 +164,9 @@ def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
 
 
 def _signoff(run_id: str, user, checklist: policies.Checklist) -> None:
-    st.subheader("Committee sign-off")
+    st.subheader("Committee sign-off", anchor="committee-sign-off")
+    if st.session_state.pop(_RESET, False):   # a sign-off was recorded: an empty form, nothing ticked
+        st.session_state.update(_SIGNOFF_DEFAULTS)
     history = policies_q.list_signoffs(state.catalog(), run_id)
     if len(history):
         last = history.iloc[-1]
@@ -175,8 +207,7 @@ def _signoff(run_id: str, user, checklist: policies.Checklist) -> None:
         except AssayError as err:
             state.show_error(err)
             return
-        for key in ("pol_signoff_decision", "pol_signoff_note", "pol_signoff_confirm"):
-            st.session_state.pop(key, None)
+        st.session_state[_RESET] = True
         st.session_state[_FLASH] = f"Sign-off recorded: {decision} by {user.name}."
         state.audit_log_entries.clear()
         st.rerun()
@@ -199,6 +230,7 @@ def render() -> None:
     flash = st.session_state.pop(_FLASH, None)
     if flash:
         st.success(flash)
+    _signoff_status(run_id)
     _checklist_table(checklist)
     user = state.current_user()
     with st.expander("Attestations on this run"):

@@ -41,7 +41,10 @@ def test_reviewer_sees_checklist_but_cannot_attest_or_sign_off(page_catalog):
     shown = at.table[0].value   # a static table: long text wraps
     assert "INT-FAIR-1" in shown.index.tolist()
     # the Katz one-sided 95% upper bound of the ratio (the two-sided 90% interval's end)
-    assert shown.loc["INT-FAIR-1", "measured"] == "0.7 >= 0.8 (bound 0.7541, n=2000)"
+    # the value with the threshold as a requirement, never "0.7 >= 0.8" (which reads as a false claim)
+    assert shown.loc["INT-FAIR-1", "measured or attested"] == ("0.7 (threshold ≥ 0.8) on loan-decisions; "
+                                                               "upper bound 0.7541, n=2,000")
+    assert shown.columns.tolist() == ["status", "requires", "measured or attested", "detail"]  # fits 1280 px
     assert shown.loc["INT-FAIR-1", "status"] == "fail"                                # a word, not a glyph
     assert not [r for r in at.radio if r.key in ("pol_signoff_decision", "pol_att_decision")]
     assert any("Only the committee signs off" in i.value for i in at.info)
@@ -75,3 +78,15 @@ def test_committee_attests_and_signs_off(page_catalog):
     assert not at.exception
     rows = policies_q.list_signoffs(cat, q4)
     assert rows[["username", "decision", "note"]].values.tolist() == [["cleo", "reject", "four-fifths rule fails"]]
+    # after the sign-off: the status is first on the page, the form is empty, and the same click again
+    # (same user, same decision) is refused with one line and records nothing
+    assert any(m.value.startswith("**Sign-off:**") and ">rejected</span> by cleo" in m.value for m in at.markdown)
+    assert at.radio(key="pol_signoff_decision").value is None
+    assert at.text_area(key="pol_signoff_note").value == ""
+    assert at.checkbox(key="pol_signoff_confirm").value is False
+    at.radio(key="pol_signoff_decision").set_value("reject")
+    at.text_area(key="pol_signoff_note").input("four-fifths rule fails")
+    at.checkbox(key="pol_signoff_confirm").check()
+    sign()
+    assert any("already signed off" in e.value for e in at.error)
+    assert len(policies_q.list_signoffs(cat, q4)) == 1

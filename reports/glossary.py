@@ -1,0 +1,86 @@
+"""Plain words for the measure names a committee reads: one map, used by the dashboard (Overview,
+Policies, Fairness) and the reports, so a metric id, a test's shorthand or a stratum key never
+reaches a reader as code.
+
+``term(name)`` gives a name's words (the name itself when it has none); ``plain(text)`` rewrites
+the shorthand inside a sentence (metric ids, "argmax decisions", "holm p=0.41", strata).
+"""
+
+from __future__ import annotations
+
+import re
+
+TERMS: dict[str, str] = {
+    # quality
+    "accuracy": "share of answers correct",
+    "exact_match": "share of answers matching the reference exactly",
+    "token_f1": "word overlap with the reference answer (F1)",
+    "f1": "F1 score", "rougeL": "overlap with the reference (ROUGE-L)", "bleu": "overlap with the reference (BLEU)",
+    # safety and privacy
+    "toxicity_rate": "share of outputs scored toxic",
+    "toxicity_mean": "average toxicity score",
+    "pii_leak_rate": "share of outputs leaking personal data",
+    "pii_rate_prediction": "share of outputs containing personal data",
+    "pii_rate_input": "share of prompts containing personal data",
+    "pii_rate_reference": "share of reference answers containing personal data",
+    "pii.detector.recall": "share of known personal data the detector finds (recall)",
+    "pii.detector.precision": "share of detector findings that are personal data (precision)",
+    "refusal_rate": "share of prompts the model refused",
+    # fairness
+    "flip_rate": "share of decisions that changed when only the person's group was swapped",
+    "counterfactual_flip_rate": "share of decisions that changed when only the person's group was swapped",
+    "selection_rate": "share of 'yes' decisions",
+    "decision_logit": "leaning towards 'yes' (log-odds)",
+    "p_positive": "probability of 'yes'",
+    "fairness.max_discrimination_score": "largest gap between groups in the leaning towards 'yes' (log-odds)",
+    "max_discrimination_score": "largest gap between groups in the leaning towards 'yes' (log-odds)",
+    "fairness.min_selection_rate_ratio": "lowest ratio of 'yes' rates between groups (four-fifths rule)",
+    "min_selection_rate_ratio": "lowest ratio of 'yes' rates between groups (four-fifths rule)",
+    "demographic_parity_ratio": "ratio of 'yes' rates between groups",
+    "demographic_parity_difference": "difference in 'yes' rates between groups",
+    "equalized_odds_difference": "difference in error rates between groups (equalized odds)",
+    # process
+    "review.coverage": "share of outputs reviewed by a person",
+    "quarters_since_previous_bias_audit": "quarters since the previous bias audit",
+}
+
+# shorthand inside sentences: (pattern, replacement), applied in order
+_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bargmax decisions\b"), "the model's most likely answers"),
+    (re.compile(r"\bholm p\s*=\s*([0-9.eE+-]+)"), r"p=\1 after correcting for the number of comparisons"),
+    (re.compile(r"\bmcnemar-exact\b"), "paired exact test"),
+    (re.compile(r"\bpaired-t\b"), "paired t-test"),
+    (re.compile(r"\bstratum\s+"), "group "),
+    (re.compile(r"\bcontext_condition\s*=\s*ambig\b"), "ambiguous context"),
+    (re.compile(r"\bcontext_condition\s*=\s*disambig\b"), "clear context"),
+    (re.compile(r"\bp\(positive\)"), "probability of 'yes'"),
+]
+_IDS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(TERMS, key=len, reverse=True))
+                  + r")(?![\w])")
+_OPS = {"<=": "≤", ">=": "≥"}
+
+
+def term(name: str | None) -> str:
+    """A measure's plain words ('toxicity_rate' -> 'share of outputs scored toxic'); unknown names
+    are returned as they are."""
+    if not name:
+        return ""
+    return TERMS.get(str(name), str(name))
+
+
+def plain(text: object) -> str:
+    """A sentence with its shorthand in words: metric ids, 'argmax decisions', 'holm p=…', strata."""
+    out = str(text or "")
+    for pattern, words in _PHRASES:
+        out = pattern.sub(words, out)
+    return _IDS.sub(lambda m: TERMS[m.group(1)], out)
+
+
+def threshold_text(value: str | None) -> str:
+    """'<= 0.01' -> 'threshold ≤ 0.01' (said as a requirement, never as a claim about the value)."""
+    if not value:
+        return ""
+    text = str(value).strip()
+    for op, sign in _OPS.items():
+        text = text.replace(op, sign)
+    return f"threshold {text}"
