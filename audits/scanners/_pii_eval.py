@@ -31,6 +31,9 @@ SET_VERSION = "pii-eval-v1"
 JUDGED_TYPES = ("PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
                 "IP_ADDRESS")
 SPLITS = ("tune", "heldout")
+# A second, independent set from another generator (Faker, Assay-written templates with hard negatives),
+# never tuned on: measured only, beside the held-out split (benchmarks/bench_pii.py).
+SECOND_SET = Path(__file__).with_name("data") / "pii_eval_faker" / "faker_set.jsonl"
 HELDOUT_SHARE = 0.5
 MARKUP_TYPES = {"P": "PERSON", "L": "LOCATION", "E": "EMAIL_ADDRESS", "T": "PHONE_NUMBER", "C": "CREDIT_CARD",
                 "I": "IBAN_CODE", "S": "US_SSN", "A": "IP_ADDRESS", "X": "STREET_ADDRESS", "O": "ORGANIZATION"}
@@ -123,6 +126,16 @@ def labelled(split: str, sets: tuple[str, ...] = tuple(SET_FILES)) -> list[Label
     if split not in (*SPLITS, "all"):
         raise ValueError(f"unknown split {split!r}")
     return [i for name in sets for i in _load(name) if split == "all" or split_of(i) == split]
+
+
+def second_set() -> list[LabelledText]:
+    """The second independent set (``data/pii_eval_faker``), all of it: nothing is tuned on it."""
+    return list(_load_path(str(SECOND_SET)))
+
+
+@lru_cache(maxsize=2)
+def _load_path(path: str) -> tuple[LabelledText, ...]:
+    return tuple(load_jsonl(Path(path)))
 
 
 def set_id(items: list[LabelledText], split: str) -> str:

@@ -24,13 +24,25 @@ _DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\
 _SSN_SHAPE = re.compile(r"^\d{3}([- .])\d{2}\1\d{4}$")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+# a North American number by its shape, allocated or not: optional +1/1/001, (NXX) or NXX, NXX-XXXX
+_NANP = re.compile(r"^(?:(?:\+1|001|1)[ .\-]?)?(?:\(\d{3}\)[ ]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}$")
+# shapes that are not phone numbers: an ISO date with its hour ("2010-01-02 14" of "2010-01-02 14:05"),
+# a decimal or coordinate ("58.973112"), a long bare run of digits (card or account numbers)
+_TIMESTAMP = re.compile(r"^\d{4}([-./])\d{1,2}\1\d{1,2}(?:[ T]\d{1,2})?$|^\d{1,2}([-./])\d{1,2}\2\d{4}[ T]\d{1,2}$")
+_DECIMAL = re.compile(r"^\d+[.,]\d+$")
+_TIME_AFTER = re.compile(r"^(?::\d{2}|\s*(?:[ap]\.?m\.?|h\b|hrs?\b|o'?clock))", re.I)
+_STREET_AFTER = re.compile(r"^\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|"
+                           r"Blvd|Way|Court|Ct|Place|Pl|Square|Terrace|Parkway|Highway|Circle|Trail|Mews|Ways|"
+                           r"Springs?|Meadows?|Squares?|Crossing|Loop|Pike|Row|Path|Hill|Hills|Park)\b")
 
 
 class PhoneNumberRecognizer(EntityRecognizer):
     """Phone-shaped digit runs (7-15 digits, spaces/dots/dashes/brackets, ``+``/``00`` prefix,
     extensions), scored by what ``phonenumbers`` says of them: valid for its international prefix or
-    one of ``regions`` > possible > shape only. Runs preceded by a ``not_phone_words`` word (order,
-    ticket, invoice...) and SSN, date and IPv4 shapes are skipped."""
+    one of ``regions`` (or a North American shape, ``(711)471-0497``, allocated or not) > possible >
+    shape only. Runs preceded by a ``not_phone_words`` word (order, ticket, invoice...), SSN, date,
+    timestamp, decimal/coordinate and IPv4 shapes, two numbers side by side, and runs followed by a
+    time (``:05``, ``pm``) or a street name are skipped."""
 
     def __init__(self, regions: list[str], context: list[str], not_phone_words: list[str],
                  scores: dict[str, float]):
@@ -50,6 +62,13 @@ class PhoneNumberRecognizer(EntityRecognizer):
             return None
         if body.count("(") != body.count(")"):
             return None
+        if _TIMESTAMP.match(body) or _DECIMAL.match(body) or (body.isdigit() and len(body) > 12):
+            return None
+        groups = re.findall(r"\d+", body)
+        if len(groups) == 2 and not body.startswith("+") and (len(groups[1]) <= 2 or (len(groups[0]) <= 2 and len(digits) < 8)):
+            return None  # "Rooms 57 80114", "44073 47": two numbers side by side
+        if _NANP.match(body):
+            return "nanp"  # valid by shape, whether or not the area code is allocated
         international = body.startswith(("+", "00"))
         tier = "shape"
         for region in ([None] if international else self.regions):
@@ -69,14 +88,17 @@ class PhoneNumberRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
         out = []
         for m in _PHONE.finditer(text):
-            candidate = m.group().rstrip(" \t-.(")
+            candidate, start = m.group().rstrip(" \t-.("), m.start()
+            if candidate.startswith("(") and candidate.count("(") > candidate.count(")"):
+                candidate, start = candidate[1:], start + 1  # "(457-604-9768)": the brackets are the sentence's
             tier = self._tier(candidate)
-            if tier is None:
-                continue
-            before = [w.casefold() for w in _WORD.findall(text[max(0, m.start() - 40):m.start()])][-3:]
+            end = start + len(candidate)
+            if tier is None or _TIME_AFTER.match(text[end:end + 12]) or _STREET_AFTER.match(text[end:end + 60]):
+                continue  # a time ("14:05") or a street number ("4146 Hill Street"), not a phone
+            before = [w.casefold() for w in _WORD.findall(text[max(0, start - 40):start])][-3:]
             if self.not_phone.intersection(before):
                 continue
-            out.append(_result("PHONE_NUMBER", m.start(), m.start() + len(candidate), self.scores[tier], self,
+            out.append(_result("PHONE_NUMBER", start, end, self.scores["valid" if tier == "nanp" else tier], self,
                                f"phone number ({tier})"))
         return out
 
