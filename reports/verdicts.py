@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from audits.results import RunResults
+from reports.glossary import plain, term
 
 DEFAULT_PACK = "internal-llm"
 AREAS = ("accuracy", "fairness", "privacy", "safety")
@@ -114,10 +115,10 @@ class AreaVerdict:
         return [c for c in self.controls if c[2] in ("fail", "inconclusive")]
 
     def number_text(self) -> str:
-        """'0.88 [0.86, 0.89], n=2,000 (bbq-gender accuracy)'."""
+        """'0.88 [0.86, 0.89], n=2,000 (bbq-gender: share of answers correct)'."""
         if not _finite(self.value):
             return "no value"
-        what = " ".join(x for x in (self.task, self.metric) if x)
+        what = ": ".join(x for x in (self.task, term(self.metric)) if x)   # plain words, not the metric id
         ci = f" [{num(self.ci_low)}, {num(self.ci_high)}]" if _finite(self.ci_low) and _finite(self.ci_high) else ""
         bound = f" ({self.bound_text})" if self.bound_text and not ci else ""
         n = f", n={int(self.n):,}" if self.n else ""
@@ -132,7 +133,7 @@ class AreaVerdict:
             return f"no change since {compared}"
         mark = ("real change" if self.real_change is True else
                 "within noise" if self.real_change is False else "untested")
-        test = f"; {self.change_test}" if self.change_test else ""
+        test = f"; {plain(self.change_test)}" if self.change_test else ""
         return f"{self.change:+.3g} since {compared}: {mark}{test}"
 
     def line(self, compared: str | None = None) -> str:

@@ -11,6 +11,7 @@ from audits.results import CounterfactualBlock, FairnessGrouping
 from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
+from reports.glossary import term
 
 _ENOUGH, _TOO_FEW = "#1f5fbf", "#9ca3af"
 # outcome metrics first; the scanner rates by group go in an expander
@@ -39,8 +40,11 @@ def _colors(part: pd.DataFrame) -> dict[str, str]:
 
 
 def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str) -> None:
-    st.plotly_chart(charts.ci_bars(rows, x="group", color="sample size", title=f"{metric} by {attr} (95% CI)",
-                                   y_title=metric, height=320, colors=_colors(rows)), width="stretch", key=key)
+    if rows["value"].dropna().empty:   # never an empty chart: say why in one line
+        st.caption(f"{term(metric)} by {attr}: no group has a value to draw.")
+        return
+    st.plotly_chart(charts.ci_bars(rows, x="group", color="sample size", title=f"{term(metric)} by {attr} (95% CI)",
+                                   y_title=term(metric), height=320, colors=_colors(rows)), width="stretch", key=key)
 
 
 def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: float, key: str) -> None:

@@ -44,7 +44,7 @@ def test_safety_headline_is_the_worst_task_with_its_own_n_and_n_needed(tmp_path)
     assert (safety.task, safety.metric, safety.n) == ("bbq-gender", "toxicity_rate", 300)
     assert abs(safety.value - 5 / 300) < 1e-12
     assert safety.n_needed == rows["bbq-gender"]["n_needed"] != rows["support-qa"]["n_needed"]
-    assert "(bbq-gender toxicity_rate)" in safety.number_text() and "n=300" in safety.number_text()
+    assert "(bbq-gender: share of outputs scored toxic)" in safety.number_text() and "n=300" in safety.number_text()
     note = next(s for s in sample_size_notes(list(answers.values()), checklist) if s.startswith("INT-TOX-1"))
     assert note == (f"INT-TOX-1 cannot be decided on bbq-gender at n=300; about "
                     f"{rows['bbq-gender']['n_needed']:,} samples would decide it.")

@@ -1,0 +1,15 @@
+"""One map of plain words: metric ids and test shorthand never reach a committee as code."""
+
+from reports.glossary import plain, term, threshold_text
+
+
+def test_terms_and_shorthand_in_plain_words():
+    assert term("pii_rate_prediction") == "share of outputs containing personal data"
+    assert term("unknown_metric") == "unknown_metric"
+    assert plain("argmax decisions barely vary") == "the model's most likely answers barely vary"
+    assert plain("significant (mcnemar-exact, holm p=1)") == (
+        "significant (paired exact test, p=1 after correcting for the number of comparisons)")
+    assert plain("stratum context_condition=ambig") == "group ambiguous context"
+    assert plain("toxicity_rate <= 0.01") == "share of outputs scored toxic <= 0.01"
+    assert plain("fairness.max_discrimination_score") == term("max_discrimination_score")
+    assert threshold_text("<= 0.01") == "threshold ≤ 0.01"
