@@ -88,7 +88,7 @@ def _value(slot: str, fake: Faker, rng: random.Random, fakes: dict[str, Faker]) 
     makers = {
         "name": fake.name, "first": fake.first_name, "last": fake.last_name, "city": fake.city, "state": fake.state,
         "country": fake.country, "email": fake.email, "phone": lambda: _phone(rng, fakes),
-        "card": fake.credit_card_number, "iban": fake.iban, "ssn": fake.ssn, "ip": lambda: (
+        "card": fake.credit_card_number, "iban": fake.iban, "ssn": fakes["en_US"].ssn, "ip": lambda: (
             fake.ipv4() if rng.random() < 0.8 else fake.ipv6()), "street": fake.street_address,
         "street_name": fake.street_name, "building": fake.building_number,
         "timestamp": lambda: fake.date_time().isoformat(" ", timespec=rng.choice(["seconds", "minutes", "hours"])),
