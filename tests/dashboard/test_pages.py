@@ -81,9 +81,9 @@ def test_overview_marks_real_change(synthetic_catalog, use_catalog):
     for area in ("Accuracy", "Fairness", "Privacy", "Safety"):                  # the four answers come first
         assert any(a.startswith(f"**{area}:**") for a in answers)
     acc_line = next(a for a in answers if a.startswith("**Accuracy:**"))
-    assert "since 2026-Q3: " in acc_line and "(mcnemar-exact, holm p=" in acc_line
+    assert "since 2026-Q3: " in acc_line and "(paired exact test, p=" in acc_line
     frame = next(d.value for d in at.dataframe if "real change?" in d.value.columns)
-    task = acc_line.split("(")[1].split(" accuracy)")[0]          # one answer: the line agrees with the table
+    task = acc_line.split(" (")[1].split(": share of answers correct)")[0]   # one answer: the line agrees with the table
     mark = frame[(frame["task"] == task) & (frame["metric"] == "accuracy")]["real change?"].iloc[0]
     assert ("real change" in acc_line) == (mark == "yes") and ("within noise" in acc_line) == (mark == "no")
     assert {"value [95% CI]", "previous [95% CI]", "real change?"} <= set(frame.columns)
