@@ -9,7 +9,6 @@ only when complete.
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import hashlib
 import json
 import os
@@ -48,7 +47,11 @@ from policies import load_pack
 
 
 def current_actor() -> str:
-    return os.environ.get("ASSAY_USER") or getpass.getuser()
+    """Who starts a run: the OS account of the process's real uid (never $ASSAY_USER/$LOGNAME/$USER,
+    which anyone can set); it becomes runs.created_by and the actor of the run's log entries."""
+    from audits.access import os_login
+
+    return os_login()
 
 
 def _log(message: str) -> None:

@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from reports.glossary import term  # noqa: E402
+
 MAX_CHARTS = 8
 MAX_GROUPS = 16
 
@@ -52,18 +54,41 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
     ax.plot(value, y, "|", color="#1f3d63", markersize=8)  # a value of 0 stays visible
     ax.set_yticks(y, [f"{g} (n={int(n)})" for g, n in zip(groups, rows["n"].fillna(0))])
     ax.invert_yaxis()
-    ax.set_xlabel(f"{metric} (bars: value, whiskers: 95% CI)")
-    caption = f"{metric} by {attribute} on task {task}; grey bars: groups too small to compare."
+    ax.set_xlabel(f"{term(metric)} (bars: value, whiskers: 95% CI)")
+    caption = f"{term(metric)} by {attribute} on task {task}; grey bars: groups too small to compare."
     if metric == "selection_rate" and np.isfinite(value).any():
         line = four_fifths * np.nanmax(value)
         ax.axvline(line, color="#c0392b", linestyle="--", linewidth=1.2, label=f"four-fifths line ({line:.2f})")
         ax.legend(loc="lower right", fontsize=8)
         caption += f" Dashed line: {four_fifths:g} x the highest group's rate; groups left of it fail the four-fifths rule."
-    top = np.nanmax(np.concatenate([high, value])) if np.isfinite(np.concatenate([high, value])).any() else 1.0
-    ax.set_xlim(0, max(1.0, float(top)) * 1.05 if top > 1 else 1.0)
-    ax.set_title(f"{task}: {metric} by {attribute}", fontsize=10)
+    ax.set_xlim(*axis_range(np.concatenate([low, value, high])))
+    ax.set_title(f"{task}: {term(metric)} by {attribute}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    return Chart(title=f"{task}: {metric} by {attribute}", caption=caption, png=_png(fig))
+    return Chart(title=f"{task}: {term(metric)} by {attribute}", caption=caption, png=_png(fig))
+
+def axis_range(values: np.ndarray) -> tuple[float, float]:
+    """0..1 for rates and scores inside it; otherwise an axis fit to the values (and 0), padded 5%
+    (a log-odds near -3.6 is never drawn on a 0..1 axis)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1):
+        return 0.0, 1.0
+    lo, hi = min(0.0, float(finite.min())), max(0.0, float(finite.max()))
+    pad = 0.05 * (hi - lo or 1.0)
+    return lo - (pad if lo < 0 else 0.0), hi + pad
+
+
+def why_no_chart(part: pd.DataFrame, task: str, attribute: str, metric: str) -> str | None:
+    """One line saying why a chart of ``metric`` by ``attribute`` would show nothing; None when it has
+    something to show (a value that differs from zero, or groups whose values differ)."""
+    values = part["value"].astype(float) if "value" in part else pd.Series(dtype=float)
+    if not values.notna().any():
+        return f"No chart of {term(metric)} by {attribute} on {task}: no group has a value."
+    if (values.dropna() == 0).all():
+        said = "the model never chose 'yes' for any group" if metric == "selection_rate" else "every group is 0"
+        return (f"No chart of {term(metric)} by {attribute} on {task}: {said} "
+                f"({len(values.dropna())} groups), so there is nothing to compare.")
+    return None
+
 
 
 def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
@@ -103,8 +128,9 @@ def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
                  _png(fig))
 
 
-def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Chart]:
-    """Selection rate by group first (decision tasks), then other metrics, single attributes first."""
+def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Chart | str]:
+    """Selection rate by group first (decision tasks), then other metrics, single attributes first;
+    a chart with nothing to show is one line saying why instead."""
     if fairness is None or fairness.empty or not {"task", "attribute", "group", "metric"} <= set(fairness.columns):
         return []
     keys = fairness[["task", "attribute", "metric"]].drop_duplicates()
@@ -117,6 +143,6 @@ def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Cha
     for k in keys.itertuples():
         part = fairness[(fairness["task"] == k.task) & (fairness["attribute"] == k.attribute)
                         & (fairness["metric"] == k.metric)]
-        if part["value"].notna().any():  # no chart without data
-            charts.append(group_chart(part, k.task, k.attribute, k.metric))
+        why = why_no_chart(part, k.task, k.attribute, k.metric)
+        charts.append(why if why else group_chart(part, k.task, k.attribute, k.metric))
     return charts

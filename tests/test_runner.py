@@ -81,3 +81,18 @@ def test_scanner_options_fail_by_key_path_before_inference(audit, options, key):
         prepare(parse_config({**raw, "scanners": options}))
     assert f"'{key}'" in err.value.problem and err.value.fix
     assert runs_q.list_runs(cat).empty  # nothing registered
+
+
+def test_a_run_is_created_by_the_real_uid_never_a_name_from_the_environment(audit, monkeypatch):
+    import os
+    import pwd
+
+    raw, cat = audit
+    for name in ("ASSAY_USER", "LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "mallory")
+    run_id = run_audit(parse_config(raw), cat)
+    with cat.connect() as con:
+        created_by = con.execute("SELECT created_by FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+        actors = {a for (a,) in con.execute("SELECT actor FROM audit_log WHERE target = ?", [run_id]).fetchall()}
+    assert created_by == pwd.getpwuid(os.getuid()).pw_name != "mallory"
+    assert actors == {created_by}

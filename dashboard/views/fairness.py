@@ -31,7 +31,18 @@ def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
     if frame.empty:
         return frame
     frame["attribute"] = frame["attribute"].str.replace("*", " × ", regex=False)
+    if "demographic_parity_ratio_ci" in frame:   # an interval as text; none at all: no column (never empty chips)
+        frame["demographic_parity_ratio_ci"] = [_interval(x) for x in frame["demographic_parity_ratio_ci"]]
     return frame.dropna(axis=1, how="all").rename(columns=_GAP_COLUMNS)
+
+def _interval(x: object) -> str | None:
+    """'[0.61, 0.93]' from a (low, high) pair; None when either end is missing."""
+    try:
+        low, high = (float(v) for v in x)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(low) or pd.isna(high) else f"[{low:.3g}, {high:.3g}]"
+
 
 
 def _colors(part: pd.DataFrame) -> dict[str, str]:
