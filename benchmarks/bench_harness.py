@@ -4,8 +4,9 @@
 
 The harness is not a dependency of Assay: install it in its own venv (``python3 -m venv
 /work/lmeval-venv && /work/lmeval-venv/bin/pip install torch==2.13.0 && /work/lmeval-venv/bin/pip
-install 'lm-eval==0.4.*'``) and pass ``--harness-venv`` or set ``ASSAY_LMEVAL_VENV``. Without it,
-only Assay runs.
+install 'lm-eval==0.4.*' transformers==5.25.0``: recent releases leave transformers out; pin the
+version Assay runs) and pass ``--harness-venv`` or set ``ASSAY_LMEVAL_VENV``. Without it, only
+Assay runs.
 
 Both read the same n prompts (the ``discrim-eval`` built-in, its first n rows in Assay's seeded
 order, the demo's prompt text), the same SmolLM2 weights (Assay's converted cache directory),
