@@ -263,7 +263,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             "execution": {**executor.execution.as_dict(), "wall_s": timings["total_s"]},
         }
         # redaction at rest, after every metric; raw text only if kept, encrypted with a per-run key
-        bundle_tables, raw_files, manifest["personal_data"] = rawstore.protect(run_id, bundle_tables, config.scanners)
+        bundle_tables, raw_files, manifest["personal_data"] = rawstore.protect(run_id, bundle_tables, config.scanners,
+                                                                                manifest["datasets"])
         bundle, manifest_sha = write_bundle(catalog.runs_dir, run_id, bundle_tables,
                                             jsonable(results.model_dump(mode="python")), cfg_dict, manifest,
                                             files_extra=raw_files)

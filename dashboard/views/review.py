@@ -17,6 +17,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from audits.errors import AssayError
+from audits.review.leaks import queued_spans
 from audits.store.queries import reviews as rv
 from dashboard import auth, state
 from dashboard.components import highlight, text
@@ -100,9 +101,26 @@ def _counterfactual_pair(run_id: str, task: str, sample_id: str):
     return frame if len(frame) else None
 
 
-def card_html(item: dict, run_id: str | None = None) -> str:
+def _leaks_html(spans: list[dict]) -> str:
+    """The leaked spans that queued an item: the raw value for roles allowed to see it (admins, when the
+    run kept raw text), otherwise the placeholder with its type and the redacted context."""
+    from html import escape
+
+    if not spans:
+        return ""
+    rows = []
+    for s in spans:
+        shown = (f"<mark style='background:#fde68a'>{escape(str(s['value']))}</mark> <i>(raw, admins only)</i>"
+                 if s.get("value") else f"<mark style='background:#fde68a'>&lt;{escape(str(s['entity_type']))}&gt;</mark>"
+                 " <i>(raw text not shown to your role, or not kept)</i>")
+        rows.append(f"<li>{escape(str(s['entity_type']))} in {escape(str(s.get('field') or 'output'))}: {shown} — "
+                    f"{escape(str(s.get('context') or ''))}</li>")
+    return "<div class='lbl'>The leaked text that queued this item</div><ul style='font-size:.82rem'>" + "".join(rows) + "</ul>"
+
+
+def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = None) -> str:
     """The whole item as one HTML block: header, the reason with its evidence marked, input,
-    output and reference (so a rerun replaces it whole)."""
+    output and reference (so a rerun replaces it whole). ``leaks``: :func:`audits.review.leaks.queued_spans` of the item."""
     from html import escape
 
     reasons = {r.strip() for r in str(item.get("reason") or "").split(",") if r.strip()}
@@ -127,6 +145,8 @@ def card_html(item: dict, run_id: str | None = None) -> str:
             f"<div class='box'>{highlight.marked(item.get('reference') or item.get('gold'), [])}</div></div></div>"]
     if item.get("choices"):
         body.append(f"<div class='lbl'>Choices: {escape(' · '.join(map(str, item['choices'])))}</div>")
+    if leaks:
+        body.append(_leaks_html(leaks))
     pair = _counterfactual_pair(run_id, item["task"], item["sample_id"]) if run_id and "cf_flip" in reasons else None
     if pair is not None:
         values = [str(v) for v in pair["value"]]
@@ -304,7 +324,14 @@ def _item_and_buttons(run_id: str, user: auth.User) -> None:
     st.session_state[_SHOWN] = key
     if item.get("relabel"):
         st.warning(f"Changing your label of {key[0]}/{key[1]} (was: {LABEL_NAMES.get(item['relabel'], item['relabel'])}).")
-    st.markdown(card_html(item, run_id), unsafe_allow_html=True)
+    leaks = None
+    if "pii_leak" in str(item.get("reason") or ""):
+        try:
+            leaks = queued_spans(state.catalog(), run_id, item["task"], item["sample_id"],
+                                    raw_allowed=auth.can(user, "view_raw_pii"))
+        except AssayError:
+            leaks = None
+    st.markdown(card_html(item, run_id, leaks), unsafe_allow_html=True)
     args = (run_id, user, *key)
     cols = st.columns([1.1, 1.1, 1.5, 0.9, 0.9])
     for col, (label, name) in zip(cols, LABEL_NAMES.items()):

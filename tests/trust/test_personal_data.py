@@ -70,7 +70,7 @@ def test_a_default_bundle_and_catalog_hold_no_seeded_personal_data(tmp_path, key
             for needle in _needles():
                 assert needle not in dump, f"{needle!r} in catalog table {table}"
     samples = pd.read_parquet(bundle / "samples.parquet")
-    assert samples["input"].str.contains("<EMAIL_ADDRESS>").all() and samples["input"].str.contains("<IBAN_CODE>").all()
+    assert samples["input"].str.contains("<EMAIL_ADDRESS_1>").all() and samples["input"].str.contains("<IBAN_CODE_1>").all()
     assert not (bundle / "raw.enc").exists()
 
 
@@ -121,7 +121,7 @@ def test_only_free_text_is_redacted_groups_stay_readable(key_dir):
                             "prediction": ["ok"], "gender": ["female"], "race": ["Asian"]})
     out, files, summary = rawstore.protect("r-x", {"samples": samples}, {})
     row = out["samples"].iloc[0]
-    assert row["input"] == "mail <EMAIL_ADDRESS>" and (row["gender"], row["race"]) == ("female", "Asian")
+    assert row["input"] == "mail <EMAIL_ADDRESS_1>" and (row["gender"], row["race"]) == ("female", "Asian")
     assert files == {} and summary["redactions"] == 1
 
 
@@ -241,7 +241,7 @@ def test_default_run_and_typed_notes_keep_no_seeded_personal_data_anywhere(tmp_p
     _assert_clean(_bundle_texts(bundle))
     _assert_clean(_catalog_texts(cat))
     samples = pd.read_parquet(bundle / "samples.parquet")
-    assert samples["input"].str.contains("<PERSON>").all() and samples["input"].str.contains("<LOCATION>").all()
+    assert samples["input"].str.contains("<PERSON_1>").all() and samples["input"].str.contains("<LOCATION_1>").all()
     assert json.loads((bundle / "manifest.json").read_text())["personal_data"]["scheme"] == 2
     note = policies_q.list_signoffs(cat, run_id)["note"].iloc[0]
     assert note.startswith("call <PERSON> on <PHONE_NUMBER> or <EMAIL_ADDRESS>")  # redacted, still readable
