@@ -2,8 +2,11 @@
 
 SFT rows are ``{"messages": [system?, user = the prompt, assistant = the confirmed or corrected
 answer]}``; preference rows are ``{"prompt", "chosen" = the correction, "rejected" = the model's
-output}``. Only settled items are used (reviewers agree, or a lead reviewer adjudicated). Items a
-reviewer flagged (privacy / unsafe / biased) are left out by default: ``exclude_flags`` picks which
+output}``; every record also carries ``run_id``, ``task`` and ``sample_id``. Only settled items are
+used (reviewers agree, or a lead reviewer adjudicated). An item queued as a PII leak (reason
+``pii_leak``) or flagged ``privacy`` by a reviewer never enters either file, whatever its label or
+the flag filter; a pair or answer that would be placeholders only (``<PERSON_1>``) is skipped. Items a
+reviewer flagged (unsafe / biased) are left out by default: ``exclude_flags`` picks which
 flags leave an item out, ``only_flags`` keeps only items carrying one of those flags (e.g. the
 corrected biased answers, as preference pairs for debiasing); the manifest records the filter. Text is
 scrubbed with the PII scanner's engine (presidio, offline) unless ``scrub=False``; every file gets
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Collection, Literal
@@ -29,6 +33,13 @@ Kind = Literal["sft", "preference"]
 KINDS = ("sft", "preference")
 FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected-jsonl/1"}
 DEFAULT_EXCLUDE = rv.FLAGS   # a flag is a reviewer saying "not as training data as it stands"
+PRIVACY_REASON, PRIVACY_FLAG = "pii_leak", "privacy"  # never retraining data, whatever the label or filter
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*[A-Z](?:_\d+)?>")
+
+
+def placeholders_only(text: str) -> bool:
+    """True when ``text`` says nothing but redaction placeholders (``<PERSON_1>.``)."""
+    return not re.search(r"\w", _PLACEHOLDER.sub("", text))
 
 
 def _settled(cat: Catalog, run_id: str) -> pd.DataFrame:
@@ -62,6 +73,19 @@ class Scrubber:
     def __call__(self, texts: list[str]) -> list[str]:
         return self._redactor(texts)
 
+    def items(self, groups: list[list[str]]) -> list[list[str]]:
+        """Each group (one record's texts) scrubbed with pseudonyms consistent across it (``<PERSON_1>``
+        is the same value in the prompt, the chosen and the rejected answer)."""
+        from audits.trust.redact import pseudonymise
+
+        found = iter(self._redactor.spans([t for g in groups for t in g]))
+        out = []
+        for group in groups:
+            texts, n = pseudonymise(list(group), [next(found) for _ in group])
+            self._redactor.redactions += n
+            out.append(texts)
+        return out
+
     def residual(self, texts: list[str]) -> list[str]:
         """Entity types still found in ``texts`` after scrubbing (the re-scan of the output)."""
         return self._redactor.residual(texts)
@@ -77,6 +101,9 @@ def flag_filter(exclude_flags: Collection[str] | None = None,
     """(flags that leave an item out, flags of which an item must carry one): checked, sorted.
     Not given, the excluded flags are every flag not in ``only_flags``."""
     only = rv.check_flags(only_flags)
+    if PRIVACY_FLAG in only:
+        raise AssayError("items flagged privacy never enter retraining data, so they cannot be selected",
+                         "select items flagged unsafe or biased, or none")
     exclude = rv.check_flags([f for f in DEFAULT_EXCLUDE if f not in only] if exclude_flags is None else exclude_flags)
     both = sorted(set(exclude) & set(only))
     if both:
@@ -93,13 +120,16 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
     exclude, only = flag_filter(exclude_flags, only_flags)
     settled = _settled(cat, run_id)
     n_all = int(len(settled))
-    flags = rv.item_flags(cat, run_id) if (exclude or only) else {}
+    flags = rv.item_flags(cat, run_id)
     of = [flags.get((str(t), str(sid)), set()) for t, sid in zip(settled["task"], settled["sample_id"])]
-    out_by_flag = [bool(f & set(exclude)) for f in of]
-    not_selected = [bool(only) and not (f & set(only)) and not o for f, o in zip(of, out_by_flag)]
-    n_flagged, n_not_selected = int(sum(out_by_flag)), int(sum(not_selected))
-    if n_flagged or n_not_selected:
-        settled = settled[[not (a or b) for a, b in zip(out_by_flag, not_selected)]]
+    private = [str(r) == PRIVACY_REASON or PRIVACY_FLAG in f for r, f in zip(settled["reason"], of)]
+    out_by_flag = [bool(f & set(exclude)) and not p for f, p in zip(of, private)]
+    not_selected = [bool(only) and not (f & set(only)) and not o and not p for f, o, p in zip(of, out_by_flag, private)]
+    n_flagged, n_not_selected, n_private = int(sum(out_by_flag)), int(sum(not_selected)), int(sum(private))
+    by_privacy = {"pii_leak": int(sum(str(r) == PRIVACY_REASON for r, p in zip(settled["reason"], private) if p)),
+                  "flagged_privacy": int(sum(PRIVACY_FLAG in f for f, p in zip(of, private) if p))}
+    if n_flagged or n_not_selected or n_private:
+        settled = settled[[not (a or b or c) for a, b, c in zip(out_by_flag, not_selected, private)]]
     by_flag = {f: int(sum(f in s for s, o in zip(of, out_by_flag) if o)) for f in exclude}
     system = _text(rv.run_settings(cat, run_id)["system_prompt"])
     items, skipped = [], 0
@@ -118,18 +148,20 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
             items.append((row, [prompt, fix, output]))
     scrubber = Scrubber(_pii_options(cat, run_id)) if scrub and items else None
     if scrubber is not None:
-        flat = [t for _, texts in items for t in texts] + ([system] if system else [])
-        clean = iter(scrubber(flat))
-        items = [(row, [next(clean) for _ in texts]) for row, texts in items]
-        system = next(clean) if system else None
+        items = list(zip([row for row, _ in items], scrubber.items([texts for _, texts in items])))
+        system = scrubber([system])[0] if system else None
+    empty = [any(placeholders_only(t) for t in texts[1:]) for _, texts in items]
+    skipped_placeholders = int(sum(empty))
+    items = [item for item, e in zip(items, empty) if not e]
     records: list[dict] = []
-    for _, texts in items:
+    for row, texts in items:
+        ids = {"run_id": run_id, "task": str(row.task), "sample_id": str(row.sample_id)}
         if kind == "sft":
             messages = ([{"role": "system", "content": system}] if system else []) + [
                 {"role": "user", "content": texts[0]}, {"role": "assistant", "content": texts[1]}]
-            records.append({"messages": messages})
+            records.append({"messages": messages, **ids})
         else:
-            records.append({"prompt": texts[0], "chosen": texts[1], "rejected": texts[2]})
+            records.append({"prompt": texts[0], "chosen": texts[1], "rejected": texts[2], **ids})
     if scrubber is not None:  # re-scan what will be written: never call a file scrubbed while a finding remains
         left = scrubber.residual([t for _, texts in items for t in texts] + ([system] if system else []))
         if left:
@@ -138,6 +170,9 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
                              "report it (the detector and patterns disagree), or export with --keep-pii as an admin")
     rows = [row for row, _ in items]
     info = {"n_settled": n_all, "n_skipped": skipped, "n_flagged_out": n_flagged,
+            "privacy_out": {"n": n_private, **by_privacy, "rule": "items queued as pii_leak or flagged privacy "
+                            "never enter retraining data"},
+            "n_placeholder_only": skipped_placeholders,
             "flag_filter": {"exclude": exclude, "only": only, "excluded_by_flag": by_flag,
                             "not_carrying_only_flags": n_not_selected},
             "by_label": pd.Series([r.label for r in rows], dtype=object).value_counts().to_dict(),
