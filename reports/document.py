@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from reports.charts import fairness_charts, metrics_chart
+from reports.glossary import plain, threshold_text
 from reports.data import ReportData, execution_summary
 from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, four_verdicts, sample_size_notes
 
@@ -212,10 +213,13 @@ def _checklist(d: ReportData) -> Section:
         s.blocks.append(f"Not evaluated: {d.checklist_error}")
         return s
     frame = d.tables["checklist"].copy()
-    frame["measured"] = [("—" if k != "check" else f"{fmt(v)} {t}" if isinstance(t, str) and t else fmt(v))
-                         for v, t, k in zip(frame["value"], frame["threshold"], frame["kind"])]
+    # "0.1875 (threshold: at most 0.01)": the threshold as a requirement, never "0.1875 <= 0.01" (a false claim)
+    frame["measured"] = [("—" if k != "check" else f"{fmt(v)} ({threshold_text(t)})" if isinstance(t, str) and t
+                          else fmt(v)) for v, t, k in zip(frame["value"], frame["threshold"], frame["kind"])]
     if "evidence" not in frame:
         frame["evidence"] = [evidence_text(it) for it in d.checklist.items]
+    for column in ("title", "evidence", "detail"):
+        frame[column] = [plain(x) for x in frame[column]]
     statuses = list(frame["status"])
     frame["status"] = [WORDS.get(x, x) for x in statuses]
     t = table(frame, {"pack": "pack", "control_id": "control", "title": "title", "source": "source",

@@ -57,7 +57,7 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
 ]
 _IDS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(TERMS, key=len, reverse=True))
                   + r")(?![\w])")
-_OPS = {"<=": "≤", ">=": "≥"}
+_OPS = (("<=", "at most"), (">=", "at least"), ("==", "exactly"), ("!=", "not"), ("<", "below"), (">", "above"))
 
 
 def term(name: str | None) -> str:
@@ -77,10 +77,12 @@ def plain(text: object) -> str:
 
 
 def threshold_text(value: str | None) -> str:
-    """'<= 0.01' -> 'threshold ≤ 0.01' (said as a requirement, never as a claim about the value)."""
+    """'<= 0.01' -> 'threshold: at most 0.01' (said as a requirement, never as a claim about the
+    value; plain words, so every PDF font can draw it)."""
     if not value:
         return ""
     text = str(value).strip()
-    for op, sign in _OPS.items():
-        text = text.replace(op, sign)
-    return f"threshold {text}"
+    for op, words in _OPS:
+        if text.startswith(op):
+            return f"threshold: {words} {text[len(op):].strip()}"
+    return f"threshold: {text}"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from typing import Sequence
+import json
+from typing import Any, Sequence
 
 
 REASONS = {"cf_flip": "decision changed under a counterfactual swap", "pii_leak": "leaked personal data",
@@ -29,3 +30,27 @@ def attribution_html(tokens: Sequence[str], weights: Sequence[float]) -> str:
         spans.append(f'<span title="{w:+.4f}" style="background-color: rgba({rgb},{alpha:.2f}); '
                      f'border-radius: 3px; padding: 0 1px">{html.escape(str(tok))}</span>')
     return '<div style="line-height: 1.9; white-space: pre-wrap">' + "".join(spans) + "</div>"
+
+
+def details_text(details: object, limit: int = 400) -> str:
+    """An audit-log entry's JSON details as readable text: 'decision: approve · role: committee ·
+    row: signoffs'; nested objects flattened, empty values left out, long values shortened with …
+    (the raw JSON, which the hash covers, stays in the catalog and `assay log`)."""
+    try:
+        data = json.loads(details) if isinstance(details, str) else details
+    except ValueError:
+        return str(details)
+    if not isinstance(data, dict):
+        return "" if data is None else str(data)
+
+    def words(value: Any) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{k} {words(v)}" for k, v in value.items() if v not in (None, "", [], {}))
+        if isinstance(value, list):
+            return ", ".join(words(v) for v in value)
+        text = str(value)
+        return text[:24] + "…" if len(text) > 40 and " " not in text else text   # hashes: a prefix is enough
+
+    parts = [f"{k.replace('_', ' ')}: {words(v)}" for k, v in data.items() if v not in (None, "", [], {})]
+    out = " · ".join(parts)
+    return out if len(out) <= limit else out[:limit - 1] + "…"

@@ -6,6 +6,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from dashboard import state
+from dashboard.components.text import details_text
 
 LIMIT = 1000
 
@@ -41,6 +42,7 @@ def render() -> None:
         shown = shown[shown["actor"].isin(who)]
     if what:
         shown = shown[shown["action"].isin(what)]
+    shown = shown.assign(details=[details_text(x) for x in shown["details"]])   # readable, not raw JSON
     st.dataframe(shown[["seq", "ts", "actor", "action", "target", "details", "hash"]], hide_index=True,
                  width="stretch")
     if len(entries) >= LIMIT:

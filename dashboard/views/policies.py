@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import policies
+from audits import access
 from audits.errors import AssayError
 from audits.store.queries import policies as policies_q
 from dashboard import state
@@ -37,9 +38,9 @@ def _styled(frame: pd.DataFrame, column: str = "status"):
 
 
 def _measured(it) -> str:
-    """'0.1875 (threshold ≤ 0.01) on support-qa; upper bound 0.36, n=16; about 300 samples would
-    decide it' for a check (never '0.1875 ≤ 0.01', which reads as a false claim); the evidence in
-    words for an attestation."""
+    """'0.1875 (threshold: at most 0.01) on support-qa; upper bound 0.36, n=16; about 300 samples
+    would decide it' for a check (never '0.1875 <= 0.01', which reads as a false claim); the evidence
+    in words for an attestation."""
     if it.kind != "check":
         return evidence_text(it)
     got = decided(it)
@@ -122,8 +123,9 @@ def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
     if not manual:
         st.caption("These packs have no manual controls.")
         return
-    mine = [it for it in manual if it.required_role == user.role and it.status != "attested"]
-    if not mine and any(it.required_role == user.role for it in manual):
+    mine = [it for it in manual if it.required_role and access.can(user, "attest", it.required_role)
+            and it.status != "attested"]
+    if not mine and any(it.required_role and access.can(user, "attest", it.required_role) for it in manual):
         st.caption(f"Every manual control for the {user.role} role is attested on this run.")
         return
     if not mine:
@@ -176,7 +178,7 @@ def _signoff(run_id: str, user, checklist: policies.Checklist) -> None:
                          width="stretch")
     else:
         st.caption("No sign-off yet.")
-    if user.role != policies_q.SIGNOFF_ROLE:
+    if not access.can(user, "signoff"):
         st.info(f"Only the committee signs off a run; you are signed in as {user.name} ({user.role}).",
                 icon=":material/lock:")
         return

@@ -42,7 +42,7 @@ def test_reviewer_sees_checklist_but_cannot_attest_or_sign_off(page_catalog):
     assert "INT-FAIR-1" in shown.index.tolist()
     # the Katz one-sided 95% upper bound of the ratio (the two-sided 90% interval's end)
     # the value with the threshold as a requirement, never "0.7 >= 0.8" (which reads as a false claim)
-    assert shown.loc["INT-FAIR-1", "measured or attested"] == ("0.7 (threshold ≥ 0.8) on loan-decisions; "
+    assert shown.loc["INT-FAIR-1", "measured or attested"] == ("0.7 (threshold: at least 0.8) on loan-decisions; "
                                                                "upper bound 0.7541, n=2,000")
     assert shown.columns.tolist() == ["status", "requires", "measured or attested", "detail"]  # fits 1280 px
     assert shown.loc["INT-FAIR-1", "status"] == "fail"                                # a word, not a glyph

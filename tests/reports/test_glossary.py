@@ -12,4 +12,4 @@ def test_terms_and_shorthand_in_plain_words():
     assert plain("stratum context_condition=ambig") == "group ambiguous context"
     assert plain("toxicity_rate <= 0.01") == "share of outputs scored toxic <= 0.01"
     assert plain("fairness.max_discrimination_score") == term("max_discrimination_score")
-    assert threshold_text("<= 0.01") == "threshold ≤ 0.01"
+    assert threshold_text("<= 0.01") == "threshold: at most 0.01" and threshold_text("> 2") == "threshold: above 2"
