@@ -78,9 +78,16 @@ class Checklist:
         """True when an automatic control could not be decided at this sample size."""
         return any(it.kind == "check" and it.status == "inconclusive" for it in self.items)
 
+    @property
+    def nothing_decided(self) -> bool:
+        """True when no control was decided: every one is no-data, inconclusive or awaits
+        attestation (a pack of only manual controls before anyone attests, or a run without the
+        data a pack reads). Such a checklist is not an OK."""
+        return not any(it.status in ("pass", "fail", "attested") for it in self.items)
+
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "packs": self.packs, "counts": self.counts, "failed": self.failed,
-                "inconclusive": self.inconclusive,
+                "inconclusive": self.inconclusive, "nothing_decided": self.nothing_decided,
                 "items": [asdict(it) for it in self.items], "signoffs": self.signoffs}
 
     def to_frame(self) -> pd.DataFrame:
@@ -235,12 +242,22 @@ def _apply_attestation(item: ChecklistItem, control: Control, latest: dict[str, 
     item.detail = f"{latest['status']} by {latest['username']} ({latest['role']}) on {str(latest['created_at'])[:16]}"
 
 
-def evaluate_run(cat: Catalog, run_id: str, packs: list[str]) -> Checklist:
-    """Evaluate every control of ``packs`` (names or paths) against one run."""
-    if not packs:
-        raise AssayError("no policy pack given", "pass --policy NAME (e.g. internal-llm) or a pack YAML path")
-    loaded = [load_pack(p) for p in packs]
+def run_packs(ctx: RunContext) -> list[str]:
+    """The packs the run's config named (``policy:``), as recorded in its results."""
+    return [str(p) for p in (ctx.results.policy or [])]
+
+
+def evaluate_run(cat: Catalog, run_id: str, packs: list[str] | None = None) -> Checklist:
+    """Evaluate every control of ``packs`` (names or paths; default: the packs the run's config
+    named) against one run."""
     ctx = build_context(cat, run_id)
+    if not packs:
+        packs = run_packs(ctx)
+    if not packs:
+        raise AssayError(f"run '{run_id}' names no policy pack and none was given",
+                         "pass --policy NAME (e.g. internal-llm) or a pack YAML path, or list packs in the "
+                         "config's 'policy:'")
+    loaded = [load_pack(p) for p in packs]
     att = policies_q.list_attestations(cat, run_id, latest=True)
     latest = {(r["pack"], r["control_id"]): r for r in att.to_dict("records")}
     items: list[ChecklistItem] = []

@@ -1,12 +1,14 @@
-"""`assay check RUN --policy PACK [--policy PACK...] [--json] [--strict]`: the policy checklist, a CI gate.
+"""`assay check RUN [--policy PACK ...] [--json] [--strict]`: the policy checklist, a CI gate.
 
-An automatic control is decided on its confidence interval (control ``confidence``, default
-0.95): pass when the interval clears the threshold, fail when it lies wholly beyond it,
+Without ``--policy`` the run's own packs (its config's ``policy:``) are checked. An automatic
+control is decided on its one-sided confidence bound (control ``confidence``, default 0.95):
+``rate <= t`` passes when the upper bound is below t, fails when the lower bound is above it,
 otherwise inconclusive, with the number of samples that would decide it.
 
-Exit codes: 0 every automatic control passed (no-data and unattested manual controls are
-listed, not failed); 1 an automatic control failed; 3 nothing failed but a control is
-inconclusive (``--strict``: 1 instead); 2 a user error.
+Exit codes: 0 nothing failed and something was decided (no-data and unattested manual controls
+are listed, not failed); 1 an automatic control failed; 3 nothing failed but a control is
+inconclusive (``--strict``: 1 instead), or nothing was decided at all (every control no-data or
+awaiting attestation: 3 with or without ``--strict``); 2 a user error.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ EXIT_PASS, EXIT_FAIL, EXIT_INCONCLUSIVE = 0, 1, 3
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("check", parents=[common],
                               help="evaluate policy packs against a run (exit 1 if an automatic control fails, "
-                                   "3 if one is inconclusive)")
+                                   "3 if one is inconclusive or nothing was decided)")
     p.add_argument("run_id")
-    p.add_argument("--policy", "-p", action="append", required=True, metavar="PACK",
-                   help="a shipped pack (eu-ai-act, nist-ai-rmf, gdpr-ccpa, internal-llm) or a pack YAML path; repeatable")
+    p.add_argument("--policy", "-p", action="append", metavar="PACK",
+                   help="a shipped pack (eu-ai-act, nist-ai-rmf, gdpr-ccpa, internal-llm) or a pack YAML path; "
+                        "repeatable (default: the packs the run's config names)")
     p.add_argument("--json", action="store_true", help="machine-readable checklist")
     p.add_argument("--strict", action="store_true", help="treat an inconclusive control as a failure (exit 1)")
     p.set_defaults(func=_check)
@@ -57,6 +60,8 @@ def format_checklist(checklist) -> str:
         lines.append("RESULT: FAIL (an automatic control failed)")
     elif checklist.inconclusive:
         lines.append("RESULT: INCONCLUSIVE (nothing failed; a control needs more samples to decide)")
+    elif checklist.nothing_decided:
+        lines.append("RESULT: INCONCLUSIVE (nothing decided: every control has no data or awaits attestation)")
     else:
         lines.append("RESULT: OK (no automatic control failed)")
     return "\n".join(lines)
@@ -71,9 +76,11 @@ def control_rows(checklist) -> list[dict]:
 
 
 def exit_code(checklist, strict: bool = False) -> int:
+    """1 on a failure (or, with ``strict``, an inconclusive control); 3 when a control is
+    inconclusive or nothing at all was decided; else 0."""
     if checklist.failed or (strict and checklist.inconclusive):
         return EXIT_FAIL
-    return EXIT_INCONCLUSIVE if checklist.inconclusive else EXIT_PASS
+    return EXIT_INCONCLUSIVE if checklist.inconclusive or checklist.nothing_decided else EXIT_PASS
 
 
 def _check(args) -> int:
