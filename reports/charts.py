@@ -54,8 +54,10 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
     ax.plot(value, y, "|", color="#1f3d63", markersize=8)  # a value of 0 stays visible
     ax.set_yticks(y, [f"{g} (n={int(n)})" for g, n in zip(groups, rows["n"].fillna(0))])
     ax.invert_yaxis()
-    ax.set_xlabel(f"{term(metric)} (bars: value, whiskers: 95% CI)")
-    caption = f"{term(metric)} by {attribute} on task {task}; grey bars: groups too small to compare."
+    how = _how(rows)
+    ax.set_xlabel(f"{term(metric)} (bars: value, whiskers: 95% CI{', ' + how if how else ''})")
+    caption = (f"{term(metric)} by {attribute} on task {task}; whiskers: 95% CI{' (' + how + ')' if how else ''}; "
+               "grey bars: groups too small to compare.")
     if metric == "selection_rate" and np.isfinite(value).any():
         line = four_fifths * np.nanmax(value)
         ax.axvline(line, color="#c0392b", linestyle="--", linewidth=1.2, label=f"four-fifths line ({line:.2f})")
@@ -65,6 +67,7 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
     ax.set_title(f"{task}: {term(metric)} by {attribute}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return Chart(title=f"{task}: {term(metric)} by {attribute}", caption=caption, png=_png(fig))
+
 
 def axis_range(values: np.ndarray) -> tuple[float, float]:
     """0..1 for rates and scores inside it; otherwise an axis fit to the values (and 0), padded 5%
@@ -88,7 +91,6 @@ def why_no_chart(part: pd.DataFrame, task: str, attribute: str, metric: str) -> 
         return (f"No chart of {term(metric)} by {attribute} on {task}: {said} "
                 f"({len(values.dropna())} groups), so there is nothing to compare.")
     return None
-
 
 
 def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
@@ -123,9 +125,18 @@ def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
     ax.set_xlabel("value (whiskers: 95% CI)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("Metrics with confidence intervals", fontsize=10, loc="left")
+    how = _how(rows)
     return Chart("Metrics with confidence intervals",
-                 "Each metric's value and 95% bootstrap CI" + (", beside the compared run." if has_cmp else "."),
-                 _png(fig))
+                 "Each metric's value and 95% CI" + (f" ({how}, by metric)" if how else "")
+                 + (", beside the compared run." if has_cmp else "."), _png(fig))
+
+
+def _how(rows: pd.DataFrame) -> str:
+    """The interval methods of the rows in plain words ('exact binomial; BCa bootstrap'); "" when
+    the rows do not say (older bundles)."""
+    from audits.stats import interval_methods
+
+    return interval_methods(rows["method"].dropna().tolist()) if "method" in rows else ""
 
 
 def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Chart | str]:

@@ -27,7 +27,8 @@ from audits.scanners._scanmetric import ScanMean, mean_stats
 from audits.stats import correct_group_tests, group_tests, interval_from_replicates
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
-TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data"]
+TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data",
+                 "method"]  # method: the interval's (clopper-pearson, bca-bootstrap, percentile-bootstrap)
 ALPHA = 0.05
 
 
@@ -185,15 +186,16 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         entry: dict[str, Any] = {"n": int(size_of[g]), "insufficient_data": small}
         for (name, (metric, _)), part, s in zip(blocks.items(), parts, sums):
             # exact for rates, BCa for means, percentile for corpus metrics (audits.stats)
-            low, high, _ = interval_from_replicates(metric, part, np.asarray(metric.aggregate(s), dtype=np.float64),
-                                                    1 - ALPHA)
+            low, high, method = interval_from_replicates(metric, part,
+                                                         np.asarray(metric.aggregate(s), dtype=np.float64), 1 - ALPHA)
             value = float(by_group_frame.at[g, name])
             if name == "decision_logit" and not small:
                 logit_draws[g] = np.asarray(metric.aggregate(s), dtype=np.float64)
-            entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high), "n": int(len(part))}
+            entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high), "n": int(len(part)),
+                           "method": method}
             rows_out.append({"task": task.name, "attribute": grouping.key, "group": g, "metric": name,
                              "value": value, "ci_low": low, "ci_high": high, "n": int(len(part)),
-                             "insufficient_data": small})
+                             "insufficient_data": small, "method": method})
         by_group[g] = entry
 
     out: dict[str, Any] = {"groups_compared": len(ok_groups), "min_group_size": min_size,

@@ -25,7 +25,7 @@ from audits.stats._interval import KINDS, Interval, interval_from_replicates, me
 from audits.stats._signature import IntervalSignature
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
                                    n_needed, verdict)
-from audits.stats._words import describe
+from audits.stats._words import describe, interval_methods
 
 __all__ = [
     "BH", "FAIL", "FISHER", "HOLM", "INCONCLUSIVE", "KINDS", "MCNEMAR", "NO_DATA", "PAIRED_T", "PASS",
@@ -35,5 +35,5 @@ __all__ = [
     "mcnemar_exact", "metric_interval", "n_needed", "normal_interval", "paired_t", "parity_ratio", "percentile_interval",
     "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
     "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
-    "interval_from_replicates", "interval_level", "ONE_SIDED",
+    "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods",
 ]

@@ -23,7 +23,20 @@ METHOD_WORDS = {
     "clopper-pearson": "exact binomial", "clopper-pearson-effective-n": "exact binomial at the effective n",
     "bca-bootstrap": "BCa bootstrap", "cluster-bca-bootstrap": "cluster BCa bootstrap",
     "percentile-bootstrap": "percentile bootstrap", "cluster-percentile-bootstrap": "cluster percentile bootstrap",
+    "normal": "normal approximation", "katz-log": "Katz log interval",
 }
+
+
+def interval_methods(methods) -> str:
+    """The plain names of the interval methods behind a chart or table, in first-seen order:
+    ``["clopper-pearson", "bca-bootstrap"]`` -> "exact binomial; BCa bootstrap"; "" for none."""
+    names: list[str] = []
+    for m in methods if methods is not None else []:
+        if isinstance(m, str) and m:
+            word = METHOD_WORDS.get(m, m)
+            if word not in names:
+                names.append(word)
+    return "; ".join(names)
 
 
 def _pct(x: float, direction: str) -> str:

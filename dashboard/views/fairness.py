@@ -8,6 +8,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from audits.results import CounterfactualBlock, FairnessGrouping
+from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
@@ -35,6 +36,7 @@ def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
         frame["demographic_parity_ratio_ci"] = [_interval(x) for x in frame["demographic_parity_ratio_ci"]]
     return frame.dropna(axis=1, how="all").rename(columns=_GAP_COLUMNS)
 
+
 def _interval(x: object) -> str | None:
     """'[0.61, 0.93]' from a (low, high) pair; None when either end is missing."""
     try:
@@ -44,17 +46,22 @@ def _interval(x: object) -> str | None:
     return None if pd.isna(low) or pd.isna(high) else f"[{low:.3g}, {high:.3g}]"
 
 
-
 def _colors(part: pd.DataFrame) -> dict[str, str]:
     """Groups with enough samples in blue, too-small groups in grey."""
     return {label: _ENOUGH if label == "enough" else _TOO_FEW for label in part["sample size"].unique()}
+
+
+def _how(rows: pd.DataFrame) -> str:
+    """', exact binomial' (the interval method the bias scan recorded per row; older runs: none)."""
+    words = interval_methods(rows["method"].dropna().tolist()) if "method" in rows else ""
+    return f", {words}" if words else ""
 
 
 def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str) -> None:
     if rows["value"].dropna().empty:   # never an empty chart: say why in one line
         st.caption(f"{term(metric)} by {attr}: no group has a value to draw.")
         return
-    st.plotly_chart(charts.ci_bars(rows, x="group", color="sample size", title=f"{term(metric)} by {attr} (95% CI)",
+    st.plotly_chart(charts.ci_bars(rows, x="group", color="sample size", title=f"{term(metric)} by {attr} (95% CI{_how(rows)})",
                                    y_title=term(metric), height=320, colors=_colors(rows)), width="stretch", key=key)
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from audits.results import Estimate, PiiBlock, RunResults
-from audits.stats import normal_interval
+from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import charts
 
@@ -102,7 +102,9 @@ def _toxicity(run_id: str, res: RunResults) -> None:
         return
     rows = pd.DataFrame([{"task": t.name, "metric": k, **t.metrics[k].model_dump()} for t in tasks
                          for k in ("toxicity_rate", "toxicity_mean") if k in t.metrics])
-    st.plotly_chart(charts.ci_bars(rows, x="task", color="metric", title="toxicity per task (95% CI)"),
+    how = interval_methods(rows["method"].tolist()) if "method" in rows else ""
+    st.plotly_chart(charts.ci_bars(rows, x="task", color="metric",
+                                   title=f"toxicity per task (95% CI{', ' + how if how else ''})"),
                     width="stretch", key="tox-task")
     grouped = [t for t in tasks if t.attributes]
     if not grouped:
@@ -113,15 +115,17 @@ def _toxicity(run_id: str, res: RunResults) -> None:
     chosen = next(t for t in grouped if t.name == name)
     attr = c2.selectbox("Group", [a for a in chosen.attributes if a in columns] or chosen.attributes, key="p_tox_attr")
     task = name
-    groups = state.score_by_group(run_id, task, "toxicity_score", attr)
+    rate = "flag_toxic" in columns  # the share of toxic outputs: exact binomial per group (audits.stats)
+    groups = state.score_by_group(run_id, task, "flag_toxic" if rate else "toxicity_score", attr)
     groups = groups[groups["group"].notna()]
     if groups.empty or groups["n"].sum() == 0:
         st.caption(f"No {attr} values for {task}.")
         return
-    low, high = normal_interval(groups["mean"], groups["se"])
-    groups = groups.assign(value=groups["mean"], ci_low=low, ci_high=high)
-    st.plotly_chart(charts.ci_bars(groups, x="group", title=f"mean toxicity score by {attr} (95% normal interval)",
-                                   y_title="toxicity score"), width="stretch", key="tox-group")
+    groups = groups.assign(value=groups["mean"])
+    title = (f"share of toxic outputs by {attr} (95% CI, exact binomial)" if rate
+             else f"mean toxicity score by {attr} (95% CI, normal approximation)")
+    st.plotly_chart(charts.ci_bars(groups, x="group", title=title, y_title="toxic share" if rate else "toxicity score"),
+                    width="stretch", key="tox-group")
 
 
 def render() -> None:

@@ -144,7 +144,9 @@ def test_table_is_long_and_complete(scanned):
     d, out = scanned
     table = out.tables["fairness"]
     assert list(table.columns) == ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n",
-                                   "insufficient_data"]
+                                   "insufficient_data", "method"]
+    # each row names its interval: exact binomial for 0/1 rates, a bootstrap for the rest
+    assert set(table.loc[table.metric == "accuracy", "method"]) == {"clopper-pearson"}
     assert len(table) == (5 + 3 + 3 + 15) * 3
     row = table[(table.attribute == "age") & (table.group == "60+") & (table.metric == "accuracy")].iloc[0]
     assert row["value"] == pytest.approx(d.loc[d.age == "60+", "correct"].mean())

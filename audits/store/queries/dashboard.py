@@ -216,21 +216,41 @@ def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: i
     return page.drop(columns="_row")
 
 
-def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute: str) -> pd.DataFrame:
-    """Mean, count and standard error of one numeric sample column per group of an attribute."""
+def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute: str,
+                   confidence: float = 0.95) -> pd.DataFrame:
+    """One sample column per group of an attribute: n, mean, standard error, and the 95%
+    interval from ``audits.stats`` with its ``method``.
+
+    A 0/1 column (a flag such as ``flag_toxic``: a rate) gets the exact binomial interval
+    (Clopper–Pearson; a one-sample group spans most of [0, 1], never zero width); a score gets
+    the normal interval from its standard error, and none (NaN) for a group of fewer than two.
+    """
+    from audits.stats import clopper_pearson, normal_interval
+
+    cols = ["group", "n", "mean", "se", "ci_low", "ci_high", "method"]
     schema = table_columns(cat, run_id, "samples")
     path = table_path(cat, run_id, "samples")
     if path is None or column not in schema or attribute not in schema:
-        return pd.DataFrame(columns=["group", "n", "mean", "se"])
+        return pd.DataFrame(columns=cols)
+    v = f"CAST({_quote(column)} AS DOUBLE)"
     con = _reader()
     try:
-        return con.execute(
+        frame = con.execute(
             f"SELECT CAST({_quote(attribute)} AS VARCHAR) AS \"group\", count({_quote(column)}) AS n, "
-            f"avg(CAST({_quote(column)} AS DOUBLE)) AS mean, "
-            f"coalesce(stddev_samp(CAST({_quote(column)} AS DOUBLE)) / sqrt(count({_quote(column)})), 0) AS se "
+            f"avg({v}) AS mean, sum({v}) AS events, stddev_samp({v}) / sqrt(count({_quote(column)})) AS se, "
+            f"coalesce(bool_and({v} IN (0, 1)), false) AS binary "
             f"FROM read_parquet(?) WHERE task = ? GROUP BY 1 ORDER BY 1", [str(path), task]).df()
     finally:
         con.close()
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    if bool(frame["binary"].all()):
+        low, high = clopper_pearson(frame["events"].astype(float), frame["n"].astype(float), confidence)
+        method = "clopper-pearson"
+    else:
+        low, high = normal_interval(frame["mean"], frame["se"], confidence)  # NaN se (n < 2): no interval
+        method = "normal"
+    return frame.assign(ci_low=low, ci_high=high, method=method)[cols]
 
 
 def table_bytes(cat: Catalog, run_id: str, table: str, fmt: str) -> bytes:
