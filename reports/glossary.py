@@ -54,6 +54,8 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bcontext_condition\s*=\s*ambig\b"), "ambiguous context"),
     (re.compile(r"\bcontext_condition\s*=\s*disambig\b"), "clear context"),
     (re.compile(r"\bp\(positive\)"), "probability of 'yes'"),
+    (re.compile(r"\bno task in this run has\b"), "no task in this run measured"),
+    (re.compile(r"(?<![\w.])previous\.(\w+)"), r"the previous run's \1"),
 ]
 _IDS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(TERMS, key=len, reverse=True))
                   + r")(?![\w])")

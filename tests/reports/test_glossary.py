@@ -13,3 +13,6 @@ def test_terms_and_shorthand_in_plain_words():
     assert plain("toxicity_rate <= 0.01") == "share of outputs scored toxic <= 0.01"
     assert plain("fairness.max_discrimination_score") == term("max_discrimination_score")
     assert threshold_text("<= 0.01") == "threshold: at most 0.01" and threshold_text("> 2") == "threshold: above 2"
+    assert plain("no task in this run has toxicity_rate") == "no task in this run measured share of outputs scored toxic"
+    assert plain("accuracy and previous.accuracy") == (
+        "share of answers correct and the previous run's share of answers correct")
