@@ -21,6 +21,7 @@ from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROP
                                    mcnemar_exact, paired_t, parity_ratio, two_proportions, welch)
 from audits.stats._runs import compare_runs, describe_change
 from audits.stats._groups import correct_group_tests, group_tests
+from audits.stats._resample import DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_values, resample_counts
 from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
@@ -36,4 +37,5 @@ __all__ = [
     "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
     "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
     "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods",
+    "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
 ]

@@ -2,7 +2,7 @@
 Efron 1987) with the acceleration from the jackknife.
 
 The replicates come from Assay's seeded, vectorised bootstrap over per-sample sufficient
-statistics (``audits.metrics.bootstrap.bootstrap_values``); the jackknife is exact and cheap on
+statistics (``audits.stats.bootstrap_values``); the jackknife is exact and cheap on
 the same statistics: leaving row i out is ``aggregate(total - stats[i])``.
 """
 

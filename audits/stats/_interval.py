@@ -68,7 +68,7 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
     ``clusters`` (n,) gives each row's cluster id; intervals then treat clusters, not samples,
     as the independent units, and the design effect is reported.
     """
-    from audits.metrics.bootstrap import bootstrap_values  # the seeded, vectorised resampler
+    from audits.stats._resample import bootstrap_values  # the seeded, vectorised resampler
 
     stats = np.asarray(stats, dtype=np.float64)
     n = int(stats.shape[0])
