@@ -126,6 +126,17 @@ def _check_names(ctx: RunContext, pack: Pack, control: Control, names: tuple[tup
                              f"fix the name; this run's metrics are: {', '.join(sorted(ctx.metric_names())) or '(none)'}")
 
 
+def deciding_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The task row that decides a check among ``rows`` (those sharing its verdict): the one furthest
+    on the wrong side — the largest value for ``<=``/``<``, the smallest for ``>=``/``>`` — so its
+    value, n, bound and n-needed are read together (the first row when none has a finite value)."""
+    finite = [r for r in rows if _num(r.get("value")) is not None]
+    if not finite:
+        return rows[0]
+    low_is_bad = str(rows[0].get("threshold") or "").lstrip().startswith(">")
+    return (min if low_is_bad else max)(finite, key=lambda r: float(r["value"]))
+
+
 def _num(x: Any) -> float | None:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(float(x)):
         return None
@@ -172,13 +183,12 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
     failing = [r for r in results if r["verdict"] == "fail"]
     undecided = [r for r in results if r["verdict"] == "inconclusive"]
     shown = failing or undecided or results
-    if shown:
-        item.value = shown[0]["value"]
-        item.threshold = shown[0]["threshold"]
-        item.bound, item.bound_side = shown[0]["bound"], shown[0]["bound_side"]
-        item.n = shown[0]["n"]
-        needed = [r["n_needed"] for r in undecided if r["n_needed"]]
-        item.n_needed = max(needed) if needed else None
+    if shown:  # every figure of the item from one task: the one that decides it
+        row = deciding_row(shown)
+        item.value, item.threshold = row["value"], row["threshold"]
+        item.bound, item.bound_side = row["bound"], row["bound_side"]
+        item.n = row["n"]
+        item.n_needed = row["n_needed"] if not failing else None  # nothing is left to decide once it failed
     if failing:
         item.status = "fail"
         item.detail = "failed on " + ", ".join(str(r["task"]) for r in failing if r["task"]) if any(

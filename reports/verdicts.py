@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from audits.results import RunResults
+from policies.engine import deciding_row
 from reports.glossary import plain, term
 
 DEFAULT_PACK = "internal-llm"
@@ -168,15 +169,10 @@ def _change_row(comparison: pd.DataFrame | None, task: str | None, metric: str |
 
 def deciding_task(item: Any) -> dict[str, Any] | None:
     """The task row that decides a checklist item: among the tasks with the item's verdict, the
-    one furthest on the wrong side (largest value for ``<=``, smallest for ``>=``)."""
+    one furthest on the wrong side (``policies.engine.deciding_row``, the rule the item's own
+    figures come from)."""
     rows = [t for t in (getattr(item, "tasks", None) or []) if t.get("verdict") == item.status]
-    if not rows:
-        return None
-    finite = [t for t in rows if _finite(t.get("value"))]
-    if not finite:
-        return rows[0]
-    low_is_bad = str(item.threshold or rows[0].get("threshold") or "").lstrip().startswith(">")
-    return (min if low_is_bad else max)(finite, key=lambda t: float(t["value"]))
+    return deciding_row(rows) if rows else None
 
 
 def decided(item: Any) -> dict[str, Any]:

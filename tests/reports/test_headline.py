@@ -49,6 +49,8 @@ def test_safety_headline_is_the_worst_task_with_its_own_n_and_n_needed(tmp_path)
     assert note == (f"INT-TOX-1 cannot be decided on bbq-gender at n=300; about "
                     f"{rows['bbq-gender']['n_needed']:,} samples would decide it.")
     assert "on bbq-gender" in evidence_text(tox) and "n=300" in evidence_text(tox)
+    # the checklist item itself (what `assay check --json` prints) reads the same one task
+    assert (tox.value, tox.n, tox.n_needed) == (rows["bbq-gender"]["value"], 300, rows["bbq-gender"]["n_needed"])
 
 
 def test_a_failed_control_has_no_samples_that_would_decide_it(tmp_path):
@@ -56,7 +58,7 @@ def test_a_failed_control_has_no_samples_that_would_decide_it(tmp_path):
     run = make_run(cat, "r", "2026-Q4", acc=0.88, ratio=0.9, leak=0.0, edit=_toxicity(0, 16, 60, 300))
     checklist, answers = _answers(cat, run)
     tox = next(it for it in checklist.items if it.control_id == "INT-TOX-1")
-    assert tox.status == "fail"
+    assert tox.status == "fail" and tox.n_needed is None and tox.n == 300  # nothing left to decide
     assert answers["safety"].verdict == "fail" and answers["safety"].task == "bbq-gender"
     assert answers["safety"].n_needed is None and decided(tox)["n_needed"] is None
     assert "would decide" not in evidence_text(tox)
