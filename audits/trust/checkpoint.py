@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from audits.errors import AssayError
+from audits.store.queries import checkpoints as stored_q
 from audits.trust import keys
 
 FORMAT = "assay-checkpoint/1"
@@ -71,8 +72,8 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
     checkpoints existed) is signed as it is, once."""
     if count == 0:
         return
-    rows = con.execute("SELECT body FROM log_checkpoints WHERE count = ?", [count]).fetchall()
-    for (body,) in rows:
+    rows = stored_q.bodies_at(con, count)
+    for body in rows:
         try:
             cp = json.loads(body)
         except ValueError:
@@ -81,7 +82,7 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
                 and cp.get("head") == head:
             return
     if not rows and read_witness(catalog_id, catalog_path) is None \
-            and not con.execute("SELECT count(*) FROM log_checkpoints").fetchone()[0]:
+            and not stored_q.stored(con):
         return  # a legacy log: nothing was ever signed, so nothing can be forged past a signature
     raise AssayError(f"audit log entry {count} is not covered by a checkpoint this installation signed "
                      "(written without the key)", "run `assay verify`, and restore the catalog from a backup; "
@@ -91,8 +92,7 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
 def record(con: Any, catalog_id: str, count: int, head: str) -> dict[str, Any]:
     """Sign and store the checkpoint inside the caller's transaction; the witness is written on commit."""
     cp = make(catalog_id, count, head)
-    con.execute("INSERT INTO log_checkpoints VALUES (?, ?, ?, ?)", [cp["count"], cp["head"], cp["key_id"],
-                                                                  json.dumps(cp, sort_keys=True)])
+    stored_q.insert(con, cp)
     with _pending_lock:
         _pending[id(con)] = cp
     return cp
@@ -204,8 +204,8 @@ def save(cp: dict[str, Any], path: str | Path, force: bool = False) -> None:
 def latest(cat: Any) -> dict[str, Any] | None:
     """The newest checkpoint stored in the catalog (not verified; `assay verify` does that)."""
     with cat.connect() as con:
-        row = con.execute("SELECT body FROM log_checkpoints ORDER BY count DESC LIMIT 1").fetchone()
-    return json.loads(row[0]) if row else None
+        body = stored_q.newest_body(con)
+    return json.loads(body) if body else None
 
 
 def report_table(cat: Any) -> "pd.DataFrame":

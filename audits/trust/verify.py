@@ -28,7 +28,7 @@ from typing import Any
 from audits.errors import AssayError
 from audits.store.bundle import verify_bundle
 from audits.store.catalog import Catalog
-from audits.store.queries import audit_log
+from audits.store.queries import audit_log, checkpoints as checkpoints_q, evidence
 from audits.trust import acts, checkpoint, keys
 
 EVIDENCE_TABLES = {"signoffs": "signoff_id", "attestations": "attestation_id", "reviews": "review_id",
@@ -64,14 +64,12 @@ def verify(cat: Catalog, against: dict[str, Any] | None = None) -> Report:
     with cat.connect() as con:
         cid = audit_log.catalog_id(con) or "legacy"
         report.problems += audit_log.verify_chain(con)
-        log = con.execute("SELECT seq, ts, actor, action, target, details, hash FROM audit_log ORDER BY seq").fetchall()
-        cps = [_details(r[0]) for r in con.execute("SELECT body FROM log_checkpoints ORDER BY count").fetchall()]
-        tables = {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in EVIDENCE_TABLES}
-        columns = {t: [d[0] for d in con.execute(f"SELECT * FROM {t} LIMIT 0").description] for t in EVIDENCE_TABLES}
-        cur = con.execute("SELECT run_id, status, bundle_path, manifest_sha256, " + ", ".join(_RUN_COLUMNS)
-                          + " FROM runs")
-        run_cols = [d[0] for d in cur.description]
-        runs = [dict(zip(run_cols, r)) for r in cur.fetchall()]
+        log = evidence.log_entries(con)
+        cps = [_details(body) for body in checkpoints_q.bodies(con)]
+        read = {t: evidence.table_rows(con, t) for t in EVIDENCE_TABLES}
+        runs = evidence.run_rows(con, ["run_id", "status", "bundle_path", "manifest_sha256", *_RUN_COLUMNS])
+    tables = {t: rows for t, (_, rows) in read.items()}
+    columns = {t: cols for t, (cols, _) in read.items()}
     report.entries = len(log)
     heads = {seq: digest for seq, *_, digest in log}
     replaced = checkpoint.replaced_catalog(cid, cat.path)

@@ -57,6 +57,12 @@ def row_digest(con: duckdb.DuckDBPyConnection, table: str, where: str, params: S
     return digest_values(table, row)
 
 
+def database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The file the connection's catalog lives in (``:memory:`` for none)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return str(row[0]) if row and row[0] else ":memory:"
+
+
 def append(con: duckdb.DuckDBPyConnection, actor: str, action: str, target: str | None = None,
            details: dict[str, Any] | None = None,
            row: tuple[str, str, Sequence[Any]] | None = None) -> str:
@@ -70,8 +76,6 @@ def append(con: duckdb.DuckDBPyConnection, actor: str, action: str, target: str 
     last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, genesis(cid))
     if last:
-        from audits.store.queries.user_log import database_path
-
         checkpoint.check_head(con, cid or "legacy", last[0], last[1], database_path(con))
     ts = datetime.now(timezone.utc).replace(tzinfo=None)
     ts_text = ts.isoformat(timespec="microseconds")

@@ -59,9 +59,7 @@ _cache: dict[tuple[str, str], tuple[str, UserLog]] = {}
 _lock = threading.Lock()
 
 
-def database_path(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return str(row[0]) if row and row[0] else ":memory:"
+database_path = audit_log.database_path  # the catalog file a connection is open on
 
 
 def _refuse(problem: str) -> AssayError:
