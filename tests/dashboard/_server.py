@@ -69,6 +69,24 @@ def dashboard_server(catalog: Path, seconds: float = 90, env: dict[str, str] | N
             proc.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def one_user_server(folder: Path, name: str, role: str, password: str,
+                    env: dict[str, str] | None = None) -> Iterator[str]:
+    """A dashboard on a new catalog in ``folder`` whose one user (added through the logged path,
+    with the folder's own key dir) is ``name``; yield its base URL."""
+    import pytest
+
+    from audits.store.catalog import Catalog
+    from audits.store.queries import users as uq
+
+    path = folder / "catalog.duckdb"
+    keys = str(folder / "keys")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASSAY_KEY_DIR", keys)
+        uq.add_user(Catalog(path), name, role, password)
+    with dashboard_server(path, env={**(env or {}), "ASSAY_KEY_DIR": keys}) as base:
+        yield base
+
 def chromium(profile: Path, size: str = "1280,800"):
     """A headless Chromium (selenium webdriver) with its own profile folder, at window ``size``."""
     from selenium import webdriver

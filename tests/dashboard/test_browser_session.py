@@ -4,11 +4,10 @@ refresh keeps the user; Sign out ends the session in every tab and a copied cook
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.dashboard._server import chromium, dashboard_server, have_chromium, settle, sign_in
+from tests.dashboard._server import chromium, have_chromium, one_user_server, settle, sign_in
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not have_chromium(), reason="chromium/chromedriver not installed")]
@@ -16,15 +15,7 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from audits.store.catalog import Catalog
-    from audits.store.queries import users as uq
-
-    path: Path = tmp_path_factory.mktemp("session") / "session.duckdb"
-    keys = str(path.parent / "keys")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ASSAY_KEY_DIR", keys)
-        uq.add_user(Catalog(path), "cleo", "committee", "cleo-password-1")
-    with dashboard_server(path, env={"ASSAY_KEY_DIR": keys}) as base:
+    with one_user_server(tmp_path_factory.mktemp("session"), "cleo", "committee", "cleo-password-1") as base:
         yield base
 
 

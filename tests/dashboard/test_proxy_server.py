@@ -7,11 +7,10 @@ the X-Forwarded-For value, so the spoof arrives looking like the trusted proxy's
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.dashboard._server import dashboard_server
+from tests.dashboard._server import one_user_server
 
 SECRET = "proxy-secret-0123456789"
 ENV = {"ASSAY_AUTH_HEADER": "X-Forwarded-User", "ASSAY_TRUSTED_PROXIES": "10.9.9.9", "ASSAY_PROXY_SECRET": SECRET}
@@ -45,15 +44,7 @@ def page_text(base: str, headers: dict[str, str], seconds: float = 60) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from audits.store.catalog import Catalog
-    from audits.store.queries import users as uq
-
-    path: Path = tmp_path_factory.mktemp("proxy") / "proxy.duckdb"
-    keys = str(path.parent / "keys")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ASSAY_KEY_DIR", keys)
-        uq.add_user(Catalog(path), "ada", "admin", "ada-password-1")
-    with dashboard_server(path, env={**ENV, "ASSAY_KEY_DIR": keys}) as base:
+    with one_user_server(tmp_path_factory.mktemp("proxy"), "ada", "admin", "ada-password-1", env=ENV) as base:
         yield base
 
 
