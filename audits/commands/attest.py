@@ -6,7 +6,8 @@ role is the one the users table gives the user, never a flag.
 
 from __future__ import annotations
 
-from audits.access import ROLES, add_identity_args, cli_acting
+from audits.access import ROLES
+from audits.commands._identity import add_identity_args, cli_acting
 from audits.store.catalog import Catalog
 
 

@@ -47,7 +47,7 @@ def create_demo_users(catalog: Catalog) -> list[tuple[str, str, str]]:
 
     if users_q.users_configured(catalog):
         return []
-    from audits.access import os_login
+    from audits.identity import os_login
 
     made = []
     for name, role in DEMO_USERS:

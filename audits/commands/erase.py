@@ -19,7 +19,8 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 
-from audits.access import add_identity_args, cli_user, require
+from audits.access import require
+from audits.commands._identity import add_identity_args, cli_user
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
@@ -126,9 +127,11 @@ def erase_run(cat: Catalog, run_id: str, actor: str, reason: str | None = None) 
 
 
 def _check(con, run_id: str, reason: str | None) -> list[str]:
-    if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] == 0:
+    from audits.store.queries import policies as policies_q, runs as runs_q
+
+    if not runs_q.run_exists(con, run_id):
         raise AssayError(f"run '{run_id}' does not exist", "list runs with `assay runs`")
-    signoffs = [r[0] for r in con.execute("SELECT signoff_id FROM signoffs WHERE run_id = ?", [run_id]).fetchall()]
+    signoffs = policies_q.signoff_ids(con, run_id)
     if signoffs and not (reason or "").strip():
         raise AssayError(f"run '{run_id}' has {len(signoffs)} sign-off(s) resting on its evidence",
                          "pass --reason TEXT (recorded with the sign-offs in the audit log) to erase anyway")

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from audits.access import add_identity_args
+from audits.commands._identity import add_identity_args
 from audits.errors import AssayError
 from audits.exports.base import EXPORTS, write_export
 from audits.store.catalog import Catalog
@@ -105,7 +105,8 @@ def _print_pii_detector(pii) -> None:
 
 
 def _export(args) -> int:
-    from audits.access import cli_reader, require
+    from audits.access import require
+    from audits.commands._identity import cli_reader
 
     cat = _catalog(args)
     out = Path(args.output)

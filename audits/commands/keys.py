@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from audits.access import add_identity_args, cli_reader, require
+from audits.access import require
+from audits.commands._identity import add_identity_args, cli_reader
 from audits.store.catalog import Catalog
 
 

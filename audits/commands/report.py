@@ -4,7 +4,8 @@ SHA-256 goes into the audit log."""
 
 from __future__ import annotations
 
-from audits.access import add_identity_args, cli_reader, require
+from audits.access import require
+from audits.commands._identity import add_identity_args, cli_reader
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 

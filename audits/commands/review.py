@@ -6,7 +6,7 @@ import json
 import sys
 import textwrap
 
-from audits.access import add_identity_args, cli_acting
+from audits.commands._identity import add_identity_args, cli_acting
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
 from audits.store.queries import users as uq

@@ -13,7 +13,8 @@ from __future__ import annotations
 import getpass
 import sys
 
-from audits.access import PASSWORD_ENV, User, cli_user, require
+from audits.access import User, require
+from audits.commands._identity import PASSWORD_ENV, cli_user
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import users as uq

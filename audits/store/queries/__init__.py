@@ -2,5 +2,8 @@
 
 Pages, reports, policies and the CLI call these functions and get DataFrames, dicts or
 dataclasses back. One module per concern: ``runs`` (the run register and bundle tables),
-``audit_log`` (the hash chain), ``reviews``, ``policies``, ``users``.
+``audit_log`` (the hash chain), ``checkpoints`` (its signed heads), ``evidence`` (the whole-table
+reads `assay verify` reconciles), ``reviews``, ``policies``, ``users`` (and the acting user's role),
+``user_log``, ``sessions``, ``sealed_notes``, ``dashboard``. Nothing outside ``audits/store/`` runs
+SQL (``tests/test_architecture.py``).
 """

@@ -13,12 +13,13 @@ from typing import Any
 
 import pandas as pd
 
+from audits import access
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import audit_log, sealed_notes
 from audits.trust import notes as typed
 
-SIGNOFF_ROLE = "committee"
+SIGNOFF_ROLE = access.PERMISSIONS["signoff"][0]  # the committee; access.can decides who signs off
 DECISIONS = ("approve", "reject")
 ATTESTATION_STATUSES = ("attested", "rejected")
 
@@ -37,16 +38,21 @@ def _check_run(con: Any, run_id: str) -> None:
 
 def _check_user_role(con: Any, username: str, role: str) -> None:
     """When the catalog manages users, the user's latest row must be active and hold the role."""
-    from audits.access import check_acting_role
+    from audits.store.queries.users import check_acting_role
 
     check_acting_role(con, username, role)
+
+
+def signoff_ids(con: Any, run_id: str) -> list[str]:
+    """The ids of every sign-off resting on ``run_id`` (inside the caller's connection)."""
+    return [r[0] for r in con.execute("SELECT signoff_id FROM signoffs WHERE run_id = ?", [run_id]).fetchall()]
 
 
 def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, username: str, role: str,
                     required_role: str, *, status: str = "attested", note: str | None = None,
                     evidence_link: str | None = None, evidence_sha256: str | None = None) -> str:
     """Store one attestation (after checking run, role and user); returns its id."""
-    if role != required_role:
+    if not access.can(role, "attest", required_role):
         raise AssayError(f"control {control_id} of pack '{pack}' must be attested by the '{required_role}' role, "
                          f"not '{role}'", f"ask a user with the {required_role} role to attest it")
     if status not in ATTESTATION_STATUSES:
@@ -74,7 +80,7 @@ def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: s
                 note: str | None = None) -> str:
     """Store the committee's sign-off of a whole run; any other role is refused, and so is a
     duplicate (the same user's latest sign-off of this run already has this decision)."""
-    if role != SIGNOFF_ROLE:
+    if not access.can(role, "signoff"):
         raise AssayError(f"role '{role}' cannot sign off a run", "only the committee role signs off; "
                          "pass --role committee as a committee member")
     if decision not in DECISIONS:

@@ -115,7 +115,7 @@ def _insert_review(con: Any, run_id: str, task: str, sample_id: str, reviewer: s
                    correction: str | None, note: str | None, adjudication: bool, flags: list[str],
                    sealed: dict[str, bytes] | None = None) -> str:
     """The label row, its flags and their audit-log entries, on an open write connection."""
-    from audits.access import check_acting_role
+    from audits.store.queries.users import check_acting_role
 
     check_acting_role(con, reviewer, role)
     review_id = uuid.uuid4().hex

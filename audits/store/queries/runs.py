@@ -92,6 +92,11 @@ def list_runs(cat: Catalog, status: str | None = None) -> pd.DataFrame:
         return con.execute(sql + " ORDER BY created_at, run_id", params).df()
 
 
+def run_exists(con: Any, run_id: str) -> bool:
+    """Whether the register holds ``run_id`` (inside the caller's connection)."""
+    return con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] > 0
+
+
 def get_run(cat: Catalog, run_id: str) -> dict[str, Any]:
     with cat.connect() as con:
         rows = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()

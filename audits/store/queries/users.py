@@ -223,3 +223,33 @@ def user_for_os_account(cat: Catalog, os_user: str) -> dict[str, Any] | None:
     if len(rows) != 1:
         return None
     return {"username": rows[0]["username"], "role": rows[0]["role"]}
+
+
+# -- the acting user's role, per the signed log (asked inside a transaction) -------------------
+
+def current_role(con: Any, username: str) -> str | None:
+    """The role of ``username`` when the signed audit log says they are active and their users row
+    is the one it recorded, else None (inside a transaction)."""
+    from audits.store.queries import user_log
+
+    logged = user_log.trusted_state(con).users.get(username)
+    if logged is None or not logged.active or user_log.matching_row(con, logged) is None:
+        return None
+    return logged.role
+
+
+def check_acting_role(con: Any, username: str, role: str) -> None:
+    """Inside a write transaction: when the catalog manages users, ``username`` must be active now and
+    hold ``role`` per the signed log (a removed, demoted or forged user is refused)."""
+    from audits.store.queries import user_log
+
+    if not username or not str(username).strip():
+        raise AssayError("no user name given", "pass --user NAME")
+    if not user_log.trusted_state(con).ever and not con.execute("SELECT count(*) FROM users").fetchone()[0]:
+        return  # an unmanaged catalog (library use, demos): entry points authenticate before calling
+    held = current_role(con, username)
+    if held is None:
+        raise AssayError(f"user '{username}' is not an active user of this catalog", "ask an admin to add the user")
+    if held != role:
+        raise AssayError(f"user '{username}' does not hold the role '{role}' (holds: {held})",
+                         "act with the role the users table gives you")
