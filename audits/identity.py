@@ -1,4 +1,5 @@
-"""What exactly produced a run: code hash and git commit, package versions, hardware."""
+"""What exactly produced a run: code hash and git commit, package versions, hardware, the OS account
+that started it, and the model it ran (:class:`ModelIdentity`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 _ROOT = Path(__file__).resolve().parent.parent
 _CODE_PACKAGES = ("audits", "policies", "reports")
@@ -53,3 +56,71 @@ def package_versions() -> dict[str, str]:
 
 def environment() -> dict[str, Any]:
     return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine()}
+
+
+def os_login() -> str:
+    """The login of the process's real uid. Never $LOGNAME/$USER (getpass.getuser reads those, and
+    anyone can set them)."""
+    import os
+    import pwd
+
+    from audits.errors import AssayError
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        raise AssayError(f"uid {os.getuid()} has no account name", "pass --user NAME with a password") from None
+
+
+class ModelIdentity(BaseModel):
+    """The manifest's ``model``: what every backend's ``identity()`` writes (``backend``, ``model``
+    and a hash of what answered), read back typed instead of through ``.get`` chains.
+
+    Extra keys (device, dtype, versions, ...) are kept. ``name`` / ``path`` / ``id`` are read as
+    legacy spellings of ``model`` (no backend writes them)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    backend: str | None = None
+    model: str | None = None               # the hub id or local path (hf), served name (openai), file (predictions)
+    weights_sha256: str | None = None      # hf: SHA-256 of the weights file
+    revision: str | None = None            # hf: hub revision
+    file_sha256: str | None = None         # predictions: SHA-256 of the predictions file
+    served_model: str | None = None        # openai: the model the server says answered
+
+    @classmethod
+    def read(cls, value: Any) -> "ModelIdentity":
+        """From a manifest's ``model`` (a dict, a bare string, or nothing)."""
+        if isinstance(value, ModelIdentity):
+            return value
+        if isinstance(value, str):
+            return cls(model=value)
+        if not isinstance(value, dict):
+            return cls()
+        data = {k: (None if v is None else str(v)) if k in cls.model_fields else v for k, v in value.items()}
+        if not data.get("model"):
+            data["model"] = next((str(value[k]) for k in ("name", "path", "id") if value.get(k)), None)
+        return cls.model_validate(data)
+
+    @property
+    def digest(self) -> str | None:
+        """The short (12 hex) hash of what answered: the weights, else the predictions file."""
+        full = self.weights_sha256 or self.file_sha256
+        return full[:12] if full else None
+
+    @property
+    def label(self) -> str | None:
+        """``model · weights 1a2b3c4d5e6f`` (or ``· file ...`` / ``· revision ...``); None when unknown."""
+        name = self.model or self.served_model
+        if not name:
+            return None
+        if self.weights_sha256:
+            return f"{name} · weights {self.digest}"
+        if self.file_sha256:
+            return f"{name} · file {self.digest}"
+        return f"{name} · revision {self.revision}" if self.revision else name
+
+
+def model_label(identity: Any) -> str | None:
+    """What the Overview and the report print for a run's model (see :class:`ModelIdentity`)."""
+    return ModelIdentity.read(identity).label
