@@ -105,9 +105,9 @@ def proxy_problem(headers: Mapping[str, str], client_ip: str | None, env: Mappin
 
 
 def _catalog() -> Any | None:
-    from dashboard import state
+    from dashboard import _catalog as opened
 
-    return state.catalog() if state.has_catalog() else None
+    return opened.catalog() if opened.has_catalog() else None
 
 
 def _role_from_table(cat: Any | None, name: str) -> str | None:
@@ -334,16 +334,12 @@ def sign_out_button(user: User) -> None:
         st.sidebar.button("Sign out", key="assay_sign_out", on_click=sign_out, icon=":material/logout:")
 
 
-def require_role(*roles: str) -> User:
-    """The current user if their role is one of ``roles``; otherwise explain and stop the page."""
+def require(action: str) -> User:
+    """The current user if :func:`audits.access.can` lets them do ``action``; otherwise explain and
+    stop the page."""
     user = current_user(announce=False)
-    if user.role not in roles:  # noqa: SIM102
-        st.warning(f"This needs the role {' or '.join(roles)}; you are signed in as {user.name} ({user.role}).",
-                   icon=":material/block:")
+    if not can(user, action):
+        st.warning(f"This needs the role {' or '.join(PERMISSIONS[action])}; you are signed in as {user.name} "
+                   f"({user.role}).", icon=":material/block:")
         st.stop()
     return user
-
-
-def require(action: str) -> User:
-    """The current user if ``can(user, action)``; otherwise explain and stop the page."""
-    return require_role(*PERMISSIONS[action])

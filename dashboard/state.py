@@ -7,8 +7,6 @@ evidence reads are cached per run id; the run list is cached briefly so a new ru
 from __future__ import annotations
 
 import functools
-import os
-from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
@@ -17,32 +15,13 @@ import streamlit as st
 from audits.errors import AssayError
 from audits.results import RunResults
 from audits.store import bundle_reader
-from audits.store.catalog import Catalog, resolve_catalog_path
 from audits.store.queries import dashboard as dq
+from dashboard._catalog import _catalog, catalog, catalog_path, has_catalog  # noqa: F401  (the one cached catalog)
 
 RUNS_TTL_S = 5
 EVIDENCE_TTL_S = 60
 _PICKER_KEY = "assay_run_picker"
 _RUN_KEY = "assay_run"
-
-
-def catalog_path() -> Path:
-    """$ASSAY_CATALOG, else ./assay.duckdb."""
-    return resolve_catalog_path(os.environ.get("ASSAY_CATALOG"))
-
-
-@st.cache_resource
-def _catalog(path: str) -> Catalog:
-    return Catalog(path, create=False)
-
-
-def catalog() -> Catalog:
-    """The catalog named by $ASSAY_CATALOG (AssayError when the file does not exist)."""
-    return _catalog(str(catalog_path()))
-
-
-def has_catalog() -> bool:
-    return catalog_path().exists()
 
 
 @st.cache_data(ttl=RUNS_TTL_S, show_spinner=False)
@@ -179,7 +158,7 @@ def current_user(announce: bool = False) -> Any:
 
 
 def can(action: str) -> bool:
-    """Whether the current user's role allows ``action`` (dashboard.auth.PERMISSIONS)."""
+    """Whether the current user may do ``action``: :func:`audits.access.can`, the one front door."""
     from audits.access import can as _can
 
     return bool(_can(current_user(), action))
