@@ -52,10 +52,9 @@ class ReportData:
 
     @property
     def model_name(self) -> str:
-        model = self.manifest.get("model") or self.results.model or {}
-        if isinstance(model, dict):
-            return str(model.get("name") or model.get("path") or model.get("id") or self.run.get("model") or "unknown")
-        return str(model)
+        from audits.identity import model_label  # the model backends write, with its short weights hash
+
+        return model_label(self.manifest.get("model") or self.results.model) or str(self.run.get("model") or "unknown")
 
 
 def _metric_rows(results: RunResults) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from audits.errors import AssayError
+from audits.identity import model_label
 from dashboard import state
 from dashboard.components import compare, nav
 from reports.verdicts import COLOURS, WORDS, four_verdicts, packs_for
@@ -132,7 +133,7 @@ def render() -> None:
     if prev_id:
         match = runs[runs["run_id"] == prev_id]
         prev_period = str(match.iloc[0]["period"]) if len(match) else prev_id
-    model = res.model.get("name") or res.model.get("path") or res.model.get("id") if isinstance(res.model, dict) else None
+    model = model_label(res.model)  # audits.identity: what the backend wrote, with its short weights hash
     st.caption(f"{res.audit} · {res.period}" + (f" · model {model}" if model else "") + f" · run `{run_id}`"
                + (f" · compared with {prev_period} (`{prev_id}`)" if prev_id else " · no earlier run to compare with"))
     table = None
