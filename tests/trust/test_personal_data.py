@@ -18,22 +18,32 @@ SEEDED = {"email": "jane.doe@example.com", "phone": "+1 415-555-0132", "card": "
           "iban": "DE89 3704 0044 0532 0130 00"}
 
 
-def _config(tmp: Path, store_raw: bool | None = None) -> Path:
-    rows = [{"id": f"s{i}", "question": f"My email is {SEEDED['email']}, phone {SEEDED['phone']}, card "
-             f"{SEEDED['card']}, IBAN {SEEDED['iban']}. What is {i} + 1?", "answer": str(i + 1)} for i in range(12)]
+def _arith_job(tmp: Path, name: str, questions: list[str], predictions: list[str], bootstrap: int,
+               review_rate: float, scanners: dict | None = None, file: str = "job.yaml") -> Path:
+    """An arithmetic task on the predictions backend whose i-th question and output are given."""
+    rows = [{"id": f"s{i}", "question": q, "answer": str(i + 1)} for i, q in enumerate(questions)]
     (tmp / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    preds = [{"sample_id": f"s{i}", "prediction": f"{i + (i % 3 > 0)} (write to {SEEDED['email']})"} for i in range(12)]
+    preds = [{"sample_id": f"s{i}", "prediction": p} for i, p in enumerate(predictions)]
     (tmp / "preds.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
-    config = {"name": "pii-job", "period": "2026-Q4", "bootstrap": 50,
+    config = {"name": name, "period": "2026-Q4", "bootstrap": bootstrap,
               "model": {"backend": "predictions", "path": str(tmp / "preds.jsonl")},
               "tasks": [{"name": "arith", "type": "generate", "dataset": {"path": str(tmp / "data.jsonl")},
                          "fields": {"id": "id", "reference": "answer"}, "prompt": "{question}"}],
-              "review": {"rate": 0.5}}
-    if store_raw is not None:
-        config["scanners"] = {"pii": {"store_raw": store_raw}}
-    path = tmp / f"job-{store_raw}.yaml"
+              "review": {"rate": review_rate}}
+    if scanners is not None:
+        config["scanners"] = scanners
+    path = tmp / file
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def _config(tmp: Path, store_raw: bool | None = None) -> Path:
+    return _arith_job(tmp, "pii-job",
+                      [f"My email is {SEEDED['email']}, phone {SEEDED['phone']}, card {SEEDED['card']}, "
+                       f"IBAN {SEEDED['iban']}. What is {i} + 1?" for i in range(12)],
+                      [f"{i + (i % 3 > 0)} (write to {SEEDED['email']})" for i in range(12)], bootstrap=50,
+                      review_rate=0.5, scanners=None if store_raw is None else {"pii": {"store_raw": store_raw}},
+                      file=f"job-{store_raw}.yaml")
 
 
 def _run(cat, config_path: Path) -> str:
@@ -154,21 +164,9 @@ def _all_needles() -> list[str]:
 def _seeded_config(tmp: Path, scanners: dict | None = None) -> Path:
     secrets = (f"I am {PERSON['name']}, I live at {ADDRESS}. Mail {SEEDED['email']}, phone {SEEDED['phone']}, "
                f"card {SEEDED['card']}, IBAN {SEEDED['iban']}.")
-    rows = [{"id": f"s{i}", "question": f"{secrets} What is {i} + 1?", "answer": str(i + 1)} for i in range(8)]
-    (tmp / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    preds = [{"sample_id": f"s{i}", "prediction": f"{i + 1}. Write to {PERSON['name']} at {ADDRESS} "
-              f"or {SEEDED['email']}, call {SEEDED['phone']}."} for i in range(8)]
-    (tmp / "preds.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
-    config = {"name": "pii-notes", "period": "2026-Q4", "bootstrap": 20,
-              "model": {"backend": "predictions", "path": str(tmp / "preds.jsonl")},
-              "tasks": [{"name": "arith", "type": "generate", "dataset": {"path": str(tmp / "data.jsonl")},
-                         "fields": {"id": "id", "reference": "answer"}, "prompt": "{question}"}],
-              "review": {"rate": 1.0}}
-    if scanners is not None:
-        config["scanners"] = scanners
-    path = tmp / "job.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return _arith_job(tmp, "pii-notes", [f"{secrets} What is {i} + 1?" for i in range(8)],
+                      [f"{i + 1}. Write to {PERSON['name']} at {ADDRESS} or {SEEDED['email']}, call {SEEDED['phone']}."
+                       for i in range(8)], bootstrap=20, review_rate=1.0, scanners=scanners)
 
 
 def _people(cat) -> None:
