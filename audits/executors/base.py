@@ -158,7 +158,9 @@ EXECUTORS: Registry[type[Executor]] = Registry("executor")
 
 def open_executor(config: AuditConfig) -> Executor:
     """Build and open the configured executor (imports the built-ins on first use)."""
-    import audits.executors  # noqa: F401  (registers the built-ins)
+    from audits.registry import import_submodules
+
+    import_submodules("audits.executors")  # registers the built-ins (plugin discovery, as for backends)
 
     executor = EXECUTORS.get(config.executor.kind)(config)
     executor.open()
