@@ -26,8 +26,9 @@ def test_label_demo_queue_and_export(demo_catalog, demo_run_ids, tmp_path):
     queue = rv.review_queue(cat, run_id)
     assert not queue.empty and set(queue.columns) >= {"task", "sample_id", "reason", "stratum", "priority"}
     assert queue["priority"].is_monotonic_increasing
-    n = 0
+    n, labelled = 0, []
     while (item := rv.next_item(cat, run_id, "ann")) is not None and n < 4:
+        labelled.append((item["task"], str(item["sample_id"])))
         assert item["input"] and item["prediction"] is not None
         label = "correct" if n % 2 == 0 else "incorrect"
         rv.record_review(cat, run_id, item["task"], item["sample_id"], "ann", "reviewer", label,
@@ -38,5 +39,9 @@ def test_label_demo_queue_and_export(demo_catalog, demo_run_ids, tmp_path):
     out = tmp_path / "sft.jsonl"
     manifest = retraining.write_export(cat, run_id, "sft", out)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == manifest["counts"]["records"] == n
+    leaks = {(t, str(s)) for t, s, r in zip(queue["task"], queue["sample_id"], queue["reason"]) if "pii_leak" in str(r)}
+    left_out = sum(key in leaks for key in labelled)  # queued as PII leaks: never retraining data, whatever the label
+    assert manifest["privacy_out"]["n"] == left_out
+    assert len(rows) == manifest["counts"]["records"] == n - left_out - manifest["n_placeholder_only"] > 0
+    assert not {(r["task"], str(r["sample_id"])) for r in rows} & leaks
     assert rows[0]["messages"][0]["role"] == "system"  # the demo config has a system prompt
