@@ -228,20 +228,27 @@ def appears_in(value: str, entity: str, text: str) -> bool:
 _NUMBER_RUN = re.compile(r"\d(?:[\d \t().\-]*\d)?")
 
 
-def redact(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
-    """Text with every span (and every other occurrence of its value) replaced by ``<TYPE>``;
-    returns the redacted text and each span's position in it."""
-    cover: list[tuple[int, int, str]] = list(spans)
-    for start, end, ent in spans:  # undetected repeats of a detected value are redacted too
+def cover(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Sorted, non-overlapping spans covering ``spans`` and every other occurrence of their values
+    (undetected repeats of a detected value are redacted too); overlapping spans merge (first type wins)."""
+    found = list(spans)
+    for start, end, ent in spans:
         value = text[start:end]
         if len(value.strip()) >= 2:
-            cover += [(m.start(), m.end(), ent) for m in re.finditer(re.escape(value), text, re.IGNORECASE)]
+            found += [(m.start(), m.end(), ent) for m in re.finditer(re.escape(value), text, re.IGNORECASE)]
     merged: list[list[Any]] = []
-    for start, end, ent in sorted(cover, key=lambda s: (s[0], -s[1])):
+    for start, end, ent in sorted(found, key=lambda s: (s[0], -s[1])):
         if merged and start < merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end, ent])
+    return [(a, b, e) for a, b, e in merged]
+
+
+def redact(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """Text with every span (and every other occurrence of its value) replaced by ``<TYPE>``;
+    returns the redacted text and each span's position in it."""
+    merged = cover(text, spans)
     parts, pos, new_pos = [], 0, []
     out_len = 0
     starts = {}

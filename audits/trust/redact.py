@@ -119,20 +119,10 @@ def pattern_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 def cover(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Sorted, non-overlapping spans covering ``spans`` and every other occurrence of their values
-    (as :func:`audits.scanners.pii.redact` replaces them); overlapping spans merge (first type wins)."""
-    found = list(spans)
-    for start, end, ent in spans:
-        value = text[start:end]
-        if len(value.strip()) >= 2:
-            found += [(m.start(), m.end(), ent) for m in re.finditer(re.escape(value), text, re.IGNORECASE)]
-    merged: list[list[Any]] = []
-    for start, end, ent in sorted(found, key=lambda s: (s[0], -s[1])):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end, ent])
-    return [(a, b, e) for a, b, e in merged]
+    """The regions :func:`audits.scanners.pii.redact` replaces (one rule, defined there)."""
+    from audits.scanners.pii import cover as pii_cover
+
+    return pii_cover(text, spans)
 
 
 def redact_tokens(tokens: list[str], spans: list[tuple[int, int, str]]) -> list[str]:
