@@ -86,9 +86,8 @@ def metric_bounds(entry: Any, name: str, label: str, confidence: float) -> Bound
     if kind == "rate" and _finite(n) and n > 0 and (stored != confidence or _get(entry, "kind") != "rate"):
         events = _get(entry, "events")
         k = float(events) if _finite(events) else float(value) * n
-        n_eff = n / max(1.0, deff) if _finite(deff) else float(n)
-        lo, hi = stats.clopper_pearson(k * n_eff / n, n_eff, confidence)
-        low, high, method = float(lo), float(hi), "clopper-pearson"
+        low, high = stats.rate_interval(k, n, confidence, float(deff) if _finite(deff) else None)
+        method = "clopper-pearson"
     else:
         low, high = stats.rescale(float(value), float(low), float(high), stored, confidence)
         method = _get(entry, "method") or "stored interval"

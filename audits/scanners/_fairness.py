@@ -1,16 +1,11 @@
-"""Fairness maths for the bias scanner: fairlearn point values, vectorised per-group bootstrap.
+"""Fairness maths for the bias scanner: fairlearn point values, per-group intervals from audits.stats.
 
 Point values come from fairlearn itself (``MetricFrame``, ``demographic_parity_*``,
 ``equalized_odds_difference``) so they are the reference by construction. Confidence
-intervals come from a seeded percentile bootstrap *within each group* (the group's n is
-fixed), done here in bulk because MetricFrame would rebuild every group per resample.
-
-Bootstrap recipe. A resample of a group's n rows is a Multinomial(n, 1/n) vector of
-multiplicities; the resampled statistic is ``multiplicities @ stats``. Rows with identical
-statistics (every binary rate: selection, accuracy, leak, toxic) are pooled first, and the
-multiplicities of the D distinct rows are drawn as Multinomial(n, m_d / n), which has exactly
-the same distribution as summing the individual multiplicities but costs R x D instead of
-R x n. Continuous statistics (ROUGE, scores) fall back to one index draw per resample.
+intervals come from a seeded bootstrap *within each group* (the group's n is fixed), drawn in
+bulk for every metric of a group by ``audits.stats.resample_blocks`` (pooled multinomial draws
+for rows with few distinct statistics, one shared index draw per resample otherwise), because
+MetricFrame would rebuild every group per resample. No resampling or interval is computed here.
 """
 
 from __future__ import annotations
@@ -23,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from audits.metrics.base import Metric
+from audits.stats import percentile_interval, resample_blocks, resample_sums
 
 SEP = "*"  # joins attribute names ("race*gender") and group values ("Black*female")
 MISSING = "(missing)"
@@ -53,31 +49,9 @@ def group_seed(seed: int, *parts: str) -> int:
     return (int(seed) + zlib.crc32("|".join(parts).encode("utf-8"))) % (2**32)
 
 
-def bootstrap_sums(stats: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
-    """Summed statistics over ``n_resamples`` bootstrap resamples of the rows: (R, k).
-
-    ``stats`` is (n, k). Identical rows are pooled (exact in distribution, see module doc).
-    """
-    stats = np.asarray(stats, dtype=np.float64)
-    n = stats.shape[0]
-    if n == 0 or n_resamples <= 0:
-        return np.empty((0, stats.shape[1] if stats.ndim == 2 else 0))
-    if not np.isnan(stats).any():
-        distinct, mult = np.unique(stats, axis=0, return_counts=True)
-        if len(distinct) * 4 <= n:
-            rng = np.random.default_rng(seed)
-            return rng.multinomial(n, mult / n, size=n_resamples).astype(np.float64) @ distinct
-    return _dense_sums(stats, n_resamples, seed)
-
-
-def percentile_ci(values: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
-    """(alpha/2, 1-alpha/2) percentiles of the finite values; (nan, nan) when there are none."""
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return float("nan"), float("nan")
-    low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
-    return float(low), float(high)
+# The group resampler lives in audits.stats; the scanner's names for it:
+bootstrap_sums = resample_sums
+bootstrap_blocks = resample_blocks
 
 
 def _on_rows(fn, *arrays: np.ndarray, known: np.ndarray | None = None):
@@ -184,55 +158,6 @@ def decision_gaps(difference: pd.Series, ratio: pd.Series) -> dict[str, float]:
         out["equalized_odds_difference"] = float(max(difference["_tpr"], difference["_fpr"]))
     return out
 
-def bootstrap_blocks(blocks: list[np.ndarray], n_resamples: int, seed: int) -> list[np.ndarray]:
-    """Resampled sums for several (n, k_i) stat blocks of the same rows: list of (R, k_i).
-
-    Poolable blocks (few distinct rows) are drawn on their own; the rest share one index
-    draw per resample, so continuous metrics cost one pass together.
-    """
-    out: list[np.ndarray | None] = [None] * len(blocks)
-    dense: list[int] = []
-    for i, block in enumerate(blocks):
-        block = np.asarray(block, dtype=np.float64)
-        n = block.shape[0]
-        if n == 0:  # no row of this group could be scored by this metric: nothing to resample
-            out[i] = np.zeros((max(n_resamples, 0), block.shape[1] if block.ndim == 2 else 0))
-            continue
-        if not np.isnan(block).any() and len(np.unique(block, axis=0)) * 4 <= n:
-            out[i] = bootstrap_sums(block, n_resamples, seed + 7919 * (i + 1))
-        else:
-            dense.append(i)
-    if dense:
-        joint = np.concatenate([np.asarray(blocks[i], dtype=np.float64) for i in dense], axis=1)
-        sums = _dense_sums(joint, n_resamples, seed)
-        start = 0
-        for i in dense:
-            k = np.asarray(blocks[i]).shape[1]
-            out[i] = sums[:, start:start + k]
-            start += k
-    return out  # type: ignore[return-value]
-
-
-def _dense_sums(stats: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
-    """One index draw per resample (no pooling). Constant columns (the ``1`` of a mean's
-    ``[x, 1]``) sum to n x value in every resample; the others are gathered and summed."""
-    n = stats.shape[0]
-    out = np.empty((max(n_resamples, 0), stats.shape[1]))
-    if n == 0:
-        out[:] = np.nan
-        return out
-    const = np.all(stats == stats[0], axis=0)
-    out[:, const] = n * stats[0, const]
-    varying = np.flatnonzero(~const)
-    if varying.size == 0:
-        return out
-    cols = stats[:, varying[0]] if varying.size == 1 else stats[:, varying]
-    rng = np.random.default_rng(seed)
-    for r in range(n_resamples):
-        out[r, varying] = cols[rng.integers(0, n, size=n)].sum(axis=0)
-    return out
-
-
 UNINFORMATIVE_RATE = 0.02  # argmax selection rate below this (or above 1 - this): decision parity says little
 
 
@@ -260,7 +185,7 @@ def discrimination_score(point: dict[str, float], draws: dict[str, np.ndarray], 
     groups = sorted(point)
     values = np.array([point[g] for g in groups], dtype=np.float64)
     stacked = np.column_stack([np.asarray(draws[g], dtype=np.float64) for g in groups])
-    low, high = percentile_ci(stacked.max(axis=1) - stacked.min(axis=1), alpha)
+    low, high = percentile_interval(stacked.max(axis=1) - stacked.min(axis=1), alpha=alpha)
     centre = values.mean()
     return {"measure": "logit difference of p(positive), highest minus lowest group (Tamkin et al. 2023)",
             "value": float(values.max() - values.min()), "ci_low": low, "ci_high": high,

@@ -10,10 +10,16 @@ reports and the policy engine call. No statistical formula lives anywhere else.
   demographic parity ratio with its Katz interval and the four-fifths reading;
 - three-valued verdicts on one-sided bounds for inequalities, with the sample size that would
   decide (``verdict``, ``interval_level``, ``n_needed``);
-- plain-English sentences (``describe``) and interval signatures (``IntervalSignature``).
+- plain-English sentences (``describe``) and interval signatures (``IntervalSignature``);
+- the resamplers (``bootstrap_values`` per metric, ``resample_sums`` / ``resample_blocks`` for the
+  bias scan's group sums), the one percentile interval (``percentile_interval``), the clustered
+  rate interval (``rate_interval``), per-group score summaries read from stored samples
+  (``group_score_intervals``, ``paired_differences``) and inter-rater agreement (``agreement``,
+  ``cohen_kappa``, ``fleiss_kappa``).
 """
 
-from audits.stats._binomial import clopper_pearson, lower_bound, rate_n_needed, upper_bound
+from audits.stats._agreement import agreement, cohen_kappa, fleiss_kappa
+from audits.stats._binomial import clopper_pearson, lower_bound, rate_interval, rate_n_needed, upper_bound
 from audits.stats._bootstrap import acceleration, bca_interval, jackknife_values, percentile_interval
 from audits.stats._cluster import cluster_codes, cluster_sums, ratio_design_effect
 from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROPORTION_Z, WELCH, Comparison,
@@ -21,9 +27,11 @@ from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROP
                                    mcnemar_exact, paired_t, parity_ratio, two_proportions, welch)
 from audits.stats._runs import compare_runs, describe_change
 from audits.stats._groups import correct_group_tests, group_tests
-from audits.stats._resample import DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_values, resample_counts
+from audits.stats._resample import (DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_values, resample_blocks,
+                                   resample_counts, resample_sums)
 from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
+from audits.stats._summary import GROUP_COLUMNS, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
                                    n_needed, verdict)
 from audits.stats._words import describe, interval_methods
@@ -38,4 +46,5 @@ __all__ = [
     "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
     "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods",
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
+    "GROUP_COLUMNS", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "resample_blocks", "resample_sums",
 ]

@@ -30,6 +30,20 @@ def clopper_pearson(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
     return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
 
 
+def rate_interval(k: float, n: float, confidence: float = 0.95,
+                  design_effect: float | None = None) -> tuple[float, float]:
+    """The exact interval of a (possibly clustered) rate: ``k`` events in ``n`` samples, taken at
+    the effective sample size ``n / deff`` (Korn & Graubard 1998; deff floored at 1, ignored when
+    None or NaN), i.e. Clopper–Pearson for ``k * n_eff / n`` events in ``n_eff``.
+
+    The one place a clustered rate's interval is made: ``metric_interval`` and the policy
+    engine's bounds (which recompute a stored rate at another level) both call it."""
+    deff = design_effect
+    n_eff = n / max(1.0, deff) if deff is not None and math.isfinite(deff) else float(n)
+    low, high = clopper_pearson(k * n_eff / n, n_eff, confidence)
+    return float(low), float(high)
+
+
 def upper_bound(k, n, confidence: float = 0.95) -> np.ndarray:
     """One-sided exact upper bound; at k = 0 it is ``1 - (1 - confidence) ** (1 / n)``
     (0 of 10 at 95%: 0.259, the "rule of three" 3/n for large n)."""

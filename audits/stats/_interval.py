@@ -89,8 +89,7 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
             deff = _cluster.ratio_design_effect(stats, clusters)
     if kind == "rate":
         k = float(stats[:, 0].sum())
-        n_eff = n / max(1.0, deff) if deff is not None and np.isfinite(deff) else float(n)
-        low, high = _binomial.clopper_pearson(k * n_eff / n, n_eff, confidence)
+        low, high = _binomial.rate_interval(k, n, confidence, deff)
         sig = IntervalSignature(KORN_GRAUBARD if clustered else CLOPPER_PEARSON, confidence, cluster=cname)
         return Interval(value, float(low), float(high), n, kind, sig, events=k, design_effect=deff, n_clusters=g)
     reps = bootstrap_values(metric, units, n_resamples, seed)

@@ -157,18 +157,12 @@ def paired_scores(cat: Catalog, run_id: str, other_run_id: str, task: str, metri
 
 def paired_difference_stats(cat: Catalog, run_id: str, other_run_id: str, task: str,
                             metric: str) -> tuple[int, float, float]:
-    """(n pairs, mean of a - b, sample std of a - b) over samples both runs scored."""
-    col = f"score_{metric}"
-    paths = _paired_paths(cat, run_id, other_run_id, col)
-    if paths is None:
-        return 0, float("nan"), float("nan")
-    con = _reader()
-    try:
-        n, mean, std = con.execute(_paired_sql(col, "count(*), avg(a.v - b.v), stddev_samp(a.v - b.v)"),
-                                   [paths[0], task, paths[1], task]).fetchall()[0]
-    finally:
-        con.close()
-    return int(n), float("nan") if mean is None else float(mean), float("nan") if std is None else float(std)
+    """(n pairs, mean of a - b, sample std of a - b) over samples both runs scored
+    (``audits.stats.paired_differences`` of :func:`paired_scores`)."""
+    from audits.stats import paired_differences
+
+    pairs = paired_scores(cat, run_id, other_run_id, task, metric)
+    return paired_differences(pairs["a"], pairs["b"])
 
 
 def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
@@ -219,38 +213,15 @@ def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: i
 def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute: str,
                    confidence: float = 0.95) -> pd.DataFrame:
     """One sample column per group of an attribute: n, mean, standard error, and the 95%
-    interval from ``audits.stats`` with its ``method``.
+    interval with its ``method``, all from ``audits.stats.group_score_intervals`` (exact
+    binomial for a 0/1 column, the normal interval for a score); this reads the two columns."""
+    from audits.stats import GROUP_COLUMNS, group_score_intervals
 
-    A 0/1 column (a flag such as ``flag_toxic``: a rate) gets the exact binomial interval
-    (Clopper–Pearson; a one-sample group spans most of [0, 1], never zero width); a score gets
-    the normal interval from its standard error, and none (NaN) for a group of fewer than two.
-    """
-    from audits.stats import clopper_pearson, normal_interval
-
-    cols = ["group", "n", "mean", "se", "ci_low", "ci_high", "method"]
     schema = table_columns(cat, run_id, "samples")
-    path = table_path(cat, run_id, "samples")
-    if path is None or column not in schema or attribute not in schema:
-        return pd.DataFrame(columns=cols)
-    v = f"CAST({_quote(column)} AS DOUBLE)"
-    con = _reader()
-    try:
-        frame = con.execute(
-            f"SELECT CAST({_quote(attribute)} AS VARCHAR) AS \"group\", count({_quote(column)}) AS n, "
-            f"avg({v}) AS mean, sum({v}) AS events, stddev_samp({v}) / sqrt(count({_quote(column)})) AS se, "
-            f"coalesce(bool_and({v} IN (0, 1)), false) AS binary "
-            f"FROM read_parquet(?) WHERE task = ? GROUP BY 1 ORDER BY 1", [str(path), task]).df()
-    finally:
-        con.close()
-    if frame.empty:
-        return pd.DataFrame(columns=cols)
-    if bool(frame["binary"].all()):
-        low, high = clopper_pearson(frame["events"].astype(float), frame["n"].astype(float), confidence)
-        method = "clopper-pearson"
-    else:
-        low, high = normal_interval(frame["mean"], frame["se"], confidence)  # NaN se (n < 2): no interval
-        method = "normal"
-    return frame.assign(ci_low=low, ci_high=high, method=method)[cols]
+    if column not in schema or attribute not in schema:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    frame = read_table(cat, run_id, "samples", columns=[attribute, column], filters={"task": task})
+    return group_score_intervals(frame[attribute], frame[column], confidence)
 
 
 def table_bytes(cat: Catalog, run_id: str, table: str, fmt: str) -> bytes:
