@@ -209,6 +209,25 @@ class ReviewConfig(_Strict):
     stratify_by: list[str] | None = None
 
 
+class RedteamConfig(_Strict):
+    """Red-team probes run against this config's own model and system prompt (audits/redteam/plan.py):
+    one task ``redteam-<family>`` per family, ``limit`` probes each."""
+
+    families: list[str] = Field(min_length=1, description="probe families, e.g. [prompt-injection, system-prompt-leak]")
+    limit: int | None = Field(None, ge=1, description="probes per family (default: the whole set)")
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _known_families(cls, value: Any) -> Any:
+        from audits.redteam.families import FAMILIES, unknown_family_message
+
+        names = [value] if isinstance(value, str) else value
+        for name in names if isinstance(names, list) else []:
+            if name not in FAMILIES:
+                raise ValueError(unknown_family_message(str(name)))
+        return list(dict.fromkeys(names)) if isinstance(names, list) else names
+
+
 class AuditConfig(_Strict):
     """The whole audit: one YAML file."""
 
@@ -223,6 +242,15 @@ class AuditConfig(_Strict):
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     policy: list[str] = Field(default_factory=list)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    redteam: RedteamConfig | None = Field(None, description="red-team probes (audits/redteam); left out: none")
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_redteam(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """No ``redteam:`` is not written, so configs without probes dump (and hash) as before."""
+        data = handler(self)
+        if isinstance(data, dict) and self.redteam is None:
+            data.pop("redteam", None)
+        return data
 
     @field_validator("scanners", mode="before")
     @classmethod

