@@ -1,9 +1,37 @@
-"""Plotly figures shared by pages: values with confidence intervals, reference lines."""
+"""Plotly figures shared by pages: values with confidence intervals, reference lines; and the one
+rule every page uses so that no empty chart is drawn (``why_empty`` / ``show``)."""
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import pandas as pd
 import plotly.graph_objects as go
+
+
+def why_empty(frame: pd.DataFrame | None, what: str, value: str = "value", counts: bool = False) -> str | None:
+    """One line saying why a chart of ``frame[value]`` (``what``: its subject in words) would show
+    nothing: no rows, no value, or (``counts``) every count 0. None when it has something to draw."""
+    if frame is None or len(frame) == 0 or value not in frame:
+        return f"No chart of {what}: nothing was recorded."
+    values = pd.to_numeric(frame[value], errors="coerce")
+    if not values.notna().any():
+        return f"No chart of {what}: no row has a value ({len(values)} without one)."
+    if counts and (values.fillna(0) == 0).all():
+        return f"No chart of {what}: every count is 0."
+    return None
+
+
+def show(figure: Callable[[], go.Figure], why: str | None, key: str, target: Any = None) -> None:
+    """Draw ``figure()`` in ``target`` (a Streamlit container; default the page), or, when ``why``
+    says there is nothing to show, that one line instead of an empty plot."""
+    import streamlit as st
+
+    where = target if target is not None else st
+    if why:
+        where.caption(why)
+    else:
+        where.plotly_chart(figure(), width="stretch", key=key)
 
 
 def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_low", high: str = "ci_high",

@@ -30,6 +30,16 @@ def _detector_row(entity: str, v: dict) -> dict:
             "meets target": "—" if v.get("recall_target") is None else ("no" if v.get("below_target") else "yes")}
 
 
+def _threshold_words(block: PiiBlock) -> str:
+    """'score threshold 0.5', or the per-entity thresholds the profile set ('thresholds: PERSON 0.6, …')."""
+    if block.score_threshold is not None:
+        return f"score threshold {block.score_threshold:g}"
+    per = (block.model_extra or {}).get("thresholds") or {}
+    if per:
+        return "thresholds: " + ", ".join(f"{e} {t:g}" for e, t in per.items() if isinstance(t, (int, float)))
+    return "score thresholds not recorded"
+
+
 def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     """Per-task counts and rates, then the detector's precision/recall by entity type."""
     rows = [{"task": name, "findings": b.findings, "leaks": b.leaks, "samples with a leak": b.samples_with_leak,
@@ -38,8 +48,8 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     first = next(iter(blocks.values()))
     det = first.detector
-    st.caption(f"Engine `{first.engine or '?'}`, score threshold {first.score_threshold}, "
-               f"fields: {', '.join(first.fields)}.")
+    st.caption(f"Engine `{first.engine or 'not recorded'}`, {_threshold_words(first)}, "
+               f"fields: {', '.join(first.fields) or 'none recorded'}.")
     if det:
         st.markdown(f"**Detector accuracy** on {det.get('n_labelled', '?')} labelled spans in {det.get('n_texts', '?')} "
                     f"texts of {det.get('set_sources') or 'a labelled set'} (`{det.get('set', '?')}`; "
@@ -76,10 +86,12 @@ def _pii(run_id: str, res: RunResults) -> None:
     by_field = summary.groupby(["field", "leak"], as_index=False)["findings"].sum()
     by_field["kind"] = by_field["leak"].map({True: "leak", False: "finding"})
     a, b = st.columns(2)
-    a.plotly_chart(charts.count_bars(by_type, x="entity_type", y="findings", color="kind", title="by entity type"),
-                   width="stretch", key="pii-type")
-    b.plotly_chart(charts.count_bars(by_field, x="field", y="findings", color="kind", title="by field"),
-                   width="stretch", key="pii-field")
+    charts.show(lambda: charts.count_bars(by_type, x="entity_type", y="findings", color="kind", title="by entity type"),
+                charts.why_empty(by_type, "PII findings by entity type", value="findings", counts=True),
+                key="pii-type", target=a)
+    charts.show(lambda: charts.count_bars(by_field, x="field", y="findings", color="kind", title="by field"),
+                charts.why_empty(by_field, "PII findings by field", value="findings", counts=True),
+                key="pii-field", target=b)
     leaks_only = st.toggle("Leaks only", value=False, key="p_leaks")
     total = leaks if leaks_only else int(summary["findings"].sum())
     pages = max(1, -(-total // PAGE_SIZE))
@@ -103,9 +115,9 @@ def _toxicity(run_id: str, res: RunResults) -> None:
     rows = pd.DataFrame([{"task": t.name, "metric": k, **t.metrics[k].model_dump()} for t in tasks
                          for k in ("toxicity_rate", "toxicity_mean") if k in t.metrics])
     how = interval_methods(rows["method"].tolist()) if "method" in rows else ""
-    st.plotly_chart(charts.ci_bars(rows, x="task", color="metric",
-                                   title=f"toxicity per task (95% CI{', ' + how if how else ''})"),
-                    width="stretch", key="tox-task")
+    charts.show(lambda: charts.ci_bars(rows, x="task", color="metric",
+                                       title=f"toxicity per task (95% CI{', ' + how if how else ''})"),
+                charts.why_empty(rows, "toxicity per task"), key="tox-task")
     grouped = [t for t in tasks if t.attributes]
     if not grouped:
         st.caption("No task in this run names sensitive attributes, so toxicity is not compared by group.")
@@ -118,14 +130,16 @@ def _toxicity(run_id: str, res: RunResults) -> None:
     rate = "flag_toxic" in columns  # the share of toxic outputs: exact binomial per group (audits.stats)
     groups = state.score_by_group(run_id, task, "flag_toxic" if rate else "toxicity_score", attr)
     groups = groups[groups["group"].notna()]
+    what = f"{'the share of toxic outputs' if rate else 'the mean toxicity score'} by {attr} on {task}"
     if groups.empty or groups["n"].sum() == 0:
-        st.caption(f"No {attr} values for {task}.")
+        st.caption(f"No chart of {what}: no sample of {task} has a {attr} value.")
         return
     groups = groups.assign(value=groups["mean"])
     title = (f"share of toxic outputs by {attr} (95% CI, exact binomial)" if rate
              else f"mean toxicity score by {attr} (95% CI, normal approximation)")
-    st.plotly_chart(charts.ci_bars(groups, x="group", title=title, y_title="toxic share" if rate else "toxicity score"),
-                    width="stretch", key="tox-group")
+    charts.show(lambda: charts.ci_bars(groups, x="group", title=title,
+                                       y_title="toxic share" if rate else "toxicity score"),
+                charts.why_empty(groups, what), key="tox-group")
 
 
 def render() -> None:

@@ -8,6 +8,7 @@ from audits.errors import AssayError
 from audits.store.queries.dashboard import SampleFilter, attribute_columns
 from dashboard import state
 from dashboard.components import charts, compare
+from reports.glossary import term
 
 PAGE_SIZE = 25
 _SHOWN = ["task", "sample_id", "input", "prediction", "reference", "label", "correct"]
@@ -22,24 +23,32 @@ def _attributes(run_id: str, columns: dict[str, str]) -> list[str]:
 def _metrics(run_id: str) -> None:
     rows = compare.metric_rows(state.results(run_id))
     if rows.empty:
-        st.info("This run recorded no metrics.")
+        st.info("This run recorded no metrics, so there is no chart to draw.")
         return
     tasks = list(dict.fromkeys(rows["task"]))
+    silent = [t.name for t in state.results(run_id).tasks if t.name not in tasks]
+    if silent:
+        st.caption(f"No chart for {', '.join(silent)}: no metric was recorded for "
+                   f"{'it' if len(silent) == 1 else 'them'}.")
     for tab, task in zip(st.tabs(tasks), tasks):
         part = rows[rows["task"] == task]
         unit = part[(part["value"] >= 0) & (part["ci_high"].fillna(part["value"]) <= 1)]
         other = part.drop(unit.index)
         with tab:
             n = int(part["n"].max()) if "n" in part and part["n"].notna().any() else None
+            if not part["value"].notna().any():   # never an empty chart: say why in one line
+                st.caption(f"No chart for {task}: none of its {len(part)} metrics has a value "
+                           f"({', '.join(term(m) for m in part['metric'])}).")
+                continue
             if len(unit):
-                st.plotly_chart(charts.ci_bars(unit, x="metric", title=f"{task}: metrics on a 0–1 scale"
-                                               + (f" (n={n})" if n else ""), y_title="value", height=340),
-                                width="stretch", key=f"quality-{task}-unit")
+                charts.show(lambda: charts.ci_bars(unit, x="metric", title=f"{task}: metrics on a 0–1 scale"
+                                                   + (f" (n={n})" if n else ""), y_title="value", height=340),
+                            charts.why_empty(unit, f"{task}'s metrics on a 0–1 scale"), key=f"quality-{task}-unit")
             cols = st.columns(3)
             for i, (metric, one) in enumerate(other.groupby("metric", sort=True)):
-                with cols[i % 3]:
-                    st.plotly_chart(charts.ci_bars(one, x="metric", title=metric, y_title=metric, height=280),
-                                    width="stretch", key=f"quality-{task}-{metric}")
+                charts.show(lambda: charts.ci_bars(one, x="metric", title=metric, y_title=metric, height=280),
+                            charts.why_empty(one, f"{term(metric)} on {task}"), key=f"quality-{task}-{metric}",
+                            target=cols[i % 3])
     with st.expander("Metric table with signatures"):
         st.dataframe(rows, hide_index=True, width="stretch")
 
