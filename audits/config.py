@@ -105,6 +105,23 @@ class CounterfactualConfig(_Strict):
     limit: int | None = Field(None, ge=1)
 
 
+class FeedbackConfig(_Strict):
+    """User feedback logged with each interaction (production logs): which column, which value is
+    positive, which are known negatives; gives ``feedback_positive_rate`` and a review-queue reason."""
+
+    field: str = Field(description="column holding the feedback, e.g. thumbs")
+    positive: list[str] = Field(description="value(s) meaning positive, e.g. up (or [up, 1])")
+    negative: list[str] = Field(default_factory=list, description="known negative values, e.g. [down]; any other "
+                                "non-empty value is unknown: counted and skipped, never scored")
+    text: str | None = Field(None, description="column with free-text feedback (shown to reviewers)")
+
+    @field_validator("positive", "negative", mode="before")
+    @classmethod
+    def _as_text_list(cls, value: Any) -> Any:
+        as_text = lambda v: ("yes" if v else "no") if isinstance(v, bool) else str(v)  # noqa: E731
+        return [as_text(v) for v in value] if isinstance(value, list) else [as_text(value)]
+
+
 class TaskConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     type: Literal["generate", "choice"]
@@ -117,6 +134,7 @@ class TaskConfig(_Strict):
     sensitive: list[SensitiveAttribute] = Field(default_factory=list)
     intersections: list[list[str]] = Field(default_factory=list)
     counterfactual: CounterfactualConfig | None = None
+    feedback: FeedbackConfig | None = Field(None, description="user feedback column of a production log")
     limit: int | None = Field(None, ge=1)
     seed: int | None = None
     cluster: str | None = Field(None, description="column whose equal values form a cluster (samples sharing a "

@@ -27,6 +27,7 @@ from audits import identity
 from audits.backends.base import Backend
 from audits.config import AuditConfig, config_to_dict, parse_config
 from audits.datasets import TaskData, load_task_data
+from audits.datasets.feedback import feedback_counts
 from audits.errors import AssayError
 from audits.inference import FINGERPRINT_FILE, first_difference
 from audits.metrics import check_metrics, default_metrics, get_metric
@@ -79,6 +80,8 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
     for task in config.tasks:
         available = data[task.name].available
         names = task.metrics or default_metrics(task.type, available)
+        if task.feedback is not None and "feedback_positive_rate" not in names:  # declared feedback is measured
+            names = [*names, "feedback_positive_rate"]
         check_metrics(task.name, task.type, names, available)
         metrics[task.name] = names
     frames = {name: td.frame for name, td in data.items()}
@@ -140,6 +143,8 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
     blocks: dict[str, Any] = {"scoring": scoring_block(task, backend)}  # prompt/scoring options (signature)
     if task.on_missing == "skip":  # rows left out for a missing prompt field (audits/datasets/loader.py)
         blocks["data"] = {"on_missing": "skip", "rows_skipped": int(td.n_skipped)}
+    if (counts := feedback_counts(frame)) is not None:  # unknown feedback values: counted, never dropped silently
+        blocks["feedback"] = counts
     tables: dict[str, list[pd.DataFrame]] = {}
     findings: list[pd.DataFrame] = []
     flags: dict[str, np.ndarray] = {}

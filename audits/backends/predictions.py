@@ -87,6 +87,9 @@ def read_predictions(path: Path):
     except (ValueError, OSError) as err:
         raise AssayError(f"cannot read predictions file '{path}': {str(err).splitlines()[0]}",
                          f"check that it is valid {kind}") from None
+    for alias, name in (("id", "sample_id"), ("output", "prediction")):  # a flat production log (docs/production-logs.md)
+        if name not in frame.columns and alias in frame.columns:
+            frame = frame.rename(columns={alias: name})
     missing = [c for c in ("sample_id", "prediction") if c not in frame.columns]
     if missing:
         raise AssayError(f"predictions file '{path}' lacks column(s) {missing}; it has {list(frame.columns)}",

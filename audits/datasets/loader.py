@@ -18,6 +18,7 @@ import pandas as pd
 from audits.backends.choices import OPTIONS_FIELD, render_prompt
 from audits.config import TaskConfig
 from audits.datasets.builtin import get_builtin
+from audits.datasets.feedback import add_feedback
 from audits.errors import AssayError
 
 
@@ -41,6 +42,8 @@ class TaskData:
             have.add("labels")
         if self.task.positive is not None:
             have.add("positive")
+        if self.task.feedback is not None:
+            have.add("feedback")
         return have
 
 
@@ -203,6 +206,7 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
             raise AssayError(f"task '{task.name}': cluster column '{cluster_col}' has {int(raw[cluster_col].isna().sum())} "
                              "empty values", "fill them (e.g. one id per row) or drop those rows")
         frame["cluster"] = raw[cluster_col].astype(str).values
+    add_feedback(frame, raw, task, source)  # production logs: user feedback (audits/datasets/feedback.py)
     if task.positive is not None:
         offered = set(x for cs in frame["choices"] for x in cs) if task.type == "choice" else set()
         if task.type == "choice" and task.positive not in offered:

@@ -13,6 +13,8 @@ _MISSING_HINT = {
                    "map a reference column with fields.reference, or remove the metric"),
     "labels": ("needs gold labels but the dataset has none",
                "map a label column with fields.label, or remove the metric"),
+    "feedback": ("needs user feedback but the task declares none",
+                 "add 'feedback: {field: COLUMN, positive: VALUE}' to the task, or remove the metric"),
     "positive": ("needs the task's positive choice but none is set",
                  "set 'positive: <choice>' on the task, or remove the metric"),
 }

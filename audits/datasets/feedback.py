@@ -1,0 +1,65 @@
+"""User feedback from a production log: one normalised column per sample.
+
+``feedback`` is ``positive`` / ``negative`` / ``unknown`` (a value that is neither, counted and
+never scored) or None (no feedback given); ``feedback_raw`` keeps the logged value,
+``feedback_text`` the free text, and ``flag_negative_feedback`` makes negative feedback a
+review-queue reason (``audits.review.queue.flag_masks`` reads ``flag_<reason>`` columns).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from audits.config import TaskConfig
+from audits.errors import AssayError
+
+POSITIVE, NEGATIVE, UNKNOWN = "positive", "negative", "unknown"
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def add_feedback(frame: pd.DataFrame, raw: pd.DataFrame, task: TaskConfig, source: str) -> None:
+    """Add the feedback columns to ``frame`` (aligned with ``raw``) when the task declares ``feedback``."""
+    fb = task.feedback
+    if fb is None:
+        return
+    for what, col in (("feedback.field", fb.field), ("feedback.text", fb.text)):
+        if col and col not in raw.columns:
+            have = ", ".join(map(str, raw.columns[:12]))
+            raise AssayError(f"task '{task.name}': {what} names column '{col}', which {source} does not have "
+                             f"(columns: {have})", "fix the column name in the config")
+    both = sorted(set(fb.positive) & set(fb.negative))
+    if both:
+        raise AssayError(f"task '{task.name}': feedback value(s) {both} are both positive and negative",
+                         "list each value under one of feedback.positive / feedback.negative")
+    values = [_text(v) for v in raw[fb.field].tolist()]
+    pos, neg = set(fb.positive), set(fb.negative)
+    frame["feedback_raw"] = values
+    frame["feedback"] = [None if v is None else POSITIVE if v in pos else NEGATIVE if v in neg else UNKNOWN
+                         for v in values]
+    if fb.text:
+        frame["feedback_text"] = [_text(v) for v in raw[fb.text].tolist()]
+    frame["flag_negative_feedback"] = (frame["feedback"] == NEGATIVE).to_numpy(dtype=bool)
+
+
+def feedback_counts(frame: pd.DataFrame) -> dict[str, Any] | None:
+    """Counts for the task's ``feedback`` results block: scored, positive, negative, unknown (skipped,
+    with up to five of their values) and none; None when the task has no feedback column."""
+    if "feedback" not in frame.columns:
+        return None
+    kinds = frame["feedback"]
+    unknown = frame.loc[kinds == UNKNOWN, "feedback_raw"]
+    return {"positive": int((kinds == POSITIVE).sum()), "negative": int((kinds == NEGATIVE).sum()),
+            "unknown_skipped": int(len(unknown)), "unknown_values": sorted(set(map(str, unknown)))[:5],
+            "no_feedback": int(kinds.isna().sum()), "scored": int(kinds.isin([POSITIVE, NEGATIVE]).sum())}

@@ -1,0 +1,253 @@
+"""Production logs: logged interactions read into one flat table the audit reads as data and the
+``predictions`` backend reads as outputs (``assay logs import``; docs/production-logs.md).
+
+Three shapes are read: ``flat`` (a row per interaction: id, input, output, optional context,
+feedback, timestamp), ``otel`` (OpenTelemetry GenAI spans, OTLP JSON lines: ``gen_ai.prompt`` /
+``gen_ai.completion`` attributes, or their ``.0.content`` indexed form) and ``langfuse`` (a
+Langfuse trace/observation export: ``input``, ``output``, ``scores``). Bad rows are never dropped
+silently: duplicate ids and mixed encodings are errors; rows without input or output are
+skipped and counted; rows out of timestamp order are put in order and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audits.errors import AssayError
+
+FORMATS = ("flat", "otel", "langfuse")
+COLUMNS = ["sample_id", "input", "prediction", "context", "timestamp"]  # then every other logged column
+_FLAT_ALIASES = {"id": "sample_id", "output": "prediction", "completion": "prediction", "prompt": "input"}
+
+
+@dataclass
+class LogReport:
+    """What reading a log did: rows read, kept, skipped (by reason), reordered and sampled."""
+
+    path: str
+    format: str
+    rows_read: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    out_of_order: int = 0
+    sampled_from: int | None = None
+    strata: dict[str, int] = field(default_factory=dict)
+    rows_kept: int = 0
+
+    def line(self) -> str:
+        parts = [f"{self.path} ({self.format}): {self.rows_read} rows read, {self.rows_kept} kept"]
+        parts += [f"{n} skipped ({why})" for why, n in self.skipped.items() if n]
+        if self.out_of_order:
+            parts.append(f"{self.out_of_order} out of timestamp order (put in order)")
+        if self.sampled_from is not None:
+            parts.append(f"stratified sample of {self.rows_kept} from {self.sampled_from} ({len(self.strata)} strata)")
+        return "; ".join(parts)
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines as UTF-8 text; a file mixing encodings is a one-line error naming the lines."""
+    bad: list[int] = []
+    out: list[str] = []
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            bad.append(number)
+    if bad:
+        raise AssayError(f"log {path}: {len(bad)} of {len(out) + len(bad)} lines are not UTF-8 (mixed encodings; "
+                         f"first at line {bad[0]})", "re-save the whole file as UTF-8, e.g. iconv -f latin1 -t utf-8")
+    return out
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    records = []
+    for number, text in enumerate(_lines(path), start=1):
+        if not text.strip():
+            continue
+        try:
+            rec = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise AssayError(f"log {path}: line {number} is not JSON ({err.msg})", "write one JSON object per line") from None
+        if isinstance(rec, dict) and isinstance(rec.get("resourceSpans"), list):  # an OTLP export batch
+            records += [s for rs in rec["resourceSpans"] for ss in rs.get("scopeSpans", []) for s in ss.get("spans", [])]
+        elif isinstance(rec, dict):
+            records.append(rec)
+        else:
+            raise AssayError(f"log {path}: line {number} is a JSON {type(rec).__name__}, not an object",
+                             "write one JSON object per line")
+    return records
+
+
+def _text(value: Any) -> str | None:
+    """Text of a logged message: a string, a chat message list (the last user turn / the content),
+    or a mapping with content/text/messages; None when empty."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, list):
+        users = [m for m in value if isinstance(m, dict) and m.get("role") == "user"]
+        pick = (users or value)[-1] if value else None
+        return _text(pick)
+    if isinstance(value, dict):
+        for key in ("content", "text", "completion", "output", "messages", "input", "prompt"):
+            if key in value:
+                return _text(value[key])
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _otel_attributes(span: dict[str, Any]) -> dict[str, Any]:
+    attrs = span.get("attributes") or {}
+    if isinstance(attrs, list):  # OTLP JSON: [{"key": k, "value": {"stringValue": v}}]
+        flat = {}
+        for a in attrs:
+            value = a.get("value") or {}
+            flat[a.get("key")] = next(iter(value.values()), None) if isinstance(value, dict) else value
+        attrs = flat
+    return attrs
+
+
+def _from_otel(records: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for span in records:
+        attrs = _otel_attributes(span)
+        start = span.get("startTimeUnixNano") or span.get("start_time")
+        rows.append({**{f"attr.{k}": v for k, v in attrs.items() if not str(k).startswith(("gen_ai.prompt", "gen_ai.completion"))},
+                     "sample_id": span.get("spanId") or span.get("span_id") or (span.get("context") or {}).get("span_id"),
+                     "input": _text(attrs.get("gen_ai.prompt", attrs.get("gen_ai.prompt.0.content"))),
+                     "prediction": _text(attrs.get("gen_ai.completion", attrs.get("gen_ai.completion.0.content"))),
+                     "timestamp": pd.to_datetime(int(start), unit="ns", utc=True) if str(start or "").isdigit()
+                     else start})
+    return pd.DataFrame(rows)
+
+
+def _from_langfuse(records: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for trace in records:
+        row = {"sample_id": trace.get("id"), "input": _text(trace.get("input")), "prediction": _text(trace.get("output")),
+               "timestamp": trace.get("timestamp") or trace.get("startTime")}
+        for score in trace.get("scores") or []:  # user feedback, e.g. {"name": "user-feedback", "value": 1}
+            if isinstance(score, dict) and score.get("name"):
+                row[f"score.{score['name']}"] = score.get("value")
+                if score.get("comment"):
+                    row[f"score.{score['name']}.comment"] = score["comment"]
+        for key, value in (trace.get("metadata") or {}).items():
+            row[f"metadata.{key}"] = value
+        for key in ("userId", "sessionId", "name", "release", "version"):
+            if trace.get(key) is not None:
+                row[key] = trace[key]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _read(path: Path, fmt: str) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if fmt in ("otel", "langfuse"):
+        records = _records(path)
+        return _from_otel(records) if fmt == "otel" else _from_langfuse(records)
+    if suffix in (".parquet", ".pq"):
+        frame = pd.read_parquet(path)
+    elif suffix == ".csv":
+        from io import StringIO
+        frame = pd.read_csv(StringIO("\n".join(_lines(path))), dtype=str, keep_default_na=False, na_values=[""])
+    else:
+        frame = pd.DataFrame(_records(path))
+    return frame.rename(columns={k: v for k, v in _FLAT_ALIASES.items() if k in frame.columns and v not in frame.columns})
+
+
+def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogReport]:
+    """A log as the flat table (``COLUMNS`` first), with what was skipped or reordered."""
+    path = Path(path)
+    if fmt not in FORMATS:
+        raise AssayError(f"unknown log format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    if not path.is_file():
+        raise AssayError(f"log file '{path}' does not exist", "check the path")
+    frame = _read(path, fmt)
+    report = LogReport(str(path), fmt, rows_read=len(frame))
+    if frame.empty:
+        raise AssayError(f"log {path} has no interactions", "point at a log with rows")
+    for col in ("sample_id", "input", "prediction"):
+        if col not in frame.columns:
+            raise AssayError(f"log {path} ({fmt}) has no '{col}' column (columns: {', '.join(map(str, frame.columns[:12]))})",
+                             "name the columns id, input, output (flat logs), or pass --format otel / langfuse")
+    if frame["sample_id"].isna().any():
+        raise AssayError(f"log {path}: {int(frame['sample_id'].isna().sum())} interactions have no id",
+                         "give every logged interaction an id (span id, trace id)")
+    frame["sample_id"] = frame["sample_id"].astype(str)
+    dupes = frame["sample_id"][frame["sample_id"].duplicated()]
+    if len(dupes):
+        raise AssayError(f"log {path}: {len(dupes)} duplicate id(s), e.g. {sorted(set(dupes))[:3]}",
+                         "keep one row per interaction (deduplicate retried spans)")
+    for col, why in (("input", "no input"), ("prediction", "no output")):
+        empty = frame[col].map(lambda v: _text(v) is None)
+        report.skipped[why] = int(empty.sum())
+        frame = frame[~empty]
+    if "context" not in frame.columns:
+        frame["context"] = None
+    if "timestamp" in frame.columns and frame["timestamp"].notna().any():
+        stamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce")
+        bad = int((stamps.isna() & frame["timestamp"].notna()).sum())
+        if bad:
+            raise AssayError(f"log {path}: {bad} timestamp(s) cannot be read, e.g. "
+                             f"{frame['timestamp'][stamps.isna() & frame['timestamp'].notna()].iloc[0]!r}",
+                             "write timestamps as ISO 8601 (2026-10-01T12:00:00Z) or Unix nanoseconds")
+        report.out_of_order = int((stamps < stamps.cummax()).sum())  # logged after a later one
+        frame = frame.assign(timestamp=stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(stamps.notna(), None))
+        frame = frame.iloc[np.argsort(stamps.to_numpy(), kind="stable")]
+    else:
+        frame["timestamp"] = None
+    frame = frame[COLUMNS + [c for c in frame.columns if c not in COLUMNS]].reset_index(drop=True)
+    report.rows_kept = len(frame)
+    return frame, report
+
+
+def stratified_sample(frame: pd.DataFrame, size: int, by: list[str], seed: int = 1234,
+                      report: LogReport | None = None) -> pd.DataFrame:
+    """``size`` rows drawn without replacement, proportional to each stratum of ``by`` (largest
+    remainder, at least one per stratum), in the log's order. Deterministic for a seed."""
+    if size < 1:
+        raise AssayError(f"sample size must be at least 1, got {size}", "pass --sample N with N from `assay plan`")
+    missing = [c for c in by if c not in frame.columns]
+    if missing:
+        raise AssayError(f"--stratify names column '{missing[0]}', which the log does not have "
+                         f"(columns: {', '.join(map(str, frame.columns[:12]))})", "fix the column name")
+    if size >= len(frame):
+        return frame
+    keys = frame[by].astype(str).agg("|".join, axis=1) if by else pd.Series("all", index=frame.index)
+    sizes = keys.value_counts().sort_index()
+    exact = sizes * (size / len(frame))
+    alloc = np.floor(exact).astype(int).clip(lower=1)
+    order = (exact - np.floor(exact)).sort_values(ascending=False, kind="mergesort").index
+    for key in order[:max(0, size - int(alloc.sum()))]:
+        alloc[key] += 1
+    alloc = alloc.clip(upper=sizes)
+    rng = np.random.default_rng(seed)
+    picked = []
+    for key, n in alloc.items():
+        rows = np.flatnonzero((keys == key).to_numpy())
+        picked.append(rng.choice(rows, size=int(n), replace=False))
+    out = frame.iloc[np.sort(np.concatenate(picked))].reset_index(drop=True)
+    if report is not None:
+        report.sampled_from, report.strata, report.rows_kept = len(frame), {str(k): int(v) for k, v in alloc.items()}, len(out)
+    return out
+
+
+def write_log(frame: pd.DataFrame, out: str | Path) -> Path:
+    """Write the flat table (JSONL, CSV or Parquet by extension) for the audit config to read."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in (".parquet", ".pq"):
+        frame.to_parquet(out, index=False)
+    elif suffix == ".csv":
+        frame.to_csv(out, index=False)
+    elif suffix in (".jsonl", ".ndjson"):
+        frame.to_json(out, orient="records", lines=True, force_ascii=False)
+    else:
+        raise AssayError(f"cannot tell the format of '{out}'", "end --out with .jsonl, .csv or .parquet")
+    return out

@@ -1,0 +1,43 @@
+"""``feedback_positive_rate``: the share of logged interactions whose user feedback was positive.
+
+Only samples with a known positive or negative value are scored; unknown values and samples
+without feedback are left out of n (counted in the task's ``feedback`` block). A mean of 0/1
+scores is a rate, so its interval is the exact binomial one (``audits.stats.metric_interval``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audits.datasets.feedback import NEGATIVE, POSITIVE
+from audits.metrics._common import assay_version, ratio
+from audits.metrics.base import METRICS, Metric, MetricInputs
+from audits.metrics.decision import column
+
+
+@METRICS.register("feedback_positive_rate")
+class FeedbackPositiveRate(Metric):
+    """Positive feedback / (positive + negative feedback), per sample ``[positive, scored]``."""
+
+    name = "feedback_positive_rate"
+    requires = frozenset({"feedback"})
+    task_types = frozenset({"generate", "choice"})
+    higher_is_better = True
+    kind = "mean"
+
+    def stats(self, inputs: MetricInputs) -> np.ndarray:
+        kinds = column(inputs, "feedback", self.name)
+        out = np.zeros((len(kinds), 2))
+        out[:, 0] = kinds == POSITIVE
+        out[:, 1] = (kinds == POSITIVE) | (kinds == NEGATIVE)
+        return out
+
+    def aggregate(self, summed: np.ndarray) -> np.ndarray:
+        summed = np.asarray(summed, dtype=np.float64)
+        return ratio(summed[..., 0], summed[..., 1])
+
+    def scored(self, stats: np.ndarray) -> np.ndarray:
+        return np.asarray(stats)[:, 1] > 0
+
+    def signature(self) -> str:
+        return f"feedback_positive_rate|known-values-only|assay:{assay_version()}"
