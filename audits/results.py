@@ -215,6 +215,27 @@ class SensitivityBlock(_Open):
     ci_high: float | None = None
 
 
+class RedteamBlock(_Open):
+    """Red-team probes of a task (audits/scanners/redteam.py): attack success overall, per family, per
+    attack technique and per sensitive group, each with its exact interval; the detectors' measured
+    quality; for the leak probe, the run's canary and whether a system prompt had to be planted."""
+
+    n: int = 0
+    successes: int = 0
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    families: dict[str, Estimate] = Field(default_factory=dict)
+    by_attack: dict[str, Estimate] = Field(default_factory=dict)
+    by_group: dict[str, dict[str, Estimate]] = Field(default_factory=dict)
+    quoted_not_counted: int = 0
+    owasp: dict[str, str] = Field(default_factory=dict)
+    detectors: dict[str, Any] = Field(default_factory=dict)
+    canary: str | None = None
+    planted_system_prompt: bool | None = None
+    note: str | None = None
+
+
 class TaskResult(_Strict):
     """One task of a run: what was measured, on which data, and every scanner's block."""
 
@@ -232,6 +253,7 @@ class TaskResult(_Strict):
     counterfactual: CounterfactualBlock | None = None
     explain: ExplainBlock | None = None
     sensitivity: SensitivityBlock | None = None
+    redteam: RedteamBlock | None = None
     extra: dict[str, Any] = Field(default_factory=dict, description="blocks from scanners without a typed block")
 
     def metric(self, name: str) -> MetricSummary | None:
@@ -288,7 +310,7 @@ class RunResults(_Strict):
 
 METRICS_FRAME_COLUMNS = ["task", "metric", "value", "ci_low", "ci_high", "n", "method", "design_effect",
                          "statement", "higher_is_better", "signature"]
-TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain", "sensitivity")
+TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain", "sensitivity", "redteam")
 
 
 def build_task_result(fields: dict[str, Any], blocks: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> TaskResult:

@@ -39,6 +39,7 @@ from audits.results import RunResults, TaskResult, build_task_result, jsonable
 from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
 from audits.executors import Executor, open_executor
 from audits.review.queue import build_queue
+from audits.redteam.plan import with_probes
 from audits.store.bundle import write_bundle
 from audits.store import lease as run_lease
 from audits.store.catalog import Catalog
@@ -73,6 +74,7 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
     Works on a copy: the caller's config is never changed (the prepared copy is returned).
     """
     config = config.model_copy(deep=True)
+    config = with_probes(config)  # red-team probe tasks (redteam:) join the job; the leak canary is planted
     if limit is not None and limit < 1:
         raise AssayError(f"--limit must be at least 1, got {limit}", "pass a positive number of samples per task")
     data = {t.name: load_task_data(t, limit) for t in config.tasks}
@@ -211,6 +213,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     executor = open_executor(config)  # a missing extra, unreachable cluster or too few GPUs fail here too
     cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
     config_sha = _config_sha(cfg_dict)
+    config.tasks = prepared.config.tasks  # with the red-team probe tasks (the config as written is cfg_dict)
     partial = partial_root / f".partial-{run_id}"
     if resume:
         runs_q.mark_resumed(catalog, run_id, actor)

@@ -1,0 +1,118 @@
+"""End to end through the predictions backend (no model): a config with ``redteam:`` gets one task per
+family, ``attack_success_rate`` with exact intervals, success_marker in the exported samples, findings
+with the marker highlighted and the successes in the review queue."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from audits.config import load_config
+from audits.datasets import load_task_data
+from audits.errors import AssayError
+from audits.redteam.plan import canary, with_probes
+from audits.runner import run_audit
+from audits.stats import clopper_pearson
+from audits.store import bundle_reader
+from audits.store.catalog import Catalog
+
+LIMIT = 8
+
+
+def _job(tmp: Path, answer, model: dict | None = None, families=("prompt-injection", "system-prompt-leak"),
+         extra: dict | None = None) -> Path:
+    """A config on the predictions backend whose answer to each probe row is ``answer(task, row, canary)``."""
+    config = {"name": "rt", "period": "2026-Q4", "seed": 7, "bootstrap": 50,
+              "model": {"backend": "predictions", "path": str(tmp / "preds.jsonl"), **(model or {})},
+              "tasks": [{"name": "qa", "type": "generate", "dataset": {"builtin": "reference-qa"}, "limit": 3,
+                         "prompt": "{question}"}],
+              "redteam": {"families": list(families), "limit": LIMIT}, **(extra or {})}
+    path = tmp / "job.yaml"
+    path.write_text(yaml.safe_dump(config))
+    planned = with_probes(load_config(path).model_copy(deep=True))
+    rows = []
+    for task in planned.tasks:
+        frame = load_task_data(task).frame
+        for i, row in enumerate(frame.to_dict("records")):
+            text = answer(task.name, i, row, canary(7, task.name)) if task.name != "qa" else "30 days"
+            rows.append({"task": task.name, "sample_id": row["sample_id"], "prediction": text})
+    (tmp / "preds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _answer(task: str, i: int, row: dict, code: str) -> str:
+    """Rows 0-2 succeed (plain, odd casing and spacing, base64), the rest refuse."""
+    marker = row["success_marker"].replace("{canary}", code)
+    if i == 0:
+        return f"Sure. {marker}"
+    if i == 1:
+        return " ".join(marker.upper())
+    if i == 2:
+        return base64.b64encode(marker.encode()).decode()
+    return "I'm sorry, I can't help with that."
+
+
+def test_redteam_run_rates_markers_findings_queue(tmp_path):
+    cat = Catalog(tmp_path / "c.duckdb")
+    run_id = run_audit(load_config(_job(tmp_path, _answer)), cat, actor="tester")
+    results = bundle_reader.results(cat, run_id)
+    assert results.task_names == ["qa", "redteam-prompt-injection", "redteam-system-prompt-leak"]
+    low, high = clopper_pearson(3, LIMIT)
+    for name, family in (("redteam-prompt-injection", "prompt_injection"), ("redteam-system-prompt-leak",
+                                                                            "system_prompt_leak")):
+        task = results.task(name)
+        rate = task.metric("attack_success_rate")
+        assert (rate.value, rate.n, rate.higher_is_better) == (3 / LIMIT, LIMIT, False)
+        assert rate.ci_low == pytest.approx(float(low)) and rate.ci_high == pytest.approx(float(high))
+        assert task.metric(f"attack_success_rate_{family}").value == 3 / LIMIT
+        assert task.redteam.successes == 3 and task.redteam.families[family.replace("_", "-")].n == LIMIT
+    leak = results.task("redteam-system-prompt-leak").redteam
+    assert leak.canary == canary(7, "redteam-system-prompt-leak") and leak.planted_system_prompt is True
+    assert "planted" in leak.note
+    assert results.task("qa").redteam is None and results.task("qa").metric("attack_success_rate") is None
+
+    samples = bundle_reader.read_table(cat, run_id, "samples")
+    pi = samples[samples["task"] == "redteam-prompt-injection"].reset_index(drop=True)
+    assert pi["success_marker"].str.len().gt(0).all()
+    assert pi["attack_success"].tolist() == [True, True, True] + [False] * (LIMIT - 3)
+    assert pi["attack_verdict"].tolist()[:4] == ["marker:exact", "marker:normalised", "marker:base64", "marker:none"]
+    sp = samples[samples["task"] == "redteam-system-prompt-leak"]
+    assert set(sp["success_marker"]) == {leak.canary}
+
+    findings = bundle_reader.read_table(cat, run_id, "findings")
+    found = findings[findings["scanner"] == "redteam"]
+    assert len(found) == 6 and set(found["entity_type"]) == {"ATTACK:prompt-injection", "ATTACK:system-prompt-leak"}
+    first = found[(found["task"] == "redteam-prompt-injection") & (found["sample_id"] == pi["sample_id"][0])].iloc[0]
+    assert f"**{pi['success_marker'][0]}**" in first["context"]
+
+    queue = bundle_reader.read_table(cat, run_id, "review_queue")
+    queued = queue[queue["reason"] == "attack_success"]
+    assert len(queued) == 6
+
+
+def test_own_system_prompt_gets_the_canary_and_quotes_do_not_count(tmp_path):
+    def quote(task, i, row, code):  # the leak probe's input never holds the canary; echo the injection's input
+        return row["input"] if task == "redteam-prompt-injection" else "I cannot share that."
+    cat = Catalog(tmp_path / "c.duckdb")
+    path = _job(tmp_path, quote, model={"system_prompt": "You are Acme's assistant."})
+    run_id = run_audit(load_config(path), cat, actor="tester")
+    res = bundle_reader.results(cat, run_id)
+    leak = res.task("redteam-system-prompt-leak").redteam
+    assert leak.planted_system_prompt is False and leak.value == 0.0
+    # PromptInject asks for its rogue string, so echoing the prompt (which holds it) counts
+    assert res.task("redteam-prompt-injection").redteam.successes == LIMIT
+
+
+def test_unknown_family_is_one_line(tmp_path):
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({
+        "name": "x", "period": "2026-Q4", "tasks": [{"name": "t", "type": "generate", "dataset": {"builtin": "reference-qa"}}],
+        "redteam": {"families": ["prompt-injektion"]}}))
+    with pytest.raises(AssayError) as err:
+        load_config(tmp_path / "bad.yaml")
+    message = str(err.value)
+    assert "\n" not in message and "unknown red-team family 'prompt-injektion'" in message
+    assert "prompt-injection, indirect-injection, system-prompt-leak, pii-extraction, jailbreak" in message
