@@ -21,6 +21,9 @@ QUEUE_COLUMNS = ["task", "sample_id", "reason", "stratum", "priority"]
 
 # Lower number = reviewed first. Unknown flag reasons slot in before wrong answers.
 REASON_PRIORITY: dict[str, int] = {"pii_leak": 0, "toxic": 1, "cf_flip": 2, "wrong_answer": 4, "sampled": 5}
+# a successful red-team attack (audits/scanners/redteam.py): reviewed with the toxic outputs; "incorrect"
+# confirms it, "correct" dismisses it as a detector false positive
+REASON_PRIORITY["attack_success"] = 1
 _OTHER_FLAG_PRIORITY = 3
 _BARE_FLAG_COLUMNS = ("pii_leak", "toxic", "cf_flip")
 _MISSING = "(missing)"
