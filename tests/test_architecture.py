@@ -17,12 +17,17 @@ Floors (a module may import only from its own floor or below):
   ``audits/commands``, ``dashboard``, ``reports`` and ``policies``: nothing in the store imports
   them, except the ``audits.trust`` *primitives* with no catalog queries of their own (keys,
   checkpoint signing, redaction, raw-text sealing, note scrubbing, the act rules), listed in
-  ``STORE_MAY_USE``, and the two deferred calls of ``assay verify`` in ``KNOWN_UPWARD`` (kept for
-  their callers; asserted exactly, so no new one creeps in).
+  ``STORE_MAY_USE``. ``KNOWN_UPWARD`` is empty: the two deferred calls of ``assay verify`` the store
+  made (``runs.verify_all``, the dashboard's log page) moved up to their callers (the test calls
+  ``audits.trust.verify``; the Audit log page reads through ``dashboard/_log.py``).
 - ``audits/access.py`` (the permission table: ``can`` / ``require`` / ``visible``) sits beside the
   store: the store's queries ask it who may sign off, attest or review; it imports nothing from the
   commands layer, the dashboard, reports or policies, prompts for nothing and runs no SQL.
-- SQL (``.execute(`` / ``.executemany(``) runs only in ``audits/store/``.
+- SQL (``.execute(`` / ``.executemany(``) runs only in ``audits/store/``; tables are defined only in
+  ``audits/store/schema.py``; bundle Parquet is read only by ``audits/store/bundle_reader.py``.
+- Statistics live only in ``audits/stats/``: no resampling with replacement, percentile, normal/t/beta
+  quantile, scipy.stats, kappa or SQL standard deviation anywhere else (``STAT_ALLOWED`` lists the
+  few lines that only look like one, each with its reason).
 """
 
 from __future__ import annotations
@@ -37,9 +42,8 @@ PACKAGES = ("audits", "dashboard", "policies", "reports")
 STORE_MAY_USE = ("audits.trust.keys", "audits.trust.checkpoint", "audits.trust.redact", "audits.trust.rawstore",
                  "audits.trust.notes", "audits.trust.acts")
 ABOVE_STORE = ("audits.trust", "audits.commands", "dashboard", "reports", "policies")
-# Deferred upward calls the store still makes: `assay verify` for runs.verify_all and the dashboard's log page.
-KNOWN_UPWARD = {"audits.store.queries.runs -> audits.trust.verify",
-                "audits.store.queries.dashboard -> audits.trust.verify"}
+# Deferred upward calls the store still makes (none: verify is called by its callers, above the store).
+KNOWN_UPWARD: set[str] = set()
 
 
 def module_files() -> dict[str, Path]:
@@ -164,6 +168,83 @@ def test_no_sql_outside_the_store() -> None:
                  if not module.startswith("audits.store")
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if _SQL.search(line)]
     assert offenders == [], "SQL outside audits/store: " + ", ".join(offenders)
+
+
+# What computes a statistic: resampling with replacement, quantiles of replicates, distribution
+# quantiles, hypothesis tests, agreement coefficients, and dispersion computed in SQL.
+STAT_PATTERNS = {
+    "resampling": re.compile(r"\.multinomial\(|\.integers\(|replace\s*=\s*True|np\.random\.randint|random\.choices\("),
+    "percentile": re.compile(r"np\.(nan)?(percentile|quantile)\(|\.quantile\("),
+    "distribution quantile": re.compile(r"\bndtri\b|\bndtr\b|\.ppf\(|\.sf\(|\.cdf\("),
+    "scipy statistics": re.compile(r"scipy\.stats|from scipy import stats|scipy\.special|statsmodels"),
+    "agreement": re.compile(r"cohen_kappa_score|def (cohen|fleiss)_kappa"),
+    "SQL statistic": re.compile(r"stddev|var_samp|var_pop|quantile_cont|quantile_disc|approx_quantile|"
+                                r"percentile_cont|regr_slope|corr\(", re.IGNORECASE),
+}
+# file -> (pattern name, reason): lines that match a pattern but compute no statistic.
+STAT_ALLOWED: dict[str, tuple[str, str]] = {}
+
+
+def statistic_lines() -> list[str]:
+    """``path:line [pattern]`` for every line outside audits/stats that computes a statistic."""
+    out = []
+    for module, path in module_files().items():
+        if module == "audits.stats" or module.startswith("audits.stats."):
+            continue
+        rel = str(path.relative_to(ROOT))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            for name, pattern in STAT_PATTERNS.items():
+                if pattern.search(code) and STAT_ALLOWED.get(rel, ("", ""))[0] != name:
+                    out.append(f"{rel}:{n} [{name}]")
+    return out
+
+
+def test_no_statistic_outside_stats() -> None:
+    found = statistic_lines()
+    assert found == [], "statistics outside audits/stats: " + ", ".join(found)
+
+
+def test_the_statistic_check_sees_a_statistic(tmp_path) -> None:
+    """The patterns catch what the issue named: a second resampler, a percentile interval, SQL stddev."""
+    lines = ["rng.multinomial(n, p, size=r)", "np.quantile(v, [0.025, 0.975])", "norm.ppf(0.975)",
+             "'SELECT stddev_samp(x) / sqrt(count(x))'", "from scipy import stats",
+             "def fleiss_kappa(table):", "idx = rng.integers(0, n, size=n)"]
+    assert all(any(p.search(line) for p in STAT_PATTERNS.values()) for line in lines)
+    harmless = ["rng.choice(rows, size=k, replace=False)", "rng.permutation(n)", "avg(score) AS mean_score",
+                "n_bootstrap: int"]
+    assert not any(p.search(line) for line in harmless for p in STAT_PATTERNS.values())
+
+
+_DDL = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+|TEMPORARY\s+)?TABLE", re.IGNORECASE)
+
+
+def test_tables_are_defined_only_in_the_schema() -> None:
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for module, path in module_files().items()
+                 if module != "audits.store.schema"
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if _DDL.search(line)]
+    assert offenders == [], "table definitions outside audits/store/schema.py: " + ", ".join(offenders)
+
+
+_PARQUET_READ = re.compile(r"read_parquet|pq\.read_table|ParquetFile\(")
+# Parquet read outside the bundle reader, each a file that is not a run bundle's evidence table (or a
+# rewrite of one): reason.
+PARQUET_ALLOWED = {
+    "audits/inference.py": "the job's own resume checkpoint of predictions, before any bundle exists",
+    "audits/datasets/loader.py": "a user's dataset file named in the config",
+    "audits/datasets/production_log.py": "a user's production log file",
+    "audits/backends/predictions.py": "a user's file of predictions made elsewhere",
+    "audits/trust/rawstore.py": "decrypted raw text, read from memory",
+    "audits/commands/erase.py": "erase rewrites a bundle's files without their raw columns (a rewrite, not a read path)",
+}
+
+
+def test_bundles_are_read_by_one_reader() -> None:
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for module, path in module_files().items()
+                 if module != "audits.store.bundle_reader" and str(path.relative_to(ROOT)) not in PARQUET_ALLOWED
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if _PARQUET_READ.search(line)]
+    assert offenders == [], "Parquet read outside audits/store/bundle_reader.py: " + ", ".join(offenders)
 
 
 if __name__ == "__main__":  # `python tests/test_architecture.py`: the house in numbers

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -25,9 +26,36 @@ BUNDLE_TABLES = ("samples", "metrics", "findings", "fairness", "explanations", "
                  "review_queue")
 JSON_FILES = ("results.json", MANIFEST)
 
+@dataclass(frozen=True)
+class Contains:
+    """Case-insensitive substring: ``{("input", "prediction"): Contains("refund")}`` keeps rows
+    where any of the columns contains the text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnyTrue:
+    """``{("flag_toxic", "pii_leak"): AnyTrue()}`` keeps rows where any of the boolean columns is
+    true (a null reads as false); ``AnyTrue(False)`` rows where none is. With no columns
+    (``{(): AnyTrue()}``) nothing is true."""
+
+    value: bool = True
+
+
+@dataclass(frozen=True)
+class NotNull:
+    """``{"score_accuracy": NOT_NULL}`` keeps rows where the column has a value."""
+
+
+NOT_NULL = NotNull()
+
 Filters = Mapping[str | tuple[str, ...], Any]
-"""``{"task": "qa"}`` (equality, compared as text), ``{"task": ["a", "b"]}`` (any of), and
-``{("task", "sample_id"): [("qa", "1"), ...]}`` (any of these key tuples)."""
+"""The one filter type of every bundle read: ``{"task": "qa"}`` (equality, compared as text;
+a bool compares as a bool), ``{"task": ["a", "b"]}`` (any of),
+``{("task", "sample_id"): [("qa", "1"), ...]}`` (any of these key tuples), and the predicates
+``Contains``, ``AnyTrue`` and ``NOT_NULL`` above. Filters are pushed down into the Parquet scan;
+never SQL fragments."""
 
 _DB: duckdb.DuckDBPyConnection | None = None
 _DB_LOCK = threading.Lock()
@@ -117,6 +145,18 @@ def where_clause(columns: Mapping[str, str], filters: Filters | None) -> tuple[s
         missing = [c for c in cols if c not in columns]
         if missing:
             raise AssayError(f"the table has no column '{missing[0]}'", f"filter on one of: {', '.join(columns)}")
+        if isinstance(value, Contains):
+            texts = [f"contains(lower({_as_text(c)}), ?)" for c in cols]
+            clauses.append("(" + " OR ".join(texts) + ")" if texts else "false")
+            params.extend([value.text.lower()] * len(texts))
+            continue
+        if isinstance(value, AnyTrue):
+            any_true = "(" + " OR ".join(f"coalesce({quote(c)}, false)" for c in cols) + ")" if cols else "false"
+            clauses.append(any_true if value.value else f"NOT {any_true}")
+            continue
+        if isinstance(value, NotNull):
+            clauses.extend(f"{quote(c)} IS NOT NULL" for c in cols)
+            continue
         expr = " || chr(31) || ".join(_as_text(c) for c in cols)
         if isinstance(key, tuple):
             clauses.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
@@ -133,22 +173,59 @@ def where_clause(columns: Mapping[str, str], filters: Filters | None) -> tuple[s
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _order(schema: Mapping[str, str], order_by: Sequence[str | tuple[str, str]]) -> str:
+    """`` ORDER BY ...`` from column names, or ``(column, "desc")`` (nulls last either way)."""
+    keys = []
+    for item in order_by:
+        column, direction = (item, "asc") if isinstance(item, str) else item
+        if column in schema:
+            keys.append(f"{quote(column)} {'DESC' if direction.lower() == 'desc' else 'ASC'} NULLS LAST")
+    return (" ORDER BY " + ", ".join(keys)) if keys else ""
+
+
 def read_table(cat: Catalog, run_id: str, table: str, columns: Sequence[str] | None = None,
                filters: Filters | None = None, limit: int | None = None, offset: int = 0,
-               order_by: Sequence[str] | None = None) -> pd.DataFrame:
-    """Rows of one evidence table of a run; a table the run did not write reads as empty."""
+               order_by: Sequence[str | tuple[str, str]] | None = None, row_numbers: bool = False) -> pd.DataFrame:
+    """Rows of one evidence table of a run; a table the run did not write reads as empty.
+
+    ``columns`` the table lacks are left out; ``order_by`` takes names or ``(name, "desc")``;
+    ``row_numbers`` adds ``_row``, each row's position in the file (to join encrypted raw cells)."""
     path = table_path(cat, run_id, table)
     if path is None:
         return pd.DataFrame(columns=list(columns or []))
     schema = table_columns(cat, run_id, table)
     wanted = [c for c in columns if c in schema] if columns else list(schema)
     where, params = where_clause(schema, filters)
-    sql = f"SELECT {', '.join(quote(c) for c in wanted)} FROM read_parquet(?){where}"
+    select = ", ".join([quote(c) for c in wanted] + (["file_row_number AS _row"] if row_numbers else []))
+    source = "read_parquet(?, file_row_number = true)" if row_numbers else "read_parquet(?)"
+    sql = f"SELECT {select} FROM {source}{where}"
     if order_by:
-        sql += " ORDER BY " + ", ".join(quote(c) for c in order_by if c in schema)
+        sql += _order(schema, order_by)
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     return query(sql, [str(path), *params])
+
+
+def count_rows(cat: Catalog, run_id: str, table: str, filters: Filters | None = None) -> int:
+    """How many rows of one evidence table match the filters (0 when the run did not write it)."""
+    path = table_path(cat, run_id, table)
+    if path is None:
+        return 0
+    where, params = where_clause(table_columns(cat, run_id, table), filters)
+    return int(query(f"SELECT count(*) AS n FROM read_parquet(?){where}", [str(path), *params])["n"].iloc[0])
+
+
+def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: int = 200,
+                    filters: Filters | None = None) -> list[str]:
+    """Distinct non-null values of one column as text, sorted (none when the column is absent)."""
+    path = table_path(cat, run_id, table)
+    schema = table_columns(cat, run_id, table)
+    if path is None or column not in schema:
+        return []
+    where, params = where_clause(schema, {**(filters or {}), column: NOT_NULL})
+    rows = query(f"SELECT DISTINCT {_as_text(column)} AS v FROM read_parquet(?){where} ORDER BY v LIMIT ?",
+                 [str(path), *params, int(limit)])
+    return rows["v"].tolist()
 
 
 def _json(cat: Catalog, run_id: str, name: str) -> Any:

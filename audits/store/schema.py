@@ -98,6 +98,25 @@ TABLES: dict[str, str] = {
             username VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, ok BOOLEAN NOT NULL)""",
 }
 
+# Tables made on first use (``CREATE TABLE IF NOT EXISTS`` just before the first write), so a
+# catalog made before them needs no migration: a missing one reads as empty.
+ON_FIRST_USE: dict[str, str] = {
+    "review_flags": """
+        CREATE TABLE IF NOT EXISTS review_flags (
+            review_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, task VARCHAR NOT NULL,
+            sample_id VARCHAR NOT NULL, reviewer VARCHAR NOT NULL,
+            flag VARCHAR NOT NULL,            -- privacy | unsafe | biased
+            created_at TIMESTAMP NOT NULL)""",
+    "review_leases": """
+        CREATE TABLE IF NOT EXISTS review_leases (
+            run_id VARCHAR NOT NULL, task VARCHAR NOT NULL, sample_id VARCHAR NOT NULL,
+            reviewer VARCHAR NOT NULL, expires_at TIMESTAMP NOT NULL)""",
+    "sealed_notes": """
+        CREATE TABLE IF NOT EXISTS sealed_notes (
+            run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_id VARCHAR NOT NULL,
+            column_name VARCHAR NOT NULL, sealed BLOB NOT NULL, created_at TIMESTAMP NOT NULL)""",
+}
+
 # Columns added after a table first shipped: (table, column, type), applied to older catalogs.
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("users", "os_user", "VARCHAR"),

@@ -54,8 +54,14 @@ def test_dashboard_queries_match_duckdb(synthetic_catalog):
     summary = dq.findings_summary(cat, run_id)
     assert int(summary["findings"].sum()) == len(dq.read_table(cat, run_id, "findings"))
     assert "value" not in dq.findings_page(cat, run_id, include_raw=True).columns  # nothing raw was stored
-    assert dq.table_bytes(cat, run_id, "metrics", "parquet") == (path.parent / "metrics.parquet").read_bytes()
-    assert dq.table_bytes(cat, run_id, "metrics", "csv").decode().startswith("task,metric,value")
+    # downloads have one, permission-checked path (access.export_bytes); the store has no unguarded twin
+    from audits import access
+
+    assert not hasattr(dq, "table_bytes")
+    compliance, viewer = access.User("cora", "compliance"), access.User("vic", "viewer")
+    assert access.export_bytes(cat, compliance, run_id, "metrics", "csv").decode().startswith("task,metric,value")
+    with pytest.raises(AssayError, match="may not export"):
+        access.export_bytes(cat, viewer, run_id, "metrics", "parquet")
     with pytest.raises(AssayError, match="does not exist"):
         dq.bundle_dir(cat, "nope")
 

@@ -1,23 +1,22 @@
 """Queries the dashboard needs beyond the run register: paginated, filtered reads of a run
-bundle's Parquet (fast at a million samples), small aggregates and export bytes.
+bundle's Parquet (fast at a million samples) and small per-group summaries.
 
-Bundle paths, the table list and plain reads come from :mod:`audits.store.bundle_reader` (the one
-bundle reader); this module adds the aggregates. Filters are pushed down into the Parquet scan
-and only the needed columns are read.
+Every read goes through :mod:`audits.store.bundle_reader` (the one bundle reader, with its one
+filter type); this module turns the dashboard's questions into those filters. Statistics (group
+intervals, paired differences) come from :mod:`audits.stats`. Downloads of whole tables are
+``audits.access.export_bytes`` (permission-checked), never a read here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-from typing import Any
 
 import pandas as pd
 
 from audits.errors import AssayError
-from audits.store.bundle_reader import (BUNDLE_TABLES, available_tables, bundle_dir,  # noqa: F401
-                                        quote as _quote, read_table, reader as _reader, table_columns,
-                                        table_path)
+from audits.store import bundle_reader as br
+from audits.store.bundle_reader import (BUNDLE_TABLES, NOT_NULL, AnyTrue, Contains, Filters,  # noqa: F401
+                                        available_tables, bundle_dir, read_table, table_columns, table_path)
 from audits.store.catalog import Catalog
 from audits.store.queries.runs import list_runs  # noqa: F401
 
@@ -45,114 +44,71 @@ def attribute_columns(columns: dict[str, str]) -> list[str]:
             and not c.startswith(("score_", "flag_"))]
 
 
-def _flag_expr(columns: dict[str, str]) -> str | None:
-    flags = [c for c, t in columns.items()
-             if t == "BOOLEAN" and (c.startswith("flag_") or c in {"pii_leak", "toxic"})]
-    if not flags:
-        return None
-    return "(" + " OR ".join(f"coalesce({_quote(c)}, false)" for c in flags) + ")"
+def flag_columns(columns: dict[str, str]) -> tuple[str, ...]:
+    """The boolean columns that flag a sample (``flag_*``, ``pii_leak``, ``toxic``)."""
+    return tuple(c for c, t in columns.items()
+                 if t == "BOOLEAN" and (c.startswith("flag_") or c in {"pii_leak", "toxic"}))
 
 
-def _sample_where(columns: dict[str, str], flt: SampleFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
+def sample_filters(columns: dict[str, str], flt: SampleFilter) -> Filters:
+    """The browser's filter as the bundle reader's typed filters."""
+    out: dict[str | tuple[str, ...], object] = {}
     if flt.task:
-        clauses.append("task = ?")
-        params.append(flt.task)
+        out["task"] = flt.task
     if flt.group_column and flt.group_value is not None:
         if flt.group_column not in columns:
             raise AssayError(f"samples have no column '{flt.group_column}'", "pick a listed group column")
-        clauses.append(f"CAST({_quote(flt.group_column)} AS VARCHAR) = ?")
-        params.append(flt.group_value)
+        out[flt.group_column] = flt.group_value
     if flt.correct is not None and "correct" in columns:
-        clauses.append("correct = ?")
-        params.append(flt.correct)
+        out["correct"] = bool(flt.correct)
     if flt.flagged is not None:
-        expr = _flag_expr(columns)
-        if expr is None:
-            clauses.append("false" if flt.flagged else "true")
-        else:
-            clauses.append(expr if flt.flagged else f"NOT {expr}")
+        out[flag_columns(columns)] = AnyTrue(bool(flt.flagged))
     if flt.search:
-        texts = [c for c in ("input", "prediction", "reference") if c in columns]
+        texts = tuple(c for c in ("input", "prediction", "reference") if c in columns)
         if texts:
-            clauses.append("(" + " OR ".join(f"contains(lower({_quote(c)}), ?)" for c in texts) + ")")
-            params.extend([flt.search.lower()] * len(texts))
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+            out[texts] = Contains(flt.search)
+    return out
 
 
 def count_samples(cat: Catalog, run_id: str, flt: SampleFilter = SampleFilter()) -> int:
     """How many samples match the filter."""
-    path = table_path(cat, run_id, "samples")
-    if path is None:
+    if table_path(cat, run_id, "samples") is None:
         return 0
-    columns = table_columns(cat, run_id, "samples")
-    where, params = _sample_where(columns, flt)
-    con = _reader()
-    try:
-        return int(con.execute(f"SELECT count(*) FROM read_parquet(?){where}", [str(path), *params]).fetchone()[0])
-    finally:
-        con.close()
+    return br.count_rows(cat, run_id, "samples", sample_filters(table_columns(cat, run_id, "samples"), flt))
 
 
 def sample_page(cat: Catalog, run_id: str, flt: SampleFilter = SampleFilter(), offset: int = 0,
                 limit: int = 50, columns: list[str] | None = None) -> pd.DataFrame:
-    """One page of samples (LIMIT/OFFSET in file order, which is stable for an immutable bundle)."""
-    path = table_path(cat, run_id, "samples")
-    if path is None:
+    """One page of samples (LIMIT/OFFSET in file order, which is stable for an immutable bundle),
+    with ``flagged`` (any flag column true) when the run has flag columns."""
+    if table_path(cat, run_id, "samples") is None:
         return pd.DataFrame()
     schema = table_columns(cat, run_id, "samples")
-    where, params = _sample_where(schema, flt)
     wanted = [c for c in (columns or list(schema)) if c in schema]
-    flag = _flag_expr(schema)
-    select = ", ".join(_quote(c) for c in wanted) + (f", {flag} AS flagged" if flag else "")
-    con = _reader()
-    try:
-        return con.execute(f"SELECT {select} FROM read_parquet(?){where} LIMIT ? OFFSET ?",
-                           [str(path), *params, int(limit), int(offset)]).df()
-    finally:
-        con.close()
+    flags = flag_columns(schema)
+    page = read_table(cat, run_id, "samples", columns=list(dict.fromkeys([*wanted, *flags])),
+                      filters=sample_filters(schema, flt), limit=int(limit), offset=int(offset))
+    if flags:
+        flagged = page[list(flags)].fillna(False).astype(bool).any(axis=1)
+        page = page[wanted].assign(flagged=flagged.to_numpy())
+    return page
 
 
 def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: int = 200) -> list[str]:
     """Distinct non-null values of one column of a bundle table, sorted."""
-    path = table_path(cat, run_id, table)
-    if path is None or column not in table_columns(cat, run_id, table):
+    if table_path(cat, run_id, table) is None:
         return []
-    con = _reader()
-    try:
-        rows = con.execute(f"SELECT DISTINCT CAST({_quote(column)} AS VARCHAR) AS v FROM read_parquet(?) "
-                           f"WHERE {_quote(column)} IS NOT NULL ORDER BY v LIMIT ?", [str(path), limit]).fetchall()
-    finally:
-        con.close()
-    return [r[0] for r in rows]
-
-
-def _paired_sql(col: str, select: str) -> str:
-    return (f"WITH a AS (SELECT sample_id, {_quote(col)} AS v FROM read_parquet(?) WHERE task = ? AND {_quote(col)} IS NOT NULL), "
-            f"b AS (SELECT sample_id, {_quote(col)} AS v FROM read_parquet(?) WHERE task = ? AND {_quote(col)} IS NOT NULL) "
-            f"SELECT {select} FROM a JOIN b USING (sample_id)")
-
-
-def _paired_paths(cat: Catalog, run_id: str, other_run_id: str, col: str) -> list[str] | None:
-    paths = [table_path(cat, r, "samples") for r in (run_id, other_run_id)]
-    if any(p is None for p in paths) or any(col not in table_columns(cat, r, "samples") for r in (run_id, other_run_id)):
-        return None
-    return [str(p) for p in paths]
+    return br.distinct_values(cat, run_id, table, column, limit)
 
 
 def paired_scores(cat: Catalog, run_id: str, other_run_id: str, task: str, metric: str) -> pd.DataFrame:
     """Per-sample ``score_<metric>`` of two runs joined on sample id (columns: sample_id, a, b)."""
     col = f"score_{metric}"
-    paths = _paired_paths(cat, run_id, other_run_id, col)
-    if paths is None:
+    if any(col not in table_columns(cat, r, "samples") for r in (run_id, other_run_id)):
         return pd.DataFrame(columns=["sample_id", "a", "b"])
-    con = _reader()
-    try:
-        return con.execute(_paired_sql(col, "sample_id, a.v AS a, b.v AS b"),
-                           [paths[0], task, paths[1], task]).df()
-    finally:
-        con.close()
+    a, b = (read_table(cat, r, "samples", columns=["sample_id", col], filters={"task": task, col: NOT_NULL})
+            .rename(columns={col: side}) for r, side in ((run_id, "a"), (other_run_id, "b")))
+    return a.merge(b, on="sample_id", how="inner")[["sample_id", "a", "b"]]
 
 
 def paired_difference_stats(cat: Catalog, run_id: str, other_run_id: str, task: str,
@@ -165,19 +121,20 @@ def paired_difference_stats(cat: Catalog, run_id: str, other_run_id: str, task: 
     return paired_differences(pairs["a"], pairs["b"])
 
 
+_SUMMARY = ["task", "field", "entity_type", "leak", "findings", "mean_score"]
+
+
 def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
-    """PII findings counted by task, field, entity type and leak."""
-    path = table_path(cat, run_id, "findings")
-    if path is None:
-        return pd.DataFrame(columns=["task", "field", "entity_type", "leak", "findings", "mean_score"])
-    con = _reader()
-    try:
-        return con.execute(
-            "SELECT task, field, entity_type, coalesce(leak, false) AS leak, count(*) AS findings, "
-            "avg(score) AS mean_score FROM read_parquet(?) GROUP BY ALL "
-            "ORDER BY findings DESC, task, field, entity_type", [str(path)]).df()
-    finally:
-        con.close()
+    """PII findings counted by task, field, entity type and leak (a missing leak reads as false),
+    most first, with their mean detector score."""
+    frame = read_table(cat, run_id, "findings", columns=["task", "field", "entity_type", "leak", "score"])
+    if frame.empty:
+        return pd.DataFrame(columns=_SUMMARY)
+    frame["leak"] = frame["leak"].fillna(False).astype(bool) if "leak" in frame else False
+    out = (frame.groupby(["task", "field", "entity_type", "leak"], dropna=False, sort=False)
+           .agg(findings=("score", "size"), mean_score=("score", "mean")).reset_index())
+    return out.sort_values(["findings", "task", "field", "entity_type"], ascending=[False, True, True, True],
+                           kind="stable").reset_index(drop=True)[_SUMMARY]
 
 
 def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: int = 0,
@@ -191,15 +148,9 @@ def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: i
                           "recognizer", "context") if c in cols]
     if include_raw and "value" in cols:
         wanted.append("value")
-    where = " WHERE leak" if leaks_only and "leak" in cols else ""
-    order = " ORDER BY leak DESC NULLS LAST" if "leak" in cols else ""
-    con = _reader()
-    try:
-        page = con.execute(f"SELECT {', '.join(_quote(c) for c in wanted)}, file_row_number AS _row "
-                           f"FROM read_parquet(?, file_row_number = true){where}{order} LIMIT ? OFFSET ?",
-                           [str(path), int(limit), int(offset)]).df()
-    finally:
-        con.close()
+    page = read_table(cat, run_id, "findings", columns=wanted,
+                      filters={"leak": True} if leaks_only and "leak" in cols else None,
+                      order_by=[("leak", "desc")], limit=int(limit), offset=int(offset), row_numbers=True)
     if include_raw and "value" in page.columns:  # raw values kept encrypted (store_raw): decrypt for this page
         from audits.trust import rawstore
 
@@ -222,33 +173,3 @@ def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute:
         return pd.DataFrame(columns=GROUP_COLUMNS)
     frame = read_table(cat, run_id, "samples", columns=[attribute, column], filters={"task": task})
     return group_score_intervals(frame[attribute], frame[column], confidence)
-
-
-def table_bytes(cat: Catalog, run_id: str, table: str, fmt: str) -> bytes:
-    """A whole bundle table as CSV or Parquet bytes (Parquet is the bundle file itself)."""
-    path = table_path(cat, run_id, table)
-    if path is None:
-        raise AssayError(f"run '{run_id}' has no {table} table", "pick a table this run wrote")
-    if fmt == "parquet":
-        return path.read_bytes()
-    if fmt != "csv":
-        raise AssayError(f"unknown export format '{fmt}'", "use csv or parquet")
-    con = _reader()
-    try:
-        frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
-    finally:
-        con.close()
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False)
-    return buf.getvalue().encode()
-
-
-def audit_log_entries(cat: Catalog, limit: int = 500) -> tuple[pd.DataFrame, list[str]]:
-    """The latest audit-log entries and `assay verify`'s problems (empty list = intact): the chain,
-    its signed checkpoints, every bundle and every evidence table reconciled with the log."""
-    from audits.store.queries import audit_log
-    from audits.trust.verify import verify
-
-    with cat.connect() as con:
-        entries = audit_log.entries(con, limit=limit)
-    return entries, verify(cat).problems

@@ -18,8 +18,9 @@ import pandas as pd
 
 from audits.access import PERMISSIONS
 from audits.errors import AssayError
-from audits.review.agreement import agreement
+from audits.stats import agreement
 from audits.store.catalog import Catalog
+from audits.store.schema import ON_FIRST_USE
 from audits.store.queries import audit_log, sealed_notes
 from audits.store.queries import runs as rq
 
@@ -388,9 +389,7 @@ def next_item(cat: Catalog, run_id: str, reviewer: str,
 # ---- extra flags beside the label (privacy / unsafe / biased): append-only rows, each logged ----
 
 FLAGS = ("privacy", "unsafe", "biased")
-_FLAGS_DDL = ("CREATE TABLE IF NOT EXISTS review_flags (review_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, "
-              "task VARCHAR NOT NULL, sample_id VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, flag VARCHAR NOT NULL, "
-              "created_at TIMESTAMP NOT NULL)")
+_FLAGS_DDL = ON_FIRST_USE["review_flags"]
 
 
 def check_flags(flags: Collection[str]) -> list[str]:
@@ -481,8 +480,7 @@ def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, review
 # ---- leases: two reviewers working at once are served different items ----
 
 LEASE_S = 600
-_LEASE_DDL = ("CREATE TABLE IF NOT EXISTS review_leases (run_id VARCHAR NOT NULL, task VARCHAR NOT NULL, "
-              "sample_id VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, expires_at TIMESTAMP NOT NULL)")
+_LEASE_DDL = ON_FIRST_USE["review_leases"]
 
 
 def _claim(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: str, skip: Collection[tuple[str, str]],

@@ -1,4 +1,4 @@
-"""The run register (catalog): register, complete, fail, list, previous run, verify.
+"""The run register (catalog): register, complete, fail, list, previous run, metrics history.
 
 Evidence tables and bundle files are read by :mod:`audits.store.bundle_reader`."""
 
@@ -117,14 +117,14 @@ def previous_run(cat: Catalog, run_id: str) -> str | None:
 
 
 def metrics_history(cat: Catalog, audit: str | None = None) -> pd.DataFrame:
+    """Every complete run's metrics table (through the one bundle reader), oldest run first."""
     runs = list_runs(cat, status="complete")
     if audit:
         runs = runs[runs["audit"] == audit]
     frames = []
     for run in runs.itertuples():
-        path = Path(run.bundle_path) / "metrics.parquet"
-        if path.exists():
-            frame = pd.read_parquet(path)
+        frame = read_table(cat, run.run_id, "metrics")
+        if len(frame.columns):
             frame.insert(0, "run_id", run.run_id)
             frame.insert(1, "audit", run.audit)
             frame.insert(2, "period", run.period)
@@ -132,10 +132,3 @@ def metrics_history(cat: Catalog, audit: str | None = None) -> pd.DataFrame:
             frames.append(frame)
     columns = ["run_id", "audit", "period", "created_at", "task", "metric", "value", "ci_low", "ci_high", "n"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
-
-
-def verify_all(cat: Catalog) -> list[str]:
-    """Everything `assay verify` checks (audits.trust.verify); one line per problem."""
-    from audits.trust.verify import verify
-
-    return verify(cat).problems

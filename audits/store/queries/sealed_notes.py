@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from audits.store.catalog import Catalog
+from audits.store.schema import ON_FIRST_USE
 
-_DDL = ("CREATE TABLE IF NOT EXISTS sealed_notes (run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, "
-        "row_id VARCHAR NOT NULL, column_name VARCHAR NOT NULL, sealed BLOB NOT NULL, created_at TIMESTAMP NOT NULL)")
+_DDL = ON_FIRST_USE["sealed_notes"]
 
 
 def _exists(con: Any) -> bool:
