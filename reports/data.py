@@ -17,6 +17,7 @@ import pandas as pd
 from audits.errors import AssayError
 from audits.results import PiiBlock, RunResults, ToxicityBlock
 from audits.store.catalog import Catalog
+from audits.store.manifest import Manifest
 from audits.store.queries import policies as policies_q
 from audits.store.queries import runs as runs_q
 from audits.trust import checkpoint
@@ -39,7 +40,7 @@ def _f(x: Any) -> float | None:
 @dataclass
 class ReportData:
     run: dict[str, Any]
-    manifest: dict[str, Any]
+    manifest: Manifest
     results: RunResults
     compare_id: str | None
     compare_run: dict[str, Any] | None
@@ -54,7 +55,8 @@ class ReportData:
     def model_name(self) -> str:
         from audits.identity import model_label  # the model backends write, with its short weights hash
 
-        return model_label(self.manifest.get("model") or self.results.model) or str(self.run.get("model") or "unknown")
+        return (self.manifest.model.label or model_label(self.results.model)
+                or str(self.run.get("model") or "unknown"))
 
 
 def _metric_rows(results: RunResults) -> pd.DataFrame:
@@ -116,14 +118,14 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
             ok = block.groups_compared
             note = "" if ok >= 2 else (f"{ok} of {len(block.by_group)} groups have at least "
                                        f"{block.min_group_size} samples: no gap measured")
-            if getattr(block, "decision_parity_informative", True) is False:  # argmax decisions barely vary
-                note = "; ".join(x for x in (note, getattr(block, "decision_parity_note", "")) if x)
-            disc = getattr(block, "discrimination", None)
-            if isinstance(disc, dict) and _f(disc.get("value")) is not None:
-                ci = (f" [{disc['ci_low']:.2f}, {disc['ci_high']:.2f}]"
-                      if _f(disc.get("ci_low")) is not None and _f(disc.get("ci_high")) is not None else "")
+            if block.decision_parity_informative is False:  # argmax decisions barely vary
+                note = "; ".join(x for x in (note, block.decision_parity_note or "") if x)
+            disc = block.discrimination
+            if disc is not None and _f(disc.value) is not None:
+                ci = (f" [{disc.ci_low:.2f}, {disc.ci_high:.2f}]"
+                      if _f(disc.ci_low) is not None and _f(disc.ci_high) is not None else "")
                 note = "; ".join(x for x in (note, f"discrimination score (logit p(positive) gap, "
-                                                   f"{disc['highest']} vs {disc['lowest']}) {disc['value']:.2f}{ci}") if x)
+                                                   f"{disc.highest} vs {disc.lowest}) {disc.value:.2f}{ci}") if x)
             gaps = {m: g.ratio for m, g in block.metrics.items()}
             rows.append({"task": t.name, "attribute": attr, "groups": len(block.by_group), "groups_compared": ok,
                          "demographic_parity_ratio": block.demographic_parity_ratio,
@@ -131,7 +133,7 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
                          "equalized_odds_difference": block.equalized_odds_difference,
                          "four_fifths_threshold": block.four_fifths_threshold,
                          "four_fifths_violation": block.four_fifths_violation,
-                         "four_fifths_reading": getattr(block, "four_fifths_reading", None),
+                         "four_fifths_reading": block.four_fifths_reading,
                          "metric_ratios": ", ".join(f"{m} {v:.3g}" for m, v in gaps.items() if _f(v) is not None),
                          "note": note})
     return pd.DataFrame(rows, columns=["task", "attribute", "groups", "groups_compared", "demographic_parity_ratio",
@@ -172,7 +174,7 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
         if tox is not None or rate is not None:
             tox = tox or ToxicityBlock(n=t.n)
             safe.append({"task": t.name, "n": tox.n, "n_toxic": tox.n_toxic,
-                         "toxicity_rate": rate.value if rate else tox.rate, "ci_low": rate and rate.ci_low,
+                         "toxicity_rate": rate.value if rate else tox.rate and tox.rate.value, "ci_low": rate and rate.ci_low,
                          "ci_high": rate and rate.ci_high, "threshold": tox.threshold, "model": tox.model})
     return (pd.DataFrame(priv, columns=["task", "findings", "leaks", "samples_with_leak", "pii_leak_rate", "ci_low",
                                         "ci_high", "by_entity", "detector_precision", "detector_recall",
@@ -198,28 +200,25 @@ def review_table(review: dict[str, Any] | None, results: RunResults) -> pd.DataF
                          for k, v in rows])
 
 
-def reproducibility_table(run: dict[str, Any], manifest: dict[str, Any]) -> pd.DataFrame:
+def reproducibility_table(run: dict[str, Any], manifest: Manifest) -> pd.DataFrame:
     rows: list[tuple[str, str, Any]] = [
         ("run", "run_id", run.get("run_id")), ("run", "manifest_sha256", run.get("manifest_sha256")),
         ("run", "bundle_path", run.get("bundle_path")), ("run", "device", run.get("device")),
-        ("config", "config_sha256", manifest.get("config_sha256") or run.get("config_sha256")),
-        ("config", "seed", manifest.get("seed")), ("config", "bootstrap_resamples", manifest.get("bootstrap_resamples")),
-        ("config", "limit", manifest.get("limit")),
+        ("config", "config_sha256", manifest.config_sha256 or run.get("config_sha256")),
+        ("config", "seed", manifest.seed), ("config", "bootstrap_resamples", manifest.bootstrap_resamples),
+        ("config", "limit", manifest.limit),
     ]
-    model = manifest.get("model") or {}
-    for k, v in (model.items() if isinstance(model, dict) else [("model", model)]):
+    for k, v in manifest.model.model_dump(exclude_none=True).items():
         rows.append(("model", str(k), v))
-    for name, d in sorted((manifest.get("datasets") or {}).items()):
-        if isinstance(d, dict):
-            rows.append(("data", f"{name}.sha256", d.get("sha256")))
-            rows.append(("data", f"{name}.source", d.get("source")))
-            rows.append(("data", f"{name}.rows_used", d.get("rows_used")))
-    code = manifest.get("code") or {}
-    for k, v in (code.items() if isinstance(code, dict) else []):
+    for name, d in sorted(manifest.datasets.items()):
+        rows.append(("data", f"{name}.sha256", d.sha256))
+        rows.append(("data", f"{name}.source", d.source))
+        rows.append(("data", f"{name}.rows_used", d.rows_used))
+    for k, v in manifest.code.model_dump().items():
         rows.append(("code", str(k), v))
-    for name, ver in sorted((manifest.get("packages") or {}).items()):
+    for name, ver in sorted(manifest.packages.items()):
         rows.append(("package", str(name), ver))
-    for name, digest in sorted((manifest.get("files") or {}).items()):
+    for name, digest in sorted(manifest.files.items()):
         rows.append(("file", name, digest))
     return pd.DataFrame([{"kind": k, "item": i, "value": "" if v is None else
                           (json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v))}
@@ -229,40 +228,36 @@ def reproducibility_table(run: dict[str, Any], manifest: dict[str, Any]) -> pd.D
 EXECUTION_COLUMNS = ["stage", "rows", "rows_per_s", "workers", "blocks", "resumed", "wall_s"]
 
 
-def execution_table(manifest: dict[str, Any]) -> pd.DataFrame:
+def execution_table(manifest: Manifest) -> pd.DataFrame:
     """The manifest's ``execution`` stages, one row each: rows answered, rows/s, the processes that did
     the work (Ray actors; empty for the driver), blocks, blocks resumed from checkpoints, seconds."""
-    execution = manifest.get("execution") if isinstance(manifest.get("execution"), dict) else {}
     rows = []
-    for stage in execution.get("stages") or []:
-        if not isinstance(stage, dict):
-            continue
-        resumed = stage.get("blocks_resumed") or 0
-        rows.append({"stage": stage.get("name"), "rows": stage.get("rows"), "rows_per_s": stage.get("rows_per_s"),
-                     "workers": stage.get("workers"), "blocks": stage.get("blocks"),
-                     "resumed": f"{resumed} blocks ({stage.get('rows_resumed') or 0} rows)" if resumed else None,
-                     "wall_s": stage.get("wall_s")})
+    for stage in manifest.execution.stages if manifest.execution else []:
+        resumed = stage.blocks_resumed
+        rows.append({"stage": stage.name, "rows": stage.rows, "rows_per_s": stage.rows_per_s,
+                     "workers": stage.workers, "blocks": stage.blocks,
+                     "resumed": f"{resumed} blocks ({stage.rows_resumed} rows)" if resumed else None,
+                     "wall_s": stage.wall_s})
     return pd.DataFrame(rows, columns=EXECUTION_COLUMNS)
 
 
-def execution_summary(manifest: dict[str, Any]) -> str | None:
+def execution_summary(manifest: Manifest) -> str | None:
     """One sentence on where the run ran (executor, workers, GPU type, cluster, wall time), or None
     for a run recorded before the manifest had an ``execution`` section."""
-    ex = manifest.get("execution")
-    if not isinstance(ex, dict) or not ex.get("kind"):
+    ex = manifest.execution
+    if ex is None or not ex.kind:
         return None
-    parts = [f"executor {ex['kind']}"]
-    if ex["kind"] != "local" or ex.get("workers") not in (None, 1):
-        parts.append(f"{ex.get('workers')} inference worker(s)")
-    parts.append(f"GPU {ex['gpu_type']}" if ex.get("gpu_type") else f"no GPU (device {ex.get('device') or 'cpu'})")
-    cluster = ex.get("cluster")
-    if isinstance(cluster, dict):
-        parts.append(f"Ray cluster {ex.get('address') or ''} with {cluster.get('nodes')} node(s), "
-                     f"{cluster.get('cpus'):g} CPUs, {cluster.get('gpus'):g} GPUs".replace("  ", " "))
-    if ex.get("ray"):
-        parts.append(f"Ray {ex['ray']}")
-    if ex.get("wall_s") is not None:
-        parts.append(f"wall time {float(ex['wall_s']):.1f} s")
+    parts = [f"executor {ex.kind}"]
+    if ex.kind != "local" or ex.workers not in (None, 1):
+        parts.append(f"{ex.workers} inference worker(s)")
+    parts.append(f"GPU {ex.gpu_type}" if ex.gpu_type else f"no GPU (device {ex.device or 'cpu'})")
+    if ex.cluster is not None:
+        parts.append(f"Ray cluster {ex.address or ''} with {ex.cluster.nodes} node(s), "
+                     f"{ex.cluster.cpus or 0:g} CPUs, {ex.cluster.gpus or 0:g} GPUs".replace("  ", " "))
+    if ex.ray:
+        parts.append(f"Ray {ex.ray}")
+    if ex.wall_s is not None:
+        parts.append(f"wall time {ex.wall_s:.1f} s")
     return "; ".join(parts) + "."
 
 
@@ -335,8 +330,22 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
         "reproducibility": reproducibility_table(run, manifest),
         "execution": execution_table(manifest),
         "checkpoint": checkpoint.report_table(cat),  # the signed log head, kept outside the catalog
+        "audit_log": run_log_table(cat, run_id),
     }
     return data
+
+
+def run_log_table(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """This run's audit-log entries as readable (when, who, act, on what) rows, oldest first; how
+    many older ones were left out is in ``.attrs['left_out']``."""
+    from audits.store.queries import audit_log as log_q
+    from reports.audit_trail import run_log
+
+    with cat.connect() as con:
+        entries = log_q.entries(con)
+    frame, left_out = run_log(entries, run_id)
+    frame.attrs["left_out"] = left_out
+    return frame
 
 
 def tables(cat: Catalog, run_id: str, compare: str | None = None) -> dict[str, pd.DataFrame]:

@@ -160,7 +160,7 @@ def _statement(task, name: str) -> str:
     m = task.metric(name)
     if m is None or m.value is None:
         return ""
-    said = getattr(m, "statement", None) or (getattr(m, "model_extra", None) or {}).get("statement")
+    said = m.statement
     if said:
         return said
     from audits.stats import describe
@@ -299,6 +299,18 @@ def _appendix(d: ReportData) -> Section:
                                            "workers": "workers", "blocks": "blocks", "resumed": "resumed",
                                            "wall_s": "wall s"}, [2.2, 1, 1.2, 1, 1, 2.2, 1],
                                   caption="Execution: throughput per stage"))
+    log = d.tables.get("audit_log")
+    if log is not None:
+        left_out = log.attrs.get("left_out", 0)
+        s.blocks.append("Audit log of this run: who did what and when, from the catalog's hash-chained log, oldest "
+                        "first" + (f"; the {left_out} older entries are left out here (`assay log` prints every "
+                                   "entry with its details)." if left_out else
+                                   " (`assay log` prints every entry with its details)."))
+        if len(log):
+            s.blocks.append(table(log, {"when": "when", "who": "who", "act": "act", "on what": "on what"},
+                                  [2.2, 1.8, 5.2, 2.6], caption=f"Audit log ({len(log)} entries)"))
+        else:
+            s.blocks.append("The audit log has no entry about this run.")
     cp = d.tables.get("checkpoint")
     if cp is not None and len(cp):
         s.blocks.append("Signed checkpoint of the audit log when this report was made (ed25519, installation key). "

@@ -88,3 +88,28 @@ def threshold_text(value: str | None) -> str:
         if text.startswith(op):
             return f"threshold: {words} {text[len(op):].strip()}"
     return f"threshold: {text}"
+
+
+# audit-log acts in words (what a person or the job did); the entry's details fill in the object
+ACTS: dict[str, str] = {
+    "run.started": "started the audit run",
+    "run.completed": "completed the audit run",
+    "run.failed": "recorded that the audit run failed",
+    "run.resumed": "resumed the audit run",
+    "run.erased": "erased the run's kept raw text",
+    "policy.attest": "attested a manual control",
+    "policy.signoff": "signed off the run",
+    "review.label": "labelled an output",
+    "review.adjudicate": "settled a disputed label",
+    "review.flag": "flagged an output",
+    "report.generated": "exported",
+    "export.retraining-sft": "exported retraining data (chat examples)",
+    "export.retraining-preference": "exported retraining data (preference pairs)",
+}
+
+
+def act(action: str | None) -> str:
+    """An audit-log action in words ('policy.signoff' -> 'signed off the run'); an unknown action
+    reads with its dots and dashes as spaces."""
+    name = str(action or "")
+    return ACTS.get(name, name.replace(".", " ").replace("-", " ").replace("_", " "))
