@@ -133,8 +133,8 @@ def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
     frame["leak"] = frame["leak"].fillna(False).astype(bool) if "leak" in frame else False
     out = (frame.groupby(["task", "field", "entity_type", "leak"], dropna=False, sort=False)
            .agg(findings=("score", "size"), mean_score=("score", "mean")).reset_index())
-    return out.sort_values(["findings", "task", "field", "entity_type"], ascending=[False, True, True, True],
-                           kind="stable").reset_index(drop=True)[_SUMMARY]
+    return out.sort_values(["findings", "task", "field", "entity_type", "leak"],
+                           ascending=[False, True, True, True, False], kind="stable").reset_index(drop=True)[_SUMMARY]
 
 
 def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: int = 0,
