@@ -1,0 +1,123 @@
+"""Trends over the runs of one audit: is a metric drifting from quarter to quarter, and where did
+it change?
+
+- ``trend_test``: weighted least squares of the per-run estimates on the run's position in period
+  order (0, 1, 2, ...), weights the inverse variances read from each run's interval
+  (se = (high - low) / (2 z)). The slope's z statistic has a normal reference distribution when
+  the variances are known. The standard error is scaled by sqrt(max(1, Q / (k - 2))) (Q the
+  residual chi-square; the usual multiplicative-dispersion meta-regression), and where Q is
+  beyond its chi-square(k - 2) 95% point (runs scatter more than their intervals allow) the
+  reference is Student's t with k - 2 df.
+- ``change_point``: for each split of the runs, the difference of the inverse-variance-weighted
+  means before and after; the largest |z|, Bonferroni-corrected over the k - 1 splits.
+- ``trend_family``: both tests for every metric shown, the p-values Holm-corrected over them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy import stats as sps
+
+from audits.stats._compare import holm
+
+WLS = "weighted least squares on per-run estimates (inverse-variance weights), z/t test on the slope"
+CHANGE = "largest weighted-mean split (z), Bonferroni over splits"
+_MIN_SE = 1e-9
+
+
+@dataclass
+class Trend:
+    """The trend of one metric over ``k`` runs; ``slope`` is per run (in period order)."""
+
+    metric: str
+    k: int
+    slope: float | None = None
+    slope_se: float | None = None
+    slope_low: float | None = None
+    slope_high: float | None = None
+    statistic: float | None = None
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    dispersion: float | None = None
+    change_after: int | None = None  # index of the last run before the change point
+    change_size: float | None = None
+    change_p: float | None = None
+    change_p_adjusted: float | None = None
+    method: str = WLS
+    change_method: str = CHANGE
+    significant: bool = False
+    change: bool = False
+
+
+def standard_errors(low: Sequence[float], high: Sequence[float], confidence: float = 0.95) -> np.ndarray:
+    """Each estimate's standard error from its two-sided interval (half-width / z)."""
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    se = (np.asarray(high, dtype=np.float64) - np.asarray(low, dtype=np.float64)) / (2 * z)
+    return np.maximum(se, _MIN_SE)
+
+
+def trend_test(values: Sequence[float], se: Sequence[float], confidence: float = 0.95) -> dict[str, float | None]:
+    """Slope per run, its standard error and interval, the test statistic and two-sided p-value."""
+    y, s = np.asarray(values, dtype=np.float64), np.asarray(se, dtype=np.float64)
+    ok = np.isfinite(y) & np.isfinite(s)
+    x, y, s = np.arange(len(ok), dtype=np.float64)[ok], y[ok], s[ok]
+    k = int(y.size)
+    if k < 3:  # two points always lie on a line: no test of a trend
+        return {"slope": None, "slope_se": None, "slope_low": None, "slope_high": None, "statistic": None,
+                "p_value": None, "dispersion": None}
+    w = 1.0 / np.maximum(s, _MIN_SE) ** 2
+    xw, yw = np.sum(w * x) / w.sum(), np.sum(w * y) / w.sum()
+    sxx = np.sum(w * (x - xw) ** 2)
+    slope = float(np.sum(w * (x - xw) * (y - yw)) / sxx)
+    resid = y - (yw + slope * (x - xw))
+    dispersion = float(np.sum(w * resid ** 2) / (k - 2))
+    se_b = float(np.sqrt(1.0 / sxx) * np.sqrt(max(1.0, dispersion)))  # never narrower than the intervals allow
+    # runs scattering about the line beyond their intervals (Q above its chi-square(k - 2) 95% point): Student t
+    ref = sps.t(df=k - 2) if sps.chi2.sf(dispersion * (k - 2), k - 2) < 0.05 else sps.norm()
+    stat = slope / se_b
+    crit = float(ref.ppf(0.5 + confidence / 2))
+    return {"slope": slope, "slope_se": se_b, "slope_low": slope - crit * se_b, "slope_high": slope + crit * se_b,
+            "statistic": float(stat), "p_value": float(2 * ref.sf(abs(stat))), "dispersion": dispersion}
+
+
+def change_point(values: Sequence[float], se: Sequence[float]) -> dict[str, float | int | None]:
+    """The split of the runs with the largest standardised jump in weighted mean, Bonferroni p-value."""
+    y, s = np.asarray(values, dtype=np.float64), np.asarray(se, dtype=np.float64)
+    idx = np.flatnonzero(np.isfinite(y) & np.isfinite(s))
+    if idx.size < 2:
+        return {"change_after": None, "change_size": None, "change_p": None}
+    y, w = y[idx], 1.0 / np.maximum(s[idx], _MIN_SE) ** 2
+    best = (0.0, None, None)
+    for t in range(1, y.size):
+        wa, wb = w[:t].sum(), w[t:].sum()
+        diff = np.sum(w[t:] * y[t:]) / wb - np.sum(w[:t] * y[:t]) / wa
+        z = diff / np.sqrt(1.0 / wa + 1.0 / wb)
+        if abs(z) > abs(best[0]):
+            best = (float(z), int(idx[t - 1]), float(diff))
+    z, after, size = best
+    if after is None:
+        return {"change_after": None, "change_size": None, "change_p": None}
+    p = min(1.0, float(2 * sps.norm.sf(abs(z))) * (y.size - 1))
+    return {"change_after": after, "change_size": size, "change_p": p}
+
+
+def trend_family(series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
+                 alpha: float = 0.05, confidence: float = 0.95) -> list[Trend]:
+    """A ``Trend`` per metric from ``{metric: (values, ci_low, ci_high)}`` in period order; trend and
+    change-point p-values are each Holm-corrected over the metrics shown; ``significant`` /
+    ``change`` when the adjusted p-value is below ``alpha``."""
+    out: list[Trend] = []
+    for metric, (values, low, high) in series.items():
+        se = standard_errors(low, high, confidence)
+        out.append(Trend(metric=metric, k=int(np.isfinite(np.asarray(values, dtype=np.float64)).sum()),
+                         **trend_test(values, se, confidence), **change_point(values, se)))
+    for attr, adj_attr, flag in (("p_value", "p_adjusted", "significant"), ("change_p", "change_p_adjusted", "change")):
+        raw = [np.nan if getattr(t, attr) is None else getattr(t, attr) for t in out]
+        for t, p in zip(out, holm(raw)):
+            if np.isfinite(p):
+                setattr(t, adj_attr, float(p))
+                setattr(t, flag, bool(p < alpha))
+    return out

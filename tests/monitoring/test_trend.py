@@ -1,0 +1,68 @@
+"""Trends over the runs of one audit: a real fall is flagged, a flat series is not, and the trend
+test's false-positive rate under the null stays at its level (seeded simulation)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from audits import stats
+from tests.conftest import run_cli
+from tests.monitoring.conftest import log_config, run_config, write_log
+
+
+def _three_runs(tmp_path, catalog, accuracies, name):
+    for i, (acc, period) in enumerate(zip(accuracies, ["2026-Q2", "2026-Q3", "2026-Q4"])):
+        log = write_log(tmp_path / f"{name}-{period}.jsonl", 150, acc, seed=10 + i)
+        run_config(catalog, log_config(tmp_path, log, period=period, name=name))
+
+
+def test_falling_accuracy_is_a_significant_trend_and_flat_is_not(tmp_path, catalog):
+    _three_runs(tmp_path, catalog, [0.92, 0.78, 0.6], "falling")
+    _three_runs(tmp_path, catalog, [0.8, 0.8, 0.8], "flat")
+    proc = run_cli("trend", "falling", "--json", catalog=catalog.path, check=True)
+    body = json.loads(proc.stdout)
+    assert [r["period"] for r in body["runs"]] == ["2026-Q2", "2026-Q3", "2026-Q4"]
+    em = body["series"]["exact_match"]
+    assert em["significant"] and em["slope"] < -0.1 and em["p_adjusted"] < 0.01 and em["slope_high"] < 0
+    assert len(em["points"]) == 3 and all(p["ci_low"] < p["value"] < p["ci_high"] for p in em["points"])
+    assert body["series"]["feedback_positive_rate"]["significant"]  # feedback follows correctness in these logs
+    text = run_cli("trend", "falling", "--metric", "exact_match", catalog=catalog.path, check=True).stdout
+    assert "exact_match:" in text and "SIGNIFICANT" in text and "Holm over 1 metric(s)" in text
+    flat = json.loads(run_cli("trend", "flat", "--json", catalog=catalog.path, check=True).stdout)
+    assert not flat["series"]["exact_match"]["significant"] and not flat["series"]["exact_match"]["change"]
+
+
+def test_trend_bad_input_is_one_line(tmp_path, catalog):
+    _three_runs(tmp_path, catalog, [0.8, 0.8, 0.8], "flat")
+    proc = run_cli("trend", "nope", catalog=catalog.path)
+    assert proc.returncode == 2
+    assert [l for l in proc.stderr.splitlines() if l.startswith("assay:")] == [
+        f"assay: error: no complete run of audit 'nope' in {catalog.path} — name one of: flat"]
+    proc = run_cli("trend", "flat", "--metric", "bleu", catalog=catalog.path)
+    assert proc.returncode == 2 and "has no metric 'bleu' — name one of: exact_match, feedback_positive_rate" in proc.stderr
+
+
+def test_two_runs_have_no_trend_test():
+    t = stats.trend_family({"acc": ([0.9, 0.6], [0.85, 0.5], [0.95, 0.7])})[0]
+    assert t.slope is None and t.p_value is None and not t.significant
+    assert t.change_after == 0 and t.change  # two runs can still differ
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_trend_test_false_positive_rate_under_the_null(k):
+    """Runs with the same true accuracy (0.8, n=200 each, exact intervals as the runs report them):
+    the share of series called significant at 0.05 stays at or below 5% (+ simulation error)."""
+    rng = np.random.default_rng(2026 + k)
+    sims, hits, changes = 2000, 0, 0
+    for _ in range(sims):
+        events = rng.binomial(200, 0.8, size=k)
+        low, high = zip(*(map(float, stats.clopper_pearson(int(e), 200)) for e in events))
+        t = stats.trend_family({"acc": (events / 200, low, high)})[0]
+        hits += t.significant
+        changes += t.change
+    se = np.sqrt(0.05 * 0.95 / sims)
+    assert hits / sims <= 0.05 + 2 * se, hits / sims
+    assert changes / sims <= 0.05 + 2 * se, changes / sims
