@@ -15,6 +15,7 @@ import streamlit as st
 from audits.errors import AssayError
 from audits.results import RunResults
 from audits.store import bundle_reader
+from audits.store.manifest import Manifest
 from audits.store.queries import dashboard as dq
 from dashboard._catalog import _catalog, catalog, catalog_path, has_catalog  # noqa: F401  (the one cached catalog)
 from dashboard import _log  # the Audit log page's read (calls assay verify)
@@ -115,7 +116,7 @@ def _cached(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 results: Callable[[str], RunResults] = _cached(bundle_reader.results)
-manifest: Callable[[str], dict] = _cached(bundle_reader.manifest)
+manifest: Callable[[str], Manifest] = _cached(bundle_reader.manifest)
 table = _cached(bundle_reader.read_table)
 table_columns = _cached(bundle_reader.table_columns)
 available_tables = _cached(bundle_reader.available_tables)

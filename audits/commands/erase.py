@@ -60,9 +60,9 @@ def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
         manifest = bundle_reader.manifest(cat, run_id)
     except AssayError:
         return {}  # no complete bundle (failed or running run): nothing in files to drop
-    if rawstore.scheme(manifest) >= rawstore.SCHEME:
+    if manifest.scheme >= rawstore.SCHEME:
         return {}
-    files = manifest.get("files") or {}
+    files = manifest.files
     out = {f"{t}.parquet": files[f"{t}.parquet"] for t in LEGACY_ALWAYS_DROPPED
            if f"{t}.parquet" in files and (base / f"{t}.parquet").exists()}
     redactor = Redactor(notes.run_privacy(cat, run_id)[0])

@@ -19,8 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-MANIFEST = "manifest.json"
-BUNDLE_FORMAT = "assay-bundle/1"
+from audits.errors import AssayError
+from audits.store.manifest import BUNDLE_FORMAT, MANIFEST, Manifest, load_manifest
+
+__all__ = ["BUNDLE_FORMAT", "MANIFEST", "Manifest", "read_manifest", "sha256_bytes", "sha256_path", "verify_bundle",
+           "write_bundle"]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -42,11 +45,14 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_bundle(runs_dir: Path, run_id: str, tables: dict[str, pd.DataFrame], results: dict[str, Any],
-                 config: dict[str, Any], manifest: dict[str, Any],
+                 config: dict[str, Any], manifest: Manifest | dict[str, Any],
                  files_extra: dict[str, bytes] | None = None) -> tuple[Path, str]:
     """Write the bundle atomically; return (final path, SHA-256 of manifest.json).
 
+    ``manifest``: the run's identities (a :class:`Manifest`, or its fields as the runner builds them;
+    validated here, so what is written always reads back typed); ``run_id`` and ``files`` are set here.
     ``files_extra``: other files (name -> bytes, e.g. the encrypted ``raw.enc``), hashed like the rest."""
+    manifest = manifest if isinstance(manifest, Manifest) else Manifest.model_validate(manifest)
     runs_dir.mkdir(parents=True, exist_ok=True)
     tmp = runs_dir / f".tmp-{run_id}"
     final = runs_dir / run_id
@@ -68,8 +74,7 @@ def write_bundle(runs_dir: Path, run_id: str, tables: dict[str, pd.DataFrame], r
     for name, data in (files_extra or {}).items():
         (tmp / name).write_bytes(data)
         files[name] = sha256_path(tmp / name)
-    body = {"format": BUNDLE_FORMAT, "run_id": run_id, **manifest, "files": files}
-    manifest_text = json.dumps(body, indent=2, default=_json_default)
+    manifest_text = manifest.model_copy(update={"format": BUNDLE_FORMAT, "run_id": run_id, "files": files}).to_json()
     (tmp / MANIFEST).write_text(manifest_text, encoding="utf-8")
     for path in tmp.iterdir():
         path.chmod(0o444)
@@ -88,24 +93,10 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def read_manifest(bundle: Path) -> dict[str, Any]:
-    """The bundle's manifest; ValueError naming the file when it is not a JSON object with a files map
-    of name -> SHA-256 (truncated, binary, a list, ...)."""
-    path = bundle / MANIFEST
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError(f"{path} is not text (binary?)") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err.msg} at line {err.lineno})") from None
-    if not isinstance(body, dict):
-        raise ValueError(f"{path} holds a JSON {type(body).__name__}, not an object")
-    files = body.get("files", {})
-    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise ValueError(f"{path} has no valid 'files' map of name -> SHA-256")
-    if any(Path(k).name != k or k in ("", ".", "..") for k in files):
-        raise ValueError(f"{path} names a file outside the bundle")
-    return body
+def read_manifest(bundle: Path) -> Manifest:
+    """The bundle's typed manifest (any version, migrated in memory); AssayError naming the file and the
+    key when it is malformed (truncated, binary, a list, a files map that is not name -> SHA-256, ...)."""
+    return load_manifest(bundle / MANIFEST)
 
 
 def verify_bundle(bundle: Path, manifest_sha256: str | None, dropped: dict[str, str] | None = None) -> list[str]:
@@ -122,9 +113,9 @@ def verify_bundle(bundle: Path, manifest_sha256: str | None, dropped: dict[str, 
     if manifest_sha256 and sha256_path(manifest_path) != manifest_sha256:
         problems.append(f"run {name}: manifest.json was altered (hash differs from the catalog)")
     try:
-        files = read_manifest(bundle).get("files", {})
-    except (OSError, ValueError) as err:
-        return problems + [f"run {name}: manifest.json is malformed: {err}"]
+        files = read_manifest(bundle).files
+    except AssayError as err:
+        return problems + [f"run {name}: manifest.json is malformed: {err.problem}"]
     for fname, digest in files.items():
         path = bundle / fname
         if not path.exists():

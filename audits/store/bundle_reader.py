@@ -20,6 +20,7 @@ import pandas as pd
 from audits.errors import AssayError
 from audits.results import RunResults, jsonable, load_results
 from audits.store.bundle import MANIFEST
+from audits.store.manifest import Manifest, load_manifest
 from audits.store.catalog import Catalog
 
 BUNDLE_TABLES = ("samples", "metrics", "findings", "fairness", "explanations", "counterfactuals", "sensitivity",
@@ -238,9 +239,9 @@ def _json(cat: Catalog, run_id: str, name: str) -> Any:
         raise AssayError(f"cannot read {path}: {err}", "check the bundle with `assay verify`") from None
 
 
-def manifest(cat: Catalog, run_id: str) -> dict[str, Any]:
-    """The run's manifest (hashes, identities, timings)."""
-    return _json(cat, run_id, MANIFEST)
+def manifest(cat: Catalog, run_id: str) -> Manifest:
+    """The run's typed manifest (hashes, identities, timings; any version, migrated in memory)."""
+    return load_manifest(bundle_dir(cat, run_id) / MANIFEST)
 
 
 def run_config(cat: Catalog, run_id: str) -> dict[str, Any]:

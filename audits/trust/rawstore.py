@@ -118,11 +118,6 @@ def redact_explanations(frame: pd.DataFrame, redactor: Redactor) -> pd.DataFrame
     return out
 
 
-def scheme(manifest: dict[str, Any]) -> int:
-    """The redaction scheme a bundle was written with (1 for bundles from before ``scheme`` existed)."""
-    return int((manifest.get("personal_data") or {}).get("scheme") or 1)
-
-
 def seal_text(run_id: str, text: str) -> bytes | None:
     """``text`` encrypted under the run's raw-text key, or None when the run has no key (it kept no
     raw text, or its key was erased): a note's raw text is then not kept at all."""

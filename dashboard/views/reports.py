@@ -137,6 +137,6 @@ def render() -> None:
         _tables(run_id)
         _retraining(run_id)
         with st.expander("Manifest (hashes of every file, config, model, data and code identities)"):
-            st.json(state.manifest(run_id), expanded=False)
+            st.json(state.manifest(run_id).model_dump(mode="json"), expanded=False)
     except AssayError as err:
         state.show_error(err)

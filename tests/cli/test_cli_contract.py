@@ -58,10 +58,10 @@ def test_manifest_records_identities(demo_catalog, demo_run_ids):
     from audits.store.queries import runs as runs_q
 
     manifest = runs_q.get_manifest(Catalog(demo_catalog), demo_run_ids[-1])
-    assert len(manifest["model"]["weights_sha256"]) == 64
-    assert len(manifest["code"]["sha256"]) == 64
-    assert all(len(d["sha256"]) == 64 for d in manifest["datasets"].values())
-    assert manifest["packages"]["torch"] and manifest["seed"] == 1234
+    assert len(manifest.model.weights_sha256) == 64
+    assert len(manifest.code.sha256) == 64
+    assert all(len(d.sha256) == 64 for d in manifest.datasets.values())
+    assert manifest.packages["torch"] and manifest.seed == 1234
 
 
 def test_bad_run_id_and_bad_table(demo_catalog):

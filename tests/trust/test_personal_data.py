@@ -350,7 +350,7 @@ def test_erase_drops_files_written_before_joined_text_redaction_with_their_hashe
 
     cat = Catalog(tmp_path / "c.duckdb")
     bundle, sha = _legacy_run(cat, "old")
-    files = read_manifest(bundle)["files"]
+    files = read_manifest(bundle).files
     done = erase(cat, "old", "ada")
     assert done.dropped_files == {n: files[n] for n in ("explanations.parquet", "samples.parquet")}
     assert not (bundle / "explanations.parquet").exists() and not (bundle / "samples.parquet").exists()

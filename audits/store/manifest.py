@@ -1,0 +1,205 @@
+"""The typed run manifest: ``manifest.json`` of a bundle, read back as one model.
+
+The manifest says what exactly produced a run (config hash, model, data, code, packages, hardware),
+how it was executed, how personal data was protected at rest, and the SHA-256 of every bundle file.
+:func:`audits.store.bundle.write_bundle` writes it; every reader (verify, erase, reports, the
+dashboard) imports :class:`Manifest` instead of walking the dict. Field order is part of the file
+format (like :class:`audits.results.RunResults`).
+
+Versions
+--------
+- 1: the dict written before this module (no ``manifest_version`` key). Older bundles may lack
+  ``personal_data`` (redaction scheme 1), ``execution`` and ``rows_skipped_missing``, and may name
+  the model ``name``/``path``/``id`` (read as ``model``, see :class:`audits.identity.ModelIdentity`).
+- 2: this module. Adds ``manifest_version``.
+
+Bundles are immutable: an old manifest is never rewritten; :func:`parse_manifest` migrates it in
+memory. A malformed one is a one-line :class:`AssayError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
+
+from audits.errors import AssayError
+from audits.identity import ModelIdentity
+
+MANIFEST = "manifest.json"
+BUNDLE_FORMAT = "assay-bundle/1"
+MANIFEST_VERSION = 2
+_FIX = "restore the bundle from a backup; `assay verify` shows what changed"
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class DatasetIdentity(_Open):
+    """One task's data: where it came from, its content hash and how many rows were used."""
+
+    source: str | None = None
+    sha256: str | None = None
+    rows_used: int | None = None
+    rows_in_source: int | None = None
+    rows_skipped_missing: int | None = None  # rows left out for a missing prompt field (version 2 bundles)
+
+
+class CodeIdentity(_Open):
+    sha256: str | None = None  # over Assay's own source files (audits.identity.code_sha256)
+    git_commit: str | None = None
+
+
+class StageRecord(_Open):
+    """Throughput of one pipeline stage (audits.executors.base.StageStats as written)."""
+
+    name: str
+    rows: int = 0
+    rows_resumed: int = 0
+    blocks: int = 0
+    blocks_resumed: int = 0
+    wall_s: float = 0.0
+    workers: int | None = None
+    rows_per_s: float | None = None
+
+
+class ClusterInfo(_Open):
+    nodes: int | None = None
+    cpus: float | None = None
+    gpus: float | None = None
+
+
+class ExecutionRecord(_Open):
+    """Where the numbers were made: executor, workers, GPU type, stages (audits.executors.base.Execution)."""
+
+    kind: str | None = None
+    workers: int | None = None
+    gpu_type: str | None = None
+    stages: list[StageRecord] = Field(default_factory=list)
+    device: str | None = None        # local: the backend's device
+    model_load_s: float | None = None
+    address: str | None = None       # ray: the cluster's address
+    cluster: ClusterInfo | None = None
+    ray: str | None = None           # ray: its version
+    wall_s: float | None = None
+
+
+class PersonalData(_Open):
+    """How personal data was protected at rest (audits.trust.rawstore.protect's summary).
+
+    ``scheme`` is the redaction scheme: 1 for bundles from before it was recorded."""
+
+    redacted: bool = False
+    scheme: int = 1
+    detector: bool | None = None
+    redactions: int = 0
+    raw_kept: bool = False
+    pseudonyms: str | None = None
+    kept_public: list[str] = Field(default_factory=list)
+
+
+class Manifest(_Open):
+    """The whole ``manifest.json`` of a run bundle. Extra keys are kept (a newer writer's)."""
+
+    format: str = BUNDLE_FORMAT
+    manifest_version: int = MANIFEST_VERSION
+    run_id: str = ""
+    audit: str | None = None
+    period: str | None = None
+    created_by: str | None = None
+    created_at: str | None = None
+    config_sha256: str | None = None
+    model: ModelIdentity = Field(default_factory=ModelIdentity)
+    limit: int | None = None
+    datasets: dict[str, DatasetIdentity] = Field(default_factory=dict)
+    code: CodeIdentity = Field(default_factory=CodeIdentity)
+    packages: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(default_factory=dict)
+    seed: int | None = None
+    bootstrap_resamples: int | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    execution: ExecutionRecord | None = None
+    personal_data: PersonalData = Field(default_factory=PersonalData)
+    files: dict[str, str] = Field(default_factory=dict, description="bundle file name -> SHA-256")
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_identity(cls, value: Any) -> ModelIdentity:
+        return ModelIdentity.read(value)
+
+    @field_serializer("model")
+    def _model_as_written(self, model: ModelIdentity) -> dict[str, Any]:
+        """The backend's identity as it wrote it (no keys it did not set)."""
+        return model.model_dump(exclude_unset=True)
+
+    @field_validator("files")
+    @classmethod
+    def _inside_the_bundle(cls, files: dict[str, str]) -> dict[str, str]:
+        if any(Path(k).name != k or k in ("", ".", "..") for k in files):
+            raise ValueError("names a file outside the bundle")
+        return files
+
+    @property
+    def scheme(self) -> int:
+        """The redaction scheme the bundle was written with (1 before ``scheme`` was recorded)."""
+        return self.personal_data.scheme
+
+    def to_json(self) -> str:
+        """The file's text (what :func:`audits.store.bundle.write_bundle` hashes)."""
+        from audits.results import jsonable
+
+        return json.dumps(jsonable(self.model_dump(mode="python")), indent=2)
+
+
+def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (untyped) -> 2: a bare or null section becomes its default; the version is recorded."""
+    data = dict(data)
+    for key in ("datasets", "code", "packages", "environment", "timings", "personal_data", "files"):
+        if data.get(key) is None:
+            data.pop(key, None)
+    data["manifest_version"] = MANIFEST_VERSION
+    return data
+
+
+def parse_manifest(data: Any, source: str = MANIFEST) -> Manifest:
+    """Validate (and migrate) a parsed manifest; one-line AssayError naming ``source`` and the key."""
+    if not isinstance(data, dict):
+        raise AssayError(f"{source} holds a JSON {type(data).__name__}, not an object", _FIX)
+    version = data.get("manifest_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MANIFEST_VERSION:
+        raise AssayError(f"{source}: unknown manifest_version {version!r} (this Assay reads 1 to {MANIFEST_VERSION})",
+                         "upgrade Assay to read bundles written by a newer version")
+    if version == 1:
+        data = _migrate_v1(data)
+    files = data.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise AssayError(f"{source} has no valid 'files' map of name -> SHA-256", _FIX)
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        if key == "files":
+            raise AssayError(f"{source} {first['msg'].removeprefix('Value error, ')}", _FIX) from None
+        raise AssayError(f"{source}: invalid manifest at '{key}': {first['msg']} (got {first.get('input')!r:.60})",
+                         _FIX) from None
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and validate ``manifest.json``; AssayError naming the file (and the key) when malformed."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AssayError(f"{path} does not exist", "check the bundle with `assay verify`") from None
+    except UnicodeDecodeError:
+        raise AssayError(f"{path} is not text (binary?)", _FIX) from None
+    except OSError as err:
+        raise AssayError(f"cannot read {path}: {err.strerror}", "check the bundle's permissions") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise AssayError(f"{path} is not valid JSON ({err.msg} at line {err.lineno})", _FIX) from None
+    return parse_manifest(body, str(path))
