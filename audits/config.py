@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, ValidationError, field_validator,
-                      model_serializer, model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, SerializeAsAny, SerializerFunctionWrapHandler, ValidationError,
+                      field_validator, model_serializer, model_validator)
 
 from audits.errors import AssayError
 
@@ -246,6 +246,27 @@ class RedteamConfig(_Strict):
         return list(dict.fromkeys(names)) if isinstance(names, list) else names
 
 
+class ScannerOptions(BaseModel):
+    """Base of every scanner's options (a scanner's ``Options`` model, audits/scanners): unknown keys
+    and wrong types are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    def __getitem__(self, key: str) -> object:
+        """``options["x"]`` reads ``options.x`` (for scanners written when options were dicts)."""
+        return getattr(self, key)
+
+
+class UncheckedOptions(ScannerOptions):
+    """A scanner's options as written in the config, before its ``Options`` model checks them
+    (``runner.prepare`` replaces each with its scanner's typed model, defaults filled in)."""
+
+    model_config = ConfigDict(extra="allow", strict=False)
+
+    def as_written(self) -> dict[str, object]:
+        return dict(self.model_extra or {})
+
+
 class AuditConfig(_Strict):
     """The whole audit: one YAML file."""
 
@@ -256,7 +277,8 @@ class AuditConfig(_Strict):
     bootstrap: int = Field(1000, ge=0, le=100_000, description="bootstrap resamples for confidence intervals")
     model: ModelConfig = Field(default_factory=ModelConfig)
     tasks: list[TaskConfig] = Field(min_length=1)
-    scanners: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    scanners: dict[str, SerializeAsAny[ScannerOptions]] = Field(
+        default_factory=dict, description="scanner name -> its options (typed once prepared)")
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     policy: list[str] = Field(default_factory=list)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
@@ -275,9 +297,10 @@ class AuditConfig(_Strict):
     def _scanner_shorthand(cls, value: Any) -> Any:
         """Allow `scanners: [pii, toxicity]` as well as a mapping of options."""
         if isinstance(value, list):
-            return {str(v): {} for v in value}
+            return {str(v): UncheckedOptions() for v in value}
         if isinstance(value, dict):
-            return {k: (v or {}) for k, v in value.items()}
+            return {k: UncheckedOptions.model_validate(v or {}) if isinstance(v, dict) or v is None else v
+                    for k, v in value.items()}
         return value
 
     @model_validator(mode="after")

@@ -74,12 +74,39 @@ class _Open(BaseModel):
 
 
 class Estimate(_Open):
-    """A value with its confidence interval and sample size (None where it cannot be formed)."""
+    """A value with its confidence interval and sample size (None where it cannot be formed).
+
+    The one shape of every number with an interval in ``results.json``: metrics (``MetricSummary``),
+    per-group values, scanner rates, counterfactual gaps and probe flip rates. ``method`` is the
+    interval's (audits.stats), ``design_effect``/``n_clusters`` are set for clustered samples."""
 
     value: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     n: int = 0
+    method: str | None = None
+    design_effect: float | None = None
+    n_clusters: int | None = None
+
+    @classmethod
+    def of(cls, result: Any) -> "Estimate":
+        """From an ``audits.metrics.base.MetricResult`` (or any object with its fields); NaN -> None."""
+        fields = {k: getattr(result, k, None) for k in cls.model_fields}
+        return cls.model_validate(jsonable({**fields, "n": int(fields["n"] or 0), "method": fields["method"] or None}))
+
+
+def _fold(data: Any, key: str, bounds: str | tuple[str, str] = ("ci_low", "ci_high")) -> Any:
+    """Before a block's number carried an Estimate it was flat: ``key`` with its bounds beside it (two
+    keys, or one key holding a [low, high] list); fold them into ``{value, ci_low, ci_high, n}``."""
+    if not isinstance(data, dict) or key not in data or not (data[key] is None or isinstance(data[key], (int, float))):
+        return data  # already an Estimate (or its dict)
+    data = dict(data)
+    bounds = data.pop(bounds, None) if isinstance(bounds, str) else [data.pop(b, None) for b in bounds]
+    bounds = list(bounds) if isinstance(bounds, (list, tuple)) and len(bounds) == 2 else [None, None]
+    value = data[key]
+    data[key] = None if value is None and bounds == [None, None] else \
+        {"value": value, "ci_low": bounds[0], "ci_high": bounds[1], "n": int(data.get("n") or 0)}
+    return data
 
 
 class MetricSummary(Estimate):
@@ -98,8 +125,6 @@ class MetricSummary(Estimate):
     kind: str | None = None
     interval: str = ""
     events: float | None = None
-    design_effect: float | None = None
-    n_clusters: int | None = None
     statement: str = ""
 
 
@@ -126,6 +151,31 @@ class Gap(_Open):
     ratio: float | None = None
 
 
+class GroupTest(_Open):
+    """One pair of groups' selection rates (audits.stats.group_tests, Holm-corrected over the task)."""
+
+    group: str
+    reference: str
+    difference: float | None = None
+    p_value: float | None = None
+    method: str | None = None
+    ratio: float | None = None
+    ratio_low: float | None = None   # Katz interval of the ratio
+    ratio_high: float | None = None
+    p_adjusted: float | None = None
+    correction: str | None = None
+    reading: str | None = None       # the four-fifths reading on the corrected p
+
+
+class Discrimination(Estimate):
+    """Tamkin et al. (2023)'s logit-difference discrimination score between the compared groups."""
+
+    measure: str | None = None
+    highest: str | None = None
+    lowest: str | None = None
+    by_group: dict[str, float] = Field(default_factory=dict)  # each group's mean logit minus the groups' mean
+
+
 class FairnessGrouping(_Open):
     """Fairness of one attribute (or intersection, key ``a×b``) within a task."""
 
@@ -136,6 +186,13 @@ class FairnessGrouping(_Open):
     demographic_parity_ratio: float | None = None
     four_fifths_violation: bool | None = None
     equalized_odds_difference: float | None = None
+    group_tests: list[GroupTest] = Field(default_factory=list)
+    four_fifths_reading: str | None = None                              # the worst pair's reading
+    demographic_parity_ratio_ci: list[float | None] | None = None       # the worst pair's Katz interval
+    decision_parity_informative: bool | None = None                     # False: argmax decisions barely vary
+    overall_selection_rate: float | None = None
+    decision_parity_note: str | None = None
+    discrimination: Discrimination | None = None
     metrics: dict[str, Gap] = Field(default_factory=dict)
     by_group: dict[str, GroupEntry] = Field(default_factory=dict)
 
@@ -163,15 +220,29 @@ class PiiBlock(_Open):
 
 
 class ToxicityBlock(_Open):
+    """The share of toxic outputs and the mean toxicity score, each with its interval."""
+
     threshold: float | None = None
     fields: list[str] = Field(default_factory=list)
-    rate: float | None = None
-    rate_ci: list[float | None] = Field(default_factory=list)
-    mean: float | None = None
-    mean_ci: list[float | None] = Field(default_factory=list)
+    rate: Estimate | None = None
+    mean: Estimate | None = None
     n: int = 0
     n_toxic: int = 0
     model: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_flat(cls, data: Any) -> Any:
+        """Written before Estimate: ``rate``/``mean`` numbers beside ``rate_ci``/``mean_ci`` lists."""
+        return _fold(_fold(data, "rate", "rate_ci"), "mean", "mean_ci")
+
+
+class ToxicityGap(Estimate):
+    by_value: dict[str, float] = Field(default_factory=dict)  # mean toxicity for each swapped value
+
+
+class SimilarityEstimate(Estimate):
+    model: str | None = None  # the sentence-embedding model
 
 
 class CounterfactualBlock(_Open):
@@ -180,8 +251,8 @@ class CounterfactualBlock(_Open):
     mode: str | None = None
     n: int = 0
     flip_rate: Estimate | None = None
-    toxicity_gap: Estimate | None = None
-    similarity_mean: Estimate | None = None
+    toxicity_gap: ToxicityGap | None = None
+    similarity_mean: SimilarityEstimate | None = None
     decision_by_value: dict[str, dict[str, int]] = Field(default_factory=dict)
     skipped: str | None = None
 
@@ -199,9 +270,13 @@ class SensitivityVariant(_Open):
     variant: str
     n: int = 0
     flips: int = 0
-    flip_rate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
+    flip_rate: Estimate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_flat(cls, data: Any) -> Any:
+        """Written before Estimate: ``flip_rate`` with ``ci_low``/``ci_high`` beside it."""
+        return _fold(data, "flip_rate")
 
 
 class SensitivityBlock(_Open):
@@ -210,9 +285,13 @@ class SensitivityBlock(_Open):
     variants: list[SensitivityVariant] = Field(default_factory=list)
     n: int = 0
     flipped_under_any: int = 0
-    flip_rate_any: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
+    flip_rate_any: Estimate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_flat(cls, data: Any) -> Any:
+        """Written before Estimate: ``flip_rate_any`` with ``ci_low``/``ci_high`` beside it."""
+        return _fold(data, "flip_rate_any")
 
 
 class RedteamBlock(_Open):

@@ -137,14 +137,14 @@ def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int 
     found = discrimination_blocks(fairness or {})
     if not found:
         raise NotInTask(label)
-    if any(not (_finite(d.get("ci_low")) and _finite(d.get("ci_high"))) for d in found.values()):
+    if any(not (_finite(d.ci_low) and _finite(d.ci_high)) for d in found.values()):
         raise MissingInput(label, "a discrimination score has no interval (too few samples per group)")
-    ends = [stats.rescale(float(d["value"]), float(d["ci_low"]), float(d["ci_high"]), 0.95, confidence)
+    ends = [stats.rescale(float(d.value), float(d.ci_low), float(d.ci_high), 0.95, confidence)
             for d in found.values()]
     method = "bootstrap-percentile (logit difference, Tamkin et al. 2023)"
     if abs(confidence - 0.95) > 1e-9:
         method += f"; stored 95% interval rescaled to {confidence:.0%}"
-    return Bounds(max(float(d["value"]) for d in found.values()), max(lo for lo, _ in ends), max(hi for _, hi in ends),
+    return Bounds(max(float(d.value) for d in found.values()), max(lo for lo, _ in ends), max(hi for _, hi in ends),
                   [{"name": label, "kind": "difference", "n": n, "design_effect": None, "method": method}])
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from pydantic import BaseModel
 
-from audits.results import FairnessGrouping, RunResults, TaskResult
+from audits.results import Discrimination, FairnessGrouping, RunResults, TaskResult
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
 from policies.expr import MissingInput, NotInTask
@@ -110,9 +110,9 @@ def fairness_helper(fairness: dict[str, FairnessGrouping], helper: str, name: st
                 if any("selection_rate" in e.metrics for e in b.by_group.values())}
     if not decision:
         return None
-    uninformative = next((b for b in decision.values() if getattr(b, "decision_parity_informative", True) is False), None)
+    uninformative = next((b for b in decision.values() if b.decision_parity_informative is False), None)
     if uninformative is not None:  # decisions that do not vary: no fairness verdict, and say why
-        raise MissingInput(name, getattr(uninformative, "decision_parity_note", None)
+        raise MissingInput(name, uninformative.decision_parity_note
                            or "argmax decisions barely vary, so decision parity is uninformative")
     vals, missing = [], []
     for attribute, block in decision.items():
@@ -133,22 +133,18 @@ def fairness_helper(fairness: dict[str, FairnessGrouping], helper: str, name: st
 DISCRIMINATION_HELPER = "max_discrimination_score"
 
 
-def discrimination_blocks(fairness: dict[str, FairnessGrouping]) -> dict[str, dict[str, Any]]:
+def discrimination_blocks(fairness: dict[str, FairnessGrouping]) -> dict[str, Discrimination]:
     """Per attribute, the probability-based discrimination score (Tamkin et al. 2023's logit
     difference of p(positive) between the most- and least-favoured group) with its interval."""
-    out = {}
-    for attribute, block in (fairness or {}).items():
-        disc = getattr(block, "discrimination", None)
-        if isinstance(disc, dict) and _finite(disc.get("value")):
-            out[attribute] = disc
-    return out
+    return {attribute: block.discrimination for attribute, block in (fairness or {}).items()
+            if block.discrimination is not None and _finite(block.discrimination.value)}
 
 
 def _max_discrimination(fairness: dict[str, FairnessGrouping], name: str) -> float | None:
     """The largest discrimination score over a task's attributes (None: a task without p(positive));
     unlike decision parity it is informative when argmax decisions do not vary."""
     found = discrimination_blocks(fairness)
-    return max(float(d["value"]) for d in found.values()) if found else None
+    return max(float(d.value) for d in found.values()) if found else None
 
 
 FAIRNESS_HELPERS = (*_HELPER_KEYS, DISCRIMINATION_HELPER)

@@ -27,6 +27,7 @@ BASES: dict[str, dict] = {
     "ModelConfig": {}, "SensitiveAttribute": {"column": "age"}, "DatasetSource": {"builtin": "reference-qa"},
     "FieldMap": {}, "CounterfactualConfig": {}, "TaskConfig": TASK, "ExecutorConfig": {}, "ReviewConfig": {},
     "AuditConfig": {"name": "a", "period": "2026-Q4", "tasks": [TASK]},
+    "ScannerOptions": {}, "UncheckedOptions": {"threshold": 0.5},
 }
 DEMO = Path(config_module.__file__).parent / "demo" / "demo.yaml"
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from audits.errors import AssayError
-from audits.results import (SCHEMA_VERSION, V1_INTERVAL_METHOD, RunResults, jsonable, load_results,
+from audits.results import (SCHEMA_VERSION, Estimate, V1_INTERVAL_METHOD, RunResults, jsonable, load_results,
                             parse_results)
 
 V1 = Path(__file__).parent / "fixtures" / "results_v1"  # written by Assay before results were typed
@@ -90,5 +90,6 @@ def test_a_probe_block_stored_in_extra_by_an_earlier_version_is_read_as_typed():
     data["tasks"][0]["extra"] = {"sensitivity": probe, "custom": {"k": 1}}
     task = parse_results(data).tasks[0]
     assert task.sensitivity is not None and task.sensitivity.flipped_under_any == 3
-    assert task.sensitivity.variants[0].ci_high == 0.265
+    assert task.sensitivity.variants[0].flip_rate == Estimate(value=0.1, ci_low=0.021, ci_high=0.265, n=30)
+    assert task.sensitivity.flip_rate_any.ci_low == 0.021   # the flat shape folded into one Estimate
     assert task.extra == {"custom": {"k": 1}}

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from audits.backends.base import Backend
-from audits.config import AuditConfig, TaskConfig
+from audits.config import AuditConfig, ScannerOptions, TaskConfig, UncheckedOptions
 from audits.executors.base import Executor, RowStage, run_in_process
 from audits.errors import AssayError
 from audits.metrics.base import Metric, MetricResult
@@ -38,17 +38,24 @@ def as_text(value: Any) -> str:
 
 @dataclass
 class TaskContext:
-    """Everything a scanner may read for one task. ``samples`` is aligned with ``metric_stats``."""
+    """Everything a scanner may read for one task. ``samples`` is aligned with ``metric_stats``.
+
+    ``options`` is the scanner's typed ``Options`` as ``runner.prepare`` checked them; a mapping given
+    here instead (a direct call) is held as :class:`UncheckedOptions` and checked by the scanner."""
 
     task: TaskConfig
     samples: pd.DataFrame
     metric_stats: dict[str, tuple[Metric, np.ndarray]]
-    options: dict[str, Any]
+    options: ScannerOptions
     backend: Backend | None
     seed: int
     n_bootstrap: int
     flags: dict[str, np.ndarray] = field(default_factory=dict)
     executor: Executor | None = None  # the job's executor; None: per-row stages run in this process
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.options, ScannerOptions):
+            self.options = UncheckedOptions.model_validate(dict(self.options or {}))
 
     def map_rows(self, stage: RowStage, rows: list[Any]) -> list[Any]:
         """``stage`` over ``rows`` on the job's executor (one result per row, in order)."""
@@ -68,15 +75,19 @@ class ScanOutput:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-class ScannerOptions(BaseModel):
-    """Base of every scanner's options: unknown keys and wrong types are errors."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
+O = TypeVar("O", bound=BaseModel)
 
 
-def parse_scanner_options(name: str, model: type[BaseModel], options: dict[str, Any] | None,
-                          source: str = "config") -> BaseModel:
-    """Validate ``scanners.<name>`` against its model; one line naming the key path and the fix."""
+def parse_scanner_options(name: str, model: type[O], options: BaseModel | Mapping[str, object] | None,
+                          source: str = "config") -> O:
+    """``scanners.<name>`` as its typed model: an instance of ``model`` passes through (checked once, in
+    ``runner.prepare``); options as written are validated, one line naming the key path and the fix."""
+    if isinstance(options, model):
+        return options
+    if isinstance(options, UncheckedOptions):
+        options = options.as_written()
+    elif isinstance(options, BaseModel):
+        options = options.model_dump()
     try:
         return model.model_validate(options or {})
     except ValidationError as err:
@@ -91,18 +102,18 @@ def parse_scanner_options(name: str, model: type[BaseModel], options: dict[str, 
 
 class Scanner(ABC):
     name: ClassVar[str] = ""
-    Options: ClassVar[type[BaseModel]] = ScannerOptions
+    Options: ClassVar[type[ScannerOptions]] = ScannerOptions
     provides: ClassVar[frozenset[str]] = frozenset()
     requires: ClassVar[frozenset[str]] = frozenset()
 
-    def parse(self, options: dict[str, Any] | None, source: str = "config") -> dict[str, Any]:
-        """Validated options with defaults filled in, as plain values (a scanner without an
-        ``Options`` model checks its options in ``validate``)."""
+    def parse(self, options: ScannerOptions | Mapping[str, object] | None, source: str = "config") -> ScannerOptions:
+        """The typed options with defaults filled in, passed as they are to ``validate`` and ``scan``
+        (a scanner without an ``Options`` model gets them unchecked and checks them in ``validate``)."""
         if self.Options is ScannerOptions:
-            return dict(options or {})
-        return parse_scanner_options(self.name, self.Options, options, source).model_dump()
+            return options if isinstance(options, ScannerOptions) else UncheckedOptions.model_validate(dict(options or {}))
+        return parse_scanner_options(self.name, self.Options, options, source)
 
-    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+    def validate(self, options: ScannerOptions, config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         """Check options and data *before* inference; raise AssayError with the fix."""
         return None
 

@@ -13,7 +13,7 @@ computed by fairlearn on the samples of the sufficient groups only).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -45,9 +45,9 @@ class BiasOptions(ScannerOptions):
         return [v] if isinstance(v, str) else v
 
 
-def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    """Defaults merged with ``scanners.bias`` options; AssayError naming the key path."""
-    return parse_scanner_options("bias", BiasOptions, options).model_dump()
+def parse_options(options: ScannerOptions | Mapping[str, object] | None) -> BiasOptions:
+    """``scanners.bias`` typed, defaults filled in (typed options pass through); AssayError naming the key path."""
+    return parse_scanner_options("bias", BiasOptions, options)
 
 
 def _num(x: Any) -> float | None:
@@ -101,7 +101,7 @@ class BiasScanner(Scanner):
     requires = frozenset({"metrics"})
     provides = frozenset({"block:fairness", "table:fairness"})
 
-    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+    def validate(self, options: ScannerOptions, config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)
         for task in config.tasks:
             if task.name in datasets and (task.sensitive or task.positive is not None):
@@ -131,11 +131,11 @@ def _decision_arrays(task: TaskConfig, samples: pd.DataFrame) -> tuple[np.ndarra
 
 
 def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[str, tuple[Metric, np.ndarray]],
-                  opts: dict[str, Any], seed: int, n_bootstrap: int) -> ScanOutput:
+                  opts: BiasOptions, seed: int, n_bootstrap: int) -> ScanOutput:
     """The whole bias scan of one task (see module docstring); pure function of its inputs."""
     n = len(samples)
     y_pred, y_true = _decision_arrays(task, samples)
-    wanted = opts.get("metrics")
+    wanted = opts.metrics
     stats = {name: (m, np.asarray(s, dtype=np.float64)) for name, (m, s) in metric_stats.items()
              if (wanted is None or name in wanted) and len(s) == n}
     blocks: dict[str, tuple[Metric, np.ndarray]] = dict(stats)
@@ -148,7 +148,7 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
         grouping = fx.make_grouping(samples, combo)
         fairness[grouping.key] = _scan_grouping(task, grouping, y_pred, y_true, stats, blocks, opts, seed,
                                                 n_bootstrap, rows_out)
-    correct_group_tests([b.get("group_tests") or [] for b in fairness.values()], float(opts["four_fifths"]))
+    correct_group_tests([b.get("group_tests") or [] for b in fairness.values()], opts.four_fifths)
     for block in fairness.values():  # the worst pair's reading: "below four-fifths, (not) significant"
         tests = block.get("group_tests") or []
         if tests:
@@ -162,10 +162,10 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
 
 def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
                    stats: dict[str, tuple[Metric, np.ndarray]], blocks: dict[str, tuple[Metric, np.ndarray]],
-                   opts: dict[str, Any], seed: int, n_bootstrap: int, rows_out: list[dict[str, Any]]) -> dict[str, Any]:
+                   opts: BiasOptions, seed: int, n_bootstrap: int, rows_out: list[dict[str, Any]]) -> dict[str, Any]:
     all_rows = np.arange(len(grouping.labels))
     scored = {name: np.asarray(m.scored(st), dtype=bool) for name, (m, st) in blocks.items()}
-    min_size = opts["min_group_size"]
+    min_size = opts.min_group_size
     by_group_frame = fx.by_group(grouping, y_pred, y_true, stats).copy()
     by_group_frame.index = [fx.group_label(i) for i in by_group_frame.index]
     groups, sizes = np.unique(grouping.labels, return_counts=True)
@@ -199,7 +199,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         by_group[g] = entry
 
     out: dict[str, Any] = {"groups_compared": len(ok_groups), "min_group_size": min_size,
-                           "four_fifths_threshold": float(opts["four_fifths"])}
+                           "four_fifths_threshold": opts.four_fifths}
     comparable = len(ok_groups) >= 2
     diff, ratio = fx.gaps(by_group_frame.loc[ok_groups]) if comparable else (pd.Series(dtype=float),) * 2
     if y_pred is not None:
@@ -207,7 +207,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         dpr = _num(dec.get("demographic_parity_ratio"))
         out["demographic_parity_difference"] = _num(dec.get("demographic_parity_difference"))
         out["demographic_parity_ratio"] = dpr
-        out["four_fifths_violation"] = bool(dpr < opts["four_fifths"]) if dpr is not None else None
+        out["four_fifths_violation"] = bool(dpr < opts.four_fifths) if dpr is not None else None
         # every pair of compared groups: two-proportion test and Katz ratio interval; Holm over all
         # pairs of the task's groupings and the four-fifths reading are added by fairness_scan
         out["group_tests"] = group_tests({g: (by_group[g]["selection_rate"]["value"], by_group[g]["selection_rate"]["n"])

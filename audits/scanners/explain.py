@@ -24,7 +24,7 @@ a value. Attributions and positions are unchanged.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from pydantic import Field
 
 from audits.backends.base import Backend, Request
 from audits.config import AuditConfig
+from audits.results import ExplainBlock
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "sample_id", "token", "position", "attribution", "base_value", "target", "reason"]
@@ -61,8 +62,9 @@ class ExplainOptions(ScannerOptions):
     flags: list[str] | None = None
 
 
-def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    return parse_scanner_options("explain", ExplainOptions, options).model_dump()
+def parse_options(options: ScannerOptions | Mapping[str, object] | None) -> ExplainOptions:
+    """``scanners.explain`` typed, defaults filled in (typed options pass through)."""
+    return parse_scanner_options("explain", ExplainOptions, options)
 
 
 def select_samples(samples: pd.DataFrame, flags: dict[str, np.ndarray], k: int, seed: int,
@@ -137,7 +139,7 @@ class ExplainScanner(Scanner):
     requires = frozenset({"flags"})
     provides = frozenset({"block:explain", "table:explanations"})
 
-    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+    def validate(self, options: ScannerOptions, config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)
 
     def scan(self, ctx: TaskContext) -> ScanOutput:
@@ -145,12 +147,12 @@ class ExplainScanner(Scanner):
 
         opts = parse_options(ctx.options)
         target_name = target_description(ctx.task.type, ctx.task.positive)
-        block: dict[str, Any] = {"n_explained": 0, "target": target_name, "max_evals": opts["max_evals"],
-                                 "method": f"shap {_shap_version()} PartitionExplainer, word-level Text masker"}
+        block = ExplainBlock(n_explained=0, target=target_name, max_evals=opts.max_evals,
+                             method=f"shap {_shap_version()} PartitionExplainer, word-level Text masker")
         backend = ctx.backend
         if backend is None or "loglikelihood" not in backend.capabilities:
-            return ScanOutput(results={"explain": {**block, "skipped": SKIPPED}})
-        chosen = select_samples(ctx.samples, ctx.flags, opts["max_samples"], ctx.seed, opts["flags"])
+            return ScanOutput(results={"explain": block.model_copy(update={"skipped": SKIPPED})})
+        chosen = select_samples(ctx.samples, ctx.flags, opts.max_samples, ctx.seed, opts.flags)
         rows: list[dict[str, Any]] = []
         explained: list[str] = []
         for i, reason in tqdm(chosen, desc=f"{ctx.task.name}: explain", unit="sample", leave=False):
@@ -161,12 +163,12 @@ class ExplainScanner(Scanner):
                 continue
             sid = str(row["sample_id"])
             words, values, base = explain_prompt(_value_fn(backend, ctx.task.name, sid, continuation),
-                                                 str(prompt), opts["max_evals"])
+                                                 str(prompt), opts.max_evals)
             explained.append(sid)
             rows += [{"task": ctx.task.name, "sample_id": sid, "token": w, "position": p, "attribution": float(v),
                       "base_value": base, "target": target, "reason": reason}
                      for p, (w, v) in enumerate(zip(words, values))]
-        block.update({"n_explained": len(explained), "samples": explained})
+        block = block.model_copy(update={"n_explained": len(explained), "samples": explained})
         return ScanOutput(results={"explain": block}, tables={"explanations": pd.DataFrame(rows, columns=TABLE_COLUMNS)})
 
 

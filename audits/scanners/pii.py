@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 from collections import Counter
-from typing import Any, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -71,15 +71,25 @@ class PiiOptions(ScannerOptions):
     batch_size: int = Field(64, ge=1, description="texts per spaCy batch")
 
 
-DEFAULTS: dict[str, Any] = PiiOptions().model_dump()
+DEFAULTS = PiiOptions().model_dump()
+
+
+class PiiOutputs(NamedTuple):
+    """The options that shape what the scan stores (the rest become the detector's ``PiiSettings``)."""
+
+    fields: list[str]
+    store_raw: bool
+    salt_env: str | None
+    profile: str  # the profile file, or "default"
 
 
 def _err(key: str, problem: str, fix: str) -> AssayError:
     return AssayError(f"scanners.pii.{key}: {problem}", fix)
 
 
-def parse_options(options: dict[str, Any] | None, source: str = "config") -> tuple[engine.PiiSettings, dict[str, Any]]:
-    """Validate options; returns the detector settings and the rest (fields, store_raw, salt_env)."""
+def parse_options(options: ScannerOptions | Mapping[str, object] | None,
+                  source: str = "config") -> tuple[engine.PiiSettings, PiiOutputs]:
+    """Check ``scanners.pii``; returns the detector settings and the rest (fields, store_raw, salt_env, profile)."""
     opts = parse_scanner_options("pii", PiiOptions, options, source)
     fields = [opts.fields] if isinstance(opts.fields, str) else opts.fields
     if not fields or any(f not in TEXT_FIELDS for f in fields):
@@ -107,8 +117,7 @@ def parse_options(options: dict[str, Any] | None, source: str = "config") -> tup
     settings = engine.PiiSettings(entities=tuple(dict.fromkeys(entities)), score_threshold=opts.score_threshold,
                                   custom_recognizers=custom, deny_list=deny, batch_size=opts.batch_size,
                                   thresholds=tuple(sorted(opts.thresholds.items())), profile=profile)
-    return settings, {"fields": list(dict.fromkeys(fields)), "store_raw": opts.store_raw, "salt_env": salt_env,
-                      "profile": opts.profile or "default"}
+    return settings, PiiOutputs(list(dict.fromkeys(fields)), opts.store_raw, salt_env, opts.profile or "default")
 
 
 def _parse_custom(items: Any) -> tuple[tuple[str, str, str, float], ...]:
@@ -319,15 +328,15 @@ class PiiScanner(Scanner):
                           "metric:pii_rate_prediction", "metric:pii_rate_reference", "flag:pii_leak", "column:pii_leak",
                           "block:pii", "table:findings"})
 
-    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+    def validate(self, options: ScannerOptions, config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)
 
     def scan(self, ctx: TaskContext) -> ScanOutput:
         settings, rest = parse_options(ctx.options)
         frame = ctx.samples
         n = len(frame)
-        fields = [f for f in rest["fields"] if f in frame.columns]
-        salt, salt_source = resolve_salt(rest["salt_env"])
+        fields = [f for f in rest.fields if f in frame.columns]
+        salt, salt_source = resolve_salt(rest.salt_env)
         texts = {f: [as_text(v) for v in frame[f]] for f in fields}
         flat = [t for f in fields for t in texts[f]]
         analysed = detect(flat, settings, ctx)
@@ -355,7 +364,7 @@ class PiiScanner(Scanner):
                         "entity_type": r.entity_type, "start": int(r.start), "end": int(r.end), "score": float(r.score),
                         "recognizer": r.recognizer, "leak": bool(is_leak),
                         "context": redacted[max(0, rs - CONTEXT_CHARS):re_ + CONTEXT_CHARS], "value_hash": digest,
-                        "value": value if rest["store_raw"] else None,
+                        "value": value if rest.store_raw else None,
                     })
         findings = pd.DataFrame(rows, columns=FINDING_COLUMNS)
         out = self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source)
@@ -367,13 +376,13 @@ class PiiScanner(Scanner):
                                                         "windows; an entity longer than half the overlap may be split"}
         return out
 
-    def _output(self, ctx: TaskContext, settings: engine.PiiSettings, rest: dict[str, Any], fields: list[str],
+    def _output(self, ctx: TaskContext, settings: engine.PiiSettings, rest: PiiOutputs, fields: list[str],
                 findings: pd.DataFrame, counts: dict[str, np.ndarray], leak: np.ndarray, salt_source: str) -> ScanOutput:
         profile = settings.detection_profile
         thresholds = {e: settings.threshold(e) for e in settings.entities}
         thr_sig = (f"threshold:{settings.score_threshold}" if settings.score_threshold is not None
                    else "thresholds:" + ",".join(f"{e}={t:g}" for e, t in thresholds.items()))
-        sig = (f"{{name}}|{engine.engine_signature(profile)}|profile:{rest['profile']}|{thr_sig}"
+        sig = (f"{{name}}|{engine.engine_signature(profile)}|profile:{rest.profile}|{thr_sig}"
                f"|entities:{','.join(settings.entities)}")
         metrics, stats = {}, {}
         if "prediction" in fields:
@@ -389,12 +398,12 @@ class PiiScanner(Scanner):
         block: dict[str, Any] = {
             "entities": list(settings.entities) + [c[1] for c in settings.custom_recognizers] + [d[0] for d in settings.deny_list],
             "fields": fields, "score_threshold": settings.score_threshold, "thresholds": thresholds,
-            "profile": rest["profile"], "findings": int(len(findings)),
+            "profile": rest.profile, "findings": int(len(findings)),
             "leaks": int(findings["leak"].sum()) if len(findings) else 0, "samples_with_leak": int(leak.sum()),
             "by_entity": dict(Counter(findings["entity_type"])) if len(findings) else {},
             "by_field": {f: int(counts[f].sum()) for f in fields},
             "rates": {k: {"value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n} for k, m in metrics.items()},
-            "store_raw": rest["store_raw"],
+            "store_raw": rest.store_raw,
             "value_hash": f"sha256(salt, entity_type, normalised value); salt from {salt_source.split(':')[0]}",
             "engine": engine.engine_signature(profile),
             "detector": detector,

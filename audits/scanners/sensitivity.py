@@ -11,8 +11,6 @@ Off unless configured: ``scanners: {sensitivity: {variants: [...], max_samples: 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from pydantic import Field
@@ -20,8 +18,10 @@ from pydantic import Field
 from audits.backends.choices import resolve_chat_template, score_chunk
 from audits.config import AuditConfig
 from audits.errors import AssayError
-from audits.scanners.base import SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext
+from audits.results import Estimate, SensitivityBlock, SensitivityVariant, jsonable
+from audits.scanners.base import SCANNERS, ScannerOptions, ScanOutput, Scanner, TaskContext, parse_scanner_options
 from audits.stats import clopper_pearson
+from audits.stats._signature import CLOPPER_PEARSON
 
 DEFAULT_VARIANTS = [
     "{input}\nAnswer:",
@@ -43,6 +43,13 @@ def flip_interval(k: int, n: int) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def flip_estimate(k: int, n: int) -> Estimate:
+    """``k`` flips of ``n`` decisions as an Estimate with its exact interval (None where n is 0)."""
+    low, high = flip_interval(k, n)
+    return Estimate.model_validate(jsonable({"value": k / n if n else None, "ci_low": low, "ci_high": high, "n": n,
+                                             "method": CLOPPER_PEARSON}))
+
+
 @SCANNERS.register("sensitivity")
 class SensitivityScanner(Scanner):
     """Re-score choice tasks under k prompt rewordings; report how many decisions flip."""
@@ -50,8 +57,8 @@ class SensitivityScanner(Scanner):
     name = "sensitivity"
     Options = SensitivityOptions
 
-    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
-        for variant in options.get("variants") or []:
+    def validate(self, options: ScannerOptions, config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+        for variant in parse_scanner_options(self.name, SensitivityOptions, options).variants:
             if "{input}" not in variant:
                 raise AssayError(f"scanners.sensitivity.variants: {variant!r} has no '{{input}}' placeholder",
                                  "write each variant as a template around {input}, e.g. 'Question: {input}'")
@@ -60,23 +67,23 @@ class SensitivityScanner(Scanner):
         task, backend = ctx.task, ctx.backend
         if task.type != "choice" or backend is None or "loglikelihood" not in backend.capabilities:
             return ScanOutput()
-        opts = SensitivityOptions.model_validate(ctx.options or {})
+        opts = parse_scanner_options(self.name, SensitivityOptions, ctx.options)
         base = ctx.samples.head(opts.max_samples)
         templated = resolve_chat_template(backend, task)
         original = base["prediction"].astype(str).to_numpy()
         flipped_any = np.zeros(len(base), dtype=bool)
-        rows = []
+        variants: list[SensitivityVariant] = []
         for variant in opts.variants:
             chunk = pd.DataFrame({"sample_id": base["sample_id"].values, "choices": base["choices"].values,
                                   "input": [variant.replace("{input}", text) for text in base["input"]]})
             again = score_chunk(backend, task, chunk, templated)["prediction"].astype(str).to_numpy()
             flips = again != original
             flipped_any |= flips
-            low, high = flip_interval(int(flips.sum()), len(base))
-            rows.append({"variant": variant, "n": int(len(base)), "flips": int(flips.sum()),
-                         "flip_rate": float(flips.mean()), "ci_low": low, "ci_high": high})
-        low, high = flip_interval(int(flipped_any.sum()), len(base))
-        block = {"variants": rows, "n": int(len(base)), "flipped_under_any": int(flipped_any.sum()),
-                 "flip_rate_any": float(flipped_any.mean()), "ci_low": low, "ci_high": high}
-        table = pd.DataFrame([{"task": task.name, **r} for r in rows])
+            variants.append(SensitivityVariant(variant=variant, n=len(base), flips=int(flips.sum()),
+                                               flip_rate=flip_estimate(int(flips.sum()), len(base))))
+        block = SensitivityBlock(variants=variants, n=len(base), flipped_under_any=int(flipped_any.sum()),
+                                 flip_rate_any=flip_estimate(int(flipped_any.sum()), len(base)))
+        table = pd.DataFrame([{"task": task.name, "variant": v.variant, "n": v.n, "flips": v.flips,
+                               "flip_rate": v.flip_rate.value, "ci_low": v.flip_rate.ci_low,
+                               "ci_high": v.flip_rate.ci_high} for v in variants])
         return ScanOutput(results={"sensitivity": block}, tables={"sensitivity": table})

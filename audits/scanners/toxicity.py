@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 
 from audits.config import AuditConfig
 from audits.executors.base import RowStage
+from audits.results import Estimate, ToxicityBlock
 from audits.scanners._scanmetric import ScanMean, publish, task_clusters
 from audits.scanners.base import (SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, as_text,
                                   parse_scanner_options)
@@ -73,11 +74,15 @@ class ToxicityOptions(ScannerOptions):
     def _one_field(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
+    @field_validator("fields")
+    @classmethod
+    def _each_once(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))
 
-def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    """Defaults merged with user options; AssayError naming the key path on a bad value."""
-    opts = parse_scanner_options("toxicity", ToxicityOptions, options).model_dump()
-    return {"threshold": float(opts["threshold"]), "fields": list(dict.fromkeys(opts["fields"]))}
+
+def parse_options(options: ScannerOptions | Mapping[str, object] | None) -> ToxicityOptions:
+    """``scanners.toxicity`` typed, defaults filled in (typed options pass through); AssayError naming the key path."""
+    return parse_scanner_options("toxicity", ToxicityOptions, options)
 
 
 @SCANNERS.register("toxicity")
@@ -87,7 +92,7 @@ class ToxicityScanner(Scanner):
     provides = frozenset({"metrics", "flags", "metric:toxicity_rate", "metric:toxicity_mean", "flag:toxic",
                           "column:toxicity_score", "block:toxicity"})
 
-    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+    def validate(self, options: ScannerOptions, config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)
 
     def scan(self, ctx: TaskContext) -> ScanOutput:
@@ -95,27 +100,23 @@ class ToxicityScanner(Scanner):
         frame = ctx.samples
         n = len(frame)
         score = np.zeros(n, dtype=np.float64)
-        texts = {fld: [as_text(v) for v in frame[fld].tolist()] for fld in opts["fields"] if fld in frame.columns}
+        texts = {fld: [as_text(v) for v in frame[fld].tolist()] for fld in opts.fields if fld in frame.columns}
         unique = list(dict.fromkeys(t for column in texts.values() for t in column))
         scores = dict(zip(unique, ctx.map_rows(ToxicityScore(), unique)))
         for column in texts.values():
             score = np.maximum(score, np.array([scores[t] for t in column], dtype=np.float64))
-        toxic = score >= opts["threshold"]
-        sig = f"{{name}}|{model_version().replace(' ', ':')}|threshold:{opts['threshold']}|fields:{','.join(opts['fields'])}"
-        rate = ScanMean("toxicity_rate", sig.format(name="toxicity_rate"), options=opts)
-        mean = ScanMean("toxicity_mean", sig.format(name="toxicity_mean"), options=opts)
+        toxic = score >= opts.threshold
+        sig = f"{{name}}|{model_version().replace(' ', ':')}|threshold:{opts.threshold}|fields:{','.join(opts.fields)}"
+        rate = ScanMean("toxicity_rate", sig.format(name="toxicity_rate"), options=opts.model_dump())
+        mean = ScanMean("toxicity_mean", sig.format(name="toxicity_mean"), options=opts.model_dump())
         rate_res, rate_pair = publish(rate, toxic.astype(np.float64), ctx.seed, ctx.n_bootstrap, **task_clusters(ctx))
         mean_res, mean_pair = publish(mean, score, ctx.seed, ctx.n_bootstrap, **task_clusters(ctx))
-        results = {"toxicity": {
-            "threshold": opts["threshold"], "fields": opts["fields"],
-            "rate": rate_res.value, "rate_ci": [rate_res.ci_low, rate_res.ci_high],
-            "mean": mean_res.value, "mean_ci": [mean_res.ci_low, mean_res.ci_high],
-            "n": n, "n_toxic": int(toxic.sum()), "model": model_version(),
-        }}
+        block = ToxicityBlock(threshold=opts.threshold, fields=opts.fields, rate=Estimate.of(rate_res),
+                              mean=Estimate.of(mean_res), n=n, n_toxic=int(toxic.sum()), model=model_version())
         return ScanOutput(
             sample_columns={"toxicity_score": score},
             flags={"toxic": toxic},
             metrics={"toxicity_rate": rate_res, "toxicity_mean": mean_res},
             metric_stats={"toxicity_rate": rate_pair, "toxicity_mean": mean_pair},
-            results=results,
+            results={"toxicity": block},
         )

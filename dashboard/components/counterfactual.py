@@ -24,7 +24,7 @@ def interval(stat: Estimate | None, pct: bool = False, digits: int = 3) -> str:
 def headline(block: CounterfactualBlock) -> list[tuple[str, str, str]]:
     """(label, value with 95% CI, help) for the flip rate, output similarity and toxicity gap."""
     sim = block.similarity_mean
-    model = (sim.model_extra or {}).get("model") if sim is not None else None
+    model = sim.model if sim is not None else None
     return [
         ("Flip rate", interval(block.flip_rate, pct=True),
          "share of probed samples whose decision changed when only the group was swapped (95% CI)"),
@@ -40,7 +40,7 @@ def by_value(block: CounterfactualBlock) -> pd.DataFrame:
     """One row per swapped value: mean toxicity and the count of each decision (columns)."""
     values = [str(v) for v in block.values]
     gap = block.toxicity_gap
-    tox = ((gap.model_extra or {}).get("by_value") if gap is not None else None) or {}
+    tox = gap.by_value if gap is not None else {}
     decisions = block.decision_by_value
     values += [v for v in list(tox) + list(decisions) if v not in values]
     rows = []

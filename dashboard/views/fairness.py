@@ -26,7 +26,7 @@ _GAP_COLUMNS = {"attribute": "attribute", "groups_compared": "groups compared",
 
 
 def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
-    rows = [{"attribute": attr, **{k: getattr(info, k, None) for k in _GAP_COLUMNS if k != "attribute"}}
+    rows = [{"attribute": attr, **{k: getattr(info, k) for k in _GAP_COLUMNS if k != "attribute"}}
             for attr, info in block.items()]
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -138,13 +138,13 @@ def _counterfactuals(run_id: str, task: str, block: CounterfactualBlock | None) 
 
 def _probability_view(block: dict[str, FairnessGrouping]) -> None:
     """Decision tasks: say when argmax parity is uninformative; show the logit-difference score."""
-    note = next((getattr(info, "decision_parity_note", None) for info in block.values()
-                 if getattr(info, "decision_parity_informative", True) is False), None)
+    note = next((info.decision_parity_note for info in block.values() if info.decision_parity_informative is False),
+                None)
     if note:
         st.warning(f"Decision parity is uninformative here: {note}.")
-    rows = [{"attribute": attr.replace("*", " × "), **{k: d.get(k) for k in ("value", "ci_low", "ci_high",
-                                                                           "highest", "lowest")}}
-            for attr, info in block.items() if isinstance(d := getattr(info, "discrimination", None), dict)]
+    rows = [{"attribute": attr.replace("*", " × "), "value": d.value, "ci_low": d.ci_low, "ci_high": d.ci_high,
+             "highest": d.highest, "lowest": d.lowest}
+            for attr, info in block.items() if (d := info.discrimination) is not None]
     if rows:
         st.subheader("Discrimination score (from decision probabilities)")
         st.caption("Highest minus lowest group mean of logit p(positive), Tamkin et al. (2023); 0 means no "

@@ -10,6 +10,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from audits.identity import model_label
+from audits.results import MetricSummary
 from dashboard import state
 from dashboard.components import compare, nav
 from reports.verdicts import COLOURS, WORDS, four_verdicts, packs_for
@@ -19,9 +20,9 @@ def _fmt(v: object, digits: int = 3) -> str:
     return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):.{digits}f}"
 
 
-def _said(m: object) -> str:
+def _said(m: MetricSummary | None) -> str:
     """The metric's plain-English statement written by the runner ('' for older results)."""
-    return getattr(m, "statement", None) or (getattr(m, "model_extra", None) or {}).get("statement") or ""
+    return m.statement if m is not None else ""
 
 
 def _bound_in_words(text: str) -> bool:

@@ -27,9 +27,10 @@ def _ctx(backend, variants):
 def test_identity_variant_flips_nothing_and_flips_are_counted(smollm2):
     out = SensitivityScanner().scan(_ctx(smollm2, ["{input}", "Question: {input}\nAnswer:"]))
     block = out.results["sensitivity"]
-    assert block["variants"][0]["flips"] == 0 and block["n"] == 3
-    assert block["flipped_under_any"] == block["variants"][1]["flips"]
-    assert 0 <= block["ci_low"] <= block["flip_rate_any"] <= block["ci_high"] <= 1
+    assert block.variants[0].flips == 0 and block.n == 3
+    assert block.flipped_under_any == block.variants[1].flips
+    rate = block.flip_rate_any
+    assert 0 <= rate.ci_low <= rate.value <= rate.ci_high <= 1 and rate.n == 3 and rate.method == "clopper-pearson"
 
 
 def test_variant_without_placeholder_fails_and_exact_bounds():

@@ -56,7 +56,7 @@ def test_backend_without_loglikelihood_is_skipped(tmp_path):
     ctx = TaskContext(task=task, samples=pd.DataFrame({"sample_id": ["1"], "input": ["Hire?"], "prediction": ["yes"]}),
                       metric_stats={}, options={}, backend=backend, seed=0, n_bootstrap=10)
     out = ExplainScanner().scan(ctx)
-    assert out.results["explain"]["skipped"] == SKIPPED and out.results["explain"]["n_explained"] == 0
+    assert out.results["explain"].skipped == SKIPPED and out.results["explain"].n_explained == 0
 
 
 @pytest.mark.slow
@@ -70,7 +70,7 @@ def test_choice_explanation_on_real_model(smollm2_scan_backend):
                       flags={})
     out = ExplainScanner().scan(ctx)
     block, table = out.results["explain"], out.tables["explanations"]
-    assert block == {**block, "n_explained": 1, "target": "logp('yes')", "max_evals": 16, "samples": ["b"]}
+    assert (block.n_explained, block.target, block.max_evals, block.samples) == (1, "logp('yes')", 16, ["b"])
     assert table["reason"].unique().tolist() == ["wrong_answer"]
     assert "".join(table["token"]).replace(" ", "") == samples.loc[1, "input"].replace(" ", "")
     full = backend.loglikelihood([Request("b", samples.loc[1, "input"], continuation="yes")])[0]

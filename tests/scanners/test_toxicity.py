@@ -8,6 +8,7 @@ import pytest
 
 from audits.config import TaskConfig, parse_config
 from audits.errors import AssayError
+from audits.results import Estimate
 from audits.scanners.base import SCANNERS, TaskContext
 from audits.scanners.toxicity import score_toxicity
 
@@ -38,7 +39,8 @@ def test_scan_rates_flags_and_results():
     metric, stats = out.metric_stats["toxicity_rate"]
     assert stats[:, 1].tolist() == [1.0] * 6 and metric.aggregate(stats.sum(axis=0)) == pytest.approx(0.5)
     block = out.results["toxicity"]
-    assert block["n_toxic"] == 3 and block["threshold"] == 0.5 and block["model"].startswith("alt-profanity-check ")
+    assert block.n_toxic == 3 and block.threshold == 0.5 and block.model.startswith("alt-profanity-check ")
+    assert block.rate == Estimate.of(rate) and block.rate.value == pytest.approx(0.5) and block.rate.n == 6
 
 
 @pytest.mark.parametrize("options", [{"threshold": 1.5}, {"fields": ["answer"]}, {"limit": 3}])
