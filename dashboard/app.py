@@ -19,7 +19,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import auth, state  # noqa: E402
 from dashboard.views import (audit_log, explanations, fairness, overview, policies, privacy,  # noqa: E402
-                             quality, reports, review)
+                             quality, reports, review, trends)
 
 # (page module, title, url path, icon). Views live in dashboard/views/, not pages/, so Streamlit's
 # file-based multipage mode never takes over from st.navigation.
@@ -27,6 +27,7 @@ PAGES: list[tuple[ModuleType, str, str, str]] = [
     (overview, "Overview", "overview", ":material/dashboard:"),
     (quality, "Quality", "quality", ":material/checklist:"),
     (fairness, "Fairness", "fairness", ":material/balance:"),
+    (trends, "Trends", "trends", ":material/trending_up:"),
     (privacy, "Privacy & Safety", "privacy", ":material/shield:"),
     (explanations, "Explanations", "explanations", ":material/lightbulb:"),
     (policies, "Policies", "policies", ":material/policy:"),

@@ -11,10 +11,7 @@ the metrics shown. Exit 0 (a trend is evidence, not a gate; policy packs read
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
-
-from audits.errors import AssayError
 
 
 def register(subparsers, common) -> None:
@@ -25,48 +22,6 @@ def register(subparsers, common) -> None:
     p.add_argument("--task", "-t", default=None, help="only this task")
     p.add_argument("--json", action="store_true", help="machine-readable trends")
     p.set_defaults(func=_trend)
-
-
-def series_key(task: str, metric: str, tasks: int) -> str:
-    """``metric`` when the audit has one task, else ``task.metric``."""
-    return metric if tasks == 1 else f"{task}.{metric}"
-
-
-def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | None = None,
-                 alpha: float = 0.05) -> dict[str, Any]:
-    """Runs in period order, the per-run points of each series and its ``Trend`` (Holm over the series)."""
-    from audits import stats
-    from audits.store.queries.trends import audit_runs, trend_frame
-
-    runs = audit_runs(cat, audit)
-    frame = trend_frame(cat, audit)
-    if task is not None:
-        if task not in set(frame["task"]):
-            raise AssayError(f"audit '{audit}' has no task '{task}'", f"name one of: {', '.join(sorted(set(frame['task'])))}")
-        frame = frame[frame["task"] == task]
-    if metrics:
-        unknown = [m for m in metrics if m not in set(frame["metric"])]
-        if unknown:
-            raise AssayError(f"audit '{audit}' has no metric '{unknown[0]}'",
-                             f"name one of: {', '.join(sorted(set(frame['metric'])))}")
-        frame = frame[frame["metric"].isin(metrics)]
-    order = {r: i for i, r in enumerate(runs["run_id"])}
-    n_tasks = frame["task"].nunique()
-    series: dict[str, Any] = {}
-    points: dict[str, list[dict[str, Any]]] = {}
-    for (tname, metric), rows in frame.groupby(["task", "metric"], sort=True):
-        values, low, high = [float("nan")] * len(order), [float("nan")] * len(order), [float("nan")] * len(order)
-        for r in rows.itertuples():
-            i = order[r.run_id]
-            values[i], low[i], high[i] = (float("nan") if v is None else float(v) for v in (r.value, r.ci_low, r.ci_high))
-        key = series_key(tname, metric, n_tasks)
-        series[key] = (values, low, high)
-        points[key] = [{"run_id": r.run_id, "period": r.period, "value": r.value, "ci_low": r.ci_low,
-                        "ci_high": r.ci_high, "n": int(r.n)} for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
-    trends = stats.trend_family(series, alpha=alpha)
-    return {"audit": audit, "runs": [{"run_id": r.run_id, "period": r.period} for r in runs.itertuples()],
-            "alpha": alpha, "correction": "holm", "test": stats._trend.WLS, "change_test": stats._trend.CHANGE,
-            "series": {t.metric: {**asdict(t), "points": points[t.metric]} for t in trends}}
 
 
 def _fmt(v: Any) -> str:
@@ -96,6 +51,7 @@ def format_trends(body: dict[str, Any]) -> str:
 
 def _trend(args) -> int:
     from audits.store.catalog import Catalog
+    from audits.store.queries.trends import audit_trends
 
     body = audit_trends(Catalog(args.catalog, create=False), args.audit, args.metric, args.task)
     print(json.dumps(body, indent=2, default=str) if args.json else format_trends(body))

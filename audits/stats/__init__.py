@@ -34,7 +34,7 @@ from audits.stats._signature import IntervalSignature
 from audits.stats._summary import GROUP_COLUMNS, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
                                    n_needed, verdict)
-from audits.stats._trend import Trend, change_point, standard_errors, trend_family, trend_test
+from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
 from audits.stats._words import describe, interval_methods
 
 __all__ = [
@@ -48,5 +48,5 @@ __all__ = [
     "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods",
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
     "GROUP_COLUMNS", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "resample_blocks", "resample_sums",
-    "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
+    "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
 ]

@@ -23,8 +23,8 @@ from scipy import stats as sps
 
 from audits.stats._compare import holm
 
-WLS = "weighted least squares on per-run estimates (inverse-variance weights), z/t test on the slope"
-CHANGE = "largest weighted-mean split (z), Bonferroni over splits"
+TREND_TEST = WLS = "weighted least squares on per-run estimates (inverse-variance weights), z/t test on the slope"
+CHANGE_TEST = CHANGE = "largest weighted-mean split (z), Bonferroni over splits"
 _MIN_SE = 1e-9
 
 

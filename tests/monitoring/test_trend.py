@@ -19,9 +19,22 @@ def _three_runs(tmp_path, catalog, accuracies, name):
         run_config(catalog, log_config(tmp_path, log, period=period, name=name))
 
 
-def test_falling_accuracy_is_a_significant_trend_and_flat_is_not(tmp_path, catalog):
-    _three_runs(tmp_path, catalog, [0.92, 0.78, 0.6], "falling")
-    _three_runs(tmp_path, catalog, [0.8, 0.8, 0.8], "flat")
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory):
+    """One catalog with three runs of a falling audit and three of a flat one."""
+    from audits.store.catalog import Catalog
+
+    tmp = tmp_path_factory.mktemp("trend")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ASSAY_KEY_DIR", str(tmp / "keys"))
+    cat = Catalog(tmp / "c.duckdb")
+    _three_runs(tmp, cat, [0.92, 0.78, 0.6], "falling")
+    _three_runs(tmp, cat, [0.8, 0.8, 0.8], "flat")
+    yield cat
+    mp.undo()
+
+
+def test_falling_accuracy_is_a_significant_trend_and_flat_is_not(catalog):
     proc = run_cli("trend", "falling", "--json", catalog=catalog.path, check=True)
     body = json.loads(proc.stdout)
     assert [r["period"] for r in body["runs"]] == ["2026-Q2", "2026-Q3", "2026-Q4"]
@@ -35,12 +48,11 @@ def test_falling_accuracy_is_a_significant_trend_and_flat_is_not(tmp_path, catal
     assert not flat["series"]["exact_match"]["significant"] and not flat["series"]["exact_match"]["change"]
 
 
-def test_trend_bad_input_is_one_line(tmp_path, catalog):
-    _three_runs(tmp_path, catalog, [0.8, 0.8, 0.8], "flat")
+def test_trend_bad_input_is_one_line(catalog):
     proc = run_cli("trend", "nope", catalog=catalog.path)
     assert proc.returncode == 2
     assert [l for l in proc.stderr.splitlines() if l.startswith("assay:")] == [
-        f"assay: error: no complete run of audit 'nope' in {catalog.path} — name one of: flat"]
+        f"assay: error: no complete run of audit 'nope' in {catalog.path} — name one of: falling, flat"]
     proc = run_cli("trend", "flat", "--metric", "bleu", catalog=catalog.path)
     assert proc.returncode == 2 and "has no metric 'bleu' — name one of: exact_match, feedback_positive_rate" in proc.stderr
 
@@ -66,3 +78,21 @@ def test_trend_test_false_positive_rate_under_the_null(k):
     se = np.sqrt(0.05 * 0.95 / sims)
     assert hits / sims <= 0.05 + 2 * se, hits / sims
     assert changes / sims <= 0.05 + 2 * se, changes / sims
+
+
+def test_trends_page_draws_each_metric_and_flags_the_fall(catalog, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from audits.store.queries.trends import audit_runs
+
+    monkeypatch.setenv("ASSAY_CATALOG", str(catalog.path))
+    last = audit_runs(catalog, "falling")["run_id"].iloc[-1]
+    at = AppTest.from_string(
+        "import streamlit as st\nst.query_params['run'] = %r\n"
+        "from dashboard.views import trends\ntrends.render()\n" % last, default_timeout=120).run()
+    assert not at.exception and [t.value for t in at.title] == ["Trends"]
+    assert any("Significant trend in exact_match" in w.value for w in at.warning)
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(specs) == 2 and all(list(s["data"][0]["x"]) == ["2026-Q2", "2026-Q3", "2026-Q4"] for s in specs)
+    table = at.dataframe[0].value
+    assert list(table["metric"]) == ["exact_match", "feedback_positive_rate"] and set(table["trend"]) == {"significant"}

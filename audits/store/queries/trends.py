@@ -3,7 +3,12 @@ run's inputs (through the one bundle reader)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 import pandas as pd
+
+from audits import stats
 
 from audits.errors import AssayError
 from audits.store.bundle_reader import read_table
@@ -49,3 +54,42 @@ def trend_frame(cat: Catalog, audit: str) -> pd.DataFrame:
 def run_inputs(cat: Catalog, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
     """A run's samples: task, sample_id, input and those of ``columns`` it has (for drift)."""
     return read_table(cat, run_id, "samples", columns=list(dict.fromkeys(["task", "sample_id", "input", *(columns or [])])))
+
+
+def series_key(task: str, metric: str, tasks: int) -> str:
+    """``metric`` when the audit has one task, else ``task.metric``."""
+    return metric if tasks == 1 else f"{task}.{metric}"
+
+
+def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | None = None,
+                 alpha: float = 0.05) -> dict[str, Any]:
+    """Runs in period order, the per-run points of each series and its ``Trend`` (Holm over the series)."""
+    runs = audit_runs(cat, audit)
+    frame = trend_frame(cat, audit)
+    if task is not None:
+        if task not in set(frame["task"]):
+            raise AssayError(f"audit '{audit}' has no task '{task}'", f"name one of: {', '.join(sorted(set(frame['task'])))}")
+        frame = frame[frame["task"] == task]
+    if metrics:
+        unknown = [m for m in metrics if m not in set(frame["metric"])]
+        if unknown:
+            raise AssayError(f"audit '{audit}' has no metric '{unknown[0]}'",
+                             f"name one of: {', '.join(sorted(set(frame['metric'])))}")
+        frame = frame[frame["metric"].isin(metrics)]
+    order = {r: i for i, r in enumerate(runs["run_id"])}
+    n_tasks = frame["task"].nunique()
+    series: dict[str, Any] = {}
+    points: dict[str, list[dict[str, Any]]] = {}
+    for (tname, metric), rows in frame.groupby(["task", "metric"], sort=True):
+        values, low, high = [float("nan")] * len(order), [float("nan")] * len(order), [float("nan")] * len(order)
+        for r in rows.itertuples():
+            i = order[r.run_id]
+            values[i], low[i], high[i] = (float("nan") if v is None else float(v) for v in (r.value, r.ci_low, r.ci_high))
+        key = series_key(tname, metric, n_tasks)
+        series[key] = (values, low, high)
+        points[key] = [{"run_id": r.run_id, "period": r.period, "value": r.value, "ci_low": r.ci_low,
+                        "ci_high": r.ci_high, "n": int(r.n)} for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
+    trends = stats.trend_family(series, alpha=alpha)
+    return {"audit": audit, "runs": [{"run_id": r.run_id, "period": r.period} for r in runs.itertuples()],
+            "alpha": alpha, "correction": "holm", "test": stats.TREND_TEST, "change_test": stats.CHANGE_TEST,
+            "series": {t.metric: {**asdict(t), "points": points[t.metric]} for t in trends}}

@@ -1,0 +1,83 @@
+"""Trends: every run of the selected run's audit in period order, each metric with its interval,
+the trend test (weighted least squares on the per-run estimates) and the change point, Holm-
+corrected over the metrics shown (``audits.store.queries.trends.audit_trends``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from audits.errors import AssayError
+from audits.store.queries import trends as trends_q
+from dashboard import state
+from dashboard.components import charts
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _trends(path: str, audit: str, metrics: tuple[str, ...]) -> dict[str, Any]:
+    from audits.store.catalog import Catalog
+
+    return trends_q.audit_trends(Catalog(path, create=False), audit, list(metrics) or None)
+
+
+def _figure(key: str, series: dict[str, Any]) -> go.Figure:
+    pts = pd.DataFrame(series["points"])
+    value = pd.to_numeric(pts["value"], errors="coerce")
+    fig = go.Figure(go.Scatter(
+        x=pts["period"], y=value, mode="lines+markers", name=key,
+        error_y={"type": "data", "symmetric": False, "array": pd.to_numeric(pts["ci_high"], errors="coerce") - value,
+                 "arrayminus": value - pd.to_numeric(pts["ci_low"], errors="coerce")},
+        hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    verdict = ("no trend test (fewer than 3 runs)" if series["slope"] is None else
+               f"slope {series['slope']:+.3g}/run, Holm p={series['p_adjusted']:.3g}"
+               + (" — significant" if series["significant"] else ""))
+    fig.update_layout(title=f"{key}: {verdict}", height=320, margin={"t": 50, "b": 30, "l": 40, "r": 10},
+                      xaxis_title="period", yaxis_title=key)
+    return fig
+
+
+def _table(body: dict[str, Any]) -> pd.DataFrame:
+    runs = body["runs"]
+    rows = []
+    for key, s in body["series"].items():
+        rows.append({"metric": key, "runs": s["k"], "slope per run": s["slope"], "slope CI low": s["slope_low"],
+                     "slope CI high": s["slope_high"], "p": s["p_value"], "Holm p": s["p_adjusted"],
+                     "trend": "significant" if s["significant"] else "—",
+                     "change after": runs[s["change_after"]]["period"] if s["change"] else "—",
+                     "change size": s["change_size"] if s["change"] else None})
+    return pd.DataFrame(rows)
+
+
+def render() -> None:
+    st.title("Trends")
+    run_id = state.require_run()
+    if run_id is None:
+        return
+    audit = state.results(run_id).audit
+    try:
+        everything = _trends(str(state.catalog_path()), audit, ())
+    except AssayError as err:
+        state.show_error(err)
+        return
+    keys = list(everything["series"])
+    chosen = st.multiselect("Metrics", keys, default=keys, key="trends-metrics",
+                            help="Significance is Holm-corrected over the metrics chosen here.")
+    if not chosen:
+        st.caption("Choose at least one metric.")
+        return
+    metrics = tuple(sorted({k.rsplit(".", 1)[-1] for k in chosen}))
+    body = _trends(str(state.catalog_path()), audit, metrics)
+    body["series"] = {k: v for k, v in body["series"].items() if k in chosen}
+    st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
+               f"Change point: {body['change_test']}. Holm over {len(body['series'])} metric(s).")
+    flagged = [k for k, s in body["series"].items() if s["significant"]]
+    if flagged:
+        st.warning(f"Significant trend in {', '.join(flagged)}.", icon=":material/trending_down:")
+    cols = st.columns(2)
+    for i, (key, series) in enumerate(body["series"].items()):
+        charts.show(lambda: _figure(key, series), charts.why_empty(pd.DataFrame(series["points"]), key),
+                    key=f"trend-{key}", target=cols[i % 2])
+    st.dataframe(_table(body), hide_index=True, width="stretch")
