@@ -36,8 +36,13 @@ from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS,
                                    n_needed, verdict)
 from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
 from audits.stats._words import describe, interval_methods
+from audits.stats._ratio import (RateRatio, compare_rates, paired_rate_ratio, rate_ratio, rate_ratio_verdict,
+                                 ratio_n_needed)
+from audits.stats._detection import auroc, detection_quality
 
 __all__ = [
+    "RateRatio", "compare_rates", "paired_rate_ratio", "rate_ratio", "rate_ratio_verdict", "ratio_n_needed",
+    "auroc", "detection_quality",
     "BH", "FAIL", "FISHER", "HOLM", "INCONCLUSIVE", "KINDS", "MCNEMAR", "NO_DATA", "PAIRED_T", "PASS",
     "TWO_PROPORTION_Z", "WELCH", "Comparison", "Interval", "IntervalSignature", "Verdict", "acceleration",
     "bca_interval", "benjamini_hochberg", "clopper_pearson", "cluster_codes", "cluster_sums", "compare_scores",

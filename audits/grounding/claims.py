@@ -1,0 +1,81 @@
+"""Claims of an answer, and which answers cannot be scored (and why).
+
+A claim is a sentence or a ';'-separated clause of the answer, with its character offsets. An
+answer that declines ("I don't know", "I cannot find that in the policy") is an *abstention*:
+it has no claims and is not a hallucination (it is counted in ``abstention_rate``, so "always
+refuse" cannot look perfect). An empty answer, an empty context, an over-long context and a
+claim that is not English are *not scorable*: the row gets that verdict and its reason, and is
+left out of the rates' n.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# verdicts of a whole answer that has no scored claims
+ABSTAINED = "abstained"
+NOT_SCORABLE = "not scorable"
+
+_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+(?=\s|$)|$)|[^\n]+", re.S)
+_ALNUM = re.compile(r"[A-Za-z0-9À-ÿ]")
+_ABSTAIN = re.compile(
+    r"^\W*(?:i\s*(?:do\s*not|don'?t|dont)\s+know|i'?m\s+not\s+sure|i\s+am\s+not\s+sure|not\s+sure|"
+    r"i\s+(?:can(?:no|')?t|cannot|am\s+unable\s+to|'m\s+unable\s+to)\s+(?:answer|help|say|tell|find|determine)|"
+    r"(?:there\s+is\s+)?no\s+information|the\s+(?:policy|context|document|text)\s+does\s*(?:not|n't)\s+"
+    r"(?:say|mention|specify|state|cover)|unknown|n/?a|no\s+answer)\b", re.I)
+_WORD = re.compile(r"[^\W\d_]+", re.U)
+# frequent English function words: a claim of 5+ words with none of them is read as not English
+_EN_FUNCTION = frozenset(
+    "the a an is are was were be been of to in on at for with by from and or not no it this that these those "
+    "he she they we you i his her their our your its as if but can will would should may must has have had do "
+    "does did there which who what when where how than then also only all any each".split())
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of an answer: its text and its [start, end) character offsets in the answer."""
+
+    text: str
+    start: int
+    end: int
+
+
+def split_claims(answer: str) -> list[Claim]:
+    """The answer's sentences and ';'-clauses that contain a letter or digit, in order."""
+    claims = []
+    for m in _SENTENCE.finditer(answer or ""):
+        raw = m.group(0)
+        text = raw.strip()
+        if not text or not _ALNUM.search(text):
+            continue
+        start = m.start() + (len(raw) - len(raw.lstrip()))
+        claims.append(Claim(text, start, start + len(text)))
+    return claims
+
+
+def is_abstention(answer: str) -> bool:
+    """True when the answer only declines (its first sentence declines and it is short)."""
+    text = (answer or "").strip()
+    return bool(text) and len(text) <= 200 and bool(_ABSTAIN.match(text))
+
+
+def is_english(text: str) -> bool:
+    """False for a text of five or more words that is mostly non-Latin letters or has no English
+    function word; shorter texts (names, numbers) are given the benefit of the doubt."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isascii() for c in letters) / len(letters) < 0.7:
+        return False
+    words = [w.lower() for w in _WORD.findall(text)]
+    return len(words) < 5 or any(w in _EN_FUNCTION for w in words)
+
+
+def unscorable_reason(answer: str, context: str, max_context_chars: int) -> str | None:
+    """Why a row cannot be scored (None when it can); abstentions are handled by the caller."""
+    if not (context or "").strip():
+        return "empty context"
+    if len(context) > max_context_chars:
+        return f"context over {max_context_chars} characters"
+    if not (answer or "").strip() or not split_claims(answer):
+        return "empty answer"
+    return None

@@ -1,0 +1,118 @@
+"""The ratio of two rates (this run's over the previous run's), paired where both runs answered the
+same items, and a three-valued verdict on it ("down at least 25%": ratio <= 0.75).
+
+- paired (both runs scored the same items): RR = (a + b) / (a + c) over the shared items, where
+  a = event in both runs, b = only in the current run, c = only in the previous run; log-Wald
+  interval with var(ln RR) = (b + c) / ((a + b)(a + c)) (Nam & Blackwelder 2002's Wald form), each
+  of the four cells plus 0.5 when any discordant or marginal count is zero;
+- unpaired: Katz's log interval, var(ln RR) = 1/x1 - 1/n1 + 1/x0 - 1/n0 (plus 0.5 on a zero count).
+
+``rate_ratio_verdict`` decides ``ratio <op> threshold`` on the one-sided bound at ``confidence``
+(the two-sided interval at 2c - 1, as every verdict in ``_verdict``), and when inconclusive
+states about how many items (per run) would decide it at the observed ratio. The null
+simulation in tests/grounding/test_ratio.py checks its error rate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from audits.stats._verdict import INCONCLUSIVE, NO_DATA, decide, interval_level
+
+PAIRED = "paired log-Wald (Nam-Blackwelder), 0.5 on zero cells"
+KATZ = "Katz log (unpaired), 0.5 on zero counts"
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """``ratio`` = current rate / previous rate with its two-sided ``confidence`` interval."""
+
+    ratio: float
+    low: float
+    high: float
+    confidence: float
+    method: str
+    n: int                  # items behind it: shared items (paired) or the smaller run's n
+    se_log: float
+    paired: bool
+    current_rate: float
+    previous_rate: float
+
+
+def _log_interval(ratio: float, se: float, confidence: float) -> tuple[float, float]:
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return math.exp(math.log(ratio) - z * se), math.exp(math.log(ratio) + z * se)
+
+
+def paired_rate_ratio(current: np.ndarray, previous: np.ndarray, confidence: float = 0.95) -> RateRatio:
+    """Ratio of two rates measured on the same items: ``current``/``previous`` 0/1, aligned, shape (n,)."""
+    x = np.asarray(current, dtype=bool)
+    y = np.asarray(previous, dtype=bool)
+    a, b, c = float(np.sum(x & y)), float(np.sum(x & ~y)), float(np.sum(~x & y))
+    d = float(len(x)) - a - b - c
+    if min(b + c, a + b, a + c) == 0:
+        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+    n = len(x)
+    ratio = (a + b) / (a + c)
+    se = math.sqrt((b + c) / ((a + b) * (a + c)))
+    low, high = _log_interval(ratio, se, confidence)
+    return RateRatio(ratio, low, high, confidence, PAIRED, n, se, True, float(np.mean(x)) if n else math.nan,
+                     float(np.mean(y)) if n else math.nan)
+
+
+def rate_ratio(x1: float, n1: int, x0: float, n0: int, confidence: float = 0.95) -> RateRatio:
+    """Unpaired ratio of x1/n1 over x0/n0 (Katz log interval)."""
+    p1, p0 = x1 / n1, x0 / n0
+    if x1 == 0 or x0 == 0 or x1 == n1 or x0 == n0:
+        x1, x0, n1, n0 = x1 + 0.5, x0 + 0.5, n1 + 1, n0 + 1
+    ratio = (x1 / n1) / (x0 / n0)
+    se = math.sqrt(1 / x1 - 1 / n1 + 1 / x0 - 1 / n0)
+    low, high = _log_interval(ratio, se, confidence)
+    return RateRatio(ratio, low, high, confidence, KATZ, int(min(n1, n0)), se, False, p1, p0)
+
+
+def compare_rates(current: dict[str, float], previous: dict[str, float], confidence: float = 0.95) -> RateRatio | None:
+    """Ratio of two runs' rates from per-item 0/1 outcomes keyed by item id (NaN/None: not scored).
+
+    Paired over the items both runs scored when there are any; else unpaired on the totals. None
+    when either run has no scored item or the previous rate is 0 and so is the current one."""
+    cur = {k: float(v) for k, v in current.items() if v is not None and np.isfinite(v)}
+    prev = {k: float(v) for k, v in previous.items() if v is not None and np.isfinite(v)}
+    if not cur or not prev:
+        return None
+    shared = sorted(set(cur) & set(prev))
+    if shared:
+        return paired_rate_ratio(np.array([cur[k] for k in shared]) > 0.5, np.array([prev[k] for k in shared]) > 0.5,
+                                 confidence)
+    return rate_ratio(sum(v > 0.5 for v in cur.values()), len(cur), sum(v > 0.5 for v in prev.values()), len(prev),
+                      confidence)
+
+
+def ratio_n_needed(r: RateRatio, threshold: float, confidence: float = 0.95) -> int | None:
+    """Items per run at which the one-sided ``confidence`` bound would clear ``threshold`` if the
+    observed ratio held (the log standard error shrinks as 1/sqrt(n)); None when it never would."""
+    gap = abs(math.log(r.ratio) - math.log(threshold))
+    if gap == 0 or not math.isfinite(r.se_log) or r.n == 0:
+        return None
+    z = float(norm.ppf(confidence))
+    return int(math.ceil(r.n * (z * r.se_log / gap) ** 2))
+
+
+def rate_ratio_verdict(r: RateRatio | None, op: str, threshold: float, confidence: float = 0.95
+                       ) -> tuple[str, float | None, int | None]:
+    """(verdict, bound used, items that would decide) for ``ratio <op> threshold`` at one-sided
+    ``confidence``; ``r`` must carry the two-sided interval at ``interval_level(op, confidence)``."""
+    if r is None:
+        return NO_DATA, None, None
+    verdict, bound, _ = decide(r.low, r.high, op, threshold)
+    needed = ratio_n_needed(r, threshold, confidence) if verdict == INCONCLUSIVE else None
+    return verdict, bound, needed
+
+
+def one_sided_level(op: str, confidence: float = 0.95) -> float:
+    """The two-sided level whose bound is the one-sided ``confidence`` bound (2c - 1)."""
+    return interval_level(op, confidence)
