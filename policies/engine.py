@@ -40,6 +40,7 @@ class ChecklistItem:
     kind: str                       # check | attestation
     status: str                     # one of STATUSES
     expression: str | None = None
+    area: str | None = None         # the question it answers (accuracy/fairness/privacy/safety/process; schema.Area)
     value: float | None = None      # measured value (worst task for per-task checks)
     threshold: str | None = None    # e.g. '>= 0.85'
     detail: str = ""                # why no-data / which tasks failed / who attested
@@ -274,7 +275,8 @@ def evaluate_run(cat: Catalog, run_id: str, packs: list[str] | None = None) -> C
     for pack in loaded:
         for c in pack.controls:
             item = ChecklistItem(pack=pack.name, control_id=c.id, title=c.title, source=c.source, owner=c.owner,
-                                 severity=c.severity, kind=c.kind, status="no-data", expression=c.check)
+                                 severity=c.severity, kind=c.kind, status="no-data", expression=c.check,
+                                 area=c.area)
             if c.check is not None:
                 _evaluate_check(ctx, pack, c, item)
             else:

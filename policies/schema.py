@@ -37,6 +37,30 @@ from policies.expr import Expression, parse
 
 PACKS_DIR = Path(__file__).parent / "packs"
 Role = Literal[ROLES]  # type: ignore[valid-type]  # the one role list (audits.access)
+# the four questions a committee asks (reports.verdicts), and ``process`` for controls on how the audit
+# itself is run (review coverage, audit cadence), which answer none of them
+Area = Literal["accuracy", "fairness", "privacy", "safety", "process"]
+_FAIRNESS_NAMES = ("fairness", "selection_rate", "demographic", "equalized", "four_fifths", "counterfactual",
+                   "discrimination", "bias")
+_SAFETY_NAMES = ("toxicity", "refusal", "unsafe", "attack_success", "redteam")
+_PROCESS_NAMES = ("review", "tasks", "previous_run")
+
+
+def derive_area(names: tuple[tuple[str, ...], ...]) -> Area:
+    """The area of a check that does not declare one, from the dotted names its expression reads
+    (``previous.`` stripped): fairness, privacy (``pii*``), safety, process (review, cadence), else accuracy."""
+    roots = [n[1:] if n[0] == "previous" and len(n) > 1 else n for n in names]
+    heads = [".".join(n) for n in roots if n]
+    if any(h.startswith(_FAIRNESS_NAMES) for h in heads):
+        return "fairness"
+    if any(h.startswith("pii") for h in heads):
+        return "privacy"
+    if any(h.startswith(_SAFETY_NAMES) for h in heads):
+        return "safety"
+    if not heads or any(h.startswith(("quarters_since", "days_since")) or h.split(".")[0] in _PROCESS_NAMES
+                        for h in heads):
+        return "process"
+    return "accuracy"
 
 
 class _Strict(BaseModel):
@@ -74,6 +98,8 @@ class Control(_Strict):
     attestation: Attestation | None = None
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="confidence of the interval a check is decided "
                               "on: pass when it clears the threshold, fail when it is wholly beyond, else inconclusive")
+    area: Area | None = Field(None, description="the question the control answers; a check without one gets it from "
+                              "its expression when the pack is loaded (derive_area)")
 
     @field_validator("applies_to", mode="before")
     @classmethod
@@ -161,7 +187,10 @@ def parse_pack(data: Any, source: str = "<pack>") -> Pack:
     for c in pack.controls:
         if c.check is not None:
             where = f"{source}: control {c.id}, key 'check'"
-            check_names(parse(c.check, where=where).names, where)
+            names = parse(c.check, where=where).names
+            check_names(names, where)
+            if c.area is None:
+                c.area = derive_area(names)  # once, here: every reader takes control.area
     return pack
 
 

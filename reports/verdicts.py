@@ -42,32 +42,11 @@ WORDS = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive", "no-dat
          "needs-attestation": "needs attestation", "attested": "attested", NOT_CHECKED: NOT_CHECKED}
 COLOURS = {"pass": "#1e7b34", "fail": "#b42318", "inconclusive": "#b54708", "no-data": "#667085",
            "needs-attestation": "#175cd3", "attested": "#1e7b34", NOT_CHECKED: "#667085"}
-_PROCESS_ROOTS = ("review", "tasks", "previous_run")
 
 
 def packs_for(results: RunResults, packs: list[str] | None = None) -> list[str]:
     """The packs a run is judged on: those given, else the run's configured packs, else the default."""
     return list(packs) if packs else (list(results.policy) or [DEFAULT_PACK])
-
-
-def area_of(expression: str | None) -> str | None:
-    """Which question a control's check answers, from the names it reads (None: a process control
-    such as review coverage or audit cadence)."""
-    if not expression:
-        return None
-    names = re.findall(r"[A-Za-z_][\w.]*", expression)
-    names = [n.split(".", 1)[1] if n.startswith("previous.") else n for n in names]
-    roots = [n for n in names if n not in ("and", "or", "not", "min", "max", "abs", "all", "any", "len")]
-    if any(r.startswith(("fairness", "selection_rate", "demographic", "equalized", "four_fifths", "counterfactual",
-                         "discrimination", "bias")) for r in roots):
-        return "fairness"
-    if any(r.startswith("pii") for r in roots):
-        return "privacy"
-    if any(r.startswith(("toxicity", "refusal", "unsafe")) for r in roots):
-        return "safety"
-    if any(r.startswith(("quarters_since", "days_since")) or r.split(".")[0] in _PROCESS_ROOTS for r in roots):
-        return None
-    return "accuracy" if roots else None
 
 
 def _finite(x: Any) -> bool:
@@ -207,7 +186,7 @@ def four_verdicts(checklist: Any | None, results: RunResults,
     items = [it for it in (checklist.items if checklist is not None else []) if it.kind == "check"]
     out: list[AreaVerdict] = []
     for area in AREAS:
-        mine = [it for it in items if area_of(it.expression) == area]
+        mine = [it for it in items if it.area == area]  # declared in the pack, or derived once at load
         v = AreaVerdict(area=area, verdict=NOT_CHECKED, page=PAGES[area],
                         controls=[(it.pack, it.control_id, it.status) for it in mine])
         task = metric = None
