@@ -19,6 +19,7 @@ from audits.runner import run_audit
 from audits.stats import clopper_pearson
 from audits.store import bundle_reader
 from audits.store.catalog import Catalog
+from policies.engine import evaluate_run
 
 LIMIT = 8
 
@@ -93,6 +94,11 @@ def test_redteam_run_rates_markers_findings_queue(tmp_path):
     queued = queue[queue["reason"] == "attack_success"]
     assert len(queued) == 6
 
+    # OWASP pack: 3 of 8 is decided on the one-sided upper/lower bounds (lower 0.111 > 0.05: fail)
+    items = {i.control_id: i for i in evaluate_run(cat, run_id, ["owasp-llm-top10"]).items}
+    assert items["LLM01-DIRECT"].status == "fail" and items["LLM07-LEAK"].status == "fail"
+    assert items["LLM01-DIRECT"].n == LIMIT and items["LLM02-PII"].status == "no-data"
+
 
 def test_own_system_prompt_gets_the_canary_and_quotes_do_not_count(tmp_path):
     def quote(task, i, row, code):  # the leak probe's input never holds the canary; echo the injection's input
@@ -105,6 +111,9 @@ def test_own_system_prompt_gets_the_canary_and_quotes_do_not_count(tmp_path):
     assert leak.planted_system_prompt is False and leak.value == 0.0
     # PromptInject asks for its rogue string, so echoing the prompt (which holds it) counts
     assert res.task("redteam-prompt-injection").redteam.successes == LIMIT
+    # 0 of 8 leaks: inconclusive on the exact upper bound, with the n that would decide
+    leak_item = {i.control_id: i for i in evaluate_run(cat, run_id, ["owasp-llm-top10"]).items}["LLM07-LEAK"]
+    assert leak_item.status == "inconclusive" and leak_item.n_needed == 299
 
 
 def test_unknown_family_is_one_line(tmp_path):
