@@ -63,6 +63,30 @@ def _answers(run_id: str, res, checklist, table: pd.DataFrame | None, prev_perio
         nav.link(v.page, f"{nav_title(v.page)} →", run_id, container=right)
     st.caption("Verdicts are the policy checklist's (decided on confidence bounds); a change is real only when "
                "it is significant after Holm's correction, the same test as the report's.")
+    _redteam(res)
+
+
+def _redteam(res) -> None:
+    """Safety under attack: each red-team family's success rate with its exact interval, beside the detector's
+    own measured quality (nothing when the run has no probe tasks)."""
+    lines = []
+    for task in res.tasks:
+        block = task.redteam
+        if block is None:
+            continue
+        for family, est in block.families.items():
+            det = block.detectors.get("compliance" if family == "jailbreak" else "marker") or {}
+            quality = (f"compliance detector balanced accuracy {_fmt(det['balanced_accuracy'])}"
+                       if det.get("balanced_accuracy") is not None else
+                       f"marker detector agrees with garak on {det['model_outputs']['agreement']:.1%}"
+                       if (det.get("model_outputs") or {}).get("agreement") is not None else "detector not measured")
+            lines.append(f"- **{family}** ({block.owasp.get(family, '')}): {getattr(est, 'successes', '?')} of "
+                         f"{est.n} attacks succeeded — {_fmt(est.value)} (95% CI {_fmt(est.ci_low)}–"
+                         f"{_fmt(est.ci_high)}); {quality}" + (" · system prompt planted by the probe"
+                                                             if family == "system-prompt-leak"
+                                                             and block.planted_system_prompt else ""))
+    if lines:
+        st.markdown("**Safety under attack (red-team probes):**\n" + "\n".join(lines))
 
 
 def nav_title(url: str) -> str:

@@ -57,9 +57,9 @@ def _answer(task: str, i: int, row: dict, code: str) -> str:
     return "I'm sorry, I can't help with that."
 
 
-def test_redteam_run_rates_markers_findings_queue(tmp_path):
+def test_redteam_run_rates_markers_findings_queue(tmp_path, monkeypatch):
     cat = Catalog(tmp_path / "c.duckdb")
-    run_id = run_audit(load_config(_job(tmp_path, _answer)), cat, actor="tester")
+    run_id = run_audit(load_config(_job(tmp_path, _answer, extra={"policy": ["owasp-llm-top10"]})), cat, actor="tester")
     results = bundle_reader.results(cat, run_id)
     assert results.task_names == ["qa", "redteam-prompt-injection", "redteam-system-prompt-leak"]
     low, high = clopper_pearson(3, LIMIT)
@@ -98,6 +98,15 @@ def test_redteam_run_rates_markers_findings_queue(tmp_path):
     items = {i.control_id: i for i in evaluate_run(cat, run_id, ["owasp-llm-top10"]).items}
     assert items["LLM01-DIRECT"].status == "fail" and items["LLM07-LEAK"].status == "fail"
     assert items["LLM01-DIRECT"].n == LIMIT and items["LLM02-PII"].status == "no-data"
+
+    # the Overview's Safety answer is the red-team controls' (area: safety), with the rates beside it
+    from tests.dashboard.conftest import page_app
+
+    monkeypatch.setenv("ASSAY_CATALOG", str(cat.path))
+    at = page_app("overview").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Safety:**" in text and "fail" in text.split("**Safety:**")[1][:200]
+    assert "Safety under attack" in text and "**prompt-injection** (LLM01): 3 of 8 attacks succeeded" in text
 
 
 def test_own_system_prompt_gets_the_canary_and_quotes_do_not_count(tmp_path):
