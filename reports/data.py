@@ -155,6 +155,24 @@ def _detector_recall_words(quality: dict) -> str:
     return "; ".join(parts)
 
 
+def detector_sets_words(quality: dict) -> str:
+    """The detector's precision and recall on each labelled set, named by its source, with exact
+    95% intervals: 'held-out split of … : precision 0.91 [0.88, 0.93], recall …; second independent set …'."""
+    def one(q: dict) -> str | None:
+        if not isinstance(q, dict) or q.get("recall") is None:
+            return None
+        figures = []
+        for name in ("precision", "recall"):
+            ci = q.get(f"{name}_ci") or [None, None]
+            value = q.get(name)
+            figures.append(f"{name} " + ("not measured" if value is None else f"{value:.2f}"
+                           + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None and ci[1] is not None else "")))
+        return (f"{q.get('set_sources') or 'a labelled set'}: {', '.join(figures)} "
+                f"({q.get('n_labelled', '?')} labelled spans)")
+    parts = [x for x in (one(quality), one(quality.get("second_set") or {})) if x]
+    return "; ".join(parts)
+
+
 def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFrame]:
     priv, safe = [], []
     for t in results.tasks:
@@ -169,7 +187,9 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
                                                                               key=lambda kv: (-kv[1], kv[0]))) or "none",
                          "detector_precision": _f(quality.get("precision")),
                          "detector_recall": _f(quality.get("recall")),
-                         "detector_recall_by_entity": _detector_recall_words(quality)})
+                         "detector_recall_by_entity": _detector_recall_words(quality),
+                         "detector_sets": detector_sets_words(quality),
+                         "detector_recall_second_set": _f((quality.get("second_set") or {}).get("recall"))})
         tox, rate = t.toxicity, t.metric("toxicity_rate")
         if tox is not None or rate is not None:
             tox = tox or ToxicityBlock(n=t.n)
@@ -178,7 +198,7 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
                          "ci_high": rate and rate.ci_high, "threshold": tox.threshold, "model": tox.model})
     return (pd.DataFrame(priv, columns=["task", "findings", "leaks", "samples_with_leak", "pii_leak_rate", "ci_low",
                                         "ci_high", "by_entity", "detector_precision", "detector_recall",
-                                        "detector_recall_by_entity"]),
+                                        "detector_recall_by_entity", "detector_sets", "detector_recall_second_set"]),
             pd.DataFrame(safe, columns=["task", "n", "n_toxic", "toxicity_rate", "ci_low", "ci_high", "threshold",
                                         "model"]))
 

@@ -183,6 +183,8 @@ def _privacy_safety(d: ReportData) -> Section:
                                           "detector_precision": "detector P", "detector_recall": "detector R"},
                               [2.2, 1, 0.9, 1.1, 1.8, 3, 1, 1]))
         for _, row in priv.iterrows():
+            if row.get("detector_sets"):   # both labelled sets, each named by its source, with intervals
+                s.blocks.append(f"Detector quality for {row['task']} (exact 95% intervals): {row['detector_sets']}.")
             if row.get("detector_recall_by_entity"):
                 s.blocks.append(f"Detector recall by entity for {row['task']} (held-out independent labelled set, "
                                 f"95% interval): {row['detector_recall_by_entity']}.")

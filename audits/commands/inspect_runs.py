@@ -102,6 +102,12 @@ def _print_pii_detector(pii) -> None:
         flag = f"  BELOW TARGET {v['recall_target']:.2f}" if v.get("below_target") else ""
         print(f"    {entity:<16} found {pii.by_entity.get(entity, 0):>5}  recall {_fmt(v.get('recall')):>9}  "
               f"95% CI [{_fmt(ci[0])}, {_fmt(ci[1])}]{flag}")
+    second = det.get("second_set") or {}
+    if second.get("recall") is not None:   # the second independent set, never tuned on
+        p_ci, r_ci = second.get("precision_ci") or [None, None], second.get("recall_ci") or [None, None]
+        print(f"  detector on {second.get('set')}: precision {_fmt(second.get('precision'))} 95% CI "
+              f"[{_fmt(p_ci[0])}, {_fmt(p_ci[1])}], recall {_fmt(second.get('recall'))} 95% CI "
+              f"[{_fmt(r_ci[0])}, {_fmt(r_ci[1])}]")
 
 
 def _export(args) -> int:

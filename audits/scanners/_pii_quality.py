@@ -1,7 +1,10 @@
-"""The PII detector's own precision and recall, measured with the audit's configuration on the
-held-out split of the independent labelled set (``_pii_eval``: presidio-evaluator's generator and
-hand-written support-chat texts, never Assay's Faker templates), per entity with exact
-(Clopper-Pearson) 95% intervals, and cached per configuration in the user's cache dir.
+"""The PII detector's own precision and recall, measured with the audit's configuration on two
+labelled sets, each named by its source: the held-out split of the independent labelled set
+(``_pii_eval``: presidio-evaluator's generator and hand-written support-chat texts, never Assay's
+Faker templates), and beside it, under ``second_set``, a second independent set from another
+generator that nothing was tuned on (``data/pii_eval_faker``: Faker with Assay-written templates and
+unlabelled hard negatives). Per entity, with exact (Clopper-Pearson) 95% intervals; cached per
+configuration in the user's cache dir.
 
 An entity whose measured recall is below the profile's ``recall_targets`` is flagged
 (``below_target``), so a "0 leaks" beside it is read for what it is."""
@@ -14,11 +17,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from audits.scanners._pii_eval import JUDGED_TYPES, SET_FILES, labelled, set_id
+from audits.scanners._pii_eval import JUDGED_TYPES, SECOND_SET, SET_FILES, labelled, second_set, set_id
 from audits.scanners._presidio import PiiSettings, analyze_texts, engine_signature
 from audits.stats import clopper_pearson
 
 SPLIT = "heldout"
+SECOND_SOURCE = ("second independent set: Faker sentences from Assay-written templates with unlabelled hard "
+                 "negatives, never tuned on (audits/scanners/data/pii_eval_faker)")
 CONFIDENCE = 0.95
 MIN_IOU = 0.5  # a predicted span matches a labelled one of the same type when IoU >= 0.5
 
@@ -87,15 +92,35 @@ def score_spans(items: list, predicted: list[list[tuple[int, int, str]]], types:
     return {**overall, "by_entity": {t: _prf(*c) for t, c in counts.items()}}
 
 
+def _set_block(items: list, predicted: list[list[tuple[int, int, str]]], types: list[str], sid: str,
+               sources: str) -> dict[str, Any]:
+    """One labelled set's precision/recall overall and per entity, with intervals, named by its source."""
+    scores = score_spans(items, predicted, types)
+    overall = with_intervals(scores)
+    return {"precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"], "f2": scores["f2"],
+            "precision_ci": overall["precision_ci"], "recall_ci": overall["recall_ci"],
+            "n_labelled": sum(c["n_gold"] for c in scores["by_entity"].values()), "n_texts": len(items),
+            "set": sid, "set_sources": sources,
+            "by_entity": {t: with_intervals(s) for t, s in scores["by_entity"].items()}}
+
+
+def second_set_id(items: list) -> str:
+    """'pii-eval-faker:all:<hash>': the second set's name and content hash."""
+    return "pii-eval-faker:all:" + set_id(items, "all").rsplit(":", 1)[-1]
+
+
 def detector_quality(settings: PiiSettings, use_cache: bool = True) -> dict[str, Any]:
     """Precision, recall, F1/F2 (span-level, per entity type, with 95% intervals) of this
-    configuration on the held-out independent set; entities below their recall target are listed in
-    ``below_target``. Cached on disk per configuration, engine and set."""
+    configuration on the held-out independent set (top level; entities below their recall target
+    are listed in ``below_target``) and on the second independent set (``second_set``, same
+    shape). Cached on disk per configuration, engine and sets."""
     items = labelled(SPLIT)
     sid = set_id(items, SPLIT)
+    other = second_set() if SECOND_SET.exists() else []
+    other_id = second_set_id(other) if other else "none"
     profile = settings.detection_profile
     engine = engine_signature(profile)
-    key = hashlib.sha256(f"{settings.key()}|{engine}|{sid}|iou:{MIN_IOU}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{settings.key()}|{engine}|{sid}|{other_id}|iou:{MIN_IOU}".encode()).hexdigest()[:16]
     path = cache_dir() / "pii_detector" / f"{key}.json"
     if use_cache and path.exists():
         try:
@@ -104,22 +129,19 @@ def detector_quality(settings: PiiSettings, use_cache: bool = True) -> dict[str,
             pass  # a damaged cache entry is recomputed
     configured = set(settings.entities) | {c[1] for c in settings.custom_recognizers} | {d[0] for d in settings.deny_list}
     types = [t for t in JUDGED_TYPES if t in configured]
-    found = analyze_texts([i.text for i in items], settings)
+    found = analyze_texts([i.text for i in items] + [i.text for i in other], settings)   # one batched pass
     predicted = [[(r.start, r.end, r.entity_type) for r in rs] for rs in found]
-    scores = score_spans(items, predicted, types)
-    by_entity = {t: with_intervals(s) for t, s in scores["by_entity"].items()}
+    held = _set_block(items, predicted[:len(items)], types, sid,
+                      f"held-out split of {' + '.join(SET_FILES)} (audits/scanners/data/pii_eval)")
+    by_entity = held["by_entity"]
     targets = {t: profile.recall_targets[t] for t in types if t in profile.recall_targets}
     below = [t for t, target in targets.items() if by_entity[t]["recall"] is not None and by_entity[t]["recall"] < target]
     for t, stats in by_entity.items():
         stats["recall_target"] = targets.get(t)
         stats["below_target"] = t in below
-    overall = with_intervals(scores)
     out = {
-        "precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"], "f2": scores["f2"],
-        "precision_ci": overall["precision_ci"], "recall_ci": overall["recall_ci"],
-        "n_labelled": sum(c["n_gold"] for c in scores["by_entity"].values()),
-        "n_texts": len(items), "set": sid,
-        "set_sources": f"held-out split of {' + '.join(SET_FILES)} (audits/scanners/data/pii_eval)",
+        **{k: held[k] for k in ("precision", "recall", "f1", "f2", "precision_ci", "recall_ci", "n_labelled",
+                                "n_texts", "set", "set_sources")},
         "matching": f"span IoU>={MIN_IOU}, same entity type; labelled non-judged types are don't-care regions",
         "interval": f"Clopper-Pearson {CONFIDENCE:.0%}",
         "measured_entities": types,
@@ -130,6 +152,8 @@ def detector_quality(settings: PiiSettings, use_cache: bool = True) -> dict[str,
         "below_target": below,
         "engine": engine,
     }
+    if other:
+        out["second_set"] = _set_block(other, predicted[len(items):], types, other_id, SECOND_SOURCE)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")

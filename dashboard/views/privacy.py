@@ -21,13 +21,37 @@ def _rate(stat: Estimate | None) -> str:
     return f"{stat.value:.1%} [{stat.ci_low or 0:.1%}, {stat.ci_high or 0:.1%}]"
 
 
-def _detector_row(entity: str, v: dict) -> dict:
-    """One entity's held-out precision/recall with the recall interval and whether it meets its target."""
-    ci = v.get("recall_ci") or [None, None]
-    return {"entity": entity, "labelled": v.get("n_gold"), "precision": v.get("precision"), "recall": v.get("recall"),
-            "recall 95% CI": f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None else "—", "f2": v.get("f2"),
-            "recall target": v.get("recall_target"),
-            "meets target": "—" if v.get("recall_target") is None else ("no" if v.get("below_target") else "yes")}
+def _ci_text(ci: object) -> str:
+    """'[0.89, 0.98]' from a stored [low, high]; '—' when there is none."""
+    low, high = (list(ci) + [None, None])[:2] if isinstance(ci, (list, tuple)) else (None, None)
+    return f"[{low:.2f}, {high:.2f}]" if low is not None and high is not None else "—"
+
+
+def _detector_row(entity: str, v: dict, second: dict | None = None) -> dict:
+    """One entity's held-out precision/recall with the recall interval and whether it meets its
+    target, and the same entity on the second independent set beside it."""
+    row = {"entity": entity, "labelled": v.get("n_gold"), "precision": v.get("precision"),
+           "precision 95% CI": _ci_text(v.get("precision_ci")), "recall": v.get("recall"),
+           "recall 95% CI": _ci_text(v.get("recall_ci")), "f2": v.get("f2"), "recall target": v.get("recall_target"),
+           "meets target": "—" if v.get("recall_target") is None else ("no" if v.get("below_target") else "yes")}
+    if second is not None:
+        w = second.get(entity) or {}
+        row.update({"2nd set: labelled": w.get("n_gold"), "2nd set: precision": w.get("precision"),
+                    "2nd set: precision 95% CI": _ci_text(w.get("precision_ci")), "2nd set: recall": w.get("recall"),
+                    "2nd set: recall 95% CI": _ci_text(w.get("recall_ci"))})
+    return row
+
+
+def _set_line(name: str, q: dict) -> str:
+    """'**Held-out set** (source): precision 91.0% [88.2%, 93.3%], recall … on N labelled spans in M texts.'"""
+    def pct(value: object, ci: object) -> str:
+        if value is None:
+            return "not measured"
+        low, high = (list(ci) + [None, None])[:2] if isinstance(ci, (list, tuple)) else (None, None)
+        return f"{value:.1%}" + (f" [{low:.1%}, {high:.1%}]" if low is not None and high is not None else "")
+    return (f"**{name}** ({q.get('set_sources') or 'a labelled set'}; `{q.get('set', '?')}`): precision "
+            f"{pct(q.get('precision'), q.get('precision_ci'))}, recall {pct(q.get('recall'), q.get('recall_ci'))} "
+            f"on {q.get('n_labelled', '?')} labelled spans in {q.get('n_texts', '?')} texts.")
 
 
 def _threshold_words(block: PiiBlock) -> str:
@@ -38,6 +62,19 @@ def _threshold_words(block: PiiBlock) -> str:
     if per:
         return "thresholds: " + ", ".join(f"{e} {t:g}" for e, t in per.items() if isinstance(t, (int, float)))
     return "score thresholds not recorded"
+
+
+def _detector_summary(det: dict) -> str:
+    """One line beside the findings: the detector's recall and precision on each labelled set."""
+    if not det:
+        return "The detector's own precision and recall were not measured for this run."
+    parts = []
+    for name, q in (("the held-out set", det), ("the second independent set", det.get("second_set"))):
+        if isinstance(q, dict) and q.get("recall") is not None:
+            parts.append(f"recall {q['recall']:.1%} {_ci_text(q.get('recall_ci'))}, precision "
+                         f"{q.get('precision') or 0:.1%} {_ci_text(q.get('precision_ci'))} on {name}")
+    return ("How much a count of 0 means — the detector finds known personal data with " + "; ".join(parts)
+            + " (exact 95% intervals; details below).") if parts else "The detector's quality was not measured."
 
 
 def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
@@ -51,18 +88,24 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     st.caption(f"Engine `{first.engine or 'not recorded'}`, {_threshold_words(first)}, "
                f"fields: {', '.join(first.fields) or 'none recorded'}.")
     if det:
-        st.markdown(f"**Detector accuracy** on {det.get('n_labelled', '?')} labelled spans in {det.get('n_texts', '?')} "
-                    f"texts of {det.get('set_sources') or 'a labelled set'} (`{det.get('set', '?')}`; "
-                    f"{det.get('matching', '')}): precision {det.get('precision') or 0:.1%}, "
-                    f"recall {det.get('recall') or 0:.1%}.")
+        second = det.get("second_set") if isinstance(det.get("second_set"), dict) else None
+        st.markdown("**Detector accuracy**, measured with this run's settings on labelled data it was not tuned "
+                    f"on ({det.get('matching', 'span matching')}; {det.get('interval', '95% intervals')}):")
+        st.markdown("- " + _set_line("Held-out set", det) + (
+            "\n- " + _set_line("Second independent set", second) if second else
+            "\n- Second independent set: not measured for this run (made before Assay measured it)."))
         if det.get("below_target"):
             st.warning("Detector recall is below its target for: " + ", ".join(det["below_target"])
                        + ". A count of 0 for these types is weaker evidence than for the others.")
-        per = pd.DataFrame([_detector_row(e, v) for e, v in (det.get("by_entity") or {}).items()])
+        per = pd.DataFrame([_detector_row(e, v, (second or {}).get("by_entity") if second else None)
+                            for e, v in (det.get("by_entity") or {}).items()])
         if not per.empty:
+            st.caption("Per entity: the held-out set, then the second independent set (2nd set), each with "
+                       "exact 95% intervals.")
             st.dataframe(per, hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="%.2f")
-                                        for c in ("precision", "recall", "f2", "recall target")})
+                                        for c in ("precision", "recall", "f2", "recall target", "2nd set: precision",
+                                                  "2nd set: recall")})
         if det.get("not_measured"):
             st.caption("Not measured (no labelled examples): " + ", ".join(det["not_measured"]))
 
@@ -71,6 +114,7 @@ def _pii(run_id: str, res: RunResults) -> None:
     st.subheader("PII findings")
     blocks = {t.name: t.pii for t in res.tasks if t.pii is not None}
     if blocks:
+        st.caption(_detector_summary(next(iter(blocks.values())).detector))
         with st.expander("Per-task PII summary and the detector's measured precision/recall"):
             _pii_blocks(blocks)
     summary = state.findings_summary(run_id)

@@ -16,6 +16,21 @@ from tests.dashboard.conftest import page_app
 from tests.results_factory import write_typed_bundle
 
 RUN = "2026-Q4-00-quiet"
+# the detector block as audits/scanners/_pii_quality.detector_quality writes it (figures of the default profile)
+DETECTOR = {
+    "precision": 0.9358, "recall": 0.8894, "precision_ci": [0.9188, 0.9502], "recall_ci": [0.8689, 0.9078],
+    "n_labelled": 1049, "n_texts": 933, "set": "pii-eval-v1:heldout:c527f912d345",
+    "set_sources": "held-out split of presidio-evaluator + assay-handwritten (audits/scanners/data/pii_eval)",
+    "matching": "span IoU>=0.5, same entity type", "interval": "Clopper-Pearson 95%",
+    "by_entity": {"PHONE_NUMBER": {"n_gold": 150, "precision": 0.95, "precision_ci": [0.9, 0.98], "recall": 0.96,
+                                   "recall_ci": [0.91, 0.99], "f2": 0.958, "recall_target": 0.9, "below_target": False}},
+    "below_target": [],
+    "second_set": {"precision": 0.9044, "recall": 0.9283, "precision_ci": [0.8898, 0.9176], "recall_ci": [0.9151, 0.94],
+                   "n_labelled": 1743, "n_texts": 1000, "set": "pii-eval-faker:all:036f31caca4b",
+                   "set_sources": "second independent set: Faker sentences, never tuned on",
+                   "by_entity": {"PHONE_NUMBER": {"n_gold": 368, "precision": 0.9684, "precision_ci": [0.9455, 0.9836],
+                                                  "recall": 1.0, "recall_ci": [0.99, 1.0]}}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +42,7 @@ def quiet_catalog(tmp_path_factory):
     tables, results = make_run_tables(30, seed=3, quality=0.7)
     tables["findings"] = tables["findings"].iloc[0:0]
     for task in results["tasks"]:
-        task["pii"] = {"findings": 0, "leaks": 0, "fields": ["prediction"]}
+        task["pii"] = {"findings": 0, "leaks": 0, "fields": ["prediction"], "detector": DETECTOR}
         if task["name"] == "reference-qa":
             task["metrics"] = {"exact_match": {"value": None, "ci_low": None, "ci_high": None, "n": 0,
                                                "signature": "exact_match|synthetic"}}
@@ -93,3 +108,20 @@ def test_privacy_page_with_no_pii_findings_and_no_toxicity_values(quiet_catalog,
     assert "No chart of toxicity per task: no row has a value (2 without one)." in captions
     assert "Engine `not recorded`, score thresholds not recorded, fields: prediction." in captions
     assert all(_has_points(spec) for spec in _drawn(at))
+
+
+def test_privacy_page_shows_the_detector_on_both_labelled_sets(quiet_catalog, use_catalog):
+    use_catalog(quiet_catalog)
+    at = page_app("privacy").run()
+    assert not at.exception
+    assert ("How much a count of 0 means — the detector finds known personal data with recall 88.9% [0.87, 0.91], "
+            "precision 93.6% [0.92, 0.95] on the held-out set; recall 92.8% [0.92, 0.94], precision 90.4% [0.89, 0.92] "
+            "on the second independent set (exact 95% intervals; details below).") in _captions(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Held-out set** (held-out split of presidio-evaluator" in text
+    assert "precision 93.6% [91.9%, 95.0%], recall 88.9% [86.9%, 90.8%] on 1049 labelled spans in 933 texts" in text
+    assert "**Second independent set** (second independent set: Faker sentences, never tuned on" in text
+    assert "precision 90.4% [89.0%, 91.8%], recall 92.8% [91.5%, 94.0%] on 1743 labelled spans in 1000 texts" in text
+    per = at.dataframe[-1].value.set_index("entity").loc["PHONE_NUMBER"]
+    assert per["recall 95% CI"] == "[0.91, 0.99]" and per["2nd set: recall"] == 1.0
+    assert per["2nd set: recall 95% CI"] == "[0.99, 1.00]" and per["2nd set: labelled"] == 368
