@@ -35,6 +35,7 @@ from audits.stats._summary import GROUP_COLUMNS, group_score_intervals, paired_d
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
                                    n_needed, verdict)
 from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
+from audits.stats._drift import DriftTest, category_test, drift_family, length_test, mmd_test
 from audits.stats._words import describe, interval_methods
 from audits.stats._ratio import (RateRatio, compare_rates, paired_rate_ratio, rate_ratio, rate_ratio_verdict,
                                  ratio_n_needed)
@@ -54,4 +55,5 @@ __all__ = [
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
     "GROUP_COLUMNS", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "resample_blocks", "resample_sums",
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
+    "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",
 ]

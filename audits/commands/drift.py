@@ -1,0 +1,49 @@
+"""`assay drift RUN_A RUN_B [--task T] [--column C ...] [--permutations N] [--seed S] [--json]`: do
+the inputs of two runs come from the same distribution (``audits.drift.input_drift``)?
+
+Prints ``drift: true`` or ``drift: false`` and each test with its statistic, p-value and Holm-
+adjusted p-value. Exit 0 (drift is evidence; packs gate on ``drift.inputs``); 2 on a user error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def register(subparsers, common) -> None:
+    from audits.commands.run import positive_int
+
+    p = subparsers.add_parser("drift", parents=[common], help="input drift between two runs (embeddings, lengths, fields)")
+    p.add_argument("run_a", help="the earlier run")
+    p.add_argument("run_b", help="the later run")
+    p.add_argument("--task", "-t", default=None, help="only this task's inputs")
+    p.add_argument("--column", "-c", action="append", default=[], help="another categorical column to test (repeatable)")
+    p.add_argument("--permutations", type=positive_int, default=1000, help="permutations for the MMD p-value (default 1000)")
+    p.add_argument("--seed", type=int, default=1234, help="permutation and subsampling seed (default 1234)")
+    p.add_argument("--json", action="store_true", help="machine-readable result")
+    p.set_defaults(func=_drift)
+
+
+def _fmt(v: Any) -> str:
+    return "—" if v is None else f"{v:.4g}"
+
+
+def format_drift(body: dict[str, Any]) -> str:
+    lines = [f"drift: {str(body['drift']).lower()}  ({body['run_a']} n={body['n_a']} -> {body['run_b']} n={body['n_b']}; "
+             f"Holm over {len(body['tests'])} tests, alpha {body['alpha']})"]
+    for t in body["tests"]:
+        mark = "DRIFT" if t["drift"] else "same "
+        lines.append(f"  {mark} {t['name']:<28} {t['test']}: statistic {_fmt(t['statistic'])}, p={_fmt(t['p_value'])}, "
+                     f"Holm p={_fmt(t['p_adjusted'])}" + (f" ({t['detail']})" if t["detail"] else ""))
+    return "\n".join(lines)
+
+
+def _drift(args) -> int:
+    from audits.drift import input_drift
+    from audits.store.catalog import Catalog
+
+    body = input_drift(Catalog(args.catalog, create=False), args.run_a, args.run_b, task=args.task,
+                       columns=args.column, n_permutations=args.permutations, seed=args.seed)
+    print(json.dumps(body, indent=2, default=str) if args.json else format_drift(body))
+    return 0
