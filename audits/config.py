@@ -15,6 +15,7 @@ from pydantic import (BaseModel, ConfigDict, Field, SerializeAsAny, SerializerFu
                       field_validator, model_serializer, model_validator)
 
 from audits.errors import AssayError
+from audits.redteam.families import FAMILIES, unknown_family_message
 
 
 class _Strict(BaseModel):
@@ -231,19 +232,20 @@ class RedteamConfig(_Strict):
     """Red-team probes run against this config's own model and system prompt (audits/redteam/plan.py):
     one task ``redteam-<family>`` per family, ``limit`` probes each."""
 
-    families: list[str] = Field(min_length=1, description="probe families, e.g. [prompt-injection, system-prompt-leak]")
+    families: list[Literal[tuple(FAMILIES)]] = Field(  # type: ignore[valid-type]
+        min_length=1, description="probe families, e.g. [prompt-injection, system-prompt-leak]")
     limit: int | None = Field(None, ge=1, description="probes per family (default: the whole set)")
 
     @field_validator("families", mode="before")
     @classmethod
     def _known_families(cls, value: Any) -> Any:
-        from audits.redteam.families import FAMILIES, unknown_family_message
-
         names = [value] if isinstance(value, str) else value
-        for name in names if isinstance(names, list) else []:
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return names  # pydantic reports the wrong type
+        for name in names:
             if name not in FAMILIES:
-                raise ValueError(unknown_family_message(str(name)))
-        return list(dict.fromkeys(names)) if isinstance(names, list) else names
+                raise ValueError(unknown_family_message(name))
+        return list(dict.fromkeys(names))
 
 
 class ScannerOptions(BaseModel):

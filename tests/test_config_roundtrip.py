@@ -29,6 +29,7 @@ BASES: dict[str, dict] = {
     "AuditConfig": {"name": "a", "period": "2026-Q4", "tasks": [TASK]},
     "ScannerOptions": {}, "UncheckedOptions": {"threshold": 0.5},
 }
+BASES["RedteamConfig"] = {"families": ["prompt-injection"]}  # audits/redteam
 DEMO = Path(config_module.__file__).parent / "demo" / "demo.yaml"
 
 

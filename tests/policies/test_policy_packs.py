@@ -23,7 +23,7 @@ class Dict:
 
 
 def test_shipped_packs_load_with_both_kinds_of_control():
-    assert policies.list_packs() == ["eu-ai-act", "gdpr-ccpa", "internal-llm", "nist-ai-rmf"]
+    assert policies.list_packs() == ["eu-ai-act", "gdpr-ccpa", "internal-llm", "nist-ai-rmf", "owasp-llm-top10"]
     for name in policies.list_packs():
         pack = policies.load_pack(name)
         kinds = {c.kind for c in pack.controls}
