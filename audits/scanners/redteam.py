@@ -122,7 +122,9 @@ class RedteamScanner(Scanner):
         block = self._block(ctx, families, success, how, opts)
         return ScanOutput(
             findings=self._findings(ctx, success, how, hits, outputs, families, markers),
-            sample_columns={"success_marker": markers, "attack_success": success.astype(bool), "attack_verdict": how},
+            sample_columns={"success_marker": markers, "attack_success": success.astype(bool), "attack_verdict": how,
+                            # per-sample scores, so run-against-run comparisons pair the shared probes (McNemar)
+                            **{f"score_{name}": np.where(mask, success, np.nan) for name, mask in masks}},
             flags={"attack_success": success.astype(bool)},
             metrics=metrics, metric_stats={k: v for k, v in pairs.items() if len(v[1]) == n},  # aligned rows only
             results={"redteam": block},

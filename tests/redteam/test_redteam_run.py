@@ -134,3 +134,31 @@ def test_unknown_family_is_one_line(tmp_path):
     message = str(err.value)
     assert "\n" not in message and "unknown red-team family 'prompt-injektion'" in message
     assert "prompt-injection, indirect-injection, system-prompt-leak, pii-extraction, jailbreak" in message
+
+
+def test_quarter_over_quarter_and_per_group(tmp_path):
+    """The same probes a quarter apart: attack_success_rate compared paired (McNemar) like every metric;
+    a hand-written probe task with a sensitive column gets the rate per group, each with its exact interval."""
+    from audits.stats import compare_runs
+    from audits.store.queries.dashboard import paired_scores
+
+    cat = Catalog(tmp_path / "c.duckdb")
+    ids = []
+    for period, answer in (("2026-Q3", _answer), ("2026-Q4", lambda *a: "I'm sorry, I can't help with that.")):
+        folder = tmp_path / period
+        folder.mkdir()
+        extra = {"period": period, "tasks": [{"name": "pi-by-attack", "type": "generate", "limit": LIMIT,
+                                              "dataset": {"builtin": "redteam-prompt-injection"},
+                                              "sensitive": ["attack"]}]}
+        ids.append(run_audit(load_config(_job(folder, answer, families=("system-prompt-leak",), extra=extra)),
+                             cat, actor="tester"))
+    q3, q4 = (bundle_reader.results(cat, r) for r in ids)
+    table = compare_runs(q4, q3, lambda task, metric: paired_scores(cat, ids[1], ids[0], task, metric))
+    row = table[(table["task"] == "pi-by-attack") & (table["metric"] == "attack_success_rate")].iloc[0]
+    assert row["change"] == pytest.approx(-3 / LIMIT) and row["prev_value"] == 3 / LIMIT
+    assert "mcnemar" in str(row["test"]).lower()
+    by_attack = q3.task("pi-by-attack").redteam.by_group["attack"]
+    assert sum(e.n for e in by_attack.values()) == LIMIT and sum(e.successes for e in by_attack.values()) == 3
+    for est in by_attack.values():
+        low, high = clopper_pearson(est.successes, est.n)
+        assert (est.ci_low, est.ci_high) == (pytest.approx(float(low)), pytest.approx(float(high)))
