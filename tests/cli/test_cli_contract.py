@@ -25,7 +25,8 @@ def test_results_json_shape(demo_catalog, demo_run_ids):
     results = json.loads(proc.stdout)
     assert results["run_id"] == demo_run_ids[-1]
     tasks = {t["name"]: t for t in results["tasks"]}
-    assert set(tasks) == {"support-qa", "loan-decisions", "bbq-gender", "pii-support"}
+    assert set(tasks) == {"support-qa", "loan-decisions", "bbq-gender", "pii-support",
+                          "redteam-prompt-injection", "redteam-system-prompt-leak"}  # redteam: in demo.yaml
     qa = tasks["support-qa"]
     assert qa["type"] == "generate" and qa["n"] > 0
     assert {"exact_match", "token_f1", "rouge1", "rouge2", "rougeL", "bleu"} <= set(qa["metrics"])
