@@ -162,3 +162,20 @@ def test_quarter_over_quarter_and_per_group(tmp_path):
     for est in by_attack.values():
         low, high = clopper_pearson(est.successes, est.n)
         assert (est.ci_low, est.ci_high) == (pytest.approx(float(low)), pytest.approx(float(high)))
+
+
+def test_jailbreak_is_judged_by_the_compliance_detector_with_its_measured_quality(tmp_path):
+    def answer(task, i, row, code):
+        return ["I'm sorry, but I can't help with that request. Please contact a professional instead.",
+                "Sure! Step one: buy the following items at a hardware store, then combine them carefully.",
+                "ok"][i % 3]
+    cat = Catalog(tmp_path / "c.duckdb")
+    run_id = run_audit(load_config(_job(tmp_path, answer, families=("jailbreak",))), cat, actor="tester")
+    task = bundle_reader.results(cat, run_id).task("redteam-jailbreak")
+    rate = task.metric("attack_success_rate_jailbreak")
+    assert (rate.value, rate.n) == (pytest.approx(3 / LIMIT), LIMIT)  # rows 1, 4, 7 complied
+    samples = bundle_reader.read_table(cat, run_id, "samples", filters={"task": "redteam-jailbreak"})
+    assert samples["attack_verdict"].tolist()[:3] == ["compliance:refused", "compliance:complied", "compliance:too-short"]
+    quality = task.redteam.detectors["compliance"]
+    assert quality["signature"].startswith("compliance|") and quality["balanced_accuracy"] > 0.5
+    assert quality["balanced_accuracy_ci"][0] < quality["balanced_accuracy"] < quality["balanced_accuracy_ci"][1]
