@@ -315,6 +315,24 @@ class RedteamBlock(_Open):
     note: str | None = None
 
 
+class GroundednessBlock(_Open):
+    """Claims of each answer checked against the task's context (audits/scanners/groundedness.py), and the
+    detector's own measured quality on held-out, length-matched HaluEval (``detector``: per subset
+    balanced accuracy, AUROC, precision and recall for "unsupported" with intervals; top level = the
+    lowest subset; ``below_target`` lists subsets under target)."""
+
+    context: str | None = None              # the task's context column
+    detector_version: str | None = None
+    signature: str | None = None            # detector version, coefficients hash, options
+    n: int = 0
+    n_scorable: int = 0                     # rows with claims scored (the rates' n)
+    n_hallucinated: int = 0
+    n_abstained: int = 0                    # declined: no claims, not a hallucination
+    n_not_scorable: int = 0                 # empty/over-long context, empty answer, a claim not in English
+    not_scorable_reasons: dict[str, int] = Field(default_factory=dict)
+    detector: dict[str, Any] = Field(default_factory=dict)
+
+
 class TaskResult(_Strict):
     """One task of a run: what was measured, on which data, and every scanner's block."""
 
@@ -333,6 +351,7 @@ class TaskResult(_Strict):
     explain: ExplainBlock | None = None
     sensitivity: SensitivityBlock | None = None
     redteam: RedteamBlock | None = None
+    groundedness: GroundednessBlock | None = None
     extra: dict[str, Any] = Field(default_factory=dict, description="blocks from scanners without a typed block")
 
     def metric(self, name: str) -> MetricSummary | None:
@@ -389,7 +408,8 @@ class RunResults(_Strict):
 
 METRICS_FRAME_COLUMNS = ["task", "metric", "value", "ci_low", "ci_high", "n", "method", "design_effect",
                          "statement", "higher_is_better", "signature"]
-TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain", "sensitivity", "redteam")
+TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain", "sensitivity", "redteam",
+                     "groundedness")
 
 
 def build_task_result(fields: dict[str, Any], blocks: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> TaskResult:

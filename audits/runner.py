@@ -89,6 +89,8 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
     frames = {name: td.frame for name, td in data.items()}
     if any(t.counterfactual for t in config.tasks) and "counterfactual" not in config.scanners:
         config.scanners["counterfactual"] = {}  # a declared probe runs without a separate scanners entry
+    if any(t.context for t in config.tasks) and "groundedness" not in config.scanners:
+        config.scanners["groundedness"] = {}  # a task that names its context is checked against it
     for name, options in config.scanners.items():
         scanner = SCANNERS.get(name)()
         config.scanners[name] = scanner.parse(options)  # typed options, defaults filled in

@@ -128,6 +128,21 @@ for _name, _file, _about in (
         _read_jsonl, {"id": "id"}, extra_columns=_REDTEAM_COLUMNS, personal_data=False)
 
 
+def _read_halueval_qa(paths: list[Path]) -> pd.DataFrame:
+    """One row per HaluEval QA item of the committed sample: knowledge (the context), question, right answer."""
+    frame = _read_jsonl(paths)
+    frame = frame[frame["hallucinated"] == 0][["item", "split", "knowledge", "question", "right_answer"]]
+    return _shuffled(frame.reset_index(drop=True))
+
+
+# HaluEval QA (MIT; audits/datasets/data/halueval, written by audits/grounding/_make_halueval.py): use
+# `context: knowledge` so the groundedness scanner checks answers against the knowledge passage
+BUILTINS["halueval-qa"] = BuiltinDataset(
+    "halueval-qa", "418 HaluEval QA items (knowledge passage, question, right answer; length-matched sample, MIT); "
+    "set context: knowledge", lambda: [DATA_DIR / "halueval" / "qa.jsonl"], _read_halueval_qa,
+    {"id": "item", "reference": "right_answer"}, personal_data=False)
+
+
 def get_builtin(name: str) -> BuiltinDataset:
     if name not in BUILTINS:
         raise AssayError(f"unknown built-in dataset '{name}'", f"use one of: {', '.join(sorted(BUILTINS))}")

@@ -206,6 +206,9 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
             raise AssayError(f"task '{task.name}': cluster column '{cluster_col}' has {int(raw[cluster_col].isna().sum())} "
                              "empty values", "fill them (e.g. one id per row) or drop those rows")
         frame["cluster"] = raw[cluster_col].astype(str).values
+    if task.context:  # the source text answers are checked against (audits/scanners/groundedness.py)
+        _require_columns(raw, [task.context], "context", task.name, source)
+        frame["context"] = [None if _is_missing(v) else str(v) for v in raw[task.context]]
     add_feedback(frame, raw, task, source)  # production logs: user feedback (audits/datasets/feedback.py)
     if task.positive is not None:
         offered = set(x for cs in frame["choices"] for x in cs) if task.type == "choice" else set()

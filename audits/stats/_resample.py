@@ -135,6 +135,10 @@ def resample_blocks(blocks: list[np.ndarray], n_resamples: int, seed: int) -> li
             continue
         if _pooled(block, screen=False) is not None:
             out[i] = resample_sums(block, n_resamples, seed + 7919 * (i + 1))
+        elif dense and n != np.asarray(blocks[dense[0]]).shape[0]:
+            # a metric that scored fewer of these rows (e.g. groundedness: declined answers are out of n)
+            # cannot share the joint index draw: it is drawn on its own
+            out[i] = _dense_sums(block, n_resamples, seed + 7919 * (i + 1))
         else:
             dense.append(i)
     if dense:

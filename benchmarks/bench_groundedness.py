@@ -1,0 +1,146 @@
+"""The groundedness detector's own quality on held-out, length-matched HaluEval, and its cost.
+
+Held-out half of ``audits/datasets/data/halueval`` (the detector was trained on the tune half only;
+items never straddle the halves). Per subset (QA, dialogue, summarisation): balanced accuracy,
+AUROC, precision and recall for "unsupported" (hallucinated), each with its 95% interval
+(``audits.stats.detection_quality``), and a *length-only* baseline (answer length, threshold chosen
+on the tune half) to show that length matching removed HaluEval's giveaway. Rows the detector does
+not score (abstained / not scorable) count as "supported" with score 0 (and are counted).
+
+Cost: ms per answer for the detector on the held-out QA answers (models warm), and an audit run
+through the ``predictions`` backend on the same outputs with and without the scanner.
+
+    python benchmarks/bench_groundedness.py [--embedding] [--write] [--timing] [--json out.json]
+
+``--write`` stores the figures as the shipped detector's quality (audits/grounding/data/quality.json,
+or quality-embedding.json with ``--embedding``),
+which every groundedness result carries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import audits  # noqa: F401  (offline env)
+from audits.grounding.classifier import load_detector
+from audits.grounding.halueval import SUBSETS, rows
+from audits.grounding.quality import quality_file, summarise_subsets
+from audits.stats import detection_quality
+
+
+def length_baseline(subset: str) -> dict:
+    """Balanced accuracy and AUROC of answer length alone on held-out (threshold tuned on tune)."""
+    tune, held = rows(subset, "tune"), rows(subset, "heldout")
+    lt = np.array([len(r["answer"]) for r in tune])
+    yt = np.array([r["hallucinated"] for r in tune])
+    best = max(((t, s) for t in np.unique(lt) for s in (1, -1)),
+               key=lambda ts: 0.5 * (np.mean((ts[1] * lt >= ts[1] * ts[0])[yt == 1]) +
+                                     np.mean((ts[1] * lt < ts[1] * ts[0])[yt == 0])))
+    lh = np.array([len(r["answer"]) for r in held])
+    yh = np.array([r["hallucinated"] for r in held])
+    pred = (best[1] * lh >= best[1] * best[0]).astype(int)
+    q = detection_quality(yh, best[1] * lh, pred, seed=1)
+    return {k: q[k] for k in ("balanced_accuracy", "balanced_accuracy_ci", "auroc", "auroc_ci", "n")} | {
+        "mean_chars_right": round(float(lh[yh == 0].mean()), 1), "mean_chars_hallucinated": round(float(lh[yh == 1].mean()), 1)}
+
+
+def measure(subset: str, embedding: bool) -> tuple[dict, float]:
+    """(quality on the held-out half, detector seconds)."""
+    detector = load_detector(embedding=embedding)
+    held = rows(subset, "heldout")
+    detector.score([held[0]["answer"]], [held[0]["knowledge"]], [held[0]["question"]])  # models loaded, warm
+    t0 = time.perf_counter()
+    verdicts = detector.score([r["answer"] for r in held], [r["knowledge"] for r in held],
+                              [r["question"] for r in held])
+    seconds = time.perf_counter() - t0
+    y = np.array([r["hallucinated"] for r in held])
+    score = np.array([v.score if v.score is not None else 0.0 for v in verdicts])
+    pred = np.array([1 if v.hallucination == 1.0 else 0 for v in verdicts])
+    q = detection_quality(y, score, pred, seed=0)
+    q["not_scored"] = int(sum(not v.scorable for v in verdicts))
+    q["ms_per_answer"] = round(1000 * seconds / len(held), 2)
+    return q, seconds
+
+
+def audit_timing(n: int = 200) -> dict:
+    """Seconds of one predictions-backend audit of halueval-qa with and without the scanner (same outputs)."""
+    import yaml
+
+    from audits.config import load_config
+    from audits.runner import run_audit
+    from audits.store.catalog import Catalog
+
+    held = [r for r in rows("qa") if r["hallucinated"] == 0][:n]
+    hall = {r["item"]: r["answer"] for r in rows("qa") if r["hallucinated"] == 1}
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        preds = tmp / "preds.jsonl"
+        preds.write_text("".join(json.dumps({"id": r["item"], "prediction": hall[r["item"]] if i % 2 else r["answer"]}) + "\n"
+                                 for i, r in enumerate(held)), encoding="utf-8")
+        data = tmp / "qa.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for r in held), encoding="utf-8")
+        for label, context in (("without", None), ("with", "knowledge")):
+            task = {"name": "qa", "type": "generate", "dataset": {"path": str(data)}, "prompt": "{question}",
+                    "fields": {"id": "item", "reference": "right_answer"}, "metrics": ["token_f1"]}
+            if context:
+                task["context"] = context
+            cfg = {"name": "bench", "period": "2026-Q4", "bootstrap": 200,
+                   "model": {"backend": "predictions", "path": str(preds)}, "tasks": [task]}
+            (tmp / f"{label}.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+            cat = Catalog(tmp / f"{label}.duckdb")
+            load_detector()  # models loaded before timing (a long-lived job loads them once)
+            t0 = time.perf_counter()
+            run_audit(load_config(tmp / f"{label}.yaml"), cat)
+            out[f"{label}_s"] = round(time.perf_counter() - t0, 3)
+    out["n"] = n
+    out["added_ms_per_answer"] = round(1000 * (out["with_s"] - out["without_s"]) / n, 2)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--embedding", action="store_true", help="measure the detector with MiniLM alignment")
+    ap.add_argument("--write", action="store_true", help="store as the shipped detector's quality")
+    ap.add_argument("--timing", action="store_true", help="also time an audit with and without the scanner")
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args()
+    detector = load_detector(embedding=args.embedding)
+    by_subset, cost = {}, {}
+    for subset in SUBSETS:
+        q, seconds = measure(subset, args.embedding)
+        q["length_only_baseline"] = length_baseline(subset)
+        by_subset[subset] = q
+        cost[subset] = q["ms_per_answer"]
+        print(f"{subset:14s} bal.acc {q['balanced_accuracy']:.3f} {q['balanced_accuracy_ci']}  "
+              f"AUROC {q['auroc']:.3f} {q['auroc_ci']}  precision {q['precision']} {q['precision_ci']}  "
+              f"recall {q['recall']} {q['recall_ci']}  n={q['n']}  {q['ms_per_answer']} ms/answer  | length only: "
+              f"bal.acc {q['length_only_baseline']['balanced_accuracy']} AUROC {q['length_only_baseline']['auroc']}",
+              flush=True)
+    block = summarise_subsets(by_subset)
+    block.update({"detector_version": detector.version, "detector_sha256": detector.sha256,
+                  "detector_signature": detector.signature(),
+                  "set": "held-out half of audits/datasets/data/halueval (length-matched HaluEval, MIT)",
+                  "interval": by_subset["qa"]["interval"],
+                  "measured_with": "python benchmarks/bench_groundedness.py" + (" --embedding" if args.embedding else ""),
+                  "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"})
+    if args.write:
+        quality_file(args.embedding).write_text(json.dumps(block, indent=1) + "\n", encoding="utf-8")
+        print("wrote", quality_file(args.embedding))
+    if args.timing:
+        block["audit_timing"] = audit_timing()
+        print("audit with / without the scanner:", block["audit_timing"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(block, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
