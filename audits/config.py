@@ -16,6 +16,10 @@ from pydantic import (BaseModel, ConfigDict, Field, SerializeAsAny, SerializerFu
 
 from audits.errors import AssayError
 from audits.redteam.families import FAMILIES, unknown_family_message
+from audits.jsontypes import JsonObject
+
+
+Scalar = str | int | float | bool | None  # a YAML scalar
 
 
 class _Strict(BaseModel):
@@ -78,7 +82,7 @@ class DatasetSource(_Strict):
     builtin: str | None = None
     path: str | None = None
     format: Literal["auto", "jsonl", "csv", "parquet"] = "auto"
-    filter: dict[str, Any] | None = Field(None, description="keep rows whose column equals the value (or is in the list)")
+    filter: dict[str, Scalar | list[Scalar]] | None = Field(None, description="keep rows whose column equals the value (or is in the list)")
 
     @model_validator(mode="after")
     def _one_source(self) -> "DatasetSource":
@@ -375,6 +379,6 @@ def load_config(path: str | Path) -> AuditConfig:
     return parse_config(data, source=str(path), base_dir=path.parent.resolve())
 
 
-def config_to_dict(config: AuditConfig) -> dict[str, Any]:
+def config_to_dict(config: AuditConfig) -> JsonObject:
     """The config as JSON data; ``parse_config`` of it gives back an equal config (tests/test_config.py)."""
     return config.model_dump(mode="json")

@@ -54,7 +54,7 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def environment() -> dict[str, Any]:
+def environment() -> dict[str, str]:
     return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine()}
 
 

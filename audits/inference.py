@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypedDict
 
 import pandas as pd
 
@@ -23,6 +23,7 @@ from audits.backends.base import Backend, Request
 from audits.backends.choices import resolve_chat_template, score_chunk, scoring_block
 from audits.config import TaskConfig
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 CHUNK = 256  # samples per checkpoint block (the default of executor.block_size)
 FINGERPRINT_FILE = "model-identity.json"  # in the checkpoint folder: what answered the run's blocks
@@ -136,7 +137,14 @@ def run_task_inference(backend: Backend, task: TaskConfig, frame: pd.DataFrame,
     return plan.result()
 
 
-def fingerprint(backend: Backend, tasks: Iterable[TaskConfig]) -> dict[str, Any]:
+class Fingerprint(TypedDict):
+    """What answered a run's blocks: the backend's identity and each task's scoring signature (JSON)."""
+
+    model: JsonObject
+    scoring: dict[str, str]
+
+
+def fingerprint(backend: Backend, tasks: Iterable[TaskConfig]) -> Fingerprint:
     """What decides a block's answers besides the config: the model's identity (weights, device, dtype,
     autocast, threads, library versions) and each task's scoring signature. JSON data."""
     fp = {"model": backend.identity(), "scoring": {t.name: scoring_block(t, backend)["signature"] for t in tasks}}
@@ -150,11 +158,11 @@ class FingerprintPin:
 
     def __init__(self, checkpoint_dir: Path | None):
         self.path = checkpoint_dir / FINGERPRINT_FILE if checkpoint_dir is not None else None
-        self.pinned: dict[str, Any] | None = None
+        self.pinned: Fingerprint | None = None
         if self.path is not None and self.path.exists():
             self.pinned = json.loads(self.path.read_text(encoding="utf-8"))
 
-    def check(self, fp: dict[str, Any]) -> None:
+    def check(self, fp: Fingerprint) -> None:
         if self.pinned is None:
             self.pinned = fp
             if self.path is not None:

@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from audits.errors import AssayError
+from audits.identity import ModelIdentity
+from audits.jsontypes import JsonObject
 from audits.stats._signature import LEGACY
 
 if TYPE_CHECKING:
@@ -352,7 +354,7 @@ class TaskResult(_Strict):
     sensitivity: SensitivityBlock | None = None
     redteam: RedteamBlock | None = None
     groundedness: GroundednessBlock | None = None
-    extra: dict[str, Any] = Field(default_factory=dict, description="blocks from scanners without a typed block")
+    extra: JsonObject = Field(default_factory=dict, description="blocks from scanners without a typed block")
 
     def metric(self, name: str) -> MetricSummary | None:
         return self.metrics.get(name)
@@ -370,10 +372,20 @@ class RunResults(_Strict):
     run_id: str
     audit: str
     period: str
-    model: dict[str, Any] = Field(default_factory=dict)
+    model: ModelIdentity = Field(default_factory=ModelIdentity)
     tasks: list[TaskResult] = Field(default_factory=list)
     review: ReviewSummary = Field(default_factory=ReviewSummary)
     policy: list[str] = Field(default_factory=list)
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_identity(cls, value: Any) -> ModelIdentity:
+        return ModelIdentity.read(value)
+
+    @field_serializer("model")
+    def _model_as_written(self, model: ModelIdentity) -> JsonObject:
+        """The backend's identity as it wrote it (no keys it did not set)."""
+        return jsonable(model.model_dump(exclude_unset=True))
 
     def task(self, name: str) -> TaskResult:
         for t in self.tasks:
@@ -412,7 +424,11 @@ TASK_BLOCK_FIELDS = ("fairness", "pii", "toxicity", "counterfactual", "explain",
                      "groundedness")
 
 
-def build_task_result(fields: dict[str, Any], blocks: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> TaskResult:
+# a task's scanner blocks as scanners return them: a typed block, or JSON for a scanner without one
+ScannerBlocks = dict[str, "BaseModel | JsonObject"]
+
+
+def build_task_result(fields: JsonObject, blocks: ScannerBlocks, metrics: dict[str, JsonObject]) -> TaskResult:
     """A TaskResult from the runner's pieces; scanner blocks without a typed field go to ``extra``."""
     typed = {k: v for k, v in blocks.items() if k in TASK_BLOCK_FIELDS}
     extra = {k: v for k, v in blocks.items() if k not in TASK_BLOCK_FIELDS}
@@ -440,7 +456,7 @@ def _v1_kind(name: str) -> str:
     return "corpus" if name in ("bleu", "f1", "precision", "recall") else "mean"
 
 
-def _v1_statement(name: str, m: dict[str, Any]) -> str:
+def _v1_statement(name: str, m: JsonObject) -> str:
     from audits.stats import describe
 
     num = lambda x: float("nan") if x is None else float(x)  # noqa: E731
@@ -448,7 +464,7 @@ def _v1_statement(name: str, m: dict[str, Any]) -> str:
                     num(m.get("ci_high")), int(m.get("n") or 0), kind=_v1_kind(name), method=V1_INTERVAL_METHOD)
 
 
-def _migrate_v1(data: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
+def _migrate_v1(data: JsonObject, config: JsonObject | None) -> JsonObject:
     """Schema 1 (untyped) -> 2: intervals were percentile bootstraps; thresholds from the config."""
     data = json.loads(json.dumps(data))  # a deep copy; the caller's dict is never changed
     threshold = ((config or {}).get("scanners") or {}).get("bias", {}) or {}
@@ -467,7 +483,7 @@ def _migrate_v1(data: dict[str, Any], config: dict[str, Any] | None) -> dict[str
     return data
 
 
-def _lift_typed_blocks(data: dict[str, Any]) -> dict[str, Any]:
+def _lift_typed_blocks(data: JsonObject) -> JsonObject:
     """Blocks that gained a typed field after a bundle was written (sensitivity) move out of ``extra``."""
     tasks = data.get("tasks")
     if not isinstance(tasks, list) or not any(isinstance(t, dict) and set(t.get("extra") or {}) & set(TASK_BLOCK_FIELDS)
@@ -484,7 +500,7 @@ def _lift_typed_blocks(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def parse_results(data: Any, source: str = "results.json", config: dict[str, Any] | None = None) -> RunResults:
+def parse_results(data: Any, source: str = "results.json", config: JsonObject | None = None) -> RunResults:
     """Validate (and migrate) a parsed results file; one-line errors name the file and key path."""
     if not isinstance(data, dict):
         raise AssayError(f"{source}: results must be a JSON object, got {type(data).__name__}",
@@ -505,7 +521,7 @@ def parse_results(data: Any, source: str = "results.json", config: dict[str, Any
                          "the bundle does not match its schema; run `assay verify` to check it") from None
 
 
-def load_results(path: Path, config: dict[str, Any] | None = None) -> RunResults:
+def load_results(path: Path, config: JsonObject | None = None) -> RunResults:
     """Read ``results.json`` (any known schema version) from a bundle."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

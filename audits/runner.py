@@ -29,13 +29,14 @@ from audits.config import AuditConfig, config_to_dict, parse_config
 from audits.datasets import TaskData, load_task_data
 from audits.datasets.feedback import feedback_counts
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.inference import FINGERPRINT_FILE, first_difference
 from audits.metrics import check_metrics, default_metrics, get_metric
 from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
 from audits.metrics.decision import SampleInputs
 from audits.backends.choices import scoring_block
-from audits.results import RunResults, TaskResult, build_task_result, jsonable
+from audits.results import RunResults, ScannerBlocks, TaskResult, build_task_result, jsonable
 from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
 from audits.executors import Executor, open_executor
 from audits.review.queue import build_queue
@@ -108,7 +109,7 @@ def _metric_inputs(task_frame: pd.DataFrame, positive: str | None) -> MetricInpu
                         choices=choices, positive=positive, columns=task_frame)
 
 
-def _result_dict(r: MetricResult, metric: Metric | None) -> dict[str, Any]:
+def _result_dict(r: MetricResult, metric: Metric | None) -> JsonObject:
     """A MetricResult as the fields of a results.MetricSummary."""
     fields = {k: v for k, v in dataclasses.asdict(r).items() if k not in ("name", "per_sample")}
     return jsonable({**fields, "n": int(r.n),
@@ -141,10 +142,10 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
                                   cluster_name=cluster_name)
         metric_stats[name] = (metric, stats)
         frame[f"score_{name}"] = results[name].per_sample
-    task_fields: dict[str, Any] = {"name": task.name, "type": task.type, "n": int(len(frame)),
+    task_fields: JsonObject = {"name": task.name, "type": task.type, "n": int(len(frame)),
                                    "positive": task.positive, "source": td.source, "dataset_sha256": td.sha256,
                                    "attributes": task.attribute_names}
-    blocks: dict[str, Any] = {"scoring": scoring_block(task, backend)}  # prompt/scoring options (signature)
+    blocks: ScannerBlocks = {"scoring": scoring_block(task, backend)}  # prompt/scoring options (signature)
     if task.on_missing == "skip":  # rows left out for a missing prompt field (audits/datasets/loader.py)
         blocks["data"] = {"on_missing": "skip", "rows_skipped": int(td.n_skipped)}
     if (counts := feedback_counts(frame)) is not None:  # unknown feedback values: counted, never dropped silently
@@ -192,7 +193,7 @@ def new_run_id() -> str:
     return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _config_sha(cfg: dict[str, Any]) -> str:
+def _config_sha(cfg: JsonObject) -> str:
     return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
 
 

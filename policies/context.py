@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from audits.results import Discrimination, FairnessGrouping, RunResults, TaskResult
 from audits.store.catalog import Catalog
+from audits.store.records import ReviewSummaryRecord, RunRecord
 from audits.store.queries import runs as runs_q
 from policies.expr import MissingInput, NotInTask
 
@@ -187,12 +188,12 @@ def quarter_index(period: str | None) -> int | None:
 class RunContext:
     """Everything a check may read for one run; built once per evaluation."""
 
-    run: dict[str, Any]
+    run: RunRecord
     results: RunResults
-    previous: dict[str, Any] | None = None              # previous run's register row
+    previous: RunRecord | None = None              # previous run's register row
     previous_results: RunResults | None = None
-    bias_previous: dict[str, Any] | None = None         # latest earlier run with fairness results
-    review: dict[str, Any] | None = None
+    bias_previous: RunRecord | None = None         # latest earlier run with fairness results
+    review: ReviewSummaryRecord | None = None
     catalog_metric_names: set[str] = field(default_factory=set)
 
     @property
@@ -275,7 +276,7 @@ class TaskResolver:
         return resolve_in_task(self.task, path, name)
 
 
-def _review_summary(cat: Catalog, run_id: str) -> dict[str, Any] | None:
+def _review_summary(cat: Catalog, run_id: str) -> ReviewSummaryRecord | None:
     try:
         from audits.store.queries.reviews import review_summary  # built by the review engineer
     except ImportError:

@@ -14,7 +14,7 @@ import hashlib
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -22,6 +22,7 @@ from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from policies.context import RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context
+from audits.store.records import AttestationRecord, SignoffRecord
 from policies.bounds import IntervalEvaluator, Judgement, Unsupported
 from policies.expr import MissingInput, NotInTask
 from policies.schema import Control, Pack, load_pack
@@ -30,6 +31,23 @@ STATUSES = ("pass", "fail", "inconclusive", "no-data", "needs-attestation", "att
 
 
 @dataclass
+class TaskCheck(TypedDict):
+    """A check's verdict on one task (``None``: a run-level check), as ``assay check --json`` lists it."""
+
+    task: str | None
+    passed: bool
+    verdict: str                    # pass | fail | inconclusive
+    value: float | None             # the measured side of the comparison
+    threshold: str | None           # e.g. '>= 0.85'
+    bound: float | None             # the confidence bound the verdict turned on
+    bound_side: str | None          # lower | upper
+    n: int | None
+    n_needed: int | None
+    method: str | None              # how the bound was made
+    reason: str                     # why it is inconclusive / decided on a point value
+    inputs: dict[str, float]        # the scalar names it read and their values
+
+
 class ChecklistItem:
     pack: str
     control_id: str
@@ -49,8 +67,8 @@ class ChecklistItem:
     n: int | None = None            # samples behind the measured value
     n_needed: int | None = None     # samples that would decide an inconclusive check (80% power)
     confidence: float | None = None
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    attestation: dict[str, Any] | None = None
+    tasks: list[TaskCheck] = field(default_factory=list)
+    attestation: AttestationRecord | None = None
     required_role: str | None = None
     evidence: str | None = None
 
@@ -60,7 +78,7 @@ class Checklist:
     run_id: str
     packs: list[str]
     items: list[ChecklistItem]
-    signoffs: list[dict[str, Any]] = field(default_factory=list)
+    signoffs: list[SignoffRecord] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -127,7 +145,7 @@ def _check_names(ctx: RunContext, pack: Pack, control: Control, names: tuple[tup
                              f"fix the name; this run's metrics are: {', '.join(sorted(ctx.metric_names())) or '(none)'}")
 
 
-def deciding_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def deciding_row(rows: list[TaskCheck]) -> TaskCheck:
     """The task row that decides a check among ``rows`` (those sharing its verdict): the one furthest
     on the wrong side — the largest value for ``<=``/``<``, the smallest for ``>=``/``>`` — so its
     value, n, bound and n-needed are read together (the first row when none has a finite value)."""
@@ -151,7 +169,7 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
                      for p in expr.names)
     scope: list[dict | None] = list(_scoped_tasks(ctx, control)) if task_level else [None]
     explicit = control.applies_to is not None
-    results: list[dict[str, Any]] = []
+    results: list[TaskCheck] = []
     missing: list[str] = []
     outside: list[str] = []
     for task in scope:
@@ -236,11 +254,11 @@ class _Recording(TaskResolver):
         return value
 
 
-def _inputs(result: dict[str, Any]) -> str:
+def _inputs(result: TaskCheck) -> str:
     return ", ".join(f"{k} = {v:.4g}" for k, v in (result.get("inputs") or {}).items())
 
 
-def _apply_attestation(item: ChecklistItem, control: Control, latest: dict[str, Any] | None) -> None:
+def _apply_attestation(item: ChecklistItem, control: Control, latest: AttestationRecord | None) -> None:
     assert control.attestation is not None
     item.required_role = control.attestation.role
     item.evidence = control.attestation.evidence

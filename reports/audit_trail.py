@@ -11,13 +11,14 @@ from typing import Any
 
 import pandas as pd
 
+from audits.jsontypes import JsonObject
 from reports.glossary import act
 
 MAX_LINES = 80   # the newest entries of a run; the rest are counted and `assay log` prints them all
 COLUMNS = ["when", "who", "act", "on what"]
 
 
-def _details(raw: object) -> dict[str, Any]:
+def _details(raw: object) -> JsonObject:
     try:
         data = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
@@ -29,7 +30,7 @@ def _short(digest: object) -> str:
     return str(digest)[:12] if digest else ""
 
 
-def act_text(action: str, details: dict[str, Any]) -> str:
+def act_text(action: str, details: JsonObject) -> str:
     """The act in words with what the details add, e.g. 'signed off the run: approve',
     'attested a manual control: INT-REL-1 of internal-llm, attested', 'exported the report as pdf'."""
     words = act(action)

@@ -18,6 +18,7 @@ from audits.errors import AssayError
 from audits.results import PiiBlock, RunResults, ToxicityBlock
 from audits.store.catalog import Catalog
 from audits.store.manifest import Manifest
+from audits.store.records import ReviewSummaryRecord, RunRecord
 from audits.store.queries import policies as policies_q
 from audits.store.queries import runs as runs_q
 from audits.trust import checkpoint
@@ -39,15 +40,15 @@ def _f(x: Any) -> float | None:
 
 @dataclass
 class ReportData:
-    run: dict[str, Any]
+    run: RunRecord
     manifest: Manifest
     results: RunResults
     compare_id: str | None
-    compare_run: dict[str, Any] | None
+    compare_run: RunRecord | None
     packs: list[str]
     checklist: Any | None                 # policies.Checklist
     checklist_error: str | None
-    review: dict[str, Any] | None
+    review: ReviewSummaryRecord | None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     generated_at: str = ""
 
@@ -203,12 +204,10 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
                                         "model"]))
 
 
-def review_table(review: dict[str, Any] | None, results: RunResults) -> pd.DataFrame:
+def review_table(review: ReviewSummaryRecord | None, results: RunResults) -> pd.DataFrame:
     rows: list[tuple[str, Any]] = []
     if review:
-        agreement = review.get("agreement")
-        kappa = agreement.get("kappa") if isinstance(agreement, dict) else agreement
-        method = agreement.get("method") if isinstance(agreement, dict) else None
+        kappa, method = review["agreement"]["kappa"], review["agreement"]["method"]
         rows += [("samples", review.get("n_samples")), ("queued for review", review.get("n_queue")),
                  ("reviewed", review.get("n_reviewed")), ("coverage (reviewed / samples)", _f(review.get("coverage"))),
                  ("agreement" + (f" ({method})" if method else ""), _f(kappa)),
@@ -220,7 +219,7 @@ def review_table(review: dict[str, Any] | None, results: RunResults) -> pd.DataF
                          for k, v in rows])
 
 
-def reproducibility_table(run: dict[str, Any], manifest: Manifest) -> pd.DataFrame:
+def reproducibility_table(run: RunRecord, manifest: Manifest) -> pd.DataFrame:
     rows: list[tuple[str, str, Any]] = [
         ("run", "run_id", run.get("run_id")), ("run", "manifest_sha256", run.get("manifest_sha256")),
         ("run", "bundle_path", run.get("bundle_path")), ("run", "device", run.get("device")),
@@ -287,7 +286,7 @@ def _packs_for(results: RunResults, packs: list[str] | None) -> list[str]:
     return list(results.policy) or [DEFAULT_PACK]
 
 
-def _review_summary(cat: Catalog, run_id: str) -> dict[str, Any] | None:
+def _review_summary(cat: Catalog, run_id: str) -> ReviewSummaryRecord | None:
     try:
         from audits.store.queries.reviews import review_summary
     except ImportError:

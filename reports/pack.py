@@ -28,6 +28,8 @@ from typing import Any
 
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
+from audits.jsontypes import JsonObject
+from audits.trust.checkpoint import Checkpoint
 
 SKIP_BUNDLE_FILES = ("raw.enc",)   # encrypted raw text never leaves the installation
 _DATE = (2020, 1, 1, 0, 0, 0)      # fixed zip timestamps: the same content gives the same bytes
@@ -87,7 +89,7 @@ def _csv(frame: Any) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def _checkpoint(cat: Catalog) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+def _checkpoint(cat: Catalog) -> tuple[Checkpoint | None, JsonObject]:
     """The newest valid signed checkpoint and a summary of `assay verify` (trust module)."""
     try:
         from audits.trust.verify import verify
@@ -100,7 +102,7 @@ def _checkpoint(cat: Catalog) -> tuple[dict[str, Any] | None, dict[str, Any]]:
 
 
 def build_pack(cat: Catalog, run_id: str, compare: str | None = None, packs: list[str] | None = None,
-               actor: str = "cli") -> tuple[bytes, dict[str, Any]]:
+               actor: str = "cli") -> tuple[bytes, dict[str, str]]:
     """The pack's zip bytes and its inventory ({name: sha256}); nothing is written or logged."""
     from reports.data import collect
     from reports.document import build_document
@@ -121,7 +123,7 @@ def build_pack(cat: Catalog, run_id: str, compare: str | None = None, packs: lis
         else:
             files[f"evidence/{path.name}"] = path.read_bytes()
     if "manifest.json" not in files:
-        files["manifest.json"] = json.dumps(data.manifest, indent=2, sort_keys=True, default=str).encode("utf-8")
+        files["manifest.json"] = data.manifest.to_json().encode("utf-8")
     head, verified = _checkpoint(cat)
     if head is not None:
         files["checkpoint.json"] = (json.dumps(head, indent=2, sort_keys=True) + "\n").encode("utf-8")

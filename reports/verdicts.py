@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
 from audits.results import RunResults
-from policies.engine import deciding_row
+from policies.engine import ChecklistItem, TaskCheck, deciding_row
 from reports.glossary import plain, term
 
 DEFAULT_PACK = "internal-llm"
@@ -146,21 +146,32 @@ def _change_row(comparison: pd.DataFrame | None, task: str | None, metric: str |
     return None if hit.empty else hit.iloc[0].to_dict()
 
 
-def deciding_task(item: Any) -> dict[str, Any] | None:
+def deciding_task(item: ChecklistItem) -> TaskCheck | None:
     """The task row that decides a checklist item: among the tasks with the item's verdict, the
     one furthest on the wrong side (``policies.engine.deciding_row``, the rule the item's own
     figures come from)."""
-    rows = [t for t in (getattr(item, "tasks", None) or []) if t.get("verdict") == item.status]
+    rows = [t for t in item.tasks if t["verdict"] == item.status]
     return deciding_row(rows) if rows else None
 
 
-def decided(item: Any) -> dict[str, Any]:
+class Decided(TypedDict):
+    """A check's figures, all from its deciding task (``decided``)."""
+
+    task: str | None
+    value: float | None
+    n: int | None
+    bound: float | None
+    bound_side: str | None
+    n_needed: int | None
+
+
+def decided(item: ChecklistItem) -> Decided:
     """value, n, bound, bound_side and n_needed of a check, all from its deciding task (the engine's
     item mixes the first task's n with the largest n-needed); no n-needed once it failed."""
     row = deciding_task(item)
-    got = {k: (row.get(k) if row is not None else getattr(item, k, None))
-           for k in ("value", "n", "bound", "bound_side", "n_needed")}
-    got["task"] = row.get("task") if row is not None else None
+    src = row if row is not None else {k: getattr(item, k) for k in ("value", "n", "bound", "bound_side", "n_needed")}
+    got = Decided(task=row["task"] if row is not None else None, value=src["value"], n=src["n"], bound=src["bound"],
+                  bound_side=src["bound_side"], n_needed=src["n_needed"])
     if item.status != "inconclusive":
         got["n_needed"] = None
     return got

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from audits.config import ModelConfig
+from audits.jsontypes import JsonObject
 from audits.registry import Registry
 
 
@@ -62,7 +63,7 @@ class Backend(ABC):
         raise NotImplementedError(f"backend {self.name!r} cannot score log-likelihoods")
 
     @abstractmethod
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JsonObject:
         """What exactly answered: backend, model path/id, weights hash or revision, device, dtype."""
 
     def close(self) -> None:  # free GPU memory, sessions...

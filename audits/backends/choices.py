@@ -29,6 +29,7 @@ import pandas as pd
 
 from audits.backends.base import Backend, Request
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 LETTERS = string.ascii_uppercase
 OPTIONS_FIELD = "options"  # a '{options}' placeholder in the prompt places the option list
@@ -152,7 +153,7 @@ def score_chunk(backend: Backend, task, chunk: pd.DataFrame, templated: bool) ->
     return out
 
 
-def scoring_block(task, backend: Backend | None) -> dict[str, Any]:
+def scoring_block(task, backend: Backend | None) -> JsonObject:
     """The task's prompt and scoring options as run, for the results (``scoring``) and its signature."""
     templated: bool | None = None
     if backend is not None and "loglikelihood" in backend.capabilities:
@@ -160,7 +161,7 @@ def scoring_block(task, backend: Backend | None) -> dict[str, Any]:
             templated = resolve_chat_template(backend, task)
         except AssayError:
             templated = None
-    block: dict[str, Any] = {"chat_template": templated, "system_prompt": system_prompt_label(task)}
+    block: JsonObject = {"chat_template": templated, "system_prompt": system_prompt_label(task)}
     if task.type == "choice":
         block.update({"target_delimiter": delimiter(task, bool(templated)), "choice_format": task.choice_format,
                       "normalize": task.normalize})

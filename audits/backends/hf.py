@@ -21,6 +21,7 @@ from typing import Any
 from audits.backends._hf_source import ModelSource, resolve_source
 from audits.backends.base import BACKENDS, Backend, Request, system_prompt_for
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 
 @BACKENDS.register("hf")
@@ -168,7 +169,7 @@ class HFBackend(Backend):
         from transformers import GenerationConfig
 
         sample = self.config.temperature > 0
-        extra: dict[str, Any] = {"temperature": self.config.temperature, "top_p": self.config.top_p,
+        extra: dict[str, float] = {"temperature": self.config.temperature, "top_p": self.config.top_p,
                                  "top_k": 0} if sample else {}
         start = getattr(self.model.generation_config, "decoder_start_token_id", None)
         return GenerationConfig(max_new_tokens=self.config.max_new_tokens, do_sample=sample,
@@ -335,7 +336,7 @@ class HFBackend(Backend):
         return scores
 
     # ------------------------------------------------------------------ identity
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JsonObject:
         import torch
         import transformers
 

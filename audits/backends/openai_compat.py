@@ -33,6 +33,7 @@ from typing import Any
 
 from audits.backends.base import BACKENDS, Backend, Request, system_prompt_for
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 _RETRY_STATUS = {408, 409, 425, 429} | set(range(500, 600))
 
@@ -68,7 +69,7 @@ class OpenAIBackend(Backend):
             headers["Authorization"] = f"Bearer {key}"
         limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
         self._client = httpx.Client(headers=headers, timeout=config.timeout_s, limits=limits)
-        self._served: dict[str, Any] = {}
+        self._served: JsonObject = {}  # what the server said answered
         self._lock = threading.Lock()
 
     @staticmethod
@@ -77,7 +78,7 @@ class OpenAIBackend(Backend):
         off = getattr(config, "logprobs", "auto") == "off"
         return frozenset({"generate"}) if off else frozenset({"generate", "loglikelihood"})
 
-    def _payload(self, prompt: str, system_prompt: str | None = None) -> dict[str, Any]:
+    def _payload(self, prompt: str, system_prompt: str | None = None) -> JsonObject:
         messages = [{"role": "user", "content": prompt}]
         system = system_prompt_for(self.config, Request("", prompt, system_prompt=system_prompt))
         if system:
@@ -100,7 +101,7 @@ class OpenAIBackend(Backend):
         ``system_prompt``: None for the model's, "" for none, else this text."""
         return self._parse(self._post(self.url, self._payload(prompt, system_prompt)))
 
-    def _post(self, url: str, payload: dict[str, Any], *, reject: bool = True):
+    def _post(self, url: str, payload: JsonObject, *, reject: bool = True):
         """POST with retries; the 200 response, or (``reject=False``) the first client error's response."""
         import httpx
 
@@ -211,7 +212,7 @@ class OpenAIBackend(Backend):
 
     def _score_once(self, prompt: str, continuation: str, mode: str) -> float:
         text = prompt + continuation
-        payload: dict[str, Any] = {"model": self.config.model_name, "prompt": text, "max_tokens": 1,
+        payload: JsonObject = {"model": self.config.model_name, "prompt": text, "max_tokens": 1,
                                    "temperature": 0.0, "seed": self.config.seed}
         if mode == "echo":
             payload.update({"echo": True, "logprobs": 1})
@@ -232,7 +233,7 @@ class OpenAIBackend(Backend):
             raise _Unsupported("the completions API answered without them")
         return _continuation_logprob(tokens, len(prompt), len(text))
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JsonObject:
         return {"backend": "openai", "base_url": self.config.base_url, "model": self.config.model_name,
                 "served_model": self._served.get("model"), "system_fingerprint": self._served.get("system_fingerprint")}
 
@@ -244,7 +245,7 @@ class _Unsupported(Exception):
     """The server does not offer this log-probability API (auto mode moves on to the next)."""
 
 
-def _echo_tokens(choice: dict[str, Any], text: str) -> list[tuple[int, float | None]] | None:
+def _echo_tokens(choice: JsonObject, text: str) -> list[tuple[int, float | None]] | None:
     """(character offset, logprob) of each prompt token from an ``echo`` response, or None."""
     lp = choice.get("logprobs") or {}
     offsets, values = lp.get("text_offset"), lp.get("token_logprobs")
@@ -254,7 +255,7 @@ def _echo_tokens(choice: dict[str, Any], text: str) -> list[tuple[int, float | N
     return tokens if tokens and tokens[0][0] == 0 else None  # no echo: the prompt's tokens are missing
 
 
-def _prompt_logprob_tokens(choice: dict[str, Any], text: str) -> list[tuple[int, float | None]] | None:
+def _prompt_logprob_tokens(choice: JsonObject, text: str) -> list[tuple[int, float | None]] | None:
     """(character offset, logprob) of each prompt token from vLLM's ``prompt_logprobs``, or None.
 
     Each entry maps token ids to ``{logprob, rank, decoded_token}`` and holds the prompt's own token

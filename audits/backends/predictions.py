@@ -13,6 +13,7 @@ from typing import Any
 from audits.backends._files import sha256_file
 from audits.backends.base import BACKENDS, Backend, Request
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 _READERS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -62,7 +63,7 @@ class PredictionsBackend(Backend):
                              "or limit the task to the samples that were predicted")
         return out
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JsonObject:
         return {"backend": "predictions", "model": str(self.path), "file_sha256": self.sha256, "rows": self.rows}
 
 

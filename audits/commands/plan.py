@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 _RATES = ("accuracy", "exact_match", "selection_rate")
 _SCANNER_PREFIX = {"pii": "pii_", "toxicity": "toxicity_", "counterfactual": "counterfactual_"}
@@ -100,8 +101,8 @@ def _entry(results: Any, task: str, metric: str) -> Any:
     return None
 
 
-def plan_rows(config, prepared, packs, expect, previous) -> list[dict[str, Any]]:
-    """One row per (control, task) the plan can say something about."""
+def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
+    """One row per (control, task) the plan can say something about (what `assay plan --json` prints)."""
     from audits import stats
     from policies.bounds import _get
     from policies.context import task_key
@@ -182,7 +183,7 @@ def prepared_limit(prepared) -> bool:
     return any(len(td.frame) < (td.n_source or 0) for td in prepared.data.values())
 
 
-def format_plan(rows: list[dict[str, Any]], run_id: str | None) -> str:
+def format_plan(rows: list[JsonObject], run_id: str | None) -> str:
     lines = [f"planning from run {run_id} (expected values) and --expect" if run_id else
              "planning from --expect (no earlier run of this audit in the catalog)"]
     for r in rows:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from audits.backends.base import Backend
 from audits.config import AuditConfig, TaskConfig
+from audits.jsontypes import JsonObject
 from audits.registry import Registry
 
 
@@ -40,7 +41,8 @@ class StageStats:
     def rows_per_s(self) -> float | None:
         return round(self.rows / self.wall_s, 3) if self.wall_s > 0 and self.rows else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
+        """As the manifest records it (audits.store.manifest.StageRecord)."""
         return {**asdict(self), "wall_s": round(self.wall_s, 3), "rows_per_s": self.rows_per_s}
 
 
@@ -52,9 +54,10 @@ class Execution:
     workers: int = 1
     gpu_type: str | None = None
     stages: list[StageStats] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
+    details: JsonObject = field(default_factory=dict)  # executor-specific facts (device, cluster, worker_list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
+        """As the manifest records it (audits.store.manifest.ExecutionRecord)."""
         return {"kind": self.kind, "workers": self.workers, "gpu_type": self.gpu_type,
                 "stages": [s.as_dict() for s in self.stages], **self.details}
 
@@ -122,7 +125,7 @@ class Executor(ABC):
         """Predictions per task name (rows in the frame's order), reusing checkpointed blocks."""
 
     @abstractmethod
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JsonObject:
         """The model identity of whatever answered (the manifest's ``model``)."""
 
     def map_rows(self, stage: RowStage, rows: list[Any]) -> list[Any]:

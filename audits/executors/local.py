@@ -9,6 +9,7 @@ import pandas as pd
 
 from audits.backends.base import Backend, load_backend
 from audits.config import TaskConfig
+from audits.jsontypes import JsonObject
 from audits.executors.base import EXECUTORS, Executor, StageStats, Timer
 from audits.inference import FingerprintPin, fingerprint, infer_block, plan_blocks
 
@@ -53,7 +54,7 @@ class LocalExecutor(Executor):
         self.execution.stages.append(stage)
         return out
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JsonObject:
         return self.backend().identity()
 
     def close(self) -> None:

@@ -32,14 +32,16 @@ import os
 import pickle
 import socket
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypedDict
 from urllib.parse import urlparse
 
+import numpy as np
 import pandas as pd
 
 from audits.backends.base import BACKENDS, Backend, load_backend
 from audits.config import ModelConfig, TaskConfig
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.executors.base import EXECUTORS, Executor, RowStage, StageStats, Timer, answer_rows
 from audits.inference import FINGERPRINT_FILE, BlockPlan, FingerprintPin, fingerprint, infer_block, plan_blocks
 
@@ -58,10 +60,22 @@ def import_ray():
     return ray
 
 
+class WorkerRecord(TypedDict, total=False):
+    """One Ray actor that answered inference blocks (the manifest's ``execution.worker_list``)."""
+
+    node: str
+    pid: int
+    gpu: str | None
+    load_s: float
+    blocks: int
+    rows: int
+    busy_s: float
+
+
 class _BlockWorker:
     """A Ray Data actor: one backend, answering one block per call."""
 
-    def __init__(self, model: dict[str, Any], tasks: dict[str, dict[str, Any]]):
+    def __init__(self, model: JsonObject, tasks: dict[str, JsonObject]):  # ModelConfig / TaskConfig as JSON
         import ray
 
         with Timer() as t:
@@ -72,7 +86,7 @@ class _BlockWorker:
                                   "gpu": _gpu_name(), "load_s": round(t.seconds, 3),
                                   "has_chat_template": bool(getattr(self.backend, "has_chat_template", False))})
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         out: dict[str, list] = {"task": [], "block": [], "result": [], "seconds": [], "identity": [], "worker": []}
         for payload in batch["payload"]:
             task, index, chunk = pickle.loads(payload)
@@ -98,7 +112,7 @@ class _StageWorker:
             self.stage.setup()
         self.worker = json.dumps({"pid": os.getpid(), "setup_s": round(t.seconds, 3)})
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         out: dict[str, list] = {"batch": [], "result": [], "seconds": [], "worker": []}
         for payload in batch["payload"]:
             index, rows = pickle.loads(payload)
@@ -120,7 +134,7 @@ class RayExecutor(Executor):
     def __init__(self, config):
         super().__init__(config)
         self._owns_cluster = False
-        self._identity: dict[str, Any] | None = None
+        self._identity: JsonObject | None = None
         self._driver_backend: LazyBackend | None = None
         self._pin = FingerprintPin(None)
 
@@ -188,7 +202,7 @@ class RayExecutor(Executor):
                            rows_resumed=sum(len(f) for p in plans.values() for f in p.done.values()))
         items = [{"payload": pickle.dumps((name, index, _wire(chunk)))}
                  for name, plan in plans.items() for index, chunk in sorted(plan.todo.items())]
-        workers: dict[str, dict[str, Any]] = {}
+        workers: dict[str, WorkerRecord] = {}
         self.execution.workers = min(cfg.num_workers, len(items)) if items else 0
         with Timer() as total:
             if items:
@@ -245,7 +259,7 @@ class RayExecutor(Executor):
         return [r for b in out for r in b]  # type: ignore[union-attr]
 
     def _collect(self, row: dict[str, Any], plans: dict[str, BlockPlan], stage: StageStats,
-                 workers: dict[str, dict[str, Any]], checkpoint_dir: Path | None) -> None:
+                 workers: dict[str, WorkerRecord], checkpoint_dir: Path | None) -> None:
         """One finished block arrives at the driver: checkpoint it and count it."""
         fp = json.loads(row["identity"])
         self._pin.check(fp)  # before the block is kept: an actor that computes differently is refused
@@ -274,7 +288,7 @@ class RayExecutor(Executor):
         filled in (e.g. its torch thread count), so they all compute alike."""
         return BACKENDS.get(self.config.model.backend).worker_config(self.config.model)
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JsonObject:
         if self._identity is None:
             self._identity = self.backend().identity()
         return self._identity

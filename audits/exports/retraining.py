@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Collection
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.exports.base import EXPORTS
 from audits.review import retraining
 from audits.store.catalog import Catalog
@@ -24,7 +25,7 @@ def _writer(kind: retraining.Kind):
         if path.suffix.lower() != ".jsonl":
             raise AssayError(f"retraining-{kind} writes JSONL, not {path.suffix or 'no extension'} ({path.name})",
                              f"name the output file with .jsonl, e.g. -o retraining-{kind}.jsonl")
-        m: dict[str, Any] = retraining.write_export(cat, run_id, kind, path, scrub=not keep_pii, actor=actor,
+        m: JsonObject = retraining.write_export(cat, run_id, kind, path, scrub=not keep_pii, actor=actor,
                                                     exclude_flags=exclude_flags, only_flags=only_flags)
         pii = "PII kept (--keep-pii)" if keep_pii else f"PII scrubbed ({m['pii']['redactions']} redactions)"
         ff = m["flag_filter"]

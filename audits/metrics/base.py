@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from audits.registry import Registry
+from audits.jsontypes import JsonObject
 
 
 @dataclass
@@ -89,7 +90,8 @@ class Metric(ABC):
         """Exact recipe, e.g. 'accuracy|sklearn:1.9.1|assay:0.1.0'."""
         return self.name
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> JsonObject:
+        """The options in the metric's signature (JSON)."""
         return {}
 
 

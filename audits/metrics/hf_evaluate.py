@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.metrics._common import MeanMetric, need, package_version
 from audits.metrics.base import MetricInputs
 
@@ -46,7 +47,7 @@ def _load(path: str) -> Any:
                          "check that the file is a valid evaluate module script") from None
 
 
-def pick_score(result: dict[str, Any], key: str | None, source: str) -> tuple[str, float]:
+def pick_score(result: JsonObject, key: str | None, source: str) -> tuple[str, float]:
     """The named numeric entry of an evaluate result, or its first number."""
     if not isinstance(result, dict):
         raise AssayError(f"evaluate module {source!r} returned {type(result).__name__}, not a dict",

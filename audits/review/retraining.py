@@ -25,6 +25,7 @@ from typing import Any, Collection, Literal
 import pandas as pd
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
 from audits.store.queries import runs as rq
@@ -59,7 +60,7 @@ class Scrubber:
     """Replaces PII with ``<ENTITY_TYPE>``: the PII scanner's engine with the run's settings, plus
     the pattern fallbacks (phone, e-mail, card, IBAN, IP) for what the detector misses."""
 
-    def __init__(self, options: dict[str, Any] | None = None):
+    def __init__(self, options: JsonObject | None = None):
         from audits.scanners import _presidio as engine
         from audits.trust.redact import Redactor
 
@@ -91,7 +92,7 @@ class Scrubber:
         return self._redactor.residual(texts)
 
 
-def _pii_options(cat: Catalog, run_id: str) -> dict[str, Any]:
+def _pii_options(cat: Catalog, run_id: str) -> JsonObject:
     config = rv.run_config(cat, run_id)
     return dict((config.get("scanners") or {}).get("pii") or {})
 
@@ -114,7 +115,7 @@ def flag_filter(exclude_flags: Collection[str] | None = None,
 
 
 def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Collection[str] | None = None,
-           only_flags: Collection[str] = ()) -> tuple[list[dict], dict[str, Any]]:
+           only_flags: Collection[str] = ()) -> tuple[list[dict], JsonObject]:
     if kind not in KINDS:
         raise AssayError(f"unknown retraining export {kind!r}", f"use one of: {', '.join(KINDS)}")
     exclude, only = flag_filter(exclude_flags, only_flags)
@@ -204,7 +205,7 @@ def to_jsonl(records: list[dict]) -> bytes:
 
 def build_export(cat: Catalog, run_id: str, kind: Kind, scrub: bool = True,
                  exclude_flags: Collection[str] | None = None,
-                 only_flags: Collection[str] = ()) -> tuple[bytes, dict[str, Any]]:
+                 only_flags: Collection[str] = ()) -> tuple[bytes, JsonObject]:
     """(JSONL bytes, manifest dict) for a retraining file, without touching the disk.
     ``exclude_flags`` (default: all three) and ``only_flags``: the reviewer-flag filter."""
     records, info = _build(cat, run_id, kind, scrub, exclude_flags, only_flags)
@@ -225,7 +226,7 @@ def build_export(cat: Catalog, run_id: str, kind: Kind, scrub: bool = True,
 
 def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub: bool = True,
                  actor: str | None = None, exclude_flags: Collection[str] | None = None,
-                 only_flags: Collection[str] = ()) -> dict[str, Any]:
+                 only_flags: Collection[str] = ()) -> JsonObject:
     """Write ``path`` (JSONL) and ``path.manifest.json`` atomically; log the export when ``actor``
     is given. Returns the manifest."""
     path = Path(path)
@@ -242,7 +243,7 @@ def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub:
     return manifest
 
 
-def log_export(cat: Catalog, run_id: str, manifest: dict[str, Any], actor: str) -> None:
+def log_export(cat: Catalog, run_id: str, manifest: JsonObject, actor: str) -> None:
     """Record in the audit log that someone took a retraining file (which, its hash, scrubbed or not)."""
     from audits.store.queries import audit_log
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from audits.config import ReviewConfig
+from audits.jsontypes import JsonObject
 from audits.results import RunResults, jsonable
 from audits.review.queue import build_queue
 from audits.store.bundle import write_bundle
@@ -46,7 +47,7 @@ def make_review_run(cat: Catalog, run_id: str = "run-review", n: int = 40, revie
     samples = synthetic_samples(n, seed=seed)
     review = ReviewConfig(rate=rate, seed=seed, reviewers_per_item=reviewers_per_item)
     queue = build_queue(samples, review, ["gender"])
-    config: dict[str, Any] = {"name": audit, "period": period,
+    config: JsonObject = {"name": audit, "period": period,
                               "model": {"backend": "predictions", "path": "synthetic", "system_prompt": SYSTEM_PROMPT},
                               "tasks": [{"name": "support-qa", "type": "generate", "sensitive": ["gender"]}],
                               "review": review.model_dump(), "scanners": {"pii": {}}}

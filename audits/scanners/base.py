@@ -29,6 +29,7 @@ from audits.executors.base import Executor, RowStage, run_in_process
 from audits.errors import AssayError
 from audits.metrics.base import Metric, MetricResult
 from audits.registry import Registry
+from audits.results import ScannerBlocks
 
 
 def as_text(value: Any) -> str:
@@ -67,11 +68,11 @@ class TaskContext:
 @dataclass
 class ScanOutput:
     findings: pd.DataFrame | None = None
-    sample_columns: dict[str, Any] = field(default_factory=dict)
+    sample_columns: dict[str, np.ndarray | pd.Series | list[Any]] = field(default_factory=dict)
     flags: dict[str, np.ndarray] = field(default_factory=dict)
     metrics: dict[str, MetricResult] = field(default_factory=dict)
     metric_stats: dict[str, tuple[Metric, np.ndarray]] = field(default_factory=dict)
-    results: dict[str, Any] = field(default_factory=dict)
+    results: ScannerBlocks = field(default_factory=dict)  # block name -> typed block (or JSON)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 

@@ -13,7 +13,7 @@ computed by fairlearn on the samples of the sufficient groups only).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 
 from audits.config import AuditConfig, TaskConfig
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric
 from audits.scanners import _fairness as fx
 from audits.scanners._scanmetric import ScanMean, mean_stats
@@ -30,6 +31,21 @@ from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, 
 TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data",
                  "method"]  # method: the interval's (clopper-pearson, bca-bootstrap, percentile-bootstrap)
 ALPHA = 0.05
+
+
+class FairnessRow(TypedDict):
+    """A row of the bundle's ``fairness`` table: one metric of one group."""
+
+    task: str
+    attribute: str
+    group: str
+    metric: str
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    insufficient_data: bool
+    method: str
 
 
 class BiasOptions(ScannerOptions):
@@ -142,8 +158,8 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
     if y_pred is not None:
         blocks = {"selection_rate": (ScanMean("selection_rate", "selection_rate|fairlearn"), mean_stats(y_pred)), **stats}
     combos = [[a] for a in task.attribute_names] + [list(c) for c in task.intersections]
-    fairness: dict[str, Any] = {}
-    rows_out: list[dict[str, Any]] = []
+    fairness: dict[str, JsonObject] = {}  # attribute -> the FairnessGrouping block, as JSON
+    rows_out: list[FairnessRow] = []
     for combo in combos:
         grouping = fx.make_grouping(samples, combo)
         fairness[grouping.key] = _scan_grouping(task, grouping, y_pred, y_true, stats, blocks, opts, seed,
@@ -162,7 +178,7 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
 
 def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
                    stats: dict[str, tuple[Metric, np.ndarray]], blocks: dict[str, tuple[Metric, np.ndarray]],
-                   opts: BiasOptions, seed: int, n_bootstrap: int, rows_out: list[dict[str, Any]]) -> dict[str, Any]:
+                   opts: BiasOptions, seed: int, n_bootstrap: int, rows_out: list[FairnessRow]) -> JsonObject:
     all_rows = np.arange(len(grouping.labels))
     scored = {name: np.asarray(m.scored(st), dtype=bool) for name, (m, st) in blocks.items()}
     min_size = opts.min_group_size
@@ -174,7 +190,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
     by_group_frame = by_group_frame[by_group_frame.index.isin(list(size_of))]
     ok_groups = [g for g in by_group_frame.index if size_of[g] >= min_size]
 
-    by_group: dict[str, Any] = {}
+    by_group: dict[str, JsonObject] = {}  # group -> a GroupEntry, as JSON
     logit_draws: dict[str, np.ndarray] = {}  # group -> decision_logit on its resamples (discrimination score)
     for g in by_group_frame.index:
         rows = all_rows[grouping.labels == g]
@@ -183,7 +199,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         parts = [blocks[name][1][rows][scored[name][rows]] for name in blocks]
         sums = fx.bootstrap_blocks(parts, n_bootstrap, gseed)
         small = bool(size_of[g] < min_size)
-        entry: dict[str, Any] = {"n": int(size_of[g]), "insufficient_data": small}
+        entry: JsonObject = {"n": int(size_of[g]), "insufficient_data": small}
         for (name, (metric, _)), part, s in zip(blocks.items(), parts, sums):
             # exact for rates, BCa for means, percentile for corpus metrics (audits.stats)
             low, high, method = interval_from_replicates(metric, part,
@@ -198,7 +214,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
                              "insufficient_data": small, "method": method})
         by_group[g] = entry
 
-    out: dict[str, Any] = {"groups_compared": len(ok_groups), "min_group_size": min_size,
+    out: JsonObject = {"groups_compared": len(ok_groups), "min_group_size": min_size,
                            "four_fifths_threshold": opts.four_fifths}
     comparable = len(ok_groups) >= 2
     diff, ratio = fx.gaps(by_group_frame.loc[ok_groups]) if comparable else (pd.Series(dtype=float),) * 2

@@ -24,7 +24,7 @@ a value. Attributions and positions are unchanged.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,19 @@ from audits.results import ExplainBlock
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "sample_id", "token", "position", "attribution", "base_value", "target", "reason"]
+
+
+class ExplanationRow(TypedDict):
+    """A row of the bundle's ``explanations`` table (TABLE_COLUMNS): one word's SHAP attribution."""
+
+    task: str
+    sample_id: str
+    token: str
+    position: int
+    attribution: float
+    base_value: float
+    target: str
+    reason: str           # the flags that chose the sample, or random
 WORD_PATTERN = r"\w+\W*|\W+"  # a word and the punctuation/space after it; leading symbols alone
 SKIPPED = "backend cannot score log-likelihoods"
 
@@ -153,7 +166,7 @@ class ExplainScanner(Scanner):
         if backend is None or "loglikelihood" not in backend.capabilities:
             return ScanOutput(results={"explain": block.model_copy(update={"skipped": SKIPPED})})
         chosen = select_samples(ctx.samples, ctx.flags, opts.max_samples, ctx.seed, opts.flags)
-        rows: list[dict[str, Any]] = []
+        rows: list[ExplanationRow] = []
         explained: list[str] = []
         for i, reason in tqdm(chosen, desc=f"{ctx.task.name}: explain", unit="sample", leave=False):
             row = ctx.samples.iloc[i]

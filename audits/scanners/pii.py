@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 from collections import Counter
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from pydantic import Field
 
 from audits.config import AuditConfig
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.executors.base import RowStage
 from audits.scanners import _presidio as engine
 from audits.scanners._pii_profile import default_profile, load_profile
@@ -66,7 +67,7 @@ class PiiOptions(ScannerOptions):
                                           description="one threshold for every entity, instead of the profile's")
     store_raw: bool = Field(False, description="keep raw values in findings (a GDPR risk)")
     salt_env: str | None = Field(None, description="env var holding the value-hash salt")
-    custom_recognizers: list[dict[str, Any]] = Field(default_factory=list, description="{name, entity, regex, score}")
+    custom_recognizers: list[JsonObject] = Field(default_factory=list, description="{name, entity, regex, score}")
     deny_list: dict[str, list[str]] = Field(default_factory=dict, description="entity type -> words")
     batch_size: int = Field(64, ge=1, description="texts per spaCy batch")
 
@@ -320,6 +321,24 @@ FINDING_COLUMNS = ["task", "sample_id", "scanner", "field", "entity_type", "star
                    "leak", "context", "value_hash", "value"]
 
 
+class FindingRow(TypedDict):
+    """A row of the bundle's ``findings`` table (FINDING_COLUMNS): one detected span."""
+
+    task: str
+    sample_id: str
+    scanner: str
+    field: str
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+    leak: bool
+    context: str          # the redacted text around the span
+    value_hash: str
+    value: str | None     # the raw value only with store_raw (moved to raw.enc at rest)
+
+
 @SCANNERS.register("pii")
 class PiiScanner(Scanner):
     name = "pii"
@@ -341,7 +360,7 @@ class PiiScanner(Scanner):
         flat = [t for f in fields for t in texts[f]]
         analysed = detect(flat, settings, ctx)
         inputs = texts.get("input") or [as_text(v) for v in (frame["input"] if "input" in frame.columns else [""] * n)]
-        rows: list[dict[str, Any]] = []
+        rows: list[FindingRow] = []
         counts = {f: np.zeros(n, dtype=np.int64) for f in fields}
         leak = np.zeros(n, dtype=bool)
         sample_ids = frame["sample_id"].astype(str).tolist() if "sample_id" in frame.columns else [str(i) for i in range(n)]
@@ -395,7 +414,7 @@ class PiiScanner(Scanner):
             metrics[name], stats[name] = publish(metric, (counts[fld] > 0).astype(float), ctx.seed, ctx.n_bootstrap,
                                                  **task_clusters(ctx))
         detector = detector_quality(settings)
-        block: dict[str, Any] = {
+        block: JsonObject = {  # read back as results.PiiBlock
             "entities": list(settings.entities) + [c[1] for c in settings.custom_recognizers] + [d[0] for d in settings.deny_list],
             "fields": fields, "score_threshold": settings.score_threshold, "thresholds": thresholds,
             "profile": rest.profile, "findings": int(len(findings)),
@@ -409,7 +428,7 @@ class PiiScanner(Scanner):
             "detector": detector,
             "detector_below_target": detector.get("below_target", []),
         }
-        columns: dict[str, Any] = {f"pii_count_{f}": counts[f] for f in fields}
+        columns: dict[str, np.ndarray] = {f"pii_count_{f}": counts[f] for f in fields}
         columns["pii_leak"] = leak
         return ScanOutput(findings=findings, sample_columns=columns, flags={"pii_leak": leak.copy()},
                           metrics=metrics, metric_stats=stats, results={"pii": block})

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.store.manifest import BUNDLE_FORMAT, MANIFEST, Manifest, load_manifest
 
 __all__ = ["BUNDLE_FORMAT", "MANIFEST", "Manifest", "read_manifest", "sha256_bytes", "sha256_path", "verify_bundle",
@@ -44,8 +45,8 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="zstd", row_group_size=64_000, write_statistics=True)
 
 
-def write_bundle(runs_dir: Path, run_id: str, tables: dict[str, pd.DataFrame], results: dict[str, Any],
-                 config: dict[str, Any], manifest: Manifest | dict[str, Any],
+def write_bundle(runs_dir: Path, run_id: str, tables: dict[str, pd.DataFrame], results: JsonObject,
+                 config: JsonObject, manifest: Manifest | JsonObject,
                  files_extra: dict[str, bytes] | None = None) -> tuple[Path, str]:
     """Write the bundle atomically; return (final path, SHA-256 of manifest.json).
 

@@ -20,6 +20,7 @@ import pandas as pd
 from audits.errors import AssayError
 from audits.results import RunResults, jsonable, load_results
 from audits.store.bundle import MANIFEST
+from audits.jsontypes import JsonObject
 from audits.store.manifest import Manifest, load_manifest
 from audits.store.catalog import Catalog
 
@@ -244,7 +245,7 @@ def manifest(cat: Catalog, run_id: str) -> Manifest:
     return load_manifest(bundle_dir(cat, run_id) / MANIFEST)
 
 
-def run_config(cat: Catalog, run_id: str) -> dict[str, Any]:
+def run_config(cat: Catalog, run_id: str) -> JsonObject:
     """The audit config the run was made with (``config.yaml`` of its bundle)."""
     import yaml
 

@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 
 from audits.errors import AssayError
 from audits.identity import ModelIdentity
+from audits.jsontypes import JsonObject
+from audits.results import jsonable
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "assay-bundle/1"
@@ -131,9 +133,9 @@ class Manifest(_Open):
         return ModelIdentity.read(value)
 
     @field_serializer("model")
-    def _model_as_written(self, model: ModelIdentity) -> dict[str, Any]:
+    def _model_as_written(self, model: ModelIdentity) -> JsonObject:
         """The backend's identity as it wrote it (no keys it did not set)."""
-        return model.model_dump(exclude_unset=True)
+        return jsonable(model.model_dump(exclude_unset=True))
 
     @field_validator("files")
     @classmethod
@@ -149,12 +151,10 @@ class Manifest(_Open):
 
     def to_json(self) -> str:
         """The file's text (what :func:`audits.store.bundle.write_bundle` hashes)."""
-        from audits.results import jsonable
-
         return json.dumps(jsonable(self.model_dump(mode="python")), indent=2)
 
 
-def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+def _migrate_v1(data: JsonObject) -> JsonObject:
     """Version 1 (untyped) -> 2: a bare or null section becomes its default; the version is recorded."""
     data = dict(data)
     for key in ("datasets", "code", "packages", "environment", "timings", "personal_data", "files"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from audits.access import can
+from audits.jsontypes import JsonObject
 
 USER_ACTIONS = ("user.added", "user.changed", "user.deactivated")
 # log action -> the permission it needs (audits.access.PERMISSIONS)
@@ -34,7 +35,7 @@ def permission_for(action: str) -> str | None:
     return ACT_PERMISSIONS.get(action)
 
 
-def check_actors(entries: list[tuple[int, str, str, str | None, dict[str, Any]]]) -> list[str]:
+def check_actors(entries: list[tuple[int, str, str, str | None, JsonObject]]) -> list[str]:
     """One problem per act whose actor was not an active user with a role allowed to do it then.
 
     ``entries``: (seq, actor, action, target, details) in log order."""

@@ -15,9 +15,10 @@ import secrets
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audits.errors import AssayError
 from audits.store.queries import checkpoints as stored_q
@@ -25,28 +26,42 @@ from audits.trust import keys
 
 FORMAT = "assay-checkpoint/1"
 CHECKPOINT_FILE_ENV = "ASSAY_CHECKPOINT_FILE"
-_pending: dict[int, dict[str, Any]] = {}
+
+
+class Checkpoint(TypedDict):
+    """A signed checkpoint as stored, witnessed, exported and printed in reports (JSON)."""
+
+    format: str       # FORMAT
+    catalog_id: str
+    count: int        # entries covered: the log's first ``count``
+    head: str         # the hash of entry ``count``
+    ts: str           # when it was signed (ISO 8601, UTC)
+    key_id: str       # which installation key signed it
+    public_key: str   # that key, hex
+    signature: str    # ed25519 over the canonical (format, catalog_id, count, head, ts, key_id), hex
+
+
+_pending: dict[int, Checkpoint] = {}
 _pending_lock = threading.Lock()
 
 
-def _canonical(body: dict[str, Any]) -> bytes:
+def _canonical(body: Checkpoint) -> bytes:
     return json.dumps({k: body[k] for k in ("format", "catalog_id", "count", "head", "ts", "key_id")},
                       sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def make(catalog_id: str, count: int, head: str) -> dict[str, Any]:
+def make(catalog_id: str, count: int, head: str) -> Checkpoint:
     """A signed checkpoint of the first ``count`` entries, whose last hash is ``head``."""
     private = keys.signing_key()
     public = private.public_key()
-    body: dict[str, Any] = {"format": FORMAT, "catalog_id": catalog_id, "count": int(count), "head": head,
-                            "ts": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            "key_id": keys.key_id(public)}
-    body["public_key"] = keys.public_hex(public)
+    body: Checkpoint = {"format": FORMAT, "catalog_id": catalog_id, "count": int(count), "head": head,
+                        "ts": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        "key_id": keys.key_id(public), "public_key": keys.public_hex(public), "signature": ""}
     body["signature"] = private.sign(_canonical(body)).hex()
     return body
 
 
-def check_signature(cp: dict[str, Any], trusted: dict[str, Any] | None = None) -> str | None:
+def check_signature(cp: Checkpoint, trusted: dict[str, Ed25519PublicKey] | None = None) -> str | None:
     """None when ``cp`` is signed by a key this installation trusts; else the problem."""
     trusted = keys.trusted_keys() if trusted is None else trusted
     try:
@@ -89,7 +104,7 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
                      "nothing is signed over an unsigned entry")
 
 
-def record(con: Any, catalog_id: str, count: int, head: str) -> dict[str, Any]:
+def record(con: Any, catalog_id: str, count: int, head: str) -> Checkpoint:
     """Sign and store the checkpoint inside the caller's transaction; the witness is written on commit."""
     cp = make(catalog_id, count, head)
     stored_q.insert(con, cp)
@@ -123,7 +138,7 @@ def _witness_path(catalog_id: str, catalog_path: Any = None) -> Path:
     return keys.key_dir() / "witness" / f"{catalog_id}-{where}.json"
 
 
-def write_witness(cp: dict[str, Any], catalog_path: Any = None) -> None:
+def write_witness(cp: Checkpoint, catalog_path: Any = None) -> None:
     path = _witness_path(cp["catalog_id"], catalog_path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
@@ -137,11 +152,11 @@ def _path_tag(catalog_path: Any) -> str:
     return hashlib.sha256(str(Path(catalog_path).resolve()).encode()).hexdigest()[:12]
 
 
-def witnessed_here(catalog_path: Any) -> dict[str, dict[str, Any]]:
+def witnessed_here(catalog_path: Any) -> dict[str, Checkpoint]:
     """catalog id -> the witness checkpoint, for every catalog the key dir saw at this file path
     (the key dir's memory of which catalogs it signed where; the witness files are signed)."""
     folder = keys.key_dir() / "witness"
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Checkpoint] = {}
     if catalog_path is None or not folder.is_dir():
         return out
     tag = _path_tag(catalog_path)
@@ -169,7 +184,7 @@ def replaced_catalog(catalog_id: str, catalog_path: Any) -> str | None:
             f"{_witness_path(cid, catalog_path).name} out of {keys.key_dir() / 'witness'})")
 
 
-def read_witness(catalog_id: str, catalog_path: Any = None) -> dict[str, Any] | None:
+def read_witness(catalog_id: str, catalog_path: Any = None) -> Checkpoint | None:
     path = _witness_path(catalog_id, catalog_path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -177,7 +192,7 @@ def read_witness(catalog_id: str, catalog_path: Any = None) -> dict[str, Any] | 
         return None
 
 
-def load(path: str | Path) -> dict[str, Any]:
+def load(path: str | Path) -> Checkpoint:
     """A checkpoint file (JSON; with several lines, the last one)."""
     path = Path(path)
     try:
@@ -194,14 +209,14 @@ def load(path: str | Path) -> dict[str, Any]:
     return cp
 
 
-def save(cp: dict[str, Any], path: str | Path, force: bool = False) -> None:
+def save(cp: Checkpoint, path: str | Path, force: bool = False) -> None:
     path = Path(path)
     if path.exists() and not force:
         raise AssayError(f"{path} already exists", "choose another file name, or remove the old file first")
     path.write_text(json.dumps(cp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def latest(cat: Any) -> dict[str, Any] | None:
+def latest(cat: Any) -> Checkpoint | None:
     """The newest checkpoint stored in the catalog (not verified; `assay verify` does that)."""
     with cat.connect() as con:
         body = stored_q.newest_body(con)

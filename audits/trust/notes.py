@@ -16,6 +16,7 @@ import hashlib
 from typing import Any
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
 from audits.trust.redact import Redactor
 
@@ -31,7 +32,7 @@ def check_length(texts: dict[str, str | None]) -> None:
                              "(`assay attest --file`, whose SHA-256 is stored, or --link)")
 
 
-def run_privacy(cat: Catalog, run_id: str) -> tuple[dict[str, Any] | None, bool]:
+def run_privacy(cat: Catalog, run_id: str) -> tuple[JsonObject | None, bool]:
     """(the run's ``scanners.pii`` options or None, whether it keeps raw text); a run whose config
     cannot be read gets the detector's defaults and keeps nothing (the write refuses it anyway)."""
     from audits.store.bundle_reader import run_config

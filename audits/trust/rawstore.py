@@ -22,7 +22,10 @@ import pandas as pd
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from audits.config import ScannerOptions
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
+from audits.store.manifest import PersonalData
 from audits.trust import keys
 from audits.trust.redact import Redactor, is_text_column, redact_frame
 
@@ -34,23 +37,25 @@ TEXT_COLUMNS = {"samples": ("input", "prediction", "reference", "context"), "fin
 PROTECTED_TABLES = tuple(TEXT_COLUMNS)
 _MAGIC = b"assay-raw/1\n"
 SCHEME = 2  # 1: explanation tokens redacted one by one with patterns; 2: on the joined text, with the detector
+# scanners.<name> options: typed (a prepared config) or as written (a bundle's config.yaml)
+ScannerSettings = dict[str, "ScannerOptions | JsonObject"]
 _NOTE_MAGIC = b"assay-note/1\n"
 
 
-def store_raw(scanners: dict[str, Any] | None) -> bool:
+def store_raw(scanners: ScannerSettings | None) -> bool:
     pii = (scanners or {}).get("pii") or {}
     return bool(pii.get("store_raw", False)) if isinstance(pii, dict) else bool(getattr(pii, "store_raw", False))
 
 
-def _pii_options(scanners: dict[str, Any] | None) -> dict[str, Any] | None:
+def _pii_options(scanners: ScannerSettings | None) -> JsonObject | None:
     if not scanners or "pii" not in scanners:
         return None
     pii = scanners["pii"]
     return dict(pii) if isinstance(pii, dict) else pii.model_dump()
 
 
-def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, Any] | None,
-            datasets: dict[str, dict] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], dict[str, Any]]:
+def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSettings | None,
+            datasets: dict[str, dict] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], PersonalData]:
     """(redacted tables, extra bundle files, a summary for the manifest). ``datasets``: the manifest's
     task -> {"source"}; tasks on a built-in dataset without personal data keep input and reference."""
     from audits.datasets.builtin import public_tasks
@@ -90,11 +95,11 @@ def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: dict[str, An
     files: dict[str, bytes] = {}
     if keep and raw_parts:
         files[RAW_FILE] = _encrypt(run_id, pd.concat(raw_parts, ignore_index=True))
-    summary = {"redacted": True, "scheme": SCHEME, "detector": redactor.settings is not None,
-               "redactions": redactor.redactions, "raw_kept": RAW_FILE in files,
-               "pseudonyms": "per item", "kept_public": sorted(public)}
+    summary = PersonalData(redacted=True, scheme=SCHEME, detector=redactor.settings is not None,
+                           redactions=redactor.redactions, raw_kept=RAW_FILE in files, pseudonyms="per item",
+                           kept_public=sorted(public))
     if redactor.long_texts:
-        summary["long_texts"] = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
+        summary.long_texts = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
     return out, files, summary
 
 

@@ -26,6 +26,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from audits.jsontypes import JsonObject
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 _CARD = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
@@ -159,7 +161,7 @@ class Redactor:
     """Redacts texts with the detector plus the pattern fallbacks. ``pii_options``: the run's
     ``scanners.pii`` options (None: the detector's defaults); ``patterns_only`` skips the detector."""
 
-    def __init__(self, pii_options: dict[str, Any] | None = None, patterns_only: bool = False):
+    def __init__(self, pii_options: JsonObject | None = None, patterns_only: bool = False):
         self.settings = None
         if not patterns_only:
             from audits.scanners.pii import parse_options
@@ -300,7 +302,7 @@ def _row_texts(frame: pd.DataFrame, i: int, skip: list[str]) -> list[str]:
     return out
 
 
-def redact_text(text: str | None, pii_options: dict[str, Any] | None = None) -> str | None:
+def redact_text(text: str | None, pii_options: JsonObject | None = None) -> str | None:
     if text is None:
         return None
     return Redactor(pii_options)([text])[0]

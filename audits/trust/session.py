@@ -31,6 +31,7 @@ from typing import Any, Mapping
 from cryptography.exceptions import InvalidSignature
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.trust import keys
 
 IDLE_ENV = "ASSAY_SESSION_IDLE_MINUTES"
@@ -118,7 +119,7 @@ def decode(token: str | None, catalog_id: str, now: float | None = None, idle_s:
         if public is None:
             raise InvalidSignature
         public.verify(_unb64(sig), _signed(body))
-        data: dict[str, Any] = json.loads(body)
+        data: JsonObject = json.loads(body)
         s = Session(str(data["c"]), str(data["u"]), str(data["r"]), str(data["s"]), int(data["i"]), int(data["t"]))
     except (InvalidSignature, ValueError, KeyError, TypeError):
         raise SessionRefused("this session token is not valid (not signed by this installation)") from None

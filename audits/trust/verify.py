@@ -23,13 +23,18 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject, JsonValue
 from audits.store.bundle import verify_bundle
 from audits.store.catalog import Catalog
+from audits.store.records import RunRecord
 from audits.store.queries import audit_log, checkpoints as checkpoints_q, evidence
 from audits.trust import acts, checkpoint, keys
+from audits.trust.checkpoint import Checkpoint
 
 EVIDENCE_TABLES = {"signoffs": "signoff_id", "attestations": "attestation_id", "reviews": "review_id",
                    "users": None, "run_events": None, "sign_in_attempts": None}
@@ -56,10 +61,10 @@ class Report:
     entries: int = 0
     runs: int = 0
     bundles: int = 0
-    head: dict[str, Any] | None = None  # the newest valid checkpoint
+    head: Checkpoint | None = None  # the newest valid checkpoint
 
 
-def verify(cat: Catalog, against: dict[str, Any] | None = None) -> Report:
+def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     report = Report()
     with cat.connect() as con:
         cid = audit_log.catalog_id(con) or "legacy"
@@ -85,7 +90,7 @@ def verify(cat: Catalog, against: dict[str, Any] | None = None) -> Report:
     return report
 
 
-def _details(text: str | None) -> dict[str, Any]:
+def _details(text: str | None) -> JsonObject:
     try:
         value = json.loads(text or "{}")
     except ValueError:
@@ -93,7 +98,7 @@ def _details(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def check_foreign(cp: dict[str, Any], cid: str) -> None:
+def check_foreign(cp: Checkpoint, cid: str) -> None:
     """Refuse (one line) a checkpoint this installation did not sign or that names another catalog."""
     trusted = keys.trusted_keys()
     if cp.get("key_id") not in trusted:
@@ -105,8 +110,8 @@ def check_foreign(cp: dict[str, Any], cid: str) -> None:
                          "pass a checkpoint exported from this catalog")
 
 
-def _check_one(report: Report, name: str, cp: dict[str, Any], cid: str, heads: dict[int, str],
-               trusted: dict[str, Any]) -> bool:
+def _check_one(report: Report, name: str, cp: Checkpoint, cid: str, heads: dict[int, str],
+               trusted: dict[str, Ed25519PublicKey]) -> bool:
     problem = checkpoint.check_signature(cp, trusted)
     if problem:
         report.problems.append(f"{name}: {problem}")
@@ -126,8 +131,8 @@ def _check_one(report: Report, name: str, cp: dict[str, Any], cid: str, heads: d
     return True
 
 
-def _check_checkpoints(report: Report, cid: str, cps: list[dict[str, Any]], heads: dict[int, str],
-                       against: dict[str, Any] | None, catalog_path: Any = None) -> None:
+def _check_checkpoints(report: Report, cid: str, cps: list[Checkpoint], heads: dict[int, str],
+                       against: Checkpoint | None, catalog_path: Any = None) -> None:
     trusted = keys.trusted_keys()
     n = len(heads)
     if n and not trusted:
@@ -233,8 +238,19 @@ def _text(value: Any) -> str | None:
     return value.isoformat(timespec="microseconds") if hasattr(value, "isoformat") else str(value)
 
 
-def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: list[dict[str, Any]]) -> None:
-    logged: dict[str, dict[str, Any]] = {}
+class _LoggedRun(TypedDict, total=False):
+    """What the audit log says about one run (replayed from its run.* entries)."""
+
+    seq: int                            # the entry that first named it
+    fields: JsonObject                  # runs column -> the value the log recorded
+    status: str
+    manifest_sha256: JsonValue
+    bundle_path: JsonValue
+    dropped: dict[str, str]             # files a logged erase dropped -> their manifest SHA-256
+
+
+def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: list[RunRecord]) -> None:
+    logged: dict[str, _LoggedRun] = {}
     for seq, _ts, actor, action, target, details in entries:
         if not target or not action.startswith("run."):
             continue

@@ -45,7 +45,7 @@ def by_value(block: CounterfactualBlock) -> pd.DataFrame:
     values += [v for v in list(tox) + list(decisions) if v not in values]
     rows = []
     for v in values:
-        row: dict[str, Any] = {"value": v, "mean toxicity": tox.get(v)}
+        row: dict[str, str | float | int | None] = {"value": v, "mean toxicity": tox.get(v)}
         row.update({f"decision: {d}": n for d, n in (decisions.get(v) or {}).items()})
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -61,7 +61,7 @@ def probes(frame: pd.DataFrame) -> pd.DataFrame:
     out = []
     for sid, part in frame.groupby("sample_id", sort=False):
         decisions = part["decision"].dropna().astype(str) if "decision" in part else pd.Series(dtype=str)
-        row: dict[str, Any] = {"sample": str(sid), "decision flipped": decisions.nunique() > 1}
+        row: dict[str, str | bool | float | None] = {"sample": str(sid), "decision flipped": decisions.nunique() > 1}
         for _, r in part.iterrows():
             row[f"output ({r['value']})"] = r.get("output")
         if "toxicity" in part:

@@ -10,10 +10,10 @@ from typing import Any
 
 import streamlit as st
 
-_PAGES: dict[str, Any] = {}
+_PAGES: dict[str, st.Page] = {}  # page name -> its st.Page
 
 
-def register(pages: dict[str, Any]) -> None:
+def register(pages: dict[str, st.Page]) -> None:
     _PAGES.clear()
     _PAGES.update(pages)
 

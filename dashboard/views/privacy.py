@@ -42,13 +42,17 @@ def _detector_row(entity: str, v: dict, second: dict | None = None) -> dict:
     return row
 
 
+def _pct(value: object, ci: object) -> str:
+    """'88.9% [86.9%, 90.8%]' from a rate and its stored [low, high]; 'not measured' without a rate."""
+    if not isinstance(value, (int, float)):
+        return "not measured"
+    low, high = (list(ci) + [None, None])[:2] if isinstance(ci, (list, tuple)) else (None, None)
+    return f"{value:.1%}" + (f" [{low:.1%}, {high:.1%}]" if low is not None and high is not None else "")
+
+
 def _set_line(name: str, q: dict) -> str:
     """'**Held-out set** (source): precision 91.0% [88.2%, 93.3%], recall … on N labelled spans in M texts.'"""
-    def pct(value: object, ci: object) -> str:
-        if value is None:
-            return "not measured"
-        low, high = (list(ci) + [None, None])[:2] if isinstance(ci, (list, tuple)) else (None, None)
-        return f"{value:.1%}" + (f" [{low:.1%}, {high:.1%}]" if low is not None and high is not None else "")
+    pct = _pct
     return (f"**{name}** ({q.get('set_sources') or 'a labelled set'}; `{q.get('set', '?')}`): precision "
             f"{pct(q.get('precision'), q.get('precision_ci'))}, recall {pct(q.get('recall'), q.get('recall_ci'))} "
             f"on {q.get('n_labelled', '?')} labelled spans in {q.get('n_texts', '?')} texts.")
@@ -71,8 +75,8 @@ def _detector_summary(det: dict) -> str:
     parts = []
     for name, q in (("the held-out set", det), ("the second independent set", det.get("second_set"))):
         if isinstance(q, dict) and q.get("recall") is not None:
-            parts.append(f"recall {q['recall']:.1%} {_ci_text(q.get('recall_ci'))}, precision "
-                         f"{q.get('precision') or 0:.1%} {_ci_text(q.get('precision_ci'))} on {name}")
+            parts.append(f"recall {_pct(q['recall'], q.get('recall_ci'))}, precision "
+                         f"{_pct(q.get('precision'), q.get('precision_ci'))} on {name}")
     return ("How much a count of 0 means — the detector finds known personal data with " + "; ".join(parts)
             + " (exact 95% intervals; details below).") if parts else "The detector's quality was not measured."
 

@@ -16,6 +16,8 @@ from typing import Any, Sequence
 import duckdb
 import pandas as pd
 
+from audits.jsontypes import JsonObject
+
 GENESIS = "0" * 64  # the genesis of logs written before catalogs had an id
 
 
@@ -64,7 +66,7 @@ def database_path(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def append(con: duckdb.DuckDBPyConnection, actor: str, action: str, target: str | None = None,
-           details: dict[str, Any] | None = None,
+           details: JsonObject | None = None,
            row: tuple[str, str, Sequence[Any]] | None = None) -> str:
     """Append one entry inside the caller's write transaction and sign the new head; returns its hash.
 

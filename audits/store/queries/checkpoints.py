@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from audits.jsontypes import JsonObject
+
 
 def bodies(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every stored checkpoint body (JSON text), oldest count first."""
@@ -26,7 +28,7 @@ def stored(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM log_checkpoints").fetchone()[0])
 
 
-def insert(con: duckdb.DuckDBPyConnection, cp: dict[str, Any]) -> None:
+def insert(con: duckdb.DuckDBPyConnection, cp: JsonObject) -> None:
     """Store a signed checkpoint (inside the caller's write transaction)."""
     con.execute("INSERT INTO log_checkpoints VALUES (?, ?, ?, ?)",
                 [cp["count"], cp["head"], cp["key_id"], json.dumps(cp, sort_keys=True)])

@@ -8,6 +8,8 @@ from typing import Any, Iterable
 
 import duckdb
 
+from audits.store.records import RunRecord
+
 # The tables verify reconciles with the log (a fixed list: names are spliced into SQL).
 EVIDENCE_TABLES = ("signoffs", "attestations", "reviews", "users", "run_events", "sign_in_attempts")
 _RUN_COLUMNS = ("run_id", "status", "bundle_path", "manifest_sha256", "audit", "period", "model", "config_sha256",
@@ -27,7 +29,7 @@ def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], l
     return [d[0] for d in cur.description], cur.fetchall()
 
 
-def run_rows(con: duckdb.DuckDBPyConnection, columns: Iterable[str]) -> list[dict[str, Any]]:
+def run_rows(con: duckdb.DuckDBPyConnection, columns: Iterable[str]) -> list[RunRecord]:
     """Every run in the register as a dict of ``columns`` (a subset of the run columns verify checks)."""
     columns = list(columns)
     unknown = [c for c in columns if c not in _RUN_COLUMNS]

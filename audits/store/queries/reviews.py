@@ -20,6 +20,8 @@ from audits.access import PERMISSIONS
 from audits.errors import AssayError
 from audits.stats import agreement
 from audits.store.catalog import Catalog
+from audits.jsontypes import JsonObject
+from audits.store.records import LabelRecord, ReviewItem, ReviewSummaryRecord, RunSettings, SampleDetail
 from audits.store.schema import ON_FIRST_USE
 from audits.store.queries import audit_log, sealed_notes
 from audits.store.queries import runs as rq
@@ -68,16 +70,16 @@ def _queue_keys(cat: Catalog, run_id: str) -> frozenset[tuple[str, str]]:
     return _cached(cat, run_id, "keys", load)
 
 
-def run_config(cat: Catalog, run_id: str) -> dict[str, Any]:
+def run_config(cat: Catalog, run_id: str) -> JsonObject:
     """The run's audit config as a mapping (the bundle's config.yaml), cached per run."""
-    def load() -> dict[str, Any]:
+    def load() -> JsonObject:
         return rq.run_config(cat, run_id)
     return _cached(cat, run_id, "config", load)
 
 
-def run_settings(cat: Catalog, run_id: str) -> dict[str, Any]:
+def run_settings(cat: Catalog, run_id: str) -> RunSettings:
     """reviewers_per_item and the model's system prompt, from the run's config."""
-    def load() -> dict[str, Any]:
+    def load() -> RunSettings:
         config = run_config(cat, run_id)
         review = config.get("review") or {}
         model = config.get("model") or {}
@@ -151,7 +153,7 @@ def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer
 def label_and_claim_next(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
                          correction: str | None = None, note: str | None = None, flags: Collection[str] = (),
                          skip: Collection[tuple[str, str]] = (),
-                         lease_s: int | None = None) -> tuple[str, dict[str, Any] | None]:
+                         lease_s: int | None = None) -> tuple[str, ReviewItem | None]:
     """The review loop's one write: store the label (as :func:`record_review`) and lease the
     reviewer's next item (as :func:`claim_next_item`) in the same transaction, so the next item is
     ready without another catalog round trip. Returns (review_id, next item or None when done)."""
@@ -257,7 +259,7 @@ def _total_samples(cat: Catalog, run_id: str) -> int:
     return _cached(cat, run_id, "n_samples", load)
 
 
-def review_summary(cat: Catalog, run_id: str) -> dict[str, Any]:
+def review_summary(cat: Catalog, run_id: str) -> ReviewSummaryRecord:
     """{n_queue, n_reviewed, n_samples, coverage, queue_coverage, agreement{kappa, method, n_items},
     disagreements, adjudicated, reviewers, reviewers_per_item, labels{label: n}, flags{flag: items}}
     (one catalog read)."""
@@ -283,14 +285,14 @@ def review_summary(cat: Catalog, run_id: str) -> dict[str, Any]:
             "flags": flags}
 
 
-def item_detail(cat: Catalog, run_id: str, task: str, sample_id: str) -> dict[str, Any]:
+def item_detail(cat: Catalog, run_id: str, task: str, sample_id: str) -> SampleDetail:
     """The sample behind a queue item: input, prediction, reference, choices, gold label, correct."""
     wanted = ["input", "prediction", "reference", "choices", "label", "correct"]
     frame = rq.read_table(cat, run_id, "samples", filters={"task": str(task), "sample_id": str(sample_id)}, limit=1)
     if frame.empty:
         raise AssayError(f"sample {task}/{sample_id} is not in run '{run_id}'", "pick an item from the review queue")
     row = frame.iloc[0]
-    out: dict[str, Any] = {"task": str(task), "sample_id": str(sample_id)}
+    out: SampleDetail = {"task": str(task), "sample_id": str(sample_id)}  # type: ignore[typeddict-item]  (filled below)
     for col in wanted:
         out[col] = plain(row[col]) if col in frame.columns else None
     out["gold"] = out.pop("label")
@@ -342,19 +344,19 @@ def _open_items(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: st
 _DETAIL_COLUMNS = ("input", "prediction", "reference", "choices", "label", "correct")
 
 
-def _queue_details(cat: Catalog, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+def _queue_details(cat: Catalog, run_id: str) -> dict[tuple[str, str], SampleDetail]:
     """The samples behind the whole queue, read from the bundle once per run (the queue is a small
     share of the run), so serving the next item reads nothing."""
-    def load() -> dict[tuple[str, str], dict[str, Any]]:
+    def load() -> dict[tuple[str, str], SampleDetail]:
         queue = review_queue(cat, run_id)
         if queue.empty:
             return {}
         frame = rq.read_table(cat, run_id, "samples", filters={("task", "sample_id"): list(zip(queue["task"],
                                                                                               queue["sample_id"]))})
-        out: dict[tuple[str, str], dict[str, Any]] = {}
+        out: dict[tuple[str, str], SampleDetail] = {}
         for row in frame.to_dict("records"):
             key = (str(row["task"]), str(row["sample_id"]))
-            detail: dict[str, Any] = {"task": key[0], "sample_id": key[1]}
+            detail: SampleDetail = {"task": key[0], "sample_id": key[1]}  # type: ignore[typeddict-item]
             for col in _DETAIL_COLUMNS:
                 detail[col] = plain(row.get(col))
             detail["gold"] = detail.pop("label")
@@ -363,7 +365,7 @@ def _queue_details(cat: Catalog, run_id: str) -> dict[tuple[str, str], dict[str,
     return _cached(cat, run_id, "details", load)
 
 
-def _served(cat: Catalog, run_id: str, picked: tuple[Any, int] | None) -> dict[str, Any] | None:
+def _served(cat: Catalog, run_id: str, picked: tuple[Any, int] | None) -> ReviewItem | None:
     """A picked queue row (and how many remain) as the item a reviewer sees; the sample comes from
     the bundle (cached per run), outside any catalog transaction."""
     if picked is None:
@@ -376,7 +378,7 @@ def _served(cat: Catalog, run_id: str, picked: tuple[Any, int] | None) -> dict[s
 
 
 def next_item(cat: Catalog, run_id: str, reviewer: str,
-              skip: Collection[tuple[str, str]] = ()) -> dict[str, Any] | None:
+              skip: Collection[tuple[str, str]] = ()) -> ReviewItem | None:
     """The next queue item (in priority order) this reviewer has not labeled and that still needs
     reviewers; with its input, prediction, reference, reason and how many items remain. None when
     done. ``skip``: (task, sample_id) pairs the reviewer passed over in this session."""
@@ -468,7 +470,7 @@ def item_flags(cat: Catalog, run_id: str) -> dict[tuple[str, str], set[str]]:
     return out
 
 
-def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str) -> dict[str, Any] | None:
+def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str) -> LabelRecord | None:
     """The reviewer's current label of one item (the latest row wins), for undo by relabelling."""
     with cat.connect() as con:
         row = con.execute("SELECT label, correction, note, created_at FROM reviews WHERE run_id = ? AND task = ? AND "
@@ -508,7 +510,7 @@ def _claim(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: str, sk
 
 
 def claim_next_item(cat: Catalog, run_id: str, reviewer: str, skip: Collection[tuple[str, str]] = (),
-                    lease_s: int = LEASE_S) -> dict[str, Any] | None:
+                    lease_s: int = LEASE_S) -> ReviewItem | None:
     """``next_item`` for this reviewer, leased to them for ``lease_s`` seconds so that another
     reviewer working at the same time is served a different item. The check and the lease are one
     write transaction (the catalog has one writer at a time), so two claims never take one item.

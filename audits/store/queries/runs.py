@@ -12,6 +12,7 @@ import pandas as pd
 
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
+from audits.store.records import RunRecord
 from audits.store.queries import audit_log
 
 # the one bundle reader; re-exported so callers of the run register need one import
@@ -97,7 +98,7 @@ def run_exists(con: Any, run_id: str) -> bool:
     return con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] > 0
 
 
-def get_run(cat: Catalog, run_id: str) -> dict[str, Any]:
+def get_run(cat: Catalog, run_id: str) -> RunRecord:
     with cat.connect() as con:
         rows = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
     if rows.empty:

@@ -21,6 +21,7 @@ import pandas as pd
 from audits.access import ROLES, check_role  # noqa: F401  (re-exported)
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
+from audits.store.records import UserRecord
 from audits.store.queries import audit_log
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
@@ -59,7 +60,7 @@ def _trusted(con: Any):
     return user_log.trusted_state(con)
 
 
-def _row(con: Any, logged: Any) -> dict[str, Any] | None:
+def _row(con: Any, logged: Any) -> UserRecord | None:
     from audits.store.queries import user_log
 
     record = user_log.matching_row(con, logged)
@@ -69,14 +70,14 @@ def _row(con: Any, logged: Any) -> dict[str, Any] | None:
     return {k: record[k] for k in ("username", "role", "password_hash", "created_at", "active", "os_user")}
 
 
-def _current(con: Any, include_inactive: bool = False) -> list[dict[str, Any]]:
+def _current(con: Any, include_inactive: bool = False) -> list[UserRecord]:
     """Every user whose row the signed log recorded (its latest entry), sorted by name."""
     state = _trusted(con)
     rows = [_row(con, logged) for _, logged in sorted(state.users.items())]
     return [r for r in rows if r is not None and (r["active"] or include_inactive)]
 
 
-def get_user(cat: Catalog, username: str, include_inactive: bool = False) -> dict[str, Any] | None:
+def get_user(cat: Catalog, username: str, include_inactive: bool = False) -> UserRecord | None:
     """The user's current row (username, role, password_hash, created_at, active, os_user), or None.
 
     Only a row the signed audit log recorded counts: a row inserted or edited in SQL is not a user."""
@@ -197,7 +198,7 @@ def _record_attempt(cat: Catalog, username: str, ok: bool) -> None:
                          row=("sign_in_attempts", "username = ? AND ts = ?", [name, now]))
 
 
-def authenticate(cat: Catalog, username: str, password: str) -> dict[str, Any] | None:
+def authenticate(cat: Catalog, username: str, password: str) -> UserRecord | None:
     """The user (username, role) when the password matches an active account, else None.
 
     Every failure costs one scrypt whether or not the name exists; after MAX_FAILURES failures
@@ -216,7 +217,7 @@ def authenticate(cat: Catalog, username: str, password: str) -> dict[str, Any] |
     return {"username": user["username"], "role": user["role"]}
 
 
-def user_for_os_account(cat: Catalog, os_user: str) -> dict[str, Any] | None:
+def user_for_os_account(cat: Catalog, os_user: str) -> UserRecord | None:
     """The active user an admin mapped to this OS account (``assay users add --os-user``), or None."""
     with cat.connect() as con:
         rows = [r for r in _current(con) if r["os_user"] == os_user]
