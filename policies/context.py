@@ -35,7 +35,8 @@ from policies.expr import MissingInput, NotInTask
 
 TASK_BLOCKS = ("fairness", "pii", "toxicity", "counterfactual")
 GLOBAL_ROOTS = ("review", "tasks", "days_since_previous_run", "quarters_since_previous_run",
-                "days_since_previous_bias_audit", "quarters_since_previous_bias_audit")
+                "days_since_previous_bias_audit", "quarters_since_previous_bias_audit",
+                "trend", "drift")  # trend.<metric>.<slope|slope_low|...>, drift.inputs (policies/context.py)
 RESERVED_ROOTS = (*TASK_BLOCKS, *GLOBAL_ROOTS, "previous", "n")
 
 
@@ -244,7 +245,59 @@ class RunContext:
             if root.endswith("bias_audit") and not any(t.fairness for t in self.tasks):
                 raise MissingInput(name, "this run has no bias (fairness) results, so it is not a bias audit")
             return self._since(other, unit, name)
+        if root in ("trend", "drift"):  # monitoring across runs (audits/store/queries/trends.py, audits/drift.py)
+            return monitoring_value(self, root, rest, name)
         raise MissingInput(name)
+
+
+def prefetch_monitoring(ctx: "RunContext", packs: list[Any]) -> None:
+    """Compute the trend and drift that the packs' checks name before any check is evaluated, so the
+    embedding work is not counted against one expression's evaluation time (policies/expr.py)."""
+    roots = {path[0] for pack in packs for c in pack.controls if c.check is not None
+             for path in pack.expression(c.id).names}
+    for root, probe in (("trend", ("trend", "_", "slope")), ("drift", ("drift", "inputs"))):
+        if root in roots:
+            try:
+                monitoring_value(ctx, root, probe[1:], ".".join(probe))
+            except MissingInput:
+                pass
+
+
+TREND_FIELDS = ("slope", "slope_low", "slope_high", "p_value", "p_adjusted", "significant", "change", "k")
+
+
+def monitoring_value(ctx: "RunContext", root: str, rest: tuple[str, ...], name: str) -> Any:
+    """``trend.<metric>.<field>`` (the audit's runs up to this one, audits.stats.trend_family; a metric of one
+    task of several is ``trend.<task>.<metric>.<field>``) and ``drift.inputs`` (1 when this run's inputs drifted
+    from the previous run's, else 0; audits.drift.input_drift). Computed once per evaluation."""
+    cache = ctx.__dict__.setdefault("_monitoring", {})
+    if ctx.catalog is None:
+        raise MissingInput(name, "no catalog to read the audit's other runs from")
+    if root == "drift":
+        if rest != ("inputs",):
+            raise MissingInput(name, "write drift.inputs")
+        if ctx.previous is None:
+            raise MissingInput(name, "there is no earlier run of this audit")
+        if "drift" not in cache:
+            from audits.drift import input_drift
+
+            cache["drift"] = input_drift(ctx.catalog, str(ctx.previous["run_id"]), str(ctx.run["run_id"]))
+        return 1.0 if cache["drift"]["drift"] else 0.0
+    if len(rest) < 2 or rest[-1] not in TREND_FIELDS:
+        raise MissingInput(name, f"write trend.<metric>.<{'|'.join(TREND_FIELDS)}>")
+    if "trend" not in cache:
+        from audits.store.queries.trends import audit_trends
+
+        cache["trend"] = audit_trends(ctx.catalog, str(ctx.run["audit"]), until=str(ctx.run["run_id"]))
+    wanted = ".".join(rest[:-1])
+    series = {task_key(k.rsplit(".", 1)[0]) + "." + k.rsplit(".", 1)[1] if "." in k else k: v
+              for k, v in cache["trend"]["series"].items()}
+    if wanted not in series:
+        raise MissingInput(name, f"the audit has no metric '{wanted}' in every run; it has {', '.join(series) or 'none'}")
+    value = series[wanted][rest[-1]]
+    if value is None:
+        raise MissingInput(name, f"a trend needs at least 3 runs; this audit has {series[wanted]['k']}")
+    return float(value)
 
 
 class TaskResolver:

@@ -22,7 +22,8 @@ from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from audits.store.records import AttestationRecord, SignoffRecord
-from policies.context import RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context
+from policies.context import (RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context,
+                              prefetch_monitoring)
 from policies.bounds import IntervalEvaluator, Judgement, Unsupported
 from policies.expr import MissingInput, NotInTask
 from policies.schema import Control, Pack, load_pack
@@ -287,6 +288,7 @@ def evaluate_run(cat: Catalog, run_id: str, packs: list[str] | None = None) -> C
                          "pass --policy NAME (e.g. internal-llm) or a pack YAML path, or list packs in the "
                          "config's 'policy:'")
     loaded = [load_pack(p) for p in packs]
+    prefetch_monitoring(ctx, loaded)  # trend.* / drift.* computed once, outside the per-check time limit
     att = policies_q.list_attestations(cat, run_id, latest=True)
     latest = {(r["pack"], r["control_id"]): r for r in att.to_dict("records")}
     items: list[ChecklistItem] = []

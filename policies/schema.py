@@ -121,12 +121,30 @@ class Control(_Strict):
         return "check" if self.check is not None else "attestation"
 
 
+class Notify(_Strict):
+    """Where `assay check` sends an alert for each control whose verdict is in ``on`` (policies/notify.py):
+    a webhook (JSON ``{"text": ...}``, Slack/Teams-compatible) and/or a JSON line appended to a file.
+    Without ``webhook`` nothing leaves the machine."""
+
+    webhook: str | None = Field(None, pattern=r"^https?://\S+$", description="http(s) URL that receives a POST")
+    file: str | None = Field(None, description="file that gets one JSON line per alert")
+    on: list[Literal["fail", "inconclusive", "no-data"]] = Field(default_factory=lambda: ["fail"])
+    timeout_s: float = Field(5.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> "Notify":
+        if not self.webhook and not self.file:
+            raise ValueError("give 'webhook' (an http(s) URL) and/or 'file' (a path)")
+        return self
+
+
 class Pack(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     title: str
     version: str = "1"
     description: str | None = None
     controls: list[Control] = Field(min_length=1)
+    notify: Notify | None = Field(None, description="alerts from `assay check` (webhook and/or file)")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Pack":

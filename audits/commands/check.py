@@ -83,10 +83,25 @@ def exit_code(checklist, strict: bool = False) -> int:
     return EXIT_INCONCLUSIVE if checklist.inconclusive or checklist.nothing_decided else EXIT_PASS
 
 
+def _notify(cat: Catalog, checklist, sources: list[str] | None) -> list:
+    """Send the alerts of every checked pack with a ``notify:`` block; each delivery is in the audit log."""
+    from audits.identity import os_login
+    from audits.store.queries import runs as runs_q
+    from policies import load_pack
+    from policies.notify import send_alerts
+
+    packs = [load_pack(s) for s in (sources or runs_q.get_results(cat, checklist.run_id).policy or checklist.packs)]
+    if not any(p.notify for p in packs):
+        return []
+    return send_alerts(cat, checklist, packs, runs_q.get_run(cat, checklist.run_id), os_login())
+
+
 def _check(args) -> int:
     from policies import evaluate_run
 
-    checklist = evaluate_run(Catalog(args.catalog, create=False), args.run_id, args.policy)
+    cat = Catalog(args.catalog, create=False)
+    checklist = evaluate_run(cat, args.run_id, args.policy)
+    _notify(cat, checklist, args.policy)  # alerts that packs' notify: blocks ask for (policies/notify.py)
     if args.json:
         body = checklist.to_dict()
         body["controls"] = control_rows(checklist)

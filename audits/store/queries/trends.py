@@ -62,10 +62,14 @@ def series_key(task: str, metric: str, tasks: int) -> str:
 
 
 def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | None = None,
-                 alpha: float = 0.05) -> dict[str, Any]:
-    """Runs in period order, the per-run points of each series and its ``Trend`` (Holm over the series)."""
+                 alpha: float = 0.05, until: str | None = None) -> dict[str, Any]:
+    """Runs in period order (those up to ``until`` when given), the per-run points of each series and
+    its ``Trend`` (Holm over the series)."""
     runs = audit_runs(cat, audit)
+    if until is not None and until in set(runs["run_id"]):
+        runs = runs.iloc[:list(runs["run_id"]).index(until) + 1]
     frame = trend_frame(cat, audit)
+    frame = frame[frame["run_id"].isin(set(runs["run_id"]))]
     if task is not None:
         if task not in set(frame["task"]):
             raise AssayError(f"audit '{audit}' has no task '{task}'", f"name one of: {', '.join(sorted(set(frame['task'])))}")
