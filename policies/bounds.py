@@ -194,6 +194,10 @@ class IntervalEvaluator:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             b = self.bounds(node.operand, level)
             return b if isinstance(node.op, ast.UAdd) else Bounds(-b.value, -b.high, -b.low, b.metrics)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            ratio = self._run_ratio(node, level)  # rate / previous.rate: its own (paired) interval
+            if ratio is not None:
+                return ratio
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
             a, b = self.bounds(node.left, level), self.bounds(node.right, level)
             metrics = a.metrics + b.metrics
@@ -208,6 +212,33 @@ class IntervalEvaluator:
             corners = [a.low * b.low, a.low * b.high, a.high * b.low, a.high * b.high]
             return Bounds(a.value * b.value, min(corners), max(corners), metrics)
         raise Unsupported(type(node).__name__)
+
+    def _run_ratio(self, node: ast.BinOp, level: float) -> Bounds | None:
+        """``<rate> / previous.<rate>`` of one task as the interval of the ratio of the two runs' rates
+        (``stats.compare_rates``: paired over the items both runs scored, else Katz); None for any
+        other division, or a rate without per-item outcomes (then interval arithmetic applies)."""
+        try:
+            left, right = dotted(node.left), dotted(node.right)
+        except Exception:  # noqa: BLE001 - not a name: an ordinary division
+            return None
+        if len(left) != 1 or right != ("previous", left[0]) or self.task is None:
+            return None
+        entries = self._metric_entry(left), self._metric_entry(right)
+        if any(e is None or _get(e[0], "kind") != "rate" for e in entries):
+            return None
+        self.resolver.resolve(right)  # no previous run / task: MissingInput, as the point evaluation says
+        task = str(_get(self.task, "name"))
+        column = f"score_{left[0]}"
+        cur = self.ctx.item_outcomes(False, task, column) if hasattr(self.ctx, "item_outcomes") else None
+        prev = self.ctx.item_outcomes(True, task, column) if cur is not None else None
+        if cur is None or prev is None:
+            return None
+        r = stats.compare_rates(cur, prev, level)
+        if r is None:
+            raise MissingInput(".".join(left) + " / previous", "a run has no scored items, or both rates are 0")
+        label = f"{left[0]} / previous.{left[0]}"
+        return Bounds(r.ratio, r.low, r.high, [{"name": label, "kind": "ratio", "n": r.n, "design_effect": None,
+                                               "method": r.method, "rate_ratio": r}])
 
     def judge(self, node: ast.AST) -> Judgement:
         if isinstance(node, ast.BoolOp):
@@ -255,11 +286,15 @@ class IntervalEvaluator:
                     needed = stats.n_needed(single["kind"], left.value, right.value, confidence=self.confidence,
                                             n=n, low=left.low, high=left.high,
                                             design_effect=single["design_effect"], interval_confidence=level)
+                elif single and single.get("rate_ratio") is not None and right.low == right.high:
+                    needed = stats.ratio_n_needed(single["rate_ratio"], right.value, self.confidence)
                 reason = (f"the one-sided {self.confidence:.0%} {side} bound {bound:.4g} of {names} "
                           f"does not clear {right.value:.4g}" if bound is not None and right.low == right.high
                           else f"the one-sided {self.confidence:.0%} bounds of {names} do not decide it "
                                f"against {right.value:.4g}")
-            if needed:
+            if needed and single and single.get("rate_ratio") is not None:
+                reason += f"; about {needed} items per run would decide it at the observed ratio"
+            elif needed:
                 reason += f"; about {needed} samples would decide it (80% power at the observed value)"
         return Judgement(verdict, left.value, bound, side, right.value, n, needed,
                          ", ".join(sorted({m["method"] for m in metrics})) or None, reason)

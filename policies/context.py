@@ -33,7 +33,7 @@ from audits.store.records import ReviewSummaryRecord, RunRecord
 from audits.store.queries import runs as runs_q
 from policies.expr import MissingInput, NotInTask
 
-TASK_BLOCKS = ("fairness", "pii", "toxicity", "counterfactual")
+TASK_BLOCKS = ("fairness", "pii", "toxicity", "counterfactual", "groundedness")
 GLOBAL_ROOTS = ("review", "tasks", "days_since_previous_run", "quarters_since_previous_run",
                 "days_since_previous_bias_audit", "quarters_since_previous_bias_audit",
                 "trend", "drift")  # trend.<metric>.<slope|slope_low|...>, drift.inputs (policies/context.py)
@@ -157,7 +157,9 @@ def resolve_in_task(task: TaskResult, path: tuple[str, ...], name: str) -> Any:
     root, rest = path[0], path[1:]
     if root == "n" and not rest:
         return task.n
-    if root in TASK_BLOCKS:
+    own = task.metric(root)  # 'groundedness' alone is the metric, groundedness.<key> its scanner's block
+    metric_read = own is not None and (not rest or (len(rest) == 1 and rest[0] in type(own).model_fields))
+    if root in TASK_BLOCKS and not metric_read:
         block = getattr(task, root)
         if not block:
             raise NotInTask(name)
@@ -196,6 +198,7 @@ class RunContext:
     bias_previous: RunRecord | None = None         # latest earlier run with fairness results
     review: ReviewSummaryRecord | None = None
     catalog_metric_names: set[str] = field(default_factory=set)
+    catalog: Catalog | None = None                      # to read per-item outcomes (run-vs-run ratios)
 
     @property
     def tasks(self) -> list[TaskResult]:
@@ -203,6 +206,20 @@ class RunContext:
 
     def metric_names(self) -> set[str]:
         return {m for t in self.tasks for m in t.metrics}
+
+    def item_outcomes(self, previous: bool, task: str, column: str) -> dict[str, float] | None:
+        """Per-item values of a samples column (e.g. ``score_hallucination_rate``) of this run or the previous
+        one, keyed by sample id; None when the catalog, run or column is not there."""
+        from audits.store import bundle_reader
+
+        run = self.previous if previous else self.run
+        if self.catalog is None or not run:
+            return None
+        frame = bundle_reader.read_table(self.catalog, str(run["run_id"]), "samples", columns=["sample_id", column],
+                                         filters={"task": task})
+        if column not in frame.columns:
+            return None
+        return dict(zip(frame["sample_id"].astype(str), pd.to_numeric(frame[column], errors="coerce")))
 
     def previous_task(self, name: str) -> TaskResult | None:
         for t in (self.previous_results.tasks if self.previous_results else []):
@@ -343,6 +360,7 @@ def build_context(cat: Catalog, run_id: str) -> RunContext:
     run = runs_q.get_run(cat, run_id)
     results = runs_q.get_results(cat, run_id)
     ctx = RunContext(run=run, results=results, review=_review_summary(cat, run_id))
+    ctx.catalog = cat
     prev_id = runs_q.previous_run(cat, run_id)
     if prev_id:
         ctx.previous = runs_q.get_run(cat, prev_id)

@@ -41,7 +41,8 @@ def _task_name_problem(path: tuple[str, ...]) -> str | None:
     root, rest = path[0], path[1:]
     if root == "n":
         return None if not rest else "'n' has no fields"
-    if root in metric_names():
+    metric_read = not rest or (len(rest) == 1 and rest[0] in _METRIC_FIELDS)
+    if root in metric_names() and (metric_read or root not in TASK_BLOCKS):  # 'groundedness': metric and block
         return None if not rest or (len(rest) == 1 and rest[0] in _METRIC_FIELDS) else \
             f"a metric has only these fields: {', '.join(_METRIC_FIELDS)}"
     if root == "fairness":

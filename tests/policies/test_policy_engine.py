@@ -44,7 +44,8 @@ def test_first_run_has_no_data_not_pass(two_runs):
     assert items["INT-PII-2"].status == "no-data" and "pii.detector.recall" in items["INT-PII-2"].detail
     # INT-FAIR-2: the hand-built fairness block has no probability-based discrimination score
     assert items["INT-FAIR-2"].status == "no-data"
-    assert checklist.failed and checklist.counts["no-data"] == 4
+    # + INT-RT-1..5 (no red-team block) and INT-HAL-1..3 (no groundedness block) in the hand-built runs
+    assert checklist.failed and checklist.counts["no-data"] == 12
 
 
 def test_known_metric_absent_from_run_is_no_data(two_runs, tmp_path):
