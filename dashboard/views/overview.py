@@ -161,6 +161,9 @@ def render() -> None:
     model = model_label(res.model)  # audits.identity: what the backend wrote, with its short weights hash
     st.caption(f"{res.audit} · {res.period}" + (f" · model {model}" if model else "") + f" · run `{run_id}`"
                + (f" · compared with {prev_period} (`{prev_id}`)" if prev_id else " · no earlier run to compare with"))
+    from dashboard.views.trends import drift_warning
+
+    drift_warning(run_id, prev_id)  # inputs drifted from the previous run's: comparisons mix two populations
     table = None
     if not current.empty:
         with st.spinner("Testing each change (paired on the samples both runs scored)…"):

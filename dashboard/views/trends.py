@@ -81,3 +81,28 @@ def render() -> None:
         charts.show(lambda: _figure(key, series), charts.why_empty(pd.DataFrame(series["points"]), key),
                     key=f"trend-{key}", target=cols[i % 2])
     st.dataframe(_table(body), hide_index=True, width="stretch")
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def _column_drift(path: str, prev_id: str, run_id: str) -> dict[str, Any] | None:
+    from audits.drift import input_drift
+    from audits.store.catalog import Catalog
+
+    try:  # the cheap tests only (lengths, declared fields); the embedding test is `assay drift`
+        return input_drift(Catalog(path, create=False), prev_id, run_id, embeddings=False)
+    except AssayError:
+        return None
+
+
+def drift_warning(run_id: str, prev_id: str | None) -> None:
+    """On the Overview: warn when this run's inputs drifted from the previous run's (input lengths and
+    declared fields, Holm-corrected; audits.drift), since a comparison then mixes two populations."""
+    if not prev_id:
+        return
+    body = _column_drift(str(state.catalog_path()), prev_id, run_id)
+    if body is None or not body["drift"]:
+        return
+    moved = ", ".join(f"{t['name']} (Holm p={t['p_adjusted']:.2g})" for t in body["tests"] if t["drift"])
+    st.warning(f"The inputs of this run drifted from the previous run's: {moved}. Changes against the previous "
+               f"period then mix two populations. Embedding test: `assay drift {prev_id} {run_id}`.",
+               icon=":material/warning:")

@@ -82,3 +82,18 @@ def test_mmd_false_positive_rate_under_the_null_on_real_embeddings(tmp_path):
     limit = 0.05 + 2 * np.sqrt(0.05 * 0.95 / sims)
     assert mmd_hits / sims <= limit, mmd_hits / sims
     assert family_hits / sims <= limit, family_hits / sims
+
+
+def test_overview_warns_when_inputs_drifted_from_the_previous_run(runs, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    cat, (q2, q3, q4) = runs
+    monkeypatch.setenv("ASSAY_CATALOG", str(cat.path))
+    source = ("import streamlit as st\nst.query_params['run'] = %r\n"
+              "from dashboard.views import overview\noverview.render()\n")
+    moved = AppTest.from_string(source % q4, default_timeout=180).run()
+    assert not moved.exception
+    warned = [w.value for w in moved.warning if "drifted" in w.value]
+    assert len(warned) == 1 and "input length (characters)" in warned[0] and f"assay drift {q3} {q4}" in warned[0]
+    same = AppTest.from_string(source % q3, default_timeout=180).run()
+    assert not same.exception and not [w for w in same.warning if "drifted" in w.value]
