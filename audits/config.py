@@ -124,6 +124,8 @@ class FeedbackConfig(_Strict):
     @classmethod
     def _as_text_list(cls, value: Any) -> Any:
         as_text = lambda v: ("yes" if v else "no") if isinstance(v, bool) else str(v)  # noqa: E731
+        if value is None:
+            return value
         return [as_text(v) for v in value] if isinstance(value, list) else [as_text(value)]
 
 

@@ -30,6 +30,7 @@ BASES: dict[str, dict] = {
     "ScannerOptions": {}, "UncheckedOptions": {"threshold": 0.5},
 }
 BASES["RedteamConfig"] = {"families": ["prompt-injection"]}  # audits/redteam
+BASES["FeedbackConfig"] = {"field": "thumbs", "positive": "up"}  # production-log feedback (issue 24)
 DEMO = Path(config_module.__file__).parent / "demo" / "demo.yaml"
 
 
