@@ -218,7 +218,11 @@ def stratified_sample(frame: pd.DataFrame, size: int, by: list[str], seed: int =
                          f"(columns: {', '.join(map(str, frame.columns[:12]))})", "fix the column name")
     if size >= len(frame):
         return frame
-    keys = frame[by].astype(str).agg("|".join, axis=1) if by else pd.Series("all", index=frame.index)
+    keys = pd.Series("all", index=frame.index)
+    for i, col in enumerate(by):
+        part = frame[col].astype(str)
+        keys = part if i == 0 else keys + "|" + part
+    rows_of = pd.Series(np.arange(len(frame))).groupby(keys.to_numpy()).indices  # stratum -> row positions
     sizes = keys.value_counts().sort_index()
     exact = sizes * (size / len(frame))
     alloc = np.floor(exact).astype(int).clip(lower=1)
@@ -229,8 +233,7 @@ def stratified_sample(frame: pd.DataFrame, size: int, by: list[str], seed: int =
     rng = np.random.default_rng(seed)
     picked = []
     for key, n in alloc.items():
-        rows = np.flatnonzero((keys == key).to_numpy())
-        picked.append(rng.choice(rows, size=int(n), replace=False))
+        picked.append(rng.choice(rows_of[key], size=int(n), replace=False))
     out = frame.iloc[np.sort(np.concatenate(picked))].reset_index(drop=True)
     if report is not None:
         report.sampled_from, report.strata, report.rows_kept = len(frame), {str(k): int(v) for k, v in alloc.items()}, len(out)

@@ -1,0 +1,151 @@
+"""Auditing a large production log on this machine: docs/s per stage and the end-to-end time.
+
+Generates N synthetic logged interactions (support questions, some with an email or phone number,
+some answers echoing it, a few profane answers, thumbs up/down feedback with free text, a context
+passage), then measures, each in this process:
+
+- import: ``assay logs import`` (``read_log``: validation, ordering) and a stratified sample;
+- pii: presidio (``analyze_texts``, Assay's default profile) on inputs and outputs of a slice;
+- toxicity: the bundled alt-profanity-check classifier on every output;
+- feedback: ``feedback_positive_rate`` with its exact interval, per segment;
+- end to end: ``run_audit`` (predictions backend, scanners pii + toxicity [+ groundedness when the
+  groundedness scanner and ``context:`` exist], redaction at rest, bundle) on ``--e2e`` rows.
+
+    python benchmarks/bench_production_log.py [--n 100000] [--pii-slice 2000] [--e2e 10000] [--grounded 2000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+import audits  # noqa: E402,F401  (offline env)
+
+QUESTIONS = ["How do I update the card on my {} account?", "Why was I charged twice for {} this month?",
+             "Can I get a refund for the {} subscription?", "Where do I find the invoice for {}?",
+             "My {} order never arrived, what now?", "How do I cancel {} before renewal?"]
+NOUNS = ["premium", "family plan", "basic plan", "business plan", "student plan", "pro plan", "gift card"]
+PROFANE = "This is a damn stupid question, figure it out yourself."
+
+
+def generate(path: Path, n: int, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            q = QUESTIONS[i % len(QUESTIONS)].format(NOUNS[rng.integers(len(NOUNS))])
+            pii = rng.random()
+            if pii < 0.1:
+                q += f" You can reach me at user{i}@example.com."
+            elif pii < 0.15:
+                q += f" Call me on 555-01{i % 100:02d}."
+            ok = rng.random() < 0.8
+            out = (f"You can manage this under Settings > Billing; ticket {i} is updated." if ok
+                   else PROFANE if rng.random() < 0.02 else "I am not sure, please contact support.")
+            if pii < 0.03:
+                out += f" I emailed user{i}@example.com."
+            row = {"id": f"log-{i}", "input": q, "output": out, "answer": "settings billing",
+                   "context": "Billing changes are made under Settings > Billing. Refunds take 5 days.",
+                   "segment": ["web", "app", "email"][i % 3], "thumbs": "up" if ok else "down",
+                   "comment": None if ok else "did not help",
+                   "timestamp": f"2026-10-01T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z"}
+            fh.write(json.dumps(row) + "\n")
+    return path
+
+
+def timed(fn, *args, **kw):
+    start = time.perf_counter()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - start
+
+
+def stage(name: str, docs: int, seconds: float, **extra) -> dict:
+    row = {"stage": name, "docs": docs, "seconds": round(seconds, 3), "docs_per_s": round(docs / seconds, 1), **extra}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--pii-slice", type=int, default=2000)
+    ap.add_argument("--e2e", type=int, default=10_000)
+    ap.add_argument("--grounded", type=int, default=2000, help="rows for the groundedness end-to-end run")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    from audits.datasets.production_log import read_log, stratified_sample, write_log
+    from audits.metrics import get_metric, summarise
+    from audits.metrics.decision import SampleInputs
+    from audits.datasets.feedback import add_feedback
+    from audits.config import FeedbackConfig, TaskConfig
+    from audits.scanners._presidio import PiiSettings, analyze_texts
+    from audits.scanners.toxicity import score_toxicity
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-log-"))
+    os.environ.setdefault("ASSAY_KEY_DIR", str(tmp / "keys"))
+    rows: list[dict] = []
+    log, t = timed(generate, tmp / "log.jsonl", args.n)
+    print(f"# generated {args.n} interactions in {t:.1f}s ({log.stat().st_size / 1e6:.1f} MB)", flush=True)
+    (frame, report), t = timed(read_log, log)
+    rows.append(stage("import (read_log)", len(frame), t))
+    _, t = timed(stratified_sample, frame, max(1, args.n // 10), ["segment"], 1)
+    rows.append(stage("stratified sample (10%)", len(frame), t))
+    outputs = frame["prediction"].tolist()
+    _, t = timed(score_toxicity, outputs)
+    rows.append(stage("toxicity (outputs)", len(outputs), t))
+    task = TaskConfig(name="log", type="generate", dataset={"path": str(log)},
+                      feedback=FeedbackConfig(field="thumbs", positive=["up"], negative=["down"], text="comment"))
+    fb = frame[["sample_id"]].copy()
+    (_, t1) = timed(add_feedback, fb, frame, task, str(log))
+    metric = get_metric("feedback_positive_rate")
+    inputs = SampleInputs(predictions=outputs, columns=fb)
+    (_, t2) = timed(lambda: summarise(metric, metric.stats(inputs), 1000, 0))
+    rows.append(stage("feedback (rate + exact interval)", len(frame), t1 + t2))
+    pii_texts = frame["input"].tolist()[:args.pii_slice] + outputs[:args.pii_slice]
+    settings = PiiSettings()
+    analyze_texts(pii_texts[:20], settings)  # load spaCy and the recognizers outside the timing
+    _, t = timed(analyze_texts, pii_texts, settings)
+    rows.append(stage("pii (presidio, inputs + outputs)", len(pii_texts), t, slice=args.pii_slice))
+
+    import yaml
+    from audits.config import load_config
+    from audits.runner import run_audit
+    from audits.scanners.base import SCANNERS
+    from audits.store.catalog import Catalog
+
+    grounded = "groundedness" in SCANNERS and "context" in TaskConfig.model_fields
+    runs = [("e2e-pii-tox", args.e2e, {"pii": {}, "toxicity": {}})]
+    if grounded:
+        runs.append(("e2e-grounded", min(args.e2e, args.grounded), {"groundedness": {}}))
+    for label, n, scanners in runs:
+        e2e = write_log(frame.head(n), tmp / f"{label}.parquet")
+        task_cfg = {"name": "log", "type": "generate", "dataset": {"path": str(e2e)},
+                    "fields": {"id": "sample_id", "reference": "answer"}, "prompt": "{input}", "metrics": ["exact_match"],
+                    "sensitive": ["segment"], "feedback": {"field": "thumbs", "positive": "up", "negative": ["down"]}}
+        if "groundedness" in scanners:
+            task_cfg["context"] = "context"
+        cfg = {"name": f"bench-{label}", "period": "2026-Q4", "bootstrap": 200,
+               "model": {"backend": "predictions", "path": str(e2e)}, "tasks": [task_cfg], "scanners": scanners,
+               "review": {"rate": 0.01}}
+        (tmp / f"{label}.yaml").write_text(yaml.safe_dump(cfg))
+        cat = Catalog(tmp / "c.duckdb")
+        run_id, t = timed(run_audit, load_config(tmp / f"{label}.yaml"), cat, actor="bench")
+        manifest = json.loads((cat.runs_dir / run_id / "manifest.json").read_text())
+        rows.append(stage(f"end to end (run_audit: {'+'.join(scanners)}, feedback, redaction at rest, bundle)", n, t,
+                          timings=manifest.get("timings")))
+    meta = {"n": args.n, "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()}
+    if args.json:
+        Path(args.json).write_text(json.dumps({"meta": meta, "stages": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
