@@ -79,7 +79,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--pii-slice", type=int, default=2000)
     ap.add_argument("--e2e", type=int, default=10_000)
-    ap.add_argument("--grounded", type=int, default=2000, help="rows for the groundedness end-to-end run")
+    ap.add_argument("--grounded", type=int, default=2000, help="rows for the groundedness end-to-end run (0: skip)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     from audits.datasets.production_log import read_log, stratified_sample, write_log
@@ -124,7 +124,7 @@ def main() -> None:
 
     grounded = "groundedness" in SCANNERS and "context" in TaskConfig.model_fields
     runs = [("e2e-pii-tox", args.e2e, {"pii": {}, "toxicity": {}})]
-    if grounded:
+    if grounded and args.grounded > 0:
         runs.append(("e2e-grounded", min(args.e2e, args.grounded), {"groundedness": {}}))
     for label, n, scanners in runs:
         e2e = write_log(frame.head(n), tmp / f"{label}.parquet")
