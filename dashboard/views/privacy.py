@@ -13,6 +13,9 @@ from dashboard import state
 from dashboard.components import charts
 
 PAGE_SIZE = 50
+# the per-task rates in short plain words (column headers; reports/glossary.py has the long forms)
+_RATE_WORDS = {"pii_leak_rate": "outputs leaking PII", "pii_rate_input": "prompts with PII",
+               "pii_rate_prediction": "outputs with PII", "pii_rate_reference": "references with PII"}
 
 
 def _rate(stat: Estimate | None) -> str:
@@ -84,7 +87,8 @@ def _detector_summary(det: dict) -> str:
 def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     """Per-task counts and rates, then the detector's precision/recall by entity type."""
     rows = [{"task": name, "findings": b.findings, "leaks": b.leaks, "samples with a leak": b.samples_with_leak,
-             **{k.replace("pii_", "").replace("_", " ") + " [95% CI]": _rate(v) for k, v in b.rates.items()}}
+             **{_RATE_WORDS.get(k, k.replace("pii_", "").replace("_", " ")) + " [95% CI]": _rate(v)
+                for k, v in b.rates.items()}}
             for name, b in blocks.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     first = next(iter(blocks.values()))
