@@ -127,7 +127,9 @@ _SUMMARY = ["task", "field", "entity_type", "leak", "findings", "mean_score"]
 def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
     """PII findings counted by task, field, entity type and leak (a missing leak reads as false),
     most first, with their mean detector score."""
-    frame = read_table(cat, run_id, "findings", columns=["task", "field", "entity_type", "leak", "score"])
+    pii_only = {"scanner": "pii"} if "scanner" in table_columns(cat, run_id, "findings") else None  # not claims
+    frame = read_table(cat, run_id, "findings", columns=["task", "field", "entity_type", "leak", "score"],
+                       filters=pii_only)
     if frame.empty:
         return pd.DataFrame(columns=_SUMMARY)
     frame["leak"] = frame["leak"].fillna(False).astype(bool) if "leak" in frame else False
@@ -149,7 +151,8 @@ def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: i
     if include_raw and "value" in cols:
         wanted.append("value")
     page = read_table(cat, run_id, "findings", columns=wanted,
-                      filters={"leak": True} if leaks_only and "leak" in cols else None,
+                      filters={**({"leak": True} if leaks_only and "leak" in cols else {}),
+                               **({"scanner": "pii"} if "scanner" in cols else {})} or None,  # not claims
                       order_by=[("leak", "desc")], limit=int(limit), offset=int(offset), row_numbers=True)
     if include_raw and "value" in page.columns:  # raw values kept encrypted (store_raw): decrypt for this page
         from audits.trust import rawstore
