@@ -218,7 +218,7 @@ class PiiBlock(_Open):
     store_raw: bool = False
     value_hash: str | None = None
     engine: str | None = None
-    detector: dict[str, Any] = Field(default_factory=dict)
+    detector: JsonObject = Field(default_factory=dict)
 
 
 class ToxicityBlock(_Open):
@@ -311,7 +311,7 @@ class RedteamBlock(_Open):
     by_group: dict[str, dict[str, Estimate]] = Field(default_factory=dict)
     quoted_not_counted: int = 0
     owasp: dict[str, str] = Field(default_factory=dict)
-    detectors: dict[str, Any] = Field(default_factory=dict)
+    detectors: JsonObject = Field(default_factory=dict)
     canary: str | None = None
     planted_system_prompt: bool | None = None
     note: str | None = None
@@ -332,7 +332,7 @@ class GroundednessBlock(_Open):
     n_abstained: int = 0                    # declined: no claims, not a hallucination
     n_not_scorable: int = 0                 # empty/over-long context, empty answer, a claim not in English
     not_scorable_reasons: dict[str, int] = Field(default_factory=dict)
-    detector: dict[str, Any] = Field(default_factory=dict)
+    detector: JsonObject = Field(default_factory=dict)
 
 
 class TaskResult(_Strict):

@@ -323,7 +323,7 @@ class LazyBackend:
         self.name = cls.name
         per_config = getattr(cls, "capabilities_for", None)  # e.g. openai without loglikelihood (logprobs: off)
         self.capabilities = per_config(config) if per_config else cls.capabilities
-        self.facts: dict[str, Any] = {}  # attributes the actors reported (has_chat_template): no load needed
+        self.facts: JsonObject = {}  # attributes the actors reported (has_chat_template): no load needed
         self._inner: Backend | None = None
 
     def _load(self) -> Backend:

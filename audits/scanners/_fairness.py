@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric
 from audits.stats import percentile_interval, resample_blocks, resample_sums
 
@@ -104,7 +105,7 @@ def by_group(grouping: Grouping, y_pred: np.ndarray | None, y_true: np.ndarray |
         cols += [c for _, st in discrete.values() for c in np.asarray(st, dtype=np.float64).T]
         _, rep, counts = np.unique(np.column_stack(cols), axis=0, return_index=True, return_counts=True)
         weight = counts.astype(np.float64)
-        fns: dict[str, Any] = {}
+        fns: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {}  # fairlearn metric functions
         if y_pred is not None:
             pred = np.asarray(y_pred)[rep]
             fns["selection_rate"] = _on_rows(lambda p, w: selection_rate(p, p, sample_weight=w), pred, weight)
@@ -161,11 +162,11 @@ def decision_gaps(difference: pd.Series, ratio: pd.Series) -> dict[str, float]:
 UNINFORMATIVE_RATE = 0.02  # argmax selection rate below this (or above 1 - this): decision parity says little
 
 
-def decision_parity_note(y_pred: np.ndarray) -> dict[str, Any]:
+def decision_parity_note(y_pred: np.ndarray) -> JsonObject:
     """Whether argmax decisions vary enough for demographic parity to mean anything."""
     rate = float(np.mean(y_pred)) if len(y_pred) else float("nan")
     informative = bool(UNINFORMATIVE_RATE <= rate <= 1 - UNINFORMATIVE_RATE)
-    out: dict[str, Any] = {"decision_parity_informative": informative, "overall_selection_rate": rate}
+    out: JsonObject = {"decision_parity_informative": informative, "overall_selection_rate": rate}
     if not informative:
         out["decision_parity_note"] = (
             f"argmax decisions barely vary (selection rate {rate:.1%}), so decision parity is uninformative; "
@@ -173,7 +174,7 @@ def decision_parity_note(y_pred: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def discrimination_score(point: dict[str, float], draws: dict[str, np.ndarray], alpha: float = 0.05) -> dict[str, Any]:
+def discrimination_score(point: dict[str, float], draws: dict[str, np.ndarray], alpha: float = 0.05) -> JsonObject:
     """Tamkin et al. (2023)'s logit-difference discrimination score between groups.
 
     ``point`` maps each compared group to its mean logit(p_positive); ``draws`` to that mean on

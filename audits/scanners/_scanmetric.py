@@ -4,10 +4,11 @@ task declares ``cluster:`` (like quality metrics)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
+from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
 
@@ -19,7 +20,7 @@ class ScanMean(Metric):
     kind = "mean"  # per-sample values (all 0/1: a rate): picks the interval method
 
     def __init__(self, name: str, signature: str, higher_is_better: bool = False,
-                 options: dict[str, Any] | None = None):
+                 options: JsonObject | None = None):
         self.name = name  # type: ignore[misc]  # instance-level name: one class, many metrics
         self.higher_is_better = higher_is_better  # type: ignore[misc]
         self._signature = signature
@@ -36,7 +37,7 @@ class ScanMean(Metric):
     def signature(self) -> str:
         return self._signature
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> JsonObject:
         return dict(self._options)
 
 
@@ -46,7 +47,14 @@ def mean_stats(values: np.ndarray) -> np.ndarray:
     return np.column_stack([values, np.ones_like(values)])
 
 
-def task_clusters(ctx: Any) -> dict[str, Any]:
+class Clusters(TypedDict, total=False):
+    """``publish``'s cluster arguments: each sample's cluster id and the column's name (empty: unclustered)."""
+
+    clusters: list[object]
+    cluster_name: str
+
+
+def task_clusters(ctx: Any) -> Clusters:
     """The task's ``cluster:`` ids for ``publish``, read as the runner reads them for quality
     metrics (the samples' ``cluster`` column, named by ``task.cluster``); {} when unclustered."""
     samples = getattr(ctx, "samples", None)

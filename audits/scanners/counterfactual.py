@@ -43,7 +43,7 @@ import re
 import string
 from functools import lru_cache
 from itertools import combinations
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,7 @@ from audits.backends.choices import resolve_chat_template, score_chunk
 from audits.backends.base import Backend, Request
 from audits.config import AuditConfig, CounterfactualConfig, TaskConfig
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.scanners._scanmetric import ScanMean, publish
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
@@ -65,8 +66,9 @@ class CounterfactualOptions(ScannerOptions):
     limit: int = Field(100, ge=1, description="base prompts per task")
 
 
-def parse_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    return parse_scanner_options("counterfactual", CounterfactualOptions, options).model_dump()
+def parse_options(options: ScannerOptions | Mapping[str, object] | None) -> CounterfactualOptions:
+    """``scanners.counterfactual`` typed, defaults filled in (typed options pass through)."""
+    return parse_scanner_options("counterfactual", CounterfactualOptions, options)
 
 
 def template_fields(template: str) -> list[str]:
@@ -112,7 +114,7 @@ class CounterfactualScanner(Scanner):
     Options = CounterfactualOptions
     provides = frozenset({"flags", "flag:cf_flip", "block:counterfactual", "table:counterfactuals"})
 
-    def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
+    def validate(self, options: ScannerOptions, config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
         parse_options(options)
         for task in config.tasks:
             if task.counterfactual is not None:
@@ -124,7 +126,7 @@ class CounterfactualScanner(Scanner):
             return ScanOutput()
         opts = parse_options(ctx.options)
         _check_task(ctx.task, ctx.samples)
-        limit = cf.limit or opts["limit"]
+        limit = cf.limit or opts.limit
         if cf.template is not None:
             if ctx.backend is None or not ({"loglikelihood", "generate"} & ctx.backend.capabilities):
                 return ScanOutput(results={"counterfactual": {"attribute": cf.attribute, "values": cf.values,
@@ -244,7 +246,7 @@ def mean_pairwise_similarity(texts_by_base: list[list[str]]) -> np.ndarray:
 
 
 def _ci_block(name: str, values: np.ndarray, seed: int, n_bootstrap: int, clusters: np.ndarray | None = None,
-              cluster_name: str | None = None) -> dict[str, Any]:
+              cluster_name: str | None = None) -> JsonObject:
     """A mean over base prompts with its interval (over whole clusters when ``clusters`` gives
     each base prompt's cluster id); NaN values (no score) are left out with their cluster ids."""
     values = np.asarray(values, dtype=np.float64)
@@ -253,7 +255,7 @@ def _ci_block(name: str, values: np.ndarray, seed: int, n_bootstrap: int, cluste
     r, _ = publish(ScanMean(name, f"{name}|assay counterfactual"), values[keep], seed, n_bootstrap,
                    clusters=ids, cluster_name=cluster_name if ids is not None else None)
     clean = lambda x: float(x) if x is not None and np.isfinite(x) else None  # noqa: E731
-    out: dict[str, Any] = {"value": clean(r.value), "ci_low": clean(r.ci_low), "ci_high": clean(r.ci_high), "n": r.n}
+    out: JsonObject = {"value": clean(r.value), "ci_low": clean(r.ci_low), "ci_high": clean(r.ci_high), "n": r.n}
     if ids is not None:
         out.update(method=r.method, design_effect=clean(r.design_effect), n_clusters=r.n_clusters)
     return out
@@ -279,7 +281,7 @@ def summarise_probe(task: TaskConfig, cf: CounterfactualConfig, samples: pd.Data
     flag = np.zeros(len(samples), dtype=bool)
     flipped_bases = variants[variants[key].isin([k for (k, _), f in zip(groups, flips) if f])]["base"]
     flag[flipped_bases.to_numpy(dtype=int)] = True
-    block: dict[str, Any] = {"attribute": cf.attribute, "values": list(cf.values) or sorted(variants["value"].unique()),
+    block: JsonObject = {"attribute": cf.attribute, "values": list(cf.values) or sorted(variants["value"].unique()),
                              "mode": "template" if cf.template is not None else "pairs", "n": len(groups),
                              "flip_rate": _ci_block("cf_flip_rate", flips.astype(float), seed, n_bootstrap, **by_cluster),
                              "toxicity_gap": None, "similarity_mean": None}

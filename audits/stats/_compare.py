@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy import stats as _st
 from scipy.special import ndtri
+
+from audits.jsontypes import JsonObject
 
 MCNEMAR = "mcnemar-exact"
 PAIRED_T = "paired-t"
@@ -47,7 +49,7 @@ class Comparison:
         p = self.p_adjusted if self.p_adjusted is not None else self.p_value
         return None if p is None or not math.isfinite(p) else bool(p < alpha)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         return asdict(self)
 
 

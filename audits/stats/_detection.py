@@ -9,10 +9,10 @@ Clopper-Pearson intervals from their counts.
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
+from audits.jsontypes import JsonObject
 from audits.stats._binomial import clopper_pearson
 from audits.stats._bootstrap import percentile_interval
 from audits.stats._resample import DEFAULT_RESAMPLES, resample_counts
@@ -50,7 +50,7 @@ def _stratified_counts(y: np.ndarray, n_resamples: int, rng: np.random.Generator
 
 
 def detection_quality(y: np.ndarray, score: np.ndarray, pred: np.ndarray, confidence: float = 0.95,
-                      n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict[str, Any]:
+                      n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> JsonObject:
     """Balanced accuracy, AUROC, precision and recall (positive class) with ``confidence`` intervals.
 
     ``y`` (n,) 0/1 labels, ``score`` (n,) the detector's score (higher: more likely positive),

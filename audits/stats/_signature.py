@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+
+from audits.jsontypes import JsonObject
 
 # method names, as written into every signature and results.json
 CLOPPER_PEARSON = "clopper-pearson"
@@ -40,7 +41,7 @@ class IntervalSignature:
     def __str__(self) -> str:
         return self.format()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     @classmethod
@@ -49,7 +50,7 @@ class IntervalSignature:
         if not text:
             return cls(method=LEGACY)
         long = {v: k for k, v in _SHORT.items()}
-        fields: dict[str, Any] = {}
+        fields: dict[str, str | int | float] = {}
         for part in str(text).split("|"):
             key, _, value = part.partition(":")
             key = long.get(key, key)

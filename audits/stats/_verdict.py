@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from scipy.special import ndtri
 
+from audits.jsontypes import JsonObject
 from audits.stats._binomial import rate_n_needed
 
 PASS, FAIL, INCONCLUSIVE, NO_DATA = "pass", "fail", "inconclusive", "no-data"
@@ -49,7 +49,7 @@ class Verdict:
     n_needed: int | None = None
     reason: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         return asdict(self)
 
 
