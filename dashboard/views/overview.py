@@ -64,6 +64,33 @@ def _answers(run_id: str, res, checklist, table: pd.DataFrame | None, prev_perio
     st.caption("Verdicts are the policy checklist's (decided on confidence bounds); a change is real only when "
                "it is significant after Holm's correction, the same test as the report's.")
     _redteam(res)
+    _groundedness(res, checklist)
+
+
+def _groundedness(res, checklist) -> None:
+    """The fifth answer, Groundedness: per task that names its context, the hallucination rate, groundedness and
+    abstention rate with their intervals, the policy's verdict on it, and the detector's own held-out accuracy
+    beside them (subsets below target named). Nothing when no task was checked against a context."""
+    lines = []
+    for task in res.tasks:
+        block = task.groundedness
+        if block is None:
+            continue
+        hal, grd, abst = (task.metric(m) for m in ("hallucination_rate", "groundedness", "abstention_rate"))
+        said = lambda m: f"{_fmt(m.value)} (95% CI {_fmt(m.ci_low)}–{_fmt(m.ci_high)}, n={m.n})" if m else "—"  # noqa: E731
+        det = block.detector or {}
+        qa = (det.get("by_subset") or {}).get("qa") or {}
+        quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))} on held-out HaluEval QA"
+                   + (f"; below target on {', '.join(det['below_target'])}" if det.get("below_target") else "")
+                   if qa else "detector not measured")
+        lines.append(f"- **{task.name}**: hallucination rate {said(hal)} · groundedness {said(grd)} · "
+                     f"abstention rate {said(abst)} ({block.n_not_scorable} not scorable); {quality}")
+    if not lines:
+        return
+    item = next((it for it in getattr(checklist, "items", []) if it.control_id == "INT-HAL-1"), None)
+    verdict = f" {_coloured(item.status)}" if item is not None else ""
+    st.markdown(f"**Groundedness:**{verdict} (answers checked against their context; an answer that declines is "
+                "not a hallucination, read the abstention rate beside it)\n" + "\n".join(lines), unsafe_allow_html=True)
 
 
 def _redteam(res) -> None:

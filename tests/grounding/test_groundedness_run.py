@@ -119,3 +119,16 @@ def test_context_on_a_choice_task_and_scanner_without_context_fail(tmp_path):
     config.scanners["groundedness"] = {}
     with pytest.raises(AssayError, match="no task names a 'context' column"):
         prepare(config)
+
+
+def test_the_overview_gives_the_groundedness_answer(run, monkeypatch):
+    from tests.dashboard.conftest import page_app
+
+    cat, _ = run
+    monkeypatch.setenv("ASSAY_CATALOG", str(cat.path))
+    at = page_app("overview").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Groundedness:**" in text and "**support**: hallucination rate 0.400 (95% CI" in text
+    assert "n=5" in text and "abstention rate 0.167" in text and "4 not scorable" in text
+    assert "on held-out HaluEval QA; below target on dialogue" in text
