@@ -209,6 +209,8 @@ class PiiBlock(_Open):
     entities: list[str] = Field(default_factory=list)
     fields: list[str] = Field(default_factory=list)
     score_threshold: float | None = None
+    thresholds: dict[str, float] = Field(default_factory=dict)   # per entity, from the detection profile
+    profile: str | None = None                                    # the profile file, or "default"
     findings: int = 0
     leaks: int = 0
     samples_with_leak: int = 0
@@ -219,6 +221,8 @@ class PiiBlock(_Open):
     value_hash: str | None = None
     engine: str | None = None
     detector: JsonObject = Field(default_factory=dict)
+    detector_below_target: list[str] = Field(default_factory=list)  # entities whose recall misses its target
+    long_texts: JsonObject | None = None  # texts scanned in overlapping windows (n, window_chars, note)
 
 
 class ToxicityBlock(_Open):

@@ -72,6 +72,17 @@ class WorkerRecord(TypedDict, total=False):
     busy_s: float
 
 
+class BlockRow(TypedDict):
+    """One answered block as it comes back from a ``_BlockWorker`` (one row of its output batch)."""
+
+    task: str
+    block: int
+    result: bytes        # the block's predictions, pickled
+    seconds: float
+    identity: str        # the actor's fingerprint, JSON
+    worker: str          # the actor's facts (node, pid, gpu, load_s, has_chat_template), JSON
+
+
 class _BlockWorker:
     """A Ray Data actor: one backend, answering one block per call."""
 
@@ -258,7 +269,7 @@ class RayExecutor(Executor):
                        workers=len(pids))
         return [r for b in out for r in b]  # type: ignore[union-attr]
 
-    def _collect(self, row: dict[str, Any], plans: dict[str, BlockPlan], stage: StageStats,
+    def _collect(self, row: BlockRow, plans: dict[str, BlockPlan], stage: StageStats,
                  workers: dict[str, WorkerRecord], checkpoint_dir: Path | None) -> None:
         """One finished block arrives at the driver: checkpoint it and count it."""
         fp = json.loads(row["identity"])

@@ -3,14 +3,23 @@ the raw value only for roles with `view_raw_pii` and only when the run kept raw 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from audits.store.catalog import Catalog
 from audits.store.queries.reviews import plain
 
 
+class LeakedSpan(TypedDict):
+    """A leaked personal-data finding of one output, as the review page shows it."""
+
+    entity_type: str | None
+    field: str | None
+    context: str | None      # redacted
+    value: str | None        # raw, only for view_raw_pii roles when the run kept raw text
+
+
 def queued_spans(cat: Catalog, run_id: str, task: str, sample_id: str, raw_allowed: bool = False
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[LeakedSpan]:
     """The leaked personal-data findings of one item's output: ``entity_type``, ``field``, the redacted
     ``context`` and ``value`` — the raw text only when ``raw_allowed`` (roles with `view_raw_pii`) and the
     run kept it encrypted (``store_raw``), else None (the reader sees the placeholder and its type)."""

@@ -7,7 +7,7 @@ package (``audits.review.agreement``, a thin re-export) call these; no kappa liv
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,15 @@ def cohen_kappa(a: list[str], b: list[str]) -> float:
     return float(cohen_kappa_score(a, b))
 
 
-def agreement(ratings: pd.DataFrame) -> dict[str, Any]:
+class Agreement(TypedDict):
+    """Inter-reviewer agreement: kappa None when undefined (fewer than one shared item, or one label)."""
+
+    kappa: float | None
+    method: str | None       # cohen | fleiss
+    n_items: int
+
+
+def agreement(ratings: pd.DataFrame) -> Agreement:
     """Agreement over items labeled by two or more raters.
 
     ``ratings`` has one row per (item, rater): columns ``item``, ``rater``, ``label`` (each

@@ -13,12 +13,30 @@ tests; ``tests/stats/test_group_fwer.py`` measures it by simulation.
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Any
+from typing import TypedDict
 
-from audits.stats._compare import correct, four_fifths_flag, parity_ratio, two_proportions
+from audits.stats._compare import Comparison, correct, four_fifths_flag, parity_ratio, two_proportions
 
 
-def group_tests(rates: dict[str, tuple[float, int]], confidence: float = 0.95) -> list[dict[str, Any]]:
+class GroupTestRow(TypedDict, total=False):
+    """One pair of groups (read back as ``audits.results.GroupTest``); ``_c`` is the comparison that
+    ``correct_group_tests`` corrects and removes, adding ``p_adjusted``, ``correction`` and ``reading``."""
+
+    group: str
+    reference: str
+    difference: float
+    p_value: float
+    method: str
+    ratio: float
+    ratio_low: float
+    ratio_high: float
+    p_adjusted: float
+    correction: str
+    reading: str
+    _c: Comparison
+
+
+def group_tests(rates: dict[str, tuple[float, int]], confidence: float = 0.95) -> list[GroupTestRow]:
     """Every pair of groups: ``rates`` is {group: (rate, n)}.
 
     Each test names the pair's lower-rate ``group`` and its higher-rate ``reference`` (ties by
@@ -37,7 +55,7 @@ def group_tests(rates: dict[str, tuple[float, int]], confidence: float = 0.95) -
     return out
 
 
-def correct_group_tests(families: list[list[dict[str, Any]]], threshold: float = 0.8,
+def correct_group_tests(families: list[list[GroupTestRow]], threshold: float = 0.8,
                         alpha: float = 0.05) -> None:
     """Holm over every test in ``families`` (e.g. all pairs of all attributes of a task), in
     place; adds ``p_adjusted``, ``correction`` and the four-fifths ``reading`` (significance

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats as _st
 from scipy.special import ndtri
 
+from audits.jsontypes import JsonObject
 from audits.stats._compare import HOLM, Comparison, compare_scores, correct, two_proportions
 
 UNPAIRED_Z = "unpaired-z (from intervals)"
@@ -91,7 +92,7 @@ def compare_runs(current: Any, previous: Any,
     ``significant`` is the Holm-adjusted p-value (or Benjamini–Hochberg) below ``alpha``.
     """
     cur, prev = _summaries(current), _summaries(previous)
-    rows: list[dict[str, Any]] = []
+    rows: list[JsonObject] = []  # one per metric (COLUMNS)
     tested: list[tuple[int, Comparison]] = []
     for (task, name), m in cur.items():
         row = {"task": task, "metric": name, "value": _get(m, "value"), "ci_low": _get(m, "ci_low"),

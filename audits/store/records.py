@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
+from audits.stats._agreement import Agreement
+
 
 class RunRecord(TypedDict, total=False):
     """A row of ``runs``: the run register (``queries.runs.get_run`` / ``list_runs``)."""
@@ -57,14 +59,6 @@ class SignoffRecord(TypedDict, total=False):
     decision: str               # approve | reject
     note: str | None
     created_at: datetime
-
-
-class Agreement(TypedDict):
-    """Inter-reviewer agreement (``audits.stats.agreement``): kappa None when undefined."""
-
-    kappa: float | None
-    method: str | None
-    n_items: int
 
 
 class ReviewSummaryRecord(TypedDict):

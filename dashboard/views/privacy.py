@@ -65,9 +65,8 @@ def _threshold_words(block: PiiBlock) -> str:
     """'score threshold 0.5', or the per-entity thresholds the profile set ('thresholds: PERSON 0.6, …')."""
     if block.score_threshold is not None:
         return f"score threshold {block.score_threshold:g}"
-    per = (block.model_extra or {}).get("thresholds") or {}
-    if per:
-        return "thresholds: " + ", ".join(f"{e} {t:g}" for e, t in per.items() if isinstance(t, (int, float)))
+    if block.thresholds:
+        return "thresholds: " + ", ".join(f"{e} {t:g}" for e, t in block.thresholds.items())
     return "score thresholds not recorded"
 
 

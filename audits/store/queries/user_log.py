@@ -22,6 +22,7 @@ import duckdb
 
 from audits.errors import AssayError
 from audits.store.queries import audit_log
+from audits.store.records import UserRecord
 
 USER_ACTIONS = ("user.added", "user.changed", "user.deactivated")
 SIGN_IN_FAILED = "user.sign_in_failed"
@@ -170,7 +171,7 @@ def trusted_state(con: duckdb.DuckDBPyConnection) -> UserLog:
     return state
 
 
-def matching_row(con: duckdb.DuckDBPyConnection, logged: LoggedUser) -> dict[str, Any] | None:
+def matching_row(con: duckdb.DuckDBPyConnection, logged: LoggedUser) -> UserRecord | None:
     """The ``users`` row the log recorded for ``logged`` (None: deleted or edited, so not a user)."""
     cur = con.execute("SELECT * FROM users WHERE username = ? ORDER BY created_at DESC", [logged.username])
     columns = [d[0] for d in cur.description]
