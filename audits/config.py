@@ -310,7 +310,11 @@ class AuditConfig(_Strict):
         if isinstance(value, list):
             return {str(v): UncheckedOptions() for v in value}
         if isinstance(value, dict):
-            return {k: UncheckedOptions.model_validate(v or {}) if isinstance(v, dict) or v is None else v
+            bad = next((k for k, v in value.items() if not isinstance(v, (dict, ScannerOptions)) and v is not None), None)
+            if bad is not None:
+                raise ValueError(f"scanners.{bad} must be a mapping of its options (or empty), "
+                                 f"got {type(value[bad]).__name__}")
+            return {k: v if isinstance(v, ScannerOptions) else UncheckedOptions.model_validate(v or {})
                     for k, v in value.items()}
         return value
 
