@@ -132,7 +132,7 @@ def test_only_free_text_is_redacted_groups_stay_readable(key_dir):
     out, files, summary = rawstore.protect("r-x", {"samples": samples}, {})
     row = out["samples"].iloc[0]
     assert row["input"] == "mail <EMAIL_ADDRESS_1>" and (row["gender"], row["race"]) == ("female", "Asian")
-    assert files == {} and summary["redactions"] == 1
+    assert files == {} and summary.redactions == 1
 
 
 def test_redactor_follows_the_runs_pii_thresholds_and_profile():
@@ -260,7 +260,7 @@ def test_explanation_tokens_are_redacted_on_their_joined_text(key_dir):
                           "attribution": 0.1})  # rows in any order: positions decide
     out, files, summary = rawstore.protect("r-tok", {"explanations": frame}, {})
     clean = out["explanations"].sort_values("position")["token"].tolist()
-    assert len(clean) == len(tokens) and summary["scheme"] == 2 and files == {}
+    assert len(clean) == len(tokens) and summary.scheme == 2 and files == {}
     joined = "".join(clean)
     assert joined == Redactor()([text])[0]
     assert joined.startswith("<PERSON> (<EMAIL_ADDRESS>) lives at <LOCATION>. Call <PHONE_NUMBER>, IBAN <IBAN_CODE>")
