@@ -33,7 +33,9 @@ from audits.store.queries import runs as rq
 Kind = Literal["sft", "preference"]
 KINDS = ("sft", "preference")
 FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected-jsonl/1"}
-DEFAULT_EXCLUDE = rv.FLAGS   # a flag is a reviewer saying "not as training data as it stands"
+# a flag is a reviewer saying "not as training data as it stands"; a hallucination's corrected answer is exactly
+# the training data wanted, so that flag does not leave an item out by default
+DEFAULT_EXCLUDE = tuple(f for f in rv.FLAGS if f != "hallucination")
 PRIVACY_REASON, PRIVACY_FLAG = "pii_leak", "privacy"  # never retraining data, whatever the label or filter
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*[A-Z](?:_\d+)?>")
 

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*[A-Z])(?:_(\d+))?>")  # <PERSON>, or a pseudonym <PERSON_2>
 _WORD = re.compile(r"[A-Za-z][A-Za-z'*-]{2,}")
-COLOURS = {"pii": "#fde68a", "toxic": "#fecaca", "swap": "#c7d2fe"}
+COLOURS = {"pii": "#fde68a", "toxic": "#fecaca", "swap": "#c7d2fe", "claim": "#fed7aa"}
 TOXIC_WORD_P = 0.5
 
 
@@ -55,6 +55,28 @@ def word_spans(text: str | None, words: Iterable[str]) -> list[tuple[int, int, s
     for w in {str(w) for w in words if w}:
         for m in re.finditer(rf"(?<!\w){re.escape(w)}(?!\w)", text, flags=re.IGNORECASE):
             out.append((m.start(), m.end(), "swap", f"swapped value: {w}"))
+    return out
+
+
+def claim_spans(text: str | None, claims: Iterable[dict]) -> list[tuple[int, int, str, str]]:
+    """Where each claim the groundedness detector did not find supported stands in the output (found by its
+    text, as both are stored redacted the same way; a claim not found is listed below the card instead)."""
+    if not text:
+        return []
+    out = []
+    for c in claims:
+        claim = str(c.get("claim") or "")
+        if not claim:
+            continue
+        # a redaction placeholder may carry a pseudonym number in one table and not the other
+        parts, pos = [], 0
+        for m in PLACEHOLDER.finditer(claim):
+            parts += [re.escape(claim[pos:m.start()]), rf"<{m.group(1)}(?:_\d+)?>"]
+            pos = m.end()
+        found = re.search("".join(parts) + re.escape(claim[pos:]), text)
+        if found:
+            out.append((found.start(), found.end(), "claim",
+                        f"{c.get('verdict')} claim (p={float(c.get('score') or 0):.2f})"))
     return out
 
 

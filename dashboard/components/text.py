@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 REASONS = {"cf_flip": "decision changed under a counterfactual swap", "pii_leak": "leaked personal data",
            "toxic": "output scored toxic", "wrong_answer": "wrong answer", "sampled": "random sample",
-           "random": "random sample"}
+           "random": "random sample", "hallucination": "a claim not supported by the context"}
 
 
 def reason_text(reason: object) -> str:

@@ -24,8 +24,8 @@ from dashboard.components import highlight, text
 
 LABEL_NAMES = {"correct": "Correct", "incorrect": "Incorrect", "needs_rephrasing": "Needs rephrasing"}
 KEYS = {"correct": "1", "incorrect": "2", "needs_rephrasing": "3"}
-FLAG_NAMES = {"privacy": "Privacy problem", "unsafe": "Unsafe", "biased": "Biased"}
-FLAG_KEYS = {"privacy": "p", "unsafe": "x", "biased": "b"}
+FLAG_NAMES = {"privacy": "Privacy problem", "unsafe": "Unsafe", "biased": "Biased", "hallucination": "Hallucination"}
+FLAG_KEYS = {"privacy": "p", "unsafe": "x", "biased": "b", "hallucination": "h"}
 _MSG = "rv_message"
 _SKIP = "rv_skipped"
 _SHOWN = "rv_shown"      # (task, sample_id) on screen: a stale click never labels another item
@@ -68,7 +68,7 @@ _KEYS_CODE = """
       click(key); return;
     }
     const buttons = {'1': 'rv_b_correct', 'n': 'rv_b_skip', 'u': 'rv_b_undo'};
-    const flags = {'p': 'rv_flag_privacy', 'x': 'rv_flag_unsafe', 'b': 'rv_flag_biased'};
+    const flags = {'p': 'rv_flag_privacy', 'x': 'rv_flag_unsafe', 'b': 'rv_flag_biased', 'h': 'rv_flag_hallucination'};
     if (k in buttons) { e.preventDefault(); click(buttons[k]); }
     else if (k in flags) {
       const box = doc.querySelector('.st-key-' + flags[k] + ' input');
@@ -118,7 +118,18 @@ def _leaks_html(spans: list[dict]) -> str:
     return "<div class='lbl'>The leaked text that queued this item</div><ul style='font-size:.82rem'>" + "".join(rows) + "</ul>"
 
 
-def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = None) -> str:
+def _claims_html(claims: list[dict]) -> str:
+    """The claims the groundedness detector did not find supported by the item's context."""
+    from html import escape
+
+    rows = "".join(f"<li><b>{escape(str(c['verdict']))}</b> (p={float(c.get('score') or 0):.2f}): "
+                   f"{escape(str(c['claim']))}</li>" for c in claims)
+    return ("<div class='lbl'>Claims not supported by the context (the detector's verdicts; flag h if you agree)</div>"
+            f"<ul style='font-size:.82rem'>{rows}</ul>")
+
+
+def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = None,
+              claims: list[dict] | None = None) -> str:
     """The whole item as one HTML block: header, the reason with its evidence marked, input,
     output and reference (so a rerun replaces it whole). ``leaks``: :func:`audits.review.leaks.queued_spans` of the item."""
     from html import escape
@@ -127,6 +138,8 @@ def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = 
     out_spans = list(highlight.pii_spans(item.get("prediction")))
     if "toxic" in reasons:
         out_spans += highlight.toxic_spans(item.get("prediction"))
+    if claims:  # groundedness: the unsupported claims of a hallucinated answer
+        out_spans += highlight.claim_spans(item.get("prediction"), claims)
     header = (f"<div class='lbl'>{escape(str(item['task']))} / <span class='assay-item-id'>{escape(str(item['sample_id']))}"
               f"</span> · stratum {escape(str(item.get('stratum') or '—'))} · {item.get('remaining', '—')} of "
               f"{item.get('n_queue', '—')} left for you</div>")
@@ -135,7 +148,8 @@ def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = 
     if marks:
         why += " — marked in the output: " + ", ".join(
             {"pii": "<mark style='background:#fde68a'>personal data</mark>",
-             "toxic": "<mark style='background:#fecaca'>toxic words</mark>"}[k] for k in sorted(marks))
+             "toxic": "<mark style='background:#fecaca'>toxic words</mark>",
+             "claim": "<mark style='background:#fed7aa'>unsupported claims</mark>"}[k] for k in sorted(marks))
     why += "</div>"
     body = [header, why, "<div class='lbl'>Input</div>",
             f"<div class='box'>{highlight.marked(item.get('input'), highlight.pii_spans(item.get('input')))}</div>",
@@ -147,6 +161,8 @@ def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = 
         body.append(f"<div class='lbl'>Choices: {escape(' · '.join(map(str, item['choices'])))}</div>")
     if leaks:
         body.append(_leaks_html(leaks))
+    if claims:
+        body.append(_claims_html(claims))
     pair = _counterfactual_pair(run_id, item["task"], item["sample_id"]) if run_id and "cf_flip" in reasons else None
     if pair is not None:
         values = [str(v) for v in pair["value"]]
@@ -331,7 +347,12 @@ def _item_and_buttons(run_id: str, user: auth.User) -> None:
                                     raw_allowed=auth.can(user, "view_raw_pii"))
         except AssayError:
             leaks = None
-    st.markdown(card_html(item, run_id, leaks), unsafe_allow_html=True)
+    claims = None
+    if "hallucination" in str(item.get("reason") or ""):
+        from audits.grounding.evidence import unsupported_claims
+
+        claims = unsupported_claims(state.catalog(), run_id, item["task"], item["sample_id"])
+    st.markdown(card_html(item, run_id, leaks, claims), unsafe_allow_html=True)
     args = (run_id, user, *key)
     cols = st.columns([1.1, 1.1, 1.5, 0.9, 0.9])
     for col, (label, name) in zip(cols, LABEL_NAMES.items()):
@@ -340,7 +361,7 @@ def _item_and_buttons(run_id: str, user: auth.User) -> None:
     cols[3].button("Skip · n", key="rv_b_skip", on_click=_skip, args=key, width="stretch")
     cols[4].button("Undo · u", key="rv_b_undo", on_click=_undo, disabled=not st.session_state.get(_LAST),
                    width="stretch")
-    fcols = st.columns(3)
+    fcols = st.columns(len(FLAG_NAMES))
     for col, (flag, name) in zip(fcols, FLAG_NAMES.items()):
         col.checkbox(f"{name} ({FLAG_KEYS[flag]})", key=f"rv_flag_{flag}")
     st.text_area("Corrected output (required for Incorrect; Ctrl+Enter saves)", key="rv_correction", height=68,

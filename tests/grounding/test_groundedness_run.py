@@ -132,3 +132,22 @@ def test_the_overview_gives_the_groundedness_answer(run, monkeypatch):
     assert "**Groundedness:**" in text and "**support**: hallucination rate 0.400 (95% CI" in text
     assert "n=5" in text and "abstention rate 0.167" in text and "4 not scorable" in text
     assert "on held-out HaluEval QA; below target on dialogue" in text
+
+
+def test_the_review_card_marks_unsupported_claims_and_reviewers_can_flag_hallucination(run):
+    from audits.grounding.evidence import unsupported_claims
+    from audits.review.retraining import DEFAULT_EXCLUDE
+    from audits.store.queries.reviews import check_flags
+    from dashboard.views.review import FLAG_KEYS, card_html
+
+    cat, run_id = run
+    assert unsupported_claims(cat, run_id, "support", "g1") == []
+    claims = unsupported_claims(cat, run_id, "support", "h2")
+    assert claims and {c["verdict"] for c in claims} <= {"unsupported", "contradicted"}
+    sample = bundle_reader.read_table(cat, run_id, "samples", filters={"sample_id": "h2"}).iloc[0].to_dict()
+    assert bool(sample["flag_hallucination"])
+    html = card_html({**sample, "reason": "hallucination"}, None, None, claims)
+    assert 'class="assay-claim"' in html and "Claims not supported by the context" in html
+    assert "a claim not supported by the context" in html  # the queue reason in words
+    assert check_flags(["hallucination"]) == ["hallucination"] and FLAG_KEYS["hallucination"] == "h"
+    assert "hallucination" not in DEFAULT_EXCLUDE  # its corrected answer is retraining data as usual

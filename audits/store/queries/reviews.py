@@ -390,7 +390,7 @@ def next_item(cat: Catalog, run_id: str, reviewer: str,
 
 # ---- extra flags beside the label (privacy / unsafe / biased): append-only rows, each logged ----
 
-FLAGS = ("privacy", "unsafe", "biased")
+FLAGS = ("privacy", "unsafe", "biased", "hallucination")  # hallucination: issue 22
 _FLAGS_DDL = ON_FIRST_USE["review_flags"]
 
 
