@@ -187,6 +187,7 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
         empty = frame[col].map(lambda v: _text(v) is None)
         report.skipped[why] = int(empty.sum())
         frame = frame[~empty]
+        frame[col] = frame[col].map(_text)  # a logged chat message list or mapping -> its text
     if "context" not in frame.columns:
         frame["context"] = None
     if "timestamp" in frame.columns and frame["timestamp"].notna().any():

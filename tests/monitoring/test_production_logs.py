@@ -141,6 +141,11 @@ def test_otel_and_langfuse_exports_map_to_the_flat_table(tmp_path):
                "output": {"role": "assistant", "content": f"a{i}"},
                "scores": [{"name": "user-feedback", "value": i % 2, "comment": "meh" if i % 2 == 0 else None}]}
               for i in range(3)]
+    flat = tmp_path / "chat.jsonl"
+    flat.write_text(json.dumps({"id": "c1", "input": [{"role": "user", "content": "hi there"}],
+                                "output": {"role": "assistant", "content": "hello"}}) + "\n")
+    frame, _ = read_log(flat)
+    assert (frame.loc[0, "input"], frame.loc[0, "prediction"]) == ("hi there", "hello")
     lf = tmp_path / "langfuse.jsonl"
     lf.write_text("".join(json.dumps(t) + "\n" for t in traces))
     frame, _ = read_log(lf, "langfuse")
