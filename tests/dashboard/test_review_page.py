@@ -143,6 +143,6 @@ def test_an_item_flagged_unsafe_stays_out_of_retraining_data(review_catalog):
     for who in ("ann", "ben"):
         rid = rv.record_review(review_catalog, "run-r", item.task, item.sample_id, who, "reviewer", "correct")
     rv.record_flags(review_catalog, "run-r", item.task, item.sample_id, "ben", rid, ["unsafe"])
-    assert rv.flag_counts(review_catalog, "run-r") == {"privacy": 0, "unsafe": 1, "biased": 0}
+    assert rv.flag_counts(review_catalog, "run-r") == {"privacy": 0, "unsafe": 1, "biased": 0, "hallucination": 0}
     records, info = retraining._build(review_catalog, "run-r", "sft", scrub=False)
     assert info["n_flagged_out"] == 1 and f"{item.task}/{item.sample_id}" not in info["items"]

@@ -167,7 +167,7 @@ def test_reviewer_flags_filter_the_retraining_export(flagged_run):
     cat, flagged = flagged_run
     key = {k: f"{t}/{s}" for k, (t, s) in flagged.items()}
     summary = rv.review_summary(cat, "r1")   # the flags feed the queue's statistics
-    assert summary["flags"] == {"privacy": 2, "unsafe": 1, "biased": 2}
+    assert summary["flags"] == {"privacy": 2, "unsafe": 1, "biased": 2, "hallucination": 0}
     _, default = retraining.build_export(cat, "r1", "preference", scrub=False)
     assert not _items(default) & set(key.values())                       # every flagged item left out by default
     assert default["n_flagged_out"] == 2 and default["flag_filter"]["exclude"] == ["biased", "privacy", "unsafe"]
