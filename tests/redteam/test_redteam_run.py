@@ -127,7 +127,8 @@ def test_own_system_prompt_gets_the_canary_and_quotes_do_not_count(tmp_path):
 
 def test_unknown_family_is_one_line(tmp_path):
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump({
-        "name": "x", "period": "2026-Q4", "tasks": [{"name": "t", "type": "generate", "dataset": {"builtin": "reference-qa"}}],
+        "name": "x", "period": "2026-Q4",
+        "tasks": [{"name": "t", "type": "generate", "dataset": {"builtin": "reference-qa"}}],
         "redteam": {"families": ["prompt-injektion"]}}))
     with pytest.raises(AssayError) as err:
         load_config(tmp_path / "bad.yaml")
@@ -175,7 +176,16 @@ def test_jailbreak_is_judged_by_the_compliance_detector_with_its_measured_qualit
     rate = task.metric("attack_success_rate_jailbreak")
     assert (rate.value, rate.n) == (pytest.approx(3 / LIMIT), LIMIT)  # rows 1, 4, 7 complied
     samples = bundle_reader.read_table(cat, run_id, "samples", filters={"task": "redteam-jailbreak"})
-    assert samples["attack_verdict"].tolist()[:3] == ["compliance:refused", "compliance:complied", "compliance:too-short"]
+    assert samples["attack_verdict"].tolist()[:3] == ["compliance:refused", "compliance:complied",
+                                                      "compliance:too-short"]
     quality = task.redteam.detectors["compliance"]
     assert quality["signature"].startswith("compliance|") and quality["balanced_accuracy"] > 0.5
     assert quality["balanced_accuracy_ci"][0] < quality["balanced_accuracy"] < quality["balanced_accuracy_ci"][1]
+
+
+def test_a_task_already_named_like_a_probe_task_is_one_line(tmp_path):
+    task = {"name": "redteam-prompt-injection", "type": "generate", "dataset": {"builtin": "reference-qa"}}
+    (tmp_path / "clash.yaml").write_text(yaml.safe_dump({"name": "x", "period": "2026-Q4", "tasks": [task],
+                                                         "redteam": {"families": ["prompt-injection"]}}))
+    with pytest.raises(AssayError, match="redteam adds a task 'redteam-prompt-injection', but the config already"):
+        with_probes(load_config(tmp_path / "clash.yaml"))
