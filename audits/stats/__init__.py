@@ -31,7 +31,7 @@ from audits.stats._resample import (DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_v
                                    resample_counts, resample_sums)
 from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
-from audits.stats._summary import GROUP_COLUMNS, group_score_intervals, paired_differences
+from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
                                    n_needed, verdict)
 from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
@@ -53,7 +53,7 @@ __all__ = [
     "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
     "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods",
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
-    "GROUP_COLUMNS", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "resample_blocks", "resample_sums",
+    "GROUP_COLUMNS", "group_intervals", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "resample_blocks", "resample_sums",
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
     "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",
 ]

@@ -230,6 +230,43 @@ def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: i
     return rows["v"].tolist()
 
 
+def group_sums(cat: Catalog, run_id: str, table: str, by: Sequence[str], value: str,
+               filters: Filters | None = None) -> pd.DataFrame:
+    """Sufficient sums of one numeric column per group of the ``by`` columns (as text; a missing
+    value is its own group, sorted last): ``rows``, ``n`` (rows with a value), ``total`` (sum),
+    ``total_sq`` (sum of squares), ``binary`` (every value is 0 or 1). Sums only, like a metric's
+    per-sample statistics: means, standard errors and intervals are made by ``audits.stats``."""
+    columns = ["rows", "n", "total", "total_sq", "binary"]
+    path = table_path(cat, run_id, table)
+    schema = table_columns(cat, run_id, table)
+    if path is None or value not in schema or any(c not in schema for c in by):
+        return pd.DataFrame(columns=[*by, *columns])
+    where, params = where_clause(schema, filters)
+    v = f"CAST({quote(value)} AS DOUBLE)"
+    keys = ", ".join(f"{_as_text(c)} AS {quote(c)}" for c in by)
+    order = ", ".join(f"{quote(c)} NULLS LAST" for c in by)
+    return query(f"SELECT {keys}, count(*) AS rows, count({v}) AS n, sum({v}) AS total, sum({v} * {v}) AS total_sq, "
+                 f"coalesce(bool_and({v} IN (0, 1)), false) AS binary FROM read_parquet(?){where} "
+                 f"GROUP BY ALL ORDER BY {order}", [str(path), *params])
+
+
+def read_paired(cat: Catalog, run_ids: tuple[str, str], table: str, key: str, value: str,
+                filters: Filters | None = None) -> pd.DataFrame:
+    """``value`` of two runs' rows joined on ``key`` where both have one (columns: key, a, b), the
+    same typed filters applied to each run's table."""
+    paths = [table_path(cat, r, table) for r in run_ids]
+    schemas = [table_columns(cat, r, table) for r in run_ids]
+    if any(p is None for p in paths) or any(value not in s or key not in s for s in schemas):
+        return pd.DataFrame(columns=[key, "a", "b"])
+    parts, params = [], []
+    for side, path, schema in zip(("a", "b"), paths, schemas):
+        where, args = where_clause(schema, {**(filters or {}), value: NOT_NULL})
+        parts.append(f"{side} AS (SELECT {quote(key)} AS k, {quote(value)} AS v FROM read_parquet(?){where})")
+        params += [str(path), *args]
+    return query(f"WITH {', '.join(parts)} SELECT a.k AS {quote(key)}, a.v AS a, b.v AS b FROM a JOIN b USING (k)",
+                 params)
+
+
 def _json(cat: Catalog, run_id: str, name: str) -> Any:
     path = bundle_dir(cat, run_id) / name
     try:

@@ -77,3 +77,19 @@ def test_metrics_history_reads_every_bundle_through_the_reader(run):
     assert len(history) == expected and set(history["run_id"]) == set(runs["run_id"])
     assert list(history.columns) == ["run_id", "audit", "period", "created_at", "task", "metric", "value",
                                      "ci_low", "ci_high", "n"]
+
+
+def test_group_sums_and_paired_reads(run):
+    cat, run_id, path = run
+    sums = br.group_sums(cat, run_id, "samples", ["race"], "toxicity_score", {"task": "reference-qa"}).set_index("race")
+    rows = duckdb.sql(f"SELECT race, count(toxicity_score) AS n, sum(toxicity_score) AS s FROM '{path}' "
+                      f"WHERE task = 'reference-qa' GROUP BY race").df().set_index("race")
+    assert sums["n"].to_dict() == rows["n"].to_dict()
+    assert sums["total"].to_dict() == pytest.approx(rows["s"].to_dict())
+    assert not sums["binary"].any()
+    flags = br.group_sums(cat, run_id, "samples", ["race"], "pii_leak")
+    assert flags["binary"].all() and flags["rows"].sum() == _count(path, "true")
+    assert br.group_sums(cat, run_id, "samples", ["race"], "no_such_column").empty
+    runs = runs_q.list_runs(cat)["run_id"].tolist()
+    pairs = br.read_paired(cat, (runs[-1], runs[0]), "samples", "sample_id", "score_accuracy", {"task": "bbq-gender"})
+    assert list(pairs.columns) == ["sample_id", "a", "b"] and len(pairs) == 80 and pairs[["a", "b"]].notna().all().all()

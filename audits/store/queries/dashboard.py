@@ -103,12 +103,7 @@ def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: i
 
 def paired_scores(cat: Catalog, run_id: str, other_run_id: str, task: str, metric: str) -> pd.DataFrame:
     """Per-sample ``score_<metric>`` of two runs joined on sample id (columns: sample_id, a, b)."""
-    col = f"score_{metric}"
-    if any(col not in table_columns(cat, r, "samples") for r in (run_id, other_run_id)):
-        return pd.DataFrame(columns=["sample_id", "a", "b"])
-    a, b = (read_table(cat, r, "samples", columns=["sample_id", col], filters={"task": task, col: NOT_NULL})
-            .rename(columns={col: side}) for r, side in ((run_id, "a"), (other_run_id, "b")))
-    return a.merge(b, on="sample_id", how="inner")[["sample_id", "a", "b"]]
+    return br.read_paired(cat, (run_id, other_run_id), "samples", "sample_id", f"score_{metric}", {"task": task})
 
 
 def paired_difference_stats(cat: Catalog, run_id: str, other_run_id: str, task: str,
@@ -127,14 +122,20 @@ _SUMMARY = ["task", "field", "entity_type", "leak", "findings", "mean_score"]
 def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
     """PII findings counted by task, field, entity type and leak (a missing leak reads as false),
     most first, with their mean detector score."""
-    pii_only = {"scanner": "pii"} if "scanner" in table_columns(cat, run_id, "findings") else None  # not claims
-    frame = read_table(cat, run_id, "findings", columns=["task", "field", "entity_type", "leak", "score"],
-                       filters=pii_only)
-    if frame.empty:
+    if "leak" not in table_columns(cat, run_id, "findings"):
         return pd.DataFrame(columns=_SUMMARY)
-    frame["leak"] = frame["leak"].fillna(False).astype(bool) if "leak" in frame else False
-    out = (frame.groupby(["task", "field", "entity_type", "leak"], dropna=False, sort=False)
-           .agg(findings=("score", "size"), mean_score=("score", "mean")).reset_index())
+    sums = br.group_sums(cat, run_id, "findings", ["task", "field", "entity_type", "leak"], "score")
+    if sums.empty:
+        return pd.DataFrame(columns=_SUMMARY)
+    merged: dict[tuple, list[float]] = {}  # a missing leak joins the 'false' group (grouped as text)
+    for task, fld, entity, leak, rows, n, total in sums[["task", "field", "entity_type", "leak", "rows", "n",
+                                                          "total"]].itertuples(index=False):
+        acc = merged.setdefault((task, fld, entity, leak == "true"), [0, 0, 0.0])
+        acc[0] += int(rows)
+        acc[1] += int(n)
+        acc[2] += float(total) if n else 0.0
+    out = pd.DataFrame([(*k, rows, total / n if n else float("nan")) for k, (rows, n, total) in merged.items()],
+                       columns=_SUMMARY)
     return out.sort_values(["findings", "task", "field", "entity_type", "leak"],
                            ascending=[False, True, True, True, False], kind="stable").reset_index(drop=True)[_SUMMARY]
 
@@ -167,12 +168,11 @@ def findings_page(cat: Catalog, run_id: str, leaks_only: bool = False, offset: i
 def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute: str,
                    confidence: float = 0.95) -> pd.DataFrame:
     """One sample column per group of an attribute: n, mean, standard error, and the 95%
-    interval with its ``method``, all from ``audits.stats.group_score_intervals`` (exact
-    binomial for a 0/1 column, the normal interval for a score); this reads the two columns."""
-    from audits.stats import GROUP_COLUMNS, group_score_intervals
+    interval with its ``method``, from ``audits.stats.group_intervals`` (exact binomial for a 0/1
+    column, the normal interval for a score) over the sums the bundle reader adds up."""
+    from audits.stats import GROUP_COLUMNS, group_intervals
 
-    schema = table_columns(cat, run_id, "samples")
-    if column not in schema or attribute not in schema:
+    sums = br.group_sums(cat, run_id, "samples", [attribute], column, {"task": task})
+    if sums.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
-    frame = read_table(cat, run_id, "samples", columns=[attribute, column], filters={"task": task})
-    return group_score_intervals(frame[attribute], frame[column], confidence)
+    return group_intervals(sums.rename(columns={attribute: "group"}), confidence)
