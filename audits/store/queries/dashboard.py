@@ -122,9 +122,11 @@ _SUMMARY = ["task", "field", "entity_type", "leak", "findings", "mean_score"]
 def findings_summary(cat: Catalog, run_id: str) -> pd.DataFrame:
     """PII findings counted by task, field, entity type and leak (a missing leak reads as false),
     most first, with their mean detector score."""
-    if "leak" not in table_columns(cat, run_id, "findings"):
+    cols = table_columns(cat, run_id, "findings")
+    if "leak" not in cols:
         return pd.DataFrame(columns=_SUMMARY)
-    sums = br.group_sums(cat, run_id, "findings", ["task", "field", "entity_type", "leak"], "score")
+    sums = br.group_sums(cat, run_id, "findings", ["task", "field", "entity_type", "leak"], "score",
+                         filters={"scanner": "pii"} if "scanner" in cols else None)  # not groundedness claims
     if sums.empty:
         return pd.DataFrame(columns=_SUMMARY)
     merged: dict[tuple, list[float]] = {}  # a missing leak joins the 'false' group (grouped as text)
