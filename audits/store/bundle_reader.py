@@ -159,7 +159,8 @@ def where_clause(columns: Mapping[str, str], filters: Filters | None) -> tuple[s
         if isinstance(value, NotNull):
             clauses.extend(f"{quote(c)} IS NOT NULL" for c in cols)
             continue
-        expr = " || chr(31) || ".join(_as_text(c) for c in cols)
+        # text columns compare as they are (the scan can skip row groups); others as text
+        expr = " || chr(31) || ".join(quote(c) if columns[c] == "VARCHAR" else _as_text(c) for c in cols)
         if isinstance(key, tuple):
             clauses.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
             params.append(["\x1f".join(str(v) for v in row) for row in value])
