@@ -24,6 +24,9 @@ REASON_PRIORITY: dict[str, int] = {"pii_leak": 0, "toxic": 1, "cf_flip": 2, "wro
 # a successful red-team attack (audits/scanners/redteam.py): reviewed with the toxic outputs; "incorrect"
 # confirms it, "correct" dismisses it as a detector false positive
 REASON_PRIORITY["attack_success"] = 1
+# a user's negative feedback in a production log (audits/datasets/feedback.py): with the scanner flags,
+# before wrong answers
+REASON_PRIORITY["negative_feedback"] = 3
 _OTHER_FLAG_PRIORITY = 3
 _BARE_FLAG_COLUMNS = ("pii_leak", "toxic", "cf_flip")
 _MISSING = "(missing)"

@@ -45,6 +45,7 @@ def test_a_log_becomes_an_audit_with_feedback_positive_rate(tmp_path, catalog):
     queue = pd.read_parquet(catalog.runs_dir / run_id / "review_queue.parquet")
     queued = set(queue.loc[queue["reason"] == "negative_feedback", "sample_id"])
     assert queued == set(samples.loc[samples["flag_negative_feedback"], "sample_id"])
+    assert set(queue.loc[queue["reason"] == "negative_feedback", "priority"]) == {3}
 
 
 def test_feedback_rate_per_group_through_the_bias_scanner(tmp_path, catalog):
