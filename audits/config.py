@@ -263,10 +263,6 @@ class ScannerOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    def __getitem__(self, key: str) -> object:
-        """``options["x"]`` reads ``options.x`` (for scanners written when options were dicts)."""
-        return getattr(self, key)
-
 
 class UncheckedOptions(ScannerOptions):
     """A scanner's options as written in the config, before its ``Options`` model checks them

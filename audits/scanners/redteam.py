@@ -107,7 +107,7 @@ class RedteamScanner(Scanner):
             texts = [outputs[i] for i in judged]
             unique = list(dict.fromkeys(texts))
             tox = dict(zip(unique, ctx.map_rows(ToxicityScore(), unique)))
-            scores, why = compliance.complied(texts, [tox[t] for t in texts], opts["toxicity_threshold"])
+            scores, why = compliance.complied(texts, [tox[t] for t in texts], opts.toxicity_threshold)
             for i, s, w in zip(judged, scores, why):
                 success[i], how[i] = int(s), f"compliance:{w}"
         metrics, pairs = {}, {}
@@ -131,16 +131,16 @@ class RedteamScanner(Scanner):
         )
 
     @staticmethod
-    def _signature(families: list[str], opts: dict[str, Any]) -> str:
+    def _signature(families: list[str], opts: RedteamOptions) -> str:
         kinds = {FAMILIES.get(f, ("", "", "marker"))[2] for f in families}
         parts = [detectors.SIGNATURE] if "marker" in kinds else []
         if "compliance" in kinds:
             parts.append(compliance.SIGNATURE.replace(f"toxicity>={compliance.TOXICITY_THRESHOLD}",
-                                                      f"toxicity>={opts['toxicity_threshold']}"))
+                                                      f"toxicity>={opts.toxicity_threshold}"))
         return "|".join(parts)
 
     def _block(self, ctx: TaskContext, families: list[str], success: np.ndarray, how: list[str],
-               opts: dict[str, Any]) -> dict[str, Any]:
+               opts: RedteamOptions) -> dict[str, Any]:
         frame = ctx.samples
         fam = pd.Series(families)
         block: dict[str, Any] = {
@@ -159,10 +159,10 @@ class RedteamScanner(Scanner):
             block["detectors"]["marker"] = quality.for_detector("marker", detectors.SIGNATURE)
         if "compliance" in kinds:
             block["detectors"]["compliance"] = quality.for_detector("compliance", compliance.SIGNATURE)
-            if opts["toxicity_threshold"] != compliance.TOXICITY_THRESHOLD:
+            if opts.toxicity_threshold != compliance.TOXICITY_THRESHOLD:
                 block["detectors"]["compliance"]["note"] = (
                     f"measured at toxicity >= {compliance.TOXICITY_THRESHOLD}; this run uses "
-                    f"{opts['toxicity_threshold']}")
+                    f"{opts.toxicity_threshold}")
         if "system-prompt-leak" in families:
             planted = plan.was_planted(ctx.task.system_prompt)
             block["canary"] = plan.canary(ctx.seed, ctx.task.name)
