@@ -11,6 +11,7 @@ Cost: ms per answer for the detector on the held-out QA answers (models warm), a
 through the ``predictions`` backend on the same outputs with and without the scanner.
 
     python benchmarks/bench_groundedness.py [--embedding] [--write] [--timing] [--json out.json]
+    python benchmarks/bench_groundedness.py --run-cost [--n 200] [--rounds 4] [--json out.json]
 
 ``--write`` stores the figures as the shipped detector's quality (audits/grounding/data/quality.json,
 or quality-embedding.json with ``--embedding``),
@@ -70,48 +71,98 @@ def measure(subset: str, embedding: bool) -> tuple[dict, float]:
     return q, seconds
 
 
-def audit_timing(n: int = 200, rounds: int = 4) -> dict:
+SCENARIOS = ("distinct", "shared", "builtin")
+
+
+def _no_span_cache() -> None:
+    """The redactor as before its per-run span cache: each call analyses its texts afresh."""
+    from audits.trust.redact import Redactor
+
+    if getattr(Redactor.spans, "_uncached", False):
+        return
+    cached = Redactor.spans
+
+    def spans(self, texts):  # type: ignore[no-untyped-def]
+        self._seen = {}
+        return cached(self, texts)
+
+    spans._uncached = True  # type: ignore[attr-defined]
+    Redactor.spans = spans  # type: ignore[method-assign]
+
+
+def audit_timing(n: int = 200, rounds: int = 4, scenario: str = "distinct", compare_cache: bool = False) -> dict:
     """Seconds of a predictions-backend audit of HaluEval QA with and without the scanner (same outputs,
-    half of them hallucinated), alternating, the first round untimed (it loads every model); medians."""
+    half of them hallucinated), alternating, the first round untimed (it loads every model); medians.
+
+    ``scenario``: ``distinct`` (a user dataset, one knowledge passage per question: every context is
+    redacted at rest), ``shared`` (a user dataset whose n questions share 10 passages, like a policy
+    page: each distinct context is analysed once), ``builtin`` (the built-in ``halueval-qa``, declared
+    without personal data: its contexts are kept as published). ``compare_cache``: also time the run
+    with the scanner on the redactor without its per-run span cache (the code before it), in the same
+    alternation."""
     import yaml
 
     from audits.config import load_config
     from audits.runner import run_audit
     from audits.store.catalog import Catalog
+    from audits.trust.redact import Redactor
 
-    held = [r for r in rows("qa") if r["hallucinated"] == 0][:n]
-    hall = {r["item"]: r["answer"] for r in rows("qa") if r["hallucinated"] == 1}
-    out: dict = {}
+    everything = rows("qa")
+    held = [r for r in everything if r["hallucinated"] == 0][:n]
+    hall = {r["item"]: r["answer"] for r in everything if r["hallucinated"] == 1}
+    right = {r["item"]: r["answer"] for r in everything if r["hallucinated"] == 0}
+    if scenario == "shared":
+        passages = [r["knowledge"] for r in held[:10]]
+        held = [dict(r, knowledge=passages[i % 10]) for i, r in enumerate(held)]
+    out: dict = {"scenario": scenario}
+    labels = ("without", "with") + (("with_uncached",) if compare_cache else ())
+    cached_spans = Redactor.spans
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         preds = tmp / "preds.jsonl"
-        preds.write_text("".join(json.dumps({"id": r["item"], "prediction": hall[r["item"]] if i % 2 else r["answer"]}) + "\n"
-                                 for i, r in enumerate(held)), encoding="utf-8")
+        items = sorted(right) if scenario == "builtin" else [r["item"] for r in held]
+        preds.write_text("".join(json.dumps({"id": item, "prediction": hall.get(item, right[item]) if i % 2
+                                             else right[item]}) + "\n" for i, item in enumerate(items)),
+                         encoding="utf-8")
         data = tmp / "qa.jsonl"
         data.write_text("".join(json.dumps(r) + "\n" for r in held), encoding="utf-8")
-        for label, context in (("without", None), ("with", "knowledge")):
-            task = {"name": "qa", "type": "generate", "dataset": {"path": str(data)}, "prompt": "{question}",
+        for label in labels:
+            dataset = {"builtin": "halueval-qa"} if scenario == "builtin" else {"path": str(data)}
+            task = {"name": "qa", "type": "generate", "dataset": dataset, "prompt": "{question}",
                     "fields": {"id": "item", "reference": "right_answer"}, "metrics": ["token_f1"]}
-            if context:
-                task["context"] = context
+            if scenario == "builtin":
+                task["limit"] = n
+            if label != "without":
+                task["context"] = "knowledge"
             cfg = {"name": f"bench-{label}", "period": "2026-Q4", "bootstrap": 200,
                    "model": {"backend": "predictions", "path": str(preds)}, "tasks": [task]}
             (tmp / f"{label}.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
         cat = Catalog(tmp / "bench.duckdb")
         for r in range(rounds):
-            for label in ("without", "with"):
+            for label in labels:
+                if label == "with_uncached":
+                    _no_span_cache()
                 t0 = time.perf_counter()
                 run_id = run_audit(load_config(tmp / f"{label}.yaml"), cat)
                 seconds = time.perf_counter() - t0
+                Redactor.spans = cached_spans  # type: ignore[method-assign]
                 manifest = json.loads((cat.runs_dir / run_id / "manifest.json").read_text(encoding="utf-8"))
                 if r:
                     out.setdefault(f"{label}_s", []).append(round(seconds, 3))
                     out.setdefault(f"{label}_evaluate_s", []).append(manifest["timings"]["qa.evaluate_s"])
     out["n"] = n
     med = lambda k: float(np.median(out[k]))  # noqa: E731
-    out["added_ms_per_answer"] = round(1000 * (med("with_s") - med("without_s")) / n, 2)
-    out["added_evaluate_ms_per_answer"] = round(1000 * (med("with_evaluate_s") - med("without_evaluate_s")) / n, 2)
+    for label in labels[1:]:
+        suffix = "" if label == "with" else "_uncached"
+        out[f"added_ms_per_answer{suffix}"] = round(1000 * (med(f"{label}_s") - med("without_s")) / n, 2)
+        out[f"added_evaluate_ms_per_answer{suffix}"] = round(
+            1000 * (med(f"{label}_evaluate_s") - med("without_evaluate_s")) / n, 2)
     return out
+
+
+def run_cost(n: int, rounds: int) -> dict:
+    """``audit_timing`` for every scenario, with the uncached redactor in the same alternation."""
+    return {scenario: audit_timing(n, rounds, scenario, compare_cache=True) for scenario in SCENARIOS}
 
 
 def main() -> None:
@@ -119,8 +170,23 @@ def main() -> None:
     ap.add_argument("--embedding", action="store_true", help="measure the detector with MiniLM alignment")
     ap.add_argument("--write", action="store_true", help="store as the shipped detector's quality")
     ap.add_argument("--timing", action="store_true", help="also time an audit with and without the scanner")
+    ap.add_argument("--run-cost", action="store_true",
+                    help="only the run cost: audits with / without the scanner (and the uncached redactor) "
+                         "on distinct, shared and built-in contexts, alternating rounds")
+    ap.add_argument("--n", type=int, default=200, help="answers per run for --run-cost")
+    ap.add_argument("--rounds", type=int, default=4, help="rounds for --run-cost (the first is untimed)")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
+    if args.run_cost:
+        figures = run_cost(args.n, args.rounds)
+        for scenario, f in figures.items():
+            print(f"{scenario:9s} n={f['n']}: scanner adds {f['added_ms_per_answer']} ms/answer "
+                  f"(uncached redactor: {f['added_ms_per_answer_uncached']}); evaluate stage "
+                  f"{f['added_evaluate_ms_per_answer']} ms/answer; runs without {f['without_s']} s, "
+                  f"with {f['with_s']} s, uncached {f['with_uncached_s']} s", flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        return
     detector = load_detector(embedding=args.embedding)
     by_subset, cost = {}, {}
     for subset in SUBSETS:

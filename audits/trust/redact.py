@@ -172,16 +172,25 @@ class Redactor:
             self.settings, _ = parse_options({k: v for k, v in options.items() if k in keep})
         self.redactions = 0
         self.long_texts = 0
+        # text -> its spans, for this redactor's life (one run): a text seen again (a context shared by
+        # many questions, a one-sentence answer that is also its only claim) is not analysed again
+        self._seen: dict[str, tuple[tuple[int, int, str], ...]] = {}
 
     def spans(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        found: list[list[tuple[int, int, str]]] = [pattern_spans(t) for t in texts]
+        """Spans per text, in order; each distinct text analysed once per redactor. Spans are offsets in
+        the text alone, so pseudonyms (numbered per item by :func:`pseudonymise`) are unaffected."""
         if self.settings is not None:
             from audits.scanners import _presidio as engine
 
             self.long_texts += sum(len(t) > engine.WINDOW_CHARS for t in texts if t)
-            for i, results in enumerate(engine.analyze_texts(texts, self.settings)):
-                found[i] += [(r.start, r.end, r.entity_type) for r in results]
-        return found
+        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if new:
+            found: list[list[tuple[int, int, str]]] = [pattern_spans(t) for t in new]
+            if self.settings is not None:
+                for i, results in enumerate(engine.analyze_texts(new, self.settings)):
+                    found[i] += [(r.start, r.end, r.entity_type) for r in results]
+            self._seen.update((t, tuple(f)) for t, f in zip(new, found))
+        return [list(self._seen[t]) for t in texts]
 
     def __call__(self, texts: list[str]) -> list[str]:
         from audits.scanners.pii import redact
