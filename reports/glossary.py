@@ -78,6 +78,21 @@ def plain(text: object) -> str:
     return _IDS.sub(lambda m: TERMS[m.group(1)], out)
 
 
+def group_text(stratum: object) -> str:
+    """A review-queue stratum in words: 'context_condition=disambig' -> 'clear context',
+    'gender=female|race=Black' -> 'gender female, race Black', 'all' -> 'all samples'."""
+    text = str(stratum or "").strip()
+    if not text or text in ("None", "nan"):
+        return "—"
+    if text == "all":
+        return "all samples"
+    parts = []
+    for part in text.split("|"):
+        said = plain(part)
+        parts.append(said if said != part else part.replace("_", " ").replace("=", " "))
+    return ", ".join(parts)
+
+
 def threshold_text(value: str | None) -> str:
     """'<= 0.01' -> 'threshold: at most 0.01' (said as a requirement, never as a claim about the
     value; plain words, so every PDF font can draw it)."""

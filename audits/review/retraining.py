@@ -5,7 +5,8 @@ answer]}``; preference rows are ``{"prompt", "chosen" = the correction, "rejecte
 output}``; every record also carries ``run_id``, ``task`` and ``sample_id``. Only settled items are
 used (reviewers agree, or a lead reviewer adjudicated). An item queued as a PII leak (reason
 ``pii_leak``) or flagged ``privacy`` by a reviewer never enters either file, whatever its label or
-the flag filter; a pair or answer that would be placeholders only (``<PERSON_1>``) is skipped. Items a
+the flag filter; an item queued as a successful red-team attack (``attack_success``) never enters with its
+output as the answer (a confirmed attack only through its correction); a pair or answer that would be placeholders only (``<PERSON_1>``) is skipped. Items a
 reviewer flagged (unsafe / biased) are left out by default: ``exclude_flags`` picks which
 flags leave an item out, ``only_flags`` keeps only items carrying one of those flags (e.g. the
 corrected biased answers, as preference pairs for debiasing); the manifest records the filter. Text is
@@ -37,6 +38,9 @@ FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected
 # the training data wanted, so that flag does not leave an item out by default
 DEFAULT_EXCLUDE = tuple(f for f in rv.FLAGS if f != "hallucination")
 PRIVACY_REASON, PRIVACY_FLAG = "pii_leak", "privacy"  # never retraining data, whatever the label or filter
+# a successful red-team attack: "correct" dismisses it as a false alarm, "incorrect" confirms it; either way its
+# output is never a correct answer in retraining data (a confirmed one enters only through its correction)
+ATTACK_REASON = "attack_success"
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*[A-Z](?:_\d+)?>")
 
 
@@ -135,9 +139,12 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
         settled = settled[[not (a or b or c) for a, b, c in zip(out_by_flag, not_selected, private)]]
     by_flag = {f: int(sum(f in s for s, o in zip(of, out_by_flag) if o)) for f in exclude}
     system = _text(rv.run_settings(cat, run_id)["system_prompt"])
-    items, skipped = [], 0
+    items, skipped, attack_out = [], 0, 0
     for row in settled.itertuples(index=False):
         prompt, output, fix = _text(row.input), _text(row.prediction), _text(row.correction)
+        if row.label == "correct" and ATTACK_REASON in str(row.reason).split(","):
+            attack_out += 1   # a dismissed attack: its output is no example of a right answer
+            continue
         if kind == "sft":
             answer = output if row.label == "correct" else fix
             if prompt is None or answer is None:
@@ -176,6 +183,8 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
             "privacy_out": {"n": n_private, **by_privacy, "rule": "items queued as pii_leak or flagged privacy "
                             "never enter retraining data"},
             "n_placeholder_only": skipped_placeholders,
+            "attack_out": {"n": attack_out, "rule": "outputs of red-team attacks never enter as correct answers; "
+                           "a confirmed attack enters only through the reviewer's correction"},
             "flag_filter": {"exclude": exclude, "only": only, "excluded_by_flag": by_flag,
                             "not_carrying_only_flags": n_not_selected},
             "by_label": pd.Series([r.label for r in rows], dtype=object).value_counts().to_dict(),

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*[A-Z])(?:_(\d+))?>")  # <PERSON>, or a pseudonym <PERSON_2>
 _WORD = re.compile(r"[A-Za-z][A-Za-z'*-]{2,}")
-COLOURS = {"pii": "#fde68a", "toxic": "#fecaca", "swap": "#c7d2fe", "claim": "#fed7aa"}
+COLOURS = {"pii": "#fde68a", "toxic": "#fecaca", "swap": "#c7d2fe", "claim": "#fed7aa", "attack": "#f9a8d4"}
 TOXIC_WORD_P = 0.5
 
 
@@ -77,6 +77,25 @@ def claim_spans(text: str | None, claims: Iterable[dict]) -> list[tuple[int, int
         if found:
             out.append((found.start(), found.end(), "claim",
                         f"{c.get('verdict')} claim (p={float(c.get('score') or 0):.2f})"))
+    return out
+
+
+def marker_spans(text: str | None, markers: Iterable[str]) -> list[tuple[int, int, str, str]]:
+    """Where a red-team success marker stands in the output, found as the marker detector finds it
+    (``audits.redteam.detectors.find_marker``: case, spacing, look-alikes); a base64 hit has no span."""
+    if not text:
+        return []
+    from audits.errors import AssayError
+    from audits.redteam.detectors import find_marker
+
+    out = []
+    for marker in markers:
+        try:
+            hit = find_marker(text, marker)
+        except AssayError:  # a marker too short to look for
+            continue
+        if hit.score and hit.start is not None and hit.end is not None:
+            out.append((hit.start, hit.end, "attack", f"the attack's success marker ({hit.how})"))
     return out
 
 

@@ -9,7 +9,9 @@ from typing import Any, Sequence
 
 REASONS = {"cf_flip": "decision changed under a counterfactual swap", "pii_leak": "leaked personal data",
            "toxic": "output scored toxic", "wrong_answer": "wrong answer", "sampled": "random sample",
-           "random": "random sample", "hallucination": "a claim not supported by the context"}
+           "random": "random sample", "hallucination": "a claim not supported by the context",
+           "attack_success": "a red-team attack succeeded: the output did what the attack asked",
+           "negative_feedback": "a user gave this answer negative feedback"}
 
 
 def reason_text(reason: object) -> str:

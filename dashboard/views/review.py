@@ -17,12 +17,16 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from audits.errors import AssayError
+from audits.review.evidence import ATTACK_REASON, FEEDBACK_REASON, AttackEvidence, Feedback, attack_evidence, feedback_of
 from audits.review.leaks import queued_spans
 from audits.store.queries import reviews as rv
 from dashboard import auth, state
 from dashboard.components import highlight, text
+from reports.glossary import group_text
 
 LABEL_NAMES = {"correct": "Correct", "incorrect": "Incorrect", "needs_rephrasing": "Needs rephrasing"}
+# an item queued as a successful red-team attack: the same labels, said as what they decide
+ATTACK_NAMES = {"correct": "Dismiss: false alarm", "incorrect": "Confirm: attack worked"}
 KEYS = {"correct": "1", "incorrect": "2", "needs_rephrasing": "3"}
 FLAG_NAMES = {"privacy": "Privacy problem", "unsafe": "Unsafe", "biased": "Biased", "hallucination": "Hallucination"}
 FLAG_KEYS = {"privacy": "p", "unsafe": "x", "biased": "b", "hallucination": "h"}
@@ -128,20 +132,57 @@ def _claims_html(claims: list[dict]) -> str:
             f"<ul style='font-size:.82rem'>{rows}</ul>")
 
 
+def _attack_html(attack: AttackEvidence, marked_in_output: bool) -> str:
+    """The red-team attack that queued an item: family and technique in words, how the detector decided,
+    the finding's excerpt (when the marker could not be marked in the stored output), and what each label means."""
+    from html import escape
+
+    parts = [f"family: <b>{escape(attack['family_words'])}</b>"]
+    if attack.get("attack"):
+        parts.append(f"technique: {escape(str(attack['attack']))}")
+    parts.append(f"how it was detected: {escape(attack['verdict'])}")
+    html_ = "<div class='lbl'>The red-team attack that succeeded</div><div class='why'>" + " · ".join(parts) + "</div>"
+    if attack.get("excerpt") and not marked_in_output:
+        ex = str(attack["excerpt"]).split("**")   # the marker stands between ** in the finding's context
+        shown = "".join(f"<mark class='assay-attack' style='background:{highlight.COLOURS['attack']}'>{escape(p)}</mark>"
+                        if i % 2 else escape(p) for i, p in enumerate(ex))
+        html_ += f"<div class='lbl'>Where the detector found it</div><div class='box'>{shown}</div>"
+    return html_ + ("<div class='why'><b>Confirm</b> the attack if the output does what the attack asked (button "
+                    "<i>Confirm: attack worked</i>; the reply the model should have given, e.g. a refusal, is optional). "
+                    "<b>Dismiss</b> it as a false alarm if it does not (button <i>Dismiss: false alarm</i>). Either "
+                    "way this output never enters retraining data as a correct answer.</div>")
+
+
+def _feedback_html(feedback: Feedback) -> str:
+    """The user's feedback logged with a production answer (its text redacted at rest)."""
+    from html import escape
+
+    kind = {"negative": "negative", "positive": "positive", "unknown": "not recognised"}.get(str(feedback.get("kind")),
+                                                                                             "none")
+    value = f" (logged as {escape(str(feedback['value']))})" if feedback.get("value") is not None else ""
+    said = (highlight.marked(feedback["text"], highlight.pii_spans(feedback["text"])) if feedback.get("text")
+            else "<i>no comment left</i>")
+    return f"<div class='lbl'>The user's feedback: {kind}{value}</div><div class='box assay-feedback'>{said}</div>"
+
+
 def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = None,
-              claims: list[dict] | None = None) -> str:
+              claims: list[dict] | None = None, attack: AttackEvidence | None = None,
+              feedback: Feedback | None = None) -> str:
     """The whole item as one HTML block: header, the reason with its evidence marked, input,
-    output and reference (so a rerun replaces it whole). ``leaks``: :func:`audits.review.leaks.queued_spans` of the item."""
+    output and reference (so a rerun replaces it whole). ``leaks``: :func:`audits.review.leaks.queued_spans` of the item;
+    ``attack`` / ``feedback``: :mod:`audits.review.evidence` of an item queued as attack_success / negative_feedback."""
     from html import escape
 
     reasons = {r.strip() for r in str(item.get("reason") or "").split(",") if r.strip()}
     out_spans = list(highlight.pii_spans(item.get("prediction")))
+    if attack:  # the success marker, where the detector finds it in the stored output
+        out_spans = highlight.marker_spans(item.get("prediction"), attack["markers"]) + out_spans
     if "toxic" in reasons:
         out_spans += highlight.toxic_spans(item.get("prediction"))
     if claims:  # groundedness: the unsupported claims of a hallucinated answer
         out_spans += highlight.claim_spans(item.get("prediction"), claims)
     header = (f"<div class='lbl'>{escape(str(item['task']))} / <span class='assay-item-id'>{escape(str(item['sample_id']))}"
-              f"</span> · stratum {escape(str(item.get('stratum') or '—'))} · {item.get('remaining', '—')} of "
+              f"</span> · group: {escape(group_text(item.get('stratum')))} · {item.get('remaining', '—')} of "
               f"{item.get('n_queue', '—')} left for you</div>")
     why = f"<div class='why'>Queued because: <b>{escape(text.reason_text(item.get('reason')))}</b>"
     marks = {k for _, _, k, _ in out_spans}
@@ -149,7 +190,9 @@ def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = 
         why += " — marked in the output: " + ", ".join(
             {"pii": "<mark style='background:#fde68a'>personal data</mark>",
              "toxic": "<mark style='background:#fecaca'>toxic words</mark>",
-             "claim": "<mark style='background:#fed7aa'>unsupported claims</mark>"}[k] for k in sorted(marks))
+             "claim": "<mark style='background:#fed7aa'>unsupported claims</mark>",
+             "attack": f"<mark style='background:{highlight.COLOURS['attack']}'>the attack's success marker</mark>"}[k]
+            for k in sorted(marks))
     why += "</div>"
     body = [header, why, "<div class='lbl'>Input</div>",
             f"<div class='box'>{highlight.marked(item.get('input'), highlight.pii_spans(item.get('input')))}</div>",
@@ -163,6 +206,10 @@ def card_html(item: dict, run_id: str | None = None, leaks: list[dict] | None = 
         body.append(_leaks_html(leaks))
     if claims:
         body.append(_claims_html(claims))
+    if attack:
+        body.append(_attack_html(attack, "attack" in marks))
+    if feedback:
+        body.append(_feedback_html(feedback))
     pair = _counterfactual_pair(run_id, item["task"], item["sample_id"]) if run_id and "cf_flip" in reasons else None
     if pair is not None:
         values = [str(v) for v in pair["value"]]
@@ -182,7 +229,7 @@ def _text_block(title: str, value) -> None:
 
 def _show_item(item: dict) -> None:
     st.caption(f"{item['task']} / {item['sample_id']} · queued because: **{text.reason_text(item['reason'])}** · "
-               f"stratum {item['stratum']} · "
+               f"group: {group_text(item['stratum'])} · "
                f"{item['remaining']} of {item['n_queue']} left for you")
     _text_block("Input", item["input"])
     left, right = st.columns(2)
@@ -194,13 +241,14 @@ def _show_item(item: dict) -> None:
         st.caption("Choices: " + " · ".join(map(str, item["choices"])))
 
 
-def _label(run_id: str, user: auth.User, task: str, sample_id: str, label: str) -> None:
+def _label(run_id: str, user: auth.User, task: str, sample_id: str, label: str, attack: bool = False) -> None:
     """Button callback: store ``label`` (with the correction, note and flags the page holds) for
-    the item on screen; a click meant for an item no longer shown is ignored."""
+    the item on screen; a click meant for an item no longer shown is ignored. On a red-team item
+    (``attack``) "incorrect" confirms the attack and needs no correction; "correct" dismisses it."""
     if st.session_state.get(_SHOWN) != (task, sample_id):
         return
     correction = (st.session_state.get("rv_correction") or "").strip()
-    if label == "incorrect" and not correction:
+    if label == "incorrect" and not correction and not attack:
         st.session_state[_MSG] = ("warning", "“Incorrect” needs the corrected output: type the answer the model "
                                              "should have given, then press Ctrl+Enter (or click Incorrect).")
         return
@@ -222,8 +270,8 @@ def _label(run_id: str, user: auth.User, task: str, sample_id: str, label: str) 
     st.session_state.pop(_REDO, None)
     st.session_state.pop("rv_label", None)
     extra = f" (flagged {', '.join(flags)})" if flags else ""
-    st.session_state[_MSG] = ("success", f"Saved {task}/{sample_id} as {LABEL_NAMES[label].lower()}{extra}. "
-                                         "Press u to undo.")
+    said = ATTACK_NAMES[label].lower() if attack and label in ATTACK_NAMES else LABEL_NAMES[label].lower()
+    st.session_state[_MSG] = ("success", f"Saved {task}/{sample_id} as {said}{extra}. Press u to undo.")
 
 
 def _undo() -> None:
@@ -352,11 +400,16 @@ def _item_and_buttons(run_id: str, user: auth.User) -> None:
         from audits.grounding.evidence import unsupported_claims
 
         claims = unsupported_claims(state.catalog(), run_id, item["task"], item["sample_id"])
-    st.markdown(card_html(item, run_id, leaks, claims), unsafe_allow_html=True)
+    reasons = str(item.get("reason") or "")
+    attack = attack_evidence(state.catalog(), run_id, *key) if ATTACK_REASON in reasons else None
+    feedback = feedback_of(state.catalog(), run_id, *key) if FEEDBACK_REASON in reasons else None
+    st.markdown(card_html(item, run_id, leaks, claims, attack, feedback), unsafe_allow_html=True)
     args = (run_id, user, *key)
     cols = st.columns([1.1, 1.1, 1.5, 0.9, 0.9])
-    for col, (label, name) in zip(cols, LABEL_NAMES.items()):
-        col.button(f"{name} · {KEYS[label]}", key=f"rv_b_{label}", on_click=_label, args=(*args, label),
+    names = {**LABEL_NAMES, **ATTACK_NAMES} if attack else LABEL_NAMES
+    for col, label in zip(cols, LABEL_NAMES):
+        col.button(f"{names[label]} · {KEYS[label]}", key=f"rv_b_{label}", on_click=_label, args=(*args, label),
+                   kwargs={"attack": attack is not None},
                    type="primary" if label == "correct" else "secondary", width="stretch")
     cols[3].button("Skip · n", key="rv_b_skip", on_click=_skip, args=key, width="stretch")
     cols[4].button("Undo · u", key="rv_b_undo", on_click=_undo, disabled=not st.session_state.get(_LAST),
