@@ -32,7 +32,7 @@ from audits.trust.redact import Redactor, is_text_column, redact_frame
 RAW_FILE = "raw.enc"
 # Free-text columns redacted at rest, per table (attribute columns such as `gender` are left alone:
 # groups must stay readable). Explanation tokens are redacted per sample, on their joined text.
-TEXT_COLUMNS = {"samples": ("input", "prediction", "reference", "context"), "findings": ("context", "value"),
+TEXT_COLUMNS = {"samples": ("input", "prediction", "reference", "context", "feedback_text"), "findings": ("context", "value"),
                 "counterfactuals": ("prompt", "output"), "explanations": ("token",)}
 PROTECTED_TABLES = tuple(TEXT_COLUMNS)
 _MAGIC = b"assay-raw/1\n"
