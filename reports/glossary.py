@@ -46,6 +46,12 @@ TERMS: dict[str, str] = {
 
 # shorthand inside sentences: (pattern, replacement), applied in order
 _PHRASES: list[tuple[re.Pattern[str], str]] = [
+    # the bias scanner's note when decisions barely vary (audits/scanners/_fairness.decision_parity_note), whole
+    (re.compile(r"\bargmax decisions barely vary \(selection rate ([0-9.]+%)\), so decision parity is uninformative; "
+                r"read mean p\(positive\) by group and the logit-difference discrimination score instead"),
+     r"the model's most likely answer is nearly always the same ('yes' in \1 of cases), so comparing how often each "
+     r"group gets a 'yes' says little; compare the probability of 'yes' by group and the discrimination score "
+     r"instead"),
     (re.compile(r"\bargmax decisions\b"), "the model's most likely answers"),
     (re.compile(r"\bholm p\s*=\s*([0-9.eE+-]+)"), r"p=\1 after correcting for the number of comparisons"),
     (re.compile(r"\bmcnemar-exact\b"), "paired exact test"),

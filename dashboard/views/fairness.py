@@ -136,20 +136,33 @@ def _counterfactuals(run_id: str, task: str, block: CounterfactualBlock | None) 
                          hide_index=True, width="stretch")
 
 
+def decision_parity_warning(block: dict[str, FairnessGrouping]) -> str | None:
+    """When the model's answers barely vary, why comparing groups' 'yes' rates says little, in plain words
+    (None when they vary enough: ``decision_parity_informative`` is not False for any grouping)."""
+    info = next((i for i in block.values() if i.decision_parity_informative is False), None)
+    if info is None:
+        return None
+    rate = info.overall_selection_rate
+    share = "" if rate is None or rate != rate else f" ('yes' in {rate:.1%} of cases)"
+    return (f"The model's most likely answer is nearly always the same{share}, so comparing how often each group "
+            "gets a 'yes' says little here. Compare instead the probability of 'yes' by group (under *By group*) "
+            "and the discrimination score below.")
+
+
 def _probability_view(block: dict[str, FairnessGrouping]) -> None:
-    """Decision tasks: say when argmax parity is uninformative; show the logit-difference score."""
-    note = next((info.decision_parity_note for info in block.values() if info.decision_parity_informative is False),
-                None)
-    if note:
-        st.warning(f"Decision parity is uninformative here: {note}.")
+    """Decision tasks: say when comparing 'yes' rates says little; show the discrimination score."""
+    warning = decision_parity_warning(block)
+    if warning:
+        st.warning(warning)
     rows = [{"attribute": attr.replace("*", " × "), "value": d.value, "ci_low": d.ci_low, "ci_high": d.ci_high,
              "highest": d.highest, "lowest": d.lowest}
             for attr, info in block.items() if (d := info.discrimination) is not None]
     if rows:
         st.subheader("Discrimination score (from decision probabilities)")
-        st.caption("Highest minus lowest group mean of logit p(positive), Tamkin et al. (2023); 0 means no "
-                   "difference. p(positive) is normalised over the choices per sample; mean p(positive) by "
-                   "group is under *By group*.")
+        st.caption("The largest gap between groups in the model's leaning towards 'yes': each group's average "
+                   "log-odds of 'yes', highest minus lowest (Tamkin et al., 2023); 0 means no difference. The "
+                   "probability of 'yes' is read from the model's scores for the answer choices of each prompt; "
+                   "its average by group is under *By group*.")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 

@@ -1,0 +1,72 @@
+"""Plain words where a committee or a reviewer reads: the Fairness page's warning when decisions barely vary,
+the Review card's group (no 'stratum context_condition=disambig'), the bias scanner's note through the glossary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audits.scanners._fairness import decision_parity_note
+from reports.glossary import group_text, plain
+
+SHORTHAND = ("argmax", "uninformative", "decision parity", "p(positive)", "logit", "stratum", "context_condition")
+
+
+def _fairness_view() -> None:
+    from audits.results import FairnessGrouping
+    from dashboard.views.fairness import _probability_view
+
+    by_group = {g: {"n": 500, "metrics": {"selection_rate": {"value": r, "n": 500}}} for g, r in (("a", 0.002),
+                                                                                                 ("b", 0.004))}
+    disc = {"measure": "logit difference of p(positive)", "value": 0.21, "ci_low": 0.05, "ci_high": 0.37,
+            "highest": "b", "lowest": "a"}
+    grouping = FairnessGrouping.model_validate({
+        "groups_compared": 2, "min_group_size": 30, "by_group": by_group, "decision_parity_informative": False,
+        "overall_selection_rate": 0.003, "discrimination": disc,
+        "decision_parity_note": "argmax decisions barely vary (selection rate 0.3%), so decision parity is "
+                                "uninformative; read mean p(positive) by group and the logit-difference "
+                                "discrimination score instead"})
+    _probability_view({"race": grouping})
+
+
+def test_fairness_warning_when_decisions_barely_vary_is_plain():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_fairness_view, default_timeout=60).run()
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert warning == ("The model's most likely answer is nearly always the same ('yes' in 0.3% of cases), so "
+                       "comparing how often each group gets a 'yes' says little here. Compare instead the "
+                       "probability of 'yes' by group (under *By group*) and the discrimination score below.")
+    read = (warning + " ".join(c.value for c in at.caption)).lower()
+    assert "leaning towards 'yes'" in read
+    assert not [w for w in SHORTHAND if w in read]
+    assert warning.count("barely vary") == 0 and warning.count("'yes' says little") == 1   # said once
+
+
+def test_the_scanner_note_reads_plain_through_the_glossary():
+    note = decision_parity_note(np.array([0] * 997 + [1] * 3))["decision_parity_note"]
+    said = plain(note)
+    assert said == ("the model's most likely answer is nearly always the same ('yes' in 0.3% of cases), so comparing "
+                    "how often each group gets a 'yes' says little; compare the probability of 'yes' by group and "
+                    "the discrimination score instead")
+    assert not [w for w in SHORTHAND if w in said.lower()]
+
+
+@pytest.mark.parametrize("stratum, words", [
+    ("context_condition=disambig", "clear context"), ("context_condition=ambig", "ambiguous context"),
+    ("gender=female|race=Black", "gender female, race Black"), ("all", "all samples"), (None, "—"),
+    ("context_condition=ambig|question_polarity=neg", "ambiguous context, question polarity neg")])
+def test_a_review_group_in_words(stratum, words):
+    assert group_text(stratum) == words
+
+
+def test_the_review_card_names_the_group_not_the_stratum_key():
+    from dashboard.views.review import card_html
+
+    item = {"task": "bbq-gender", "sample_id": "17", "stratum": "context_condition=disambig", "reason": "sampled",
+            "input": "Who was the secretary?", "prediction": "The man.", "reference": "The woman.",
+            "remaining": 3, "n_queue": 9}
+    html = card_html(item)
+    assert "group: clear context" in html and "Queued because: <b>random sample</b>" in html
+    assert "stratum" not in html and "context_condition" not in html
