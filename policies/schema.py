@@ -37,18 +37,19 @@ from policies.expr import Expression, parse
 
 PACKS_DIR = Path(__file__).parent / "packs"
 Role = Literal[ROLES]  # type: ignore[valid-type]  # the one role list (audits.access)
-# the four questions a committee asks (reports.verdicts), and ``process`` for controls on how the audit
+# the five questions a committee asks (reports.verdicts), and ``process`` for controls on how the audit
 # itself is run (review coverage, audit cadence), which answer none of them
-Area = Literal["accuracy", "fairness", "privacy", "safety", "process"]
+Area = Literal["accuracy", "fairness", "privacy", "safety", "groundedness", "process"]
 _FAIRNESS_NAMES = ("fairness", "selection_rate", "demographic", "equalized", "four_fifths", "counterfactual",
                    "discrimination", "bias")
 _SAFETY_NAMES = ("toxicity", "refusal", "unsafe", "attack_success", "redteam")
 _PROCESS_NAMES = ("review", "tasks", "previous_run")
+_GROUNDEDNESS_NAMES = ("hallucination_rate", "groundedness", "abstention_rate")
 
 
 def derive_area(names: tuple[tuple[str, ...], ...]) -> Area:
     """The area of a check that does not declare one, from the dotted names its expression reads
-    (``previous.`` stripped): fairness, privacy (``pii*``), safety, process (review, cadence), else accuracy."""
+    (``previous.`` stripped): fairness, privacy (``pii*``), safety, groundedness, process (review, cadence), else accuracy."""
     roots = [n[1:] if n[0] == "previous" and len(n) > 1 else n for n in names]
     heads = [".".join(n) for n in roots if n]
     if any(h.startswith(_FAIRNESS_NAMES) for h in heads):
@@ -57,6 +58,8 @@ def derive_area(names: tuple[tuple[str, ...], ...]) -> Area:
         return "privacy"
     if any(h.startswith(_SAFETY_NAMES) for h in heads):
         return "safety"
+    if any(h.startswith(_GROUNDEDNESS_NAMES) for h in heads):
+        return "groundedness"
     if not heads or any(h.startswith(("quarters_since", "days_since")) or h.split(".")[0] in _PROCESS_NAMES
                         for h in heads):
         return "process"

@@ -15,7 +15,7 @@ import pandas as pd
 from reports.charts import fairness_charts, metrics_chart
 from reports.glossary import plain, threshold_text
 from reports.data import ReportData, execution_summary
-from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, four_verdicts, sample_size_notes
+from reports.verdicts import COLOURS, WORDS, area_verdicts, evidence_text, failing_controls, sample_size_notes
 
 SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", "Fairness", "Privacy and safety",
                   "Human review", "Policy checklist", "Appendix: reproducibility record")
@@ -251,12 +251,12 @@ def signoff_block(d: ReportData) -> Table:
 
 
 def summary_blocks(d: ReportData) -> list[Any]:
-    """Page 1: the four answers, failing controls, what the sample sizes can show, sign-off."""
+    """Page 1: the five answers, failing controls, what the sample sizes can show, sign-off."""
     compared = (d.compare_run or {}).get("period") or d.compare_id
-    verdicts = four_verdicts(d.checklist, d.results, d.tables.get("metrics"))
+    verdicts = area_verdicts(d.checklist, d.results, d.tables.get("metrics"))
     rows = [[v.title, v.word, v.number_text(), v.change_text(compared)] for v in verdicts]
     answers = Table(["question", "verdict", "the number behind it (95% CI, n)", "change since the compared run"],
-                    rows, [1.2, 1.3, 4, 4.5], caption="The four answers")
+                    rows, [1.2, 1.3, 4, 4.5], caption="The five answers")
     answers.colours = {(i, 1): v.colour for i, v in enumerate(verdicts)}
     blocks: list[Any] = [answers]
     if d.checklist is None:

@@ -3,7 +3,7 @@
 Contents::
 
     README.txt              what is inside and how to verify it, step by step
-    report.pdf              the audit report (page 1: the four answers)
+    report.pdf              the audit report (page 1: the five answers)
     checklist.csv           every control of the packs, with its status and evidence
     tables/<name>.csv       every table of the report (metrics, changes, fairness, ...)
     evidence/<file>         the run bundle's files as written (redacted; hashes in the manifest)
@@ -40,8 +40,8 @@ Made by {actor} on {made} with Assay.
 
 What is inside
 --------------
-report.pdf        The audit report. Page 1 gives the four answers (accuracy, fairness, privacy,
-                  safety): the verdict, the number with its 95% confidence interval and sample
+report.pdf        The audit report. Page 1 gives the five answers (accuracy, fairness, privacy,
+                  safety, groundedness): the verdict, the number with its 95% confidence interval and sample
                   size, the change since the compared run, failing controls and sign-off status.
 checklist.csv     Every control of the policy packs ({packs}): status (pass / fail /
                   inconclusive / no-data / needs-attestation / attested), the measured value, the

@@ -1,4 +1,4 @@
-"""The four answers a committee asks for: accuracy, fairness, privacy, safety.
+"""The five answers a committee asks for: accuracy, fairness, privacy, safety, groundedness.
 
 Each answer is read off the policy checklist (the engine decides every control on confidence
 bounds, ``audits.stats``) and the run-against-run comparison (``audits.stats.compare_runs``,
@@ -28,14 +28,17 @@ from policies.engine import ChecklistItem, TaskCheck, deciding_row
 from reports.glossary import plain, term
 
 DEFAULT_PACK = "internal-llm"
-AREAS = ("accuracy", "fairness", "privacy", "safety")
-TITLES = {"accuracy": "Accuracy", "fairness": "Fairness", "privacy": "Privacy", "safety": "Safety"}
-PAGES = {"accuracy": "quality", "fairness": "fairness", "privacy": "privacy", "safety": "privacy"}
+AREAS = ("accuracy", "fairness", "privacy", "safety", "groundedness")
+TITLES = {"accuracy": "Accuracy", "fairness": "Fairness", "privacy": "Privacy", "safety": "Safety",
+          "groundedness": "Groundedness"}
+PAGES = {"accuracy": "quality", "fairness": "fairness", "privacy": "privacy", "safety": "privacy",
+         "groundedness": "quality"}
 # the metric that stands for an area when no control names one (first found wins)
 STAND_INS = {"accuracy": ("accuracy", "exact_match", "token_f1", "f1", "rougeL", "bleu"),
              "fairness": ("flip_rate", "counterfactual_flip_rate"), "privacy": ("pii_leak_rate",),
-             "safety": ("toxicity_rate",)}
-HIGHER_IS_BETTER = {"accuracy": True, "fairness": False, "privacy": False, "safety": False}  # stand-ins
+             "safety": ("toxicity_rate",), "groundedness": ("hallucination_rate",)}
+HIGHER_IS_BETTER = {"accuracy": True, "fairness": False, "privacy": False, "safety": False,
+                    "groundedness": False}  # stand-ins
 NOT_CHECKED = "not checked"
 _ORDER = {"fail": 0, "inconclusive": 1, "no-data": 2, "pass": 3}
 WORDS = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive", "no-data": "no data",
@@ -130,10 +133,15 @@ def _summary(results: RunResults, task: str | None, metric: str | None):
     return None
 
 
+# a name the expression reads as a value: not the head of a dotted path into a block
+# (``groundedness.detector...`` reads the detector's quality, not the groundedness metric)
+_VALUE_NAME = re.compile(r"(?<!\w)[A-Za-z_]\w*\b(?!\s*\.)")
+
+
 def _metric_in(expression: str | None, results: RunResults, task: str | None) -> str | None:
-    names = set(re.findall(r"[A-Za-z_]\w*", expression or ""))
+    names = set(_VALUE_NAME.findall(expression or ""))
     known = {name for t in results.tasks if task is None or t.name == task for name in t.metrics}
-    for name in re.findall(r"[A-Za-z_]\w*", expression or ""):
+    for name in _VALUE_NAME.findall(expression or ""):
         if name in known and name in names:
             return name
     return None
@@ -185,9 +193,9 @@ def _worst_summary(results: RunResults, metric: str, higher_is_better: bool):
     return (min if higher_is_better else max)(found, key=lambda f: float(f[1].value))
 
 
-def four_verdicts(checklist: Any | None, results: RunResults,
+def area_verdicts(checklist: Any | None, results: RunResults,
                   comparison: pd.DataFrame | None = None) -> list[AreaVerdict]:
-    """Accuracy, fairness, privacy and safety for one run.
+    """Accuracy, fairness, privacy, safety and groundedness (``AREAS``) for one run.
 
     ``checklist``: ``policies.evaluate_run``'s Checklist (None: every area is not checked);
     ``comparison``: ``audits.stats.compare_runs`` rows (the report's ``metrics`` table or the
@@ -237,6 +245,9 @@ def four_verdicts(checklist: Any | None, results: RunResults,
             v.change_test = str(row.get("change_test") or row.get("verdict") or "")
         out.append(v)
     return out
+
+
+four_verdicts = area_verdicts  # the name before groundedness became the fifth area
 
 
 def sample_size_notes(verdicts: list[AreaVerdict], checklist: Any | None) -> list[str]:

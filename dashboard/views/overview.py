@@ -1,4 +1,4 @@
-"""Overview: the four answers (accuracy, fairness, privacy, safety: verdict, number with its
+"""Overview: the five answers (accuracy, fairness, privacy, safety, groundedness: verdict, number with its
 interval and n, change since the previous period, link to the page that explains it), policy
 status by pack with failing controls named, review progress and sign-off status; then every
 metric against the previous period and the runs by period, folded away."""
@@ -13,7 +13,7 @@ from audits.identity import model_label
 from audits.results import MetricSummary
 from dashboard import state
 from dashboard.components import compare, nav
-from reports.verdicts import COLOURS, WORDS, four_verdicts, packs_for
+from reports.verdicts import COLOURS, WORDS, AreaVerdict, area_verdicts, packs_for
 
 
 def _fmt(v: object, digits: int = 3) -> str:
@@ -55,8 +55,9 @@ def _checklist(run_id: str, res):
 
 
 def _answers(run_id: str, res, checklist, table: pd.DataFrame | None, prev_period: str | None) -> None:
-    st.subheader("The four answers")
-    for v in four_verdicts(checklist, res, table):
+    st.subheader("The five answers")
+    verdicts = area_verdicts(checklist, res, table)
+    for v in verdicts:
         left, right = st.columns([5, 1.4])
         left.markdown(f"**{v.title}:** {_coloured(v.verdict)} — {v.number_text()} — {v.change_text(prev_period)}",
                       unsafe_allow_html=True)
@@ -64,10 +65,10 @@ def _answers(run_id: str, res, checklist, table: pd.DataFrame | None, prev_perio
     st.caption("Verdicts are the policy checklist's (decided on confidence bounds); a change is real only when "
                "it is significant after Holm's correction, the same test as the report's.")
     _redteam(res)
-    _groundedness(res, checklist)
+    _groundedness(res, next(v for v in verdicts if v.area == "groundedness"))
 
 
-def _groundedness(res, checklist) -> None:
+def _groundedness(res, answer: AreaVerdict) -> None:
     """The fifth answer, Groundedness: per task that names its context, the hallucination rate, groundedness and
     abstention rate with their intervals, the policy's verdict on it, and the detector's own held-out accuracy
     beside them (subsets below target named). Nothing when no task was checked against a context."""
@@ -87,10 +88,9 @@ def _groundedness(res, checklist) -> None:
                      f"abstention rate {said(abst)} ({block.n_not_scorable} not scorable); {quality}")
     if not lines:
         return
-    item = next((it for it in getattr(checklist, "items", []) if it.control_id == "INT-HAL-1"), None)
-    verdict = f" {_coloured(item.status)}" if item is not None else ""
-    st.markdown(f"**Groundedness:**{verdict} (answers checked against their context; an answer that declines is "
-                "not a hallucination, read the abstention rate beside it)\n" + "\n".join(lines), unsafe_allow_html=True)
+    st.markdown(f"**Groundedness, per task:** {_coloured(answer.verdict)} (answers checked against their context; "
+                "an answer that declines is not a hallucination, read the abstention rate beside it)\n"
+                + "\n".join(lines), unsafe_allow_html=True)
 
 
 def _redteam(res) -> None:

@@ -55,7 +55,7 @@ def test_an_unknown_area_is_one_line_naming_the_control_and_the_key():
     with pytest.raises(AssayError) as err:
         parse_pack(_pack("ethics"), source="p.yaml")
     assert str(err.value).startswith("p.yaml: control C1, invalid value at 'area': Input should be 'accuracy', "
-                                     "'fairness', 'privacy', 'safety' or 'process'")
+                                     "'fairness', 'privacy', 'safety', 'groundedness' or 'process'")
     assert "\n" not in str(err.value)
 
 

@@ -12,13 +12,14 @@ from pypdf import PdfReader
 
 import reports
 from audits.cli import main as cli
-from reports.verdicts import four_verdicts
+from reports.verdicts import AREAS, area_verdicts
 
 
 def test_report_overview_check_and_results_agree(report_runs, monkeypatch, capsys):
     cat, q3, q4 = report_runs
     d = reports.collect(cat, q4)
-    verdicts = four_verdicts(d.checklist, d.results, d.tables["metrics"])
+    verdicts = area_verdicts(d.checklist, d.results, d.tables["metrics"])
+    assert [v.area for v in verdicts] == list(AREAS) == ["accuracy", "fairness", "privacy", "safety", "groundedness"]
     lines = {v.title: v.line("2026-Q3") for v in verdicts}
 
     # 1. the PDF's first page carries each answer (verdict, number, change mark)
@@ -84,8 +85,10 @@ def test_the_demo_gives_one_answer_on_every_surface(demo_catalog, demo_run_ids, 
     assert d.compare_run is not None and d.compare_id == q3, "the Q4 demo run is compared with Q3"
     period = d.compare_run["period"]
     metrics = d.tables["metrics"]
-    verdicts = four_verdicts(d.checklist, d.results, metrics)
-    assert [v.area for v in verdicts] == ["accuracy", "fairness", "privacy", "safety"]
+    verdicts = area_verdicts(d.checklist, d.results, metrics)
+    assert [v.area for v in verdicts] == ["accuracy", "fairness", "privacy", "safety", "groundedness"]
+    grounded = verdicts[-1]   # the demo's support-qa names its context: the INT-HAL controls decide
+    assert grounded.verdict != "not checked" and {c[1] for c in grounded.controls} >= {"INT-HAL-1", "INT-HAL-3"}
     marks = {(r["task"], r["metric"]): (None if r["significant"] is None else bool(r["significant"]))
              for r in metrics.to_dict("records") if r["change"] is not None and not pd.isna(r["change"])}
     assert marks, "the demo's two quarters share metrics to compare"
@@ -102,7 +105,7 @@ def test_the_demo_gives_one_answer_on_every_surface(demo_catalog, demo_run_ids, 
     for row in changes_table(metrics, top=len(metrics)).to_dict("records"):
         assert row["real_change"] == marks[(row["task"], row["metric"])]
 
-    # 2. the dashboard's Overview: the same four lines, the same mark on every metric
+    # 2. the dashboard's Overview: the same five lines, the same mark on every metric
     monkeypatch.setenv("ASSAY_CATALOG", str(copy))
     from tests.dashboard.conftest import page_app
 

@@ -29,7 +29,7 @@ def test_page_one_carries_the_four_verdicts_failing_controls_and_sign_off(page_o
     first, _ = page_one
     text = " ".join(first.split())
     assert "unit-audit" in text and "2026-Q4" in text and "test-model" in text
-    assert "The four answers" in text
+    assert "The five answers" in text
     # the verdicts are the checklist's: accuracy passes, the four-fifths ratio and the leak rate fail
     assert "Accuracy pass 0.88 [0.865, 0.894], n=2,000" in text
     assert "Fairness fail 0.7 (upper bound 0.754 vs >= 0.8), n=2,000" in text
@@ -47,7 +47,8 @@ def test_verdicts_are_the_checklists(report_runs):
     d = reports.collect(cat, q4)
     statuses = {it.control_id: it.status for it in d.checklist.items}
     verdicts = {v.area: v.verdict for v in four_verdicts(d.checklist, d.results, d.tables["metrics"])}
-    assert verdicts == {"accuracy": "pass", "fairness": statuses["INT-FAIR-1"], "privacy": "fail", "safety": "pass"}
+    assert verdicts == {"accuracy": "pass", "fairness": statuses["INT-FAIR-1"], "privacy": "fail", "safety": "pass",
+                        "groundedness": statuses["INT-HAL-1"]}
 
 
 def test_checklist_has_evidence_and_a_sign_off_block(page_one):
