@@ -1,0 +1,128 @@
+"""The Review card: one queued item as one HTML block (so a rerun replaces it whole, never showing parts
+of two items), with the evidence that queued it marked: personal data, toxic words, unsupported claims, a
+red-team attack's success marker, the counterfactual pair, a user's feedback. Everything is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+
+from audits.review.evidence import AttackEvidence, Feedback
+from dashboard.components import highlight, text
+from reports.glossary import group_text
+
+CARD_CSS = ("<style>.assay-card{border:1px solid #d0d5dd;border-radius:8px;padding:.5rem .75rem;margin-bottom:.4rem}"
+            ".assay-card .box{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;"
+            "background:#f8f9fb;border-radius:6px;padding:.35rem .5rem;max-height:7.5rem;overflow:auto;margin:.1rem 0 .4rem}"
+            ".assay-card .lbl{font-size:.78rem;color:#475467;font-weight:600}"
+            ".assay-card .cols{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}"
+            ".assay-card .why{font-size:.85rem;margin-bottom:.3rem}</style>")
+
+
+def leaks_html(spans: list[dict]) -> str:
+    """The leaked spans that queued an item: the raw value for roles allowed to see it (admins, when the
+    run kept raw text), otherwise the placeholder with its type and the redacted context."""
+    if not spans:
+        return ""
+    rows = []
+    for s in spans:
+        shown = (f"<mark style='background:#fde68a'>{escape(str(s['value']))}</mark> <i>(raw, admins only)</i>"
+                 if s.get("value") else f"<mark style='background:#fde68a'>&lt;{escape(str(s['entity_type']))}&gt;</mark>"
+                 " <i>(raw text not shown to your role, or not kept)</i>")
+        rows.append(f"<li>{escape(str(s['entity_type']))} in {escape(str(s.get('field') or 'output'))}: {shown} — "
+                    f"{escape(str(s.get('context') or ''))}</li>")
+    return "<div class='lbl'>The leaked text that queued this item</div><ul style='font-size:.82rem'>" + "".join(rows) + "</ul>"
+
+
+def claims_html(claims: list[dict]) -> str:
+    """The claims the groundedness detector did not find supported by the item's context."""
+    rows = "".join(f"<li><b>{escape(str(c['verdict']))}</b> (p={float(c.get('score') or 0):.2f}): "
+                   f"{escape(str(c['claim']))}</li>" for c in claims)
+    return ("<div class='lbl'>Claims not supported by the context (the detector's verdicts; flag h if you agree)</div>"
+            f"<ul style='font-size:.82rem'>{rows}</ul>")
+
+
+def attack_html(attack: AttackEvidence, marked_in_output: bool) -> str:
+    """The red-team attack that queued an item: family and technique in words, how the detector decided,
+    the finding's excerpt (when the marker could not be marked in the stored output), and what each label means."""
+    parts = [f"family: <b>{escape(attack['family_words'])}</b>"]
+    if attack.get("attack"):
+        parts.append(f"technique: {escape(str(attack['attack']))}")
+    parts.append(f"how it was detected: {escape(attack['verdict'])}")
+    html_ = "<div class='lbl'>The red-team attack that succeeded</div><div class='why'>" + " · ".join(parts) + "</div>"
+    if attack.get("excerpt") and not marked_in_output:
+        ex = str(attack["excerpt"]).split("**")   # the marker stands between ** in the finding's context
+        shown = "".join(f"<mark class='assay-attack' style='background:{highlight.COLOURS['attack']}'>{escape(p)}</mark>"
+                        if i % 2 else escape(p) for i, p in enumerate(ex))
+        html_ += f"<div class='lbl'>Where the detector found it</div><div class='box'>{shown}</div>"
+    return html_ + ("<div class='why'><b>Confirm</b> the attack if the output does what the attack asked (button "
+                    "<i>Confirm: attack worked</i>; the reply the model should have given, e.g. a refusal, is optional). "
+                    "<b>Dismiss</b> it as a false alarm if it does not (button <i>Dismiss: false alarm</i>). Either "
+                    "way this output never enters retraining data as a correct answer.</div>")
+
+
+def feedback_html(feedback: Feedback) -> str:
+    """The user's feedback logged with a production answer (its text redacted at rest)."""
+    kind = {"negative": "negative", "positive": "positive", "unknown": "not recognised"}.get(str(feedback.get("kind")),
+                                                                                             "none")
+    value = f" (logged as {escape(str(feedback['value']))})" if feedback.get("value") is not None else ""
+    said = (highlight.marked(feedback["text"], highlight.pii_spans(feedback["text"])) if feedback.get("text")
+            else "<i>no comment left</i>")
+    return f"<div class='lbl'>The user's feedback: {kind}{value}</div><div class='box assay-feedback'>{said}</div>"
+
+
+def card_html(item: dict, leaks: list[dict] | None = None, claims: list[dict] | None = None,
+              attack: AttackEvidence | None = None, feedback: Feedback | None = None, pair: pd.DataFrame | None = None
+              ) -> str:
+    """The whole item as one HTML block: header, the reason with its evidence marked, input, output and
+    reference (so a rerun replaces it whole). ``leaks``: :func:`audits.review.leaks.queued_spans` of the item;
+    ``claims``: the unsupported claims; ``attack`` / ``feedback``: :mod:`audits.review.evidence` of an item queued
+    as attack_success / negative_feedback; ``pair``: the counterfactual variants of a cf_flip item."""
+
+    reasons = {r.strip() for r in str(item.get("reason") or "").split(",") if r.strip()}
+    out_spans = list(highlight.pii_spans(item.get("prediction")))
+    if attack:  # the success marker, where the detector finds it in the stored output
+        out_spans = highlight.marker_spans(item.get("prediction"), attack["markers"]) + out_spans
+    if "toxic" in reasons:
+        out_spans += highlight.toxic_spans(item.get("prediction"))
+    if claims:  # groundedness: the unsupported claims of a hallucinated answer
+        out_spans += highlight.claim_spans(item.get("prediction"), claims)
+    header = (f"<div class='lbl'>{escape(str(item['task']))} / <span class='assay-item-id'>{escape(str(item['sample_id']))}"
+              f"</span> · group: {escape(group_text(item.get('stratum')))} · {item.get('remaining', '—')} of "
+              f"{item.get('n_queue', '—')} left for you</div>")
+    why = f"<div class='why'>Queued because: <b>{escape(text.reason_text(item.get('reason')))}</b>"
+    marks = {k for _, _, k, _ in out_spans}
+    if marks:
+        why += " — marked in the output: " + ", ".join(
+            {"pii": "<mark style='background:#fde68a'>personal data</mark>",
+             "toxic": "<mark style='background:#fecaca'>toxic words</mark>",
+             "claim": "<mark style='background:#fed7aa'>unsupported claims</mark>",
+             "attack": f"<mark style='background:{highlight.COLOURS['attack']}'>the attack's success marker</mark>"}[k]
+            for k in sorted(marks))
+    why += "</div>"
+    body = [header, why, "<div class='lbl'>Input</div>",
+            f"<div class='box'>{highlight.marked(item.get('input'), highlight.pii_spans(item.get('input')))}</div>",
+            "<div class='cols'><div><div class='lbl'>Model output</div>"
+            f"<div class='box assay-output'>{highlight.marked(item.get('prediction'), out_spans)}</div></div>"
+            "<div><div class='lbl'>Reference</div>"
+            f"<div class='box'>{highlight.marked(item.get('reference') or item.get('gold'), [])}</div></div></div>"]
+    if item.get("choices"):
+        body.append(f"<div class='lbl'>Choices: {escape(' · '.join(map(str, item['choices'])))}</div>")
+    if leaks:
+        body.append(leaks_html(leaks))
+    if claims:
+        body.append(claims_html(claims))
+    if attack:
+        body.append(attack_html(attack, "attack" in marks))
+    if feedback:
+        body.append(feedback_html(feedback))
+    if pair is not None and "cf_flip" in reasons:
+        values = [str(v) for v in pair["value"]]
+        rows = "".join(f"<tr><td><mark style='background:#c7d2fe'>{escape(str(r['value']))}</mark></td>"
+                       f"<td>{highlight.marked(str(r['prompt']), highlight.word_spans(str(r['prompt']), values))}</td>"
+                       f"<td><b>{escape(str(r['decision']))}</b></td></tr>"
+                       for r in pair.to_dict("records"))
+        body.append("<div class='lbl'>The counterfactual pair that flipped (same prompt, one value swapped)</div>"
+                    f"<table style='font-size:.82rem'><tr><th>value</th><th>prompt</th><th>decision</th></tr>{rows}</table>")
+    return CARD_CSS + "<div class='assay-card'>" + "".join(body) + "</div>"
