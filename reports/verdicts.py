@@ -76,6 +76,7 @@ class AreaVerdict:
     bound_text: str = ""                  # e.g. 'upper bound 0.74 vs <= 0.01' when no interval is stored
     n_needed: int | None = None
     statement: str = ""
+    reason: str = ""                      # why a control of this area has no data (its detail), when it says
     change: float | None = None
     real_change: bool | None = None       # significant after Holm (None: not compared)
     change_test: str = ""
@@ -100,7 +101,7 @@ class AreaVerdict:
     def number_text(self) -> str:
         """'0.88 [0.86, 0.89], n=2,000 (bbq-gender: share of answers correct)'."""
         if not _finite(self.value):
-            return "no value"
+            return plain(self.reason) if self.reason else "no value"
         what = ": ".join(x for x in (self.task, term(self.metric)) if x)   # plain words, not the metric id
         ci = f" [{num(self.ci_low)}, {num(self.ci_high)}]" if _finite(self.ci_low) and _finite(self.ci_high) else ""
         bound = f" ({self.bound_text})" if self.bound_text and not ci else ""
@@ -214,6 +215,7 @@ def area_verdicts(checklist: Any | None, results: RunResults,
             with_data = [it for it in mine if it.status != "no-data"] or mine
             worst = min(with_data, key=lambda it: _ORDER.get(it.status, 2))
             v.verdict = worst.status
+            v.reason = str(worst.detail or "") if worst.status == "no-data" else ""
             got = decided(worst)
             task = got["task"]
             metric = _metric_in(worst.expression, results, task)

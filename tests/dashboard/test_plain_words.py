@@ -70,3 +70,27 @@ def test_the_review_card_names_the_group_not_the_stratum_key():
     html = card_html(item)
     assert "group: clear context" in html and "Queued because: <b>random sample</b>" in html
     assert "stratum" not in html and "context_condition" not in html
+
+
+def test_a_headline_without_data_gives_the_controls_reason_in_words():
+    from audits.results import RunResults
+    from policies.engine import Checklist, ChecklistItem
+    from reports.verdicts import area_verdicts
+
+    note = decision_parity_note(np.zeros(400, dtype=int))["decision_parity_note"]
+
+    def item(cid: str, area: str, detail: str) -> ChecklistItem:
+        return ChecklistItem(pack="internal-llm", control_id=cid, title=cid, source="internal", owner="ml",
+                             severity="high", kind="check", status="no-data", area=area,
+                             expression="fairness.min_selection_rate_ratio >= 0.8", detail=detail)
+
+    results = RunResults.model_validate({"run_id": "r", "audit": "a", "period": "2026-Q4",
+                                         "tasks": [{"name": "t", "type": "generate", "n": 10, "metrics": {}}]})
+    checklist = Checklist(run_id="r", packs=["internal-llm"],
+                          items=[item("INT-FAIR-1", "fairness", note), item("INT-PII-1", "privacy", "")])
+    answers = {v.area: v for v in area_verdicts(checklist, results)}
+    line = answers["fairness"].line()
+    assert line.startswith("Fairness: no data — the model's most likely answer is nearly always the same ('yes' in "
+                           "0.0% of cases), so comparing how often each group gets a 'yes' says little")
+    assert "no value" not in line and not [w for w in SHORTHAND if w in line.lower()]
+    assert answers["privacy"].number_text() == "no value"   # a control that gives no reason: as before
