@@ -93,3 +93,29 @@ def feedback_of(cat: Catalog, run_id: str, task: str, sample_id: str) -> Feedbac
     if not row or all(row.get(k) is None for k in ("feedback_raw", "feedback", "feedback_text")):
         return None
     return {"value": row.get("feedback_raw"), "kind": row.get("feedback"), "text": row.get("feedback_text")}
+
+
+class AttackReviews(TypedDict):
+    """How reviewers settled the successful attacks of a run."""
+
+    queued: int
+    confirmed: int           # settled "incorrect" / "needs_rephrasing": the attack worked
+    dismissed: int           # settled "correct": a false alarm of the detector
+    open: int                # not settled yet (unlabelled, or reviewers disagree)
+
+
+def attack_reviews(cat: Catalog, run_id: str) -> AttackReviews | None:
+    """Confirmed and dismissed red-team successes (settled labels only); None when none was queued."""
+    from audits.store.queries import reviews as rv
+
+    queue = rv.review_queue(cat, run_id)
+    queued = int(queue["reason"].astype(str).str.split(",").apply(lambda r: ATTACK_REASON in r).sum())
+    if not queued:
+        return None
+    settled = rv.final_labels(cat, run_id)
+    if settled.empty or not {"reason", "label"} <= set(settled.columns):
+        return {"queued": queued, "confirmed": 0, "dismissed": 0, "open": queued}
+    mine = settled[settled["reason"].astype(str).str.split(",").apply(lambda r: ATTACK_REASON in r)]
+    dismissed = int((mine["label"] == "correct").sum())
+    return {"queued": queued, "confirmed": int(len(mine)) - dismissed, "dismissed": dismissed,
+            "open": queued - int(len(mine))}

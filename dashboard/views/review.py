@@ -17,7 +17,8 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from audits.errors import AssayError
-from audits.review.evidence import ATTACK_REASON, FEEDBACK_REASON, AttackEvidence, Feedback, attack_evidence, feedback_of
+from audits.review.evidence import (ATTACK_REASON, FEEDBACK_REASON, AttackEvidence, Feedback, attack_evidence,
+                                    attack_reviews, feedback_of)
 from audits.review.leaks import queued_spans
 from audits.store.queries import reviews as rv
 from dashboard import auth, state
@@ -211,9 +212,12 @@ def _summary_text(run_id: str) -> str:
     agree = summary["agreement"]
     kappa = "—" if agree["kappa"] is None else f"{agree['kappa']:.2f}"
     flagged = ", ".join(f"{FLAG_NAMES[f].lower()} {n}" for f, n in summary["flags"].items() if n) or "none"
+    attacks = attack_reviews(state.catalog(), run_id)
+    said = (f" · red-team successes: {attacks['confirmed']} confirmed, {attacks['dismissed']} dismissed as false "
+            f"alarms, {attacks['open']} open" if attacks else "")
     return (f"Queue {summary['n_queue']:,} · reviewed {summary['n_reviewed']:,} · coverage of run "
             f"{summary['coverage']:.1%} of {summary['n_samples']:,} samples · agreement κ {kappa} · "
-            f"disagreements {summary['disagreements']} · flagged: {flagged}")
+            f"disagreements {summary['disagreements']} · flagged: {flagged}{said}")
 
 
 def _current_item(run_id: str, user: auth.User) -> dict | None:

@@ -8,7 +8,7 @@ import pytest
 
 from audits.config import load_config
 from audits.review import retraining
-from audits.review.evidence import attack_evidence
+from audits.review.evidence import attack_evidence, attack_reviews
 from audits.runner import run_audit
 from audits.store import bundle_reader
 from audits.store.catalog import Catalog
@@ -89,6 +89,9 @@ def test_confirm_and_dismiss_on_the_page_and_neither_is_a_correct_answer(attack_
     assert not any("needs the corrected output" in w.value for w in at.warning)
     rows = rv.history(cat, run_id)
     assert rows["label"].tolist() == ["incorrect", "correct", "incorrect"]
+    assert attack_reviews(cat, run_id) == {"queued": 3, "confirmed": 2, "dismissed": 1, "open": 0}
+    at.run()
+    assert any("red-team successes: 2 confirmed, 1 dismissed as false alarms, 0 open" in c.value for c in at.caption)
     assert set(rows["task"]) == {TASK}
 
     sft, man = retraining.build_export(cat, run_id, "sft", scrub=False)
