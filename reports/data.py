@@ -351,6 +351,12 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
         "checkpoint": checkpoint.report_table(cat),  # the signed log head, kept outside the catalog
         "audit_log": run_log_table(cat, run_id),
     }
+    from reports.trend import trend_tables
+    from reports.verdicts import area_verdicts
+
+    measured = {(t.name, m) for t in results.tasks for m in t.metrics}
+    headline = [(v.task, v.metric) for v in area_verdicts(checklist, results, metrics) if (v.task, v.metric) in measured]
+    data.tables.update(trend_tables(cat, run, headline))  # the headline metrics over the audit's runs
     return data
 
 
@@ -369,5 +375,6 @@ def run_log_table(cat: Catalog, run_id: str) -> pd.DataFrame:
 
 def tables(cat: Catalog, run_id: str, compare: str | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the report, by name (metrics, changes, fairness, fairness_gaps, privacy,
-    safety, review, checklist, attestations, signoffs, reproducibility, execution, checkpoint)."""
+    safety, review, checklist, attestations, signoffs, reproducibility, execution, checkpoint, audit_log,
+    trend, trend_points)."""
     return collect(cat, run_id, compare).tables

@@ -12,28 +12,16 @@ from typing import Any
 
 import pandas as pd
 
+from reports.blocks import Section, Table
 from reports.charts import fairness_charts, metrics_chart
 from reports.glossary import plain, threshold_text
 from reports.data import ReportData, execution_summary
 from reports.verdicts import COLOURS, WORDS, area_verdicts, evidence_text, failing_controls, sample_size_notes
 
-SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", "Fairness", "Privacy and safety",
-                  "Human review", "Policy checklist", "Appendix: reproducibility record")
-
-
-@dataclass
-class Table:
-    columns: list[str]
-    rows: list[list[str]]
-    weights: list[float]          # relative column widths
-    caption: str = ""
-    colours: dict[tuple[int, int], str] = field(default_factory=dict)   # (row, column) -> text colour
-
-
-@dataclass
-class Section:
-    title: str
-    blocks: list[Any] = field(default_factory=list)   # str (paragraph) | Table | Chart
+# Trend across runs, Groundedness and Robustness are built in reports.sections
+SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", "Trend across runs", "Fairness",
+                  "Privacy and safety", "Groundedness", "Robustness (red-team probes)", "Human review",
+                  "Policy checklist", "Appendix: reproducibility record")
 
 
 @dataclass
@@ -134,7 +122,7 @@ def _metrics(d: ReportData) -> Section:
 
 
 def _fairness(d: ReportData) -> Section:
-    s = Section(SECTION_TITLES[2])
+    s = Section(SECTION_TITLES[3])
     gaps = d.tables["fairness_gaps"]
     if gaps.empty:
         s.blocks.append("This run has no fairness results (no task declares sensitive attributes).")
@@ -171,7 +159,7 @@ def _statement(task, name: str) -> str:
 
 
 def _privacy_safety(d: ReportData) -> Section:
-    s = Section(SECTION_TITLES[3])
+    s = Section(SECTION_TITLES[4])
     priv, safe = d.tables["privacy"], d.tables["safety"]
     if priv.empty:
         s.blocks.append("No PII scan in this run.")
@@ -202,7 +190,7 @@ def _privacy_safety(d: ReportData) -> Section:
 
 
 def _review(d: ReportData) -> Section:
-    s = Section(SECTION_TITLES[4])
+    s = Section(SECTION_TITLES[7])
     s.blocks.append("Human review of sampled outputs: coverage is reviewed samples over all samples; agreement is "
                     "between reviewers of the same item.")
     s.blocks.append(table(d.tables["review"], {"item": "item", "value": "value"}, [4, 6]))
@@ -210,7 +198,7 @@ def _review(d: ReportData) -> Section:
 
 
 def _checklist(d: ReportData) -> Section:
-    s = Section(SECTION_TITLES[5])
+    s = Section(SECTION_TITLES[8])
     if d.checklist is None:
         s.blocks.append(f"Not evaluated: {d.checklist_error}")
         return s
@@ -284,7 +272,7 @@ def summary_blocks(d: ReportData) -> list[Any]:
 
 
 def _appendix(d: ReportData) -> Section:
-    s = Section(SECTION_TITLES[6])
+    s = Section(SECTION_TITLES[9])
     s.blocks.append("Hashes and versions to reproduce and verify this run (`assay verify` recomputes every file hash).")
     s.blocks.append(table(d.tables["reproducibility"], {"kind": "kind", "item": "item", "value": "value"}, [1.2, 3, 7]))
     summary = execution_summary(d.manifest)
@@ -329,6 +317,10 @@ def build_document(d: ReportData) -> Document:
              ("Compared with", f"{d.compare_id} ({d.compare_run.get('period')})" if d.compare_id and d.compare_run
               else "—"),
              ("Policy packs", ", ".join(d.packs)), ("Report generated", d.generated_at)]
-    sections = [_executive(d), _metrics(d), _fairness(d), _privacy_safety(d), _review(d), _checklist(d), _appendix(d)]
+    from reports.sections import groundedness_section, robustness_section, trend_section
+
+    sections = [_executive(d), _metrics(d), trend_section(d), _fairness(d), _privacy_safety(d), groundedness_section(d),
+                robustness_section(d), _review(d), _checklist(d), _appendix(d)]
+    assert [x.title for x in sections] == list(SECTION_TITLES)
     return Document(title=f"Audit report: {fmt(run.get('audit'))} {fmt(run.get('period'))}", cover=cover,
                     sections=sections, summary=summary_blocks(d))

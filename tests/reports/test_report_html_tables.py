@@ -27,7 +27,8 @@ def test_tables_hold_every_report_table_with_real_values(report_runs):
     cat, q3, q4 = report_runs
     t = reports.tables(cat, q4)
     assert set(t) == {"metrics", "changes", "fairness", "fairness_gaps", "privacy", "safety", "review", "checklist",
-                      "attestations", "signoffs", "reproducibility", "execution", "checkpoint", "audit_log"}
+                      "attestations", "signoffs", "reproducibility", "execution", "checkpoint", "audit_log",
+                      "trend", "trend_points"}
     cp = t["checkpoint"].set_index("field")["value"]  # the signed log head, for `assay verify --against`
     assert int(cp["count"]) > 0 and len(cp["signature"]) == 128
     acc = t["metrics"].set_index(["task", "metric"]).loc[("bbq-gender", "accuracy")]
@@ -44,7 +45,7 @@ def test_tables_hold_every_report_table_with_real_values(report_runs):
 def test_csv_and_parquet_exports(report_runs, tmp_path):
     cat, _, q4 = report_runs
     written = reports.save_report(cat, q4, tmp_path / "csv", fmt="csv")
-    assert len(written) == 14  # with the signed checkpoint, the execution stages and the run's audit log
+    assert len(written) == 16  # with the signed checkpoint, the execution stages, the run's audit log and the trend
     metrics = pd.read_csv(tmp_path / "csv" / "metrics.csv")
     assert len(metrics) == 7 and {"value", "ci_low", "ci_high"} <= set(metrics.columns)
     reports.save_report(cat, q4, tmp_path / "pq", fmt="parquet")

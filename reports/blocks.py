@@ -1,0 +1,21 @@
+"""The blocks a report document is made of: a section holds paragraphs (str), tables and charts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+    weights: list[float]          # relative column widths
+    caption: str = ""
+    colours: dict[tuple[int, int], str] = field(default_factory=dict)   # (row, column) -> text colour
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[Any] = field(default_factory=list)   # str (paragraph) | Table | Chart

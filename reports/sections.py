@@ -1,0 +1,168 @@
+"""Report sections for groundedness, robustness (red-team) and the trend across runs.
+
+Everything here is read off the run's typed blocks (``GroundednessBlock``, ``RedteamBlock``), the
+policy checklist and ``audits.store.queries.trends.audit_trends`` (whose intervals and tests are
+``audits.stats``'s): nothing is computed here. A section with nothing to show says why in one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audits.jsontypes import JsonObject
+from reports.blocks import Section, Table
+from reports.charts import Chart, trend_chart
+from reports.data import ReportData
+from reports.verdicts import COLOURS, evidence_text, num
+
+GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)", "Trend across runs"
+TITLES = (GROUNDEDNESS, ROBUSTNESS, TREND)
+
+
+def _est(value: Any, low: Any, high: Any, n: Any = None) -> str:
+    ci = f" [{num(low)}, {num(high)}]" if _has(low) and _has(high) else ""
+    return f"{num(value)}{ci}" + (f", n={int(n):,}" if n else "")
+
+
+def _has(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and x != x)
+
+
+def _pair(q: JsonObject, name: str) -> str:
+    ci = q.get(f"{name}_ci") or [None, None]
+    return _est(q.get(name), ci[0], ci[1]) if q.get(name) is not None else "—"
+
+
+def _controls(d: ReportData, keep) -> list[Any]:
+    return [it for it in (d.checklist.items if d.checklist is not None else []) if keep(it)]
+
+
+def _controls_table(items: list[Any], caption: str):
+    rows = [[it.pack, it.control_id, it.title, it.status, evidence_text(it)] for it in items]
+    t = Table(["pack", "control", "what it checks", "verdict", "evidence"], rows, [1.3, 1.2, 3.6, 1.3, 4.2],
+              caption=caption)
+    t.colours = {(i, 3): COLOURS.get(it.status, "#333333") for i, it in enumerate(items)}
+    return t
+
+
+def groundedness_section(d: ReportData):
+    """Hallucination rate, groundedness and abstention with intervals per task, the detector's held-out
+    quality per HaluEval subset (below target flagged), and the INT-HAL verdicts."""
+    s = Section(GROUNDEDNESS)
+    tasks = [t for t in d.results.tasks if t.groundedness is not None]
+    if not tasks:
+        s.blocks.append("No task of this run names a context (`context: FIELD`), so no answer was checked for "
+                        "groundedness.")
+        return s
+    s.blocks.append("Each answer's claims are checked against the task's context. Hallucination rate: share of "
+                    "answers with at least one claim the context does not support; groundedness: share of an "
+                    "answer's claims supported; an answer that declines has no claims and is not a "
+                    "hallucination, so read the abstention rate beside it. 95% intervals; n counts the answers "
+                    "scored.")
+    rows = []
+    for t in tasks:
+        b = t.groundedness
+        cells = []
+        for name in ("hallucination_rate", "groundedness", "abstention_rate"):
+            m = t.metrics.get(name)
+            cells.append(_est(m.value, m.ci_low, m.ci_high, m.n) if m is not None else "—")
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(b.not_scorable_reasons.items()))
+        rows.append([t.name, *cells, f"{b.n_not_scorable}" + (f" ({reasons})" if reasons else "")])
+    s.blocks.append(Table(["task", "hallucination rate", "groundedness", "abstention rate", "not scorable"], rows,
+                          [1.6, 2.4, 2.4, 2.4, 2.6], caption="Groundedness per task"))
+    det = tasks[0].groundedness.detector or {}
+    subsets = det.get("by_subset") or {}
+    if subsets:
+        below = list(det.get("below_target") or [])
+        qrows = [[name, _pair(q, "balanced_accuracy"), _pair(q, "auroc"), _pair(q, "precision"), _pair(q, "recall"),
+                  f"{int(q['n']):,}" if q.get("n") else "—",
+                  "below target" if name in below else f"meets {num(q.get('target'))}" if q.get("target") else "—"]
+                 for name, q in subsets.items()]
+        s.blocks.append(f"The detector's own quality, measured on held-out, length-matched HaluEval it was not "
+                        f"trained on ({det.get('interval') or '95% intervals'}); precision and recall are for "
+                        f"'unsupported'. " + (f"Below target on {', '.join(below)}: treat its rates there with "
+                                              "care." if below else "Every subset meets its target."))
+        t = Table(["subset", "balanced accuracy", "AUROC", "precision", "recall", "n", "target"], qrows,
+                  [1.4, 2.3, 2.3, 2.3, 2.3, 0.9, 1.5], caption="Groundedness detector on held-out HaluEval")
+        t.colours = {(i, 6): COLOURS["fail"] for i, r in enumerate(qrows) if r[6] == "below target"}
+        s.blocks.append(t)
+    else:
+        s.blocks.append("The detector's held-out quality is not recorded in this run's results.")
+    hal = _controls(d, lambda it: it.area == "groundedness")
+    if hal:
+        s.blocks.append(_controls_table(hal, "Groundedness controls"))
+    else:
+        s.blocks.append("No control of the judged packs checks groundedness.")
+    return s
+
+
+def robustness_section(d: ReportData):
+    """Attack success per probe family with its exact interval, the detectors' measured quality, the
+    canary / planted-system-prompt note and the OWASP-mapped verdicts: one page."""
+    s = Section(ROBUSTNESS)
+    tasks = [t for t in d.results.tasks if t.redteam is not None]
+    if not tasks:
+        s.blocks.append("This run has no red-team probe task (`redteam:` in the config), so no attack was tried.")
+        return s
+    s.blocks.append("Share of probes whose attack worked, per family, with exact (Clopper-Pearson) 95% intervals. "
+                    "A success is decided by the family's detector: a marker the probe asked for (prompt "
+                    "injection, leaks: a planted canary) or the compliance detector (jailbreaks).")
+    rows, detectors, notes = [], {}, []
+    for t in tasks:
+        b = t.redteam
+        for family, est in b.families.items():
+            rows.append([t.name, family, b.owasp.get(family, "—"), f"{getattr(est, 'successes', '—')} of {est.n}",
+                         _est(est.value, est.ci_low, est.ci_high)])
+        detectors.update(b.detectors or {})
+        if b.note:
+            notes.append(f"{t.name}: {b.note}" + (f" (canary {b.canary})" if b.canary else "") + ".")
+        if b.quoted_not_counted:
+            notes.append(f"{t.name}: {b.quoted_not_counted} answers only quoted the marker from the input; not "
+                         "counted as successes.")
+    s.blocks.append(Table(["task", "family", "OWASP LLM", "succeeded", "attack success rate [95% CI]"], rows,
+                          [1.8, 2.2, 1.4, 1.4, 3.0], caption="Attack success per family"))
+    drows = []
+    for name, q in sorted(detectors.items()):
+        if q.get("balanced_accuracy") is not None:
+            quality = f"balanced accuracy {_pair(q, 'balanced_accuracy')}; recall {_pair(q, 'recall')}"
+        elif (q.get("model_outputs") or {}).get("agreement") is not None:
+            mo = q["model_outputs"]
+            ci = mo.get("agreement_ci") or [None, None]
+            quality = f"agrees with {q.get('reference', 'the reference')} on {mo.get('agree')} of {mo.get('n')} " \
+                      f"answers: {_est(mo['agreement'], ci[0], ci[1])}"
+        else:
+            quality = "not measured"
+        drows.append([name, quality, str(q.get("data") or "—")])
+    if drows:
+        s.blocks.append(Table(["detector", "measured quality", "on"], drows, [1.3, 5.2, 4.5],
+                              caption="The detectors' own measured quality"))
+    s.blocks += notes
+    owasp = _controls(d, lambda it: it.pack == "owasp-llm-top10" or it.control_id.startswith("INT-RT"))
+    s.blocks.append(_controls_table(owasp, "OWASP LLM Top 10 and red-team controls") if owasp else
+                    "No judged pack has a red-team control (add `owasp-llm-top10` to the run's policy packs).")
+    return s
+
+
+def trend_section(d: ReportData):
+    """Every complete run of the audit up to this one, for the headline metrics: a chart of the values
+    with their intervals and each series' trend test (Holm over the series)."""
+    s = Section(TREND)
+    points, trends = d.tables.get("trend_points"), d.tables.get("trend")
+    runs = int(d.tables["trend_points"].attrs.get("runs", 0)) if points is not None else 0
+    if points is None or points.empty:
+        s.blocks.append("No trend chart: the headline answers have no metric with a value to follow.")
+        return s
+    if runs < 2:
+        s.blocks.append(f"No trend chart: this is the only complete run of audit '{d.run.get('audit')}' so far; "
+                        "a trend needs at least two.")
+        return s
+    chart: Chart | str = trend_chart(points)
+    s.blocks.append(chart)
+    if trends is not None and len(trends):
+        rows = [[r.series, f"{int(r.k)}", _est(r.slope, r.slope_low, r.slope_high), num(r.p_adjusted),
+                 ("yes" if r.significant else "no") if _has(r.slope) else "not tested (a trend needs 3 runs)"]
+                for r in trends.itertuples()]
+        s.blocks.append(Table(["metric", "runs", "slope per run [95% CI]", "p (Holm)", "real trend?"], rows,
+                              [3.2, 0.8, 3.0, 1.2, 1.2], caption=f"Trend over {runs} runs (weighted least squares "
+                                                                "on the per-run values, Holm over the metrics)"))
+    return s
