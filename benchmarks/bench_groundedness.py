@@ -21,6 +21,7 @@ which every groundedness result carries.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -71,41 +72,44 @@ def measure(subset: str, embedding: bool) -> tuple[dict, float]:
     return q, seconds
 
 
-SCENARIOS = ("distinct", "shared", "builtin")
+SCENARIOS = ("distinct", "in-prompt", "shared", "builtin")
 
 
-def _no_span_cache() -> None:
-    """The redactor as before its per-run span cache: each call analyses its texts afresh."""
-    from audits.trust.redact import Redactor
+@contextlib.contextmanager
+def _redaction_before():
+    """Redaction at rest as before this work: each call analyses its texts afresh (no per-run span cache),
+    and a context that stands whole in the prompt is analysed again."""
+    from audits.trust import redact
 
-    if getattr(Redactor.spans, "_uncached", False):
-        return
-    cached = Redactor.spans
+    cached, floor = redact.Redactor.spans, redact._INSIDE_MIN_CHARS
 
     def spans(self, texts):  # type: ignore[no-untyped-def]
         self._seen = {}
         return cached(self, texts)
 
-    spans._uncached = True  # type: ignore[attr-defined]
-    Redactor.spans = spans  # type: ignore[method-assign]
+    redact.Redactor.spans, redact._INSIDE_MIN_CHARS = spans, 10 ** 12  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        redact.Redactor.spans, redact._INSIDE_MIN_CHARS = cached, floor  # type: ignore[method-assign]
 
 
 def audit_timing(n: int = 200, rounds: int = 4, scenario: str = "distinct", compare_cache: bool = False) -> dict:
     """Seconds of a predictions-backend audit of HaluEval QA with and without the scanner (same outputs,
     half of them hallucinated), alternating, the first round untimed (it loads every model); medians.
 
-    ``scenario``: ``distinct`` (a user dataset, one knowledge passage per question: every context is
-    redacted at rest), ``shared`` (a user dataset whose n questions share 10 passages, like a policy
+    ``scenario``: ``distinct`` (a user dataset, one knowledge passage per question, the prompt is the
+    question alone: every context is redacted at rest), ``in-prompt`` (the same, the passage in the
+    prompt as a grounded model needs it: the context stands whole in the input, whose findings cover
+    it), ``shared`` (a user dataset whose n questions share 10 passages, like a policy
     page: each distinct context is analysed once), ``builtin`` (the built-in ``halueval-qa``, declared
     without personal data: its contexts are kept as published). ``compare_cache``: also time the run
-    with the scanner on the redactor without its per-run span cache (the code before it), in the same
-    alternation."""
+    with the scanner on redaction as before this work (``_redaction_before``), in the same alternation."""
     import yaml
 
     from audits.config import load_config
     from audits.runner import run_audit
     from audits.store.catalog import Catalog
-    from audits.trust.redact import Redactor
 
     everything = rows("qa")
     held = [r for r in everything if r["hallucinated"] == 0][:n]
@@ -115,8 +119,8 @@ def audit_timing(n: int = 200, rounds: int = 4, scenario: str = "distinct", comp
         passages = [r["knowledge"] for r in held[:10]]
         held = [dict(r, knowledge=passages[i % 10]) for i, r in enumerate(held)]
     out: dict = {"scenario": scenario}
-    labels = ("without", "with") + (("with_uncached",) if compare_cache else ())
-    cached_spans = Redactor.spans
+    labels = ("without", "with") + (("with_before",) if compare_cache else ())
+    prompt = "{knowledge}\n{question}" if scenario == "in-prompt" else "{question}"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         preds = tmp / "preds.jsonl"
@@ -128,7 +132,7 @@ def audit_timing(n: int = 200, rounds: int = 4, scenario: str = "distinct", comp
         data.write_text("".join(json.dumps(r) + "\n" for r in held), encoding="utf-8")
         for label in labels:
             dataset = {"builtin": "halueval-qa"} if scenario == "builtin" else {"path": str(data)}
-            task = {"name": "qa", "type": "generate", "dataset": dataset, "prompt": "{question}",
+            task = {"name": "qa", "type": "generate", "dataset": dataset, "prompt": prompt,
                     "fields": {"id": "item", "reference": "right_answer"}, "metrics": ["token_f1"]}
             if scenario == "builtin":
                 task["limit"] = n
@@ -140,12 +144,10 @@ def audit_timing(n: int = 200, rounds: int = 4, scenario: str = "distinct", comp
         cat = Catalog(tmp / "bench.duckdb")
         for r in range(rounds):
             for label in labels:
-                if label == "with_uncached":
-                    _no_span_cache()
-                t0 = time.perf_counter()
-                run_id = run_audit(load_config(tmp / f"{label}.yaml"), cat)
-                seconds = time.perf_counter() - t0
-                Redactor.spans = cached_spans  # type: ignore[method-assign]
+                with _redaction_before() if label == "with_before" else contextlib.nullcontext():
+                    t0 = time.perf_counter()
+                    run_id = run_audit(load_config(tmp / f"{label}.yaml"), cat)
+                    seconds = time.perf_counter() - t0
                 manifest = json.loads((cat.runs_dir / run_id / "manifest.json").read_text(encoding="utf-8"))
                 if r:
                     out.setdefault(f"{label}_s", []).append(round(seconds, 3))
@@ -153,7 +155,7 @@ def audit_timing(n: int = 200, rounds: int = 4, scenario: str = "distinct", comp
     out["n"] = n
     med = lambda k: float(np.median(out[k]))  # noqa: E731
     for label in labels[1:]:
-        suffix = "" if label == "with" else "_uncached"
+        suffix = "" if label == "with" else "_before"
         out[f"added_ms_per_answer{suffix}"] = round(1000 * (med(f"{label}_s") - med("without_s")) / n, 2)
         out[f"added_evaluate_ms_per_answer{suffix}"] = round(
             1000 * (med(f"{label}_evaluate_s") - med("without_evaluate_s")) / n, 2)
@@ -161,7 +163,7 @@ def audit_timing(n: int = 200, rounds: int = 4, scenario: str = "distinct", comp
 
 
 def run_cost(n: int, rounds: int) -> dict:
-    """``audit_timing`` for every scenario, with the uncached redactor in the same alternation."""
+    """``audit_timing`` for every scenario, with redaction as before in the same alternation."""
     return {scenario: audit_timing(n, rounds, scenario, compare_cache=True) for scenario in SCENARIOS}
 
 
@@ -171,8 +173,8 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="store as the shipped detector's quality")
     ap.add_argument("--timing", action="store_true", help="also time an audit with and without the scanner")
     ap.add_argument("--run-cost", action="store_true",
-                    help="only the run cost: audits with / without the scanner (and the uncached redactor) "
-                         "on distinct, shared and built-in contexts, alternating rounds")
+                    help="only the run cost: audits with / without the scanner (and with redaction as before) "
+                         "on distinct, in-prompt, shared and built-in contexts, alternating rounds")
     ap.add_argument("--n", type=int, default=200, help="answers per run for --run-cost")
     ap.add_argument("--rounds", type=int, default=4, help="rounds for --run-cost (the first is untimed)")
     ap.add_argument("--json", help="write the figures here")
@@ -181,9 +183,9 @@ def main() -> None:
         figures = run_cost(args.n, args.rounds)
         for scenario, f in figures.items():
             print(f"{scenario:9s} n={f['n']}: scanner adds {f['added_ms_per_answer']} ms/answer "
-                  f"(uncached redactor: {f['added_ms_per_answer_uncached']}); evaluate stage "
+                  f"(redaction as before: {f['added_ms_per_answer_before']}); evaluate stage "
                   f"{f['added_evaluate_ms_per_answer']} ms/answer; runs without {f['without_s']} s, "
-                  f"with {f['with_s']} s, uncached {f['with_uncached_s']} s", flush=True)
+                  f"with {f['with_s']} s, before {f['with_before_s']} s", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=1), encoding="utf-8")
         return

@@ -272,10 +272,14 @@ def redact_samples(frame: pd.DataFrame, redactor: Redactor, columns: Iterable[st
         for c in columns:
             if isinstance(cells[c][i], str) and cells[c][i] and (task not in public or c == "prediction"):
                 scan.append((i, c))
-    found = redactor.spans([cells[c][i] for i, c in scan])
+    # a long cell that stands whole in another scanned cell of its item (the context inside the prompt)
+    # is not analysed again: the values found in the larger text are replaced in it by pseudonymise
+    inside = _inside_another(scan, cells)
+    analysed = [k for k in scan if k not in inside]
+    found = dict(zip(analysed, redactor.spans([cells[c][i] for i, c in analysed])))
     by_row: dict[int, dict[str, list]] = {}
-    for (i, c), spans in zip(scan, found):
-        by_row.setdefault(i, {})[c] = spans
+    for i, c in scan:
+        by_row.setdefault(i, {})[c] = found[(i, c)] if (i, c) in found else pattern_spans(cells[c][i])
     for i, spans_of in by_row.items():
         scanned = [c for c in columns if c in spans_of]
         keep: list[str] = []
@@ -294,6 +298,25 @@ def redact_samples(frame: pd.DataFrame, redactor: Redactor, columns: Iterable[st
             if items and all(isinstance(x, str) for x in items) and tasks[i] not in public:
                 cells[c][i] = redactor(items)
         out[c] = pd.Series(cells[c], index=out.index, dtype=object)
+    return out
+
+
+_INSIDE_MIN_CHARS = 50  # shorter cells are cheap to analyse, and a short value may stand in anything
+
+
+def _inside_another(scan: list[tuple[int, str]], cells: dict[str, list[Any]]) -> set[tuple[int, str]]:
+    """The (row, column) cells of ``scan`` of at least ``_INSIDE_MIN_CHARS`` whose text stands whole in
+    another scanned cell of the same row."""
+    by_row: dict[int, list[str]] = {}
+    for i, c in scan:
+        by_row.setdefault(i, []).append(c)
+    out = set()
+    for i, cols in by_row.items():
+        for c in cols:
+            text = cells[c][i]
+            if len(text) >= _INSIDE_MIN_CHARS and any(o != c and len(cells[o][i]) > len(text) and text in cells[o][i]
+                                                     for o in cols):
+                out.add((i, c))
     return out
 
 

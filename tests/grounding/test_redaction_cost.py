@@ -87,3 +87,14 @@ def test_a_builtin_dataset_without_personal_data_keeps_its_context(analysed):
     # the model's output is still scanned; a value standing in the public text is no leak
     assert tables["samples"]["prediction"].tolist()[2] == "Refunds take 30 days."
     assert "Alice Smith" in tables["samples"]["prediction"].tolist()[1]
+
+
+def test_a_context_inside_the_prompt_is_covered_by_the_prompts_findings(analysed):
+    prompt = SAMPLES.assign(input=[f"Policy: {PAGE}\nQuestion: {q}" for q in SAMPLES["input"]])
+    tables, _, _ = rawstore.protect("r1", {"samples": prompt}, None)
+    assert PAGE not in analysed                            # only the prompts that hold it are analysed
+    rows = tables["samples"].set_index("sample_id")
+    for sid in rows.index:                                 # the page reads as it does inside its own prompt
+        context = rows.loc[sid, "context"]
+        assert "Alice Smith" not in context and "alice.smith@example.com" not in context
+        assert rows.loc[sid, "input"].startswith(f"Policy: {context}\nQuestion: ")
