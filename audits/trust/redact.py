@@ -13,6 +13,12 @@ stays judgeable. Rows of a task whose dataset declares no personal data (the bui
 ``BuiltinDataset.personal_data``) keep their input and reference as they are; their model output is
 still scanned (a model can leak anything), except for values that stand in that public text.
 
+Cost: a :class:`Redactor` analyses each distinct text once in its life (one run): a context shared by
+many questions, an answer that is also its only claim. A long cell that stands whole in another cell
+of its item (the context inside the prompt) is not analysed again: the values found in the larger
+text are replaced in it by :func:`pseudonymise`. Spans are offsets in a text alone, so pseudonyms stay
+numbered per item.
+
 Token tables (SHAP explanations) are redacted on their joined text, then mapped back onto the
 tokens (:func:`redact_tokens`): joining the redacted tokens gives the redacted text, never a piece
 of a value.
