@@ -152,6 +152,9 @@ def trend_section(d: ReportData):
     if points is None or points.empty:
         s.blocks.append("No trend chart: the headline answers have no metric with a value to follow.")
         return s
+    if not points["value"].astype(float).notna().any():
+        s.blocks.append("No trend chart: no run of the audit has a value for the headline metrics.")
+        return s
     if runs < 2:
         s.blocks.append(f"No trend chart: this is the only complete run of audit '{d.run.get('audit')}' so far; "
                         "a trend needs at least two.")
