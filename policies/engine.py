@@ -189,7 +189,11 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
         except MissingInput as miss:
             missing.append(f"{label + ': ' if label else ''}{miss.name} — {miss.why}")
             continue
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
+        except ZeroDivisionError:  # the data, not the expression: e.g. a rate / previous.rate whose previous is 0
+            missing.append(f"{label + ': ' if label else ''}{expr.source} — a divisor is 0 in the data "
+                           "(e.g. the previous run's rate), so the ratio is undefined")
+            continue
+        except (TypeError, ValueError, OverflowError) as err:
             raise AssayError(f"pack '{pack.name}', control {control.id}: check {expr.source!r} cannot be "
                              f"evaluated{' on task ' + str(label) if label else ''} ({err})",
                              "fix the expression (see policies/SCHEMA.md)") from None

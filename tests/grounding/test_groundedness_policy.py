@@ -84,3 +84,13 @@ def test_inconclusive_ratio_states_the_items_that_would_decide(runs, tmp_path):
     item = {it.control_id: it for it in policies.evaluate_run(cat, q4, [str(pack)]).items}["R1"]
     assert item.status == "inconclusive" and item.n == N
     assert item.n_needed and item.n_needed > N and "items per run would decide" in item.detail
+
+
+def test_a_previous_rate_of_zero_is_no_data_with_its_reason_not_an_expression_error(tmp_path):
+    """The demo's case: last quarter hallucinated nowhere, so "down 25% since then" is undefined."""
+    cat = Catalog(tmp_path / "cat.duckdb")
+    _run(tmp_path, cat, "2026-Q3", set())
+    q4 = _run(tmp_path, cat, "2026-Q4", {0, 1})
+    down = _items(cat, q4)["INT-HAL-2"]
+    assert down.status == "no-data"
+    assert "divisor is 0" in down.detail and "previous run's rate" in down.detail
