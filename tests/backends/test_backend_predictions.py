@@ -60,9 +60,12 @@ def test_bad_files_fail_with_the_fix(tmp_path):
     with pytest.raises(AssayError, match="does not exist"):
         _backend(tmp_path / "nope.jsonl")
     wrong = tmp_path / "wrong.csv"
-    pd.DataFrame({"id": ["a"], "output": ["x"]}).to_csv(wrong, index=False)
+    pd.DataFrame({"key": ["a"], "text": ["x"]}).to_csv(wrong, index=False)
     with pytest.raises(AssayError, match=r"lacks column\(s\) \['sample_id', 'prediction'\]"):
         _backend(wrong)
+    flat_log = tmp_path / "log.csv"  # a flat production log's id/output read as sample_id/prediction
+    pd.DataFrame({"id": ["a"], "output": ["x"]}).to_csv(flat_log, index=False)
+    assert _backend(flat_log).generate([Request("a", "p", task="qa")]) == ["x"]
     dupes = tmp_path / "dupes.csv"
     pd.DataFrame({"sample_id": ["a", "a"], "prediction": ["x", "y"]}).to_csv(dupes, index=False)
     with pytest.raises(AssayError, match="duplicate sample_id.*add a 'task' column"):

@@ -88,7 +88,10 @@ def test_one_group_and_a_group_of_one_give_no_data_with_a_reason(odd_run, fair_p
     from reports.verdicts import four_verdicts
 
     answers = {v.area: v for v in four_verdicts(checklist, runs_q.get_results(odd_run, RUN))}
-    assert answers["fairness"].line() == "Fairness: no data — no value — no earlier run to compare with"
+    assert answers["fairness"].line() == (
+        "Fairness: no data — loan-decisions: lowest ratio of 'yes' rates between groups (four-fifths rule) — no "
+        "measured gap where too few groups have at least 30 samples (groups compared / groups): gender 1/1, race 1/2 "
+        "— no earlier run to compare with")
     assert answers["accuracy"].verdict == "pass"               # the other control still decides its area
     from reports.verdicts import sample_size_notes
 

@@ -59,7 +59,7 @@ def _run(tmp: Path, store_raw: bool = False):
 
 def test_builtin_benchmarks_declare_their_text_and_pii_prompts_stays_redacted():
     assert {n for n, d in BUILTINS.items() if not d.personal_data and not n.startswith("redteam-")} == \
-        {"reference-qa", "discrim-eval", "bbq-gender"}
+        {"reference-qa", "discrim-eval", "bbq-gender", "halueval-qa"}
     # red-team probes: published attack text and reserved example values (example.net, 555-01xx), kept as is
     assert all(not d.personal_data for n, d in BUILTINS.items() if n.startswith("redteam-"))
     datasets = {"bbq": {"source": "builtin:bbq-gender"}, "mine": {"source": "/data/bbq-gender.jsonl"},
