@@ -20,10 +20,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Annotated, Any, Iterator
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 from audits.errors import AssayError
 from audits.identity import ModelIdentity
@@ -65,6 +65,17 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return jsonable(value.model_dump(mode="python"))
     return value
+
+
+def _identity_as_written(model: ModelIdentity) -> JsonObject:
+    """The backend's identity as it wrote it (no keys it did not set)."""
+    return jsonable(model.model_dump(exclude_unset=True))
+
+
+#: A model identity field as results.json and manifest.json hold it: read from any older form,
+#: written back with only the keys the backend set.
+WrittenModelIdentity = Annotated[ModelIdentity, BeforeValidator(ModelIdentity.read),
+                                 PlainSerializer(_identity_as_written)]
 
 
 class _Strict(BaseModel):
@@ -376,20 +387,10 @@ class RunResults(_Strict):
     run_id: str
     audit: str
     period: str
-    model: ModelIdentity = Field(default_factory=ModelIdentity)
+    model: WrittenModelIdentity = Field(default_factory=ModelIdentity)
     tasks: list[TaskResult] = Field(default_factory=list)
     review: ReviewSummary = Field(default_factory=ReviewSummary)
     policy: list[str] = Field(default_factory=list)
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_identity(cls, value: Any) -> ModelIdentity:
-        return ModelIdentity.read(value)
-
-    @field_serializer("model")
-    def _model_as_written(self, model: ModelIdentity) -> JsonObject:
-        """The backend's identity as it wrote it (no keys it did not set)."""
-        return jsonable(model.model_dump(exclude_unset=True))
 
     def task(self, name: str) -> TaskResult:
         for t in self.tasks:

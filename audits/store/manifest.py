@@ -23,12 +23,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from audits.errors import AssayError
 from audits.identity import ModelIdentity
 from audits.jsontypes import JsonObject
-from audits.results import jsonable
+from audits.results import WrittenModelIdentity, jsonable
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "assay-bundle/1"
@@ -114,7 +114,7 @@ class Manifest(_Open):
     created_by: str | None = None
     created_at: str | None = None
     config_sha256: str | None = None
-    model: ModelIdentity = Field(default_factory=ModelIdentity)
+    model: WrittenModelIdentity = Field(default_factory=ModelIdentity)
     limit: int | None = None
     datasets: dict[str, DatasetIdentity] = Field(default_factory=dict)
     code: CodeIdentity = Field(default_factory=CodeIdentity)
@@ -126,16 +126,6 @@ class Manifest(_Open):
     execution: ExecutionRecord | None = None
     personal_data: PersonalData = Field(default_factory=PersonalData)
     files: dict[str, str] = Field(default_factory=dict, description="bundle file name -> SHA-256")
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_identity(cls, value: Any) -> ModelIdentity:
-        return ModelIdentity.read(value)
-
-    @field_serializer("model")
-    def _model_as_written(self, model: ModelIdentity) -> JsonObject:
-        """The backend's identity as it wrote it (no keys it did not set)."""
-        return jsonable(model.model_dump(exclude_unset=True))
 
     @field_validator("files")
     @classmethod
