@@ -52,7 +52,18 @@ def need(inputs: MetricInputs, field: str, metric: str) -> Sequence:
     return value
 
 
-class MeanMetric(Metric):
+class ScoredMean(Metric):
+    """Per-sample statistics ``[value, scored]``: the metric is the mean value over the scored samples."""
+
+    def aggregate(self, summed: np.ndarray) -> np.ndarray:
+        summed = np.asarray(summed, dtype=np.float64)
+        return ratio(summed[..., 0], summed[..., 1])
+
+    def scored(self, stats: np.ndarray) -> np.ndarray:
+        return np.asarray(stats)[:, 1] > 0
+
+
+class MeanMetric(ScoredMean):
     """A metric that is the mean of a per-sample score; subclasses implement ``score``."""
 
     reference_field = "references"
@@ -70,13 +81,6 @@ class MeanMetric(Metric):
             out[i] = (self.score("" if pred is None else str(pred), str(target), inputs), 1.0)
         return out
 
-    def aggregate(self, summed: np.ndarray) -> np.ndarray:
-        summed = np.asarray(summed, dtype=np.float64)
-        return ratio(summed[..., 0], summed[..., 1])
-
     def per_sample(self, stats: np.ndarray) -> np.ndarray:
         """The sample's score; NaN where it could not be scored."""
         return self.aggregate(stats)
-
-    def scored(self, stats: np.ndarray) -> np.ndarray:
-        return np.asarray(stats)[:, 1] > 0

@@ -21,8 +21,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from audits.errors import AssayError
-from audits.metrics._common import assay_version, ratio
-from audits.metrics.base import METRICS, Metric, MetricInputs
+from audits.metrics._common import ScoredMean, assay_version
+from audits.metrics.base import METRICS, MetricInputs
 
 CLIP = 1e-6
 
@@ -49,7 +49,7 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-class _ProbabilityMean(Metric):
+class _ProbabilityMean(ScoredMean):
     requires = frozenset({"positive"})
     task_types = frozenset({"choice"})
     higher_is_better = False  # neither direction is better; fairness compares it across groups
@@ -66,13 +66,6 @@ class _ProbabilityMean(Metric):
         out[ok, 0] = self.transform(p[ok])
         out[ok, 1] = 1.0
         return out
-
-    def aggregate(self, summed: np.ndarray) -> np.ndarray:
-        summed = np.asarray(summed, dtype=np.float64)
-        return ratio(summed[..., 0], summed[..., 1])
-
-    def scored(self, stats: np.ndarray) -> np.ndarray:
-        return np.asarray(stats)[:, 1] > 0
 
 
 @METRICS.register("p_positive")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from audits.datasets.feedback import NEGATIVE, POSITIVE
-from audits.metrics._common import assay_version, ratio
-from audits.metrics.base import METRICS, Metric, MetricInputs
+from audits.metrics._common import ScoredMean, assay_version
+from audits.metrics.base import METRICS, MetricInputs
 from audits.metrics.decision import column
 
 
 @METRICS.register("feedback_positive_rate")
-class FeedbackPositiveRate(Metric):
+class FeedbackPositiveRate(ScoredMean):
     """Positive feedback / (positive + negative feedback), per sample ``[positive, scored]``."""
 
     name = "feedback_positive_rate"
@@ -31,13 +31,6 @@ class FeedbackPositiveRate(Metric):
         out[:, 0] = kinds == POSITIVE
         out[:, 1] = (kinds == POSITIVE) | (kinds == NEGATIVE)
         return out
-
-    def aggregate(self, summed: np.ndarray) -> np.ndarray:
-        summed = np.asarray(summed, dtype=np.float64)
-        return ratio(summed[..., 0], summed[..., 1])
-
-    def scored(self, stats: np.ndarray) -> np.ndarray:
-        return np.asarray(stats)[:, 1] > 0
 
     def signature(self) -> str:
         return f"feedback_positive_rate|known-values-only|assay:{assay_version()}"
