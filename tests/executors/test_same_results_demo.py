@@ -101,7 +101,10 @@ def local(tmp_path_factory) -> dict:
 def test_demo_config_keeps_its_system_prompts_apart(local):
     """support-qa and pii-support read the model's system prompt, the benchmarks none, as configured."""
     prompts = {t["name"]: t["extra"]["scoring"]["system_prompt"] for t in local["results"]["tasks"]}
-    assert prompts == {"support-qa": "model", "loan-decisions": "none", "bbq-gender": "none", "pii-support": "model"}
+    leak = prompts.pop("redteam-system-prompt-leak")  # the model's prompt with the run's canary planted in it
+    assert leak.startswith("task#")
+    assert prompts == {"support-qa": "model", "loan-decisions": "none", "bbq-gender": "none", "pii-support": "model",
+                       "redteam-prompt-injection": "model"}
     assert local["manifest"]["model"]["threads"] >= 1
 
 
