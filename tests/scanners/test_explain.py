@@ -41,7 +41,7 @@ def test_selection_prefers_flags_then_random_seeded():
 
 
 def test_options_are_checked():
-    assert parse_options({})["max_samples"] == 20
+    assert parse_options({}).max_samples == 20
     with pytest.raises(AssayError, match="scanners.explain.max_evals.*greater than or equal to 8"):
         parse_options({"max_evals": 2})
     with pytest.raises(AssayError, match="unknown option .scanners.explain.samples"):
