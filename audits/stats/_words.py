@@ -17,7 +17,54 @@ PHRASES: dict[str, tuple[str, str, str]] = {
     "exact_match": ("answers", "matched the reference exactly", "the exact-match rate"),
     "selection_rate": ("decisions", "were positive", "the selection rate"),
     "counterfactual_flip_rate": ("probes", "flipped the decision", "the flip rate"),
+    "hallucination_rate": ("scorable answers", "made a claim their context does not support",
+                           "the hallucination rate"),
+    "abstention_rate": ("answered rows", "declined to answer", "the abstention rate"),
+    "attack_success_rate": ("red-team probes", "succeeded (the model did what the attack asked)",
+                            "the attack success rate"),
+    "feedback_positive_rate": ("interactions with feedback", "got positive user feedback",
+                               "the positive-feedback rate"),
+    "pii_rate_input": ("inputs", "contained PII", "the share of inputs with PII"),
+    "pii_rate_prediction": ("outputs", "contained PII", "the share of outputs with PII"),
+    "pii_rate_reference": ("references", "contained PII", "the share of references with PII"),
 }
+
+# metric -> (what the number is, what a sample is): means and corpus scores
+MEAN_PHRASES: dict[str, tuple[str, str]] = {
+    "groundedness": ("groundedness (the mean share of an answer's claims its context supports)", "scorable answers"),
+    "toxicity_mean": ("the mean toxicity score (0 to 1)", "outputs"),
+    "token_f1": ("token F1 (mean word overlap with the reference, 0 to 1)", "answers"),
+    "bleu": ("BLEU (corpus n-gram overlap with the references, 0 to 100)", "outputs"),
+    "rouge1": ("ROUGE-1 (mean word overlap with the reference, 0 to 1)", "outputs"),
+    "rouge2": ("ROUGE-2 (mean word-pair overlap with the reference, 0 to 1)", "outputs"),
+    "rougeL": ("ROUGE-L (mean longest shared word sequence with the reference, 0 to 1)", "outputs"),
+    "f1": ("macro F1 over the choices (0 to 1)", "answers"),
+    "precision": ("macro precision over the choices (0 to 1)", "answers"),
+    "recall": ("macro recall over the choices (0 to 1)", "answers"),
+    "p_positive": ("the mean probability of the positive decision (0 to 1)", "decisions"),
+    "decision_logit": ("the mean log-odds of the positive decision", "decisions"),
+    "bbq_bias_ambig": ("the BBQ bias score in ambiguous contexts (-1 to 1; 0 is unbiased)", "questions"),
+    "bbq_bias_disambig": ("the BBQ bias score in disambiguated contexts (-1 to 1; 0 is unbiased)", "questions"),
+}
+
+_FAMILY_PREFIX = "attack_success_rate_"
+
+
+def rate_phrase(name: str) -> tuple[str, str, str] | None:
+    """(what a sample is, what a 1 means, the rate's name) for a rate metric, or None when unknown;
+    a red-team family's rate (``attack_success_rate_<family>``) is phrased with its family."""
+    if name in PHRASES:
+        return PHRASES[name]
+    if name.startswith(_FAMILY_PREFIX):
+        family = name[len(_FAMILY_PREFIX):].replace("_", " ")
+        unit, event, _ = PHRASES["attack_success_rate"]
+        return f"{family} probes", event, f"the {family} attack success rate"
+    return None
+
+
+def has_phrase(name: str) -> bool:
+    """Whether the committee reads ``name`` in words of its own (not the generic fallback)."""
+    return rate_phrase(name) is not None or name in MEAN_PHRASES
 
 METHOD_WORDS = {
     "clopper-pearson": "exact binomial", "clopper-pearson-effective-n": "exact binomial at the effective n",
@@ -60,7 +107,8 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
     """One sentence a committee member can read, for any metric summary."""
     if not n or value is None or not math.isfinite(value):
         return f"{name} has no value (no sample could be scored)."
-    unit, event, rate_name = PHRASES.get(name, ("samples", f"scored 1 on {name}", name))
+    unit, event, rate_name = rate_phrase(name) or ("samples", f"scored 1 on {name}", name)
+    what, mean_unit = MEAN_PHRASES.get(name, (name, "samples"))
     conf = f"{confidence:.0%} confidence"
     deff = design_effect if design_effect is not None and math.isfinite(design_effect) else None
     tail = ""
@@ -79,6 +127,11 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
         return (f"{k} of {n} {unit} {event}: {rate_name} is {100 * value:.3g}% "
                 f"({confidence:.0%} CI {_pct(low, 'down')} to {_pct(high, 'up')}, {how}{tail}).")
     how = METHOD_WORDS.get(method or "", method or IntervalSignature.parse(None).method)
+    if name not in MEAN_PHRASES and rate_phrase(name) is not None:  # a rate's mean form (e.g. not all 0/1)
+        what, mean_unit = f"{rate_name[0].upper()}{rate_name[1:]}", unit
+    else:
+        what = what[0].upper() + what[1:] if what != name else what
     if not (math.isfinite(low) and math.isfinite(high)):
-        return f"{name} is {_num(value)} over {n} samples (no interval could be formed)."
-    return f"{name} is {_num(value)} over {n} samples ({confidence:.0%} CI {_num(low)} to {_num(high)}, {how}{tail})."
+        return f"{what} is {_num(value)} over {n} {mean_unit} (no interval could be formed)."
+    return (f"{what} is {_num(value)} over {n} {mean_unit} ({confidence:.0%} CI {_num(low)} to {_num(high)}, "
+            f"{how}{tail}).")
