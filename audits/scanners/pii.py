@@ -38,6 +38,7 @@ from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.executors.base import RowStage
+from audits.scanners import _pii_spans
 from audits.scanners import _presidio as engine
 from audits.scanners._pii_profile import default_profile, load_profile
 from audits.scanners._pii_quality import cache_dir, detector_quality
@@ -314,6 +315,8 @@ def detect(texts: list[str], settings: engine.PiiSettings, ctx: TaskContext) -> 
     stage on ``ctx``'s executor (``TaskContext.map_rows``), empty texts find nothing."""
     unique = list(dict.fromkeys(t for t in texts if t and t.strip()))
     found = dict(zip(unique, ctx.map_rows(PiiDetect(settings), unique)))
+    # back on the driver (also from Ray workers): redaction at rest reuses these spans (_pii_spans)
+    _pii_spans.remember(settings.key(), unique, ([(d.start, d.end, d.entity_type) for d in found[t]] for t in unique))
     return [found.get(t, []) if t else [] for t in texts]
 
 

@@ -57,11 +57,21 @@ def _pii_options(scanners: ScannerSettings | None) -> JsonObject | None:
 def protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSettings | None,
             datasets: dict[str, dict] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], PersonalData]:
     """(redacted tables, extra bundle files, a summary for the manifest). ``datasets``: the manifest's
-    task -> {"source"}; tasks on a built-in dataset without personal data keep input and reference."""
+    task -> {"source"}; tasks on a built-in dataset without personal data keep input and reference.
+    Detector spans the run's PII scan already found are reused, not found again (``_pii_spans``)."""
     from audits.datasets.builtin import public_tasks
+    from audits.scanners import _pii_spans
+
+    try:
+        return _protect(run_id, tables, scanners, public_tasks(datasets or {}))
+    finally:
+        _pii_spans.clear()  # the PII scan's spans served this run's redaction; none outlive it
+
+
+def _protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSettings | None,
+             public: set[str]) -> tuple[dict[str, pd.DataFrame], dict[str, bytes], PersonalData]:
     from audits.trust.redact import redact_samples
 
-    public = public_tasks(datasets or {})
     options = _pii_options(scanners)
     redactor = Redactor(options)
     extra_fields = tuple(f for f in ((options or {}).get("fields") or ()) if isinstance(f, str))

@@ -178,25 +178,37 @@ class Redactor:
             self.settings, _ = parse_options({k: v for k, v in options.items() if k in keep})
         self.redactions = 0
         self.long_texts = 0
-        # text -> its spans, for this redactor's life (one run): a text seen again (a context shared by
-        # many questions, a one-sentence answer that is also its only claim) is not analysed again
-        self._seen: dict[str, tuple[tuple[int, int, str], ...]] = {}
+        self.reused = 0  # texts whose detector spans came from the PII scan (no second presidio pass)
+        self._scope = self.settings.key() if self.settings is not None else "patterns"
+        # SHA-256(settings, text) -> its spans, for this redactor's life (one run): a text seen again (a
+        # context shared by many questions, a one-sentence answer that is also its only claim) is not
+        # analysed again; the key is a digest, so the cache holds no text
+        self._seen: dict[bytes, tuple[tuple[int, int, str], ...]] = {}
 
     def spans(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        """Spans per text, in order; each distinct text analysed once per redactor. Spans are offsets in
-        the text alone, so pseudonyms (numbered per item by :func:`pseudonymise`) are unaffected."""
+        """Spans per text, in order; each distinct text analysed once per redactor. Detector spans the
+        PII scan already found for a text under the same settings are taken from it (``_pii_spans``);
+        presidio runs only on the rest. Spans are offsets in the text alone, so pseudonyms (numbered
+        per item by :func:`pseudonymise`) are unaffected."""
+        from audits.scanners import _pii_spans
+
         if self.settings is not None:
             from audits.scanners import _presidio as engine
 
             self.long_texts += sum(len(t) > engine.WINDOW_CHARS for t in texts if t)
-        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        keys = [_pii_spans.text_key(self._scope, t) for t in texts]
+        new = list({k: t for k, t in zip(keys, texts) if k not in self._seen}.items())
         if new:
-            found: list[list[tuple[int, int, str]]] = [pattern_spans(t) for t in new]
+            found: list[list[tuple[int, int, str]]] = [pattern_spans(t) for _, t in new]
             if self.settings is not None:
-                for i, results in enumerate(engine.analyze_texts(new, self.settings)):
-                    found[i] += [(r.start, r.end, r.entity_type) for r in results]
-            self._seen.update((t, tuple(f)) for t, f in zip(new, found))
-        return [list(self._seen[t]) for t in texts]
+                known = [_pii_spans.recall(self._scope, t) for _, t in new]
+                todo = [i for i, k in enumerate(known) if k is None]
+                self.reused += len(new) - len(todo)
+                analysed = dict(zip(todo, engine.analyze_texts([new[i][1] for i in todo], self.settings)))
+                for i, k in enumerate(known):
+                    found[i] += list(k) if k is not None else [(r.start, r.end, r.entity_type) for r in analysed[i]]
+            self._seen.update((k, tuple(f)) for (k, _), f in zip(new, found))
+        return [list(self._seen[k]) for k in keys]
 
     def __call__(self, texts: list[str]) -> list[str]:
         from audits.scanners.pii import redact
