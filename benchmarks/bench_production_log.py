@@ -8,10 +8,16 @@ passage), then measures, each in this process:
 - pii: presidio (``analyze_texts``, Assay's default profile) on inputs and outputs of a slice;
 - toxicity: the bundled alt-profanity-check classifier on every output;
 - feedback: ``feedback_positive_rate`` with its exact interval, per segment;
-- end to end: ``run_audit`` (predictions backend, scanners pii + toxicity [+ groundedness when the
-  groundedness scanner and ``context:`` exist], redaction at rest, bundle) on ``--e2e`` rows.
+- end to end: ``run_audit`` (predictions backend, scanners ``--scanners`` (default pii + toxicity),
+  feedback, redaction at rest, bundle) on ``--e2e`` rows, and a groundedness run on ``--grounded`` rows;
+  per stage the manifest's row-stage timings (``execution.stages``) and redaction + bundle (wall less
+  the manifest's ``total_s``). ``--executor ray --workers N`` runs them on Ray.
+- ``--compare-reuse``: the end-to-end run twice, redaction at rest first running presidio again
+  (``_pii_spans.ENABLED = False``, the old path), then reusing the PII scan's spans; the bundles'
+  redacted tables (samples, findings) must be equal.
 
-    python benchmarks/bench_production_log.py [--n 100000] [--pii-slice 2000] [--e2e 10000] [--grounded 2000] [--json out.json]
+    python benchmarks/bench_production_log.py [--n 100000] [--pii-slice 2000] [--e2e 10000] [--grounded 2000]
+        [--scanners pii,toxicity,groundedness] [--executor ray --workers 2] [--compare-reuse] [--json out.json]
 """
 
 from __future__ import annotations
@@ -80,15 +86,17 @@ def main() -> None:
     ap.add_argument("--pii-slice", type=int, default=2000)
     ap.add_argument("--e2e", type=int, default=10_000)
     ap.add_argument("--grounded", type=int, default=2000, help="rows for the groundedness end-to-end run (0: skip)")
+    ap.add_argument("--scanners", default="pii,toxicity", help="scanners of the end-to-end run")
+    ap.add_argument("--executor", default="local")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--compare-reuse", action="store_true", help="run the end-to-end twice: without and with span reuse")
+    ap.add_argument("--skip-micro", action="store_true", help="only the end-to-end runs")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
-    from audits.datasets.production_log import read_log, stratified_sample, write_log
-    from audits.metrics import get_metric, summarise
-    from audits.metrics.decision import SampleInputs
-    from audits.datasets.feedback import add_feedback
-    from audits.config import FeedbackConfig, TaskConfig
-    from audits.scanners._presidio import PiiSettings, analyze_texts
-    from audits.scanners.toxicity import score_toxicity
+    load_start = os.getloadavg()
+    print(f"# load average at start: {load_start}", flush=True)
+    from audits.config import TaskConfig
+    from audits.datasets.production_log import read_log, write_log
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-log-"))
     os.environ.setdefault("ASSAY_KEY_DIR", str(tmp / "keys"))
@@ -97,9 +105,79 @@ def main() -> None:
     print(f"# generated {args.n} interactions in {t:.1f}s ({log.stat().st_size / 1e6:.1f} MB)", flush=True)
     (frame, report), t = timed(read_log, log)
     rows.append(stage("import (read_log)", len(frame), t))
+    outputs = frame["prediction"].tolist()
+    if not args.skip_micro:
+        rows += micro(args, frame, log, outputs)
+
+    import yaml
+    from audits.config import load_config
+    from audits.runner import run_audit
+    from audits.scanners import _pii_spans
+    from audits.scanners.base import SCANNERS
+    from audits.store.catalog import Catalog
+
+    grounded = "groundedness" in SCANNERS and "context" in TaskConfig.model_fields
+    wanted = [s for s in args.scanners.split(",") if s and (s != "groundedness" or grounded)]
+    runs = [(f"e2e-{'-'.join(wanted)}", args.e2e, {s: {} for s in wanted})]
+    if grounded and args.grounded > 0 and "groundedness" not in wanted:
+        runs.append(("e2e-grounded", min(args.e2e, args.grounded), {"groundedness": {}}))
+    modes = [False, True] if args.compare_reuse else [True]
+    for label, n, scanners in runs:
+        e2e = write_log(frame.head(n), tmp / f"{label}.parquet")
+        task_cfg = {"name": "log", "type": "generate", "dataset": {"path": str(e2e)},
+                    "fields": {"id": "sample_id", "reference": "answer"}, "prompt": "{input}", "metrics": ["exact_match"],
+                    "sensitive": ["segment"], "feedback": {"field": "thumbs", "positive": "up", "negative": ["down"]}}
+        if "groundedness" in scanners:
+            task_cfg["context"] = "context"
+        cfg = {"name": f"bench-{label}", "period": "2026-Q4", "bootstrap": 200,
+               "model": {"backend": "predictions", "path": str(e2e)}, "tasks": [task_cfg], "scanners": scanners,
+               "review": {"rate": 0.01}}
+        if args.executor != "local":
+            cfg["executor"] = {"kind": args.executor, "num_workers": args.workers}
+        (tmp / f"{label}.yaml").write_text(yaml.safe_dump(cfg))
+        bundles = []
+        for reuse in modes:
+            _pii_spans.ENABLED = reuse
+            cat = Catalog(tmp / "c.duckdb")
+            run_id, t = timed(run_audit, load_config(tmp / f"{label}.yaml"), cat, actor="bench")
+            manifest = json.loads((cat.runs_dir / run_id / "manifest.json").read_text())
+            total = manifest["timings"]["total_s"]
+            per_stage = {s["name"]: {"rows": s["rows"], "wall_s": s["wall_s"], "rows_per_s": s["rows_per_s"]}
+                         for s in manifest.get("execution", {}).get("stages", [])}
+            rows.append(stage(f"end to end (run_audit: {'+'.join(scanners)}, feedback, redaction at rest, bundle)", n, t,
+                              reuse_spans=reuse, executor=args.executor, timings=manifest.get("timings"),
+                              redaction_and_bundle_s=round(t - total, 3), stages=per_stage,
+                              redactions=manifest.get("personal_data", {}).get("redactions"),
+                              load=os.getloadavg()))
+            bundles.append(cat.runs_dir / run_id)
+        if len(bundles) == 2:
+            import pandas as pd
+
+            same = {name: pd.read_parquet(bundles[0] / f"{name}.parquet").equals(pd.read_parquet(bundles[1] / f"{name}.parquet"))
+                    for name in ("samples", "findings") if (bundles[0] / f"{name}.parquet").exists()}
+            print(json.dumps({"redacted_tables_equal_with_and_without_reuse": same}), flush=True)
+            rows.append({"stage": "reuse check", "tables_equal": same})
+    _pii_spans.ENABLED = True
+    meta = {"n": args.n, "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
+            "load_start": load_start, "load_end": os.getloadavg()}
+    print(f"# load average at end: {meta['load_end']}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"meta": meta, "stages": rows}, indent=2))
+
+
+def micro(args: argparse.Namespace, frame, log: Path, outputs: list[str]) -> list[dict]:
+    """The single-stage timings on all N rows (PII on a slice)."""
+    from audits.config import FeedbackConfig, TaskConfig
+    from audits.datasets.feedback import add_feedback
+    from audits.datasets.production_log import stratified_sample
+    from audits.metrics import get_metric, summarise
+    from audits.metrics.decision import SampleInputs
+    from audits.scanners._presidio import PiiSettings, analyze_texts
+    from audits.scanners.toxicity import score_toxicity
+
+    rows = []
     _, t = timed(stratified_sample, frame, max(1, args.n // 10), ["segment"], 1)
     rows.append(stage("stratified sample (10%)", len(frame), t))
-    outputs = frame["prediction"].tolist()
     _, t = timed(score_toxicity, outputs)
     rows.append(stage("toxicity (outputs)", len(outputs), t))
     task = TaskConfig(name="log", type="generate", dataset={"path": str(log)},
@@ -115,36 +193,7 @@ def main() -> None:
     analyze_texts(pii_texts[:20], settings)  # load spaCy and the recognizers outside the timing
     _, t = timed(analyze_texts, pii_texts, settings)
     rows.append(stage("pii (presidio, inputs + outputs)", len(pii_texts), t, slice=args.pii_slice))
-
-    import yaml
-    from audits.config import load_config
-    from audits.runner import run_audit
-    from audits.scanners.base import SCANNERS
-    from audits.store.catalog import Catalog
-
-    grounded = "groundedness" in SCANNERS and "context" in TaskConfig.model_fields
-    runs = [("e2e-pii-tox", args.e2e, {"pii": {}, "toxicity": {}})]
-    if grounded and args.grounded > 0:
-        runs.append(("e2e-grounded", min(args.e2e, args.grounded), {"groundedness": {}}))
-    for label, n, scanners in runs:
-        e2e = write_log(frame.head(n), tmp / f"{label}.parquet")
-        task_cfg = {"name": "log", "type": "generate", "dataset": {"path": str(e2e)},
-                    "fields": {"id": "sample_id", "reference": "answer"}, "prompt": "{input}", "metrics": ["exact_match"],
-                    "sensitive": ["segment"], "feedback": {"field": "thumbs", "positive": "up", "negative": ["down"]}}
-        if "groundedness" in scanners:
-            task_cfg["context"] = "context"
-        cfg = {"name": f"bench-{label}", "period": "2026-Q4", "bootstrap": 200,
-               "model": {"backend": "predictions", "path": str(e2e)}, "tasks": [task_cfg], "scanners": scanners,
-               "review": {"rate": 0.01}}
-        (tmp / f"{label}.yaml").write_text(yaml.safe_dump(cfg))
-        cat = Catalog(tmp / "c.duckdb")
-        run_id, t = timed(run_audit, load_config(tmp / f"{label}.yaml"), cat, actor="bench")
-        manifest = json.loads((cat.runs_dir / run_id / "manifest.json").read_text())
-        rows.append(stage(f"end to end (run_audit: {'+'.join(scanners)}, feedback, redaction at rest, bundle)", n, t,
-                          timings=manifest.get("timings")))
-    meta = {"n": args.n, "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()}
-    if args.json:
-        Path(args.json).write_text(json.dumps({"meta": meta, "stages": rows}, indent=2))
+    return rows
 
 
 if __name__ == "__main__":
