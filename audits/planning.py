@@ -1,0 +1,180 @@
+"""How many samples each task needs for a conclusive verdict on each policy control, before any
+inference: the plan behind `assay plan`, `sample: {n: plan}` (audits/sampling.py) and
+`assay logs import --sample plan`.
+
+A control of the form ``metric op number`` is planned with ``audits.stats.n_needed`` (exact
+binomial power for rates, normal approximation for means; 80% power at the control's confidence).
+Expected values come from the caller (``--expect``) or from the latest complete run of the same
+audit in the catalog (its value, interval and design effect).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from audits.errors import AssayError
+from audits.jsontypes import JsonObject
+
+_RATES = ("accuracy", "exact_match", "selection_rate")
+_SCANNER_PREFIX = {"pii": "pii_", "toxicity": "toxicity_", "counterfactual": "counterfactual_"}
+
+
+def _simple(expr) -> tuple[tuple[str, ...], str, float] | None:
+    """(name path, op, threshold) for ``name op number`` (or ``number op name``), else None."""
+    from policies.expr import dotted
+
+    body = expr.tree.body
+    flip = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
+    ops = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!="}
+    if not (isinstance(body, ast.Compare) and len(body.ops) == 1 and type(body.ops[0]) in ops):
+        return None
+    op, left, right = ops[type(body.ops[0])], body.left, body.comparators[0]
+    if isinstance(left, ast.Constant) and not isinstance(right, ast.Constant):
+        left, right, op = right, left, flip[op]
+    path = dotted(left)
+    if path is None or not isinstance(right, ast.Constant) or not isinstance(right.value, (int, float)):
+        return None
+    return path, op, float(right.value)
+
+
+def latest_results(catalog, audit: str) -> tuple[str | None, Any]:
+    """(run id, results) of the audit's latest complete run in ``catalog``, or (None, None)."""
+    from audits.store.queries import runs as runs_q
+
+    runs = runs_q.list_runs(catalog, status="complete")
+    runs = runs[runs["audit"] == audit]
+    if runs.empty:
+        return None, None
+    run_id = str(runs.iloc[-1]["run_id"])
+    return run_id, runs_q.get_results(catalog, run_id)
+
+
+def _entry(results: Any, task: str, metric: str) -> Any:
+    from policies.bounds import _get
+
+    if results is None:
+        return None
+    tasks = results.tasks if hasattr(results, "tasks") else results.get("tasks") or []
+    for t in tasks:
+        if _get(t, "name") == task:
+            return (_get(t, "metrics") or {}).get(metric)
+    return None
+
+
+def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
+    """One row per (control, task) the plan can say something about (what `assay plan --json` prints)."""
+    from audits import stats
+    from policies.bounds import _get
+    from policies.context import task_key
+
+    rows = []
+    for pack in packs:
+        for control in pack.controls:
+            if control.check is None:
+                continue
+            simple = _simple(pack.expression(control.id))
+            base = {"pack": pack.name, "control_id": control.id, "check": control.check,
+                    "confidence": control.confidence}
+            if simple is None:
+                continue  # compound checks and facts of the run (review coverage, cadence) need no sample size
+            path, op, threshold = simple
+            if path[0] == "tasks" and len(path) == 3:
+                scope = [t for t in config.tasks if task_key(t.name) == path[1]]
+                path = path[2:]
+            else:
+                scope = [t for t in config.tasks if control.applies_to is None
+                         or control.applies_to.matches(t.name, t.type)]
+            if len(path) != 1:
+                continue
+            metric = path[0]
+            for task in scope:
+                entry = _entry(previous, task.name, metric)
+                produced = metric in prepared.metrics.get(task.name, []) or entry is not None or any(
+                    metric.startswith(pre) for sc, pre in _SCANNER_PREFIX.items() if sc in prepared.config.scanners)
+                if not produced:
+                    continue
+                have = int(len(prepared.data[task.name].frame))
+                kind = _get(entry, "kind") or ("rate" if metric in _RATES or metric.endswith("_rate") else "mean")
+                expected = expect.get((task.name, metric), expect.get((None, metric)))
+                source = "--expect"
+                if expected is None and entry is not None and isinstance(_get(entry, "value"), (int, float)):
+                    expected, source = float(_get(entry, "value")), "previous run"
+                row = {**base, "task": task.name, "metric": metric, "kind": kind, "op": op, "threshold": threshold,
+                       "expected": expected, "expected_from": source if expected is not None else None,
+                       "n_available": have, "n_needed": None, "status": "no expected value"}
+                if op in ("==", "!="):
+                    row["status"] = "undecidable"
+                    row["advice"] = (f"an equality cannot be shown from a sample at any n; state a tolerance, "
+                                     f"e.g. {metric} <= 0.01")
+                    rows.append(row)
+                    continue
+                if expected is None:
+                    row["advice"] = f"give --expect {metric}=VALUE, or run once to plan from that run"
+                    rows.append(row)
+                    continue
+                deff = _get(entry, "design_effect") if entry is not None else None
+                if kind == "rate":
+                    needed = stats.n_needed("rate", expected, threshold, confidence=control.confidence,
+                                            design_effect=deff)
+                else:
+                    n_prev, lo, hi = (_get(entry, k) for k in ("n", "ci_low", "ci_high")) if entry is not None else (None,) * 3
+                    level = float(_get(entry, "confidence") or 0.95) if entry is not None else 0.95
+                    if not all(isinstance(x, (int, float)) for x in (n_prev, lo, hi)):
+                        n_prev, z = 100, 1.959964  # no spread known: assume sd 0.5, the largest for scores in [0, 1]
+                        lo, hi, level = expected - z * 0.05, expected + z * 0.05, 0.95
+                        row["assumed_sd"] = 0.5
+                    # decided on the one-sided bound at the control's confidence (audits.stats._verdict)
+                    needed = stats.n_needed(kind, expected, threshold, confidence=control.confidence, n=int(n_prev),
+                                            low=float(lo), high=float(hi), interval_confidence=level)
+                row["n_needed"] = needed
+                if needed is None:
+                    row["status"], row["advice"] = "undecidable", "the expected value sits on the threshold"
+                elif have >= needed:
+                    row["status"] = "enough"
+                else:
+                    row["status"] = "too small"
+                    row["advice"] = (f"need about {needed} samples, the data gives {have}"
+                                     + (" (raise or drop --limit)" if prepared_limit(prepared) else ""))
+                rows.append(row)
+    return rows
+
+
+def prepared_limit(prepared) -> bool:
+    return any(len(td.frame) < (td.n_source or 0) for td in prepared.data.values())
+
+
+@dataclass(frozen=True)
+class PlannedSize:
+    """The n a task needs: the largest any control asks for, and which control asks it."""
+
+    task: str
+    n: int
+    control_id: str
+    metric: str
+    expected: float
+    expected_from: str
+    threshold: float
+    op: str
+
+    def reason(self) -> str:
+        """``control INT-3 needs 412 at exact_match 0.9 (--expect) against >= 0.85``."""
+        return (f"control {self.control_id} needs {self.n} at {self.metric} {self.expected:.4g} "
+                f"({self.expected_from}) against {self.op} {self.threshold:g}")
+
+
+def task_size(rows: list[JsonObject], task: str) -> PlannedSize:
+    """The largest ``n_needed`` of the plan's rows for ``task``; a one-line AssayError when the plan
+    gives none (no control reads the task, or none has an expected value), naming the fix."""
+    mine = [r for r in rows if r["task"] == task]
+    sized = [r for r in mine if isinstance(r.get("n_needed"), int)]
+    if not sized:
+        why = ("no control of the form 'metric op number' in the policy packs reads this task" if not mine else
+               "; ".join(f"{r['control_id']} ({r['metric']}): {r['status']}" for r in mine))
+        raise AssayError(f"task '{task}': sample n 'plan' has no size from the plan — {why}",
+                         "give an integer sample n, or an expected value (sample.expect {metric: value} / "
+                         "--expect METRIC=VALUE), or run the whole log once to plan from that run")
+    top = max(sized, key=lambda r: r["n_needed"])
+    return PlannedSize(task, int(top["n_needed"]), str(top["control_id"]), str(top["metric"]),
+                       float(top["expected"]), str(top["expected_from"]), float(top["threshold"]), str(top["op"]))
