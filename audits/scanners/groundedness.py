@@ -31,6 +31,9 @@ from pydantic import Field
 from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.executors.base import RowStage
+from audits.grounding.scorers import Scorer, build_scorer, scorer_class
+from audits.grounding.scorers.judge import JudgeOptions
+from audits.grounding.scorers.nli import NliOptions
 from audits.metrics.base import MetricResult
 from audits.metrics.bootstrap import summarise
 from audits.scanners._scanmetric import ScanMean, task_clusters
@@ -41,19 +44,17 @@ CLAIM_COLUMNS = ["task", "sample_id", "scanner", "field", "entity_type", "start"
 
 
 class GroundednessOptions(ScannerOptions):
-    """``scanners.groundedness``: the longest context scored (longer ones are 'not scorable'), and
-    whether claims are aligned with the context by MiniLM embeddings (slower; measured no better on
-    held-out HaluEval, see benchmarks/README.md) instead of by word overlap."""
+    """``scanners.groundedness``: the longest context scored (longer ones are 'not scorable'), whether
+    the built-in detector aligns claims by MiniLM embeddings (slower; measured no better on held-out
+    HaluEval, see benchmarks/README.md) instead of by word overlap, and which scorer decides claims:
+    ``builtin`` (default), ``nli`` (a local NLI cross-encoder directory, ``nli: {path: DIR}``) or
+    ``judge`` (a chat model on an OpenAI-compatible server, ``judge: {base_url, model}``)."""
 
     max_context_chars: int = Field(50_000, ge=100, le=1_000_000)
     embedding: bool = False
-
-
-def _option(options: Any, key: str) -> Any:
-    """An option's value from a dict or a typed options model (defaults from the model)."""
-    if isinstance(options, dict):
-        return options.get(key, GroundednessOptions.model_fields[key].default)
-    return getattr(options, key, GroundednessOptions.model_fields[key].default)
+    scorer: str = "builtin"
+    nli: NliOptions | None = None
+    judge: JudgeOptions | None = None
 
 
 class ScoredMean(ScanMean):
@@ -69,25 +70,28 @@ def _stats(values: list[float | None]) -> np.ndarray:
 
 
 class GroundednessScore(RowStage):
-    """Verdicts for (answer, context, question) rows; each row's verdict depends on that row alone."""
+    """Verdicts for (answer, context, question) rows from the configured scorer; each row's verdict
+    depends on that row alone."""
 
     name = "groundedness"
     batch_size = 256
 
-    def __init__(self, max_context_chars: int, embedding: bool = False):
-        self.max_context_chars = max_context_chars
-        self.embedding = embedding
+    def __init__(self, options: GroundednessOptions):
+        self.options = options
+        self._scorer: Scorer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"options": self.options, "_scorer": None}  # the scorer is built where rows are answered
 
     def setup(self) -> None:
-        from audits.grounding.classifier import load_detector
-
-        load_detector(embedding=self.embedding)
+        if self._scorer is None:
+            self._scorer = build_scorer(self.options)
+        self._scorer.setup()
 
     def __call__(self, rows: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
-        from audits.grounding.classifier import load_detector
-
-        verdicts = load_detector(embedding=self.embedding).score([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                                         self.max_context_chars)
+        if self._scorer is None:
+            self.setup()
+        verdicts = self._scorer.score(rows)  # type: ignore[union-attr]
         return [{"verdict": v.verdict, "reason": v.reason, "score": v.score, "hallucination": v.hallucination,
                  "groundedness": v.groundedness,
                  "claims": [(c.claim.text, c.claim.start, c.claim.end, c.verdict, c.p_unsupported, c.span_start,
@@ -111,39 +115,48 @@ class GroundednessScanner(Scanner):
             if task.type != "generate":
                 raise AssayError(f"task '{task.name}': 'context' is for generate tasks (this one is {task.type})",
                                  "remove 'context' or make the task type: generate")
+        opts = self.parse(options)
+        try:
+            scorer = scorer_class(opts.scorer)(opts)
+        except AssayError as err:
+            raise AssayError(f"scanners.groundedness.scorer: {err.problem}", err.fix) from None
+        for other in ("nli", "judge"):
+            if getattr(opts, other) is not None and opts.scorer != other:
+                raise AssayError(f"scanners.groundedness.{other} is set but scanners.groundedness.scorer is "
+                                 f"'{opts.scorer}'", f"set scorer: {other} to use it, or remove the {other} block")
+        scorer.check()  # a missing model directory, a judge without a URL: one line, before inference
 
     def scan(self, ctx: TaskContext) -> ScanOutput:
-        from audits.grounding.classifier import load_detector
-        from audits.grounding.quality import detector_quality
-
         task, frame = ctx.task, ctx.samples
         if not task.context or "context" not in frame.columns:
             return ScanOutput()
-        max_chars, embedding = int(_option(ctx.options, "max_context_chars")), bool(_option(ctx.options, "embedding"))
-        detector = load_detector(embedding=embedding)
+        opts = self.parse(ctx.options)
+        max_chars, embedding = opts.max_context_chars, opts.embedding
+        scorer = build_scorer(opts)
         rows = [(as_text(a), as_text(c), as_text(q)) for a, c, q in
                 zip(frame["prediction"], frame["context"], frame["input"])]
-        found = ctx.map_rows(GroundednessScore(max_chars, embedding), rows)
+        found = ctx.map_rows(GroundednessScore(opts), rows)
         hallucination = [r["hallucination"] for r in found]
         grounded = [r["groundedness"] for r in found]
         abstained = [r["verdict"] == "abstained" for r in found]
         answered = [1.0 if a else (0.0 if r["verdict"] != "not scorable" else None) for a, r in zip(abstained, found)]
-        sig = f"{{name}}|{detector.signature()}|context:{task.context}|max_context_chars:{max_chars}"
+        sig = f"{{name}}|{scorer.signature()}|context:{task.context}|max_context_chars:{max_chars}"
         metrics: dict[str, MetricResult] = {}
         pairs = {}
         for i, (name, values, hib) in enumerate((("hallucination_rate", hallucination, False),
                                                  ("groundedness", grounded, True),
                                                  ("abstention_rate", answered, False))):
             metric = ScoredMean(name, sig.format(name=name), higher_is_better=hib,
-                                options={"max_context_chars": max_chars, "embedding": embedding})
+                                options={"max_context_chars": max_chars, "embedding": embedding,
+                                         "scorer": opts.scorer})
             stats = _stats(values)
             metrics[name] = summarise(metric, stats, n_resamples=ctx.n_bootstrap, seed=ctx.seed + 101 + i,
                                       **task_clusters(ctx))
             pairs[name] = (metric, stats)
         verdicts = [r["verdict"] for r in found]
         block = {
-            "context": task.context, "detector": detector_quality(embedding), "detector_version": detector.version,
-            "signature": detector.signature(), "n": len(found),
+            "context": task.context, "scorer": opts.scorer, "detector": scorer.quality(),
+            "detector_version": scorer.version, "signature": scorer.signature(), "n": len(found),
             "n_scorable": int(sum(h is not None for h in hallucination)),
             "n_hallucinated": int(sum(h == 1.0 for h in hallucination)),
             "n_abstained": int(sum(abstained)),
@@ -154,7 +167,7 @@ class GroundednessScanner(Scanner):
                                "read abstention_rate beside hallucination_rate",
         }
         return ScanOutput(
-            findings=_findings(task.name, frame["sample_id"].astype(str).tolist(), found, detector.version),
+            findings=_findings(task.name, frame["sample_id"].astype(str).tolist(), found, scorer.version),
             sample_columns={"groundedness_verdict": verdicts, "groundedness_reason": [r["reason"] for r in found],
                             "score_hallucination_rate": metrics["hallucination_rate"].per_sample,
                             "score_groundedness": metrics["groundedness"].per_sample},
