@@ -129,6 +129,30 @@ class FeedbackConfig(_Strict):
         return [as_text(v) for v in value] if isinstance(value, list) else [as_text(value)]
 
 
+class SampleConfig(_Strict):
+    """Audit a seeded stratified sample of a large log instead of every row (audits/sampling.py):
+    proportional allocation over ``stratify``, at least one row per stratum, drawn without replacement."""
+
+    n: int | Literal["plan"] = Field(description="rows to audit, or 'plan': the largest n `assay plan` gives "
+                                     "for this task's controls in the config's policy packs")
+    stratify: list[str] = Field(default_factory=list, description="stratum column(s), e.g. segment")
+    seed: int | None = Field(None, description="sampling seed (default: the task's seed, else the audit's)")
+    expect: dict[str, float] = Field(default_factory=dict, description="expected values for n: plan, as `assay "
+                                     "plan --expect` (e.g. {exact_match: 0.9}); else the audit's latest complete run")
+
+    @field_validator("stratify", mode="before")
+    @classmethod
+    def _one_column(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("n")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"sample.n must be at least 1 or 'plan', got {value}")
+        return value
+
+
 class TaskConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     type: Literal["generate", "choice"]
@@ -142,6 +166,8 @@ class TaskConfig(_Strict):
     intersections: list[list[str]] = Field(default_factory=list)
     counterfactual: CounterfactualConfig | None = None
     feedback: FeedbackConfig | None = Field(None, description="user feedback column of a production log")
+    sample: SampleConfig | None = Field(None, description="audit a stratified sample of the rows: {n: plan | N, "
+                                        "stratify: COL, seed: S}")
     limit: int | None = Field(None, ge=1)
     seed: int | None = None
     cluster: str | None = Field(None, description="column whose equal values form a cluster (samples sharing a "

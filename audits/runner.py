@@ -40,6 +40,7 @@ from audits.results import RunResults, ScannerBlocks, TaskResult, build_task_res
 from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
 from audits.executors import Executor, open_executor
 from audits.review.queue import build_queue
+from audits.sampling import draw_task_samples
 from audits.redteam.plan import with_probes
 from audits.store.bundle import write_bundle
 from audits.store import lease as run_lease
@@ -213,6 +214,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     else:
         run_id = new_run_id()
     prepared = prepare(config, limit)  # fails before any model loads
+    sampled = draw_task_samples(prepared, catalog)  # task.sample: a stratified sample of a large log
     executor = open_executor(config)  # a missing extra, unreachable cluster or too few GPUs fail here too
     cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
     config_sha = _config_sha(cfg_dict)
@@ -266,7 +268,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             "created_at": datetime.now(timezone.utc).isoformat(), "config_sha256": config_sha,
             "model": model_identity, "limit": limit,
             "datasets": {t: {"source": d.source, "sha256": d.sha256, "rows_used": len(d.frame),
-                             "rows_in_source": d.n_source, "rows_skipped_missing": d.n_skipped}
+                             "rows_in_source": d.n_source, "rows_skipped_missing": d.n_skipped,
+                             **({"sample": sampled[t]} if t in sampled else {})}
                          for t, d in prepared.data.items()},
             "code": {"sha256": identity.code_sha256(), "git_commit": identity.git_commit()},
             "packages": identity.package_versions(), "environment": identity.environment(),

@@ -1,0 +1,184 @@
+"""Audit a stratified sample of a large log: a task's ``sample: {n: plan | N, stratify: COL, seed: S}``.
+
+Before inference the job draws, per task that asks, a seeded sample without replacement with the
+one sampler of production logs (``audits.datasets.production_log.stratified_sample``: proportional
+allocation by largest remainder, at least one row per stratum). ``n: plan`` takes the largest n
+any control of the run's policy packs needs for the task (``audits.planning``), from
+``sample.expect`` or the audit's latest complete run. What was drawn goes into the manifest
+(``datasets.<task>.sample``): population, n drawn, strata sizes, seed, where n came from, and what
+the intervals then describe — the population of logged interactions the sample came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audits.errors import AssayError
+from audits.jsontypes import JsonObject
+
+COVERS = ("the intervals describe the {N} logged interactions the sample was drawn from (without replacement); "
+          "they carry no finite-population correction, so they are conservative (wider) when n is a large "
+          "share of N")
+
+
+@dataclass
+class SampleRecord:
+    """What sampling a task's rows did (``manifest.datasets.<task>.sample``)."""
+
+    population: int                       # rows the task had before sampling (after filter, --limit, skips)
+    requested: int                        # n asked for (given, or from the plan)
+    drawn: int                            # n audited
+    seed: int
+    stratify: list[str] = field(default_factory=list)
+    strata: dict[str, int] = field(default_factory=dict)          # stratum -> rows in the log
+    drawn_by_stratum: dict[str, int] = field(default_factory=dict)  # stratum -> rows audited
+    n_from: str = "config"                # "config", or "plan: control X needs n at ..."
+    whole_log: bool = False               # n >= population: every row audited
+    notes: list[str] = field(default_factory=list)
+    covers: str = ""
+
+    def statement(self) -> str:
+        """``audited a stratified sample of 400 of 10000 logged interactions (by segment, seed 0)``."""
+        if self.whole_log:
+            return (f"audited all {self.population} logged interactions (the sample asked for {self.requested}, "
+                    "more than the log holds)")
+        how = f"by {', '.join(self.stratify)}, " if self.stratify else "simple random, "
+        return (f"audited a {'stratified ' if self.stratify else ''}sample of {self.drawn} of {self.population} "
+                f"logged interactions ({how}seed {self.seed}; n from {self.n_from})")
+
+
+def _warn(message: str) -> None:
+    print(f"[assay] warning: {message}", file=sys.stderr, flush=True)
+
+
+def _keys(frame: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Stratum of each row as the sampler names it (values joined by '|'; 'all' without columns)."""
+    keys = pd.Series("all", index=frame.index)
+    for i, col in enumerate(by):
+        part = frame[col].astype(str)
+        keys = part if i == 0 else keys + "|" + part
+    return keys
+
+
+def draw(frame: pd.DataFrame, n: int, stratify: list[str], seed: int, *, what: str, n_from: str = "config",
+         columns: list[str] | None = None) -> tuple[pd.DataFrame, SampleRecord]:
+    """``n`` rows of ``frame`` by ``stratify`` (columns of ``frame``); ``what`` names the data in messages.
+
+    A stratify column ``frame`` lacks is a one-line error naming it and ``columns`` (the columns that
+    exist, default ``frame``'s); ``n`` above the rows there are audits every row, with a warning."""
+    from audits.datasets.production_log import LogReport, stratified_sample
+
+    have = list(columns if columns is not None else frame.columns)
+    for col in stratify:
+        if col not in frame.columns:
+            raise AssayError(f"{what}: sample stratify column '{col}' is not in the data (columns: "
+                             f"{', '.join(map(str, have))})", "set stratify to one of those columns")
+    keys = _keys(frame, stratify)
+    sizes = {str(k): int(v) for k, v in keys.value_counts().sort_index().items()}
+    record = SampleRecord(population=len(frame), requested=int(n), drawn=len(frame), seed=int(seed),
+                          stratify=list(stratify), strata=sizes, drawn_by_stratum=dict(sizes), n_from=n_from,
+                          covers=COVERS.format(N=len(frame)))
+    if n >= len(frame):
+        record.whole_log = True
+        record.notes.append(f"n {n} is not below the {len(frame)} rows there are: the whole log is audited")
+        _warn(f"{what}: sample n {n} is more than the {len(frame)} rows there are; auditing all of them")
+        return frame, record
+    report = LogReport(path=what, format="sample")
+    out = stratified_sample(frame, int(n), list(stratify), int(seed), report)
+    record.drawn, record.drawn_by_stratum = len(out), dict(report.strata)
+    for key, size in sizes.items():
+        drawn = record.drawn_by_stratum.get(key, 0)
+        if size * n / len(frame) < 1 <= drawn:  # the at-least-one rule, not the proportion, put it in
+            weight = drawn / size / (record.drawn / len(frame))
+            note = (f"stratum '{key}' has {size} logged row{'s' if size != 1 else ''}: {drawn} audited by the "
+                    f"at-least-one rule, {weight:.0f}x its share of the log; the unweighted rates lean toward it")
+            record.notes.append(note)
+            _warn(f"{what}: {note}")
+    if record.drawn > n:
+        record.notes.append(f"{record.drawn} drawn, not {n}: there are more strata than n and each gets one row")
+    return out, record
+
+
+def _strata_columns(td: Any, columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``td.frame`` with the stratify columns it lacks read from the task's source rows (matched by id),
+    and the source's column names (for the message when one is missing)."""
+    frame = td.frame
+    missing = [c for c in columns if c not in frame.columns]
+    if not missing:
+        return frame, list(frame.columns)
+    from audits.datasets.builtin import get_builtin
+    from audits.datasets.loader import _read_file
+
+    task, src = td.task, td.task.dataset
+    builtin = get_builtin(src.builtin) if src.builtin else None
+    raw = builtin.read(builtin.files()) if builtin else _read_file(Path(src.path), src.format, task.name)
+    id_col = task.fields.id or (builtin.fields.get("id") if builtin else None)
+    names = list(raw.columns)
+    if any(c not in raw.columns for c in missing):
+        return frame, names
+    for column, wanted in (src.filter or {}).items():  # the same rows the loader kept, in its order
+        raw = raw[raw[column].isin(wanted if isinstance(wanted, list) else [wanted])]
+    raw = raw.reset_index(drop=True)
+    ids = raw[id_col].astype(str) if id_col else pd.Series([str(i) for i in raw.index])
+    extra = raw[missing].set_axis(ids.to_numpy()).reindex(frame["sample_id"].astype(str).to_numpy())
+    return frame.assign(**{c: extra[c].to_numpy() for c in missing}), names
+
+
+def plan_sizes(prepared: Any, tasks: list[str], expect: dict[tuple[str | None, str], float],
+               packs: list[str], catalog: Any = None) -> dict[str, Any]:
+    """``audits.planning.PlannedSize`` per task in ``tasks``: the largest n any control of ``packs`` needs."""
+    from audits.planning import latest_results, plan_rows, task_size
+    from policies import load_pack
+
+    if not packs:
+        raise AssayError(f"task '{tasks[0]}': sample n 'plan' needs a policy pack to plan for, and none is given",
+                         "list packs under the config's 'policy' (e.g. policy: [internal-llm]) or give an "
+                         "integer sample n")
+    previous = latest_results(catalog, prepared.config.name)[1] if catalog is not None else None
+    rows = plan_rows(prepared.config, prepared, [load_pack(p) for p in packs], expect, previous)
+    return {t: task_size(rows, t) for t in tasks}
+
+
+def draw_task_samples(prepared: Any, catalog: Any = None) -> dict[str, JsonObject]:
+    """Replace each sampled task's data in ``prepared`` by its sample (before inference); returns
+    ``{task: SampleRecord as a dict}`` for the manifest. ``catalog`` gives ``n: plan`` its previous run."""
+    records: dict[str, JsonObject] = {}
+    for task in prepared.config.tasks:
+        spec = task.sample
+        if spec is None:
+            continue
+        n_from = "config"
+        n = spec.n
+        if n == "plan":
+            expect = {(None, k): float(v) for k, v in spec.expect.items()}
+            planned = plan_sizes(prepared, [task.name], expect, list(prepared.config.policy), catalog)[task.name]
+            if planned.expected_from == "--expect":
+                planned = dataclasses.replace(planned, expected_from="sample.expect")
+            n, n_from = planned.n, f"plan: {planned.reason()}"
+        td = prepared.data[task.name]
+        seed = spec.seed if spec.seed is not None else (task.seed if task.seed is not None else prepared.config.seed)
+        frame, columns = _strata_columns(td, spec.stratify)
+        sample, record = draw(frame, int(n), spec.stratify, seed, what=f"task '{task.name}'", n_from=n_from,
+                              columns=columns)
+        sample = sample[list(td.frame.columns)].reset_index(drop=True)  # stratify columns were only for drawing
+        prepared.data[task.name] = dataclasses.replace(td, frame=sample)
+        records[task.name] = dataclasses.asdict(record)
+    return records
+
+
+def sample_statements(datasets: dict[str, Any]) -> list[str]:
+    """One line per sampled task of a manifest's ``datasets``: what was audited and what the intervals cover."""
+    lines = []
+    for name, d in sorted(datasets.items()):
+        sample = getattr(d, "sample", None) if not isinstance(d, dict) else d.get("sample")
+        if not isinstance(sample, dict):
+            continue
+        record = SampleRecord(**{k: v for k, v in sample.items() if k in SampleRecord.__dataclass_fields__})
+        lines.append(f"{name}: {record.statement()}; {record.covers}.")
+    return lines
