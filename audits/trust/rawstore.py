@@ -108,6 +108,8 @@ def _protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSett
     summary = PersonalData(redacted=True, scheme=SCHEME, detector=redactor.settings is not None,
                            redactions=redactor.redactions, raw_kept=RAW_FILE in files, pseudonyms="per item",
                            kept_public=sorted(public))
+    if redactor.reused:  # texts whose detector spans came from the run's PII scan (not analysed twice)
+        summary.spans_from_scan = redactor.reused
     if redactor.long_texts:
         summary.long_texts = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
     return out, files, summary
