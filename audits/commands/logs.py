@@ -1,16 +1,30 @@
-"""`assay logs import LOG --out FILE [--format flat|otel|langfuse] [--sample N] [--stratify COL]`:
+"""`assay logs import LOG --out FILE [--format flat|otel|langfuse] [--sample N|plan] [--stratify COL]`:
 read a production log into the flat table an audit config reads (dataset and ``predictions``
 backend alike; docs/production-logs.md). Prints one line: rows read, kept, skipped (by reason),
-put in timestamp order, sampled. ``--sample N`` draws a stratified sample of N interactions
-(take N from ``assay plan``)."""
+put in timestamp order, sampled. ``--sample N`` draws a stratified sample of N interactions;
+``--sample plan --config AUDIT.yaml [--task T]`` draws the n `assay plan` asks for that task (the
+largest any control of the config's packs needs), as a task's ``sample: {n: plan}`` does in a run."""
 
 from __future__ import annotations
 
+import argparse
 import json
+
+from audits.errors import AssayError
+
+
+def _sample_size(text: str) -> int | str:
+    from audits.commands.run import positive_int
+
+    if text == "plan":
+        return text
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError as err:
+        raise argparse.ArgumentTypeError(f"{err} (or 'plan')") from None
 
 
 def register(subparsers, common) -> None:
-    from audits.commands.run import positive_int
     from audits.datasets.production_log import FORMATS
 
     p = subparsers.add_parser("logs", parents=[common], help="production logs: import a log for auditing")
@@ -20,22 +34,81 @@ def register(subparsers, common) -> None:
     imp.add_argument("log", help="JSONL / CSV / Parquet log file")
     imp.add_argument("--out", required=True, help="flat table to write (.jsonl, .csv or .parquet)")
     imp.add_argument("--format", choices=FORMATS, default="flat", help="the log's shape (default: flat)")
-    imp.add_argument("--sample", type=positive_int, default=None, metavar="N",
-                     help="keep a stratified sample of N interactions (N from `assay plan`)")
-    imp.add_argument("--stratify", action="append", default=[], metavar="COL", help="stratum column (repeatable)")
-    imp.add_argument("--seed", type=int, default=1234, help="sampling seed (default 1234)")
+    imp.add_argument("--sample", type=_sample_size, default=None, metavar="N|plan",
+                     help="keep a stratified sample of N interactions, or 'plan': the n `assay plan` asks for "
+                          "(needs --config)")
+    imp.add_argument("--stratify", action="append", default=[], metavar="COL",
+                     help="stratum column (repeatable; default with --sample plan: the task's sample.stratify)")
+    imp.add_argument("--seed", type=int, default=None,
+                     help="sampling seed (default: the task's sample.seed with --sample plan, else 1234)")
+    imp.add_argument("--config", default=None, metavar="AUDIT.yaml", help="audit config to plan from (--sample plan)")
+    imp.add_argument("--task", default=None, help="the config's task the log feeds (--sample plan; default: its only task)")
+    imp.add_argument("--policy", "-p", action="append", default=[], metavar="PACK",
+                     help="policy pack(s) to plan for (default: the config's 'policy' list)")
+    imp.add_argument("--expect", action="append", default=[], metavar="METRIC=VALUE",
+                     help="expected value for the plan, as `assay plan --expect` (repeatable)")
     imp.add_argument("--json", action="store_true", help="the import report as JSON")
     imp.set_defaults(func=_import)
+
+
+def _plan(args: argparse.Namespace) -> tuple[int, str, list[str], int]:
+    """(n, where n came from, stratify columns, seed) for ``--sample plan`` from the audit config."""
+    import os
+    from pathlib import Path
+
+    from audits.commands.plan import parse_expect
+    from audits.config import load_config
+    from audits.redteam.plan import is_probe_task
+    from audits.runner import prepare
+    from audits.sampling import plan_sizes
+    from audits.store.catalog import Catalog
+
+    if not args.config:
+        raise AssayError("--sample plan needs the audit config whose controls the sample must decide",
+                         "add --config AUDIT.yaml (and --task T when it has several tasks), or give --sample N")
+    config = load_config(args.config)
+    names = [t.name for t in config.tasks if not is_probe_task(t)]
+    task_name = args.task or (names[0] if len(names) == 1 else None)
+    if task_name not in names:
+        raise AssayError(f"--task {args.task!r} is not a task of {args.config}" if args.task else
+                         f"{args.config} has {len(names)} tasks, so --sample plan needs to know which one the log feeds",
+                         f"pass --task with one of: {', '.join(names)}")
+    task = next(t for t in config.tasks if t.name == task_name)
+    spec = task.sample
+    expect = {**({(None, k): float(v) for k, v in spec.expect.items()} if spec else {}), **parse_expect(args.expect)}
+    catalog_path = getattr(args, "catalog", None) or os.environ.get("ASSAY_CATALOG") or "assay.duckdb"
+    catalog = Catalog(catalog_path, create=False) if Path(catalog_path).exists() else None
+    prepared = prepare(config)
+    planned = plan_sizes(prepared, [task_name], expect, args.policy or list(config.policy), catalog)[task_name]
+    stratify = args.stratify or (spec.stratify if spec else [])
+    seed = args.seed if args.seed is not None else next(
+        s for s in (spec.seed if spec else None, task.seed, config.seed, 1234) if s is not None)
+    return planned.n, f"plan: {planned.reason()}", stratify, seed
 
 
 def _import(args) -> int:
     from dataclasses import asdict
 
-    from audits.datasets.production_log import read_log, stratified_sample, write_log
+    from audits.datasets.production_log import read_log, write_log
+    from audits.sampling import draw
 
+    record = None
+    if args.sample == "plan":
+        n, n_from, stratify, seed = _plan(args)  # a config or plan problem stops before the log is read
+    else:
+        n, n_from, stratify, seed = args.sample, "--sample", args.stratify, 1234 if args.seed is None else args.seed
     frame, report = read_log(args.log, args.format)
-    if args.sample is not None:
-        frame = stratified_sample(frame, args.sample, args.stratify, args.seed, report)
+    if n is not None:
+        frame, record = draw(frame, int(n), stratify, seed, what=f"log {args.log}", n_from=n_from)
+        report.rows_kept = record.drawn
+        if not record.whole_log:
+            report.sampled_from, report.strata = record.population, record.drawn_by_stratum
     out = write_log(frame, args.out)
-    print(json.dumps({**asdict(report), "out": str(out)}, indent=2) if args.json else f"{report.line()} -> {out}")
+    if args.json:
+        print(json.dumps({**asdict(report), "out": str(out), **({"sample": asdict(record)} if record else {})},
+                         indent=2))
+    else:
+        said = "" if record is None else (f"; {record.statement()}" if record.whole_log else
+                                          f"; n from {record.n_from}" if args.sample == "plan" else "")
+        print(f"{report.line()}{said} -> {out}")
     return 0
