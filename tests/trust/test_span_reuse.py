@@ -133,3 +133,28 @@ def test_bundles_are_identical_with_and_without_reuse_on_real_presidio(tmp_path,
     pd_b = json.loads((cat.runs_dir / after / "manifest.json").read_text())["personal_data"]
     assert "spans_from_scan" not in pd_a and pd_b.pop("spans_from_scan") >= 16  # the inputs and outputs at least
     assert pd_a == pd_b and pd_a["redactions"] > 0
+
+
+def test_protect_runs_presidio_only_on_texts_the_scan_did_not_cover(monkeypatch, spans_store, key_dir):
+    from audits.scanners import _presidio as engine
+    from audits.scanners import pii
+    from audits.trust import rawstore
+
+    samples = pd.DataFrame({"task": ["t"] * 3, "sample_id": ["a", "b", "c"],
+                            "input": TEXTS[:3], "prediction": ["Sure, John Smith.", "Done.", "Ask Wei Chen."],
+                            "reference": ["ok", "ok", "ok"],
+                            "context": ["Refunds are handled by Olivia Brown in Denver."] * 3})
+    settings, _ = pii.parse_options({})
+    pii.detect(samples["input"].tolist() + samples["prediction"].tolist(), settings, _ctx())
+    analysed: list[str] = []
+    real = engine.analyze_texts
+
+    def spy(texts, s):  # the real engine still runs; the spy only records what it is asked
+        analysed.extend(texts)
+        return real(texts, s)
+
+    monkeypatch.setattr(engine, "analyze_texts", spy)
+    tables, _, summary = rawstore.protect("r1", {"samples": samples}, {"pii": {}})
+    assert sorted(analysed) == ["Refunds are handled by Olivia Brown in Denver.", "ok"]
+    assert summary.spans_from_scan == 6
+    assert "Olivia Brown" not in tables["samples"].to_csv() and "John Smith" not in tables["samples"].to_csv()
