@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_garak_agreement.py [--garak-python /work/garak-venv/bin/python]
                                                          [--limit N] [--outputs FILE.json] [--no-record]
+                                                         [--json FILE]
 
 1. Outputs: the embedded model (SmolLM2-135M-Instruct, Assay's ``hf`` backend through ``assay run``'s
    own job, greedy, 40 new tokens) answers the built-in prompt-injection (PromptInject) and
@@ -120,6 +121,7 @@ def main() -> None:
     parser.add_argument("--outputs", type=Path, default=None,
                         help="JSON of earlier model outputs to reuse (written there when absent)")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args()
     if args.outputs is not None and args.outputs.exists():
         items, run = json.loads(args.outputs.read_text(encoding="utf-8"))
@@ -144,6 +146,8 @@ def main() -> None:
                "indirect-injection probes (greedy, 40 new tokens)", "run": run, **summary,
                "disagreements": disagreements, "interval": "Clopper-Pearson 95%"}
     print(json.dumps(figures, indent=1))
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     m = summary["model_outputs"]
     print(f"\n| outputs | n | agreement | Assay hits | garak hits |\n|---|---|---|---|---|\n"
           f"| model (SmolLM2-135M) | {m['n']} | {m['agreement']:.4f} ({m['agreement_ci'][0]:.4f}-"

@@ -1,6 +1,7 @@
 """Assay against lm-evaluation-harness on the same discrim-eval prompts, side by side in one run.
 
     python benchmarks/bench_harness.py [--n 200] [--batch-size 16] [--harness-venv DIR] [--bf16] [--repeat K]
+                                       [--json FILE]
 
 The harness is not a dependency of Assay: install it in its own venv (``python3 -m venv
 /work/lmeval-venv && /work/lmeval-venv/bin/pip install torch==2.13.0 && /work/lmeval-venv/bin/pip
@@ -22,7 +23,9 @@ weights), each with the decisions that flip against Assay's float32. Each Assay 
 ceiling: the ratio it would reach if every matmul of its forward passes ran at this CPU's GEMM
 rate (measured in the same process at the same shapes) and nothing else took time; no exact
 method beats it. ``--repeat K`` interleaves K rounds (harness, then each Assay variant) so that
-drifting load on a shared machine hits every side alike, and prints the median ratios.
+drifting load on a shared machine hits every side alike, and prints the median ratios (``--no-autocast``
+leaves autocast out: only like-for-like rows). ``--json FILE``
+also writes every figure (each round's walls, ratios, agreement, deltas; the medians) to FILE.
 """
 
 from __future__ import annotations
@@ -172,7 +175,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--harness-venv", default=os.environ.get("ASSAY_LMEVAL_VENV", "/work/lmeval-venv"))
     parser.add_argument("--bf16", action="store_true", help="also run Assay in bfloat16 (autocast and weights)")
+    parser.add_argument("--no-autocast", action="store_true",
+                        help="with --bf16, leave out bf16 autocast (no harness counterpart: like-for-like rows only)")
     parser.add_argument("--repeat", type=int, default=1, help="interleaved rounds; medians are printed")
+    parser.add_argument("--json", default=None, help="write every figure to this JSON file")
     parser.add_argument("--assay-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prompts", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -188,6 +194,7 @@ def main() -> None:
     model_dir = smollm2_dir()  # converts on first use, outside the timed runs
     texts = prompts(args.n)
     venv = Path(args.harness_venv)
+    record: dict = {"n": len(texts), "batch_size": args.batch_size, "cpus": os.cpu_count(), "rounds": []}
     with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
         work = Path(tmp)
         prompt_file = work / "prompts.json"
@@ -203,24 +210,31 @@ def main() -> None:
         # (name, autocast, Assay weight dtype, the harness's dtype for a like-for-like ratio or None)
         variants = [("float32", "off", "float32", "float32")]
         if bf16:
-            variants += [("bf16 weights", "off", "bfloat16", "bfloat16"),
-                         ("bf16 autocast", "bfloat16", "float32", None)]  # the harness has no autocast setting
+            variants += [("bf16 weights", "off", "bfloat16", "bfloat16")]
+            if not args.no_autocast:  # the harness has no autocast setting
+                variants += [("bf16 autocast", "bfloat16", "float32", None)]
         harness_dtypes = sorted({h for *_, h in variants if h})
         walls: dict[str, list[float]] = {name: [] for name, *_ in variants}
         walls.update({f"harness {d}": [] for d in harness_dtypes})
         for rep in range(args.repeat):  # interleaved, so drifting load hits every side alike
             print(f"-- round {rep + 1} of {args.repeat}")
             h_lls: dict[str, list] = {}
+            this_round: dict = {"load_before": os.getloadavg()}
+            record["rounds"].append(this_round)
             if has_harness:
                 for d in harness_dtypes:
                     h_wall, h_lls[d] = run_harness(venv, model_dir, texts, work, args.batch_size, d)
                     walls[f"harness {d}"].append(h_wall)
+                    this_round[f"harness {d}"] = {"wall_s": h_wall}
                     print(f"harness {d:8}    {h_wall:8.1f} s   (lm-evaluation-harness, {venv})")
             ref = None
             for name, autocast, dtype, h_dtype in variants:
                 wall, res = run_assay(prompt_file, work / "assay.json", args.batch_size, autocast, dtype)
                 walls[name].append(wall)
                 bound = wall - res["score_s"] + res["matmul_flops"] / res["gemm_flops_per_s"]
+                entry = this_round[f"assay {name}"] = {
+                    "wall_s": wall, "load_s": res["load_s"], "score_s": res["score_s"], "tokens": res["tokens"],
+                    "gemm_gflop_per_s": res["gemm_flops_per_s"] / 1e9, "bound_s": bound}
                 print(f"assay {name:13} {wall:8.1f} s   (load {res['load_s']:.1f} s, score {res['score_s']:.1f} s, "
                       f"{res['forward_rows']} forward rows, {res['tokens']} tokens; matmuls "
                       f"{res['matmul_flops'] / 1e12:.2f} TFLOP, CPU GEMM rate {res['gemm_flops_per_s'] / 1e9:.0f} GFLOP/s)")
@@ -228,27 +242,40 @@ def main() -> None:
                     ref = res
                 else:
                     _, delta, flips = compare(res["lls"], ref["lls"])
+                    entry["vs_float32"] = {"flips": flips, "max_abs_delta_ll": delta}
                     print(f"  vs float32        {flips} decisions flip, max |delta ll| {delta:.3f}; "
                           f"{walls['float32'][-1] / wall:.2f}x Assay float32's speed")
                 if h_dtype and h_dtype in h_lls:  # like for like only: the same weight dtype on both sides
                     h_wall = walls[f"harness {h_dtype}"][-1]
                     agree, delta, differ = compare(res["lls"], h_lls[h_dtype])
+                    entry["vs_harness"] = {"harness_dtype": h_dtype, "ratio": h_wall / wall, "agreement": agree,
+                                           "agree": len(texts) - differ, "differ": differ,
+                                           "max_abs_delta_ll": delta, "ceiling": h_wall / bound}
                     print(f"  ratio             {h_wall / wall:8.2f} x  (harness {h_dtype} / Assay {name})")
                     print(f"  agreement         {agree:8.1%}   ({differ} differ), max |delta ll| {delta:.2e}")
                     print(f"  ceiling           {h_wall / bound:8.2f} x  (every matmul at the CPU's "
                           f"measured GEMM rate and nothing else costing time: {bound:.1f} s)")
-        if has_harness and args.repeat > 1:
+        if has_harness:
             import statistics
 
-            print(f"-- median of {args.repeat} interleaved rounds (like for like: equal dtypes)")
+            if args.repeat > 1:
+                print(f"-- median of {args.repeat} interleaved rounds (like for like: equal dtypes)")
+            record["medians"] = {}
             for name, _, _, h_dtype in variants:
                 if not h_dtype:
                     continue
                 h_walls = walls[f"harness {h_dtype}"]
                 ratios = [h / a for h, a in zip(h_walls, walls[name])]
+                record["medians"][name] = {"harness_dtype": h_dtype, "ratio_median": statistics.median(ratios),
+                                           "ratio_range": [min(ratios), max(ratios)]}
+                if args.repeat < 2:
+                    continue
                 print(f"{name:16} ratio median {statistics.median(ratios):.2f} x  "
                       f"(range {min(ratios):.2f}-{max(ratios):.2f}; walls {', '.join(f'{w:.1f}' for w in walls[name])} s; "
                       f"harness {h_dtype} {', '.join(f'{w:.1f}' for w in h_walls)} s)")
+    record["harness"] = str(venv) if has_harness else None
+    if args.json:
+        Path(args.json).write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 if __name__ == "__main__":
     main()
