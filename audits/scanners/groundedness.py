@@ -18,6 +18,14 @@ the rates' n. Every claim is a finding (``scanner`` = groundedness; ``entity_typ
 ``context`` = the claim's text, redacted at rest like every finding; ``span_start``/``span_end`` =
 its nearest context span). The block carries the detector's own measured quality on held-out,
 length-matched HaluEval (``audits.grounding.quality``), flagged where below target.
+
+Which scorer decides the claims is ``scorer`` (``audits.grounding.scorers``, one interface):
+``builtin`` (default, offline), ``nli`` (a local NLI cross-encoder directory) or ``judge`` (a chat
+model behind an OpenAI-compatible server, only when configured). Abstentions, not-scorable rows and
+how claims make an answer's verdict are the same for all; the metrics' signature names the scorer
+(for nli the directory's content hash and threshold, for judge the host, model and prompt
+version). The shipped held-out quality is the built-in detector's: with another scorer the block
+says its quality is not measured (``benchmarks/bench_groundedness_scorer.py`` measures it).
 """
 
 from __future__ import annotations
