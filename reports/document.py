@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from audits.sampling import sample_statements
 from reports.blocks import Section, Table
 from reports.charts import fairness_charts, metrics_chart
 from reports.glossary import plain, threshold_text
@@ -107,6 +108,8 @@ def _metrics(d: ReportData) -> Section:
                     "exact binomial (Clopper–Pearson) for rates, BCa bootstrap for means of per-sample scores, "
                     "percentile bootstrap for corpus metrics (BLEU, macro-F1); clustered tasks resample whole "
                     "clusters. Results written before this record 'percentile bootstrap (schema 1)'.")
+    for line in sample_statements(d.manifest.datasets):  # a stratified sample of a large log (audits/sampling.py)
+        s.blocks.append(f"Sample — {line}")
     chart = metrics_chart(d.tables["metrics"])
     s.blocks.append(chart or "No chart: no metric of this run has a value on a 0–1 scale (see the table).")
     cols = {"task": "task", "metric": "metric", "value": "value", "ci": "95% CI", "n": "n"}

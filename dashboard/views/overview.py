@@ -167,6 +167,18 @@ def _review_and_signoff(run_id: str, res) -> None:
             st.markdown("Not signed off yet.")
 
 
+def _sample_caption(run_id: str) -> None:
+    """'Audited a stratified sample of n of N logged interactions …' per sampled task, from the manifest."""
+    from audits.sampling import sample_statements
+
+    try:
+        lines = sample_statements(state.manifest(run_id).datasets)
+    except AssayError:  # a malformed manifest is verify's finding, shown on the Audit log page
+        return
+    for line in lines:
+        st.caption(f"Task {line}")
+
+
 def render() -> None:
     st.title("Overview")
     run_id = state.require_run()
@@ -188,6 +200,7 @@ def render() -> None:
     model = model_label(res.model)  # audits.identity: what the backend wrote, with its short weights hash
     st.caption(f"{res.audit} · {res.period}" + (f" · model {model}" if model else "") + f" · run `{run_id}`"
                + (f" · compared with {prev_period} (`{prev_id}`)" if prev_id else " · no earlier run to compare with"))
+    _sample_caption(run_id)  # a stratified sample of a large log: n of N logged interactions (audits/sampling.py)
     from dashboard.views.trends import drift_warning
 
     drift_warning(run_id, prev_id)  # inputs drifted from the previous run's: comparisons mix two populations
