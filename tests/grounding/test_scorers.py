@@ -245,3 +245,8 @@ def test_run_audit_with_the_nli_scorer(tmp_path, models):
     assert len(claims) == 4 and set(claims["entity_type"]) == {"contradicted"}
     assert set(claims["recognizer"]) == {f"nli:{digest}"}
     assert claims["score"].tolist() == pytest.approx([1 - softmax(CONTRA)[0]] * 4, abs=1e-5)
+    # the built-in detector's measured quality is not this scorer's: a control on it has no data, not a pass
+    import policies
+
+    items = {it.control_id: it for it in policies.evaluate_run(cat, run_id, ["internal-llm"]).items}
+    assert items["INT-HAL-3"].status == "no-data" and items["INT-HAL-1"].status in ("fail", "inconclusive")
