@@ -139,3 +139,21 @@ def test_logs_import_sample_plan_matches_the_run(tmp_path, catalog, big, capsys)
     assert main(["logs", "import", str(big), "--out", str(out), "--sample", "plan"]) == 2
     assert ("--sample plan needs the audit config whose controls the sample must decide — add --config AUDIT.yaml"
             in capsys.readouterr().err)
+
+
+def test_overview_says_what_the_sample_covers(tmp_path, catalog, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    log = write_log(tmp_path / "small.jsonl", 60, 0.9, seed=3)
+    cfg = log_config(tmp_path, log, period="2026-Q4", extra_task={"sample": {"n": 12, "stratify": "segment"}})
+    run_id = run_config(catalog, cfg)
+    monkeypatch.setenv("ASSAY_CATALOG", str(catalog.path))
+    app = AppTest.from_string("import streamlit as st\nst.query_params['run'] = %r\n"
+                              "from dashboard.views import overview\noverview.render()\n" % run_id,
+                              default_timeout=180).run()
+    assert not app.exception
+    said = [c.value for c in app.caption if "logged interactions" in c.value]
+    assert said == ["Task support: audited a stratified sample of 12 of 60 logged interactions (by segment, seed "
+                    "1234; n from config); the intervals describe the 60 logged interactions the sample was drawn "
+                    "from (without replacement); they carry no finite-population correction, so they are "
+                    "conservative (wider) when n is a large share of N."]
