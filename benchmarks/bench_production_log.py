@@ -12,12 +12,15 @@ passage), then measures, each in this process:
   feedback, redaction at rest, bundle) on ``--e2e`` rows, and a groundedness run on ``--grounded`` rows;
   per stage the manifest's row-stage timings (``execution.stages``) and redaction + bundle (wall less
   the manifest's ``total_s``). ``--executor ray --workers N`` runs them on Ray.
+- ``--compare-executor``: the end-to-end run locally, then with ``--executor ray --workers N``;
+  the bundles' samples, findings and metrics tables must be equal.
 - ``--compare-reuse``: the end-to-end run twice, redaction at rest first running presidio again
   (``_pii_spans.ENABLED = False``, the old path), then reusing the PII scan's spans; the bundles'
   redacted tables (samples, findings) must be equal.
 
     python benchmarks/bench_production_log.py [--n 100000] [--pii-slice 2000] [--e2e 10000] [--grounded 2000]
-        [--scanners pii,toxicity,groundedness] [--executor ray --workers 2] [--compare-reuse] [--json out.json]
+        [--scanners pii,toxicity,groundedness] [--executor ray --workers 2] [--compare-reuse | --compare-executor]
+        [--skip-micro] [--json out.json]
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ def main() -> None:
     ap.add_argument("--executor", default="local")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--compare-reuse", action="store_true", help="run the end-to-end twice: without and with span reuse")
+    ap.add_argument("--compare-executor", action="store_true", help="run the end-to-end locally, then on ray")
     ap.add_argument("--skip-micro", action="store_true", help="only the end-to-end runs")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -121,7 +125,11 @@ def main() -> None:
     runs = [(f"e2e-{'-'.join(wanted)}", args.e2e, {s: {} for s in wanted})]
     if grounded and args.grounded > 0 and "groundedness" not in wanted:
         runs.append(("e2e-grounded", min(args.e2e, args.grounded), {"groundedness": {}}))
-    modes = [False, True] if args.compare_reuse else [True]
+    modes = [(args.executor, True)]
+    if args.compare_reuse:
+        modes = [(args.executor, False), (args.executor, True)]
+    elif args.compare_executor:
+        modes = [("local", True), ("ray", True)]
     for label, n, scanners in runs:
         e2e = write_log(frame.head(n), tmp / f"{label}.parquet")
         task_cfg = {"name": "log", "type": "generate", "dataset": {"path": str(e2e)},
@@ -132,20 +140,20 @@ def main() -> None:
         cfg = {"name": f"bench-{label}", "period": "2026-Q4", "bootstrap": 200,
                "model": {"backend": "predictions", "path": str(e2e)}, "tasks": [task_cfg], "scanners": scanners,
                "review": {"rate": 0.01}}
-        if args.executor != "local":
-            cfg["executor"] = {"kind": args.executor, "num_workers": args.workers}
-        (tmp / f"{label}.yaml").write_text(yaml.safe_dump(cfg))
         bundles = []
-        for reuse in modes:
+        for executor, reuse in modes:
+            if executor != "local":
+                cfg["executor"] = {"kind": executor, "num_workers": args.workers}
+            (tmp / f"{label}-{executor}.yaml").write_text(yaml.safe_dump(cfg))
             _pii_spans.ENABLED = reuse
             cat = Catalog(tmp / "c.duckdb")
-            run_id, t = timed(run_audit, load_config(tmp / f"{label}.yaml"), cat, actor="bench")
+            run_id, t = timed(run_audit, load_config(tmp / f"{label}-{executor}.yaml"), cat, actor="bench")
             manifest = json.loads((cat.runs_dir / run_id / "manifest.json").read_text())
             total = manifest["timings"]["total_s"]
             per_stage = {s["name"]: {"rows": s["rows"], "wall_s": s["wall_s"], "rows_per_s": s["rows_per_s"]}
                          for s in manifest.get("execution", {}).get("stages", [])}
             rows.append(stage(f"end to end (run_audit: {'+'.join(scanners)}, feedback, redaction at rest, bundle)", n, t,
-                              reuse_spans=reuse, executor=args.executor, timings=manifest.get("timings"),
+                              reuse_spans=reuse, executor=executor, timings=manifest.get("timings"),
                               redaction_and_bundle_s=round(t - total, 3), stages=per_stage,
                               redactions=manifest.get("personal_data", {}).get("redactions"),
                               load=os.getloadavg()))
@@ -154,9 +162,10 @@ def main() -> None:
             import pandas as pd
 
             same = {name: pd.read_parquet(bundles[0] / f"{name}.parquet").equals(pd.read_parquet(bundles[1] / f"{name}.parquet"))
-                    for name in ("samples", "findings") if (bundles[0] / f"{name}.parquet").exists()}
-            print(json.dumps({"redacted_tables_equal_with_and_without_reuse": same}), flush=True)
-            rows.append({"stage": "reuse check", "tables_equal": same})
+                    for name in ("samples", "findings", "metrics") if (bundles[0] / f"{name}.parquet").exists()}
+            check = f"{modes[0][0]}{'' if modes[0][1] else ' without reuse'} vs {modes[1][0]}"
+            print(json.dumps({"tables_equal": same, "check": check}), flush=True)
+            rows.append({"stage": "same results", "check": check, "tables_equal": same})
     _pii_spans.ENABLED = True
     meta = {"n": args.n, "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
             "load_start": load_start, "load_end": os.getloadavg()}
