@@ -14,7 +14,10 @@ stays judgeable. Rows of a task whose dataset declares no personal data (the bui
 still scanned (a model can leak anything), except for values that stand in that public text.
 
 Cost: a :class:`Redactor` analyses each distinct text once in its life (one run): a context shared by
-many questions, an answer that is also its only claim. A long cell that stands whole in another cell
+many questions, an answer that is also its only claim. A text the run's PII scan already analysed
+with the same detector settings is not analysed again: its spans come from the scan
+(``audits.scanners._pii_spans``, keyed by a SHA-256 of settings and text), so presidio runs at rest
+only on what the scan did not cover (context, reference, notes, claims). A long cell that stands whole in another cell
 of its item (the context inside the prompt) is not analysed again: the values found in the larger
 text are replaced in it by :func:`pseudonymise`. Spans are offsets in a text alone, so pseudonyms stay
 numbered per item.
