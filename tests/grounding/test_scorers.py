@@ -203,6 +203,9 @@ def test_bad_nli_settings_fail_in_one_line_before_inference(tmp_path, models):
     assert "has no entailment label" in _bad(tmp_path, {"scorer": "nli", "nli": {"path": str(plain)}})
     binary = make_nli(tmp_path / "binary", [0.0, 1.0], id2label={0: "entailment", 1: "not_entailment"})
     assert scorer(binary).score([("Our support office is in Dublin.", POLICY, "")])[0].claims[0].verdict == "unsupported"
+    (binary / "model.safetensors").write_text("not a tensor file")
+    assert "model.safetensors' is not a readable safetensors file" in _bad(
+        tmp_path, {"scorer": "nli", "nli": {"path": str(binary)}})
     (binary / "model.safetensors").unlink()
     assert "holds no weights" in _bad(tmp_path, {"scorer": "nli", "nli": {"path": str(binary)}})
     assert "'scanners.groundedness.nli.path'" in _bad(tmp_path, {"scorer": "nli", "nli": {}})

@@ -68,6 +68,19 @@ def directory_sha256(folder: Path) -> str:
     return sha256_files(files)
 
 
+def _check_safetensors(folder: Path) -> None:
+    """Every ``*.safetensors`` file's header reads (cheap: no tensor is loaded); AssayError otherwise."""
+    from safetensors import safe_open
+
+    for file in sorted(folder.glob("*.safetensors")):
+        try:
+            with safe_open(str(file), framework="pt") as fh:
+                fh.keys()
+        except Exception as err:  # noqa: BLE001 - safetensors raises its own error type
+            raise AssayError(f"{_KEY}.path: '{file}' is not a readable safetensors file "
+                             f"({str(err).splitlines()[0][:120]})", "save the model again with save_pretrained") from None
+
+
 @SCORERS.register("nli")
 class NliScorer(Scorer):
     """P(entailment | premise = context, hypothesis = claim) from a local cross-encoder."""
@@ -105,6 +118,7 @@ class NliScorer(Scorer):
         if not any(p.is_file() for pattern in _WEIGHTS for p in folder.glob(pattern)):
             raise AssayError(f"{_KEY}.path '{folder}' holds no weights (*.safetensors or *.bin)",
                              "save the model with save_pretrained into that directory")
+        _check_safetensors(folder)
 
     @cached_property
     def sha256(self) -> str:
@@ -131,7 +145,7 @@ class NliScorer(Scorer):
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)
             model = AutoModelForSequenceClassification.from_pretrained(str(self.folder), local_files_only=True)
-        except (OSError, ValueError) as err:
+        except Exception as err:  # noqa: BLE001 - any failure to load the directory is the user's to fix
             raise AssayError(f"{_KEY}.path '{self.folder}' could not be loaded: {str(err).splitlines()[0][:200]}",
                              "point it at a sequence-classification model saved with save_pretrained") from None
         self.model = model.to(self.device).eval()
