@@ -31,6 +31,7 @@ BASES: dict[str, dict] = {
 }
 BASES["RedteamConfig"] = {"families": ["prompt-injection"]}  # audits/redteam
 BASES["FeedbackConfig"] = {"field": "thumbs", "positive": "up"}  # production-log feedback (issue 24)
+BASES["SampleConfig"] = {"n": 100}  # a stratified sample of a large log (issue 24)
 DEMO = Path(config_module.__file__).parent / "demo" / "demo.yaml"
 
 
