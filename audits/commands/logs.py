@@ -42,7 +42,8 @@ def register(subparsers, common) -> None:
     imp.add_argument("--seed", type=int, default=None,
                      help="sampling seed (default: the task's sample.seed with --sample plan, else 1234)")
     imp.add_argument("--config", default=None, metavar="AUDIT.yaml", help="audit config to plan from (--sample plan)")
-    imp.add_argument("--task", default=None, help="the config's task the log feeds (--sample plan; default: its only task)")
+    imp.add_argument("--task", default=None,
+                     help="the config's task the log feeds (--sample plan; default: its only task)")
     imp.add_argument("--policy", "-p", action="append", default=[], metavar="PACK",
                      help="policy pack(s) to plan for (default: the config's 'policy' list)")
     imp.add_argument("--expect", action="append", default=[], metavar="METRIC=VALUE",
@@ -71,7 +72,8 @@ def _plan(args: argparse.Namespace) -> tuple[int, str, list[str], int]:
     task_name = args.task or (names[0] if len(names) == 1 else None)
     if task_name not in names:
         raise AssayError(f"--task {args.task!r} is not a task of {args.config}" if args.task else
-                         f"{args.config} has {len(names)} tasks, so --sample plan needs to know which one the log feeds",
+                         f"{args.config} has {len(names)} tasks, so --sample plan needs to know which one "
+                         "the log feeds",
                          f"pass --task with one of: {', '.join(names)}")
     task = next(t for t in config.tasks if t.name == task_name)
     spec = task.sample
