@@ -123,6 +123,23 @@ def test_n_above_the_log_audits_it_whole_and_a_one_row_stratum_is_said(tmp_path,
     assert f"[assay] warning: task 'support': {note}" in capsys.readouterr().err
 
 
+def test_stratify_by_a_logged_column_the_task_does_not_use(tmp_path, catalog):
+    """A stratify column the samples frame does not carry (the log's raw 'output') is read from the log,
+    matched by id, and drawn by; the audited samples keep the frame's own columns."""
+    log = write_log(tmp_path / "small.jsonl", 200, 0.8, seed=4)
+    cfg = log_config(tmp_path, log, period="2026-Q4", feedback=False,
+                     extra_task={"sample": {"n": 20, "stratify": ["segment", "output"]}})
+    run_id = run_config(catalog, cfg)
+    sample = _manifest(catalog, run_id).datasets["support"].sample
+    logged = pd.read_json(log, lines=True)
+    wrong = logged["output"] == "no idea"
+    assert sample["strata"]["web|no idea"] == int((wrong & (logged["segment"] == "web")).sum())
+    samples = pd.read_parquet(catalog.runs_dir / run_id / "samples.parquet")
+    drawn_wrong = int((samples["prediction"] == "no idea").sum())
+    assert drawn_wrong == sample["drawn_by_stratum"]["web|no idea"] + sample["drawn_by_stratum"]["app|no idea"]
+    assert "output" not in samples.columns and len(samples) == sample["drawn"]
+
+
 def test_logs_import_sample_plan_matches_the_run(tmp_path, catalog, big, capsys):
     from audits.cli import main
 
