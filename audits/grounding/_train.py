@@ -4,7 +4,7 @@ HaluEval sample and writes ``audits/grounding/data/detector.json`` (plain coeffi
 ``python -m audits.grounding._train`` — deterministic (liblinear, fixed data); the held-out half
 is never read here. An answer's training row is its claims' features aggregated the way the
 verdict is taken (the weakest claim: the minimum of each support feature, the maximum of each
-mismatch feature); the threshold is the one that maximises balanced accuracy on the tune half.
+mismatch feature); C and the threshold are chosen by item-grouped cross-validation on the tune half.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import numpy as np
 from audits.grounding.claims import split_claims
 from audits.grounding.classifier import DETECTOR_FILE, EMBEDDING_DETECTOR_FILE, aggregate, design
 from audits.grounding.halueval import SUBSETS, rows
-from audits.grounding.signals import FEATURES, Source, context_scale, feature_rows
+from audits.grounding.signals import FEATURES, Source, context_scale, feature_rows, is_dialogue
 
-VERSION = "groundedness-lr-1"
-C_GRID = (0.1, 0.3, 1.0, 3.0)
+VERSION = "groundedness-lr-2"
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 def answer_matrix(data: list[dict], use_embedding: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -31,8 +31,8 @@ def answer_matrix(data: list[dict], use_embedding: bool = True) -> tuple[np.ndar
     claims = [split_claims(r["answer"]) for r in data]
     keep = [i for i, c in enumerate(claims) if c]
     feats = feature_rows([claims[i] for i in keep], [srcs[i] for i in keep], use_embedding)
-    X = np.array([design(aggregate([f for f, _ in fs]), context_scale(srcs[i].text), FEATURES)
-                  for i, fs in zip(keep, feats)], dtype=np.float64)
+    X = np.array([design(aggregate([f for f, _ in fs]), context_scale(srcs[i].text), FEATURES,
+                         is_dialogue(srcs[i].question)) for i, fs in zip(keep, feats)], dtype=np.float64)
     y = np.array([data[i]["hallucinated"] for i in keep], dtype=np.int64)
     return X, y, [data[i]["item"] for i in keep]
 
@@ -47,20 +47,26 @@ def _fit(X: np.ndarray, y: np.ndarray, weights: np.ndarray, C: float):
     return LogisticRegression(C=C, solver="liblinear", max_iter=1000).fit(X, y, sample_weight=weights)
 
 
-def _cv_score(X, y, weights, groups, bounds, C: float) -> float:
-    """Mean over subsets of the cross-validated AUROC (5 folds grouped by item) on the tune half."""
-    from sklearn.metrics import roc_auc_score
+def _cv_probs(X, y, weights, groups, C: float) -> np.ndarray:
+    """Out-of-fold probabilities (5 folds grouped by item) on the tune half."""
     from sklearn.model_selection import GroupKFold
 
     prob = np.zeros(len(y))
     for fit_idx, test_idx in GroupKFold(n_splits=5).split(X, y, groups):
         prob[test_idx] = _fit(X[fit_idx], y[fit_idx], weights[fit_idx], C).predict_proba(X[test_idx])[:, 1]
-    return float(np.mean([roc_auc_score(y[a:b], prob[a:b]) for a, b in zip(bounds, bounds[1:])]))
+    return prob
+
+
+def _by_subset(y: np.ndarray, prob: np.ndarray, bounds: np.ndarray, score) -> list[float]:
+    return [float(score(y[a:b], prob[a:b])) for a, b in zip(bounds, bounds[1:])]
 
 
 def train(use_embedding: bool = False) -> dict:
-    """Fits the coefficients and threshold on the tune half of every subset (each subset weighs the
-    same; C chosen by grouped cross-validation on the tune half)."""
+    """Fits the coefficients on the tune half of every subset (each subset weighs the same); C (mean
+    per-subset AUROC) and the threshold (mean per-subset balanced accuracy, so the big subsets do not
+    choose it alone) are chosen on out-of-fold probabilities, 5 folds grouped by item, on the tune half."""
+    from sklearn.metrics import roc_auc_score
+
     parts = [answer_matrix(rows(s, "tune"), use_embedding) for s in SUBSETS]
     X = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
@@ -68,20 +74,20 @@ def train(use_embedding: bool = False) -> dict:
     weights = np.concatenate([np.full(len(p[1]), 1.0 / len(p[1])) for p in parts])
     weights = weights / weights.mean()
     bounds = np.cumsum([0] + [len(p[1]) for p in parts])
-    cv = {C: _cv_score(X, y, weights, groups, bounds, C) for C in C_GRID}
+    probs = {C: _cv_probs(X, y, weights, groups, C) for C in C_GRID}
+    cv = {C: float(np.mean(_by_subset(y, p, bounds, roc_auc_score))) for C, p in probs.items()}
     best_c = max(cv, key=cv.get)
     model = _fit(X, y, weights, best_c)
-    prob = model.predict_proba(X)[:, 1]
     grid = np.round(np.arange(0.2, 0.81, 0.01), 2)
-    # per-subset balanced accuracy averaged, so the big subsets do not choose the threshold alone
-    scores = [np.mean([balanced_accuracy(y[a:b], (prob[a:b] >= t).astype(int)) for a, b in zip(bounds, bounds[1:])])
-              for t in grid]
+    oof = probs[best_c]
+    scores = [np.mean(_by_subset(y, (oof >= t).astype(int), bounds, balanced_accuracy)) for t in grid]
     best = float(grid[int(np.argmax(scores))])
+    cv_ba = _by_subset(y, (oof >= best).astype(int), bounds, balanced_accuracy)
     return {"version": VERSION, "features": list(FEATURES), "coef": [round(float(c), 6) for c in model.coef_[0]],
             "intercept": round(float(model.intercept_[0]), 6), "threshold": best, "embedding": use_embedding,
-            "interaction": "context_scale", "C": best_c, "cv_auroc": {str(c): round(v, 4) for c, v in cv.items()},
+            "interaction": "context_scale+dialogue", "C": best_c, "cv_auroc": {str(c): round(v, 4) for c, v in cv.items()},
             "trained_on": {s: int(len(p[1])) for s, p in zip(SUBSETS, parts)},
-            "tune_balanced_accuracy": round(float(max(scores)), 4),
+            "cv_balanced_accuracy": {sub: round(v, 4) for sub, v in zip(SUBSETS, cv_ba)},
             "data": "tune half of audits/datasets/data/halueval (length-matched HaluEval, MIT)",
             "script": "python -m audits.grounding._train"}
 

@@ -3,9 +3,10 @@
 ``data/detector.json`` (and ``data/detector-embedding.json``, with MiniLM embedding alignment) hold
 the feature list, coefficients, intercept, decision threshold and version; written by
 ``audits/grounding/_train.py`` from the *tune* half of the committed HaluEval sample. The SHA-256
-of the file is part of every groundedness metric's signature. The model reads each feature and
-the feature times the context scale (``signals.context_scale``), so one model serves a short
-passage and a long document.
+of the file is part of every groundedness metric's signature. The model reads each feature, the
+feature times the context scale (``signals.context_scale``) and, from version 2, the feature times
+the dialogue indicator (``signals.is_dialogue``: the question is a conversation's history), so one
+model serves a short passage, a long document and a conversation.
 
 An answer's probability of being unsupported comes from its claims' features aggregated (the
 weakest claim's signals, the novelty of all its words); at or over the threshold it is a
@@ -28,7 +29,8 @@ import numpy as np
 
 from audits.grounding.claims import ABSTAINED, NOT_SCORABLE, Claim, is_abstention, is_english, split_claims, \
     unscorable_reason
-from audits.grounding.signals import COUNTS, FEATURES, SIGNALS, Source, context_scale, feature_rows, novelty
+from audits.grounding.signals import COUNTS, FEATURES, SIGNALS, Source, context_scale, feature_rows, is_dialogue, \
+    novelty
 
 DETECTOR_FILE = Path(__file__).with_name("data") / "detector.json"
 EMBEDDING_DETECTOR_FILE = Path(__file__).with_name("data") / "detector-embedding.json"
@@ -47,10 +49,15 @@ def aggregate(claim_features: list[dict[str, float]]) -> dict[str, float]:
     return novelty(out)
 
 
-def design(features: dict[str, float], scale: float, names: tuple[str, ...]) -> np.ndarray:
-    """The model's input: the features, each again times the context scale, and the scale."""
+def design(features: dict[str, float], scale: float, names: tuple[str, ...], dialogue: float | None = None
+           ) -> np.ndarray:
+    """The model's input: the features, each again times the context scale, and the scale; with
+    ``dialogue`` (``signals.is_dialogue`` of the question), each again times it, and it."""
     base = [features[f] for f in names]
-    return np.array(base + [v * scale for v in base] + [scale], dtype=np.float64)
+    row = base + [v * scale for v in base] + [scale]
+    if dialogue is not None:
+        row += [v * dialogue for v in base] + [dialogue]
+    return np.array(row, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,8 @@ class Detector:
         if set(self.features) - set(FEATURES):  # noqa: SIM102
             raise ValueError(f"detector features {sorted(set(self.features) - set(FEATURES))} are not computed")
         self.coef = np.asarray(spec["coef"], dtype=np.float64)
-        if len(self.coef) != 2 * len(self.features) + 1:
+        self.dialogue = "dialogue" in str(spec.get("interaction", ""))
+        if len(self.coef) != (3 if self.dialogue else 2) * len(self.features) + (2 if self.dialogue else 1):
             raise ValueError(f"detector has {len(self.coef)} coefficients for {len(self.features)} features")
         self.intercept = float(spec["intercept"])
         self.threshold = float(spec["threshold"])
@@ -115,9 +123,9 @@ class Detector:
         """'detector:<version>|coef:<12 hex of detector.json>|embedding:<yes/no>'."""
         return f"detector:{self.version}|coef:{self.sha256[:12]}|embedding:{'yes' if self.use_embedding else 'no'}"
 
-    def probability(self, features: dict[str, float], scale: float) -> float:
+    def probability(self, features: dict[str, float], scale: float, dialogue: float = 0.0) -> float:
         """Probability that a claim (or an answer's aggregated claims) is unsupported."""
-        x = design(features, scale, self.features)
+        x = design(features, scale, self.features, dialogue if self.dialogue else None)
         return float(1.0 / (1.0 + np.exp(-(self.intercept + x @ self.coef))))
 
     def _claim_verdict(self, claim: Claim, feats: dict[str, float], nearest: int, source: Source, p: float,
@@ -160,9 +168,9 @@ class Detector:
         rows = [sources[(contexts[i] or "", questions[i] or "")] for i in todo]
         feats = feature_rows(claims, rows, self.use_embedding)
         for i, cs, fs, src in zip(todo, claims, feats, rows):
-            scale = context_scale(src.text)
-            p_answer = self.probability(aggregate([f for f, _ in fs]), scale)
-            p_claims = [self.probability(f, scale) for f, _ in fs]
+            scale, dialogue = context_scale(src.text), is_dialogue(src.question)
+            p_answer = self.probability(aggregate([f for f, _ in fs]), scale, dialogue)
+            p_claims = [self.probability(f, scale, dialogue) for f, _ in fs]
             bad = p_answer >= self.threshold
             # the answer's decision stands; its unsupported claims are those at or over the threshold
             # (at least its least supported one), so "hallucinated" always names a claim

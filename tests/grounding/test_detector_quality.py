@@ -48,7 +48,9 @@ def test_stored_quality_is_honest_about_every_subset():
     assert stored["detector_sha256"] == load_detector().sha256
     by = stored["by_subset"]
     assert by["summarization"]["balanced_accuracy"] >= 0.70 and not by["summarization"]["below_target"]
-    assert by["dialogue"]["below_target"] and stored["below_target"] == ["dialogue"]  # 0.53: flagged, not hidden
+    # dialogue 0.60 (v2; 0.53 in v1): flagged, not hidden
+    assert by["dialogue"]["below_target"] and stored["below_target"] == ["dialogue"]
+    assert 0.57 <= by["dialogue"]["balanced_accuracy"] < 0.70 and by["dialogue"]["auroc"] >= 0.62
     assert stored["subset"] == "dialogue" and stored["balanced_accuracy"] == by["dialogue"]["balanced_accuracy"]
     for q in by.values():  # length alone no longer tells them apart
         assert 0.4 < q["length_only_baseline"]["balanced_accuracy"] < 0.6
@@ -57,8 +59,12 @@ def test_stored_quality_is_honest_about_every_subset():
 
 def test_shipped_coefficients_are_plain_json_with_their_features():
     spec = json.loads(DETECTOR_FILE.read_text())
-    assert spec["version"] == "groundedness-lr-1" and len(spec["coef"]) == 2 * len(spec["features"]) + 1
+    assert spec["version"] == "groundedness-lr-2" and spec["interaction"] == "context_scale+dialogue"
+    assert len(spec["coef"]) == 3 * len(spec["features"]) + 2  # features, x context scale, x dialogue; the two
     assert spec["embedding"] is False and 0 < spec["threshold"] < 1
+    assert {"names_with_question", "log_names_unsupported", "log_used_new"} <= set(spec["features"])
+    # C and threshold were chosen by item-grouped cross-validation on the tune half, whose figures it keeps
+    assert set(spec["cv_balanced_accuracy"]) == {"qa", "dialogue", "summarization"}
 
 
 def test_builtin_halueval_qa_gives_knowledge_as_context():
