@@ -28,7 +28,8 @@ from tests.grounding.test_scorers import POLICY, _bad, _config
 class FakeJudge:
     """Judges like a careful model would on these rows: a claim standing in the context is supported
     (quoted as evidence), one naming '90 days' contradicted, others unsupported. An answer mentioning
-    GARBLE gets prose, FENCE gets its JSON inside a markdown fence, SLEEP a reply after 3 s."""
+    GARBLE gets prose, FENCE gets its JSON inside a markdown fence, SLEEP a reply after 3 s, TOOLONG
+    HTTP 400 (context length exceeded), NOKEY HTTP 401."""
 
     def __init__(self):
         self.bodies: list[dict] = []
@@ -46,6 +47,13 @@ class FakeJudge:
                 reply = judge.reply(body["messages"][-1]["content"])
                 if "SLEEP" in reply:
                     time.sleep(3)
+                if reply in ("TOOLONG", "NOKEY"):
+                    data = json.dumps({"error": {"message": "context length exceeded" if reply == "TOOLONG" else "bad key"}})
+                    self.send_response(400 if reply == "TOOLONG" else 401)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data.encode())
+                    return
                 data = json.dumps({"id": "x", "model": body["model"], "object": "chat.completion",
                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}}]})
                 self.send_response(200)
@@ -68,6 +76,8 @@ class FakeJudge:
             return "The answer looks mostly fine to me."
         if "SLEEP" in text:
             return "SLEEP"
+        if "TOOLONG" in text or "NOKEY" in text:
+            return "TOOLONG" if "TOOLONG" in text else "NOKEY"
         out = []
         for k, claim in claims:
             if claim.rstrip(".") in context:
@@ -110,7 +120,8 @@ def test_verdicts_spans_and_requests(server):
     assert POLICY[out[0].claims[1].span_start:out[0].claims[1].span_end] == "Our support office is in Dublin"
     assert [c.verdict for c in out[4].claims] == ["unsupported"]  # fenced JSON is read
     assert len(server.bodies) == 3  # one request per scorable answer; declined and empty-context rows cost nothing
-    body = server.bodies[0]
+    body = next(b for b in server.bodies if "QUESTION: q1" in b["messages"][1]["content"])  # concurrent: any order
+    assert all(b["temperature"] == 0.0 and b["seed"] == 1234 for b in server.bodies)
     assert body["temperature"] == 0.0 and body["seed"] == 1234 and body["model"] == "judge-7b"
     assert body["messages"][0] == {"role": "system", "content": SYSTEM}
     assert "1. Refunds are available within 30 days of purchase.\n2. Our support office is in Dublin." in \
@@ -121,6 +132,16 @@ def test_an_unparsable_reply_is_not_scorable_never_a_pass(server):
     out = judge(server.base_url).score([("GARBLE Refunds are available within 30 days.", POLICY, "")])
     assert out[0].verdict == "not scorable" and out[0].reason == UNPARSABLE == "judge reply not parsable"
     assert out[0].hallucination is None and out[0].claims == []
+
+
+def test_a_refused_request_is_that_row_not_scorable_a_wrong_key_fails_the_run(server):
+    out = judge(server.base_url).score([("TOOLONG Refunds are available.", POLICY, ""),
+                                        ("Our support office is in Dublin.", POLICY, "")])
+    assert out[0].verdict == "not scorable" and out[0].reason == "judge refused the request (HTTP 400)"
+    assert out[1].verdict == "grounded"
+    with pytest.raises(AssayError) as err:
+        judge(server.base_url).score([("NOKEY Refunds are available.", POLICY, "")])
+    assert "\n" not in str(err.value) and "answered HTTP 401" in str(err.value)
 
 
 def test_parse_reply_wants_one_valid_verdict_per_claim():

@@ -8,7 +8,9 @@ backoff, timeout, concurrency), at temperature 0 with a fixed seed. The prompt (
 ``contradicted`` verdict per claim with a short quote of the context as evidence. A reply that is
 not that JSON (not one valid verdict per claim) makes the row *not scorable* with the reason
 ``judge reply not parsable`` (counted by reason, out of the rates' n): never a silent pass. A
-server that cannot be reached fails the run with one line at the first call (``timeout_s``).
+server that cannot be reached fails the run with one line at the first call (``timeout_s``); a
+request the server refuses on its own (HTTP 400/413/422, e.g. a context over the judge's window)
+makes that row not scorable (``judge refused the request (HTTP 400)``).
 
 The signature records the server's host, the model and the prompt version.
 """
@@ -34,6 +36,7 @@ PROMPT_VERSION = "judge-1"
 UNPARSABLE = "judge reply not parsable"
 _KEY = "scanners.groundedness.judge"
 _VERDICTS = {SUPPORTED: SUPPORTED, UNSUPPORTED: UNSUPPORTED, CONTRADICTED: CONTRADICTED}
+_ROW_REFUSALS = (400, 413, 422)  # this request only (too long, rejected input): the row is not scorable
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.I)
 SYSTEM = (
     "You check whether an answer sticks to its context. For each numbered claim of the answer decide, using only "
@@ -134,13 +137,23 @@ class JudgeScorer(Scorer):
         self.check()
         self.backend  # noqa: B018 - builds the client
 
-    def ask(self, prompts: list[str]) -> list[str]:
-        """The judge's replies, in order; one-line AssayError when the server cannot answer."""
-        from audits.backends.base import Request
+    def ask(self, prompts: list[str]) -> list[str | int]:
+        """The judge's replies, in order (the HTTP status where the server refused that one request:
+        400, 413, 422, e.g. a context over its window); one-line AssayError when the server cannot
+        answer at all (down, timing out, a wrong key, URL or model)."""
+        backend = self.backend
+
+        def one(text: str) -> str | int:
+            response = backend._post(backend.url, backend._payload(text, SYSTEM), reject=False)
+            if response.status_code in _ROW_REFUSALS:
+                return int(response.status_code)
+            if response.status_code != 200:
+                raise AssayError(f"{backend.url} answered HTTP {response.status_code}: {response.text[:200]!r}",
+                                 f"check {_KEY}.base_url, model and api_key_env")
+            return backend._parse(response)
 
         try:
-            return self.backend.generate([Request(str(k), p, system_prompt=SYSTEM) for k, p in enumerate(prompts)],
-                                         desc="groundedness judge")
+            return backend._map(one, prompts, "groundedness judge")
         except AssayError as err:
             raise AssayError(f"groundedness judge ({self.judge.model} at {self.judge.base_url}): {err.problem}",
                              f"check that the judge server is running and {_KEY}.base_url / model are right, "
@@ -152,6 +165,9 @@ class JudgeScorer(Scorer):
         replies = self.ask([prompt(rows[i][1], rows[i][2], claims) for i, claims in todo]) if todo else []
         sources: dict[str, Source] = {}
         for (i, claims), reply in zip(todo, replies):
+            if isinstance(reply, int):
+                out[i] = not_scorable(f"judge refused the request (HTTP {reply})")
+                continue
             parsed = parse_reply(reply, len(claims))
             if parsed is None:
                 out[i] = not_scorable(UNPARSABLE)
