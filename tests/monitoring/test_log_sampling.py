@@ -31,7 +31,7 @@ def _manifest(catalog, run_id):
 
 @pytest.fixture
 def big(tmp_path):
-    return write_log(tmp_path / "big.jsonl", 3000, 0.93, seed=5, segments=SEGMENTS)
+    return write_log(tmp_path / "big.jsonl", 1200, 0.93, seed=5, segments=SEGMENTS)
 
 
 def test_sample_plan_draws_the_planned_n_stratified_and_records_it(tmp_path, catalog, big):
@@ -45,14 +45,14 @@ def test_sample_plan_draws_the_planned_n_stratified_and_records_it(tmp_path, cat
     need = rate_n_needed(0.93, 0.85)
     data = _manifest(catalog, run_id).datasets["support"]
     sample = data.sample
-    assert data.rows_used == need == sample["drawn"] == sample["requested"] and data.rows_in_source == 3000
-    assert sample["population"] == 3000 and sample["seed"] == 0 and sample["stratify"] == ["segment"]
+    assert data.rows_used == need == sample["drawn"] == sample["requested"] and data.rows_in_source == 1200
+    assert sample["population"] == 1200 and sample["seed"] == 0 and sample["stratify"] == ["segment"]
     assert sample["strata"] == pd.read_json(big, lines=True)["segment"].value_counts().sort_index().to_dict()
     # proportional: each stratum within one row of its share of the log
     for key, size in sample["strata"].items():
-        assert abs(sample["drawn_by_stratum"][key] - need * size / 3000) < 1
+        assert abs(sample["drawn_by_stratum"][key] - need * size / 1200) < 1
     assert sample["n_from"] == f"plan: control ACC needs {need} at exact_match 0.93 (sample.expect) against >= 0.85"
-    assert "describe the 3000 logged interactions" in sample["covers"]
+    assert "describe the 1200 logged interactions" in sample["covers"]
     results = runs_q.get_results(catalog, run_id)
     assert results.tasks[0].metrics["exact_match"].n == need
     samples = pd.read_parquet(catalog.runs_dir / run_id / "samples.parquet")
@@ -60,7 +60,7 @@ def test_sample_plan_draws_the_planned_n_stratified_and_records_it(tmp_path, cat
     # the report says what was audited, in the metrics section and the reproducibility table
     report = collect(catalog, run_id)
     text = json.dumps([str(b) for s in build_document(report).sections for b in s.blocks])
-    assert f"audited a stratified sample of {need} of 3000 logged interactions (by segment, seed 0" in text
+    assert f"audited a stratified sample of {need} of 1200 logged interactions (by segment, seed 0" in text
     repro = report.tables["reproducibility"]
     assert (repro["item"] == "support.sample").sum() == 1
 
@@ -151,7 +151,7 @@ def test_logs_import_sample_plan_matches_the_run(tmp_path, catalog, big, capsys)
                  "--catalog", str(catalog.path), "--expect", "exact_match=0.93"])
     need = rate_n_needed(0.93, 0.85)
     assert code == 0 and len(pd.read_parquet(out)) == need
-    assert (f"3000 rows read, {need} kept; stratified sample of {need} from 3000 (3 strata); n from plan: control "
+    assert (f"1200 rows read, {need} kept; stratified sample of {need} from 1200 (3 strata); n from plan: control "
             f"ACC needs {need} at exact_match 0.93 (--expect) against >= 0.85") in capsys.readouterr().out
     assert main(["logs", "import", str(big), "--out", str(out), "--sample", "plan"]) == 2
     assert ("--sample plan needs the audit config whose controls the sample must decide — add --config AUDIT.yaml"
