@@ -80,6 +80,16 @@ def test_registry_holds_the_three_scorers():
     assert SCORERS.names() == ["builtin", "judge", "nli"]
 
 
+def test_builtin_scorer_is_the_shipped_detector():
+    from audits.grounding.classifier import load_detector
+
+    rows = [*ROWS, ("Refunds are processed by Amazon Germany within 90 days.", POLICY, "q")]
+    s = build_scorer(GroundednessOptions())
+    got, want = s.score(rows), load_detector().score(*map(list, zip(*rows)))
+    assert [(v.verdict, v.reason, v.score) for v in got] == [(v.verdict, v.reason, v.score) for v in want]
+    assert s.signature() == load_detector().signature() and s.quality()["measured"] is True
+
+
 @pytest.mark.parametrize("name,verdict,answer", [("entail", "supported", "grounded"),
                                                   ("neutral", "unsupported", "hallucinated"),
                                                   ("contra", "contradicted", "hallucinated")])
