@@ -145,11 +145,13 @@ class SampleConfig(_Strict):
     def _one_column(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("n")
+    @field_validator("n", mode="before")
     @classmethod
-    def _positive(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError(f"sample.n must be at least 1 or 'plan', got {value}")
+    def _positive(cls, value: Any) -> Any:
+        if value == "plan":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"sample.n must be a whole number of at least 1 or 'plan', got {value!r}")
         return value
 
 
