@@ -152,7 +152,7 @@ def _prepared(s, context):
 
     src = Source.build(context)
     sizes = s._count([context[a:b] for a, b in src.spans])
-    return src, sizes, s._count([context])[0], ranked_spans("Our support office is in Dublin.", src)
+    return src, sizes, sum(sizes), ranked_spans("Our support office is in Dublin.", src)
 
 
 def _dir_sha256(folder: Path) -> str:
@@ -228,6 +228,30 @@ def test_bad_nli_settings_fail_in_one_line_before_inference(tmp_path, models):
         "or remove the nli block")
     assert _bad(tmp_path, {"scorer": "nil"}) == ("scanners.groundedness.scorer: unknown groundedness scorer 'nil' — "
                                                  "use one of: builtin, judge, nli")
+
+
+def test_a_directory_without_its_tokenizer_or_classifier_is_refused(tmp_path, models):
+    folder = tmp_path / "no-tokenizer"
+    shutil.copytree(models["entail"], folder)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
+        (folder / name).unlink()  # transformers would build an empty-vocabulary tokenizer without a word
+    assert "has no tokenizer files" in _bad(tmp_path, {"scorer": "nli", "nli": {"path": str(folder)}})
+    broken = tmp_path / "broken-tokenizer"
+    shutil.copytree(models["entail"], broken)
+    (broken / "tokenizer.json").write_text("{not json")
+    s = scorer(broken)
+    s.check()  # config, labels, weights and tokenizer files are there
+    with pytest.raises(AssayError) as err:
+        s.score([("Our support office is in Dublin.", POLICY, "")])
+    assert f"nli.path '{broken}' could not be loaded: " in str(err.value) and "\n" not in str(err.value)
+    base = tmp_path / "base-encoder"  # an encoder without the classifier head: its verdicts would be noise
+    from transformers import BertModel
+
+    BertModel.from_pretrained(str(models["entail"])).save_pretrained(base)
+    for name in ("config.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(models["entail"] / name, base / name)
+    with pytest.raises(AssayError, match=r"the weights lack 2 parameter\(s\) of the classifier \(classifier.bias"):
+        scorer(base).score([("Our support office is in Dublin.", POLICY, "")])
 
 
 # ---------------------------------------------------------------- end to end

@@ -17,7 +17,7 @@ are hashed: ``audits.backends._files.sha256_files``) and the threshold.
 from __future__ import annotations
 
 import json
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +31,8 @@ from audits.grounding.signals import Source
 
 _KEY = "scanners.groundedness.nli"
 _WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.pth")
+# without one of these transformers builds an empty-vocabulary tokenizer silently
+_TOKENIZER = ("tokenizer.json", "vocab.txt", "vocab.json", "*.model", "merges.txt")
 
 
 class NliOptions(ScannerOptions):
@@ -81,6 +83,26 @@ def _check_safetensors(folder: Path) -> None:
                              f"({str(err).splitlines()[0][:120]})", "save the model again with save_pretrained") from None
 
 
+@lru_cache(maxsize=1)
+def _load(folder: str, sha256: str, device: str) -> tuple[Any, Any]:
+    """(tokenizer, model in eval mode on ``device``), loaded once per process for a directory's
+    content (every task of a run shares it)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model, info = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True,
+                                                                         output_loading_info=True)
+    except Exception as err:  # noqa: BLE001 - any failure to load the directory is the user's to fix
+        raise AssayError(f"{_KEY}.path '{folder}' could not be loaded: {str(err).splitlines()[0][:200]}",
+                         "point it at a sequence-classification model saved with save_pretrained") from None
+    missing = sorted(info.get("missing_keys") or [])
+    if missing:  # transformers would fill them with random values: verdicts would be noise
+        raise AssayError(f"{_KEY}.path '{folder}': the weights lack {len(missing)} parameter(s) of the classifier "
+                         f"({', '.join(missing[:3])})", "use a fine-tuned NLI cross-encoder, not a base encoder")
+    return tokenizer, model.to(device).eval()
+
+
 @SCORERS.register("nli")
 class NliScorer(Scorer):
     """P(entailment | premise = context, hypothesis = claim) from a local cross-encoder."""
@@ -119,6 +141,9 @@ class NliScorer(Scorer):
             raise AssayError(f"{_KEY}.path '{folder}' holds no weights (*.safetensors or *.bin)",
                              "save the model with save_pretrained into that directory")
         _check_safetensors(folder)
+        if not any(p.is_file() for pattern in _TOKENIZER for p in folder.glob(pattern)):
+            raise AssayError(f"{_KEY}.path '{folder}' has no tokenizer files (tokenizer.json, vocab.txt, vocab.json "
+                             "or a sentencepiece *.model)", "save the tokenizer there too (tokenizer.save_pretrained)")
 
     @cached_property
     def sha256(self) -> str:
@@ -137,18 +162,12 @@ class NliScorer(Scorer):
         if getattr(self, "model", None) is not None:
             return
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.check()
         device = self.nli.device
         self.device = "cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu"
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)
-            model = AutoModelForSequenceClassification.from_pretrained(str(self.folder), local_files_only=True)
-        except Exception as err:  # noqa: BLE001 - any failure to load the directory is the user's to fix
-            raise AssayError(f"{_KEY}.path '{self.folder}' could not be loaded: {str(err).splitlines()[0][:200]}",
-                             "point it at a sequence-classification model saved with save_pretrained") from None
-        self.model = model.to(self.device).eval()
+        self.tokenizer, model = _load(str(self.folder), self.sha256, self.device)
+        self.model = model
         limits = [self.nli.max_length, getattr(model.config, "max_position_embeddings", None),
                   getattr(self.tokenizer, "model_max_length", None)]
         self.max_length = int(min(x for x in limits if isinstance(x, int) and x > 0))
@@ -201,7 +220,7 @@ class NliScorer(Scorer):
             if context not in sources:
                 src = Source.build(context)
                 sizes = self._count([context[a:b] for a, b in src.spans])
-                sources[context] = (src, sizes, self._count([context])[0])
+                sources[context] = (src, sizes, sum(sizes))  # about the context's tokens; truncation guards
             src, sizes, total = sources[context]
             for claim, n_tok in zip(claims, self._count([c.text for c in claims])):
                 order = ranked_spans(claim.text, src)
