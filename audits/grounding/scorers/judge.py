@@ -173,7 +173,9 @@ class JudgeScorer(Scorer):
                 out[i] = not_scorable(UNPARSABLE)
                 continue
             context = rows[i][1]
-            src = sources.setdefault(context, Source.build(context))
+            if context not in sources:
+                sources[context] = Source.build(context)
+            src = sources[context]
             verdicts = []
             for claim, (verdict, evidence) in zip(claims, parsed):
                 span = _span(context, evidence, claim.text, src)
