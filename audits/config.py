@@ -369,7 +369,8 @@ def _format_validation_error(source: str, err: ValidationError) -> str:
 
 
 def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = None) -> AuditConfig:
-    """Validate an already-parsed mapping; relative dataset paths resolve against base_dir."""
+    """Validate an already-parsed mapping; relative dataset paths (and scanner path options,
+    ``SCANNER_PATH_OPTIONS``) resolve against base_dir."""
     if not isinstance(data, dict):
         raise AssayError(f"{source}: the config must be a YAML mapping, got {type(data).__name__}",
                          "start the file with keys such as 'name:', 'period:', 'tasks:'")
@@ -385,7 +386,33 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
             config.model.path = str((base_dir / config.model.path).resolve())
         elif config.model.backend == "hf" and (base_dir / config.model.path).exists():
             config.model.path = str((base_dir / config.model.path).resolve())
+        for scanner, keys in SCANNER_PATH_OPTIONS:
+            options = config.scanners.get(scanner)
+            if isinstance(options, UncheckedOptions):
+                config.scanners[scanner] = UncheckedOptions.model_validate(
+                    _resolve_option_path(options.as_written(), keys, base_dir))
     return config
+
+
+# scanner options that name a file or folder: (scanner, key path under scanners.<scanner>); a relative
+# one resolves against the config file's folder, like dataset paths
+SCANNER_PATH_OPTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("groundedness", ("nli", "path")),
+    ("pii", ("profile",)),
+)
+
+
+def _resolve_option_path(block: Any, keys: tuple[str, ...], base_dir: Path) -> Any:
+    """``block`` (options as written) with the relative path at ``keys`` made absolute under ``base_dir``;
+    a copy, so the caller's data is not changed; anything else (absolute, ``~``, not a string) as it is."""
+    if not isinstance(block, dict) or keys[0] not in block:
+        return block
+    value = block[keys[0]]
+    if len(keys) > 1:
+        return {**block, keys[0]: _resolve_option_path(value, keys[1:], base_dir)}
+    if isinstance(value, str) and value.strip() and not Path(value).expanduser().is_absolute():
+        return {**block, keys[0]: str((base_dir / value).resolve())}
+    return block
 
 
 def load_config(path: str | Path) -> AuditConfig:
