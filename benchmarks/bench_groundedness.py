@@ -7,6 +7,10 @@ AUROC, precision and recall for "unsupported" (hallucinated), each with its 95% 
 on the tune half) to show that length matching removed HaluEval's giveaway. Rows the detector does
 not score (abstained / not scorable) count as "supported" with score 0 (and are counted).
 
+A second, independent source (``second_set`` in the block): FaithGate's hand-labelled golden set
+(``audits/grounding/data/faithgate``, 100 English answers, MIT), the same four figures with intervals
+and the accuracy of each of its categories.
+
 Cost: ms per answer for the detector on the held-out QA answers (models warm), and an audit run
 through the ``predictions`` backend on the same outputs with and without the scanner.
 
@@ -70,6 +74,26 @@ def measure(subset: str, embedding: bool) -> tuple[dict, float]:
     q["not_scored"] = int(sum(not v.scorable for v in verdicts))
     q["ms_per_answer"] = round(1000 * seconds / len(held), 2)
     return q, seconds
+
+
+def second_set(embedding: bool) -> dict:
+    """Quality on the second, independent labelled set (FaithGate's hand-labelled golden set; the
+    detector was neither built nor tuned on it), with the accuracy of each of its categories."""
+    from audits.grounding import faithgate
+
+    data = faithgate.rows()
+    verdicts = load_detector(embedding=embedding).score([r["answer"] for r in data], [r["context"] for r in data],
+                                                        [r["question"] for r in data])
+    y = np.array([r["hallucinated"] for r in data])
+    score = np.array([v.score if v.score is not None else 0.0 for v in verdicts])
+    pred = np.array([1 if v.hallucination == 1.0 else 0 for v in verdicts])
+    q = detection_quality(y, score, pred, seed=0)
+    cats = [r["category"] for r in data]
+    q["by_category"] = {c: {"n": int(sum(k == c for k in cats)),
+                            "accuracy": round(float(np.mean([p == t for p, t, k in zip(pred, y, cats) if k == c])), 4)}
+                        for c in sorted(set(cats))}
+    q["not_scored"] = int(sum(not v.scorable for v in verdicts))
+    return {"set": faithgate.SOURCE, **q}
 
 
 SCENARIOS = ("distinct", "in-prompt", "shared", "builtin")
@@ -202,6 +226,11 @@ def main() -> None:
               f"bal.acc {q['length_only_baseline']['balanced_accuracy']} AUROC {q['length_only_baseline']['auroc']}",
               flush=True)
     block = summarise_subsets(by_subset)
+    block["second_set"] = second_set(args.embedding)
+    q = block["second_set"]
+    print(f"second source  bal.acc {q['balanced_accuracy']:.3f} {q['balanced_accuracy_ci']}  AUROC {q['auroc']:.3f} "
+          f"{q['auroc_ci']}  precision {q['precision']} {q['precision_ci']}  recall {q['recall']} {q['recall_ci']}  "
+          f"n={q['n']}  ({q['set']})", flush=True)
     block.update({"detector_version": detector.version, "detector_sha256": detector.sha256,
                   "detector_signature": detector.signature(),
                   "set": "held-out half of audits/datasets/data/halueval (length-matched HaluEval, MIT)",

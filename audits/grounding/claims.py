@@ -25,11 +25,18 @@ _ABSTAIN = re.compile(
     r"(?:there\s+is\s+)?no\s+information|the\s+(?:policy|context|document|text)\s+does\s*(?:not|n't)\s+"
     r"(?:say|mention|specify|state|cover)|unknown|n/?a|no\s+answer)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+", re.U)
-# frequent English function words: a claim of 5+ words with none of them is read as not English
+# frequent English function words (weighed against those of other languages in is_english)
 _EN_FUNCTION = frozenset(
     "the a an is are was were be been of to in on at for with by from and or not no it this that these those "
     "he she they we you i his her their our your its as if but can will would should may must has have had do "
     "does did there which who what when where how than then also only all any each".split())
+# frequent function words of other Latin-script languages (French, German, Spanish, Italian, Portuguese,
+# Dutch; "de", "la", "von" also start names): a claim with two or more of these and more of them than English
+# ones is read as not English
+_OTHER_FUNCTION = frozenset(
+    "la le les de des du est et une sont avec dans sur nous vous ils elle cette qui pas der das und ist nicht von zu "
+    "dem mit sind auch wir ich kann el los las es que del por para una está il di che della sono gli het een "
+    "van zijn niet ook uma não".split())
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,16 @@ def is_abstention(answer: str) -> bool:
 
 
 def is_english(text: str) -> bool:
-    """False for a text of five or more words that is mostly non-Latin letters or has no English
-    function word; shorter texts (names, numbers) are given the benefit of the doubt."""
+    """False for a text that is mostly non-Latin letters, or of five or more words with two or more
+    function words of another Latin-script language and more of them than English ones; English
+    headlines and names without a function word ("Bath dominated Champions Cup quarter final",
+    "Carl Maria von Weber") are English."""
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isascii() for c in letters) / len(letters) < 0.7:
         return False
     words = [w.lower() for w in _WORD.findall(text)]
-    return len(words) < 5 or any(w in _EN_FUNCTION for w in words)
+    other = sum(w in _OTHER_FUNCTION for w in words)
+    return len(words) < 5 or other < 2 or other <= sum(w in _EN_FUNCTION for w in words)
 
 
 def unscorable_reason(answer: str, context: str, max_context_chars: int) -> str | None:

@@ -7,7 +7,9 @@ summarisation): balanced accuracy, AUROC, precision and recall for "unsupported"
 interval (``audits.stats.detection_quality``), and ``below_target`` where balanced accuracy is under
 its target. The top-level figures are the *lowest* subset's (a policy reading
 ``groundedness.detector.balanced_accuracy`` gets the weakest case, with its interval). When the
-shipped detector's hash differs from the one measured, the block says ``stale``.
+shipped detector's hash differs from the one measured, the block says ``stale``. ``second_set``
+holds the same figures on a second, independent labelled set (FaithGate's hand-labelled golden set,
+``audits/grounding/data/faithgate``), outside the per-subset targets.
 """
 
 from __future__ import annotations

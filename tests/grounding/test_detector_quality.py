@@ -77,3 +77,23 @@ def test_builtin_halueval_qa_gives_knowledge_as_context():
     with pytest.raises(Exception, match="context names column 'passage'"):
         load_task_data(TaskConfig(name="hq", type="generate", dataset={"builtin": "halueval-qa"},
                                   prompt="{question}", context="passage"))
+
+
+def test_second_independent_source_is_measured_and_stored():
+    from audits.grounding import faithgate
+
+    data = faithgate.rows()
+    assert len(data) == 100 and sum(r["hallucinated"] for r in data) == 52
+    assert all(r["hallucinated"] == 1 - r["label"] and r["context"].strip() for r in data)
+    assert (faithgate.DATA_FILE.parent / "LICENCE-FaithGate.txt").read_text().count("MIT License") == 1
+    verdicts = load_detector().score([r["answer"] for r in data], [r["context"] for r in data],
+                                     [r["question"] for r in data])
+    y = np.array([r["hallucinated"] for r in data])
+    score = np.array([v.score if v.score is not None else 0.0 for v in verdicts])
+    pred = np.array([1 if v.hallucination == 1.0 else 0 for v in verdicts])
+    q = detection_quality(y, score, pred, seed=0)
+    stored = detector_quality()["second_set"]
+    assert stored["balanced_accuracy"] == q["balanced_accuracy"] and stored["auroc"] == q["auroc"] and stored["n"] == 100
+    # measured, not tuned on: 0.67 (0.57-0.76), above chance on its lower bound, below the HaluEval QA figure
+    assert 0.5 < q["balanced_accuracy_ci"][0] and q["balanced_accuracy"] < 0.8 and q["auroc_ci"][0] > 0.55
+    assert set(stored["by_category"]) == {"clean", "cross-chunk", "partial-context", "plausible-unsupported"}
