@@ -86,6 +86,8 @@ def groundedness_section(d: ReportData):
                   [1.4, 2.3, 2.3, 2.3, 2.3, 0.9, 1.5], caption="Groundedness detector on held-out HaluEval")
         t.colours = {(i, 6): COLOURS["fail"] for i, r in enumerate(qrows) if r[6] == "below target"}
         s.blocks.append(t)
+    elif det.get("note"):  # another scorer (nli, judge) decided: its quality is not measured, say so
+        s.blocks.append(f"Detector quality: {det['note']}.")
     else:
         s.blocks.append("The detector's held-out quality is not recorded in this run's results.")
     hal = _controls(d, lambda it: it.area == "groundedness")
