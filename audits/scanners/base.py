@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, TypeVar
+from typing import Any, ClassVar, Mapping, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -94,11 +94,38 @@ def parse_scanner_options(name: str, model: type[O], options: BaseModel | Mappin
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join(["scanners", name, *(str(p) for p in first["loc"])])
-        allowed = ", ".join(model.model_fields)
+        block, path = _block_model(model, tuple(first["loc"]))  # a nested block's own fields (judge: base_url, ...)
+        allowed = ", ".join(block.model_fields)
         if first["type"] == "extra_forbidden":
             raise AssayError(f"{source}: unknown option '{key}'", f"use only: {allowed}") from None
         raise AssayError(f"{source}: invalid value at '{key}': {first['msg']} (got {first.get('input')!r})",
-                         f"correct it; options of scanners.{name}: {allowed}") from None
+                         f"correct it; options of {'.'.join(['scanners', name, *path])}: {allowed}") from None
+
+
+def _block_model(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[type[BaseModel], list[str]]:
+    """The options model that holds the key at ``loc`` (the nested block's, e.g. ``judge``'s, for
+    ``judge.temperature``) and its key path below ``scanners.<name>``."""
+    block, path = model, []
+    for part in loc[:-1]:
+        if isinstance(part, int):  # an item of a list of blocks
+            continue
+        info = block.model_fields.get(part)
+        inner = _model_in(info.annotation) if info is not None else None
+        if inner is None:
+            break
+        block, path = inner, [*path, part]
+    return block, path
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (``JudgeOptions | None``, ``list[X]``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 class Scanner(ABC):
