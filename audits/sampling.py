@@ -57,29 +57,20 @@ def _warn(message: str) -> None:
     print(f"[assay] warning: {message}", file=sys.stderr, flush=True)
 
 
-def _keys(frame: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Stratum of each row as the sampler names it (values joined by '|'; 'all' without columns)."""
-    keys = pd.Series("all", index=frame.index)
-    for i, col in enumerate(by):
-        part = frame[col].astype(str)
-        keys = part if i == 0 else keys + "|" + part
-    return keys
-
-
 def draw(frame: pd.DataFrame, n: int, stratify: list[str], seed: int, *, what: str, n_from: str = "config",
          columns: list[str] | None = None) -> tuple[pd.DataFrame, SampleRecord]:
     """``n`` rows of ``frame`` by ``stratify`` (columns of ``frame``); ``what`` names the data in messages.
 
     A stratify column ``frame`` lacks is a one-line error naming it and ``columns`` (the columns that
     exist, default ``frame``'s); ``n`` above the rows there are audits every row, with a warning."""
-    from audits.datasets.production_log import LogReport, stratified_sample
+    from audits.datasets.production_log import LogReport, stratified_sample, stratum_keys
 
     have = list(columns if columns is not None else frame.columns)
     for col in stratify:
         if col not in frame.columns:
             raise AssayError(f"{what}: sample stratify column '{col}' is not in the data (columns: "
                              f"{', '.join(map(str, have))})", "set stratify to one of those columns")
-    keys = _keys(frame, stratify)
+    keys = stratum_keys(frame, stratify)
     sizes = {str(k): int(v) for k, v in keys.value_counts().sort_index().items()}
     record = SampleRecord(population=len(frame), requested=int(n), drawn=len(frame), seed=int(seed),
                           stratify=list(stratify), strata=sizes, drawn_by_stratum=dict(sizes), n_from=n_from,

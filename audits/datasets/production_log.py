@@ -207,6 +207,16 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
     return frame, report
 
 
+def stratum_keys(frame: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Each row's stratum as the sampler names it: the values of ``by`` as text joined by '|' ('all'
+    without columns). The one definition, used by ``stratified_sample`` and ``audits.sampling``."""
+    keys = pd.Series("all", index=frame.index)
+    for i, col in enumerate(by):
+        part = frame[col].astype(str)
+        keys = part if i == 0 else keys + "|" + part
+    return keys
+
+
 def stratified_sample(frame: pd.DataFrame, size: int, by: list[str], seed: int = 1234,
                       report: LogReport | None = None) -> pd.DataFrame:
     """``size`` rows drawn without replacement, proportional to each stratum of ``by`` (largest
@@ -219,10 +229,7 @@ def stratified_sample(frame: pd.DataFrame, size: int, by: list[str], seed: int =
                          f"(columns: {', '.join(map(str, frame.columns[:12]))})", "fix the column name")
     if size >= len(frame):
         return frame
-    keys = pd.Series("all", index=frame.index)
-    for i, col in enumerate(by):
-        part = frame[col].astype(str)
-        keys = part if i == 0 else keys + "|" + part
+    keys = stratum_keys(frame, by)
     rows_of = pd.Series(np.arange(len(frame))).groupby(keys.to_numpy()).indices  # stratum -> row positions
     sizes = keys.value_counts().sort_index()
     exact = sizes * (size / len(frame))
