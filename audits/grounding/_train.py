@@ -19,7 +19,7 @@ from audits.grounding.classifier import DETECTOR_FILE, EMBEDDING_DETECTOR_FILE, 
 from audits.grounding.halueval import SUBSETS, rows
 from audits.grounding.signals import FEATURES, Source, context_scale, feature_rows, is_dialogue
 
-VERSION = "groundedness-lr-2"
+VERSION = "groundedness-lr-3"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 

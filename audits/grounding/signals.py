@@ -7,7 +7,7 @@ words and their bigrams); embedding alignment (cosine with the nearest context s
 bundled all-MiniLM-L6-v2 through ``audits.scanners.counterfactual._embedder``); name support (each
 capitalised run of a claim, a title or a person, found word for word in the context, or in the
 context and the question, which for a dialogue is its history) and the context's new information
-used (words of the context that the question does not already have). Each feature is a
+used (words, and names, of the context that the question does not already have). Each feature is a
 number in [0, 1] (1: supported), except the mismatch indicators (1: a sign of hallucination).
 """
 
@@ -23,11 +23,13 @@ import numpy as np
 from audits.grounding.claims import Claim
 
 SIGNALS = ("lexical", "lexical_with_question", "bigram", "entity", "quantity", "number", "novel_entities",
-           "negation_mismatch", "embedding", "has_entity", "has_number", "names_in_context", "names_with_question")
+           "negation_mismatch", "embedding", "has_entity", "has_number", "names_in_context", "names_with_question",
+           "context_has_new_names")
 # word counts kept per claim, summed over an answer's claims, from which the novelty features are derived
-COUNTS = ("n_tokens", "n_novel", "n_novel_with_question", "n_novel_names", "n_names_unsupported", "n_used_new")
+COUNTS = ("n_tokens", "n_novel", "n_novel_with_question", "n_novel_names", "n_names_unsupported", "n_used_new",
+          "n_names_supported", "n_new_names_used")
 NOVELTY = ("novel_share", "novel_share_with_question", "log_novel_with_question", "log_novel_names",
-           "log_names_unsupported", "log_used_new")
+           "log_names_unsupported", "log_used_new", "log_names_supported", "uses_new_name")
 FEATURES = SIGNALS + NOVELTY
 # a capitalised run (a title or a person: "The Silence of the Lambs", "Stephen King"), joined by lower-case connectors
 _NAME = re.compile(r"\b[A-Z0-9][\w'&.:-]*(?:\s+(?:(?:of|the|and|in|on|a|an|de|la|von|van|at|for|to)\s+)*[A-Z0-9][\w'&.:-]*)*")
@@ -109,6 +111,7 @@ class Source:
     tokens: set[str] = field(default_factory=set)
     question_tokens: set[str] = field(default_factory=set)
     new_tokens: set[str] = field(default_factory=set)
+    new_names: list[set[str]] = field(default_factory=list)
     bigrams: set[tuple[str, str]] = field(default_factory=set)
     numbers: set[str] = field(default_factory=set)
     spans: list[tuple[int, int]] = field(default_factory=list)
@@ -121,7 +124,8 @@ class Source:
         toks, q_toks = content_tokens(text), set(content_tokens(question))
         spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group(0).strip()] or [(0, len(text))]
         return cls(text=text, question=question, norm=f" {_norm(text)} ", tokens=set(toks),
-                   question_tokens=q_toks, new_tokens=set(toks) - q_toks, bigrams=set(zip(toks, toks[1:])),
+                   question_tokens=q_toks, new_tokens=set(toks) - q_toks,
+                   new_names=[set(n) for n in names(text) if not set(n) <= q_toks], bigrams=set(zip(toks, toks[1:])),
                    numbers=_numbers(text), spans=spans,
                    span_tokens=[set(content_tokens(text[a:b])) for a, b in spans],
                    span_negated=[bool(_NEGATION.search(text[a:b])) for a, b in spans])
@@ -198,6 +202,9 @@ def claim_features(claim: Claim, doc: Any, source: Source, vector: np.ndarray | 
         "n_names_unsupported": float(sum(not f for f in with_question)),
         "n_used_new": float(len(set(toks) & source.new_tokens)),
         "names_in_context": _share(in_context), "names_with_question": _share(with_question),
+        "n_names_supported": float(sum(with_question)),
+        "n_new_names_used": float(sum(n <= set(toks) for n in source.new_names)),
+        "context_has_new_names": float(bool(source.new_names)),
         "lexical": lexical, "lexical_with_question": with_q, "bigram": bigram,
         "entity": _share(ent_found), "quantity": _share(quant_found),
         "number": _share([n in source.numbers for n in nums]),
@@ -217,7 +224,9 @@ def novelty(features: dict[str, float]) -> dict[str, float]:
             "log_novel_with_question": float(np.log1p(features["n_novel_with_question"])),
             "log_novel_names": float(np.log1p(features["n_novel_names"])),
             "log_names_unsupported": float(np.log1p(features["n_names_unsupported"])),
-            "log_used_new": float(np.log1p(features["n_used_new"]))}
+            "log_used_new": float(np.log1p(features["n_used_new"])),
+            "log_names_supported": float(np.log1p(features["n_names_supported"])),
+            "uses_new_name": float(features["n_new_names_used"] > 0)}
 
 
 def context_scale(context: str) -> float:

@@ -102,9 +102,14 @@ def test_names_are_supported_by_the_context_or_the_dialogue_history():
     assert grounded["names_with_question"] == 1.0 and grounded["n_names_unsupported"] == 0.0
     assert grounded["names_in_context"] < 1.0  # Morgan Freeman is only in the history
     assert grounded["n_used_new"] >= 2  # "truman", "show": the knowledge's new information
+    # the knowledge's one name the history has not mentioned, and the answer uses it
+    assert Source.build(KNOWLEDGE, HISTORY).new_names == [{"truman", "show"}]
+    assert grounded["n_new_names_used"] == 1.0 and grounded["uses_new_name"] == 1.0
+    assert grounded["n_names_supported"] == 3.0 and grounded["context_has_new_names"] == 1.0
     invented = _dialogue_features("Jim Carrey also starred in The Matrix with Keanu Reeves.")
     assert invented["n_names_unsupported"] == 2.0 and invented["names_with_question"] == 1 / 3
     assert invented["n_used_new"] < grounded["n_used_new"]  # only "starred"
+    assert invented["uses_new_name"] == 0.0 and invented["n_names_supported"] == 1.0
 
 
 def test_a_question_with_speaker_turns_is_a_dialogue():

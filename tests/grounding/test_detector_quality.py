@@ -48,7 +48,7 @@ def test_stored_quality_is_honest_about_every_subset():
     assert stored["detector_sha256"] == load_detector().sha256
     by = stored["by_subset"]
     assert by["summarization"]["balanced_accuracy"] >= 0.70 and not by["summarization"]["below_target"]
-    # dialogue 0.60 (v2; 0.53 in v1): flagged, not hidden
+    # dialogue 0.62 (v3; 0.60 in v2, 0.53 in v1): flagged, not hidden
     assert by["dialogue"]["below_target"] and stored["below_target"] == ["dialogue"]
     assert 0.57 <= by["dialogue"]["balanced_accuracy"] < 0.70 and by["dialogue"]["auroc"] >= 0.62
     assert stored["subset"] == "dialogue" and stored["balanced_accuracy"] == by["dialogue"]["balanced_accuracy"]
@@ -59,7 +59,7 @@ def test_stored_quality_is_honest_about_every_subset():
 
 def test_shipped_coefficients_are_plain_json_with_their_features():
     spec = json.loads(DETECTOR_FILE.read_text())
-    assert spec["version"] == "groundedness-lr-2" and spec["interaction"] == "context_scale+dialogue"
+    assert spec["version"] == "groundedness-lr-3" and spec["interaction"] == "context_scale+dialogue"
     assert len(spec["coef"]) == 3 * len(spec["features"]) + 2  # features, x context scale, x dialogue; the two
     assert spec["embedding"] is False and 0 < spec["threshold"] < 1
     assert {"names_with_question", "log_names_unsupported", "log_used_new"} <= set(spec["features"])
@@ -94,6 +94,6 @@ def test_second_independent_source_is_measured_and_stored():
     q = detection_quality(y, score, pred, seed=0)
     stored = detector_quality()["second_set"]
     assert stored["balanced_accuracy"] == q["balanced_accuracy"] and stored["auroc"] == q["auroc"] and stored["n"] == 100
-    # measured, not tuned on: 0.67 (0.57-0.76), above chance on its lower bound, below the HaluEval QA figure
+    # measured, not tuned on: 0.66 (0.56-0.75), above chance on its lower bound, below the HaluEval QA figure
     assert 0.5 < q["balanced_accuracy_ci"][0] and q["balanced_accuracy"] < 0.8 and q["auroc_ci"][0] > 0.55
     assert set(stored["by_category"]) == {"clean", "cross-chunk", "partial-context", "plausible-unsupported"}

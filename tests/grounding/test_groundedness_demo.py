@@ -19,6 +19,6 @@ def test_demo_support_qa_reports_groundedness(demo_catalog, demo_run_ids):
         for name in ("hallucination_rate", "groundedness", "abstention_rate"):
             m = task.metrics[name]
             if m.n:
-                assert m.ci_low <= m.value <= m.ci_high and "detector:groundedness-lr-2" in m.signature
+                assert m.ci_low <= m.value <= m.ci_high and "detector:groundedness-lr-3" in m.signature
         assert task.metrics["hallucination_rate"].n == block.n_scorable
         assert block.detector["by_subset"]["qa"]["balanced_accuracy"] >= 0.85 and not block.detector["stale"]

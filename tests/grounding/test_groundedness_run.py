@@ -65,7 +65,7 @@ def test_metrics_with_intervals_and_counts(run):
     assert hal.ci_low < hal.value < hal.ci_high and "clopper" in hal.method.lower()
     assert grd.n == 5 and 0 < grd.value < 1 and grd.ci_low <= grd.value <= grd.ci_high and grd.higher_is_better
     assert abst.n == 6 and abst.value == pytest.approx(1 / 6)  # 5 scored + 1 declined; not-scorable rows out
-    assert "detector:groundedness-lr-2|coef:" in hal.signature and "context:policy" in hal.signature
+    assert "detector:groundedness-lr-3|coef:" in hal.signature and "context:policy" in hal.signature
     block = task.groundedness
     assert block.n_scorable == 5 and block.n_hallucinated == 2 and block.n_abstained == 1 and block.n_not_scorable == 4
     assert block.not_scorable_reasons == {"empty answer": 1, "a claim is not in English": 1, "empty context": 1,
