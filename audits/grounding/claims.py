@@ -25,6 +25,7 @@ _ABSTAIN = re.compile(
     r"(?:there\s+is\s+)?no\s+information|the\s+(?:policy|context|document|text)\s+does\s*(?:not|n't)\s+"
     r"(?:say|mention|specify|state|cover)|unknown|n/?a|no\s+answer)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+", re.U)
+DECLINE_WORDS = 12  # a declining sentence longer than this says something besides declining
 # frequent English function words (weighed against those of other languages in is_english)
 _EN_FUNCTION = frozenset(
     "the a an is are was were be been of to in on at for with by from and or not no it this that these those "
@@ -61,10 +62,19 @@ def split_claims(answer: str) -> list[Claim]:
     return claims
 
 
+def _declines(claim: str) -> bool:
+    return len(_WORD.findall(claim)) <= DECLINE_WORDS and bool(_ABSTAIN.match(claim))
+
+
 def is_abstention(answer: str) -> bool:
-    """True when the answer only declines (its first sentence declines and it is short)."""
+    """True when the answer only declines: its first sentence is a short decline ("I don't know.",
+    "The policy does not mention that.") and every other sentence declines too or is a question. A
+    hedge followed by a claim ("Not sure. However you would enjoy Jurassic Park.", "I don't know
+    much about it, just that it is played on ice.") is scored, so a claim cannot hide behind it."""
     text = (answer or "").strip()
-    return bool(text) and len(text) <= 200 and bool(_ABSTAIN.match(text))
+    claims = [c.text for c in split_claims(text)]
+    return (bool(claims) and len(text) <= 200 and _declines(claims[0])
+            and all(_declines(c) or c.endswith("?") for c in claims[1:]))
 
 
 def is_english(text: str) -> bool:

@@ -24,6 +24,16 @@ def test_declining_answers_are_abstentions(answer):
     assert is_abstention(answer)
 
 
+@pytest.mark.parametrize("answer", [
+    "Not sure. However if you like thrillers you would enjoy Space Cowboys and Jurassic Park.",
+    "I don't know much about it, just that it's a sport where players use brooms to sweep the ice.",
+    "I don't know of too many of them, but there is a French one called Beauty and the Beast."])
+def test_a_hedge_followed_by_a_claim_is_scored_not_an_abstention(answer):
+    # HaluEval dialogue responses (hallucinated ones among them) that used to escape scoring
+    assert not is_abstention(answer)
+    assert is_abstention("I don't know. Would you like me to check?")  # a decline and an offer: no claim
+
+
 def test_an_answer_is_not_an_abstention():
     assert not is_abstention("Refunds are available within 30 days.")
     assert not is_abstention("")
