@@ -4,7 +4,8 @@
 - ``signals``: entity/number/date/unit/negation support (spaCy), lexical overlap and embedding
   alignment (the bundled all-MiniLM) of a claim against its context, with the nearest span;
 - ``classifier``: the shipped logistic-regression coefficients over the signals, the verdicts;
-- ``quality``: the detector's own measured accuracy on held-out, length-matched HaluEval.
+- ``quality``: the detector's own measured accuracy on held-out, length-matched HaluEval (``halueval``)
+  and on a second, independent hand-labelled set (``faithgate``).
 
 The scanner that runs it in an audit is ``audits.scanners.groundedness``.
 """
