@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -144,25 +145,12 @@ class Detector:
               max_context_chars: int = MAX_CONTEXT_CHARS) -> list[Verdict]:
         """One verdict per answer, each checked against its own context (and question)."""
         questions = questions or [""] * len(answers)
-        out: list[Verdict | None] = [None] * len(answers)
-        todo: list[int] = []
+        out, todo_claims = triage(list(zip(answers, contexts)), max_context_chars)
+        todo = [i for i, _ in todo_claims]
+        claims = [found for _, found in todo_claims]
         sources: dict[tuple[str, str], Source] = {}
-        claims: list[list[Claim]] = []
-        for i, (answer, context) in enumerate(zip(answers, contexts)):
-            answer, context = answer or "", context or ""
-            if is_abstention(answer):
-                out[i] = Verdict(ABSTAINED, reason="the answer declines")
-                continue
-            reason = unscorable_reason(answer, context, max_context_chars)
-            found = split_claims(answer) if reason is None else []
-            if reason is None and not all(is_english(c.text) for c in found):
-                reason = "a claim is not in English"
-            if reason is not None:
-                out[i] = Verdict(NOT_SCORABLE, reason=reason)
-                continue
-            todo.append(i)
-            claims.append(found)
-            sources.setdefault((context, questions[i] or ""), None)  # type: ignore[arg-type]
+        for i in todo:
+            sources.setdefault((contexts[i] or "", questions[i] or ""), None)  # type: ignore[arg-type]
         for key in sources:
             sources[key] = Source.build(*key)
         rows = [sources[(contexts[i] or "", questions[i] or "")] for i in todo]
@@ -179,6 +167,30 @@ class Detector:
             verdicts = [self._claim_verdict(c, f, k, src, p, u) for c, (f, k), p, u in zip(cs, fs, p_claims, flags)]
             out[i] = Verdict(HALLUCINATED if bad else GROUNDED, verdicts, score=p_answer)
         return [v for v in out if v is not None]
+
+
+def triage(rows: Sequence[tuple[str, ...]], max_context_chars: int
+           ) -> tuple[list[Verdict | None], list[tuple[int, list[Claim]]]]:
+    """What every scorer (the built-in detector and ``scorers/``) decides before scoring, from rows whose
+    first two items are (answer, context): an answer that declines is *abstained*; an empty answer or
+    context, an over-long context or a claim not in English is *not scorable* (with the reason).
+    Returns ``(verdicts with None where a row needs scoring, [(row index, its claims)])``."""
+    out: list[Verdict | None] = [None] * len(rows)
+    todo: list[tuple[int, list[Claim]]] = []
+    for i, (answer, context, *_) in enumerate(rows):
+        answer, context = answer or "", context or ""
+        if is_abstention(answer):
+            out[i] = Verdict(ABSTAINED, reason="the answer declines")
+            continue
+        reason = unscorable_reason(answer, context, max_context_chars)
+        found = split_claims(answer) if reason is None else []
+        if reason is None and not all(is_english(c.text) for c in found):
+            reason = "a claim is not in English"
+        if reason is not None:
+            out[i] = Verdict(NOT_SCORABLE, reason=reason)
+        else:
+            todo.append((i, found))
+    return out, todo
 
 
 @lru_cache(maxsize=4)

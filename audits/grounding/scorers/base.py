@@ -4,7 +4,8 @@ A scorer turns rows ``(answer, context, question)`` into one :class:`~audits.gro
 per answer, with its claims. What a row *is* stays the same whatever decides the claims: the
 answer is split into claims by ``claims.split_claims``; an answer that declines is *abstained*; an
 empty answer or context, an over-long context or a claim not in English is *not scorable*
-(:func:`triage`); an answer is a hallucination exactly when one of its claims is not supported, and
+(:func:`triage`, defined in ``classifier`` and used by the built-in detector too, so no scorer sorts
+rows differently); an answer is a hallucination exactly when one of its claims is not supported, and
 its groundedness is the share of its claims supported (:func:`answer_verdict`). Only the claim
 verdicts differ between scorers (lm-evaluation-harness style: one small interface, a registry).
 """
@@ -14,9 +15,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from audits.grounding.claims import ABSTAINED, NOT_SCORABLE, Claim, is_abstention, is_english, split_claims, \
-    unscorable_reason
-from audits.grounding.classifier import GROUNDED, HALLUCINATED, SUPPORTED, ClaimVerdict, Verdict
+from audits.grounding.claims import NOT_SCORABLE
+from audits.grounding.classifier import GROUNDED, HALLUCINATED, SUPPORTED, ClaimVerdict, Verdict, triage
 from audits.grounding.signals import Source, content_tokens
 from audits.registry import Registry
 
@@ -67,27 +67,6 @@ class Scorer(ABC):
 
 
 SCORERS: Registry[type[Scorer]] = Registry("groundedness scorer")
-
-
-def triage(rows: list[Row], max_context_chars: int) -> tuple[list[Verdict | None], list[tuple[int, list[Claim]]]]:
-    """Rows decided without scoring (abstained / not scorable, with the reason) and the rest:
-    ``(verdicts with None where a row needs scoring, [(row index, its claims)])``."""
-    out: list[Verdict | None] = [None] * len(rows)
-    todo: list[tuple[int, list[Claim]]] = []
-    for i, (answer, context, _) in enumerate(rows):
-        answer, context = answer or "", context or ""
-        if is_abstention(answer):
-            out[i] = Verdict(ABSTAINED, reason="the answer declines")
-            continue
-        reason = unscorable_reason(answer, context, max_context_chars)
-        found = split_claims(answer) if reason is None else []
-        if reason is None and not all(is_english(c.text) for c in found):
-            reason = "a claim is not in English"
-        if reason is not None:
-            out[i] = Verdict(NOT_SCORABLE, reason=reason)
-        else:
-            todo.append((i, found))
-    return out, todo
 
 
 def answer_verdict(claims: list[ClaimVerdict]) -> Verdict:
