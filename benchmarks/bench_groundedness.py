@@ -31,6 +31,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,22 +59,35 @@ def length_baseline(subset: str) -> dict:
         "mean_chars_right": round(float(lh[yh == 0].mean()), 1), "mean_chars_hallucinated": round(float(lh[yh == 1].mean()), 1)}
 
 
-def measure(subset: str, embedding: bool) -> tuple[dict, float]:
-    """(quality on the held-out half, detector seconds)."""
-    detector = load_detector(embedding=embedding)
-    held = rows(subset, "heldout")
-    detector.score([held[0]["answer"]], [held[0]["knowledge"]], [held[0]["question"]])  # models loaded, warm
-    t0 = time.perf_counter()
-    verdicts = detector.score([r["answer"] for r in held], [r["knowledge"] for r in held],
-                              [r["question"] for r in held])
-    seconds = time.perf_counter() - t0
-    y = np.array([r["hallucinated"] for r in held])
+def verdict_quality(verdicts: list, labels: list[int]) -> dict:
+    """Quality of verdicts against their labels (1 = hallucinated): ``detection_quality`` with rows not
+    scored (abstained / not scorable) as "supported" with score 0, and counted in ``not_scored``."""
+    y = np.array(labels)
     score = np.array([v.score if v.score is not None else 0.0 for v in verdicts])
     pred = np.array([1 if v.hallucination == 1.0 else 0 for v in verdicts])
     q = detection_quality(y, score, pred, seed=0)
     q["not_scored"] = int(sum(not v.scorable for v in verdicts))
+    return q
+
+
+def timed_quality(score: Callable[[list[dict]], list], held: list[dict]) -> tuple[dict, float]:
+    """(``verdict_quality`` of ``score`` on the HaluEval rows ``held`` with ``ms_per_answer``, seconds):
+    ``score`` turns rows into verdicts; one row is scored first, untimed, so models are loaded and warm.
+    Shared with ``bench_groundedness_scorer.py``, so every scorer is measured the same way."""
+    score(held[:1])
+    t0 = time.perf_counter()
+    verdicts = score(held)
+    seconds = time.perf_counter() - t0
+    q = verdict_quality(verdicts, [r["hallucinated"] for r in held])
     q["ms_per_answer"] = round(1000 * seconds / len(held), 2)
     return q, seconds
+
+
+def measure(subset: str, embedding: bool) -> tuple[dict, float]:
+    """(quality on the held-out half, detector seconds)."""
+    detector = load_detector(embedding=embedding)
+    return timed_quality(lambda rs: detector.score([r["answer"] for r in rs], [r["knowledge"] for r in rs],
+                                                   [r["question"] for r in rs]), rows(subset, "heldout"))
 
 
 def second_set(embedding: bool) -> dict:
@@ -84,15 +98,12 @@ def second_set(embedding: bool) -> dict:
     data = faithgate.rows()
     verdicts = load_detector(embedding=embedding).score([r["answer"] for r in data], [r["context"] for r in data],
                                                         [r["question"] for r in data])
-    y = np.array([r["hallucinated"] for r in data])
-    score = np.array([v.score if v.score is not None else 0.0 for v in verdicts])
-    pred = np.array([1 if v.hallucination == 1.0 else 0 for v in verdicts])
-    q = detection_quality(y, score, pred, seed=0)
+    q = verdict_quality(verdicts, [r["hallucinated"] for r in data])
+    y, pred = np.array([r["hallucinated"] for r in data]), np.array([v.hallucination == 1.0 for v in verdicts])
     cats = [r["category"] for r in data]
     q["by_category"] = {c: {"n": int(sum(k == c for k in cats)),
                             "accuracy": round(float(np.mean([p == t for p, t, k in zip(pred, y, cats) if k == c])), 4)}
                         for c in sorted(set(cats))}
-    q["not_scored"] = int(sum(not v.scorable for v in verdicts))
     return {"set": faithgate.SOURCE, **q}
 
 

@@ -17,17 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from typing import Any
-
-import numpy as np
 
 import audits  # noqa: F401  (offline env)
 from audits.grounding.halueval import SUBSETS, rows
 from audits.grounding.quality import summarise_subsets
 from audits.grounding.scorers import build_scorer
 from audits.scanners.groundedness import GroundednessOptions, GroundednessScanner
-from audits.stats import detection_quality
+from bench_groundedness import timed_quality  # the same measurement as the built-in detector's
 
 
 def options(args: argparse.Namespace) -> GroundednessOptions:
@@ -44,17 +41,7 @@ def options(args: argparse.Namespace) -> GroundednessOptions:
 def measure(scorer, subset: str, limit: int | None) -> dict[str, Any]:
     """Quality of ``scorer`` on the held-out half of one subset (first ``limit`` rows when given)."""
     held = rows(subset, "heldout")[:limit] if limit else rows(subset, "heldout")
-    scorer.score([(held[0]["answer"], held[0]["knowledge"], held[0]["question"])])  # loaded, warm
-    t0 = time.perf_counter()
-    verdicts = scorer.score([(r["answer"], r["knowledge"], r["question"]) for r in held])
-    seconds = time.perf_counter() - t0
-    y = np.array([r["hallucinated"] for r in held])
-    score = np.array([v.score if v.score is not None else 0.0 for v in verdicts])
-    pred = np.array([1 if v.hallucination == 1.0 else 0 for v in verdicts])
-    q = detection_quality(y, score, pred, seed=0)
-    q["not_scored"] = int(sum(not v.scorable for v in verdicts))
-    q["ms_per_answer"] = round(1000 * seconds / len(held), 2)
-    return q
+    return timed_quality(lambda rs: scorer.score([(r["answer"], r["knowledge"], r["question"]) for r in rs]), held)[0]
 
 
 def main() -> None:
