@@ -119,8 +119,11 @@ def summary(report: dict) -> list[str]:
                          f"{max(a['max_abs_delta_ll'] for a in agree):.2e}")
     p = report["comparisons"].get("pii", {}).get("figures")
     if p:
+        same = p.get("presidio_same_batch")
         lines.append(f"presidio defaults vs Assay profile: {p['speedup_vs_presidio']:.2f}x docs/s "
-                     f"({p['assay_profile']['docs_per_s']} vs {p['presidio_defaults']['docs_per_s']}); F2 "
+                     f"({p['assay_profile']['docs_per_s']} vs {p['presidio_defaults']['docs_per_s']})"
+                     + (f", {p['speedup_vs_presidio_same_batch']:.2f}x at the same batch ({same['batch_size']}: "
+                        f"{same['docs_per_s']} docs/s)" if same else "") + "; F2 "
                      f"{p['assay_profile']['quality']['f2']} vs {p['presidio_defaults']['quality']['f2']} "
                      f"on {p['n_texts']} texts")
     f = report["comparisons"].get("fairness", {}).get("figures")
