@@ -7,6 +7,7 @@ policy checklist and ``audits.store.queries.trends.audit_trends`` (whose interva
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from audits.jsontypes import JsonObject
@@ -31,6 +32,23 @@ def _has(x: Any) -> bool:
 def _pair(q: JsonObject, name: str) -> str:
     ci = q.get(f"{name}_ci") or [None, None]
     return _est(q.get(name), ci[0], ci[1]) if q.get(name) is not None else "—"
+
+
+def second_set_text(det: JsonObject) -> str | None:
+    """The groundedness detector's quality on its second, independent labelled set in plain words, e.g.
+    'second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.657 (0.563–0.748)' (three
+    decimals rounded half up, as benchmarks/README.md quotes it); None when the block has none (another
+    scorer, or results from before it was measured). The dashboard's Overview shows the same line."""
+    q = det.get("second_set") if isinstance(det, dict) else None
+    if not isinstance(q, dict) or not _has(q.get("balanced_accuracy")):
+        return None
+    three = lambda x: str(Decimal(str(x)).quantize(Decimal("0.001"), ROUND_HALF_UP))  # noqa: E731
+    source = str(q.get("set") or "")
+    words = f"{source.split()[0]}, " if source else ""
+    kind = "hand-labelled answers" if "hand-labelled" in source else "labelled answers"
+    lo, hi = (q.get("balanced_accuracy_ci") or [None, None])[:2]
+    ci = f" ({three(lo)}–{three(hi)})" if _has(lo) and _has(hi) else ""
+    return f"second set ({words}{q.get('n', '?')} {kind}): balanced accuracy {three(q['balanced_accuracy'])}{ci}"
 
 
 def _controls(d: ReportData, keep) -> list[Any]:
@@ -86,6 +104,10 @@ def groundedness_section(d: ReportData):
                   [1.4, 2.3, 2.3, 2.3, 2.3, 0.9, 1.5], caption="Groundedness detector on held-out HaluEval")
         t.colours = {(i, 6): COLOURS["fail"] for i, r in enumerate(qrows) if r[6] == "below target"}
         s.blocks.append(t)
+        second = second_set_text(det)
+        if second:
+            s.blocks.append(f"{second[0].upper()}{second[1:]}; the detector was neither built nor tuned on it, and "
+                            "no target is set on it.")
     elif det.get("note"):  # another scorer (nli, judge) decided: its quality is not measured, say so
         s.blocks.append(f"Detector quality: {det['note']}.")
     else:

@@ -13,6 +13,7 @@ from audits.identity import model_label
 from audits.results import MetricSummary
 from dashboard import state
 from dashboard.components import compare, nav
+from reports.sections import second_set_text
 from reports.verdicts import COLOURS, WORDS, AreaVerdict, area_verdicts, packs_for
 
 
@@ -84,6 +85,7 @@ def _groundedness(res, answer: AreaVerdict) -> None:
         quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))} on held-out HaluEval QA"
                    + (f"; below target on {', '.join(det['below_target'])}" if det.get("below_target") else "")
                    if qa else "detector not measured")
+        quality += f"; {second_set_text(det)}" if second_set_text(det) else ""
         lines.append(f"- **{task.name}**: hallucination rate {said(hal)} · groundedness {said(grd)} · "
                      f"abstention rate {said(abst)} ({block.n_not_scorable} not scorable); {quality}")
     if not lines:

@@ -1,0 +1,67 @@
+"""The detector's quality on its second, independent labelled set (FaithGate, 100 hand-labelled answers)
+travels in every groundedness result beside the held-out HaluEval figures, and is said in one plain line
+on the report's Groundedness section and on the Overview's Groundedness answer (real run through the
+predictions backend, real DuckDB catalog, the shipped quality.json)."""
+
+from __future__ import annotations
+
+import pytest
+
+import reports
+from audits.runner import run_audit
+from audits.store.catalog import Catalog
+from reports.sections import GROUNDEDNESS, second_set_text
+from tests.grounding.test_groundedness_run import _config
+
+LINE = "second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.657 (0.563–0.748)"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("second")
+    cat = Catalog(tmp / "cat.duckdb")
+    return cat, run_audit(_config(tmp), cat, actor="tester")
+
+
+def test_every_groundedness_result_carries_the_second_set(run):
+    cat, run_id = run
+    block = reports.collect(cat, run_id).results.tasks[0].groundedness
+    second = block.detector["second_set"]
+    assert second["n"] == 100 and second["n_gold"] == 52 and second["n_negative"] == 48
+    assert second["balanced_accuracy"] == 0.6571 and second["balanced_accuracy_ci"] == [0.5625, 0.7476]
+    assert second["set"].startswith("FaithGate 0.3.0 calibration golden set (100 hand-labelled English answers")
+    assert set(block.detector["by_subset"]) == {"qa", "dialogue", "summarization"}   # beside, not instead
+    assert second_set_text(block.detector) == LINE
+
+
+def test_the_report_says_the_second_set_in_plain_words(run):
+    cat, run_id = run
+    section = next(s for s in reports.build_document(reports.collect(cat, run_id)).sections
+                   if s.title == GROUNDEDNESS)
+    texts = [b for b in section.blocks if isinstance(b, str)]
+    assert ("Second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.657 (0.563–0.748); the "
+            "detector was neither built nor tuned on it, and no target is set on it.") in texts
+    captions = [getattr(b, "caption", None) for b in section.blocks]
+    assert captions.index("Groundedness detector on held-out HaluEval") < next(
+        i for i, b in enumerate(section.blocks) if isinstance(b, str) and b.startswith("Second set"))
+    assert LINE[len("second set"):] in reports.build_html(cat, run_id)
+
+
+def test_the_overview_says_the_second_set_beside_the_held_out_figure(run, monkeypatch):
+    from tests.dashboard.conftest import page_app
+
+    cat, _ = run
+    monkeypatch.setenv("ASSAY_CATALOG", str(cat.path))
+    at = page_app("overview").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert f"detector balanced accuracy 0.957 on held-out HaluEval QA; below target on dialogue; {LINE}" in text
+
+
+def test_no_second_set_no_line():
+    assert second_set_text({"measured": False, "note": "the 'nli' scorer's own accuracy is not measured"}) is None
+    assert second_set_text({}) is None
+    assert second_set_text({"second_set": {"n": 10, "balanced_accuracy": None}}) is None
+    assert second_set_text({"second_set": {"set": "Other set (machine-labelled)", "n": 40, "balanced_accuracy": 0.8,
+                                           "balanced_accuracy_ci": [0.7125, 0.8875]}}) == (
+        "second set (Other, 40 labelled answers): balanced accuracy 0.800 (0.713–0.888)")
