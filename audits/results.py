@@ -336,7 +336,8 @@ class GroundednessBlock(_Open):
     """Claims of each answer checked against the task's context (audits/scanners/groundedness.py), and the
     detector's own measured quality on held-out, length-matched HaluEval (``detector``: per subset
     balanced accuracy, AUROC, precision and recall for "unsupported" with intervals; top level = the
-    lowest subset; ``below_target`` lists subsets under target)."""
+    lowest subset; ``below_target`` lists subsets under target; ``second_set``: the same figures on FaithGate's
+    100 hand-labelled answers, outside the targets — ``reports.sections.second_set_text`` says it in words)."""
 
     context: str | None = None              # the task's context column
     detector_version: str | None = None
