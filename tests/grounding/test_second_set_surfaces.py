@@ -11,6 +11,7 @@ import reports
 from audits.runner import run_audit
 from audits.store.catalog import Catalog
 from reports.sections import GROUNDEDNESS, second_set_text
+from tests.dashboard.conftest import page_app
 from tests.grounding.test_groundedness_run import _config
 
 LINE = "second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.657 (0.563–0.748)"
@@ -48,14 +49,10 @@ def test_the_report_says_the_second_set_in_plain_words(run):
 
 
 def test_the_overview_says_the_second_set_beside_the_held_out_figure(run, monkeypatch):
-    from tests.dashboard.conftest import page_app
-
-    cat, _ = run
-    monkeypatch.setenv("ASSAY_CATALOG", str(cat.path))
+    monkeypatch.setenv("ASSAY_CATALOG", str(run[0].path))
     at = page_app("overview").run()
-    assert not at.exception
-    text = " ".join(m.value for m in at.markdown)
-    assert f"detector balanced accuracy 0.957 on held-out HaluEval QA; below target on dialogue; {LINE}" in text
+    said = f"detector balanced accuracy 0.957 on held-out HaluEval QA; below target on dialogue; {LINE}"
+    assert not at.exception and said in " ".join(m.value for m in at.markdown)
 
 
 def test_no_second_set_no_line():
