@@ -90,7 +90,29 @@ def _results(args) -> int:
                 print(f"  {'':<22} {m.statement}")
         if task.pii is not None:
             _print_pii_detector(task.pii)
+        if task.groundedness is not None:
+            _print_grounding_detector(task.groundedness.detector)
     return 0
+
+
+def _print_grounding_detector(det) -> None:
+    """The groundedness detector's own accuracy beside its rates: per held-out HaluEval subset (flagged
+    below target) and on the second, independent labelled set; or why it was not measured."""
+    det = det or {}
+    if det.get("measured") is False or not det.get("by_subset"):
+        print(f"  groundedness detector: {det.get('note') or 'quality not recorded'}")
+        return
+    print("  groundedness detector, balanced accuracy on held-out length-matched HaluEval:")
+    for subset, v in det["by_subset"].items():
+        ci = v.get("balanced_accuracy_ci") or [None, None]
+        flag = f"  BELOW TARGET {v['target']:.2f}" if v.get("below_target") else ""
+        print(f"    {subset:<16} {_fmt(v.get('balanced_accuracy')):>9}  95% CI [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+              f"  n={v.get('n')}{flag}")
+    second = det.get("second_set") or {}
+    if second.get("balanced_accuracy") is not None:   # never built or tuned on
+        ci = second.get("balanced_accuracy_ci") or [None, None]
+        print(f"    second set: {second.get('set')}: {_fmt(second['balanced_accuracy'])}  "
+              f"95% CI [{_fmt(ci[0])}, {_fmt(ci[1])}]  n={second.get('n')}")
 
 
 def _print_pii_detector(pii) -> None:

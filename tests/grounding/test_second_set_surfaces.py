@@ -62,3 +62,16 @@ def test_no_second_set_no_line():
     assert second_set_text({"second_set": {"set": "Other set (machine-labelled)", "n": 40, "balanced_accuracy": 0.8,
                                            "balanced_accuracy_ci": [0.7125, 0.8875]}}) == (
         "second set (Other, 40 labelled answers): balanced accuracy 0.800 (0.713–0.888)")
+
+
+def test_assay_results_prints_the_detector_quality_beside_the_rates(run, capsys):
+    from audits.cli import main
+
+    cat, run_id = run
+    assert main(["--catalog", str(cat.path), "results", run_id]) == 0
+    out = capsys.readouterr().out
+    assert "groundedness detector, balanced accuracy on held-out length-matched HaluEval:" in out
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert "qa 0.9569 95% CI [0.9378, 0.9761] n=418" in lines
+    assert "BELOW TARGET 0.70" in next(line for line in out.splitlines() if line.strip().startswith("dialogue"))
+    assert "second set: FaithGate 0.3.0 calibration golden set" in out and "0.6571  95% CI [0.5625, 0.7476]  n=100" in out
