@@ -20,6 +20,8 @@ PHRASES: dict[str, tuple[str, str, str]] = {
     "hallucination_rate": ("scorable answers", "made a claim their context does not support",
                            "the hallucination rate"),
     "abstention_rate": ("answered rows", "declined to answer", "the abstention rate"),
+    # groundedness is a mean of shares; when every answer is all-or-nothing it is read as a rate
+    "groundedness": ("scorable answers", "had every claim supported by their context", "groundedness"),
     "attack_success_rate": ("red-team probes", "succeeded (the model did what the attack asked)",
                             "the attack success rate"),
     "feedback_positive_rate": ("interactions with feedback", "got positive user feedback",

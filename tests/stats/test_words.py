@@ -32,6 +32,10 @@ def test_new_metrics_read_as_sentences():
     assert describe("groundedness", 0.82, 0.75, 0.88, 40, method="bca-bootstrap") == (
         "Groundedness (the mean share of an answer's claims its context supports) is 0.82 over 40 scorable "
         "answers (95% CI 0.75 to 0.88, BCa bootstrap).")
+    # every answer all-or-nothing (one claim each): read as a rate, in its own words
+    assert describe("groundedness", 0.375, 0.152, 0.6457, 16, kind="rate", events=6, method="clopper-pearson") == (
+        "6 of 16 scorable answers had every claim supported by their context: groundedness is 37.5% "
+        "(95% CI 15% to 65%, exact binomial).")
 
 
 def test_unknown_metric_keeps_the_generic_sentence():
