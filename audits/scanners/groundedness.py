@@ -39,7 +39,7 @@ from pydantic import Field
 from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.executors.base import RowStage
-from audits.grounding.scorers import Scorer, build_scorer, scorer_class
+from audits.grounding.scorers import Scorer, build_scorer
 from audits.grounding.scorers.judge import JudgeOptions
 from audits.grounding.scorers.nli import NliOptions
 from audits.metrics.base import MetricResult
@@ -125,7 +125,7 @@ class GroundednessScanner(Scanner):
                                  "remove 'context' or make the task type: generate")
         opts = self.parse(options)
         try:
-            scorer = scorer_class(opts.scorer)(opts)
+            scorer = build_scorer(opts)
         except AssayError as err:
             raise AssayError(f"scanners.groundedness.scorer: {err.problem}", err.fix) from None
         for other in ("nli", "judge"):
