@@ -54,15 +54,11 @@ def register(subparsers, common) -> None:
 
 def _plan(args: argparse.Namespace) -> tuple[int, str, list[str], int]:
     """(n, where n came from, stratify columns, seed) for ``--sample plan`` from the audit config."""
-    import os
-    from pathlib import Path
-
-    from audits.commands.plan import parse_expect
+    from audits.commands.plan import existing_catalog, parse_expect
     from audits.config import load_config
     from audits.redteam.plan import is_probe_task
     from audits.runner import prepare
     from audits.sampling import plan_sizes
-    from audits.store.catalog import Catalog
 
     if not args.config:
         raise AssayError("--sample plan needs the audit config whose controls the sample must decide",
@@ -78,8 +74,7 @@ def _plan(args: argparse.Namespace) -> tuple[int, str, list[str], int]:
     task = next(t for t in config.tasks if t.name == task_name)
     spec = task.sample
     expect = {**({(None, k): float(v) for k, v in spec.expect.items()} if spec else {}), **parse_expect(args.expect)}
-    catalog_path = getattr(args, "catalog", None) or os.environ.get("ASSAY_CATALOG") or "assay.duckdb"
-    catalog = Catalog(catalog_path, create=False) if Path(catalog_path).exists() else None
+    catalog = existing_catalog(args)
     prepared = prepare(config)
     planned = plan_sizes(prepared, [task_name], expect, args.policy or list(config.policy), catalog)[task_name]
     stratify = args.stratify or (spec.stratify if spec else [])

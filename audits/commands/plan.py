@@ -50,17 +50,21 @@ def parse_expect(items: list[str]) -> dict[tuple[str | None, str], float]:
     return out
 
 
+def existing_catalog(args) -> Any:
+    """The command's catalog (--catalog, $ASSAY_CATALOG, ./assay.duckdb), or None when it does not
+    exist: a plan needs no earlier run."""
+    from audits.store.catalog import Catalog, resolve_catalog_path
+
+    path = resolve_catalog_path(getattr(args, "catalog", None))
+    return Catalog(path, create=False) if path.exists() else None
+
+
 def latest_results(args, audit: str) -> tuple[str | None, Any]:
     """The audit's latest complete run in the command's catalog (none when the catalog does not exist)."""
-    from pathlib import Path
-
     from audits.planning import latest_results as latest
-    from audits.store.catalog import Catalog
 
-    path = args.catalog or __import__("os").environ.get("ASSAY_CATALOG") or "assay.duckdb"
-    if not Path(path).exists():
-        return None, None
-    return latest(Catalog(path, create=False), audit)
+    catalog = existing_catalog(args)
+    return (None, None) if catalog is None else latest(catalog, audit)
 
 
 def format_plan(rows: list[JsonObject], run_id: str | None) -> str:
