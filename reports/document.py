@@ -17,11 +17,12 @@ from reports.blocks import Section, Table
 from reports.charts import fairness_charts, metrics_chart
 from reports.glossary import plain, threshold_text
 from reports.data import ReportData, execution_summary
+from reports.sections import GROUNDEDNESS, ROBUSTNESS, TREND, groundedness_section, robustness_section, trend_section
 from reports.verdicts import COLOURS, WORDS, area_verdicts, evidence_text, failing_controls, sample_size_notes
 
 # Trend across runs, Groundedness and Robustness are built in reports.sections
-SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", "Trend across runs", "Fairness",
-                  "Privacy and safety", "Groundedness", "Robustness (red-team probes)", "Human review",
+SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", TREND, "Fairness",
+                  "Privacy and safety", GROUNDEDNESS, ROBUSTNESS, "Human review",
                   "Policy checklist", "Appendix: reproducibility record")
 
 
@@ -320,8 +321,6 @@ def build_document(d: ReportData) -> Document:
              ("Compared with", f"{d.compare_id} ({d.compare_run.get('period')})" if d.compare_id and d.compare_run
               else "—"),
              ("Policy packs", ", ".join(d.packs)), ("Report generated", d.generated_at)]
-    from reports.sections import groundedness_section, robustness_section, trend_section
-
     sections = [_executive(d), _metrics(d), trend_section(d), _fairness(d), _privacy_safety(d), groundedness_section(d),
                 robustness_section(d), _review(d), _checklist(d), _appendix(d)]
     assert [x.title for x in sections] == list(SECTION_TITLES)

@@ -17,7 +17,6 @@ from reports.data import ReportData
 from reports.verdicts import COLOURS, evidence_text, num
 
 GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)", "Trend across runs"
-TITLES = (GROUNDEDNESS, ROBUSTNESS, TREND)
 
 
 def _est(value: Any, low: Any, high: Any, n: Any = None) -> str:
