@@ -136,6 +136,17 @@ def plan_sizes(prepared: Any, tasks: list[str], expect: dict[tuple[str | None, s
     return {t: task_size(rows, t) for t in tasks}
 
 
+def sample_seed(task: Any, config: Any) -> int:
+    """A task's sampling seed: its ``sample.seed``, else the task's seed, else the audit's."""
+    spec = task.sample
+    return next(s for s in (spec.seed if spec else None, task.seed, config.seed) if s is not None)
+
+
+def spec_expect(spec: Any) -> dict[tuple[str | None, str], float]:
+    """A task's ``sample.expect`` as ``plan_sizes`` takes expected values (any task, like ``--expect``)."""
+    return {(None, k): float(v) for k, v in spec.expect.items()} if spec else {}
+
+
 def draw_task_samples(prepared: Any, catalog: Any = None) -> dict[str, JsonObject]:
     """Replace each sampled task's data in ``prepared`` by its sample (before inference); returns
     ``{task: SampleRecord as a dict}`` for the manifest. ``catalog`` gives ``n: plan`` its previous run."""
@@ -147,13 +158,13 @@ def draw_task_samples(prepared: Any, catalog: Any = None) -> dict[str, JsonObjec
         n_from = "config"
         n = spec.n
         if n == "plan":
-            expect = {(None, k): float(v) for k, v in spec.expect.items()}
-            planned = plan_sizes(prepared, [task.name], expect, list(prepared.config.policy), catalog)[task.name]
+            planned = plan_sizes(prepared, [task.name], spec_expect(spec), list(prepared.config.policy),
+                                 catalog)[task.name]
             if planned.expected_from == "--expect":
                 planned = dataclasses.replace(planned, expected_from="sample.expect")
             n, n_from = planned.n, f"plan: {planned.reason()}"
         td = prepared.data[task.name]
-        seed = spec.seed if spec.seed is not None else (task.seed if task.seed is not None else prepared.config.seed)
+        seed = sample_seed(task, prepared.config)
         frame, columns = _strata_columns(td, spec.stratify)
         sample, record = draw(frame, int(n), spec.stratify, seed, what=f"task '{task.name}'", n_from=n_from,
                               columns=columns)
