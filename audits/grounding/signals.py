@@ -146,6 +146,12 @@ def _share(found: list[bool]) -> float:
     return float(np.mean(found)) if found else 1.0
 
 
+def span_overlap(tokens: list[str], source: Source) -> list[float]:
+    """Per context sentence (``source.span_tokens``), the share of the claim's distinct content words it holds."""
+    toks = set(tokens)
+    return [len(toks & st) / max(1, len(toks)) for st in source.span_tokens]
+
+
 def names(text: str) -> list[list[str]]:
     """The content words of each name (capitalised run) of a claim; a claim's opening word
     ("Yes", "Sure", "The") is not a name on its own."""
@@ -181,7 +187,7 @@ def claim_features(claim: Claim, doc: Any, source: Source, vector: np.ndarray | 
     quant_found = [f" {_norm(e.text)} " in source.norm or bool(_numbers(e.text) & source.numbers and
                                                               _numbers(e.text) <= source.numbers) for e in quants]
     nums = _numbers(claim.text)
-    lexical_by_span = [len(set(toks) & st) / max(1, len(set(toks))) for st in source.span_tokens]
+    lexical_by_span = span_overlap(toks, source)
     if vector is not None and source.span_vectors is not None and len(source.span_vectors):
         sims = source.span_vectors @ vector
         nearest = int(np.argmax(sims))

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from audits.grounding.claims import NOT_SCORABLE
 from audits.grounding.classifier import GROUNDED, HALLUCINATED, SUPPORTED, ClaimVerdict, Verdict, triage
-from audits.grounding.signals import Source, content_tokens
+from audits.grounding.signals import Source, content_tokens, span_overlap
 from audits.registry import Registry
 
 Row = tuple[str, str, str]  # (answer, context, question)
@@ -79,8 +79,7 @@ def answer_verdict(claims: list[ClaimVerdict]) -> Verdict:
 def ranked_spans(claim: str, source: Source) -> list[int]:
     """The context's sentences (indices into ``source.spans``), most word overlap with the claim first
     (ties: earlier first)."""
-    toks = set(content_tokens(claim))
-    overlap = [len(toks & st) / max(1, len(toks)) for st in source.span_tokens]
+    overlap = span_overlap(content_tokens(claim), source)
     return sorted(range(len(source.spans)), key=lambda k: (-overlap[k], k))
 
 
