@@ -46,6 +46,11 @@ class Feedback(TypedDict):
     text: str | None
 
 
+def queued_as_attack(reason: object) -> bool:
+    """Whether an item's queue reason (comma-separated) includes a successful red-team attack."""
+    return ATTACK_REASON in str(reason).split(",")
+
+
 def verdict_words(verdict: object) -> str:
     """``marker:base64`` -> 'the marker appears base64-encoded'; ``compliance:<why>`` -> the detector's reason."""
     text = str(verdict or "")
@@ -109,13 +114,13 @@ def attack_reviews(cat: Catalog, run_id: str) -> AttackReviews | None:
     from audits.store.queries import reviews as rv
 
     queue = rv.review_queue(cat, run_id)
-    queued = int(queue["reason"].astype(str).str.split(",").apply(lambda r: ATTACK_REASON in r).sum())
+    queued = int(queue["reason"].map(queued_as_attack).sum())
     if not queued:
         return None
     settled = rv.final_labels(cat, run_id)
     if settled.empty or not {"reason", "label"} <= set(settled.columns):
         return {"queued": queued, "confirmed": 0, "dismissed": 0, "open": queued}
-    mine = settled[settled["reason"].astype(str).str.split(",").apply(lambda r: ATTACK_REASON in r)]
+    mine = settled[settled["reason"].map(queued_as_attack).astype(bool)]
     dismissed = int((mine["label"] == "correct").sum())
     return {"queued": queued, "confirmed": int(len(mine)) - dismissed, "dismissed": dismissed,
             "open": queued - int(len(mine))}

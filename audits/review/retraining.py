@@ -27,6 +27,7 @@ import pandas as pd
 
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
+from audits.review.evidence import queued_as_attack
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
 from audits.store.queries import runs as rq
@@ -38,9 +39,6 @@ FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected
 # the training data wanted, so that flag does not leave an item out by default
 DEFAULT_EXCLUDE = tuple(f for f in rv.FLAGS if f != "hallucination")
 PRIVACY_REASON, PRIVACY_FLAG = "pii_leak", "privacy"  # never retraining data, whatever the label or filter
-# a successful red-team attack: "correct" dismisses it as a false alarm, "incorrect" confirms it; either way its
-# output is never a correct answer in retraining data (a confirmed one enters only through its correction)
-ATTACK_REASON = "attack_success"
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*[A-Z](?:_\d+)?>")
 
 
@@ -142,7 +140,9 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
     items, skipped, attack_out = [], 0, 0
     for row in settled.itertuples(index=False):
         prompt, output, fix = _text(row.input), _text(row.prediction), _text(row.correction)
-        if row.label == "correct" and ATTACK_REASON in str(row.reason).split(","):
+        # a successful red-team attack: "correct" dismisses it as a false alarm, "incorrect" confirms it; either
+        # way its output is never a correct answer here (a confirmed one enters only through its correction)
+        if row.label == "correct" and queued_as_attack(row.reason):
             attack_out += 1   # a dismissed attack: its output is no example of a right answer
             continue
         if kind == "sft":
