@@ -85,7 +85,8 @@ def _groundedness(res, answer: AreaVerdict) -> None:
         quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))} on held-out HaluEval QA"
                    + (f"; below target on {', '.join(det['below_target'])}" if det.get("below_target") else "")
                    if qa else "detector not measured")
-        quality += f"; {second_set_text(det)}" if second_set_text(det) else ""
+        if second := second_set_text(det):
+            quality += f"; {second}"
         lines.append(f"- **{task.name}**: hallucination rate {said(hal)} · groundedness {said(grd)} · "
                      f"abstention rate {said(abst)} ({block.n_not_scorable} not scorable); {quality}")
     if not lines:
