@@ -109,8 +109,8 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
     """One sentence a committee member can read, for any metric summary."""
     if not n or value is None or not math.isfinite(value):
         return f"{name} has no value (no sample could be scored)."
-    unit, event, rate_name = rate_phrase(name) or ("samples", f"scored 1 on {name}", name)
-    what, mean_unit = MEAN_PHRASES.get(name, (name, "samples"))
+    phrase = rate_phrase(name)
+    unit, event, rate_name = phrase or ("samples", f"scored 1 on {name}", name)
     conf = f"{confidence:.0%} confidence"
     deff = design_effect if design_effect is not None and math.isfinite(design_effect) else None
     tail = ""
@@ -129,10 +129,13 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
         return (f"{k} of {n} {unit} {event}: {rate_name} is {100 * value:.3g}% "
                 f"({confidence:.0%} CI {_pct(low, 'down')} to {_pct(high, 'up')}, {how}{tail}).")
     how = METHOD_WORDS.get(method or "", method or IntervalSignature.parse(None).method)
-    if name not in MEAN_PHRASES and rate_phrase(name) is not None:  # a rate's mean form (e.g. not all 0/1)
+    if name in MEAN_PHRASES:
+        what, mean_unit = MEAN_PHRASES[name]
+        what = what[0].upper() + what[1:]
+    elif phrase is not None:  # a rate's mean form (e.g. not all 0/1)
         what, mean_unit = f"{rate_name[0].upper()}{rate_name[1:]}", unit
     else:
-        what = what[0].upper() + what[1:] if what != name else what
+        what, mean_unit = name, "samples"
     if not (math.isfinite(low) and math.isfinite(high)):
         return f"{what} is {_num(value)} over {n} {mean_unit} (no interval could be formed)."
     return (f"{what} is {_num(value)} over {n} {mean_unit} ({confidence:.0%} CI {_num(low)} to {_num(high)}, "
