@@ -19,6 +19,10 @@ CARD_CSS = ("<style>.assay-card{border:1px solid #d0d5dd;border-radius:8px;paddi
             ".assay-card .cols{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}"
             ".assay-card .why{font-size:.85rem;margin-bottom:.3rem}</style>")
 
+# what each kind of mark in the output shows (its colour: highlight.COLOURS)
+MARK_WORDS = {"pii": "personal data", "toxic": "toxic words", "claim": "unsupported claims",
+              "attack": "the attack's success marker"}
+
 
 def leaks_html(spans: list[dict]) -> str:
     """The leaked spans that queued an item: the raw value for roles allowed to see it (admins, when the
@@ -95,11 +99,7 @@ def card_html(item: dict, leaks: list[dict] | None = None, claims: list[dict] | 
     marks = {k for _, _, k, _ in out_spans}
     if marks:
         why += " — marked in the output: " + ", ".join(
-            {"pii": "<mark style='background:#fde68a'>personal data</mark>",
-             "toxic": "<mark style='background:#fecaca'>toxic words</mark>",
-             "claim": "<mark style='background:#fed7aa'>unsupported claims</mark>",
-             "attack": f"<mark style='background:{highlight.COLOURS['attack']}'>the attack's success marker</mark>"}[k]
-            for k in sorted(marks))
+            f"<mark style='background:{highlight.COLOURS[k]}'>{MARK_WORDS[k]}</mark>" for k in sorted(marks))
     why += "</div>"
     body = [header, why, "<div class='lbl'>Input</div>",
             f"<div class='box'>{highlight.marked(item.get('input'), highlight.pii_spans(item.get('input')))}</div>",
