@@ -40,11 +40,12 @@ def remember(settings_key: str, texts: Iterable[str], spans: Iterable[Sequence[S
         del _SPANS[next(iter(_SPANS))]
 
 
-def recall(settings_key: str, text: str) -> tuple[Span, ...] | None:
-    """The recorded detections of ``text`` under ``settings_key``, or None when the scan did not see it."""
+def recall(key: bytes) -> tuple[Span, ...] | None:
+    """The recorded detections of the text whose ``text_key(settings key, text)`` is ``key``, or None
+    when the scan did not see it (the caller has the digest already: no second hash of the text)."""
     if not ENABLED:
         return None
-    return _SPANS.get(text_key(settings_key, text))
+    return _SPANS.get(key)
 
 
 def clear() -> None:

@@ -204,7 +204,7 @@ class Redactor:
         if new:
             found: list[list[tuple[int, int, str]]] = [pattern_spans(t) for _, t in new]
             if self.settings is not None:
-                known = [_pii_spans.recall(self._scope, t) for _, t in new]
+                known = [_pii_spans.recall(k) for k, _ in new]  # self._scope is the settings' key here
                 todo = [i for i, k in enumerate(known) if k is None]
                 self.reused += len(new) - len(todo)
                 analysed = dict(zip(todo, engine.analyze_texts([new[i][1] for i in todo], self.settings)))
