@@ -121,19 +121,19 @@ def _strata_columns(td: Any, columns: list[str]) -> tuple[pd.DataFrame, list[str
     return frame.assign(**{c: extra[c].to_numpy() for c in missing}), names
 
 
-def plan_sizes(prepared: Any, tasks: list[str], expect: dict[tuple[str | None, str], float],
-               packs: list[str], catalog: Any = None) -> dict[str, Any]:
-    """``audits.planning.PlannedSize`` per task in ``tasks``: the largest n any control of ``packs`` needs."""
+def plan_size(prepared: Any, task: str, expect: dict[tuple[str | None, str], float],
+              packs: list[str], catalog: Any = None) -> Any:
+    """``audits.planning.PlannedSize`` of ``task``: the largest n any control of ``packs`` needs."""
     from audits.planning import latest_results, plan_rows, task_size
     from policies import load_pack
 
     if not packs:
-        raise AssayError(f"task '{tasks[0]}': sample n 'plan' needs a policy pack to plan for, and none is given",
+        raise AssayError(f"task '{task}': sample n 'plan' needs a policy pack to plan for, and none is given",
                          "list packs under the config's 'policy' (e.g. policy: [internal-llm]) or give an "
                          "integer sample n")
     previous = latest_results(catalog, prepared.config.name)[1] if catalog is not None else None
     rows = plan_rows(prepared.config, prepared, [load_pack(p) for p in packs], expect, previous)
-    return {t: task_size(rows, t) for t in tasks}
+    return task_size(rows, task)
 
 
 def sample_seed(task: Any, config: Any) -> int:
@@ -143,7 +143,7 @@ def sample_seed(task: Any, config: Any) -> int:
 
 
 def spec_expect(spec: Any) -> dict[tuple[str | None, str], float]:
-    """A task's ``sample.expect`` as ``plan_sizes`` takes expected values (any task, like ``--expect``)."""
+    """A task's ``sample.expect`` as ``plan_size`` takes expected values (any task, like ``--expect``)."""
     return {(None, k): float(v) for k, v in spec.expect.items()} if spec else {}
 
 
@@ -158,8 +158,7 @@ def draw_task_samples(prepared: Any, catalog: Any = None) -> dict[str, JsonObjec
         n_from = "config"
         n = spec.n
         if n == "plan":
-            planned = plan_sizes(prepared, [task.name], spec_expect(spec), list(prepared.config.policy),
-                                 catalog)[task.name]
+            planned = plan_size(prepared, task.name, spec_expect(spec), list(prepared.config.policy), catalog)
             if planned.expected_from == "--expect":
                 planned = dataclasses.replace(planned, expected_from="sample.expect")
             n, n_from = planned.n, f"plan: {planned.reason()}"

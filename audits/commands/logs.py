@@ -58,7 +58,7 @@ def _plan(args: argparse.Namespace) -> tuple[int, str, list[str], int]:
     from audits.config import load_config
     from audits.redteam.plan import is_probe_task
     from audits.runner import prepare
-    from audits.sampling import plan_sizes, sample_seed, spec_expect
+    from audits.sampling import plan_size, sample_seed, spec_expect
 
     if not args.config:
         raise AssayError("--sample plan needs the audit config whose controls the sample must decide",
@@ -76,7 +76,7 @@ def _plan(args: argparse.Namespace) -> tuple[int, str, list[str], int]:
     expect = {**spec_expect(spec), **parse_expect(args.expect)}
     catalog = existing_catalog(args)
     prepared = prepare(config)
-    planned = plan_sizes(prepared, [task_name], expect, args.policy or list(config.policy), catalog)[task_name]
+    planned = plan_size(prepared, task_name, expect, args.policy or list(config.policy), catalog)
     stratify = args.stratify or (spec.stratify if spec else [])
     seed = args.seed if args.seed is not None else sample_seed(task, config)
     return planned.n, f"plan: {planned.reason()}", stratify, seed
