@@ -24,6 +24,12 @@ def builtin_for(family: str) -> str:
     return FAMILIES[family][0]
 
 
+def detector_for(family: str) -> str:
+    """The family's detector, ``marker`` or ``compliance``; a family not listed is scored by marker."""
+    entry = FAMILIES.get(family)
+    return entry[2] if entry is not None else "marker"
+
+
 def metric_for(family: str) -> str:
     """The per-family metric name, e.g. ``attack_success_rate_prompt_injection``."""
     return "attack_success_rate_" + family.replace("-", "_")

@@ -75,14 +75,14 @@ def _sample_row(cat: Catalog, run_id: str, task: str, sample_id: str, columns: l
 def attack_evidence(cat: Catalog, run_id: str, task: str, sample_id: str) -> AttackEvidence | None:
     """The attack behind an item queued as ``attack_success`` (None when the sample is no probe)."""
     from audits.redteam.detectors import split_marker
-    from audits.redteam.families import FAMILIES
+    from audits.redteam.families import detector_for
     from audits.store import bundle_reader
 
     row = _sample_row(cat, run_id, task, sample_id, ["family", "attack", "success_marker", "attack_verdict"])
     if not row or row.get("family") is None:
         return None
     family = str(row["family"])
-    judged = FAMILIES.get(family, ("", "", "marker"))[2] == "compliance"
+    judged = detector_for(family) == "compliance"
     found = bundle_reader.read_table(cat, run_id, "findings", columns=["context", "scanner"],
                                      filters={"task": str(task), "sample_id": str(sample_id), "scanner": "redteam"},
                                      limit=1)

@@ -27,7 +27,7 @@ from pydantic import Field
 
 from audits.config import AuditConfig
 from audits.redteam import compliance, detectors, plan, quality
-from audits.redteam.families import FAMILIES, metric_for
+from audits.redteam.families import FAMILIES, detector_for, metric_for
 from audits.scanners._scanmetric import ScanMean, publish, task_clusters
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, as_text
 from audits.scanners.toxicity import ToxicityScore
@@ -79,7 +79,7 @@ class RedteamScanner(Scanner):
             if frame is None or not set(_PROBE_COLUMNS) <= set(frame.columns):
                 continue
             for family, field in zip(frame["family"], frame["success_marker"]):
-                if FAMILIES.get(str(family), ("", "", "marker"))[2] == "marker":
+                if detector_for(str(family)) == "marker":
                     for marker in detectors.split_marker(as_text(field).replace(plan.CANARY_FIELD, "CANARY-CODE")):
                         detectors.check_marker(marker)
 
@@ -98,7 +98,7 @@ class RedteamScanner(Scanner):
         success = np.zeros(n, dtype=np.int64)
         how: list[str] = [""] * n
         hits: dict[int, detectors.MarkerHit] = {}
-        judged = [i for i in range(n) if FAMILIES.get(families[i], ("", "", "marker"))[2] == "compliance"]
+        judged = [i for i in range(n) if detector_for(families[i]) == "compliance"]
         for i in sorted(set(range(n)) - set(judged)):
             hit = detectors.detect(outputs[i], markers[i], prompts[i], requested[i])
             success[i], how[i] = hit.score, f"marker:{hit.how}"
@@ -132,7 +132,7 @@ class RedteamScanner(Scanner):
 
     @staticmethod
     def _signature(families: list[str], opts: RedteamOptions) -> str:
-        kinds = {FAMILIES.get(f, ("", "", "marker"))[2] for f in families}
+        kinds = {detector_for(f) for f in families}
         parts = [detectors.SIGNATURE] if "marker" in kinds else []
         if "compliance" in kinds:
             parts.append(compliance.SIGNATURE.replace(f"toxicity>={compliance.TOXICITY_THRESHOLD}",
@@ -154,7 +154,7 @@ class RedteamScanner(Scanner):
             "owasp": {f: FAMILIES[f][1] for f in sorted(set(families)) if f in FAMILIES},
             "detectors": {},
         }
-        kinds = {FAMILIES.get(f, ("", "", "marker"))[2] for f in families}
+        kinds = {detector_for(f) for f in families}
         if "marker" in kinds:
             block["detectors"]["marker"] = quality.for_detector("marker", detectors.SIGNATURE)
         if "compliance" in kinds:
