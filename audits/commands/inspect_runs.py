@@ -75,6 +75,12 @@ def _fmt(v) -> str:
     return "—" if v is None else f"{v:.4g}"
 
 
+def _ci(figures: dict, key: str) -> str:
+    """'95% CI [low, high]' of a stored detector figure (``<key>_ci``; dashes when absent)."""
+    low, high = figures.get(f"{key}_ci") or [None, None]
+    return f"95% CI [{_fmt(low)}, {_fmt(high)}]"
+
+
 def _results(args) -> int:
     results = runs_q.get_results(_catalog(args), args.run_id)
     if args.json:
@@ -104,15 +110,13 @@ def _print_grounding_detector(det) -> None:
         return
     print("  groundedness detector, balanced accuracy on held-out length-matched HaluEval:")
     for subset, v in det["by_subset"].items():
-        ci = v.get("balanced_accuracy_ci") or [None, None]
         flag = f"  BELOW TARGET {v['target']:.2f}" if v.get("below_target") else ""
-        print(f"    {subset:<16} {_fmt(v.get('balanced_accuracy')):>9}  95% CI [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+        print(f"    {subset:<16} {_fmt(v.get('balanced_accuracy')):>9}  {_ci(v, 'balanced_accuracy')}"
               f"  n={v.get('n')}{flag}")
     second = det.get("second_set") or {}
     if second.get("balanced_accuracy") is not None:   # never built or tuned on
-        ci = second.get("balanced_accuracy_ci") or [None, None]
         print(f"    second set: {second.get('set')}: {_fmt(second['balanced_accuracy'])}  "
-              f"95% CI [{_fmt(ci[0])}, {_fmt(ci[1])}]  n={second.get('n')}")
+              f"{_ci(second, 'balanced_accuracy')}  n={second.get('n')}")
 
 
 def _print_pii_detector(pii) -> None:
@@ -120,16 +124,13 @@ def _print_pii_detector(pii) -> None:
     det = pii.detector or {}
     print(f"  PII: {pii.findings} findings, {pii.leaks} leaks; detector recall on {det.get('set', 'no labelled set')}")
     for entity, v in (det.get("by_entity") or {}).items():
-        ci = v.get("recall_ci") or [None, None]
         flag = f"  BELOW TARGET {v['recall_target']:.2f}" if v.get("below_target") else ""
         print(f"    {entity:<16} found {pii.by_entity.get(entity, 0):>5}  recall {_fmt(v.get('recall')):>9}  "
-              f"95% CI [{_fmt(ci[0])}, {_fmt(ci[1])}]{flag}")
+              f"{_ci(v, 'recall')}{flag}")
     second = det.get("second_set") or {}
     if second.get("recall") is not None:   # the second independent set, never tuned on
-        p_ci, r_ci = second.get("precision_ci") or [None, None], second.get("recall_ci") or [None, None]
-        print(f"  detector on {second.get('set')}: precision {_fmt(second.get('precision'))} 95% CI "
-              f"[{_fmt(p_ci[0])}, {_fmt(p_ci[1])}], recall {_fmt(second.get('recall'))} 95% CI "
-              f"[{_fmt(r_ci[0])}, {_fmt(r_ci[1])}]")
+        print(f"  detector on {second.get('set')}: precision {_fmt(second.get('precision'))} "
+              f"{_ci(second, 'precision')}, recall {_fmt(second.get('recall'))} {_ci(second, 'recall')}")
 
 
 def _export(args) -> int:
