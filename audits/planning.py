@@ -39,12 +39,16 @@ def _simple(expr) -> tuple[tuple[str, ...], str, float] | None:
     return path, op, float(right.value)
 
 
-def latest_results(catalog, audit: str) -> tuple[str | None, Any]:
-    """(run id, results) of the audit's latest complete run in ``catalog``, or (None, None)."""
+def latest_results(catalog, audit: str, before: str | None = None) -> tuple[str | None, Any]:
+    """(run id, results) of the audit's latest complete run in ``catalog``, or (None, None); with
+    ``before`` (a registered run), only runs started before it, so a resumed run plans as it first did."""
     from audits.store.queries import runs as runs_q
 
     runs = runs_q.list_runs(catalog, status="complete")
     runs = runs[runs["audit"] == audit]
+    if before is not None:
+        started = runs_q.get_run(catalog, before)["created_at"]
+        runs = runs[runs["created_at"] < started]
     if runs.empty:
         return None, None
     run_id = str(runs.iloc[-1]["run_id"])

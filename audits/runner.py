@@ -214,7 +214,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     else:
         run_id = new_run_id()
     prepared = prepare(config, limit)  # fails before any model loads
-    sampled = draw_task_samples(prepared, catalog)  # task.sample: a stratified sample of a large log
+    sampled = draw_task_samples(prepared, catalog, resume)  # task.sample: a stratified sample of a large log
     executor = open_executor(config)  # a missing extra, unreachable cluster or too few GPUs fail here too
     cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
     config_sha = _config_sha(cfg_dict)

@@ -122,8 +122,9 @@ def _strata_columns(td: Any, columns: list[str]) -> tuple[pd.DataFrame, list[str
 
 
 def plan_size(prepared: Any, task: str, expect: dict[tuple[str | None, str], float],
-              packs: list[str], catalog: Any = None) -> Any:
-    """``audits.planning.PlannedSize`` of ``task``: the largest n any control of ``packs`` needs."""
+              packs: list[str], catalog: Any = None, resumed: str | None = None) -> Any:
+    """``audits.planning.PlannedSize`` of ``task``: the largest n any control of ``packs`` needs; a
+    ``resumed`` run plans from the run that was latest when it started, not one finished since."""
     from audits.planning import latest_results, plan_rows, task_size
     from policies import load_pack
 
@@ -131,7 +132,7 @@ def plan_size(prepared: Any, task: str, expect: dict[tuple[str | None, str], flo
         raise AssayError(f"task '{task}': sample n 'plan' needs a policy pack to plan for, and none is given",
                          "list packs under the config's 'policy' (e.g. policy: [internal-llm]) or give an "
                          "integer sample n")
-    previous = latest_results(catalog, prepared.config.name)[1] if catalog is not None else None
+    previous = latest_results(catalog, prepared.config.name, before=resumed)[1] if catalog is not None else None
     rows = plan_rows(prepared.config, prepared, [load_pack(p) for p in packs], expect, previous)
     return task_size(rows, task)
 
@@ -147,9 +148,10 @@ def spec_expect(spec: Any) -> dict[tuple[str | None, str], float]:
     return {(None, k): float(v) for k, v in spec.expect.items()} if spec else {}
 
 
-def draw_task_samples(prepared: Any, catalog: Any = None) -> dict[str, JsonObject]:
+def draw_task_samples(prepared: Any, catalog: Any = None, resumed: str | None = None) -> dict[str, JsonObject]:
     """Replace each sampled task's data in ``prepared`` by its sample (before inference); returns
-    ``{task: SampleRecord as a dict}`` for the manifest. ``catalog`` gives ``n: plan`` its previous run."""
+    ``{task: SampleRecord as a dict}`` for the manifest. ``catalog`` gives ``n: plan`` its previous run
+    (for a ``resumed`` run, the previous run it had when it started: the same n, the same rows)."""
     records: dict[str, JsonObject] = {}
     for task in prepared.config.tasks:
         spec = task.sample
@@ -158,7 +160,8 @@ def draw_task_samples(prepared: Any, catalog: Any = None) -> dict[str, JsonObjec
         n_from = "config"
         n = spec.n
         if n == "plan":
-            planned = plan_size(prepared, task.name, spec_expect(spec), list(prepared.config.policy), catalog)
+            planned = plan_size(prepared, task.name, spec_expect(spec), list(prepared.config.policy), catalog,
+                                resumed)
             if planned.expected_from == "--expect":
                 planned = dataclasses.replace(planned, expected_from="sample.expect")
             n, n_from = planned.n, f"plan: {planned.reason()}"

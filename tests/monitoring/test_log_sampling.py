@@ -174,3 +174,37 @@ def test_overview_says_what_the_sample_covers(tmp_path, catalog, monkeypatch):
                     "1234; n from config); the intervals describe the 60 logged interactions the sample was drawn "
                     "from (without replacement); they carry no finite-population correction, so they are "
                     "conservative (wider) when n is a large share of N."]
+
+
+def test_a_resumed_run_draws_the_sample_it_started_with(tmp_path, catalog, big, monkeypatch):
+    """n: plan on resume plans from the run that was latest when the killed run started, not from one
+    that finished in between: the same n and the same rows as if it had never stopped."""
+    from audits import runner
+    from audits.config import load_config
+    from audits.store.queries import runs as runs_q
+
+    pack = str(_pack(tmp_path))
+    whole = run_config(catalog, log_config(tmp_path, big, period="2026-Q3", policy=[pack]))
+    seen = runs_q.get_results(catalog, whole).tasks[0].metrics["exact_match"].value
+    sampled = log_config(tmp_path, big, period="2026-Q4", policy=[pack],
+                         extra_task={"sample": {"n": "plan", "stratify": ["segment"], "seed": 4}})
+
+    def interrupt(*args, **kw):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m, pytest.raises(KeyboardInterrupt):  # the fixture's key dir stays set
+        m.setattr(runner, "evaluate_task", interrupt)
+        run_config(catalog, sampled)
+    (killed,) = [r for r in runs_q.list_runs(catalog)["run_id"] if r != whole]
+    better = write_log(tmp_path / "better.jsonl", 1200, 0.99, seed=6, segments=SEGMENTS)
+    between = run_config(catalog, log_config(tmp_path, better, period="2026-Q4b", policy=[pack]))
+    assert runs_q.get_results(catalog, between).tasks[0].metrics["exact_match"].value != seen
+    assert runner.run_audit(load_config(sampled), catalog, actor="tester", resume=killed) == killed
+    need = rate_n_needed(seen, 0.85)
+    sample = _manifest(catalog, killed).datasets["support"].sample
+    assert sample["drawn"] == need and sample["n_from"] == (
+        f"plan: control ACC needs {need} at exact_match {seen:.4g} (previous run) against >= 0.85")
+    fresh_ids = pd.read_parquet(catalog.runs_dir / killed / "samples.parquet")["sample_id"].tolist()
+    spec = {"sample": {"n": need, "stratify": ["segment"], "seed": 4}}  # the same n by hand: the same rows
+    again = run_config(catalog, log_config(tmp_path, big, period="2027-Q1", policy=[pack], extra_task=spec))
+    assert pd.read_parquet(catalog.runs_dir / again / "samples.parquet")["sample_id"].tolist() == fresh_ids
