@@ -2,7 +2,8 @@
 
 Before inference the job draws, per task that asks, a seeded sample without replacement with the
 one sampler of production logs (``audits.datasets.production_log.stratified_sample``: proportional
-allocation by largest remainder, at least one row per stratum). ``n: plan`` takes the largest n
+allocation by largest remainder; strata whose share is under one row are drawn pooled, so no row
+is audited above its share and the unweighted rates are the log's: ``audits.stats.pooled_strata``). ``n: plan`` takes the largest n
 any control of the run's policy packs needs for the task (``audits.planning``), from
 ``sample.expect`` or the audit's latest complete run. What was drawn goes into the manifest
 (``datasets.<task>.sample``): population, n drawn, strata sizes, seed, where n came from, and what
@@ -14,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -64,6 +64,7 @@ def draw(frame: pd.DataFrame, n: int, stratify: list[str], seed: int, *, what: s
     A stratify column ``frame`` lacks is a one-line error naming it and ``columns`` (the columns that
     exist, default ``frame``'s); ``n`` above the rows there are audits every row, with a warning."""
     from audits.datasets.production_log import LogReport, stratified_sample, stratum_keys
+    from audits.stats._strata import POOL, pooled_strata
 
     have = list(columns if columns is not None else frame.columns)
     for col in stratify:
@@ -81,44 +82,34 @@ def draw(frame: pd.DataFrame, n: int, stratify: list[str], seed: int, *, what: s
         _warn(f"{what}: sample n {n} is more than the {len(frame)} rows there are; auditing all of them")
         return frame, record
     report = LogReport(path=what, format="sample")
-    out = stratified_sample(frame, int(n), list(stratify), int(seed), report)
-    record.drawn, record.drawn_by_stratum = len(out), dict(report.strata)
-    for key, size in sizes.items():
-        drawn = record.drawn_by_stratum.get(key, 0)
-        if size * n / len(frame) < 1 <= drawn:  # the at-least-one rule, not the proportion, put it in
-            weight = drawn / size / (record.drawn / len(frame))
-            note = (f"stratum '{key}' has {size} logged row{'s' if size != 1 else ''}: {drawn} audited by the "
-                    f"at-least-one rule, {weight:.0f}x its share of the log; the unweighted rates lean toward it")
-            record.notes.append(note)
-            _warn(f"{what}: {note}")
+    pooled = pooled_strata(sizes, int(n))  # no row audited above its share: the rates stay the log's
+    out = stratified_sample(frame, int(n), list(stratify), int(seed), report, keys=keys.astype(str).map(pooled))
+    drawn_keys = stratum_keys(out, stratify).value_counts().sort_index()
+    record.drawn, record.drawn_by_stratum = len(out), {str(k): int(v) for k, v in drawn_keys.items()}
+    small = [k for k, into in pooled.items() if into != k]
+    if small:
+        into = pooled[small[0]]
+        names = ", ".join(f"'{k}'" for k in small[:5]) + (f" and {len(small) - 5} more" if len(small) > 5 else "")
+        rows = sum(sizes[k] for k in small)
+        with_ = "together" if into == POOL else f"with stratum '{into}'"
+        note = (f"{len(small)} strat{'a' if len(small) != 1 else 'um'} ({names}; {rows} logged row"
+                f"{'s' if rows != 1 else ''}) under one row at n {n}: drawn {with_} at their share, "
+                f"{sum(record.drawn_by_stratum.get(k, 0) for k in small)} audited, so every logged row had the "
+                "same chance and the rates are not tilted toward them")
+        record.notes.append(note)
+        _warn(f"{what}: {note}")
     if record.drawn > n:
         record.notes.append(f"{record.drawn} drawn, not {n}: there are more strata than n and each gets one row")
     return out, record
 
 
-def _strata_columns(td: Any, columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """``td.frame`` with the stratify columns it lacks read from the task's source rows (matched by id),
-    and the source's column names (for the message when one is missing)."""
+def _strata_columns(td: Any) -> tuple[pd.DataFrame, list[str]]:
+    """``td.frame`` with the stratify columns it lacks (carried by the loader from the same rows, so the
+    dataset is read once), and the source's column names (for the message when one is missing)."""
     frame = td.frame
-    missing = [c for c in columns if c not in frame.columns]
-    if not missing:
-        return frame, list(frame.columns)
-    from audits.datasets.builtin import get_builtin
-    from audits.datasets.loader import _read_file
-
-    task, src = td.task, td.task.dataset
-    builtin = get_builtin(src.builtin) if src.builtin else None
-    raw = builtin.read(builtin.files()) if builtin else _read_file(Path(src.path), src.format, task.name)
-    id_col = task.fields.id or (builtin.fields.get("id") if builtin else None)
-    names = list(raw.columns)
-    if any(c not in raw.columns for c in missing):
-        return frame, names
-    for column, wanted in (src.filter or {}).items():  # the same rows the loader kept, in its order
-        raw = raw[raw[column].isin(wanted if isinstance(wanted, list) else [wanted])]
-    raw = raw.reset_index(drop=True)
-    ids = raw[id_col].astype(str) if id_col else pd.Series([str(i) for i in raw.index])
-    extra = raw[missing].set_axis(ids.to_numpy()).reindex(frame["sample_id"].astype(str).to_numpy())
-    return frame.assign(**{c: extra[c].to_numpy() for c in missing}), names
+    if td.strata is not None:
+        frame = frame.assign(**{c: td.strata[c].to_numpy() for c in td.strata.columns})
+    return frame, list(td.source_columns or frame.columns)
 
 
 def plan_size(prepared: Any, task: str, expect: dict[tuple[str | None, str], float],
@@ -167,11 +158,11 @@ def draw_task_samples(prepared: Any, catalog: Any = None, resumed: str | None = 
             n, n_from = planned.n, f"plan: {planned.reason()}"
         td = prepared.data[task.name]
         seed = sample_seed(task, prepared.config)
-        frame, columns = _strata_columns(td, spec.stratify)
+        frame, columns = _strata_columns(td)
         sample, record = draw(frame, int(n), spec.stratify, seed, what=f"task '{task.name}'", n_from=n_from,
                               columns=columns)
         sample = sample[list(td.frame.columns)].reset_index(drop=True)  # stratify columns were only for drawing
-        prepared.data[task.name] = dataclasses.replace(td, frame=sample)
+        prepared.data[task.name] = dataclasses.replace(td, frame=sample, strata=None)
         records[task.name] = dataclasses.asdict(record)
     return records
 

@@ -32,6 +32,10 @@ class TaskData:
     sha256: str                  # hash of the source file(s) content
     n_source: int                # rows before --limit
     n_skipped: int = 0           # rows left out for a missing prompt field (task.on_missing: skip)
+    # The source columns ``task.sample.stratify`` names that ``frame`` does not carry, row for row
+    # with ``frame`` (None once the sample is drawn), and every column the source had (for messages).
+    strata: pd.DataFrame | None = None
+    source_columns: tuple[str, ...] = ()
 
     @property
     def available(self) -> set[str]:
@@ -215,7 +219,15 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
         if task.type == "choice" and task.positive not in offered:
             raise AssayError(f"task '{task.name}': positive choice '{task.positive}' is not among the choices "
                              f"{sorted(offered)}", "set 'positive' to one of the choices")
-    return TaskData(task=task, frame=frame, source=source, sha256=digest, n_source=n_source, n_skipped=n_skipped)
+    return TaskData(task=task, frame=frame, source=source, sha256=digest, n_source=n_source, n_skipped=n_skipped,
+                    strata=_strata(task, raw, frame), source_columns=tuple(map(str, raw.columns)))
+
+
+def _strata(task: TaskConfig, raw: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The stratify columns of ``task.sample`` the samples frame lacks, read from the rows the frame was
+    built from (the sampler draws by them; they never reach ``samples.parquet``)."""
+    wanted = [c for c in (task.sample.stratify if task.sample else []) if c not in frame.columns and c in raw.columns]
+    return raw[wanted].reset_index(drop=True) if wanted else None
 
 
 def _is_missing(value: object) -> bool:

@@ -218,9 +218,10 @@ def stratum_keys(frame: pd.DataFrame, by: list[str]) -> pd.Series:
 
 
 def stratified_sample(frame: pd.DataFrame, size: int, by: list[str], seed: int = 1234,
-                      report: LogReport | None = None) -> pd.DataFrame:
+                      report: LogReport | None = None, keys: pd.Series | None = None) -> pd.DataFrame:
     """``size`` rows drawn without replacement, proportional to each stratum of ``by`` (largest
-    remainder, at least one per stratum), in the log's order. Deterministic for a seed."""
+    remainder, at least one per stratum), in the log's order. Deterministic for a seed. ``keys``:
+    ``stratum_keys(frame, by)`` when the caller already has them."""
     if size < 1:
         raise AssayError(f"sample size must be at least 1, got {size}", "pass --sample N with N from `assay plan`")
     missing = [c for c in by if c not in frame.columns]
@@ -229,7 +230,7 @@ def stratified_sample(frame: pd.DataFrame, size: int, by: list[str], seed: int =
                          f"(columns: {', '.join(map(str, frame.columns[:12]))})", "fix the column name")
     if size >= len(frame):
         return frame
-    keys = stratum_keys(frame, by)
+    keys = stratum_keys(frame, by) if keys is None else keys
     rows_of = pd.Series(np.arange(len(frame))).groupby(keys.to_numpy()).indices  # stratum -> row positions
     sizes = keys.value_counts().sort_index()
     exact = sizes * (size / len(frame))
