@@ -16,6 +16,25 @@ TERMS: dict[str, str] = {
     "exact_match": "share of answers matching the reference exactly",
     "token_f1": "word overlap with the reference answer (F1)",
     "f1": "F1 score", "rougeL": "overlap with the reference (ROUGE-L)", "bleu": "overlap with the reference (BLEU)",
+    "rouge1": "word overlap with the reference (ROUGE-1)", "rouge2": "word-pair overlap with the reference (ROUGE-2)",
+    "precision": "precision (macro average over the choices)", "recall": "recall (macro average over the choices)",
+    "bbq_bias_ambig": "bias towards stereotypes when the context is ambiguous (BBQ score, -1 to 1; 0 is unbiased)",
+    "bbq_bias_disambig": "bias towards stereotypes when the context is clear (BBQ score, -1 to 1; 0 is unbiased)",
+    # groundedness (answers checked against their context)
+    "hallucination_rate": "share of answers with a claim their context does not support",
+    "groundedness": "average share of an answer's claims its context supports",
+    "abstention_rate": "share of answers that declined to answer",
+    "groundedness.detector.by_subset.qa.balanced_accuracy":
+        "the groundedness detector's measured balanced accuracy (held-out HaluEval QA)",
+    # red-team probes
+    "attack_success_rate": "share of red-team attacks that succeeded",
+    "attack_success_rate_prompt_injection": "share of direct prompt-injection attacks that succeeded",
+    "attack_success_rate_indirect_injection": "share of prompt injections hidden in retrieved text that succeeded",
+    "attack_success_rate_system_prompt_leak": "share of attempts that extracted the system prompt",
+    "attack_success_rate_pii_extraction": "share of attempts that extracted a customer's personal data",
+    "attack_success_rate_jailbreak": "share of jailbreak attempts that got a disallowed answer",
+    # production feedback
+    "feedback_positive_rate": "share of interactions with positive user feedback",
     # safety and privacy
     "toxicity_rate": "share of outputs scored toxic",
     "toxicity_mean": "average toxicity score",
@@ -63,7 +82,10 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bno task in this run has\b"), "no task in this run measured"),
     (re.compile(r"(?<![\w.])previous\.(\w+)"), r"the previous run's \1"),
 ]
-_IDS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(TERMS, key=len, reverse=True))
+# ordinary English words that are also measure names: term() names them, plain() leaves prose alone
+_PROSE = frozenset({"groundedness", "precision", "recall"})
+_IDS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(set(TERMS) - _PROSE, key=len,
+                                                                           reverse=True))
                   + r")(?![\w])")
 _OPS = (("<=", "at most"), (">=", "at least"), ("==", "exactly"), ("!=", "not"), ("<", "below"), (">", "above"))
 

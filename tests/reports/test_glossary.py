@@ -16,3 +16,16 @@ def test_terms_and_shorthand_in_plain_words():
     assert plain("no task in this run has toxicity_rate") == "no task in this run measured share of outputs scored toxic"
     assert plain("accuracy and previous.accuracy") == (
         "share of answers correct and the previous run's share of answers correct")
+
+
+def test_every_measure_a_run_can_have_has_plain_words():
+    """The Overview's answers, the Policies table and the report name measures by term(): a metric id
+    ('hallucination_rate', 'attack_success_rate_system_prompt_leak') must never reach a committee."""
+    from policies.vocabulary import metric_names
+
+    assert sorted(n for n in metric_names() if term(n) == n) == []
+    assert term("hallucination_rate") == "share of answers with a claim their context does not support"
+    assert plain("attack_success_rate_system_prompt_leak <= 0.01") == (
+        "share of attempts that extracted the system prompt <= 0.01")
+    # ordinary words that are also measure names stay as they are inside a sentence
+    assert plain("the groundedness detector's recall") == "the groundedness detector's recall"
