@@ -20,12 +20,13 @@ _TRACKED = ("assay", "torch", "transformers", "duckdb", "pyarrow", "numpy", "pan
 
 
 def code_sha256() -> str:
-    """SHA-256 over Assay's own source files (path + content), independent of git."""
+    """SHA-256 over Assay's own files (path + content), independent of git: the source and every data
+    file the code reads at run time (detector coefficients and quality in .json, templates in .j2,
+    evaluation text in .txt, ...); only compiled caches are left out."""
     digest = hashlib.sha256()
     for pkg in _CODE_PACKAGES:
         for path in sorted((_ROOT / pkg).rglob("*")):
-            if path.is_file() and path.suffix in {".py", ".yaml", ".jsonl", ".html", ".css"} \
-                    and "__pycache__" not in path.parts:
+            if path.is_file() and path.suffix not in {".pyc", ".pyo"} and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(_ROOT)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
