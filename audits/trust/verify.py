@@ -7,7 +7,8 @@
    log falls short of the witness).
 3. Reconciliation: every row of ``signoffs``, ``attestations``, ``reviews``, ``users``,
    ``run_events`` and ``sign_in_attempts`` hashes to a row the log recorded, and every recorded row
-   is present; every run in ``runs`` has the audit, period, model, config hash, creator, times,
+   is present; every ``review_flags`` row matches a ``review.flag`` entry (label, reviewer, item, flag)
+   and every logged flag is present; every run in ``runs`` has the audit, period, model, config hash, creator, times,
    status, error and manifest hash the log recorded, and every logged run still exists.
 4. Actors: every signed act was done by a user who, per the log's own users history at that entry,
    was active and held a role allowed to do it (:mod:`audits.trust.acts`).
@@ -72,6 +73,7 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
         log = evidence.log_entries(con)
         cps = [_details(body) for body in checkpoints_q.bodies(con)]
         read = {t: evidence.table_rows(con, t) for t in EVIDENCE_TABLES}
+        flag_cols, flag_rows = evidence.table_rows(con, "review_flags")
         runs = evidence.run_rows(con, ["run_id", "status", "bundle_path", "manifest_sha256", *_RUN_COLUMNS])
     tables = {t: rows for t, (_, rows) in read.items()}
     columns = {t: cols for t, (cols, _) in read.items()}
@@ -85,6 +87,7 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
         report.notes.append("the audit log is empty, and the key dir has signed nothing for this catalog here")
     entries = [(seq, ts, actor, action, target, _details(details)) for seq, ts, actor, action, target, details, _ in log]
     _reconcile_rows(report, entries, tables, columns)
+    _reconcile_flags(report, entries, [dict(zip(flag_cols, r)) for r in flag_rows])
     _reconcile_runs(report, cat, entries, runs)
     report.problems += acts.check_actors([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
     return report
@@ -230,6 +233,32 @@ def _reconcile_rows(report: Report, entries: list[tuple], tables: dict[str, list
             if have[digest] < count:
                 report.problems.append(f"{table}: the row recorded at log entry {where[(table, digest)]} is missing "
                                        "or was changed")
+
+
+def _reconcile_flags(report: Report, entries: list[tuple], rows: list[dict[str, Any]]) -> None:
+    """Every ``review_flags`` row is one a ``review.flag`` entry recorded (same label, reviewer, item and
+    flag), and every recorded flag is present: the flags decide what a retraining export leaves out."""
+    logged: Counter = Counter()
+    where: dict[tuple, int] = {}
+    for seq, _ts, actor, action, target, details in entries:
+        if action == "review.flag" and isinstance(details.get("flags"), list):
+            for flag in details["flags"]:
+                key = (str(details.get("review_id")), str(actor), str(target), str(flag))
+                logged[key] += 1
+                where[key] = seq
+    have: Counter = Counter()
+    for r in rows:
+        key = (str(r.get("review_id")), str(r.get("reviewer")), f"{r.get('run_id')}/{r.get('task')}/{r.get('sample_id')}",
+               str(r.get("flag")))
+        if have[key] < logged[key]:
+            have[key] += 1
+            continue
+        report.problems.append(f"review_flags: flag {key[3]!r} on {key[2]} by {key[1]!r} does not match the audit log "
+                               "(edited or inserted outside Assay)")
+    for key, count in logged.items():
+        if have[key] < count:
+            report.problems.append(f"review_flags: the flag {key[3]!r} on {key[2]} recorded at log entry {where[key]} "
+                                   "is missing or was changed")
 
 
 def _text(value: Any) -> str | None:

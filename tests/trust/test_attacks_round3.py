@@ -1,0 +1,47 @@
+"""Third adversarial round of issue 19: an insider who can write the catalog and the bundles (and run
+Assay's own commands) but not read the installation key. Each attack here passed `assay verify` or
+left personal data at rest before its fix; each test fails without that fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from audits.store.queries import reviews as reviews_q
+from tests.trust.conftest import problems, raw
+
+
+# -- review flags decide what a retraining export leaves out; verify reconciles them -------------
+
+def _flagged(catalog) -> None:
+    reviews_q.record_review(catalog, "r1", "t", "1", "rita", "reviewer", "incorrect", correction="c", flags=["unsafe"])
+
+
+def test_deleting_a_review_flag_is_caught(catalog):
+    """Deleting an 'unsafe' flag puts the item back into retraining exports; verify must say so."""
+    _flagged(catalog)
+    assert problems(catalog) == []
+    with raw(catalog) as con:
+        con.execute("DELETE FROM review_flags WHERE flag = 'unsafe'")
+    assert reviews_q.item_flags(catalog, "r1") == {}
+    found = problems(catalog)
+    assert len(found) == 1 and found[0].startswith("review_flags: the flag 'unsafe' on r1/t/1 recorded at log entry")
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO review_flags SELECT review_id, run_id, task, sample_id, reviewer, 'privacy', created_at FROM review_flags",
+    "UPDATE review_flags SET reviewer = 'cleo'",
+    "UPDATE review_flags SET sample_id = '2'",
+])
+def test_a_forged_or_edited_review_flag_is_caught(catalog, sql):
+    _flagged(catalog)
+    with raw(catalog) as con:
+        con.execute(sql)
+    assert any(p.startswith("review_flags: flag ") and "does not match the audit log" in p for p in problems(catalog))
+
+
+def test_a_catalog_without_review_flags_still_verifies(catalog):
+    """The table is made on first use: a catalog that never flagged anything has none, and verifies."""
+    with raw(catalog) as con:
+        assert not con.execute("SELECT count(*) FROM information_schema.tables "
+                               "WHERE table_name = 'review_flags'").fetchone()[0]
+    assert problems(catalog) == []
