@@ -404,7 +404,9 @@ class PiiScanner(Scanner):
         thresholds = {e: settings.threshold(e) for e in settings.entities}
         thr_sig = (f"threshold:{settings.score_threshold}" if settings.score_threshold is not None
                    else "thresholds:" + ",".join(f"{e}={t:g}" for e, t in thresholds.items()))
-        sig = (f"{{name}}|{engine.engine_signature(profile)}|profile:{rest.profile}|{thr_sig}"
+        # the profile's content, not only its path: an edited profile file is another recipe
+        profile_sha = hashlib.sha256(profile.model_dump_json().encode()).hexdigest()[:12] if profile else "none"
+        sig = (f"{{name}}|{engine.engine_signature(profile)}|profile:{rest.profile}#{profile_sha}|{thr_sig}"
                f"|entities:{','.join(settings.entities)}")
         metrics, stats = {}, {}
         if "prediction" in fields:

@@ -192,3 +192,20 @@ def test_report_and_page_show_per_entity_recall_and_flags():
         "PHONE_NUMBER 0.95 [0.90, 0.98]; LOCATION 0.69 [0.63, 0.76] below target 0.75")
     row = _detector_row("LOCATION", det["by_entity"]["LOCATION"])
     assert row["meets target"] == "no" and row["recall 95% CI"] == "[0.63, 0.76]" and row["labelled"] == 206
+
+
+def test_the_profile_s_content_is_in_the_metric_signature(tmp_path):
+    """Two runs with the same profile path but different profile content (here the score an
+    e-mail-shaped string gets) must not claim the same recipe: the signature carries its hash."""
+    def signature(path):
+        frame = pd.DataFrame({"sample_id": ["s0"], "input": ["Hi."], "prediction": ["Hello."]})
+        ctx = TaskContext(task=TASK, samples=frame, metric_stats={}, options={"profile": str(path)}, backend=None,
+                          seed=3, n_bootstrap=20)
+        return SCANNERS.get("pii")().scan(ctx).metrics["pii_leak_rate"].signature
+
+    path, _ = _profile_with(tmp_path, "email_shape_score: 0.6", "email_shape_score: 0.6")
+    before = signature(path)
+    path.write_text(path.read_text(encoding="utf-8").replace("email_shape_score: 0.6", "email_shape_score: 0.3"),
+                    encoding="utf-8")
+    after = signature(path)
+    assert before != after and f"profile:{path}#" in before
