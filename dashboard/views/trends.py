@@ -14,6 +14,7 @@ from audits.errors import AssayError
 from audits.store.queries import trends as trends_q
 from dashboard import state
 from dashboard.components import charts
+from reports.glossary import term
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -23,7 +24,21 @@ def _trends(path: str, audit: str, metrics: tuple[str, ...]) -> dict[str, Any]:
     return trends_q.audit_trends(Catalog(path, create=False), audit, list(metrics) or None)
 
 
-def _figure(key: str, series: dict[str, Any]) -> go.Figure:
+def series_label(key: str) -> str:
+    """'support-qa.exact_match' -> 'support-qa: share of answers matching the reference exactly'."""
+    task, _, metric = key.rpartition(".")
+    return f"{task}: {term(metric)}" if task else term(metric)
+
+
+def trend_verdict(series: dict[str, Any], shown: int) -> str:
+    """The trend test's result in words: slope per run with the p-value corrected over the ``shown`` series."""
+    if series["slope"] is None:
+        return "no trend test (fewer than 3 runs)"
+    return (f"change per run {series['slope']:+.3g}, p={series['p_adjusted']:.3g} after correcting for "
+            f"{shown} metric{'s' if shown != 1 else ''}" + (" — a real trend" if series["significant"] else ""))
+
+
+def _figure(key: str, series: dict[str, Any], shown: int = 1) -> go.Figure:
     pts = pd.DataFrame(series["points"])
     value = pd.to_numeric(pts["value"], errors="coerce")
     fig = go.Figure(go.Scatter(
@@ -31,11 +46,9 @@ def _figure(key: str, series: dict[str, Any]) -> go.Figure:
         error_y={"type": "data", "symmetric": False, "array": pd.to_numeric(pts["ci_high"], errors="coerce") - value,
                  "arrayminus": value - pd.to_numeric(pts["ci_low"], errors="coerce")},
         hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
-    verdict = ("no trend test (fewer than 3 runs)" if series["slope"] is None else
-               f"slope {series['slope']:+.3g}/run, Holm p={series['p_adjusted']:.3g}"
-               + (" — significant" if series["significant"] else ""))
-    fig.update_layout(title=f"{key}: {verdict}", height=320, margin={"t": 50, "b": 30, "l": 40, "r": 10},
-                      xaxis_title="period", yaxis_title=key)
+    fig.update_layout(title={"text": f"{series_label(key)}<br><sup>{trend_verdict(series, shown)}</sup>"},
+                      height=320, margin={"t": 60, "b": 30, "l": 40, "r": 10}, xaxis_title="period",
+                      yaxis_title=term(key.rpartition(".")[2]))
     return fig
 
 
@@ -43,9 +56,10 @@ def _table(body: dict[str, Any]) -> pd.DataFrame:
     runs = body["runs"]
     rows = []
     for key, s in body["series"].items():
-        rows.append({"metric": key, "runs": s["k"], "slope per run": s["slope"], "slope CI low": s["slope_low"],
-                     "slope CI high": s["slope_high"], "p": s["p_value"], "Holm p": s["p_adjusted"],
-                     "trend": "significant" if s["significant"] else "—",
+        rows.append({"measure": series_label(key), "runs": s["k"], "change per run": s["slope"],
+                     "95% CI low": s["slope_low"], "95% CI high": s["slope_high"], "p": s["p_value"],
+                     "p after correction": s["p_adjusted"],
+                     "real trend?": "yes" if s["significant"] else ("no" if s["slope"] is not None else "—"),
                      "change after": runs[s["change_after"]]["period"] if s["change"] else "—",
                      "change size": s["change_size"] if s["change"] else None})
     return pd.DataFrame(rows)
@@ -63,8 +77,8 @@ def render() -> None:
         state.show_error(err)
         return
     keys = list(everything["series"])
-    chosen = st.multiselect("Metrics", keys, default=keys, key="trends-metrics",
-                            help="Significance is Holm-corrected over the metrics chosen here.")
+    chosen = st.multiselect("Metrics", keys, default=keys, key="trends-metrics", format_func=series_label,
+                            help="Significance is corrected (Holm) over the metrics chosen here.")
     if not chosen:
         st.caption("Choose at least one metric.")
         return
@@ -72,13 +86,15 @@ def render() -> None:
     body = _trends(str(state.catalog_path()), audit, metrics)
     body["series"] = {k: v for k, v in body["series"].items() if k in chosen}
     st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
-               f"Change point: {body['change_test']}. Holm over {len(body['series'])} metric(s).")
+               f"Change point: {body['change_test']}. p-values corrected for {len(body['series'])} metric(s) (Holm).")
     flagged = [k for k, s in body["series"].items() if s["significant"]]
     if flagged:
-        st.warning(f"Significant trend in {', '.join(flagged)}.", icon=":material/trending_down:")
+        st.warning(f"A real trend (significant after correction) in {'; '.join(map(series_label, flagged))}.",
+                   icon=":material/trending_down:")
     cols = st.columns(2)
     for i, (key, series) in enumerate(body["series"].items()):
-        charts.show(lambda: _figure(key, series), charts.why_empty(pd.DataFrame(series["points"]), key),
+        charts.show(lambda: _figure(key, series, len(body["series"])),
+                    charts.why_empty(pd.DataFrame(series["points"]), series_label(key)),
                     key=f"trend-{key}", target=cols[i % 2])
     st.dataframe(_table(body), hide_index=True, width="stretch")
 
@@ -102,7 +118,7 @@ def drift_warning(run_id: str, prev_id: str | None) -> None:
     body = _column_drift(str(state.catalog_path()), prev_id, run_id)
     if body is None or not body["drift"]:
         return
-    moved = ", ".join(f"{t['name']} (Holm p={t['p_adjusted']:.2g})" for t in body["tests"] if t["drift"])
+    moved = ", ".join(f"{t['name']} (p={t['p_adjusted']:.2g} after correction)" for t in body["tests"] if t["drift"])
     st.warning(f"The inputs of this run drifted from the previous run's: {moved}. Changes against the previous "
                f"period then mix two populations. Embedding test: `assay drift {prev_id} {run_id}`.",
                icon=":material/warning:")

@@ -91,8 +91,14 @@ def test_trends_page_draws_each_metric_and_flags_the_fall(catalog, monkeypatch):
         "import streamlit as st\nst.query_params['run'] = %r\n"
         "from dashboard.views import trends\ntrends.render()\n" % last, default_timeout=120).run()
     assert not at.exception and [t.value for t in at.title] == ["Trends"]
-    assert any("Significant trend in exact_match" in w.value for w in at.warning)
+    # plain words for a committee: measure names and the corrected p-value, never metric ids or 'Holm p'
+    assert any("A real trend (significant after correction) in share of answers matching the reference exactly"
+               in w.value for w in at.warning)
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(specs) == 2 and all(list(s["data"][0]["x"]) == ["2026-Q2", "2026-Q3", "2026-Q4"] for s in specs)
+    titles = [s["layout"]["title"]["text"] for s in specs]
+    assert all("after correcting for 2 metrics" in t and "Holm p" not in t and "_" not in t for t in titles), titles
     table = at.dataframe[0].value
-    assert list(table["metric"]) == ["exact_match", "feedback_positive_rate"] and set(table["trend"]) == {"significant"}
+    assert list(table["measure"]) == ["share of answers matching the reference exactly",
+                                      "share of interactions with positive user feedback"]
+    assert set(table["real trend?"]) == {"yes"}
