@@ -20,6 +20,15 @@ def _attributes(run_id: str, columns: dict[str, str]) -> list[str]:
     return named or attribute_columns(columns)
 
 
+def n_text(rows) -> str:
+    """'n=16' when every row has the same n; 'n 11–16 by measure' when they differ (a hallucination
+    rate counts scorable answers only); '' without n. Never one task-wide n for measures that differ."""
+    ns = sorted({int(x) for x in rows["n"].dropna()}) if "n" in rows else []
+    if not ns:
+        return ""
+    return f"n={ns[0]:,}" if len(ns) == 1 else f"n {ns[0]:,}–{ns[-1]:,} by measure; hover for each"
+
+
 def _metrics(run_id: str) -> None:
     rows = compare.metric_rows(state.results(run_id))
     if rows.empty:
@@ -31,22 +40,22 @@ def _metrics(run_id: str) -> None:
         st.caption(f"No chart for {', '.join(silent)}: no metric was recorded for "
                    f"{'it' if len(silent) == 1 else 'them'}.")
     for tab, task in zip(st.tabs(tasks), tasks):
-        part = rows[rows["task"] == task]
+        part = rows[rows["task"] == task].assign(measure=lambda f: f["metric"].map(term))  # words, not ids
         unit = part[(part["value"] >= 0) & (part["ci_high"].fillna(part["value"]) <= 1)]
         other = part.drop(unit.index)
         with tab:
-            n = int(part["n"].max()) if "n" in part and part["n"].notna().any() else None
+            n = n_text(unit)
             if not part["value"].notna().any():   # never an empty chart: say why in one line
                 st.caption(f"No chart for {task}: none of its {len(part)} metrics has a value "
                            f"({', '.join(term(m) for m in part['metric'])}).")
                 continue
             if len(unit):
-                charts.show(lambda: charts.ci_bars(unit, x="metric", title=f"{task}: metrics on a 0–1 scale"
-                                                   + (f" (n={n})" if n else ""), y_title="value", height=340),
+                charts.show(lambda: charts.ci_bars(unit, x="measure", title=f"{task}: metrics on a 0–1 scale"
+                                                   + (f" ({n})" if n else ""), y_title="value", height=340),
                             charts.why_empty(unit, f"{task}'s metrics on a 0–1 scale"), key=f"quality-{task}-unit")
             cols = st.columns(3)
             for i, (metric, one) in enumerate(other.groupby("metric", sort=True)):
-                charts.show(lambda: charts.ci_bars(one, x="metric", title=metric, y_title=metric, height=280),
+                charts.show(lambda: charts.ci_bars(one, x="measure", title=term(metric), y_title="value", height=280),
                             charts.why_empty(one, f"{term(metric)} on {task}"), key=f"quality-{task}-{metric}",
                             target=cols[i % 3])
     with st.expander("Metric table with signatures"):

@@ -94,3 +94,25 @@ def test_a_headline_without_data_gives_the_controls_reason_in_words():
                            "0.0% of cases), so comparing how often each group gets a 'yes' says little")
     assert "no value" not in line and not [w for w in SHORTHAND if w in line.lower()]
     assert answers["privacy"].number_text() == "no value"   # a control that gives no reason: as before
+
+
+def test_quality_charts_name_measures_in_words_with_their_own_n(synthetic_catalog, use_catalog):
+    """The Quality page's charts put the measure's words on the axis and in the title (not 'selection_rate'),
+    and a title gives one n only when every measure has it (a hallucination rate counts scorable answers)."""
+    import json
+
+    import pandas as pd
+
+    from dashboard.views.quality import n_text
+    from reports.glossary import TERMS
+    from tests.dashboard.conftest import page_app
+
+    use_catalog(synthetic_catalog)
+    at = page_app("quality").run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    labels = {str(x) for s in specs for trace in s["data"] for x in trace["x"]}
+    assert labels and not labels & set(TERMS), labels          # no metric id on an axis
+    assert labels <= set(TERMS.values()), labels
+    assert n_text(pd.DataFrame({"n": [16, 16]})) == "n=16"
+    assert n_text(pd.DataFrame({"n": [11, 16, 16]})) == "n 11–16 by measure; hover for each"
