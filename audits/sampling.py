@@ -93,9 +93,9 @@ def draw(frame: pd.DataFrame, n: int, stratify: list[str], seed: int, *, what: s
         rows = sum(sizes[k] for k in small)
         with_ = "together" if into == POOL else f"with stratum '{into}'"
         note = (f"{len(small)} strat{'a' if len(small) != 1 else 'um'} ({names}; {rows} logged row"
-                f"{'s' if rows != 1 else ''}) under one row at n {n}: drawn {with_} at their share, "
-                f"{sum(record.drawn_by_stratum.get(k, 0) for k in small)} audited, so every logged row had the "
-                "same chance and the rates are not tilted toward them")
+                f"{'s' if rows != 1 else ''}) under one row at n {n}: drawn {with_}, so every logged row had the "
+                f"same chance and the rates are not tilted toward them; "
+                f"{sum(record.drawn_by_stratum.get(k, 0) for k in small)} audited")
         record.notes.append(note)
         _warn(f"{what}: {note}")
     if record.drawn > n:

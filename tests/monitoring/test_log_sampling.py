@@ -117,8 +117,10 @@ def test_n_above_the_log_audits_it_whole_and_a_one_row_stratum_is_said(tmp_path,
             in capsys.readouterr().err)
     cfg = log_config(tmp_path, log, period="2027-Q1", extra_task={"sample": {"n": 10, "stratify": "segment"}})
     sample = _manifest(catalog, run_config(catalog, cfg)).datasets["support"].sample
-    note = ("stratum 'phone' has 1 logged row: 1 audited by the at-least-one rule, 4x its share of the log; "
-            "the unweighted rates lean toward it")
+    # phone's share of n 10 is 0.25 rows: drawn with web at the same chance as every row (not forced in, 4x
+    # its share, which tilted every rate toward it); this seed happens to audit it
+    note = ("1 stratum ('phone'; 1 logged row) under one row at n 10: drawn with stratum 'web', so every logged "
+            "row had the same chance and the rates are not tilted toward them; 1 audited")
     assert sample["drawn_by_stratum"] == {"phone": 1, "web": 9} and sample["notes"] == [note]
     assert f"[assay] warning: task 'support': {note}" in capsys.readouterr().err
 
