@@ -13,6 +13,7 @@ from audits.identity import model_label
 from audits.results import MetricSummary
 from dashboard import state
 from dashboard.components import compare, nav
+from reports.glossary import plain, term
 from reports.sections import second_set_text
 from reports.verdicts import COLOURS, WORDS, AreaVerdict, area_verdicts, packs_for
 
@@ -226,7 +227,7 @@ def render() -> None:
         st.info("This run recorded no metrics.")
     else:
         view = pd.DataFrame({
-            "task": table["task"], "metric": table["metric"],
+            "task": table["task"], "measure": [term(m) for m in table["metric"]],
             "value [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]"
                                for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],
             "n": table["n"],
@@ -236,7 +237,7 @@ def render() -> None:
                                 (_fmt(c) if pd.notna(c) else "—")
                                 for c, lo, hi in zip(table["change"], table["diff_low"], table["diff_high"])],
             "real change?": ["yes" if r is True else ("no" if r is False else "—") for r in table["significant"]],
-            "test": [v or "—" for v in table["verdict"]],
+            "test": [plain(v) or "—" for v in table["verdict"]],
         })
         with st.expander(f"Every metric against the previous period ({len(view)})"):
             st.dataframe(view, hide_index=True, width="stretch")
