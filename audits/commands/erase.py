@@ -83,8 +83,11 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
     from audits.store.queries import audit_log, sealed_notes
     from audits.trust import keys
 
+    from audits.trust import notes
+
     with cat.connect() as con:  # refusals first, before the (slow) legacy re-scan
         _check(con, run_id, reason)
+    reason = notes.redact_logged(cat, run_id, reason)  # the log keeps it for good: no raw personal data
     dropped = legacy_files(cat, run_id)
     base = None
     if dropped:

@@ -68,6 +68,16 @@ def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None]) -> tuple[dict
     return stored, sealed
 
 
+def redact_logged(cat: Catalog, run_id: str, text: str | None) -> str | None:
+    """``text`` as it may go into the append-only audit log (e.g. an erase's ``--reason``): redacted with
+    the run's detector and never sealed (nothing in the log can be erased later); None when empty."""
+    text = (text or "").strip() or None
+    check_length({"reason": text})
+    if text is None:
+        return None
+    return Redactor(run_privacy(cat, run_id)[0])([text])[0]
+
+
 def digest(text: str | None) -> str | None:
     """SHA-256 of a stored (redacted) text, for the audit log (which never holds the text)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None

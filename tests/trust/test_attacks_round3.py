@@ -45,3 +45,40 @@ def test_a_catalog_without_review_flags_still_verifies(catalog):
         assert not con.execute("SELECT count(*) FROM information_schema.tables "
                                "WHERE table_name = 'review_flags'").fetchone()[0]
     assert problems(catalog) == []
+
+
+# -- text that goes into the append-only log or the evidence tables is redacted ----------------
+
+SUBJECT = "Jane Doe jane.doe@example.com +1 415-555-0132"
+
+
+def _catalog_text(catalog) -> str:
+    with raw(catalog) as con:
+        return "\n".join(con.execute(f'SELECT * FROM "{t}"').df().to_csv()
+                         for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall())
+
+
+def test_an_erase_reason_naming_the_data_subject_is_logged_redacted(catalog):
+    """The reason is kept in the append-only log for good (nothing can erase it): it must not hold the
+    very person whose erasure it records."""
+    from audits.commands.erase import erase
+
+    erase(catalog, "r1", "ada", reason=f"GDPR art. 17 request from {SUBJECT}")
+    text = _catalog_text(catalog)
+    assert "jane.doe@example.com" not in text and "415-555-0132" not in text and "Jane Doe" not in text
+    assert "GDPR art. 17 request from <PERSON> <EMAIL_ADDRESS> <PHONE_NUMBER>" in text
+    assert problems(catalog) == []
+
+
+def test_an_attestation_evidence_link_is_stored_and_logged_redacted(catalog):
+    from audits.store.queries import policies as policies_q
+
+    policies_q.add_attestation(catalog, "r1", "gdpr", "DPIA", "carol", "compliance", "compliance", note="ok",
+                               evidence_link="mailto:jane.doe@example.com?subject=Jane Doe DPIA")
+    policies_q.add_attestation(catalog, "r1", "gdpr", "ROPA", "carol", "compliance", "compliance", note="ok",
+                               evidence_link="https://wiki.example.org/privacy/ropa-2026-q4.pdf")
+    text = _catalog_text(catalog)
+    assert "jane.doe@example.com" not in text and "Jane Doe" not in text
+    links = policies_q.list_attestations(catalog, "r1")["evidence_link"].tolist()
+    assert links[-2:] == ["mailto:<EMAIL_ADDRESS>?subject=<PERSON>", "https://wiki.example.org/privacy/ropa-2026-q4.pdf"]
+    assert problems(catalog) == []

@@ -59,8 +59,9 @@ def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, usern
         raise AssayError(f"attestation status '{status}' is not one of {', '.join(ATTESTATION_STATUSES)}",
                          "use attested or rejected")
     attestation_id = uuid.uuid4().hex
-    stored, sealed = typed.scrub(cat, run_id, {"note": note})  # before the write: a catalog read inside it deadlocks
-    note = stored["note"]
+    # before the write (a catalog read inside it deadlocks); the evidence link is typed text too
+    stored, sealed = typed.scrub(cat, run_id, {"note": note, "evidence_link": evidence_link})
+    note, evidence_link = stored["note"], stored["evidence_link"]
     with cat.connect(write=True) as con:
         _check_run(con, run_id)
         _check_user_role(con, username, role)
