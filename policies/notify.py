@@ -42,6 +42,20 @@ def message(item: Any, run: dict[str, Any]) -> str:
             f"({run.get('audit')} {run.get('period')}): {item.title}{value}{detail}")
 
 
+def shown_target(channel: str, target: str) -> str:
+    """``target`` as it may be logged and printed: a webhook URL's path and query are its secret (anyone
+    holding a Slack or Teams incoming-webhook URL can post to the channel), so only its scheme and host
+    are kept, with a short SHA-256 of the whole URL to tell two apart; a file path is shown as it is."""
+    if channel != "webhook":
+        return target
+    import hashlib
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:12]
+    return f"{parts.scheme}://{parts.hostname or ''}/… (sha256 {digest})"
+
+
 def post_webhook(url: str, text: str, timeout_s: float) -> str | None:
     """POST ``{"text": text}``; None when the server answered 2xx, else the error in words."""
     body = json.dumps({"text": text}).encode("utf-8")
@@ -87,11 +101,12 @@ def send_alerts(cat: Catalog, checklist: Any, packs: list[Any], run: dict[str, A
             if not target:
                 continue
             error = post_webhook(target, text, notify.timeout_s) if channel == "webhook" else _append_line(target, record)
-            delivery = Delivery(item.pack, item.control_id, channel, target, error is None, error)
+            shown = shown_target(channel, target)  # never the webhook's secret path in the log or on screen
+            delivery = Delivery(item.pack, item.control_id, channel, shown, error is None, error)
             record_delivery(cat, actor, delivery.delivered, f"{run['run_id']}/{item.pack}/{item.control_id}",
-                            {"channel": channel, "target": target, "status": item.status, "error": error})
+                            {"channel": channel, "target": shown, "status": item.status, "error": error})
             if error:
-                print(f"assay: alert for {item.pack}/{item.control_id} not delivered to {channel} {target}: {error} "
+                print(f"assay: alert for {item.pack}/{item.control_id} not delivered to {channel} {shown}: {error} "
                       "(logged in the audit log)", file=sys.stderr)
             out.append(delivery)
     return out

@@ -82,3 +82,45 @@ def test_an_attestation_evidence_link_is_stored_and_logged_redacted(catalog):
     links = policies_q.list_attestations(catalog, "r1")["evidence_link"].tolist()
     assert links[-2:] == ["mailto:<EMAIL_ADDRESS>?subject=<PERSON>", "https://wiki.example.org/privacy/ropa-2026-q4.pdf"]
     assert problems(catalog) == []
+
+
+# -- an alert webhook's URL is its secret: it never goes into the log (viewers, reports) ---------
+
+def test_a_webhook_url_is_not_written_into_the_audit_log(catalog):
+    """Anyone holding a Slack/Teams incoming-webhook URL can post to the channel (e.g. a fake 'all
+    controls pass'); the log, which every viewer and every report's appendix reads, kept it whole."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from policies import Checklist, ChecklistItem, load_pack
+    from policies.notify import send_alerts
+    from policies.schema import Notify
+
+    got: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret = "T0AAAAAAA/B0BBBBBBB/XyZsEcReTtOkEn0123456789"
+    url = f"http://127.0.0.1:{server.server_port}/services/{secret}"
+    try:
+        pack = load_pack("internal-llm").model_copy(update={"notify": Notify(webhook=url)})
+        item = ChecklistItem(pack=pack.name, control_id="ACC-1", title="accuracy", source="internal", owner="ml",
+                             severity="high", kind="check", status="fail", value=0.4, threshold=">= 0.85")
+        [delivery] = send_alerts(catalog, Checklist("r1", [pack.name], [item]), [pack], {"run_id": "r1"}, "ada")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert delivery.delivered and len(got) == 1  # the alert itself still arrives
+    assert secret not in _catalog_text(catalog) and "XyZsEcReTtOkEn" not in delivery.target
+    assert delivery.target.startswith("http://127.0.0.1/… (sha256 ")
+    assert problems(catalog) == []
