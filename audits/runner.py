@@ -214,6 +214,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     else:
         run_id = new_run_id()
     prepared = prepare(config, limit)  # fails before any model loads
+    if resume:
+        _check_resumed_data(catalog, run_id, prepared)
     sampled = draw_task_samples(prepared, catalog, resume)  # task.sample: a stratified sample of a large log
     executor = open_executor(config)  # a missing extra, unreachable cluster or too few GPUs fail here too
     cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
@@ -224,7 +226,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         runs_q.mark_resumed(catalog, run_id, actor)
     else:
         partial.mkdir(parents=True, exist_ok=True)
-        (partial / "config.json").write_text(json.dumps({"config": cfg_dict, "limit": limit}), encoding="utf-8")
+        (partial / "config.json").write_text(json.dumps({"config": cfg_dict, "limit": limit,
+                                                         "datasets": _data_hashes(prepared)}), encoding="utf-8")
         runs_q.register_run(catalog, run_id, config.name, config.period, config_sha, config.model.path, actor)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -306,6 +309,23 @@ def _check_signatures(partial, task_results: list[TaskResult]) -> None:
         if result.name in pinned and signature != pinned[result.name]:
             raise AssayError(f"task '{result.name}' would be scored as {signature!r} but its blocks were answered "
                              f"as {pinned[result.name]!r}", "start a new run without --resume")
+
+
+def _data_hashes(prepared: PreparedAudit) -> dict[str, str]:
+    """Each task's data as the run read it (the manifest's ``datasets.<task>.sha256``)."""
+    return {name: td.sha256 for name, td in prepared.data.items()}
+
+
+def _check_resumed_data(catalog: Catalog, run_id: str, prepared: PreparedAudit) -> None:
+    """A resumed run reads the data its checkpointed blocks answered, or stops: blocks are matched by
+    sample id, so a file changed since (same ids, new text) would pair old answers with new inputs."""
+    state = json.loads((catalog.runs_dir / f".partial-{run_id}" / "config.json").read_text(encoding="utf-8"))
+    then = state.get("datasets")  # absent in checkpoints written before data was pinned
+    for name, sha in _data_hashes(prepared).items():
+        if then is not None and then.get(name) != sha:
+            raise AssayError(f"task '{name}': its data changed since run '{run_id}' started (sha256 "
+                             f"{str(then.get(name))[:12]} then, {sha[:12]} now), so its checkpointed answers "
+                             "belong to other inputs", "start a new run without --resume (or restore the data)")
 
 
 def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None,

@@ -122,3 +122,17 @@ def test_blocks_from_another_model_or_signature_are_refused(audit, monkeypatch, 
         run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
     assert expected in str(err.value) and "start a new run" in str(err.value)
     assert runs_q.get_run(cat, run)["status"] != "complete"
+
+
+def test_changed_data_is_refused(audit, monkeypatch, tmp_path):
+    """The checkpointed blocks answered the rows as they were; a data file changed since (same ids, a
+    new question) would have old answers stand for new inputs while the manifest names the new file."""
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    data = tmp_path / "data.jsonl"
+    data.write_text(data.read_text().replace("Approve A?", "Approve Z?"))
+    with pytest.raises(AssayError) as err:
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
+    assert f"task 'loans': its data changed since run '{run}' started (sha256" in str(err.value)
+    assert "start a new run" in str(err.value) and "\n" not in str(err.value)
+    assert runs_q.get_run(cat, run)["status"] != "complete"
