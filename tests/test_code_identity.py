@@ -39,3 +39,18 @@ def test_caches_do_not_change_the_code_identity(tree):
     (tree / "audits" / "__pycache__").mkdir()
     (tree / "audits" / "__pycache__" / "runner.cpython-312.pyc").write_bytes(b"\0compiled")
     assert identity.code_sha256() == before
+
+
+def test_a_changed_detector_json_changes_the_groundedness_signature(tmp_path):
+    """The groundedness metrics' signature names the coefficients file's hash: one changed weight is
+    another recipe (besides changing the code identity above)."""
+    import json
+
+    from audits.grounding.classifier import DETECTOR_FILE, load_detector
+
+    spec = json.loads(DETECTOR_FILE.read_text(encoding="utf-8"))
+    spec["coef"][0] += 0.01
+    changed = tmp_path / "detector.json"
+    changed.write_text(json.dumps(spec), encoding="utf-8")
+    shipped, edited = load_detector().signature(), load_detector(str(changed)).signature()
+    assert shipped != edited and shipped.split("|coef:")[0] == edited.split("|coef:")[0]
