@@ -215,7 +215,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         run_id = new_run_id()
     prepared = prepare(config, limit)  # fails before any model loads
     if resume:
-        _check_resumed_data(catalog, run_id, prepared)
+        _check_resumed_inputs(catalog, run_id, prepared)
     sampled = draw_task_samples(prepared, catalog, resume)  # task.sample: a stratified sample of a large log
     executor = open_executor(config)  # a missing extra, unreachable cluster or too few GPUs fail here too
     cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
@@ -227,7 +227,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     else:
         partial.mkdir(parents=True, exist_ok=True)
         (partial / "config.json").write_text(json.dumps({"config": cfg_dict, "limit": limit,
-                                                         "datasets": _data_hashes(prepared)}), encoding="utf-8")
+                                                         "datasets": _data_hashes(prepared),
+                                                         "code_sha256": identity.code_sha256()}), encoding="utf-8")
         runs_q.register_run(catalog, run_id, config.name, config.period, config_sha, config.model.path, actor)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -316,10 +317,16 @@ def _data_hashes(prepared: PreparedAudit) -> dict[str, str]:
     return {name: td.sha256 for name, td in prepared.data.items()}
 
 
-def _check_resumed_data(catalog: Catalog, run_id: str, prepared: PreparedAudit) -> None:
-    """A resumed run reads the data its checkpointed blocks answered, or stops: blocks are matched by
-    sample id, so a file changed since (same ids, new text) would pair old answers with new inputs."""
+def _check_resumed_inputs(catalog: Catalog, run_id: str, prepared: PreparedAudit) -> None:
+    """A resumed run reads the data and runs the code its checkpointed blocks were answered with, or
+    stops: blocks are matched by sample id, so a file changed since (same ids, new text) would pair old
+    answers with new inputs, and the manifest names one code identity for every block."""
     state = json.loads((catalog.runs_dir / f".partial-{run_id}" / "config.json").read_text(encoding="utf-8"))
+    code = identity.code_sha256()
+    if state.get("code_sha256", code) != code:  # absent in checkpoints written before code was pinned
+        raise AssayError(f"Assay's code changed since run '{run_id}' started (code sha256 "
+                         f"{state['code_sha256'][:12]} then, {code[:12]} now), so its checkpointed answers came "
+                         "from other code", "start a new run without --resume (or resume with the Assay it started on)")
     then = state.get("datasets")  # absent in checkpoints written before data was pinned
     for name, sha in _data_hashes(prepared).items():
         if then is not None and then.get(name) != sha:

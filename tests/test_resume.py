@@ -136,3 +136,20 @@ def test_changed_data_is_refused(audit, monkeypatch, tmp_path):
     assert f"task 'loans': its data changed since run '{run}' started (sha256" in str(err.value)
     assert "start a new run" in str(err.value) and "\n" not in str(err.value)
     assert runs_q.get_run(cat, run)["status"] != "complete"
+
+
+def test_changed_code_is_refused(audit, monkeypatch, tmp_path):
+    """The manifest names one code identity; blocks answered by other code (Assay upgraded or edited
+    between the kill and the resume) are refused rather than mixed under the new code's hash."""
+    import audits.identity as identity
+
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    other = tmp_path / "other-code"
+    (other / "audits").mkdir(parents=True)
+    (other / "audits" / "inference.py").write_text("# another version\n")
+    monkeypatch.setattr(identity, "_ROOT", other)
+    with pytest.raises(AssayError) as err:
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
+    assert f"Assay's code changed since run '{run}' started (code sha256" in str(err.value)
+    assert "start a new run" in str(err.value) and "\n" not in str(err.value)
