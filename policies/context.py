@@ -27,6 +27,7 @@ import pandas as pd
 
 from pydantic import BaseModel
 
+from audits.stats import parity_uninformative_note
 from audits.results import Discrimination, FairnessGrouping, RunResults, TaskResult
 from audits.store.catalog import Catalog
 from audits.store.records import ReviewSummaryRecord, RunRecord
@@ -115,7 +116,7 @@ def fairness_helper(fairness: dict[str, FairnessGrouping], helper: str, name: st
     uninformative = next((b for b in decision.values() if b.decision_parity_informative is False), None)
     if uninformative is not None:  # decisions that do not vary: no fairness verdict, and say why
         raise MissingInput(name, uninformative.decision_parity_note
-                           or "argmax decisions barely vary, so decision parity is uninformative")
+                           or parity_uninformative_note(uninformative.overall_selection_rate))
     vals, missing = [], []
     for attribute, block in decision.items():
         v = getattr(block, key)

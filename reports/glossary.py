@@ -9,6 +9,9 @@ the shorthand inside a sentence (metric ids, "argmax decisions", "holm p=0.41", 
 from __future__ import annotations
 
 import re
+from typing import Callable
+
+from audits.stats import PARITY_UNINFORMATIVE
 
 TERMS: dict[str, str] = {
     # quality
@@ -64,13 +67,14 @@ TERMS: dict[str, str] = {
 }
 
 # shorthand inside sentences: (pattern, replacement), applied in order
-_PHRASES: list[tuple[re.Pattern[str], str]] = [
-    # the bias scanner's note when decisions barely vary (audits/scanners/_fairness.decision_parity_note), whole
-    (re.compile(r"\bargmax decisions barely vary \(selection rate ([0-9.]+%)\), so decision parity is uninformative; "
-                r"read mean p\(positive\) by group and the logit-difference discrimination score instead"),
-     r"the model's most likely answer is nearly always the same ('yes' in \1 of cases), so comparing how often each "
-     r"group gets a 'yes' says little; compare the probability of 'yes' by group and the discrimination score "
-     r"instead"),
+_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    # the note when decisions barely vary (audits.stats.parity_uninformative_note, with or without its rate), whole
+    (re.compile(r"\b" + re.escape(PARITY_UNINFORMATIVE[0]) + r"(?: \(selection rate ([0-9.]+%)\))?"
+                + re.escape(PARITY_UNINFORMATIVE[1])),
+     lambda m: ("the model's most likely answer is nearly always the same"
+                + (f" ('yes' in {m.group(1)} of cases)" if m.group(1) else "")
+                + ", so comparing how often each group gets a 'yes' says little; compare the probability of 'yes' "
+                  "by group and the discrimination score instead")),
     (re.compile(r"\bargmax decisions\b"), "the model's most likely answers"),
     (re.compile(r"\bholm p\s*=\s*([0-9.eE+-]+)"), r"p=\1 after correcting for the number of comparisons"),
     (re.compile(r"\bmcnemar-exact\b"), "paired exact test"),

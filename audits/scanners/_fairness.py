@@ -19,7 +19,7 @@ import pandas as pd
 
 from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric
-from audits.stats import percentile_interval, resample_blocks, resample_sums
+from audits.stats import parity_uninformative_note, percentile_interval, resample_blocks, resample_sums
 
 SEP = "*"  # joins attribute names ("race*gender") and group values ("Black*female")
 MISSING = "(missing)"
@@ -168,9 +168,7 @@ def decision_parity_note(y_pred: np.ndarray) -> JsonObject:
     informative = bool(UNINFORMATIVE_RATE <= rate <= 1 - UNINFORMATIVE_RATE)
     out: JsonObject = {"decision_parity_informative": informative, "overall_selection_rate": rate}
     if not informative:
-        out["decision_parity_note"] = (
-            f"argmax decisions barely vary (selection rate {rate:.1%}), so decision parity is uninformative; "
-            "read mean p(positive) by group and the logit-difference discrimination score instead")
+        out["decision_parity_note"] = parity_uninformative_note(rate)
     return out
 
 

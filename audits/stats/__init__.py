@@ -36,7 +36,7 @@ from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS,
                                    n_needed, verdict)
 from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
 from audits.stats._drift import DriftTest, category_test, drift_family, length_test, mmd_test
-from audits.stats._words import describe, interval_methods
+from audits.stats._words import PARITY_UNINFORMATIVE, describe, interval_methods, parity_uninformative_note
 from audits.stats._ratio import (RateRatio, compare_rates, paired_rate_ratio, rate_ratio, rate_ratio_verdict,
                                  ratio_n_needed)
 from audits.stats._detection import auroc, detection_quality
@@ -51,7 +51,8 @@ __all__ = [
     "mcnemar_exact", "metric_interval", "n_needed", "normal_interval", "paired_t", "parity_ratio", "percentile_interval",
     "rate_n_needed", "ratio_design_effect", "rescale", "score_kind", "two_proportions", "upper_bound",
     "verdict", "welch", "compare_runs", "describe_change", "correct_group_tests", "group_tests",
-    "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods",
+    "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods", "PARITY_UNINFORMATIVE",
+    "parity_uninformative_note",
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
     "GROUP_COLUMNS", "group_intervals", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "resample_blocks", "resample_sums",
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",

@@ -51,6 +51,19 @@ MEAN_PHRASES: dict[str, tuple[str, str]] = {
 
 _FAMILY_PREFIX = "attack_success_rate_"
 
+# The warning when argmax decisions barely vary: the one wording (the bias scanner stores it, a policy
+# control that cannot decide says it, reports.glossary puts it in plain words by these two halves).
+PARITY_UNINFORMATIVE = ("argmax decisions barely vary", ", so decision parity is uninformative; read mean "
+                        "p(positive) by group and the logit-difference discrimination score instead")
+
+
+def parity_uninformative_note(rate: float | None) -> str:
+    """'argmax decisions barely vary (selection rate 0.3%), so decision parity is uninformative; read …'
+    (without the rate when it is not known, e.g. results written before it was stored)."""
+    head, tail = PARITY_UNINFORMATIVE
+    known = rate is not None and math.isfinite(rate)
+    return f"{head} (selection rate {rate:.1%}){tail}" if known else head + tail
+
 
 def rate_phrase(name: str) -> tuple[str, str, str] | None:
     """(what a sample is, what a 1 means, the rate's name) for a rate metric, or None when unknown;
