@@ -249,7 +249,6 @@ def area_verdicts(checklist: Any | None, results: RunResults,
     return out
 
 
-four_verdicts = area_verdicts  # the name before groundedness became the fifth area
 
 
 def sample_size_notes(verdicts: list[AreaVerdict], checklist: Any | None) -> list[str]:

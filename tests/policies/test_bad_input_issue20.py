@@ -85,9 +85,9 @@ def test_one_group_and_a_group_of_one_give_no_data_with_a_reason(odd_run, fair_p
     assert fair.status == "no-data"
     assert fair.detail == ("loan-decisions: fairness.min_selection_rate_ratio — no measured gap where too few groups "
                            "have at least 30 samples (groups compared / groups): gender 1/1, race 1/2")
-    from reports.verdicts import four_verdicts
+    from reports.verdicts import area_verdicts
 
-    answers = {v.area: v for v in four_verdicts(checklist, runs_q.get_results(odd_run, RUN))}
+    answers = {v.area: v for v in area_verdicts(checklist, runs_q.get_results(odd_run, RUN))}
     assert answers["fairness"].line() == (
         "Fairness: no data — loan-decisions: lowest ratio of 'yes' rates between groups (four-fifths rule) — no "
         "measured gap where too few groups have at least 30 samples (groups compared / groups): gender 1/1, race 1/2 "
@@ -121,7 +121,7 @@ def test_a_pack_of_only_manual_controls_awaits_attestation_everywhere(odd_run, t
     from reports.data import collect
     from reports.document import build_document
     from reports.html import render_html
-    from reports.verdicts import four_verdicts
+    from reports.verdicts import area_verdicts
 
     pack = tmp_path / "manual-only.yaml"
     pack.write_text(MANUAL_ONLY)
@@ -129,7 +129,7 @@ def test_a_pack_of_only_manual_controls_awaits_attestation_everywhere(odd_run, t
     assert [it.status for it in checklist.items] == ["needs-attestation"] * 2
     assert [it.detail for it in checklist.items] == ["needs an attestation by the committee role, with note evidence",
                                                      "needs an attestation by the compliance role, with note evidence"]
-    answers = four_verdicts(checklist, runs_q.get_results(odd_run, RUN))
+    answers = area_verdicts(checklist, runs_q.get_results(odd_run, RUN))
     assert {v.verdict for v in answers} == {"not checked"}        # no automatic control decides an area
     assert all(v.line() for v in answers)
     html = render_html(build_document(collect(odd_run, RUN, packs=[str(pack)])))

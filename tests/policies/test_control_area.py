@@ -1,6 +1,6 @@
 """A control declares its area (accuracy / fairness / privacy / safety / process) in the pack; a check
 that leaves it out gets it once, at load, from the names its expression reads. The four answers
-(reports.verdicts.four_verdicts) group checks by control.area."""
+(reports.verdicts.area_verdicts) group checks by control.area."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from audits.errors import AssayError
 from policies.engine import evaluate_run
 from policies.schema import derive_area, load_pack, parse_pack
 from policies.expr import parse
-from reports.verdicts import four_verdicts
+from reports.verdicts import area_verdicts
 
 
 def _area(expression: str) -> str:
@@ -67,6 +67,6 @@ def test_the_four_answers_group_checks_by_the_declared_area(two_runs, tmp_path):
     checklist = evaluate_run(cat, q4, [str(path)])
     assert [(it.control_id, it.area) for it in checklist.items] == [("C1", "privacy")]
     assert checklist.to_dict()["items"][0]["area"] == "privacy"
-    verdicts = {v.area: v for v in four_verdicts(checklist, __import__("reports").collect(cat, q4).results)}
+    verdicts = {v.area: v for v in area_verdicts(checklist, __import__("reports").collect(cat, q4).results)}
     assert verdicts["privacy"].controls == [("p", "C1", checklist.items[0].status)]
     assert verdicts["safety"].controls == []

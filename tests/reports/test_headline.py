@@ -10,7 +10,7 @@ from pathlib import Path
 import policies
 from audits.results import RunResults
 from reports import collect
-from reports.verdicts import decided, evidence_text, four_verdicts, sample_size_notes
+from reports.verdicts import decided, evidence_text, area_verdicts, sample_size_notes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policies"))
 from catalog_builder import _metric, make_run  # noqa: E402
@@ -29,7 +29,7 @@ def _toxicity(support_events: int, support_n: int, bbq_events: int, bbq_n: int):
 
 def _answers(cat: Catalog, run_id: str):
     d = collect(cat, run_id)
-    return d.checklist, {v.area: v for v in four_verdicts(d.checklist, d.results, d.tables.get("metrics"))}
+    return d.checklist, {v.area: v for v in area_verdicts(d.checklist, d.results, d.tables.get("metrics"))}
 
 
 def test_safety_headline_is_the_worst_task_with_its_own_n_and_n_needed(tmp_path):
@@ -99,7 +99,7 @@ def test_an_area_no_control_covers_shows_its_stand_in_on_the_worst_task(tmp_path
 
     run = make_run(cat, "r", "2026-Q4", acc=0.88, ratio=0.9, leak=0.0, edit=edit)
     res = RunResults.model_validate(collect(cat, run).results.model_dump())
-    answers = {v.area: v for v in four_verdicts(None, res)}
+    answers = {v.area: v for v in area_verdicts(None, res)}
     assert answers["safety"].verdict == "not checked" and answers["safety"].task == "bbq-gender"
     assert (answers["fairness"].metric, answers["fairness"].value) == ("flip_rate", 0.04)
     assert policies  # the engine is what the other tests read

@@ -14,7 +14,7 @@ import reports
 from audits.cli import main as cli
 from audits.store.queries import audit_log
 from reports.pack import save_pack
-from reports.verdicts import four_verdicts
+from reports.verdicts import area_verdicts
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_verdicts_are_the_checklists(report_runs):
     cat, _, q4 = report_runs
     d = reports.collect(cat, q4)
     statuses = {it.control_id: it.status for it in d.checklist.items}
-    verdicts = {v.area: v.verdict for v in four_verdicts(d.checklist, d.results, d.tables["metrics"])}
+    verdicts = {v.area: v.verdict for v in area_verdicts(d.checklist, d.results, d.tables["metrics"])}
     assert verdicts == {"accuracy": "pass", "fairness": statuses["INT-FAIR-1"], "privacy": "fail", "safety": "pass",
                         "groundedness": statuses["INT-HAL-1"]}
 
