@@ -15,7 +15,7 @@ import pandas as pd
 from audits.sampling import sample_statements
 from reports.blocks import Section, Table
 from reports.charts import fairness_charts, metrics_chart
-from reports.glossary import plain, threshold_text
+from reports.glossary import plain, term, threshold_text
 from reports.data import ReportData, execution_summary
 from reports.sections import GROUNDEDNESS, ROBUSTNESS, TREND, groundedness_section, robustness_section, trend_section
 from reports.verdicts import COLOURS, WORDS, area_verdicts, evidence_text, failing_controls, sample_size_notes
@@ -91,9 +91,11 @@ def _executive(d: ReportData) -> Section:
                         "the two intervals; ranked on a common scale, unchanged metrics left out.")
         ch["real_change"] = ch["real_change"].map(lambda v: "REAL" if v is True else
                                                   ("within noise" if v is False else "—"))
-        s.blocks.append(table(ch, {"task": "task", "metric": "metric", "compare_value": "compared",
+        ch["measure"] = [term(x) for x in ch["metric"]]   # words, not metric ids
+        ch["change_test"] = [plain(x) if isinstance(x, str) else x for x in ch["change_test"]]
+        s.blocks.append(table(ch, {"task": "task", "measure": "measure", "compare_value": "compared",
                                    "value": "this run", "change": "change", "direction": "direction",
-                                   "real_change": "real?", "change_test": "test (Holm-adjusted p)"},
+                                   "real_change": "real?", "change_test": "test (p corrected for every comparison)"},
                               [3, 2.5, 1.5, 1.5, 1.5, 1.3, 1.5, 4]))
     else:
         s.blocks.append("No earlier run of this audit to compare with.")
@@ -113,7 +115,8 @@ def _metrics(d: ReportData) -> Section:
         s.blocks.append(f"Sample — {line}")
     chart = metrics_chart(d.tables["metrics"])
     s.blocks.append(chart or "No chart: no metric of this run has a value on a 0–1 scale (see the table).")
-    cols = {"task": "task", "metric": "metric", "value": "value", "ci": "95% CI", "n": "n"}
+    m["measure"] = [term(x) for x in m["metric"]]   # words, not metric ids (the signature table keeps the id)
+    cols = {"task": "task", "measure": "measure", "value": "value", "ci": "95% CI", "n": "n"}
     weights = [3, 2.5, 1.2, 2.2, 0.8]
     if d.compare_id:
         cols.update({"compare_value": "compared", "compare_ci": "compared CI"})

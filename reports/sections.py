@@ -14,6 +14,7 @@ from audits.jsontypes import JsonObject
 from reports.blocks import Section, Table
 from reports.charts import Chart, trend_chart
 from reports.data import ReportData
+from reports.glossary import term
 from reports.verdicts import COLOURS, evidence_text, num
 
 GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)", "Trend across runs"
@@ -166,6 +167,12 @@ def robustness_section(d: ReportData):
     return s
 
 
+def series_words(series: str) -> str:
+    """A trend series in words: 'support-qa.exact_match' -> 'support-qa: share of answers matching …'."""
+    task, _, metric = str(series).rpartition(".")
+    return f"{task}: {term(metric)}" if task else term(metric)
+
+
 def trend_section(d: ReportData):
     """Every complete run of the audit up to this one, for the headline metrics: a chart of the values
     with their intervals and each series' trend test (Holm over the series)."""
@@ -185,10 +192,11 @@ def trend_section(d: ReportData):
     chart: Chart | str = trend_chart(points)
     s.blocks.append(chart)
     if trends is not None and len(trends):
-        rows = [[r.series, f"{int(r.k)}", _est(r.slope, r.slope_low, r.slope_high), num(r.p_adjusted),
+        rows = [[series_words(r.series), f"{int(r.k)}", _est(r.slope, r.slope_low, r.slope_high), num(r.p_adjusted),
                  ("yes" if r.significant else "no") if _has(r.slope) else "not tested (a trend needs 3 runs)"]
                 for r in trends.itertuples()]
-        s.blocks.append(Table(["metric", "runs", "slope per run [95% CI]", "p (Holm)", "real trend?"], rows,
-                              [3.2, 0.8, 3.0, 1.2, 1.2], caption=f"Trend over {runs} runs (weighted least squares "
-                                                                "on the per-run values, Holm over the metrics)"))
+        s.blocks.append(Table(["measure", "runs", "change per run [95% CI]", "p after correction", "real trend?"],
+                              rows, [3.2, 0.8, 3.0, 1.2, 1.2],
+                              caption=f"Trend over {runs} runs (weighted least squares on the per-run values; "
+                                      "p corrected for the number of measures, Holm)"))
     return s

@@ -120,8 +120,9 @@ def test_the_demo_gives_one_answer_on_every_surface(demo_catalog, demo_run_ids, 
         assert f">{v.word}</span> — {v.number_text()} — {v.change_text(period)}" in line, (line, v.line(period))
     table = next(df.value for df in at.dataframe if "real change?" in df.value.columns)
     on_screen = {(t, m): {"yes": True, "no": False, "—": None}[r]
-                 for t, m, r in zip(table["task"], table["metric"], table["real change?"])}
-    assert {k: on_screen[k] for k in marks} == marks
+                 for t, m, r in zip(table["task"], table["measure"], table["real change?"])}
+    from reports.glossary import term   # the table names each measure in words
+    assert {k: on_screen[(k[0], term(k[1]))] for k in marks} == marks
 
     # 3. `assay check --json` on the packs the report judged: every control's status, each area's verdict
     packs = packs_for(d.results)

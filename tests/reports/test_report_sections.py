@@ -68,10 +68,12 @@ def test_trend_needs_two_runs_and_then_charts_the_headline_metrics(grounded):
     charts = [b for b in section.blocks if isinstance(b, Chart)]
     assert len(charts) == 1 and charts[0].png.startswith(b"\x89PNG")
     assert charts[0].caption.startswith("2 metrics over 2 periods")
-    rows = {r[0]: r for r in _table(section, "Trend over 2 runs (weighted least squares on the per-run values, "
-                                             "Holm over the metrics)").rows}
-    assert set(rows) == {"hallucination_rate", "token_f1"}       # the accuracy and groundedness answers
-    assert rows["hallucination_rate"][1:] == ["2", "—", "—", "not tested (a trend needs 3 runs)"]
+    rows = {r[0]: r for r in _table(section, "Trend over 2 runs (weighted least squares on the per-run values; "
+                                             "p corrected for the number of measures, Holm)").rows}
+    # the accuracy and groundedness answers, named in words (never the metric ids)
+    hal = "share of answers with a claim their context does not support"
+    assert set(rows) == {hal, "word overlap with the reference answer (F1)"}
+    assert rows[hal][1:] == ["2", "—", "—", "not tested (a trend needs 3 runs)"]
 
 
 def test_robustness_section_on_a_red_team_run(tmp_path):
