@@ -170,6 +170,27 @@ def witnessed_here(catalog_path: Any) -> dict[str, Checkpoint]:
     return out
 
 
+def newest_elsewhere(catalog_id: str, catalog_path: Any) -> Checkpoint | None:
+    """The witness with the most entries that the key dir signed for ``catalog_id`` at another file path
+    (a copy's original), or None."""
+    folder = keys.key_dir() / "witness"
+    if not folder.is_dir():
+        return None
+    here = _witness_path(catalog_id, catalog_path).name if catalog_path else None
+    best: Checkpoint | None = None
+    for path in folder.glob(f"{catalog_id}-*.json"):
+        if path.name == here:
+            continue
+        try:
+            cp = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(cp, dict) and check_signature(cp) is None and cp.get("catalog_id") == catalog_id \
+                and isinstance(cp.get("count"), int) and (best is None or cp["count"] > best["count"]):
+            best = cp
+    return best
+
+
 def replaced_catalog(catalog_id: str, catalog_path: Any) -> str | None:
     """Why the file at ``catalog_path`` is not the catalog this installation signed there, or None.
 

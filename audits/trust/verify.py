@@ -160,7 +160,12 @@ def _check_checkpoints(report: Report, cid: str, cps: list[Checkpoint], heads: d
                                "(written without the installation key)")
     witness = checkpoint.read_witness(cid, catalog_path)
     if witness is None:
-        if n:
+        ahead = checkpoint.newest_elsewhere(cid, catalog_path) if n else None
+        if ahead is not None and int(ahead["count"]) > n:
+            report.notes.append(f"this file is an OLDER COPY of its catalog: the key dir signed {ahead['count']} "
+                                f"entries of catalog {cid} at another path (last {ahead.get('ts')}), this file has {n}; "
+                                "what it shows (sign-offs, reviews, runs) may be out of date")
+        elif n:
             report.notes.append(f"no witness checkpoint for this catalog in {keys.key_dir()} (catalog moved?)")
     else:
         _check_one(report, "the witness checkpoint kept beside the key", witness, cid, heads, trusted)

@@ -124,3 +124,39 @@ def test_a_webhook_url_is_not_written_into_the_audit_log(catalog):
     assert secret not in _catalog_text(catalog) and "XyZsEcReTtOkEn" not in delivery.target
     assert delivery.target.startswith("http://127.0.0.1/… (sha256 ")
     assert problems(catalog) == []
+
+
+# -- rollback and swapped bundles -------------------------------------------------------------
+
+def test_an_older_copy_at_another_path_says_it_is_out_of_date(catalog, tmp_path):
+    """A copy taken after the first sign-off, read at another path after a second (reject) sign-off:
+    it verifies (it is an honest prefix), but must not pass as current."""
+    import shutil
+
+    from audits.store.catalog import Catalog
+    from audits.store.queries import policies as policies_q
+    from audits.trust.verify import verify
+
+    old = tmp_path / "old" / "c.duckdb"
+    old.parent.mkdir()
+    shutil.copy(catalog.path, old)
+    policies_q.add_signoff(catalog, "r1", "cleo", "committee", "reject", "found a problem")
+    shutil.copytree(catalog.runs_dir, old.parent / "c.runs")
+    report = verify(Catalog(old))
+    assert report.problems == []
+    assert any(n.startswith("this file is an OLDER COPY of its catalog: the key dir signed ") and
+               f"this file has {report.entries}" in n for n in report.notes), report.notes
+    shutil.copy(catalog.path, old)  # an up-to-date copy is not called older
+    assert not any("OLDER COPY" in n for n in verify(Catalog(old)).notes)
+
+
+def test_swapping_two_runs_bundle_directories_is_caught(catalog):
+    from tests.trust.conftest import make_run
+
+    make_run(catalog, "r2")
+    runs = catalog.runs_dir
+    (runs / "r1").rename(runs / "swap")
+    (runs / "r2").rename(runs / "r1")
+    (runs / "swap").rename(runs / "r2")
+    assert sorted(problems(catalog)) == ["run r1: manifest.json was altered (hash differs from the catalog)",
+                                         "run r2: manifest.json was altered (hash differs from the catalog)"]
