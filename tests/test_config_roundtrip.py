@@ -37,7 +37,8 @@ DEMO = Path(config_module.__file__).parent / "demo" / "demo.yaml"
 
 def _models() -> list[type[BaseModel]]:
     return [v for v in vars(config_module).values() if isinstance(v, type) and issubclass(v, BaseModel)
-            and v.__module__ == config_module.__name__ and not v.__name__.startswith("_")]
+            and v.__module__ in (config_module.__name__, "audits._config_tasks")  # the config and its task part
+            and not v.__name__.startswith("_")]
 
 
 def _candidates(model: type[BaseModel], name: str) -> list:
