@@ -93,6 +93,11 @@ def why_no_chart(part: pd.DataFrame, task: str, attribute: str, metric: str) -> 
     return None
 
 
+def row_labels(rows: pd.DataFrame) -> list[str]:
+    """'support-qa · share of answers matching the reference exactly' per row: words, not metric ids."""
+    return [f"{t} · {term(m)}" for t, m in zip(rows["task"], rows["metric"])]
+
+
 def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
     """Every metric in [0, 1] with its CI; the compared run beside it when there is one."""
     rows = metrics.dropna(subset=["value"])
@@ -101,7 +106,7 @@ def metrics_chart(metrics: pd.DataFrame) -> Chart | None:
     rows = rows[(rows["value"] >= 0) & (rows["value"] <= 1)].head(30)
     if rows.empty:
         return None
-    labels = (rows["task"] + " · " + rows["metric"]).tolist()
+    labels = row_labels(rows)
     y = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(6.4, 0.24 * len(rows) + 1.2))
     has_cmp = rows["compare_value"].notna().any()

@@ -29,3 +29,16 @@ def test_every_measure_a_run_can_have_has_plain_words():
         "share of attempts that extracted the system prompt <= 0.01")
     # ordinary words that are also measure names stay as they are inside a sentence
     assert plain("the groundedness detector's recall") == "the groundedness detector's recall"
+
+
+def test_the_report_metrics_chart_labels_measures_in_words():
+    import pandas as pd
+
+    from reports.charts import metrics_chart, row_labels
+
+    rows = pd.DataFrame({"task": ["support-qa", "support-qa"], "metric": ["hallucination_rate", "exact_match"],
+                         "value": [0.2, 0.5], "ci_low": [0.1, 0.3], "ci_high": [0.4, 0.7], "n": [12, 16],
+                         "compare_value": [None, None], "compare_ci_low": [None, None], "compare_ci_high": [None, None]})
+    assert row_labels(rows) == ["support-qa · share of answers with a claim their context does not support",
+                                "support-qa · share of answers matching the reference exactly"]
+    assert metrics_chart(rows).png.startswith(b"\x89PNG")
