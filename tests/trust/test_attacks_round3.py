@@ -160,3 +160,16 @@ def test_swapping_two_runs_bundle_directories_is_caught(catalog):
     (runs / "swap").rename(runs / "r2")
     assert sorted(problems(catalog)) == ["run r1: manifest.json was altered (hash differs from the catalog)",
                                          "run r2: manifest.json was altered (hash differs from the catalog)"]
+
+
+def test_a_failed_runs_error_quoting_a_row_is_stored_and_logged_redacted(catalog):
+    """An error can quote the row it failed on; runs.error, run_events and the log keep it for good."""
+    from audits.store.queries import runs as runs_q
+
+    runs_q.register_run(catalog, "r9", "unit", "2026Q4", "cfg", "model", actor="ada")
+    runs_q.fail_run(catalog, "r9", "ValueError: cannot parse {'q': 'mail jane.doe@example.com or call "
+                                   "+1 415-555-0132, card 4111 1111 1111 1111'}", "ada")
+    text = _catalog_text(catalog)
+    assert "jane.doe@example.com" not in text and "415-555-0132" not in text and "4111 1111" not in text
+    assert "ValueError: cannot parse {'q': 'mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>, card <CREDIT_CARD>'}" in text
+    assert problems(catalog) == []

@@ -65,6 +65,11 @@ def complete_run(cat: Catalog, run_id: str, bundle_path: Path, manifest_sha256: 
 
 
 def fail_run(cat: Catalog, run_id: str, error: str, actor: str) -> None:
+    """Mark a run failed with its error, as stored (runs.error, run_events) and logged for good: with
+    e-mail, phone, card, IBAN and address patterns redacted, since an error can quote a row's text."""
+    from audits.trust.redact import Redactor
+
+    error = Redactor(patterns_only=True)([error[:500]])[0][:500]
     now = _now()
     with cat.connect(write=True) as con:
         con.execute("UPDATE runs SET status = 'failed', error = ? WHERE run_id = ?", [error[:500], run_id])
