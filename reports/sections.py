@@ -51,6 +51,14 @@ def second_set_text(det: JsonObject) -> str | None:
     return f"second set ({words}{q.get('n', '?')} {kind}): balanced accuracy {three(q['balanced_accuracy'])}{ci}"
 
 
+def unmeasured_text(det: JsonObject) -> str | None:
+    """'detector quality: the 'nli' scorer's own accuracy is not measured by this run (...)' when another
+    scorer (nli, judge) decided and its block says so in its note; None otherwise. The report's Groundedness
+    section and the Overview's Groundedness answer say this same line."""
+    note = det.get("note") if isinstance(det, dict) else None
+    return f"detector quality: {note}" if note else None
+
+
 def _controls(d: ReportData, keep) -> list[Any]:
     return [it for it in (d.checklist.items if d.checklist is not None else []) if keep(it)]
 
@@ -108,8 +116,8 @@ def groundedness_section(d: ReportData):
         if second:
             s.blocks.append(f"{second[0].upper()}{second[1:]}; the detector was neither built nor tuned on it, and "
                             "no target is set on it.")
-    elif det.get("note"):  # another scorer (nli, judge) decided: its quality is not measured, say so
-        s.blocks.append(f"Detector quality: {det['note']}.")
+    elif unmeasured := unmeasured_text(det):  # another scorer (nli, judge) decided: its quality is not measured
+        s.blocks.append(f"{unmeasured[0].upper()}{unmeasured[1:]}.")
     else:
         s.blocks.append("The detector's held-out quality is not recorded in this run's results.")
     hal = _controls(d, lambda it: it.area == "groundedness")

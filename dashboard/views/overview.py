@@ -14,7 +14,7 @@ from audits.results import MetricSummary
 from dashboard import state
 from dashboard.components import compare, nav
 from reports.glossary import plain, term
-from reports.sections import second_set_text
+from reports.sections import second_set_text, unmeasured_text
 from reports.verdicts import COLOURS, WORDS, AreaVerdict, area_verdicts, packs_for
 
 
@@ -85,7 +85,7 @@ def _groundedness(res, answer: AreaVerdict) -> None:
         qa = (det.get("by_subset") or {}).get("qa") or {}
         quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))} on held-out HaluEval QA"
                    + (f"; below target on {', '.join(det['below_target'])}" if det.get("below_target") else "")
-                   if qa else "detector not measured")
+                   if qa else unmeasured_text(det) or "detector not measured")
         if second := second_set_text(det):
             quality += f"; {second}"
         lines.append(f"- **{task.name}**: hallucination rate {said(hal)} · groundedness {said(grd)} · "
