@@ -111,8 +111,9 @@ class AreaVerdict:
     def change_text(self, compared: str | None) -> str:
         if not compared:
             return "no earlier run to compare with"
-        if not _finite(self.change):
-            return "not compared (no such measure last time)"
+        if not _finite(self.change):   # nothing this run: never blame the compared run
+            return ("nothing measured this run to compare" if not _finite(self.value) else
+                    "not compared (no such measure last time)")
         if self.change == 0:
             return f"no change since {compared}"
         mark = ("real change" if self.real_change is True else

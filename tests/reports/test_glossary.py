@@ -42,3 +42,12 @@ def test_the_report_metrics_chart_labels_measures_in_words():
     assert row_labels(rows) == ["support-qa · share of answers with a claim their context does not support",
                                 "support-qa · share of answers matching the reference exactly"]
     assert metrics_chart(rows).png.startswith(b"\x89PNG")
+
+
+def test_an_area_with_no_value_this_run_does_not_blame_the_previous_run():
+    from reports.verdicts import AreaVerdict
+
+    assert AreaVerdict(area="fairness", verdict="no-data").change_text("2026-Q3") == (
+        "nothing measured this run to compare")
+    assert AreaVerdict(area="accuracy", verdict="pass", value=0.9).change_text("2026-Q3") == (
+        "not compared (no such measure last time)")
