@@ -51,6 +51,7 @@ class ReportData:
     review: ReviewSummaryRecord | None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     generated_at: str = ""
+    verdicts: list[Any] = field(default_factory=list)  # reports.verdicts.AreaVerdict: the answers, computed once
 
     @property
     def model_name(self) -> str:
@@ -357,7 +358,8 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
     from reports.verdicts import area_verdicts
 
     measured = {(t.name, m) for t in results.tasks for m in t.metrics}
-    headline = [(v.task, v.metric) for v in area_verdicts(checklist, results, metrics) if (v.task, v.metric) in measured]
+    data.verdicts = area_verdicts(checklist, results, metrics)  # page one's answers and the trend's headline
+    headline = [(v.task, v.metric) for v in data.verdicts if (v.task, v.metric) in measured]
     data.tables.update(trend_tables(cat, run, headline))  # the headline metrics over the audit's runs
     return data
 

@@ -18,7 +18,7 @@ from reports.charts import fairness_charts, metrics_chart
 from reports.glossary import plain, term, threshold_text
 from reports.data import ReportData, execution_summary
 from reports.sections import GROUNDEDNESS, ROBUSTNESS, TREND, groundedness_section, robustness_section, trend_section
-from reports.verdicts import COLOURS, WORDS, area_verdicts, evidence_text, failing_controls, sample_size_notes
+from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, sample_size_notes
 
 # Trend across runs, Groundedness and Robustness are built in reports.sections
 SECTION_TITLES = ("Executive summary", "Metrics with confidence intervals", TREND, "Fairness",
@@ -248,7 +248,7 @@ def signoff_block(d: ReportData) -> Table:
 def summary_blocks(d: ReportData) -> list[Any]:
     """Page 1: the five answers, failing controls, what the sample sizes can show, sign-off."""
     compared = (d.compare_run or {}).get("period") or d.compare_id
-    verdicts = area_verdicts(d.checklist, d.results, d.tables.get("metrics"))
+    verdicts = d.verdicts
     rows = [[v.title, v.word, v.number_text(), v.change_text(compared)] for v in verdicts]
     answers = Table(["question", "verdict", "the number behind it (95% CI, n)", "change since the compared run"],
                     rows, [1.2, 1.3, 4, 4.5], caption="The five answers")
