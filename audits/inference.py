@@ -12,6 +12,7 @@ recomputing it. Every executor (``audits/executors/``) answers the same blocks w
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,28 @@ from audits.jsontypes import JsonObject
 
 CHUNK = 256  # samples per checkpoint block (the default of executor.block_size)
 FINGERPRINT_FILE = "model-identity.json"  # in the checkpoint folder: what answered the run's blocks
+
+
+def write_checkpoint_json(path: Path, value: Any) -> None:
+    """Write a checkpoint file atomically: a kill mid-write leaves the old file or none, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_checkpoint_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a run's checkpoint folder; one that is cut short, binary or not an object is
+    one line naming the file (the run's id is the folder's name after ``.partial-``)."""
+    run_id = path.parent.name.removeprefix(".partial-")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+        why = "not a JSON object"
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        value, why = None, type(err).__name__
+    if not isinstance(value, dict):
+        raise AssayError(f"run '{run_id}': its checkpoint file {path} cannot be read ({why})",
+                         "start a new run without --resume")
+    return value
 
 
 def _norm(text: str) -> str:
@@ -160,13 +183,13 @@ class FingerprintPin:
         self.path = checkpoint_dir / FINGERPRINT_FILE if checkpoint_dir is not None else None
         self.pinned: Fingerprint | None = None
         if self.path is not None and self.path.exists():
-            self.pinned = json.loads(self.path.read_text(encoding="utf-8"))
+            self.pinned = read_checkpoint_json(self.path)  # type: ignore[assignment]
 
     def check(self, fp: Fingerprint) -> None:
         if self.pinned is None:
             self.pinned = fp
             if self.path is not None:
-                self.path.write_text(json.dumps(fp, sort_keys=True), encoding="utf-8")
+                write_checkpoint_json(self.path, fp)
             return
         if fp != self.pinned:
             where, was, now = first_difference(self.pinned, fp)

@@ -30,7 +30,7 @@ from audits.datasets import TaskData, load_task_data
 from audits.datasets.feedback import feedback_counts
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
-from audits.inference import FINGERPRINT_FILE, first_difference
+from audits.inference import FINGERPRINT_FILE, first_difference, read_checkpoint_json, write_checkpoint_json
 from audits.metrics import check_metrics, default_metrics, get_metric
 from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
@@ -226,9 +226,9 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         runs_q.mark_resumed(catalog, run_id, actor)
     else:
         partial.mkdir(parents=True, exist_ok=True)
-        (partial / "config.json").write_text(json.dumps({"config": cfg_dict, "limit": limit,
-                                                         "datasets": _data_hashes(prepared),
-                                                         "code_sha256": identity.code_sha256()}), encoding="utf-8")
+        write_checkpoint_json(partial / "config.json", {"config": cfg_dict, "limit": limit,
+                                                        "datasets": _data_hashes(prepared),
+                                                        "code_sha256": identity.code_sha256()})
         runs_q.register_run(catalog, run_id, config.name, config.period, config_sha, config.model.path, actor)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -304,7 +304,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
 def _check_signatures(partial, task_results: list[TaskResult]) -> None:
     """Each task's scoring signature in the results is the one its blocks were answered under."""
     path = partial / FINGERPRINT_FILE
-    pinned = json.loads(path.read_text(encoding="utf-8")).get("scoring", {}) if path.exists() else {}
+    pinned = read_checkpoint_json(path).get("scoring", {}) if path.exists() else {}
     for result in task_results:
         signature = (result.extra.get("scoring") or {}).get("signature")
         if result.name in pinned and signature != pinned[result.name]:
@@ -321,7 +321,7 @@ def _check_resumed_inputs(catalog: Catalog, run_id: str, prepared: PreparedAudit
     """A resumed run reads the data and runs the code its checkpointed blocks were answered with, or
     stops: blocks are matched by sample id, so a file changed since (same ids, new text) would pair old
     answers with new inputs, and the manifest names one code identity for every block."""
-    state = json.loads((catalog.runs_dir / f".partial-{run_id}" / "config.json").read_text(encoding="utf-8"))
+    state = read_checkpoint_json(catalog.runs_dir / f".partial-{run_id}" / "config.json")
     code = identity.code_sha256()
     if state.get("code_sha256", code) != code:  # absent in checkpoints written before code was pinned
         raise AssayError(f"Assay's code changed since run '{run_id}' started (code sha256 "
@@ -344,7 +344,10 @@ def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None,
     saved = catalog.runs_dir / f".partial-{run_id}" / "config.json"
     if not saved.exists():
         raise AssayError(f"run '{run_id}' has no checkpoint in {saved.parent}", "start a new run without --resume")
-    state = json.loads(saved.read_text(encoding="utf-8"))
+    state = read_checkpoint_json(saved)
+    if not isinstance(state.get("config"), dict):
+        raise AssayError(f"run '{run_id}': its checkpoint file {saved} cannot be read (no 'config' in it)",
+                         "start a new run without --resume")
     config = parse_config(state["config"], source=str(saved))
     if config_to_dict(config) != state["config"]:  # e.g. saved by a version that wrote an unset field as null
         where, was, now = first_difference(state["config"], config_to_dict(config))

@@ -153,3 +153,19 @@ def test_changed_code_is_refused(audit, monkeypatch, tmp_path):
         run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
     assert f"Assay's code changed since run '{run}' started (code sha256" in str(err.value)
     assert "start a new run" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["config.json", FINGERPRINT_FILE])
+@pytest.mark.parametrize("content", ['{"conf', "[1, 2]", "\x00\x01binary"])
+def test_an_unreadable_checkpoint_file_is_one_line(audit, monkeypatch, name, content):
+    """A checkpoint file cut short (a kill while it was written) or overwritten: one line naming the
+    file, never a traceback, and the run is not completed."""
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    path = cat.runs_dir / f".partial-{run}" / name
+    path.write_text(content)
+    with pytest.raises(AssayError) as err:
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
+    assert f"run '{run}': its checkpoint file {path} cannot be read" in str(err.value)
+    assert "start a new run" in str(err.value) and "\n" not in str(err.value)
+    assert runs_q.get_run(cat, run)["status"] != "complete"
