@@ -173,3 +173,25 @@ def test_a_failed_runs_error_quoting_a_row_is_stored_and_logged_redacted(catalog
     assert "jane.doe@example.com" not in text and "415-555-0132" not in text and "4111 1111" not in text
     assert "ValueError: cannot parse {'q': 'mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>, card <CREDIT_CARD>'}" in text
     assert problems(catalog) == []
+
+
+# -- sessions: a sign-out holds even when its log entry is cut out of the catalog -------------
+
+def test_deleting_the_sign_out_entry_does_not_revive_the_token(catalog):
+    """A token copied before its owner signed out; the insider then deletes the ``session.ended`` entry
+    (a middle one: the witness still matches the newest). The dashboard process, which caches the
+    verified log, accepted the token again; a fresh process refuses the broken log outright."""
+    from audits.store.queries import users as users_q
+    from audits.trust import session
+
+    token = session.start(catalog, "cleo")
+    assert session.resume(catalog, token).name == "cleo"
+    session.end(catalog, token)
+    users_q.add_user(catalog, "remy", "reviewer", "remy-password", actor="ada")  # the log moves on
+    with pytest.raises(session.SessionRefused, match="this session was signed out"):
+        session.resume(catalog, token)
+    with raw(catalog) as con:
+        con.execute("DELETE FROM audit_log WHERE action = 'session.ended'")
+    with pytest.raises(session.SessionRefused, match="this session was signed out"):
+        session.resume(catalog, token)
+    assert any("entry" in p and "missing" in p for p in problems(catalog))

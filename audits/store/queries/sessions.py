@@ -28,7 +28,9 @@ def revoked(cat: Catalog, session_id: str, username: str) -> str | None:
 
 
 def _reason(con, session_id: str, username: str) -> str | None:  # type: ignore[no-untyped-def]
-    row = con.execute("SELECT json_extract_string(details, '$.reason') FROM audit_log "
-                      "WHERE action = ? AND target = ? AND json_extract_string(details, '$.session_id') = ? LIMIT 1",
-                      [ENDED, username, session_id]).fetchone()
-    return None if row is None else str(row[0] or "ended")
+    """From the verified, signed log (:mod:`user_log`), never a plain query of ``audit_log``: deleting the
+    ``session.ended`` entry must not revive the token (a long-running dashboard caches the verified
+    prefix, and a fresh process refuses a log with an entry cut out)."""
+    from audits.store.queries import user_log
+
+    return user_log.trusted_state(con).ended.get((username, session_id))

@@ -27,6 +27,7 @@ from audits.store.records import UserRecord
 USER_ACTIONS = ("user.added", "user.changed", "user.deactivated")
 SIGN_IN_FAILED = "user.sign_in_failed"
 SIGNED_IN = "user.signed_in"
+SESSION_ENDED = "session.ended"
 _KEEP_FAILURES = 32  # per name: enough for any lockout rule
 
 
@@ -51,9 +52,11 @@ class UserLog:
     ever: bool = False  # the log created a user at some point (the catalog is managed for good)
     users: dict[str, LoggedUser] = field(default_factory=dict)
     failures: dict[str, list[datetime]] = field(default_factory=dict)  # failed sign-ins since the last success
+    ended: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, session id) -> why it ended
 
     def copy(self) -> "UserLog":
-        return replace(self, users=dict(self.users), failures={k: list(v) for k, v in self.failures.items()})
+        return replace(self, users=dict(self.users), failures={k: list(v) for k, v in self.failures.items()},
+                       ended=dict(self.ended))
 
 
 _cache: dict[tuple[str, str], tuple[str, UserLog]] = {}
@@ -68,12 +71,25 @@ def _refuse(problem: str) -> AssayError:
                       "run `assay verify`, and restore the catalog from a backup before anyone signs in")
 
 
+def _json(details: str | None) -> dict[str, Any]:
+    try:
+        info = json.loads(details or "{}")
+    except ValueError:
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
 def _apply(state: UserLog, seq: int, ts: datetime, action: str, target: str | None, details: str) -> None:
     if action in (SIGN_IN_FAILED, SIGNED_IN) and target:
         if action == SIGNED_IN:
             state.failures.pop(target, None)
         else:
             state.failures[target] = (state.failures.get(target, []) + [ts])[-_KEEP_FAILURES:]
+        return
+    if action == SESSION_ENDED and target:  # a sign-out: every copy of that token is dead for good
+        info = _json(details)
+        if info.get("session_id"):
+            state.ended[(target, str(info["session_id"]))] = str(info.get("reason") or "ended")
         return
     if action not in USER_ACTIONS or not target:
         return
