@@ -93,8 +93,10 @@ def _browser(run_id: str) -> None:
     frame = state.sample_page(run_id, flt, offset=(int(page) - 1) * PAGE_SIZE, limit=PAGE_SIZE,
                         columns=shown)
     st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"input": st.column_config.TextColumn(width="large"),
-                                "prediction": st.column_config.TextColumn(width="medium")})
+                 # every column fits 1280 px without a sideways scroll; a cell's full text shows on hover
+                 column_config={"input": st.column_config.TextColumn(width="medium"),
+                                "prediction": st.column_config.TextColumn(width="medium"),
+                                "reference": st.column_config.TextColumn(width="small")})
 
 
 def render() -> None:

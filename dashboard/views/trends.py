@@ -48,7 +48,8 @@ def _figure(key: str, series: dict[str, Any], shown: int = 1) -> go.Figure:
         hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
     fig.update_layout(title={"text": f"{series_label(key)}<br><sup>{trend_verdict(series, shown)}</sup>"},
                       height=320, margin={"t": 60, "b": 30, "l": 40, "r": 10}, xaxis_title="period",
-                      yaxis_title=term(key.rpartition(".")[2]))
+                      yaxis_title=term(key.rpartition(".")[2]),
+                      modebar={"orientation": "v"})   # the tool icons beside the chart, not over its title
     return fig
 
 
@@ -62,7 +63,12 @@ def _table(body: dict[str, Any]) -> pd.DataFrame:
                      "real trend?": "yes" if s["significant"] else ("no" if s["slope"] is not None else "—"),
                      "change after": runs[s["change_after"]]["period"] if s["change"] else "—",
                      "change size": s["change_size"] if s["change"] else None})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    numbers = ["change per run", "95% CI low", "95% CI high", "p", "p after correction", "change size"]
+    for col in numbers:   # no test yet (fewer than 3 runs): a dash, never 'None'
+        if col in frame:
+            frame[col] = [f"{float(v):.3g}" if v is not None and pd.notna(v) else "—" for v in frame[col]]
+    return frame
 
 
 def render() -> None:

@@ -116,3 +116,16 @@ def test_quality_charts_name_measures_in_words_with_their_own_n(synthetic_catalo
     assert labels <= set(TERMS.values()), labels
     assert n_text(pd.DataFrame({"n": [16, 16]})) == "n=16"
     assert n_text(pd.DataFrame({"n": [11, 16, 16]})) == "n 11–16 by measure; hover for each"
+
+
+def test_trend_table_with_two_runs_shows_dashes_not_none():
+    """Two runs: no trend test yet; the table says '—', never 'None' (seen on the Trends page at 1280 px)."""
+    from dashboard.views.trends import _table
+
+    series = {"k": 2, "slope": None, "slope_low": None, "slope_high": None, "p_value": None, "p_adjusted": None,
+              "significant": False, "change": False, "change_after": None, "change_size": None}
+    body = {"runs": [{"period": "2026-Q3"}, {"period": "2026-Q4"}], "series": {"bbq-gender.accuracy": series}}
+    row = _table(body).iloc[0].to_dict()
+    assert row["measure"] == "bbq-gender: share of answers correct" and row["real trend?"] == "—"
+    assert {row[c] for c in ("change per run", "95% CI low", "95% CI high", "p", "p after correction",
+                             "change size")} == {"—"}
