@@ -9,6 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 
+# plotly's tool icons stand down the chart's right edge: across the top they covered the title at half width
+MODEBAR = {"orientation": "v"}
+
+
 def why_empty(frame: pd.DataFrame | None, what: str, value: str = "value", counts: bool = False) -> str | None:
     """One line saying why a chart of ``frame[value]`` (``what``: its subject in words) would show
     nothing: no rows, no value, or (``counts``) every count 0. None when it has something to draw."""
@@ -57,7 +61,8 @@ def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_lo
         fig.add_hline(y=hline, line_dash="dash", line_color="firebrick",
                       annotation_text=hline_label or "", annotation_position="top left")
     fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      height=height, showlegend=bool(color), legend={"orientation": "h", "y": -0.15})
+                      height=height, showlegend=bool(color), legend={"orientation": "h", "y": -0.15},
+                      modebar=MODEBAR)
     if len(frame) and (frame[value].dropna() >= 0).all():  # rates and scores: no negative axis
         top = max([float(frame[c].max()) for c in (value, high) if c in frame and frame[c].notna().any()] +
                   [hline or 0.0])
@@ -74,5 +79,5 @@ def count_bars(frame: pd.DataFrame, x: str, y: str, color: str | None = None,
         fig.add_trace(go.Bar(x=part[x].astype(str), y=part[y], name=str(name) if name is not None else y,
                              marker_color=(colors or {}).get(str(name))))
     fig.update_layout(title=title, barmode=barmode, margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=320,
-                      showlegend=bool(color))
+                      showlegend=bool(color), modebar=MODEBAR)
     return fig

@@ -49,7 +49,7 @@ def _figure(key: str, series: dict[str, Any], shown: int = 1) -> go.Figure:
     fig.update_layout(title={"text": f"{series_label(key)}<br><sup>{trend_verdict(series, shown)}</sup>"},
                       height=320, margin={"t": 60, "b": 30, "l": 40, "r": 10}, xaxis_title="period",
                       yaxis_title=term(key.rpartition(".")[2]),
-                      modebar={"orientation": "v"})   # the tool icons beside the chart, not over its title
+                      modebar=charts.MODEBAR)   # the tool icons beside the chart, not over its title
     return fig
 
 

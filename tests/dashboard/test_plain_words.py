@@ -129,3 +129,16 @@ def test_trend_table_with_two_runs_shows_dashes_not_none():
     assert row["measure"] == "bbq-gender: share of answers correct" and row["real trend?"] == "—"
     assert {row[c] for c in ("change per run", "95% CI low", "95% CI high", "p", "p after correction",
                              "change size")} == {"—"}
+
+
+def test_chart_tools_never_cover_a_chart_title():
+    """At half width (two charts a row, 1280 px) the tool icons across the top covered the title."""
+    import pandas as pd
+
+    from dashboard.components import charts
+
+    frame = pd.DataFrame({"group": ["a", "b"], "value": [0.2, 0.4], "ci_low": [0.1, 0.3], "ci_high": [0.3, 0.5],
+                          "n": [40, 40]})
+    for fig in (charts.ci_bars(frame, x="group", title="share of 'yes' decisions by race (95% CI)"),
+                charts.count_bars(frame, x="group", y="n", title="group sizes (race)")):
+        assert fig.layout.modebar.orientation == "v"
