@@ -11,13 +11,16 @@ left out of the rates' n.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # verdicts of a whole answer that has no scored claims
 ABSTAINED = "abstained"
 NOT_SCORABLE = "not scorable"
 
-_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+(?=\s|$)|$)|[^\n]+", re.S)
+# a line that opens with stops ("... I don't know. X.") gives them as a piece of their own, so the
+# sentences after them are claims, not one line that reads as a decline and hides X
+_SENTENCE = re.compile(r"[.!?;]+(?=\s|$)|[^.!?;\n]+(?:[.!?;]+(?=\s|$)|$)|[^\n]+", re.S)
 _ALNUM = re.compile(r"[A-Za-z0-9À-ÿ]")
 _ABSTAIN = re.compile(
     r"^\W*(?:i\s*(?:do\s*not|don'?t|dont)\s+know|i'?m\s+not\s+sure|i\s+am\s+not\s+sure|not\s+sure|"
@@ -66,15 +69,16 @@ def _declines(claim: str) -> bool:
     return len(_WORD.findall(claim)) <= DECLINE_WORDS and bool(_ABSTAIN.match(claim))
 
 
-def is_abstention(answer: str) -> bool:
+def is_abstention(answer: str, claims: Sequence[Claim] | None = None) -> bool:
     """True when the answer only declines: its first sentence is a short decline ("I don't know.",
     "The policy does not mention that.") and every other sentence declines too or is a question. A
     hedge followed by a claim ("Not sure. However you would enjoy Jurassic Park.", "I don't know
-    much about it, just that it is played on ice.") is scored, so a claim cannot hide behind it."""
+    much about it, just that it is played on ice.") is scored, so a claim cannot hide behind it.
+    ``claims``: ``split_claims(answer)`` when the caller has them."""
     text = (answer or "").strip()
-    claims = [c.text for c in split_claims(text)]
-    return (bool(claims) and len(text) <= 200 and _declines(claims[0])
-            and all(_declines(c) or c.endswith("?") for c in claims[1:]))
+    texts = [c.text for c in (split_claims(text) if claims is None else claims)]
+    return (bool(texts) and len(text) <= 200 and _declines(texts[0])
+            and all(_declines(c) or c.endswith("?") for c in texts[1:]))
 
 
 def is_english(text: str) -> bool:
@@ -90,12 +94,14 @@ def is_english(text: str) -> bool:
     return len(words) < 5 or other < 2 or other <= sum(w in _EN_FUNCTION for w in words)
 
 
-def unscorable_reason(answer: str, context: str, max_context_chars: int) -> str | None:
-    """Why a row cannot be scored (None when it can); abstentions are handled by the caller."""
+def unscorable_reason(answer: str, context: str, max_context_chars: int,
+                      claims: Sequence[Claim] | None = None) -> str | None:
+    """Why a row cannot be scored (None when it can); abstentions are handled by the caller.
+    ``claims``: ``split_claims(answer)`` when the caller has them."""
     if not (context or "").strip():
         return "empty context"
     if len(context) > max_context_chars:
         return f"context over {max_context_chars} characters"
-    if not (answer or "").strip() or not split_claims(answer):
+    if not (answer or "").strip() or not (split_claims(answer) if claims is None else claims):
         return "empty answer"
     return None

@@ -179,11 +179,11 @@ def triage(rows: Sequence[tuple[str, ...]], max_context_chars: int
     todo: list[tuple[int, list[Claim]]] = []
     for i, (answer, context, *_) in enumerate(rows):
         answer, context = answer or "", context or ""
-        if is_abstention(answer):
+        found = split_claims(answer)  # once per answer: the abstention and scorability checks read them too
+        if is_abstention(answer, found):
             out[i] = Verdict(ABSTAINED, reason="the answer declines")
             continue
-        reason = unscorable_reason(answer, context, max_context_chars)
-        found = split_claims(answer) if reason is None else []
+        reason = unscorable_reason(answer, context, max_context_chars, found)
         if reason is None and not all(is_english(c.text) for c in found):
             reason = "a claim is not in English"
         if reason is not None:
