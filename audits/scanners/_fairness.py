@@ -19,7 +19,7 @@ import pandas as pd
 
 from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric
-from audits.stats import parity_uninformative_note, percentile_interval, resample_blocks, resample_sums
+from audits.stats import parity_uninformative_note, percentile_interval
 
 SEP = "*"  # joins attribute names ("race*gender") and group values ("Black*female")
 MISSING = "(missing)"
@@ -48,11 +48,6 @@ def make_grouping(samples: pd.DataFrame, columns: list[str]) -> Grouping:
 def group_seed(seed: int, *parts: str) -> int:
     """A stable per-(grouping, group, metric) seed, independent of group order."""
     return (int(seed) + zlib.crc32("|".join(parts).encode("utf-8"))) % (2**32)
-
-
-# The group resampler lives in audits.stats; the scanner's names for it:
-bootstrap_sums = resample_sums
-bootstrap_blocks = resample_blocks
 
 
 def _on_rows(fn, *arrays: np.ndarray, known: np.ndarray | None = None):

@@ -25,7 +25,7 @@ from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric
 from audits.scanners import _fairness as fx
 from audits.scanners._scanmetric import ScanMean, mean_stats
-from audits.stats import correct_group_tests, group_tests, interval_from_replicates
+from audits.stats import correct_group_tests, group_tests, interval_from_replicates, resample_blocks
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data",
@@ -197,7 +197,7 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         gseed = fx.group_seed(seed, task.name, grouping.key, g)
         # rows a metric could not score (e.g. no reference) stay out of its n and its resamples
         parts = [blocks[name][1][rows][scored[name][rows]] for name in blocks]
-        sums = fx.bootstrap_blocks(parts, n_bootstrap, gseed)
+        sums = resample_blocks(parts, n_bootstrap, gseed)
         small = bool(size_of[g] < min_size)
         entry: JsonObject = {"n": int(size_of[g]), "insufficient_data": small}
         for (name, (metric, _)), part, s in zip(blocks.items(), parts, sums):

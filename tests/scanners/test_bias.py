@@ -24,7 +24,7 @@ from audits.config import AuditConfig, TaskConfig
 from audits.errors import AssayError
 from audits.metrics.bootstrap import bootstrap_ci
 import audits.scanners  # noqa: F401  (registers the built-in scanners)
-from audits.scanners._fairness import bootstrap_sums
+from audits.stats import resample_sums as bootstrap_sums
 from audits.scanners._scanmetric import ScanMean, mean_stats
 from audits.scanners.base import SCANNERS, TaskContext
 from audits.scanners.bias import BiasScanner, fairness_scan, parse_options
