@@ -11,6 +11,7 @@ from audits.results import Estimate, PiiBlock, RunResults
 from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import charts
+from reports.glossary import term
 
 PAGE_SIZE = 50
 # the per-task rates in short plain words (column headers; reports/glossary.py has the long forms)
@@ -149,6 +150,9 @@ def _pii(run_id: str, res: RunResults) -> None:
     page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key="p_page")
     frame = state.findings_page(run_id, leaks_only=leaks_only, offset=(int(page) - 1) * PAGE_SIZE,
                         limit=PAGE_SIZE, include_raw=state.can("view_raw_pii"))
+    # what a reader needs first, left, so it shows at 1280 px; offsets and the recognizer after it
+    first = [c for c in ("task", "sample_id", "field", "entity_type", "leak", "context", "score") if c in frame]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
     styled = frame.style.apply(lambda r: ["background-color: #fde2e1" if r.get("leak") else "" for _ in r], axis=1) \
         if "leak" in frame else frame
     st.dataframe(styled, hide_index=True, width="stretch")
@@ -163,8 +167,8 @@ def _toxicity(run_id: str, res: RunResults) -> None:
     if "toxicity_score" not in columns or not tasks:
         st.caption("No toxicity scanner in this run.")
         return
-    rows = pd.DataFrame([{"task": t.name, "metric": k, **t.metrics[k].model_dump()} for t in tasks
-                         for k in ("toxicity_rate", "toxicity_mean") if k in t.metrics])
+    rows = pd.DataFrame([{"task": t.name, **t.metrics[k].model_dump(), "metric": term(k)} for t in tasks
+                         for k in ("toxicity_rate", "toxicity_mean") if k in t.metrics])   # legend in words
     how = interval_methods(rows["method"].tolist()) if "method" in rows else ""
     charts.show(lambda: charts.ci_bars(rows, x="task", color="metric",
                                        title=f"toxicity per task (95% CI{', ' + how if how else ''})"),

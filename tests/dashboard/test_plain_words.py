@@ -142,3 +142,21 @@ def test_chart_tools_never_cover_a_chart_title():
     for fig in (charts.ci_bars(frame, x="group", title="share of 'yes' decisions by race (95% CI)"),
                 charts.count_bars(frame, x="group", y="n", title="group sizes (race)")):
         assert fig.layout.modebar.orientation == "v"
+
+
+def test_privacy_page_legend_in_words_and_findings_context_first(synthetic_catalog, use_catalog):
+    """The toxicity chart's legend reads 'average toxicity score' (not 'toxicity_mean'); the findings table puts
+    the redacted context before offsets and recognizer, so it shows at 1280 px without a sideways scroll."""
+    import json
+
+    from tests.dashboard.conftest import page_app
+
+    use_catalog(synthetic_catalog)
+    at = page_app("privacy")
+    at.query_params["run"] = "2026-Q4-01-synthetic"
+    at.run()
+    assert not at.exception
+    names = {t.get("name") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
+    assert "average toxicity score" in names and not {n for n in names if n and "_" in n}, names
+    findings = next(d.value for d in at.dataframe if "entity_type" in getattr(d.value, "columns", []))
+    assert list(findings.columns[:6]) == ["task", "sample_id", "field", "entity_type", "leak", "context"]
