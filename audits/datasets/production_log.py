@@ -74,13 +74,28 @@ def _records(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as err:
             raise AssayError(f"log {path}: line {number} is not JSON ({err.msg})", "write one JSON object per line") from None
         if isinstance(rec, dict) and isinstance(rec.get("resourceSpans"), list):  # an OTLP export batch
-            records += [s for rs in rec["resourceSpans"] for ss in rs.get("scopeSpans", []) for s in ss.get("spans", [])]
+            records += _otlp_spans(rec["resourceSpans"], path, number)
         elif isinstance(rec, dict):
             records.append(rec)
         else:
             raise AssayError(f"log {path}: line {number} is a JSON {type(rec).__name__}, not an object",
                              "write one JSON object per line")
     return records
+
+
+def _otlp_spans(resource_spans: list[Any], path: Path, number: int) -> list[dict[str, Any]]:
+    """The spans of one OTLP JSON batch; a part that is not the OTLP shape is a one-line error."""
+    spans: list[dict[str, Any]] = []
+    for rs in resource_spans:
+        scopes = rs.get("scopeSpans") if isinstance(rs, dict) else None
+        for ss in scopes if isinstance(scopes, list) else []:
+            found = ss.get("spans") if isinstance(ss, dict) else None
+            spans += [sp for sp in found if isinstance(sp, dict)] if isinstance(found, list) else []
+        if not isinstance(rs, dict) or not isinstance(scopes, (list, type(None))):
+            raise AssayError(f"log {path}: line {number} has a resourceSpans entry that is not OTLP JSON "
+                             f"(a {type(rs).__name__} without a scopeSpans list)",
+                             "export the spans with the OTLP JSON exporter (resourceSpans > scopeSpans > spans)")
+    return spans
 
 
 def _text(value: Any) -> str | None:
@@ -103,6 +118,10 @@ def _text(value: Any) -> str | None:
 
 def _otel_attributes(span: dict[str, Any]) -> dict[str, Any]:
     attrs = span.get("attributes") or {}
+    if not isinstance(attrs, (list, dict)) or (isinstance(attrs, list) and not all(isinstance(a, dict) for a in attrs)):
+        raise AssayError(f"span {span.get('spanId') or span.get('span_id') or '(no id)'}: attributes are neither a "
+                         "mapping nor OTLP key/value pairs", "export spans as OTLP JSON (attributes: "
+                         '[{"key": ..., "value": {"stringValue": ...}}]) or as a flat attribute mapping')
     if isinstance(attrs, list):  # OTLP JSON: [{"key": k, "value": {"stringValue": v}}]
         flat = {}
         for a in attrs:
@@ -121,14 +140,27 @@ def _from_otel(records: list[dict[str, Any]]) -> pd.DataFrame:
                      "sample_id": span.get("spanId") or span.get("span_id") or (span.get("context") or {}).get("span_id"),
                      "input": _text(attrs.get("gen_ai.prompt", attrs.get("gen_ai.prompt.0.content"))),
                      "prediction": _text(attrs.get("gen_ai.completion", attrs.get("gen_ai.completion.0.content"))),
-                     "timestamp": pd.to_datetime(int(start), unit="ns", utc=True) if str(start or "").isdigit()
-                     else start})
+                     "timestamp": _from_unix_ns(start) if str(start or "").isdigit() else start})
     return pd.DataFrame(rows)
+
+
+def _from_unix_ns(start: Any) -> Any:
+    """A span's start in Unix nanoseconds as a time; a number no calendar holds stays as written (the
+    reader then names it as a timestamp it cannot read)."""
+    try:
+        return pd.to_datetime(int(start), unit="ns", utc=True)
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        return str(start)
 
 
 def _from_langfuse(records: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for trace in records:
+        for key, kind in (("scores", list), ("metadata", dict)):
+            if trace.get(key) is not None and not isinstance(trace[key], kind):
+                raise AssayError(f"trace {trace.get('id') or '(no id)'}: '{key}' is a {type(trace[key]).__name__}, "
+                                 f"not a {kind.__name__}", "export traces with Langfuse's JSON export (scores: a "
+                                 "list of {name, value, comment}; metadata: a mapping)")
         row = {"sample_id": trace.get("id"), "input": _text(trace.get("input")), "prediction": _text(trace.get("output")),
                "timestamp": trace.get("timestamp") or trace.get("startTime")}
         for score in trace.get("scores") or []:  # user feedback, e.g. {"name": "user-feedback", "value": 1}
@@ -150,11 +182,18 @@ def _read(path: Path, fmt: str) -> pd.DataFrame:
     if fmt in ("otel", "langfuse"):
         records = _records(path)
         return _from_otel(records) if fmt == "otel" else _from_langfuse(records)
-    if suffix in (".parquet", ".pq"):
-        frame = pd.read_parquet(path)
-    elif suffix == ".csv":
-        from io import StringIO
-        frame = pd.read_csv(StringIO("\n".join(_lines(path))), dtype=str, keep_default_na=False, na_values=[""])
+    if suffix in (".parquet", ".pq", ".csv"):
+        kind = "CSV" if suffix == ".csv" else "Parquet"
+        try:
+            if suffix == ".csv":
+                from io import StringIO
+                frame = pd.read_csv(StringIO("\n".join(_lines(path))), dtype=str, keep_default_na=False, na_values=[""])
+            else:
+                frame = pd.read_parquet(path)
+        except (ValueError, OSError) as err:  # pandas/pyarrow parse errors (EmptyDataError, ArrowInvalid, ...)
+            first = (str(err).splitlines() or [type(err).__name__])[0][:160]
+            raise AssayError(f"log {path}: cannot read it as {kind}: {first}", f"check that the file is valid {kind}, "
+                             "or export the log as JSON lines (.jsonl)") from None
     else:
         frame = pd.DataFrame(_records(path))
     return frame.rename(columns={k: v for k, v in _FLAT_ALIASES.items() if k in frame.columns and v not in frame.columns})
@@ -165,6 +204,8 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
     path = Path(path)
     if fmt not in FORMATS:
         raise AssayError(f"unknown log format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    if path.is_dir():
+        raise AssayError(f"log '{path}' is a folder, not a file", "point at the log file itself (JSONL, CSV or Parquet)")
     if not path.is_file():
         raise AssayError(f"log file '{path}' does not exist", "check the path")
     frame = _read(path, fmt)
@@ -184,19 +225,29 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
         raise AssayError(f"log {path}: {len(dupes)} duplicate id(s), e.g. {sorted(set(dupes))[:3]}",
                          "keep one row per interaction (deduplicate retried spans)")
     for col, why in (("input", "no input"), ("prediction", "no output")):
-        empty = frame[col].map(lambda v: _text(v) is None)
+        empty = frame[col].map(lambda v: _text(v) is None).astype(bool)
         report.skipped[why] = int(empty.sum())
         frame = frame[~empty]
         frame[col] = frame[col].map(_text)  # a logged chat message list or mapping -> its text
+    if frame.empty:
+        raise AssayError(f"log {path}: every one of its {report.rows_read} interactions was skipped ("
+                         + ", ".join(f"{n} {why}" for why, n in report.skipped.items() if n) + ")",
+                         "log the prompt and the answer of each interaction"
+                         + (" (gen_ai.prompt / gen_ai.completion span attributes)" if fmt == "otel" else ""))
     if "context" not in frame.columns:
         frame["context"] = None
     if "timestamp" in frame.columns and frame["timestamp"].notna().any():
-        stamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce")
+        stamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="mixed")  # each as written
         bad = int((stamps.isna() & frame["timestamp"].notna()).sum())
         if bad:
             raise AssayError(f"log {path}: {bad} timestamp(s) cannot be read, e.g. "
                              f"{frame['timestamp'][stamps.isna() & frame['timestamp'].notna()].iloc[0]!r}",
                              "write timestamps as ISO 8601 (2026-10-01T12:00:00Z) or Unix nanoseconds")
+        early = stamps < pd.Timestamp("1971-01-01", tz="UTC")  # a Unix time in seconds or ms, read as ns
+        if early.any():
+            raise AssayError(f"log {path}: {int(early.sum())} timestamp(s) fall before 1971, e.g. "
+                             f"{frame['timestamp'][early].iloc[0]!r} (numbers are read as Unix nanoseconds)",
+                             "write timestamps as ISO 8601, or multiply Unix seconds by 10**9")
         report.out_of_order = int((stamps < stamps.cummax()).sum())  # logged after a later one
         frame = frame.assign(timestamp=stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(stamps.notna(), None))
         frame = frame.iloc[np.argsort(stamps.to_numpy(), kind="stable")]
@@ -253,7 +304,12 @@ def write_log(frame: pd.DataFrame, out: str | Path) -> Path:
     """Write the flat table (JSONL, CSV or Parquet by extension) for the audit config to read."""
     out = Path(out)
     suffix = out.suffix.lower()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise AssayError(f"--out '{out}' is a folder", "give a file name ending in .jsonl, .csv or .parquet")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise AssayError(f"cannot create the folder of --out '{out}': {err.strerror}", "choose a writable path") from None
     if suffix in (".parquet", ".pq"):
         frame.to_parquet(out, index=False)
     elif suffix == ".csv":
