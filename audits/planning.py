@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any
 
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
+from audits.results import MetricSummary, RunResults
 
 _RATES = ("accuracy", "exact_match", "selection_rate")
 _SCANNER_PREFIX = {"pii": "pii_", "toxicity": "toxicity_", "counterfactual": "counterfactual_"}
@@ -39,7 +39,7 @@ def _simple(expr) -> tuple[tuple[str, ...], str, float] | None:
     return path, op, float(right.value)
 
 
-def latest_results(catalog, audit: str, before: str | None = None) -> tuple[str | None, Any]:
+def latest_results(catalog, audit: str, before: str | None = None) -> tuple[str | None, RunResults | None]:
     """(run id, results) of the audit's latest complete run in ``catalog``, or (None, None); with
     ``before`` (a registered run), only runs started before it, so a resumed run plans as it first did."""
     from audits.store.queries import runs as runs_q
@@ -55,22 +55,16 @@ def latest_results(catalog, audit: str, before: str | None = None) -> tuple[str 
     return run_id, runs_q.get_results(catalog, run_id)
 
 
-def _entry(results: Any, task: str, metric: str) -> Any:
-    from policies.bounds import _get
-
+def _entry(results: RunResults | None, task: str, metric: str) -> MetricSummary | None:
+    """The metric of ``task`` in the previous run's typed results (None when it has none)."""
     if results is None:
         return None
-    tasks = results.tasks if hasattr(results, "tasks") else results.get("tasks") or []
-    for t in tasks:
-        if _get(t, "name") == task:
-            return (_get(t, "metrics") or {}).get(metric)
-    return None
+    return next((t.metric(metric) for t in results.tasks if t.name == task), None)
 
 
 def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
     """One row per (control, task) the plan can say something about (what `assay plan --json` prints)."""
     from audits import stats
-    from policies.bounds import _get
     from policies.context import task_key
 
     rows = []
@@ -100,11 +94,11 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                 if not produced:
                     continue
                 have = int(len(prepared.data[task.name].frame))
-                kind = _get(entry, "kind") or ("rate" if metric in _RATES or metric.endswith("_rate") else "mean")
+                kind = (entry.kind if entry is not None else None) or ("rate" if metric in _RATES or metric.endswith("_rate") else "mean")
                 expected = expect.get((task.name, metric), expect.get((None, metric)))
                 source = "--expect"
-                if expected is None and entry is not None and isinstance(_get(entry, "value"), (int, float)):
-                    expected, source = float(_get(entry, "value")), "previous run"
+                if expected is None and entry is not None and isinstance(entry.value, (int, float)):
+                    expected, source = float(entry.value), "previous run"
                 row = {**base, "task": task.name, "metric": metric, "kind": kind, "op": op, "threshold": threshold,
                        "expected": expected, "expected_from": source if expected is not None else None,
                        "n_available": have, "n_needed": None, "status": "no expected value"}
@@ -118,16 +112,17 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                     row["advice"] = f"give --expect {metric}=VALUE, or run once to plan from that run"
                     rows.append(row)
                     continue
-                deff = _get(entry, "design_effect") if entry is not None else None
+                deff = entry.design_effect if entry is not None else None
                 if kind == "rate":
                     needed = stats.n_needed("rate", expected, threshold, confidence=control.confidence,
                                             design_effect=deff)
                 else:
-                    n_prev, lo, hi = (_get(entry, k) for k in ("n", "ci_low", "ci_high")) if entry is not None else (None,) * 3
-                    level = float(_get(entry, "confidence") or 0.95) if entry is not None else 0.95
+                    n_prev, lo, hi = (entry.n, entry.ci_low, entry.ci_high) if entry is not None else (None,) * 3
+                    level = float(entry.confidence or 0.95) if entry is not None else 0.95
                     if not all(isinstance(x, (int, float)) for x in (n_prev, lo, hi)):
-                        n_prev, z = 100, 1.959964  # no spread known: assume sd 0.5, the largest for scores in [0, 1]
-                        lo, hi, level = expected - z * 0.05, expected + z * 0.05, 0.95
+                        # no spread known: assume sd 0.5 (the largest for scores in [0, 1]) at n 100, se 0.05
+                        n_prev, level = 100, 0.95
+                        lo, hi = (float(x) for x in stats.normal_interval(expected, 0.05, level))
                         row["assumed_sd"] = 0.5
                     # decided on the one-sided bound at the control's confidence (audits.stats._verdict)
                     needed = stats.n_needed(kind, expected, threshold, confidence=control.confidence, n=int(n_prev),
