@@ -117,7 +117,7 @@ def plan_size(prepared: Any, task: str, expect: dict[tuple[str | None, str], flo
     """``audits.planning.PlannedSize`` of ``task``: the largest n any control of ``packs`` needs; a
     ``resumed`` run plans from the run that was latest when it started, not one finished since."""
     from audits.planning import latest_results, plan_rows, task_size
-    from policies import load_pack
+    from policies.schema import load_pack
 
     if not packs:
         raise AssayError(f"task '{task}': sample n 'plan' needs a policy pack to plan for, and none is given",
