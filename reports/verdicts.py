@@ -261,9 +261,10 @@ def sample_size_notes(verdicts: list[AreaVerdict], checklist: Any | None) -> lis
             got = decided(it)
             need = f"; about {int(got['n_needed']):,} samples would decide it" if got["n_needed"] else ""
             on = f" on {got['task']}" if got["task"] else ""
-            notes.append(f"{it.control_id} cannot be decided{on} at n={int(got['n'] or 0):,}{need}.")
+            at = f" at n={int(got['n']):,}" if _finite(got["n"]) and got["n"] else ""   # never a made-up n=0
+            notes.append(f"{it.control_id} cannot be decided{on}{at}{need}.")
         elif it.kind == "check" and it.status == "no-data":
-            notes.append(f"{it.control_id} has no data: {it.detail}.")
+            notes.append(f"{it.control_id} has no data: {plain(it.detail)}.")
     return notes
 
 

@@ -95,7 +95,9 @@ def test_one_group_and_a_group_of_one_give_no_data_with_a_reason(odd_run, fair_p
     assert answers["accuracy"].verdict == "pass"               # the other control still decides its area
     from reports.verdicts import sample_size_notes
 
-    assert f"FAIR-1 has no data: {fair.detail}." in sample_size_notes(list(answers.values()), checklist)
+    from reports.glossary import plain
+
+    assert f"FAIR-1 has no data: {plain(fair.detail)}." in sample_size_notes(list(answers.values()), checklist)
 
 
 def test_the_report_and_its_charts_carry_no_empty_chart(odd_run, fair_pack):

@@ -51,3 +51,23 @@ def test_an_area_with_no_value_this_run_does_not_blame_the_previous_run():
         "nothing measured this run to compare")
     assert AreaVerdict(area="accuracy", verdict="pass", value=0.9).change_text("2026-Q3") == (
         "not compared (no such measure last time)")
+
+
+def test_sample_size_notes_in_words_and_never_a_made_up_n():
+    """The report's first page said 'INT-ERR-1 cannot be decided on reference-qa at n=0' (a ratio control has
+    no single n) and 'no task in this run has fairness.min_selection_rate_ratio' (an id)."""
+    from policies.engine import Checklist, ChecklistItem
+    from reports.verdicts import sample_size_notes
+
+    def item(cid: str, status: str, detail: str) -> ChecklistItem:
+        return ChecklistItem(pack="internal-llm", control_id=cid, title=cid, source="internal", owner="ml",
+                             severity="high", kind="check", status=status, area="accuracy", detail=detail,
+                             expression="(1 - accuracy) <= 0.75 * (1 - previous.accuracy)")
+
+    checklist = Checklist(run_id="r", packs=["internal-llm"], items=[
+        item("INT-ERR-1", "inconclusive", ""),
+        item("INT-FAIR-1", "no-data", "no task in this run has fairness.min_selection_rate_ratio")])
+    notes = sample_size_notes([], checklist)
+    assert notes == ["INT-ERR-1 cannot be decided.",
+                     "INT-FAIR-1 has no data: no task in this run measured lowest ratio of 'yes' rates between "
+                     "groups (four-fifths rule)."]
