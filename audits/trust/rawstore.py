@@ -35,6 +35,8 @@ RAW_FILE = "raw.enc"
 TEXT_COLUMNS = {"samples": ("input", "prediction", "reference", "context", "feedback_text"), "findings": ("context", "value"),
                 "counterfactuals": ("prompt", "output"), "explanations": ("token",)}
 PROTECTED_TABLES = tuple(TEXT_COLUMNS)
+# samples columns that identify rather than say something: pseudonymised when they hold personal data
+ID_COLUMNS = ("cluster",)
 _MAGIC = b"assay-raw/1\n"
 SCHEME = 2  # 1: explanation tokens redacted one by one with patterns; 2: on the joined text, with the detector
 # scanners.<name> options: typed (a prepared config) or as written (a bundle's config.yaml)
@@ -87,14 +89,14 @@ def _protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSett
             frame = frame.reset_index(drop=True)
             clean = redact_explanations(frame, redactor)
         elif name == "samples":
-            clean = redact_samples(frame, redactor, columns, public)
+            clean = pseudonymise_ids(redact_samples(frame, redactor, columns, public), redactor, frame)
         else:
             clean = redact_frame(frame, redactor, columns)
         if name == "findings" and "value" in clean.columns:
             clean["value"] = None  # the raw value lives only in raw.enc (when kept at all)
         out[name] = clean
         if keep:
-            for col in columns:
+            for col in columns + ((ID_COLUMNS) if name == "samples" else ()):
                 if col not in frame.columns or not is_text_column(frame[col]):
                     continue
                 changed = [i for i, (a, b) in enumerate(zip(frame[col].tolist(), clean[col].tolist()))
@@ -113,6 +115,32 @@ def _protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSett
     if redactor.long_texts:
         summary.long_texts = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
     return out, files, summary
+
+
+def pseudonymise_ids(clean: pd.DataFrame, redactor: Redactor, raw: pd.DataFrame) -> pd.DataFrame:
+    """``clean`` with each value of an id column (``cluster``: a production log's user or session id) in
+    which the detector finds personal data replaced by its redacted text and a number per distinct value
+    in its task (``<EMAIL_ADDRESS> #3``): clusters stay distinct, no e-mail or name stays at rest. The
+    column is read only while the run computes its intervals, before this."""
+    out = clean
+    for col in ID_COLUMNS:
+        if col not in raw.columns or not is_text_column(raw[col]):
+            continue
+        values = raw[col].astype(object).tolist()
+        distinct = list(dict.fromkeys(v for v in values if isinstance(v, str) and v))
+        redacted = dict(zip(distinct, redactor(distinct)))
+        tasks = raw["task"].astype(str).tolist() if "task" in raw.columns else [""] * len(raw)
+        numbers: dict[tuple[str, str], int] = {}
+        new = []
+        for task, v in zip(tasks, values):
+            if isinstance(v, str) and redacted.get(v, v) != v:
+                k = numbers.setdefault((task, v), sum(t == task for t, _ in numbers) + 1)
+                new.append(f"{redacted[v]} #{k}")
+            else:
+                new.append(v)
+        out = out.copy() if out is clean else out
+        out[col] = pd.Series(new, index=out.index, dtype=object)
+    return out
 
 
 def redact_explanations(frame: pd.DataFrame, redactor: Redactor) -> pd.DataFrame:

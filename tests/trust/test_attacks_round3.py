@@ -195,3 +195,22 @@ def test_deleting_the_sign_out_entry_does_not_revive_the_token(catalog):
     with pytest.raises(session.SessionRefused, match="this session was signed out"):
         session.resume(catalog, token)
     assert any("entry" in p and "missing" in p for p in problems(catalog))
+
+
+# -- identifiers: a production log's user id as the cluster column -----------------------------
+
+def test_a_cluster_id_holding_an_email_is_pseudonymised_at_rest(key_dir):
+    """``cluster: user`` on a production log whose user ids are e-mail addresses kept them raw in
+    samples.parquet; each becomes its redacted text and a number per distinct user (still distinct)."""
+    import pandas as pd
+
+    from audits.trust import rawstore
+
+    samples = pd.DataFrame({"task": ["t"] * 4, "sample_id": ["1", "2", "3", "4"],
+                            "input": ["where is my invoice?"] * 4, "prediction": ["in the portal"] * 4,
+                            "cluster": ["jane.doe@example.com", "bob.roe@example.org", "jane.doe@example.com",
+                                        "context-7"]})
+    out, _, _ = rawstore.protect("r1", {"samples": samples}, None)
+    assert out["samples"]["cluster"].tolist() == ["<EMAIL_ADDRESS> #1", "<EMAIL_ADDRESS> #2", "<EMAIL_ADDRESS> #1",
+                                                  "context-7"]
+    assert samples["cluster"].iloc[0] == "jane.doe@example.com"  # the run's own frame is not changed
