@@ -126,8 +126,9 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
             if disc is not None and _f(disc.value) is not None:
                 ci = (f" [{disc.ci_low:.2f}, {disc.ci_high:.2f}]"
                       if _f(disc.ci_low) is not None and _f(disc.ci_high) is not None else "")
-                note = "; ".join(x for x in (note, f"discrimination score (logit p(positive) gap, "
-                                                   f"{disc.highest} vs {disc.lowest}) {disc.value:.2f}{ci}") if x)
+                note = "; ".join(x for x in (note, f"discrimination score (gap in the leaning towards 'yes', "
+                                                   f"log-odds, {disc.highest} vs {disc.lowest}) {disc.value:.2f}{ci}")
+                                 if x)
             gaps = {m: g.ratio for m, g in block.metrics.items()}
             rows.append({"task": t.name, "attribute": attr, "groups": len(block.by_group), "groups_compared": ok,
                          "demographic_parity_ratio": block.demographic_parity_ratio,

@@ -134,15 +134,19 @@ def _fairness(d: ReportData) -> Section:
     if gaps.empty:
         s.blocks.append("This run has no fairness results (no task declares sensitive attributes).")
         return s
-    s.blocks.append("Gaps between groups (fairlearn). The four-fifths rule fails when the demographic-parity "
-                    "ratio is below 0.8; read with the two-proportion test of each group against the highest "
-                    "selection rate, Holm-corrected over the task's attributes: 'significant' or 'not significant "
-                    "at this n'. Groups smaller than the minimum size are left out of gaps.")
+    s.blocks.append("Gaps between groups (fairlearn). The four-fifths rule fails when the lowest group's rate of "
+                    "'yes' decisions is below 0.8 times the highest group's; read with a test of every pair of groups "
+                    "(two-proportion test, Fisher's exact test when counts are small), corrected for the number of "
+                    "pairs (Holm): 'significant' or 'not significant at this n'. Groups smaller than the minimum "
+                    "size are left out of gaps.")
+    gaps = gaps.assign(note=[plain(x) for x in gaps["note"]], metric_ratios=[plain(x) for x in gaps["metric_ratios"]],
+                       four_fifths_reading=[plain(x) if isinstance(x, str) else x for x in gaps["four_fifths_reading"]])
     s.blocks.append(table(gaps, {"task": "task", "attribute": "attribute", "groups": "groups",
-                                 "groups_compared": "big enough", "demographic_parity_ratio": "DP ratio",
-                                 "demographic_parity_difference": "DP diff", "equalized_odds_difference": "EO diff",
-                                 "four_fifths_violation": "4/5 violated", "four_fifths_reading": "4/5 reading",
-                                 "metric_ratios": "min/max ratio by metric", "note": "note"},
+                                 "groups_compared": "big enough", "demographic_parity_ratio": "'yes' rate ratio",
+                                 "demographic_parity_difference": "'yes' rate gap",
+                                 "equalized_odds_difference": "error-rate gap",
+                                 "four_fifths_violation": "below four-fifths?", "four_fifths_reading": "four-fifths reading",
+                                 "metric_ratios": "lowest / highest group, by measure", "note": "note"},
                           [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.1, 2.2, 2.3, 3]))
     charts = fairness_charts(d.tables["fairness"])
     s.blocks.extend(charts or ["No chart by group: the run stored no per-group values (groups too small, or no "

@@ -71,3 +71,19 @@ def test_sample_size_notes_in_words_and_never_a_made_up_n():
     assert notes == ["INT-ERR-1 cannot be decided.",
                      "INT-FAIR-1 has no data: no task in this run measured lowest ratio of 'yes' rates between "
                      "groups (four-fifths rule)."]
+
+
+def test_the_report_fairness_table_reads_without_abbreviations(report_runs):
+    """The PDF's Fairness table said 'DP ratio', 'DP diff', 'EO diff', '4/5 violated' and described the group
+    test as 'each group against the highest selection rate' (the tests compare every pair since issue 20)."""
+    import reports
+
+    cat, _, q4 = report_runs
+    doc = reports.build_document(reports.collect(cat, q4))
+    section = next(s for s in doc.sections if s.title == "Fairness")
+    intro = next(b for b in section.blocks if isinstance(b, str))
+    assert "every pair of groups" in intro and "against the highest" not in intro
+    gaps = next(b for b in section.blocks if hasattr(b, "columns"))
+    assert {"'yes' rate ratio", "'yes' rate gap", "error-rate gap", "below four-fifths?"} <= set(gaps.columns)
+    cells = " ".join(str(c) for row in gaps.rows for c in row)
+    assert not [w for w in ("selection_rate", "p(positive)", "logit", "argmax") if w in cells], cells
