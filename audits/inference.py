@@ -11,6 +11,7 @@ recomputing it. Every executor (``audits/executors/``) answers the same blocks w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -35,6 +36,38 @@ def write_checkpoint_json(path: Path, value: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _block_message(path: Path, data: bytes) -> bytes:
+    return f"assay-block|{path.parent.name}|{path.name}|{hashlib.sha256(data).hexdigest()}".encode()
+
+
+def sign_block(path: Path, data: bytes) -> None:
+    """Sign a checkpoint block (its folder, name and SHA-256) with the installation key, kept outside
+    the catalog and the runs folder, into ``<block>.sig``: a block edited before a resume is caught."""
+    from audits.trust import keys
+
+    private = keys.signing_key()
+    write_checkpoint_json(path.with_name(path.name + ".sig"), {
+        "key_id": keys.key_id(private.public_key()), "signature": private.sign(_block_message(path, data)).hex()})
+
+
+def check_block(path: Path) -> None:
+    """A checkpoint block is reused only with a valid signature of a key this installation trusts."""
+    from cryptography.exceptions import InvalidSignature
+
+    from audits.trust import keys
+
+    sig_path = path.with_name(path.name + ".sig")
+    try:
+        sig = json.loads(sig_path.read_text(encoding="utf-8"))
+        keys.trusted_keys()[sig["key_id"]].verify(bytes.fromhex(sig["signature"]),
+                                                  _block_message(path, path.read_bytes()))
+    except (OSError, ValueError, KeyError, TypeError, InvalidSignature):
+        run_id = path.parent.name.removeprefix(".partial-")
+        raise AssayError(f"run '{run_id}': checkpoint block {path.name} has no valid signature of this "
+                         "installation's key (changed after it was answered, or written elsewhere)",
+                         "start a new run without --resume") from None
 
 
 def read_checkpoint_json(path: Path) -> dict[str, Any]:
@@ -115,6 +148,7 @@ class BlockPlan:
         if path is not None:
             tmp = path.with_suffix(".tmp")
             result.to_parquet(tmp, index=False)
+            sign_block(path, tmp.read_bytes())  # the signature first: a block on disk is always signed
             tmp.rename(path)
         self.done[index] = result
         self.todo.pop(index, None)
@@ -141,6 +175,7 @@ def plan_blocks(task: TaskConfig, frame: pd.DataFrame, checkpoint_dir: Path | No
         chunk = frame.iloc[index * block_size:(index + 1) * block_size]
         path = plan.path(index)
         if path is not None and path.exists():
+            check_block(path)  # changed since it was answered: refused, never reused
             saved = pd.read_parquet(path)
             if saved["sample_id"].tolist() == chunk["sample_id"].tolist():
                 done[index] = saved

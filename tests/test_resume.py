@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 import audits.runner as runner
@@ -167,5 +168,25 @@ def test_an_unreadable_checkpoint_file_is_one_line(audit, monkeypatch, name, con
     with pytest.raises(AssayError) as err:
         run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
     assert f"run '{run}': its checkpoint file {path} cannot be read" in str(err.value)
+    assert "start a new run" in str(err.value) and "\n" not in str(err.value)
+    assert runs_q.get_run(cat, run)["status"] != "complete"
+
+
+@pytest.mark.parametrize("tamper", ["edit", "unsigned"])
+def test_an_edited_checkpoint_block_is_refused(audit, monkeypatch, tamper):
+    """An insider who rewrites a checkpointed block's answers (same sample ids) before the resume would
+    have them land in a bundle that verifies; each block is signed with the installation key instead."""
+    raw, cat = audit
+    run = _interrupted(raw, cat, monkeypatch)
+    block = cat.runs_dir / f".partial-{run}" / "loans.00000.parquet"
+    if tamper == "edit":
+        frame = pd.read_parquet(block)
+        frame.loc[0, "prediction"] = "FORGED"
+        frame.to_parquet(block, index=False)
+    else:
+        block.with_name(block.name + ".sig").unlink()
+    with pytest.raises(AssayError) as err:
+        run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
+    assert f"run '{run}': checkpoint block loans.00000.parquet has no valid signature" in str(err.value)
     assert "start a new run" in str(err.value) and "\n" not in str(err.value)
     assert runs_q.get_run(cat, run)["status"] != "complete"
