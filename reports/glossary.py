@@ -88,6 +88,7 @@ _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bcontext_condition\s*=\s*ambig\b"), "ambiguous context"),
     (re.compile(r"\bcontext_condition\s*=\s*disambig\b"), "clear context"),
     (re.compile(r"\bp\(positive\)"), "probability of 'yes'"),
+    (re.compile(r"\bp\(yes\) logit gap\b"), "gap in the leaning towards 'yes', log-odds"),
     (re.compile(r"\bno task in this run has\b"), "no task in this run measured"),
     (re.compile(r"(?<![\w.])previous\.(\w+)"), r"the previous run's \1"),
 ]

@@ -87,3 +87,9 @@ def test_the_report_fairness_table_reads_without_abbreviations(report_runs):
     assert {"'yes' rate ratio", "'yes' rate gap", "error-rate gap", "below four-fifths?"} <= set(gaps.columns)
     cells = " ".join(str(c) for row in gaps.rows for c in row)
     assert not [w for w in ("selection_rate", "p(positive)", "logit", "argmax") if w in cells], cells
+
+
+def test_pack_titles_read_plain():
+    assert plain("Discrimination score is at most 0.5 for every attribute (p(yes) logit gap, Tamkin et al. 2023)") == (
+        "Discrimination score is at most 0.5 for every attribute (gap in the leaning towards 'yes', log-odds, "
+        "Tamkin et al. 2023)")
