@@ -53,7 +53,8 @@ def sign_block(path: Path, data: bytes) -> None:
 
 
 def check_block(path: Path) -> None:
-    """A checkpoint block is reused only with a valid signature of a key this installation trusts."""
+    """A checkpoint file (a block, the saved config, the pinned fingerprint) is used only with a valid
+    signature of a key this installation trusts."""
     from cryptography.exceptions import InvalidSignature
 
     from audits.trust import keys
@@ -65,7 +66,7 @@ def check_block(path: Path) -> None:
                                                   _block_message(path, path.read_bytes()))
     except (OSError, ValueError, KeyError, TypeError, InvalidSignature):
         run_id = path.parent.name.removeprefix(".partial-")
-        raise AssayError(f"run '{run_id}': checkpoint block {path.name} has no valid signature of this "
+        raise AssayError(f"run '{run_id}': checkpoint file {path.name} has no valid signature of this "
                          "installation's key (changed after it was answered, or written elsewhere)",
                          "start a new run without --resume") from None
 
@@ -219,12 +220,14 @@ class FingerprintPin:
         self.pinned: Fingerprint | None = None
         if self.path is not None and self.path.exists():
             self.pinned = read_checkpoint_json(self.path)  # type: ignore[assignment]
+            check_block(self.path)
 
     def check(self, fp: Fingerprint) -> None:
         if self.pinned is None:
             self.pinned = fp
             if self.path is not None:
                 write_checkpoint_json(self.path, fp)
+                sign_block(self.path, self.path.read_bytes())
             return
         if fp != self.pinned:
             where, was, now = first_difference(self.pinned, fp)

@@ -30,7 +30,8 @@ from audits.datasets import TaskData, load_task_data
 from audits.datasets.feedback import feedback_counts
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
-from audits.inference import FINGERPRINT_FILE, first_difference, read_checkpoint_json, write_checkpoint_json
+from audits.inference import (FINGERPRINT_FILE, check_block, first_difference, read_checkpoint_json, sign_block,
+                               write_checkpoint_json)
 from audits.metrics import check_metrics, default_metrics, get_metric
 from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
@@ -229,6 +230,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         write_checkpoint_json(partial / "config.json", {"config": cfg_dict, "limit": limit,
                                                         "datasets": _data_hashes(prepared),
                                                         "code_sha256": identity.code_sha256()})
+        sign_block(partial / "config.json", (partial / "config.json").read_bytes())  # checked by --resume
         runs_q.register_run(catalog, run_id, config.name, config.period, config_sha, config.model.path, actor)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -345,6 +347,7 @@ def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None,
     if not saved.exists():
         raise AssayError(f"run '{run_id}' has no checkpoint in {saved.parent}", "start a new run without --resume")
     state = read_checkpoint_json(saved)
+    check_block(saved)  # an edited saved config would put another config's name on these blocks
     if not isinstance(state.get("config"), dict):
         raise AssayError(f"run '{run_id}': its checkpoint file {saved} cannot be read (no 'config' in it)",
                          "start a new run without --resume")

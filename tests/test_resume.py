@@ -16,7 +16,7 @@ import pytest
 import audits.runner as runner
 from audits.config import parse_config
 from audits.errors import AssayError
-from audits.inference import FINGERPRINT_FILE
+from audits.inference import FINGERPRINT_FILE, sign_block
 from audits.runner import run_audit
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
@@ -97,6 +97,7 @@ def test_a_saved_config_that_reads_back_differently_is_refused(audit, monkeypatc
     state = json.loads(saved.read_text())
     state["config"]["tasks"][0]["system_prompt"] = None
     saved.write_text(json.dumps(state))
+    sign_block(saved, saved.read_bytes())  # as this installation would have written it
     with pytest.raises(AssayError) as err:
         run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
     assert f"run '{run}': its saved config reads back differently at 'tasks.0.system_prompt' (None -> '')" \
@@ -119,6 +120,7 @@ def test_blocks_from_another_model_or_signature_are_refused(audit, monkeypatch, 
     assert fp["scoring"] == {"loans": "chat_template:n/a"} and fp["model"]["backend"] == "predictions"
     fp[where[0]][where[1]] = value
     pinned.write_text(json.dumps(fp))
+    sign_block(pinned, pinned.read_bytes())  # as this installation would have pinned it
     with pytest.raises(AssayError) as err:
         run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
     assert expected in str(err.value) and "start a new run" in str(err.value)
@@ -172,14 +174,18 @@ def test_an_unreadable_checkpoint_file_is_one_line(audit, monkeypatch, name, con
     assert runs_q.get_run(cat, run)["status"] != "complete"
 
 
+@pytest.mark.parametrize("name", ["loans.00000.parquet", "config.json", FINGERPRINT_FILE])
 @pytest.mark.parametrize("tamper", ["edit", "unsigned"])
-def test_an_edited_checkpoint_block_is_refused(audit, monkeypatch, tamper):
-    """An insider who rewrites a checkpointed block's answers (same sample ids) before the resume would
-    have them land in a bundle that verifies; each block is signed with the installation key instead."""
+def test_an_edited_checkpoint_file_is_refused(audit, monkeypatch, tamper, name):
+    """An insider who rewrites a checkpointed block's answers (same sample ids), the saved config (another
+    system prompt) or the pinned model before the resume would have them land in a bundle that verifies;
+    each checkpoint file is signed with the installation key (kept outside the catalog) instead."""
     raw, cat = audit
     run = _interrupted(raw, cat, monkeypatch)
-    block = cat.runs_dir / f".partial-{run}" / "loans.00000.parquet"
-    if tamper == "edit":
+    block = cat.runs_dir / f".partial-{run}" / name
+    if tamper == "edit" and name != "loans.00000.parquet":
+        block.write_text(block.read_text().replace("Be brief.", "Be rude.").replace("predictions", "hf"))
+    elif tamper == "edit":
         frame = pd.read_parquet(block)
         frame.loc[0, "prediction"] = "FORGED"
         frame.to_parquet(block, index=False)
@@ -187,6 +193,6 @@ def test_an_edited_checkpoint_block_is_refused(audit, monkeypatch, tamper):
         block.with_name(block.name + ".sig").unlink()
     with pytest.raises(AssayError) as err:
         run_audit(parse_config(raw), cat, actor="tester", resume=run, limit=6)
-    assert f"run '{run}': checkpoint block loans.00000.parquet has no valid signature" in str(err.value)
+    assert f"run '{run}': checkpoint file {name} has no valid signature" in str(err.value)
     assert "start a new run" in str(err.value) and "\n" not in str(err.value)
     assert runs_q.get_run(cat, run)["status"] != "complete"
