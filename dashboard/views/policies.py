@@ -6,6 +6,7 @@ policy engine, which calls audits.store.queries.policies (which refuses wrong ro
 from __future__ import annotations
 
 import hashlib
+from html import escape
 import tempfile
 from pathlib import Path
 
@@ -100,7 +101,8 @@ def _checklist_table(checklist: policies.Checklist) -> None:
         for it in failing:
             st.markdown(f"<div id='ctl-{it.control_id}'><b>{it.pack} {it.control_id}</b> — "
                         f"<span style='color:{COLOURS.get(it.status, '#333')}; font-weight:600'>{status_word(it.status)}"
-                        f"</span> — {plain(it.title)}. <i>{plain(evidence_text(it))}</i></div>", unsafe_allow_html=True)
+                        f"</span> — {escape(plain(it.title))}. <i>{escape(plain(evidence_text(it)))}</i></div>",
+                        unsafe_allow_html=True)  # a note or link is typed text: escaped, never markup
     st.caption("A check passes when its confidence interval (95% unless the control sets `confidence`) clears "
                "the threshold, fails when the interval lies wholly beyond it, and is otherwise inconclusive. "
                "\"Measured\" is the deciding task's value; the threshold beside it is what the control requires.")

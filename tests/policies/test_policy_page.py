@@ -90,3 +90,23 @@ def test_committee_attests_and_signs_off(page_catalog):
     sign()
     assert any("already signed off" in e.value for e in at.error)
     assert len(policies_q.list_signoffs(cat, q4)) == 1
+
+
+def test_a_rejected_attestations_note_is_shown_as_text_never_as_markup(page_catalog):
+    """A rejected attestation is a failing control, listed in HTML with its note and link: markup typed
+    into them (a fake badge, a javascript: link that reads the session cookie) must arrive escaped."""
+    cat, q4 = page_catalog
+    from policies import load_pack
+
+    control = next(c for c in load_pack("internal-llm").controls if c.attestation is not None)
+    role = control.attestation.role
+    if role != "committee":
+        uq.add_user(cat, "att", role, "attester-password")
+    evil = "<a href='javascript:alert(document.cookie)'>evidence</a><b>APPROVED</b>"
+    policies_q.add_attestation(cat, q4, "internal-llm", control.id, "cleo" if role == "committee" else "att", role,
+                               role, status="rejected", note=evil)
+    at = _app("cleo")
+    assert not at.exception
+    [shown] = [m.value for m in at.markdown if f"ctl-{control.id}" in m.value]
+    assert "<a href=" not in shown and "<b>APPROVED" not in shown
+    assert "&lt;a href=&#x27;javascript:alert(document.cookie)&#x27;&gt;evidence&lt;/a&gt;" in shown
