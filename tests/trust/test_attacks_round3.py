@@ -214,3 +214,28 @@ def test_a_cluster_id_holding_an_email_is_pseudonymised_at_rest(key_dir):
     assert out["samples"]["cluster"].tolist() == ["<EMAIL_ADDRESS> #1", "<EMAIL_ADDRESS> #2", "<EMAIL_ADDRESS> #1",
                                                   "context-7"]
     assert samples["cluster"].iloc[0] == "jane.doe@example.com"  # the run's own frame is not changed
+
+
+def test_an_extra_file_or_a_manifest_rewritten_with_every_hash_recomputed_is_caught(catalog):
+    """The manifest's own SHA-256 is in the signed log: recomputing the hashes it lists does not help."""
+    import hashlib
+    import json
+
+    import pandas as pd
+
+    bundle = catalog.runs_dir / "r1"
+    extra = bundle / "notes.txt"
+    extra.write_text("added later")
+    assert problems(catalog) == ["run r1: unexpected file notes.txt"]
+    extra.unlink()
+    samples = bundle / "samples.parquet"
+    frame = pd.read_parquet(samples)
+    frame.loc[0, "prediction"] = "forged"
+    samples.chmod(0o644)
+    frame.to_parquet(samples)
+    manifest = bundle / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["files"]["samples.parquet"] = hashlib.sha256(samples.read_bytes()).hexdigest()
+    manifest.chmod(0o644)
+    manifest.write_text(json.dumps(data))
+    assert problems(catalog) == ["run r1: manifest.json was altered (hash differs from the catalog)"]
