@@ -246,7 +246,7 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
         early = stamps < pd.Timestamp("1971-01-01", tz="UTC")  # a Unix time in seconds or ms, read as ns
         if early.any():
             raise AssayError(f"log {path}: {int(early.sum())} timestamp(s) fall before 1971, e.g. "
-                             f"{frame['timestamp'][early].iloc[0]!r} (numbers are read as Unix nanoseconds)",
+                             f"{frame['timestamp'][early].iloc[0]} (numbers are read as Unix nanoseconds)",
                              "write timestamps as ISO 8601, or multiply Unix seconds by 10**9")
         report.out_of_order = int((stamps < stamps.cummax()).sum())  # logged after a later one
         frame = frame.assign(timestamp=stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(stamps.notna(), None))
