@@ -22,6 +22,14 @@ def _fmt(v: object, digits: int = 3) -> str:
     return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):.{digits}f}"
 
 
+def _ci_n(stats: dict, key: str) -> str:
+    """' (95% CI 0.938–0.976, n=418)' for a detector's stored figure ``key`` (``key_ci``, ``n``); '' without them."""
+    ci, n = stats.get(f"{key}_ci"), stats.get("n")
+    parts = [f"95% CI {_fmt(ci[0])}–{_fmt(ci[1])}"] if isinstance(ci, (list, tuple)) and len(ci) == 2 else []
+    parts += [f"n={int(n):,}"] if isinstance(n, (int, float)) and n == n else []
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _said(m: MetricSummary | None) -> str:
     """The metric's plain-English statement written by the runner ('' for older results)."""
     return m.statement if m is not None else ""
@@ -83,7 +91,8 @@ def _groundedness(res, answer: AreaVerdict) -> None:
         said = lambda m: f"{_fmt(m.value)} (95% CI {_fmt(m.ci_low)}–{_fmt(m.ci_high)}, n={m.n})" if m else "—"  # noqa: E731
         det = block.detector or {}
         qa = (det.get("by_subset") or {}).get("qa") or {}
-        quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))} on held-out HaluEval QA"
+        quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))}{_ci_n(qa, 'balanced_accuracy')} "
+                   "on held-out HaluEval QA"
                    + (f"; below target on {', '.join(det['below_target'])}" if det.get("below_target") else "")
                    if qa else unmeasured_text(det) or "detector not measured")
         if second := second_set_text(det):
@@ -108,8 +117,10 @@ def _redteam(res) -> None:
         for family, est in block.families.items():
             det = block.detectors.get("compliance" if family == "jailbreak" else "marker") or {}
             quality = (f"compliance detector balanced accuracy {_fmt(det['balanced_accuracy'])}"
+                       f"{_ci_n(det, 'balanced_accuracy')}"
                        if det.get("balanced_accuracy") is not None else
                        f"marker detector agrees with garak on {det['model_outputs']['agreement']:.1%}"
+                       f"{_ci_n(det['model_outputs'], 'agreement')}"
                        if (det.get("model_outputs") or {}).get("agreement") is not None else "detector not measured")
             lines.append(f"- **{family}** ({block.owasp.get(family, '')}): {getattr(est, 'successes', '?')} of "
                          f"{est.n} attacks succeeded — {_fmt(est.value)} (95% CI {_fmt(est.ci_low)}–"
