@@ -112,9 +112,21 @@ def _protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSett
                            kept_public=sorted(public))
     if redactor.reused:  # texts whose detector spans came from the run's PII scan (not analysed twice)
         summary.spans_from_scan = redactor.reused
+    ids = _ids_with_personal_data(tables.get("samples"))
+    if ids:  # join keys cannot be rewritten here (reviews, paired comparisons use them): say so
+        summary.ids_with_personal_data = {"sample_id": ids, "note": "sample ids hold e-mail/phone/card-like values "
+                                          "and are stored as they are; map fields.id to an opaque id"}
     if redactor.long_texts:
         summary.long_texts = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
     return out, files, summary
+
+
+def _ids_with_personal_data(samples: pd.DataFrame | None) -> int:
+    """How many distinct sample ids hold a pattern-detected value (an e-mail, phone, card or IBAN)."""
+    if samples is None or "sample_id" not in samples.columns:
+        return 0
+    ids = [v for v in dict.fromkeys(samples["sample_id"].astype(str).tolist()) if v]
+    return sum(bool(spans) for spans in Redactor(patterns_only=True).spans(ids))
 
 
 def pseudonymise_ids(clean: pd.DataFrame, redactor: Redactor, raw: pd.DataFrame) -> pd.DataFrame:

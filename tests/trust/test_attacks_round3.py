@@ -239,3 +239,18 @@ def test_an_extra_file_or_a_manifest_rewritten_with_every_hash_recomputed_is_cau
     manifest.chmod(0o644)
     manifest.write_text(json.dumps(data))
     assert problems(catalog) == ["run r1: manifest.json was altered (hash differs from the catalog)"]
+
+
+def test_sample_ids_holding_personal_data_are_counted_in_the_manifest(key_dir):
+    """Sample ids are join keys (reviews, paired comparisons) and stay as they are; a run whose ids hold
+    e-mail-like values says so in its manifest's personal_data, instead of nothing."""
+    import pandas as pd
+
+    from audits.trust import rawstore
+
+    samples = pd.DataFrame({"task": ["t"] * 3, "sample_id": ["jane.doe@example.com#1", "jane.doe@example.com#2", "s3"],
+                            "input": ["hi"] * 3, "prediction": ["hello"] * 3})
+    _, _, summary = rawstore.protect("r1", {"samples": samples}, None)
+    assert summary.model_dump()["ids_with_personal_data"]["sample_id"] == 2
+    _, _, clean = rawstore.protect("r2", {"samples": samples.assign(sample_id=["1", "2", "3"])}, None)
+    assert "ids_with_personal_data" not in clean.model_dump()
