@@ -5,6 +5,10 @@ key outside the bundle, and raw notes (sign-off, attestation, review) are sealed
 key in ``sealed_notes``. Erasing destroys the key and deletes the sealed notes, so the raw text is
 unrecoverable while every hash in the bundle (and the signed log) still verifies.
 
+A job that was killed leaves ``.partial-<run_id>/`` checkpoints for ``--resume``: its raw model outputs,
+in clear. Erase deletes them too (refused while the job is still alive), so the run can no longer be
+resumed, and logs ``partial_checkpoints_deleted``.
+
 Migration for bundles written before joined-text redaction (manifest ``personal_data.scheme`` < 2):
 their ``explanations.parquet`` was redacted token by token with patterns only (joining its tokens
 gives names and addresses back), so erase **drops** it; their samples, findings and counterfactuals
@@ -36,6 +40,7 @@ class Erasure:
     raw_key_destroyed: bool = False
     sealed_notes_deleted: int = 0
     dropped_files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 in the manifest
+    partial_deleted: bool = False  # an interrupted run's resume checkpoints (raw outputs) deleted
 
 
 def register(subparsers, common) -> None:
@@ -81,12 +86,11 @@ def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
 def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> Erasure:
     """Erase the run's personal data and log it, all or nothing (see the module docstring)."""
     from audits.store.queries import audit_log, sealed_notes
-    from audits.trust import keys
-
-    from audits.trust import notes
+    from audits.trust import keys, notes
 
     with cat.connect() as con:  # refusals first, before the (slow) legacy re-scan
         _check(con, run_id, reason)
+    partial = _partial_dir(cat, run_id)  # an interrupted job's checkpoints: raw outputs, in clear
     reason = notes.redact_logged(cat, run_id, reason)  # the log keeps it for good: no raw personal data
     dropped = legacy_files(cat, run_id)
     base = None
@@ -107,9 +111,14 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
                 for name in dropped:
                     (base / name).rename(aside / name)
                     moved.append(name)
+            if partial is not None:
+                aside.mkdir(parents=True, exist_ok=True)
+                partial.rename(aside / PARTIAL_ASIDE)
+                result.partial_deleted = True
             audit_log.append(con, actor, ERASED, run_id,
                              {"raw_key_destroyed": had, "reason": reason, "signoffs": signoffs,
                               "sealed_notes_deleted": result.sealed_notes_deleted, "dropped_files": dropped,
+                              "partial_checkpoints_deleted": result.partial_deleted,
                               "migration": "pre-scheme-2 bundle: files still holding personal data dropped"
                               if dropped else None})
             if had:
@@ -118,6 +127,9 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
     except BaseException:
         for name in moved:  # the transaction rolled back: the bundle gets its files back
             (aside / name).rename(base / name)
+        if result.partial_deleted:
+            (aside / PARTIAL_ASIDE).rename(partial)
+            result.partial_deleted = False
         shutil.rmtree(aside, ignore_errors=True)
         raise
     shutil.rmtree(aside, ignore_errors=True)
@@ -127,6 +139,27 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
 def erase_run(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> bool:
     """:func:`erase`; True when the run kept raw text (its key existed)."""
     return erase(cat, run_id, actor, reason).raw_key_destroyed
+
+
+PARTIAL_ASIDE = "partial"
+
+
+def _partial_dir(cat: Catalog, run_id: str):  # -> Path | None
+    """The run's ``.partial-<run_id>`` checkpoints (raw model outputs, kept in clear for ``--resume``), or
+    None; AssayError while its job is still alive (erase it once the job has ended)."""
+    from audits.store import lease
+    from audits.store.queries import runs as runs_q
+
+    path = cat.runs_dir / f".partial-{run_id}"
+    if not path.is_dir():
+        return None
+    run = runs_q.get_run(cat, run_id)
+    status = lease.effective_status(str(run.get("status")), run.get("lease_host"), run.get("lease_pid"),
+                                    run.get("heartbeat_at"))
+    if status == "running":
+        raise AssayError(f"run '{run_id}' is still running (its job holds the lease), so its checkpoints cannot "
+                         "be erased", "wait for the run to finish or stop it, then erase")
+    return path
 
 
 def _check(con, run_id: str, reason: str | None) -> list[str]:
@@ -153,6 +186,8 @@ def _erase(args) -> int:
     if done.dropped_files:
         what.append(f"{', '.join(sorted(done.dropped_files))} (written before joined-text redaction: dropped, "
                     "their manifest hashes logged)")
+    if done.partial_deleted:
+        what.append("the interrupted job's resume checkpoints (raw outputs; the run can no longer be resumed)")
     print(f"erased from run {args.run_id}: {'; '.join(what)}; every hash kept still verifies" if what else
           f"run {args.run_id} kept no raw text (store_raw was off); the erasure request is logged")
     return 0

@@ -254,3 +254,32 @@ def test_sample_ids_holding_personal_data_are_counted_in_the_manifest(key_dir):
     assert summary.model_dump()["ids_with_personal_data"]["sample_id"] == 2
     _, _, clean = rawstore.protect("r2", {"samples": samples.assign(sample_id=["1", "2", "3"])}, None)
     assert "ids_with_personal_data" not in clean.model_dump()
+
+
+# -- erase covers an interrupted job's resume checkpoints (raw outputs in clear) ---------------
+
+def test_erase_deletes_a_stopped_runs_resume_checkpoints_and_refuses_a_live_one(catalog):
+    import os
+
+    import pandas as pd
+
+    from audits.commands.erase import erase
+    from audits.errors import AssayError
+    from audits.store.queries import runs as runs_q
+
+    runs_q.register_run(catalog, "r7", "unit", "2026Q4", "cfg", "model", actor="ada")
+    partial = catalog.runs_dir / ".partial-r7"
+    partial.mkdir(parents=True)
+    pd.DataFrame({"sample_id": ["1"], "prediction": ["Write to jane.doe@example.com"]}).to_parquet(
+        partial / "t.00000.parquet")
+    with raw(catalog) as con:  # the job that holds the lease is this (live) process
+        con.execute("UPDATE runs SET lease_host = ?, lease_pid = ?, heartbeat_at = now() WHERE run_id = 'r7'",
+                    [os.uname().nodename, os.getpid()])
+    with pytest.raises(AssayError, match="run 'r7' is still running"):
+        erase(catalog, "r7", "ada")
+    assert partial.is_dir()
+    runs_q.fail_run(catalog, "r7", "killed", "ada")
+    done = erase(catalog, "r7", "ada")
+    assert done.partial_deleted and not partial.exists()
+    assert not list(catalog.runs_dir.glob(".erasing-*"))
+    assert problems(catalog) == []
