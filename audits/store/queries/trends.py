@@ -86,11 +86,13 @@ def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | 
     points: dict[str, list[dict[str, Any]]] = {}
     for (tname, metric), rows in frame.groupby(["task", "metric"], sort=True):
         values, low, high = [float("nan")] * len(order), [float("nan")] * len(order), [float("nan")] * len(order)
+        sizes = [float("nan")] * len(order)  # each run's n: the trend and change tests weigh runs by it
         for r in rows.itertuples():
             i = order[r.run_id]
             values[i], low[i], high[i] = (float("nan") if v is None else float(v) for v in (r.value, r.ci_low, r.ci_high))
+            sizes[i] = float("nan") if r.n is None else float(r.n)
         key = series_key(tname, metric, n_tasks)
-        series[key] = (values, low, high)
+        series[key] = (values, low, high, sizes)
         points[key] = [{"run_id": r.run_id, "period": r.period, "value": r.value, "ci_low": r.ci_low,
                         "ci_high": r.ci_high, "n": int(r.n)} for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
     trends = stats.trend_family(series, alpha=alpha)
