@@ -88,7 +88,8 @@ class FeedbackConfig(_Strict):
 
 class SampleConfig(_Strict):
     """Audit a seeded stratified sample of a large log instead of every row (audits/sampling.py):
-    proportional allocation over ``stratify``, at least one row per stratum, drawn without replacement."""
+    proportional allocation over ``stratify`` (strata under one row at n drawn pooled, so every row has the
+    same chance and the rates are the log's), drawn without replacement."""
 
     n: int | Literal["plan"] = Field(description="rows to audit, or 'plan': the largest n `assay plan` gives "
                                      "for this task's controls in the config's policy packs")
