@@ -51,22 +51,28 @@ def shown_target(channel: str, target: str) -> str:
     import hashlib
     from urllib.parse import urlsplit
 
-    parts = urlsplit(target)
     digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:12]
-    return f"{parts.scheme}://{parts.hostname or ''}/… (sha256 {digest})"
+    try:
+        parts = urlsplit(target)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. http://[bad: shown without its host, never echoed whole
+        return f"malformed URL (sha256 {digest})"
+    return f"{parts.scheme}://{host}/… (sha256 {digest})"
 
 
 def post_webhook(url: str, text: str, timeout_s: float) -> str | None:
     """POST ``{"text": text}``; None when the server answered 2xx, else the error in words."""
     body = json.dumps({"text": text}).encode("utf-8")
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
     try:
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
         with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - the pack's own URL
             status = response.status
     except urllib.error.HTTPError as err:
         return f"HTTP {err.code}"
     except TimeoutError:
         return f"timed out after {timeout_s:g}s"
+    except ValueError as err:  # a URL the pack's pattern admits but urllib cannot parse (http://[bad, a port > 65535)
+        return f"not delivered: the URL is malformed ({err})"
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
         return f"timed out after {timeout_s:g}s" if "timed out" in str(reason) else f"not delivered: {reason}"

@@ -161,3 +161,30 @@ def test_a_config_that_is_not_utf8_is_one_line(folder, capsys):
     config.write_bytes(_config().replace("bad", "b\xe9d").encode("latin-1"))
     code, _, err = _cli(capsys, "--catalog", str(folder / "c.duckdb"), "run", str(config))
     assert code == 2 and "is not UTF-8 text" in _one_line(err)
+
+
+# --- alerts: a webhook that refuses, or a URL the pack's pattern admits but no client can parse ---------------
+def test_a_refused_or_malformed_webhook_is_a_logged_failed_delivery(folder, capsys, monkeypatch):
+    from audits.store.catalog import Catalog
+    from audits.store.queries.alerts import deliveries
+
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(folder / "keys"))
+    config = folder / "ok.yaml"
+    config.write_text(_config(task="    metrics: [exact_match]\n"), encoding="utf-8")
+    catalog = folder / "c.duckdb"
+    code, out, _ = _cli(capsys, "--catalog", str(catalog), "run", str(config))
+    run_id = out.strip().splitlines()[-1]
+    assert code == 0
+    for name, url in (("refused", "http://127.0.0.1:9/hook"), ("malformed", "http://[bad/hook")):
+        pack = folder / f"{name}.yaml"
+        pack.write_text(json.dumps({"name": name, "title": "Alerts", "notify": {"webhook": url, "timeout_s": 2, "on": ["fail", "inconclusive"]}, "controls": [
+            {"id": "EM", "title": "exact", "source": "internal", "owner": "compliance", "check": "exact_match >= 0.99"}]}),
+            encoding="utf-8")
+        code, _, err = _cli(capsys, "--catalog", str(catalog), "check", run_id, "--policy", str(pack))
+        assert code in (1, 3) and "Traceback" not in err and "not delivered to webhook" in err, err
+    logged = deliveries(Catalog(catalog), run_id)
+    assert [(d["action"], d["target"]) for d in logged] == [("alert_failed", f"{run_id}/refused/EM"),
+                                                             ("alert_failed", f"{run_id}/malformed/EM")]
+    errors = [json.loads(d["details"])["error"] for d in logged]
+    assert errors[0].startswith("not delivered: ") and "Connection refused" in errors[0]
+    assert errors[1] == "not delivered: the URL is malformed (Invalid IPv6 URL)"
