@@ -92,6 +92,11 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
         low, high = _binomial.rate_interval(k, n, confidence, deff)
         sig = IntervalSignature(KORN_GRAUBARD if clustered else CLOPPER_PEARSON, confidence, cluster=cname)
         return Interval(value, float(low), float(high), n, kind, sig, events=k, design_effect=deff, n_clusters=g)
+    if units.shape[0] < 2:  # one sample (or cluster): its bootstrap is itself, a zero width that reads as certainty
+        method = (CLUSTER_BCA if clustered else BCA) if kind == "mean" else (
+            CLUSTER_PERCENTILE if clustered else PERCENTILE)
+        return Interval(value, nan, nan, n, kind, IntervalSignature(method, confidence, n_resamples, seed, cname),
+                        design_effect=deff, n_clusters=g)
     reps = bootstrap_values(metric, units, n_resamples, seed)
     if kind == "mean":
         jack = _bootstrap.jackknife_values(metric.aggregate, units)
@@ -130,6 +135,8 @@ def interval_from_replicates(metric, stats: np.ndarray, replicates: np.ndarray,
     if kind == "rate":
         low, high = _binomial.clopper_pearson(float(stats[:, 0].sum()), n, confidence)
         return float(low), float(high), CLOPPER_PEARSON
+    if n < 2:  # one sample: no interval (its bootstrap would be zero width)
+        return float("nan"), float("nan"), BCA if kind == "mean" else PERCENTILE
     if kind == "mean":
         value = float(metric.aggregate(stats.sum(axis=0)))
         jack = _bootstrap.jackknife_values(metric.aggregate, stats)
