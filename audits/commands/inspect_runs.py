@@ -97,7 +97,12 @@ def _results(args) -> int:
         if task.pii is not None:
             _print_pii_detector(task.pii)
         if task.groundedness is not None:
-            _print_grounding_detector(task.groundedness.detector)
+            g = task.groundedness
+            if g.n_not_scorable:  # rows with a verdict but no score: the rates above leave them out
+                why = ", ".join(f"{reason} {n}" for reason, n in g.not_scorable_reasons.items())
+                print(f"  groundedness: {g.n_not_scorable} of {g.n} answers not scorable ({why}); "
+                      "the rates above count only the scorable ones")
+            _print_grounding_detector(g.detector)
     return 0
 
 

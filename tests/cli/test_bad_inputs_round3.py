@@ -188,3 +188,26 @@ def test_a_refused_or_malformed_webhook_is_a_logged_failed_delivery(folder, caps
     errors = [json.loads(d["details"])["error"] for d in logged]
     assert errors[0].startswith("not delivered: ") and "Connection refused" in errors[0]
     assert errors[1] == "not delivered: the URL is malformed (Invalid IPv6 URL)"
+
+
+# --- groundedness: rows it cannot score get a verdict, and `assay results` says how many and why -----------------
+def test_results_say_how_many_answers_were_not_scorable_and_why(folder, capsys, monkeypatch):
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(folder / "keys"))
+    rows = [("empty-ctx", "", "Refunds are accepted within 30 days."),
+            ("big-ctx", "Refunds are accepted within 30 days of purchase. " * 4200, "Refunds take 30 days."),
+            ("no-answer", "Refunds are accepted within 30 days.", " "),
+            ("idk", "Refunds are accepted within 30 days.", "I don't know."),
+            ("ok", "Refunds are accepted within 30 days.", "Refunds are accepted within 30 days.")]
+    (folder / "g.jsonl").write_text(_jsonl([{"id": i, "question": "refunds?", "ctx": c, "answer": "30 days"}
+                                            for i, c, _ in rows]), encoding="utf-8")
+    (folder / "gp.jsonl").write_text(_jsonl([{"sample_id": i, "prediction": p} for i, _, p in rows]), encoding="utf-8")
+    config = folder / "g.yaml"
+    config.write_text(_config(dataset="g.jsonl", model="gp.jsonl", task="    context: ctx\n").replace(
+        "fields: {reference: answer}", "fields: {id: id, reference: answer}"), encoding="utf-8")
+    code, out, _ = _cli(capsys, "--catalog", str(folder / "c.duckdb"), "run", str(config))
+    assert code == 0
+    code, said, _ = _cli(capsys, "--catalog", str(folder / "c.duckdb"), "results", out.strip().splitlines()[-1])
+    assert code == 0
+    assert ("groundedness: 3 of 5 answers not scorable (empty context 1, context over 50000 characters 1, "
+            "empty answer 1); the rates above count only the scorable ones") in said
+    assert "abstention_rate" in said and "hallucination_rate" in said
