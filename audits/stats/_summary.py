@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from audits.stats._binomial import clopper_pearson
-from audits.stats._interval import normal_interval
 
 GROUP_COLUMNS = ["group", "n", "mean", "se", "ci_low", "ci_high", "method"]
 
@@ -30,7 +29,7 @@ def group_intervals(sums: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
 
     When every group's values are 0/1 (a flag: a rate) the interval is exact binomial
     (Clopper–Pearson: a one-sample group spans most of [0, 1], never zero width), else the
-    normal interval from the standard error (none, NaN, for a group of fewer than two).
+    Student t interval (n - 1 df) from the standard error (none, NaN, for a group of fewer than two).
     Columns: ``GROUP_COLUMNS``.
     """
     if sums.empty:
@@ -45,9 +44,13 @@ def group_intervals(sums: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     if bool(sums["binary"].astype(bool).all()):
         low, high = clopper_pearson(np.where(n > 0, total, np.nan), n, confidence)
         method = "clopper-pearson"
-    else:
-        low, high = normal_interval(mean, se, confidence)  # NaN se (n < 2): no interval
-        method = "normal"
+    else:  # Student t with n - 1 df (mean ± 1.96 se held a 3-score group's mean 79% of the time); NaN below 2
+        from scipy.stats import t as student
+
+        with np.errstate(invalid="ignore"):
+            half = student.ppf((1 + confidence) / 2, np.where(n >= 2, n - 1, np.nan)) * se
+        low, high = mean - half, mean + half
+        method = "student-t"
     return frame.assign(ci_low=low, ci_high=high, method=method)[GROUP_COLUMNS].reset_index(drop=True)
 
 

@@ -85,7 +85,7 @@ METHOD_WORDS = {
     "clopper-pearson": "exact binomial", "clopper-pearson-effective-n": "exact binomial at the effective n",
     "bca-bootstrap": "BCa bootstrap", "cluster-bca-bootstrap": "cluster BCa bootstrap",
     "percentile-bootstrap": "percentile bootstrap", "cluster-percentile-bootstrap": "cluster percentile bootstrap",
-    "normal": "normal approximation", "katz-log": "Katz log interval",
+    "normal": "normal approximation", "student-t": "Student t", "katz-log": "Katz log interval",
 }
 
 

@@ -69,8 +69,8 @@ def test_group_score_intervals_exact_for_flags_normal_for_scores():
     scores = np.linspace(0.0, 0.9, 63)
     by = stats.group_score_intervals(groups, scores)
     a = scores[:40]
-    assert by["method"].eq("normal").all() and by["se"].iloc[0] == pytest.approx(a.std(ddof=1) / np.sqrt(40))
-    assert np.isnan(by["ci_low"].iloc[2])                       # a group of one has no normal interval
+    assert by["method"].eq("student-t").all() and by["se"].iloc[0] == pytest.approx(a.std(ddof=1) / np.sqrt(40))
+    assert np.isnan(by["ci_low"].iloc[2])                       # a group of one has no interval
     assert list(stats.group_score_intervals([], []).columns) == stats.GROUP_COLUMNS
 
 
