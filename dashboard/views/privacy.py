@@ -191,7 +191,7 @@ def _toxicity(run_id: str, res: RunResults) -> None:
         return
     groups = groups.assign(value=groups["mean"])
     title = (f"share of toxic outputs by {attr} (95% CI, exact binomial)" if rate
-             else f"mean toxicity score by {attr} (95% CI, normal approximation)")
+             else f"mean toxicity score by {attr} (95% CI, Student t)")
     charts.show(lambda: charts.ci_bars(groups, x="group", title=title,
                                        y_title="toxic share" if rate else "toxicity score"),
                 charts.why_empty(groups, what), key="tox-group")
