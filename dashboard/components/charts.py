@@ -11,6 +11,9 @@ import plotly.graph_objects as go
 
 # plotly's tool icons stand down the chart's right edge: across the top they covered the title at half width
 MODEBAR = {"orientation": "v"}
+# the legend sits at the chart's bottom edge (container coordinates): at y=-0.15 of the plot it lay over
+# slanted axis labels and cut task names ('supp', 'loan-d') on the toxicity-per-task chart
+LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
 
 
 def why_empty(frame: pd.DataFrame | None, what: str, value: str = "value", counts: bool = False) -> str | None:
@@ -61,8 +64,9 @@ def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_lo
         fig.add_hline(y=hline, line_dash="dash", line_color="firebrick",
                       annotation_text=hline_label or "", annotation_position="top left")
     fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      height=height, showlegend=bool(color), legend={"orientation": "h", "y": -0.15},
-                      modebar=MODEBAR)
+                      height=height, showlegend=bool(color), legend=LEGEND, modebar=MODEBAR)
+    if color:   # room under the (possibly slanted) group names for the legend at the bottom edge
+        fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 40})
     if len(frame) and (frame[value].dropna() >= 0).all():  # rates and scores: no negative axis
         top = max([float(frame[c].max()) for c in (value, high) if c in frame and frame[c].notna().any()] +
                   [hline or 0.0])

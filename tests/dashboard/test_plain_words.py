@@ -142,6 +142,8 @@ def test_chart_tools_never_cover_a_chart_title():
     for fig in (charts.ci_bars(frame, x="group", title="share of 'yes' decisions by race (95% CI)"),
                 charts.count_bars(frame, x="group", y="n", title="group sizes (race)")):
         assert fig.layout.modebar.orientation == "v"
+    legend = charts.ci_bars(frame.assign(kind=["x", "y"]), x="group", color="kind").layout.legend
+    assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")   # never over the axis labels
 
 
 def test_privacy_page_legend_in_words_and_findings_context_first(synthetic_catalog, use_catalog):
