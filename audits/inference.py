@@ -31,10 +31,22 @@ CHUNK = 256  # samples per checkpoint block (the default of executor.block_size)
 FINGERPRINT_FILE = "model-identity.json"  # in the checkpoint folder: what answered the run's blocks
 
 
+def _private_file(path: Path) -> int:
+    """Open ``path`` for writing, readable by its owner only, in a folder only its owner can enter: a
+    checkpoint folder holds raw model outputs in clear (a bundle keeps them only encrypted, raw.enc)."""
+    if path.parent.stat().st_mode & 0o777 != 0o700:
+        path.parent.chmod(0o700)  # also a folder an older version left 0755
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover .tmp from an older version kept its mode
+    return fd
+
+
 def write_checkpoint_json(path: Path, value: Any) -> None:
-    """Write a checkpoint file atomically: a kill mid-write leaves the old file or none, never half."""
+    """Write a checkpoint file atomically (a kill mid-write leaves the old file or none, never half),
+    mode 0600 in a 0700 folder."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
+    with os.fdopen(_private_file(tmp), "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(value, sort_keys=True))
     os.replace(tmp, path)
 
 
@@ -148,7 +160,8 @@ class BlockPlan:
         path = self.path(index)
         if path is not None:
             tmp = path.with_suffix(".tmp")
-            result.to_parquet(tmp, index=False)
+            with os.fdopen(_private_file(tmp), "wb") as fh:
+                result.to_parquet(fh, index=False)
             sign_block(path, tmp.read_bytes())  # the signature first: a block on disk is always signed
             tmp.rename(path)
         self.done[index] = result
