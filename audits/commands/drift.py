@@ -8,6 +8,7 @@ adjusted p-value. Exit 0 (drift is evidence; packs gate on ``drift.inputs``); 2 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 
@@ -43,7 +44,15 @@ def _drift(args) -> int:
     from audits.drift import input_drift
     from audits.store.catalog import Catalog
 
-    body = input_drift(Catalog(args.catalog, create=False), args.run_a, args.run_b, task=args.task,
+    from audits.store.queries.runs import get_run
+
+    cat = Catalog(args.catalog, create=False)
+    body = input_drift(cat, args.run_a, args.run_b, task=args.task,
                        columns=args.column, n_permutations=args.permutations, seed=args.seed)
+    audits = [get_run(cat, run_id)["audit"] for run_id in (args.run_a, args.run_b)]
+    body["audits"] = audits
+    if audits[0] != audits[1]:  # legitimate (are two audits' inputs alike?), but never a quarter-on-quarter reading
+        print(f"note: {args.run_a} is a run of audit '{audits[0]}' and {args.run_b} of audit '{audits[1]}'; this "
+              "compares two audits' inputs, not one audit's population over time", file=sys.stderr)
     print(json.dumps(body, indent=2, default=str) if args.json else format_drift(body))
     return 0

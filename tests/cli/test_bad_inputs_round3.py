@@ -211,3 +211,21 @@ def test_results_say_how_many_answers_were_not_scorable_and_why(folder, capsys, 
     assert ("groundedness: 3 of 5 answers not scorable (empty context 1, context over 50000 characters 1, "
             "empty answer 1); the rates above count only the scorable ones") in said
     assert "abstention_rate" in said and "hallucination_rate" in said
+
+
+# --- drift of runs of two different audits: allowed, but said -----------------------------------------------------
+def test_drift_between_two_audits_says_so(folder, capsys, monkeypatch):
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(folder / "keys"))
+    ids = []
+    for audit in ("bad", "other"):
+        config = folder / f"{audit}.yaml"
+        config.write_text(_config().replace("name: bad", f"name: {audit}"), encoding="utf-8")
+        code, out, _ = _cli(capsys, "--catalog", str(folder / "c.duckdb"), "run", str(config))
+        assert code == 0
+        ids.append(out.strip().splitlines()[-1])
+    code, out, err = _cli(capsys, "--catalog", str(folder / "c.duckdb"), "drift", *ids, "--permutations", "50", "--json")
+    assert code == 0 and json.loads(out)["audits"] == ["bad", "other"]
+    assert (f"note: {ids[0]} is a run of audit 'bad' and {ids[1]} of audit 'other'; this compares two audits' inputs, "
+            "not one audit's population over time") in err
+    code, _, err = _cli(capsys, "--catalog", str(folder / "c.duckdb"), "drift", ids[0], ids[0])
+    assert code == 2 and f"drift compares two runs; both are '{ids[0]}'" in _one_line(err)
