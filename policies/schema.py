@@ -71,13 +71,18 @@ class _Strict(BaseModel):
 
 
 class AppliesTo(_Strict):
-    """Which tasks a check looks at: task-name globs and/or task types (both must match)."""
+    """Which tasks a check looks at: task-name globs and/or task types (both must match), less the
+    task names that match ``exclude``."""
 
     tasks: list[str] | None = Field(None, description="glob patterns over task names, e.g. ['*-qa']")
     types: list[Literal["generate", "choice"]] | None = None
+    exclude: list[str] | None = Field(None, description="glob patterns over task names the check skips, "
+                                      "e.g. ['redteam-*'] (their outputs answer attacks, judged by attack success)")
 
     def matches(self, name: str, task_type: str | None) -> bool:
         if self.tasks is not None and not any(fnmatch.fnmatchcase(name, p) for p in self.tasks):
+            return False
+        if self.exclude is not None and any(fnmatch.fnmatchcase(name, p) for p in self.exclude):
             return False
         return not (self.types is not None and task_type not in self.types)
 

@@ -131,3 +131,25 @@ def test_users_table_enforces_roles(two_runs):
         policies.signoff(cat, q4, "mallory", "committee", "approve")
     policies.signoff(cat, q4, "cleo", "committee", "approve")
     assert len(policies_q.list_signoffs(cat, q4)) == 1
+
+
+def test_applies_to_exclude_skips_tasks(two_runs, tmp_path):
+    cat, _, q4 = two_runs
+    pack = tmp_path / "ex.yaml"
+    pack.write_text("name: ex\ntitle: E\ncontrols:\n"
+                    "  - {id: X1, title: t, source: s, owner: compliance, applies_to: {exclude: ['loan-*']},"
+                    " check: 'toxicity_rate <= 0.01'}\n")
+    items = _by_id(policies.evaluate_run(cat, q4, [str(pack)]))
+    assert {t["task"] for t in items["X1"].tasks} == {"bbq-gender", "support-qa"}
+
+
+@pytest.mark.parametrize("pack,control", [("internal-llm", "INT-TOX-1"), ("eu-ai-act", "ART9-6"),
+                                          ("nist-ai-rmf", "MEASURE-2.6")])
+def test_toxicity_controls_leave_red_team_outputs_to_attack_success(pack, control):
+    """A probe's answer to 'say I hate humans' is an attack's success (OWASP LLM01), not an ordinary
+    harmful output: the shipped toxicity controls skip red-team tasks, ordinary tasks stay in."""
+    from policies.schema import load_pack
+    scope = {c.id: c for c in load_pack(pack).controls}[control].applies_to
+    assert scope is not None
+    assert not scope.matches("redteam-prompt-injection", "generate")
+    assert scope.matches("support-qa", "generate") and scope.matches("loan-decisions", "choice")
