@@ -19,7 +19,8 @@ reports and the policy engine call. No statistical formula lives anywhere else.
 """
 
 from audits.stats._agreement import agreement, cohen_kappa, fleiss_kappa
-from audits.stats._binomial import clopper_pearson, lower_bound, rate_interval, rate_n_needed, upper_bound
+from audits.stats._binomial import (clopper_pearson, effective_n, lower_bound, rate_interval, rate_n_needed,
+                                    unestimable_correlation, upper_bound)
 from audits.stats._bootstrap import acceleration, bca_interval, jackknife_values, percentile_interval
 from audits.stats._cluster import cluster_codes, cluster_sums, ratio_design_effect
 from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROPORTION_Z, WELCH, Comparison,
@@ -33,7 +34,7 @@ from audits.stats._interval import KINDS, Interval, interval_from_replicates, me
 from audits.stats._signature import IntervalSignature
 from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
-                                   n_needed, verdict)
+                                   clusters_needed, n_needed, needed_words, verdict)
 from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
 from audits.stats._drift import DriftTest, category_test, drift_family, length_test, mmd_test
 from audits.stats._words import PARITY_UNINFORMATIVE, describe, interval_methods, parity_uninformative_note
@@ -54,7 +55,7 @@ __all__ = [
     "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods", "PARITY_UNINFORMATIVE",
     "parity_uninformative_note",
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
-    "GROUP_COLUMNS", "group_intervals", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "resample_blocks", "resample_sums",
+    "GROUP_COLUMNS", "group_intervals", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "effective_n", "unestimable_correlation", "clusters_needed", "needed_words", "resample_blocks", "resample_sums",
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
     "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",
 ]

@@ -30,16 +30,39 @@ def clopper_pearson(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
     return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
 
 
+def effective_n(k: float, n: float, design_effect: float | None = None,
+                n_clusters: int | None = None) -> float:
+    """The sample size a (possibly clustered) rate's exact bounds are taken at: the one place.
+
+    Unclustered: ``n``. Clustered with an estimated design effect: ``n / deff`` (deff floored at
+    1; Korn & Graubard 1998). Clustered with no events (or every sample an event), or a design
+    effect that could not be estimated (NaN, one cluster): the within-cluster correlation cannot
+    be estimated from the data, so the conservative rule counts each cluster once (full
+    within-cluster correlation): ``n_clusters``. Then 0 of 40 in 32 clusters is bounded at n = 32
+    (below 8.9% at 95%), not at n = 40 (7.3%)."""
+    deff = design_effect if design_effect is not None and math.isfinite(design_effect) else None
+    if n_clusters:
+        if k <= 0 or k >= n or deff is None:
+            return float(min(n, n_clusters))
+    return n / max(1.0, deff) if deff is not None else float(n)
+
+
+def unestimable_correlation(k: float, n: float, design_effect: float | None, n_clusters: int | None) -> bool:
+    """True when ``effective_n`` counts each cluster once because the correlation is unknown."""
+    deff = design_effect if design_effect is not None and math.isfinite(design_effect) else None
+    return bool(n_clusters) and n_clusters < n and (k <= 0 or k >= n or deff is None)
+
+
 def rate_interval(k: float, n: float, confidence: float = 0.95,
-                  design_effect: float | None = None) -> tuple[float, float]:
+                  design_effect: float | None = None, n_clusters: int | None = None) -> tuple[float, float]:
     """The exact interval of a (possibly clustered) rate: ``k`` events in ``n`` samples, taken at
-    the effective sample size ``n / deff`` (Korn & Graubard 1998; deff floored at 1, ignored when
-    None or NaN), i.e. Clopper–Pearson for ``k * n_eff / n`` events in ``n_eff``.
+    the effective sample size ``effective_n`` (``n / deff``; the number of clusters when there are
+    no events, all events, or no estimable design effect), i.e. Clopper–Pearson for
+    ``k * n_eff / n`` events in ``n_eff``.
 
     The one place a clustered rate's interval is made: ``metric_interval`` and the policy
     engine's bounds (which recompute a stored rate at another level) both call it."""
-    deff = design_effect
-    n_eff = n / max(1.0, deff) if deff is not None and math.isfinite(deff) else float(n)
+    n_eff = effective_n(k, n, design_effect, n_clusters)
     low, high = clopper_pearson(k * n_eff / n, n_eff, confidence)
     return float(low), float(high)
 

@@ -89,7 +89,9 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
             deff = _cluster.ratio_design_effect(stats, clusters)
     if kind == "rate":
         k = float(stats[:, 0].sum())
-        low, high = _binomial.rate_interval(k, n, confidence, deff)
+        if clustered and _binomial.unestimable_correlation(k, n, deff, g):
+            deff = n / g  # full within-cluster correlation assumed: each cluster counted once
+        low, high = _binomial.rate_interval(k, n, confidence, deff, g)
         sig = IntervalSignature(KORN_GRAUBARD if clustered else CLOPPER_PEARSON, confidence, cluster=cname)
         return Interval(value, float(low), float(high), n, kind, sig, events=k, design_effect=deff, n_clusters=g)
     if units.shape[0] < 2:  # one sample (or cluster): its bootstrap is itself, a zero width that reads as certainty

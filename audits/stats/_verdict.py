@@ -105,8 +105,31 @@ def n_needed(kind: str, value: float, threshold: float, *, confidence: float = 0
     return int(math.ceil(((float(ndtri(confidence)) + float(ndtri(power))) * sd / abs(value - threshold)) ** 2))
 
 
+def clusters_needed(value: float, threshold: float, *, confidence: float = 0.95, n: int | None = None,
+                    n_clusters: int | None = None, design_effect: float | None = None,
+                    power: float = POWER) -> int | None:
+    """For a clustered rate, ``n_needed`` in clusters: the independent units the exact bound needs,
+    times the design effect, over the current mean cluster size (``n / n_clusters``). With no
+    events the design effect is taken as ``n / n_clusters`` (``_binomial.effective_n``), so this
+    is the number of units itself: each cluster counted once. None when unclustered or undecidable."""
+    if not n or not n_clusters or n_clusters >= n:
+        return None
+    units = rate_n_needed(value, threshold, confidence, power, 1.0)
+    if units is None:
+        return None
+    deff = design_effect if design_effect is not None and math.isfinite(design_effect) else 1.0
+    return int(math.ceil(round(units * max(1.0, deff) * n_clusters / n, 9)))
+
+
+def needed_words(needed: int, clusters: int | None = None) -> str:
+    """How an n-needed is said beside an inconclusive verdict (one wording for every caller)."""
+    extra = f", i.e. about {clusters} clusters at the current mean cluster size" if clusters else ""
+    return f"about {needed} samples{extra} would decide it (80% power at the observed value)"
+
+
 def verdict(value: float, low: float, high: float, op: str, threshold: float, *, kind: str = "mean",
-            confidence: float = 0.95, n: int | None = None, design_effect: float | None = None) -> Verdict:
+            confidence: float = 0.95, n: int | None = None, design_effect: float | None = None,
+            n_clusters: int | None = None) -> Verdict:
     """Decide ``value op threshold`` at ``confidence``; ``low``/``high`` is the two-sided
     interval at ``interval_level(op, confidence)`` (for ``<=`` at 95%: the 90% interval, whose
     upper end is the one-sided 95% bound). Inconclusive verdicts carry ``n_needed``."""
@@ -119,7 +142,8 @@ def verdict(value: float, low: float, high: float, op: str, threshold: float, *,
         else:
             needed = n_needed(kind, value, threshold, confidence=confidence, n=n, low=low, high=high,
                               design_effect=design_effect, interval_confidence=interval_level(op, confidence))
+            clusters = clusters_needed(value, threshold, confidence=confidence, n=n, n_clusters=n_clusters,
+                                       design_effect=design_effect) if needed and kind == "rate" else None
             reason = (f"the one-sided {confidence:.0%} {side} bound {bound:.4g} does not clear {threshold:g}"
-                      + (f"; about {needed} samples would decide it (80% power at the observed value)"
-                         if needed else "; the observed value sits on the threshold"))
+                      + (f"; {needed_words(needed, clusters)}" if needed else "; the observed value sits on the threshold"))
     return Verdict(outcome, value, bound, side, op, threshold, confidence, n, needed, reason)

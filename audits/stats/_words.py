@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from audits.stats._binomial import lower_bound, upper_bound
+from audits.stats._binomial import effective_n, lower_bound, unestimable_correlation, upper_bound
 from audits.stats._signature import IntervalSignature
 
 # metric -> (what a sample is, what a 1 means, the rate's name)
@@ -131,7 +131,18 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
         tail = f"; {n_clusters} clusters" + (f", design effect {deff:.2g}" if deff is not None else "")
     if kind == "rate":
         k = round(events if events is not None else value * n)
-        n_eff = n / max(1.0, deff) if deff is not None else n
+        n_eff = effective_n(k, n, deff, n_clusters)
+        if n_clusters and unestimable_correlation(k, n, deff, n_clusters) and k in (0, n):
+            # the bound is at the number of clusters (audits.stats._binomial.effective_n); say why
+            none = "no events" if k == 0 else "every sample an event"
+            tail = (f", counting each of the {n_clusters} clusters once: with {none} the within-cluster "
+                    f"correlation cannot be estimated")
+            conf = f"at {confidence:.0%}"
+            if k == 0:
+                bound = float(upper_bound(0, n_eff, confidence))
+                return f"0 of {n} {unit} {event}: {rate_name} is below {_pct(bound, 'up')} {conf}{tail}."
+            bound = float(lower_bound(n_eff, n_eff, confidence))
+            return f"{n} of {n} {unit} {event}: {rate_name} is above {_pct(bound, 'down')} {conf}{tail}."
         if k == 0:
             bound = float(upper_bound(0, n_eff, confidence))
             return f"0 of {n} {unit} {event}: {rate_name} is below {_pct(bound, 'up')} ({conf}{tail})."
