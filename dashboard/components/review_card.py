@@ -4,6 +4,7 @@ red-team attack's success marker, the counterfactual pair, a user's feedback. Ev
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import pandas as pd
@@ -17,23 +18,68 @@ CARD_CSS = ("<style>.assay-card{border:1px solid #d0d5dd;border-radius:8px;paddi
             "background:#f8f9fb;border-radius:6px;padding:.35rem .5rem;max-height:7.5rem;overflow:auto;margin:.1rem 0 .4rem}"
             ".assay-card .lbl{font-size:.78rem;color:#475467;font-weight:600}"
             ".assay-card .cols{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}"
-            ".assay-card .why{font-size:.85rem;margin-bottom:.3rem}</style>")
+            ".assay-card .why{font-size:.85rem;margin-bottom:.3rem}"
+            ".assay-card mark.assay-leak{outline:2px solid #b42318;outline-offset:0}</style>")
 
 # what each kind of mark in the output shows (its colour: highlight.COLOURS)
 MARK_WORDS = {"pii": "personal data", "toxic": "toxic words", "claim": "unsupported claims",
-              "attack": "the attack's success marker"}
+              "attack": "the attack's success marker", "leak": "the leaked value that queued it (outlined)"}
 
 
-def leaks_html(spans: list[dict]) -> str:
+def _context_pattern(context: str) -> str:
+    """A regex for a finding's redacted context as it stands in the stored output: a tag cut at either edge
+    of the window is dropped, and each ``<TYPE>`` also matches the item's pseudonym ``<TYPE_n>``."""
+    first_lt, first_gt = context.find("<"), context.find(">")
+    if first_gt != -1 and (first_lt == -1 or first_gt < first_lt):
+        context = context[first_gt + 1:]
+    last_lt, last_gt = context.rfind("<"), context.rfind(">")
+    if last_lt > last_gt:
+        context = context[:last_lt]
+    parts, pos = [], 0
+    for m in highlight.PLACEHOLDER.finditer(context):
+        parts += [re.escape(context[pos:m.start()]), rf"<{m.group(1)}(?:_\d+)?>"]
+        pos = m.end()
+    return "".join(parts) + re.escape(context[pos:])
+
+
+def leak_tags(prediction: str | None, input_text: str | None, spans: list[dict]) -> list[list[tuple[int, int, str]]]:
+    """For each leaked span, where it stands in the stored (pseudonymised) output: (start, end, tag) of the
+    ``<TYPE_n>`` placeholders it can be. Pseudonyms are consistent across the item, and a leak is a value not
+    in the input, so the candidates are the output's tags of the span's type that the input does not carry,
+    narrowed to those inside the span's redacted context where that is found in the output."""
+    text = str(prediction or "")
+    given = {m.group(0) for m in highlight.PLACEHOLDER.finditer(str(input_text or ""))}
+    tags = [(m.start(), m.end(), m.group(0), m.group(1)) for m in highlight.PLACEHOLDER.finditer(text)]
+    out = []
+    for s in spans:
+        ent = str(s.get("entity_type") or "")
+        cands = [(a, b, t) for a, b, t, e in tags if e == ent and t not in given]
+        ctx = str(s.get("context") or "")
+        pattern = _context_pattern(ctx) if highlight.PLACEHOLDER.search(ctx) else ""
+        if pattern.strip():
+            inside = [(a, b, t) for a, b, t in cands
+                      if any(m.start() <= a and b <= m.end() for m in re.finditer(pattern, text))]
+            cands = inside or cands
+        out.append(cands)
+    return out
+
+
+def leaks_html(spans: list[dict], where: list[list[tuple[int, int, str]]] | None = None) -> str:
     """The leaked spans that queued an item: the raw value for roles allowed to see it (admins, when the
-    run kept raw text), otherwise the placeholder with its type and the redacted context."""
+    run kept raw text), otherwise the placeholder with its type and the redacted context; ``where``
+    (:func:`leak_tags`) names the output's pseudonym of each, so the reader sees which tag was the leak."""
     if not spans:
         return ""
     rows = []
-    for s in spans:
+    for i, s in enumerate(spans):
+        names = list(dict.fromkeys(t for _, _, t in (where[i] if where and i < len(where) else [])))
+        tag = (" or ".join(escape(t) for t in names) if names else f"&lt;{escape(str(s['entity_type']))}&gt;")
         shown = (f"<mark style='background:#fde68a'>{escape(str(s['value']))}</mark> <i>(raw, admins only)</i>"
-                 if s.get("value") else f"<mark style='background:#fde68a'>&lt;{escape(str(s['entity_type']))}&gt;</mark>"
-                 " <i>(raw text not shown to your role, or not kept)</i>")
+                 + (f" = <mark class='assay-leak-tag' style='background:#fde68a'>{tag}</mark> in the output"
+                    if names else "")
+                 if s.get("value") else f"<mark class='assay-leak-tag' style='background:#fde68a'>{tag}</mark>"
+                 + (" <i>(outlined in the output; raw text not shown to your role, or not kept)</i>" if names
+                    else " <i>(raw text not shown to your role, or not kept)</i>"))
         rows.append(f"<li>{escape(str(s['entity_type']))} in {escape(str(s.get('field') or 'output'))}: {shown} — "
                     f"{escape(str(s.get('context') or ''))}</li>")
     return "<div class='lbl'>The leaked text that queued this item</div><ul style='font-size:.82rem'>" + "".join(rows) + "</ul>"
@@ -85,7 +131,11 @@ def card_html(item: dict, leaks: list[dict] | None = None, claims: list[dict] | 
     as attack_success / negative_feedback; ``pair``: the counterfactual variants of a cf_flip item."""
 
     reasons = {r.strip() for r in str(item.get("reason") or "").split(",") if r.strip()}
-    out_spans = list(highlight.pii_spans(item.get("prediction")))
+    where = leak_tags(item.get("prediction"), item.get("input"), leaks) if leaks else []
+    # the leaked tags first: marked() keeps the first of two spans at the same place
+    out_spans = [(a, b, "leak", f"the leaked personal data that queued this item: {t}")
+                 for a, b, t in dict.fromkeys(c for cands in where for c in cands)]
+    out_spans += list(highlight.pii_spans(item.get("prediction")))
     if attack:  # the success marker, where the detector finds it in the stored output
         out_spans = highlight.marker_spans(item.get("prediction"), attack["markers"]) + out_spans
     if "toxic" in reasons:
@@ -99,7 +149,8 @@ def card_html(item: dict, leaks: list[dict] | None = None, claims: list[dict] | 
     marks = {k for _, _, k, _ in out_spans}
     if marks:
         why += " — marked in the output: " + ", ".join(
-            f"<mark style='background:{highlight.COLOURS[k]}'>{MARK_WORDS[k]}</mark>" for k in sorted(marks))
+            f"<mark class='assay-{k}' style='background:{highlight.COLOURS.get(k, highlight.COLOURS['pii'])}'>"
+            f"{MARK_WORDS[k]}</mark>" for k in sorted(marks))
     why += "</div>"
     body = [header, why, "<div class='lbl'>Input</div>",
             f"<div class='box'>{highlight.marked(item.get('input'), highlight.pii_spans(item.get('input')))}</div>",
@@ -110,7 +161,7 @@ def card_html(item: dict, leaks: list[dict] | None = None, claims: list[dict] | 
     if item.get("choices"):
         body.append(f"<div class='lbl'>Choices: {escape(' · '.join(map(str, item['choices'])))}</div>")
     if leaks:
-        body.append(leaks_html(leaks))
+        body.append(leaks_html(leaks, where))
     if claims:
         body.append(claims_html(claims))
     if attack:
