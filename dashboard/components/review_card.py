@@ -64,7 +64,23 @@ def leak_tags(prediction: str | None, input_text: str | None, spans: list[dict])
     return out
 
 
-def leaks_html(spans: list[dict], where: list[list[tuple[int, int, str]]] | None = None) -> str:
+def context_in_output(prediction: str | None, context: str | None, tags: list[tuple[int, int, str]]) -> str | None:
+    """The span's redacted context as the output shows it (with the item's pseudonyms), the leaked tags
+    outlined; None when the context is not found around them."""
+    text, ctx = str(prediction or ""), str(context or "")
+    pattern = _context_pattern(ctx) if tags and highlight.PLACEHOLDER.search(ctx) else ""
+    if not pattern.strip():
+        return None
+    for m in re.finditer(pattern, text):
+        inside = [(a - m.start(), b - m.start(), "leak", "the leak") for a, b, _ in tags
+                  if m.start() <= a and b <= m.end()]
+        if inside:
+            return highlight.marked(text[m.start():m.end()], inside)
+    return None
+
+
+def leaks_html(spans: list[dict], where: list[list[tuple[int, int, str]]] | None = None,
+               prediction: str | None = None) -> str:
     """The leaked spans that queued an item: the raw value for roles allowed to see it (admins, when the
     run kept raw text), otherwise the placeholder with its type and the redacted context; ``where``
     (:func:`leak_tags`) names the output's pseudonym of each, so the reader sees which tag was the leak."""
@@ -80,8 +96,9 @@ def leaks_html(spans: list[dict], where: list[list[tuple[int, int, str]]] | None
                  if s.get("value") else f"<mark class='assay-leak-tag' style='background:#fde68a'>{tag}</mark>"
                  + (" <i>(outlined in the output; raw text not shown to your role, or not kept)</i>" if names
                     else " <i>(raw text not shown to your role, or not kept)</i>"))
+        ctx = context_in_output(prediction, s.get("context"), where[i]) if names and where else None
         rows.append(f"<li>{escape(str(s['entity_type']))} in {escape(str(s.get('field') or 'output'))}: {shown} — "
-                    f"{escape(str(s.get('context') or ''))}</li>")
+                    f"{ctx if ctx is not None else escape(str(s.get('context') or ''))}</li>")
     return "<div class='lbl'>The leaked text that queued this item</div><ul style='font-size:.82rem'>" + "".join(rows) + "</ul>"
 
 
@@ -161,7 +178,7 @@ def card_html(item: dict, leaks: list[dict] | None = None, claims: list[dict] | 
     if item.get("choices"):
         body.append(f"<div class='lbl'>Choices: {escape(' · '.join(map(str, item['choices'])))}</div>")
     if leaks:
-        body.append(leaks_html(leaks, where))
+        body.append(leaks_html(leaks, where, item.get("prediction")))
     if claims:
         body.append(claims_html(claims))
     if attack:

@@ -35,6 +35,8 @@ def test_the_leak_line_names_the_outputs_pseudonym_and_the_output_outlines_it():
     html = card_html(item, [leak])
     line = _leak_line(html)
     assert "assay-leak-tag" in line and "&lt;PERSON_2&gt;</mark>" in line and "&lt;PERSON_1&gt;</mark>" not in line
+    assert "&lt;PERSON&gt;" not in line    # its context too, as the output shows it: "<PERSON_1>, ... <PERSON_2> will"
+    assert "&lt;PERSON_1&gt;, we wrote to &lt;EMAIL_ADDRESS_1&gt;; <mark class=\"assay-leak\"" in line
     out = html.split("assay-output'>", 1)[1].split("</div>", 1)[0]
     leaked = re.findall(r'<mark class="assay-leak"[^>]*>([^<]*)</mark>', out)
     assert leaked == ["&lt;PERSON_2&gt;"]                       # the leak, outlined; <PERSON_1> (from the input) not
