@@ -86,13 +86,15 @@ def metric_bounds(entry: Any, name: str, label: str, confidence: float) -> Bound
     if kind == "rate" and _finite(n) and n > 0 and (stored != confidence or _get(entry, "kind") != "rate"):
         events = _get(entry, "events")
         k = float(events) if _finite(events) else float(value) * n
-        low, high = stats.rate_interval(k, n, confidence, float(deff) if _finite(deff) else None)
+        low, high = stats.rate_interval(k, n, confidence, float(deff) if _finite(deff) else None,
+                                        int(g) if _finite(g := _get(entry, "n_clusters")) else None)
         method = "clopper-pearson"
     else:
         low, high = stats.rescale(float(value), float(low), float(high), stored, confidence)
         method = _get(entry, "method") or "stored interval"
     meta = {"name": label, "kind": kind, "n": int(n) if _finite(n) else None,
-            "design_effect": float(deff) if _finite(deff) else None, "method": method}
+            "design_effect": float(deff) if _finite(deff) else None, "method": method,
+            "n_clusters": int(g) if _finite(g := _get(entry, "n_clusters")) else None}
     return Bounds(float(value), float(low), float(high), [meta])
 
 
@@ -295,7 +297,11 @@ class IntervalEvaluator:
             if needed and single and single.get("rate_ratio") is not None:
                 reason += f"; about {needed} items per run would decide it at the observed ratio"
             elif needed:
-                reason += f"; about {needed} samples would decide it (80% power at the observed value)"
+                clusters = stats.clusters_needed(left.value, right.value, confidence=self.confidence, n=n,
+                                                 n_clusters=single.get("n_clusters"),
+                                                 design_effect=single["design_effect"]
+                                                 ) if single and single["kind"] == "rate" else None
+                reason += f"; {stats.needed_words(needed, clusters)}"
         return Judgement(verdict, left.value, bound, side, right.value, n, needed,
                          ", ".join(sorted({m["method"] for m in metrics})) or None, reason)
 

@@ -101,3 +101,21 @@ def test_coverage_holds_for_strongly_clustered_zero_heavy_data():
     assert zero > 0.15 and cov >= 0.95
     cov, zero = _coverage(0.06, 0.8, 500, seed=2)
     assert zero > 0.12 and cov >= 0.95
+
+
+def test_policy_bounds_recount_a_stored_zero_event_rate_by_clusters():
+    from policies.bounds import Bounds, IntervalEvaluator
+
+    # a run stored before the fix: no design effect (it could not be estimated), but its n_clusters
+    entry = {"value": 0.0, "ci_low": 0.0, "ci_high": 0.0881, "n": 40, "kind": "rate", "confidence": 0.95,
+             "events": 0, "design_effect": None, "n_clusters": 32}
+    level = stats.interval_level("<=", 0.95)
+    b = metric_bounds(entry, "toxicity_rate", "toxicity_rate", level)
+    assert math.isclose(b.high, float(stats.upper_bound(0, 32)), rel_tol=1e-9)  # was 0.0722 (n = 40)
+    # a fresh run: the reason beside an inconclusive `toxicity_rate <= 0.08` gives n-needed in clusters
+    r = summarise(get_metric("accuracy"), _rows(0), n_resamples=10, seed=0, clusters=CLUSTERS)
+    left = metric_bounds(_entry(r), "toxicity_rate", "toxicity_rate", level)
+    j = IntervalEvaluator(None, None, None, 0.95)._compare(left, "<=", Bounds(0.08, 0.08, 0.08), level)
+    assert j.verdict == stats.INCONCLUSIVE and j.n_needed == 45
+    assert j.reason.endswith("about 45 samples, i.e. about 36 clusters at the current mean cluster size would "
+                             "decide it (80% power at the observed value)")
