@@ -15,11 +15,14 @@ from reports.glossary import group_text
 
 CARD_CSS = ("<style>.assay-card{border:1px solid #d0d5dd;border-radius:8px;padding:.5rem .75rem;margin-bottom:.4rem}"
             ".assay-card .box{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;"
-            "background:#f8f9fb;border-radius:6px;padding:.35rem .5rem;max-height:7.5rem;overflow:auto;margin:.1rem 0 .4rem}"
+            "background:#f8f9fb;border-radius:6px;padding:.35rem .5rem;max-height:5.5rem;overflow:auto;margin:.1rem 0 .3rem}"
             ".assay-card .lbl{font-size:.78rem;color:#475467;font-weight:600}"
             ".assay-card .cols{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}"
             ".assay-card .why{font-size:.85rem;margin-bottom:.3rem}"
+            ".assay-card ul{margin:.1rem 0 .2rem;padding-left:1.2rem}"
             ".assay-card mark.assay-leak{outline:2px solid #b42318;outline-offset:0}</style>")
+# a box holds ~5 lines (longer text scrolls inside it): with Streamlit's page top (~220 px: bar, padding,
+# title, queue line) the card of a leak item (~400 px) leaves the label buttons on screen at 1280x800
 
 # what each kind of mark in the output shows (its colour: highlight.COLOURS)
 MARK_WORDS = {"pii": "personal data", "toxic": "toxic words", "claim": "unsupported claims",

@@ -73,3 +73,12 @@ def test_a_leak_whose_tag_is_not_in_the_output_says_so_plainly():
     item = {"task": "t", "sample_id": "1", "reason": "pii_leak", "input": "hi", "prediction": "hello there"}
     html = card_html(item, [leak])
     assert "&lt;PERSON&gt;</mark> <i>(raw text not shown" in _leak_line(html) and 'class="assay-leak"' not in html
+
+
+def test_the_card_boxes_are_short_enough_for_the_buttons_at_1280x800():
+    """Each text box is capped (its text scrolls inside): three boxes at 7.5rem pushed the label buttons to
+    the bottom edge of an 800 px window on the demo's pii-support items; at 5.5rem they stay on screen."""
+    from dashboard.components.review_card import CARD_CSS
+
+    box = re.search(r"\.assay-card \.box\{[^}]*max-height:([\d.]+)rem", CARD_CSS)
+    assert box is not None and float(box.group(1)) <= 5.5 and "overflow:auto" in CARD_CSS
