@@ -40,7 +40,8 @@ _EN_FUNCTION = frozenset(
 _OTHER_FUNCTION = frozenset(
     "la le les de des du est et une sont avec dans sur nous vous ils elle cette qui pas der das und ist nicht von zu "
     "dem mit sind auch wir ich kann el los las es que del por para una está il di che della sono gli het een "
-    "van zijn niet ook uma não".split())
+    "van zijn niet ook uma não werden wird für innerhalb eine einen einem ein auf bei nach oder aber wenn zum zur "
+    "en como em os dos sus muy pero sous avec aux".split())
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,13 @@ def test_language_check():
     assert is_english("Bath dominated Champions Cup quarter final against Leinster.")
     assert is_english("Sunday hours aren't stated.") and is_english("Neptune's winds reach about 2,100 metres per hour.")
     assert is_english("Carl Maria Friedrich Ernst von Weber") and is_english("Ramón María del Valle-Inclán wrote it.")
+    # short answers in other languages with one listed function word were scored as English claims
+    # (a German answer read 'hallucinated'); none of the shipped HaluEval/FaithGate texts changes
+    assert not is_english("Rückerstattungen werden innerhalb von 90 Tagen akzeptiert.")
+    assert not is_english("Los reembolsos se aceptan en 30 días.")
+    assert not is_english("Les remboursements sont acceptés sous 30 jours.")
+    assert not is_english("Os reembolsos são aceitos em 30 dias.")
+    assert is_english("William Weaver wrote Se una notte d'inverno un viaggiatore")
 
 
 def test_unscorable_reasons():
