@@ -113,9 +113,16 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                     rows.append(row)
                     continue
                 deff = entry.design_effect if entry is not None else None
+                if kind == "rate" and entry is not None and entry.n_clusters and entry.n:
+                    # each cluster counted once where the previous run could not estimate it (audits.stats)
+                    deff = entry.n / stats.effective_n(entry.events or 0.0, entry.n, deff, entry.n_clusters)
                 if kind == "rate":
                     needed = stats.n_needed("rate", expected, threshold, confidence=control.confidence,
                                             design_effect=deff)
+                    if needed and entry is not None and entry.n_clusters:
+                        row["clusters_needed"] = stats.clusters_needed(
+                            expected, threshold, confidence=control.confidence, n=entry.n,
+                            n_clusters=entry.n_clusters, design_effect=deff)
                 else:
                     n_prev, lo, hi = (entry.n, entry.ci_low, entry.ci_high) if entry is not None else (None,) * 3
                     level = float(entry.confidence or 0.95) if entry is not None else 0.95
@@ -135,6 +142,8 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                 else:
                     row["status"] = "too small"
                     row["advice"] = (f"need about {needed} samples, the data gives {have}"
+                                     + (f" (about {row['clusters_needed']} clusters at the previous run's mean "
+                                        f"cluster size)" if row.get("clusters_needed") else "")
                                      + (" (raise or drop --limit)" if prepared_limit(prepared) else ""))
                 rows.append(row)
     return rows

@@ -119,3 +119,33 @@ def test_policy_bounds_recount_a_stored_zero_event_rate_by_clusters():
     assert j.verdict == stats.INCONCLUSIVE and j.n_needed == 45
     assert j.reason.endswith("about 45 samples, i.e. about 36 clusters at the current mean cluster size would "
                              "decide it (80% power at the observed value)")
+
+
+def test_plan_counts_clusters_when_the_previous_run_had_no_events(tmp_path):
+    import json
+
+    from audits.config import load_config
+    from audits.planning import plan_rows
+    from audits.results import RunResults
+    from audits.runner import prepare
+    from policies import load_pack
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text("\n".join(json.dumps({"q": f"q{i}", "label": "yes"}) for i in range(40)))
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("name: p\ntitle: P\ncontrols:\n"
+                    "  - {id: ERR, title: e, source: s, owner: compliance, check: 'accuracy <= 0.08'}\n")
+    cfg = tmp_path / "audit.yaml"
+    cfg.write_text(f"name: unit-audit\nperiod: 2027-Q1\npolicy: [{pack}]\ntasks:\n"
+                   f"  - {{name: qa, type: choice, choices: [yes, no], dataset: {{path: {data}}},"
+                   f" prompt: '{{q}}', fields: {{label: label}}}}\n")
+    config = load_config(cfg)
+    # the previous run: 0 of 40 in 32 clusters, stored without a design effect (none could be estimated)
+    previous = RunResults.model_validate({"run_id": "r0", "audit": "unit-audit", "period": "2026-Q4", "tasks": [
+        {"name": "qa", "type": "choice", "n": 40, "metrics": {"accuracy": {
+            "value": 0.0, "ci_low": 0.0, "ci_high": 0.0881, "n": 40, "kind": "rate", "events": 0.0,
+            "n_clusters": 32, "method": "korn-graubard"}}}]})
+    row = plan_rows(config, prepare(config, None), [load_pack(str(pack))], {}, previous)[0]
+    # 36 clusters decide it (rule of three at 8%), i.e. 45 samples at 40/32 per cluster; was 36 samples
+    assert row["n_needed"] == 45 and row["clusters_needed"] == 36 and row["status"] == "too small"
+    assert "about 36 clusters at the previous run's mean cluster size" in row["advice"]
