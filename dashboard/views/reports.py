@@ -1,42 +1,19 @@
 """Reports & exports: every bundle table as CSV or Parquet, the retraining files (SFT and
 preference JSONL, PII-scrubbed), and the PDF / HTML report. Files are built only when a
 download button is clicked (deferred), so the page itself stays fast. A deferred build runs
-outside the visitor's script run (no session there), so the signed-in user is resolved while
-the page renders and passed in; every download is then recorded in the audit log (its SHA-256
-under that user), like the CLI's `assay report` and `assay export`."""
+outside the visitor's script run (no session there), so the signed-in user and their session are
+resolved while the page renders, and re-checked when the file is built (dashboard/downloads.py:
+a session ended since builds nothing); every download is then recorded in the audit log (its
+SHA-256 under that user), like the CLI's `assay report` and `assay export`."""
 
 from __future__ import annotations
-
-from typing import Any, Callable
 
 import streamlit as st
 
 from audits import access
-
 from audits.errors import AssayError
 from dashboard import state
-
-
-def _deferred(fn: Callable[[], Any], cat: Any = None, run_id: str | None = None, actor: str | None = None,
-              file_name: str = "", fmt: str = "") -> Callable[[], bytes]:
-    """A builder for ``download_button``; with ``actor`` the bytes' SHA-256 goes into the audit log.
-    Nothing in it may touch ``st.session_state``: it runs after the script run, without a session."""
-    def build() -> bytes:
-        data = fn()
-        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        if actor is not None:
-            _record(cat, run_id, actor, file_name, payload, fmt)
-        return payload
-    return build
-
-
-def _record(cat: Any, run_id: str | None, actor: str, file_name: str, payload: bytes, fmt: str) -> None:
-    import hashlib
-
-    from audits.store.queries import policies as policies_q
-
-    policies_q.record_report(cat, run_id, actor, f"dashboard download {file_name}",
-                             hashlib.sha256(payload).hexdigest(), fmt, None)
+from dashboard.downloads import builder, holder, record
 
 
 def _tables(run_id: str) -> None:
@@ -49,15 +26,16 @@ def _tables(run_id: str) -> None:
         st.info("This run's bundle holds no tables.")
         return
     cat = state.catalog()
-    user = state.current_user()  # the access layer drops what this user may not see (raw PII)
+    who = holder(state.current_user())  # the access layer drops what this user may not see (raw PII)
     for name in names:
         c1, c2, c3 = st.columns([3, 1, 1])
         c1.markdown(f"`{name}`")
         for col, fmt, mime, label in ((c2, "csv", "text/csv", "CSV"),
                                       (c3, "parquet", "application/vnd.apache.parquet", "Parquet")):
             file_name = f"{run_id}-{name}.{fmt}"
-            col.download_button(label, _deferred(lambda n=name, f=fmt: access.export_bytes(cat, user, run_id, n, f),
-                                                 cat, run_id, user.name, file_name, f"{fmt}:{name}"),
+            col.download_button(label, builder(cat, who, "export",
+                                               lambda u, n=name, f=fmt: access.export_bytes(cat, u, run_id, n, f),
+                                               run_id, file_name, f"{fmt}:{name}"),
                                 file_name=file_name, mime=mime, key=f"dl-{name}-{fmt}", on_click="ignore",
                                 icon=":material/download:")
 
@@ -73,15 +51,17 @@ def _retraining(run_id: str) -> None:
         st.info("Your role cannot export retraining files.")
         return
     cat = state.catalog()
-    actor = state.current_user().name
+    who = holder(state.current_user())
     st.caption("Built from settled review labels; PII replaced by `<ENTITY_TYPE>`. Also: `assay export`.")
     c1, c2 = st.columns(2)
-    c1.download_button("Chat SFT (JSONL)", _deferred(lambda: retraining.to_jsonl(retraining.build_sft(cat, run_id)),
-                                                     cat, run_id, actor, f"{run_id}-sft.jsonl", "sft"),
+    c1.download_button("Chat SFT (JSONL)", builder(cat, who, "export_retraining",
+                                                   lambda u: retraining.to_jsonl(retraining.build_sft(cat, run_id)),
+                                                   run_id, f"{run_id}-sft.jsonl", "sft"),
                        file_name=f"{run_id}-sft.jsonl", mime="application/jsonl", key="dl-sft", on_click="ignore")
     c2.download_button("Preference pairs (JSONL)",
-                       _deferred(lambda: retraining.to_jsonl(retraining.build_preference(cat, run_id)),
-                                 cat, run_id, actor, f"{run_id}-preference.jsonl", "preference"),
+                       builder(cat, who, "export_retraining",
+                               lambda u: retraining.to_jsonl(retraining.build_preference(cat, run_id)),
+                               run_id, f"{run_id}-preference.jsonl", "preference"),
                        file_name=f"{run_id}-preference.jsonl", mime="application/jsonl", key="dl-pref",
                        on_click="ignore")
 
@@ -98,22 +78,24 @@ def _reports(run_id: str) -> None:
         st.caption("Report builders are not installed yet.")
         return
     cat = state.catalog()
-    actor = state.current_user().name   # now, in the session: the deferred builds below have none
+    who = holder(state.current_user())   # now, in the session: the deferred builds below have none
     if state.can("export"):
         st.markdown("**Evidence pack for a regulator**: the PDF report, the checklist with its evidence (CSV), "
                     "every table, the run's evidence files and manifest, the signed audit-log checkpoint, and a "
                     "README saying how to verify each part. Its SHA-256 is recorded in the audit log.")
-        st.download_button("Evidence pack (zip)", _deferred(lambda: _pack(cat, run_id, actor)), file_name=f"{run_id}-evidence.zip",
+        st.download_button("Evidence pack (zip)", builder(cat, who, "export", lambda u: _pack(cat, run_id, u.name),
+                                                          run_id, f"{run_id}-evidence.zip", "pack", log=False),
+                           file_name=f"{run_id}-evidence.zip",
                            mime="application/zip", key="dl-pack", on_click="ignore", type="primary",
                            icon=":material/folder_zip:")
     c1, c2 = st.columns(2)
     if build_pdf is not None:
-        c1.download_button("PDF report", _deferred(lambda: build_pdf(cat, run_id), cat, run_id, actor,
-                                                        f"{run_id}.pdf", "pdf"), file_name=f"{run_id}.pdf",
+        c1.download_button("PDF report", builder(cat, who, "view", lambda u: build_pdf(cat, run_id), run_id,
+                                                      f"{run_id}.pdf", "pdf"), file_name=f"{run_id}.pdf",
                            mime="application/pdf", key="dl-pdf", on_click="ignore", icon=":material/picture_as_pdf:")
     if build_html is not None:
-        c2.download_button("HTML report", _deferred(lambda: build_html(cat, run_id), cat, run_id, actor,
-                                                          f"{run_id}.html", "html"), file_name=f"{run_id}.html",
+        c2.download_button("HTML report", builder(cat, who, "view", lambda u: build_html(cat, run_id), run_id,
+                                                        f"{run_id}.html", "html"), file_name=f"{run_id}.html",
                            mime="text/html", key="dl-html", on_click="ignore", icon=":material/html:")
 
 
@@ -123,7 +105,7 @@ def _pack(cat, run_id: str, actor: str) -> bytes:
     from reports.pack import build_pack
 
     payload, _ = build_pack(cat, run_id, actor=actor)
-    _record(cat, run_id, actor, f"{run_id}-evidence.zip", payload, "pack")
+    record(cat, run_id, actor, f"{run_id}-evidence.zip", payload, "pack")
     return payload
 
 

@@ -24,3 +24,99 @@ def test_a_killed_runs_checkpoints_are_readable_by_their_owner_only(audit, monke
     assert "config.json" in files and "model-identity.json" in files and "loans.00000.parquet" in files
     assert _mode(folder) == 0o700
     assert {p.name: _mode(p) for p in folder.iterdir()} == {name: 0o600 for name in files}
+
+
+# -- a download button's deferred builder builds only for a session still valid at build time ------
+
+PAGE = """
+import streamlit as st
+from dashboard import auth
+from dashboard.views import reports
+from streamlit.delta_generator import DeltaGenerator
+built = st.session_state.setdefault("builders", {})
+real, real_st = DeltaGenerator.download_button, st.download_button
+def spy(self, label, data, *args, **kw):
+    built[label] = data
+    return real(self, label, data, *args, **kw)
+DeltaGenerator.download_button = spy
+st.download_button = lambda label, data, *a, **kw: spy(st._main, label, data, *a, **kw)
+user = auth.current_user()
+try:
+    reports._reports("r1")
+    reports._tables("r1")
+    reports._retraining("r1")
+finally:
+    DeltaGenerator.download_button, st.download_button = real, real_st
+"""
+
+
+@pytest.fixture
+def signed_in_page(tmp_path, monkeypatch):
+    from audits.store.catalog import Catalog
+    from audits.store.queries import users as users_q
+    from audits.trust import session
+    from tests.trust.conftest import make_run
+
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.delenv(session.IDLE_ENV, raising=False)
+    monkeypatch.setenv("ASSAY_CATALOG", str(tmp_path / "c.duckdb"))
+    cat = Catalog(tmp_path / "c.duckdb")
+    users_q.add_user(cat, "ada", "admin", "ada-password-1", actor="ada")
+    users_q.add_user(cat, "cleo", "committee", "cleo-password-1", actor="ada")
+    make_run(cat)
+    token = session.start(cat, "cleo")
+    return cat, token
+
+
+def _render(token: str) -> dict:
+    """Render the Reports page's buttons in a tab signed in with ``token``; their builders by label."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(PAGE, default_timeout=60)
+    at.session_state["assay_auth_token"] = token
+    at.run()
+    assert not at.exception, at.exception
+    builders = at.session_state["builders"]
+    assert st.download_button.__name__ == "download_button"
+    return builders
+
+
+def _downloads(cat) -> int:
+    from audits.store.queries import audit_log
+
+    with cat.connect() as con:
+        log = audit_log.entries(con)
+    return int(log["details"].astype(str).str.contains("dashboard download").sum())
+
+
+def test_a_download_builds_while_the_session_is_valid_and_is_logged(signed_in_page):
+    cat, token = signed_in_page
+    builders = _render(token)
+    assert {"Evidence pack (zip)", "CSV", "Parquet", "HTML report"} <= set(builders)
+    before = _downloads(cat)
+    assert builders["CSV"]().startswith(b"task,") and _downloads(cat) == before + 1
+
+
+@pytest.mark.parametrize("end", ["signed out", "user removed", "role changed"])
+def test_a_download_after_the_session_ended_builds_nothing(signed_in_page, end):
+    """Signed out in another tab, the user removed, or their role lowered: the buttons this tab
+    rendered before must not build the evidence pack, a table or a report (they did: the builder
+    carried the name resolved at render time and never looked again)."""
+    from audits.errors import AssayError
+    from audits.store.queries import users as users_q
+    from audits.trust import session
+
+    cat, token = signed_in_page
+    builders = _render(token)
+    if end == "signed out":
+        session.end(cat, token, "signed out")
+    elif end == "user removed":
+        users_q.deactivate_user(cat, "cleo", actor="ada")
+    else:
+        users_q.add_user(cat, "cleo", "viewer", actor="ada")
+    before = _downloads(cat)
+    for label in ("Evidence pack (zip)", "CSV", "Parquet", "HTML report"):
+        with pytest.raises(AssayError):
+            builders[label]()
+    assert _downloads(cat) == before

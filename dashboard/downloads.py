@@ -1,0 +1,84 @@
+"""Deferred downloads that build only for a session that is still valid when the file is built.
+
+Streamlit keeps a deferred ``download_button``'s builder registered after the page rendered, and
+runs it for any request naming its file id, outside the visitor's script run (no session state).
+A tab whose session was ended elsewhere (signed out in another tab, the user removed, their
+password or role changed, or idle past the timeout) kept buttons that still built the evidence pack
+or a table. So the page resolves who is signed in while it renders (:func:`holder`), and the
+builder checks, at build time, that this same session still signs that user in and that their
+current role still has the permission; otherwise it raises (the browser gets "Failed to generate
+file") and nothing is built or logged. A built file's SHA-256 goes into the audit log under the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from audits.access import User, can
+from audits.errors import AssayError
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who a download is built for, as resolved while the page rendered."""
+
+    user: User
+    token: str | None  # the tab's session token (local sign-in); None for OIDC, proxy and demo users
+
+
+def holder(user: User) -> Holder:
+    """The signed-in user of this script run and their session token (read now: the build has no session)."""
+    import streamlit as st
+
+    from dashboard import auth
+
+    token = st.session_state.get(auth._TOKEN_KEY) if user.source == "local" else None
+    return Holder(user, token)
+
+
+def check(cat: Any, who: Holder, action: str) -> User:
+    """``who.user`` with their current role when they may still do ``action`` now; else AssayError."""
+    from audits.store.queries.users import get_user, users_configured
+    from audits.trust import session
+
+    user = who.user
+    if user.source == "demo":
+        if users_configured(cat):
+            raise AssayError("this page was opened in demo mode, but the catalog has users now",
+                             "sign in and open the page again")
+        return user
+    if user.source == "local":
+        session.resume(cat, who.token)  # signed out, revoked, expired, account changed: SessionRefused
+    row = get_user(cat, user.name)
+    role = str(row["role"]) if row is not None else (user.role if user.source != "local" else None)
+    if role is None:
+        raise AssayError(f"user {user.name!r} is no longer an active user of this catalog", "sign in again")
+    current = User(user.name, role, user.source)
+    if not can(current, action):
+        raise AssayError(f"user {user.name!r} ({role}) may not {action.replace('_', ' ')} any more",
+                         "ask an admin for a role that may")
+    return current
+
+
+def record(cat: Any, run_id: str | None, actor: str, file_name: str, payload: bytes, fmt: str) -> None:
+    """A dashboard download in the audit log: its file name and SHA-256 under the user it was built for."""
+    from audits.store.queries import policies as policies_q
+
+    policies_q.record_report(cat, run_id, actor, f"dashboard download {file_name}",
+                             hashlib.sha256(payload).hexdigest(), fmt, None)
+
+
+def builder(cat: Any, who: Holder, action: str, fn: Callable[[User], Any], run_id: str | None,
+            file_name: str, fmt: str, log: bool = True) -> Callable[[], bytes]:
+    """A ``download_button`` builder: checks ``who`` may still ``action``, builds ``fn(user)`` (with the
+    user's current role) and logs the bytes (``log=False`` where ``fn`` logs them itself)."""
+    def build() -> bytes:
+        user = check(cat, who, action)
+        data = fn(user)
+        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        if log:
+            record(cat, run_id, user.name, file_name, payload, fmt)
+        return payload
+    return build
