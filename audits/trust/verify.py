@@ -8,7 +8,8 @@
 3. Reconciliation: every row of ``signoffs``, ``attestations``, ``reviews``, ``users``,
    ``run_events`` and ``sign_in_attempts`` hashes to a row the log recorded, and every recorded row
    is present; every ``review_flags`` row matches a ``review.flag`` entry (label, reviewer, item, flag)
-   and every logged flag is present; every run in ``runs`` has the audit, period, model, config hash, creator, times,
+   and every logged flag is present; every act logged with ``raw_sealed`` has its ``sealed_notes`` rows
+   (until the run is erased) and every sealed row belongs to such an act; every run in ``runs`` has the audit, period, model, config hash, creator, times,
    status, error and manifest hash the log recorded, and every logged run still exists.
 4. Actors: every signed act was done by a user who, per the log's own users history at that entry,
    was active and held a role allowed to do it (:mod:`audits.trust.acts`).
@@ -33,7 +34,7 @@ from audits.jsontypes import JsonObject, JsonValue
 from audits.store.bundle import verify_bundle
 from audits.store.catalog import Catalog
 from audits.store.records import RunRecord
-from audits.store.queries import audit_log, checkpoints as checkpoints_q, evidence
+from audits.store.queries import audit_log, checkpoints as checkpoints_q, evidence, sealed_notes
 from audits.trust import acts, checkpoint, keys
 from audits.trust.checkpoint import Checkpoint
 
@@ -74,6 +75,7 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
         cps = [_details(body) for body in checkpoints_q.bodies(con)]
         read = {t: evidence.table_rows(con, t) for t in EVIDENCE_TABLES}
         flag_cols, flag_rows = evidence.table_rows(con, "review_flags")
+        sealed = sealed_notes.keys(con)
         runs = evidence.run_rows(con, ["run_id", "status", "bundle_path", "manifest_sha256", *_RUN_COLUMNS])
     tables = {t: rows for t, (_, rows) in read.items()}
     columns = {t: cols for t, (cols, _) in read.items()}
@@ -88,6 +90,7 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     entries = [(seq, ts, actor, action, target, _details(details)) for seq, ts, actor, action, target, details, _ in log]
     _reconcile_rows(report, entries, tables, columns)
     _reconcile_flags(report, entries, [dict(zip(flag_cols, r)) for r in flag_rows])
+    _reconcile_sealed(report, entries, sealed)
     _reconcile_runs(report, cat, entries, runs)
     report.problems += acts.check_actors([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
     return report
@@ -264,6 +267,36 @@ def _reconcile_flags(report: Report, entries: list[tuple], rows: list[dict[str, 
         if have[key] < count:
             report.problems.append(f"review_flags: the flag {key[3]!r} on {key[2]} recorded at log entry {where[key]} "
                                    "is missing or was changed")
+
+
+# acts whose raw note (kept only sealed under store_raw) is a sealed_notes row: action -> (table, id key)
+_SEALING = {"policy.signoff": ("signoffs", "signoff_id"), "policy.attest": ("attestations", "attestation_id"),
+            "review.label": ("reviews", "review_id"), "review.adjudicate": ("reviews", "review_id")}
+
+
+def _reconcile_sealed(report: Report, entries: list[tuple], rows: list[tuple[str, str, str]]) -> None:
+    """Every act the log says kept its raw text sealed (``raw_sealed``) has its ``sealed_notes`` rows
+    until the run is erased, and every ``sealed_notes`` row belongs to such an act of that run: a
+    deleted row silently loses the only raw copy; an inserted one passes off text nobody wrote."""
+    logged: dict[tuple[str, str], tuple[str, int]] = {}  # (table, row id) -> (run id, seq)
+    erased: dict[str, int] = {}
+    for seq, _ts, _actor, action, target, details in entries:
+        if action == "run.erased":
+            erased[str(target)] = seq
+        elif action in _SEALING and details.get("raw_sealed"):
+            table, id_key = _SEALING[action]
+            logged[(table, str(details.get(id_key)))] = (str(target).split("/")[0], seq)
+    present = set()
+    for run_id, table, row_id in rows:
+        act = logged.get((table, row_id))
+        if act is None or act[0] != run_id or erased.get(run_id, -1) > act[1]:
+            report.problems.append(f"sealed_notes: a sealed note for {table} row {row_id} of run {run_id!r} matches "
+                                   "no act of the audit log that kept one (inserted or edited outside Assay)")
+        present.add((table, row_id))
+    for (table, row_id), (run_id, seq) in logged.items():
+        if (table, row_id) not in present and erased.get(run_id, -1) < seq:
+            report.problems.append(f"sealed_notes: the sealed raw note of {table} row {row_id} (run {run_id!r}, log "
+                                   f"entry {seq}) is missing: deleted outside `assay erase`")
 
 
 def _text(value: Any) -> str | None:

@@ -120,3 +120,78 @@ def test_a_download_after_the_session_ended_builds_nothing(signed_in_page, end):
         with pytest.raises(AssayError):
             builders[label]()
     assert _downloads(cat) == before
+
+
+# -- verify reconciles sealed_notes (the only raw copy of a note kept under store_raw) ------------
+
+def _keeping_run(cat, run_id: str = "r2") -> str:
+    import pandas as pd
+
+    from audits.store.bundle import write_bundle
+    from audits.store.queries import runs as runs_q
+    from audits.trust import keys
+
+    runs_q.register_run(cat, run_id, "unit", "2026Q4", "cfg", "model", actor="tester")
+    keys.new_run_key(run_id)
+    bundle, sha = write_bundle(cat.runs_dir, run_id, {"samples": pd.DataFrame({"task": ["t"], "sample_id": ["1"]})},
+                               {"run_id": run_id, "tasks": []},
+                               {"name": "unit", "scanners": {"pii": {"store_raw": True}}}, {"audit": "unit"})
+    runs_q.complete_run(cat, run_id, bundle, sha, "tester", "cpu")
+    return run_id
+
+
+@pytest.fixture
+def sealed(catalog):
+    from audits.store.queries import policies as policies_q
+    from audits.store.queries import sealed_notes
+    from tests.trust.conftest import raw
+
+    run = _keeping_run(catalog)
+    policies_q.add_signoff(catalog, run, "cleo", "committee", "approve", "call jane.roe@example.org first")
+    with raw(catalog) as con:
+        assert con.execute("SELECT count(*) FROM sealed_notes").fetchone()[0] == 1
+    assert sealed_notes.raw_notes(catalog, run)["value"].tolist() == ["call jane.roe@example.org first"]
+    return catalog, run
+
+
+def test_sealed_notes_verify_as_written(sealed):
+    from tests.trust.conftest import problems
+
+    assert problems(sealed[0]) == []
+
+
+def test_deleting_a_sealed_note_is_caught(sealed):
+    """The sealed row is the only raw copy of the note (the stored note is redacted): deleting it
+    outside `assay erase` loses it for good, and verify said the catalog was intact."""
+    from tests.trust.conftest import problems, raw
+
+    cat, run = sealed
+    with raw(cat) as con:
+        con.execute("DELETE FROM sealed_notes")
+    found = problems(cat)
+    assert len(found) == 1 and found[0].startswith("sealed_notes: the sealed raw note of signoffs row ")
+    assert f"(run '{run}', log entry " in found[0] and found[0].endswith("deleted outside `assay erase`")
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO sealed_notes SELECT run_id, 'attestations', 'x1', column_name, sealed, created_at FROM sealed_notes",
+    "UPDATE sealed_notes SET run_id = 'r1'",
+])
+def test_a_forged_or_moved_sealed_note_is_caught(sealed, sql):
+    from tests.trust.conftest import problems, raw
+
+    cat, _ = sealed
+    with raw(cat) as con:
+        con.execute(sql)
+    assert any(p.startswith("sealed_notes: a sealed note for ") and "matches no act" in p for p in problems(cat))
+
+
+def test_an_erased_runs_sealed_notes_are_not_missing(sealed):
+    from audits.commands.erase import erase
+    from tests.trust.conftest import problems, raw
+
+    cat, run = sealed
+    erase(cat, run, "ada", reason="retention period over")
+    with raw(cat) as con:
+        assert con.execute("SELECT count(*) FROM sealed_notes").fetchone()[0] == 0
+    assert problems(cat) == []

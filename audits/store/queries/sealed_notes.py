@@ -29,6 +29,14 @@ def insert(con: Any, run_id: str, table: str, row_id: str, sealed: dict[str, byt
         con.execute("INSERT INTO sealed_notes VALUES (?, ?, ?, ?, ?, ?)", [run_id, table, row_id, column, blob, now])
 
 
+def keys(con: Any) -> list[tuple[str, str, str]]:
+    """(run_id, table_name, row_id) of every sealed text row, one per column (for verify)."""
+    if not _exists(con):
+        return []
+    return [(str(r), str(t), str(i)) for r, t, i in
+            con.execute("SELECT run_id, table_name, row_id FROM sealed_notes").fetchall()]
+
+
 def delete_run(con: Any, run_id: str) -> int:
     """Delete the run's sealed texts on an open write connection; how many there were."""
     if not _exists(con):
