@@ -12,9 +12,11 @@ from audits.store.queries import audit_log
 from audits.trust.verify import verify
 
 
-def audit_log_entries(cat: Catalog, limit: int = 500) -> tuple[pd.DataFrame, list[str]]:
-    """The latest audit-log entries and `assay verify`'s problems (empty list = intact): the chain,
-    its signed checkpoints, every bundle and every evidence table reconciled with the log."""
+def audit_log_entries(cat: Catalog, limit: int = 500) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The latest audit-log entries, `assay verify`'s problems (empty list = intact: the chain, its
+    signed checkpoints, every bundle and every evidence table reconciled with the log) and its notes
+    (e.g. this file is an OLDER COPY of its catalog), as `assay verify` prints them."""
     with cat.connect() as con:
         entries = audit_log.entries(con, limit=limit)
-    return entries, verify(cat).problems
+    report = verify(cat)
+    return entries, report.problems, report.notes

@@ -18,7 +18,7 @@ def render() -> None:
         return
     try:
         with st.spinner("Verifying the hash chain…"):
-            entries, problems = state.audit_log_entries(limit=LIMIT)
+            entries, problems, notes = state.audit_log_entries(limit=LIMIT)
     except AssayError as err:
         state.show_error(err)
         return
@@ -29,6 +29,8 @@ def render() -> None:
     else:
         st.success(f"Verified: the {len(entries):,} shown entries link by SHA-256 under a signed checkpoint, and "
                    "every bundle and evidence table matches the log.", icon=":material/verified:")
+    for line in notes:  # what `assay verify` notes beside its verdict (an older copy, an empty log, ...)
+        st.warning(f"Note: {line}", icon=":material/info:")
     if entries.empty:
         st.info("The audit log is empty.")
         return

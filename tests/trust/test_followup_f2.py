@@ -195,3 +195,33 @@ def test_an_erased_runs_sealed_notes_are_not_missing(sealed):
     with raw(cat) as con:
         assert con.execute("SELECT count(*) FROM sealed_notes").fetchone()[0] == 0
     assert problems(cat) == []
+
+
+# -- the Audit log page shows verify's notes (an OLDER COPY), not only its problems ----------------
+
+def test_the_audit_log_page_says_when_it_shows_an_older_copy(catalog, tmp_path, monkeypatch):
+    """A copy of the catalog taken before later sign-offs verifies without a problem; `assay verify`
+    notes it is an OLDER COPY, and the committee reading the dashboard on that copy must see it too."""
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from audits.store.catalog import Catalog
+    from audits.store.queries import policies as policies_q
+    from audits.trust import session
+    from audits.trust.verify import verify
+    from tests.dashboard.conftest import PAGE_SOURCE
+
+    old = tmp_path / "old" / "c.duckdb"
+    old.parent.mkdir()
+    shutil.copy(catalog.path, old)
+    policies_q.add_signoff(catalog, "r1", "cleo", "committee", "reject", "found a regression")
+    report = verify(Catalog(old))
+    assert report.problems == [] and any("OLDER COPY" in n for n in report.notes)
+    monkeypatch.setenv("ASSAY_CATALOG", str(old))
+    at = AppTest.from_string(PAGE_SOURCE.format(name="audit_log"), default_timeout=120)
+    at.session_state["assay_auth_token"] = session.start(Catalog(old), "ada")
+    at.run()
+    assert not at.exception, at.exception
+    shown = [str(w.value) for w in at.warning]
+    assert any(s.startswith("Note: this file is an OLDER COPY of its catalog") for s in shown), shown
