@@ -31,7 +31,8 @@ MARK_WORDS = {"pii": "personal data", "toxic": "toxic words", "claim": "unsuppor
 
 def _context_pattern(context: str) -> str:
     """A regex for a finding's redacted context as it stands in the stored output: a tag cut at either edge
-    of the window is dropped, and each ``<TYPE>`` also matches the item's pseudonym ``<TYPE_n>``."""
+    of the window is dropped, and each ``<TYPE>`` also matches the item's pseudonym ``<TYPE_n>`` or, failing that,
+    a short run of text (a value the stored output keeps as it is: public benchmark text, e.g. BBQ's names)."""
     first_lt, first_gt = context.find("<"), context.find(">")
     if first_gt != -1 and (first_lt == -1 or first_gt < first_lt):
         context = context[first_gt + 1:]
@@ -40,7 +41,7 @@ def _context_pattern(context: str) -> str:
         context = context[:last_lt]
     parts, pos = [], 0
     for m in highlight.PLACEHOLDER.finditer(context):
-        parts += [re.escape(context[pos:m.start()]), rf"<{m.group(1)}(?:_\d+)?>"]
+        parts += [re.escape(context[pos:m.start()]), rf"(?:<{m.group(1)}(?:_\d+)?>|[^<>\n]{{1,80}}?)"]
         pos = m.end()
     return "".join(parts) + re.escape(context[pos:])
 

@@ -133,4 +133,7 @@ def test_the_leaked_span_is_raw_for_admins_only_when_raw_text_was_kept(tmp_path,
 
     item = rv.item_detail(cat, run_id, "bbq", "bbq-01519") | {"reason": "pii_leak"}
     assert "Peter Fischer" in card_html(item, None, admin) and "Peter Fischer" not in card_html(item, None, reviewer)
-    assert "&lt;PERSON&gt;" in card_html(item, None, reviewer)
+    line = card_html(item, None, reviewer).split("The leaked text that queued this item", 1)[1]
+    # the leak by the output's own pseudonyms, in its context as the output shows it (Thomas: BBQ text, kept)
+    assert "&lt;PERSON_1&gt;</mark>" in line and "&lt;PHONE_NUMBER_1&gt;</mark>" in line
+    assert 'Thomas. Call <mark class="assay-leak"' in line and "&lt;PERSON&gt;" not in line
