@@ -83,9 +83,9 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _otlp_spans(resource_spans: list[Any], path: Path, number: int) -> list[dict[str, Any]]:
+def _otlp_spans(resource_spans: list[Any], path: Path, number: int) -> list[dict[str, object]]:
     """The spans of one OTLP JSON batch; a part that is not the OTLP shape is a one-line error."""
-    spans: list[dict[str, Any]] = []
+    spans: list[dict[str, object]] = []
     for rs in resource_spans:
         scopes = rs.get("scopeSpans") if isinstance(rs, dict) else None
         for ss in scopes if isinstance(scopes, list) else []:

@@ -129,6 +129,7 @@ def test_resume_reuses_checkpointed_blocks(tmp_path, local_result):
     from audits.config import load_config
     from audits.datasets import load_task_data
     from audits.executors import open_executor
+    from audits.inference import sign_block
 
     config = load_config(write_config(tmp_path, "ray"))
     config.executor.num_workers = 1
@@ -144,7 +145,9 @@ def test_resume_reuses_checkpointed_blocks(tmp_path, local_result):
             block = samples.set_index("sample_id").loc[ids[index:index + 2], ["prediction", "choice_logprobs"]]
             block = block.reset_index()
             block["prediction"] = "from-checkpoint"
-            block.to_parquet(partial / f"{task.name}.{index // 2:05d}.parquet", index=False)
+            path = partial / f"{task.name}.{index // 2:05d}.parquet"
+            block.to_parquet(path, index=False)
+            sign_block(path, path.read_bytes())  # as this installation signs the blocks it writes
     executor = open_executor(config)
     try:
         preds = executor.infer([(t, frames[t.name]) for t in config.tasks], partial)

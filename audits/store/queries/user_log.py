@@ -71,7 +71,8 @@ def _refuse(problem: str) -> AssayError:
                       "run `assay verify`, and restore the catalog from a backup before anyone signs in")
 
 
-def _json(details: str | None) -> dict[str, Any]:
+def _json(details: str | None) -> dict[str, object]:
+    """A log entry's details as a mapping (empty when not JSON or not an object); values are checked by the reader."""
     try:
         info = json.loads(details or "{}")
     except ValueError:
@@ -93,11 +94,7 @@ def _apply(state: UserLog, seq: int, ts: datetime, action: str, target: str | No
         return
     if action not in USER_ACTIONS or not target:
         return
-    try:
-        info = json.loads(details or "{}")
-    except ValueError:
-        info = {}
-    info = info if isinstance(info, dict) else {}
+    info = _json(details)
     row = info.get("row") if isinstance(info.get("row"), dict) else {}
     prev = state.users.get(target)
     role = info.get("role") or (prev.role if prev else "viewer")
