@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -143,11 +144,14 @@ def pseudonymise_ids(clean: pd.DataFrame, redactor: Redactor, raw: pd.DataFrame)
         redacted = dict(zip(distinct, redactor(distinct)))
         tasks = raw["task"].astype(str).tolist() if "task" in raw.columns else [""] * len(raw)
         numbers: dict[tuple[str, str], int] = {}
+        per_task: Counter[str] = Counter()   # distinct pseudonymised values numbered so far, per task
         new = []
         for task, v in zip(tasks, values):
             if isinstance(v, str) and redacted.get(v, v) != v:
-                k = numbers.setdefault((task, v), sum(t == task for t, _ in numbers) + 1)
-                new.append(f"{redacted[v]} #{k}")
+                if (task, v) not in numbers:
+                    per_task[task] += 1
+                    numbers[(task, v)] = per_task[task]
+                new.append(f"{redacted[v]} #{numbers[(task, v)]}")
             else:
                 new.append(v)
         out = out.copy() if out is clean else out
