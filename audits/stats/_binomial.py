@@ -40,17 +40,24 @@ def effective_n(k: float, n: float, design_effect: float | None = None,
     be estimated from the data, so the conservative rule counts each cluster once (full
     within-cluster correlation): ``n_clusters``. Then 0 of 40 in 32 clusters is bounded at n = 32
     (below 8.9% at 95%), not at n = 40 (7.3%)."""
-    deff = design_effect if design_effect is not None and math.isfinite(design_effect) else None
-    if n_clusters:
-        if k <= 0 or k >= n or deff is None:
-            return float(min(n, n_clusters))
+    deff = _finite(design_effect)
+    if n_clusters and _correlation_unknown(k, n, deff):
+        return float(min(n, n_clusters))
     return n / max(1.0, deff) if deff is not None else float(n)
+
+
+def _finite(design_effect: float | None) -> float | None:
+    return design_effect if design_effect is not None and math.isfinite(design_effect) else None
+
+
+def _correlation_unknown(k: float, n: float, deff: float | None) -> bool:
+    """No events, every sample an event, or no estimable design effect: nothing to estimate it from."""
+    return k <= 0 or k >= n or deff is None
 
 
 def unestimable_correlation(k: float, n: float, design_effect: float | None, n_clusters: int | None) -> bool:
     """True when ``effective_n`` counts each cluster once because the correlation is unknown."""
-    deff = design_effect if design_effect is not None and math.isfinite(design_effect) else None
-    return bool(n_clusters) and n_clusters < n and (k <= 0 or k >= n or deff is None)
+    return bool(n_clusters) and n_clusters < n and _correlation_unknown(k, n, _finite(design_effect))
 
 
 def rate_interval(k: float, n: float, confidence: float = 0.95,
