@@ -1,0 +1,110 @@
+"""The ground floor of :mod:`audits.results`: the file format's version constants, the one NaN->None
+helper (:func:`jsonable`), and :class:`Estimate`, the one shape of a number with an interval, with
+:class:`MetricSummary` built on it. Import these from :mod:`audits.results`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from audits.stats._signature import LEGACY
+
+SCHEMA_VERSION = 2
+V1_INTERVAL_METHOD = LEGACY  # intervals before audits.stats: percentile bootstrap
+V1_FOUR_FIFTHS = 0.8  # the bias scanner's default before the threshold was recorded
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN/inf/NA -> None, numpy scalars/arrays -> Python, tuples -> lists.
+
+    The one NaN->None helper; results, tables shown to people and review items all use it.
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return [jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    try:  # pandas NA / NaT and anything else pandas calls missing
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, BaseModel):
+        return jsonable(value.model_dump(mode="python"))
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Estimate(_Open):
+    """A value with its confidence interval and sample size (None where it cannot be formed).
+
+    The one shape of every number with an interval in ``results.json``: metrics (``MetricSummary``),
+    per-group values, scanner rates, counterfactual gaps and probe flip rates. ``method`` is the
+    interval's (audits.stats), ``design_effect``/``n_clusters`` are set for clustered samples."""
+
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int = 0
+    method: str | None = None
+    design_effect: float | None = None
+    n_clusters: int | None = None
+
+    @classmethod
+    def of(cls, result: Any) -> "Estimate":
+        """From an ``audits.metrics.base.MetricResult`` (or any object with its fields); NaN -> None."""
+        fields = {k: getattr(result, k, None) for k in cls.model_fields}
+        return cls.model_validate(jsonable({**fields, "n": int(fields["n"] or 0), "method": fields["method"] or None}))
+
+
+def _fold(data: Any, key: str, bounds: str | tuple[str, str] = ("ci_low", "ci_high")) -> Any:
+    """Before a block's number carried an Estimate it was flat: ``key`` with its bounds beside it (two
+    keys, or one key holding a [low, high] list); fold them into ``{value, ci_low, ci_high, n}``."""
+    if not isinstance(data, dict) or key not in data or not (data[key] is None or isinstance(data[key], (int, float))):
+        return data  # already an Estimate (or its dict)
+    data = dict(data)
+    bounds = data.pop(bounds, None) if isinstance(bounds, str) else [data.pop(b, None) for b in bounds]
+    bounds = list(bounds) if isinstance(bounds, (list, tuple)) and len(bounds) == 2 else [None, None]
+    value = data[key]
+    data[key] = None if value is None and bounds == [None, None] else \
+        {"value": value, "ci_low": bounds[0], "ci_high": bounds[1], "n": int(data.get("n") or 0)}
+    return data
+
+
+class MetricSummary(Estimate):
+    """One metric of one task: value, interval, n and the exact recipe of both.
+
+    ``kind`` is rate / mean / corpus (it chose the interval ``method``); ``interval`` is the
+    formatted interval signature (method, confidence, resamples, seed); ``events`` counts the 1s
+    of a rate; ``design_effect``/``n_clusters`` are set for clustered tasks; ``statement`` is the
+    summary in plain English (zero events as a one-sided bound).
+    """
+
+    signature: str = ""
+    method: str = V1_INTERVAL_METHOD
+    confidence: float = 0.95
+    higher_is_better: bool | None = None
+    kind: str | None = None
+    interval: str = ""
+    events: float | None = None
+    statement: str = ""
