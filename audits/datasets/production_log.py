@@ -38,10 +38,13 @@ class LogReport:
     sampled_from: int | None = None
     strata: dict[str, int] = field(default_factory=dict)
     rows_kept: int = 0
+    skipped_scores: dict[str, int] = field(default_factory=dict)  # Langfuse score entries not read, by reason
+
 
     def line(self) -> str:
         parts = [f"{self.path} ({self.format}): {self.rows_read} rows read, {self.rows_kept} kept"]
         parts += [f"{n} skipped ({why})" for why, n in self.skipped.items() if n]
+        parts += [f"{n} score entr{'y' if n == 1 else 'ies'} skipped ({why})" for why, n in self.skipped_scores.items()]
         if self.out_of_order:
             parts.append(f"{self.out_of_order} out of timestamp order (put in order)")
         if self.sampled_from is not None:
@@ -153,7 +156,39 @@ def _from_unix_ns(start: Any) -> Any:
         return str(start)
 
 
-def _from_langfuse(records: list[dict[str, Any]]) -> pd.DataFrame:
+def _score_value(score: dict[str, Any]) -> Any:
+    """A Langfuse score's value: ``stringValue`` for a categorical score, else ``value`` (then
+    ``stringValue``); None when it has none (null, NaN or blank)."""
+    order = ("stringValue", "value") if str(score.get("dataType", "")).upper() == "CATEGORICAL" else ("value", "stringValue")
+    for key in order:
+        value = score.get(key)
+        if value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip()):
+            continue
+        return value
+    return None
+
+
+def _langfuse_scores(trace: dict[str, Any], row: dict[str, Any], skipped: dict[str, int]) -> None:
+    """The trace's scores as ``score.<name>`` (and ``score.<name>.comment``) columns of ``row``; an entry
+    that gives no value is counted in ``skipped`` by reason, never dropped silently."""
+    seen: set[str] = set()
+    for score in trace.get("scores") or []:  # user feedback, e.g. {"name": "user-feedback", "value": 1}
+        name = score.get("name") if isinstance(score, dict) else None
+        value = _score_value(score) if isinstance(score, dict) else None
+        why = ("not an object" if not isinstance(score, dict) else "no name" if not name else
+               f"'{name}' without a value" if value is None else
+               f"'{name}' given twice on one trace, the last kept" if name in seen else None)
+        if why is not None:
+            skipped[why] = skipped.get(why, 0) + 1
+        if not isinstance(score, dict) or not name or value is None:
+            continue
+        seen.add(name)
+        row[f"score.{name}"] = value
+        if score.get("comment"):
+            row[f"score.{name}.comment"] = score["comment"]
+
+
+def _from_langfuse(records: list[dict[str, Any]], skipped: dict[str, int]) -> pd.DataFrame:
     rows = []
     for trace in records:
         for key, kind in (("scores", list), ("metadata", dict)):
@@ -163,11 +198,7 @@ def _from_langfuse(records: list[dict[str, Any]]) -> pd.DataFrame:
                                  "list of {name, value, comment}; metadata: a mapping)")
         row = {"sample_id": trace.get("id"), "input": _text(trace.get("input")), "prediction": _text(trace.get("output")),
                "timestamp": trace.get("timestamp") or trace.get("startTime")}
-        for score in trace.get("scores") or []:  # user feedback, e.g. {"name": "user-feedback", "value": 1}
-            if isinstance(score, dict) and score.get("name"):
-                row[f"score.{score['name']}"] = score.get("value")
-                if score.get("comment"):
-                    row[f"score.{score['name']}.comment"] = score["comment"]
+        _langfuse_scores(trace, row, skipped)
         for key, value in (trace.get("metadata") or {}).items():
             row[f"metadata.{key}"] = value
         for key in ("userId", "sessionId", "name", "release", "version"):
@@ -177,11 +208,11 @@ def _from_langfuse(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _read(path: Path, fmt: str) -> pd.DataFrame:
+def _read(path: Path, fmt: str, report: LogReport) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if fmt in ("otel", "langfuse"):
         records = _records(path)
-        return _from_otel(records) if fmt == "otel" else _from_langfuse(records)
+        return _from_otel(records) if fmt == "otel" else _from_langfuse(records, report.skipped_scores)
     if suffix in (".parquet", ".pq", ".csv"):
         kind = "CSV" if suffix == ".csv" else "Parquet"
         try:
@@ -208,8 +239,9 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
         raise AssayError(f"log '{path}' is a folder, not a file", "point at the log file itself (JSONL, CSV or Parquet)")
     if not path.is_file():
         raise AssayError(f"log file '{path}' does not exist", "check the path")
-    frame = _read(path, fmt)
-    report = LogReport(str(path), fmt, rows_read=len(frame))
+    report = LogReport(str(path), fmt)
+    frame = _read(path, fmt, report)
+    report.rows_read = len(frame)
     if frame.empty:
         raise AssayError(f"log {path} has no interactions", "point at a log with rows")
     for col in ("sample_id", "input", "prediction"):
