@@ -72,7 +72,8 @@ def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, usern
         audit_log.append(con, username, "policy.attest", run_id,
                          {"attestation_id": attestation_id, "pack": pack, "control": control_id, "role": role,
                           "status": status, "evidence_link": evidence_link, "evidence_sha256": evidence_sha256,
-                          "note_sha256": typed.digest(note), "raw_sealed": bool(sealed)},
+                          "note_sha256": typed.digest(note), "raw_sealed": bool(sealed),
+                          "sealed_sha256": sealed_notes.digests(sealed)},
                          row=("attestations", "attestation_id = ?", [attestation_id]))
     return attestation_id
 
@@ -103,7 +104,8 @@ def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: s
         sealed_notes.insert(con, run_id, "signoffs", signoff_id, sealed)
         audit_log.append(con, username, "policy.signoff", run_id,
                          {"signoff_id": signoff_id, "decision": decision, "role": role,
-                          "note_sha256": typed.digest(note), "raw_sealed": bool(sealed)},
+                          "note_sha256": typed.digest(note), "raw_sealed": bool(sealed),
+                          "sealed_sha256": sealed_notes.digests(sealed)},
                          row=("signoffs", "signoff_id = ?", [signoff_id]))
     return signoff_id
 

@@ -125,7 +125,8 @@ def _insert_review(con: Any, run_id: str, task: str, sample_id: str, reviewer: s
     target = f"{run_id}/{task}/{sample_id}"
     details = {"review_id": review_id, "role": role, "label": label, "adjudication": bool(adjudication),
                "correction_sha256": hashlib.sha256(correction.encode()).hexdigest() if correction else None,
-               "has_note": note is not None, "raw_sealed": bool(sealed)}
+               "has_note": note is not None, "raw_sealed": bool(sealed),
+               "sealed_sha256": sealed_notes.digests(sealed)}
     now = _now()
     con.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [review_id, run_id, task, sample_id, reviewer, role, label, correction, note,

@@ -3,6 +3,7 @@ raw text): one row per (table, row id, column). Erasing the run deletes the rows
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,12 +30,18 @@ def insert(con: Any, run_id: str, table: str, row_id: str, sealed: dict[str, byt
         con.execute("INSERT INTO sealed_notes VALUES (?, ?, ?, ?, ?, ?)", [run_id, table, row_id, column, blob, now])
 
 
-def keys(con: Any) -> list[tuple[str, str, str]]:
-    """(run_id, table_name, row_id) of every sealed text row, one per column (for verify)."""
+def digests(sealed: dict[str, bytes] | None) -> dict[str, str] | None:
+    """{column: SHA-256 of its sealed bytes}, for the act's signed log entry (None when nothing was sealed):
+    verify compares every stored blob with it, so an edited or swapped blob is caught without its key."""
+    return {c: hashlib.sha256(b).hexdigest() for c, b in sorted(sealed.items())} if sealed else None
+
+
+def keys(con: Any) -> list[tuple[str, str, str, str, bytes]]:
+    """(run_id, table_name, row_id, column_name, sealed bytes) of every sealed text row (for verify)."""
     if not _exists(con):
         return []
-    return [(str(r), str(t), str(i)) for r, t, i in
-            con.execute("SELECT run_id, table_name, row_id FROM sealed_notes").fetchall()]
+    return [(str(r), str(t), str(i), str(c), bytes(b) if b is not None else b"") for r, t, i, c, b in
+            con.execute("SELECT run_id, table_name, row_id, column_name, sealed FROM sealed_notes").fetchall()]
 
 
 def delete_run(con: Any, run_id: str) -> int:
