@@ -63,6 +63,7 @@ _CLEAR_COOKIE_KEY = "assay_auth_clear_cookie"
 _PENDING_COOKIE_KEY = "assay_auth_pending_cookie"
 _NOTICE_KEY = "assay_auth_notice"
 _SESSION_PARAM = "session"  # where tokens were before: removed from the URL, never accepted
+_TICKET_KEY = "assay_download_ticket"  # an OIDC/proxy tab's download ticket (audits.trust.session.ticket)
 
 
 MIN_PROXY_SECRET = 16
@@ -316,16 +317,28 @@ def sign_out(cat: Any | None = None) -> None:
     OIDC sessions use ``st.logout``."""
     if cat is None:
         cat = _catalog()
-    token = st.session_state.get(_TOKEN_KEY)
     notice = "You signed out."
-    if cat is not None and token:
-        try:
+    for token in (st.session_state.get(_TOKEN_KEY), st.session_state.pop(_TICKET_KEY, None)):
+        if cat is None or not token:
+            continue
+        try:  # the OIDC tab's download ticket too: buttons it rendered build nothing after sign-out
             session.end(cat, token, "signed out")
         except AssayError as err:  # e.g. the catalog is locked or its log cannot be signed: say so, still forget
             notice = f"Signed out of this tab only; the session could not be ended elsewhere: {err.problem}"
     _forget(notice)
     if _oidc_configured() and st.user.is_logged_in:
         st.logout()
+
+
+def download_ticket(user: User, cat: Any | None = None) -> str | None:
+    """This tab's download ticket for ``user`` (OIDC or proxy header, just authenticated by this render):
+    renewed while valid, else new; None without a catalog (nothing to download)."""
+    cat = _catalog() if cat is None else cat
+    if cat is None:
+        return None
+    token = session.ticket(cat, user.name, st.session_state.get(_TICKET_KEY))
+    st.session_state[_TICKET_KEY] = token
+    return token
 
 
 def sign_out_button(user: User) -> None:

@@ -8,16 +8,25 @@ or a table. So the page resolves who is signed in while it renders (:func:`holde
 builder checks, at build time, that this same session still signs that user in and that their
 current role still has the permission; otherwise it raises (the browser gets "Failed to generate
 file") and nothing is built or logged. A built file's SHA-256 goes into the audit log under the user.
+
+Every kind of session is re-checked: a password session by its token; an OIDC or proxy-header
+identity (which the build cannot ask again: it has no browser session) by a download ticket the page
+holds (:func:`audits.trust.session.ticket`), which idles out like a session, is ended by Sign out, and
+is bound to the account's users row as it was at render (added, changed or deactivated: refused).
+Each refusal is written to the server log (``assay.dashboard.downloads``) with the user and the reason.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from audits.access import User, can
 from audits.errors import AssayError
+
+LOG = logging.getLogger("assay.dashboard.downloads")
 
 
 @dataclass(frozen=True)
@@ -25,17 +34,21 @@ class Holder:
     """Who a download is built for, as resolved while the page rendered."""
 
     user: User
-    token: str | None  # the tab's session token (local sign-in); None for OIDC, proxy and demo users
+    token: str | None  # the tab's session token (local sign-in) or download ticket (OIDC, proxy); None in demo mode
 
 
 def holder(user: User) -> Holder:
-    """The signed-in user of this script run and their session token (read now: the build has no session)."""
+    """The signed-in user of this script run and their session token or download ticket (read now: the
+    build has no session)."""
     import streamlit as st
 
     from dashboard import auth
 
-    token = st.session_state.get(auth._TOKEN_KEY) if user.source == "local" else None
-    return Holder(user, token)
+    if user.source == "local":
+        return Holder(user, st.session_state.get(auth._TOKEN_KEY))
+    if user.source == "demo":
+        return Holder(user, None)
+    return Holder(user, auth.download_ticket(user))
 
 
 def check(cat: Any, who: Holder, action: str) -> User:
@@ -51,7 +64,11 @@ def check(cat: Any, who: Holder, action: str) -> User:
         return user
     if user.source == "local":
         session.resume(cat, who.token)  # signed out, revoked, expired, account changed: SessionRefused
+    else:  # OIDC, proxy header: the ticket the page held (idle, signed out, account changed: SessionRefused)
+        session.check_ticket(cat, who.token, user.name)
     row = get_user(cat, user.name)
+    # an OIDC/proxy user the catalog does not list keeps the role the page gave them (the ticket says the
+    # account is unchanged since); a listed one gets their current row's
     role = str(row["role"]) if row is not None else (user.role if user.source != "local" else None)
     if role is None:
         raise AssayError(f"user {user.name!r} is no longer an active user of this catalog", "sign in again")
@@ -75,7 +92,12 @@ def builder(cat: Any, who: Holder, action: str, fn: Callable[[User], Any], run_i
     """A ``download_button`` builder: checks ``who`` may still ``action``, builds ``fn(user)`` (with the
     user's current role) and logs the bytes (``log=False`` where ``fn`` logs them itself)."""
     def build() -> bytes:
-        user = check(cat, who, action)
+        try:
+            user = check(cat, who, action)
+        except AssayError as err:
+            LOG.warning("download %s refused for %s (%s session): %s", file_name, who.user.name, who.user.source,
+                        err.problem)
+            raise
         data = fn(user)
         payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if log:

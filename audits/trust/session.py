@@ -167,6 +167,48 @@ def resume(cat: Any, token: str | None, now: float | None = None, idle_s: float 
     return s
 
 
+def account_state(cat: Any, name: str) -> str:
+    """created_at of ``name``'s latest users row, active or not, or ``"none"``: what a ticket of a user
+    the catalog may not list (OIDC, proxy header) is bound to, so adding, changing or removing them ends it."""
+    from audits.store.queries.users import get_user
+
+    user = get_user(cat, name, include_inactive=True)
+    return "none" if user is None else str(user["created_at"])
+
+
+def ticket(cat: Any, name: str, old: str | None, now: float | None = None) -> str:
+    """A download ticket for ``name`` (signed in by OIDC or a proxy header on this render): ``old``
+    renewed (same session id, "last seen" now, the account's current state) while it is still valid,
+    else a new one. Builds check it with :func:`check_ticket`; sign-out ends it with :func:`end`."""
+    from audits.store.queries import sessions
+
+    state = account_state(cat, name)
+    try:
+        s = decode(old, cat.catalog_id, now)
+        if s.name != name or sessions.revoked(cat, s.session_id, s.name):
+            raise SessionRefused("another session")
+    except SessionRefused:
+        return issue(cat.catalog_id, name, state, now)
+    return _encode(Session(s.catalog_id, name, state, s.session_id, s.issued, _now(now)))
+
+
+def check_ticket(cat: Any, token: str | None, name: str, now: float | None = None) -> Session:
+    """The ticket's session when it still stands for ``name`` now: signed for this catalog, not idle past
+    the timeout nor older than MAX_HOURS, not ended (signed out), and the account unchanged since the
+    page rendered (no users row added, changed or deactivated); else SessionRefused."""
+    from audits.store.queries import sessions
+
+    s = decode(token, cat.catalog_id, now)
+    if s.name != name:
+        raise SessionRefused("this download was rendered for another user")
+    reason = sessions.revoked(cat, s.session_id, s.name)
+    if reason:
+        raise SessionRefused(f"this session was {reason}")
+    if account_state(cat, name) != s.user_row:
+        raise SessionRefused(f"the account {name!r} changed (role or access) since this page was opened")
+    return s
+
+
 def refreshed(s: Session, now: float | None = None) -> str | None:
     """A re-issued token (same session, "last seen" now) once the current one is REFRESH_S old, else None."""
     t = _now(now)
