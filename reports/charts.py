@@ -162,25 +162,3 @@ def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Cha
         why = why_no_chart(part, k.task, k.attribute, k.metric)
         charts.append(why if why else group_chart(part, k.task, k.attribute, k.metric))
     return charts
-
-
-def trend_chart(points: pd.DataFrame) -> Chart:
-    """Each headline series over the audit's runs (period order): its value with 95% CI whiskers."""
-    fig, ax = plt.subplots(figsize=(6.2, 3.0))
-    periods = list(dict.fromkeys(points["period"].astype(str)))
-    x = {p: i for i, p in enumerate(periods)}
-    for series, rows in points.groupby("series", sort=True):
-        xs = np.array([x[str(p)] for p in rows["period"]], dtype=float)
-        value = rows["value"].astype(float).to_numpy()
-        low, high = rows["ci_low"].astype(float).to_numpy(), rows["ci_high"].astype(float).to_numpy()
-        err = np.nan_to_num(np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)]))
-        ax.errorbar(xs, value, yerr=err, marker="o", capsize=3, label=term(str(series).split(".")[-1])
-                    if "." not in str(series) else f"{series.split('.')[0]}: {term(series.split('.', 1)[1])}")
-    ax.set_xticks(range(len(periods)), periods, rotation=30 if len(periods) > 6 else 0)
-    ax.set_ylabel("value")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    return Chart(title="Headline metrics across runs",
-                 caption=f"{points['series'].nunique()} metrics over {len(periods)} periods; whiskers are 95% "
-                         "confidence intervals.", png=_png(fig))

@@ -12,9 +12,9 @@ from typing import Any
 
 from audits.jsontypes import JsonObject
 from reports.blocks import Section, Table
-from reports.charts import Chart, trend_chart
+from reports.charts import Chart
+from reports.trend import series_words, trend_chart
 from reports.data import ReportData
-from reports.glossary import term
 from reports.verdicts import COLOURS, evidence_text, num
 
 GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)", "Trend across runs"
@@ -175,12 +175,6 @@ def robustness_section(d: ReportData):
     return s
 
 
-def series_words(series: str) -> str:
-    """A trend series in words: 'support-qa.exact_match' -> 'support-qa: share of answers matching …'."""
-    task, _, metric = str(series).rpartition(".")
-    return f"{task}: {term(metric)}" if task else term(metric)
-
-
 def trend_section(d: ReportData):
     """Every complete run of the audit up to this one, for the headline metrics: a chart of the values
     with their intervals and each series' trend test (Holm over the series)."""
@@ -197,7 +191,7 @@ def trend_section(d: ReportData):
         s.blocks.append(f"No trend chart: this is the only complete run of audit '{d.run.get('audit')}' so far; "
                         "a trend needs at least two.")
         return s
-    chart: Chart | str = trend_chart(points)
+    chart: Chart | str = trend_chart(points, trends)  # one panel per series, each with its own axis
     s.blocks.append(chart)
     if trends is not None and len(trends):
         rows = [[series_words(r.series), f"{int(r.k)}", _est(r.slope, r.slope_low, r.slope_high), num(r.p_adjusted),

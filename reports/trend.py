@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -36,3 +37,92 @@ def trend_tables(cat: Any, run: Any, metrics: list[tuple[str, str]]) -> dict[str
            "trend": pd.DataFrame(trow, columns=empty["trend"].columns)}
     out["trend_points"].attrs["runs"] = len(got["runs"])
     return out
+
+
+MAX_PANELS = 12
+
+
+def series_words(series: str) -> str:
+    """A trend series in words: 'support-qa.exact_match' -> 'support-qa: share of answers matching …'."""
+    from reports.glossary import term
+
+    task, _, metric = str(series).rpartition(".")
+    return f"{task}: {term(metric)}" if task else term(metric)
+
+
+def trend_verdict(row: Any | None) -> str:
+    """The series' trend test in a panel title: 'falling 0.11 per run (p=0.0008 after correction): a real
+    trend', 'no real trend (...)', or 'not tested (a trend needs 3 runs)'."""
+    slope = None if row is None else row.get("slope")
+    if slope is None or pd.isna(slope):
+        return "not tested (a trend needs 3 runs)"
+    way = "rising" if slope > 0 else "falling" if slope < 0 else "flat"
+    said = f"{way} {abs(float(slope)):.3g} per run (p={float(row['p_adjusted']):.2g} after correction)"
+    return f"{said}: a real trend" if bool(row.get("significant")) else f"{said}: no real trend"
+
+
+def _panel_limits(low: np.ndarray, value: np.ndarray, high: np.ndarray) -> tuple[float, float]:
+    """The panel's own y range: its values and intervals, padded; kept inside [0, 1] for a measure there."""
+    finite = np.concatenate([low, value, high])
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = 0.15 * (hi - lo) if hi > lo else max(0.05 * abs(hi), 0.01)
+    inside = lo >= 0 and hi <= 1
+    return (max(0.0, lo - pad) if inside else lo - pad), (min(1.0, hi + pad) if inside else hi + pad)
+
+
+def trend_chart(points: pd.DataFrame, trends: pd.DataFrame | None = None) -> Any:
+    """The report's trend chart (``reports.charts.Chart``): ``trend_figure`` as a PNG."""
+    from reports.charts import Chart, _png
+
+    keys, periods = points["series"].astype(str).nunique(), points["period"].astype(str).nunique()
+    more = f" The first {MAX_PANELS} of {keys} series are drawn; the table has all." if keys > MAX_PANELS else ""
+    return Chart(title="Headline metrics across runs",
+                 caption=f"{keys} metric{'s' if keys != 1 else ''} over {periods} periods, one panel each on its own "
+                         "scale; the band is the 95% confidence interval of each run's value; the panel title gives "
+                         f"the trend test (weighted least squares, p corrected over the metrics, Holm).{more}",
+                 png=_png(trend_figure(points, trends)))
+
+
+def trend_figure(points: pd.DataFrame, trends: pd.DataFrame | None = None) -> Any:
+    """Small multiples: one panel per headline series on its own y axis (a rate near 0.01 is not drawn
+    flat beside a score near 0.8), each with its 95% interval band and its trend test in the title."""
+    import textwrap
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    periods = list(dict.fromkeys(points["period"].astype(str)))
+    x = {p: i for i, p in enumerate(periods)}
+    keys = sorted(points["series"].astype(str).unique())
+    shown = keys[:MAX_PANELS]
+    tests = {} if trends is None else {str(r["series"]): r for r in trends.to_dict("records")}
+    cols = 1 if len(shown) == 1 else 2
+    nrows = -(-len(shown) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(6.4 if cols == 2 else 4.6, 2.35 * nrows + 0.3), squeeze=False)
+    for ax, key in zip(axes.flat, shown):
+        rows = points[points["series"].astype(str) == key]
+        rows = rows.iloc[np.argsort([x[str(p)] for p in rows["period"]], kind="stable")]
+        xs = np.array([x[str(p)] for p in rows["period"]], dtype=float)
+        value = rows["value"].astype(float).to_numpy()
+        low, high = rows["ci_low"].astype(float).to_numpy(), rows["ci_high"].astype(float).to_numpy()
+        band = np.isfinite(low) & np.isfinite(high)
+        ax.fill_between(xs[band], low[band], high[band], color="#3b6ea8", alpha=0.22, linewidth=0,
+                        label="95% CI")
+        ax.plot(xs, value, "o-", color="#1f3d63", markersize=4, linewidth=1.4)
+        ax.set_ylim(*_panel_limits(low, value, high))
+        ax.set_xlim(-0.3, len(periods) - 0.7)
+        ax.set_xticks(range(len(periods)), periods, fontsize=7, rotation=30 if len(periods) > 4 else 0)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(axis="y", alpha=0.3)
+        verdict = trend_verdict(tests.get(key))
+        ax.set_title(textwrap.fill(series_words(key), 48) + "\n" + textwrap.fill(verdict, 52), fontsize=7.5,
+                     color="#b03a2e" if verdict.endswith("a real trend") else "#222222")
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
