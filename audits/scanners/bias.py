@@ -25,7 +25,8 @@ from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric
 from audits.scanners import _fairness as fx
 from audits.scanners._scanmetric import ScanMean, mean_stats
-from audits.stats import correct_group_tests, group_tests, interval_from_replicates, resample_blocks
+from audits.stats import (cluster_sums, correct_group_tests, group_interval, group_tests, pooled_rates,
+                          resample_blocks)
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data",
@@ -163,7 +164,7 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
     for combo in combos:
         grouping = fx.make_grouping(samples, combo)
         fairness[grouping.key] = _scan_grouping(task, grouping, y_pred, y_true, stats, blocks, opts, seed,
-                                                n_bootstrap, rows_out)
+                                                n_bootstrap, rows_out, _task_clusters(task, samples))
     correct_group_tests([b.get("group_tests") or [] for b in fairness.values()], opts.four_fifths)
     for block in fairness.values():  # the worst pair's reading: "below four-fifths, (not) significant"
         tests = block.get("group_tests") or []
@@ -176,9 +177,21 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
     return ScanOutput(results={"fairness": fairness}, tables={"fairness": table})
 
 
+def _task_clusters(task: TaskConfig, samples: pd.DataFrame) -> np.ndarray | None:
+    """Each sample's cluster id when the task declares ``cluster:`` (the samples' ``cluster`` column)."""
+    if "cluster" not in samples.columns:
+        return None
+    return samples["cluster"].astype(str).to_numpy(dtype=object)
+
+
 def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
                    stats: dict[str, tuple[Metric, np.ndarray]], blocks: dict[str, tuple[Metric, np.ndarray]],
-                   opts: BiasOptions, seed: int, n_bootstrap: int, rows_out: list[FairnessRow]) -> JsonObject:
+                   opts: BiasOptions, seed: int, n_bootstrap: int, rows_out: list[FairnessRow],
+                   clusters: np.ndarray | None = None) -> JsonObject:
+    """One attribute or intersection. ``clusters`` (the task's ``cluster:`` ids, one per sample) makes
+    every group's interval and every group test count clusters, not samples, as independent: whole
+    clusters are resampled, rates are exact at the group's effective sample size, and the tests use
+    a design effect pooled over the groups (``audits.stats.pooled_rates``)."""
     all_rows = np.arange(len(grouping.labels))
     scored = {name: np.asarray(m.scored(st), dtype=bool) for name, (m, st) in blocks.items()}
     min_size = opts.min_group_size
@@ -197,18 +210,24 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         gseed = fx.group_seed(seed, task.name, grouping.key, g)
         # rows a metric could not score (e.g. no reference) stay out of its n and its resamples
         parts = [blocks[name][1][rows][scored[name][rows]] for name in blocks]
-        sums = resample_blocks(parts, n_bootstrap, gseed)
+        ids = [None if clusters is None else clusters[rows][scored[name][rows]] for name in blocks]
+        # clustered: resample whole clusters (each cluster's summed statistics is one unit)
+        units = [p if c is None else cluster_sums(p, c) for p, c in zip(parts, ids)]
+        sums = resample_blocks(units, n_bootstrap, gseed)
         small = bool(size_of[g] < min_size)
         entry: JsonObject = {"n": int(size_of[g]), "insufficient_data": small}
-        for (name, (metric, _)), part, s in zip(blocks.items(), parts, sums):
+        for (name, (metric, _)), part, s, c in zip(blocks.items(), parts, sums, ids):
             # exact for rates, BCa for means, percentile for corpus metrics (audits.stats)
-            low, high, method = interval_from_replicates(metric, part,
-                                                         np.asarray(metric.aggregate(s), dtype=np.float64), 1 - ALPHA)
+            iv = group_interval(metric, part, np.asarray(metric.aggregate(s), dtype=np.float64), 1 - ALPHA, c)
+            low, high, method = iv.low, iv.high, iv.method
             value = float(by_group_frame.at[g, name])
             if name == "decision_logit" and not small:
                 logit_draws[g] = np.asarray(metric.aggregate(s), dtype=np.float64)
             entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high), "n": int(len(part)),
                            "method": method}
+            if c is not None:
+                entry[name].update({"design_effect": _num(iv.design_effect), "n_clusters": iv.n_clusters,
+                                    "design_effect_source": iv.design_effect_source})
             rows_out.append({"task": task.name, "attribute": grouping.key, "group": g, "metric": name,
                              "value": value, "ci_low": low, "ci_high": high, "n": int(len(part)),
                              "insufficient_data": small, "method": method})
@@ -226,9 +245,12 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         out["four_fifths_violation"] = bool(dpr < opts.four_fifths) if dpr is not None else None
         # every pair of compared groups: two-proportion test and Katz ratio interval; Holm over all
         # pairs of the task's groupings and the four-fifths reading are added by fairness_scan
-        out["group_tests"] = group_tests({g: (by_group[g]["selection_rate"]["value"], by_group[g]["selection_rate"]["n"])
-                                          for g in ok_groups if by_group[g]["selection_rate"]["value"] is not None},
-                                         1 - ALPHA) if comparable else []
+        tested = [g for g in ok_groups if by_group[g]["selection_rate"]["value"] is not None]
+        if clusters is None:
+            rates = {g: (by_group[g]["selection_rate"]["value"], by_group[g]["selection_rate"]["n"]) for g in tested}
+        else:  # at each group's effective n, from one within-cluster correlation pooled over the groups
+            rates = pooled_rates({g: (y_pred[grouping.labels == g], clusters[grouping.labels == g]) for g in tested})
+        out["group_tests"] = group_tests(rates, 1 - ALPHA) if comparable else []
         if y_true is not None:
             out["equalized_odds_difference"] = _num(dec.get("equalized_odds_difference"))
         out.update(fx.decision_parity_note(y_pred))

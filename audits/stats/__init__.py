@@ -15,7 +15,9 @@ reports and the policy engine call. No statistical formula lives anywhere else.
   bias scan's group sums), the one percentile interval (``percentile_interval``), the clustered
   rate interval (``rate_interval``), per-group score summaries read from stored samples
   (``group_score_intervals``, ``paired_differences``) and inter-rater agreement (``agreement``,
-  ``cohen_kappa``, ``fleiss_kappa``).
+  ``cohen_kappa``, ``fleiss_kappa``);
+- clustered rates (``clustered_rate``, ``pooled_rates`` for group tests) and where a design effect
+  came from (``design_effect_source``: estimated, assumed or none).
 """
 
 from audits.stats._agreement import agreement, cohen_kappa, fleiss_kappa
@@ -23,6 +25,8 @@ from audits.stats._binomial import (clopper_pearson, effective_n, lower_bound, r
                                     unestimable_correlation, upper_bound)
 from audits.stats._bootstrap import acceleration, bca_interval, jackknife_values, percentile_interval
 from audits.stats._cluster import cluster_codes, cluster_sums, ratio_design_effect
+from audits.stats._clustered import (DESIGN_EFFECT_SOURCES, ClusteredRate, clustered_rate, design_effect_source,
+                                     pooled_rates)
 from audits.stats._compare import (BH, FISHER, HOLM, MCNEMAR, PAIRED_T, TWO_PROPORTION_Z, WELCH, Comparison,
                                    benjamini_hochberg, compare_scores, correct, four_fifths_flag, holm,
                                    mcnemar_exact, paired_t, parity_ratio, two_proportions, welch)
@@ -30,7 +34,7 @@ from audits.stats._runs import compare_runs, describe_change
 from audits.stats._groups import correct_group_tests, group_tests
 from audits.stats._resample import (DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_values, resample_blocks,
                                    resample_counts, resample_sums)
-from audits.stats._interval import KINDS, Interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
+from audits.stats._interval import KINDS, Interval, group_interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
 from audits.stats._signature import IntervalSignature
 from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
@@ -43,6 +47,8 @@ from audits.stats._ratio import (RateRatio, compare_rates, paired_rate_ratio, ra
 from audits.stats._detection import auroc, detection_quality
 
 __all__ = [
+    "DESIGN_EFFECT_SOURCES", "ClusteredRate", "clustered_rate", "design_effect_source", "pooled_rates",
+    "group_interval",
     "RateRatio", "compare_rates", "paired_rate_ratio", "rate_ratio", "rate_ratio_verdict", "ratio_n_needed",
     "auroc", "detection_quality",
     "BH", "FAIL", "FISHER", "HOLM", "INCONCLUSIVE", "KINDS", "MCNEMAR", "NO_DATA", "PAIRED_T", "PASS",

@@ -39,11 +39,27 @@ def effective_n(k: float, n: float, design_effect: float | None = None,
     effect that could not be estimated (NaN, one cluster): the within-cluster correlation cannot
     be estimated from the data, so the conservative rule counts each cluster once (full
     within-cluster correlation): ``n_clusters``. Then 0 of 40 in 32 clusters is bounded at n = 32
-    (below 8.9% at 95%), not at n = 40 (7.3%)."""
+    (below 8.9% at 95%), not at n = 40 (7.3%).
+
+    With an estimated design effect and G clusters, the effective size is also degrees-of-freedom
+    adjusted (Korn & Graubard 1998): ``n / deff * (t(n-1) / t(G-1))**2`` at the 97.5% point, since
+    the design effect is itself estimated from only G clusters. Without it the per-group
+    intervals of a few clusters each (5 clusters of ~8, correlation 0.4) held the rate 89% of the
+    time instead of 95%."""
     deff = _finite(design_effect)
     if n_clusters and _correlation_unknown(k, n, deff):
         return float(min(n, n_clusters))
-    return n / max(1.0, deff) if deff is not None else float(n)
+    if deff is None:
+        return float(n)
+    return n / max(1.0, deff) * df_factor(n, n_clusters)
+
+
+def df_factor(n: float, n_clusters: int | None) -> float:
+    """Korn & Graubard's degrees-of-freedom factor ``(t(n-1) / t(G-1))**2`` at the 97.5% point
+    (1 when unclustered or one sample per cluster)."""
+    if not n_clusters or not 1 < n_clusters < n:
+        return 1.0
+    return float((_st.t.ppf(0.975, n - 1) / _st.t.ppf(0.975, n_clusters - 1)) ** 2)
 
 
 def _finite(design_effect: float | None) -> float | None:

@@ -118,7 +118,8 @@ def two_proportions(k_a: float, n_a: int, k_b: float, n_b: int, confidence: floa
     pooled = (k_a + k_b) / (n_a + n_b)
     expected = [pooled * n_a, (1 - pooled) * n_a, pooled * n_b, (1 - pooled) * n_b]
     if min(expected) < 5:
-        table = [[round(k_a), n_a - round(k_a)], [round(k_b), n_b - round(k_b)]]
+        # effective (clustered) counts may be fractional: Fisher's table takes whole ones
+        table = [[round(k_a), round(n_a) - round(k_a)], [round(k_b), round(n_b) - round(k_b)]]
         p, method = float(_st.fisher_exact(table)[1]), FISHER
     else:
         se = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audits.stats import _binomial, _bootstrap, _cluster
+from audits.stats import _bootstrap, _cluster
+from audits.stats._clustered import ESTIMATED, NONE, clustered_rate
 from audits.stats._signature import (BCA, CLOPPER_PEARSON, CLUSTER_BCA, CLUSTER_PERCENTILE, KORN_GRAUBARD,
                                      PERCENTILE, IntervalSignature)
 
@@ -35,6 +36,7 @@ class Interval:
     events: float | None = None        # rates: number of 1s among the n
     design_effect: float | None = None
     n_clusters: int | None = None
+    design_effect_source: str = NONE   # estimated | assumed | none (audits.stats._clustered)
 
     @property
     def method(self) -> str:
@@ -87,18 +89,18 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
         g = int(units.shape[0])
         if kind in ("rate", "mean"):
             deff = _cluster.ratio_design_effect(stats, clusters)
-    if kind == "rate":
-        k = float(stats[:, 0].sum())
-        if clustered and _binomial.unestimable_correlation(k, n, deff, g):
-            deff = n / g  # full within-cluster correlation assumed: each cluster counted once
-        low, high = _binomial.rate_interval(k, n, confidence, deff, g)
+    if kind == "rate":  # clustered: estimated design effect, or each cluster counted once (assumed)
+        rate = clustered_rate(stats[:, 0], clusters if clustered else None)
+        low, high = rate.interval(confidence)
         sig = IntervalSignature(KORN_GRAUBARD if clustered else CLOPPER_PEARSON, confidence, cluster=cname)
-        return Interval(value, float(low), float(high), n, kind, sig, events=k, design_effect=deff, n_clusters=g)
+        return Interval(value, float(low), float(high), n, kind, sig, events=rate.events,
+                        design_effect=rate.design_effect if clustered else deff, n_clusters=g,
+                        design_effect_source=rate.source)
     if units.shape[0] < 2:  # one sample (or cluster): its bootstrap is itself, a zero width that reads as certainty
         method = (CLUSTER_BCA if clustered else BCA) if kind == "mean" else (
             CLUSTER_PERCENTILE if clustered else PERCENTILE)
         return Interval(value, nan, nan, n, kind, IntervalSignature(method, confidence, n_resamples, seed, cname),
-                        design_effect=deff, n_clusters=g)
+                        design_effect=deff, n_clusters=g, design_effect_source=_source(deff))
     reps = bootstrap_values(metric, units, n_resamples, seed)
     if kind == "mean":
         jack = _bootstrap.jackknife_values(metric.aggregate, units)
@@ -109,7 +111,13 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
         sig = IntervalSignature(CLUSTER_PERCENTILE if clustered else PERCENTILE, confidence, n_resamples, seed, cname)
         if clustered:
             deff = _cluster.variance_design_effect(reps, bootstrap_values(metric, stats, n_resamples, seed))
-    return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g)
+    return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g,
+                    design_effect_source=_source(deff))
+
+
+def _source(design_effect: float | None) -> str:
+    """A bootstrap interval's design effect is estimated when it could be formed (finite)."""
+    return ESTIMATED if design_effect is not None and np.isfinite(design_effect) else NONE
 
 
 def rescale(value: float, low: float, high: float, from_confidence: float, to_confidence: float
@@ -125,27 +133,56 @@ def rescale(value: float, low: float, high: float, from_confidence: float, to_co
 
 
 def interval_from_replicates(metric, stats: np.ndarray, replicates: np.ndarray,
-                             confidence: float = 0.95) -> tuple[float, float, str]:
-    """(low, high, method) for one group whose bootstrap replicates were drawn elsewhere (the
-    bias scan resamples all metrics of a group at once): exact for rates, BCa for means (the
-    jackknife on ``stats``), percentile for corpus metrics."""
+                             confidence: float = 0.95, clusters=None) -> tuple[float, float, str]:
+    """(low, high, method) of :func:`group_interval` (kept for its callers)."""
+    iv = group_interval(metric, stats, replicates, confidence, clusters)
+    return iv.low, iv.high, iv.method
+
+
+def group_interval(metric, stats: np.ndarray, replicates: np.ndarray, confidence: float = 0.95,
+                   clusters=None) -> Interval:
+    """The interval of one group whose bootstrap replicates were drawn elsewhere (the bias scan
+    resamples all metrics of a group at once): exact for rates, BCa for means (the jackknife on
+    ``stats``), percentile for corpus metrics.
+
+    ``clusters`` (one id per row of ``stats``, the group's own rows) makes it cluster-aware, as
+    the task's overall interval is: a rate at its effective sample size (the design effect
+    estimated within the group, or each cluster counted once when it cannot be), a mean's BCa
+    jackknife over whole clusters. The ``replicates`` must then have been drawn over the
+    group's cluster sums (``cluster_sums``), i.e. by resampling whole clusters.
+    """
     stats = np.asarray(stats, dtype=np.float64)
     n = int(stats.shape[0])
+    nan = float("nan")
+    clustered = clusters is not None and n > 0
     if n == 0:
-        return float("nan"), float("nan"), PERCENTILE
+        return Interval(nan, nan, nan, 0, "corpus", IntervalSignature(PERCENTILE, confidence))
     kind = score_kind(metric, stats)
+    value = float(metric.aggregate(stats.sum(axis=0)))
     if kind == "rate":
-        low, high = _binomial.clopper_pearson(float(stats[:, 0].sum()), n, confidence)
-        return float(low), float(high), CLOPPER_PEARSON
-    if n < 2:  # one sample: no interval (its bootstrap would be zero width)
-        return float("nan"), float("nan"), BCA if kind == "mean" else PERCENTILE
+        rate = clustered_rate(stats[:, 0], clusters if clustered else None)
+        low, high = rate.interval(confidence)
+        sig = IntervalSignature(KORN_GRAUBARD if clustered else CLOPPER_PEARSON, confidence)
+        return Interval(value, low, high, n, kind, sig, events=rate.events, design_effect=rate.design_effect,
+                        n_clusters=rate.n_clusters, design_effect_source=rate.source)
+    units = _cluster.cluster_sums(stats, clusters) if clustered else stats
+    g = int(units.shape[0]) if clustered else None
+    deff = _cluster.ratio_design_effect(stats, clusters) if clustered and kind == "mean" else None
     if kind == "mean":
-        value = float(metric.aggregate(stats.sum(axis=0)))
-        jack = _bootstrap.jackknife_values(metric.aggregate, stats)
+        method = CLUSTER_BCA if clustered else BCA
+    else:
+        method = CLUSTER_PERCENTILE if clustered else PERCENTILE
+    sig = IntervalSignature(method, confidence)
+    if units.shape[0] < 2:  # one sample (or cluster): no interval (its bootstrap would be zero width)
+        return Interval(value, nan, nan, n, kind, sig, design_effect=deff, n_clusters=g,
+                        design_effect_source=_source(deff))
+    if kind == "mean":
+        jack = _bootstrap.jackknife_values(metric.aggregate, units)
         low, high = _bootstrap.bca_interval(value, replicates, jack, confidence)
-        return low, high, BCA
-    low, high = _bootstrap.percentile_interval(replicates, confidence)
-    return low, high, PERCENTILE
+    else:
+        low, high = _bootstrap.percentile_interval(replicates, confidence)
+    return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g,
+                    design_effect_source=_source(deff))
 
 
 def normal_interval(mean, se, confidence: float = 0.95):

@@ -46,7 +46,7 @@ def test_flip_rate_interval_treats_clusters_as_units():
     flips = np.repeat([1.0] * 5 + [0.0] * 15, 4)
     deff = stats.ratio_design_effect(np.column_stack([flips, np.ones(80)]), np.repeat(np.arange(20), 4))
     assert clustered["design_effect"] == pytest.approx(deff) and deff == pytest.approx(4.0, rel=0.05)
-    assert (clustered["ci_low"], clustered["ci_high"]) == pytest.approx(stats.rate_interval(20, 80, 0.95, deff))
+    assert (clustered["ci_low"], clustered["ci_high"]) == pytest.approx(stats.rate_interval(20, 80, 0.95, deff, 20))
     assert (plain["ci_low"], plain["ci_high"]) == pytest.approx(tuple(float(x) for x in stats.clopper_pearson(20, 80)))
     assert clustered["ci_high"] - clustered["ci_low"] > 1.7 * (plain["ci_high"] - plain["ci_low"])
     assert "method" not in plain and "n_clusters" not in plain   # unclustered blocks are unchanged

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from audits import stats
 from audits.metrics import get_metric
@@ -32,7 +33,8 @@ def test_zero_events_are_bounded_at_the_number_of_clusters():
     assert stats.effective_n(0, 40, None, 32) == 32
     assert stats.effective_n(40, 40, None, 32) == 32
     assert stats.effective_n(0, 40) == 40  # unclustered: unchanged
-    assert stats.effective_n(4, 40, 1.25, 32) == 32  # an estimated design effect still rules
+    # an estimated design effect still rules, degrees-of-freedom adjusted for its 32 clusters (Korn & Graubard)
+    assert stats.effective_n(4, 40, 1.25, 32) == pytest.approx(32 * (2.0227 / 2.0395) ** 2, rel=1e-3)
     r = summarise(get_metric("accuracy"), _rows(0), n_resamples=10, seed=0, clusters=CLUSTERS)
     assert r.n == 40 and r.n_clusters == 32 and r.design_effect == 40 / 32
     assert r.ci_high == float(stats.clopper_pearson(0, 32)[1])  # 0.1089, not 0.0881 at n = 40

@@ -17,7 +17,7 @@ def test_rate_interval_is_the_clustered_interval_metric_interval_reports():
     clusters = np.repeat(np.arange(20), 5)
     iv = stats.metric_interval(acc, np.column_stack([y, np.ones_like(y)]), clusters=clusters, cluster_name="doc")
     assert iv.design_effect == pytest.approx(5.0, rel=0.05) and iv.n == 100 and iv.events == 30
-    assert (iv.low, iv.high) == pytest.approx(stats.rate_interval(30, 100, 0.95, iv.design_effect))
+    assert (iv.low, iv.high) == pytest.approx(stats.rate_interval(30, 100, 0.95, iv.design_effect, iv.n_clusters))
     assert stats.rate_interval(30, 100, 0.95, iv.design_effect) == pytest.approx(
         tuple(float(x) for x in stats.clopper_pearson(6, 20)), rel=0.1)   # deff ~5: about 6 of 20 clusters
     assert stats.rate_interval(30, 100) == tuple(float(x) for x in stats.clopper_pearson(30, 100))

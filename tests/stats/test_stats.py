@@ -97,6 +97,8 @@ def test_kind_is_read_from_the_scores():
 
 
 def test_clusters_widen_the_interval_and_report_the_design_effect():
+    from scipy.stats import t as stats_t
+
     # 20 clusters of 5 identical answers: the data hold 20 independent answers, not 100
     rng = np.random.default_rng(3)
     per_cluster = (rng.random(20) < 0.7).astype(float)
@@ -107,7 +109,8 @@ def test_clusters_widen_the_interval_and_report_the_design_effect():
     clustered = summarise(get_metric("accuracy"), data, clusters=clusters, cluster_name="context")
     assert clustered.design_effect == pytest.approx(5 * 99 / 100 * 20 / 19, rel=1e-9)
     assert clustered.method == "clopper-pearson-effective-n" and clustered.n_clusters == 20
-    n_eff = 100 / clustered.design_effect  # Korn-Graubard: the exact interval at the effective n
+    # Korn-Graubard: the exact interval at the effective n, degrees-of-freedom adjusted for 20 clusters
+    n_eff = 100 / clustered.design_effect * (stats_t.ppf(0.975, 99) / stats_t.ppf(0.975, 19)) ** 2
     low, high = stats.clopper_pearson(y.mean() * n_eff, n_eff)
     assert (clustered.ci_low, clustered.ci_high) == pytest.approx((float(low), float(high)))
     assert (clustered.ci_high - clustered.ci_low) > 1.8 * (plain.ci_high - plain.ci_low)
