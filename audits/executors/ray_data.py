@@ -16,6 +16,11 @@ driver waits for its rows::
                      max_tasks_in_flight_per_actor=1), num_cpus=1)   # each actor: stage.setup() once
       -> iter_rows() on the driver, which puts the results back in row order
 
+Each stage actor reports the SHA-256 of the detector files it loaded from its own node's disk (and
+the versions of the packages that read them; ``audits.executors.stage_files``); the driver refuses
+the first batch from an actor whose files differ from its own, naming the worker and the file, and
+records its own digests in the manifest (``execution.stage_files``).
+
 A block is answered by ``audits.inference.infer_block``, exactly as the local executor does, so
 results match it. Ray Data restarts a lost actor and retries its block (its actor pools default
 to ``max_restarts=-1``, ``max_task_retries=-1``); blocks already written survive a killed driver
@@ -25,24 +30,24 @@ switched off inside the actors. Ray is imported only when this executor is used.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import pickle
-import socket
 from pathlib import Path
-from typing import Any, Iterator, TypedDict
-from urllib.parse import urlparse
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
-from audits.backends.base import BACKENDS, Backend, load_backend
+from audits.backends.base import BACKENDS, load_backend
 from audits.config import ModelConfig, TaskConfig
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.executors.base import EXECUTORS, Executor, RowStage, StageStats, Timer, answer_rows
+from audits.executors import stage_files
+from audits.executors.ray_support import (LazyBackend, _actor_errors_as_assay_errors, _check_reachable, _first_line,
+                                          _gpu_name)
 from audits.inference import FINGERPRINT_FILE, BlockPlan, FingerprintPin, fingerprint, infer_block, plan_blocks
 
 _EXTRA = "pip install 'assay[ray]'"
@@ -118,10 +123,15 @@ class _StageWorker:
     ``map_rows`` subclasses it as ``Scan<Name>`` so Ray Data's progress names the scanner."""
 
     def __init__(self, stage: bytes):
+        import ray
+
         self.stage: RowStage = pickle.loads(stage)
         with Timer() as t:
             self.stage.setup()
-        self.worker = json.dumps({"pid": os.getpid(), "setup_s": round(t.seconds, 3)})
+        # what this actor loaded from its own disk: the driver refuses a node whose files differ
+        self.worker = json.dumps({"pid": os.getpid(), "setup_s": round(t.seconds, 3),
+                                  "node": ray.get_runtime_context().get_node_id(), "ip": _node_ip(ray),
+                                  "files": stage_files.signature(self.stage)})
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         out: dict[str, list] = {"batch": [], "result": [], "seconds": [], "worker": []}
@@ -251,6 +261,9 @@ class RayExecutor(Executor):
         worker = type(f"Scan{stage.name.title().replace('_', '')}", (_StageWorker,), {})
         out: list[list[Any] | None] = [None] * len(batches)
         pids: set[int] = set()
+        mine = stage_files.signature(stage)  # the driver's own files, which every actor's must match
+        self.execution.details.setdefault("stage_files", {})[stage.name] = (
+            {label: x["digest"] for label, x in mine.items()} if stage_files.is_declared(stage) else "not declared")
         with Timer() as t:
             ds = ray.data.from_items([{"payload": pickle.dumps((i, b))} for i, b in enumerate(batches)],
                                      override_num_blocks=len(batches))
@@ -260,8 +273,11 @@ class RayExecutor(Executor):
                                 fn_constructor_kwargs={"stage": pickle.dumps(stage)})
             with _actor_errors_as_assay_errors():
                 for row in ds.iter_rows():
+                    info = json.loads(row["worker"])
+                    stage_files.check(stage.name, mine, info["files"],
+                                      f"{info['ip']} (node {info['node'][:12]}, pid {info['pid']})")
                     out[int(row["batch"])] = pickle.loads(row["result"])
-                    pids.add(json.loads(row["worker"])["pid"])
+                    pids.add(info["pid"])
         missing = [i for i, b in enumerate(out) if b is None]
         if missing:
             raise RuntimeError(f"stage {stage.name!r}: batches {missing} came back empty")
@@ -321,40 +337,6 @@ class RayExecutor(Executor):
             self._owns_cluster = False
 
 
-class LazyBackend:
-    """A driver-side backend built on first use, for scanners that query the model.
-
-    ``capabilities`` and ``name`` come from the backend class, so asking what it can do loads
-    nothing; any other attribute loads ``load_backend(config)`` once and delegates to it.
-    """
-
-    def __init__(self, config: ModelConfig):
-        cls = BACKENDS.get(config.backend)
-        self.config = config
-        self.name = cls.name
-        per_config = getattr(cls, "capabilities_for", None)  # e.g. openai without loglikelihood (logprobs: off)
-        self.capabilities = per_config(config) if per_config else cls.capabilities
-        self.facts: JsonObject = {}  # attributes the actors reported (has_chat_template): no load needed
-        self._inner: Backend | None = None
-
-    def _load(self) -> Backend:
-        if self._inner is None:
-            self._inner = load_backend(self.config)
-        return self._inner
-
-    def __getattr__(self, attr: str) -> Any:  # only called for attributes not set above
-        if attr.startswith("__") or attr in ("_inner", "facts"):
-            raise AttributeError(attr)
-        if attr in self.facts and self._inner is None:
-            return self.facts[attr]
-        return getattr(self._load(), attr)
-
-    def close(self) -> None:
-        if self._inner is not None:
-            self._inner.close()
-            self._inner = None
-
-
 def _wire(chunk: pd.DataFrame) -> pd.DataFrame:
     """Only the columns ``infer_block`` reads travel to the actors."""
     return chunk[[c for c in ("sample_id", "input", "choices") if c in chunk.columns]].reset_index(drop=True)
@@ -364,58 +346,8 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({"sample_id": [], "prediction": [], "choice_logprobs": []})
 
 
-def _gpu_name() -> str | None:
+def _node_ip(ray: Any) -> str:
     try:
-        import torch
-
-        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    except Exception:  # noqa: BLE001  (a name for the manifest, never a reason to fail)
-        return None
-
-
-def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
-    """A host:port address must accept a TCP connection before Ray is asked to join it."""
-    if address == "auto":
-        return
-    parsed = urlparse(address if "://" in address else f"tcp://{address}")
-    if not parsed.hostname or not parsed.port:
-        raise AssayError(f"executor.address {address!r} is not 'auto', 'host:port' or 'ray://host:port'",
-                         "set it to the head node's GCS address (host:6379) or Ray Client address (ray://host:10001)")
-    try:
-        socket.create_connection((parsed.hostname, parsed.port), timeout=timeout_s).close()
-    except OSError as err:
-        raise AssayError(f"the Ray cluster at {address!r} is unreachable ({err.strerror or err})",
-                         "start it (`ray start --head`) or correct executor.address") from None
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
-
-
-@contextlib.contextmanager
-def _actor_errors_as_assay_errors() -> Iterator[None]:
-    """Re-raise an AssayError an actor raised as itself (its one-line message), not Ray's wrapper."""
-    try:
-        yield
-    except Exception as err:
-        user_error = _find_assay_error(err)
-        if user_error is not None:
-            raise AssayError(user_error.problem, user_error.fix) from None
-        raise
-
-
-def _find_assay_error(err: BaseException) -> AssayError | None:
-    """The AssayError an actor raised, through Ray's wrappers (RayTaskError, UserCodeException)."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [err]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, AssayError):
-            return e
-        todo += [e.__cause__, e.__context__, getattr(e, "cause", None)]
-    return None
-
+        return str(ray.util.get_node_ip_address())
+    except Exception:  # noqa: BLE001  (a name for the message, never a reason to fail)
+        return "unknown host"
