@@ -6,10 +6,10 @@ helper (:func:`jsonable`), and :class:`Estimate`, the one shape of a number with
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from audits.stats._signature import LEGACY
 
@@ -69,6 +69,20 @@ class Estimate(_Open):
     method: str | None = None
     design_effect: float | None = None
     n_clusters: int | None = None
+    # how design_effect was obtained: "estimated" from the data, "assumed" (n / clusters: each cluster
+    # counted once, as no correlation could be estimated) or "none"; results written before it say
+    # nothing and it is read back from the fields beside it (audits.stats.design_effect_source)
+    design_effect_source: Literal["estimated", "assumed", "none"] | None = None
+
+    @model_validator(mode="after")
+    def _source_of_design_effect(self) -> "Estimate":
+        if self.design_effect_source is None:
+            from audits.stats._clustered import design_effect_source
+
+            self.design_effect_source = design_effect_source(  # type: ignore[assignment]
+                getattr(self, "kind", None), getattr(self, "events", None), self.n, self.design_effect,
+                self.n_clusters)
+        return self
 
     @classmethod
     def of(cls, result: Any) -> "Estimate":

@@ -56,6 +56,7 @@ class MetricResult:
     design_effect: float | None = None
     n_clusters: int | None = None
     statement: str = ""
+    design_effect_source: str = "none"  # estimated | assumed | none (audits.stats._clustered)
 
 
 class Metric(ABC):

@@ -7,6 +7,7 @@ import math
 
 from audits.stats._binomial import effective_n, lower_bound, unestimable_correlation, upper_bound
 from audits.stats._signature import IntervalSignature
+from audits.stats._clustered import design_effect_source as _deff_source
 
 # metric -> (what a sample is, what a 1 means, the rate's name)
 PHRASES: dict[str, tuple[str, str, str]] = {
@@ -118,8 +119,11 @@ def _num(x: float) -> str:
 
 def describe(name: str, value: float, low: float, high: float, n: int, *, kind: str = "mean",
              confidence: float = 0.95, events: float | None = None, method: str | None = None,
-             design_effect: float | None = None, n_clusters: int | None = None) -> str:
-    """One sentence a committee member can read, for any metric summary."""
+             design_effect: float | None = None, n_clusters: int | None = None,
+             design_effect_source: str | None = None) -> str:
+    """One sentence a committee member can read, for any metric summary. A design effect that
+    was assumed rather than estimated (``design_effect_source``; read from the other fields when
+    not given) is called assumed."""
     if not n or value is None or not math.isfinite(value):
         return f"{name} has no value (no sample could be scored)."
     phrase = rate_phrase(name)
@@ -128,7 +132,10 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
     deff = design_effect if design_effect is not None and math.isfinite(design_effect) else None
     tail = ""
     if n_clusters:
-        tail = f"; {n_clusters} clusters" + (f", design effect {deff:.2g}" if deff is not None else "")
+        source = design_effect_source or _deff_source(kind, events, n, deff, n_clusters)
+        assumed = " assumed (each cluster counted once), not estimated" if source == "assumed" else ""
+        tail = f"; {n_clusters} cluster{'s' if n_clusters != 1 else ''}" + (
+            f", design effect {deff:.2g}{assumed}" if deff is not None else "")
     if kind == "rate":
         k = round(events if events is not None else value * n)
         n_eff = effective_n(k, n, deff, n_clusters)
