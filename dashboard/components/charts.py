@@ -14,6 +14,25 @@ MODEBAR = {"orientation": "v"}
 # the legend sits at the chart's bottom edge (container coordinates): at y=-0.15 of the plot it lay over
 # slanted axis labels and cut task names ('supp', 'loan-d') on the toxicity-per-task chart
 LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
+# a half-width chart at 1280 px holds about this many title characters beside the tool icons; longer
+# titles ('share of 'yes' decisions by race (95% CI, exact binomial)') were cut at the right edge
+TITLE_CHARS = 44
+
+
+def wrap_title(title: str | None, width: int = TITLE_CHARS) -> tuple[str | None, int]:
+    """``title`` broken into lines of at most ``width`` characters (plotly's ``<br>``) at spaces,
+    and the number of lines; a single word longer than ``width`` keeps its own line."""
+    if not title:
+        return title, 0
+    import textwrap
+
+    lines = textwrap.wrap(str(title), width=width, break_long_words=False, break_on_hyphens=False) or [str(title)]
+    return "<br>".join(lines), len(lines)
+
+
+def _top(lines: int) -> int:
+    """The top margin that holds ``lines`` title lines."""
+    return 20 + 20 * max(1, lines)
 
 
 def why_empty(frame: pd.DataFrame | None, what: str, value: str = "value", counts: bool = False) -> str | None:
@@ -63,10 +82,11 @@ def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_lo
     if hline is not None:
         fig.add_hline(y=hline, line_dash="dash", line_color="firebrick",
                       annotation_text=hline_label or "", annotation_position="top left")
-    fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      height=height, showlegend=bool(color), legend=LEGEND, modebar=MODEBAR)
+    title, lines = wrap_title(title)
+    fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": _top(lines), "b": 10},
+                      height=height + 20 * max(0, lines - 1), showlegend=bool(color), legend=LEGEND, modebar=MODEBAR)
     if color:   # room under the (possibly slanted) group names for the legend at the bottom edge
-        fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 40})
+        fig.update_layout(margin={"l": 10, "r": 10, "t": _top(lines), "b": 40})
     if len(frame) and (frame[value].dropna() >= 0).all():  # rates and scores: no negative axis
         top = max([float(frame[c].max()) for c in (value, high) if c in frame and frame[c].notna().any()] +
                   [hline or 0.0])
@@ -82,6 +102,8 @@ def count_bars(frame: pd.DataFrame, x: str, y: str, color: str | None = None,
     for name, part in groups:
         fig.add_trace(go.Bar(x=part[x].astype(str), y=part[y], name=str(name) if name is not None else y,
                              marker_color=(colors or {}).get(str(name))))
-    fig.update_layout(title=title, barmode=barmode, margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=320,
-                      showlegend=bool(color), modebar=MODEBAR)
+    # the legend at the bottom edge, as ci_bars': at the right it lay under the tool icons ('findi…')
+    title, lines = wrap_title(title)
+    fig.update_layout(title=title, barmode=barmode, margin={"l": 10, "r": 10, "t": _top(lines), "b": 40 if color else 10},
+                      height=320 + 20 * max(0, lines - 1), showlegend=bool(color), legend=LEGEND, modebar=MODEBAR)
     return fig

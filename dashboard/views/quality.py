@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from audits.errors import AssayError
@@ -27,6 +28,18 @@ def n_text(rows) -> str:
     if not ns:
         return ""
     return f"n={ns[0]:,}" if len(ns) == 1 else f"n {ns[0]:,}–{ns[-1]:,} by measure; hover for each"
+
+
+def shown_page(frame):
+    """A page of samples as a reader sees it: a missing reference, label or verdict is '—' (never the
+    grid's grey 'None'), and ``correct`` reads yes / no / '—' (a generate task has no right choice)."""
+    frame = frame.copy()
+    if "correct" in frame:
+        frame["correct"] = ["—" if pd.isna(v) else ("yes" if bool(v) else "no") for v in frame["correct"]]
+    for col in frame.columns:
+        if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), "—")
+    return frame
 
 
 def _metrics(run_id: str) -> None:
@@ -92,11 +105,16 @@ def _browser(run_id: str) -> None:
     shown = [c for c in _SHOWN if c in columns] + ([group_col] if group_col in columns else [])
     frame = state.sample_page(run_id, flt, offset=(int(page) - 1) * PAGE_SIZE, limit=PAGE_SIZE,
                         columns=shown)
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 # every column fits 1280 px without a sideways scroll; a cell's full text shows on hover
-                 column_config={"input": st.column_config.TextColumn(width="medium"),
+    st.dataframe(shown_page(frame), hide_index=True, width="stretch",
+                 # every column fits 1280 px without a sideways scroll ('correct' was cut at the right edge);
+                 # a cell's full text shows on hover
+                 column_config={"task": st.column_config.TextColumn(width="small"),
+                                "sample_id": st.column_config.TextColumn("sample", width="small"),
+                                "input": st.column_config.TextColumn(width="medium"),
                                 "prediction": st.column_config.TextColumn(width="medium"),
-                                "reference": st.column_config.TextColumn(width="small")})
+                                "reference": st.column_config.TextColumn(width="small"),
+                                "label": st.column_config.TextColumn(width="small"),
+                                "correct": st.column_config.TextColumn(width="small")})
 
 
 def render() -> None:
