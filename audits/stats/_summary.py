@@ -12,7 +12,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audits.stats._binomial import clopper_pearson
+from audits.stats._binomial import clopper_pearson, unestimable_correlation
+from audits.stats._clustered import ASSUMED, ESTIMATED, NONE, ClusteredRate
+from audits.stats._signature import KORN_GRAUBARD
 
 GROUP_COLUMNS = ["group", "n", "mean", "se", "ci_low", "ci_high", "method"]
 
@@ -34,6 +36,12 @@ def group_intervals(sums: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     """
     if sums.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
+    if "cluster" in sums.columns:
+        if sums["cluster"].notna().any():
+            return _clustered_group_intervals(sums, confidence)
+        # the table has a cluster column but this task is not clustered: the plain sums per group
+        sums = sums.groupby("group", sort=False, dropna=False).agg(
+            n=("n", "sum"), total=("total", "sum"), total_sq=("total_sq", "sum"), binary=("binary", "all")).reset_index()
     n = sums["n"].astype(float).to_numpy()
     total, total_sq = (sums[c].astype(float).to_numpy() for c in ("total", "total_sq"))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -54,14 +62,61 @@ def group_intervals(sums: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     return frame.assign(ci_low=low, ci_high=high, method=method)[GROUP_COLUMNS].reset_index(drop=True)
 
 
+CLUSTERED_COLUMNS = [*GROUP_COLUMNS, "design_effect", "n_clusters", "design_effect_source"]
+
+
+def _clustered_group_intervals(sums: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per group, from sums per group *and cluster* (a ``cluster`` column): the group's design
+    effect is the cluster-robust over the independent variance of its mean (as
+    ``ratio_design_effect`` computes from the samples); a 0/1 column's interval is exact at the
+    effective n (each cluster counted once when there are no or only events), a score's the
+    Student t with the standard error times sqrt(design effect) and G - 1 degrees of freedom.
+    Columns: ``CLUSTERED_COLUMNS``."""
+    from scipy.stats import t as student
+
+    rows = []
+    for group, part in sums.groupby("group", sort=False, dropna=False):
+        part = part[part["n"].astype(float) > 0]
+        nc, tc = part["n"].astype(float).to_numpy(), part["total"].astype(float).to_numpy()
+        n, total, total_sq, g = float(nc.sum()), float(tc.sum()), float(part["total_sq"].astype(float).sum()), len(part)
+        mean = total / n if n else math.nan
+        binary = bool(part["binary"].astype(bool).all()) and n > 0
+        iid = n / (n - 1) * max(total_sq - n * mean * mean, 0.0) if n >= 2 else 0.0
+        robust = g / (g - 1) * float(((tc - mean * nc) ** 2).sum()) if g >= 2 else 0.0
+        deff = robust / iid if iid > 0 and g >= 2 else None
+        se = math.sqrt(iid / (n - 1) / n) if n >= 2 else math.nan   # the sample sd / sqrt n
+        if binary:
+            rate = ClusteredRate(total, int(n), deff, g, ESTIMATED if deff is not None else NONE)
+            if unestimable_correlation(total, n, deff, g):
+                rate = ClusteredRate(total, int(n), n / g, g, ASSUMED)
+            low, high = rate.interval(confidence)
+            deff, source, method = rate.design_effect, rate.source, KORN_GRAUBARD
+        else:
+            half = (float(student.ppf((1 + confidence) / 2, g - 1)) * se * math.sqrt(max(1.0, deff))
+                    if deff is not None and n >= 2 else math.nan)
+            low, high = mean - half, mean + half
+            source, method = (ESTIMATED if deff is not None else NONE), "student-t-clustered"
+        rows.append({"group": group, "n": int(n), "mean": mean, "se": se, "ci_low": low, "ci_high": high,
+                     "method": method, "design_effect": deff, "n_clusters": g, "design_effect_source": source})
+    return pd.DataFrame(rows, columns=CLUSTERED_COLUMNS)
+
+
 def group_score_intervals(groups: Sequence | pd.Series, values: Sequence | pd.Series,
-                          confidence: float = 0.95) -> pd.DataFrame:
+                          confidence: float = 0.95, clusters: Sequence | pd.Series | None = None) -> pd.DataFrame:
     """:func:`group_intervals` of per-sample ``values`` by ``groups`` (text; a missing group is its
-    own, sorted last)."""
+    own, sorted last); ``clusters`` (one id per value) makes them clustered."""
     labels = pd.Series(groups, dtype=object).reset_index(drop=True)
     x = _floats(values)
     if labels.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
+    if clusters is not None:
+        frame = pd.DataFrame({"group": labels.where(labels.isna(), labels.astype(str)),
+                              "cluster": pd.Series(clusters, dtype=object).astype(str).to_numpy(), "x": x})
+        frame = frame[~np.isnan(x)]
+        sums = frame.groupby(["group", "cluster"], sort=True, dropna=False)["x"].agg(
+            n="count", total="sum", total_sq=lambda v: float((v ** 2).sum()),
+            binary=lambda v: bool(np.isin(v, (0.0, 1.0)).all())).reset_index()
+        return group_intervals(sums, confidence)
     known = labels.notna().to_numpy()
     names = sorted({str(g) for g in labels[known]})
     codes = np.full(len(labels), len(names), dtype=np.int64)

@@ -87,6 +87,7 @@ METHOD_WORDS = {
     "bca-bootstrap": "BCa bootstrap", "cluster-bca-bootstrap": "cluster BCa bootstrap",
     "percentile-bootstrap": "percentile bootstrap", "cluster-percentile-bootstrap": "cluster percentile bootstrap",
     "normal": "normal approximation", "student-t": "Student t", "katz-log": "Katz log interval",
+    "student-t-clustered": "Student t over clusters",
 }
 
 

@@ -232,16 +232,23 @@ def distinct_values(cat: Catalog, run_id: str, table: str, column: str, limit: i
 
 
 def group_sums(cat: Catalog, run_id: str, table: str, by: Sequence[str], value: str,
-               filters: Filters | None = None) -> pd.DataFrame:
+               filters: Filters | None = None, cluster: str | None = None) -> pd.DataFrame:
     """Sufficient sums of one numeric column per group of the ``by`` columns (as text; a missing
     value is its own group, sorted last): ``rows``, ``n`` (rows with a value), ``total`` (sum),
     ``total_sq`` (sum of squares), ``binary`` (every value is 0 or 1). Sums only, like a metric's
-    per-sample statistics: means, standard errors and intervals are made by ``audits.stats``."""
+    per-sample statistics: means, standard errors and intervals are made by ``audits.stats``.
+
+    ``cluster`` (a column such as the samples' ``cluster``): when the table has it, the sums are
+    per group *and cluster* (one more column, ``cluster``, as text), which ``audits.stats.
+    group_intervals`` turns into clustered intervals; a table without it gives the plain sums."""
     columns = ["rows", "n", "total", "total_sq", "binary"]
     path = table_path(cat, run_id, table)
     schema = table_columns(cat, run_id, table)
     if path is None or value not in schema or any(c not in schema for c in by):
         return pd.DataFrame(columns=[*by, *columns])
+    if cluster is not None and cluster in schema and cluster not in by:
+        sums = group_sums(cat, run_id, table, [*by, cluster], value, filters)
+        return sums.rename(columns={cluster: "cluster"})[[*by, "cluster", *columns]]
     where, params = where_clause(schema, filters)
     v = f"CAST({quote(value)} AS DOUBLE)"
     keys = ", ".join(f"{_as_text(c)} AS {quote(c)}" for c in by)

@@ -174,7 +174,8 @@ def score_by_group(cat: Catalog, run_id: str, task: str, column: str, attribute:
     column, the normal interval for a score) over the sums the bundle reader adds up."""
     from audits.stats import GROUP_COLUMNS, group_intervals
 
-    sums = br.group_sums(cat, run_id, "samples", [attribute], column, {"task": task})
+    sums = br.group_sums(cat, run_id, "samples", [attribute], column, {"task": task},
+                         cluster="cluster")  # a clustered task (cluster:): clustered intervals
     if sums.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
     return group_intervals(sums.rename(columns={attribute: "group"}), confidence)
