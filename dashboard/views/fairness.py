@@ -144,9 +144,16 @@ def decision_parity_warning(block: dict[str, FairnessGrouping]) -> str | None:
         return None
     rate = info.overall_selection_rate
     share = "" if rate is None or rate != rate else f" ('yes' in {rate:.1%} of cases)"
+    if any(i.discrimination is not None for i in block.values()):
+        instead = "the probability of 'yes' by group (under *By group*) and the discrimination score below."
+    else:   # never point at a score the page does not show
+        sizes = sorted({i.min_group_size for i in block.values() if i.min_group_size})
+        instead = ("the probability of 'yes' by group (under *By group*). No discrimination score could be "
+                   "computed: " + (f"fewer than two groups have at least {'/'.join(map(str, sizes))} samples."
+                                   if sizes and all(i.groups_compared < 2 for i in block.values())
+                                   else "the run recorded none."))
     return (f"The model's most likely answer is nearly always the same{share}, so comparing how often each group "
-            "gets a 'yes' says little here. Compare instead the probability of 'yes' by group (under *By group*) "
-            "and the discrimination score below.")
+            f"gets a 'yes' says little here. Compare instead {instead}")
 
 
 def _probability_view(block: dict[str, FairnessGrouping]) -> None:

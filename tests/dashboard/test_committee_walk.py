@@ -42,3 +42,19 @@ def test_the_sample_browser_shows_a_dash_not_none_for_what_a_task_does_not_have(
     assert shown["reference"].tolist() == ["30 days", "—"] and shown["label"].tolist() == ["—", "James"]
     assert shown["correct"].tolist() == ["—", "yes"]
     assert shown_page(page.assign(correct=[None, False]))["correct"].tolist() == ["—", "no"]
+
+
+def test_the_parity_warning_points_at_a_discrimination_score_only_when_there_is_one():
+    from audits.results import FairnessGrouping
+    from dashboard.views.fairness import decision_parity_warning
+
+    small = {a: FairnessGrouping(groups_compared=0, min_group_size=30, decision_parity_informative=False,
+                                 overall_selection_rate=0.0) for a in ("race", "gender")}
+    said = decision_parity_warning(small)
+    assert "discrimination score below" not in said
+    assert "No discrimination score could be computed: fewer than two groups have at least 30 samples." in said
+    scored = {"race": FairnessGrouping(groups_compared=4, min_group_size=30, decision_parity_informative=False,
+                                       overall_selection_rate=0.0, discrimination={
+                                           "value": 0.4, "ci_low": 0.1, "ci_high": 0.7, "n": 300,
+                                           "highest": "white", "lowest": "Black"})}
+    assert decision_parity_warning(scored).endswith("and the discrimination score below.")
