@@ -139,6 +139,14 @@ class Notify(_Strict):
     on: list[Literal["fail", "inconclusive", "no-data"]] = Field(default_factory=lambda: ["fail"])
     timeout_s: float = Field(5.0, gt=0, le=60)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        """YAML 1.1 reads an unquoted ``on:`` key as the boolean true: take it as ``on``."""
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = {("on" if k is True else k): v for k, v in data.items()}
+        return data
+
     @model_validator(mode="after")
     def _somewhere(self) -> "Notify":
         if not self.webhook and not self.file:
