@@ -127,6 +127,25 @@ def trusted_keys() -> dict[str, Ed25519PublicKey]:
     return out
 
 
+def pseudonym_key() -> bytes:
+    """This installation's 256-bit key for pseudonymising ids that hold personal data (HMAC), created on
+    first use: the same id gets the same pseudonym in every run here (paired comparisons stay paired),
+    and nobody without the key dir can test a guessed e-mail against a pseudonym."""
+    folder = _private_dir()
+    path = folder / "pseudonym.key"
+    with _lock:
+        if not path.exists():  # written aside, then linked in: a reader never sees a half-written key
+            tmp = folder / f".pseudonym-{secrets.token_hex(4)}"
+            _write_private(tmp, secrets.token_bytes(32))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:  # another process made it first: theirs stands
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_bytes()
+
+
 # -- per-run keys (raw text encryption; erasure by deleting the key) ---------------------------
 
 def _run_key_path(run_id: str) -> Path:

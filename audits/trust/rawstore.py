@@ -14,6 +14,8 @@ is gone while every hash in the bundle still verifies.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import secrets
 from collections import Counter
@@ -105,6 +107,12 @@ def _protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSett
                 if changed:
                     raw_parts.append(pd.DataFrame({"table": name, "row": changed, "column": col,
                                                    "value": [frame[col].iloc[i] for i in changed]}))
+    out, changed_ids = pseudonymise_sample_ids(out, tables.get("samples"), redactor, public)
+    samples = tables.get("samples")
+    if keep and changed_ids and samples is not None:  # the raw ids, for an admin with the run's key
+        rows = [i for i, v in enumerate(samples["sample_id"].tolist()) if isinstance(v, str) and v in changed_ids]
+        raw_parts.append(pd.DataFrame({"table": "samples", "row": rows, "column": "sample_id",
+                                       "value": [samples["sample_id"].iloc[i] for i in rows]}))
     files: dict[str, bytes] = {}
     if keep and raw_parts:
         files[RAW_FILE] = _encrypt(run_id, pd.concat(raw_parts, ignore_index=True))
@@ -113,21 +121,70 @@ def _protect(run_id: str, tables: dict[str, pd.DataFrame], scanners: ScannerSett
                            kept_public=sorted(public))
     if redactor.reused:  # texts whose detector spans came from the run's PII scan (not analysed twice)
         summary.spans_from_scan = redactor.reused
-    ids = _ids_with_personal_data(tables.get("samples"))
-    if ids:  # join keys cannot be rewritten here (reviews, paired comparisons use them): say so
-        summary.ids_with_personal_data = {"sample_id": ids, "note": "sample ids hold e-mail/phone/card-like values "
-                                          "and are stored as they are; map fields.id to an opaque id"}
+    if changed_ids:  # every table's sample_id, the review queue's and so the catalog's rows and the log's targets
+        summary.ids_with_personal_data = {"sample_id": len(changed_ids), "note": "sample ids holding personal data "
+                                          "are pseudonymised in every table (`<EMAIL_ADDRESS> #<keyed hash>`): the "
+                                          "same id gets the same pseudonym in every run of this installation"}
     if redactor.long_texts:
         summary.long_texts = {"n": redactor.long_texts, "note": "scanned in overlapping windows"}
     return out, files, summary
 
 
-def _ids_with_personal_data(samples: pd.DataFrame | None) -> int:
-    """How many distinct sample ids hold a pattern-detected value (an e-mail, phone, card or IBAN)."""
-    if samples is None or "sample_id" not in samples.columns:
-        return 0
-    ids = [v for v in dict.fromkeys(samples["sample_id"].astype(str).tolist()) if v]
-    return sum(bool(spans) for spans in Redactor(patterns_only=True).spans(ids))
+def sample_id_pseudonym(raw_id: str, redacted: str, digits: int = 12) -> str:
+    """``redacted #<tag>``: the tag an HMAC-SHA256 of the raw id under this installation's pseudonym key,
+    so one id maps to one pseudonym in every table and every run, and a guessed id cannot be tested."""
+    tag = hmac.new(keys.pseudonym_key(), raw_id.encode("utf-8"), hashlib.sha256).hexdigest()[:digits]
+    return f"{redacted} #{tag}"
+
+
+ID_MIN_SPAN = 3  # shorter detector hits in an id are noise: spaCy reads the ids "s5", "s6" and "US" as places
+
+
+def _ids_holding_personal_data(ids: list[str], redactor: Redactor) -> dict[str, str]:
+    """{id: its redacted text} for the ids in which the detector finds a value of ID_MIN_SPAN or more characters."""
+    from audits.scanners.pii import redact
+
+    out = {}
+    for value, spans in zip(ids, redactor.spans(ids)):
+        spans = [s for s in spans if s[1] - s[0] >= ID_MIN_SPAN]
+        if spans:
+            out[value] = redact(value, spans)[0]
+    return out
+
+
+def pseudonymise_sample_ids(tables: dict[str, pd.DataFrame], samples: pd.DataFrame | None, redactor: Redactor,
+                            public: set[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """(``tables`` with every ``sample_id`` in which the detector finds personal data replaced by its
+    pseudonym, {raw id: pseudonym}). ``samples`` is the raw samples table (the ids of tasks on public
+    built-in data are left alone); every table with a ``sample_id`` column gets the same mapping (rows of
+    a public task excepted), so joins within the bundle, the review queue, paired comparisons between
+    runs and resume keys (the raw ids, before this) all keep working. Ids with no personal data stay."""
+    if samples is None or samples.empty or "sample_id" not in samples.columns:
+        return tables, {}
+    tasks = samples["task"].astype(str) if "task" in samples.columns else pd.Series("", index=samples.index)
+    ids = samples["sample_id"][~tasks.isin(public)]
+    distinct = list(dict.fromkeys(v for v in ids.tolist() if isinstance(v, str) and v))
+    mapping = _ids_holding_personal_data(distinct, redactor)
+    if not mapping:
+        return tables, {}
+    names = {v: sample_id_pseudonym(v, r) for v, r in mapping.items()}
+    taken = Counter(names.values())
+    taken.update(v for v in samples["sample_id"].tolist() if isinstance(v, str) and v not in names)
+    for v, name in list(names.items()):  # a clash (of tags, or with an id as it stands): the full tag
+        if taken[name] > 1:
+            names[v] = sample_id_pseudonym(v, mapping[v], digits=64)
+    out = dict(tables)
+    for table, frame in tables.items():
+        if frame is None or frame.empty or "sample_id" not in frame.columns:
+            continue
+        keep = (frame["task"].astype(str).isin(public) if "task" in frame.columns
+                else pd.Series(False, index=frame.index))
+        values = [v if k or not isinstance(v, str) else names.get(v, v)
+                  for v, k in zip(frame["sample_id"].tolist(), keep.tolist())]
+        frame = frame.copy()
+        frame["sample_id"] = pd.Series(values, index=frame.index, dtype=object)
+        out[table] = frame
+    return out, names
 
 
 def pseudonymise_ids(clean: pd.DataFrame, redactor: Redactor, raw: pd.DataFrame) -> pd.DataFrame:

@@ -19,11 +19,13 @@ SEEDED = {"email": "jane.doe@example.com", "phone": "+1 415-555-0132", "card": "
 
 
 def _arith_job(tmp: Path, name: str, questions: list[str], predictions: list[str], bootstrap: int,
-               review_rate: float, scanners: dict | None = None, file: str = "job.yaml") -> Path:
-    """An arithmetic task on the predictions backend whose i-th question and output are given."""
-    rows = [{"id": f"s{i}", "question": q, "answer": str(i + 1)} for i, q in enumerate(questions)]
+               review_rate: float, scanners: dict | None = None, file: str = "job.yaml",
+               ids: list[str] | None = None) -> Path:
+    """An arithmetic task on the predictions backend whose i-th question and output (and id) are given."""
+    ids = ids or [f"s{i}" for i in range(len(questions))]
+    rows = [{"id": ids[i], "question": q, "answer": str(i + 1)} for i, q in enumerate(questions)]
     (tmp / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    preds = [{"sample_id": f"s{i}", "prediction": p} for i, p in enumerate(predictions)]
+    preds = [{"sample_id": ids[i], "prediction": p} for i, p in enumerate(predictions)]
     (tmp / "preds.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
     config = {"name": name, "period": "2026-Q4", "bootstrap": bootstrap,
               "model": {"backend": "predictions", "path": str(tmp / "preds.jsonl")},
@@ -161,12 +163,16 @@ def _all_needles() -> list[str]:
                                     "GA 70412", ADDRESS]))
 
 
+# sample ids from a production log can be personal data too: each seeded value as an id, and two plain ids
+SEEDED_IDS = [SEEDED["email"], SEEDED["phone"], SEEDED["card"], SEEDED["iban"], PERSON["name"], ADDRESS, "s6", "s7"]
+
+
 def _seeded_config(tmp: Path, scanners: dict | None = None) -> Path:
     secrets = (f"I am {PERSON['name']}, I live at {ADDRESS}. Mail {SEEDED['email']}, phone {SEEDED['phone']}, "
                f"card {SEEDED['card']}, IBAN {SEEDED['iban']}.")
     return _arith_job(tmp, "pii-notes", [f"{secrets} What is {i} + 1?" for i in range(8)],
                       [f"{i + 1}. Write to {PERSON['name']} at {ADDRESS} or {SEEDED['email']}, call {SEEDED['phone']}."
-                       for i in range(8)], bootstrap=20, review_rate=1.0, scanners=scanners)
+                       for i in range(8)], bootstrap=20, review_rate=1.0, scanners=scanners, ids=SEEDED_IDS)
 
 
 def _people(cat) -> None:
@@ -240,6 +246,14 @@ def test_default_run_and_typed_notes_keep_no_seeded_personal_data_anywhere(tmp_p
     _assert_clean(_catalog_texts(cat))
     samples = pd.read_parquet(bundle / "samples.parquet")
     assert samples["input"].str.contains("<PERSON_1>").all() and samples["input"].str.contains("<LOCATION_1>").all()
+    # the ids: pseudonymised alike in every table (the review queue, so reviews and the log, follow); plain ids kept
+    ids = samples["sample_id"].tolist()
+    assert [i.split(" #")[0] for i in ids[:6]] == ["<EMAIL_ADDRESS>", "<PHONE_NUMBER>", "<CREDIT_CARD>", "<IBAN_CODE>",
+                                                   "<PERSON>", "<LOCATION>"] and ids[6:] == ["s6", "s7"]
+    assert set(pd.read_parquet(bundle / "review_queue.parquet")["sample_id"]) == set(ids)
+    for path in bundle.glob("*.parquet"):
+        frame = pd.read_parquet(path)
+        assert "sample_id" not in frame.columns or set(frame["sample_id"]) <= set(ids), path.name
     assert json.loads((bundle / "manifest.json").read_text())["personal_data"]["scheme"] == 2
     note = policies_q.list_signoffs(cat, run_id)["note"].iloc[0]
     assert note.startswith("call <PERSON> on <PHONE_NUMBER> or <EMAIL_ADDRESS>")  # redacted, still readable
