@@ -4,7 +4,8 @@ SFT rows are ``{"messages": [system?, user = the prompt, assistant = the confirm
 answer]}``; preference rows are ``{"prompt", "chosen" = the correction, "rejected" = the model's
 output}``; every record also carries ``run_id``, ``task`` and ``sample_id``. Only settled items are
 used (reviewers agree, or a lead reviewer adjudicated). An item queued as a PII leak (reason
-``pii_leak``) or flagged ``privacy`` by a reviewer never enters either file, whatever its label or
+``pii_leak``), whose output the PII scanner found leaking (the sample's ``pii_leak``, however it was queued),
+or flagged ``privacy`` by a reviewer never enters either file, whatever its label or
 the flag filter; an item queued as a successful red-team attack (``attack_success``) never enters with its
 output as the answer (a confirmed attack only through its correction); a pair or answer that would be placeholders only (``<PERSON_1>``) is skipped. Items a
 reviewer flagged (unsafe / biased) are left out by default: ``exclude_flags`` picks which
@@ -48,9 +49,16 @@ def placeholders_only(text: str) -> bool:
 
 
 def _settled(cat: Catalog, run_id: str) -> pd.DataFrame:
+    """Settled labels with their samples' texts and the PII scanner's leak verdict (``pii_leak``)."""
     labels = rv.final_labels(cat, run_id)
-    samples = rv.samples_for(cat, run_id, list(zip(labels["task"], labels["sample_id"])))
+    samples = rv.samples_for(cat, run_id, list(zip(labels["task"], labels["sample_id"])),
+                             columns=("task", "sample_id", "input", "prediction", "reference", "pii_leak"))
     return labels.merge(samples, on=["task", "sample_id"], how="inner")
+
+
+def _leaked(value: Any) -> bool:
+    """The scanner's ``pii_leak`` cell as a verdict (None/NA: not scanned, no leak known)."""
+    return not pd.isna(value) and bool(value)
 
 
 def _text(value: Any) -> str | None:
@@ -127,11 +135,14 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
     n_all = int(len(settled))
     flags = rv.item_flags(cat, run_id)
     of = [flags.get((str(t), str(sid)), set()) for t, sid in zip(settled["task"], settled["sample_id"])]
-    private = [str(r) == PRIVACY_REASON or PRIVACY_FLAG in f for r, f in zip(settled["reason"], of)]
+    # a leak is a leak however the item was queued: by the queue reason, a reviewer's flag, or the scanner's verdict
+    # on the sample (an item drawn at random, or queued for another reason, whose output leaks)
+    leaked = [_leaked(v) for v in settled["pii_leak"]]
+    private = [str(r) == PRIVACY_REASON or PRIVACY_FLAG in f or lk for r, f, lk in zip(settled["reason"], of, leaked)]
     out_by_flag = [bool(f & set(exclude)) and not p for f, p in zip(of, private)]
     not_selected = [bool(only) and not (f & set(only)) and not o and not p for f, o, p in zip(of, out_by_flag, private)]
     n_flagged, n_not_selected, n_private = int(sum(out_by_flag)), int(sum(not_selected)), int(sum(private))
-    by_privacy = {"pii_leak": int(sum(str(r) == PRIVACY_REASON for r, p in zip(settled["reason"], private) if p)),
+    by_privacy = {"pii_leak": int(sum(str(r) == PRIVACY_REASON or lk for r, lk in zip(settled["reason"], leaked))),
                   "flagged_privacy": int(sum(PRIVACY_FLAG in f for f, p in zip(of, private) if p))}
     if n_flagged or n_not_selected or n_private:
         settled = settled[[not (a or b or c) for a, b, c in zip(out_by_flag, not_selected, private)]]
@@ -180,8 +191,8 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
                              "report it (the detector and patterns disagree), or export with --keep-pii as an admin")
     rows = [row for row, _ in items]
     info = {"n_settled": n_all, "n_skipped": skipped, "n_flagged_out": n_flagged,
-            "privacy_out": {"n": n_private, **by_privacy, "rule": "items queued as pii_leak or flagged privacy "
-                            "never enter retraining data"},
+            "privacy_out": {"n": n_private, **by_privacy, "rule": "items queued as pii_leak, whose output the PII "
+                            "scanner found leaking, or flagged privacy never enter retraining data"},
             "n_placeholder_only": skipped_placeholders,
             "attack_out": {"n": attack_out, "rule": "outputs of red-team attacks never enter as correct answers; "
                            "a confirmed attack enters only through the reviewer's correction"},
