@@ -33,6 +33,9 @@ def format_trends(body: dict[str, Any]) -> str:
     lines = [f"audit {body['audit']}: {len(runs)} run(s) in period order: "
              + ", ".join(f"{r['period']} ({r['run_id']})" for r in runs),
              f"trend test: {body['test']}; change point: {body['change_test']}; Holm over {len(body['series'])} metric(s)"]
+    if body.get("superseded"):  # reruns of a period: one point per period, its latest run
+        lines.insert(1, "not counted (a later run of the same period supersedes them): " + ", ".join(
+            f"{r['run_id']} ({r['period']}, superseded by {r['by']})" for r in body["superseded"]))
     for key, s in body["series"].items():
         pts = "  ".join(f"{p['period']} {_fmt(p['value'])} [{_fmt(p['ci_low'])}, {_fmt(p['ci_high'])}] n={p['n']}"
                         for p in s["points"])

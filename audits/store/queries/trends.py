@@ -32,6 +32,19 @@ def audit_runs(cat: Catalog, audit: str) -> pd.DataFrame:
     return runs
 
 
+def one_run_per_period(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """The latest complete run of each period, and the runs it supersedes (``run_id``, ``period``, ``by``).
+
+    A rerun of a period measures the same quarter again: counted as another point it would make two
+    quarters look like three runs (a trend test where none is possible, and a rerun of the same data
+    counted as independent evidence of a fall)."""
+    latest = runs.drop_duplicates("period", keep="last")  # runs come in period, created_at order
+    by = dict(zip(latest["period"], latest["run_id"]))
+    superseded = [{"run_id": r.run_id, "period": r.period, "by": by[r.period]}
+                  for r in runs.itertuples() if r.run_id not in set(latest["run_id"])]
+    return latest.reset_index(drop=True), superseded
+
+
 def latest_runs(cat: Catalog, audit: str, before: str | None = None, limit: int = 2) -> list[str]:
     """The ``limit`` latest complete runs of ``audit`` in period order (those up to ``before`` when given)."""
     runs = audit_runs(cat, audit)["run_id"].tolist()
@@ -63,11 +76,13 @@ def series_key(task: str, metric: str, tasks: int) -> str:
 
 def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | None = None,
                  alpha: float = 0.05, until: str | None = None) -> dict[str, Any]:
-    """Runs in period order (those up to ``until`` when given), the per-run points of each series and
-    its ``Trend`` (Holm over the series)."""
+    """Runs in period order (those up to ``until`` when given; the latest of each period, the earlier
+    ones listed as ``superseded``), the per-run points of each series and its ``Trend`` (Holm over the
+    series)."""
     runs = audit_runs(cat, audit)
     if until is not None and until in set(runs["run_id"]):
         runs = runs.iloc[:list(runs["run_id"]).index(until) + 1]
+    runs, superseded = one_run_per_period(runs)  # one point per period: its latest run
     frame = trend_frame(cat, audit)
     frame = frame[frame["run_id"].isin(set(runs["run_id"]))]
     if task is not None:
@@ -97,5 +112,6 @@ def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | 
                         "ci_high": r.ci_high, "n": int(r.n)} for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
     trends = stats.trend_family(series, alpha=alpha)
     return {"audit": audit, "runs": [{"run_id": r.run_id, "period": r.period} for r in runs.itertuples()],
+            "superseded": superseded,
             "alpha": alpha, "correction": "holm", "test": stats.TREND_TEST, "change_test": stats.CHANGE_TEST,
             "series": {t.metric: {**asdict(t), "points": points[t.metric]} for t in trends}}
