@@ -93,6 +93,9 @@ def render() -> None:
     body["series"] = {k: v for k, v in body["series"].items() if k in chosen}
     st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
                f"Change point: {body['change_test']}. p-values corrected for {len(body['series'])} metric(s) (Holm).")
+    if body.get("superseded"):  # reruns of a period: one point per period, its latest run
+        st.caption("Not counted (a later run of the same period supersedes them): " + ", ".join(
+            f"{r['run_id']} ({r['period']})" for r in body["superseded"]) + ".")
     flagged = [k for k, s in body["series"].items() if s["significant"]]
     if flagged:
         st.warning(f"A real trend (significant after correction) in {'; '.join(map(series_label, flagged))}.",

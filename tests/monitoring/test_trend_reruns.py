@@ -9,7 +9,7 @@ from tests.conftest import run_cli
 from tests.monitoring.conftest import log_config, run_config, write_log
 
 
-def test_reruns_of_a_period_are_one_point(tmp_path, catalog):
+def test_reruns_of_a_period_are_one_point(tmp_path, catalog, monkeypatch):
     q3 = write_log(tmp_path / "q3.jsonl", 150, 0.92, seed=21)
     q4 = write_log(tmp_path / "q4.jsonl", 150, 0.70, seed=22)
     first = run_config(catalog, log_config(tmp_path, q3, period="2026-Q3"))
@@ -28,3 +28,14 @@ def test_reruns_of_a_period_are_one_point(tmp_path, catalog):
 
     upto = audit_trends(catalog, "support-log", ["exact_match"], until=reruns[0])
     assert [r["run_id"] for r in upto["runs"]] == [first, reruns[0]] and upto["superseded"] == []
+
+    # the Trends page says which runs it did not count
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ASSAY_CATALOG", str(catalog.path))
+    at = AppTest.from_string(
+        "import streamlit as st\nst.query_params['run'] = %r\n"
+        "from dashboard.views import trends\ntrends.render()\n" % reruns[-1], default_timeout=120).run()
+    assert not at.exception
+    assert any(f"Not counted (a later run of the same period supersedes them): {reruns[0]} (2026-Q4), "
+               f"{reruns[1]} (2026-Q4)." in c.value for c in at.caption)
