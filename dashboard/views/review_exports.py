@@ -63,8 +63,8 @@ def render(run_id: str, user: auth.User) -> None:
     st.subheader("Retraining data")
     st.caption("Settled labels only (reviewers agree, or adjudicated). SFT: chat messages with the confirmed or "
                "corrected answer. Preference: prompt, chosen = correction, rejected = model output. Personal data "
-               "is replaced by <ENTITY> tags with the PII scanner's engine; items queued as leaks or flagged "
-               "privacy never enter. Built when you click; each download is in the audit log.")
+               "is replaced by <ENTITY> tags with the PII scanner's engine; an item whose output leaks personal "
+               "data (queued as a leak, found by the scanner, or flagged privacy) never enters. Built when you click; each download is in the audit log.")
     keep = bool(st.checkbox("Keep raw PII (admins only)", key="rt_keep_pii")) if can(user, "view_raw_pii") else False
     flagged = rv.flag_counts(state.catalog(), run_id)
     name = {f: f"{FLAG_NAMES[f]} ({flagged[f]} flagged)" for f in FLAG_NAMES}
@@ -73,7 +73,9 @@ def render(run_id: str, user: auth.User) -> None:
     only = right.multiselect("Only items flagged", choosable, default=[], format_func=name.get, key="rt_only",
                              help="Keep only items a reviewer flagged so, e.g. the corrected biased answers as "
                                   "preference pairs for debiasing.")
-    exclude = left.multiselect("Leave out items flagged", list(FLAG_NAMES), default=list(retraining.DEFAULT_EXCLUDE),
+    # privacy is no choice: an item flagged privacy never enters (the caption says so)
+    exclude = left.multiselect("Leave out items flagged", choosable,
+                               default=[f for f in retraining.DEFAULT_EXCLUDE if f in choosable],
                                format_func=name.get, key="rt_exclude",
                                help="An item any reviewer flagged with one of these is not in the files "
                                     "(a flag picked under “Only items flagged” selects instead).")
