@@ -64,7 +64,8 @@ def render(run_id: str, user: auth.User) -> None:
     st.caption("Settled labels only (reviewers agree, or adjudicated). SFT: chat messages with the confirmed or "
                "corrected answer. Preference: prompt, chosen = correction, rejected = model output. Personal data "
                "is replaced by <ENTITY> tags with the PII scanner's engine; an item whose output leaks personal "
-               "data (queued as a leak, found by the scanner, or flagged privacy) never enters. Built when you click; each download is in the audit log.")
+               "data (queued as a leak, found by the scanner, or flagged privacy) never enters. Built when you "
+               "click; each download is in the audit log.")
     keep = bool(st.checkbox("Keep raw PII (admins only)", key="rt_keep_pii")) if can(user, "view_raw_pii") else False
     flagged = rv.flag_counts(state.catalog(), run_id)
     name = {f: f"{FLAG_NAMES[f]} ({flagged[f]} flagged)" for f in FLAG_NAMES}
