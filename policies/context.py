@@ -287,19 +287,22 @@ TREND_FIELDS = ("slope", "slope_low", "slope_high", "p_value", "p_adjusted", "si
 def monitoring_value(ctx: "RunContext", root: str, rest: tuple[str, ...], name: str) -> Any:
     """``trend.<metric>.<field>`` (the audit's runs up to this one, audits.stats.trend_family; a metric of one
     task of several is ``trend.<task>.<metric>.<field>``) and ``drift.inputs`` (1 when this run's inputs drifted
-    from the previous run's, else 0; audits.drift.input_drift). Computed once per evaluation."""
+    from those of the latest run of an earlier period, else 0; audits.drift.input_drift). Computed once per evaluation."""
     cache = ctx.__dict__.setdefault("_monitoring", {})
     if ctx.catalog is None:
         raise MissingInput(name, "no catalog to read the audit's other runs from")
     if root == "drift":
         if rest != ("inputs",):
             raise MissingInput(name, "write drift.inputs")
-        if ctx.previous is None:
-            raise MissingInput(name, "there is no earlier run of this audit")
+        from audits.store.queries.trends import previous_period_run
+
+        before = previous_period_run(ctx.catalog, str(ctx.run["run_id"]))  # not a rerun of this run's own period
+        if before is None:
+            raise MissingInput(name, "there is no run of an earlier period of this audit")
         if "drift" not in cache:
             from audits.drift import input_drift
 
-            cache["drift"] = input_drift(ctx.catalog, str(ctx.previous["run_id"]), str(ctx.run["run_id"]))
+            cache["drift"] = input_drift(ctx.catalog, before, str(ctx.run["run_id"]))
         return 1.0 if cache["drift"]["drift"] else 0.0
     if len(rest) < 2 or rest[-1] not in TREND_FIELDS:
         raise MissingInput(name, f"write trend.<metric>.<{'|'.join(TREND_FIELDS)}>")

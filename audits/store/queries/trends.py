@@ -45,6 +45,17 @@ def one_run_per_period(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str,
     return latest.reset_index(drop=True), superseded
 
 
+def previous_period_run(cat: Catalog, run_id: str) -> str | None:
+    """The latest complete run of the same audit in an earlier period than ``run_id``'s (a rerun of its own
+    period measures the same quarter, so it is not the previous one); None when there is none."""
+    from audits.store.queries.runs import get_run
+
+    run = get_run(cat, run_id)
+    runs = audit_runs(cat, str(run["audit"]))
+    earlier = runs[runs["period"].astype(str) < str(run["period"])]
+    return str(earlier["run_id"].iloc[-1]) if len(earlier) else None
+
+
 def latest_runs(cat: Catalog, audit: str, before: str | None = None, limit: int = 2) -> list[str]:
     """The ``limit`` latest complete runs of ``audit`` in period order (those up to ``before`` when given)."""
     runs = audit_runs(cat, audit)["run_id"].tolist()
