@@ -61,7 +61,19 @@ def shown_target(channel: str, target: str) -> str:
 
 
 def post_webhook(url: str, text: str, timeout_s: float) -> str | None:
-    """POST ``{"text": text}``; None when the server answered 2xx, else the error in words."""
+    """POST ``{"text": text}``; None when the server answered 2xx, else the error in words. ``timeout_s``
+    bounds the whole delivery: a server that answers a byte at a time (each read inside urllib's
+    per-read timeout) held ``assay check`` for minutes; past the deadline it is a timed-out delivery."""
+    import threading
+
+    outcome: list[str | None] = []
+    worker = threading.Thread(target=lambda: outcome.append(_post(url, text, timeout_s)), daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    return outcome[0] if outcome else f"timed out after {timeout_s:g}s"
+
+
+def _post(url: str, text: str, timeout_s: float) -> str | None:
     body = json.dumps({"text": text}).encode("utf-8")
     try:
         request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
