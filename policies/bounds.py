@@ -98,6 +98,10 @@ def metric_bounds(entry: Any, name: str, label: str, confidence: float) -> Bound
     return Bounds(float(value), float(low), float(high), [meta])
 
 
+def _rate_n(rate: tuple) -> tuple:
+    return rate[:2]
+
+
 def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
     """The smallest selection-rate ratio over a task's decision attributes, with a Katz interval.
 
@@ -112,11 +116,14 @@ def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
             size = _get(sr, "n") or _get(entry, "n")
             if sr is None or _get(entry, "insufficient_data") or not (_finite(_get(sr, "value")) and _finite(size)):
                 continue
-            rates.append((float(_get(sr, "value")), int(size)))
+            rates.append((float(_get(sr, "value")), int(size), _get(sr, "design_effect"), _get(sr, "n_clusters")))
         if len(rates) < 2:
             continue
-        (p_lo, n_lo), (p_hi, n_hi) = min(rates), max(rates)
-        ratio, low, high = stats.parity_ratio(p_lo * n_lo, n_lo, p_hi * n_hi, n_hi, confidence)
+        (p_lo, n_lo, *design_lo), (p_hi, n_hi, *design_hi) = min(rates, key=_rate_n), max(rates, key=_rate_n)
+        # a clustered task: each group at its effective n (audits.stats.effective_n), as its interval and tests
+        e_lo = stats.effective_n(p_lo * n_lo, n_lo, *design_lo)
+        e_hi = stats.effective_n(p_hi * n_hi, n_hi, *design_hi)
+        ratio, low, high = stats.parity_ratio(p_lo * e_lo, e_lo, p_hi * e_hi, e_hi, confidence)
         if not math.isfinite(ratio):
             continue
         lows.append(low)
