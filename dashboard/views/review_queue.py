@@ -184,7 +184,7 @@ def labeling(run_id: str, user: auth.User) -> None:
 
 def _item_and_buttons(run_id: str, user: auth.User) -> None:
     if not auth.can(user, "review"):
-        st.info(f"Signed in as {user.name} ({user.role}): viewers can read review statistics but cannot label. "
+        st.info(f"Signed in as {user.name} ({user.role}): your role can read review statistics but cannot label. "
                 "Labeling needs the role reviewer, committee or admin.", icon=":material/visibility:")
         return
     flash()
