@@ -53,13 +53,26 @@ def add_feedback(frame: pd.DataFrame, raw: pd.DataFrame, task: TaskConfig, sourc
     frame["flag_negative_feedback"] = (frame["feedback"] == NEGATIVE).to_numpy(dtype=bool)
 
 
+WITHHELD = "(free text, not shown)"
+
+
+def shown_value(value: str) -> str:
+    """An unknown feedback value as results.json and the CLI may show it: a short label ('meh', 'thumbs_up')
+    as it is; free text (long, or holding an '@' or a run of digits, as a phone number or an email does)
+    withheld, since the results are not redacted as the bundle's tables are."""
+    import re
+
+    label = len(value) <= 24 and "@" not in value and not re.search(r"\d{3}", value) and sum(map(str.isdigit, value)) < 5
+    return value if label else WITHHELD
+
+
 def feedback_counts(frame: pd.DataFrame) -> dict[str, Any] | None:
     """Counts for the task's ``feedback`` results block: scored, positive, negative, unknown (skipped,
-    with up to five of their values) and none; None when the task has no feedback column."""
+    with up to five of their values, free text withheld) and none; None when the task has no feedback column."""
     if "feedback" not in frame.columns:
         return None
     kinds = frame["feedback"]
     unknown = frame.loc[kinds == UNKNOWN, "feedback_raw"]
     return {"positive": int((kinds == POSITIVE).sum()), "negative": int((kinds == NEGATIVE).sum()),
-            "unknown_skipped": int(len(unknown)), "unknown_values": sorted(set(map(str, unknown)))[:5],
+            "unknown_skipped": int(len(unknown)), "unknown_values": sorted({shown_value(str(v)) for v in unknown})[:5],
             "no_feedback": int(kinds.isna().sum()), "scored": int(kinds.isin([POSITIVE, NEGATIVE]).sum())}

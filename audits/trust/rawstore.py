@@ -35,7 +35,7 @@ from audits.trust.redact import Redactor, is_text_column, redact_frame
 RAW_FILE = "raw.enc"
 # Free-text columns redacted at rest, per table (attribute columns such as `gender` are left alone:
 # groups must stay readable). Explanation tokens are redacted per sample, on their joined text.
-TEXT_COLUMNS = {"samples": ("input", "prediction", "reference", "context", "feedback_text"), "findings": ("context", "value"),
+TEXT_COLUMNS = {"samples": ("input", "prediction", "reference", "context", "feedback_text", "feedback_raw"), "findings": ("context", "value"),
                 "counterfactuals": ("prompt", "output"), "explanations": ("token",)}
 PROTECTED_TABLES = tuple(TEXT_COLUMNS)
 # samples columns that identify rather than say something: pseudonymised when they hold personal data
