@@ -294,7 +294,8 @@ class IntervalEvaluator:
                 if single and right.low == right.high and single["kind"] in ("rate", "mean"):
                     needed = stats.n_needed(single["kind"], left.value, right.value, confidence=self.confidence,
                                             n=n, low=left.low, high=left.high,
-                                            design_effect=single["design_effect"], interval_confidence=level)
+                                            design_effect=single["design_effect"], interval_confidence=level,
+                                            n_clusters=single.get("n_clusters"))
                 elif single and single.get("rate_ratio") is not None and right.low == right.high:
                     needed = stats.ratio_n_needed(single["rate_ratio"], right.value, self.confidence)
                 reason = (f"the one-sided {self.confidence:.0%} {side} bound {bound:.4g} of {names} "

@@ -133,14 +133,16 @@ MAX_N = 10_000_000
 
 
 def rate_n_needed(rate: float, threshold: float, confidence: float = 0.95, power: float = 0.8,
-                  design_effect: float = 1.0) -> int | None:
+                  design_effect: float = 1.0, cluster_size: float | None = None) -> int | None:
     """Samples needed so that, if the true rate is ``rate``, the one-sided exact ``confidence``
     bound on ``rate``'s side clears ``threshold`` with probability ``power`` (how a control
     ``rate <= t`` or ``>= t`` is decided). At rate 0 this is the rule of three: 0 events in 299
     put the upper 95% bound below 1% (``1 - 0.05 ** (1 / 299) = 0.00997``).
 
     None when no n decides it (rate equals the threshold, or beyond ``MAX_N``). Multiplied by
-    the design effect for clustered data.
+    the design effect for clustered data; with the mean ``cluster_size`` also divided by the
+    degrees-of-freedom factor (``df_factor``) at the clusters that n would hold, as
+    ``effective_n`` will take it (a fixed point: the factor only grows towards 1 with n).
     """
     if not (math.isfinite(rate) and math.isfinite(threshold)) or rate == threshold:
         return None
@@ -158,4 +160,11 @@ def rate_n_needed(rate: float, threshold: float, confidence: float = 0.95, power
             hi = mid
         else:
             lo = mid + 1
-    return int(math.ceil(lo * max(1.0, design_effect)))
+    needed = int(math.ceil(lo * max(1.0, design_effect)))
+    if cluster_size and cluster_size > 1 and design_effect > 1:
+        for _ in range(50):
+            more = int(math.ceil(lo * max(1.0, design_effect) / df_factor(needed, int(needed / cluster_size))))
+            if more <= needed:
+                break
+            needed = more
+    return needed

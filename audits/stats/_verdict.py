@@ -82,7 +82,8 @@ def decide(low: float, high: float, op: str, threshold: float) -> tuple[str, flo
 
 def n_needed(kind: str, value: float, threshold: float, *, confidence: float = 0.95, n: int | None = None,
              low: float | None = None, high: float | None = None, design_effect: float | None = None,
-             power: float = POWER, interval_confidence: float | None = None) -> int | None:
+             power: float = POWER, interval_confidence: float | None = None,
+             n_clusters: int | None = None) -> int | None:
     """Samples for a conclusive verdict at ``power`` if the true value is the observed one; the
     verdict is on the one-sided ``confidence`` bound (see the module docstring).
 
@@ -90,12 +91,14 @@ def n_needed(kind: str, value: float, threshold: float, *, confidence: float = 0
     against 1% at 95% need 299. Means and corpus metrics: normal approximation with the spread
     read off the interval ``low``/``high`` (two-sided at ``interval_confidence``, default
     ``confidence``) over ``n``. None when no sample size decides it (value on the threshold).
+    A clustered rate (``n`` samples in ``n_clusters``) also counts the degrees of freedom the
+    needed n's clusters would give (``rate_n_needed``'s ``cluster_size``), as the verdict will.
     """
     if not (math.isfinite(value) and math.isfinite(threshold)) or value == threshold:
         return None
     deff = design_effect if design_effect is not None and math.isfinite(design_effect) else 1.0
     if kind == "rate":
-        return rate_n_needed(value, threshold, confidence, power, deff)
+        return rate_n_needed(value, threshold, confidence, power, deff, _estimated_size(value, n, n_clusters))
     if n is None or n < 2 or low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return None
     level = confidence if interval_confidence is None else interval_confidence
@@ -114,11 +117,22 @@ def clusters_needed(value: float, threshold: float, *, confidence: float = 0.95,
     is the number of units itself: each cluster counted once. None when unclustered or undecidable."""
     if not n or not n_clusters or n_clusters >= n:
         return None
-    units = rate_n_needed(value, threshold, confidence, power, 1.0)
-    if units is None:
-        return None
     deff = design_effect if design_effect is not None and math.isfinite(design_effect) else 1.0
-    return int(math.ceil(round(units * max(1.0, deff) * n_clusters / n, 9)))
+    size = _estimated_size(value, n, n_clusters)
+    if size is None:  # no events (or all): each cluster counted once, no degrees-of-freedom factor
+        units = rate_n_needed(value, threshold, confidence, power, 1.0)
+        return None if units is None else int(math.ceil(round(units * max(1.0, deff) * n_clusters / n, 9)))
+    needed = rate_n_needed(value, threshold, confidence, power, deff, size)
+    return None if needed is None else int(math.ceil(round(needed / size, 9)))
+
+
+def _estimated_size(value: float, n: int | None, n_clusters: int | None) -> float | None:
+    """The mean cluster size when a clustered rate's design effect is estimated (a rate strictly
+    between 0 and 1: with none or only events it is assumed and ``effective_n`` takes no
+    degrees-of-freedom factor); None otherwise."""
+    if not n or not n_clusters or n_clusters >= n or not 0.0 < value < 1.0:
+        return None
+    return n / n_clusters
 
 
 def needed_words(needed: int, clusters: int | None = None) -> str:
@@ -141,7 +155,8 @@ def verdict(value: float, low: float, high: float, op: str, threshold: float, *,
             reason = "an equality cannot be shown from a sample; state a tolerance (e.g. <= 0.01)"
         else:
             needed = n_needed(kind, value, threshold, confidence=confidence, n=n, low=low, high=high,
-                              design_effect=design_effect, interval_confidence=interval_level(op, confidence))
+                              design_effect=design_effect, interval_confidence=interval_level(op, confidence),
+                              n_clusters=n_clusters)
             clusters = clusters_needed(value, threshold, confidence=confidence, n=n, n_clusters=n_clusters,
                                        design_effect=design_effect) if needed and kind == "rate" else None
             reason = (f"the one-sided {confidence:.0%} {side} bound {bound:.4g} does not clear {threshold:g}"
