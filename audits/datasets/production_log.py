@@ -12,6 +12,7 @@ skipped and counted; rows out of timestamp order are put in order and counted.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,9 @@ def _text(value: Any) -> str | None:
         users = [m for m in value if isinstance(m, dict) and m.get("role") == "user"]
         pick = (users or value)[-1] if value else None
         return _text(pick)
+    if isinstance(value, dict) and isinstance(value.get("parts"), list):  # OTel GenAI messages: role + parts
+        texts = [_text(p.get("content")) for p in value["parts"] if isinstance(p, dict) and p.get("type", "text") == "text"]
+        return "\n".join(t for t in texts if t) or None
     if isinstance(value, dict):
         for key in ("content", "text", "completion", "output", "messages", "input", "prompt"):
             if key in value:
@@ -134,15 +138,44 @@ def _otel_attributes(span: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+_MESSAGE_KEYS = ("gen_ai.prompt", "gen_ai.completion", "gen_ai.input.messages", "gen_ai.output.messages")
+
+
+def _otel_message(attrs: dict[str, Any], flat: str, messages: str) -> Any:
+    """A span's prompt (or completion) as logged: ``flat`` as one value, or indexed
+    (``flat.<i>.role`` / ``flat.<i>.content``, in index order, so a system turn at index 0 is not read
+    as the user's), or ``messages`` (a JSON list of role + parts, newer GenAI conventions)."""
+    if attrs.get(flat) is not None:
+        return attrs[flat]
+    turns: dict[int, dict[str, Any]] = {}
+    for key, value in attrs.items():
+        match = re.fullmatch(re.escape(flat) + r"\.(\d+)\.(role|content)", str(key))
+        if match:
+            turns.setdefault(int(match[1]), {})[match[2]] = value
+    if turns:
+        return [turns[i] for i in sorted(turns)]
+    value = attrs.get(messages)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def _from_otel(records: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for span in records:
         attrs = _otel_attributes(span)
+        for event in span.get("events") or []:  # gen_ai.content.prompt / .completion span events
+            if isinstance(event, dict) and str(event.get("name", "")).startswith("gen_ai."):
+                for key, value in _otel_attributes(event).items():
+                    attrs.setdefault(key, value)
         start = span.get("startTimeUnixNano") or span.get("start_time")
-        rows.append({**{f"attr.{k}": v for k, v in attrs.items() if not str(k).startswith(("gen_ai.prompt", "gen_ai.completion"))},
+        rows.append({**{f"attr.{k}": v for k, v in attrs.items() if not str(k).startswith(_MESSAGE_KEYS)},
                      "sample_id": span.get("spanId") or span.get("span_id") or (span.get("context") or {}).get("span_id"),
-                     "input": _text(attrs.get("gen_ai.prompt", attrs.get("gen_ai.prompt.0.content"))),
-                     "prediction": _text(attrs.get("gen_ai.completion", attrs.get("gen_ai.completion.0.content"))),
+                     "input": _text(_otel_message(attrs, "gen_ai.prompt", "gen_ai.input.messages")),
+                     "prediction": _text(_otel_message(attrs, "gen_ai.completion", "gen_ai.output.messages")),
                      "timestamp": _from_unix_ns(start) if str(start or "").isdigit() else start})
     return pd.DataFrame(rows)
 
