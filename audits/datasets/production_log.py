@@ -141,13 +141,13 @@ def _otel_attributes(span: dict[str, Any]) -> dict[str, Any]:
 _MESSAGE_KEYS = ("gen_ai.prompt", "gen_ai.completion", "gen_ai.input.messages", "gen_ai.output.messages")
 
 
-def _otel_message(attrs: dict[str, Any], flat: str, messages: str) -> Any:
+def _otel_message(attrs: dict[str, object], flat: str, messages: str) -> Any:
     """A span's prompt (or completion) as logged: ``flat`` as one value, or indexed
     (``flat.<i>.role`` / ``flat.<i>.content``, in index order, so a system turn at index 0 is not read
     as the user's), or ``messages`` (a JSON list of role + parts, newer GenAI conventions)."""
     if attrs.get(flat) is not None:
         return attrs[flat]
-    turns: dict[int, dict[str, Any]] = {}
+    turns: dict[int, dict[str, object]] = {}
     for key, value in attrs.items():
         match = re.fullmatch(re.escape(flat) + r"\.(\d+)\.(role|content)", str(key))
         if match:
@@ -189,7 +189,7 @@ def _from_unix_ns(start: Any) -> Any:
         return str(start)
 
 
-def _score_value(score: dict[str, Any]) -> Any:
+def _score_value(score: dict[str, object]) -> Any:
     """A Langfuse score's value: ``stringValue`` for a categorical score, else ``value`` (then
     ``stringValue``); None when it has none (null, NaN or blank)."""
     order = ("stringValue", "value") if str(score.get("dataType", "")).upper() == "CATEGORICAL" else ("value", "stringValue")
@@ -201,7 +201,7 @@ def _score_value(score: dict[str, Any]) -> Any:
     return None
 
 
-def _langfuse_scores(trace: dict[str, Any], row: dict[str, Any], skipped: dict[str, int]) -> None:
+def _langfuse_scores(trace: dict[str, object], row: dict[str, object], skipped: dict[str, int]) -> None:
     """The trace's scores as ``score.<name>`` (and ``score.<name>.comment``) columns of ``row``; an entry
     that gives no value is counted in ``skipped`` by reason, never dropped silently."""
     seen: set[str] = set()
