@@ -57,11 +57,17 @@ def _lines(path: Path) -> list[str]:
     """The file's lines as UTF-8 text; a file mixing encodings is a one-line error naming the lines."""
     bad: list[int] = []
     out: list[str] = []
-    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark (e.g. a Windows export)
+        raise AssayError(f"log {path} is UTF-16, not UTF-8", "re-save it as UTF-8, e.g. iconv -f utf-16 -t utf-8")
+    for number, raw in enumerate(data.splitlines(), start=1):
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
             bad.append(number)
+    if bad and not out:
+        raise AssayError(f"log {path}: none of its {len(bad)} lines is UTF-8 (another encoding, e.g. Latin-1)",
+                         "re-save the whole file as UTF-8, e.g. iconv -f latin1 -t utf-8")
     if bad:
         raise AssayError(f"log {path}: {len(bad)} of {len(out) + len(bad)} lines are not UTF-8 (mixed encodings; "
                          f"first at line {bad[0]})", "re-save the whole file as UTF-8, e.g. iconv -f latin1 -t utf-8")
