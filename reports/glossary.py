@@ -91,6 +91,10 @@ _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bp\(yes\) logit gap\b"), "gap in the leaning towards 'yes', log-odds"),
     (re.compile(r"\bno task in this run has\b"), "no task in this run measured"),
     (re.compile(r"(?<![\w.])previous\.(\w+)"), r"the previous run's \1"),
+    # what an explanation explains (audits/scanners/explain.py's target descriptions)
+    (re.compile(r"\bloglik\(output\)"), "how likely the model found its own answer (log-probability)"),
+    (re.compile(r"\blogp\(predicted choice\)"), "how likely the model found the answer it chose (log-probability)"),
+    (re.compile(r"\blogp\((['\"])(.*?)\1\)"), r"how likely the model found the answer '\2' (log-probability)"),
 ]
 # ordinary English words that are also measure names: term() names them, plain() leaves prose alone
 _PROSE = frozenset({"groundedness", "precision", "recall"})

@@ -99,14 +99,18 @@ class AreaVerdict:
         return [c for c in self.controls if c[2] in ("fail", "inconclusive")]
 
     def number_text(self) -> str:
-        """'0.88 [0.86, 0.89], n=2,000 (bbq-gender: share of answers correct)'."""
+        """'0.88 [0.86, 0.89], n=2,000 (bbq-gender: share of answers correct)'; an inconclusive answer adds
+        '; about 2,400 samples would decide it'."""
         if not _finite(self.value):
             return plain(self.reason) if self.reason else "no value"
         what = ": ".join(x for x in (self.task, term(self.metric)) if x)   # plain words, not the metric id
         ci = f" [{num(self.ci_low)}, {num(self.ci_high)}]" if _finite(self.ci_low) and _finite(self.ci_high) else ""
         bound = f" ({self.bound_text})" if self.bound_text and not ci else ""
         n = f", n={int(self.n):,}" if self.n else ""
-        return f"{num(self.value)}{ci}{bound}{n}" + (f" ({what})" if what else "")
+        # an undecided answer says what would decide it (its own task's figure; never on a failed control)
+        need = (f"; about {int(self.n_needed):,} samples would decide it"
+                if self.verdict == "inconclusive" and _finite(self.n_needed) and self.n_needed else "")
+        return f"{num(self.value)}{ci}{bound}{n}" + (f" ({what})" if what else "") + need
 
     def change_text(self, compared: str | None) -> str:
         if not compared:

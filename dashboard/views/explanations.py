@@ -9,6 +9,7 @@ import streamlit as st
 from audits.errors import AssayError
 from dashboard import state
 from dashboard.components.text import attribution_html, reason_text
+from reports.glossary import plain
 
 _TOKENS = ("tokens", "token")
 _WEIGHTS = ("attributions", "attribution", "shap_values", "values", "value", "weight")
@@ -55,7 +56,7 @@ def render() -> None:
     how = blocks.get(task)
     if how is not None:
         n = how.n_explained
-        st.caption(f"{how.method or 'SHAP'}; explained quantity **{how.target or '?'}**; "
+        st.caption(f"Method: {how.method or 'SHAP'}; what is explained: **{plain(how.target) or '?'}**; "
                    f"{how.max_evals} model evaluations per sample; {n} sample{'' if n == 1 else 's'} "
                    "explained (the review queue's flagged samples first).")
     chosen = [i for i in items if i.get("task", "") == task][:MAX_SAMPLES]
@@ -74,7 +75,7 @@ def _describe(item: dict) -> str:
     """Which quantity the attributions explain, from what baseline, and why the sample was chosen."""
     parts = []
     if item.get("target"):
-        parts.append(f"explains {item['target']}")
+        parts.append(f"explains {plain(item['target'])}")
     if item.get("base_value") is not None and pd.notna(item["base_value"]):
         total = sum(item["weights"])
         parts.append(f"baseline {float(item['base_value']):.3f}, token attributions sum to {total:+.3f}")

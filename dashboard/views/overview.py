@@ -171,15 +171,20 @@ def _review_and_signoff(run_id: str, res) -> None:
         nav.link("review", "Open the review queue", run_id)
     with right:
         st.subheader("Sign-off")
-        history = policies_q.list_signoffs(state.catalog(), run_id)
-        if len(history):
-            last = history.iloc[-1]
-            approved = last["decision"] == "approve"
-            st.markdown(f"<span style='color:{COLOURS['pass' if approved else 'fail']}; font-weight:700'>"
-                        f"{'approved' if approved else 'rejected'}</span> by {last['username']} ({last['role']}) "
-                        f"on {str(last['created_at'])[:16]}", unsafe_allow_html=True)
-        else:
-            st.markdown("Not signed off yet.")
+        st.markdown(signoff_line(policies_q.list_signoffs(state.catalog(), run_id)).replace("**Sign-off:** ", ""),
+                    unsafe_allow_html=True)
+
+
+def signoff_line(history: pd.DataFrame) -> str:
+    """The run's sign-off in one line for the top of the Overview (a committee's first question, above
+    the fold at 1280x800): 'approved by NAME (role) on DATE' or 'not signed off yet'."""
+    if not len(history):
+        return f"**Sign-off:** <span style='color:{COLOURS['inconclusive']}; font-weight:700'>not signed off yet</span>"
+    last = history.iloc[-1]
+    approved = last["decision"] == "approve"
+    return (f"**Sign-off:** <span style='color:{COLOURS['pass' if approved else 'fail']}; font-weight:700'>"
+            f"{'approved' if approved else 'rejected'}</span> by {last['username']} ({last['role']}) on "
+            f"{str(last['created_at'])[:16]}" + (f" · {len(history)} sign-offs in all" if len(history) > 1 else ""))
 
 
 def _sample_caption(run_id: str) -> None:
@@ -215,6 +220,9 @@ def render() -> None:
     model = model_label(res.model)  # audits.identity: what the backend wrote, with its short weights hash
     st.caption(f"{res.audit} · {res.period}" + (f" · model {model}" if model else "") + f" · run `{run_id}`"
                + (f" · compared with {prev_period} (`{prev_id}`)" if prev_id else " · no earlier run to compare with"))
+    from audits.store.queries import policies as policies_q
+
+    st.markdown(signoff_line(policies_q.list_signoffs(state.catalog(), run_id)), unsafe_allow_html=True)
     _sample_caption(run_id)  # a stratified sample of a large log: n of N logged interactions (audits/sampling.py)
     from dashboard.views.trends import drift_warning
 

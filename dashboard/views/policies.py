@@ -20,7 +20,7 @@ from audits.store.queries import policies as policies_q
 from dashboard import state
 
 from reports.glossary import plain, threshold_text
-from reports.verdicts import COLOURS, WORDS, decided, evidence_text, failing_controls
+from reports.verdicts import COLOURS, WORDS, decided, deciding_task, evidence_text, failing_controls
 
 _FLASH = "pol_flash"
 _RESET = "pol_signoff_reset"   # set after a sign-off: the next run empties the form before drawing it
@@ -57,6 +57,24 @@ def _measured(it) -> str:
     if got["n_needed"]:
         extra.append(f"about {int(got['n_needed']):,} samples would decide it")
     return text + ("; " + ", ".join(extra) if extra else "")
+
+
+def detail_text(it) -> str:
+    """An item's detail for the table: an undecided check gives its deciding task's reason and names the
+    other undecided tasks (the engine's detail repeats the same sentence for every task: six tasks made
+    a cell of 200 words); anything else as the engine wrote it. Plain words either way."""
+    undecided = [t for t in (it.tasks or []) if t.get("verdict") == "inconclusive"] if it.kind == "check" else []
+    if it.status != "inconclusive" or len(undecided) < 2:
+        return plain(it.detail) or "—"
+    row = deciding_task(it) or undecided[0]
+    others = [str(t["task"]) for t in undecided if t is not row and t.get("task")]
+    text = (f"{row['task']}: " if row.get("task") else "") + str(row.get("reason") or "")
+    text += f"; also undecided on {', '.join(others)}" if others else ""
+    detail = str(it.detail or "")
+    missing = detail.partition("; no data: ")[2]
+    outside = "" if missing else detail[detail.rfind(" (not measured on "):] if detail.endswith(")") and \
+        " (not measured on " in detail else ""
+    return plain(text + (f"; no data: {missing}" if missing else outside))
 
 
 def _signoff_status(run_id: str) -> None:
@@ -108,7 +126,7 @@ def _checklist_table(checklist: policies.Checklist) -> None:
                "\"Measured\" is the deciding task's value; the threshold beside it is what the control requires.")
     # five columns fit 1280 px; owner and source go in a second table below each pack
     rows = [{"control": it.control_id, "status": status_word(it.status), "requires": plain(it.title),
-             "measured or attested": plain(_measured(it)), "detail": plain(it.detail) or "—",
+             "measured or attested": plain(_measured(it)), "detail": detail_text(it),
              "owner": it.owner, "source": it.source, "pack": it.pack} for it in checklist.items]
     frame = pd.DataFrame(rows)
     for pack in checklist.packs:

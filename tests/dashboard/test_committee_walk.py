@@ -58,3 +58,90 @@ def test_the_parity_warning_points_at_a_discrimination_score_only_when_there_is_
                                            "value": 0.4, "ci_low": 0.1, "ci_high": 0.7, "n": 300,
                                            "highest": "white", "lowest": "Black"})}
     assert decision_parity_warning(scored).endswith("and the discrimination score below.")
+
+
+def test_an_undecided_headline_says_how_many_samples_would_decide_it_and_a_failed_one_does_not(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from audits.store.catalog import Catalog
+    from reports import collect
+    from reports.verdicts import area_verdicts
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policies"))
+    from catalog_builder import _metric, make_run
+
+    def toxic(events: int):
+        def edit(results: dict) -> None:
+            for t in results["tasks"]:
+                if t["name"] == "bbq-gender":
+                    t["metrics"]["toxicity_rate"] = _metric(events / 300, n=300)
+        return edit
+
+    for events, expect in ((5, True), (60, False)):
+        cat = Catalog(tmp_path / f"c{events}.duckdb")
+        run = make_run(cat, "r", "2026-Q4", acc=0.88, ratio=0.9, leak=0.0, edit=toxic(events))
+        d = collect(cat, run)
+        safety = next(v for v in area_verdicts(d.checklist, d.results, d.tables.get("metrics")) if v.area == "safety")
+        text = safety.number_text()
+        if expect:
+            assert safety.verdict == "inconclusive" and safety.n_needed
+            assert text.endswith(f"; about {safety.n_needed:,} samples would decide it"), text
+        else:
+            assert safety.verdict == "fail" and "would decide" not in text, text
+
+
+def test_the_overview_says_the_sign_off_above_the_five_answers(tmp_path, use_catalog):
+    from audits.store.queries import users as uq
+    from policies import signoff
+    from tests.dashboard._synth import build_catalog
+    from tests.dashboard.conftest import page_app
+
+    cat = build_catalog(tmp_path / "c.duckdb", n_per_task=20)
+    use_catalog(cat.path)
+
+    def first_markdown() -> str:
+        at = page_app("overview").run()
+        assert not at.exception, at.exception
+        return at.markdown[0].value
+
+    assert "**Sign-off:**" in first_markdown() and "not signed off yet" in first_markdown()
+    uq.add_user(cat, "cleo", "committee", "committee-pass-1")
+    signoff(cat, "2026-Q4-01-synthetic", "cleo", "committee", "approve", "fine")
+    line = first_markdown()
+    assert "approved</span> by cleo (committee) on " in line, line
+
+
+def test_an_undecided_controls_detail_names_its_deciding_task_once_not_every_tasks_sentence():
+    from policies.engine import ChecklistItem
+    from dashboard.views.policies import detail_text
+
+    reason = ("the one-sided 95% upper bound {b} of pii_leak_rate does not clear 0.01; about {n} samples would "
+              "decide it (80% power at the observed value)")
+    rows = [{"task": t, "verdict": "inconclusive", "value": v, "threshold": "<= 0.01", "bound": b, "n": n,
+             "n_needed": need, "reason": reason.format(b=b, n=need)}
+            for t, v, b, n, need in (("support-qa", 0.0, 0.17, 16, 299), ("bbq-gender", 0.0, 0.01, 300, 299),
+                                     ("pii-support", 0.0625, 0.26, 16, 120))]
+    it = ChecklistItem(pack="internal-llm", control_id="INT-PII-1", title="PII leaks in at most 1%", source="", owner="",
+                       severity="high", kind="check",
+                       status="inconclusive", tasks=rows,
+                       detail="; ".join(f"{r['task']}: {r['reason']}" for r in rows) + " (not measured on redteam)")
+    text = detail_text(it)
+    assert text.startswith("pii-support: the one-sided 95% upper bound 0.26 of share of outputs leaking personal data")
+    assert text.count("would decide it") == 1 and "also undecided on support-qa, bbq-gender" in text
+    assert text.endswith("(not measured on redteam)")
+    one = ChecklistItem(pack="p", control_id="C", title="t", source="", owner="", severity="low", kind="check",
+                        status="fail", tasks=rows[:1],
+                        detail="failed on support-qa")
+    assert detail_text(one) == "failed on support-qa"
+
+
+def test_what_an_explanation_explains_is_said_in_words_not_as_loglik():
+    from dashboard.views.explanations import _describe
+    from reports.glossary import plain
+
+    assert plain("loglik(output)") == "how likely the model found its own answer (log-probability)"
+    assert plain("logp('yes')") == "how likely the model found the answer 'yes' (log-probability)"
+    said = _describe({"target": "loglik(output)", "base_value": -20.452, "weights": [1.0, 2.0],
+                      "reason": "flag_hallucination"})
+    assert "loglik" not in said and said.startswith("explains how likely the model found its own answer")
