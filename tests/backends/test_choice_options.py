@@ -161,7 +161,7 @@ def test_chat_template_true_for_a_model_without_one_fails(model_cache, tmp_path)
 def test_shared_prefix_cache_gives_the_same_scores(smollm2, monkeypatch):
     """The prefix every prompt shares (system prompt, template head) is run once and its KV cache
     reused; scores equal a full forward pass per row."""
-    import audits.backends.hf as hf
+    import audits.backends._hf_scoring as scoring
 
     monkeypatch.setattr(smollm2.config, "system_prompt", "You are a careful assistant. Answer briefly.")
     reqs = [Request(str(i), p, continuation=c) for i, p in enumerate([PROMPT, "Is 9 prime?", "hi"])
@@ -169,8 +169,10 @@ def test_shared_prefix_cache_gives_the_same_scores(smollm2, monkeypatch):
     before = smollm2.stats.get("prefix_tokens_reused", 0)
     reused = smollm2.loglikelihood(reqs)
     assert smollm2.stats["prefix_tokens_reused"] > before
-    monkeypatch.setattr(hf, "MIN_SHARED_PREFIX", 10**9)
+    monkeypatch.setattr(scoring, "MIN_SHARED_PREFIX", 10**9)  # where _shared_prefix reads it
+    after = smollm2.stats["prefix_tokens_reused"]
     full = smollm2.loglikelihood(reqs)
+    assert smollm2.stats["prefix_tokens_reused"] == after  # the second pass really ran without the cache
     np.testing.assert_allclose(reused, full, atol=1e-4)
 
 
