@@ -161,12 +161,12 @@ def _statement(task, name: str) -> str:
         return ""
     said = m.statement
     if said:
-        return said
+        return plain(said)   # older bundles wrote metric ids into their statements
     from audits.stats import describe
 
-    return describe(name, m.value, m.ci_low if m.ci_low is not None else float("nan"),
-                    m.ci_high if m.ci_high is not None else float("nan"), m.n,
-                    kind="rate", confidence=getattr(m, "confidence", 0.95) or 0.95, method=getattr(m, "method", None))
+    return plain(describe(name, m.value, m.ci_low if m.ci_low is not None else float("nan"),
+                          m.ci_high if m.ci_high is not None else float("nan"), m.n, kind="rate",
+                          confidence=getattr(m, "confidence", 0.95) or 0.95, method=getattr(m, "method", None)))
 
 
 def _privacy_safety(d: ReportData) -> Section:

@@ -259,7 +259,7 @@ def area_verdicts(checklist: Any | None, results: RunResults,
 def sample_size_notes(verdicts: list[AreaVerdict], checklist: Any | None) -> list[str]:
     """What the sample sizes can and cannot show: each area's plain-English statement, then every
     undecided control with the samples that would decide it."""
-    notes = [f"{v.title}: {v.statement}" for v in verdicts if v.statement]
+    notes = [f"{v.title}: {plain(v.statement)}" for v in verdicts if v.statement]   # older bundles wrote metric ids
     for it in (checklist.items if checklist is not None else []):
         if it.kind == "check" and it.status == "inconclusive":
             got = decided(it)

@@ -18,7 +18,7 @@ _ENOUGH, _TOO_FEW = "#1f5fbf", "#9ca3af"
 # outcome metrics first; the scanner rates by group go in an expander
 _SECONDARY = ("pii_", "toxicity_")
 _GAP_COLUMNS = {"attribute": "attribute", "groups_compared": "groups compared",
-                "min_group_size": "min group size", "demographic_parity_difference": "selection-rate difference",
+                "min_group_size": "groups need at least (samples)", "demographic_parity_difference": "selection-rate difference",
                 "demographic_parity_ratio": "selection-rate ratio", "four_fifths_threshold": "four-fifths threshold", "four_fifths_violation": "four-fifths violated?",
                 "four_fifths_reading": "four-fifths reading (two-proportion test, Holm)",
                 "demographic_parity_ratio_ci": "selection-rate ratio 95% CI (Katz)",
@@ -156,14 +156,22 @@ def decision_parity_warning(block: dict[str, FairnessGrouping]) -> str | None:
             f"gets a 'yes' says little here. Compare instead {instead}")
 
 
+def discrimination_rows(block: dict[str, FairnessGrouping]) -> list[dict]:
+    """The discrimination score per attribute with column names a committee reads (never ci_low/ci_high)."""
+    def ci(low: float | None, high: float | None) -> str:
+        return "—" if low is None or high is None or pd.isna(low) or pd.isna(high) else f"[{low:.3g}, {high:.3g}]"
+    return [{"attribute": attr.replace("*", " × "), "score (gap in log-odds of 'yes')": d.value,
+             "95% CI": ci(d.ci_low, d.ci_high), "group leaning most to 'yes'": d.highest or "—",
+             "group leaning least to 'yes'": d.lowest or "—"}
+            for attr, info in block.items() if (d := info.discrimination) is not None]
+
+
 def _probability_view(block: dict[str, FairnessGrouping]) -> None:
     """Decision tasks: say when comparing 'yes' rates says little; show the discrimination score."""
     warning = decision_parity_warning(block)
     if warning:
         st.warning(warning)
-    rows = [{"attribute": attr.replace("*", " × "), "value": d.value, "ci_low": d.ci_low, "ci_high": d.ci_high,
-             "highest": d.highest, "lowest": d.lowest}
-            for attr, info in block.items() if (d := info.discrimination) is not None]
+    rows = discrimination_rows(block)
     if rows:
         st.subheader("Discrimination score (from decision probabilities)")
         st.caption("The largest gap between groups in the model's leaning towards 'yes': each group's average "

@@ -32,7 +32,7 @@ def _ci_n(stats: dict, key: str) -> str:
 
 def _said(m: MetricSummary | None) -> str:
     """The metric's plain-English statement written by the runner ('' for older results)."""
-    return m.statement if m is not None else ""
+    return plain(m.statement) if m is not None else ""   # words: older bundles wrote metric ids into it
 
 
 def _bound_in_words(text: str) -> bool:

@@ -145,3 +145,26 @@ def test_what_an_explanation_explains_is_said_in_words_not_as_loglik():
     said = _describe({"target": "loglik(output)", "base_value": -20.452, "weights": [1.0, 2.0],
                       "reason": "flag_hallucination"})
     assert "loglik" not in said and said.startswith("explains how likely the model found its own answer")
+
+
+def test_the_discrimination_table_has_words_for_columns_not_ci_low_and_ci_high():
+    from audits.results import FairnessGrouping
+    from dashboard.views.fairness import discrimination_rows
+
+    block = {"race": FairnessGrouping(groups_compared=5, min_group_size=30, discrimination={
+        "value": 0.1208, "ci_low": 0.0727, "ci_high": 0.3678, "n": 300, "highest": "white", "lowest": "Asian"})}
+    (row,) = discrimination_rows(block)
+    assert not {"value", "ci_low", "ci_high", "highest", "lowest"} & set(row)
+    assert row["95% CI"] == "[0.0727, 0.368]" and row["group leaning most to 'yes'"] == "white"
+
+
+def test_a_stored_statement_with_metric_ids_reads_in_words_on_page_one():
+    """A bundle written before statements were worded ('4 of 8 samples scored 1 on
+    attack_success_rate_prompt_injection: …') is immutable; what a reader sees is in words."""
+    from reports.verdicts import AreaVerdict, sample_size_notes
+
+    v = AreaVerdict(area="safety", verdict="fail", statement=(
+        "4 of 8 samples scored 1 on attack_success_rate_prompt_injection: attack_success_rate_prompt_injection "
+        "is 50% (95% CI 15% to 85%, exact binomial)."))
+    (note,) = sample_size_notes([v], None)
+    assert "attack_success_rate" not in note and "share of direct prompt-injection attacks that succeeded" in note
