@@ -63,9 +63,10 @@ def show(figure: Callable[[], go.Figure], why: str | None, key: str, target: Any
 def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_low", high: str = "ci_high",
             color: str | None = None, title: str | None = None, y_title: str | None = None,
             hline: float | None = None, hline_label: str | None = None, height: int = 360,
-            colors: dict[str, str] | None = None) -> go.Figure:
+            colors: dict[str, str] | None = None, title_chars: int = TITLE_CHARS) -> go.Figure:
     """Points with asymmetric error bars (CI), one trace per ``color`` value. Non-negative values
-    get an axis from 0 (0..1 when everything is at most 1, as for rates)."""
+    get an axis from 0 (0..1 when everything is at most 1, as for rates). ``title_chars``: the title's
+    line length (a full-width chart holds about 100)."""
     fig = go.Figure()
     groups = frame.groupby(color, sort=False) if color and color in frame else [(None, frame)]
     for name, part in groups:
@@ -82,7 +83,7 @@ def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_lo
     if hline is not None:
         fig.add_hline(y=hline, line_dash="dash", line_color="firebrick",
                       annotation_text=hline_label or "", annotation_position="top left")
-    title, lines = wrap_title(title)
+    title, lines = wrap_title(title, title_chars)
     fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": _top(lines), "b": 10},
                       height=height + 20 * max(0, lines - 1), showlegend=bool(color), legend=LEGEND, modebar=MODEBAR)
     if color:   # room under the (possibly slanted) group names for the legend at the bottom edge

@@ -171,7 +171,8 @@ def _toxicity(run_id: str, res: RunResults) -> None:
                          for k in ("toxicity_rate", "toxicity_mean") if k in t.metrics])   # legend in words
     how = interval_methods(rows["method"].tolist()) if "method" in rows else ""
     charts.show(lambda: charts.ci_bars(rows, x="task", color="metric",
-                                       title=f"toxicity per task (95% CI{', ' + how if how else ''})"),
+                                       title=f"toxicity per task (95% CI{', ' + how if how else ''})",
+                                       title_chars=100),   # full width
                 charts.why_empty(rows, "toxicity per task"), key="tox-task")
     grouped = [t for t in tasks if t.attributes]
     if not grouped:
@@ -192,7 +193,7 @@ def _toxicity(run_id: str, res: RunResults) -> None:
     groups = groups.assign(value=groups["mean"])
     title = (f"share of toxic outputs by {attr} (95% CI, exact binomial)" if rate
              else f"mean toxicity score by {attr} (95% CI, Student t)")
-    charts.show(lambda: charts.ci_bars(groups, x="group", title=title,
+    charts.show(lambda: charts.ci_bars(groups, x="group", title=title, title_chars=100,
                                        y_title="toxic share" if rate else "toxicity score"),
                 charts.why_empty(groups, what), key="tox-group")
 
