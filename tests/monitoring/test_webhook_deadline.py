@@ -18,7 +18,18 @@ def _trickler() -> tuple[socket.socket, list[bytes]]:
 
     def serve() -> None:
         conn, _ = server.accept()
-        got.append(conn.recv(65536))
+        request = b""
+        def complete(data: bytes) -> bool:  # the headers, then Content-Length bytes of body
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
+            return bool(_) and bool(length) and len(body) >= length[0]
+
+        while not complete(request):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            request += chunk
+        got.append(request)
         try:
             for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok":
                 conn.send(bytes([byte]))
