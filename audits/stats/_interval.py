@@ -21,6 +21,7 @@ from audits.stats._signature import (BCA, CLOPPER_PEARSON, CLUSTER_BCA, CLUSTER_
                                      PERCENTILE, IntervalSignature)
 
 KINDS = ("rate", "mean", "corpus")
+CLUSTER_WIDENED = "2"  # signature version of a cluster bootstrap widened for few clusters (widen_for_clusters)
 
 
 @dataclass
@@ -105,12 +106,16 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
     if kind == "mean":
         jack = _bootstrap.jackknife_values(metric.aggregate, units)
         low, high = _bootstrap.bca_interval(value, reps, jack, confidence)
-        sig = IntervalSignature(CLUSTER_BCA if clustered else BCA, confidence, n_resamples, seed, cname)
+        sig = IntervalSignature(CLUSTER_BCA if clustered else BCA, confidence, n_resamples, seed, cname,
+                                *((CLUSTER_WIDENED,) if clustered else ()))
     else:
         low, high = _bootstrap.percentile_interval(reps, confidence)
-        sig = IntervalSignature(CLUSTER_PERCENTILE if clustered else PERCENTILE, confidence, n_resamples, seed, cname)
+        sig = IntervalSignature(CLUSTER_PERCENTILE if clustered else PERCENTILE, confidence, n_resamples, seed, cname,
+                                *((CLUSTER_WIDENED,) if clustered else ()))
         if clustered:
             deff = _cluster.variance_design_effect(reps, bootstrap_values(metric, stats, n_resamples, seed))
+    if clustered:  # few clusters: the small-sample expansion (version 2 of the signature)
+        low, high = _bootstrap.widen_for_clusters(value, low, high, int(units.shape[0]), confidence)
     return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g,
                     design_effect_source=_source(deff))
 
@@ -181,6 +186,9 @@ def group_interval(metric, stats: np.ndarray, replicates: np.ndarray, confidence
         low, high = _bootstrap.bca_interval(value, replicates, jack, confidence)
     else:
         low, high = _bootstrap.percentile_interval(replicates, confidence)
+    if clustered:
+        low, high = _bootstrap.widen_for_clusters(value, low, high, int(units.shape[0]), confidence)
+        sig = IntervalSignature(method, confidence, version=CLUSTER_WIDENED)
     return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g,
                     design_effect_source=_source(deff))
 
