@@ -48,6 +48,12 @@ def placeholders_only(text: str) -> bool:
     return not re.search(r"\w", _PLACEHOLDER.sub("", text))
 
 
+def _outside_tags(text: str, start: int, end: int) -> str:
+    """The characters of ``text[start:end]`` that are not part of a ``<TYPE_n>`` placeholder of ``text``."""
+    inside = {i for m in _PLACEHOLDER.finditer(text) for i in range(m.start(), m.end())}
+    return "".join(c for i, c in enumerate(text[start:end], start) if i not in inside)
+
+
 def _settled(cat: Catalog, run_id: str) -> pd.DataFrame:
     """Settled labels with their samples' texts and the PII scanner's leak verdict (``pii_leak``)."""
     labels = rv.final_labels(cat, run_id)
@@ -100,8 +106,14 @@ class Scrubber:
         return out
 
     def residual(self, texts: list[str]) -> list[str]:
-        """Entity types still found in ``texts`` after scrubbing (the re-scan of the output)."""
-        return self._redactor.residual(texts)
+        """Entity types still found in ``texts`` after scrubbing (the re-scan of the output). A finding that is
+        only a placeholder (spaCy reads ``PERSON_1`` in ``<PERSON_1> asked`` as a name) is none: what counts is
+        text it covers outside the tags (``<PERSON_1> Smith`` still counts ``Smith``)."""
+        texts = [t for t in texts if t]
+        left = []
+        for text, spans in zip(texts, self._redactor.spans(texts)):
+            left += [ent for a, b, ent in spans if re.search(r"\w", _outside_tags(text, a, b))]
+        return left
 
 
 def _pii_options(cat: Catalog, run_id: str) -> JsonObject:
