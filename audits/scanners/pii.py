@@ -33,6 +33,7 @@ import pandas as pd
 
 from audits.config import AuditConfig
 from audits.jsontypes import JsonObject
+from audits.results import Estimate, PiiBlock
 from audits.executors.base import RowStage
 from audits.scanners import _pii_spans
 from audits.scanners import _presidio as engine
@@ -184,17 +185,17 @@ class PiiScanner(Scanner):
                         "value": value if rest.store_raw else None,
                     })
         findings = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-        out = self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source)
         n_long = sum(len(t) > engine.WINDOW_CHARS for t in flat)
-        if n_long:  # said beside the findings: NER saw these texts in overlapping windows
-            out.results["pii"]["long_texts"] = {"n": n_long, "window_chars": engine.WINDOW_CHARS,
-                                                "overlap_chars": engine.OVERLAP_CHARS,
-                                                "note": "texts longer than the window were scanned in overlapping "
-                                                        "windows; an entity longer than half the overlap may be split"}
-        return out
+        # said beside the findings: NER saw these texts in overlapping windows
+        long_texts: JsonObject | None = None if not n_long else {
+            "n": n_long, "window_chars": engine.WINDOW_CHARS, "overlap_chars": engine.OVERLAP_CHARS,
+            "note": "texts longer than the window were scanned in overlapping windows; an entity longer than "
+                    "half the overlap may be split"}
+        return self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source, long_texts)
 
     def _output(self, ctx: TaskContext, settings: engine.PiiSettings, rest: PiiOutputs, fields: list[str],
-                findings: pd.DataFrame, counts: dict[str, np.ndarray], leak: np.ndarray, salt_source: str) -> ScanOutput:
+                findings: pd.DataFrame, counts: dict[str, np.ndarray], leak: np.ndarray, salt_source: str,
+                long_texts: JsonObject | None) -> ScanOutput:
         profile = settings.detection_profile
         thresholds = {e: settings.threshold(e) for e in settings.entities}
         thr_sig = (f"threshold:{settings.score_threshold}" if settings.score_threshold is not None
@@ -214,20 +215,23 @@ class PiiScanner(Scanner):
             metrics[name], stats[name] = publish(metric, (counts[fld] > 0).astype(float), ctx.seed, ctx.n_bootstrap,
                                                  **task_clusters(ctx))
         detector = detector_quality(settings)
-        block: JsonObject = {  # read back as results.PiiBlock
-            "entities": list(settings.entities) + [c[1] for c in settings.custom_recognizers] + [d[0] for d in settings.deny_list],
-            "fields": fields, "score_threshold": settings.score_threshold, "thresholds": thresholds,
-            "profile": rest.profile, "findings": int(len(findings)),
-            "leaks": int(findings["leak"].sum()) if len(findings) else 0, "samples_with_leak": int(leak.sum()),
-            "by_entity": dict(Counter(findings["entity_type"])) if len(findings) else {},
-            "by_field": {f: int(counts[f].sum()) for f in fields},
-            "rates": {k: {"value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n} for k, m in metrics.items()},
-            "store_raw": rest.store_raw,
-            "value_hash": f"sha256(salt, entity_type, normalised value); salt from {salt_source.split(':')[0]}",
-            "engine": engine.engine_signature(profile),
-            "detector": detector,
-            "detector_below_target": detector.get("below_target", []),
-        }
+        block = PiiBlock(
+            entities=list(settings.entities) + [c[1] for c in settings.custom_recognizers]
+            + [d[0] for d in settings.deny_list],
+            fields=fields, score_threshold=settings.score_threshold, thresholds=thresholds,
+            profile=rest.profile, findings=int(len(findings)),
+            leaks=int(findings["leak"].sum()) if len(findings) else 0, samples_with_leak=int(leak.sum()),
+            by_entity={str(k): int(v) for k, v in Counter(findings["entity_type"]).items()} if len(findings) else {},
+            by_field={f: int(counts[f].sum()) for f in fields},
+            # each rate as the one Estimate: its interval's method and, for clustered tasks, the design effect
+            rates={k: Estimate.of(m) for k, m in metrics.items()},
+            store_raw=rest.store_raw,
+            value_hash=f"sha256(salt, entity_type, normalised value); salt from {salt_source.split(':')[0]}",
+            engine=engine.engine_signature(profile),
+            detector=detector,
+            detector_below_target=detector.get("below_target", []),
+            long_texts=long_texts,
+        )
         columns: dict[str, np.ndarray] = {f"pii_count_{f}": counts[f] for f in fields}
         columns["pii_leak"] = leak
         return ScanOutput(findings=findings, sample_columns=columns, flags={"pii_leak": leak.copy()},

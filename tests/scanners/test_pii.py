@@ -65,8 +65,25 @@ def test_leak_versus_repeated_value():
     assert out.metrics["pii_leak_rate"].value == pytest.approx(0.5)
     metric, stats = out.metric_stats["pii_leak_rate"]
     assert stats.tolist() == [[0.0, 1.0], [1.0, 1.0]] and metric.name == "pii_leak_rate"
-    assert out.results["pii"]["leaks"] == len(leaked) and out.results["pii"]["samples_with_leak"] == 1
+    assert out.results["pii"].leaks == len(leaked) and out.results["pii"].samples_with_leak == 1
     assert list(out.sample_columns["pii_count_input"]) == [1, 0]
+
+
+def test_the_block_is_typed_and_its_rates_carry_their_interval_recipe():
+    """The scanner hands the runner a ``PiiBlock`` (no dict read back by key), and each rate in it is the
+    one ``Estimate``: value, interval, n and the interval's method, as the metric itself (the rates
+    were plain {value, ci_low, ci_high, n} dicts, the method dropped)."""
+    from audits.results import Estimate, PiiBlock
+
+    out = scan(frame([(f"My card is {CARD}.", f"Write to {EMAIL}."), ("My order is late.", "Sorry about that.")]))
+    block = out.results["pii"]
+    assert isinstance(block, PiiBlock) and block.samples_with_leak == 1 and block.long_texts is None
+    assert set(block.rates) == {"pii_leak_rate", "pii_rate_input", "pii_rate_prediction", "pii_rate_reference"}
+    for name, rate in block.rates.items():
+        metric = out.metrics[name]
+        assert isinstance(rate, Estimate) and rate.method == metric.method and rate.method
+        assert (rate.value, rate.ci_low, rate.ci_high, rate.n) == (metric.value, metric.ci_low, metric.ci_high, metric.n)
+    assert block.rates["pii_leak_rate"].value == pytest.approx(0.5)
 
 
 def test_appears_in_normalises_case_space_and_digits():
@@ -111,7 +128,7 @@ def test_custom_regex_and_deny_list():
                                                      ("prediction", "EMPLOYEE_ID")}
     emp = f[(f["field"] == "prediction") & (f["entity_type"] == "EMPLOYEE_ID")].iloc[0]
     assert (emp["start"], emp["end"], emp["recognizer"], bool(emp["leak"])) == (7, 17, "employee_id", True)
-    assert "EMPLOYEE_ID" in out.results["pii"]["entities"]
+    assert "EMPLOYEE_ID" in out.results["pii"].entities
 
 
 @pytest.mark.parametrize("options, key", [
@@ -150,7 +167,7 @@ def test_batch_equals_one_at_a_time():
 def test_detector_block_is_measured_on_the_independent_heldout_set(_module_cache):
     out = scan(frame([("hello", "hi")]))
     block = out.results["pii"]
-    det = block["detector"]
+    det = block.detector
     assert det["set"].startswith("pii-eval-v1:heldout:") and "presidio-evaluator" in det["set_sources"]
     assert det["n_texts"] > 500 and det["n_labelled"] > 800
     assert 0.8 <= det["precision"] <= 1.0 and 0.7 <= det["recall"] <= 1.0
@@ -161,8 +178,8 @@ def test_detector_block_is_measured_on_the_independent_heldout_set(_module_cache
     # an entity is flagged exactly when its measured recall is below the profile's target
     for entity, stats in det["by_entity"].items():
         assert stats["below_target"] == (stats["recall"] < stats["recall_target"]), entity
-    assert block["detector_below_target"] == det["below_target"]
-    assert block["findings"] == 0 and block["thresholds"]["PHONE_NUMBER"] == 0.4
+    assert block.detector_below_target == det["below_target"]
+    assert block.findings == 0 and block.thresholds["PHONE_NUMBER"] == 0.4
     assert len(list((_module_cache / "pii_detector").glob("*.json"))) >= 1
 
 
@@ -200,7 +217,7 @@ def test_long_texts_are_analysed_in_windows_with_offsets_back(monkeypatch):
     assert found == [(text.index(e), e) for e in emails]
     assert engine.analyze_one(text, engine.PiiSettings()) == engine.analyze_texts([text], engine.PiiSettings())[0]
     out = scan(frame([(text, "ok")]))
-    assert out.results["pii"]["long_texts"]["n"] == 1
+    assert out.results["pii"].long_texts["n"] == 1
     assert sorted(out.findings.loc[out.findings["entity_type"] == "EMAIL_ADDRESS", "start"]) == [text.index(e) for e in emails]
     from audits.trust.redact import Redactor
 
@@ -216,4 +233,4 @@ def test_a_text_over_spacys_max_length_is_scanned_not_a_traceback():
     out = scan(frame([(text, "ok")]), fields=["input"])
     found = out.findings[out.findings["entity_type"] == "EMAIL_ADDRESS"]
     assert sorted(found["start"]) == [text.index(e) for e in emails]
-    assert out.results["pii"]["long_texts"] == {**out.results["pii"]["long_texts"], "n": 1}
+    assert out.results["pii"].long_texts == {**out.results["pii"].long_texts, "n": 1}

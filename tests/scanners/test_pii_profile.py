@@ -172,7 +172,7 @@ def test_policy_names_read_per_entity_detector_recall():
     block = out.results["pii"]
     task = TaskResult.model_validate({"name": "support", "type": "generate", "n": 1, "pii": block})
     low = resolve_in_task(task, ("pii", "detector", "recall_low_by_entity", "PHONE_NUMBER"), "x")
-    assert low == block["detector"]["by_entity"]["PHONE_NUMBER"]["recall_ci"][0] and 0.0 < low < 1.0
+    assert low == block.detector["by_entity"]["PHONE_NUMBER"]["recall_ci"][0] and 0.0 < low < 1.0
 
 
 def test_report_and_page_show_per_entity_recall_and_flags():
