@@ -115,10 +115,13 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                 deff = entry.design_effect if entry is not None else None
                 if kind == "rate" and entry is not None and entry.n_clusters and entry.n:
                     # each cluster counted once where the previous run could not estimate it (audits.stats)
-                    deff = entry.n / stats.effective_n(entry.events or 0.0, entry.n, deff, entry.n_clusters)
+                    # (only then: an estimated design effect's degrees-of-freedom factor is n_needed's to add)
+                    if stats.unestimable_correlation(entry.events or 0.0, entry.n, deff, entry.n_clusters):
+                        deff = entry.n / stats.effective_n(entry.events or 0.0, entry.n, deff, entry.n_clusters)
                 if kind == "rate":
                     needed = stats.n_needed("rate", expected, threshold, confidence=control.confidence,
-                                            design_effect=deff)
+                                            design_effect=deff, n=entry.n if entry is not None else None,
+                                            n_clusters=entry.n_clusters if entry is not None else None)
                     if needed and entry is not None and entry.n_clusters:
                         row["clusters_needed"] = stats.clusters_needed(
                             expected, threshold, confidence=control.confidence, n=entry.n,
