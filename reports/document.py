@@ -181,12 +181,7 @@ def _privacy_safety(d: ReportData) -> Section:
                                           "pii_leak_rate": "leak rate", "ci": "95% CI", "by_entity": "by entity",
                                           "detector_precision": "detector P", "detector_recall": "detector R"},
                               [2.2, 1, 0.9, 1.1, 1.8, 3, 1, 1]))
-        for _, row in priv.iterrows():
-            if row.get("detector_sets"):   # both labelled sets, each named by its source, with intervals
-                s.blocks.append(f"Detector quality for {row['task']} (exact 95% intervals): {row['detector_sets']}.")
-            if row.get("detector_recall_by_entity"):
-                s.blocks.append(f"Detector recall by entity for {row['task']} (held-out independent labelled set, "
-                                f"95% interval): {row['detector_recall_by_entity']}.")
+        s.blocks.extend(detector_paragraphs(priv))
     said = [f"{t.name}: {x}" for t in d.results.tasks for x in
             (_statement(t, name) for name in ("pii_leak_rate", "toxicity_rate")) if x]
     if said:  # zero events say their one-sided bound in words (audits.stats.describe)
@@ -198,6 +193,25 @@ def _privacy_safety(d: ReportData) -> Section:
                                           "ci": "95% CI", "threshold": "threshold", "model": "classifier"},
                               [2.5, 0.8, 0.8, 1, 1.8, 1, 2.5]))
     return s
+
+
+def detector_paragraphs(priv: pd.DataFrame) -> list[str]:
+    """The PII detector's measured quality, once per distinct measurement: the demo's six tasks share
+    one detector, and the same two paragraphs were printed six times, one per task."""
+    out: list[str] = []
+    for column, words in (("detector_sets", "Detector quality{on} (exact 95% intervals): {text}."),
+                          ("detector_recall_by_entity", "Detector recall by entity{on} (held-out independent "
+                                                        "labelled set, 95% interval): {text}.")):
+        if column not in priv:
+            continue
+        tasks: dict[str, list[str]] = {}
+        for task, text in zip(priv["task"], priv[column]):
+            if isinstance(text, str) and text:   # both labelled sets, each named by its source, with intervals
+                tasks.setdefault(text, []).append(str(task))
+        for text, names in tasks.items():
+            on = f" for {', '.join(names)}" if len(tasks) > 1 or len(names) < len(priv) else " (every task)"
+            out.append(words.format(on=on, text=text))
+    return out
 
 
 def _review(d: ReportData) -> Section:

@@ -168,3 +168,18 @@ def test_a_stored_statement_with_metric_ids_reads_in_words_on_page_one():
         "is 50% (95% CI 15% to 85%, exact binomial)."))
     (note,) = sample_size_notes([v], None)
     assert "attack_success_rate" not in note and "share of direct prompt-injection attacks that succeeded" in note
+
+
+def test_the_reports_pii_detector_quality_is_said_once_not_once_per_task():
+    from reports.document import detector_paragraphs
+
+    sets = "held-out split: precision 0.94 [0.92, 0.95], recall 0.89 [0.87, 0.91]"
+    ent = "PERSON 0.91 [0.89, 0.94]; LOCATION 0.69 [0.63, 0.76]"
+    priv = pd.DataFrame({"task": ["support-qa", "bbq-gender", "pii-support"], "detector_sets": [sets] * 3,
+                         "detector_recall_by_entity": [ent] * 3})
+    said = detector_paragraphs(priv)
+    assert said == [f"Detector quality (every task) (exact 95% intervals): {sets}.",
+                    f"Detector recall by entity (every task) (held-out independent labelled set, 95% interval): {ent}."]
+    mixed = priv.assign(detector_sets=[sets, sets, "other"])
+    assert [x.split(" (exact")[0] for x in detector_paragraphs(mixed)[:2]] == [
+        "Detector quality for support-qa, bbq-gender", "Detector quality for pii-support"]
