@@ -25,7 +25,7 @@ from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, Validat
 
 # the models live in three private modules, by seam; this module is their one public import path
 from audits._results_base import (SCHEMA_VERSION, V1_FOUR_FIFTHS, V1_INTERVAL_METHOD, Estimate, MetricSummary,
-                                  _fold, _Open, _Strict, jsonable)
+                                  _Strict, jsonable)
 from audits._results_blocks import (TASK_BLOCK_FIELDS, CounterfactualBlock, Discrimination, ExplainBlock,
                                     FairnessGrouping, Gap, GroundednessBlock, GroupEntry, GroupTest, PiiBlock,
                                     RedteamBlock, SensitivityBlock, SensitivityVariant, SimilarityEstimate,
