@@ -102,5 +102,6 @@ def test_sections_in_html_and_pdf_and_one_line_when_empty(grounded):
     assert "This run has no red-team probe task (`redteam:` in the config), so no attack was tried." in html
     pages = PdfReader(io.BytesIO(reports.build_pdf(cat, second))).pages
     text = " ".join(" ".join(p.extract_text().split()) for p in pages)
-    assert "Trend across runs" in text and "2 metrics over 2 periods; whiskers are 95% confidence intervals." in text
+    assert "Trend across runs" in text and ("2 metrics over 2 periods, one panel each on its own scale; the band is the 95% "
+                                           "confidence interval of each run's value") in text
     assert "Groundedness detector on held-out HaluEval" in text and "below target" in text
