@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import re
 import secrets
 from collections import Counter
 from typing import Any
@@ -140,12 +141,22 @@ def sample_id_pseudonym(raw_id: str, redacted: str, digits: int = 12) -> str:
 ID_MIN_SPAN = 3  # shorter detector hits in an id are noise: spaCy reads the ids "s5", "s6" and "US" as places
 
 
-def _ids_holding_personal_data(ids: list[str], redactor: Redactor) -> dict[str, str]:
-    """{id: its redacted text} for the ids in which the detector finds a value of ID_MIN_SPAN or more characters."""
-    from audits.scanners.pii import redact
+# an id that is a number, or a few letters and numbers ("s12", "q-17", "row_3:2"): no name or address fits in
+# it, so only the patterns (e-mail, phone, card, IBAN, ...) look at it, not the NER model (a log's 100k ids)
+_PLAIN_ID = re.compile(r"[A-Za-z]{0,3}[-_#:.]?\d+(?:[-_#:.]\d+)*")
 
+
+def _ids_holding_personal_data(ids: list[str], redactor: Redactor) -> dict[str, str]:
+    """{id: its redacted text} for the ids in which the detector (the patterns alone for a plain id) finds a
+    value of ID_MIN_SPAN or more characters."""
+    from audits.scanners.pii import redact
+    from audits.trust.redact import pattern_spans
+
+    worded = [v for v in ids if len(v) >= ID_MIN_SPAN and not _PLAIN_ID.fullmatch(v)]
+    found = dict(zip(worded, redactor.spans(worded)))
     out = {}
-    for value, spans in zip(ids, redactor.spans(ids)):
+    for value in ids:
+        spans = found[value] if value in found else pattern_spans(value)
         spans = [s for s in spans if s[1] - s[0] >= ID_MIN_SPAN]
         if spans:
             out[value] = redact(value, spans)[0]

@@ -242,8 +242,8 @@ def test_an_extra_file_or_a_manifest_rewritten_with_every_hash_recomputed_is_cau
 
 
 def test_sample_ids_holding_personal_data_are_counted_in_the_manifest(key_dir):
-    """Sample ids are join keys (reviews, paired comparisons) and stay as they are; a run whose ids hold
-    e-mail-like values says so in its manifest's personal_data, instead of nothing."""
+    """A run whose ids hold e-mail-like values says so in its manifest's personal_data (they are
+    pseudonymised: tests/trust/test_sample_id_pseudonyms.py), instead of nothing."""
     import pandas as pd
 
     from audits.trust import rawstore
