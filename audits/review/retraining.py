@@ -41,6 +41,7 @@ FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected
 DEFAULT_EXCLUDE = tuple(f for f in rv.FLAGS if f != "hallucination")
 PRIVACY_REASON, PRIVACY_FLAG = "pii_leak", "privacy"  # never retraining data, whatever the label or filter
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*[A-Z](?:_\d+)?>")
+_NUMBERED = re.compile(r"<([A-Z][A-Z_]*[A-Z])_(\d+)>")   # an item's pseudonym, as stored at rest
 
 
 def placeholders_only(text: str) -> bool:
@@ -52,6 +53,16 @@ def _outside_tags(text: str, start: int, end: int) -> str:
     """The characters of ``text[start:end]`` that are not part of a ``<TYPE_n>`` placeholder of ``text``."""
     inside = {i for m in _PLACEHOLDER.finditer(text) for i in range(m.start(), m.end())}
     return "".join(c for i, c in enumerate(text[start:end], start) if i not in inside)
+
+
+def _trimmed(text: str, start: int, end: int, ent: str) -> tuple[int, int, str]:
+    """A finding's span with the placeholder tags at its edges cut off (``PERSON_1> Smith`` -> ``Smith``)."""
+    for m in _PLACEHOLDER.finditer(text):
+        if m.start() <= start < m.end():
+            start = m.end()
+        if m.start() < end <= m.end():
+            end = m.start()
+    return start, max(start, end), ent
 
 
 def _settled(cat: Catalog, run_id: str) -> pd.DataFrame:
@@ -100,7 +111,18 @@ class Scrubber:
         found = iter(self._redactor.spans([t for g in groups for t in g]))
         out = []
         for group in groups:
-            texts, n = pseudonymise(list(group), [next(found) for _ in group])
+            # the stored texts are already pseudonymised at rest: a finding that is only a tag ("PERSON_1" read as
+            # a name) is dropped (it gave "<<PERSON_1>>"), the tags are hidden from the numbering, and a new value
+            # is numbered after the item's own tags of its type (a new name is <PERSON_2>, never a second <PERSON_1>)
+            spans = [[_trimmed(t, *s) for s in next(found) if re.search(r"\w", _outside_tags(t, s[0], s[1]))]
+                     for t in group]
+            top: dict[str, int] = {}
+            for m in (m for t in group for m in _NUMBERED.finditer(t)):
+                top[m.group(1)] = max(top.get(m.group(1), 0), int(m.group(2)))
+            hidden = [_NUMBERED.sub(lambda m: f"\ue000{m.group(1)}_{m.group(2)}\ue001", t) for t in group]
+            texts, n = pseudonymise(hidden, spans)
+            texts = [_NUMBERED.sub(lambda m: f"<{m.group(1)}_{int(m.group(2)) + top.get(m.group(1), 0)}>", t)
+                     .replace("\ue000", "<").replace("\ue001", ">") for t in texts]
             self._redactor.redactions += n
             out.append(texts)
         return out

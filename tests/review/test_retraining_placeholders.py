@@ -20,3 +20,14 @@ def test_placeholders_are_no_residual_but_a_name_beside_them_is():
         "the detector no longer reads tags as names: this test guards nothing"
     assert scrub.residual([BBQ, LOAN, "<PERSON_1>"]) == []
     assert "PERSON" in scrub.residual(["<PERSON_1> met John Smith in Paris yesterday."])
+
+
+def test_stored_pseudonyms_stay_as_they_are_and_a_new_value_gets_the_next_number():
+    """Stored text is pseudonymised at rest: scrubbing it again gave "name <<PERSON_1>>" (the tag read as a
+    name, replaced inside itself), and a new name found in the item was numbered from 1 again, so one
+    <PERSON_1> stood for two people in one record."""
+    prompt = "Confirm the account details back to the customer: name <PERSON_1>, email <EMAIL_ADDRESS_1>."
+    answer = "Done: <PERSON_1>'s details are confirmed. Maria Garcia from billing will call."
+    (p, a), = Scrubber().items([[prompt, answer]])
+    assert p == prompt and "<<" not in a and ">>" not in a
+    assert a.startswith("Done: <PERSON_1>'s details") and "<PERSON_2>" in a and "Maria" not in a, a
