@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from reports.glossary import term  # noqa: E402
+from reports.glossary import attribute_text, group_label, term  # noqa: E402
 
 MAX_CHARTS = 8
 MAX_GROUPS = 16
@@ -39,7 +39,8 @@ def _png(fig) -> bytes:
 def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, four_fifths: float = 0.8) -> Chart:
     """Horizontal bars of one metric by group with CI whiskers (and the four-fifths line)."""
     rows = frame.sort_values("group").head(MAX_GROUPS)
-    groups = rows["group"].astype(str).tolist()
+    groups = [group_label(attribute, g) for g in rows["group"].astype(str)]   # words, not data codes ('ambig')
+    attribute = attribute_text(attribute)
     value = rows["value"].astype(float).to_numpy()
     low = rows["ci_low"].astype(float).to_numpy()
     high = rows["ci_high"].astype(float).to_numpy()
@@ -84,6 +85,7 @@ def why_no_chart(part: pd.DataFrame, task: str, attribute: str, metric: str) -> 
     """One line saying why a chart of ``metric`` by ``attribute`` would show nothing; None when it has
     something to show (a value that differs from zero, or groups whose values differ)."""
     values = part["value"].astype(float) if "value" in part else pd.Series(dtype=float)
+    attribute = attribute_text(attribute)
     if not values.notna().any():
         return f"No chart of {term(metric)} by {attribute} on {task}: no group has a value."
     if (values.dropna() == 0).all():

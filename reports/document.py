@@ -15,7 +15,7 @@ import pandas as pd
 from audits.sampling import sample_statements
 from reports.blocks import Section, Table
 from reports.charts import fairness_charts, metrics_chart
-from reports.glossary import plain, term, threshold_text
+from reports.glossary import attribute_text, plain, term, threshold_text
 from reports.data import ReportData, execution_summary
 from reports.sections import GROUNDEDNESS, ROBUSTNESS, TREND, groundedness_section, robustness_section, trend_section
 from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, sample_size_notes
@@ -139,7 +139,8 @@ def _fairness(d: ReportData) -> Section:
                     "(two-proportion test, Fisher's exact test when counts are small), corrected for the number of "
                     "pairs (Holm): 'significant' or 'not significant at this n'. Groups smaller than the minimum "
                     "size are left out of gaps.")
-    gaps = gaps.assign(note=[plain(x) for x in gaps["note"]], metric_ratios=[plain(x) for x in gaps["metric_ratios"]],
+    gaps = gaps.assign(attribute=[attribute_text(x) for x in gaps["attribute"]],   # 'context', not 'context_condition'
+                       note=[plain(x) for x in gaps["note"]], metric_ratios=[plain(x) for x in gaps["metric_ratios"]],
                        four_fifths_reading=[plain(x) if isinstance(x, str) else x for x in gaps["four_fifths_reading"]])
     s.blocks.append(table(gaps, {"task": "task", "attribute": "attribute", "groups": "groups",
                                  "groups_compared": "big enough", "demographic_parity_ratio": "'yes' rate ratio",

@@ -135,6 +135,22 @@ def group_text(stratum: object) -> str:
     return ", ".join(parts)
 
 
+# sensitive attributes and strata whose data names are codes (BBQ's context_condition)
+ATTRIBUTES: dict[str, str] = {"context_condition": "context"}
+GROUPS: dict[tuple[str, str], str] = {("context_condition", "ambig"): "ambiguous",
+                                      ("context_condition", "disambig"): "clear"}
+
+
+def attribute_text(attribute: object) -> str:
+    """'context_condition' -> 'context'; an intersection 'a*b' -> 'a × b'; other names as they are."""
+    return " × ".join(ATTRIBUTES.get(a, a) for a in str(attribute or "").split("*"))
+
+
+def group_label(attribute: object, group: object) -> str:
+    """A group's value in words for its attribute ('ambig' of context_condition -> 'ambiguous')."""
+    return GROUPS.get((str(attribute), str(group)), str(group))
+
+
 def threshold_text(value: str | None) -> str:
     """'<= 0.01' -> 'threshold: at most 0.01' (said as a requirement, never as a claim about the
     value; plain words, so every PDF font can draw it)."""

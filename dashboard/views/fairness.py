@@ -12,7 +12,7 @@ from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
-from reports.glossary import term
+from reports.glossary import attribute_text, group_label, term
 
 _ENOUGH, _TOO_FEW = "#1f5fbf", "#9ca3af"
 # outcome metrics first; the scanner rates by group go in an expander
@@ -31,7 +31,7 @@ def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame["attribute"] = frame["attribute"].str.replace("*", " × ", regex=False)
+    frame["attribute"] = [attribute_text(a) for a in frame["attribute"]]
     if "demographic_parity_ratio_ci" in frame:   # an interval as text; none at all: no column (never empty chips)
         frame["demographic_parity_ratio_ci"] = [_interval(x) for x in frame["demographic_parity_ratio_ci"]]
     return frame.dropna(axis=1, how="all").rename(columns=_GAP_COLUMNS)
@@ -66,7 +66,8 @@ def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str) -> None:
 
 
 def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: float, key: str) -> None:
-    part = part.assign(group=part["group"].astype(str) + " (n=" + part["n"].astype(str) + ")")
+    part = part.assign(group=[f"{group_label(attr, g)} (n={n})" for g, n in zip(part["group"].astype(str), part["n"])])
+    attr = attribute_text(attr)   # words in titles and warnings ('context', not 'context_condition')
     small = part["insufficient_data"].fillna(False).astype(bool) if "insufficient_data" in part else False
     label = f"too few (< {min_size})" if min_size else "too few"
     part = part.assign(**{"sample size": pd.Series(label, index=part.index).where(small, "enough")})
@@ -160,7 +161,7 @@ def discrimination_rows(block: dict[str, FairnessGrouping]) -> list[dict]:
     """The discrimination score per attribute with column names a committee reads (never ci_low/ci_high)."""
     def ci(low: float | None, high: float | None) -> str:
         return "—" if low is None or high is None or pd.isna(low) or pd.isna(high) else f"[{low:.3g}, {high:.3g}]"
-    return [{"attribute": attr.replace("*", " × "), "score (gap in log-odds of 'yes')": d.value,
+    return [{"attribute": attribute_text(attr), "score (gap in log-odds of 'yes')": d.value,
              "95% CI": ci(d.ci_low, d.ci_high), "group leaning most to 'yes'": d.highest or "—",
              "group leaning least to 'yes'": d.lowest or "—"}
             for attr, info in block.items() if (d := info.discrimination) is not None]
@@ -216,7 +217,7 @@ def render() -> None:
     attrs = list(dict.fromkeys(rows["attribute"])) if not rows.empty else []
     if attrs:
         st.subheader("By group")
-        tabs = st.tabs([a.replace("*", " × ") + (" (intersection)" if "*" in a else "") for a in attrs])
+        tabs = st.tabs([attribute_text(a) + (" (intersection)" if "*" in a else "") for a in attrs])
         for tab, attr in zip(tabs, attrs):
             with tab:
                 grouping = block.get(attr) or FairnessGrouping()

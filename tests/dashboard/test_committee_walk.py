@@ -183,3 +183,17 @@ def test_the_reports_pii_detector_quality_is_said_once_not_once_per_task():
     mixed = priv.assign(detector_sets=[sets, sets, "other"])
     assert [x.split(" (exact")[0] for x in detector_paragraphs(mixed)[:2]] == [
         "Detector quality for support-qa, bbq-gender", "Detector quality for pii-support"]
+
+
+def test_bbq_strata_read_as_words_in_the_reports_charts_and_the_fairness_page():
+    from reports.charts import group_chart, why_no_chart
+    from reports.glossary import attribute_text, group_label
+
+    assert attribute_text("context_condition") == "context" and attribute_text("race*gender") == "race × gender"
+    assert group_label("context_condition", "ambig") == "ambiguous" and group_label("race", "Black") == "Black"
+    part = pd.DataFrame({"group": ["ambig", "disambig"], "value": [0.33, 0.36], "ci_low": [0.25, 0.29],
+                         "ci_high": [0.41, 0.44], "n": [142, 158]})
+    chart = group_chart(part, "bbq-gender", "context_condition", "accuracy")
+    assert chart.title == "bbq-gender: share of answers correct by context" and "context_condition" not in chart.caption
+    why = why_no_chart(part.assign(value=0.0), "bbq-gender", "context_condition", "selection_rate")
+    assert "by context on bbq-gender" in why
