@@ -9,9 +9,7 @@ audit-log entry in the same transaction. The queue itself is evidence in the run
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
-from datetime import datetime, timezone
 from typing import Any, Collection
 
 import pandas as pd
@@ -20,73 +18,27 @@ from audits.access import PERMISSIONS
 from audits.errors import AssayError
 from audits.stats import agreement
 from audits.store.catalog import Catalog
-from audits.jsontypes import JsonObject
-from audits.store.records import LabelRecord, ReviewItem, ReviewSummaryRecord, RunSettings, SampleDetail
-from audits.store.schema import ON_FIRST_USE
+from audits.store.records import LabelRecord, ReviewItem, ReviewSummaryRecord
 from audits.store.queries import audit_log, sealed_notes
 from audits.store.queries import runs as rq
+# the queue (serving, leases) and the flags live beside this module, by seam; this module is their one
+# import path, and holds the labels: writing them, the labels in force, agreement and the settled items
+from audits.store.queries._review_flags import (FLAGS, _flag_counts, _insert_flags, check_flags, flag_counts,
+                                                flagged_items, item_flags, record_flags)
+from audits.store.queries._review_queue import (LEASE_S, _cached, _claim, _now, _queue_keys, _served,
+                                                claim_next_item, item_detail, next_item, plain, review_queue,
+                                                run_config, run_settings, samples_for)
+
+__all__ = ["ADJUDICATOR_ROLES", "FLAGS", "LABELS", "LEASE_S", "REVIEW_ROLES", "check_flags", "claim_next_item",
+           "disagreements", "final_labels", "flag_counts", "flagged_items", "history", "item_detail", "item_flags",
+           "label_and_claim_next", "latest_reviews", "my_latest_label", "next_item", "plain", "queue_status",
+           "record_flags", "record_review", "review_queue", "review_summary", "run_config", "run_settings",
+           "samples_for"]
 
 LABELS = ("correct", "incorrect", "needs_rephrasing")
 REVIEW_ROLES = PERMISSIONS["review"]            # the one permission table (audits.access)
 ADJUDICATOR_ROLES = PERMISSIONS["adjudicate"]
 _SEP = "\x1f"
-
-# Bundles are immutable, so a run's queue and settings can be cached per catalog file + run id.
-_cache: dict[tuple[str, str, str], Any] = {}
-_cache_lock = threading.Lock()
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _cached(cat: Catalog, run_id: str, what: str, load) -> Any:
-    key = (str(cat.path), run_id, what)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    value = load()
-    with _cache_lock:
-        _cache[key] = value
-    return value
-
-
-def review_queue(cat: Catalog, run_id: str) -> pd.DataFrame:
-    """The run's review queue (task, sample_id, reason, stratum, priority), in review order."""
-    def load() -> pd.DataFrame:
-        frame = rq.read_table(cat, run_id, "review_queue")
-        if frame.empty:
-            return pd.DataFrame(columns=["task", "sample_id", "reason", "stratum", "priority"])
-        frame["task"] = frame["task"].astype(str)
-        frame["sample_id"] = frame["sample_id"].astype(str)
-        return frame.reset_index(drop=True)
-    return _cached(cat, run_id, "queue", load).copy()
-
-
-def _queue_keys(cat: Catalog, run_id: str) -> frozenset[tuple[str, str]]:
-    def load() -> frozenset[tuple[str, str]]:
-        queue = review_queue(cat, run_id)
-        return frozenset(zip(queue["task"], queue["sample_id"]))
-    return _cached(cat, run_id, "keys", load)
-
-
-def run_config(cat: Catalog, run_id: str) -> JsonObject:
-    """The run's audit config as a mapping (the bundle's config.yaml), cached per run."""
-    def load() -> JsonObject:
-        return rq.run_config(cat, run_id)
-    return _cached(cat, run_id, "config", load)
-
-
-def run_settings(cat: Catalog, run_id: str) -> RunSettings:
-    """reviewers_per_item and the model's system prompt, from the run's config."""
-    def load() -> RunSettings:
-        config = run_config(cat, run_id)
-        review = config.get("review") or {}
-        model = config.get("model") or {}
-        return {"reviewers_per_item": int(review.get("reviewers_per_item") or 1),
-                "system_prompt": model.get("system_prompt")}
-    return dict(_cached(cat, run_id, "settings", load))
-
 
 def _prepare_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, role: str, label: str,
                     correction: str | None, note: str | None, adjudication: bool,
@@ -143,7 +95,7 @@ def record_review(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer
                   correction: str | None = None, note: str | None = None, adjudication: bool = False,
                   flags: Collection[str] = ()) -> str:
     """Store one label (a new row; the reviewer's latest row wins) with the reviewer's extra
-    ``flags`` (privacy / unsafe / biased) and their audit-log entries, in one transaction."""
+    ``flags`` (any of ``FLAGS``) and their audit-log entries, in one transaction."""
     task, sample_id, correction, note, flags, sealed = _prepare_review(
         cat, run_id, task, sample_id, reviewer, role, label, correction, note, adjudication, flags)
     with cat.connect(write=True) as con:
@@ -286,191 +238,6 @@ def review_summary(cat: Catalog, run_id: str) -> ReviewSummaryRecord:
             "flags": flags}
 
 
-def item_detail(cat: Catalog, run_id: str, task: str, sample_id: str) -> SampleDetail:
-    """The sample behind a queue item: input, prediction, reference, choices, gold label, correct."""
-    wanted = ["input", "prediction", "reference", "choices", "label", "correct"]
-    frame = rq.read_table(cat, run_id, "samples", filters={"task": str(task), "sample_id": str(sample_id)}, limit=1)
-    if frame.empty:
-        raise AssayError(f"sample {task}/{sample_id} is not in run '{run_id}'", "pick an item from the review queue")
-    row = frame.iloc[0]
-    out: SampleDetail = {"task": str(task), "sample_id": str(sample_id)}  # type: ignore[typeddict-item]  (filled below)
-    for col in wanted:
-        out[col] = plain(row[col]) if col in frame.columns else None
-    out["gold"] = out.pop("label")
-    return out
-
-
-def plain(value: Any) -> Any:
-    """A Parquet/pandas cell as a plain Python value: None for NA/NaN/NaT, lists for arrays,
-    Python scalars for numpy scalars, so callers can test truthiness safely."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
-        return [plain(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
-
-
-def samples_for(cat: Catalog, run_id: str, keys: list[tuple[str, str]],
-                columns: tuple[str, ...] = ("task", "sample_id", "input", "prediction", "reference")) -> pd.DataFrame:
-    """Selected samples of a run by (task, sample_id), read straight from the bundle."""
-    if not keys:
-        return pd.DataFrame(columns=list(columns))
-    frame = rq.read_table(cat, run_id, "samples", filters={("task", "sample_id"): keys})
-    for col in columns:
-        if col not in frame.columns:
-            frame[col] = None
-    frame["sample_id"] = frame["sample_id"].astype(str)
-    return frame[list(columns)]
-
-
-def _open_items(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: str,
-                skip: Collection[tuple[str, str]]) -> list:
-    """Queue items (priority order) this reviewer has not labeled and that still need ``k`` reviewers.
-    (``queue`` and ``k`` are read before ``con`` is open: a catalog read inside a write deadlocks.)"""
-    done = con.execute(
-        "SELECT task, sample_id, count(DISTINCT reviewer) FILTER (WHERE NOT adjudication) AS n, "
-        "bool_or(reviewer = ? AND NOT adjudication) AS mine, bool_or(adjudication) AS adjudicated "
-        "FROM reviews WHERE run_id = ? GROUP BY task, sample_id", [reviewer, run_id]).fetchall()
-    closed = {(t, s) for t, s, n, mine, adj in done if mine or adj or n >= k} | set(skip)
-    return [item for item in queue.itertuples(index=False) if (item.task, item.sample_id) not in closed]
-
-
-_DETAIL_COLUMNS = ("input", "prediction", "reference", "choices", "label", "correct")
-
-
-def _queue_details(cat: Catalog, run_id: str) -> dict[tuple[str, str], SampleDetail]:
-    """The samples behind the whole queue, read from the bundle once per run (the queue is a small
-    share of the run), so serving the next item reads nothing."""
-    def load() -> dict[tuple[str, str], SampleDetail]:
-        queue = review_queue(cat, run_id)
-        if queue.empty:
-            return {}
-        frame = rq.read_table(cat, run_id, "samples", filters={("task", "sample_id"): list(zip(queue["task"],
-                                                                                              queue["sample_id"]))})
-        out: dict[tuple[str, str], SampleDetail] = {}
-        for row in frame.to_dict("records"):
-            key = (str(row["task"]), str(row["sample_id"]))
-            detail: SampleDetail = {"task": key[0], "sample_id": key[1]}  # type: ignore[typeddict-item]
-            for col in _DETAIL_COLUMNS:
-                detail[col] = plain(row.get(col))
-            detail["gold"] = detail.pop("label")
-            out.setdefault(key, detail)
-        return out
-    return _cached(cat, run_id, "details", load)
-
-
-def _served(cat: Catalog, run_id: str, picked: tuple[Any, int] | None) -> ReviewItem | None:
-    """A picked queue row (and how many remain) as the item a reviewer sees; the sample comes from
-    the bundle (cached per run), outside any catalog transaction."""
-    if picked is None:
-        return None
-    item, remaining = picked
-    cached = _queue_details(cat, run_id).get((item.task, item.sample_id))
-    detail = dict(cached) if cached is not None else item_detail(cat, run_id, item.task, item.sample_id)
-    return {**detail, "reason": plain(item.reason), "stratum": plain(item.stratum), "priority": int(item.priority),
-            "remaining": remaining, "n_queue": len(review_queue(cat, run_id))}
-
-
-def next_item(cat: Catalog, run_id: str, reviewer: str,
-              skip: Collection[tuple[str, str]] = ()) -> ReviewItem | None:
-    """The next queue item (in priority order) this reviewer has not labeled and that still needs
-    reviewers; with its input, prediction, reference, reason and how many items remain. None when
-    done. ``skip``: (task, sample_id) pairs the reviewer passed over in this session."""
-    queue, k = review_queue(cat, run_id), run_settings(cat, run_id)["reviewers_per_item"]
-    with cat.connect() as con:
-        open_items = _open_items(con, queue, k, run_id, reviewer, skip)
-    return _served(cat, run_id, (open_items[0], len(open_items)) if open_items else None)
-
-
-# ---- extra flags beside the label (privacy / unsafe / biased): append-only rows, each logged ----
-
-FLAGS = ("privacy", "unsafe", "biased", "hallucination")  # hallucination: issue 22
-_FLAGS_DDL = ON_FIRST_USE["review_flags"]
-
-
-def check_flags(flags: Collection[str]) -> list[str]:
-    """The known flags among ``flags``, sorted; AssayError naming the choices for an unknown one."""
-    flags = sorted(set(flags or ()))
-    unknown = [f for f in flags if f not in FLAGS]
-    if unknown:
-        raise AssayError(f"unknown review flag {unknown[0]!r}", f"use any of: {', '.join(FLAGS)}")
-    return flags
-
-
-def _insert_flags(con: Any, run_id: str, task: str, sample_id: str, reviewer: str, review_id: str,
-                  flags: list[str], now: datetime) -> None:
-    con.execute(_FLAGS_DDL)
-    for flag in flags:
-        con.execute("INSERT INTO review_flags VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [review_id, run_id, str(task), str(sample_id), reviewer, flag, now])
-    audit_log.append(con, reviewer, "review.flag", f"{run_id}/{task}/{sample_id}",
-                     {"review_id": review_id, "flags": flags})
-
-
-def record_flags(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str, review_id: str,
-                 flags: Collection[str]) -> list[str]:
-    """Store the reviewer's extra flags for the label ``review_id`` (one row each) and log them.
-    (``record_review(..., flags=...)`` stores a label and its flags in one transaction.)"""
-    flags = check_flags(flags)
-    if not flags:
-        return []
-    with cat.connect(write=True) as con:
-        _insert_flags(con, run_id, task, sample_id, reviewer, review_id, flags, _now())
-    return flags
-
-
-def _flag_rows(con: Any, sql: str, params: list[Any]) -> list[tuple]:
-    """Rows of a query on ``review_flags``; none when no flag was ever recorded (no table yet).
-    (Trying the query is far cheaper than asking information_schema first.)"""
-    import duckdb
-
-    try:
-        return con.execute(sql, params).fetchall()
-    except duckdb.CatalogException:
-        return []
-
-
-def _flag_counts(con: Any, run_id: str) -> dict[str, int]:
-    rows = dict(_flag_rows(con, "SELECT flag, count(DISTINCT task || chr(31) || sample_id) FROM review_flags "
-                                "WHERE run_id = ? GROUP BY flag", [run_id]))
-    return {f: int(rows.get(f, 0)) for f in FLAGS}
-
-
-def flag_counts(cat: Catalog, run_id: str) -> dict[str, int]:
-    """Items flagged per flag (by anyone), for the queue's statistics and export filters."""
-    with cat.connect() as con:
-        return _flag_counts(con, run_id)
-
-
-def flagged_items(cat: Catalog, run_id: str, flag: str | Collection[str]) -> set[tuple[str, str]]:
-    """(task, sample_id) of the items someone flagged ``flag`` (one flag or several: any of them),
-    a retraining export filter. An item counts as flagged once anyone flagged it with any label."""
-    wanted = check_flags([flag] if isinstance(flag, str) else flag)
-    if not wanted:
-        return set()
-    with cat.connect() as con:
-        rows = _flag_rows(con, "SELECT DISTINCT task, sample_id FROM review_flags WHERE run_id = ? "
-                               "AND flag IN (SELECT unnest(?::VARCHAR[]))", [run_id, wanted])
-    return {(str(t), str(s)) for t, s in rows}
-
-
-def item_flags(cat: Catalog, run_id: str) -> dict[tuple[str, str], set[str]]:
-    """Every flagged item of a run with the flags anyone gave it (one read; the export filters)."""
-    with cat.connect() as con:
-        rows = _flag_rows(con, "SELECT DISTINCT task, sample_id, flag FROM review_flags WHERE run_id = ?", [run_id])
-    out: dict[tuple[str, str], set[str]] = {}
-    for task, sample_id, flag in rows:
-        out.setdefault((str(task), str(sample_id)), set()).add(flag)
-    return out
-
-
 def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, reviewer: str) -> LabelRecord | None:
     """The reviewer's current label of one item (the latest row wins), for undo by relabelling."""
     with cat.connect() as con:
@@ -478,46 +245,3 @@ def my_latest_label(cat: Catalog, run_id: str, task: str, sample_id: str, review
                           "sample_id = ? AND reviewer = ? AND NOT adjudication ORDER BY created_at DESC LIMIT 1",
                           [run_id, str(task), str(sample_id), reviewer]).fetchone()
     return None if row is None else {"label": row[0], "correction": row[1], "note": row[2], "created_at": row[3]}
-
-
-# ---- leases: two reviewers working at once are served different items ----
-
-LEASE_S = 600
-_LEASE_DDL = ON_FIRST_USE["review_leases"]
-
-
-def _claim(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: str, skip: Collection[tuple[str, str]],
-           lease_s: int) -> tuple[Any, int] | None:
-    """On an open write connection: the reviewer's next open item that nobody else holds a live
-    lease on, leased to them (replacing their previous lease); with how many items remain for them."""
-    from datetime import timedelta
-
-    con.execute(_LEASE_DDL)
-    now = _now()
-    open_items = _open_items(con, queue, k, run_id, reviewer, skip)
-    if not open_items:
-        return None
-    held = {(str(t), str(s)) for t, s in con.execute(
-        "SELECT task, sample_id FROM review_leases WHERE run_id = ? AND reviewer <> ? AND expires_at > ?",
-        [run_id, reviewer, now]).fetchall()}
-    free = [item for item in open_items if (item.task, item.sample_id) not in held]
-    if not free:
-        return None
-    item = free[0]
-    con.execute("DELETE FROM review_leases WHERE run_id = ? AND reviewer = ?", [run_id, reviewer])
-    con.execute("INSERT INTO review_leases VALUES (?, ?, ?, ?, ?)",
-                [run_id, item.task, item.sample_id, reviewer, now + timedelta(seconds=lease_s)])
-    return item, len(open_items)
-
-
-def claim_next_item(cat: Catalog, run_id: str, reviewer: str, skip: Collection[tuple[str, str]] = (),
-                    lease_s: int = LEASE_S) -> ReviewItem | None:
-    """``next_item`` for this reviewer, leased to them for ``lease_s`` seconds so that another
-    reviewer working at the same time is served a different item. The check and the lease are one
-    write transaction (the catalog has one writer at a time), so two claims never take one item.
-    A reviewer holds one lease at a time; an expired lease frees its item. Not evidence: leases
-    are working state, replaced as the reviewer moves on."""
-    queue, k = review_queue(cat, run_id), run_settings(cat, run_id)["reviewers_per_item"]
-    with cat.connect(write=True) as con:
-        claimed = _claim(con, queue, k, run_id, reviewer, skip, lease_s)
-    return _served(cat, run_id, claimed)
