@@ -1,6 +1,6 @@
 """The ground floor of :mod:`audits.results`: the file format's version constants, the one NaN->None
-helper (:func:`jsonable`), and :class:`Estimate`, the one shape of a number with an interval, with
-:class:`MetricSummary` built on it. Import these from :mod:`audits.results`.
+helper (:func:`jsonable`), and :class:`Estimate`, the shape of a number with an interval (the exceptions
+are listed there), with :class:`MetricSummary` built on it. Import these from :mod:`audits.results`.
 """
 
 from __future__ import annotations
@@ -58,9 +58,14 @@ class _Open(BaseModel):
 class Estimate(_Open):
     """A value with its confidence interval and sample size (None where it cannot be formed).
 
-    The one shape of every number with an interval in ``results.json``: metrics (``MetricSummary``),
-    per-group values, scanner rates, counterfactual gaps and probe flip rates. ``method`` is the
-    interval's (audits.stats), ``design_effect``/``n_clusters`` are set for clustered samples."""
+    The shape of a number with an interval in ``results.json``: metrics (``MetricSummary``), per-group
+    values, scanner rates (toxicity, PII), counterfactual gaps, probe flip rates, red-team families. ``method``
+    is the interval's (audits.stats), ``design_effect``/``n_clusters`` are set for clustered samples.
+    Still flat, not yet an Estimate (their readers index them): a fairness grouping's
+    ``demographic_parity_ratio`` with ``demographic_parity_ratio_ci`` and a ``GroupTest``'s ``ratio`` with
+    ``ratio_low``/``ratio_high`` (Katz), a red-team block's top-level ``value``/``ci_low``/``ci_high``, and
+    the detectors' measured quality (``PiiBlock.detector``, ``GroundednessBlock.detector``: ``recall`` with
+    ``recall_ci``), which are JSON objects."""
 
     value: float | None = None
     ci_low: float | None = None
