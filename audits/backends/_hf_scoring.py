@@ -90,7 +90,7 @@ class LoglikelihoodScoring:
                 # Right padding: every real token sits at its own position and, under the causal
                 # mask, never sees a pad, so no attention mask is needed (sdpa's causal fast path).
                 keep = max(rows[k] for k in batch)
-                kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": False}
+                kwargs: dict[str, object] = {"input_ids": ids, "use_cache": False}
                 if prefix:  # [shared prefix (cached) | suffix | right padding]
                     if self._takes_positions:
                         kwargs["position_ids"] = prefix + torch.arange(ids.shape[1], device=self.device)[None, :]
