@@ -81,6 +81,8 @@ class AreaVerdict:
     real_change: bool | None = None       # significant after Holm (None: not compared)
     change_test: str = ""
     page: str = ""
+    task_metric: bool = True              # False: the number is a scanner's summary (e.g. the discrimination
+                                          # score), which the run-to-run comparison does not test
 
     @property
     def title(self) -> str:
@@ -117,7 +119,8 @@ class AreaVerdict:
             return "no earlier run to compare with"
         if not _finite(self.change):   # nothing this run: never blame the compared run
             return ("nothing measured this run to compare" if not _finite(self.value) else
-                    "not compared (no such measure last time)")
+                    "not compared (no such measure last time)" if self.task_metric else
+                    "not compared run to run (a summary across groups; the run-to-run tests cover per-sample measures)")
         if self.change == 0:
             return f"no change since {compared}"
         mark = ("real change" if self.real_change is True else
@@ -242,7 +245,7 @@ def area_verdicts(checklist: Any | None, results: RunResults,
             v.value, v.ci_low, v.ci_high, v.n = summary.value, summary.ci_low, summary.ci_high, summary.n
             v.statement = summary.statement
         elif worst is not None:
-            v.task = task
+            v.task, v.task_metric = task, False
             v.metric = re.sub(r"\s+", " ", worst.expression or "").split(" ")[0] if not metric else metric
         row = _change_row(comparison, v.task, v.metric)
         if row is not None and _finite(row.get("change")):

@@ -197,3 +197,12 @@ def test_bbq_strata_read_as_words_in_the_reports_charts_and_the_fairness_page():
     assert chart.title == "bbq-gender: share of answers correct by context" and "context_condition" not in chart.caption
     why = why_no_chart(part.assign(value=0.0), "bbq-gender", "context_condition", "selection_rate")
     assert "by context on bbq-gender" in why
+
+
+def test_a_fairness_answer_read_off_the_discrimination_score_does_not_claim_last_quarter_lacked_it():
+    """Q3 measured the discrimination score too; 'no such measure last time' was false."""
+    from reports.verdicts import AreaVerdict
+
+    v = AreaVerdict(area="fairness", verdict="pass", value=0.128, task_metric=False)
+    assert v.change_text("2026-Q3") == ("not compared run to run (a summary across groups; the run-to-run tests "
+                                        "cover per-sample measures)")
