@@ -110,11 +110,12 @@ def _browser(run_id: str) -> None:
                  # a cell's full text shows on hover
                  column_config={"task": st.column_config.TextColumn(width="small"),
                                 "sample_id": st.column_config.TextColumn("sample", width="small"),
-                                "input": st.column_config.TextColumn(width="medium"),
-                                "prediction": st.column_config.TextColumn(width="medium"),
+                                "input": st.column_config.TextColumn(width=170),
+                                "prediction": st.column_config.TextColumn(width=170),
                                 "reference": st.column_config.TextColumn(width="small"),
                                 "label": st.column_config.TextColumn(width="small"),
-                                "correct": st.column_config.TextColumn(width="small")})
+                                "correct": st.column_config.TextColumn(width="small"),
+                                "flagged": st.column_config.CheckboxColumn(width="small")})
 
 
 def render() -> None:
