@@ -23,7 +23,7 @@ class FeedbackPositiveRate(ScoredMean):
     requires = frozenset({"feedback"})
     task_types = frozenset({"generate", "choice"})
     higher_is_better = True
-    kind = "mean"
+    kind = "rate"  # 0/1 by construction: exact binomial interval, also when nobody left feedback (n=0)
 
     def stats(self, inputs: MetricInputs) -> np.ndarray:
         kinds = column(inputs, "feedback", self.name)

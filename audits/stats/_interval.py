@@ -51,11 +51,15 @@ class Interval:
 def score_kind(metric, stats: np.ndarray) -> str:
     """'rate', 'mean' or 'corpus' for these (scored) statistics.
 
-    A metric declares ``kind`` ('mean' for means of a per-sample score, else 'corpus'); a mean
-    whose scored samples are all 0 or 1 is a rate, whatever its name.
+    A metric declares ``kind`` ('mean' for means of a per-sample score, 'rate' for a mean that is
+    0/1 by construction, else 'corpus'); a mean whose scored samples are all 0 or 1 is a rate,
+    whatever its name, and a declared rate with no scored sample is still a rate (its signature
+    names the exact method that would be computed).
     """
     declared = getattr(metric, "kind", "corpus")
     stats = np.asarray(stats, dtype=np.float64)
+    if declared == "rate" and stats.size == 0:  # a declared 0/1 rate with nothing scored: its exact method
+        return "rate"
     if declared in ("mean", "rate") and stats.ndim == 2 and stats.shape[1] == 2:
         y, w = stats[:, 0], stats[:, 1]
         if y.size and np.all(w == 1) and np.all((y == 0) | (y == 1)):
