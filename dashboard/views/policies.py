@@ -27,6 +27,16 @@ _RESET = "pol_signoff_reset"   # set after a sign-off: the next run empties the 
 _SIGNOFF_DEFAULTS = {"pol_signoff_decision": None, "pol_signoff_note": "", "pol_signoff_confirm": False}
 
 
+# how a check is decided, in words: an 'at most' / 'at least' control turns on ONE one-sided bound, so its
+# bound differs from the two-sided 95% interval the Overview prints beside the same number (0.0531 vs 0.0405)
+DECISION_RULE = (
+    "An 'at most' or 'at least' check is decided on one one-sided bound at the control's confidence (95% unless it "
+    "sets `confidence`): it passes when the bound on the safe side clears the threshold, fails when the bound on "
+    "the other side lies beyond it, and is otherwise inconclusive. These one-sided bounds are tighter than the "
+    "two-sided 95% interval shown beside the same number elsewhere. \"Measured\" is the deciding task's value; "
+    "the threshold beside it is what the control requires.")
+
+
 def status_word(status: str) -> str:
     """A status in words (no emoji: they render as empty boxes without an emoji font)."""
     return WORDS.get(status, status)
@@ -121,9 +131,7 @@ def _checklist_table(checklist: policies.Checklist) -> None:
                         f"<span style='color:{COLOURS.get(it.status, '#333')}; font-weight:600'>{status_word(it.status)}"
                         f"</span> — {escape(plain(it.title))}. <i>{escape(plain(evidence_text(it)))}</i></div>",
                         unsafe_allow_html=True)  # a note or link is typed text: escaped, never markup
-    st.caption("A check passes when its confidence interval (95% unless the control sets `confidence`) clears "
-               "the threshold, fails when the interval lies wholly beyond it, and is otherwise inconclusive. "
-               "\"Measured\" is the deciding task's value; the threshold beside it is what the control requires.")
+    st.caption(DECISION_RULE)
     # five columns fit 1280 px; owner and source go in a second table below each pack
     rows = [{"control": it.control_id, "status": status_word(it.status), "requires": plain(it.title),
              "measured or attested": plain(_measured(it)), "detail": detail_text(it),

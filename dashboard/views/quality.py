@@ -31,11 +31,9 @@ def n_text(rows) -> str:
 
 
 def shown_page(frame):
-    """A page of samples as a reader sees it: a missing reference, label or verdict is '—' (never the
-    grid's grey 'None'), and ``correct`` reads yes / no / '—' (a generate task has no right choice)."""
+    """A page of samples as a reader sees it: a missing reference or label is '—' (never the grid's grey
+    'None'); ``correct`` stays a tick box (empty where a generate task has no right choice)."""
     frame = frame.copy()
-    if "correct" in frame:
-        frame["correct"] = ["—" if pd.isna(v) else ("yes" if bool(v) else "no") for v in frame["correct"]]
     for col in frame.columns:
         if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = frame[col].astype(object).where(frame[col].notna(), "—")
@@ -114,7 +112,7 @@ def _browser(run_id: str) -> None:
                                 "prediction": st.column_config.TextColumn(width=170),
                                 "reference": st.column_config.TextColumn(width="small"),
                                 "label": st.column_config.TextColumn(width="small"),
-                                "correct": st.column_config.TextColumn(width="small"),
+                                "correct": st.column_config.CheckboxColumn(width="small"),
                                 "flagged": st.column_config.CheckboxColumn(width="small")})
 
 

@@ -40,8 +40,7 @@ def test_the_sample_browser_shows_a_dash_not_none_for_what_a_task_does_not_have(
                          "correct": pd.array([pd.NA, True], dtype="boolean")})
     shown = shown_page(page)
     assert shown["reference"].tolist() == ["30 days", "—"] and shown["label"].tolist() == ["—", "James"]
-    assert shown["correct"].tolist() == ["—", "yes"]
-    assert shown_page(page.assign(correct=[None, False]))["correct"].tolist() == ["—", "no"]
+    assert shown["correct"].tolist()[1] is True and pd.isna(shown["correct"].tolist()[0])   # a tick box, not text
 
 
 def test_the_parity_warning_points_at_a_discrimination_score_only_when_there_is_one():
@@ -206,3 +205,13 @@ def test_a_fairness_answer_read_off_the_discrimination_score_does_not_claim_last
     v = AreaVerdict(area="fairness", verdict="pass", value=0.128, task_metric=False)
     assert v.change_text("2026-Q3") == ("not compared run to run (a summary across groups; the run-to-run tests "
                                         "cover per-sample measures)")
+
+
+def test_the_policies_page_says_checks_turn_on_one_one_sided_bound():
+    """The checklist's 'lower bound 0.0531' for 3 of 16 leaks is the one-sided 95% bound; the Overview's
+    '[0.0405, 0.456]' is the two-sided interval. The caption said checks used 'its confidence interval'."""
+    from audits.stats import decide  # the rule the caption describes
+    from dashboard.views.policies import DECISION_RULE
+
+    assert "one-sided bound" in DECISION_RULE and "confidence interval (95%" not in DECISION_RULE
+    assert decide(0.0531, 0.4, "<=", 0.01)[0] == "fail"
