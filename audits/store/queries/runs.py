@@ -65,16 +65,27 @@ def complete_run(cat: Catalog, run_id: str, bundle_path: Path, manifest_sha256: 
 
 
 def fail_run(cat: Catalog, run_id: str, error: str, actor: str) -> None:
-    """Mark a run failed with its error, as stored (runs.error, run_events) and logged for good: with
-    e-mail, phone, card, IBAN and address patterns redacted, since an error can quote a row's text."""
-    from audits.trust.redact import Redactor
-
-    error = Redactor(patterns_only=True)([error[:500]])[0][:500]
+    """Mark a run failed with its error, as stored (runs.error, run_events) and logged for good, redacted
+    first with the detector samples are redacted with (names and places included, plus the patterns),
+    since an error can quote a row's text; when the NER model cannot load, with the patterns only, and
+    the stored text says so."""
+    error = _redact_error(error[:500])[:500]
     now = _now()
     with cat.connect(write=True) as con:
         con.execute("UPDATE runs SET status = 'failed', error = ? WHERE run_id = ?", [error[:500], run_id])
         row = _event(con, run_id, "failed", error[:500], now)
         audit_log.append(con, actor, "run.failed", run_id, {"error": error[:500]}, row=row)
+
+
+def _redact_error(error: str) -> str:
+    """``error`` redacted with the detector's defaults; patterns only (said in the text) if it cannot load."""
+    from audits.trust.redact import Redactor
+
+    try:
+        return Redactor()([error])[0]
+    except Exception as err:  # the NER model or presidio failed to load: the patterns still run
+        note = f" [redacted with patterns only: the detector could not load ({type(err).__name__})]"
+        return Redactor(patterns_only=True)([error])[0][:500 - len(note)] + note
 
 
 def mark_resumed(cat: Catalog, run_id: str, actor: str) -> None:
