@@ -201,21 +201,23 @@ def pseudonymise_sample_ids(tables: dict[str, pd.DataFrame], samples: pd.DataFra
 def pseudonymise_ids(clean: pd.DataFrame, redactor: Redactor, raw: pd.DataFrame) -> pd.DataFrame:
     """``clean`` with each value of an id column (``cluster``: a production log's user or session id) in
     which the detector finds personal data replaced by its redacted text and a number per distinct value
-    in its task (``<EMAIL_ADDRESS> #3``): clusters stay distinct, no e-mail or name stays at rest. The
-    column is read only while the run computes its intervals, before this."""
+    in its task (``<EMAIL_ADDRESS> #3``): clusters stay distinct, no e-mail or name stays at rest. Which
+    ids hold personal data is decided as for sample ids (:func:`_ids_holding_personal_data`: a plain id
+    such as ``s6`` is checked by the patterns only). The column is read only while the run computes its
+    intervals, before this."""
     out = clean
     for col in ID_COLUMNS:
         if col not in raw.columns or not is_text_column(raw[col]):
             continue
         values = raw[col].astype(object).tolist()
         distinct = list(dict.fromkeys(v for v in values if isinstance(v, str) and v))
-        redacted = dict(zip(distinct, redactor(distinct)))
+        redacted = _ids_holding_personal_data(distinct, redactor)
         tasks = raw["task"].astype(str).tolist() if "task" in raw.columns else [""] * len(raw)
         numbers: dict[tuple[str, str], int] = {}
         per_task: Counter[str] = Counter()   # distinct pseudonymised values numbered so far, per task
         new = []
         for task, v in zip(tasks, values):
-            if isinstance(v, str) and redacted.get(v, v) != v:
+            if isinstance(v, str) and v in redacted:
                 if (task, v) not in numbers:
                     per_task[task] += 1
                     numbers[(task, v)] = per_task[task]

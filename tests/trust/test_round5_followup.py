@@ -1,0 +1,34 @@
+"""Round-5 follow-up on issue 19: a failed run's error, cluster ids, correction pseudonyms."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tests.trust.conftest import raw
+from tests.trust.test_attacks_round3 import _catalog_text
+
+
+def test_a_failed_runs_error_quoting_a_name_and_street_is_stored_and_logged_redacted(catalog):
+    """The error was redacted with the patterns only: a quoted name stayed in the append-only log."""
+    from audits.store.queries import runs as runs_q
+
+    runs_q.register_run(catalog, "r9", "unit", "2026Q4", "cfg", "model", actor="ada")
+    runs_q.fail_run(catalog, "r9", "ValueError: cannot parse row {'q': 'ship to Derrick Jones, 7851 Miller Mission'}",
+                    "ada")
+    text = _catalog_text(catalog)
+    assert "Derrick" not in text and "Jones" not in text and "Miller Mission" not in text and "7851" not in text
+    with raw(catalog) as con:
+        error = con.execute("SELECT error FROM runs WHERE run_id = 'r9'").fetchone()[0]
+    assert error.startswith("ValueError: cannot parse row {'q': 'ship to <PERSON>, <LOCATION>'}")
+
+
+def test_plain_cluster_ids_stay_and_an_email_cluster_id_is_pseudonymised(key_dir):
+    """spaCy reads ``s6`` as a place: a benchmark-style cluster id became ``<LOCATION> #1``. Cluster ids
+    now follow the sample-id rule (plain ids: patterns only; hits under 3 characters ignored)."""
+    from audits.trust import rawstore
+
+    samples = pd.DataFrame({"task": ["t"] * 5, "sample_id": ["1", "2", "3", "4", "5"],
+                            "input": ["where is my invoice?"] * 5, "prediction": ["in the portal"] * 5,
+                            "cluster": ["s6", "jane.doe@example.com", "s6", "US", "q-17"]})
+    out, _, _ = rawstore.protect("r1", {"samples": samples}, None)
+    assert out["samples"]["cluster"].tolist() == ["s6", "<EMAIL_ADDRESS> #1", "s6", "US", "q-17"]
