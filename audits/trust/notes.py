@@ -13,12 +13,13 @@ written.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import re
+from typing import Any, Iterable
 
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
-from audits.trust.redact import Redactor
+from audits.trust.redact import Redactor, pseudonymise
 
 NOTE_MAX_CHARS = 20_000
 
@@ -48,9 +49,38 @@ def run_privacy(cat: Catalog, run_id: str) -> tuple[JsonObject | None, bool]:
     return (dict(pii or {}) if "pii" in scanners else None), store_raw(scanners)
 
 
-def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None]) -> tuple[dict[str, str | None], dict[str, bytes]]:
+_TAG = re.compile(r"<([A-Z][A-Z_]*[A-Z])(?:_(\d+))?>")   # a placeholder as stored: <PERSON> or <PERSON_1>
+_NUMBERED = re.compile(r"<([A-Z][A-Z_]*[A-Z])_(\d+)>")
+
+
+def number_after(texts: list[str | None], redactor: Redactor, item: Iterable[str | None] = ()) -> list[str | None]:
+    """``texts`` redacted with numbered pseudonyms consistent with an item's stored texts ``item`` (its
+    prompt and output as kept at rest, ``<PERSON_1>``): one value one tag across ``texts``, a new value
+    numbered after the item's highest tag of its type (``<PERSON_2>``), and a tag typed as it stands
+    (``<PERSON_1>``) kept, never read as a name. The raw value behind an item's tag is not known here,
+    so a value is never matched to an existing tag."""
+    present = [t for t in texts if t]
+    top: dict[str, int] = {}
+    for m in (m for t in [*item, *present] if isinstance(t, str) for m in _TAG.finditer(t) if m.group(2)):
+        top[m.group(1)] = max(top.get(m.group(1), 0), int(m.group(2)))
+    tags = [{i for m in _TAG.finditer(t) for i in range(m.start(), m.end())} for t in present]
+    spans = [[s for s in found if any(i not in inside and t[i].isalnum() for i in range(s[0], s[1]))]
+             for t, found, inside in zip(present, redactor.spans(present), tags)]
+    # typed tags hidden from the numbering, then new pseudonyms shifted past the item's own
+    hidden = [_TAG.sub(lambda m: "\ue000" + m.group(0)[1:-1] + "\ue001", t) for t in present]
+    done, n = pseudonymise(hidden, spans)
+    redactor.redactions += n
+    shifted = iter(_NUMBERED.sub(lambda m: f"<{m.group(1)}_{int(m.group(2)) + top.get(m.group(1), 0)}>", t)
+                   .replace("\ue000", "<").replace("\ue001", ">") for t in done if t is not None)
+    return [next(shifted) if t else t for t in texts]
+
+
+def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None],
+          item: Iterable[str | None] = ()) -> tuple[dict[str, str | None], dict[str, bytes]]:
     """({name: text as stored (redacted; None when empty)}, {name: raw text sealed under the run's key}
-    for the texts redaction changed, when the run keeps raw text and its key exists)."""
+    for the texts redaction changed, when the run keeps raw text and its key exists). ``item``: the
+    stored texts of the review item the texts are about; given, values get numbered pseudonyms
+    consistent with it (:func:`number_after`), else ``<TYPE>`` tags."""
     from audits.trust.rawstore import seal_text
 
     texts = {k: ((v or "").strip() or None) for k, v in texts.items()}
@@ -59,7 +89,11 @@ def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None]) -> tuple[dict
         return texts, {}
     options, keep = run_privacy(cat, run_id)
     redactor = Redactor(options)
-    stored = {k: (redactor([v])[0] if v else None) for k, v in texts.items()}
+    item = list(item)
+    if item:
+        stored = dict(zip(texts, number_after(list(texts.values()), redactor, item)))
+    else:
+        stored = {k: (redactor([v])[0] if v else None) for k, v in texts.items()}
     sealed: dict[str, bytes] = {}
     if keep:
         for name, raw in texts.items():

@@ -17,7 +17,7 @@ from audits.store.queries import reviews as rv
 FIX = "Please write to maria.garcia@gmail.com for the answer."
 
 
-NAME_ONLY = "Maria Garcia"  # stored redacted as "<PERSON>": a correction of placeholders only
+NAME_ONLY = "Maria Garcia"  # stored redacted as "<PERSON_1>": a correction of placeholders only
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +65,8 @@ def test_sft_rows_are_chat_messages_scrubbed_with_ids_and_no_leaks(labeled):
     assert rows[0]["messages"][0]["content"] == SYSTEM_PROMPT
     answers = [r["messages"][2]["content"] for r in rows]
     assert "maria.garcia@gmail.com" not in "".join(answers) and "example.com" not in "".join(answers)
-    assert answers.count("Please write to <EMAIL_ADDRESS> for the answer.") == n_wrong - 1
-    assert "<PERSON>" not in answers
+    assert answers.count("Please write to <EMAIL_ADDRESS_1> for the answer.") == n_wrong - 1
+    assert "<PERSON_1>" not in answers
     assert any(a.startswith("Answer number") for a in answers)  # confirmed model outputs
 
 
@@ -76,11 +76,11 @@ def test_preference_rows_carry_ids_and_never_a_placeholder_only_side(labeled):
     rows = retraining.build_preference(labeled, "r1")
     assert len(rows) == n_wrong - 1
     assert all(list(r) == ["prompt", "chosen", "rejected", "run_id", "task", "sample_id"] for r in rows)
-    assert {r["chosen"] for r in rows} == {"Please write to <EMAIL_ADDRESS> for the answer."}
+    assert {r["chosen"] for r in rows} == {"Please write to <EMAIL_ADDRESS_1> for the answer."}
     assert {r["rejected"] for r in rows} == {"I do not know."}
     assert not any(retraining.placeholders_only(r[k]) for r in rows for k in ("chosen", "rejected"))
     raw = retraining.build_preference(labeled, "r1", scrub=False)
-    assert {r["chosen"] for r in raw} == {"Please write to <EMAIL_ADDRESS> for the answer."}  # stored redacted
+    assert {r["chosen"] for r in raw} == {"Please write to <EMAIL_ADDRESS_1> for the answer."}  # stored redacted
     assert not {f"{r['task']}/{r['sample_id']}" for r in raw} & _leaks(labeled)
 
 
@@ -113,7 +113,7 @@ def test_write_export_manifest(labeled, tmp_path):
 def test_reviewer_corrections_are_stored_redacted(labeled):
     with labeled.connect() as con:
         corrections = {c for (c,) in con.execute("SELECT correction FROM reviews WHERE correction IS NOT NULL").fetchall()}
-    assert corrections == {"Please write to <EMAIL_ADDRESS> for the answer.", "<PERSON>"}
+    assert corrections == {"Please write to <EMAIL_ADDRESS_1> for the answer.", "<PERSON_1>"}
 
 
 def test_a_phone_the_detector_misses_is_caught_by_the_fallback_and_the_rescan():
@@ -131,7 +131,7 @@ def test_cli_export_keep_pii(labeled, tmp_path, capsys):
     args = ["export", "r1", "retraining-preference", "-o", str(out), "--keep-pii", "--catalog", str(labeled.path)]
     assert main(args) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert rows and {r["chosen"] for r in rows} == {"Please write to <EMAIL_ADDRESS> for the answer."}
+    assert rows and {r["chosen"] for r in rows} == {"Please write to <EMAIL_ADDRESS_1> for the answer."}
     manifest = json.loads((tmp_path / "pref.manifest.json").read_text())
     assert manifest["pii"]["scrubbed"] is False and manifest["kind"] == "preference"
     assert main(["export", "r1", "retraining-sft", "-o", str(tmp_path / "x.csv"), "--catalog", str(labeled.path)]) == 2

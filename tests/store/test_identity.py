@@ -126,4 +126,4 @@ def test_cli_review_authenticates_and_stores_corrections_redacted(cat, capsys, m
                      stdin="rita-password\ni\nwrite to ann@example.com\n\n")
     assert code == 0, out.err
     row = rv.history(cat, "r1").iloc[0]
-    assert (row["reviewer"], row["role"], row["correction"]) == ("rita", "reviewer", "write to <EMAIL_ADDRESS>")
+    assert (row["reviewer"], row["role"], row["correction"]) == ("rita", "reviewer", "write to <EMAIL_ADDRESS_1>")

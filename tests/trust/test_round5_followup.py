@@ -32,3 +32,33 @@ def test_plain_cluster_ids_stay_and_an_email_cluster_id_is_pseudonymised(key_dir
                             "cluster": ["s6", "jane.doe@example.com", "s6", "US", "q-17"]})
     out, _, _ = rawstore.protect("r1", {"samples": samples}, None)
     assert out["samples"]["cluster"].tolist() == ["s6", "<EMAIL_ADDRESS> #1", "s6", "US", "q-17"]
+
+
+def test_a_correction_is_numbered_after_the_items_pseudonyms_and_stays_so_in_retraining_data(catalog):
+    """Corrections were stored with bare tags (``<PERSON>``) beside an item whose prompt says ``<PERSON_1>``:
+    a new name in the correction is now ``<PERSON_2>`` (the next number), a tag typed as it stands is kept,
+    and the SFT record built from it keeps the same numbering."""
+    from audits.review import retraining
+    from audits.store.bundle import write_bundle
+    from audits.store.queries import reviews as reviews_q
+    from audits.store.queries import runs as runs_q
+
+    runs_q.register_run(catalog, "r5", "unit", "2026Q4", "cfg", "model", actor="ada")
+    tables = {"samples": pd.DataFrame({"task": ["t"], "sample_id": ["1"],
+                                       "input": ["Write a reply to <PERSON_1> about the refund."],
+                                       "prediction": ["Dear customer, no."], "reference": [None]}),
+              "review_queue": pd.DataFrame({"task": ["t"], "sample_id": ["1"], "reason": ["random"],
+                                            "stratum": ["all"], "priority": [1]})}
+    bundle, sha = write_bundle(catalog.runs_dir, "r5", tables, {"run_id": "r5", "tasks": []}, {"name": "unit"},
+                               {"audit": "unit"})
+    runs_q.complete_run(catalog, "r5", bundle, sha, "ada", "cpu")
+    reviews_q.record_review(catalog, "r5", "t", "1", "rita", "reviewer", "incorrect",
+                            correction="Dear <PERSON_1>, your refund was approved by Maria Lopez.",
+                            note="checked with Maria Lopez")
+    with raw(catalog) as con:
+        correction, note = con.execute("SELECT correction, note FROM reviews WHERE run_id = 'r5'").fetchone()
+    assert correction == "Dear <PERSON_1>, your refund was approved by <PERSON_2>."
+    assert note == "checked with <PERSON_2>"
+    records = retraining.build_sft(catalog, "r5")
+    assert records and records[0]["messages"][-1]["content"] == correction
+    assert "Maria" not in _catalog_text(catalog)

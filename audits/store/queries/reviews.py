@@ -62,7 +62,10 @@ def _prepare_review(cat: Catalog, run_id: str, task: str, sample_id: str, review
     # reviewer text is scanned like the evidence: stored redacted; the raw only sealed under the run's key
     from audits.trust import notes as typed
 
-    stored, sealed = typed.scrub(cat, run_id, {"correction": correction, "note": note})
+    item = samples_for(cat, run_id, [(task, sample_id)]) if (correction or note) else pd.DataFrame()
+    texts = [v for c in ("input", "prediction", "reference") if c in item.columns for v in item[c].tolist()
+             if isinstance(v, str)]  # the item as stored: new values are numbered after its pseudonyms
+    stored, sealed = typed.scrub(cat, run_id, {"correction": correction, "note": note}, item=texts)
     return task, sample_id, stored["correction"], stored["note"], flags, sealed
 
 
