@@ -130,8 +130,9 @@ def pattern_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 def cover(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """The regions :func:`audits.scanners.pii.redact` replaces (one rule, defined there)."""
-    from audits.scanners.pii import cover as pii_cover
+    """The regions :func:`audits.scanners._pii_values.redact` replaces (one rule, defined there; re-exported
+    by ``audits.scanners.pii``)."""
+    from audits.scanners._pii_values import cover as pii_cover
 
     return pii_cover(text, spans)
 
