@@ -5,7 +5,10 @@ Embeddings of the inputs (the packaged all-MiniLM-L6-v2, the counterfactual scan
 are compared by MMD with a seeded permutation p-value; input lengths by Kolmogorov–Smirnov; each
 declared categorical field (the tasks' sensitive attributes, the task itself when there are
 several, and any ``columns`` asked for) by chi-square. The tests are Holm-corrected together
-(``audits.stats.drift_family``); "drift" means at least one adjusted p-value is below alpha.
+(``audits.stats.drift_family``); "drift" means at least one test has an adjusted p-value below
+alpha AND an effect size at or above its practical floor (``audits.stats._drift.FLOORS``: Cohen's
+small effect in each test's scale; ``floors`` overrides them), so a difference of no practical
+weight (same templates, other ticket ids) is reported as significant but not as drift.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def _subsample(frame: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
 
 def input_drift(cat: Catalog, run_a: str, run_b: str, *, task: str | None = None, columns: list[str] | None = None,
                 embeddings: bool = True, n_permutations: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                max_inputs: int = MAX_INPUTS) -> dict[str, Any]:
+                max_inputs: int = MAX_INPUTS, floors: dict[str, float] | None = None) -> dict[str, Any]:
     """The drift verdict and every test (name, test, statistic, p-value, Holm p, drift) as a dict."""
     from audits.store.queries import runs as runs_q
     from audits.store.queries.trends import run_inputs
@@ -48,6 +51,10 @@ def input_drift(cat: Catalog, run_a: str, run_b: str, *, task: str | None = None
     for run_id in (run_a, run_b):
         if runs_q.get_run(cat, run_id)["status"] != "complete":
             raise AssayError(f"run '{run_id}' is not complete", "compare complete runs (see `assay runs`)")
+    for kind, value in (floors or {}).items():
+        if kind not in stats.DRIFT_FLOORS or not 0 <= value <= 1:
+            raise AssayError(f"drift floor '{kind}={value}' is not a known test kind with a value in [0, 1]",
+                             f"use {', '.join(f'{k}=VALUE' for k in stats.DRIFT_FLOORS)} with VALUE between 0 and 1")
     declared = list(dict.fromkeys(_declared(cat, run_a) + _declared(cat, run_b) + list(columns or [])))
     a, b = run_inputs(cat, run_a, declared), run_inputs(cat, run_b, declared)
     if task is not None:
@@ -75,6 +82,7 @@ def input_drift(cat: Catalog, run_a: str, run_b: str, *, task: str | None = None
     for col in declared:
         if col in a.columns and col in b.columns:
             tests.append(stats.category_test(col, a[col].dropna().tolist(), b[col].dropna().tolist()))
-    drift, tests = stats.drift_family(tests, alpha)
+    drift, tests = stats.drift_family(tests, alpha, floors)
     return {"run_a": run_a, "run_b": run_b, "task": task, "drift": drift, "alpha": alpha, "correction": "holm",
+            "floors": {**stats.DRIFT_FLOORS, **(floors or {})},
             "n_a": int(len(a)), "n_b": int(len(b)), "tests": [asdict(t) for t in tests]}

@@ -22,6 +22,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--column", "-c", action="append", default=[], help="another categorical column to test (repeatable)")
     p.add_argument("--permutations", type=positive_int, default=1000, help="permutations for the MMD p-value (default 1000)")
     p.add_argument("--seed", type=int, default=1234, help="permutation and subsampling seed (default 1234)")
+    p.add_argument("--floor", action="append", default=[], metavar="KIND=VALUE",
+                   help="practical floor an effect must reach to count as drift (embeddings=0.01 eta², "
+                        "categories=0.1 Cramér's V, lengths=0.08 KS D by default; 0 = significance alone)")
     p.add_argument("--json", action="store_true", help="machine-readable result")
     p.set_defaults(func=_drift)
 
@@ -34,9 +37,10 @@ def format_drift(body: dict[str, Any]) -> str:
     lines = [f"drift: {str(body['drift']).lower()}  ({body['run_a']} n={body['n_a']} -> {body['run_b']} n={body['n_b']}; "
              f"Holm over {len(body['tests'])} tests, alpha {body['alpha']})"]
     for t in body["tests"]:
-        mark = "DRIFT" if t["drift"] else "same "
+        mark = "DRIFT" if t["drift"] else ("small" if t.get("significant") else "same ")  # small: significant, below floor
         lines.append(f"  {mark} {t['name']:<28} {t['test']}: statistic {_fmt(t['statistic'])}, p={_fmt(t['p_value'])}, "
-                     f"Holm p={_fmt(t['p_adjusted'])}" + (f" ({t['detail']})" if t["detail"] else ""))
+                     f"Holm p={_fmt(t['p_adjusted'])}, {t.get('effect_size') or 'effect'} {_fmt(t.get('effect'))} "
+                     f"(floor {_fmt(t.get('floor'))})" + (f" ({t['detail']})" if t["detail"] else ""))
     return "\n".join(lines)
 
 
@@ -46,9 +50,18 @@ def _drift(args) -> int:
 
     from audits.store.queries.runs import get_run
 
+    from audits.errors import AssayError
+
+    floors: dict[str, float] = {}
+    for item in args.floor:
+        kind, _, value = item.partition("=")
+        try:
+            floors[kind.strip()] = float(value)
+        except ValueError:
+            raise AssayError(f"--floor '{item}' is not KIND=NUMBER", "e.g. --floor embeddings=0.02") from None
     cat = Catalog(args.catalog, create=False)
     body = input_drift(cat, args.run_a, args.run_b, task=args.task,
-                       columns=args.column, n_permutations=args.permutations, seed=args.seed)
+                       columns=args.column, n_permutations=args.permutations, seed=args.seed, floors=floors)
     audits = [get_run(cat, run_id)["audit"] for run_id in (args.run_a, args.run_b)]
     body["audits"] = audits
     if audits[0] != audits[1]:  # legitimate (are two audits' inputs alike?), but never a quarter-on-quarter reading

@@ -6,7 +6,21 @@
   (1 + #{permuted >= observed}) / (1 + B), exact at any sample size.
 - ``category_test``: Pearson chi-square on the 2 x c table of a categorical column's counts.
 - ``length_test``: two-sample Kolmogorov–Smirnov on text lengths (characters).
-- ``drift_family``: the tests together, Holm-corrected, drift where any adjusted p < alpha.
+- ``drift_family``: the tests together, Holm-corrected; a test drifts where its adjusted p < alpha
+  AND its effect size reaches the practical floor: significance alone is not drift, because with a
+  few hundred inputs the permutation test detects differences of no practical weight (two logs from
+  the same templates that differ only in ticket-id prefixes: MMD² 0.006, p 0.016).
+
+Effect sizes and their floors (``FLOORS``), each Cohen's "small" effect (d = 0.2) in its own scale:
+
+- embeddings: eta², the share of the inputs' variance in the kernel's feature space explained by
+  which run an input came from, ``pA pB MMD² / (pA pB MMD² + pA VA + pB VB)`` (VA = 1 - mean
+  off-diagonal kernel within A; the kernel analogue of ANOVA's eta²). Floor 0.01 (Cohen's f = 0.1,
+  i.e. d = 0.2 between two groups). Same templates, ids differ: 0.002; billing -> cooking: ~0.1.
+- categories: Cramér's V (= Cohen's w for 2 x c). Floor 0.1 (Cohen's small w).
+- lengths: the KS distance D itself. Floor 0.08 (= 2 Phi(d / 2) - 1 for two normals d = 0.2 apart).
+
+Pass other ``floors`` (``{"embeddings": 0.0, ...}``) to call drift on significance alone.
 """
 
 from __future__ import annotations
@@ -22,6 +36,9 @@ from audits.stats._compare import holm
 MMD = "MMD² (unbiased, Gaussian kernel, median-distance bandwidth), permutation p-value"
 CHI2 = "Pearson chi-square, 2 x categories"
 KS = "two-sample Kolmogorov–Smirnov"
+EMBEDDINGS, CATEGORIES, LENGTHS = "embeddings", "categories", "lengths"
+FLOORS: dict[str, float] = {EMBEDDINGS: 0.01, CATEGORIES: 0.1, LENGTHS: 0.08}  # Cohen's small effect; see above
+EFFECTS = {EMBEDDINGS: "eta² (kernel feature space)", CATEGORIES: "Cramér's V", LENGTHS: "KS distance D"}
 
 
 @dataclass
@@ -37,6 +54,11 @@ class DriftTest:
     p_adjusted: float | None = None
     drift: bool = False
     detail: str = ""
+    kind: str = ""                    # embeddings | categories | lengths: which effect and floor apply
+    effect: float | None = None       # the effect size (``EFFECTS[kind]``), beside the p-value
+    effect_size: str = ""             # its name
+    floor: float | None = None        # the practical floor the effect had to reach (``drift_family``)
+    significant: bool = False         # Holm p < alpha, whatever the effect
 
 
 def _mmd2(k: np.ndarray, labels: np.ndarray, n: int, m: int) -> np.ndarray:
@@ -50,19 +72,31 @@ def _mmd2(k: np.ndarray, labels: np.ndarray, n: int, m: int) -> np.ndarray:
     return xx + yy - 2 * xy
 
 
+def _eta2(k: np.ndarray, n: int, m: int, mmd2: float) -> float:
+    """Share of the feature-space variance explained by the run: between / (between + within)."""
+    within_a = 1.0 - (k[:n, :n].sum() - np.trace(k[:n, :n])) / (n * (n - 1))
+    within_b = 1.0 - (k[n:, n:].sum() - np.trace(k[n:, n:])) / (m * (m - 1))
+    pa, pb = n / (n + m), m / (n + m)
+    between = pa * pb * max(0.0, mmd2)
+    total = between + pa * within_a + pb * within_b
+    return float(between / total) if total > 0 else 0.0
+
+
 def mmd_test(x: np.ndarray, y: np.ndarray, n_permutations: int = 1000, seed: int = 0,
              chunk: int = 100) -> DriftTest:
     """MMD² of embeddings ``x`` (n, d) against ``y`` (m, d) with its permutation p-value."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n, m = len(x), len(y)
     if n < 2 or m < 2:
-        return DriftTest("inputs (embeddings)", MMD, None, None, n, m, detail="needs at least 2 inputs per run")
+        return DriftTest("inputs (embeddings)", MMD, None, None, n, m, detail="needs at least 2 inputs per run",
+                         kind=EMBEDDINGS, effect_size=EFFECTS[EMBEDDINGS])
     z = np.vstack([x, y])
     sq = np.maximum(np.sum(z ** 2, 1)[:, None] + np.sum(z ** 2, 1)[None, :] - 2 * z @ z.T, 0.0)
     off = sq[np.triu_indices(n + m, 1)]
     bandwidth = float(np.median(off[off > 0])) if np.any(off > 0) else 1.0
     k = np.exp(-sq / bandwidth)
     observed = float(_mmd2(k, np.r_[np.ones(n), np.zeros(m)][None, :], n, m)[0])
+    effect = _eta2(k, n, m, observed)
     rng = np.random.default_rng(seed)
     exceed = 0
     for start in range(0, n_permutations, chunk):
@@ -73,7 +107,8 @@ def mmd_test(x: np.ndarray, y: np.ndarray, n_permutations: int = 1000, seed: int
         exceed += int(np.sum(_mmd2(k, labels, n, m) >= observed - 1e-12))
     p = (1 + exceed) / (1 + n_permutations)
     return DriftTest("inputs (embeddings)", MMD, observed, float(p), n, m,
-                     detail=f"{n_permutations} permutations, seed {seed}, bandwidth {bandwidth:.4g}")
+                     detail=f"{n_permutations} permutations, seed {seed}, bandwidth {bandwidth:.4g}",
+                     kind=EMBEDDINGS, effect=effect, effect_size=EFFECTS[EMBEDDINGS])
 
 
 def category_test(name: str, a: Sequence[object], b: Sequence[object]) -> DriftTest:
@@ -81,24 +116,36 @@ def category_test(name: str, a: Sequence[object], b: Sequence[object]) -> DriftT
     a, b = [str(v) for v in a], [str(v) for v in b]
     cats = sorted(set(a) | set(b))
     if len(cats) < 2 or not a or not b:
-        return DriftTest(name, CHI2, None, None, len(a), len(b), detail="one category only: nothing to compare")
+        return DriftTest(name, CHI2, None, None, len(a), len(b), detail="one category only: nothing to compare",
+                         kind=CATEGORIES, effect_size=EFFECTS[CATEGORIES])
     table = np.array([[a.count(c) for c in cats], [b.count(c) for c in cats]], dtype=np.float64)
     stat, p, dof, _ = sps.chi2_contingency(table, correction=False)
-    return DriftTest(name, CHI2, float(stat), float(p), len(a), len(b), detail=f"{len(cats)} categories, {dof} df")
+    cramers_v = float(np.sqrt(stat / table.sum()))  # 2 rows: min(r, c) - 1 = 1
+    return DriftTest(name, CHI2, float(stat), float(p), len(a), len(b), detail=f"{len(cats)} categories, {dof} df",
+                     kind=CATEGORIES, effect=cramers_v, effect_size=EFFECTS[CATEGORIES])
 
 
 def length_test(name: str, a: Sequence[float], b: Sequence[float]) -> DriftTest:
     """Kolmogorov–Smirnov on two samples of lengths."""
     if len(a) < 1 or len(b) < 1:
-        return DriftTest(name, KS, None, None, len(a), len(b), detail="an empty run")
+        return DriftTest(name, KS, None, None, len(a), len(b), detail="an empty run", kind=LENGTHS,
+                         effect_size=EFFECTS[LENGTHS])
     res = sps.ks_2samp(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    return DriftTest(name, KS, float(res.statistic), float(res.pvalue), len(a), len(b))
+    return DriftTest(name, KS, float(res.statistic), float(res.pvalue), len(a), len(b), kind=LENGTHS,
+                     effect=float(res.statistic), effect_size=EFFECTS[LENGTHS])
 
 
-def drift_family(tests: list[DriftTest], alpha: float = 0.05) -> tuple[bool, list[DriftTest]]:
-    """Holm over the tests; (any drift, the tests with ``p_adjusted`` and ``drift`` filled in)."""
+def drift_family(tests: list[DriftTest], alpha: float = 0.05,
+                 floors: dict[str, float] | None = None) -> tuple[bool, list[DriftTest]]:
+    """Holm over the tests; (any drift, the tests with ``p_adjusted``, ``significant``, ``floor`` and
+    ``drift`` filled in). A test drifts when significant AND its effect reaches its kind's floor
+    (``FLOORS``, overridden per kind by ``floors``)."""
+    floor_of = {**FLOORS, **(floors or {})}
     adjusted = holm([np.nan if t.p_value is None else t.p_value for t in tests])
     for t, p in zip(tests, adjusted):
+        t.floor = floor_of.get(t.kind)
         if np.isfinite(p):
-            t.p_adjusted, t.drift = float(p), bool(p < alpha)
+            t.p_adjusted, t.significant = float(p), bool(p < alpha)
+            big = t.floor is None or (t.effect is not None and t.effect >= t.floor)
+            t.drift = t.significant and big
     return any(t.drift for t in tests), tests
