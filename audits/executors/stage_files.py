@@ -145,7 +145,10 @@ def _pii(stage: Any) -> Declared:
 
 @declare("toxicity")
 def _toxicity(stage: Any) -> Declared:
+    from audits.scanners._identity_terms import TERMS_PATH
+
     return {"toxicity classifier profanity_check": _package_dir("profanity_check"),
+            "toxicity identity-term allowlist": TERMS_PATH,
             "package alt-profanity-check": Package("alt-profanity-check"),
             "package scikit-learn": Package("scikit-learn")}
 

@@ -1,7 +1,10 @@
 """Toxicity scanner: the bundled alt-profanity-check model (scikit-learn, offline).
 
 Per sample it scores each configured field and keeps the highest probability as
-``toxicity_score``; a sample is ``toxic`` when that score reaches ``threshold``. The scoring is a
+``toxicity_score``; a sample is ``toxic`` when that score reaches ``threshold``. Identity terms
+("transgender", "gay", "Muslim", ... in ``data/toxicity/identity_terms.txt``) are masked before the
+classifier, which otherwise scores "I am a gay person" 0.96: naming a group is not toxic (the
+allowlist's hash is in the signature). The scoring is a
 :class:`ToxicityScore` row stage over the unique texts, run where the job's executor puts it
 (``ray``: Ray actors); the rate and mean with their intervals are computed on the driver.
 """
@@ -19,6 +22,7 @@ from pydantic import Field, field_validator
 from audits.config import AuditConfig
 from audits.executors.base import RowStage
 from audits.results import Estimate, ToxicityBlock
+from audits.scanners._identity_terms import allowlist_hash, mask_identity_terms
 from audits.scanners._scanmetric import ScanMean, publish, task_clusters
 from audits.scanners.base import (SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, as_text,
                                   parse_scanner_options)
@@ -38,13 +42,15 @@ def model_version() -> str:
 def score_toxicity(texts: list[str]) -> np.ndarray:
     """Probability that each text is toxic/profane, shape (len(texts),), float64 in [0, 1].
 
-    None/NaN counts as an empty string (score of the empty text).
+    None/NaN counts as an empty string (score of the empty text). Identity terms are masked first
+    (:func:`mask_identity_terms`), so a text is never scored toxic for naming a group.
     """
     from profanity_check import predict_prob
 
     if len(texts) == 0:
         return np.empty(0, dtype=np.float64)
-    clean = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+    clean = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else mask_identity_terms(str(t))
+             for t in texts]
     return np.asarray(predict_prob(clean), dtype=np.float64)
 
 
@@ -106,7 +112,8 @@ class ToxicityScanner(Scanner):
         for column in texts.values():
             score = np.maximum(score, np.array([scores[t] for t in column], dtype=np.float64))
         toxic = score >= opts.threshold
-        sig = f"{{name}}|{model_version().replace(' ', ':')}|threshold:{opts.threshold}|fields:{','.join(opts.fields)}"
+        sig = (f"{{name}}|{model_version().replace(' ', ':')}|threshold:{opts.threshold}|fields:{','.join(opts.fields)}"
+               f"|identity_mask:{allowlist_hash()}")
         rate = ScanMean("toxicity_rate", sig.format(name="toxicity_rate"), options=opts.model_dump())
         mean = ScanMean("toxicity_mean", sig.format(name="toxicity_mean"), options=opts.model_dump())
         rate_res, rate_pair = publish(rate, toxic.astype(np.float64), ctx.seed, ctx.n_bootstrap, **task_clusters(ctx))

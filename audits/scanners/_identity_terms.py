@@ -1,0 +1,38 @@
+"""Identity terms masked before the toxicity classifier (an allowlist, as the field does after
+Dixon et al. 2018): naming a group — "transgender", "gay", "Muslim", "disabled" — is not toxic on
+its own, so the classifier never sees the term; insults and profanity around it still score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+TERMS_PATH = Path(__file__).parent / "data" / "toxicity" / "identity_terms.txt"
+
+
+@lru_cache(maxsize=1)
+def identity_terms() -> tuple[str, ...]:
+    """The allowlist, lower case, longest first (so 'african american' masks before 'african')."""
+    lines = TERMS_PATH.read_text(encoding="utf-8").splitlines()
+    terms = {ln.strip().lower() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")}
+    return tuple(sorted(terms, key=lambda t: (-len(t), t)))
+
+
+@lru_cache(maxsize=1)
+def allowlist_hash() -> str:
+    """First 12 hex digits of SHA-256 over the sorted terms: the allowlist's identity in a signature."""
+    return hashlib.sha256("\n".join(sorted(identity_terms())).encode("utf-8")).hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def _pattern() -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(t).replace(r"\ ", r"[\s-]+") for t in identity_terms())
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?:e?s)?(?![\w-])", re.IGNORECASE)
+
+
+def mask_identity_terms(text: str) -> str:
+    """``text`` with every allowlisted identity term (and its plural) removed, spaces collapsed."""
+    return re.sub(r"\s{2,}", " ", _pattern().sub("", text)).strip()
