@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from audits.stats._binomial import clopper_pearson, unestimable_correlation
-from audits.stats._clustered import ASSUMED, ESTIMATED, NONE, ClusteredRate
+from audits.stats._clustered import ASSUMED, ESTIMATED, NONE, ClusteredRate, few_outcome_clusters
 from audits.stats._signature import KORN_GRAUBARD
 
 GROUP_COLUMNS = ["group", "n", "mean", "se", "ci_low", "ci_high", "method"]
@@ -69,7 +69,8 @@ def _clustered_group_intervals(sums: pd.DataFrame, confidence: float) -> pd.Data
     """Per group, from sums per group *and cluster* (a ``cluster`` column): the group's design
     effect is the cluster-robust over the independent variance of its mean (as
     ``ratio_design_effect`` computes from the samples); a 0/1 column's interval is exact at the
-    effective n (each cluster counted once when there are no or only events), a score's the
+    effective n (each cluster counted once when there are no or only events, or the rarer outcome
+    sits in fewer than ``MIN_OUTCOME_CLUSTERS`` clusters), a score's the
     Student t with the standard error times sqrt(design effect) and G - 1 degrees of freedom.
     Columns: ``CLUSTERED_COLUMNS``."""
     from scipy.stats import t as student
@@ -87,8 +88,8 @@ def _clustered_group_intervals(sums: pd.DataFrame, confidence: float) -> pd.Data
         se = math.sqrt(iid / (n - 1) / n) if n >= 2 else math.nan   # the sample sd / sqrt n
         if binary:
             rate = ClusteredRate(total, int(n), deff, g, ESTIMATED if deff is not None else NONE)
-            if unestimable_correlation(total, n, deff, g):
-                rate = ClusteredRate(total, int(n), n / g, g, ASSUMED)
+            if unestimable_correlation(total, n, deff, g) or (g < n and few_outcome_clusters(tc, nc)):
+                rate = ClusteredRate(total, int(n), n / g, g, ASSUMED)  # the rule of ``clustered_rate``
             low, high = rate.interval(confidence)
             deff, source, method = rate.design_effect, rate.source, KORN_GRAUBARD
         else:
