@@ -160,6 +160,13 @@ def _pii(run_id: str, res: RunResults) -> None:
                "them, and then only admins see them.")
 
 
+def group_chart_title(groups: pd.DataFrame, attr: str, rate: bool) -> str:
+    """The per-group toxicity chart's title, naming each interval's own method (a clustered task's are
+    at the effective n or over clusters), never a fixed one."""
+    how = interval_methods(groups["method"].dropna().tolist()) if "method" in groups else ""
+    return f"{'share of toxic outputs' if rate else 'mean toxicity score'} by {attr} (95% CI{', ' + how if how else ''})"
+
+
 def _toxicity(run_id: str, res: RunResults) -> None:
     st.subheader("Toxicity")
     columns = state.table_columns(run_id, "samples")
@@ -191,8 +198,7 @@ def _toxicity(run_id: str, res: RunResults) -> None:
         st.caption(f"No chart of {what}: no sample of {task} has a {attr} value.")
         return
     groups = groups.assign(value=groups["mean"])
-    title = (f"share of toxic outputs by {attr} (95% CI, exact binomial)" if rate
-             else f"mean toxicity score by {attr} (95% CI, Student t)")
+    title = group_chart_title(groups, attr, rate)
     charts.show(lambda: charts.ci_bars(groups, x="group", title=title, title_chars=100,
                                        y_title="toxic share" if rate else "toxicity score"),
                 charts.why_empty(groups, what), key="tox-group")
