@@ -79,12 +79,23 @@ def check(cat: Any, who: Holder, action: str) -> User:
     return current
 
 
-def record(cat: Any, run_id: str | None, actor: str, file_name: str, payload: bytes, fmt: str) -> None:
-    """A dashboard download in the audit log: its file name and SHA-256 under the user it was built for."""
+def claim_of(cat: Any, user: User) -> dict[str, str] | None:
+    """The identity provider's role of an OIDC/proxy user the catalog does not list, for the log entry
+    (verify checks the act against it: ``audits.trust.acts``); None for a listed or local user."""
+    from audits.store.queries.users import get_user
+    from audits.trust.acts import claim
+
+    return claim(user.source, user.role, get_user(cat, user.name) is not None)
+
+
+def record(cat: Any, run_id: str | None, actor: str, file_name: str, payload: bytes, fmt: str,
+           claim: dict[str, str] | None = None) -> None:
+    """A dashboard download in the audit log: its file name and SHA-256 under the user it was built for
+    (with ``claim``, the role an unlisted OIDC/proxy user held by the provider's claim)."""
     from audits.store.queries import policies as policies_q
 
     policies_q.record_report(cat, run_id, actor, f"dashboard download {file_name}",
-                             hashlib.sha256(payload).hexdigest(), fmt, None)
+                             hashlib.sha256(payload).hexdigest(), fmt, None, claim)
 
 
 def builder(cat: Any, who: Holder, action: str, fn: Callable[[User], Any], run_id: str | None,
@@ -101,6 +112,6 @@ def builder(cat: Any, who: Holder, action: str, fn: Callable[[User], Any], run_i
         data = fn(user)
         payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if log:
-            record(cat, run_id, user.name, file_name, payload, fmt)
+            record(cat, run_id, user.name, file_name, payload, fmt, claim_of(cat, user))
         return payload
     return build

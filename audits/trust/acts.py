@@ -5,6 +5,12 @@ The log is replayed in order: ``user.*`` entries give each name's role and activ
 against the permission table of :mod:`audits.access` as it stood at that entry. Before the log
 created its first user the catalog was unmanaged (demos, library use): acts are not checked, and
 the first user change is the bootstrap.
+
+A user signed in by an identity provider or a trusted proxy whom the catalog does not list acts with
+the role of the provider's claim (dashboard downloads only; sign-offs, attestations and reviews need a
+users row). Such an act's entry records the claim (``details["claim"] = {"source", "role"}``,
+:func:`claim`), and the act is checked against that role, only while the log never listed the name:
+once an admin adds, changes or removes the name, its ``user.*`` entries rule.
 """
 
 from __future__ import annotations
@@ -29,6 +35,23 @@ ACT_PERMISSIONS: dict[str, str] = {
 }
 
 
+CLAIM_SOURCES = ("oidc", "header")  # identities whose role may come from the provider, not a users row
+
+
+def claim(source: str, role: str, listed: bool) -> JsonObject | None:
+    """What an act's log entry records of a claim-role identity (None for a listed or local user)."""
+    return {"source": source, "role": role} if source in CLAIM_SOURCES and not listed else None
+
+
+def _claimed(action: str, details: JsonObject) -> tuple[str, bool] | None:
+    """(role, active) of a download or export act's recorded claim, or None."""
+    held = details.get("claim")
+    if (action == "report.generated" or action.startswith("export.")) and isinstance(held, dict) \
+            and held.get("source") in CLAIM_SOURCES and isinstance(held.get("role"), str):
+        return held["role"], True
+    return None
+
+
 def permission_for(action: str) -> str | None:
     if action.startswith("export."):
         return "export_retraining"
@@ -45,7 +68,7 @@ def check_actors(entries: list[tuple[int, str, str, str | None, JsonObject]]) ->
     for seq, actor, action, target, details in entries:
         need = permission_for(action)
         if need is not None and managed:
-            held = roles.get(actor)
+            held = roles.get(actor) if actor in roles else _claimed(action, details)
             where = f"audit log: entry {seq} ({action} by {actor!r})"
             if held is None or not held[1]:
                 problems.append(f"{where}: {actor!r} was not an active user then")

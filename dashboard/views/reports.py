@@ -13,7 +13,7 @@ import streamlit as st
 from audits import access
 from audits.errors import AssayError
 from dashboard import state
-from dashboard.downloads import builder, holder, record
+from dashboard.downloads import builder, claim_of, holder, record
 
 
 def _tables(run_id: str) -> None:
@@ -83,7 +83,8 @@ def _reports(run_id: str) -> None:
         st.markdown("**Evidence pack for a regulator**: the PDF report, the checklist with its evidence (CSV), "
                     "every table, the run's evidence files and manifest, the signed audit-log checkpoint, and a "
                     "README saying how to verify each part. Its SHA-256 is recorded in the audit log.")
-        st.download_button("Evidence pack (zip)", builder(cat, who, "export", lambda u: _pack(cat, run_id, u.name),
+        st.download_button("Evidence pack (zip)", builder(cat, who, "export",
+                                                          lambda u: _pack(cat, run_id, u.name, claim_of(cat, u)),
                                                           run_id, f"{run_id}-evidence.zip", "pack", log=False),
                            file_name=f"{run_id}-evidence.zip",
                            mime="application/zip", key="dl-pack", on_click="ignore", type="primary",
@@ -99,13 +100,13 @@ def _reports(run_id: str) -> None:
                            mime="text/html", key="dl-html", on_click="ignore", icon=":material/html:")
 
 
-def _pack(cat, run_id: str, actor: str) -> bytes:
+def _pack(cat, run_id: str, actor: str, claim: dict[str, str] | None = None) -> bytes:
     """The evidence pack's bytes; its SHA-256 goes into the audit log under ``actor`` (resolved by
     the caller while the page rendered: this runs outside the session)."""
     from reports.pack import build_pack
 
     payload, _ = build_pack(cat, run_id, actor=actor)
-    record(cat, run_id, actor, f"{run_id}-evidence.zip", payload, "pack")
+    record(cat, run_id, actor, f"{run_id}-evidence.zip", payload, "pack", claim)
     return payload
 
 

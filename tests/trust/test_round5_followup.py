@@ -62,3 +62,35 @@ def test_a_correction_is_numbered_after_the_items_pseudonyms_and_stays_so_in_ret
     records = retraining.build_sft(catalog, "r5")
     assert records and records[0]["messages"][-1]["content"] == correction
     assert "Maria" not in _catalog_text(catalog)
+
+
+def test_a_download_by_an_unlisted_oidc_user_verifies_under_the_claimed_role(tmp_path, monkeypatch):
+    """An OIDC user with no users row (role from the provider's claim) downloads a table: the act was logged
+    under a name the log never made a user, and verify called a legitimate act "not an active user then".
+    The entry now records the claim and verify checks the act against it; a claim that does not allow
+    the act, or one written for a listed user, is still a problem."""
+    from audits.store.catalog import Catalog
+    from audits.store.queries import policies as policies_q
+    from audits.store.queries import users as users_q
+    from audits.trust import session
+    from audits.trust.verify import verify
+    from tests.dashboard.test_downloads_sessions import _build
+    from tests.trust.conftest import make_run
+
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    cat = Catalog(tmp_path / "c.duckdb")
+    users_q.add_user(cat, "ada", "admin", "ada-password-1", actor="ada")
+    make_run(cat)
+    build, made = _build(cat, "oidc", session.ticket(cat, "nina@example.org", None), role="compliance",
+                         name="nina@example.org")
+    assert build() and made == ["compliance"]
+    assert verify(cat).problems == []
+    # a claim whose role may not do the act, and a claim on the name of a listed (here removed) user
+    policies_q.record_report(cat, "r1", "vic@example.org", "x", "0" * 64, "csv", None,
+                             {"source": "oidc", "role": "nobody"})
+    users_q.add_user(cat, "olga@example.org", "viewer", actor="ada")
+    users_q.deactivate_user(cat, "olga@example.org", actor="ada")
+    policies_q.record_report(cat, "r1", "olga@example.org", "x", "0" * 64, "csv", None,
+                             {"source": "oidc", "role": "compliance"})
+    found = verify(cat).problems
+    assert len(found) == 2 and "'vic@example.org'" in found[0] and "olga@example.org" in found[1]

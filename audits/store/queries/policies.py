@@ -15,6 +15,7 @@ import pandas as pd
 
 from audits import access
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
 from audits.store.queries import audit_log, sealed_notes
 from audits.trust import notes as typed
@@ -132,8 +133,11 @@ def list_signoffs(cat: Catalog, run_id: str) -> pd.DataFrame:
 
 
 def record_report(cat: Catalog, run_id: str, actor: str, path: str, sha256: str, fmt: str,
-                  compare: str | None) -> None:
-    """Audit-log entry for a generated report (its SHA-256 makes the file verifiable later)."""
+                  compare: str | None, claim: JsonObject | None = None) -> None:
+    """Audit-log entry for a generated report (its SHA-256 makes the file verifiable later); ``claim``:
+    the identity provider's role of an actor the catalog does not list (``audits.trust.acts.claim``)."""
+    details: JsonObject = {"path": path, "sha256": sha256, "format": fmt, "compare": compare}
+    if claim:
+        details["claim"] = claim
     with cat.connect(write=True) as con:
-        audit_log.append(con, actor, "report.generated", run_id,
-                         {"path": path, "sha256": sha256, "format": fmt, "compare": compare})
+        audit_log.append(con, actor, "report.generated", run_id, details)
