@@ -105,6 +105,7 @@ class PiiBlock(_Open):
     detector: JsonObject = Field(default_factory=dict)
     detector_below_target: list[str] = Field(default_factory=list)  # entities whose recall misses its target
     long_texts: JsonObject | None = None  # texts scanned in overlapping windows (n, window_chars, note)
+    public_text: JsonObject | None = None  # declared-public benchmark text left out of the counts (source, note)
 
 
 class ToxicityBlock(_Open):

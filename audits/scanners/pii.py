@@ -6,6 +6,11 @@ risk: the bundle then holds personal data). A **leak** is an entity in the ``pre
 value does not appear in the ``input``; numbers are compared as numbers (a phone number or card
 written in another format, or a phone number with or without its country code, is the same value).
 
+Text a built-in dataset declares public (``personal_data=False``: BBQ, discrim-eval, the red-team sets)
+is no one's personal data: its ``input`` and ``reference`` are not scanned, and an output's span
+that repeats the public item's text (BBQ's "Which person was ...? Mary") is not counted; the
+block's ``public_text`` says so. Outputs are still scanned for anything else, and leaks still count.
+
 What the detector reports is set by a detection profile (``_pii_profile``; the packaged default is
 ``data/pii_profile.yaml``): per-entity thresholds, recognizers and the NER model. Its own precision and
 recall per entity, measured with the same configuration on the held-out split of an independent
@@ -31,7 +36,8 @@ from typing import NamedTuple, TypedDict
 import numpy as np
 import pandas as pd
 
-from audits.config import AuditConfig
+from audits.config import AuditConfig, TaskConfig
+from audits.datasets.builtin import BUILTINS
 from audits.jsontypes import JsonObject
 from audits.results import Estimate, PiiBlock
 from audits.executors.base import RowStage
@@ -116,6 +122,18 @@ def detect(texts: list[str], settings: engine.PiiSettings, ctx: TaskContext) -> 
     return [found.get(t, []) if t else [] for t in texts]
 
 
+PUBLIC_FIELDS = ("input", "reference")
+
+
+def public_source(task: TaskConfig | None) -> str | None:
+    """'builtin:<name>' when ``task`` reads a built-in dataset that declares no personal data, else None."""
+    dataset = getattr(task, "dataset", None)
+    name = getattr(dataset, "builtin", None)
+    if name in BUILTINS and not BUILTINS[name].personal_data and not getattr(dataset, "path", None):
+        return f"builtin:{name}"
+    return None
+
+
 FINDING_COLUMNS = ["task", "sample_id", "scanner", "field", "entity_type", "start", "end", "score", "recognizer",
                    "leak", "context", "value_hash", "value"]
 
@@ -154,6 +172,9 @@ class PiiScanner(Scanner):
         frame = ctx.samples
         n = len(frame)
         fields = [f for f in rest.fields if f in frame.columns]
+        public = public_source(ctx.task)  # declared-public benchmark text: not personal data, not counted
+        left_out = [f for f in fields if public and f in PUBLIC_FIELDS]
+        fields = [f for f in fields if f not in left_out]
         salt, salt_source = resolve_salt(rest.salt_env)
         texts = {f: [as_text(v) for v in frame[f]] for f in fields}
         flat = [t for f in fields for t in texts[f]]
@@ -163,9 +184,13 @@ class PiiScanner(Scanner):
         counts = {f: np.zeros(n, dtype=np.int64) for f in fields}
         leak = np.zeros(n, dtype=bool)
         sample_ids = frame["sample_id"].astype(str).tolist() if "sample_id" in frame.columns else [str(i) for i in range(n)]
+        repeated = 0
         for k, fld in enumerate(fields):
             for i in range(n):
                 text, results = texts[fld][i], analysed[k * n + i]
+                if public and fld == "prediction" and results:  # the public item's own text, repeated
+                    kept = [r for r in results if not appears_in(text[r.start:r.end], r.entity_type, inputs[i])]
+                    repeated, results = repeated + len(results) - len(kept), kept
                 if not results:
                     continue
                 spans = [(r.start, r.end, r.entity_type) for r in results]
@@ -191,7 +216,13 @@ class PiiScanner(Scanner):
             "n": n_long, "window_chars": engine.WINDOW_CHARS, "overlap_chars": engine.OVERLAP_CHARS,
             "note": "texts longer than the window were scanned in overlapping windows; an entity longer than "
                     "half the overlap may be split"}
-        return self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source, long_texts)
+        public_text: JsonObject | None = None if not public else {
+            "source": public, "fields_not_scanned": left_out, "prediction_spans_repeating_input": repeated,
+            "note": f"{public} declares no personal data: its {' and '.join(left_out) or 'text'} is not scanned "
+                    "and output spans repeating the item's own text are not counted as personal data found"}
+        out = self._output(ctx, settings, rest, fields, findings, counts, leak, salt_source, long_texts)
+        out.results["pii"].public_text = public_text
+        return out
 
     def _output(self, ctx: TaskContext, settings: engine.PiiSettings, rest: PiiOutputs, fields: list[str],
                 findings: pd.DataFrame, counts: dict[str, np.ndarray], leak: np.ndarray, salt_source: str,
