@@ -95,6 +95,10 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     det = first.detector
     st.caption(f"Engine `{first.engine or 'not recorded'}`, {_threshold_words(first)}, "
                f"fields: {', '.join(first.fields) or 'none recorded'}.")
+    public = [f"{name} ({b.public_text['source']})" for name, b in blocks.items() if b.public_text]
+    if public:  # declared by the dataset (personal_data=False): counted as no one's personal data
+        st.caption("Built-in public benchmark text is not personal data: the inputs of " + ", ".join(public)
+                   + " were not scanned, and output spans repeating the item's own text are not counted.")
     if det:
         second = det.get("second_set") if isinstance(det.get("second_set"), dict) else None
         st.markdown("**Detector accuracy**, measured with this run's settings on labelled data it was not tuned "
