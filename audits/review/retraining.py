@@ -299,15 +299,18 @@ def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub:
     return manifest
 
 
-def log_export(cat: Catalog, run_id: str, manifest: JsonObject, actor: str) -> None:
-    """Record in the audit log that someone took a retraining file (which, its hash, scrubbed or not)."""
+def log_export(cat: Catalog, run_id: str, manifest: JsonObject, actor: str, claim: JsonObject | None = None) -> None:
+    """Record in the audit log that someone took a retraining file (which, its hash, scrubbed or not);
+    ``claim``: the provider's role of an OIDC/proxy actor the catalog does not list (``audits.trust.acts``)."""
     from audits.store.queries import audit_log
 
+    details: JsonObject = {"file": manifest.get("file"), "sha256": manifest["sha256"],
+                           "records": manifest["counts"]["records"], "pii_scrubbed": manifest["pii"]["scrubbed"],
+                           "flag_filter": {k: manifest.get("flag_filter", {}).get(k, []) for k in ("exclude", "only")}}
+    if claim:
+        details["claim"] = claim
     with cat.connect(write=True) as con:
-        audit_log.append(con, actor, f"export.retraining-{manifest['kind']}", run_id,
-                         {"file": manifest.get("file"), "sha256": manifest["sha256"],
-                          "records": manifest["counts"]["records"], "pii_scrubbed": manifest["pii"]["scrubbed"],
-                          "flag_filter": {k: manifest.get("flag_filter", {}).get(k, []) for k in ("exclude", "only")}})
+        audit_log.append(con, actor, f"export.retraining-{manifest['kind']}", run_id, details)
 
 
 def manifest_path(path: str | Path) -> Path:

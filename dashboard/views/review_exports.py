@@ -22,7 +22,7 @@ from audits.review import retraining
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
 from dashboard import auth, state
-from dashboard.downloads import Holder, builder, holder
+from dashboard.downloads import Holder, builder, claim_of, holder
 from dashboard.views.review_item import FLAG_NAMES
 
 
@@ -44,7 +44,7 @@ def jsonl_builder(cat: Catalog, who: Holder, run_id: str, kind: str, keep_pii: b
     """The deferred build of one retraining file: re-checks ``who``, builds, logs the export under them."""
     def build(user: User) -> bytes:
         data, manifest = export_file(cat, run_id, kind, user, keep_pii, exclude, only)
-        retraining.log_export(cat, run_id, manifest, user.name)
+        retraining.log_export(cat, run_id, manifest, user.name, claim_of(cat, user))
         return data
     return builder(cat, who, "export_retraining", build, run_id, f"{run_id}-{kind}.jsonl", kind, log=False)
 

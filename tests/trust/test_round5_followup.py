@@ -94,3 +94,26 @@ def test_a_download_by_an_unlisted_oidc_user_verifies_under_the_claimed_role(tmp
                              {"source": "oidc", "role": "compliance"})
     found = verify(cat).problems
     assert len(found) == 2 and "'vic@example.org'" in found[0] and "olga@example.org" in found[1]
+
+
+def test_a_retraining_export_by_an_unlisted_oidc_user_verifies_under_the_claimed_role(tmp_path, monkeypatch):
+    """The same for the Review page's retraining download (``export.retraining-*``)."""
+    from audits.access import User
+    from audits.store.catalog import Catalog
+    from audits.store.queries import users as users_q
+    from audits.trust import session
+    from audits.trust.verify import verify
+    from dashboard.downloads import Holder
+    from dashboard.views.review_exports import jsonl_builder
+    from tests.trust.conftest import make_run
+
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    cat = Catalog(tmp_path / "c.duckdb")
+    users_q.add_user(cat, "ada", "admin", "ada-password-1", actor="ada")
+    make_run(cat)
+    who = Holder(User("nina@example.org", "admin", "oidc"), session.ticket(cat, "nina@example.org", None))
+    assert jsonl_builder(cat, who, "r1", "sft", False, [], [])() is not None
+    with cat.connect() as con:
+        from audits.store.queries import audit_log
+        assert "export.retraining-sft" in audit_log.entries(con)["action"].tolist()
+    assert verify(cat).problems == []
