@@ -59,3 +59,10 @@ def test_signature_and_stage_files_carry_the_allowlist():
     assert f"identity_mask:{allowlist_hash()}" in out.metrics["toxicity_rate"].signature
     loaded = stage_files.signature(ToxicityScore())
     assert loaded["toxicity identity-term allowlist"]["path"] == str(TERMS_PATH)
+
+
+def test_reviewer_highlight_does_not_mark_identity_terms_toxic():
+    from dashboard.components.highlight import toxic_spans
+
+    assert toxic_spans("The transgender man") == [] and toxic_spans("I am gay") == []
+    assert [s[:3] for s in toxic_spans("you fucking idiot")][:1] == [(4, 11, "toxic")]
