@@ -143,8 +143,8 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
         if n_clusters and unestimable_correlation(k, n, deff, n_clusters) and k in (0, n):
             # the bound is at the number of clusters (audits.stats._binomial.effective_n); say why
             none = "no events" if k == 0 else "every sample an event"
-            tail = (f", counting each of the {n_clusters} clusters once: with {none} the within-cluster "
-                    f"correlation cannot be estimated")
+            tail = (f", counting each of the {n_clusters} clusters once: with {none} there is no way "
+                    f"to tell how alike the samples in one cluster are")
             conf = f"at {confidence:.0%}"
             if k == 0:
                 bound = float(upper_bound(0, n_eff, confidence))

@@ -42,8 +42,8 @@ def test_zero_events_are_bounded_at_the_number_of_clusters():
     one_sided = float(stats.upper_bound(0, 32))
     assert round(one_sided, 4) == 0.0894 and round(float(stats.upper_bound(0, 40)), 4) == 0.0722
     assert r.statement.endswith(
-        "is below 9.0% at 95%, counting each of the 32 clusters once: with no events the within-cluster "
-        "correlation cannot be estimated.")
+        "is below 9.0% at 95%, counting each of the 32 clusters once: with no events there is no way to "
+        "tell how alike the samples in one cluster are.")
     assert r.statement.startswith("0 of 40 ")
 
 
@@ -51,8 +51,8 @@ def test_all_events_are_bounded_at_the_number_of_clusters_too():
     r = summarise(get_metric("accuracy"), _rows(40), n_resamples=10, seed=0, clusters=CLUSTERS)
     assert r.ci_low == float(stats.clopper_pearson(32, 32)[0])
     assert r.statement.endswith(
-        "is above 91% at 95%, counting each of the 32 clusters once: with every sample an event the "
-        "within-cluster correlation cannot be estimated.")
+        "is above 91% at 95%, counting each of the 32 clusters once: with every sample an event there is "
+        "no way to tell how alike the samples in one cluster are.")
 
 
 def test_unclustered_zero_events_keep_the_rule_of_three_sentence():
