@@ -292,7 +292,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     except BaseException as err:
         executor.close()
         message = str(err) if isinstance(err, AssayError) else f"{type(err).__name__}: {err}"
-        runs_q.fail_run(catalog, run_id, message or type(err).__name__, actor)
+        runs_q.fail_run(catalog, run_id, message or type(err).__name__, actor, rawstore.pii_options(config.scanners))
         if isinstance(err, KeyboardInterrupt):
             _log(f"interrupted; continue with `assay run CONFIG --resume {run_id}`")
         raise

@@ -53,6 +53,15 @@ def store_raw(scanners: ScannerSettings | None) -> bool:
     return bool(pii.get("store_raw", False)) if isinstance(pii, dict) else bool(getattr(pii, "store_raw", False))
 
 
+def pii_options(scanners: ScannerSettings | None) -> JsonObject | None:
+    """The run's ``scanners.pii`` options as a dict (None when the run has none, or they cannot be read:
+    a failing run's error is then redacted with the detector's defaults)."""
+    try:
+        return _pii_options(scanners)
+    except Exception:  # called while a run fails: never mask its error
+        return None
+
+
 def _pii_options(scanners: ScannerSettings | None) -> JsonObject | None:
     if not scanners or "pii" not in scanners:
         return None

@@ -117,3 +117,14 @@ def test_a_retraining_export_by_an_unlisted_oidc_user_verifies_under_the_claimed
         from audits.store.queries import audit_log
         assert "export.retraining-sft" in audit_log.entries(con)["action"].tolist()
     assert verify(cat).problems == []
+
+
+def test_a_failed_runs_error_is_redacted_with_the_runs_own_pii_settings(catalog):
+    """A word the run's ``deny_list`` names (a project code name) is redacted in the stored error too."""
+    from audits.store.queries import runs as runs_q
+
+    runs_q.register_run(catalog, "r8", "unit", "2026Q4", "cfg", "model", actor="ada")
+    runs_q.fail_run(catalog, "r8", "RuntimeError: row mentions Nightjar", "ada",
+                    {"deny_list": {"PROJECT": ["Nightjar"]}})
+    assert "Nightjar" not in _catalog_text(catalog)
+    assert runs_q.get_run(catalog, "r8")["error"] == "RuntimeError: row mentions <PROJECT>"

@@ -64,12 +64,13 @@ def complete_run(cat: Catalog, run_id: str, bundle_path: Path, manifest_sha256: 
                           "finished_at": _ts(now)}, row=row)
 
 
-def fail_run(cat: Catalog, run_id: str, error: str, actor: str) -> None:
+def fail_run(cat: Catalog, run_id: str, error: str, actor: str, pii_options: dict[str, Any] | None = None) -> None:
     """Mark a run failed with its error, as stored (runs.error, run_events) and logged for good, redacted
     first with the detector samples are redacted with (names and places included, plus the patterns),
-    since an error can quote a row's text; when the NER model cannot load, with the patterns only, and
-    the stored text says so."""
-    error = _redact_error(error[:500])[:500]
+    since an error can quote a row's text (``pii_options``: the run's ``scanners.pii``, else the
+    detector's defaults); when the NER model cannot load, with the patterns only, and the stored text
+    says so."""
+    error = _redact_error(error[:500], pii_options)[:500]
     now = _now()
     with cat.connect(write=True) as con:
         con.execute("UPDATE runs SET status = 'failed', error = ? WHERE run_id = ?", [error[:500], run_id])
@@ -77,12 +78,12 @@ def fail_run(cat: Catalog, run_id: str, error: str, actor: str) -> None:
         audit_log.append(con, actor, "run.failed", run_id, {"error": error[:500]}, row=row)
 
 
-def _redact_error(error: str) -> str:
-    """``error`` redacted with the detector's defaults; patterns only (said in the text) if it cannot load."""
+def _redact_error(error: str, pii_options: dict[str, Any] | None = None) -> str:
+    """``error`` redacted with the run's detector settings; patterns only (said in the text) if it cannot load."""
     from audits.trust.redact import Redactor
 
     try:
-        return Redactor()([error])[0]
+        return Redactor(pii_options)([error])[0]
     except Exception as err:  # the NER model or presidio failed to load: the patterns still run
         note = f" [redacted with patterns only: the detector could not load ({type(err).__name__})]"
         return Redactor(patterns_only=True)([error])[0][:500 - len(note)] + note
