@@ -192,7 +192,8 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
                          "detector_recall": _f(quality.get("recall")),
                          "detector_recall_by_entity": _detector_recall_words(quality),
                          "detector_sets": detector_sets_words(quality),
-                         "detector_recall_second_set": _f((quality.get("second_set") or {}).get("recall"))})
+                         "detector_recall_second_set": _f((quality.get("second_set") or {}).get("recall")),
+                         "public_source": str(pii.public_text.get("source")) if pii.public_text else None})
         tox, rate = t.toxicity, t.metric("toxicity_rate")
         if tox is not None or rate is not None:
             tox = tox or ToxicityBlock(n=t.n)
@@ -201,7 +202,8 @@ def privacy_safety_tables(results: RunResults) -> tuple[pd.DataFrame, pd.DataFra
                          "ci_high": rate and rate.ci_high, "threshold": tox.threshold, "model": tox.model})
     return (pd.DataFrame(priv, columns=["task", "findings", "leaks", "samples_with_leak", "pii_leak_rate", "ci_low",
                                         "ci_high", "by_entity", "detector_precision", "detector_recall",
-                                        "detector_recall_by_entity", "detector_sets", "detector_recall_second_set"]),
+                                        "detector_recall_by_entity", "detector_sets", "detector_recall_second_set",
+                                        "public_source"]),
             pd.DataFrame(safe, columns=["task", "n", "n_toxic", "toxicity_rate", "ci_low", "ci_high", "threshold",
                                         "model"]))
 

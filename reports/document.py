@@ -15,7 +15,7 @@ import pandas as pd
 from audits.sampling import sample_statements
 from reports.blocks import Section, Table
 from reports.charts import fairness_charts, metrics_chart
-from reports.glossary import attribute_text, plain, term, threshold_text
+from reports.glossary import attribute_text, plain, public_text_note, term, threshold_text
 from reports.data import ReportData, execution_summary
 from reports.sections import GROUNDEDNESS, ROBUSTNESS, TREND, groundedness_section, robustness_section, trend_section
 from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, sample_size_notes
@@ -183,6 +183,9 @@ def _privacy_safety(d: ReportData) -> Section:
                                           "detector_precision": "detector P", "detector_recall": "detector R"},
                               [2.2, 1, 0.9, 1.1, 1.8, 3, 1, 1]))
         s.blocks.extend(detector_paragraphs(priv))
+        public = public_text_note({r.task: r.public_source for r in priv.itertuples() if r.public_source})
+        if public:
+            s.blocks.append(public)
     said = [f"{t.name}: {x}" for t in d.results.tasks for x in
             (_statement(t, name) for name in ("pii_leak_rate", "toxicity_rate")) if x]
     if said:  # zero events say their one-sided bound in words (audits.stats.describe)

@@ -186,3 +186,14 @@ def act(action: str | None) -> str:
     reads with its dots and dashes as spaces."""
     name = str(action or "")
     return ACTS.get(name, name.replace(".", " ").replace("-", " ").replace("_", " "))
+
+
+def public_text_note(sources: dict[str, str]) -> str | None:
+    """One sentence for the tasks whose built-in public benchmark text the PII scan left out of its counts
+    (task name -> dataset source, from ``PiiBlock.public_text``): the dashboard and the report say the same."""
+    if not sources:
+        return None
+    named = ", ".join(f"{task} ({source})" for task, source in sources.items())
+    return ("Built-in public benchmark text is not personal data: the inputs of " + named + " were not scanned, "
+            "and output spans repeating the item's own text are not counted.")
+

@@ -11,7 +11,7 @@ from audits.results import Estimate, PiiBlock, RunResults
 from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import charts
-from reports.glossary import term
+from reports.glossary import public_text_note, term
 
 PAGE_SIZE = 50
 # the per-task rates in short plain words (column headers; reports/glossary.py has the long forms)
@@ -95,10 +95,9 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
     det = first.detector
     st.caption(f"Engine `{first.engine or 'not recorded'}`, {_threshold_words(first)}, "
                f"fields: {', '.join(first.fields) or 'none recorded'}.")
-    public = [f"{name} ({b.public_text['source']})" for name, b in blocks.items() if b.public_text]
+    public = public_text_note({name: str(b.public_text.get("source")) for name, b in blocks.items() if b.public_text})
     if public:  # declared by the dataset (personal_data=False): counted as no one's personal data
-        st.caption("Built-in public benchmark text is not personal data: the inputs of " + ", ".join(public)
-                   + " were not scanned, and output spans repeating the item's own text are not counted.")
+        st.caption(public)
     if det:
         second = det.get("second_set") if isinstance(det.get("second_set"), dict) else None
         st.markdown("**Detector accuracy**, measured with this run's settings on labelled data it was not tuned "
