@@ -73,4 +73,8 @@ def assert_same_results(a: tuple, b: tuple) -> None:
     pd.testing.assert_frame_equal(ma[cols], mb[cols], check_exact=True)
     if "toxicity_score" in sa.columns:  # the scanners' row stages: the same scores and findings
         np.testing.assert_array_equal(sa["toxicity_score"].to_numpy(float), sb["toxicity_score"].to_numpy(float))
-        pd.testing.assert_frame_equal(a[2]["_findings"], b[2]["_findings"])
+        # built-in public benchmarks: the PII stage finds nothing to count here (test_ray_scanners holds
+        # a user's dataset with hundreds of findings); whatever one run found, the other found the same
+        assert ("_findings" in a[2]) == ("_findings" in b[2])
+        if "_findings" in a[2]:
+            pd.testing.assert_frame_equal(a[2]["_findings"], b[2]["_findings"])

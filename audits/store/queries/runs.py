@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
 from audits.store.records import RunRecord
 from audits.store.queries import audit_log
@@ -64,7 +65,7 @@ def complete_run(cat: Catalog, run_id: str, bundle_path: Path, manifest_sha256: 
                           "finished_at": _ts(now)}, row=row)
 
 
-def fail_run(cat: Catalog, run_id: str, error: str, actor: str, pii_options: dict[str, Any] | None = None) -> None:
+def fail_run(cat: Catalog, run_id: str, error: str, actor: str, pii_options: JsonObject | None = None) -> None:
     """Mark a run failed with its error, as stored (runs.error, run_events) and logged for good, redacted
     first with the detector samples are redacted with (names and places included, plus the patterns),
     since an error can quote a row's text (``pii_options``: the run's ``scanners.pii``, else the
@@ -78,7 +79,7 @@ def fail_run(cat: Catalog, run_id: str, error: str, actor: str, pii_options: dic
         audit_log.append(con, actor, "run.failed", run_id, {"error": error[:500]}, row=row)
 
 
-def _redact_error(error: str, pii_options: dict[str, Any] | None = None) -> str:
+def _redact_error(error: str, pii_options: JsonObject | None = None) -> str:
     """``error`` redacted with the run's detector settings; patterns only (said in the text) if it cannot load."""
     from audits.trust.redact import Redactor
 
