@@ -3,11 +3,13 @@ item with every button on screen (none below the fold, no sideways scroll); a co
 disagreement on a leak item, seeing the leak outlined as the output's pseudonym, and downloads the SFT file,
 which is built on the click and logged under her; a viewer sees no label buttons.
 
-Screenshots go to out/review/ (the committed ones were taken from this test)."""
+Screenshots go to the test's temporary folder; with ASSAY_SAVE_SCREENSHOTS=1 to out/review/ (the committed
+ones were taken from this test), so a test run never rewrites tracked files."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -66,7 +68,8 @@ def test_reviewer_adjudicator_and_viewer_at_1280x800(catalog, tmp_path):
     from audits.store.queries import reviews as rv
 
     cat = Catalog(catalog, create=False)
-    OUT.mkdir(parents=True, exist_ok=True)
+    shots = OUT if os.environ.get("ASSAY_SAVE_SCREENSHOTS") == "1" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     with dashboard_server(catalog) as base:
         # the reviewer: every button on screen, nothing wider than the window; one click labels the item shown
         d = chromium(tmp_path / "rita")
@@ -78,7 +81,7 @@ def test_reviewer_adjudicator_and_viewer_at_1280x800(catalog, tmp_path):
                 box = _box(d, f".st-key-{key} button")
                 assert 0 <= box["left"] and box["right"] <= width and box["bottom"] <= height, (key, box, width, height)
             shown = d.execute_script("return document.querySelector('.assay-item-id').textContent")
-            d.save_screenshot(str(OUT / "reviewer-label.png"))
+            d.save_screenshot(str(shots / "reviewer-label.png"))
             d.find_element(By.CSS_SELECTOR, ".st-key-rv_b_correct button").click()
             _wait_text(d, f"Saved pii-support/{shown} as correct")
             rows = rv.history(cat, RUN)
@@ -99,7 +102,7 @@ def test_reviewer_adjudicator_and_viewer_at_1280x800(catalog, tmp_path):
             assert leak.text == "<PERSON_2>" and leak.value_of_css_property("outline-style") == "solid"
             d.execute_script("arguments[0].scrollIntoView({block: 'start'})", card)
             time.sleep(0.4)
-            d.save_screenshot(str(OUT / "committee-adjudicate.png"))
+            d.save_screenshot(str(shots / "committee-adjudicate.png"))
             radio = d.find_elements(By.CSS_SELECTOR, '.st-key-adj_label [role="radiogroup"] label')
             next(r for r in radio if r.text.strip() == "Incorrect").click()
             d.find_element(By.CSS_SELECTOR, ".st-key-adj_correction textarea").send_keys("Someone will call you.")
@@ -123,7 +126,7 @@ def test_reviewer_adjudicator_and_viewer_at_1280x800(catalog, tmp_path):
             taken = [(who, json.loads(x)["records"]) for a, x, who in zip(log["action"], log["details"], log["actor"])
                      if a == "export.retraining-sft"]
             assert taken == [("cleo", 1)]
-            d.save_screenshot(str(OUT / "committee-after-adjudication.png"))
+            d.save_screenshot(str(shots / "committee-after-adjudication.png"))
         finally:
             d.quit()
 
@@ -135,6 +138,6 @@ def test_reviewer_adjudicator_and_viewer_at_1280x800(catalog, tmp_path):
             assert "cannot label" in text and "Adjudicate" not in text and "Retraining data" not in text
             assert not d.find_elements(By.CSS_SELECTOR, ".st-key-rv_b_correct button")
             assert not d.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
-            d.save_screenshot(str(OUT / "viewer.png"))
+            d.save_screenshot(str(shots / "viewer.png"))
         finally:
             d.quit()
