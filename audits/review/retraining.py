@@ -41,7 +41,6 @@ FORMATS = {"sft": "chat-messages-jsonl/1", "preference": "prompt-chosen-rejected
 DEFAULT_EXCLUDE = tuple(f for f in rv.FLAGS if f != "hallucination")
 PRIVACY_REASON, PRIVACY_FLAG = "pii_leak", "privacy"  # never retraining data, whatever the label or filter
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*[A-Z](?:_\d+)?>")
-_NUMBERED = re.compile(r"<([A-Z][A-Z_]*[A-Z])_(\d+)>")   # an item's pseudonym, as stored at rest
 
 
 def placeholders_only(text: str) -> bool:
@@ -106,23 +105,17 @@ class Scrubber:
     def items(self, groups: list[list[str]]) -> list[list[str]]:
         """Each group (one record's texts) scrubbed with pseudonyms consistent across it (``<PERSON_1>``
         is the same value in the prompt, the chosen and the rejected answer)."""
-        from audits.trust.redact import pseudonymise
+        from audits.trust.notes import pseudonymise_after
 
         found = iter(self._redactor.spans([t for g in groups for t in g]))
         out = []
         for group in groups:
             # the stored texts are already pseudonymised at rest: a finding that is only a tag ("PERSON_1" read as
-            # a name) is dropped (it gave "<<PERSON_1>>"), the tags are hidden from the numbering, and a new value
-            # is numbered after the item's own tags of its type (a new name is <PERSON_2>, never a second <PERSON_1>)
+            # a name) is dropped (it gave "<<PERSON_1>>"); the numbering keeps the tags and puts a new value after
+            # the item's own tags of its type (a new name is <PERSON_2>, never a second <PERSON_1>)
             spans = [[_trimmed(t, *s) for s in next(found) if re.search(r"\w", _outside_tags(t, s[0], s[1]))]
                      for t in group]
-            top: dict[str, int] = {}
-            for m in (m for t in group for m in _NUMBERED.finditer(t)):
-                top[m.group(1)] = max(top.get(m.group(1), 0), int(m.group(2)))
-            hidden = [_NUMBERED.sub(lambda m: f"\ue000{m.group(1)}_{m.group(2)}\ue001", t) for t in group]
-            texts, n = pseudonymise(hidden, spans)
-            texts = [_NUMBERED.sub(lambda m: f"<{m.group(1)}_{int(m.group(2)) + top.get(m.group(1), 0)}>", t)
-                     .replace("\ue000", "<").replace("\ue001", ">") for t in texts]
+            texts, n = pseudonymise_after(group, spans)
             self._redactor.redactions += n
             out.append(texts)
         return out

@@ -60,19 +60,28 @@ def number_after(texts: list[str | None], redactor: Redactor, item: Iterable[str
     (``<PERSON_1>``) kept, never read as a name. The raw value behind an item's tag is not known here,
     so a value is never matched to an existing tag."""
     present = [t for t in texts if t]
-    top: dict[str, int] = {}
-    for m in (m for t in [*item, *present] if isinstance(t, str) for m in _TAG.finditer(t) if m.group(2)):
-        top[m.group(1)] = max(top.get(m.group(1), 0), int(m.group(2)))
     tags = [{i for m in _TAG.finditer(t) for i in range(m.start(), m.end())} for t in present]
     spans = [[s for s in found if any(i not in inside and t[i].isalnum() for i in range(s[0], s[1]))]
              for t, found, inside in zip(present, redactor.spans(present), tags)]
-    # typed tags hidden from the numbering, then new pseudonyms shifted past the item's own
-    hidden = [_TAG.sub(lambda m: "\ue000" + m.group(0)[1:-1] + "\ue001", t) for t in present]
-    done, n = pseudonymise(hidden, spans)
+    done, n = pseudonymise_after(present, spans, item)
     redactor.redactions += n
-    shifted = iter(_NUMBERED.sub(lambda m: f"<{m.group(1)}_{int(m.group(2)) + top.get(m.group(1), 0)}>", t)
-                   .replace("\ue000", "<").replace("\ue001", ">") for t in done if t is not None)
+    shifted = iter(done)
     return [next(shifted) if t else t for t in texts]
+
+
+def pseudonymise_after(texts: list[str], spans: list[list[tuple[int, int, str]]],
+                       item: Iterable[str | None] = ()) -> tuple[list[str], int]:
+    """The one numbering rule for text beside an item already pseudonymised at rest (a reviewer's
+    correction, a retraining record): the found ``spans`` (tags themselves left out by the caller)
+    become ``<TYPE_n>`` numbered after the highest tag of their type in ``item`` and ``texts``, and the
+    tags already there are kept as they stand. Returns (texts, number of replaced regions)."""
+    top: dict[str, int] = {}
+    for m in (m for t in [*item, *texts] if isinstance(t, str) for m in _NUMBERED.finditer(t)):
+        top[m.group(1)] = max(top.get(m.group(1), 0), int(m.group(2)))
+    hidden = [_TAG.sub(lambda m: "\ue000" + m.group(0)[1:-1] + "\ue001", t) for t in texts]
+    done, n = pseudonymise(list(hidden), spans)
+    return [_NUMBERED.sub(lambda m: f"<{m.group(1)}_{int(m.group(2)) + top.get(m.group(1), 0)}>", t or "")
+            .replace("\ue000", "<").replace("\ue001", ">") for t in done], n
 
 
 def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None],
