@@ -129,16 +129,20 @@ def pooled_rates(groups: Mapping[str, tuple[np.ndarray, list]]) -> dict[str, Clu
     cluster-robust and independent variances summed over the groups, their ratio D and the
     clusters' mean size m give rho = (D - 1) / (m - 1), and a group with mean cluster size m_g
     (sum n_c^2 / n_g) gets ``1 + (m_g - 1) * rho`` (at least 1). Degrees of freedom: all clusters
-    less one per group. When rho cannot be estimated (no group has both outcomes), each group's
-    clusters are counted once, as ``clustered_rate`` does.
+    less one per group. When rho cannot be estimated (no group has both outcomes, or the rarer
+    outcome sits in fewer than ``MIN_OUTCOME_CLUSTERS`` clusters of all the groups together), each
+    group's clusters are counted once, as ``clustered_rate`` does.
     """
     robust = iid = sq = total = 0.0
     g_total, parts = 0, {}
+    cluster_events, cluster_sizes = [], []
     for name, (values, clusters) in groups.items():
         y = np.asarray(values, dtype=np.float64)
         codes, g = cluster_codes(list(clusters))
         n, k = int(y.size), float(y.sum())
         sizes = np.bincount(codes, minlength=g).astype(np.float64)
+        cluster_events.append(np.bincount(codes, weights=y, minlength=g))
+        cluster_sizes.append(sizes)
         parts[name] = (k, n, g, float((sizes ** 2).sum()))
         g_total += g
         if n < 2 or k <= 0 or k >= n:
@@ -149,7 +153,8 @@ def pooled_rates(groups: Mapping[str, tuple[np.ndarray, list]]) -> dict[str, Clu
         iid += n / (n - 1) * float((resid ** 2).sum())
         sq += float((sizes ** 2).sum())
         total += n
-    if iid <= 0 or total <= 0:  # no group has both outcomes: nothing to estimate the correlation from
+    few = bool(cluster_sizes) and few_outcome_clusters(np.concatenate(cluster_events), np.concatenate(cluster_sizes))
+    if iid <= 0 or total <= 0 or few:  # nothing (or one or two clusters) to estimate the correlation from
         return {name: ClusteredRate(k, n, n / g, g, ASSUMED) if 0 < g < n else ClusteredRate(k, n, None, g)
                 for name, (k, n, g, _) in parts.items()}
     m = sq / total

@@ -126,3 +126,16 @@ def main() -> None:  # python -m tests.stats.test_group_clusters: the figures fo
 
 if __name__ == "__main__":
     main()
+
+
+def test_pooled_rates_assume_when_the_rarer_outcome_sits_in_two_clusters():
+    """Events in 2 clusters of all the groups' 12: too few to estimate the correlation from (the rule
+    ``clustered_rate`` uses for one rate), so each group's clusters are counted once, not estimated."""
+    ids = [f"c{i // 5}" for i in range(30)]
+    a = np.zeros(30)
+    a[:5] = 1                                   # every event of a in its cluster c0
+    b = np.zeros(30)
+    b[5:10] = 1                                 # every event of b in its cluster c1
+    rates = stats.pooled_rates({"a": (a, ids), "b": (b, ids)})
+    assert all(r.source == "assumed" for r in rates.values())
+    assert rates["a"].design_effect == pytest.approx(5.0) and rates["b"].design_effect == pytest.approx(5.0)
