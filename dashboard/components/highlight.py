@@ -36,17 +36,15 @@ def toxic_spans(text: str | None, threshold: float = TOXIC_WORD_P) -> list[tuple
     """Words the toxicity classifier (alt-profanity-check, bundled) scores toxic on their own."""
     if not text:
         return []
-    try:
-        from profanity_check import predict_prob
-
-        from audits.scanners._identity_terms import mask_identity_terms
-    except ImportError:
-        return []
-    # an identity term ("transgender", "gay") is not toxic on its own: the scanner masks it too
-    words = [m for m in _WORD.finditer(text) if mask_identity_terms(m.group(0))]
+    words = list(_WORD.finditer(text))
     if not words:
         return []
-    probs = predict_prob([m.group(0) for m in words])
+    try:
+        from audits.scanners.toxicity import score_toxicity
+    except ImportError:
+        return []
+    # the scanner's own scoring: an identity term ("transgender", "gay") is masked, so never marked toxic
+    probs = score_toxicity([m.group(0) for m in words])
     return [(m.start(), m.end(), "toxic", f"toxic word (p={p:.2f})") for m, p in zip(words, probs) if p >= threshold]
 
 
