@@ -24,6 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypedDict
 
+from audits.backends._files import sha256_file
 from audits.errors import AssayError
 
 
@@ -43,7 +44,6 @@ class Loaded(TypedDict):
 
 Declared = dict[str, "Path | Package"]
 _DECLARED: dict[str, Callable[[Any], Declared]] = {}
-_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256, per process
 
 
 def declare(stage_name: str) -> Callable[[Callable[[Any], Declared]], Callable[[Any], Declared]]:
@@ -78,25 +78,13 @@ def digest(path: Path) -> str:
     """'sha256:<hex>' of a file, or of a folder's files (relative names and contents; __pycache__
     left out); 'missing' when there is nothing at ``path``."""
     if path.is_file():
-        return f"sha256:{_file_sha(path)}"
+        return f"sha256:{sha256_file(path)}"
     if not path.is_dir():
         return "missing"
     h = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(f"{file.relative_to(path).as_posix()}\0{_file_sha(file)}\n".encode())
+        h.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
     return f"sha256:{h.hexdigest()}"
-
-
-def _file_sha(path: Path) -> str:
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _FILE_DIGESTS:
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _FILE_DIGESTS[key] = h.hexdigest()
-    return _FILE_DIGESTS[key]
 
 
 def check(stage_name: str, driver: dict[str, Loaded], worker: dict[str, Loaded], who: str) -> None:
