@@ -88,9 +88,17 @@ def clustered_rate(values, clusters=None) -> ClusteredRate:
         raise ValueError(f"{len(ids)} cluster ids for {n} values")
     codes, g = cluster_codes(ids)
     deff = ratio_design_effect(np.column_stack([y, np.ones(n)]), ids)
-    deff = deff if math.isfinite(deff) else None
-    few = few_outcome_clusters(np.bincount(codes, weights=y, minlength=g), np.bincount(codes, minlength=g))
-    if unestimable_correlation(k, n, deff, g) or (g < n and few):
+    return rate_of_clusters(k, n, deff if math.isfinite(deff) else None,
+                            np.bincount(codes, weights=y, minlength=g), np.bincount(codes, minlength=g))
+
+
+def rate_of_clusters(k: float, n: int, deff: float | None, events, sizes) -> ClusteredRate:
+    """The one rule deciding a clustered rate's design effect, given its estimate ``deff`` (None when
+    it could not be computed) and each cluster's events and size: assumed (``n / G``, each cluster
+    counted once) when the correlation is unestimable or the rarer outcome sits in too few clusters,
+    else the estimate. Shared by :func:`clustered_rate` (samples) and the per-group sums."""
+    g = len(sizes)
+    if unestimable_correlation(k, n, deff, g) or (g < n and few_outcome_clusters(events, sizes)):
         return ClusteredRate(k, n, n / g, g, ASSUMED)
     return ClusteredRate(k, n, deff, g, ESTIMATED if deff is not None else NONE)
 

@@ -12,8 +12,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audits.stats._binomial import clopper_pearson, unestimable_correlation
-from audits.stats._clustered import ASSUMED, ESTIMATED, NONE, ClusteredRate, few_outcome_clusters
+from audits.stats._binomial import clopper_pearson
+from audits.stats._clustered import ESTIMATED, NONE, rate_of_clusters
 from audits.stats._signature import KORN_GRAUBARD
 
 GROUP_COLUMNS = ["group", "n", "mean", "se", "ci_low", "ci_high", "method"]
@@ -87,9 +87,7 @@ def _clustered_group_intervals(sums: pd.DataFrame, confidence: float) -> pd.Data
         deff = robust / iid if iid > 0 and g >= 2 else None
         se = math.sqrt(iid / (n - 1) / n) if n >= 2 else math.nan   # the sample sd / sqrt n
         if binary:
-            rate = ClusteredRate(total, int(n), deff, g, ESTIMATED if deff is not None else NONE)
-            if unestimable_correlation(total, n, deff, g) or (g < n and few_outcome_clusters(tc, nc)):
-                rate = ClusteredRate(total, int(n), n / g, g, ASSUMED)  # the rule of ``clustered_rate``
+            rate = rate_of_clusters(total, int(n), deff, tc, nc)  # the rule of ``clustered_rate``
             low, high = rate.interval(confidence)
             deff, source, method = rate.design_effect, rate.source, KORN_GRAUBARD
         else:
