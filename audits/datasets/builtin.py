@@ -149,6 +149,12 @@ def get_builtin(name: str) -> BuiltinDataset:
     return BUILTINS[name]
 
 
+def declares_public(name: str | None) -> bool:
+    """Whether the built-in dataset ``name`` declares no personal data (its text is published benchmark
+    text): the one test the PII scanner and redaction at rest both ask."""
+    return name in BUILTINS and not BUILTINS[name].personal_data
+
+
 def public_tasks(datasets: dict[str, dict]) -> set[str]:
     """Tasks (of a manifest's ``datasets``: task -> {"source": ...}) whose source is a built-in dataset
     that declares no personal data. pii-prompts is synthetic but shaped like customer data: redacted."""
@@ -156,7 +162,7 @@ def public_tasks(datasets: dict[str, dict]) -> set[str]:
     for task, info in (datasets or {}).items():
         source = str((info or {}).get("source") or "")
         name = source[len("builtin:"):] if source.startswith("builtin:") else None
-        if name in BUILTINS and not BUILTINS[name].personal_data:
+        if declares_public(name):
             out.add(task)
     return out
 

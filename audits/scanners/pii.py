@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from audits.config import AuditConfig, TaskConfig
-from audits.datasets.builtin import BUILTINS
+from audits.datasets.builtin import declares_public
 from audits.jsontypes import JsonObject
 from audits.results import Estimate, PiiBlock
 from audits.executors.base import RowStage
@@ -129,7 +129,7 @@ def public_source(task: TaskConfig | None) -> str | None:
     """'builtin:<name>' when ``task`` reads a built-in dataset that declares no personal data, else None."""
     dataset = getattr(task, "dataset", None)
     name = getattr(dataset, "builtin", None)
-    if name in BUILTINS and not BUILTINS[name].personal_data and not getattr(dataset, "path", None):
+    if declares_public(name) and not getattr(dataset, "path", None):
         return f"builtin:{name}"
     return None
 
