@@ -1,14 +1,22 @@
 """Alerts from `assay check`: one message per control whose verdict a pack's ``notify:`` asks for.
 
-A pack's ``notify`` block names a webhook (``{"text": ...}`` JSON, which Slack and Teams incoming
-webhooks accept) and/or a file that gets one JSON line per alert. Without a webhook nothing leaves
-the machine. Every delivery is written to the audit log (``alert_delivered`` / ``alert_failed``
-with the error: a timeout, a refused connection, a non-2xx status); a failure is also printed,
-never dropped silently.
+A pack's ``notify`` block names a webhook (``{"text": ..., "assay_alert_key": ...}`` JSON, which Slack
+and Teams incoming webhooks accept) and/or a file that gets one JSON line per alert. Without a webhook
+nothing leaves the machine.
+
+**Exactly once.** Each alert has an idempotency key (``alert_key``: run, pack, control and a hash of
+the verdict), sent in the body and as the ``Idempotency-Key`` header and written in every log entry.
+Before a channel is tried the attempt is logged (``alert_attempt``); after it the outcome:
+``alert_delivered``, ``alert_failed`` (certainly not received: refused, nothing sent, a non-2xx
+answer) or ``alert_uncertain`` (the body was sent and no answer came in time: the receiver may have
+it, and can dedupe on the key). A re-run of the check resends only what certainly failed; a delivered,
+uncertain or interrupted one is not sent again (said on stderr and logged as ``alert_skipped``). A
+failure is printed as well as logged, never dropped silently.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import urllib.error
@@ -19,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from audits.store.catalog import Catalog
-from audits.store.queries.alerts import record_delivery
+from audits.store.queries.alerts import claim, record_delivery, record_skip
 
 
 @dataclass
@@ -32,6 +40,8 @@ class Delivery:
     target: str
     delivered: bool
     error: str | None = None
+    key: str = ""
+    outcome: str = ""     # delivered | failed | uncertain | skipped (an earlier check delivered or may have)
 
 
 def message(item: Any, run: dict[str, Any]) -> str:
@@ -60,24 +70,73 @@ def shown_target(channel: str, target: str) -> str:
     return f"{parts.scheme}://{host}/… (sha256 {digest})"
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What became of one webhook POST: ``error`` None when it answered 2xx; ``sent`` whether the whole
+    request (headers and body) went out, so a receiver may hold it even when no answer came."""
+
+    error: str | None
+    sent: bool
+
+    @property
+    def outcome(self) -> str:
+        """delivered, failed (certainly not received) or uncertain (sent, no answer in time)."""
+        if self.error is None:
+            return "delivered"
+        return "uncertain" if self.sent and not self.error.startswith("HTTP ") else "failed"
+
+
 def post_webhook(url: str, text: str, timeout_s: float) -> str | None:
-    """POST ``{"text": text}``; None when the server answered 2xx, else the error in words. ``timeout_s``
+    """POST ``{"text": text}``; None when the server answered 2xx, else the error in words."""
+    return deliver_webhook(url, text, timeout_s).error
+
+
+def deliver_webhook(url: str, text: str, timeout_s: float, key: str | None = None) -> Sent:
+    """POST ``{"text": text, "assay_alert_key": key}`` (and the ``Idempotency-Key`` header). ``timeout_s``
     bounds the whole delivery: a server that answers a byte at a time (each read inside urllib's
     per-read timeout) held ``assay check`` for minutes; past the deadline it is a timed-out delivery."""
     import threading
 
+    sent = threading.Event()
     outcome: list[str | None] = []
-    worker = threading.Thread(target=lambda: outcome.append(_post(url, text, timeout_s)), daemon=True)
+    worker = threading.Thread(target=lambda: outcome.append(_post(url, text, timeout_s, key, sent)), daemon=True)
     worker.start()
     worker.join(timeout_s)
-    return outcome[0] if outcome else f"timed out after {timeout_s:g}s"
+    return Sent(outcome[0] if outcome else f"timed out after {timeout_s:g}s", sent.is_set())
 
 
-def _post(url: str, text: str, timeout_s: float) -> str | None:
-    body = json.dumps({"text": text}).encode("utf-8")
+def _opener(sent: Any) -> urllib.request.OpenerDirector:
+    """urllib's opener whose HTTP(S) connections set ``sent`` once the request (headers and body) is out."""
+    import http.client
+
+    def tracked(base: type) -> type:
+        class Connection(base):  # type: ignore[misc, valid-type]
+            def request(self, *args: Any, **kwargs: Any) -> None:
+                super().request(*args, **kwargs)
+                sent.set()
+        return Connection
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: Any) -> Any:
+            return self.do_open(tracked(http.client.HTTPConnection), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: Any) -> Any:
+            return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)
+
+    return urllib.request.build_opener(Http, Https)
+
+
+def _post(url: str, text: str, timeout_s: float, key: str | None, sent: Any) -> str | None:
+    payload: dict[str, str] = {"text": text}
+    headers = {"Content-Type": "application/json"}
+    if key:
+        payload["assay_alert_key"] = key
+        headers["Idempotency-Key"] = key
+    body = json.dumps(payload).encode("utf-8")
     try:
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - the pack's own URL
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        with _opener(sent).open(request, timeout=timeout_s) as response:  # noqa: S310 - the pack's own URL
             status = response.status
     except urllib.error.HTTPError as err:
         return f"HTTP {err.code}"
@@ -102,8 +161,23 @@ def _append_line(path: str, record: dict[str, Any]) -> str | None:
     return None
 
 
+def alert_key(run_id: str, item: Any) -> str:
+    """The alert's idempotency key: SHA-256 (32 hex) of the run, pack, control and a hash of the verdict
+    (status, value, bound, threshold, n), so a re-run of the same check is the same alert and a changed
+    verdict is a new one."""
+    verdict = json.dumps([item.status, item.value, getattr(item, "bound", None), item.threshold,
+                          getattr(item, "n", None)], default=str)
+    verdict_hash = hashlib.sha256(verdict.encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps([run_id, item.pack, item.control_id, verdict_hash]).encode()).hexdigest()[:32]
+
+
+_EARLIER = {"delivered": "already delivered", "uncertain": "delivery uncertain earlier (the receiver may have it)",
+            "attempted": "an earlier attempt was interrupted (the receiver may have it)"}
+
+
 def send_alerts(cat: Catalog, checklist: Any, packs: list[Any], run: dict[str, Any], actor: str) -> list[Delivery]:
-    """Send one alert per (pack, control) whose status the pack's ``notify.on`` lists, on each channel."""
+    """Send one alert per (pack, control) whose status the pack's ``notify.on`` lists, on each channel,
+    at most once per idempotency key and channel (see the module docstring)."""
     out: list[Delivery] = []
     by_name = {p.name: p for p in packs}
     for item in checklist.items:
@@ -112,19 +186,37 @@ def send_alerts(cat: Catalog, checklist: Any, packs: list[Any], run: dict[str, A
         if notify is None or item.status not in notify.on:
             continue
         text = message(item, run)
+        key = alert_key(run["run_id"], item)
         record = {"at": datetime.now(timezone.utc).isoformat(), "run_id": run["run_id"], "pack": item.pack,
-                  "control_id": item.control_id, "status": item.status, "text": text}
-        channels = [("webhook", notify.webhook), ("file", notify.file)]
-        for channel, target in channels:
+                  "control_id": item.control_id, "status": item.status, "text": text, "key": key}
+        log_target = f"{run['run_id']}/{item.pack}/{item.control_id}"
+        for channel, target in (("webhook", notify.webhook), ("file", notify.file)):
             if not target:
                 continue
-            error = post_webhook(target, text, notify.timeout_s) if channel == "webhook" else _append_line(target, record)
             shown = shown_target(channel, target)  # never the webhook's secret path in the log or on screen
-            delivery = Delivery(item.pack, item.control_id, channel, shown, error is None, error)
-            record_delivery(cat, actor, delivery.delivered, f"{run['run_id']}/{item.pack}/{item.control_id}",
-                            {"channel": channel, "target": shown, "status": item.status, "error": error})
-            if error:
+            details = {"channel": channel, "target": shown, "status": item.status, "key": key}
+            earlier = claim(cat, actor, log_target, details)
+            if earlier is not None:
+                record_skip(cat, actor, log_target, {**details, "earlier": earlier})
+                print(f"assay: alert for {item.pack}/{item.control_id} not sent again to {channel} {shown}: "
+                      f"{_EARLIER[earlier]} (key {key})", file=sys.stderr)
+                out.append(Delivery(item.pack, item.control_id, channel, shown, earlier == "delivered", None, key,
+                                    "skipped"))
+                continue
+            if channel == "webhook":
+                result = deliver_webhook(target, text, notify.timeout_s, key)
+                error, outcome = result.error, result.outcome
+            else:
+                error = _append_line(target, record)
+                outcome = "failed" if error else "delivered"
+            record_delivery(cat, actor, outcome, log_target, {**details, "error": error})
+            if outcome == "uncertain":
+                print(f"assay: alert for {item.pack}/{item.control_id} may not have reached {channel} {shown}: "
+                      f"{error} after it was sent — delivery uncertain, not resent on a re-run (key {key}; "
+                      "logged in the audit log)", file=sys.stderr)
+            elif error:
                 print(f"assay: alert for {item.pack}/{item.control_id} not delivered to {channel} {shown}: {error} "
                       "(logged in the audit log)", file=sys.stderr)
-            out.append(delivery)
+            out.append(Delivery(item.pack, item.control_id, channel, shown, outcome == "delivered", error, key,
+                                outcome))
     return out

@@ -1,5 +1,5 @@
 """Alerts: `assay check` posts exactly one alert per failing control to a local webhook, appends a
-line per alert to a file, logs a timed-out delivery as alert_failed; packs read trend and drift."""
+line per alert to a file, logs a delivery that timed out after it was sent as alert_uncertain; packs read trend and drift."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_exactly_one_alert_per_failing_check_and_a_line_per_alert_in_the_file(au
         proc = run_cli("check", q4, "--policy", pack, catalog=cat.path)
         assert proc.returncode == 1, proc.stderr
         texts = sorted(r["text"] for r in hook.received)
-        assert len(texts) == 2 and all(set(r) == {"text"} for r in hook.received)
+        assert len(texts) == 2 and all(set(r) == {"text", "assay_alert_key"} for r in hook.received)
         assert texts[0].startswith(f"Assay: FAIL monitor/EM-HIGH on run {q4} (support-log 2026-Q4): EM-HIGH holds")
         assert texts[1].startswith(f"Assay: FAIL monitor/FB-HIGH on run {q4}")
         lines = [json.loads(x) for x in sink.read_text().splitlines()]
@@ -105,7 +105,7 @@ def test_a_timed_out_webhook_is_logged_as_a_failed_delivery(audit):
             proc = run_cli("check", q3, "--policy", pack, catalog=cat.path)
             assert proc.returncode == 1
         logged = [d for d in deliveries(cat, q3)]
-        assert [(d["action"], d["target"]) for d in logged] == [("alert_failed", f"{q3}/slow/EM-HIGH"),
+        assert [(d["action"], d["target"]) for d in logged] == [("alert_uncertain", f"{q3}/slow/EM-HIGH"),
                                                                  ("alert_failed", f"{q3}/broken/EM-HIGH")]
         errors = [json.loads(d["details"])["error"] for d in logged]
         assert errors == ["timed out after 0.5s", "HTTP 500"]
