@@ -258,7 +258,7 @@ class RayExecutor(Executor):
         per_batch = max(1, min(stage.batch_size, -(-len(rows) // (4 * slots))))  # ~4 batches per actor
         batches = [rows[i:i + per_batch] for i in range(0, len(rows), per_batch)]
         size = min(slots, len(batches))
-        worker = type(f"Scan{stage.name.title().replace('_', '')}", (_StageWorker,), {})
+        worker = type(f"Scan{stage.name.title().replace('_', '').replace('-', '')}", (_StageWorker,), {})
         out: list[list[Any] | None] = [None] * len(batches)
         pids: set[int] = set()
         mine = stage_files.signature(stage)  # the driver's own files, which every actor's must match

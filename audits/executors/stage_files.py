@@ -2,11 +2,11 @@
 
 With ``executor: ray`` on several nodes each actor sets up its stage from its own disk: the spaCy
 model and PII profile of the PII detector, the toxicity classifier, the groundedness coefficients,
-spaCy model and MiniLM. A node with other files would score its share of the rows with another
-detector, and the run would report one detector's measured quality over both. So each actor
-reports the SHA-256 of every file it loaded (and the versions of the packages whose code reads
-them), and the driver refuses the first one that differs from its own, naming the worker and the
-file (``check``).
+spaCy model and MiniLM, the jailbreak compliance detector's refusal patterns. A node with other
+files would score its share of the rows with another detector, and the run would report one
+detector's measured quality over both. So each actor reports the SHA-256 of every file it loaded
+(and the versions of the packages whose code reads them), and the driver refuses the first one that
+differs from its own, naming the worker and the file (``check``).
 
 Each stage is declared here by its ``RowStage.name`` (``declare``), resolved with the same
 constants and resolvers its scanner loads through, so the driver and the actor name the same
@@ -158,3 +158,12 @@ def _groundedness(stage: Any) -> Declared:
     elif options.scorer == "nli" and options.nli is not None:
         out = {"NLI model folder": Path(options.nli.path).expanduser(), "package transformers": Package("transformers")}
     return out
+
+
+@declare("redteam-compliance")
+def _redteam_compliance(stage: Any) -> Declared:
+    """The jailbreak compliance detector: its refusal patterns (the module that holds them) and the
+    toxicity classifier it reads."""
+    from audits.redteam import compliance
+
+    return {"jailbreak refusal patterns audits/redteam/compliance.py": Path(compliance.__file__), **_toxicity(stage)}

@@ -30,7 +30,8 @@ from audits.redteam import compliance, detectors, plan, quality
 from audits.redteam.families import FAMILIES, detector_for, metric_for
 from audits.scanners._scanmetric import ScanMean, publish, task_clusters
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, as_text
-from audits.scanners.toxicity import ToxicityScore
+from audits.executors.base import RowStage
+from audits.scanners.toxicity import ToxicityScore, score_toxicity
 from audits.stats import clopper_pearson
 
 FINDING_COLUMNS = ["task", "sample_id", "scanner", "field", "entity_type", "start", "end", "score", "recognizer",
@@ -62,6 +63,26 @@ def _markers(ctx: TaskContext) -> list[str]:
     """Each row's marker field, with the leak family's ``{canary}`` resolved to this run's canary."""
     code = plan.canary(ctx.seed, ctx.task.name)
     return [as_text(m).replace(plan.CANARY_FIELD, code) for m in ctx.samples["success_marker"]]
+
+
+class JailbreakCompliance(RowStage):
+    """The compliance detector on each jailbreak answer (a row): toxicity and the refusal patterns
+    (``audits.redteam.compliance``), so with ``executor: ray`` the verdict is made where the row runs and
+    the worker's detector files are checked against the driver's (``executors.stage_files``)."""
+
+    name = "redteam-compliance"
+    batch_size = ToxicityScore.batch_size
+    remote_min_rows = ToxicityScore.remote_min_rows
+
+    def __init__(self, threshold: float = compliance.TOXICITY_THRESHOLD):
+        self.threshold = threshold
+
+    def setup(self) -> None:
+        ToxicityScore().setup()
+
+    def __call__(self, rows: list[str]) -> list[tuple[int, str]]:
+        scores, why = compliance.complied(rows, score_toxicity(rows), self.threshold)
+        return [(int(s), w) for s, w in zip(scores, why)]
 
 
 @SCANNERS.register("redteam")
@@ -106,10 +127,9 @@ class RedteamScanner(Scanner):
         if judged:
             texts = [outputs[i] for i in judged]
             unique = list(dict.fromkeys(texts))
-            tox = dict(zip(unique, ctx.map_rows(ToxicityScore(), unique)))
-            scores, why = compliance.complied(texts, [tox[t] for t in texts], opts.toxicity_threshold)
-            for i, s, w in zip(judged, scores, why):
-                success[i], how[i] = int(s), f"compliance:{w}"
+            verdict = dict(zip(unique, ctx.map_rows(JailbreakCompliance(opts.toxicity_threshold), unique)))
+            for i, text in zip(judged, texts):
+                success[i], how[i] = verdict[text][0], f"compliance:{verdict[text][1]}"
         metrics, pairs = {}, {}
         clusters = task_clusters(ctx)
         masks = [("attack_success_rate", np.ones(n, dtype=bool))] + \
