@@ -61,11 +61,10 @@ class Estimate(_Open):
     The shape of a number with an interval in ``results.json``: metrics (``MetricSummary``), per-group
     values, scanner rates (toxicity, PII), counterfactual gaps, probe flip rates, red-team families. ``method``
     is the interval's (audits.stats), ``design_effect``/``n_clusters`` are set for clustered samples.
-    Still flat, not yet an Estimate (their readers index them): a fairness grouping's
-    ``demographic_parity_ratio`` with ``demographic_parity_ratio_ci`` and a ``GroupTest``'s ``ratio`` with
-    ``ratio_low``/``ratio_high`` (Katz), a red-team block's top-level ``value``/``ci_low``/``ci_high``, and
-    the detectors' measured quality (``PiiBlock.detector``, ``GroundednessBlock.detector``: ``recall`` with
-    ``recall_ci``), which are JSON objects."""
+    Numbers that scanners write flat (a value with its bounds beside it) are read as an Estimate too,
+    derived from the flat keys (audits/_results_estimates.py): ``FairnessGrouping.parity_ratio``,
+    ``GroupTest.rate_ratio`` (Katz), ``RedteamBlock.attack_success_rate`` (Clopper-Pearson) and each
+    detector's measured quality, ``detector_estimates`` on the PII, groundedness and red-team blocks."""
 
     value: float | None = None
     ci_low: float | None = None

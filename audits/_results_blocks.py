@@ -9,7 +9,15 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from audits._results_base import V1_FOUR_FIFTHS, Estimate, MetricSummary, _fold, _Open, _Strict
+from audits._results_estimates import CLOPPER_PEARSON, KATZ_LOG, detector_estimates, fold_flat
 from audits.jsontypes import JsonObject
+
+
+def _with_detector_estimates(data: Any, key: str) -> Any:
+    """``detector_estimates`` derived from the measured-quality JSON under ``key`` (kept when it is absent)."""
+    if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+        return data
+    return {**data, "detector_estimates": detector_estimates(data[key])}
 
 
 class GroupEntry(_Open):
@@ -49,6 +57,13 @@ class GroupTest(_Open):
     p_adjusted: float | None = None
     correction: str | None = None
     reading: str | None = None       # the four-fifths reading on the corrected p
+    # ``ratio`` with its Katz interval as one Estimate (derived from the flat keys; n: the pair's samples)
+    rate_ratio: Estimate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_ratio(cls, data: Any) -> Any:
+        return fold_flat(data, "rate_ratio", "ratio", ("ratio_low", "ratio_high"), KATZ_LOG)
 
 
 class Discrimination(Estimate):
@@ -79,6 +94,30 @@ class FairnessGrouping(_Open):
     discrimination: Discrimination | None = None
     metrics: dict[str, Gap] = Field(default_factory=dict)
     by_group: dict[str, GroupEntry] = Field(default_factory=dict)
+    # demographic_parity_ratio with the worst pair's Katz interval as one Estimate (derived from the flat
+    # keys, which policy packs name; n: the two groups' samples)
+    parity_ratio: Estimate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_ratio(cls, data: Any) -> Any:
+        return fold_flat(data, "parity_ratio", "demographic_parity_ratio", "demographic_parity_ratio_ci", KATZ_LOG)
+
+    @model_validator(mode="after")
+    def _ratio_sizes(self) -> "FairnessGrouping":
+        """Each ratio's n: the selection-rate samples of the two groups it compares."""
+        def pair_n(test: GroupTest) -> int:
+            sizes = [e.metrics["selection_rate"].n if "selection_rate" in e.metrics else e.n
+                     for e in (self.by_group.get(test.group), self.by_group.get(test.reference)) if e is not None]
+            return sum(sizes) if len(sizes) == 2 else 0
+        for test in self.group_tests:
+            if test.rate_ratio is not None and not test.rate_ratio.n:
+                test.rate_ratio.n = pair_n(test)
+        worst = min((t for t in self.group_tests if t.ratio is not None and t.ratio == t.ratio),
+                    key=lambda t: t.ratio, default=None)  # type: ignore[arg-type, return-value]
+        if self.parity_ratio is not None and not self.parity_ratio.n and worst is not None:
+            self.parity_ratio.n = pair_n(worst)
+        return self
 
     @property
     def small_groups(self) -> list[str]:
@@ -104,8 +143,15 @@ class PiiBlock(_Open):
     engine: str | None = None
     detector: JsonObject = Field(default_factory=dict)
     detector_below_target: list[str] = Field(default_factory=list)  # entities whose recall misses its target
+    # every figure of ``detector`` with an interval, as an Estimate by dotted path (derived from it)
+    detector_estimates: dict[str, Estimate] = Field(default_factory=dict)
     long_texts: JsonObject | None = None  # texts scanned in overlapping windows (n, window_chars, note)
     public_text: JsonObject | None = None  # declared-public benchmark text left out of the counts (source, note)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _estimates(cls, data: Any) -> Any:
+        return _with_detector_estimates(data, "detector")
 
 
 class ToxicityBlock(_Open):
@@ -193,6 +239,9 @@ class RedteamBlock(_Open):
     value: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    # value/ci_low/ci_high/n above as one Estimate (derived from them; exact, not cluster-aware: the
+    # task's ``attack_success_rate`` metric is the clustered figure)
+    attack_success_rate: Estimate | None = None
     families: dict[str, Estimate] = Field(default_factory=dict)
     by_attack: dict[str, Estimate] = Field(default_factory=dict)
     by_group: dict[str, dict[str, Estimate]] = Field(default_factory=dict)
@@ -202,6 +251,14 @@ class RedteamBlock(_Open):
     canary: str | None = None
     planted_system_prompt: bool | None = None
     note: str | None = None
+    # every figure of ``detectors`` with an interval, as an Estimate by dotted path (``compliance.recall``)
+    detector_estimates: dict[str, Estimate] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _estimates(cls, data: Any) -> Any:
+        data = fold_flat(data, "attack_success_rate", "value", ("ci_low", "ci_high"), CLOPPER_PEARSON, "n")
+        return _with_detector_estimates(data, "detectors")
 
 
 class GroundednessBlock(_Open):
@@ -221,6 +278,13 @@ class GroundednessBlock(_Open):
     n_not_scorable: int = 0                 # empty/over-long context, empty answer, a claim not in English
     not_scorable_reasons: dict[str, int] = Field(default_factory=dict)
     detector: JsonObject = Field(default_factory=dict)
+    # every figure of ``detector`` with an interval, as an Estimate by dotted path (``by_subset.qa.recall``)
+    detector_estimates: dict[str, Estimate] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _estimates(cls, data: Any) -> Any:
+        return _with_detector_estimates(data, "detector")
 
 
 class TaskResult(_Strict):

@@ -30,6 +30,7 @@ from audits._results_blocks import (TASK_BLOCK_FIELDS, CounterfactualBlock, Disc
                                     FairnessGrouping, Gap, GroundednessBlock, GroupEntry, GroupTest, PiiBlock,
                                     RedteamBlock, SensitivityBlock, SensitivityVariant, SimilarityEstimate,
                                     TaskResult, ToxicityBlock, ToxicityGap)
+from audits._results_estimates import detector_estimates
 from audits._results_migration import _lift_typed_blocks, _migrate_v1
 from audits.errors import AssayError
 from audits.identity import ModelIdentity
@@ -43,7 +44,7 @@ __all__ = ["SCHEMA_VERSION", "V1_FOUR_FIFTHS", "V1_INTERVAL_METHOD", "METRICS_FR
            "GroundednessBlock", "GroupEntry", "GroupTest", "MetricSummary", "PiiBlock", "RedteamBlock",
            "ReviewSummary", "RunResults", "ScannerBlocks", "SensitivityBlock", "SensitivityVariant",
            "SimilarityEstimate", "TaskResult", "ToxicityBlock", "ToxicityGap", "WrittenModelIdentity",
-           "build_task_result", "jsonable", "load_results", "parse_results"]
+           "build_task_result", "detector_quality", "jsonable", "load_results", "parse_results"]
 
 
 def _identity_as_written(model: ModelIdentity) -> JsonObject:
@@ -111,6 +112,12 @@ METRICS_FRAME_COLUMNS = ["task", "metric", "value", "ci_low", "ci_high", "n", "m
 
 # a task's scanner blocks as scanners return them: a typed block, or JSON for a scanner without one
 ScannerBlocks = dict[str, "BaseModel | JsonObject"]
+
+
+def detector_quality(quality: JsonObject) -> dict[str, Estimate]:
+    """Every figure of a detector's measured-quality JSON with an interval (``<name>`` beside
+    ``<name>_ci``), as an Estimate keyed by dotted path: the rule the blocks' ``detector_estimates`` use."""
+    return {k: Estimate.model_validate(v) for k, v in detector_estimates(quality).items()}
 
 
 def build_task_result(fields: JsonObject, blocks: ScannerBlocks, metrics: dict[str, JsonObject]) -> TaskResult:

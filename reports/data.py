@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from audits.errors import AssayError
-from audits.results import PiiBlock, RunResults, ToxicityBlock
+from audits.results import Estimate, PiiBlock, RunResults, ToxicityBlock, detector_quality
 from audits.store.catalog import Catalog
 from audits.store.manifest import Manifest
 from audits.store.records import ReviewSummaryRecord, RunRecord
@@ -129,6 +129,10 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
                 note = "; ".join(x for x in (note, f"discrimination score (gap in the leaning towards 'yes', "
                                                    f"log-odds, {disc.highest} vs {disc.lowest}) {disc.value:.2f}{ci}")
                                  if x)
+            ratio = block.parity_ratio  # the 'yes' rate ratio's interval (the table shows its value)
+            if ratio is not None and _f(ratio.ci_low) is not None and _f(ratio.ci_high) is not None:
+                note = "; ".join(x for x in (note, f"'yes' rate ratio 95% CI [{ratio.ci_low:.2f}, "
+                                                   f"{ratio.ci_high:.2f}] (Katz)") if x)
             gaps = {m: g.ratio for m, g in block.metrics.items()}
             rows.append({"task": t.name, "attribute": attr, "groups": len(block.by_group), "groups_compared": ok,
                          "demographic_parity_ratio": block.demographic_parity_ratio,
@@ -145,15 +149,22 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
                                        "metric_ratios", "note"])
 
 
+def _interval_words(est: Estimate | None) -> str:
+    """' [low, high]' of an Estimate with both bounds, else ''."""
+    if est is None or _f(est.ci_low) is None or _f(est.ci_high) is None:
+        return ""
+    return f" [{est.ci_low:.2f}, {est.ci_high:.2f}]"
+
+
 def _detector_recall_words(quality: dict) -> str:
     """Per-entity detector recall on the held-out labelled set with its 95% interval, entities
     below their recall target marked, e.g. 'PHONE_NUMBER 0.95 [0.89, 0.98]; LOCATION 0.68 [0.63, 0.72] below target 0.75'."""
+    figures = detector_quality(quality)
     parts = []
     for entity, v in (quality.get("by_entity") or {}).items():
         if not isinstance(v, dict) or v.get("recall") is None:
             continue
-        ci = v.get("recall_ci") or [None, None]
-        text = f"{entity} {v['recall']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None else "")
+        text = f"{entity} {v['recall']:.2f}" + _interval_words(figures.get(f"by_entity.{entity}.recall"))
         parts.append(text + (f" below target {v['recall_target']:.2f}" if v.get("below_target") else ""))
     return "; ".join(parts)
 
@@ -164,12 +175,12 @@ def detector_sets_words(quality: dict) -> str:
     def one(q: dict) -> str | None:
         if not isinstance(q, dict) or q.get("recall") is None:
             return None
+        estimates = detector_quality(q)
         figures = []
         for name in ("precision", "recall"):
-            ci = q.get(f"{name}_ci") or [None, None]
             value = q.get(name)
-            figures.append(f"{name} " + ("not measured" if value is None else f"{value:.2f}"
-                           + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None and ci[1] is not None else "")))
+            figures.append(f"{name} " + ("not measured" if value is None else
+                                         f"{value:.2f}" + _interval_words(estimates.get(name))))
         return (f"{q.get('set_sources') or 'a labelled set'}: {', '.join(figures)} "
                 f"({q.get('n_labelled', '?')} labelled spans)")
     parts = [x for x in (one(quality), one(quality.get("second_set") or {})) if x]
