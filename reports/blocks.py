@@ -19,3 +19,10 @@ class Table:
 class Section:
     title: str
     blocks: list[Any] = field(default_factory=list)   # str (paragraph) | Table | Chart
+
+
+@dataclass
+class Bullets:
+    """A lead sentence and a list of short notes, each on a line of its own (not run into one paragraph)."""
+    lead: str
+    items: list[str]

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from audits.sampling import sample_statements
-from reports.blocks import Section, Table
+from reports.blocks import Bullets, Section, Table
 from reports.charts import fairness_charts, metrics_chart
 from reports.glossary import attribute_text, plain, public_text_note, term, threshold_text
 from reports.data import ReportData, execution_summary
@@ -288,8 +288,8 @@ def summary_blocks(d: ReportData) -> list[Any]:
     elif d.checklist is not None:
         blocks.append(f"No control of {', '.join(d.checklist.packs)} fails or is undecided.")
     notes = sample_size_notes(verdicts, d.checklist)
-    blocks.append("What the sample sizes can and cannot show: " + (" ".join(notes) if notes else
-                  "every control was decided at this run's sample sizes."))
+    blocks.append(Bullets("What the sample sizes can and cannot show:", notes) if notes else
+                  "What the sample sizes can and cannot show: every control was decided at this run's sample sizes.")
     signoffs = d.tables.get("signoffs")
     if signoffs is not None and len(signoffs):
         last = signoffs.iloc[-1]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from reports.blocks import Bullets
 from reports.charts import Chart
 from reports.document import Document, Table
 
@@ -15,6 +16,8 @@ _ENV = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")
 
 
 def _kind(block) -> str:
+    if isinstance(block, Bullets):
+        return "list"
     return "table" if isinstance(block, Table) else "chart" if isinstance(block, Chart) else "text"
 
 

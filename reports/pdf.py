@@ -14,9 +14,10 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer,
-                                Table as RLTable, TableStyle)
+from reportlab.platypus import (Image, KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate,
+                                Spacer, Table as RLTable, TableStyle)
 
+from reports.blocks import Bullets
 from reports.charts import Chart
 from reports.document import Document, Table
 
@@ -63,7 +64,18 @@ def _blocks(blocks: list, width: float) -> list:
             flow.append(Spacer(1, 8))
         elif isinstance(block, Chart):
             flow.append(_chart(block, width))
+        elif isinstance(block, Bullets):
+            flow += _bullets(block)
     return flow
+
+
+def _bullets(block: Bullets) -> list:
+    """The lead sentence, then one bulleted line per note."""
+    items = [ListItem(Paragraph(escape(x), BODY), leftIndent=12, bulletColor=colors.HexColor("#3b6ea8"))
+             for x in block.items]
+    return [Paragraph(escape(block.lead), BODY),
+            ListFlowable(items, bulletType="bullet", start="\u2022", leftIndent=12, bulletFontSize=8),
+            Spacer(1, 4)]
 
 
 def make_table(t: Table, width: float, header: bool = True) -> RLTable:
