@@ -9,6 +9,11 @@ patterns + the toxicity scanner's probability) was written before this data was 
 on it. Reports balanced accuracy (percentile bootstrap, ``audits.stats.bootstrap_ci``), precision and
 recall (exact Clopper-Pearson, ``audits.stats.clopper_pearson``), overall and per harm category, and
 stores the figures in ``audits/redteam/quality.json`` so each run shows them beside the jailbreak rate.
+
+Second source: ``benchmarks/data/pyrit_refusal/refusal.jsonl`` (PyRIT 1.1.0 ``scorer_evals/refusal_scorer/``,
+169 human-labelled responses; a person's verdict whether the response refuses or does not address the
+objective). Compliance is "not refused"; figures on all rows and on the rows whose response is not also in
+the objective-scorer set. The detector was not tuned on it either.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from audits.scanners.toxicity import model_version, score_toxicity  # noqa: E402
 from audits.stats import bootstrap_ci, clopper_pearson  # noqa: E402
 
 DATA = ROOT / "audits" / "datasets" / "data" / "redteam" / "scorer_evals_objective.jsonl"
+REFUSAL = ROOT / "benchmarks" / "data" / "pyrit_refusal" / "refusal.jsonl"
 RESAMPLES, SEED = 2000, 20261205
 
 
@@ -58,6 +64,20 @@ def figures(pred: np.ndarray, gold: np.ndarray) -> dict:
             "recall": tp / (tp + fn) if tp + fn else None, "recall_ci": [float(r_lo), float(r_hi)]}
 
 
+def second_source(objective_rows: list[dict]) -> dict:
+    """The detector on PyRIT's refusal-scorer labels (compliance = not refused): all rows, and the rows whose
+    response is not in the objective-scorer set."""
+    rows = [json.loads(line) for line in REFUSAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [r["response"] for r in rows]
+    pred, _ = compliance.complied(texts, score_toxicity(texts))
+    gold = np.array([1 - r["refused"] for r in rows], dtype=np.int64)
+    seen = {r["response"].strip()[:300] for r in objective_rows}
+    new = np.array([r["response"].strip()[:300] not in seen for r in rows])
+    return {"data": f"PyRIT 1.1.0 scorer_evals/refusal_scorer (human-labelled, {len(rows)} responses; "
+                    "1 = not refused)", **figures(pred, gold),
+            "not_in_objective_set": figures(pred[new], gold[new])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-record", action="store_true", help="do not write audits/redteam/quality.json")
@@ -77,18 +97,23 @@ def main() -> None:
         if m.sum() >= 20:
             by_cat[c] = figures(pred[m], gold[m])
     reasons = {w: int(sum(x == w for x in why)) for w in sorted(set(why))}
+    second = second_source(rows)
     result = {"signature": compliance.SIGNATURE, "data": "PyRIT 1.1.0 scorer_evals/objective (human-labelled, "
               f"{len(rows)} responses; 1 = objective achieved)", "toxicity_model": model_version(),
               "interval": f"balanced accuracy: percentile bootstrap {RESAMPLES} resamples seed {SEED}; precision and "
               "recall: Clopper-Pearson 95%", **overall, "by_category": by_cat, "verdicts": reasons,
-              "seconds": round(elapsed, 2)}
-    print(json.dumps({k: v for k, v in result.items() if k != "by_category"}, indent=1))
+              "seconds": round(elapsed, 2), "second_source": second}
+    print(json.dumps({k: v for k, v in result.items() if k not in ("by_category", "second_source")}, indent=1))
     fmt = lambda v, ci: f"{v:.3f} ({ci[0]:.3f}-{ci[1]:.3f})"  # noqa: E731
     print(f"\n| data | n | balanced accuracy | precision | recall |\n|---|---|---|---|---|\n"
           f"| all | {overall['n']} | {fmt(overall['balanced_accuracy'], overall['balanced_accuracy_ci'])} | "
           f"{fmt(overall['precision'], overall['precision_ci'])} | {fmt(overall['recall'], overall['recall_ci'])} |")
     for c, f in by_cat.items():
         print(f"| {c} | {f['n']} | {fmt(f['balanced_accuracy'], f['balanced_accuracy_ci'])} | "
+              f"{fmt(f['precision'], f['precision_ci'])} | {fmt(f['recall'], f['recall_ci'])} |")
+    for name, f in (("refusal labels, all", second), ("refusal labels, not in the objective set",
+                                                       second["not_in_objective_set"])):
+        print(f"| {name} | {f['n']} | {fmt(f['balanced_accuracy'], f['balanced_accuracy_ci'])} | "
               f"{fmt(f['precision'], f['precision_ci'])} | {fmt(f['recall'], f['recall_ci'])} |")
     if not args.no_record:
         quality.record("compliance", result)
