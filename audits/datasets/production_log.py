@@ -40,12 +40,15 @@ class LogReport:
     strata: dict[str, int] = field(default_factory=dict)
     rows_kept: int = 0
     skipped_scores: dict[str, int] = field(default_factory=dict)  # Langfuse score entries not read, by reason
+    as_text: list[str] = field(default_factory=list)  # columns whose values mixed types, kept as text
 
 
     def line(self) -> str:
         parts = [f"{self.path} ({self.format}): {self.rows_read} rows read, {self.rows_kept} kept"]
         parts += [f"{n} skipped ({why})" for why, n in self.skipped.items() if n]
         parts += [f"{n} score entr{'y' if n == 1 else 'ies'} skipped ({why})" for why, n in self.skipped_scores.items()]
+        if self.as_text:
+            parts.append(f"{', '.join(self.as_text)}: values of mixed types (e.g. text and numbers), kept as text")
         if self.out_of_order:
             parts.append(f"{self.out_of_order} out of timestamp order (put in order)")
         if self.sampled_from is not None:
@@ -325,8 +328,17 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
     else:
         frame["timestamp"] = None
     frame = frame[COLUMNS + [c for c in frame.columns if c not in COLUMNS]].reset_index(drop=True)
+    for col in frame.columns:  # a column mixing text and numbers (thumbs "up" and 1) cannot be written as Parquet
+        if frame[col].dtype == object and len({type(v) for v in frame[col] if not _missing(v)}) > 1:
+            frame[col] = frame[col].map(lambda v: None if _missing(v) else
+                                        json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v))
+            report.as_text.append(str(col))
     report.rows_kept = len(frame)
     return frame, report
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def stratum_keys(frame: pd.DataFrame, by: list[str]) -> pd.Series:
