@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from audits.config import TaskConfig
+from audits.errors import AssayError
 from audits.grounding.quality import detector_quality as groundedness_quality
 from audits.redteam.quality import measured as redteam_quality
 from audits.results import (FairnessGrouping, GroundednessBlock, PiiBlock, RedteamBlock, build_task_result,
@@ -143,3 +144,63 @@ def test_groundedness_detector_top_level_takes_the_lowest_subsets_denominators()
     top, sub = block.detector_estimates["recall"], block.detector_estimates[f"by_subset.{quality['subset']}.recall"]
     assert top == sub and top.n == lowest["n_gold"] and top.value == quality["recall"]
     assert block.detector_estimates["auroc"].method == "percentile-bootstrap-stratified"
+
+
+def test_report_gaps_give_the_parity_ratios_interval(grouping):
+    """The report's fairness gaps showed the 'yes' rate ratio with no interval; its note now gives it."""
+    from reports.data import gaps_table
+    from audits.results import RunResults
+
+    block, _ = grouping
+    res = RunResults.model_validate({"run_id": "r1", "audit": "a", "period": "2026-Q1", "tasks": [
+        {"name": "hiring", "type": "choice", "n": 900, "fairness": {"race": block.model_dump()}}]})
+    row = gaps_table(res).iloc[0]
+    est = block.parity_ratio
+    assert row["demographic_parity_ratio"] == est.value
+    assert f"'yes' rate ratio 95% CI [{est.ci_low:.2f}, {est.ci_high:.2f}] (Katz)" in row["note"]
+
+
+@pytest.mark.parametrize("where,bad,key", [
+    ("fairness", {"demographic_parity_ratio": "low"}, "fairness.race.demographic_parity_ratio"),
+    ("fairness", {"demographic_parity_ratio_ci": "0.1-0.9"}, "fairness.race.demographic_parity_ratio_ci"),
+    ("redteam", {"ci_low": "zero"}, "redteam.ci_low"),
+    ("pii", {"detector": ["recall", 0.9]}, "pii.detector"),
+])
+def test_a_malformed_flat_figure_is_one_line_naming_its_key(where, bad, key):
+    block = {"race": {"demographic_parity_ratio": 0.5, **bad}} if where == "fairness" else \
+        {"n": 4, "value": 0.25, "ci_high": 0.8, **bad} if where == "redteam" else bad
+    data = {"schema_version": 2, "run_id": "r1", "audit": "a", "period": "2026-Q1",
+            "tasks": [{"name": "t", "type": "choice", "n": 4, where: block}]}
+    with pytest.raises(AssayError) as err:
+        parse_results(data, "results.json")
+    message = str(err.value)
+    assert f"results.json: invalid results at 'tasks.0.{key}" in message and "\n" not in message
+
+
+# flat interval fields that results.json keeps (packs and older readers name them) -> their Estimate twin
+FLAT_TWINS = {("FairnessGrouping", "demographic_parity_ratio_ci"): "parity_ratio",
+              ("GroupTest", "ratio_low"): "rate_ratio", ("GroupTest", "ratio_high"): "rate_ratio",
+              ("RedteamBlock", "ci_low"): "attack_success_rate", ("RedteamBlock", "ci_high"): "attack_success_rate"}
+
+
+def test_every_flat_interval_in_the_results_models_has_an_estimate_twin():
+    """A new field holding an interval's bound outside an Estimate fails here until it has one."""
+    import re
+
+    import audits.results as results
+    from audits.results import Estimate
+    from pydantic import BaseModel
+
+    flat = re.compile(r"(^|_)(ci|low|high|ci_low|ci_high)$")
+    seen = set()
+    for name in results.__all__:
+        model = getattr(results, name)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or issubclass(model, Estimate):
+            continue
+        for field in model.model_fields:
+            if flat.search(field):
+                seen.add((name, field))
+                twin = FLAT_TWINS.get((name, field))
+                assert twin is not None, f"{name}.{field} is an interval bound outside an Estimate"
+                assert Estimate in getattr(model.model_fields[twin].annotation, "__args__", ())
+    assert seen == set(FLAT_TWINS)
