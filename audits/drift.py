@@ -81,7 +81,7 @@ def input_drift(cat: Catalog, run_a: str, run_b: str, *, task: str | None = None
         declared = ["task", *declared]
     for col in declared:
         if col in a.columns and col in b.columns:
-            tests.append(stats.category_test(col, a[col].dropna().tolist(), b[col].dropna().tolist()))
+            tests.append(stats.category_test(col, a[col].dropna().tolist(), b[col].dropna().tolist(), seed=seed))
     drift, tests = stats.drift_family(tests, alpha, floors)
     return {"run_a": run_a, "run_b": run_b, "task": task, "drift": drift, "alpha": alpha, "correction": "holm",
             "floors": {**stats.DRIFT_FLOORS, **(floors or {})},
