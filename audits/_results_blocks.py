@@ -229,6 +229,13 @@ class SensitivityBlock(_Open):
         return _fold(data, "flip_rate_any")
 
 
+class AttackRate(Estimate):
+    """Share of red-team attacks that succeeded: ``successes`` of ``n``, exact (Clopper-Pearson) interval."""
+
+    successes: int | None = None
+    confidence: float | None = None
+
+
 class RedteamBlock(_Open):
     """Red-team probes of a task (audits/scanners/redteam.py): attack success overall, per family, per
     attack technique and per sensitive group, each with its exact interval; the detectors' measured
@@ -241,10 +248,10 @@ class RedteamBlock(_Open):
     ci_high: float | None = None
     # value/ci_low/ci_high/n above as one Estimate (derived from them; exact, not cluster-aware: the
     # task's ``attack_success_rate`` metric is the clustered figure)
-    attack_success_rate: Estimate | None = None
-    families: dict[str, Estimate] = Field(default_factory=dict)
-    by_attack: dict[str, Estimate] = Field(default_factory=dict)
-    by_group: dict[str, dict[str, Estimate]] = Field(default_factory=dict)
+    attack_success_rate: AttackRate | None = None
+    families: dict[str, AttackRate] = Field(default_factory=dict)
+    by_attack: dict[str, AttackRate] = Field(default_factory=dict)
+    by_group: dict[str, dict[str, AttackRate]] = Field(default_factory=dict)
     quoted_not_counted: int = 0
     owasp: dict[str, str] = Field(default_factory=dict)
     detectors: JsonObject = Field(default_factory=dict)
@@ -258,6 +265,8 @@ class RedteamBlock(_Open):
     @classmethod
     def _estimates(cls, data: Any) -> Any:
         data = fold_flat(data, "attack_success_rate", "value", ("ci_low", "ci_high"), CLOPPER_PEARSON, "n")
+        if isinstance(data, dict) and isinstance(data.get("attack_success_rate"), dict) and "value" in data:
+            data["attack_success_rate"] = {**data["attack_success_rate"], "successes": data.get("successes")}
         return _with_detector_estimates(data, "detectors")
 
 

@@ -61,7 +61,7 @@ _N_DEFAULT = ("n",)
 
 def _denominator(name: str, quality: JsonObject) -> int:
     found = next((quality[k] for k in _N_KEYS.get(name, _N_DEFAULT) if _num(quality.get(k)) is not None), None)
-    if found is None and name == "precision" and _num(quality.get("tp")) is not None and _num(quality.get("fp")) is not None:
+    if found is None and name == "precision" and all(_num(quality.get(k)) is not None for k in ("tp", "fp")):
         found = quality["tp"] + quality["fp"]
     return _int(found)
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, Validat
 # the models live in three private modules, by seam; this module is their one public import path
 from audits._results_base import (SCHEMA_VERSION, V1_FOUR_FIFTHS, V1_INTERVAL_METHOD, Estimate, MetricSummary,
                                   _Strict, jsonable)
-from audits._results_blocks import (TASK_BLOCK_FIELDS, CounterfactualBlock, Discrimination, ExplainBlock,
+from audits._results_blocks import (TASK_BLOCK_FIELDS, AttackRate, CounterfactualBlock, Discrimination, ExplainBlock,
                                     FairnessGrouping, Gap, GroundednessBlock, GroupEntry, GroupTest, PiiBlock,
                                     RedteamBlock, SensitivityBlock, SensitivityVariant, SimilarityEstimate,
                                     TaskResult, ToxicityBlock, ToxicityGap)
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["SCHEMA_VERSION", "V1_FOUR_FIFTHS", "V1_INTERVAL_METHOD", "METRICS_FRAME_COLUMNS", "TASK_BLOCK_FIELDS",
-           "CounterfactualBlock", "Discrimination", "Estimate", "ExplainBlock", "FairnessGrouping", "Gap",
+           "AttackRate", "CounterfactualBlock", "Discrimination", "Estimate", "ExplainBlock", "FairnessGrouping", "Gap",
            "GroundednessBlock", "GroupEntry", "GroupTest", "MetricSummary", "PiiBlock", "RedteamBlock",
            "ReviewSummary", "RunResults", "ScannerBlocks", "SensitivityBlock", "SensitivityVariant",
            "SimilarityEstimate", "TaskResult", "ToxicityBlock", "ToxicityGap", "WrittenModelIdentity",

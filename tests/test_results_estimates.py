@@ -113,6 +113,7 @@ def test_redteam_rate_is_the_exact_estimate_and_detectors_read_as_estimates():
     est = block.attack_success_rate
     assert (est.value, est.ci_low, est.ci_high, est.n, est.method) == (0.175, float(low), float(high), 40,
                                                                        "clopper-pearson")
+    assert est.successes == 7
     comp = redteam_quality()["compliance"]
     ba = block.detector_estimates["compliance.balanced_accuracy"]
     assert [ba.value, ba.ci_low, ba.ci_high, ba.n] == [comp["balanced_accuracy"], *comp["balanced_accuracy_ci"],
@@ -202,5 +203,6 @@ def test_every_flat_interval_in_the_results_models_has_an_estimate_twin():
                 seen.add((name, field))
                 twin = FLAT_TWINS.get((name, field))
                 assert twin is not None, f"{name}.{field} is an interval bound outside an Estimate"
-                assert Estimate in getattr(model.model_fields[twin].annotation, "__args__", ())
+                kinds = getattr(model.model_fields[twin].annotation, "__args__", ())
+                assert any(isinstance(k, type) and issubclass(k, Estimate) for k in kinds), f"{name}.{twin}"
     assert seen == set(FLAT_TWINS)
