@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import Field
 
 from audits.config import AuditConfig
+from audits.errors import AssayError
 from audits.redteam import compliance, detectors, plan, quality
 from audits.redteam.families import FAMILIES, detector_for, metric_for
 from audits.scanners._scanmetric import ScanMean, publish, task_clusters
@@ -94,7 +95,14 @@ class RedteamScanner(Scanner):
                           *(f"metric:{metric_for(f)}" for f in FAMILIES)})
 
     def validate(self, options: dict[str, Any], config: AuditConfig, datasets: dict[str, pd.DataFrame]) -> None:
-        """Every marker of every probe task is long enough to mean something (before inference)."""
+        """Some task is a probe set, and every marker of every probe task is long enough to mean
+        something (before inference). The scanner reads only the built-in probe sets; on no probe task it
+        would publish nothing, which reads as "no attack succeeded"."""
+        if not any(plan.is_probe_task(t) for t in config.tasks):
+            raise AssayError(f"scanners.redteam is on, but no task is a red-team probe set (tasks: "
+                             f"{', '.join(t.name for t in config.tasks)}): it would score nothing",
+                             f"add redteam: {{families: [{', '.join(FAMILIES)}]}} (or a task with dataset: "
+                             "{builtin: redteam-<family>}); rows of your own with family/success_marker are not read")
         for task in config.tasks:
             frame = datasets.get(task.name)
             if frame is None or not set(_PROBE_COLUMNS) <= set(frame.columns):
