@@ -71,7 +71,11 @@ def _method(name: str, interval: str) -> str | None:
     text = interval.lower()
     if name in ("precision", "recall", "agreement") and "clopper" in text:
         return CLOPPER_PEARSON
-    if name in ("balanced_accuracy", "auroc") and "bootstrap" in text:
+    if name == "auroc" and "newcombe" in text:      # audits.stats._detection.AUROC_METHOD
+        return "newcombe-score"
+    if name == "balanced_accuracy" and "price-bonett" in text:  # BALANCED_METHOD
+        return "price-bonett"
+    if name in ("balanced_accuracy", "auroc") and "bootstrap" in text:  # figures measured before those
         return "percentile-bootstrap-stratified" if "stratified" in text else "percentile-bootstrap"
     return None
 

@@ -206,3 +206,20 @@ def test_every_flat_interval_in_the_results_models_has_an_estimate_twin():
                 kinds = getattr(model.model_fields[twin].annotation, "__args__", ())
                 assert any(isinstance(k, type) and issubclass(k, Estimate) for k in kinds), f"{name}.{twin}"
     assert seen == set(FLAT_TWINS)
+
+
+def test_detection_quality_as_measured_now_reads_with_its_methods_and_denominators():
+    """audits.stats.detection_quality's own output (Newcombe AUROC, Price-Bonett balanced accuracy,
+    Clopper-Pearson precision/recall) read as Estimates: the values, bounds and n it states."""
+    from audits.stats._detection import detection_quality
+
+    rng = np.random.default_rng(5)
+    y = np.r_[np.ones(60), np.zeros(90)].astype(int)
+    score = np.clip(y * 0.3 + rng.random(150) * 0.7, 0, 1)
+    q = detection_quality(y, score, (score > 0.5).astype(int))
+    est = detector_quality(q)
+    assert est["auroc"].method == "newcombe-score" and est["balanced_accuracy"].method == "price-bonett"
+    assert est["recall"].method == est["precision"].method == "clopper-pearson"
+    for name in ("auroc", "balanced_accuracy", "precision", "recall"):
+        assert (est[name].value, [est[name].ci_low, est[name].ci_high]) == (q[name], list(q[f"{name}_ci"]))
+    assert est["recall"].n == 60 and est["auroc"].n == 150
