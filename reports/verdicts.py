@@ -156,11 +156,24 @@ def _metric_in(expression: str | None, results: RunResults, task: str | None) ->
     return None
 
 
-def _change_row(comparison: pd.DataFrame | None, task: str | None, metric: str | None) -> dict[str, Any] | None:
+class ChangeRow(TypedDict, total=False):
+    """The keys an area verdict reads from one row of the run-against-run comparison
+    (``reports.data.metrics_table``): the change, whether it is real after Holm, and the test's words."""
+
+    change: float | None
+    significant: bool | None
+    change_test: str | None
+    verdict: str | None
+
+
+def _change_row(comparison: pd.DataFrame | None, task: str | None, metric: str | None) -> ChangeRow | None:
     if comparison is None or comparison.empty or not task or not metric:
         return None
     hit = comparison[(comparison["task"] == task) & (comparison["metric"] == metric)]
-    return None if hit.empty else hit.iloc[0].to_dict()
+    if hit.empty:
+        return None
+    row = hit.iloc[0]
+    return ChangeRow(**{k: row[k] for k in ChangeRow.__annotations__ if k in row.index})  # type: ignore[typeddict-item]
 
 
 def deciding_task(item: ChecklistItem) -> TaskCheck | None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+
+from audits.jsontypes import JsonObject
 
 QUALITY_FILE = Path(__file__).with_name("quality.json")
 NOT_MEASURED = "not measured in this installation; run benchmarks/bench_redteam.py"
 
 
 @lru_cache(maxsize=1)
-def measured() -> dict[str, Any]:
+def measured() -> JsonObject:
     """{"compliance": {...}, "marker": {...}} as the benchmarks stored them ({} when absent)."""
     try:
         return json.loads(QUALITY_FILE.read_text(encoding="utf-8"))
@@ -25,7 +26,7 @@ def measured() -> dict[str, Any]:
         return {}
 
 
-def for_detector(kind: str, signature: str) -> dict[str, Any]:
+def for_detector(kind: str, signature: str) -> JsonObject:
     """What is known of one detector (``marker`` or ``compliance``): its measured figures when they were
     measured with this very signature, else a note saying they were not."""
     entry = measured().get(kind) or {}
@@ -35,7 +36,7 @@ def for_detector(kind: str, signature: str) -> dict[str, Any]:
     return {"detector": kind, **entry}
 
 
-def record(kind: str, figures: dict[str, Any]) -> None:
+def record(kind: str, figures: JsonObject) -> None:
     """Store one detector's figures (the benchmarks call this)."""
     data = dict(measured())
     data[kind] = figures
