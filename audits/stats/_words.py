@@ -88,6 +88,8 @@ METHOD_WORDS = {
     "percentile-bootstrap": "percentile bootstrap", "cluster-percentile-bootstrap": "cluster percentile bootstrap",
     "normal": "normal approximation", "student-t": "Student t", "katz-log": "Katz log interval",
     "student-t-clustered": "Student t over clusters",
+    "newcombe-score": "Newcombe score interval", "price-bonett": "Price-Bonett interval",
+    "percentile-bootstrap-stratified": "percentile bootstrap stratified by class",
 }
 
 
