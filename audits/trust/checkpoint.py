@@ -86,6 +86,10 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
     the next honest signature. A log never checkpointed and never witnessed (written before
     checkpoints existed) is signed as it is, once."""
     if count == 0:
+        wiped = wiped_copy(catalog_id, catalog_path)
+        if wiped:
+            raise AssayError(f"this catalog file is {wiped}", "restore the catalog from a backup; nothing is signed "
+                             "into a wiped copy of a signed catalog")
         return
     rows = stored_q.bodies_at(con, count)
     for body in rows:
@@ -96,12 +100,23 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
         if isinstance(cp, dict) and check_signature(cp) is None and cp.get("catalog_id") == catalog_id \
                 and cp.get("head") == head:
             return
-    if not rows and read_witness(catalog_id, catalog_path) is None \
-            and not stored_q.stored(con):
+    if not rows and _legacy_log(con, catalog_id, catalog_path):
         return  # a legacy log: nothing was ever signed, so nothing can be forged past a signature
     raise AssayError(f"audit log entry {count} is not covered by a checkpoint this installation signed "
                      "(written without the key)", "run `assay verify`, and restore the catalog from a backup; "
                      "nothing is signed over an unsigned entry")
+
+
+def _legacy_log(con: Any, catalog_id: str, catalog_path: Any) -> bool:
+    """Whether the log was written before checkpoints existed, so its first signature may cover it as
+    it is: it chains from the id-less genesis (catalog ids came with checkpoints), holds no checkpoint,
+    and the key dir never signed a catalog of this id anywhere (a copy of a signed catalog with its
+    checkpoints deleted is not legacy) nor another catalog at this path."""
+    from audits.store.queries.audit_log import GENESIS
+
+    return (stored_q.first_link(con) == GENESIS and not stored_q.stored(con)
+            and read_witness(catalog_id, catalog_path) is None and newest_elsewhere(catalog_id, catalog_path) is None
+            and (catalog_path is None or replaced_catalog(catalog_id, catalog_path) is None))
 
 
 def record(con: Any, catalog_id: str, count: int, head: str) -> Checkpoint:
@@ -203,6 +218,19 @@ def replaced_catalog(catalog_id: str, catalog_path: Any) -> str | None:
     return (f"this file held catalog {cid} ({cp['count']} signed log entries, last signed {cp.get('ts')}), "
             f"but is now catalog {catalog_id}: wiped, re-identified or replaced (if replaced on purpose, move "
             f"{_witness_path(cid, catalog_path).name} out of {keys.key_dir() / 'witness'})")
+
+
+def wiped_copy(catalog_id: str, catalog_path: Any) -> str | None:
+    """Why a log with no signed entry at ``catalog_path`` is a wiped copy of a catalog the key dir signed elsewhere, or None.
+
+    Catalog ids are random per new catalog, so only a copy (or a file given a copied id) has an empty log
+    under an id the key dir signed entries of; reading it as a fresh, unmanaged catalog would make everyone
+    a local admin."""
+    ahead = newest_elsewhere(catalog_id, catalog_path) if catalog_path is not None else None
+    if ahead is None or int(ahead["count"]) < 1:
+        return None
+    return (f"a wiped copy of catalog {catalog_id}: the key dir signed {ahead['count']} log entries of it at another "
+            f"path (last {ahead.get('ts')}), and this file has no signed entry")
 
 
 def read_witness(catalog_id: str, catalog_path: Any = None) -> Checkpoint | None:

@@ -86,7 +86,10 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     if replaced:
         report.problems.append(f"catalog: {replaced}")
     _check_checkpoints(report, cid, cps, heads, against, cat.path)
-    if not log and not replaced and checkpoint.read_witness(cid, cat.path) is None:
+    wiped = checkpoint.wiped_copy(cid, cat.path) if not log and not replaced else None
+    if wiped:
+        report.problems.append(f"catalog: {wiped}")
+    elif not log and not replaced and checkpoint.read_witness(cid, cat.path) is None:
         report.notes.append("the audit log is empty, and the key dir has signed nothing for this catalog here")
     entries = [(seq, ts, actor, action, target, _details(details)) for seq, ts, actor, action, target, details, _ in log]
     _reconcile_rows(report, entries, tables, columns)

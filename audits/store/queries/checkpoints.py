@@ -28,6 +28,12 @@ def stored(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM log_checkpoints").fetchone()[0])
 
 
+def first_link(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The ``prev_hash`` of the log's first entry (the genesis it chains from), or None for an empty log."""
+    row = con.execute("SELECT prev_hash FROM audit_log ORDER BY seq LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
 def insert(con: duckdb.DuckDBPyConnection, cp: JsonObject) -> None:
     """Store a signed checkpoint (inside the caller's write transaction)."""
     con.execute("INSERT INTO log_checkpoints VALUES (?, ?, ?, ?)",

@@ -155,6 +155,10 @@ def _check_witness(cid: str, path: str, state: UserLog) -> None:
     other = checkpoint.replaced_catalog(cid, path)
     if other:
         raise _refuse(other)
+    if state.count == 0:
+        wiped = checkpoint.wiped_copy(cid, path)
+        if wiped:
+            raise _refuse(wiped)
     witness = checkpoint.read_witness(cid, path)
     if witness and isinstance(witness.get("count"), int) and witness["count"] > state.count:
         raise _refuse(f"the key dir witnessed {witness['count']} signed entries, the log has {state.count}")
