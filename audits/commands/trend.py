@@ -28,11 +28,20 @@ def _fmt(v: Any) -> str:
     return "—" if v is None or v != v else f"{v:.4g}"
 
 
+def holm_family(body: dict[str, Any]) -> str:
+    """How many tests the Holm correction is over: the distinct series (identical ones counted once)."""
+    shown, size = len(body["series"]), body.get("family_size", len(body["series"]))
+    if size == shown:
+        return f"Holm over {shown} metric(s)"
+    return (f"Holm over {size} distinct series ({shown} shown; "
+            + ", ".join(f"{k} = {v}" for k, v in body.get("same_as", {}).items()) + ": the same numbers, counted once)")
+
+
 def format_trends(body: dict[str, Any]) -> str:
     runs = body["runs"]
     lines = [f"audit {body['audit']}: {len(runs)} run(s) in period order: "
              + ", ".join(f"{r['period']} ({r['run_id']})" for r in runs),
-             f"trend test: {body['test']}; change point: {body['change_test']}; Holm over {len(body['series'])} metric(s)"]
+             f"trend test: {body['test']}; change point: {body['change_test']}; {holm_family(body)}"]
     if body.get("superseded"):  # reruns of a period: one point per period, its latest run
         lines.insert(1, "not counted (a later run of the same period supersedes them): " + ", ".join(
             f"{r['run_id']} ({r['period']}, superseded by {r['by']})" for r in body["superseded"]))

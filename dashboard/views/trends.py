@@ -90,9 +90,12 @@ def render() -> None:
         return
     metrics = tuple(sorted({k.rsplit(".", 1)[-1] for k in chosen}))
     body = _trends(str(state.catalog_path()), audit, metrics)
+    tested = body.get("family_size", len(body["series"]))  # the Holm family: every series computed, duplicates once
     body["series"] = {k: v for k, v in body["series"].items() if k in chosen}
+    same = [f"{series_label(k)} = {series_label(v)}" for k, v in body.get("same_as", {}).items() if k in chosen]
     st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
-               f"Change point: {body['change_test']}. p-values corrected for {len(body['series'])} metric(s) (Holm).")
+               f"Change point: {body['change_test']}. p-values corrected (Holm) over {tested} distinct series"
+               + (f" ({'; '.join(same)}: the same numbers, counted once)." if same else "."))
     if body.get("superseded"):  # reruns of a period: one point per period, its latest run
         st.caption("Not counted (a later run of the same period supersedes them): " + ", ".join(
             f"{r['run_id']} ({r['period']})" for r in body["superseded"]) + ".")
@@ -102,7 +105,7 @@ def render() -> None:
                    icon=":material/trending_down:")
     cols = st.columns(2)
     for i, (key, series) in enumerate(body["series"].items()):
-        charts.show(lambda: _figure(key, series, len(body["series"])),
+        charts.show(lambda: _figure(key, series, tested),
                     charts.why_empty(pd.DataFrame(series["points"]), series_label(key)),
                     key=f"trend-{key}", target=cols[i % 2])
     st.dataframe(_table(body), hide_index=True, width="stretch")

@@ -3,7 +3,7 @@ run's inputs (through the one bundle reader)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import pandas as pd
@@ -121,8 +121,30 @@ def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | 
         series[key] = (values, low, high, sizes)
         points[key] = [{"run_id": r.run_id, "period": r.period, "value": r.value, "ci_low": r.ci_low,
                         "ci_high": r.ci_high, "n": int(r.n)} for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
-    trends = stats.trend_family(series, alpha=alpha)
+    same_as = identical_series(series)
+    tested = {t.metric: t for t in stats.trend_family({k: v for k, v in series.items() if k not in same_as},
+                                                       alpha=alpha)}
+    trends = [replace(tested[same_as.get(key, key)], metric=key) for key in series]
     return {"audit": audit, "runs": [{"run_id": r.run_id, "period": r.period} for r in runs.itertuples()],
             "superseded": superseded,
             "alpha": alpha, "correction": "holm", "test": stats.TREND_TEST, "change_test": stats.CHANGE_TEST,
+            "family_size": len(tested), "same_as": same_as,
             "series": {t.metric: {**asdict(t), "points": points[t.metric]} for t in trends}}
+
+
+def identical_series(series: dict[str, tuple[list[float], ...]]) -> dict[str, str]:
+    """``{key: key of the same numbers}`` for a task's per-family red-team rate that covers all the task's
+    probes in every run (a one-family task: ``attack_success_rate_<family>`` is ``attack_success_rate``,
+    the same rows): the same test counted once in the Holm family, not once per name, which made the
+    correction stricter for nothing (a rise significant over the distinct tests was not). Only this
+    structural identity; series that merely happen to match stay separate tests."""
+    out: dict[str, str] = {}
+    for key, parts in series.items():
+        task, _, metric = key.rpartition(".")
+        whole = f"{task}.attack_success_rate" if task else "attack_success_rate"
+        if not metric.startswith("attack_success_rate_") or whole not in series:
+            continue
+        same = [tuple(None if v != v else v for v in part) for part in parts]  # NaN -> None, so equal
+        if same == [tuple(None if v != v else v for v in part) for part in series[whole]]:
+            out[key] = whole
+    return out
