@@ -46,9 +46,14 @@ def _figure(key: str, series: dict[str, Any], shown: int = 1) -> go.Figure:
         error_y={"type": "data", "symmetric": False, "array": pd.to_numeric(pts["ci_high"], errors="coerce") - value,
                  "arrayminus": value - pd.to_numeric(pts["ci_low"], errors="coerce")},
         hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
-    fig.update_layout(title={"text": f"{series_label(key)}<br><sup>{trend_verdict(series, shown)}</sup>"},
-                      height=320, margin={"t": 60, "b": 30, "l": 40, "r": 10}, xaxis_title="period",
-                      yaxis_title=term(key.rpartition(".")[2]),
+    # a half-width chart holds ~44 title characters: the measure and the test wrap to fit (they were cut at the
+    # right edge); the title names the measure, so the y axis carries none (long names ran past the plot)
+    name, lines = charts.wrap_title(series_label(key))
+    verdict, more = charts.wrap_title(trend_verdict(series, shown), charts.TITLE_CHARS + 12)
+    sub = "<br>".join(f"<sup>{line}</sup>" for line in verdict.split("<br>"))
+    top = 20 + 20 * (lines + more)
+    fig.update_layout(title={"text": f"{name}<br>{sub}"}, height=280 + top,
+                      margin={"t": top, "b": 30, "l": 40, "r": 10}, xaxis_title="period",
                       modebar=charts.MODEBAR)   # the tool icons beside the chart, not over its title
     return fig
 

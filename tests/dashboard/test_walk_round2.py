@@ -1,0 +1,26 @@
+"""What the round-2 walk of the demo (every page, every role, 1280x800) found, pinned (issue 20)."""
+
+from __future__ import annotations
+
+import re
+
+from dashboard.components import charts
+
+
+def _lines(title: str) -> list[str]:
+    return [re.sub(r"</?sup>", "", x) for x in title.split("<br>")]
+
+
+def test_a_trend_charts_title_wraps_to_fit_half_width_and_its_y_axis_names_no_measure_that_overflows():
+    from dashboard.views.trends import _figure
+
+    series = {"points": [{"period": "2026-Q3", "value": -0.1, "ci_low": -0.2, "ci_high": 0.0},
+                         {"period": "2026-Q4", "value": -0.1, "ci_low": -0.22, "ci_high": 0.01}],
+              "slope": None, "p_adjusted": None, "significant": False}
+    fig = _figure("bbq-gender.bbq_bias_ambig", series, 9)
+    lines = _lines(fig.layout.title.text)
+    assert all(len(x) <= charts.TITLE_CHARS + 12 for x in lines), lines     # was one 110-character line, cut off
+    assert " ".join(lines[:-1]).startswith("bbq-gender: bias towards stereotypes when the context is ambiguous")
+    assert lines[-1] == "no trend test (fewer than 3 runs)"
+    assert not fig.layout.yaxis.title.text                                  # the 96-character axis title ran off
+    assert fig.layout.margin.t >= 20 + 20 * len(lines)                      # room for every title line
