@@ -11,7 +11,9 @@ output as the answer (a confirmed attack only through its correction); a pair or
 reviewer flagged (unsafe / biased) are left out by default: ``exclude_flags`` picks which
 flags leave an item out, ``only_flags`` keeps only items carrying one of those flags (e.g. the
 corrected biased answers, as preference pairs for debiasing); the manifest records the filter. Text is
-scrubbed with the PII scanner's engine (presidio, offline) unless ``scrub=False``; every file gets
+scrubbed with the PII scanner's engine (presidio, offline) unless ``scrub=False``; the prompt of a task on a
+built-in dataset that declares no personal data (``datasets.builtin.public_tasks``, the rule redaction at rest
+keeps) stays as it is, and so do its values in the answers (the manifest's ``pii.public_text_kept``); every file gets
 a ``FILE.manifest.json`` with the source run, reviewers, counts and the file's SHA-256.
 """
 
@@ -102,33 +104,57 @@ class Scrubber:
     def __call__(self, texts: list[str]) -> list[str]:
         return self._redactor(texts)
 
-    def items(self, groups: list[list[str]]) -> list[list[str]]:
-        """Each group (one record's texts) scrubbed with pseudonyms consistent across it (``<PERSON_1>``
-        is the same value in the prompt, the chosen and the rejected answer)."""
+    def items(self, groups: list[list[str]], public: list[bool] | None = None) -> list[list[str]]:
+        """Each group (one record's texts, the prompt first) scrubbed with pseudonyms consistent across it
+        (``<PERSON_1>`` is the same value in the prompt, the chosen and the rejected answer). A group marked
+        ``public`` (a task on a built-in dataset that declares no personal data) keeps its prompt, and the
+        values of its prompt in its answers, as redaction at rest keeps them (:func:`_public_kept`)."""
         from audits.trust.notes import pseudonymise_after
 
         found = iter(self._redactor.spans([t for g in groups for t in g]))
         out = []
-        for group in groups:
+        for k, group in enumerate(groups):
             # the stored texts are already pseudonymised at rest: a finding that is only a tag ("PERSON_1" read as
             # a name) is dropped (it gave "<<PERSON_1>>"); the numbering keeps the tags and puts a new value after
             # the item's own tags of its type (a new name is <PERSON_2>, never a second <PERSON_1>)
             spans = [[_trimmed(t, *s) for s in next(found) if re.search(r"\w", _outside_tags(t, s[0], s[1]))]
                      for t in group]
+            if public and public[k]:
+                spans = [[] if i == 0 else _public_kept(t, sp, group[0]) for i, (t, sp) in enumerate(zip(group, spans))]
             texts, n = pseudonymise_after(group, spans)
             self._redactor.redactions += n
             out.append(texts)
         return out
 
-    def residual(self, texts: list[str]) -> list[str]:
+    def residual(self, texts: list[str], public_text: list[str | None] | None = None) -> list[str]:
         """Entity types still found in ``texts`` after scrubbing (the re-scan of the output). A finding that is
         only a placeholder (spaCy reads ``PERSON_1`` in ``<PERSON_1> asked`` as a name) is none: what counts is
-        text it covers outside the tags (``<PERSON_1> Smith`` still counts ``Smith``)."""
-        texts = [t for t in texts if t]
+        text it covers outside the tags (``<PERSON_1> Smith`` still counts ``Smith``). ``public_text``: per text,
+        the public benchmark text its values may come from (None: none); a value standing in it is none."""
+        pairs = [(t, p) for t, p in zip(texts, public_text or [None] * len(texts)) if t]
         left = []
-        for text, spans in zip(texts, self._redactor.spans(texts)):
+        for (text, public), spans in zip(pairs, self._redactor.spans([t for t, _ in pairs])):
+            spans = _public_kept(text, spans, public) if public else spans
             left += [ent for a, b, ent in spans if re.search(r"\w", _outside_tags(text, a, b))]
         return left
+
+
+def _public_kept(text: str, spans: list[tuple[int, int, str]], public: str) -> list[tuple[int, int, str]]:
+    """The spans of ``text`` left to redact beside the public benchmark text ``public``: a value that stands in
+    it is no personal data (the rule of redaction at rest, ``audits.trust.redact.redact_samples``)."""
+    from audits.trust.redact import _norm
+
+    where = _norm(public)
+    return [(a, b, e) for a, b, e in spans if not (_norm(text[a:b]) and _norm(text[a:b]) in where)]
+
+
+def _public_tasks(cat: Catalog, run_id: str) -> set[str]:
+    """The run's tasks on a built-in dataset that declares no personal data (``datasets.builtin.public_tasks``,
+    the test redaction at rest and the PII scanner ask), read from its manifest."""
+    from audits.datasets.builtin import public_tasks
+    from audits.store.bundle_reader import manifest
+
+    return public_tasks({task: d.model_dump() for task, d in manifest(cat, run_id).datasets.items()})
 
 
 def _pii_options(cat: Catalog, run_id: str) -> JsonObject:
@@ -195,8 +221,10 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
                 continue
             items.append((row, [prompt, fix, output]))
     scrubber = Scrubber(_pii_options(cat, run_id)) if scrub and items else None
+    public = _public_tasks(cat, run_id) if scrubber is not None else set()
     if scrubber is not None:
-        items = list(zip([row for row, _ in items], scrubber.items([texts for _, texts in items])))
+        items = list(zip([row for row, _ in items],
+                         scrubber.items([texts for _, texts in items], [str(row.task) in public for row, _ in items])))
         system = scrubber([system])[0] if system else None
     empty = [any(placeholders_only(t) for t in texts[1:]) for _, texts in items]
     skipped_placeholders = int(sum(empty))
@@ -211,7 +239,9 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
         else:
             records.append({"prompt": texts[0], "chosen": texts[1], "rejected": texts[2], **ids})
     if scrubber is not None:  # re-scan what will be written: never call a file scrubbed while a finding remains
-        left = scrubber.residual([t for _, texts in items for t in texts] + ([system] if system else []))
+        left = scrubber.residual([t for _, texts in items for t in texts] + ([system] if system else []),
+                                 [texts[0] if str(row.task) in public else None for row, texts in items for _ in texts]
+                                 + ([None] if system else []))
         if left:
             raise AssayError(f"the scrubbed {kind} export of run '{run_id}' still holds {len(left)} personal-data "
                              f"finding(s) ({', '.join(sorted(set(left)))}) after redaction; nothing was written",
@@ -231,7 +261,8 @@ def _build(cat: Catalog, run_id: str, kind: Kind, scrub: bool, exclude_flags: Co
             "items": [f"{r.task}/{r.sample_id}" for r in rows], "system_prompt": system is not None,
             "pii": {"scrubbed": scrubber is not None or (scrub and not items),
                     "engine": scrubber.signature if scrubber else None,
-                    "redactions": scrubber.redactions if scrubber else 0}}
+                    "redactions": scrubber.redactions if scrubber else 0,
+                    "public_text_kept": sorted({str(r.task) for r in rows} & public)}}
     return records, info
 
 
