@@ -9,6 +9,11 @@ A job that was killed leaves ``.partial-<run_id>/`` checkpoints for ``--resume``
 in clear. Erase deletes them too (refused while the job is still alive), so the run can no longer be
 resumed, and logs ``partial_checkpoints_deleted``.
 
+Migration for bundles written before sample ids were pseudonymised (any scheme): every table keyed by
+``sample_id`` (samples, findings, explanations, counterfactuals, review queue) in which an id still holds
+personal data as written (an e-mail, a phone, a name) is dropped the same way (`assay verify` names such
+runs, with this fix).
+
 Migration for bundles written before joined-text redaction (manifest ``personal_data.scheme`` < 2):
 their ``explanations.parquet`` was redacted token by token with patterns only (joining its tokens
 gives names and addresses back), so erase **drops** it; their samples, findings and counterfactuals
@@ -65,12 +70,13 @@ def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
         manifest = bundle_reader.manifest(cat, run_id)
     except AssayError:
         return {}  # no complete bundle (failed or running run): nothing in files to drop
-    if manifest.scheme >= rawstore.SCHEME:
-        return {}
     files = manifest.files
-    out = {f"{t}.parquet": files[f"{t}.parquet"] for t in LEGACY_ALWAYS_DROPPED
-           if f"{t}.parquet" in files and (base / f"{t}.parquet").exists()}
     redactor = Redactor(notes.run_privacy(cat, run_id)[0])
+    out = rawstore.raw_id_files(cat, run_id, manifest, redactor)
+    if manifest.scheme >= rawstore.SCHEME:
+        return out
+    out.update({f"{t}.parquet": files[f"{t}.parquet"] for t in LEGACY_ALWAYS_DROPPED
+                if f"{t}.parquet" in files and (base / f"{t}.parquet").exists()})
     for table in LEGACY_RESCANNED:
         name = f"{table}.parquet"
         if name not in files or not (base / name).exists():
@@ -119,7 +125,7 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
                              {"raw_key_destroyed": had, "reason": reason, "signoffs": signoffs,
                               "sealed_notes_deleted": result.sealed_notes_deleted, "dropped_files": dropped,
                               "partial_checkpoints_deleted": result.partial_deleted,
-                              "migration": "pre-scheme-2 bundle: files still holding personal data dropped"
+                              "migration": "files written before today's redaction, still holding personal data, dropped"
                               if dropped else None})
             if had:
                 keys.erase_run_key(run_id)  # inside the transaction: a failure here rolls the log entry back
@@ -184,7 +190,7 @@ def _erase(args) -> int:
     if done.sealed_notes_deleted:
         what.append(f"{done.sealed_notes_deleted} raw note(s)")
     if done.dropped_files:
-        what.append(f"{', '.join(sorted(done.dropped_files))} (written before joined-text redaction: dropped, "
+        what.append(f"{', '.join(sorted(done.dropped_files))} (written before today's redaction, still holding personal data: dropped, "
                     "their manifest hashes logged)")
     if done.partial_deleted:
         what.append("the interrupted job's resume checkpoints (raw outputs; the run can no longer be resumed)")

@@ -112,9 +112,7 @@ def _legacy_log(con: Any, catalog_id: str, catalog_path: Any) -> bool:
     it is: it chains from the id-less genesis (catalog ids came with checkpoints), holds no checkpoint,
     and the key dir never signed a catalog of this id anywhere (a copy of a signed catalog with its
     checkpoints deleted is not legacy) nor another catalog at this path."""
-    from audits.store.queries.audit_log import GENESIS
-
-    return (stored_q.first_link(con) == GENESIS and not stored_q.stored(con)
+    return (stored_q.chains_from_legacy_genesis(con) and not stored_q.stored(con)
             and read_witness(catalog_id, catalog_path) is None and newest_elsewhere(catalog_id, catalog_path) is None
             and (catalog_path is None or replaced_catalog(catalog_id, catalog_path) is None))
 

@@ -172,6 +172,44 @@ def _ids_holding_personal_data(ids: list[str], redactor: Redactor) -> dict[str, 
     return out
 
 
+_PSEUDONYM = re.compile(r"<[A-Z_]+> #[0-9a-f]{12,64}")
+ID_TABLES = ("samples", "findings", "explanations", "counterfactuals", "review_queue")  # tables keyed by sample_id
+
+
+def raw_personal_ids(ids: list[str], redactor: Redactor | None = None) -> list[str]:
+    """The ids that still hold personal data as stored (bundles written before sample ids were pseudonymised
+    kept them raw): by the detector, or with no ``redactor`` by the patterns alone (e-mail, phone, card, IBAN:
+    cheap enough for `assay verify`). A pseudonym (``<EMAIL_ADDRESS> #<tag>``) is not raw."""
+    from audits.trust.redact import pattern_spans
+
+    ids = list(dict.fromkeys(v for v in ids if isinstance(v, str) and v and not _PSEUDONYM.fullmatch(v)))
+    if redactor is not None:
+        return list(_ids_holding_personal_data(ids, redactor))
+    return [v for v in ids if any(e - b >= ID_MIN_SPAN for b, e, _ in pattern_spans(v))]
+
+
+def raw_id_files(cat: Any, run_id: str, manifest: Any, redactor: Redactor | None = None) -> dict[str, str]:
+    """{file: the SHA-256 its manifest recorded} of a run's bundle tables whose ``sample_id`` still holds
+    personal data as written (bundles from before sample ids were pseudonymised; rows of a public built-in
+    task aside): what `assay erase` drops (a signed migration) and `assay verify` names (``redactor`` None:
+    the patterns alone)."""
+    from audits.store import bundle_reader
+
+    public = set(manifest.personal_data.kept_public or [])
+    out: dict[str, str] = {}
+    for table in ID_TABLES:
+        name = f"{table}.parquet"
+        if name not in manifest.files:
+            continue
+        frame = bundle_reader.read_table(cat, run_id, table, columns=["task", "sample_id"])
+        if "sample_id" not in frame.columns or frame.empty:
+            continue
+        rows = ~frame["task"].astype(str).isin(public) if "task" in frame.columns else slice(None)
+        if raw_personal_ids(frame.loc[rows, "sample_id"].tolist(), redactor):
+            out[name] = manifest.files[name]
+    return out
+
+
 def pseudonymise_sample_ids(tables: dict[str, pd.DataFrame], samples: pd.DataFrame | None, redactor: Redactor,
                             public: set[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """(``tables`` with every ``sample_id`` in which the detector finds personal data replaced by its

@@ -134,3 +134,38 @@ def test_a_bundle_edited_after_its_signoff_with_every_hash_recomputed(catalog):
     found = problems(catalog)
     assert "run r1: runs.manifest_sha256 differs from the hash recorded in the log" in found
     assert "run r1: manifest.json was altered (hash differs from the catalog)" in found
+
+
+# -- leftover: bundles written before sample ids were pseudonymised ------------------------------
+
+def test_a_bundle_with_raw_email_sample_ids_is_named_by_verify_and_erase_drops_its_files(catalog):
+    """Bundles written before ids were pseudonymised keep e-mail-shaped ids in every table keyed by them:
+    verify names the run and the fix; erase drops those files (logged), after which everything verifies."""
+    import pandas as pd
+
+    from audits.commands.erase import erase
+    from audits.store.bundle import write_bundle
+    from audits.store.queries import runs as runs_q
+
+    runs_q.register_run(catalog, "old", "unit", "2026Q3", "cfg", "model", actor="tester")
+    ids = ["jane.doe@example.com", "s2"]
+    tables = {"samples": pd.DataFrame({"task": ["t", "t"], "sample_id": ids, "input": ["q1", "q2"],
+                                       "prediction": ["a", "b"]}),
+              "review_queue": pd.DataFrame({"task": ["t"], "sample_id": ids[:1], "reason": ["random"]}),
+              "metrics": pd.DataFrame({"task": ["t"], "metric": ["accuracy"], "value": [0.5]})}
+    bundle, sha = write_bundle(catalog.runs_dir, "old", tables, {"run_id": "old", "tasks": []}, {"name": "unit"},
+                               {"audit": "unit"})
+    runs_q.complete_run(catalog, "old", bundle, sha, "tester", "cpu")
+    from audits.trust.verify import verify
+
+    report = verify(catalog)
+    assert report.problems == []
+    assert [n for n in report.notes if n.startswith("run old:")] == [
+        "run old: review_queue.parquet, samples.parquet keep sample ids holding personal data as written (before ids "
+        "were pseudonymised); `assay erase old --reason TEXT` drops those files (logged; their hashes still verify)"]
+    assert not any(n.startswith("run r1:") for n in report.notes)  # ids "1", "2": nothing personal
+    done = erase(catalog, "old", "ada", reason="GDPR art. 17 request")
+    assert sorted(done.dropped_files) == ["review_queue.parquet", "samples.parquet"]
+    assert not (bundle / "samples.parquet").exists() and (bundle / "metrics.parquet").exists()
+    report = verify(catalog)
+    assert report.problems == [] and not any(n.startswith("run old:") for n in report.notes)

@@ -28,10 +28,11 @@ def stored(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM log_checkpoints").fetchone()[0])
 
 
-def first_link(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The ``prev_hash`` of the log's first entry (the genesis it chains from), or None for an empty log."""
+def chains_from_legacy_genesis(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the log's first entry links to the id-less genesis (``audit_log.GENESIS``: logs written before
+    catalogs had an id, and so before checkpoints)."""
     row = con.execute("SELECT prev_hash FROM audit_log ORDER BY seq LIMIT 1").fetchone()
-    return row[0] if row else None
+    return bool(row) and row[0] == "0" * 64
 
 
 def insert(con: duckdb.DuckDBPyConnection, cp: JsonObject) -> None:
