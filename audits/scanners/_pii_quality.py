@@ -36,6 +36,21 @@ def cache_dir() -> Path:
     return Path(base) / "assay"
 
 
+# the modules whose code decides what the detector finds: a change to any of them is another detector
+DETECTOR_CODE = ("_presidio.py", "_pii_recognizers.py", "_pii_patterns.py", "_pii_profile.py", "_pii_eval.py",
+                 "_pii_quality.py")
+
+
+def detector_code_sha256(folder: Path | None = None) -> str:
+    """SHA-256 over the detector's own source files (:data:`DETECTOR_CODE` in ``folder``, default this package):
+    part of the quality cache's key, so figures measured by an earlier recognizer (an upgrade, a fix) are never
+    shown beside this one's findings."""
+    h = hashlib.sha256()
+    for name in DETECTOR_CODE:
+        h.update(name.encode() + b"\0" + ((folder or Path(__file__).parent) / name).read_bytes())
+    return h.hexdigest()
+
+
 def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
     union = max(a[1], b[1]) - min(a[0], b[0])
@@ -109,19 +124,30 @@ def second_set_id(items: list) -> str:
     return "pii-eval-faker:all:" + set_id(items, "all").rsplit(":", 1)[-1]
 
 
+def cache_path(settings: PiiSettings, items: list | None = None, other: list | None = None,
+               code_sha256: str | None = None) -> Path:
+    """Where the figures of this configuration, engine, labelled sets and detector code are cached."""
+    items = labelled(SPLIT) if items is None else items
+    other = (second_set() if SECOND_SET.exists() else []) if other is None else other
+    other_id = second_set_id(other) if other else "none"
+    code = code_sha256 or detector_code_sha256()
+    key = hashlib.sha256(f"{settings.key()}|{engine_signature(settings.detection_profile)}|{set_id(items, SPLIT)}|"
+                         f"{other_id}|iou:{MIN_IOU}|code:{code}".encode()).hexdigest()[:16]
+    return cache_dir() / "pii_detector" / f"{key}.json"
+
+
 def detector_quality(settings: PiiSettings, use_cache: bool = True) -> dict[str, Any]:
     """Precision, recall, F1/F2 (span-level, per entity type, with 95% intervals) of this
     configuration on the held-out independent set (top level; entities below their recall target
     are listed in ``below_target``) and on the second independent set (``second_set``, same
-    shape). Cached on disk per configuration, engine and sets."""
+    shape). Cached on disk per configuration, engine, sets and the detector's code."""
     items = labelled(SPLIT)
     sid = set_id(items, SPLIT)
     other = second_set() if SECOND_SET.exists() else []
     other_id = second_set_id(other) if other else "none"
     profile = settings.detection_profile
     engine = engine_signature(profile)
-    key = hashlib.sha256(f"{settings.key()}|{engine}|{sid}|{other_id}|iou:{MIN_IOU}".encode()).hexdigest()[:16]
-    path = cache_dir() / "pii_detector" / f"{key}.json"
+    path = cache_path(settings, items, other)
     if use_cache and path.exists():
         try:
             return json.loads(path.read_text(encoding="utf-8"))

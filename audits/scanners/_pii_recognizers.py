@@ -96,7 +96,8 @@ class PhoneNumberRecognizer(EntityRecognizer):
             if tier is None or _TIME_AFTER.match(text[end:end + 12]) or _STREET_AFTER.match(text[end:end + 60]):
                 continue  # a time ("14:05") or a street number ("4146 Hill Street"), not a phone
             before = [w.casefold() for w in _WORD.findall(text[max(0, start - 40):start])][-3:]
-            if self.not_phone.intersection(before):
+            # a key's parts count as words: "user_id=4155550199", "order-no 4155550199" name an identifier
+            if self.not_phone.intersection(before + [p for w in before for p in re.split(r"[_\-]", w)]):
                 continue
             out.append(_result("PHONE_NUMBER", start, end, self.scores["valid" if tier == "nanp" else tier], self,
                                f"phone number ({tier})"))
