@@ -95,6 +95,11 @@ class Estimate(_Open):
         return cls.model_validate(jsonable({**fields, "n": int(fields["n"] or 0), "method": fields["method"] or None}))
 
 
+def _count(n: Any) -> int:
+    """A stored count as an int; 0 where it is not one (the block's own ``n`` then fails validation)."""
+    return int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n) and n >= 0 else 0
+
+
 def _fold(data: Any, key: str, bounds: str | tuple[str, str] = ("ci_low", "ci_high")) -> Any:
     """Before a block's number carried an Estimate it was flat: ``key`` with its bounds beside it (two
     keys, or one key holding a [low, high] list); fold them into ``{value, ci_low, ci_high, n}``."""
@@ -105,7 +110,7 @@ def _fold(data: Any, key: str, bounds: str | tuple[str, str] = ("ci_low", "ci_hi
     bounds = list(bounds) if isinstance(bounds, (list, tuple)) and len(bounds) == 2 else [None, None]
     value = data[key]
     data[key] = None if value is None and bounds == [None, None] else \
-        {"value": value, "ci_low": bounds[0], "ci_high": bounds[1], "n": int(data.get("n") or 0)}
+        {"value": value, "ci_low": bounds[0], "ci_high": bounds[1], "n": _count(data.get("n"))}
     return data
 
 

@@ -9,6 +9,7 @@ import json
 
 from audits._results_base import SCHEMA_VERSION, V1_FOUR_FIFTHS, V1_INTERVAL_METHOD
 from audits._results_blocks import TASK_BLOCK_FIELDS, TaskResult
+from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 
 
@@ -34,28 +35,56 @@ def _v1_kind(name: str) -> str:
 
 
 def _v1_statement(name: str, m: JsonObject) -> str:
+    """The plain-English statement of a schema-1 metric; "" where its fields are not numbers (validation
+    then names the bad key in one line)."""
     from audits.stats import describe
 
     num = lambda x: float("nan") if x is None else float(x)  # noqa: E731
-    return describe(name, None if m.get("value") is None else float(m["value"]), num(m.get("ci_low")),
-                    num(m.get("ci_high")), int(m.get("n") or 0), kind=_v1_kind(name), method=V1_INTERVAL_METHOD)
+    try:
+        value = None if m.get("value") is None else float(m["value"])  # type: ignore[arg-type]
+        return describe(name, value, num(m.get("ci_low")), num(m.get("ci_high")), int(m.get("n") or 0),  # type: ignore[arg-type]
+                        kind=_v1_kind(name), method=V1_INTERVAL_METHOD)
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def _v1_threshold(config: JsonObject | None) -> float:
+    """The bias scanner's four-fifths threshold from the bundle's config (the default when unset)."""
+    scanners = (config or {}).get("scanners") or {}
+    bias = scanners.get("bias") if isinstance(scanners, dict) else None
+    value = bias.get("four_fifths", V1_FOUR_FIFTHS) if isinstance(bias, dict) else V1_FOUR_FIFTHS
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise AssayError(f"config.yaml: scanners.bias.four_fifths is {value!r}, not a number",
+                         "restore the bundle from a backup; `assay verify` shows what changed") from None
+
+
+def _dicts(value: object) -> list[JsonObject]:
+    """The JSON objects among ``value``'s items (a list) or values (an object); others are left for
+    validation to name."""
+    items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else []
+    return [x for x in items if isinstance(x, dict)]
 
 
 def _migrate_v1(data: JsonObject, config: JsonObject | None) -> JsonObject:
-    """Schema 1 (untyped) -> 2: intervals were percentile bootstraps; thresholds from the config."""
+    """Schema 1 (untyped) -> 2: intervals were percentile bootstraps; thresholds from the config.
+    Malformed parts are left as they are, for validation to report in one line with their key path."""
     data = json.loads(json.dumps(data))  # a deep copy; the caller's dict is never changed
-    threshold = ((config or {}).get("scanners") or {}).get("bias", {}) or {}
-    threshold = float(threshold.get("four_fifths", V1_FOUR_FIFTHS))
-    for task in data.get("tasks", []):
-        for name, m in (task.get("metrics") or {}).items():
-            m.setdefault("method", V1_INTERVAL_METHOD)
-            m.setdefault("higher_is_better", _registered_direction(name))
-            m.setdefault("kind", _v1_kind(name))
-            m.setdefault("statement", _v1_statement(name, m))
-        for grouping in (task.get("fairness") or {}).values():
+    threshold = _v1_threshold(config)
+    for task in _dicts(data.get("tasks")):
+        metrics = task.get("metrics")
+        for name, m in (metrics.items() if isinstance(metrics, dict) else []):
+            if isinstance(m, dict):
+                m.setdefault("method", V1_INTERVAL_METHOD)
+                m.setdefault("higher_is_better", _registered_direction(name))
+                m.setdefault("kind", _v1_kind(name))
+                m.setdefault("statement", _v1_statement(name, m))
+        for grouping in _dicts(task.get("fairness")):
             grouping.setdefault("four_fifths_threshold", threshold)
         extra = {k: task.pop(k) for k in list(task) if k not in TaskResult.model_fields}
-        task["extra"] = {**extra, **task.get("extra", {})}
+        if isinstance(task.get("extra", {}), dict):
+            task["extra"] = {**extra, **task.get("extra", {})}
     data["schema_version"] = SCHEMA_VERSION
     return data
 
@@ -63,8 +92,8 @@ def _migrate_v1(data: JsonObject, config: JsonObject | None) -> JsonObject:
 def _lift_typed_blocks(data: JsonObject) -> JsonObject:
     """Blocks that gained a typed field after a bundle was written (sensitivity) move out of ``extra``."""
     tasks = data.get("tasks")
-    if not isinstance(tasks, list) or not any(isinstance(t, dict) and set(t.get("extra") or {}) & set(TASK_BLOCK_FIELDS)
-                                              for t in tasks):
+    if not isinstance(tasks, list) or not any(isinstance(t, dict) and isinstance(t.get("extra"), dict)
+                                              and set(t["extra"]) & set(TASK_BLOCK_FIELDS) for t in tasks):
         return data
     data = {**data, "tasks": [dict(t) if isinstance(t, dict) else t for t in tasks]}
     for task in data["tasks"]:
