@@ -50,7 +50,7 @@ def _v1_statement(name: str, m: JsonObject) -> str:
 
 def _v1_threshold(config: JsonObject | None) -> float:
     """The bias scanner's four-fifths threshold from the bundle's config (the default when unset)."""
-    scanners = (config or {}).get("scanners") or {}
+    scanners = (config.get("scanners") if isinstance(config, dict) else None) or {}
     bias = scanners.get("bias") if isinstance(scanners, dict) else None
     value = bias.get("four_fifths", V1_FOUR_FIFTHS) if isinstance(bias, dict) else V1_FOUR_FIFTHS
     try:

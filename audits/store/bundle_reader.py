@@ -296,9 +296,13 @@ def run_config(cat: Catalog, run_id: str) -> JsonObject:
 
     path = bundle_dir(cat, run_id) / "config.yaml"
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as err:
         raise AssayError(f"cannot read {path}: {err}", "check the bundle with `assay verify`") from None
+    if not isinstance(config, dict):
+        raise AssayError(f"{path}: the config is a {type(config).__name__}, not a mapping of keys",
+                         "check the bundle with `assay verify`")
+    return config
 
 
 def results(cat: Catalog, run_id: str) -> RunResults:
