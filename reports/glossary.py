@@ -178,6 +178,18 @@ ACTS: dict[str, str] = {
     "report.generated": "exported",
     "export.retraining-sft": "exported retraining data (chat examples)",
     "export.retraining-preference": "exported retraining data (preference pairs)",
+    "user.added": "added a user",
+    "user.changed": "changed a user's role or password",
+    "user.deactivated": "deactivated a user",
+    "user.signed_in": "signed in",
+    "user.sign_in_failed": "failed to sign in",
+    "session.ended": "signed out (or the session ended)",
+    "key.rotated": "rotated the installation's signing key",
+    "alert_attempt": "sent an alert",
+    "alert_skipped": "skipped an alert",
+    "alert_delivered": "delivered an alert",
+    "alert_failed": "failed to deliver an alert",
+    "alert_uncertain": "may not have delivered an alert",
 }
 
 

@@ -7,6 +7,11 @@ import streamlit as st
 from audits.errors import AssayError
 from dashboard import state
 from dashboard.components.text import details_text
+from reports.glossary import act
+
+# the columns in words for a committee (the raw names stay in the catalog and `assay log`)
+COLUMNS = {"seq": "#", "ts": "when", "actor": "who", "action": "what they did", "target": "on",
+           "details": "details", "hash": "hash"}
 
 LIMIT = 1000
 
@@ -38,14 +43,20 @@ def render() -> None:
     actions = sorted(entries["action"].unique())
     c1, c2 = st.columns(2)
     who = c1.multiselect("Who", actors, key="al_actor")
-    what = c2.multiselect("Action", actions, key="al_action")
+    what = c2.multiselect("Action", actions, key="al_action", format_func=act)
     shown = entries
     if who:
         shown = shown[shown["actor"].isin(who)]
     if what:
         shown = shown[shown["action"].isin(what)]
-    shown = shown.assign(details=[details_text(x) for x in shown["details"]])   # readable, not raw JSON
-    st.dataframe(shown[["seq", "ts", "actor", "action", "target", "details", "hash"]], hide_index=True,
-                 width="stretch")
+    st.dataframe(log_view(shown), hide_index=True, width="stretch")
     if len(entries) >= LIMIT:
         st.caption(f"Showing the latest {LIMIT:,} entries; `assay log` prints them all.")
+
+
+def log_view(entries):
+    """The entries as a reader sees them: acts in words ('signed off the run', not 'policy.signoff'), details
+    as readable text (not raw JSON), column names in words."""
+    shown = entries.assign(details=[details_text(x) for x in entries["details"]],   # readable, not raw JSON
+                           action=[act(x) for x in entries["action"]])
+    return shown[list(COLUMNS)].rename(columns=COLUMNS)

@@ -24,3 +24,21 @@ def test_a_trend_charts_title_wraps_to_fit_half_width_and_its_y_axis_names_no_me
     assert lines[-1] == "no trend test (fewer than 3 runs)"
     assert not fig.layout.yaxis.title.text                                  # the 96-character axis title ran off
     assert fig.layout.margin.t >= 20 + 20 * len(lines)                      # room for every title line
+
+
+def test_the_audit_log_reads_in_words_acts_and_columns_not_user_signed_in_and_ts():
+    import pandas as pd
+
+    from dashboard.views.audit_log import log_view
+
+    entries = pd.DataFrame({"seq": [15, 14, 3], "ts": ["2026-12-06 04:38:07"] * 3,
+                            "actor": ["cleo", "admin", "cleo"],
+                            "action": ["user.signed_in", "user.added", "policy.signoff"],
+                            "target": ["cleo", "cleo", "run-1"],
+                            "details": ['{"password_changed": true, "role": "committee"}', "{}",
+                                        '{"decision": "approve"}'],
+                            "hash": ["ab" * 32] * 3})
+    shown = log_view(entries)
+    assert list(shown.columns) == ["#", "when", "who", "what they did", "on", "details", "hash"]
+    assert shown["what they did"].tolist() == ["signed in", "added a user", "signed off the run"]
+    assert not any("{" in x for x in shown["details"]) and shown["details"][2] == "decision: approve"
