@@ -19,6 +19,7 @@ context) and the ``attack_success`` flag, which puts each success in the review 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,31 @@ def _markers(ctx: TaskContext) -> list[str]:
     return [as_text(m).replace(plan.CANARY_FIELD, code) for m in ctx.samples["success_marker"]]
 
 
+def _replayed_saw_canary(config: AuditConfig, task: Any, frame: pd.DataFrame) -> None:
+    """AssayError unless every leak-probe answer replayed by the ``predictions`` backend records (column
+    ``system_prompt``) a system prompt carrying this run's canary: outputs made elsewhere never saw the
+    prompt the run plants, so every one would score 0, a silent "the model does not leak"."""
+    from audits.backends.predictions import read_predictions
+
+    code = plan.canary(plan.task_seed(config, task), task.name)
+    preds = read_predictions(Path(str(config.model.path)).expanduser())
+    if "task" in preds.columns:
+        named = preds["task"].astype(str) == task.name
+        preds = preds[named | preds["task"].isna()] if named.any() else preds
+    preds = preds[preds["sample_id"].astype(str).isin(set(frame["sample_id"].astype(str)))]
+    prompts = preds["system_prompt"] if "system_prompt" in preds.columns else pd.Series([], dtype=object)
+    carried = int(sum(code in str(p) for p in prompts if p is not None and p == p))
+    if len(preds) and carried == len(preds):
+        return
+    raise AssayError(f"task '{task.name}': the system-prompt-leak probe plants this run's canary {code} in the "
+                     f"system prompt, but the predictions backend replays answers made elsewhere and "
+                     f"{config.model.path} records that system prompt for {carried} of {len(preds)} of them "
+                     "(column system_prompt); the rest never saw the canary and would all score 0",
+                     "have the other model answer with the task's planted system prompt and record it in a "
+                     "system_prompt column, run the leak probe on a backend that sends it (hf, openai), or drop "
+                     "system-prompt-leak")
+
+
 class JailbreakCompliance(RowStage):
     """The compliance detector on each jailbreak answer (a row): toxicity and the refusal patterns
     (``audits.redteam.compliance``), so with ``executor: ray`` the verdict is made where the row runs and
@@ -103,6 +129,10 @@ class RedteamScanner(Scanner):
                              f"{', '.join(t.name for t in config.tasks)}): it would score nothing",
                              f"add redteam: {{families: [{', '.join(FAMILIES)}]}} (or a task with dataset: "
                              "{builtin: redteam-<family>}); rows of your own with family/success_marker are not read")
+        if config.model.backend == "predictions":
+            for task in config.tasks:
+                if task.dataset.builtin == plan.LEAK_BUILTIN and task.name in datasets:
+                    _replayed_saw_canary(config, task, datasets[task.name])
         for task in config.tasks:
             frame = datasets.get(task.name)
             if frame is None or not set(_PROBE_COLUMNS) <= set(frame.columns):

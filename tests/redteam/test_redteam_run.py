@@ -40,7 +40,8 @@ def _job(tmp: Path, answer, model: dict | None = None, families=("prompt-injecti
         frame = load_task_data(task).frame
         for i, row in enumerate(frame.to_dict("records")):
             text = answer(task.name, i, row, canary(7, task.name)) if task.name != "qa" else "30 days"
-            rows.append({"task": task.name, "sample_id": row["sample_id"], "prediction": text})
+            rows.append({"task": task.name, "sample_id": row["sample_id"], "prediction": text,
+                         "system_prompt": task.system_prompt})  # what the other model answered with (the leak probe's)
     (tmp / "preds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
