@@ -210,6 +210,24 @@ def raw_id_files(cat: Any, run_id: str, manifest: Any, redactor: Redactor | None
     return out
 
 
+def raw_id_notes(cat: Any, run_ids: list[str]) -> list[str]:
+    """`assay verify`'s note per complete run whose bundle still keeps sample ids holding personal data as
+    written (the patterns alone), naming the files and the migration that drops them."""
+    from audits.store import bundle_reader
+
+    notes = []
+    for run_id in run_ids:
+        try:
+            files = raw_id_files(cat, run_id, bundle_reader.manifest(cat, run_id))
+        except Exception:  # noqa: BLE001 - a missing, malformed or unreadable bundle is already a verify problem
+            continue
+        if files:
+            notes.append(f"run {run_id}: {', '.join(sorted(files))} keep sample ids holding personal data as written "
+                         f"(before ids were pseudonymised); `assay erase {run_id} --reason TEXT` drops those files "
+                         "(logged; their hashes still verify)")
+    return notes
+
+
 def pseudonymise_sample_ids(tables: dict[str, pd.DataFrame], samples: pd.DataFrame | None, redactor: Redactor,
                             public: set[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """(``tables`` with every ``sample_id`` in which the detector finds personal data replaced by its

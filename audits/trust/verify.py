@@ -36,7 +36,7 @@ from audits.store.bundle import verify_bundle
 from audits.store.catalog import Catalog
 from audits.store.records import RunRecord
 from audits.store.queries import audit_log, checkpoints as checkpoints_q, evidence, sealed_notes
-from audits.trust import acts, checkpoint, keys
+from audits.trust import acts, checkpoint, keys, rawstore
 from audits.trust.checkpoint import Checkpoint
 
 EVIDENCE_TABLES = {"signoffs": "signoff_id", "attestations": "attestation_id", "reviews": "review_id",
@@ -96,28 +96,9 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     _reconcile_flags(report, entries, [dict(zip(flag_cols, r)) for r in flag_rows])
     _reconcile_sealed(report, entries, sealed)
     _reconcile_runs(report, cat, entries, runs)
-    _raw_ids(report, cat, runs)
+    report.notes += rawstore.raw_id_notes(cat, [r["run_id"] for r in runs if r["status"] == "complete"])
     report.problems += acts.check_actors([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
     return report
-
-
-def _raw_ids(report: Report, cat: Catalog, runs: list[RunRecord]) -> None:
-    """A note per complete run whose bundle still holds sample ids with personal data as written (e-mail,
-    phone, card, IBAN patterns: written before ids were pseudonymised), with the migration that drops them."""
-    from audits.store import bundle_reader
-    from audits.trust import rawstore
-
-    for run in runs:
-        if run["status"] != "complete":
-            continue
-        try:
-            files = rawstore.raw_id_files(cat, run["run_id"], bundle_reader.manifest(cat, run["run_id"]))
-        except Exception:  # noqa: BLE001 - a missing, malformed or unreadable bundle is already a problem above
-            continue
-        if files:
-            report.notes.append(f"run {run['run_id']}: {', '.join(sorted(files))} keep sample ids holding personal "
-                                "data as written (before ids were pseudonymised); `assay erase "
-                                f"{run['run_id']} --reason TEXT` drops those files (logged; their hashes still verify)")
 
 
 def _details(text: str | None) -> JsonObject:
