@@ -124,7 +124,11 @@ def _opener(sent: Any) -> urllib.request.OpenerDirector:
         def https_open(self, req: Any) -> Any:
             return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)
 
-    return urllib.request.build_opener(Http, Https)
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None  # urllib would re-send a redirected POST as a GET without the body: a 200 with no alert
+
+    return urllib.request.build_opener(Http, Https, NoRedirect)
 
 
 def _post(url: str, text: str, timeout_s: float, key: str | None, sent: Any) -> str | None:
@@ -139,6 +143,8 @@ def _post(url: str, text: str, timeout_s: float, key: str | None, sent: Any) -> 
         with _opener(sent).open(request, timeout=timeout_s) as response:  # noqa: S310 - the pack's own URL
             status = response.status
     except urllib.error.HTTPError as err:
+        if 300 <= err.code < 400:
+            return f"HTTP {err.code} (a redirect, not followed: put the URL it points to in the pack)"
         return f"HTTP {err.code}"
     except TimeoutError:
         return f"timed out after {timeout_s:g}s"

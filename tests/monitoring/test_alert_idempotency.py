@@ -130,3 +130,38 @@ def test_a_refused_delivery_is_certain_and_is_sent_on_the_re_run(catalog):
     assert (later.outcome, after.outcome) == ("delivered", "skipped") and len(hook.bodies) == 1
     assert [a for a, _ in _alert_entries(catalog)] == ["alert_attempt", "alert_failed", "alert_attempt",
                                                         "alert_delivered", "alert_skipped"]
+
+
+def test_a_redirecting_webhook_is_a_failed_delivery_not_a_get_that_answers_200(catalog):
+    """urllib follows a 302 by sending a GET without the body; the new location's 200 was logged as
+    delivered, though no alert was posted anywhere."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    posted: list[bytes] = []
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            posted.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(302)
+            self.send_header("Location", "/new-hook")
+            self.end_headers()
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Moved)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        checklist, packs, _ = _check(f"http://127.0.0.1:{server.server_port}/old-hook")
+        [moved] = send_alerts(catalog, checklist, packs, {"run_id": "r1"}, "ada")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (moved.outcome, moved.delivered) == ("failed", False) and len(posted) == 1
+    assert moved.error == "HTTP 302 (a redirect, not followed: put the URL it points to in the pack)"
+    assert [a for a, _ in _alert_entries(catalog)] == ["alert_attempt", "alert_failed"]
