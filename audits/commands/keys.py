@@ -17,6 +17,9 @@ def register(subparsers, common) -> None:
                        help="make a new signing key current (old public keys stay trusted; logged)")
     add_identity_args(r, "the admin rotating")
     r.set_defaults(func=_rotate)
+    a = sub.add_parser("adopt", parents=[common],
+                       help="sign a log written before signed checkpoints as it stands (once; logged)")
+    a.set_defaults(func=_adopt)
 
 
 def _show(args) -> int:
@@ -40,4 +43,26 @@ def _rotate(args) -> int:
     with cat.connect(write=True) as con:  # the first checkpoint signed with the new key
         audit_log.append(con, user.name, "key.rotated", None, {"old_key_id": old, "new_key_id": new})
     print(f"signing key rotated: {old} -> {new} (checkpoints signed with {old} still verify)")
+    return 0
+
+
+def _adopt(args) -> int:
+    """Sign a legacy log (written before checkpoints; never signed here) as it stands: an explicit act of the
+    operator who holds the key, never a side effect of the next write. No user can be checked first: a
+    legacy log's users are trusted only once it is signed."""
+    from audits.errors import AssayError
+    from audits.identity import os_login
+    from audits.store.queries import audit_log
+    from audits.trust import checkpoint
+
+    cat = Catalog(args.catalog, create=False)
+    cid = cat.catalog_id
+    with cat.connect(write=True) as con:
+        if not checkpoint.legacy_unsigned(con, cid, cat.path):
+            raise AssayError(f"{cat.path} has no unsigned legacy audit log to adopt",
+                             "nothing to do (`assay verify` checks the signed log)")
+        entries = len(audit_log.entries(con))
+        with checkpoint.adopting():
+            audit_log.append(con, os_login(), "log.adopted", None, {"entries": entries})
+    print(f"signed the legacy audit log of {cat.path} as it stands ({entries} entries) — entry {entries + 1}")
     return 0

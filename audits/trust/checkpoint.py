@@ -9,13 +9,15 @@ printed in a report pins the log's first ``count`` entries for good.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import secrets
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Iterator, TypedDict
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -84,7 +86,8 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
 
     Otherwise an entry chained in without the key (a forged user, a forged act) would be covered by
     the next honest signature. A log never checkpointed and never witnessed (written before
-    checkpoints existed) is signed as it is, once."""
+    checkpoints existed) is signed as it stands only by an explicit :func:`adopting` act (`assay keys
+    adopt`): signing it on the next ordinary write would also sign a log fabricated in that form."""
     if count == 0:
         wiped = wiped_copy(catalog_id, catalog_path)
         if wiped:
@@ -101,10 +104,32 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
                 and cp.get("head") == head:
             return
     if not rows and _legacy_log(con, catalog_id, catalog_path):
-        return  # a legacy log: nothing was ever signed, so nothing can be forged past a signature
+        if _adopting.get():
+            return  # `assay keys adopt`: the operator holding the key signs a legacy log as it stands
+        raise AssayError(f"the audit log of this catalog ({count} entries) was written before signed checkpoints "
+                         "and has never been signed by this installation",
+                         "check it with `assay verify`, then sign it as it stands with `assay keys adopt`")
     raise AssayError(f"audit log entry {count} is not covered by a checkpoint this installation signed "
                      "(written without the key)", "run `assay verify`, and restore the catalog from a backup; "
                      "nothing is signed over an unsigned entry")
+
+
+_adopting: contextvars.ContextVar[bool] = contextvars.ContextVar("assay_adopting_legacy_log", default=False)
+
+
+@contextlib.contextmanager
+def adopting() -> Iterator[None]:
+    """Within: the next append may sign a legacy (never signed) log as it stands (`assay keys adopt`)."""
+    token = _adopting.set(True)
+    try:
+        yield
+    finally:
+        _adopting.reset(token)
+
+
+def legacy_unsigned(con: Any, catalog_id: str, catalog_path: Any = None) -> bool:
+    """Whether the catalog's log is a legacy one that no checkpoint of this installation covers yet."""
+    return _legacy_log(con, catalog_id, catalog_path)
 
 
 def _legacy_log(con: Any, catalog_id: str, catalog_path: Any) -> bool:

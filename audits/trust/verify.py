@@ -78,6 +78,7 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
         flag_cols, flag_rows = evidence.table_rows(con, "review_flags")
         sealed = sealed_notes.keys(con)
         runs = evidence.run_rows(con, ["run_id", "status", "bundle_path", "manifest_sha256", *_RUN_COLUMNS])
+        legacy = bool(log) and checkpoint.legacy_unsigned(con, cid, cat.path)
     tables = {t: rows for t, (_, rows) in read.items()}
     columns = {t: cols for t, (cols, _) in read.items()}
     report.entries = len(log)
@@ -85,7 +86,7 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     replaced = checkpoint.replaced_catalog(cid, cat.path)
     if replaced:
         report.problems.append(f"catalog: {replaced}")
-    _check_checkpoints(report, cid, cps, heads, against, cat.path)
+    _check_checkpoints(report, cid, cps, heads, against, cat.path, legacy)
     wiped = checkpoint.wiped_copy(cid, cat.path) if not log and not replaced else None
     if wiped:
         report.problems.append(f"catalog: {wiped}")
@@ -143,7 +144,7 @@ def _check_one(report: Report, name: str, cp: Checkpoint, cid: str, heads: dict[
 
 
 def _check_checkpoints(report: Report, cid: str, cps: list[Checkpoint], heads: dict[int, str],
-                       against: Checkpoint | None, catalog_path: Any = None) -> None:
+                       against: Checkpoint | None, catalog_path: Any = None, legacy: bool = False) -> None:
     trusted = keys.trusted_keys()
     n = len(heads)
     if n and not trusted:
@@ -164,8 +165,9 @@ def _check_checkpoints(report: Report, cid: str, cps: list[Checkpoint], heads: d
             report.problems.append("audit log: more checkpoints fail; stopping after the first few")
             break
     if n and newest_ok < n:
-        report.problems.append(f"audit log: entries {newest_ok + 1}-{n} are not covered by a signed checkpoint "
-                               "(written without the installation key)")
+        why = ("a log written before signed checkpoints: check it, then sign it as it stands with `assay keys adopt`"
+               if legacy else "written without the installation key")
+        report.problems.append(f"audit log: entries {newest_ok + 1}-{n} are not covered by a signed checkpoint ({why})")
     witness = checkpoint.read_witness(cid, catalog_path)
     if witness is None:
         ahead = checkpoint.newest_elsewhere(cid, catalog_path) if n else None

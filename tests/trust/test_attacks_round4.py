@@ -169,3 +169,38 @@ def test_a_bundle_with_raw_email_sample_ids_is_named_by_verify_and_erase_drops_i
     assert not (bundle / "samples.parquet").exists() and (bundle / "metrics.parquet").exists()
     report = verify(catalog)
     assert report.problems == [] and not any(n.startswith("run old:") for n in report.notes)
+
+
+def test_a_fabricated_legacy_log_is_not_signed_by_the_next_write_only_by_an_explicit_adopt(tmp_path, key_dir):
+    """A log chained from the id-less genesis with no checkpoint (the form of logs written before checkpoints)
+    was signed as it stood by the next honest write: a catalog fabricated in that form (users, sign-offs)
+    became a signed one. Now only `assay keys adopt` signs it, as an explicit, logged act."""
+    import argparse
+    from datetime import datetime
+
+    from audits.commands.keys import _adopt
+    from audits.trust import keys
+
+    keys.signing_key()  # the installation's key exists (it signs every other catalog here)
+    cat = Catalog(tmp_path / "legacy.duckdb")
+    with raw(cat) as con:
+        con.execute("INSERT INTO users VALUES ('mallory', 'admin', ?, ?, TRUE, NULL)",
+                    [users_q.hash_password("mallory-password"), datetime(2026, 11, 1)])
+        details = json.dumps({"role": "admin"}, separators=(",", ":"))
+        ts = datetime(2026, 11, 1, 9)
+        digest = audit_log._row_hash(audit_log.GENESIS, 1, ts.isoformat(timespec="microseconds"), "setup",
+                                     "user.added", "mallory", details)
+        con.execute("INSERT INTO audit_log VALUES (1, ?, 'setup', 'user.added', 'mallory', ?, ?, ?)",
+                    [ts, details, audit_log.GENESIS, digest])
+    with pytest.raises(AssayError, match=r"written before signed checkpoints and has never been signed .* "
+                                         r"`assay keys adopt`"):
+        make_run(cat, "r1")
+    assert users_q.get_user(cat, "mallory") is None  # an unsigned log trusts no one
+    assert "audit log: entries 1-1 are not covered by a signed checkpoint (a log written before signed checkpoints: " \
+           "check it, then sign it as it stands with `assay keys adopt`)" in problems(cat)
+    assert _adopt(argparse.Namespace(catalog=str(cat.path))) == 0
+    assert users_q.get_user(cat, "mallory")["role"] == "admin"  # the operator vouched for the log as it stood
+    make_run(cat, "r1")
+    assert problems(cat) == []
+    with pytest.raises(AssayError, match="no unsigned legacy audit log to adopt"):
+        _adopt(argparse.Namespace(catalog=str(cat.path)))
