@@ -1,4 +1,5 @@
-"""`assay keys show` / `assay keys rotate`: the installation's signing key (outside the catalog)."""
+"""`assay keys show` / `assay keys rotate` / `assay keys adopt`: the installation's signing key (outside the
+catalog), and the one explicit act that signs a legacy log (written before signed checkpoints) as it stands."""
 
 from __future__ import annotations
 
