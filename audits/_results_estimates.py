@@ -95,7 +95,8 @@ def detector_estimates(quality: Any, prefix: str = "", interval: str = "") -> di
             est = estimate_of(value, *_pair(quality[f"{key}_ci"]), _denominator(key, quality), _method(key, interval))
             if est is not None:
                 out[prefix + key] = est
-    lowest = (quality.get("by_subset") or {}).get(quality.get("subset"))  # top level = the lowest subset's figures
+    subsets, subset = quality.get("by_subset"), quality.get("subset")  # top level = the lowest subset's figures
+    lowest = subsets.get(subset) if isinstance(subsets, dict) and isinstance(subset, str) else None
     for key, est in out.items():
         if isinstance(lowest, dict) and key.startswith(prefix) and "." not in key[len(prefix):] and not est["n"]:
             est["n"] = _denominator(key[len(prefix):], lowest)

@@ -166,10 +166,12 @@ def test_report_gaps_give_the_parity_ratios_interval(grouping):
     ("fairness", {"demographic_parity_ratio_ci": "0.1-0.9"}, "fairness.race.demographic_parity_ratio_ci"),
     ("redteam", {"ci_low": "zero"}, "redteam.ci_low"),
     ("pii", {"detector": ["recall", 0.9]}, "pii.detector"),
+    ("groundedness", {"detector": {"subset": ["qa"], "by_subset": "qa", "recall": 0.5, "recall_ci": [0.1, 0.9]},
+                      "n": "many"}, "groundedness.n"),
 ])
 def test_a_malformed_flat_figure_is_one_line_naming_its_key(where, bad, key):
     block = {"race": {"demographic_parity_ratio": 0.5, **bad}} if where == "fairness" else \
-        {"n": 4, "value": 0.25, "ci_high": 0.8, **bad} if where == "redteam" else bad
+        {"n": 4, "value": 0.25, "ci_high": 0.8, **bad} if where == "redteam" else bad  # pii, groundedness
     data = {"schema_version": 2, "run_id": "r1", "audit": "a", "period": "2026-Q1",
             "tasks": [{"name": "t", "type": "choice", "n": 4, where: block}]}
     with pytest.raises(AssayError) as err:
