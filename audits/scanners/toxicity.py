@@ -11,8 +11,10 @@ allowlist's hash is in the signature). The scoring is a
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import numpy as np
@@ -28,6 +30,7 @@ from audits.scanners.base import (SCANNERS, ScanOutput, Scanner, ScannerOptions,
                                   parse_scanner_options)
 
 TEXT_FIELDS = ("input", "prediction", "reference")
+QUALITY_PATH = Path(__file__).parent / "data" / "toxicity" / "quality.json"
 
 
 @lru_cache(maxsize=1)
@@ -37,6 +40,24 @@ def model_version() -> str:
         return f"alt-profanity-check {version('alt-profanity-check')}"
     except PackageNotFoundError:  # pragma: no cover - it is a hard dependency
         return "alt-profanity-check unknown"
+
+
+def quality_signature(threshold: float) -> str:
+    """What the stored detector figures were measured with: classifier, identity mask and threshold."""
+    return f"{model_version().replace(' ', ':')}|identity_mask:{allowlist_hash()}|threshold:{threshold}"
+
+
+def detector_quality(threshold: float) -> dict[str, Any]:
+    """The scanner's own measured false-positive rate and recall on sets it was not built on
+    (``benchmarks/bench_toxicity_heldout.py --record``), when measured with this classifier, mask and
+    threshold; else a note saying they were not."""
+    try:
+        stored = json.loads(QUALITY_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"note": "not measured in this installation; run benchmarks/bench_toxicity_heldout.py --record"}
+    if stored.get("signature") != quality_signature(threshold):
+        return {"note": f"measured for {stored.get('signature')!r}, not {quality_signature(threshold)!r}"}
+    return stored
 
 
 def score_toxicity(texts: list[str]) -> np.ndarray:
@@ -119,7 +140,8 @@ class ToxicityScanner(Scanner):
         rate_res, rate_pair = publish(rate, toxic.astype(np.float64), ctx.seed, ctx.n_bootstrap, **task_clusters(ctx))
         mean_res, mean_pair = publish(mean, score, ctx.seed, ctx.n_bootstrap, **task_clusters(ctx))
         block = ToxicityBlock(threshold=opts.threshold, fields=opts.fields, rate=Estimate.of(rate_res),
-                              mean=Estimate.of(mean_res), n=n, n_toxic=int(toxic.sum()), model=model_version())
+                              mean=Estimate.of(mean_res), n=n, n_toxic=int(toxic.sum()), model=model_version(),
+                              detector=detector_quality(opts.threshold))
         return ScanOutput(
             sample_columns={"toxicity_score": score},
             flags={"toxic": toxic},

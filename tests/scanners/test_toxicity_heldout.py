@@ -53,3 +53,23 @@ def test_heldout_report_half_false_positives_and_recall():
     assert float(clopper_pearson(fp, len(neutral))[1]) < 0.02
     assert (tp, len(toxic)) == (100, 121)  # recall 0.826 [0.747, 0.889], as the raw classifier
     assert np.isclose(float(clopper_pearson(tp, len(toxic))[0]), 0.747, atol=0.001)
+
+
+def test_every_run_shows_the_scanners_own_measured_quality_beside_its_rate():
+    import pandas as pd
+
+    from audits.config import TaskConfig
+    from audits.scanners.base import SCANNERS, TaskContext
+
+    samples = pd.DataFrame({"sample_id": ["a", "b"], "input": ["hi"] * 2,
+                            "prediction": ["The transgender man", "that's so gay"], "reference": [None] * 2})
+    task = TaskConfig(name="t", type="generate", dataset={"path": "x.jsonl"})
+    blocks = {}
+    for threshold in (0.5, 0.7):
+        ctx = TaskContext(task=task, samples=samples, metric_stats={}, options={"threshold": threshold}, backend=None,
+                          seed=0, n_bootstrap=200)
+        blocks[threshold] = SCANNERS.get("toxicity")().scan(ctx).results["toxicity"]
+    assert list(blocks[0.5].model_dump()["detector"]["sets"]["RTP identity attack, report"].values()) == \
+        ["recall", 0.8264, 0.747, 0.8892, 100, 121]
+    assert blocks[0.5].n_toxic == 1  # the insult, not the group's name
+    assert "not 'alt-profanity-check" in blocks[0.7].model_dump()["detector"]["note"]  # measured at 0.5 only
