@@ -15,6 +15,11 @@ from reports.glossary import public_text_note, term
 
 PAGE_SIZE = 50
 # the per-task rates in short plain words (column headers; reports/glossary.py has the long forms)
+# the findings table's headers in words for a committee (sample_id, entity_type ... are the bundle's names)
+FINDING_COLUMNS = {"sample_id": "sample", "field": "found in", "entity_type": "kind of personal data",
+                   "leak": "leak?", "context": "context (redacted)", "score": "detector score",
+                   "start": "from character", "end": "to character", "recognizer": "recognised by",
+                   "value_hash": "value hash", "value": "raw value"}
 _RATE_WORDS = {"pii_leak_rate": "outputs leaking PII", "pii_rate_input": "prompts with PII",
                "pii_rate_prediction": "outputs with PII", "pii_rate_reference": "references with PII"}
 
@@ -158,7 +163,8 @@ def _pii(run_id: str, res: RunResults) -> None:
     frame = frame[first + [c for c in frame.columns if c not in first]]
     styled = frame.style.apply(lambda r: ["background-color: #fde2e1" if r.get("leak") else "" for _ in r], axis=1) \
         if "leak" in frame else frame
-    st.dataframe(styled, hide_index=True, width="stretch")
+    st.dataframe(styled, hide_index=True, width="stretch",   # headers in words (the data keeps its column names)
+                 column_config={c: FINDING_COLUMNS[c] for c in frame.columns if c in FINDING_COLUMNS})
     st.caption("Context is redacted (`<ENTITY_TYPE>`); raw values are never stored unless a config asked for "
                "them, and then only admins see them.")
 
@@ -182,7 +188,7 @@ def _toxicity(run_id: str, res: RunResults) -> None:
     how = interval_methods(rows["method"].tolist()) if "method" in rows else ""
     charts.show(lambda: charts.ci_bars(rows, x="task", color="metric",
                                        title=f"toxicity per task (95% CI{', ' + how if how else ''})",
-                                       title_chars=100),   # full width
+                                       y_title="share or score (0 to 1)", title_chars=100),   # full width
                 charts.why_empty(rows, "toxicity per task"), key="tox-task")
     grouped = [t for t in tasks if t.attributes]
     if not grouped:

@@ -42,3 +42,20 @@ def test_the_audit_log_reads_in_words_acts_and_columns_not_user_signed_in_and_ts
     assert list(shown.columns) == ["#", "when", "who", "what they did", "on", "details", "hash"]
     assert shown["what they did"].tolist() == ["signed in", "added a user", "signed off the run"]
     assert not any("{" in x for x in shown["details"]) and shown["details"][2] == "decision: approve"
+
+
+def test_the_privacy_page_names_its_columns_and_axes_in_words(tmp_path, use_catalog):
+    from tests.dashboard._synth import build_catalog
+    from tests.dashboard.conftest import page_app
+
+    cat = build_catalog(tmp_path / "c.duckdb", n_per_task=20)
+    use_catalog(cat.path)
+    at = page_app("privacy").run()
+    assert not at.exception, at.exception
+    grids = [d for d in at.dataframe if "context" in d.value.columns]
+    assert grids, "the findings table is shown"
+    from dashboard.views.privacy import FINDING_COLUMNS
+
+    assert FINDING_COLUMNS["entity_type"] == "kind of personal data" and FINDING_COLUMNS["sample_id"] == "sample"
+    config = grids[0].proto.columns   # the grid's column labels, as the browser shows them
+    assert "kind of personal data" in config and "sample" in config, config
