@@ -113,7 +113,9 @@ def compare_rates(current: dict[str, float], previous: dict[str, float], confide
     """Ratio of two runs' rates from per-item 0/1 outcomes keyed by item id (NaN/None: not scored).
 
     Paired over the items both runs scored when there are any; else unpaired on the totals. None
-    when either run has no scored item or the previous rate is 0 and so is the current one."""
+    when either run has no scored item. A previous rate of 0 gives a ratio from the 0.5-corrected
+    counts whose interval never passes "down by a quarter" (0 and 0: inconclusive; up from 0: it
+    fails once the current events are clear); a policy reports it as no-data first ("divisor is 0")."""
     cur = {k: float(v) for k, v in current.items() if v is not None and np.isfinite(v)}
     prev = {k: float(v) for k, v in previous.items() if v is not None and np.isfinite(v)}
     if not cur or not prev:
