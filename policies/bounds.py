@@ -244,7 +244,7 @@ class IntervalEvaluator:
             return None
         r = stats.compare_rates(cur, prev, level)
         if r is None:
-            raise MissingInput(".".join(left) + " / previous", "a run has no scored items, or both rates are 0")
+            raise MissingInput(".".join(left) + " / previous", "a run has no scored items")
         label = f"{left[0]} / previous.{left[0]}"
         return Bounds(r.ratio, r.low, r.high, [{"name": label, "kind": "ratio", "n": r.n, "design_effect": None,
                                                "method": r.method, "rate_ratio": r}])
