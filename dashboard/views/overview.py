@@ -266,7 +266,7 @@ def render() -> None:
         st.caption("A change is marked real only when its test, corrected for every metric compared in this "
                    "run (Holm), is significant at 5%: McNemar's exact test (0/1 scores) or a paired t-test "
                    "where both runs scored the same samples; otherwise a two-proportion test or a z-test on "
-                   "the two intervals. Statistics from audits.stats, the same as the report's.")
+                   "the two intervals: the same tests as the report's.")
 
     with st.expander("Runs by period"):
         st.dataframe(runs[[c for c in ("period", "audit", "run_id", "status", "created_at", "model", "device")

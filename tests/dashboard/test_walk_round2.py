@@ -59,3 +59,16 @@ def test_the_privacy_page_names_its_columns_and_axes_in_words(tmp_path, use_cata
     assert FINDING_COLUMNS["entity_type"] == "kind of personal data" and FINDING_COLUMNS["sample_id"] == "sample"
     config = grids[0].proto.columns   # the grid's column labels, as the browser shows them
     assert "kind of personal data" in config and "sample" in config, config
+
+
+def test_the_overview_names_no_python_module_to_a_committee(tmp_path, use_catalog):
+    from tests.dashboard._synth import build_catalog
+    from tests.dashboard.conftest import page_app
+
+    cat = build_catalog(tmp_path / "c.duckdb", n_per_task=20)
+    use_catalog(cat.path)
+    at = page_app("overview").run()
+    assert not at.exception, at.exception
+    said = " ".join([c.value for c in at.caption] + [m.value for m in at.markdown])
+    assert "the same tests as the report's" in said
+    assert not re.search(r"\baudits\.\w+", said), re.findall(r"\baudits\.\w+", said)   # was 'from audits.stats'
