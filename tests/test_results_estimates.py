@@ -225,3 +225,28 @@ def test_detection_quality_as_measured_now_reads_with_its_methods_and_denominato
     for name in ("auroc", "balanced_accuracy", "precision", "recall"):
         assert (est[name].value, [est[name].ci_low, est[name].ci_high]) == (q[name], list(q[f"{name}_ci"]))
     assert est["recall"].n == 60 and est["auroc"].n == 150
+
+
+def test_a_run_writes_the_estimates_into_results_json(tmp_path):
+    """Through the runner (predictions backend, no model): results.json on disk holds each red-team rate
+    and detector figure as an Estimate equal to the flat keys beside it, and the bundle reads back."""
+    from audits.config import load_config
+    from audits.runner import run_audit
+    from audits.store import bundle_reader
+    from audits.store.catalog import Catalog
+    from tests.redteam.test_redteam_run import LIMIT, _answer, _job
+
+    cat = Catalog(tmp_path / "c.duckdb")
+    run_id = run_audit(load_config(_job(tmp_path, _answer)), cat, actor="tester")
+    written = json.loads((bundle_reader.bundle_dir(cat, run_id) / "results.json").read_text())
+    task = next(t for t in written["tasks"] if t["name"] == "redteam-prompt-injection")
+    block, low, high = task["redteam"], *clopper_pearson(3, LIMIT)
+    assert block["attack_success_rate"] == {
+        "value": 3 / LIMIT, "ci_low": block["ci_low"], "ci_high": block["ci_high"], "n": LIMIT,
+        "method": "clopper-pearson", "design_effect": None, "n_clusters": None, "design_effect_source": "none",
+        "successes": 3, "confidence": None}
+    assert (block["ci_low"], block["ci_high"]) == pytest.approx((float(low), float(high)))
+    marker = block["detectors"]["marker"]["model_outputs"]
+    assert block["detector_estimates"]["marker.model_outputs.agreement"]["value"] == marker["agreement"]
+    read = bundle_reader.results(cat, run_id).task("redteam-prompt-injection").redteam
+    assert read.attack_success_rate.model_dump() == block["attack_success_rate"]
