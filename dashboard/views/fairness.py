@@ -48,7 +48,12 @@ def _interval(x: object) -> str | None:
 
 def _colors(part: pd.DataFrame) -> dict[str, str]:
     """Groups with enough samples in blue, too-small groups in grey."""
-    return {label: _ENOUGH if label == "enough" else _TOO_FEW for label in part["sample size"].unique()}
+    return {label: _TOO_FEW if str(label).startswith("too few") else _ENOUGH for label in part["sample size"].unique()}
+
+
+def group_size_legend(min_size: int | None) -> str:
+    """The legend entry of groups big enough to compare: 'at least 30 samples (compared)'."""
+    return f"at least {min_size} samples (compared)" if min_size else "big enough to compare"
 
 
 def _how(rows: pd.DataFrame) -> str:
@@ -70,12 +75,13 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: f
     attr = attribute_text(attr)   # words in titles and warnings ('context', not 'context_condition')
     small = part["insufficient_data"].fillna(False).astype(bool) if "insufficient_data" in part else False
     label = f"too few (< {min_size})" if min_size else "too few"
-    part = part.assign(**{"sample size": pd.Series(label, index=part.index).where(small, "enough")})
+    enough = group_size_legend(min_size)   # the legend says what 'enough' means (a lone 'enough' said nothing)
+    part = part.assign(**{"sample size": pd.Series(label, index=part.index).where(small, enough)})
     sizes = part.drop_duplicates("group")[["group", "n", "sample size"]]
-    if bool(sizes["sample size"].ne("enough").all()):
+    if bool(sizes["sample size"].ne(enough).all()):
         st.warning(f"Every {attr} group has fewer than {min_size or 'the minimum'} samples: no gap is computed and "
                    "the figures below describe too few people to compare.", icon=":material/warning:")
-    elif sizes["sample size"].ne("enough").any():
+    elif sizes["sample size"].ne(enough).any():
         st.caption("Groups marked *too few* are shown but left out of the gaps.")
     metrics = list(dict.fromkeys(part["metric"]))
     main = [m for m in metrics if not m.startswith(_SECONDARY)]

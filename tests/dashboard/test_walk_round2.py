@@ -72,3 +72,21 @@ def test_the_overview_names_no_python_module_to_a_committee(tmp_path, use_catalo
     said = " ".join([c.value for c in at.caption] + [m.value for m in at.markdown])
     assert "the same tests as the report's" in said
     assert not re.search(r"\baudits\.\w+", said), re.findall(r"\baudits\.\w+", said)   # was 'from audits.stats'
+
+
+def test_the_fairness_charts_legend_says_what_enough_samples_means(tmp_path, use_catalog):
+    import json
+
+    from tests.dashboard._synth import build_catalog
+    from tests.dashboard.conftest import page_app
+
+    cat = build_catalog(tmp_path / "c.duckdb", n_per_task=40)
+    use_catalog(cat.path)
+    at = page_app("fairness").run()
+    assert not at.exception, at.exception
+    names = {tr.get("name") for el in at.get("plotly_chart") for tr in json.loads(el.proto.spec)["data"]}
+    assert "enough" not in names                                   # a lone 'enough' in the legend said nothing
+    assert "big enough to compare" in names, names                 # this catalog sets no minimum group size
+    from dashboard.views.fairness import group_size_legend
+
+    assert group_size_legend(30) == "at least 30 samples (compared)"
