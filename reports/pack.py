@@ -149,7 +149,8 @@ def build_pack(cat: Catalog, run_id: str, compare: str | None = None, packs: lis
 def save_pack(cat: Catalog, run_id: str, output: str | Path, compare: str | None = None,
               packs: list[str] | None = None, actor: str = "cli", force: bool = False) -> tuple[Path, str]:
     """Write the pack to ``output`` (refusing to overwrite without ``force``) and log its SHA-256."""
-    from reports.export import _write, with_packs
+    from audits.logged_files import commit_logged
+    from reports.export import with_packs
     from audits.store.queries import policies as policies_q
 
     output = Path(output).expanduser()
@@ -158,6 +159,6 @@ def save_pack(cat: Catalog, run_id: str, output: str | Path, compare: str | None
     if output.exists() and not force:
         raise AssayError(f"{output} already exists", "choose another file name, or pass --force to replace it")
     payload, inventory = build_pack(cat, run_id, compare, with_packs(cat, run_id, packs), actor)
-    sha = _write(output, payload)
-    policies_q.record_report(cat, run_id, actor, str(output.resolve()), sha, "pack", compare)
+    [(_, sha)] = commit_logged([(output, payload)], lambda path, digest: policies_q.record_report(
+        cat, run_id, actor, str(path.resolve()), digest, "pack", compare))  # no file without its log entry
     return output, sha

@@ -138,6 +138,14 @@ def _print_pii_detector(pii) -> None:
               f"{_ci(second, 'precision')}, recall {_fmt(second.get('recall'))} {_ci(second, 'recall')}")
 
 
+def _logger(cat, run_id: str, actor: str):
+    """The audit-log entry of a table export (path and SHA-256), written before the file appears."""
+    from audits.store.queries import policies as policies_q
+
+    return lambda path, sha: policies_q.record_report(cat, run_id, actor, str(path.resolve()), sha,
+                                                      path.suffix.lower().lstrip("."), None)
+
+
 def _export(args) -> int:
     from audits.access import require
     from audits.commands._identity import cli_reader
@@ -151,7 +159,8 @@ def _export(args) -> int:
     if args.table.replace("-", "_") in runs_q.BUNDLE_TABLES:  # evidence tables: through the access layer
         from audits.access import export_table
 
-        n = write_export(export_table(cat, user, args.run_id, args.table.replace("-", "_")), out)
+        n = write_export(export_table(cat, user, args.run_id, args.table.replace("-", "_")), out,
+                         _logger(cat, args.run_id, user.name))
         print(f"wrote {n} rows to {args.output}")
         return 0
     require(user, "export_retraining")
@@ -165,7 +174,7 @@ def _export(args) -> int:
                            only_flags=parse_flags(args.only_flagged) or []))
         return 0
     data = export(cat, args.run_id)
-    n = write_export(data, Path(args.output))
+    n = write_export(data, Path(args.output), _logger(cat, args.run_id, user.name))
     print(f"wrote {n} rows to {args.output}")
     return 0
 

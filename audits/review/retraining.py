@@ -34,6 +34,7 @@ from audits.review.evidence import queued_as_attack
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
 from audits.store.queries import runs as rq
+from audits.logged_files import commit_logged
 
 Kind = Literal["sft", "preference"]
 KINDS = ("sft", "preference")
@@ -140,12 +141,11 @@ class Scrubber:
 
 
 def _public_kept(text: str, spans: list[tuple[int, int, str]], public: str) -> list[tuple[int, int, str]]:
-    """The spans of ``text`` left to redact beside the public benchmark text ``public``: a value that stands in
-    it is no personal data (the rule of redaction at rest, ``audits.trust.redact.redact_samples``)."""
-    from audits.trust.redact import _norm
+    """The spans of ``text`` left to redact beside the public benchmark text ``public``: the one rule reviewer
+    text is stored by (:func:`audits.trust.notes.public_kept`), so a kept correction is kept here too."""
+    from audits.trust.notes import public_kept
 
-    where = _norm(public)
-    return [(a, b, e) for a, b, e in spans if not (_norm(text[a:b]) and _norm(text[a:b]) in where)]
+    return public_kept(text, spans, public)
 
 
 def _public_tasks(cat: Catalog, run_id: str) -> set[str]:
@@ -307,19 +307,18 @@ def build_export(cat: Catalog, run_id: str, kind: Kind, scrub: bool = True,
 def write_export(cat: Catalog, run_id: str, kind: Kind, path: str | Path, scrub: bool = True,
                  actor: str | None = None, exclude_flags: Collection[str] | None = None,
                  only_flags: Collection[str] = ()) -> JsonObject:
-    """Write ``path`` (JSONL) and ``path.manifest.json`` atomically; log the export when ``actor``
-    is given. Returns the manifest."""
+    """Write ``path`` (JSONL) and ``path.manifest.json`` atomically; with ``actor``, log the export first
+    (neither file appears when the log refuses the entry). Returns the manifest."""
     path = Path(path)
     data, manifest = build_export(cat, run_id, kind, scrub, exclude_flags, only_flags)
     manifest["file"] = path.name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    man_path = manifest_path(path)
-    for target, payload in ((path, data), (man_path, (json.dumps(manifest, indent=2) + "\n").encode())):
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(payload)
-        tmp.replace(target)
-    if actor:
-        log_export(cat, run_id, manifest, actor)
+    manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode()
+
+    def log(target: Path, _sha: str) -> None:   # one entry, before the data file appears
+        if actor and target == path:
+            log_export(cat, run_id, manifest, actor)
+
+    commit_logged([(path, data), (manifest_path(path), manifest_bytes)], log)
     return manifest
 
 
