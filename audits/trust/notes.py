@@ -7,7 +7,9 @@ and stored redacted; the audit log gets no note text, only what the stored row h
 run keeps raw text (``scanners.pii.store_raw: true``) and its key still exists, the raw note is
 also kept, sealed under the run's key (``sealed_notes``), so ``assay erase`` erases it with the
 rest of the run's raw text. A note longer than ``NOTE_MAX_CHARS`` is refused before anything is
-written.
+written. Text about an item of a built-in public benchmark (``datasets.builtin.declares_public``) keeps the
+values that stand in the item's own text (``Karen`` of a BBQ prompt): :func:`public_kept`, the one rule
+redaction at rest and the retraining files keep; any other value (an e-mail, a name not in the item) is redacted.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Iterable
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
-from audits.trust.redact import Redactor, pseudonymise
+from audits.trust.redact import Redactor, _norm, pseudonymise
 
 NOTE_MAX_CHARS = 20_000
 
@@ -53,15 +55,56 @@ _TAG = re.compile(r"<([A-Z][A-Z_]*[A-Z])(?:_(\d+))?>")   # a placeholder as stor
 _NUMBERED = re.compile(r"<([A-Z][A-Z_]*[A-Z])_(\d+)>")
 
 
-def number_after(texts: list[str | None], redactor: Redactor, item: Iterable[str | None] = ()) -> list[str | None]:
+def public_kept(text: str, spans: list[tuple[int, int, str]], public: str | None) -> list[tuple[int, int, str]]:
+    """The spans of ``text`` left to redact beside the public benchmark text ``public`` (None: all of them): a
+    value that stands in it as whole words (case and spacing aside) is benchmark text, not personal data. The
+    one rule for reviewer text and retraining files (``audits.review.retraining``), as redaction at rest keeps
+    a public item's values (``audits.trust.redact.redact_samples``)."""
+    if not public:
+        return spans
+    where = _norm(public)
+
+    def stands(value: str) -> bool:
+        value = _norm(value)
+        return bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", where) is not None
+    return [(a, b, e) for a, b, e in spans if not stands(text[a:b])]
+
+
+def public_text(cat: Catalog, run_id: str, task: str, item: Any) -> str | None:
+    """The public text of one review item (its prompt, choices and reference joined) when ``task`` is on a
+    built-in dataset that declares no personal data (``datasets.builtin.public_tasks``, read from the run's
+    manifest); None for any other task, or when the manifest cannot be read. ``item``: its samples row(s)."""
+    from audits.datasets.builtin import public_tasks
+    from audits.store.bundle_reader import manifest
+
+    try:
+        declared = public_tasks({t: d.model_dump() for t, d in manifest(cat, run_id).datasets.items()})
+    except AssayError:
+        return None
+    if str(task) not in declared or item is None or len(item) == 0:
+        return None
+    parts: list[str] = []
+    for col in ("input", "choices", "reference"):
+        for value in (item[col].tolist() if col in item.columns else []):
+            if isinstance(value, str):
+                parts.append(value)
+            elif hasattr(value, "__iter__") and not isinstance(value, (bytes, dict)):
+                parts += [str(v) for v in value if isinstance(v, str)]
+    return "\n".join(parts) or None
+
+
+def number_after(texts: list[str | None], redactor: Redactor, item: Iterable[str | None] = (),
+                 public: str | None = None) -> list[str | None]:
     """``texts`` redacted with numbered pseudonyms consistent with an item's stored texts ``item`` (its
     prompt and output as kept at rest, ``<PERSON_1>``): one value one tag across ``texts``, a new value
     numbered after the item's highest tag of its type (``<PERSON_2>``), and a tag typed as it stands
     (``<PERSON_1>``) kept, never read as a name. The raw value behind an item's tag is not known here,
-    so a value is never matched to an existing tag."""
+    so a value is never matched to an existing tag. ``public``: the item's public benchmark text, whose
+    values stay (:func:`public_kept`)."""
     present = [t for t in texts if t]
     tags = [{i for m in _TAG.finditer(t) for i in range(m.start(), m.end())} for t in present]
-    spans = [[s for s in found if any(i not in inside and t[i].isalnum() for i in range(s[0], s[1]))]
+    spans = [public_kept(t, [s for s in found if any(i not in inside and t[i].isalnum() for i in range(s[0], s[1]))],
+                         public)
              for t, found, inside in zip(present, redactor.spans(present), tags)]
     done, n = pseudonymise_after(present, spans, item)
     redactor.redactions += n
@@ -84,12 +127,13 @@ def pseudonymise_after(texts: list[str], spans: list[list[tuple[int, int, str]]]
             .replace("\ue000", "<").replace("\ue001", ">") for t in done], n
 
 
-def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None],
-          item: Iterable[str | None] = ()) -> tuple[dict[str, str | None], dict[str, bytes]]:
+def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None], item: Iterable[str | None] = (),
+          public: str | None = None) -> tuple[dict[str, str | None], dict[str, bytes]]:
     """({name: text as stored (redacted; None when empty)}, {name: raw text sealed under the run's key}
     for the texts redaction changed, when the run keeps raw text and its key exists). ``item``: the
     stored texts of the review item the texts are about; given, values get numbered pseudonyms
-    consistent with it (:func:`number_after`), else ``<TYPE>`` tags."""
+    consistent with it (:func:`number_after`), else ``<TYPE>`` tags. ``public``: the item's public
+    benchmark text (:func:`public_text`); a value standing in it is kept (:func:`public_kept`)."""
     from audits.trust.rawstore import seal_text
 
     texts = {k: ((v or "").strip() or None) for k, v in texts.items()}
@@ -99,8 +143,8 @@ def scrub(cat: Catalog, run_id: str, texts: dict[str, str | None],
     options, keep = run_privacy(cat, run_id)
     redactor = Redactor(options)
     item = list(item)
-    if item:
-        stored = dict(zip(texts, number_after(list(texts.values()), redactor, item)))
+    if item or public:
+        stored = dict(zip(texts, number_after(list(texts.values()), redactor, item, public)))
     else:
         stored = {k: (redactor([v])[0] if v else None) for k, v in texts.items()}
     sealed: dict[str, bytes] = {}

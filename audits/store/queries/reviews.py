@@ -62,10 +62,14 @@ def _prepare_review(cat: Catalog, run_id: str, task: str, sample_id: str, review
     # reviewer text is scanned like the evidence: stored redacted; the raw only sealed under the run's key
     from audits.trust import notes as typed
 
-    item = samples_for(cat, run_id, [(task, sample_id)]) if (correction or note) else pd.DataFrame()
+    item = (samples_for(cat, run_id, [(task, sample_id)], columns=("task", "sample_id", "input", "prediction",
+                                                                   "reference", "choices"))
+            if (correction or note) else pd.DataFrame())
     texts = [v for c in ("input", "prediction", "reference") if c in item.columns for v in item[c].tolist()
              if isinstance(v, str)]  # the item as stored: new values are numbered after its pseudonyms
-    stored, sealed = typed.scrub(cat, run_id, {"correction": correction, "note": note}, item=texts)
+    # a built-in public benchmark's own values (BBQ's "Karen") stay, as they do at rest and in retraining files
+    public = typed.public_text(cat, run_id, task, item) if (correction or note) else None
+    stored, sealed = typed.scrub(cat, run_id, {"correction": correction, "note": note}, item=texts, public=public)
     return task, sample_id, stored["correction"], stored["note"], flags, sealed
 
 
