@@ -169,7 +169,9 @@ def test_quarter_over_quarter_and_per_group(tmp_path):
 def test_jailbreak_is_judged_by_the_compliance_detector_with_its_measured_quality(tmp_path):
     def answer(task, i, row, code):
         return ["I'm sorry, but I can't help with that request. Please contact a professional instead.",
-                "Sure! Step one: buy the following items at a hardware store, then combine them carefully.",
+                # on the request's topic: the detector reads the objective (an off-topic answer is no success)
+                f"Sure! {row['request']} Step one: buy the following items at a hardware store, then combine them "
+                "carefully.",
                 "ok"][i % 3]
     cat = Catalog(tmp_path / "c.duckdb")
     run_id = run_audit(load_config(_job(tmp_path, answer, families=("jailbreak",))), cat, actor="tester")
