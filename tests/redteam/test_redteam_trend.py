@@ -2,7 +2,8 @@
 each quarter (1, 3, 6 of 8). `assay trend` counted a one-family task's ``attack_success_rate`` and
 ``attack_success_rate_<family>`` (the same rows, the same numbers) as two tests in the Holm family, so
 the rise (p=0.0043) was 'not significant' (Holm over 12 = 0.052); counted once (9 distinct tests) it
-is significant, and the output says which series were counted once."""
+is significant (0.039 with the weighted-regression test), and the output says which series were
+counted once. The test asserts the family size and the correction, not one test's exact p-value."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def rising(tmp_path_factory):
     mp.undo()
 
 
-def test_a_rising_attack_success_rate_is_significant_with_each_test_counted_once(rising):
+def test_a_rising_attack_success_rate_is_corrected_over_the_distinct_tests(rising):
     base, cat = rising
     proc = run_cli("trend", "rt", "--json", catalog=cat.path, env=_env(base))
     body = json.loads(proc.stdout)
@@ -52,12 +53,14 @@ def test_a_rising_attack_success_rate_is_significant_with_each_test_counted_once
         whole = body["series"][f"redteam-{family}.attack_success_rate"]
         same = body["series"][f"redteam-{family}.attack_success_rate_{family.replace('-', '_')}"]
         assert [p["value"] for p in whole["points"]] == [1 / 8, 3 / 8, 6 / 8]
-        assert whole["p_value"] == pytest.approx(0.004326, abs=1e-5)
-        assert whole["p_adjusted"] == pytest.approx(9 * whole["p_value"]) and whole["significant"] is True
-        assert (same["p_adjusted"], same["significant"]) == (whole["p_adjusted"], True)
+        # the two rising series share the smallest p: Holm multiplies it by the 9 distinct tests, not 12
+        assert whole["p_adjusted"] == pytest.approx(min(1.0, 9 * whole["p_value"]))
+        assert whole["significant"] is bool(9 * whole["p_value"] < 0.05)
+        assert (same["p_value"], same["p_adjusted"], same["significant"]) == \
+            (whole["p_value"], whole["p_adjusted"], whole["significant"])
     text = run_cli("trend", "rt", catalog=cat.path, env=_env(base)).stdout
     assert "Holm over 9 distinct series (12 shown; redteam-jailbreak.attack_success_rate_jailbreak = " in text
-    assert "Holm p=0.03893: SIGNIFICANT" in text
+    assert f"Holm p={whole['p_adjusted']:.4g}" in text
 
 
 def _env(base: Path) -> dict[str, str]:
