@@ -22,6 +22,7 @@ from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from audits.store.records import AttestationRecord, SignoffRecord
+from audits.trust.packs import pack_hashes
 from policies.context import (RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context,
                               prefetch_monitoring)
 from policies.bounds import IntervalEvaluator, Judgement, Unsupported
@@ -344,9 +345,16 @@ def attest(cat: Catalog, run_id: str, pack: str, control_id: str, username: str,
         link = f"file:{Path(file).name}"
     return policies_q.add_attestation(cat, run_id, loaded.name, control_id, username, role,
                                       required_role=control.attestation.role, status=status, note=note,
-                                      evidence_link=link, evidence_sha256=sha)
+                                      evidence_link=link, evidence_sha256=sha, packs=pack_hashes([pack]))
 
 
 def signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str, note: str | None = None) -> str:
-    """The committee's sign-off of a run (any other role: AssayError, nothing stored)."""
-    return policies_q.add_signoff(cat, run_id, username, role, decision, note)
+    """The committee's sign-off of a run (any other role: AssayError, nothing stored). The signed log
+    entry records the SHA-256 of each pack file the run is checked against (``audits.trust.packs``)."""
+    from audits.store.queries import runs as runs_q
+
+    try:
+        sources = [str(p) for p in (runs_q.get_results(cat, run_id).policy or [])]
+    except AssayError:  # no such run / no results: add_signoff names the problem
+        sources = []
+    return policies_q.add_signoff(cat, run_id, username, role, decision, note, packs=pack_hashes(sources))

@@ -12,7 +12,8 @@
    (until the run is erased) and every sealed row belongs to such an act; every run in ``runs`` has the audit, period, model, config hash, creator, times,
    status, error and manifest hash the log recorded, and every logged run still exists.
 4. Actors: every signed act was done by a user who, per the log's own users history at that entry,
-   was active and held a role allowed to do it (:mod:`audits.trust.acts`).
+   was active and held a role allowed to do it (:mod:`audits.trust.acts`); every pack file a sign-off
+   or attestation in force rested on still hashes to what it recorded (:mod:`audits.trust.packs`).
 5. Identity of the file: a catalog the key dir signed at this path under another id (wiped and
    re-identified, or replaced) fails; so does a log shorter than the witness (0 entries included).
 6. Bundles: every run the log saw complete (whatever ``runs.status`` says now) is compared with
@@ -36,7 +37,7 @@ from audits.store.bundle import verify_bundle
 from audits.store.catalog import Catalog
 from audits.store.records import RunRecord
 from audits.store.queries import audit_log, checkpoints as checkpoints_q, evidence, sealed_notes
-from audits.trust import acts, checkpoint, keys, rawstore
+from audits.trust import acts, checkpoint, keys, packs, rawstore
 from audits.trust.checkpoint import Checkpoint
 
 EVIDENCE_TABLES = {"signoffs": "signoff_id", "attestations": "attestation_id", "reviews": "review_id",
@@ -99,6 +100,7 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     _reconcile_runs(report, cat, entries, runs)
     report.notes += rawstore.raw_id_notes(cat, [r["run_id"] for r in runs if r["status"] == "complete"])
     report.problems += acts.check_actors([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
+    report.problems += packs.findings([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
     return report
 
 

@@ -7,6 +7,7 @@ Notes are stored redacted (``audits.trust.notes``); the log holds their SHA-256,
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -51,8 +52,10 @@ def signoff_ids(con: Any, run_id: str) -> list[str]:
 
 def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, username: str, role: str,
                     required_role: str, *, status: str = "attested", note: str | None = None,
-                    evidence_link: str | None = None, evidence_sha256: str | None = None) -> str:
-    """Store one attestation (after checking run, role and user); returns its id."""
+                    evidence_link: str | None = None, evidence_sha256: str | None = None,
+                    packs: dict[str, str] | None = None) -> str:
+    """Store one attestation (after checking run, role and user); returns its id. ``packs``: the
+    SHA-256 of the pack file it rested on (``audits.trust.packs``), kept in the signed log entry."""
     if not access.can(role, "attest", required_role):
         raise AssayError(f"control {control_id} of pack '{pack}' must be attested by the '{required_role}' role, "
                          f"not '{role}'", f"ask a user with the {required_role} role to attest it")
@@ -74,15 +77,28 @@ def add_attestation(cat: Catalog, run_id: str, pack: str, control_id: str, usern
                          {"attestation_id": attestation_id, "pack": pack, "control": control_id, "role": role,
                           "status": status, "evidence_link": evidence_link, "evidence_sha256": evidence_sha256,
                           "note_sha256": typed.digest(note), "raw_sealed": bool(sealed),
-                          "sealed_sha256": sealed_notes.digests(sealed)},
+                          "sealed_sha256": sealed_notes.digests(sealed), **({"packs": packs} if packs else {})},
                          row=("attestations", "attestation_id = ?", [attestation_id]))
     return attestation_id
 
 
+def _last_signoff_packs(con: Any, run_id: str, username: str) -> Any:
+    """The ``packs`` the user's latest logged sign-off of the run rested on (None when not recorded)."""
+    row = con.execute("SELECT details FROM audit_log WHERE action = 'policy.signoff' AND target = ? AND actor = ? "
+                      "ORDER BY seq DESC LIMIT 1", [run_id, username]).fetchone()
+    try:
+        details = json.loads(row[0]) if row and row[0] else {}
+    except ValueError:
+        return None
+    return details.get("packs") if isinstance(details, dict) else None
+
+
 def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str,
-                note: str | None = None) -> str:
+                note: str | None = None, packs: dict[str, str] | None = None) -> str:
     """Store the committee's sign-off of a whole run; any other role is refused, and so is a
-    duplicate (the same user's latest sign-off of this run already has this decision)."""
+    duplicate (the same user's latest sign-off of this run already has this decision, resting on the
+    same packs). ``packs``: the SHA-256 of each pack file the run is checked against, kept in the
+    signed log entry (``audits.trust.packs``); a pack that changed since makes a repeat sign-off new."""
     if not access.can(role, "signoff"):
         raise AssayError(f"role '{role}' cannot sign off a run", "only the committee role signs off; "
                          "pass --role committee as a committee member")
@@ -97,7 +113,7 @@ def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: s
         _check_user_role(con, username, role)
         last = con.execute("SELECT decision FROM signoffs WHERE run_id = ? AND username = ? "
                            "ORDER BY created_at DESC, signoff_id DESC LIMIT 1", [run_id, username]).fetchone()
-        if last is not None and last[0] == decision:
+        if last is not None and last[0] == decision and (not packs or _last_signoff_packs(con, run_id, username) == packs):
             raise AssayError(f"{username} has already signed off run '{run_id}' with '{decision}'",
                              "nothing to record; a changed decision is a new sign-off with the other decision")
         con.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -106,7 +122,7 @@ def add_signoff(cat: Catalog, run_id: str, username: str, role: str, decision: s
         audit_log.append(con, username, "policy.signoff", run_id,
                          {"signoff_id": signoff_id, "decision": decision, "role": role,
                           "note_sha256": typed.digest(note), "raw_sealed": bool(sealed),
-                          "sealed_sha256": sealed_notes.digests(sealed)},
+                          "sealed_sha256": sealed_notes.digests(sealed), **({"packs": packs} if packs else {})},
                          row=("signoffs", "signoff_id = ?", [signoff_id]))
     return signoff_id
 
@@ -141,3 +157,20 @@ def record_report(cat: Catalog, run_id: str, actor: str, path: str, sha256: str,
         details["claim"] = claim
     with cat.connect(write=True) as con:
         audit_log.append(con, actor, "report.generated", run_id, details)
+
+
+def signoff_packs(cat: Catalog, run_id: str) -> dict[str, Any]:
+    """``{signoff_id: packs}`` from the signed log entries of a run's sign-offs (``None`` where the
+    entry recorded no packs: written before sign-offs recorded them)."""
+    with cat.connect() as con:
+        rows = con.execute("SELECT details FROM audit_log WHERE action = 'policy.signoff' AND target = ? ORDER BY seq",
+                           [run_id]).fetchall()
+    out: dict[str, Any] = {}
+    for (text,) in rows:
+        try:
+            details = json.loads(text or "{}")
+        except ValueError:
+            continue
+        if isinstance(details, dict) and details.get("signoff_id"):
+            out[str(details["signoff_id"])] = details.get("packs")
+    return out
