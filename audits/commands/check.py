@@ -102,11 +102,17 @@ def _check(args) -> int:
     cat = Catalog(args.catalog, create=False)
     checklist = evaluate_run(cat, args.run_id, args.policy)
     _notify(cat, checklist, args.policy)  # alerts that packs' notify: blocks ask for (policies/notify.py)
+    from audits.trust.packs import signoff_warning
+
+    changed = signoff_warning(cat, args.run_id)  # a pack the latest sign-off rested on was edited since
     if args.json:
         body = checklist.to_dict()
+        body["signoff_warning"] = changed
         body["controls"] = control_rows(checklist)
         body["exit_code"] = exit_code(checklist, args.strict)
         print(json.dumps(body, indent=2, default=str))
     else:
         print(format_checklist(checklist))
+        if changed:
+            print(f"SIGN-OFF: {changed}")
     return exit_code(checklist, args.strict)

@@ -223,6 +223,10 @@ def render() -> None:
     from audits.store.queries import policies as policies_q
 
     st.markdown(signoff_line(policies_q.list_signoffs(state.catalog(), run_id)), unsafe_allow_html=True)
+    from audits.trust.packs import signoff_warning
+
+    if changed := signoff_warning(state.catalog(), run_id):  # a pack the sign-off rested on was edited since
+        st.warning(changed)
     _sample_caption(run_id)  # a stratified sample of a large log: n of N logged interactions (audits/sampling.py)
     from dashboard.views.trends import drift_warning
 

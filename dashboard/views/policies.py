@@ -101,6 +101,10 @@ def _signoff_status(run_id: str) -> None:
     else:
         st.markdown("**Sign-off:** <span style='color:#b54708; font-weight:700'>not signed off yet</span> · "
                     "<a href='#committee-sign-off'>sign-off form ↓</a>", unsafe_allow_html=True)
+    from audits.trust.packs import signoff_warning
+
+    if changed := signoff_warning(state.catalog(), run_id):  # a pack the sign-off rested on was edited since
+        st.warning(changed)
 
 
 def _packs(run_id: str) -> list[str]:
