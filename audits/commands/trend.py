@@ -15,6 +15,8 @@ from typing import Any
 
 
 def register(subparsers, common) -> None:
+from audits.jsontypes import JsonObject
+
     p = subparsers.add_parser("trend", parents=[common],
                               help="metrics of every run of an audit in period order, with a trend test")
     p.add_argument("audit", help="audit name (as in the config's name:)")
@@ -28,13 +30,16 @@ def _fmt(v: Any) -> str:
     return "—" if v is None or v != v else f"{v:.4g}"
 
 
-def holm_family(body: dict[str, Any]) -> str:
+def holm_family(body: JsonObject) -> str:
     """How many tests the Holm correction is over: the distinct series (identical ones counted once)."""
-    shown, size = len(body["series"]), body.get("family_size", len(body["series"]))
+    series, same = body["series"], body.get("same_as") or {}
+    shown = len(series) if isinstance(series, (list, dict)) else 0
+    size = body.get("family_size", shown)
     if size == shown:
         return f"Holm over {shown} metric(s)"
     return (f"Holm over {size} distinct series ({shown} shown; "
-            + ", ".join(f"{k} = {v}" for k, v in body.get("same_as", {}).items()) + ": the same numbers, counted once)")
+            + ", ".join(f"{k} = {v}" for k, v in pairs) + ": the same numbers, counted once)")
+    pairs = same.items() if isinstance(same, dict) else ()
 
 
 def format_trends(body: dict[str, Any]) -> str:
