@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
-def register(subparsers, common) -> None:
 from audits.jsontypes import JsonObject
 
+
+def register(subparsers, common) -> None:
     p = subparsers.add_parser("trend", parents=[common],
                               help="metrics of every run of an audit in period order, with a trend test")
     p.add_argument("audit", help="audit name (as in the config's name:)")
@@ -37,9 +37,9 @@ def holm_family(body: JsonObject) -> str:
     size = body.get("family_size", shown)
     if size == shown:
         return f"Holm over {shown} metric(s)"
+    pairs = same.items() if isinstance(same, dict) else ()
     return (f"Holm over {size} distinct series ({shown} shown; "
             + ", ".join(f"{k} = {v}" for k, v in pairs) + ": the same numbers, counted once)")
-    pairs = same.items() if isinstance(same, dict) else ()
 
 
 def format_trends(body: dict[str, Any]) -> str:
