@@ -345,7 +345,7 @@ def attest(cat: Catalog, run_id: str, pack: str, control_id: str, username: str,
         link = f"file:{Path(file).name}"
     return policies_q.add_attestation(cat, run_id, loaded.name, control_id, username, role,
                                       required_role=control.attestation.role, status=status, note=note,
-                                      evidence_link=link, evidence_sha256=sha, packs=pack_hashes([pack]))
+                                      evidence_link=link, evidence_sha256=sha, packs=pack_hashes([pack], run_id))
 
 
 def signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str, note: str | None = None) -> str:
@@ -357,4 +357,4 @@ def signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str, 
         sources = [str(p) for p in (runs_q.get_results(cat, run_id).policy or [])]
     except AssayError:  # no such run / no results: add_signoff names the problem
         sources = []
-    return policies_q.add_signoff(cat, run_id, username, role, decision, note, packs=pack_hashes(sources))
+    return policies_q.add_signoff(cat, run_id, username, role, decision, note, packs=pack_hashes(sources, run_id))

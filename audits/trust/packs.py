@@ -15,6 +15,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Iterable
 
+from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.store.queries import policies as policies_q
 from policies.schema import PACKS_DIR
@@ -50,14 +51,17 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
-def pack_hashes(sources: Iterable[str]) -> dict[str, str]:
-    """``{key: sha256}`` of each pack file (a pack that cannot be read is left out: loading it failed first)."""
+def pack_hashes(sources: Iterable[str], run_id: str) -> dict[str, str]:
+    """``{key: sha256}`` of each pack file ``run_id`` is checked against; AssayError when one cannot be
+    read (a sign-off resting on a pack nobody can hash could be changed later unseen)."""
     out: dict[str, str] = {}
     for source in sources:
         key, path = pack_file(source)
         digest = file_digest(path)
-        if digest is not None:
-            out[key] = digest
+        if digest is None:
+            raise AssayError(f"run '{run_id}' is checked against policy pack {source}, which cannot be read from here "
+                             f"({path})", "sign off from the folder the run was made in, or restore the pack file")
+        out[key] = digest
     return out
 
 

@@ -153,3 +153,13 @@ def test_assay_verify_and_check_on_the_command_line(setup, capsys, monkeypatch):
     main(["--catalog", str(cat.path), "check", "r1", "--json"])
     body = json.loads(capsys.readouterr().out)
     assert body["signoff_warning"].startswith("the policy pack changed after this sign-off (ours.yaml)")
+
+
+def test_a_signoff_on_a_pack_that_cannot_be_read_is_refused_and_nothing_is_stored(setup):
+    """Else the sign-off would record no hash for it, and the pack could be put back changed unseen."""
+    cat, pack = setup
+    pack.unlink()
+    with pytest.raises(AssayError, match=r"run 'r1' is checked against policy pack .*ours.yaml, which cannot be read "
+                                         r"from here .* sign off from the folder the run was made in"):
+        policies.signoff(cat, "r1", "cleo", "committee", "approve", "fine")
+    assert len(policies_q.list_signoffs(cat, "r1")) == 0 and _log(cat, "policy.signoff") == []
