@@ -36,7 +36,11 @@ class Unsupported(Exception):
 
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
-    """A key of a dict or a field / extra key of a pydantic model."""
+    """A field / extra key of a typed results model, or a key of the plain JSON beneath one.
+
+    Every caller in the product passes typed models (``RunResults`` tasks, metrics, fairness groups);
+    the dict branch stays because ``_stated_interval`` walks on into a scanner's measured-quality JSON
+    (``PiiBlock.detector`` and the like are plain dicts by design)."""
     if isinstance(obj, dict):
         return obj.get(key, default)
     if obj is None:

@@ -12,7 +12,7 @@ mean is not the corpus value.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
 import pandas as pd
@@ -22,35 +22,46 @@ from scipy.special import ndtri
 from audits.jsontypes import JsonObject
 from audits.stats._compare import HOLM, Comparison, compare_scores, correct, two_proportions
 
+
+class MetricSummary(Protocol):
+    """What a comparison reads of one metric: ``audits.results.MetricSummary`` (stats does not import it)."""
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    kind: str | None
+    events: float | None
+
+
+class _Task(Protocol):
+    name: str
+
+
+class RunResults(Protocol):
+    """``audits.results.RunResults`` as read here: ``metrics()`` gives (task, name, summary) for every metric."""
+
+    def metrics(self) -> Iterable[tuple[_Task, str, MetricSummary]]: ...
+
 UNPAIRED_Z = "unpaired-z (from intervals)"
 COLUMNS = ["task", "metric", "kind", "value", "ci_low", "ci_high", "n", "prev_value", "prev_ci_low", "prev_ci_high",
            "prev_n", "change", "test", "paired", "n_pairs", "diff_low", "diff_high", "p_value", "p_adjusted",
            "correction", "significant"]
 
 
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(key)
-    if key in getattr(type(obj), "model_fields", {}):
-        return getattr(obj, key)
-    return (getattr(obj, "model_extra", None) or {}).get(key)
-
-
-def _summaries(results: Any) -> dict[tuple[str, str], Any]:
-    """{(task, metric): summary} from typed RunResults (``.metrics()``) or a results.json dict."""
+def _summaries(results: RunResults | None) -> dict[tuple[str, str], MetricSummary]:
+    """{(task, metric): summary} of typed results (a results.json of an older schema is migrated at load)."""
     if results is None:
         return {}
-    if hasattr(results, "metrics") and callable(results.metrics):
-        return {(t.name, name): m for t, name, m in results.metrics()}
-    return {(t.get("name"), name): m for t in results.get("tasks") or [] for name, m in (t.get("metrics") or {}).items()}
+    return {(t.name, name): m for t, name, m in results.metrics()}
 
 
 def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _kind(name: str, m: Any, scores: np.ndarray | None = None) -> str:
-    kind = _get(m, "kind")
+def _kind(name: str, m: MetricSummary, scores: np.ndarray | None = None) -> str:
+    kind = m.kind
     if kind:
         return kind
     if scores is not None and scores.size and np.all((scores == 0) | (scores == 1)):
@@ -60,28 +71,28 @@ def _kind(name: str, m: Any, scores: np.ndarray | None = None) -> str:
     return "mean"
 
 
-def _from_intervals(a: Any, b: Any, confidence: float) -> Comparison:
+def _from_intervals(a: MetricSummary, b: MetricSummary, confidence: float) -> Comparison:
     """Unpaired z-test on two summaries, each standard error read off its interval."""
     z = float(ndtri((1 + confidence) / 2))
-    va, vb = _get(a, "value"), _get(b, "value")
-    bounds = [_get(a, "ci_low"), _get(a, "ci_high"), _get(b, "ci_low"), _get(b, "ci_high")]
+    va, vb = a.value, b.value
+    bounds = [a.ci_low, a.ci_high, b.ci_low, b.ci_high]
     nan = float("nan")
     if not (_finite(va) and _finite(vb) and all(_finite(x) for x in bounds)):
-        return Comparison(nan, nan, nan, nan, UNPAIRED_Z, False, int(_get(a, "n") or 0), int(_get(b, "n") or 0))
+        return Comparison(nan, nan, nan, nan, UNPAIRED_Z, False, int(a.n or 0), int(b.n or 0))
     se = math.hypot((bounds[1] - bounds[0]) / (2 * z), (bounds[3] - bounds[2]) / (2 * z))
     d = float(va) - float(vb)
     p = (1.0 if d == 0 else 0.0) if se == 0 else float(2 * _st.norm.sf(abs(d) / se))
-    return Comparison(d, d - z * se, d + z * se, p, UNPAIRED_Z, False, int(_get(a, "n") or 0), int(_get(b, "n") or 0))
+    return Comparison(d, d - z * se, d + z * se, p, UNPAIRED_Z, False, int(a.n or 0), int(b.n or 0))
 
 
-def _unpaired_rate(a: Any, b: Any, confidence: float) -> Comparison:
-    na, nb = int(_get(a, "n") or 0), int(_get(b, "n") or 0)
-    ka = _get(a, "events") if _finite(_get(a, "events")) else round(float(_get(a, "value") or 0) * na)
-    kb = _get(b, "events") if _finite(_get(b, "events")) else round(float(_get(b, "value") or 0) * nb)
+def _unpaired_rate(a: MetricSummary, b: MetricSummary, confidence: float) -> Comparison:
+    na, nb = int(a.n or 0), int(b.n or 0)
+    ka = a.events if _finite(a.events) else round(float(a.value or 0) * na)
+    kb = b.events if _finite(b.events) else round(float(b.value or 0) * nb)
     return two_proportions(float(ka), na, float(kb), nb, confidence)
 
 
-def compare_runs(current: Any, previous: Any,
+def compare_runs(current: RunResults, previous: RunResults | None,
                  paired_scores: Callable[[str, str], pd.DataFrame | None] | None = None, *,
                  confidence: float = 0.95, correction: str = HOLM, alpha: float = 0.05) -> pd.DataFrame:
     """One row per metric of ``current`` (columns ``COLUMNS``); comparison columns are empty where
@@ -95,12 +106,12 @@ def compare_runs(current: Any, previous: Any,
     rows: list[JsonObject] = []  # one per metric (COLUMNS)
     tested: list[tuple[int, Comparison]] = []
     for (task, name), m in cur.items():
-        row = {"task": task, "metric": name, "value": _get(m, "value"), "ci_low": _get(m, "ci_low"),
-               "ci_high": _get(m, "ci_high"), "n": _get(m, "n"), "kind": _get(m, "kind")}
+        row = {"task": task, "metric": name, "value": m.value, "ci_low": m.ci_low,
+               "ci_high": m.ci_high, "n": m.n, "kind": m.kind}
         p = prev.get((task, name))
         if p is not None:
-            row.update(prev_value=_get(p, "value"), prev_ci_low=_get(p, "ci_low"), prev_ci_high=_get(p, "ci_high"),
-                       prev_n=_get(p, "n"))
+            row.update(prev_value=p.value, prev_ci_low=p.ci_low, prev_ci_high=p.ci_high,
+                       prev_n=p.n)
             if _finite(row["value"]) and _finite(row["prev_value"]):
                 row["change"] = float(row["value"]) - float(row["prev_value"])
             pairs = paired_scores(task, name) if paired_scores is not None else None
