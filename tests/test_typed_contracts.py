@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 V1 = ROOT / "tests" / "fixtures" / "results_v1"
 PRODUCT = ("audits", "dashboard", "policies", "reports")
 UNTYPED = re.compile(r"dict\[str, Any\]")
-# 213 when issue 21 was filed; 62 -> 58 by the re-audit's typing step; 60 with code landed since
-# (toxicity.detector_quality, commands/trend.holm_family: JsonObject would make it 58). Lower it, never raise it.
+# 213 when issue 21 was filed; 62 -> 58 by the re-audit's typing step; 62 with code landed since; 60 with
+# toxicity.detector_quality and commands/trend.holm_family typed JsonObject (the 2 left of that landing are
+# queries/policies.signoff_packs). Lower it, never raise it.
 MAX_UNTYPED = 60
 
 

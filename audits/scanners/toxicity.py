@@ -22,6 +22,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from audits.config import AuditConfig
+from audits.jsontypes import JsonObject
 from audits.executors.base import RowStage
 from audits.results import Estimate, ToxicityBlock
 from audits.scanners._identity_terms import allowlist_hash, mask_identity_terms
@@ -47,12 +48,12 @@ def quality_signature(threshold: float) -> str:
     return f"{model_version().replace(' ', ':')}|identity_mask:{allowlist_hash()}|threshold:{threshold}"
 
 
-def detector_quality(threshold: float) -> dict[str, Any]:
+def detector_quality(threshold: float) -> JsonObject:
     """The scanner's own measured false-positive rate and recall on sets it was not built on
     (``benchmarks/bench_toxicity_heldout.py --record``), when measured with this classifier, mask and
     threshold; else a note saying they were not."""
     try:
-        stored = json.loads(QUALITY_PATH.read_text(encoding="utf-8"))
+        stored: JsonObject = json.loads(QUALITY_PATH.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"note": "not measured in this installation; run benchmarks/bench_toxicity_heldout.py --record"}
     if stored.get("signature") != quality_signature(threshold):
