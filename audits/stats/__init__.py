@@ -40,6 +40,7 @@ from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_in
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
                                    clusters_needed, n_needed, needed_words, verdict)
 from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
+from audits.stats._trend import RATE_TREND_TEST, rate_counts, rate_trend_test
 from audits.stats._drift import FLOORS as DRIFT_FLOORS, DriftTest, category_test, drift_family, length_test, mmd_test
 from audits.stats._words import PARITY_UNINFORMATIVE, describe, interval_methods, parity_uninformative_note
 from audits.stats._ratio import (RateRatio, compare_rates, paired_rate_ratio, rate_ratio, rate_ratio_verdict,
@@ -63,5 +64,6 @@ __all__ = [
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
     "GROUP_COLUMNS", "group_intervals", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "effective_n", "unestimable_correlation", "clusters_needed", "needed_words", "resample_blocks", "resample_sums",
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
+    "RATE_TREND_TEST", "rate_counts", "rate_trend_test",
     "DRIFT_FLOORS", "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",
 ]
