@@ -52,6 +52,7 @@ class ReportData:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     generated_at: str = ""
     verdicts: list[Any] = field(default_factory=list)  # reports.verdicts.AreaVerdict: the answers, computed once
+    signoff_warning: str | None = None    # a pack the latest sign-off rested on changed since (audits.trust.packs)
 
     @property
     def model_name(self) -> str:
@@ -375,6 +376,9 @@ def collect(cat: Catalog, run_id: str, compare: str | None = None, packs: list[s
     data.verdicts = area_verdicts(checklist, results, metrics)  # page one's answers and the trend's headline
     headline = [(v.task, v.metric) for v in data.verdicts if (v.task, v.metric) in measured]
     data.tables.update(trend_tables(cat, run, headline))  # the headline metrics over the audit's runs
+    from audits.trust.packs import signoff_warning
+
+    data.signoff_warning = signoff_warning(cat, run_id)
     return data
 
 

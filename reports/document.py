@@ -78,7 +78,8 @@ def _executive(d: ReportData) -> Section:
     signoffs = d.tables.get("signoffs")
     if signoffs is not None and len(signoffs):
         last = signoffs.iloc[-1]
-        s.blocks.append(f"Committee sign-off: {last['decision']} by {last['username']} on {fmt(last['created_at'])}.")
+        s.blocks.append(f"Committee sign-off: {last['decision']} by {last['username']} on {fmt(last['created_at'])}."
+                        + (f" Warning: {d.signoff_warning}." if d.signoff_warning else ""))
     else:
         s.blocks.append("Committee sign-off: none yet.")
     if d.compare_id:
@@ -294,7 +295,7 @@ def summary_blocks(d: ReportData) -> list[Any]:
     if signoffs is not None and len(signoffs):
         last = signoffs.iloc[-1]
         blocks.append(f"Sign-off status: {last['decision']} by {last['username']} ({last['role']}) on "
-                      f"{fmt(last['created_at'])}.")
+                      f"{fmt(last['created_at'])}." + (f" Warning: {d.signoff_warning}." if d.signoff_warning else ""))
     else:
         blocks.append("Sign-off status: not signed off yet.")
     return blocks

@@ -1,8 +1,10 @@
 """`assay trend AUDIT [--metric M ...] [--task T] [--json]`: every complete run of an audit in period
 order, each metric with its interval, a trend test over the runs and the most likely change point.
 
-The trend test is weighted least squares of the per-run estimates on the run's position (inverse-
-variance weights from each interval; ``audits.stats.trend_test``); the change point is the split
+The trend test of a rate (exact binomial intervals: events / n known) is Cochran-Armitage on the
+counts, a clustered run at its effective n (``audits.stats.rate_trend_test``); of any other metric,
+weighted least squares of the per-run estimates on the run's position (``audits.stats.trend_test``);
+each series' line names its test; the change point is the split
 with the largest jump in weighted mean, Bonferroni over the splits. Both are Holm-corrected over
 the metrics shown. Exit 0 (a trend is evidence, not a gate; policy packs read
 ``trend.<metric>.slope``); 2 on a user error.
@@ -59,7 +61,8 @@ def format_trends(body: dict[str, Any]) -> str:
         else:
             verdict = "SIGNIFICANT" if s["significant"] else "not significant"
             lines.append(f"  trend: slope {_fmt(s['slope'])} per run (95% CI [{_fmt(s['slope_low'])}, "
-                         f"{_fmt(s['slope_high'])}]), p={_fmt(s['p_value'])}, Holm p={_fmt(s['p_adjusted'])}: {verdict}")
+                         f"{_fmt(s['slope_high'])}]), p={_fmt(s['p_value'])}, Holm p={_fmt(s['p_adjusted'])}: {verdict} "
+                         f"({str(s.get('method', '')).split(' (')[0]})")  # which test: counts for a rate
         if s["change"]:
             after = runs[s["change_after"]]["period"]
             lines.append(f"  change point after {after}: {_fmt(s['change_size'])} (Holm p={_fmt(s['change_p_adjusted'])})")

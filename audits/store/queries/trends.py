@@ -14,7 +14,8 @@ from audits.errors import AssayError
 from audits.store.bundle_reader import read_table
 from audits.store.catalog import Catalog
 
-TREND_COLUMNS = ["run_id", "period", "created_at", "task", "metric", "value", "ci_low", "ci_high", "n"]
+TREND_COLUMNS = ["run_id", "period", "created_at", "task", "metric", "value", "ci_low", "ci_high", "n",
+                 "method", "design_effect"]  # the interval method and design effect say whether a series is a rate
 
 
 def audit_runs(cat: Catalog, audit: str) -> pd.DataFrame:
@@ -110,26 +111,42 @@ def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | 
     n_tasks = frame["task"].nunique()
     series: dict[str, Any] = {}
     points: dict[str, list[dict[str, Any]]] = {}
+    rates: dict[str, Any] = {}  # rate series: (events, effective n) per run, for the test on the counts
     for (tname, metric), rows in frame.groupby(["task", "metric"], sort=True):
         values, low, high = [float("nan")] * len(order), [float("nan")] * len(order), [float("nan")] * len(order)
         sizes = [float("nan")] * len(order)  # each run's n: the trend and change tests weigh runs by it
+        methods: list[Any] = [None] * len(order)
+        deffs = [float("nan")] * len(order)
         for r in rows.itertuples():
             i = order[r.run_id]
             values[i], low[i], high[i] = (float("nan") if v is None else float(v) for v in (r.value, r.ci_low, r.ci_high))
             sizes[i] = float("nan") if r.n is None else float(r.n)
+            methods[i], deffs[i] = getattr(r, "method", None), _float(getattr(r, "design_effect", None))
         key = series_key(tname, metric, n_tasks)
         series[key] = (values, low, high, sizes)
+        counts = stats.rate_counts(values, sizes, methods, deffs)
+        if counts is not None:
+            rates[key] = counts
         points[key] = [{"run_id": r.run_id, "period": r.period, "value": r.value, "ci_low": r.ci_low,
                         "ci_high": r.ci_high, "n": int(r.n)} for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
     same_as = identical_series(series)
     tested = {t.metric: t for t in stats.trend_family({k: v for k, v in series.items() if k not in same_as},
-                                                       alpha=alpha)}
+                                                       alpha=alpha, rates=rates)}
     trends = [replace(tested[same_as.get(key, key)], metric=key) for key in series]
     return {"audit": audit, "runs": [{"run_id": r.run_id, "period": r.period} for r in runs.itertuples()],
             "superseded": superseded,
-            "alpha": alpha, "correction": "holm", "test": stats.TREND_TEST, "change_test": stats.CHANGE_TEST,
+            "alpha": alpha, "correction": "holm",
+            "test": (f"rates: {stats.RATE_TREND_TEST}; other metrics: {stats.TREND_TEST}" if rates else stats.TREND_TEST), "change_test": stats.CHANGE_TEST,
             "family_size": len(tested), "same_as": same_as,
             "series": {t.metric: {**asdict(t), "points": points[t.metric]} for t in trends}}
+
+
+def _float(v: Any) -> float:
+    """A stored number as a float; NaN for a missing one (None, NaN, pandas NA)."""
+    try:
+        return float(v) if v is not None and v == v else float("nan")
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def identical_series(series: dict[str, tuple[list[float], ...]]) -> dict[str, str]:
