@@ -80,7 +80,8 @@ def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
     config = with_probes(config)  # red-team probe tasks (redteam:) join the job; the leak canary is planted
     if limit is not None and limit < 1:
         raise AssayError(f"--limit must be at least 1, got {limit}", "pass a positive number of samples per task")
-    data = {t.name: load_task_data(t, limit) for t in config.tasks}
+    outputs = config.model.path if config.model.backend == "predictions" else None  # a raw log as data and outputs
+    data = {t.name: load_task_data(t, limit, outputs) for t in config.tasks}
     metrics: dict[str, list[str]] = {}
     for task in config.tasks:
         available = data[task.name].available
@@ -150,6 +151,8 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
     blocks: ScannerBlocks = {"scoring": scoring_block(task, backend)}  # prompt/scoring options (signature)
     if task.on_missing == "skip":  # rows left out for a missing prompt field (audits/datasets/loader.py)
         blocks["data"] = {"on_missing": "skip", "rows_skipped": int(td.n_skipped)}
+    if td.log_skipped or td.out_of_order:  # a raw log read by `logs import`'s rules (audits/datasets/loader.py)
+        blocks.setdefault("data", {}).update({"skipped": dict(td.log_skipped), "out_of_order": int(td.out_of_order)})
     if (counts := feedback_counts(frame)) is not None:  # unknown feedback values: counted, never dropped silently
         blocks["feedback"] = counts
     tables: dict[str, list[pd.DataFrame]] = {}
@@ -245,6 +248,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         for task in config.tasks:
             td = prepared.data[task.name]
             skipped = f"; {td.n_skipped} rows skipped for a missing prompt field" if td.n_skipped else ""
+            skipped += "".join(f"; {n} rows skipped ({why})" for why, n in td.log_skipped.items())
+            skipped += f"; {td.out_of_order} rows out of timestamp order" if td.out_of_order else ""
             _log(f"task {task.name}: {len(td.frame)} samples ({task.type}){skipped}")
             preds = predictions[task.name]
             t0 = time.perf_counter()

@@ -79,10 +79,11 @@ def read_predictions(path: Path):
         raise AssayError(f"predictions file '{path}' has an unknown extension '{path.suffix}'",
                          "use .jsonl, .csv or .parquet")
     try:
-        if kind == "jsonl":
-            frame = pd.read_json(path, lines=True, dtype={"sample_id": str, "task": str, "prediction": str})
+        if kind == "jsonl":  # encoding="utf-8-sig": a UTF-8 byte-order mark (Excel, Notepad) is dropped
+            frame = pd.read_json(path, lines=True, dtype={"sample_id": str, "task": str, "prediction": str},
+                                 encoding="utf-8-sig")
         elif kind == "csv":  # keep empty cells as "" (an empty answer), not NaN
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         else:
             frame = pd.read_parquet(path)
     except (ValueError, OSError) as err:

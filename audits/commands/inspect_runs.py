@@ -94,6 +94,7 @@ def _results(args) -> int:
                   f"n={m.n}  {m.method}")
             if m.statement:
                 print(f"  {'':<22} {m.statement}")
+        _print_feedback_and_skips(task.extra)
         if task.pii is not None:
             _print_pii_detector(task.pii)
         if task.groundedness is not None:
@@ -104,6 +105,27 @@ def _results(args) -> int:
                       "the rates above count only the scorable ones")
             _print_grounding_detector(g.detector)
     return 0
+
+
+def _print_feedback_and_skips(extra: dict) -> None:
+    """The rows a figure above leaves out, said in the text as ``--json`` says them: feedback values
+    neither positive nor negative (with up to five of them, free text withheld), rows with no feedback,
+    and log rows skipped or reordered when the task read them (audits/datasets/loader.py)."""
+    fb = extra.get("feedback")
+    if isinstance(fb, dict):
+        shown = ", ".join(repr(v) for v in fb.get("unknown_values") or [])
+        print(f"  feedback: {fb.get('scored', 0)} scored ({fb.get('positive', 0)} positive, {fb.get('negative', 0)} "
+              f"negative); {fb.get('unknown_skipped', 0)} skipped as neither positive nor negative"
+              f"{f' (e.g. {shown})' if shown else ''}; {fb.get('no_feedback', 0)} with no feedback")
+    data = extra.get("data")
+    if isinstance(data, dict):
+        parts = [f"{n} skipped ({why})" for why, n in (data.get("skipped") or {}).items() if n]
+        if data.get("rows_skipped"):
+            parts.append(f"{data['rows_skipped']} skipped (a prompt field missing)")
+        if data.get("out_of_order"):
+            parts.append(f"{data['out_of_order']} out of timestamp order")
+        if parts:
+            print(f"  data: {'; '.join(parts)}")
 
 
 def _print_grounding_detector(det) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from audits.backends.choices import OPTIONS_FIELD, render_prompt
 from audits.config import TaskConfig
 from audits.datasets.builtin import get_builtin
 from audits.datasets.feedback import add_feedback
+from audits.datasets.production_log import FLAT_OUTPUT_COLUMNS, blank_text, out_of_order
 from audits.errors import AssayError
 
 
@@ -36,6 +38,10 @@ class TaskData:
     # with ``frame`` (None once the sample is drawn), and every column the source had (for messages).
     strata: pd.DataFrame | None = None
     source_columns: tuple[str, ...] = ()
+    # When the task reads a production log that is also the predictions file (``assay run`` on a raw log):
+    # rows skipped by the rules of ``assay logs import`` (by reason) and rows logged after a later one.
+    log_skipped: dict[str, int] = field(default_factory=dict)
+    out_of_order: int = 0
 
     @property
     def available(self) -> set[str]:
@@ -72,10 +78,14 @@ def _read_file(path: Path, fmt: str, task: str) -> pd.DataFrame:
     try:
         if fmt == "parquet":
             return pd.read_parquet(path)
-        path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark (e.g. a Windows export)
+            raise AssayError(f"task '{task}': dataset {path} is UTF-16, not UTF-8",
+                             "re-save it as UTF-8, e.g. iconv -f utf-16 -t utf-8")
+        text = StringIO(data.decode("utf-8-sig"))  # a UTF-8 byte-order mark (Excel, Notepad) is dropped
         if fmt == "csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        return pd.read_json(path, lines=True, dtype=False)
+            return pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[""])
+        return pd.read_json(text, lines=True, dtype=False)
     except UnicodeDecodeError:
         raise AssayError(f"task '{task}': dataset {path} is not UTF-8 text", "re-save the file as UTF-8") from None
     except AssayError:
@@ -117,8 +127,11 @@ def _bin(values: pd.Series, bins: list[float], labels: list[str] | None, task: s
     return binned.astype(str)
 
 
-def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
-    """Read, validate and shape one task's data. ``limit`` keeps the first N rows."""
+def load_task_data(task: TaskConfig, limit: int | None = None, outputs: str | Path | None = None) -> TaskData:
+    """Read, validate and shape one task's data. ``limit`` keeps the first N rows. ``outputs``: the
+    ``predictions`` backend's file; when the task's dataset is that same file (a raw production log),
+    the rules of ``assay logs import`` apply: rows without an output are skipped and counted, and rows
+    out of timestamp order are counted."""
     src = task.dataset
     if src.builtin:
         builtin = get_builtin(src.builtin)
@@ -145,6 +158,9 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
         for column, wanted in src.filter.items():
             wanted = wanted if isinstance(wanted, list) else [wanted]
             raw = raw[raw[column].isin(wanted)]
+    log_skipped, n_out_of_order = {}, 0
+    if not src.builtin and outputs is not None and _same_file(files[0], outputs):
+        raw, log_skipped, n_out_of_order = _log_rules(raw)
     n_source = len(raw)
     limit = min(x for x in (limit, task.limit) if x is not None) if (limit or task.limit) else None
     if limit is not None:
@@ -220,7 +236,30 @@ def load_task_data(task: TaskConfig, limit: int | None = None) -> TaskData:
             raise AssayError(f"task '{task.name}': positive choice '{task.positive}' is not among the choices "
                              f"{sorted(offered)}", "set 'positive' to one of the choices")
     return TaskData(task=task, frame=frame, source=source, sha256=digest, n_source=n_source, n_skipped=n_skipped,
-                    strata=_strata(task, raw, frame), source_columns=tuple(map(str, raw.columns)))
+                    strata=_strata(task, raw, frame), source_columns=tuple(map(str, raw.columns)),
+                    log_skipped=log_skipped, out_of_order=n_out_of_order)
+
+
+def _same_file(a: Path, b: str | Path) -> bool:
+    try:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+    except OSError:
+        return False
+
+
+def _log_rules(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int], int]:
+    """A raw log read as a task's data, by ``assay logs import``'s rules (audits/datasets/production_log.py):
+    rows whose output is absent, null or blank are skipped (their count, by reason); rows logged after a
+    later one are counted (the rows keep the log's order: each sample is scored on its own)."""
+    skipped: dict[str, int] = {}
+    column = next((c for c in FLAT_OUTPUT_COLUMNS if c in raw.columns), None)
+    if column is not None:
+        blank = raw[column].map(blank_text).to_numpy(dtype=bool)
+        if blank.any():
+            skipped["no output"] = int(blank.sum())
+            raw = raw[~blank]
+    n_late = out_of_order(raw["timestamp"]) if "timestamp" in raw.columns else 0
+    return raw, skipped, n_late
 
 
 def _strata(task: TaskConfig, raw: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame | None:

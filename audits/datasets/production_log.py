@@ -25,6 +25,7 @@ from audits.errors import AssayError
 FORMATS = ("flat", "otel", "langfuse")
 COLUMNS = ["sample_id", "input", "prediction", "context", "timestamp"]  # then every other logged column
 _FLAT_ALIASES = {"id": "sample_id", "output": "prediction", "completion": "prediction", "prompt": "input"}
+FLAT_OUTPUT_COLUMNS = ("prediction", "output")  # the answer column of a flat log, as the predictions backend reads it
 
 
 @dataclass
@@ -60,7 +61,7 @@ def _lines(path: Path) -> list[str]:
     """The file's lines as UTF-8 text; a file mixing encodings is a one-line error naming the lines."""
     bad: list[int] = []
     out: list[str] = []
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (Excel, Notepad)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark (e.g. a Windows export)
         raise AssayError(f"log {path} is UTF-16, not UTF-8", "re-save it as UTF-8, e.g. iconv -f utf-16 -t utf-8")
     for number, raw in enumerate(data.splitlines(), start=1):
@@ -322,7 +323,7 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
             raise AssayError(f"log {path}: {int(early.sum())} timestamp(s) fall before 1971, e.g. "
                              f"{frame['timestamp'][early].iloc[0]} (numbers are read as Unix nanoseconds)",
                              "write timestamps as ISO 8601, or multiply Unix seconds by 10**9")
-        report.out_of_order = int((stamps < stamps.cummax()).sum())  # logged after a later one
+        report.out_of_order = out_of_order(stamps)  # logged after a later one
         frame = frame.assign(timestamp=stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(stamps.notna(), None))
         frame = frame.iloc[np.argsort(stamps.to_numpy(), kind="stable")]
     else:
@@ -335,6 +336,17 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
             report.as_text.append(str(col))
     report.rows_kept = len(frame)
     return frame, report
+
+
+def blank_text(value: Any) -> bool:
+    """True for a logged message with no text (absent, null, NaN, "" or blank): a row ``read_log`` skips."""
+    return _text(value) is None
+
+
+def out_of_order(timestamps: pd.Series) -> int:
+    """How many rows were logged after a later one (each timestamp as written; unreadable ones ignored)."""
+    stamps = pd.to_datetime(timestamps, utc=True, errors="coerce", format="mixed")
+    return int((stamps < stamps.cummax()).sum())
 
 
 def _missing(value: Any) -> bool:
