@@ -18,7 +18,6 @@ from typing import Any, Iterable
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.store.queries import policies as policies_q
-from policies.schema import PACKS_DIR
 
 CHANGED = "the policy pack changed after this sign-off"
 
@@ -30,6 +29,8 @@ def _is_path(text: str) -> bool:
 def pack_file(source: str) -> tuple[str, Path]:
     """``(key, file)`` for a pack as a run or a command names it (resolved as ``policies.load_pack``
     does: a shipped pack by name, else a path, made absolute here so the key means the same file later)."""
+    from policies.schema import PACKS_DIR  # deferred: importing the policies package imports its engine, which imports this
+
     text = str(source)
     if not _is_path(text):
         builtin = PACKS_DIR / f"{text}.yaml"

@@ -163,3 +163,14 @@ def test_a_signoff_on_a_pack_that_cannot_be_read_is_refused_and_nothing_is_store
                                          r"from here .* sign off from the folder the run was made in"):
         policies.signoff(cat, "r1", "cleo", "committee", "approve", "fine")
     assert len(policies_q.list_signoffs(cat, "r1")) == 0 and _log(cat, "policy.signoff") == []
+
+
+@pytest.mark.parametrize("first", ["audits.trust.verify", "audits.trust.packs", "policies", "audits.commands.check"])
+def test_each_module_imports_first_in_a_fresh_interpreter(first):
+    """`assay verify` imports audits.trust.packs before the policies package: no circular-import crash."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", f"import {first}; import policies; import audits.trust.verify"],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-800:]
