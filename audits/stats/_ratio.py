@@ -1,7 +1,8 @@
 """The ratio of two rates (this run's over the previous run's), paired where both runs answered the
 same items, and a three-valued verdict on it ("down at least 25%": ratio <= 0.75).
 
-- paired (both runs scored the same items): RR = (a + b) / (a + c) over the shared items, where
+- paired (both runs scored the same items, the shared ones at least half of each run's scored items;
+  a smaller overlap is compared unpaired on all items, ``compare_rates``): RR = (a + b) / (a + c) over the shared items, where
   a = event in both runs, b = only in the current run, c = only in the previous run. The interval
   is the hull of two: the score interval (Nam & Blackwelder 2002, Tang, Tang & Chan 2003: the Rs
   whose score statistic, with the other cells at their maximum likelihood under RR = R, is within
@@ -24,7 +25,7 @@ simulation in tests/grounding/test_ratio.py checks its error rate.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import brentq
@@ -112,7 +113,9 @@ def rate_ratio(x1: float, n1: int, x0: float, n0: int, confidence: float = 0.95)
 def compare_rates(current: dict[str, float], previous: dict[str, float], confidence: float = 0.95) -> RateRatio | None:
     """Ratio of two runs' rates from per-item 0/1 outcomes keyed by item id (NaN/None: not scored).
 
-    Paired over the items both runs scored when there are any; else unpaired on the totals. None
+    Paired over the items both runs scored when they are at least half of each run's scored items;
+    else unpaired (Katz) on all of both runs' items, the method text saying so (pairing a small overlap
+    dropped the rest of the data: 10 shared of 200 gave a ratio from 10 items). None
     when either run has no scored item. A previous rate of 0 gives a ratio from the 0.5-corrected
     counts whose interval never passes "down by a quarter" (0 and 0: inconclusive; up from 0: it
     fails once the current events are clear); a policy reports it as no-data first ("divisor is 0")."""
@@ -121,11 +124,15 @@ def compare_rates(current: dict[str, float], previous: dict[str, float], confide
     if not cur or not prev:
         return None
     shared = sorted(set(cur) & set(prev))
-    if shared:
+    if shared and 2 * len(shared) >= max(len(cur), len(prev)):  # pairs cover at least half of each run's items
         return paired_rate_ratio(np.array([cur[k] for k in shared]) > 0.5, np.array([prev[k] for k in shared]) > 0.5,
                                  confidence)
-    return rate_ratio(sum(v > 0.5 for v in cur.values()), len(cur), sum(v > 0.5 for v in prev.values()), len(prev),
-                      confidence)
+    out = rate_ratio(sum(v > 0.5 for v in cur.values()), len(cur), sum(v > 0.5 for v in prev.values()), len(prev),
+                     confidence)
+    if shared:  # too few shared items to pair on: all the data, unpaired, and the method says why
+        out = replace(out, method=f"{KATZ}: only {len(shared)} item(s) shared, under half of a run's "
+                                  f"{max(len(cur), len(prev))} scored, so not paired")
+    return out
 
 
 def ratio_n_needed(r: RateRatio, threshold: float, confidence: float = 0.95) -> int | None:
