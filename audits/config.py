@@ -127,7 +127,7 @@ class AuditConfig(_Strict):
     seed: int = 1234
     bootstrap: int = Field(1000, ge=0, le=100_000, description="bootstrap resamples for confidence intervals")
     model: ModelConfig = Field(default_factory=ModelConfig)
-    tasks: list[TaskConfig] = Field(min_length=1)
+    tasks: list[TaskConfig] = Field(default_factory=list, description="at least one, unless redteam: adds the probe tasks")
     scanners: dict[str, SerializeAsAny[ScannerOptions]] = Field(
         default_factory=dict, description="scanner name -> its options (typed once prepared)")
     review: ReviewConfig = Field(default_factory=ReviewConfig)
@@ -160,6 +160,9 @@ class AuditConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique_tasks(self) -> "AuditConfig":
+        if not self.tasks and self.redteam is None:  # a redteam:-only config runs its probe tasks (redteam/plan.py)
+            raise ValueError("the config has no tasks: add one under 'tasks:', or add 'redteam: {families: [...]}' "
+                             "to run the red-team probes alone")
         names = [t.name for t in self.tasks]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -42,7 +42,7 @@ def test_good_config_loads_with_defaults(tmp_path):
     (GOOD.replace("model: {path: smollm2}", "model: {path: smollm2, batch_size: many}"),
      "invalid value at 'model.batch_size'"),
     ("- just\n- a list\n", "must be a YAML mapping"),
-    (GOOD.replace("tasks:", "tasks: []\nx:").split("x:")[0], "invalid value at 'tasks'"),
+    (GOOD.replace("tasks:", "tasks: []\nx:").split("x:")[0], "the config has no tasks"),
 ])
 def test_bad_configs_name_the_key(tmp_path, text, expected):
     with pytest.raises(AssayError) as err:

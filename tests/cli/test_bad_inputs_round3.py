@@ -113,7 +113,7 @@ CONFIGS: list[tuple[str, str, str]] = [
     ("unknown-key", _config(top="colour: red\n"), "unknown key 'colour'"),
     ("wrong-type", _config(task="    limit: lots\n"), "invalid value at 'tasks.0.limit'"),
     ("empty-file", "", "the config must be a YAML mapping, got NoneType"),
-    ("no-tasks", "name: bad\nperiod: 2026-Q1\ntasks: []\n", "invalid value at 'tasks'"),
+    ("no-tasks", "name: bad\nperiod: 2026-Q1\ntasks: []\n", "the config has no tasks"),
     ("missing-column", _config(prompt="{nope}"), "the prompt template names column 'nope'"),
     ("empty-test-set", _config(dataset="empty.jsonl"), "has no rows"),
     ("model-path-missing", _config(backend="hf", model="/nonexistent/model"),
