@@ -249,15 +249,16 @@ def _same_file(a: Path, b: str | Path) -> bool:
 
 def _log_rules(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int], int]:
     """A raw log read as a task's data, by ``assay logs import``'s rules (audits/datasets/production_log.py):
-    rows whose output is absent, null or blank are skipped (their count, by reason); rows logged after a
+    rows whose input or output is absent, null or blank are skipped (their count, by reason); rows logged after a
     later one are counted (the rows keep the log's order: each sample is scored on its own)."""
     skipped: dict[str, int] = {}
-    column = next((c for c in FLAT_OUTPUT_COLUMNS if c in raw.columns), None)
-    if column is not None:
-        blank = raw[column].map(blank_text).to_numpy(dtype=bool)
-        if blank.any():
-            skipped["no output"] = int(blank.sum())
-            raw = raw[~blank]
+    output = next((c for c in FLAT_OUTPUT_COLUMNS if c in raw.columns), None)
+    for column, why in (("input", "no input"), (output, "no output")):
+        if column is not None and column in raw.columns:
+            blank = raw[column].map(blank_text).to_numpy(dtype=bool)
+            if blank.any():
+                skipped[why] = int(blank.sum())
+                raw = raw[~blank]
     n_late = out_of_order(raw["timestamp"]) if "timestamp" in raw.columns else 0
     return raw, skipped, n_late
 

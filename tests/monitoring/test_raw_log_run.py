@@ -32,16 +32,17 @@ def test_blank_outputs_skipped_and_counted_like_logs_import(tmp_path, catalog, c
     rows = _rows(log)
     rows[2]["output"], rows[7]["output"], rows[9]["output"] = None, "", "   "
     del rows[5]["output"]
+    rows[11]["input"] = "  "
     _write(log, rows)
     _, report = read_log(log)
-    assert report.skipped["no output"] == 4
+    assert report.skipped == {"no input": 1, "no output": 4}
     run_id = run_config(catalog, log_config(tmp_path, log, period="2026-Q4"))
     results = json.loads((catalog.path.parent / f"{catalog.path.stem}.runs" / run_id / "results.json").read_text())
     task = results["tasks"][0]
-    assert task["n"] == 26  # "" and "   " were scored as (wrong) answers before; null made the run fail
-    assert task["extra"]["data"]["skipped"] == {"no output": 4}
+    assert task["n"] == 25  # "" and "   " were scored as (wrong) answers before; null made the run fail
+    assert task["extra"]["data"]["skipped"] == {"no input": 1, "no output": 4}
     assert task["metrics"]["exact_match"]["value"] == 1.0
-    assert "data: 4 skipped (no output)" in _results_text(catalog, run_id, capsys)
+    assert "data: 1 skipped (no input); 4 skipped (no output)" in _results_text(catalog, run_id, capsys)
 
 
 def test_out_of_order_counted_and_said(tmp_path, catalog, capsys):
