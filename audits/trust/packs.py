@@ -12,6 +12,7 @@ attestation of the same control) supersedes the earlier one: "sign off again" cl
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -36,7 +37,7 @@ def pack_file(source: str) -> tuple[str, Path]:
         builtin = PACKS_DIR / f"{text}.yaml"
         if builtin.exists() or not Path(text).expanduser().exists():
             return text, builtin
-    path = Path(text).expanduser().resolve()
+    path = Path(os.path.abspath(Path(text).expanduser()))  # not resolve(): a re-pointed symlink must read as changed
     return str(path), path
 
 

@@ -66,7 +66,7 @@ def _seq(cat: Catalog, action: str) -> int:
 def test_a_signoff_records_each_pack_it_rested_on_and_an_unchanged_pack_verifies_clean(setup):
     cat, pack = setup
     policies.signoff(cat, "r1", "cleo", "committee", "approve", "fine")
-    assert _log(cat, "policy.signoff")[-1]["packs"] == {str(pack.resolve()): _sha(pack),
+    assert _log(cat, "policy.signoff")[-1]["packs"] == {str(pack.absolute()): _sha(pack),
                                                         "eu-ai-act": _sha(PACKS_DIR / "eu-ai-act.yaml")}
     assert problems(cat) == []
     assert signoff_warning(cat, "r1") is None
@@ -79,7 +79,7 @@ def test_lowering_a_threshold_after_the_signoff_fails_verify_naming_the_pack(set
     pack.write_text(pack.read_text().replace("accuracy >= 0.85", "accuracy >= 0.10"))
     now = _sha(pack)
     assert problems(cat) == [f"sign-off {sid} of run r1 (entry {_seq(cat, 'policy.signoff')}) rested on pack "
-                             f"{pack.resolve()} {was[:12]}; the file now hashes {now[:12]} — restore the pack or "
+                             f"{pack.absolute()} {was[:12]}; the file now hashes {now[:12]} — restore the pack or "
                              "sign off again"]
     assert signoff_warning(cat, "r1") == ("the policy pack changed after this sign-off (ours.yaml): what the checklist "
                                           "shows now is not what was approved — restore the pack or sign off again")
@@ -92,7 +92,7 @@ def test_a_deleted_pack_is_a_finding(setup):
     policies.signoff(cat, "r1", "cleo", "committee", "approve", "fine")
     pack.unlink()
     found = problems(cat)
-    assert len(found) == 1 and f"rested on pack {pack.resolve()}" in found[0]
+    assert len(found) == 1 and f"rested on pack {pack.absolute()}" in found[0]
     assert "the file no longer exists — restore the pack or sign off again" in found[0]
     assert signoff_warning(cat, "r1").startswith("the policy pack changed after this sign-off (ours.yaml)")
 
@@ -106,7 +106,7 @@ def test_signing_off_again_on_the_changed_pack_clears_it_and_an_unchanged_repeat
     assert len(problems(cat)) == 1
     policies.signoff(cat, "r1", "cleo", "committee", "approve", "re-read the checklist on the new pack")
     assert problems(cat) == [] and signoff_warning(cat, "r1") is None
-    assert _log(cat, "policy.signoff")[-1]["packs"][str(pack.resolve())] == _sha(pack)
+    assert _log(cat, "policy.signoff")[-1]["packs"][str(pack.absolute())] == _sha(pack)
 
 
 def test_an_old_format_signoff_without_packs_is_not_a_finding(setup):
@@ -123,7 +123,7 @@ def test_an_attestation_records_its_pack_and_an_edit_after_it_is_a_finding(setup
     control = _manual_control(pack)
     att = policies.attest(cat, "r1", str(pack), control, "cleo", "committee", note="checked",
                           link="https://intranet/evidence", file=None)
-    assert _log(cat, "policy.attest")[-1]["packs"] == {str(pack.resolve()): _sha(pack)}
+    assert _log(cat, "policy.attest")[-1]["packs"] == {str(pack.absolute()): _sha(pack)}
     assert problems(cat) == []
     pack.write_text(pack.read_text() + "\n# edited\n")
     found = problems(cat)
@@ -147,7 +147,7 @@ def test_assay_verify_and_check_on_the_command_line(setup, capsys, monkeypatch):
     capsys.readouterr()
     pack.write_text(pack.read_text().replace("accuracy >= 0.85", "accuracy >= 0.10"))
     assert main(["--catalog", str(cat.path), "verify"]) == 1
-    assert f"rested on pack {pack.resolve()}" in capsys.readouterr().err
+    assert f"rested on pack {pack.absolute()}" in capsys.readouterr().err
     main(["--catalog", str(cat.path), "check", "r1"])
     assert "SIGN-OFF: the policy pack changed after this sign-off (ours.yaml)" in capsys.readouterr().out
     main(["--catalog", str(cat.path), "check", "r1", "--json"])
@@ -174,3 +174,19 @@ def test_each_module_imports_first_in_a_fresh_interpreter(first):
     done = subprocess.run([sys.executable, "-c", f"import {first}; import policies; import audits.trust.verify"],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr[-800:]
+
+
+def test_a_pack_reached_through_a_symlink_that_is_repointed_is_a_finding(setup, tmp_path):
+    """The key is the path the run named, not the symlink's target: re-pointing it changes what check reads."""
+    cat, pack = setup
+    v1 = tmp_path / "packs" / "v1.yaml"
+    pack.rename(v1)
+    pack.symlink_to(v1)
+    policies.signoff(cat, "r1", "cleo", "committee", "approve", "fine")
+    assert str(pack.absolute()) in _log(cat, "policy.signoff")[-1]["packs"] and problems(cat) == []
+    v2 = tmp_path / "packs" / "v2.yaml"
+    v2.write_text(v1.read_text().replace("accuracy >= 0.85", "accuracy >= 0.10"))
+    pack.unlink()
+    pack.symlink_to(v2)
+    found = problems(cat)
+    assert len(found) == 1 and f"rested on pack {pack.absolute()}" in found[0] and "the file now hashes" in found[0]
