@@ -20,7 +20,7 @@ from audits.backends.choices import OPTIONS_FIELD, render_prompt
 from audits.config import TaskConfig
 from audits.datasets.builtin import get_builtin
 from audits.datasets.feedback import add_feedback
-from audits.datasets.production_log import FLAT_OUTPUT_COLUMNS, blank_text, out_of_order
+from audits.datasets.production_log import FLAT_OUTPUT_COLUMNS, blank_text, out_of_order, read_timestamps
 from audits.errors import AssayError
 
 
@@ -160,7 +160,7 @@ def load_task_data(task: TaskConfig, limit: int | None = None, outputs: str | Pa
             raw = raw[raw[column].isin(wanted)]
     log_skipped, n_out_of_order = {}, 0
     if not src.builtin and outputs is not None and _same_file(files[0], outputs):
-        raw, log_skipped, n_out_of_order = _log_rules(raw)
+        raw, log_skipped, n_out_of_order = _log_rules(raw, f"task '{task.name}': log {source}")
     n_source = len(raw)
     limit = min(x for x in (limit, task.limit) if x is not None) if (limit or task.limit) else None
     if limit is not None:
@@ -247,10 +247,11 @@ def _same_file(a: Path, b: str | Path) -> bool:
         return False
 
 
-def _log_rules(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int], int]:
+def _log_rules(raw: pd.DataFrame, where: str) -> tuple[pd.DataFrame, dict[str, int], int]:
     """A raw log read as a task's data, by ``assay logs import``'s rules (audits/datasets/production_log.py):
     rows whose input or output is absent, null or blank are skipped (their count, by reason); rows logged after a
-    later one are counted (the rows keep the log's order: each sample is scored on its own)."""
+    later one are counted (the rows keep the log's order: each sample is scored on its own); an unreadable
+    timestamp is the same one-line error."""
     skipped: dict[str, int] = {}
     output = next((c for c in FLAT_OUTPUT_COLUMNS if c in raw.columns), None)
     for column, why in (("input", "no input"), (output, "no output")):
@@ -259,7 +260,7 @@ def _log_rules(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int], int]:
             if blank.any():
                 skipped[why] = int(blank.sum())
                 raw = raw[~blank]
-    n_late = out_of_order(raw["timestamp"]) if "timestamp" in raw.columns else 0
+    n_late = out_of_order(read_timestamps(raw["timestamp"], where)) if "timestamp" in raw.columns else 0
     return raw, skipped, n_late
 
 

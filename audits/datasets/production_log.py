@@ -312,17 +312,7 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
     if "context" not in frame.columns:
         frame["context"] = None
     if "timestamp" in frame.columns and frame["timestamp"].notna().any():
-        stamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="mixed")  # each as written
-        bad = int((stamps.isna() & frame["timestamp"].notna()).sum())
-        if bad:
-            raise AssayError(f"log {path}: {bad} timestamp(s) cannot be read, e.g. "
-                             f"{frame['timestamp'][stamps.isna() & frame['timestamp'].notna()].iloc[0]!r}",
-                             "write timestamps as ISO 8601 (2026-10-01T12:00:00Z) or Unix nanoseconds")
-        early = stamps < pd.Timestamp("1971-01-01", tz="UTC")  # a Unix time in seconds or ms, read as ns
-        if early.any():
-            raise AssayError(f"log {path}: {int(early.sum())} timestamp(s) fall before 1971, e.g. "
-                             f"{frame['timestamp'][early].iloc[0]} (numbers are read as Unix nanoseconds)",
-                             "write timestamps as ISO 8601, or multiply Unix seconds by 10**9")
+        stamps = read_timestamps(frame["timestamp"], f"log {path}")
         report.out_of_order = out_of_order(stamps)  # logged after a later one
         frame = frame.assign(timestamp=stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(stamps.notna(), None))
         frame = frame.iloc[np.argsort(stamps.to_numpy(), kind="stable")]
@@ -341,6 +331,22 @@ def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogRepo
 def blank_text(value: Any) -> bool:
     """True for a logged message with no text (absent, null, NaN, "" or blank): a row ``read_log`` skips."""
     return _text(value) is None
+
+
+def read_timestamps(values: pd.Series, where: str) -> pd.Series:
+    """Logged timestamps as UTC times, each as written (ISO 8601 or Unix nanoseconds); one that cannot be
+    read, or that falls before 1971 (Unix seconds or ms read as ns), is a one-line error naming ``where``."""
+    stamps = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    unread = stamps.isna() & values.notna()
+    if unread.any():
+        raise AssayError(f"{where}: {int(unread.sum())} timestamp(s) cannot be read, e.g. {values[unread].iloc[0]!r}",
+                         "write timestamps as ISO 8601 (2026-10-01T12:00:00Z) or Unix nanoseconds")
+    early = stamps < pd.Timestamp("1971-01-01", tz="UTC")  # a Unix time in seconds or ms, read as ns
+    if early.any():
+        raise AssayError(f"{where}: {int(early.sum())} timestamp(s) fall before 1971, e.g. "
+                         f"{values[early].iloc[0]} (numbers are read as Unix nanoseconds)",
+                         "write timestamps as ISO 8601, or multiply Unix seconds by 10**9")
+    return stamps
 
 
 def out_of_order(timestamps: pd.Series) -> int:

@@ -86,3 +86,15 @@ def test_results_text_shows_unknown_and_blank_feedback(tmp_path, catalog, capsys
     assert "3 skipped as neither positive nor negative" in line and "1 with no feedback" in line
     assert "'meh'" in line and "555-123-4567" not in line
     assert "26 scored" in line
+
+
+def test_unreadable_timestamp_is_the_same_one_line(tmp_path, catalog, capsys):
+    log = write_log(tmp_path / "q.jsonl", 10, 1.0, seed=6)
+    rows = _rows(log)
+    rows[3]["timestamp"] = "yesterday"
+    _write(log, rows)
+    capsys.readouterr()
+    assert main(["run", str(log_config(tmp_path, log, period="2026-Q4")), "--catalog", str(catalog.path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (f"assay: error: task 'support': log {log}: 1 timestamp(s) cannot be read, e.g. 'yesterday' — "
+                   "write timestamps as ISO 8601 (2026-10-01T12:00:00Z) or Unix nanoseconds")
