@@ -65,6 +65,9 @@ def _plan(args: argparse.Namespace) -> tuple[int, str, list[str], int]:
                          "add --config AUDIT.yaml (and --task T when it has several tasks), or give --sample N")
     config = load_config(args.config)
     names = [t.name for t in config.tasks if not is_probe_task(t)]
+    if not names:  # a redteam:-only config: its probe tasks read built-in probes, never a log
+        raise AssayError(f"{args.config} has no task that reads a log (only red-team probe tasks)",
+                         "add the log's task under 'tasks:' in the config, or give --sample N")
     task_name = args.task or (names[0] if len(names) == 1 else None)
     if task_name not in names:
         raise AssayError(f"--task {args.task!r} is not a task of {args.config}" if args.task else

@@ -38,3 +38,20 @@ def test_config_without_tasks_or_redteam_is_one_line(tmp_path):
         load_config(config)
     text = str(err.value)
     assert "\n" not in text and "add one under 'tasks:'" in text and "redteam:" in text
+
+
+def test_logs_import_sample_plan_on_redteam_only_config_is_one_line(tmp_path, capsys):
+    from audits.cli import main
+
+    config = tmp_path / "rt.yaml"
+    config.write_text(yaml.safe_dump({"name": "rt-only", "period": "2026-Q4",
+                                      "model": {"backend": "predictions", "path": "p.jsonl"},
+                                      "redteam": {"families": ["prompt-injection"]}}), encoding="utf-8")
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"id": "a", "input": "hi", "output": "hello"}) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    code = main(["logs", "import", str(log), "--out", str(tmp_path / "o.parquet"), "--sample", "plan",
+                 "--config", str(config)])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2 and err == (f"assay: error: {config} has no task that reads a log (only red-team probe tasks) — "
+                                 "add the log's task under 'tasks:' in the config, or give --sample N")
