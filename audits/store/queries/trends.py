@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audits import stats
@@ -111,7 +112,7 @@ def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | 
     n_tasks = frame["task"].nunique()
     series: dict[str, Any] = {}
     points: dict[str, list[dict[str, Any]]] = {}
-    rates: dict[str, Any] = {}  # rate series: (events, effective n) per run, for the test on the counts
+    rates: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # rate series: (events, effective n) per run, for the test on the counts
     for (tname, metric), rows in frame.groupby(["task", "metric"], sort=True):
         values, low, high = [float("nan")] * len(order), [float("nan")] * len(order), [float("nan")] * len(order)
         sizes = [float("nan")] * len(order)  # each run's n: the trend and change tests weigh runs by it
