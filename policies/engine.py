@@ -68,6 +68,7 @@ class ChecklistItem:
     bound_side: str | None = None   # lower | upper
     n: int | None = None            # samples behind the measured value
     n_needed: int | None = None     # samples that would decide an inconclusive check (80% power)
+    task: str | None = None         # the task whose value, bound, n and n_needed these are (None: run-level)
     confidence: float | None = None
     tasks: list[TaskCheck] = field(default_factory=list)
     attestation: AttestationRecord | None = None
@@ -203,6 +204,8 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
                         "threshold": cmp[1] if cmp else None, "bound": _num(judged.bound),
                         "bound_side": judged.bound_side, "n": judged.n, "n_needed": judged.n_needed,
                         "method": judged.method, "reason": judged.reason, "inputs": resolver.seen})
+        if results[-1]["n"] is None:  # an exact fact or a comparison of two estimates: the count behind it
+            results[-1]["n"] = _count_behind(ctx, task, resolver.seen)
     item.tasks = results
     item.confidence = control.confidence
     failing = [r for r in results if r["verdict"] == "fail"]
@@ -210,6 +213,9 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
     shown = failing or undecided or results
     if shown:  # every figure of the item from one task: the one that decides it
         row = deciding_row(shown)
+        if shown is not results:  # the deciding row leads the detail, as it leads the figures
+            shown.sort(key=lambda r: r is not row)
+        item.task = row["task"]
         item.value, item.threshold = row["value"], row["threshold"]
         item.bound, item.bound_side = row["bound"], row["bound_side"]
         item.n = row["n"]
@@ -232,6 +238,8 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
     else:
         item.status = "pass"
         item.detail = ("on " + ", ".join(str(r["task"]) for r in results)) if results[0]["task"] else _inputs(results[0])
+    if results and results[0]["task"] is None and (words := _review_words(ctx, results[0])):
+        item.detail += f" ({words})"
     if outside and results:
         item.detail += f" (not measured on {', '.join(outside)})"
 
@@ -258,6 +266,31 @@ class _Recording(TaskResolver):
         if _num(value) is not None:
             self.seen[".".join(path)] = float(value)
         return value
+
+
+# the count a run-level review figure is a share of (``queries.reviews.review_summary``)
+_REVIEW_BASE = {"review.coverage": "n_samples", "review.queue_coverage": "n_queue"}
+
+
+def _count_behind(ctx: RunContext, task: Any, seen: dict[str, float]) -> int | None:
+    """The n behind a check the bounds evaluator gives none: a review share's base (all samples,
+    or the queue), or, on a task, the n of the first metric it read (e.g. ``accuracy`` in a
+    comparison with ``previous.accuracy``); None when nothing names one."""
+    for name in seen:
+        if task is None and name in _REVIEW_BASE and ctx.review:
+            return int(ctx.review[_REVIEW_BASE[name]])  # type: ignore[literal-required]
+        entry = getattr(task, "metrics", {}).get(name) if task is not None else None
+        if entry is not None and _num(getattr(entry, "n", None)):
+            return int(entry.n)
+    return None
+
+
+def _review_words(ctx: RunContext, result: TaskCheck) -> str:
+    """'0 of 24 outputs reviewed; 19 in the review queue' for a check that read the review summary."""
+    if not ctx.review or not any(k.startswith("review.") for k in (result.get("inputs") or {})):
+        return ""
+    r = ctx.review
+    return f"{int(r['n_reviewed']):,} of {int(r['n_samples']):,} outputs reviewed; {int(r['n_queue']):,} in the review queue"
 
 
 def _inputs(result: TaskCheck) -> str:

@@ -302,11 +302,26 @@ def evidence_text(item: Any) -> str:
     got = decided(item)
     if not _finite(got["value"]):
         return str(item.detail or "no measurement")
-    bound = f", {got['bound_side']} bound {num(got['bound'])}" if _finite(got["bound"]) and got["bound_side"] else ""
+    exact = _finite(got["bound"]) and float(got["bound"]) == float(got["value"]) and not got["n_needed"]
     n = f", n={int(got['n']):,}" if got["n"] else ""
     on = f" on {got['task']}" if got["task"] else ""
     need = f", about {int(got['n_needed']):,} samples would decide it" if got["n_needed"] else ""
-    return f"measured {num(got['value'])}{on}{bound}{n}{need}"
+    expression = re.sub(r"\s+", "", str(item.expression or ""))
+    if expression.startswith("review.coverage") and got["n"]:   # a count of this run, not an estimate
+        done = round(float(got["value"]) * int(got["n"]))
+        return f"{done:,} of {int(got['n']):,} outputs reviewed by a person (coverage {num(got['value'])}; a count, not an estimate)"
+    bound = (f", {got['bound_side']} bound {num(got['bound'])}"
+             if _finite(got["bound"]) and got["bound_side"] and not exact else "")
+    ratio = _RATIO.match(expression)
+    if ratio and ratio.group(1) == ratio.group(2):   # x / previous.x: the value is a ratio, say so
+        what = term(ratio.group(1))
+        return f"{what}: {num(got['value'])}× the previous run's{on}{bound}{n}{need}"
+    exact_words = " (a count, not an estimate)" if exact and got["bound_side"] else ""
+    return f"measured {num(got['value'])}{on}{bound}{n}{need}{exact_words}"
+
+
+# ``metric / previous.metric`` at the head of a check (its value is a ratio to the previous run)
+_RATIO = re.compile(r"^\(?([A-Za-z_]\w*)/previous\.([A-Za-z_]\w*)\)?")
 
 
 def checklist_frame(checklist: Any | None) -> pd.DataFrame:
