@@ -37,10 +37,13 @@ def _png(fig) -> bytes:
 
 
 def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, four_fifths: float = 0.8) -> Chart:
-    """Horizontal bars of one metric by group with CI whiskers (and the four-fifths line)."""
-    rows = frame.sort_values("group").head(MAX_GROUPS)
+    """Horizontal bars of one metric by group with CI whiskers (and the four-fifths line); a group
+    with no samples (n=0, e.g. BBQ's clear contexts under an ambiguous-context measure) is left out
+    and named in the caption."""
+    rows, empty = drawable(frame)
+    rows = rows.sort_values("group").head(MAX_GROUPS)
     groups = [group_label(attribute, g) for g in rows["group"].astype(str)]   # words, not data codes ('ambig')
-    attribute = attribute_text(attribute)
+    attribute_raw, attribute = attribute, attribute_text(attribute)
     value = rows["value"].astype(float).to_numpy()
     low = rows["ci_low"].astype(float).to_numpy()
     high = rows["ci_high"].astype(float).to_numpy()
@@ -59,6 +62,8 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
     ax.set_xlabel(f"{term(metric)} (bars: value, whiskers: 95% CI{', ' + how if how else ''})")
     caption = (f"{term(metric)} by {attribute} on task {task}; whiskers: 95% CI{' (' + how + ')' if how else ''}; "
                "grey bars: groups too small to compare.")
+    if empty:
+        caption += f" Not drawn (no samples): {', '.join(group_label(attribute_raw, g) for g in empty)}."
     if metric == "selection_rate" and np.isfinite(value).any():
         line = four_fifths * np.nanmax(value)
         ax.axvline(line, color="#c0392b", linestyle="--", linewidth=1.2, label=f"four-fifths line ({line:.2f})")
@@ -68,6 +73,14 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
     ax.set_title(f"{task}: {term(metric)} by {attribute}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return Chart(title=f"{task}: {term(metric)} by {attribute}", caption=caption, png=_png(fig))
+
+
+def drawable(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The rows a group chart draws (groups with samples) and the groups left out because n is 0."""
+    if "n" not in frame:
+        return frame, []
+    has = pd.to_numeric(frame["n"], errors="coerce").fillna(0) > 0
+    return frame[has], sorted(frame.loc[~has, "group"].astype(str))
 
 
 def axis_range(values: np.ndarray) -> tuple[float, float]:
@@ -161,6 +174,8 @@ def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Cha
     for k in keys.itertuples():
         part = fairness[(fairness["task"] == k.task) & (fairness["attribute"] == k.attribute)
                         & (fairness["metric"] == k.metric)]
-        why = why_no_chart(part, k.task, k.attribute, k.metric)
+        kept = drawable(part)[0]
+        why = why_no_chart(kept, k.task, k.attribute, k.metric) if not kept.empty else (
+            f"No chart of {term(k.metric)} by {attribute_text(k.attribute)} on {k.task}: no group has samples (n=0).")
         charts.append(why if why else group_chart(part, k.task, k.attribute, k.metric))
     return charts
