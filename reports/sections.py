@@ -13,7 +13,7 @@ from typing import Any
 from audits.jsontypes import JsonObject
 from reports.blocks import Section, Table
 from reports.charts import Chart
-from reports.trend import series_words, trend_chart
+from reports.trend import series_words, trend_chart, trend_tests_text
 from reports.data import ReportData
 from reports.verdicts import COLOURS, evidence_text, num
 
@@ -199,6 +199,6 @@ def trend_section(d: ReportData):
                 for r in trends.itertuples()]
         s.blocks.append(Table(["measure", "runs", "change per run [95% CI]", "p after correction", "real trend?"],
                               rows, [3.2, 0.8, 3.0, 1.2, 1.2],
-                              caption=f"Trend over {runs} runs (weighted least squares on the per-run values; "
+                              caption=f"Trend over {runs} runs ({trend_tests_text(trends)}; "
                                       "p corrected for the number of measures, Holm)"))
     return s

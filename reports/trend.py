@@ -18,7 +18,7 @@ def trend_tables(cat: Any, run: Any, metrics: list[tuple[str, str]]) -> dict[str
     wanted = sorted({m for _, m in metrics})
     empty = {"trend_points": pd.DataFrame(columns=["series", "period", "value", "ci_low", "ci_high", "n"]),
              "trend": pd.DataFrame(columns=["series", "k", "slope", "slope_low", "slope_high", "p_adjusted",
-                                            "significant"])}
+                                            "significant", "method"])}
     if not wanted:
         return empty
     got = audit_trends(cat, str(run.get("audit")), metrics=wanted, until=str(run.get("run_id")))
@@ -32,7 +32,7 @@ def trend_tables(cat: Any, run: Any, metrics: list[tuple[str, str]]) -> dict[str
         prow += [{"series": key, **{k: p[k] for k in ("period", "value", "ci_low", "ci_high", "n")}}
                  for p in series["points"]]
         trow.append({k: series.get(k) for k in ("k", "slope", "slope_low", "slope_high", "p_adjusted",
-                                                "significant")} | {"series": key})
+                                                "significant", "method")} | {"series": key})
     out = {"trend_points": pd.DataFrame(prow, columns=empty["trend_points"].columns),
            "trend": pd.DataFrame(trow, columns=empty["trend"].columns)}
     out["trend_points"].attrs["runs"] = len(got["runs"])
@@ -40,6 +40,24 @@ def trend_tables(cat: Any, run: Any, metrics: list[tuple[str, str]]) -> dict[str
 
 
 MAX_PANELS = 12
+
+
+def trend_tests_text(trends: pd.DataFrame | None) -> str:
+    """The trend tests the series were given, in words, from each series' ``method``
+    (``audits.stats``: a rate's trend is Cochran-Armitage on its counts, another metric's weighted
+    least squares on the per-run values): never one name for both."""
+    from audits import stats
+
+    methods = set() if trends is None or "method" not in trends else set(trends["method"].dropna().astype(str))
+    rates = "Cochran-Armitage trend test on each rate's counts"
+    others = "weighted least squares on the per-run values"
+    if methods == {stats.RATE_TREND_TEST}:
+        return rates
+    if methods == {stats.TREND_TEST}:
+        return others
+    if methods >= {stats.RATE_TREND_TEST, stats.TREND_TEST}:
+        return f"rates: {rates}; other measures: {others}"
+    return "no series tested yet" if not methods else "; ".join(sorted(methods))
 
 
 def series_words(series: str) -> str:
@@ -82,7 +100,7 @@ def trend_chart(points: pd.DataFrame, trends: pd.DataFrame | None = None) -> Any
     return Chart(title="Headline metrics across runs",
                  caption=f"{keys} metric{'s' if keys != 1 else ''} over {periods} periods, one panel each on its own "
                          "scale; the band is the 95% confidence interval of each run's value; the panel title gives "
-                         f"the trend test (weighted least squares, p corrected over the metrics, Holm).{more}",
+                         f"the trend test ({trend_tests_text(trends)}; p corrected over the metrics, Holm).{more}",
                  png=_png(trend_figure(points, trends)))
 
 

@@ -1,5 +1,6 @@
 """Trends: every run of the selected run's audit in period order, each metric with its interval,
-the trend test (weighted least squares on the per-run estimates) and the change point, Holm-
+the trend test each series names in its ``method`` (a rate: Cochran-Armitage on its counts; any
+other metric: weighted least squares on the per-run estimates) and the change point, Holm-
 corrected over the metrics shown (``audits.store.queries.trends.audit_trends``)."""
 
 from __future__ import annotations
