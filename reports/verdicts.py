@@ -316,7 +316,7 @@ def evidence_text(item: Any) -> str:
     if ratio and ratio.group(1) == ratio.group(2):   # x / previous.x: the value is a ratio, say so
         what = term(ratio.group(1))
         return f"{what}: {num(got['value'])}× the previous run's{on}{bound}{n}{need}"
-    exact_words = " (a count, not an estimate)" if exact and got["bound_side"] else ""
+    exact_words = " (exact, not an estimate)" if exact and got["bound_side"] else ""
     return f"measured {num(got['value'])}{on}{bound}{n}{need}{exact_words}"
 
 
