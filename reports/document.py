@@ -141,7 +141,7 @@ def _fairness(d: ReportData) -> Section:
                     "pairs (Holm): 'significant' or 'not significant at this n'. Groups smaller than the minimum "
                     "size are left out of gaps.")
     gaps = gaps.assign(attribute=[attribute_text(x) for x in gaps["attribute"]],   # 'context', not 'context_condition'
-                       note=[plain(x) for x in gaps["note"]], metric_ratios=[plain(x) for x in gaps["metric_ratios"]],
+                       note=[plain(x) for x in gaps["note"]], metric_ratios=[ratios_text(x) for x in gaps["metric_ratios"]],
                        four_fifths_reading=[plain(x) if isinstance(x, str) else x for x in gaps["four_fifths_reading"]])
     s.blocks.append(table(gaps, {"task": "task", "attribute": "attribute", "groups": "groups",
                                  "groups_compared": "big enough", "demographic_parity_ratio": "'yes' rate ratio",
@@ -154,6 +154,23 @@ def _fairness(d: ReportData) -> Section:
     s.blocks.extend(charts or ["No chart by group: the run stored no per-group values (groups too small, or no "
                                "sensitive attribute on the samples)."])
     return s
+
+
+def ratios_text(text: object) -> str:
+    """'toxicity_mean 1, accuracy 0.8' -> 'average toxicity score: lowest ÷ highest group = 1; …' (the
+    table's ratios said 'average toxicity score 1', a number with nothing to say it is a ratio)."""
+    parts = [p.rsplit(" ", 1) for p in str(text or "").split(", ") if p.strip()]
+    if not parts or any(len(p) != 2 or not _is_number(p[1]) for p in parts):
+        return plain(text) if isinstance(text, str) else ""
+    return "; ".join(f"{plain(name)}: lowest ÷ highest group = {value}" for name, value in parts)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _statement(task, name: str) -> str:
