@@ -316,11 +316,15 @@ def evidence_text(item: Any) -> str:
     if ratio and ratio.group(1) == ratio.group(2):   # x / previous.x: the value is a ratio, say so
         what = term(ratio.group(1))
         return f"{what}: {num(got['value'])}× the previous run's{on}{bound}{n}{need}"
+    complement = _COMPLEMENT.match(expression)
+    if complement:   # (1 - accuracy) <= ...: the value is the complement, say of what
+        return f"1 − {term(complement.group(1))} = {num(got['value'])}{on}{bound}{n}{need}"
     exact_words = " (exact, not an estimate)" if exact and got["bound_side"] else ""
     return f"measured {num(got['value'])}{on}{bound}{n}{need}{exact_words}"
 
 
 # ``metric / previous.metric`` at the head of a check (its value is a ratio to the previous run)
+_COMPLEMENT = re.compile(r"^\(1-([A-Za-z_]\w*)\)")   # ``(1 - metric)`` at the head of a check
 _RATIO = re.compile(r"^\(?([A-Za-z_]\w*)/previous\.([A-Za-z_]\w*)\)?")
 
 

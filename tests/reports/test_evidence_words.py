@@ -38,3 +38,11 @@ def test_review_coverage_in_outputs_reviewed():
     item = _item("review.coverage >= 0.05", "fail",
                  {"value": 0.0, "threshold": ">= 0.05", "bound": 0.0, "bound_side": "upper", "n": 272})
     assert evidence_text(item) == "0 of 272 outputs reviewed by a person (coverage 0; a count, not an estimate)"
+
+
+def test_a_complement_says_of_what():
+    """INT-ERR-1 read "measured 0.667 on bbq-gender" for its error rate (1 - accuracy)."""
+    item = _item("(1 - accuracy) <= 0.75 * (1 - previous.accuracy)", "inconclusive",
+                 {"task": "bbq-gender", "value": 0.6667, "threshold": "<= 0.5", "bound": 0.957,
+                  "bound_side": "upper", "n": 6})
+    assert evidence_text(item) == f"1 − {term('accuracy')} = 0.667 on bbq-gender, upper bound 0.957, n=6"
