@@ -381,13 +381,17 @@ def attest(cat: Catalog, run_id: str, pack: str, control_id: str, username: str,
                                       evidence_link=link, evidence_sha256=sha, packs=pack_hashes([pack], run_id))
 
 
-def signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str, note: str | None = None) -> str:
+def signoff(cat: Catalog, run_id: str, username: str, role: str, decision: str, note: str | None = None,
+            shown: list[str] | None = None) -> str:
     """The committee's sign-off of a run (any other role: AssayError, nothing stored). The signed log
-    entry records the SHA-256 of each pack file the run is checked against (``audits.trust.packs``)."""
+    entry records the SHA-256 of each pack file the run is checked against (``audits.trust.packs``):
+    the packs its config names and ``shown``, the packs the committee was looking at (the Policies
+    page's selection, ``assay signoff --policy``), so a run whose config names none is pinned too."""
     from audits.store.queries import runs as runs_q
 
     try:
         sources = [str(p) for p in (runs_q.get_results(cat, run_id).policy or [])]
     except AssayError:  # no such run / no results: add_signoff names the problem
         sources = []
+    sources += [str(p) for p in (shown or []) if str(p) not in sources]
     return policies_q.add_signoff(cat, run_id, username, role, decision, note, packs=pack_hashes(sources, run_id))

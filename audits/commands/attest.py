@@ -30,6 +30,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--role", choices=ROLES, help="optional check: refuse unless the users table gives you this role")
     p.add_argument("--decision", required=True, choices=["approve", "reject"])
     p.add_argument("--note", help="the committee's reasoning")
+    p.add_argument("--policy", action="append", metavar="PACK",
+                   help="a policy pack the decision rests on besides those the run's config names "
+                        "(name or YAML path; repeatable): its SHA-256 is signed with the sign-off")
     p.set_defaults(func=_signoff)
 
 
@@ -50,6 +53,6 @@ def _signoff(args) -> int:
 
     cat = Catalog(args.catalog, create=False)
     user = cli_acting(cat, args)
-    signoff_id = signoff(cat, args.run_id, user.name, user.role, args.decision, args.note)
+    signoff_id = signoff(cat, args.run_id, user.name, user.role, args.decision, args.note, shown=args.policy)
     print(f"{args.decision} of run {args.run_id} by {user.name} ({user.role}) recorded — sign-off {signoff_id}")
     return 0

@@ -237,7 +237,8 @@ def _signoff(run_id: str, user, checklist: policies.Checklist) -> None:
             st.error(problem)
             return
         try:
-            policies.signoff(state.catalog(), run_id, user.name, user.role, decision, note or None)
+            policies.signoff(state.catalog(), run_id, user.name, user.role, decision, note or None,
+                             shown=checklist.packs)
         except AssayError as err:
             state.show_error(err)
             return
