@@ -66,6 +66,11 @@ def _walk(annotation) -> list:
     return out
 
 
+# Fields with a default that a model validator still demands in the base config: `tasks` may be left
+# out only beside `redteam:` (the probes alone), which the base config does not have.
+REQUIRED_BY_VALIDATOR = {"AuditConfig": {"tasks"}}
+
+
 def _round_trip(model: type[BaseModel], obj: BaseModel) -> None:
     first = json.loads(json.dumps(obj.model_dump(mode="json")))  # exactly what travels (Ray, config.json)
     again = model.model_validate(first)
@@ -92,7 +97,8 @@ def test_every_field_survives_a_dump_and_load(model):
             _round_trip(model, obj)
             accepted.append(value)
         # every field is really exercised: a required one by at least one value, an optional one by two
-        assert len(accepted) >= (1 if info.is_required() else 2), (model.__name__, name, accepted)
+        required = info.is_required() or name in REQUIRED_BY_VALIDATOR.get(model.__name__, set())
+        assert len(accepted) >= (1 if required else 2), (model.__name__, name, accepted)
 
 
 @pytest.mark.parametrize("written, meaning", [(UNSET, None), (None, ""), ("", ""), ("Be brief.", "Be brief.")])
