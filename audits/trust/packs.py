@@ -11,13 +11,13 @@ attestation of the same control) supersedes the earlier one: "sign off again" cl
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any, Iterable
 
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
+from audits.store.bundle import sha256_path
 from audits.store.queries import policies as policies_q
 
 CHANGED = "the policy pack changed after this sign-off"
@@ -42,13 +42,10 @@ def pack_file(source: str) -> tuple[str, Path]:
 
 
 def file_digest(path: Path) -> str | None:
-    """SHA-256 of a file's bytes; ``None`` when it is not a readable file."""
+    """SHA-256 of a file's bytes (``store.bundle.sha256_path``, as bundles are hashed); ``None`` when it
+    is not a readable file."""
     try:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return sha256_path(path)
     except OSError:
         return None
 
