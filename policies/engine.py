@@ -69,6 +69,7 @@ class ChecklistItem:
     n: int | None = None            # samples behind the measured value
     n_needed: int | None = None     # samples that would decide an inconclusive check (80% power)
     task: str | None = None         # the task whose value, bound, n and n_needed these are (None: run-level)
+    method: str | None = None       # how that task's bound was made
     confidence: float | None = None
     tasks: list[TaskCheck] = field(default_factory=list)
     attestation: AttestationRecord | None = None
@@ -218,7 +219,7 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
         item.task = row["task"]
         item.value, item.threshold = row["value"], row["threshold"]
         item.bound, item.bound_side = row["bound"], row["bound_side"]
-        item.n = row["n"]
+        item.n, item.method = row["n"], row["method"]
         item.n_needed = row["n_needed"] if not failing else None  # nothing is left to decide once it failed
     if failing:
         item.status = "fail"

@@ -68,10 +68,14 @@ def format_checklist(checklist) -> str:
 
 
 def control_rows(checklist) -> list[dict]:
-    """Per control: verdict, value, bound used, threshold, n and n needed (the --json contract)."""
-    return [{"pack": it.pack, "control_id": it.control_id, "kind": it.kind, "verdict": it.status,
-             "value": it.value, "bound": it.bound, "bound_side": it.bound_side, "threshold": it.threshold,
-             "confidence": it.confidence, "n": it.n, "n_needed": it.n_needed, "detail": it.detail}
+    """Per control: what it is (title, check, area, severity) and its verdict with the task that
+    decided it, and that task's value, bound (side, method, confidence), threshold, n and n needed
+    (the --json contract: one row says everything a reader needs without the items)."""
+    return [{"pack": it.pack, "control_id": it.control_id, "title": it.title, "kind": it.kind,
+             "expression": it.expression, "area": it.area, "severity": it.severity, "verdict": it.status,
+             "task": it.task, "value": it.value, "bound": it.bound, "bound_side": it.bound_side,
+             "method": it.method, "threshold": it.threshold, "confidence": it.confidence, "n": it.n,
+             "n_needed": it.n_needed, "detail": it.detail}
             for it in checklist.items]
 
 
