@@ -7,7 +7,6 @@ sensitive attributes exist and have no nulls.
 
 from __future__ import annotations
 
-import hashlib
 import string
 from dataclasses import dataclass, field
 from io import StringIO
@@ -22,6 +21,7 @@ from audits.datasets.builtin import get_builtin
 from audits.datasets.feedback import add_feedback
 from audits.datasets.production_log import FLAT_OUTPUT_COLUMNS, blank_text, out_of_order, read_timestamps
 from audits.errors import AssayError
+from audits.hashing import sha256_bytes, sha256_path
 
 
 @dataclass
@@ -57,12 +57,12 @@ class TaskData:
         return have
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+def data_sha256(files: list[Path]) -> str:
+    """A task's data hash (the manifest's ``datasets.<task>.sha256``): the file's SHA-256, or for a built-in
+    read from several files the SHA-256 of their digests joined in the built-in's order."""
+    if len(files) == 1:
+        return sha256_path(files[0])
+    return sha256_bytes("".join(sha256_path(f) for f in files).encode())
 
 
 def _read_file(path: Path, fmt: str, task: str) -> pd.DataFrame:
@@ -150,8 +150,7 @@ def load_task_data(task: TaskConfig, limit: int | None = None, outputs: str | Pa
         defaults = {}
         builtin_extra = []
         source = str(files[0])
-    digest = hashlib.sha256("".join(sha256_file(f) for f in files).encode()).hexdigest() if len(files) > 1 \
-        else sha256_file(files[0])
+    digest = data_sha256(files)
 
     if src.filter:
         _require_columns(raw, list(src.filter), "dataset.filter", task.name, source)

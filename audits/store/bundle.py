@@ -7,7 +7,6 @@ recomputes every hash.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,23 +19,12 @@ import pyarrow.parquet as pq
 import yaml
 
 from audits.errors import AssayError
+from audits.hashing import sha256_bytes, sha256_path
 from audits.jsontypes import JsonObject
 from audits.store.manifest import BUNDLE_FORMAT, MANIFEST, Manifest, load_manifest
 
 __all__ = ["BUNDLE_FORMAT", "MANIFEST", "Manifest", "read_manifest", "sha256_bytes", "sha256_path", "verify_bundle",
            "write_bundle"]
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_path(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
