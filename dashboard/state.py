@@ -42,7 +42,15 @@ def runs(complete_only: bool = True) -> pd.DataFrame:
 
 
 def _label(row: pd.Series) -> str:
-    return f"{row['period']} · {row['audit']} · {row['run_id']}"
+    """Period · audit: what fits the 1280-px sidebar (the run id is the caption under the picker)."""
+    return f"{row['period']} · {row['audit']}"
+
+
+def _labels(frame: pd.DataFrame) -> dict[str, str]:
+    """Each run's picker label; two runs of one period and audit add their run id's tail to tell them apart."""
+    labels = {r["run_id"]: _label(r) for _, r in frame.iterrows()}
+    seen = pd.Series(list(labels.values())).value_counts()
+    return {rid: (f"{lab} · …{rid[-6:]}" if seen[lab] > 1 else lab) for rid, lab in labels.items()}
 
 
 def run_picker() -> str | None:
@@ -52,12 +60,13 @@ def run_picker() -> str | None:
         st.session_state[_RUN_KEY] = None
         return None
     ids = list(frame["run_id"])[::-1]  # newest first
-    labels = {r["run_id"]: _label(r) for _, r in frame.iterrows()}
+    labels = _labels(frame)
     if st.session_state.get(_PICKER_KEY) not in ids:  # first load, or the run vanished
         wanted = st.query_params.get("run") or st.session_state.get(_RUN_KEY)
         st.session_state[_PICKER_KEY] = wanted if wanted in ids else ids[0]
     choice = st.sidebar.selectbox("Run", ids, key=_PICKER_KEY, format_func=labels.get,
                                   help="Every page shows this run; the URL keeps it (?run=...).")
+    st.sidebar.caption(f"run {choice}")
     st.session_state[_RUN_KEY] = choice
     if st.query_params.get("run") != choice:
         st.query_params["run"] = choice
