@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
-from audits.trust.redact import Redactor, _norm, pseudonymise
+from audits.trust.redact import Redactor, _norm, _stands, pseudonymise
 
 NOTE_MAX_CHARS = 20_000
 
@@ -57,17 +57,13 @@ _NUMBERED = re.compile(r"<([A-Z][A-Z_]*[A-Z])_(\d+)>")
 
 def public_kept(text: str, spans: list[tuple[int, int, str]], public: str | None) -> list[tuple[int, int, str]]:
     """The spans of ``text`` left to redact beside the public benchmark text ``public`` (None: all of them): a
-    value that stands in it as whole words (case and spacing aside) is benchmark text, not personal data. The
-    one rule for reviewer text and retraining files (``audits.review.retraining``), as redaction at rest keeps
-    a public item's values (``audits.trust.redact.redact_samples``)."""
+    value that stands in it as whole words (case and spacing aside, :func:`audits.trust.redact.stands_in`) is
+    benchmark text, not personal data. The one rule for reviewer text and retraining files
+    (``audits.review.retraining``), and for redaction at rest (``audits.trust.redact.redact_samples``)."""
     if not public:
         return spans
     where = _norm(public)
-
-    def stands(value: str) -> bool:
-        value = _norm(value)
-        return bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", where) is not None
-    return [(a, b, e) for a, b, e in spans if not stands(text[a:b])]
+    return [(a, b, e) for a, b, e in spans if not _stands(_norm(text[a:b]), where)]
 
 
 def public_text(cat: Catalog, run_id: str, task: str, item: Any) -> str | None:

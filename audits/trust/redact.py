@@ -242,6 +242,24 @@ def _norm(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+# a value stands in public text only between token boundaries: not inside a word, nor glued to the rest of an
+# e-mail, handle or hyphenated word ("jane.roe@example.org" does not stand in "mary.jane.roe@example.org")
+_BEFORE = r"(?<![\w.@+\-])"
+_AFTER = r"(?![\w@\-]|[.+]\w)"
+
+
+def _stands(value: str, where: str) -> bool:
+    return bool(value) and re.search(_BEFORE + re.escape(value) + _AFTER, where) is not None
+
+
+def stands_in(value: str, public: str) -> bool:
+    """Whether ``value`` stands in the public benchmark text ``public`` as whole words (case and spacing
+    aside): the one rule, for redaction at rest (:func:`redact_samples`), reviewer text and retraining files
+    (:func:`audits.trust.notes.public_kept`). A value that is only a piece of a longer word, e-mail or
+    hyphenated word of the public text does not stand in it (it may be someone's real name or address)."""
+    return _stands(_norm(value), _norm(public))
+
+
 def pseudonymise(texts: list[str | None], spans: list[list[tuple[int, int, str]]],
                  keep: Iterable[str] = ()) -> tuple[list[str | None], int]:
     """The texts of one item with every found value, and each other occurrence of it in any of the
@@ -281,7 +299,8 @@ def redact_samples(frame: pd.DataFrame, redactor: Redactor, columns: Iterable[st
                    public_tasks: Iterable[str] = ()) -> pd.DataFrame:
     """A copy of a samples table with ``columns`` redacted per row (one item) with consistent
     pseudonyms (:func:`pseudonymise`). Rows of ``public_tasks`` (datasets that declare no personal
-    data) keep every column but ``prediction``; values of their public text found in the output stay."""
+    data) keep every column but ``prediction``; values that stand in their public text as whole words
+    (:func:`stands_in`) found in the output stay."""
     out = frame.copy()
     columns = [c for c in columns if c in out.columns]
     if out.empty or not columns:
@@ -308,7 +327,7 @@ def redact_samples(frame: pd.DataFrame, redactor: Redactor, columns: Iterable[st
         if tasks[i] in public:  # a value that stands in the row's public text is no leak
             public_text = _norm(" ".join(str(x) for x in _row_texts(out, i, scanned)))
             keep = [cells[c][i][a:b] for c in scanned for a, b, _ in spans_of[c]
-                    if _norm(cells[c][i][a:b]) and _norm(cells[c][i][a:b]) in public_text]
+                    if _stands(_norm(cells[c][i][a:b]), public_text)]  # whole words only (stands_in)
         texts, n = pseudonymise([cells[c][i] for c in scanned], [spans_of[c] for c in scanned], keep)
         redactor.redactions += n
         for c, text in zip(scanned, texts):
