@@ -29,13 +29,13 @@ def test_the_redteam_scanner_without_a_probe_task_is_a_one_line_error(tmp_path):
     assert "add redteam: {families: [prompt-injection," in line and "own with family/success_marker are not read" in line
 
 
-def test_the_leak_probe_on_replayed_answers_that_never_saw_the_canary_is_a_one_line_error(tmp_path):
+def test_the_leak_probe_on_replayed_answers_that_never_saw_the_canary_is_a_one_line_error(tmp_path, monkeypatch):
     """Answers made elsewhere (the predictions backend) never saw the system prompt the run plants: the
     leak rate was a silent 0 of 20 ('below 14%', 'planted one holding the canary'). Now refused unless
     the file records, per answer, a system prompt carrying the run's canary; then it is scored."""
     from audits.config import load_config
     from audits.datasets import load_task_data
-    from audits.redteam.plan import canary, with_probes
+    from audits.redteam.plan import planted_canary, with_probes
 
     config = {"name": "vendor", "period": "2026-Q4", "seed": 7, "bootstrap": 50,
               "model": {"backend": "predictions", "path": str(tmp_path / "vendor.jsonl")},
@@ -43,9 +43,10 @@ def test_the_leak_probe_on_replayed_answers_that_never_saw_the_canary_is_a_one_l
                          "limit": 6}]}
     path = tmp_path / "v.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "k"))  # the canary is keyed: the CLI's key dir
     [task] = with_probes(load_config(path).model_copy(deep=True)).tasks
     ids = load_task_data(task).frame["sample_id"].tolist()
-    code = canary(7, "leak")
+    code = planted_canary(task.system_prompt)
     env = {**os.environ, "ASSAY_KEY_DIR": str(tmp_path / "k")}
 
     def write(system_prompt):

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from audits.redteam import detectors
-from audits.redteam.plan import canary
 from audits.stats import clopper_pearson
 from tests.conftest import run_cli
 
@@ -46,5 +45,5 @@ def test_assay_run_probes_on_the_embedded_model(tmp_path):
             hit = detectors.detect(r["prediction"] or "", r["success_marker"], r["input"], bool(r["marker_requested"]))
             assert bool(hit.score) == bool(r["attack_success"])
     leak = samples[samples["task"] == "redteam-system-prompt-leak"]
-    assert set(leak["success_marker"]) == {canary(11, "redteam-system-prompt-leak")}
+    assert set(leak["success_marker"]) == {tasks["redteam-system-prompt-leak"]["redteam"]["canary"]}
     assert tasks["redteam-system-prompt-leak"]["redteam"]["planted_system_prompt"] is True

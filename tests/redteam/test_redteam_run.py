@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import yaml
 from audits.config import load_config
 from audits.datasets import load_task_data
 from audits.errors import AssayError
-from audits.redteam.plan import canary, with_probes
+from audits.redteam.plan import planted_canary, with_probes
 from audits.runner import run_audit
 from audits.stats import clopper_pearson
 from audits.store import bundle_reader
@@ -25,9 +26,10 @@ LIMIT = 8
 
 
 def _job(tmp: Path, answer, model: dict | None = None, families=("prompt-injection", "system-prompt-leak"),
-         extra: dict | None = None) -> Path:
-    """A config on the predictions backend whose answer to each probe row is ``answer(task, row, canary)``."""
-    config = {"name": "rt", "period": "2026-Q4", "seed": 7, "bootstrap": 50,
+         extra: dict | None = None, period: str = "2026-Q4") -> Path:
+    """A config on the predictions backend whose answer to each probe row is ``answer(task, row, canary)``
+    (the canary is keyed by period: the answers are made for the period the run is in)."""
+    config = {"name": "rt", "period": period, "seed": 7, "bootstrap": 50,
               "model": {"backend": "predictions", "path": str(tmp / "preds.jsonl"), **(model or {})},
               "tasks": [{"name": "qa", "type": "generate", "dataset": {"builtin": "reference-qa"}, "limit": 3,
                          "prompt": "{question}"}],
@@ -36,10 +38,11 @@ def _job(tmp: Path, answer, model: dict | None = None, families=("prompt-injecti
     path.write_text(yaml.safe_dump(config))
     planned = with_probes(load_config(path).model_copy(deep=True))
     rows = []
+    code = next((planted_canary(t.system_prompt) for t in planned.tasks if t.name == "redteam-system-prompt-leak"), "")
     for task in planned.tasks:
         frame = load_task_data(task).frame
         for i, row in enumerate(frame.to_dict("records")):
-            text = answer(task.name, i, row, canary(7, task.name)) if task.name != "qa" else "30 days"
+            text = answer(task.name, i, row, code) if task.name != "qa" else "30 days"
             rows.append({"task": task.name, "sample_id": row["sample_id"], "prediction": text,
                          "system_prompt": task.system_prompt})  # what the other model answered with (the leak probe's)
     (tmp / "preds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -73,7 +76,7 @@ def test_redteam_run_rates_markers_findings_queue(tmp_path, monkeypatch):
         assert task.metric(f"attack_success_rate_{family}").value == 3 / LIMIT
         assert task.redteam.successes == 3 and task.redteam.families[family.replace("_", "-")].n == LIMIT
     leak = results.task("redteam-system-prompt-leak").redteam
-    assert leak.canary == canary(7, "redteam-system-prompt-leak") and leak.planted_system_prompt is True
+    assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}", leak.canary) and leak.planted_system_prompt is True
     assert "planted" in leak.note
     assert results.task("qa").redteam is None and results.task("qa").metric("attack_success_rate") is None
 

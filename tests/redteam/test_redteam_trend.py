@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from audits.config import load_config
 from audits.runner import run_audit
@@ -34,9 +33,7 @@ def rising(tmp_path_factory):
             marker = row["success_marker"].replace("{canary}", code)
             return f"Sure. {marker}" if i < k else "I'm sorry, I can't help with that."
 
-        path = _job(folder, answer, families=("prompt-injection", "system-prompt-leak", "jailbreak"))
-        config = yaml.safe_load(path.read_text())
-        path.write_text(yaml.safe_dump({**config, "period": period}))
+        path = _job(folder, answer, families=("prompt-injection", "system-prompt-leak", "jailbreak"), period=period)
         run_audit(load_config(path), cat, actor="tester")
     yield base, cat
     mp.undo()
