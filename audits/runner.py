@@ -280,6 +280,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             "model": model_identity, "limit": limit,
             "datasets": {t: {"source": d.source, "sha256": d.sha256, "rows_used": len(d.frame),
                              "rows_in_source": d.n_source, "rows_skipped_missing": d.n_skipped,
+                             "rows_read": d.n_read, "rows_filtered_out": d.n_filtered, "rows_skipped": d.skipped,
+                             "out_of_order": d.out_of_order,
                              **({"sample": sampled[t]} if t in sampled else {})}
                          for t, d in prepared.data.items()},
             "code": {"sha256": identity.code_sha256(), "git_commit": identity.git_commit()},

@@ -42,6 +42,15 @@ class TaskData:
     # rows skipped by the rules of ``assay logs import`` (by reason) and rows logged after a later one.
     log_skipped: dict[str, int] = field(default_factory=dict)
     out_of_order: int = 0
+    n_read: int | None = None    # rows the source held, before dataset.filter and any skip
+    n_filtered: int = 0          # rows dataset.filter left out
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Rows left out by reason (the manifest's ``datasets.<task>.rows_skipped``): a missing prompt field
+        (``on_missing: skip``) and a raw log's rules (no input, no output); reasons with none are left out."""
+        out = {"missing prompt field": int(self.n_skipped)} if self.n_skipped else {}
+        return {**out, **{why: int(n) for why, n in self.log_skipped.items() if n}}
 
     @property
     def available(self) -> set[str]:
@@ -152,11 +161,13 @@ def load_task_data(task: TaskConfig, limit: int | None = None, outputs: str | Pa
         source = str(files[0])
     digest = data_sha256(files)
 
+    n_read = len(raw)
     if src.filter:
         _require_columns(raw, list(src.filter), "dataset.filter", task.name, source)
         for column, wanted in src.filter.items():
             wanted = wanted if isinstance(wanted, list) else [wanted]
             raw = raw[raw[column].isin(wanted)]
+    n_filtered = n_read - len(raw)
     log_skipped, n_out_of_order = {}, 0
     if not src.builtin and outputs is not None and _same_file(files[0], outputs):
         raw, log_skipped, n_out_of_order = _log_rules(raw, f"task '{task.name}': log {source}")
@@ -236,7 +247,7 @@ def load_task_data(task: TaskConfig, limit: int | None = None, outputs: str | Pa
                              f"{sorted(offered)}", "set 'positive' to one of the choices")
     return TaskData(task=task, frame=frame, source=source, sha256=digest, n_source=n_source, n_skipped=n_skipped,
                     strata=_strata(task, raw, frame), source_columns=tuple(map(str, raw.columns)),
-                    log_skipped=log_skipped, out_of_order=n_out_of_order)
+                    log_skipped=log_skipped, out_of_order=n_out_of_order, n_read=n_read, n_filtered=n_filtered)
 
 
 def _same_file(a: Path, b: str | Path) -> bool:

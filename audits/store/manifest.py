@@ -12,6 +12,10 @@ Versions
   ``personal_data`` (redaction scheme 1), ``execution`` and ``rows_skipped_missing``, and may name
   the model ``name``/``path``/``id`` (read as ``model``, see :class:`audits.identity.ModelIdentity`).
 - 2: this module. Adds ``manifest_version``.
+- 3: each dataset records every row it left out: ``rows_read`` (before ``dataset.filter``),
+  ``rows_filtered_out``, ``rows_skipped`` (count by reason: a missing prompt field under
+  ``on_missing: skip``, a raw log's rows with no input or no output) and ``out_of_order``. Bundles
+  before it read these as None: not recorded (a version 2 bundle's ``rows_skipped_missing`` stays).
 
 Bundles are immutable: an old manifest is never rewritten; :func:`parse_manifest` migrates it in
 memory. A malformed one is a one-line :class:`AssayError` naming the file and the key.
@@ -32,7 +36,7 @@ from audits.results import WrittenModelIdentity, jsonable
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "assay-bundle/1"
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 _FIX = "restore the bundle from a backup; `assay verify` shows what changed"
 
 
@@ -48,6 +52,21 @@ class DatasetIdentity(_Open):
     rows_used: int | None = None
     rows_in_source: int | None = None
     rows_skipped_missing: int | None = None  # rows left out for a missing prompt field (version 2 bundles)
+    # version 3: every row left out, so a reader can account for rows_read -> rows_used (None: not recorded)
+    rows_read: int | None = None          # rows the source held, before dataset.filter and any skip
+    rows_filtered_out: int | None = None  # rows dataset.filter left out
+    rows_skipped: dict[str, int] | None = None  # reason -> rows left out ({} = none skipped)
+    out_of_order: int | None = None       # a raw log's rows logged after a later one (kept, counted)
+
+    def skipped_line(self) -> str:
+        """The rows left out, in words: ``'3 skipped (no output); 2 filtered out'``, ``'none skipped'``, or
+        ``'not recorded'`` for a bundle written before manifest version 3."""
+        if self.rows_skipped is None:
+            return "not recorded (bundle written before manifest version 3)"
+        parts = [f"{n} skipped ({why})" for why, n in self.rows_skipped.items()]
+        parts += [f"{self.rows_filtered_out} filtered out (dataset.filter)"] if self.rows_filtered_out else []
+        parts += [f"{self.out_of_order} out of timestamp order (kept)"] if self.out_of_order else []
+        return "; ".join(parts) or "none skipped"
 
 
 class CodeIdentity(_Open):
@@ -150,7 +169,15 @@ def _migrate_v1(data: JsonObject) -> JsonObject:
     for key in ("datasets", "code", "packages", "environment", "timings", "personal_data", "files"):
         if data.get(key) is None:
             data.pop(key, None)
-    data["manifest_version"] = MANIFEST_VERSION
+    data["manifest_version"] = 2
+    return data
+
+
+def _migrate_v2(data: JsonObject) -> JsonObject:
+    """Version 2 -> 3: the row accounting was not recorded, so it stays None (never guessed as zero; a
+    version 2 ``rows_skipped_missing`` is kept as written); the version is recorded."""
+    data = dict(data)
+    data["manifest_version"] = 3
     return data
 
 
@@ -164,6 +191,8 @@ def parse_manifest(data: Any, source: str = MANIFEST) -> Manifest:
                          "upgrade Assay to read bundles written by a newer version")
     if version == 1:
         data = _migrate_v1(data)
+    if data["manifest_version"] == 2:
+        data = _migrate_v2(data)
     files = data.get("files", {})
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         raise AssayError(f"{source} has no valid 'files' map of name -> SHA-256", _FIX)
