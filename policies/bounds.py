@@ -85,6 +85,9 @@ def metric_bounds(entry: Any, name: str, label: str, confidence: float) -> Bound
         raise MissingInput(label, "has no confidence interval (a count, or a figure without an interval method); "
                                   "a control needs an estimate with an interval")
     kind = _get(entry, "kind") or ("rate" if name in _RATE_NAMES or name.endswith("_rate") else "mean")
+    if kind != "rate" and float(low) == float(high):  # a bundle written before stats refused these
+        raise MissingInput(label, f"has a zero-width interval over {n} samples (every scored sample alike): a "
+                                  "bootstrap cannot measure its uncertainty, so no verdict rests on it")
     stored = float(_get(entry, "confidence") or 0.95)
     deff = _get(entry, "design_effect")
     if kind == "rate" and _finite(n) and n > 0 and (stored != confidence or _get(entry, "kind") != "rate"):

@@ -101,7 +101,8 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
         return Interval(value, float(low), float(high), n, kind, sig, events=rate.events,
                         design_effect=rate.design_effect if clustered else deff, n_clusters=g,
                         design_effect_source=rate.source)
-    if units.shape[0] < 2:  # one sample (or cluster): its bootstrap is itself, a zero width that reads as certainty
+    if units.shape[0] < 2 or (kind == "mean" and _all_alike(metric, units)):  # one sample (or cluster), or every one the same:
+        # its bootstrap is itself, a zero width that reads as certainty (three answers at 0.9: "0.9 to 0.9")
         method = (CLUSTER_BCA if clustered else BCA) if kind == "mean" else (
             CLUSTER_PERCENTILE if clustered else PERCENTILE)
         return Interval(value, nan, nan, n, kind, IntervalSignature(method, confidence, n_resamples, seed, cname),
@@ -122,6 +123,18 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
         low, high = _bootstrap.widen_for_clusters(value, low, high, int(units.shape[0]), confidence)
     return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g,
                     design_effect_source=_source(deff))
+
+
+def _all_alike(metric, units: np.ndarray) -> bool:
+    """True when every unit (sample or cluster) of a mean has the same value: every resample is then
+    that value, and a zero-width interval would read as certainty."""
+    if units.shape[0] < 2:
+        return True
+    try:
+        each = np.asarray(metric.aggregate(units), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - a corpus metric that only aggregates sums of many rows
+        return False
+    return bool(each.shape == (units.shape[0],) and np.all(np.isfinite(each)) and np.ptp(each) == 0)
 
 
 def _source(design_effect: float | None) -> str:
@@ -182,7 +195,7 @@ def group_interval(metric, stats: np.ndarray, replicates: np.ndarray, confidence
     else:
         method = CLUSTER_PERCENTILE if clustered else PERCENTILE
     sig = IntervalSignature(method, confidence)
-    if units.shape[0] < 2:  # one sample (or cluster): no interval (its bootstrap would be zero width)
+    if units.shape[0] < 2 or (kind == "mean" and _all_alike(metric, units)):  # no interval (its bootstrap would be zero width)
         return Interval(value, nan, nan, n, kind, sig, design_effect=deff, n_clusters=g,
                         design_effect_source=_source(deff))
     if kind == "mean":
