@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 __all__ = ["from_langfuse", "from_otel", "log_lines", "log_records", "message_text"]
 
@@ -43,7 +44,7 @@ def log_lines(path: Path) -> list[str]:
     return out
 
 
-def log_records(path: Path) -> list[dict[str, Any]]:
+def log_records(path: Path) -> list[JsonObject]:
     records = []
     for number, text in enumerate(log_lines(path), start=1):
         if not text.strip():
@@ -98,7 +99,7 @@ def message_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _otel_attributes(span: dict[str, Any]) -> dict[str, Any]:
+def _otel_attributes(span: JsonObject) -> JsonObject:
     attrs = span.get("attributes") or {}
     if not isinstance(attrs, (list, dict)) or (isinstance(attrs, list) and not all(isinstance(a, dict) for a in attrs)):
         raise AssayError(f"span {span.get('spanId') or span.get('span_id') or '(no id)'}: attributes are neither a "
@@ -138,7 +139,7 @@ def _otel_message(attrs: dict[str, object], flat: str, messages: str) -> Any:
     return value
 
 
-def from_otel(records: list[dict[str, Any]]) -> pd.DataFrame:
+def from_otel(records: list[JsonObject]) -> pd.DataFrame:
     rows = []
     for span in records:
         attrs = _otel_attributes(span)
@@ -196,7 +197,7 @@ def _langfuse_scores(trace: dict[str, object], row: dict[str, object], skipped: 
             row[f"score.{name}.comment"] = score["comment"]
 
 
-def from_langfuse(records: list[dict[str, Any]], skipped: dict[str, int]) -> pd.DataFrame:
+def from_langfuse(records: list[JsonObject], skipped: dict[str, int]) -> pd.DataFrame:
     rows = []
     for trace in records:
         for key, kind in (("scores", list), ("metadata", dict)):

@@ -8,7 +8,7 @@ review-queue reason (``audits.review.queue.flag_masks`` reads ``flag_<reason>`` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -66,7 +66,18 @@ def shown_value(value: str) -> str:
     return value if label else WITHHELD
 
 
-def feedback_counts(frame: pd.DataFrame) -> dict[str, Any] | None:
+class FeedbackCounts(TypedDict):
+    """The task's ``feedback`` results block (``extra.feedback`` in results.json)."""
+
+    positive: int
+    negative: int
+    unknown_skipped: int
+    unknown_values: list[str]
+    no_feedback: int
+    scored: int
+
+
+def feedback_counts(frame: pd.DataFrame) -> FeedbackCounts | None:
     """Counts for the task's ``feedback`` results block: scored, positive, negative, unknown (skipped,
     with up to five of their values, free text withheld) and none; None when the task has no feedback column."""
     if "feedback" not in frame.columns:
