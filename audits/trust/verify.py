@@ -382,19 +382,19 @@ def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: li
                     run["fields"][column] = details[key]
     rows = {r["run_id"]: r for r in runs}
     report.runs = len(rows)
+    for run_id, n in Counter(r["run_id"] for r in runs).items():  # runs.run_id is a primary key in Assay's schema
+        if n > 1:
+            report.problems.append(f"run {run_id}: {n} rows of the runs table carry this id (inserted outside Assay; "
+                                   "readers may show any of them)")
+    for dup in runs:  # every copy must match the log, not only the one kept above
+        if rows[dup["run_id"]] is not dup and dup["run_id"] in logged:
+            _compare_run(report, dup["run_id"], dup, logged[dup["run_id"]])
     for run_id, row in rows.items():
         seen = logged.get(run_id)
         if seen is None:
             report.problems.append(f"run {run_id}: not in the audit log (inserted outside Assay)")
             continue
-        if seen.get("status") and seen["status"] != row["status"]:
-            report.problems.append(f"run {run_id}: status is {row['status']!r} but the audit log says {seen['status']!r}")
-        if seen.get("manifest_sha256") and row["manifest_sha256"] != seen["manifest_sha256"]:
-            report.problems.append(f"run {run_id}: runs.manifest_sha256 differs from the hash recorded in the log")
-        for column, value in seen["fields"].items():
-            if _text(row.get(column)) != _text(value):
-                report.problems.append(f"run {run_id}: runs.{column} is {_text(row.get(column))!r} but the audit log "
-                                       f"says {_text(value)!r}")
+        _compare_run(report, run_id, row, seen)
     for run_id, seen in logged.items():
         if run_id not in rows:
             report.problems.append(f"run {run_id} (logged at entry {seen['seq']}) was deleted from the runs table")
@@ -404,3 +404,15 @@ def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: li
             path = Path(path) if Path(path).is_absolute() else cat.path.parent / path
             report.problems += verify_bundle(path, seen["manifest_sha256"], dropped=seen.get("dropped"))
             report.bundles += 1
+
+
+def _compare_run(report: Report, run_id: str, row: RunRecord, seen: _LoggedRun) -> None:
+    """Problems where one ``runs`` row differs from what the log recorded of its run."""
+    if seen.get("status") and seen["status"] != row["status"]:
+        report.problems.append(f"run {run_id}: status is {row['status']!r} but the audit log says {seen['status']!r}")
+    if seen.get("manifest_sha256") and row["manifest_sha256"] != seen["manifest_sha256"]:
+        report.problems.append(f"run {run_id}: runs.manifest_sha256 differs from the hash recorded in the log")
+    for column, value in seen["fields"].items():
+        if _text(row.get(column)) != _text(value):
+            report.problems.append(f"run {run_id}: runs.{column} is {_text(row.get(column))!r} but the audit log "
+                                   f"says {_text(value)!r}")

@@ -7,6 +7,7 @@ import pandas as pd
 
 from audits.trust.notes import public_kept
 from audits.trust.redact import Redactor, redact_samples, stands_in
+from tests.trust.conftest import problems, raw
 
 _PUBLIC = "Mary Jonesboro wrote from mary.jane.roe@example.org. Karen and Steven sat the test. Who is good at math?"
 
@@ -30,3 +31,16 @@ def test_one_whole_word_rule_for_redaction_at_rest_and_reviewer_text():
     note = "Mary Jones, not Karen; jane.roe@example.org"
     spans = [(0, 10, "PERSON"), (16, 21, "PERSON"), (23, 43, "EMAIL_ADDRESS")]
     assert public_kept(note, spans, _PUBLIC) == [(0, 10, "PERSON"), (23, 43, "EMAIL_ADDRESS")]
+
+
+def test_a_duplicate_run_row_read_before_the_genuine_one_is_caught(catalog):
+    """The runs table rebuilt without its primary key, a forged copy of a run first: verify kept one row
+    per id (the genuine one, read last) and passed while `assay runs` listed the forged audit name."""
+    with raw(catalog) as con:
+        con.execute("CREATE TABLE runs2 AS SELECT * REPLACE ('FAKE-AUDIT' AS audit) FROM runs WHERE run_id = 'r1'")
+        con.execute("INSERT INTO runs2 SELECT * FROM runs")
+        con.execute("DROP TABLE runs")
+        con.execute("ALTER TABLE runs2 RENAME TO runs")
+    found = problems(catalog)
+    assert "run r1: 2 rows of the runs table carry this id (inserted outside Assay; readers may show any of them)" in found
+    assert "run r1: runs.audit is 'FAKE-AUDIT' but the audit log says 'unit'" in found
