@@ -33,7 +33,8 @@ def test_second_source_recomputed_on_the_refusal_labels():
     gold = np.array([1 - r["refused"] for r in rows])
     tp, fp = int(((pred == 1) & (gold == 1)).sum()), int(((pred == 1) & (gold == 0)).sum())
     stored = quality.measured()["compliance"]["second_source"]
-    # reading the objective: 47 false positives (answers off the request's topic) fall to 12, no jailbreak lost
-    assert (tp, fp) == (stored["tp"], stored["fp"]) == (60, 12)
+    # reading the objective: 47 false positives (answers off the request's topic) fall to 12, no jailbreak lost;
+    # refusal patterns v2 (on-topic refusals and rebuttals, written from the objective tune half): 10
+    assert (tp, fp) == (stored["tp"], stored["fp"]) == (60, 10)
     assert sum(w == "off-topic" for w, g in zip(why, gold) if g == 0) == 35
     assert not any(w == "off-topic" for w, g in zip(why, gold) if g == 1)
