@@ -83,3 +83,38 @@ def check_actors(entries: list[tuple[int, str, str, str | None, JsonObject]]) ->
                              action != "user.deactivated")
             managed = True
     return problems
+
+
+def older_copy_acts(catalog_id: str, entries: list[tuple[int, Any, str, str, str | None, str]]) -> list[str]:
+    """One problem per entry written by a user after an account change this installation signed into
+    another copy of the catalog (a removal, a new role or password) that this file lacks, with no newer
+    change of theirs here: a removed user acting on a copy taken before the removal (even one signed
+    with a copy of the key dir taken before it, once the file is verified with this installation's).
+
+    ``entries``: (seq, ts, actor, action, target, hash) in log order."""
+    from datetime import datetime
+
+    from audits.trust import checkpoint
+
+    hashes = {e[-1] for e in entries}
+    missing: dict[str, tuple[datetime, JsonObject]] = {}
+    for change in checkpoint.account_changes(catalog_id):
+        try:
+            when = datetime.fromisoformat(change["ts"])
+        except ValueError:
+            continue
+        name = change["username"]
+        if change["hash"] not in hashes and (name not in missing or when < missing[name][0]):
+            missing[name] = (when, dict(change))
+    problems: list[str] = []
+    for seq, ts, actor, action, target, _digest in entries:
+        if action in USER_ACTIONS and target in missing and ts is not None and ts >= missing[target][0]:
+            del missing[target]  # this copy changed them again since: its own entries rule
+        gone = missing.get(actor)
+        if gone is None or ts is None or ts <= gone[0] or action == "user.sign_in_failed":
+            continue
+        what = "deactivated" if gone[1]["action"] == "user.deactivated" else "changed"
+        problems.append(f"audit log: entry {seq} ({action} by {actor!r}) was written after {actor!r} was {what} at "
+                        f"{str(gone[1]['ts'])[:19]} UTC in another copy of this catalog (its log entry "
+                        f"{gone[1]['seq']}), which this file lacks: an older copy acted on")
+    return problems

@@ -154,12 +154,17 @@ def record(con: Any, catalog_id: str, count: int, head: str) -> Checkpoint:
 def discard(con: Any) -> None:
     with _pending_lock:
         _pending.pop(id(con), None)
+        _pending_accounts.pop(id(con), None)
 
 
 def flush(con: Any, catalog_path: Any = None) -> None:
-    """After a commit: copy the newest checkpoint outside the catalog (witness, operator file)."""
+    """After a commit: copy the newest checkpoint outside the catalog (witness, operator file), and
+    remember the account changes it signed (:func:`remember_account_change`)."""
     with _pending_lock:
         cp = _pending.pop(id(con), None)
+        changes = _pending_accounts.pop(id(con), [])
+    for change in changes:
+        _write_account_change(change)
     if cp is None:
         return
     write_witness(cp, catalog_path)
@@ -305,3 +310,80 @@ def report_table(cat: Any) -> "pd.DataFrame":
         return pd.DataFrame(columns=["field", "value"])
     keys_order = ("format", "catalog_id", "count", "head", "ts", "key_id", "public_key", "signature")
     return pd.DataFrame({"field": list(keys_order), "value": [str(cp.get(k)) for k in keys_order]})
+
+
+# -- the key dir's memory of account changes: an older copy of the catalog cannot undo a removal -------------
+
+ACCOUNT_FORMAT = "assay-account-change/1"
+ACCOUNT_ACTIONS = ("user.changed", "user.deactivated")  # a removal, a new role, a new password or OS login
+
+
+class AccountChange(TypedDict):
+    """One account change this installation signed into a catalog (a line of ``<catalog id>.accounts.jsonl``
+    beside the witnesses): whoever the change took rights from keeps them in no copy that lacks it."""
+
+    format: str       # ACCOUNT_FORMAT
+    catalog_id: str
+    username: str
+    action: str       # user.changed | user.deactivated
+    seq: int          # the log entry that recorded it ...
+    hash: str         # ... and that entry's hash
+    ts: str           # the entry's time as logged (ISO 8601, UTC)
+    key_id: str
+    signature: str    # ed25519 over the canonical fields above, hex
+
+
+_pending_accounts: dict[int, list[AccountChange]] = {}
+_ACCOUNT_FIELDS = ("format", "catalog_id", "username", "action", "seq", "hash", "ts", "key_id")
+
+
+def _account_canonical(body: AccountChange) -> bytes:
+    return json.dumps({k: body[k] for k in _ACCOUNT_FIELDS}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def remember_account_change(con: Any, catalog_id: str, username: str, action: str, seq: int, digest: str,
+                            ts: str) -> None:
+    """Inside the write transaction that logs a ``user.changed`` / ``user.deactivated`` entry: sign it and
+    write it beside the witnesses once the transaction commits (nothing when it rolls back)."""
+    if action not in ACCOUNT_ACTIONS:
+        return
+    private = keys.signing_key()
+    body: AccountChange = {"format": ACCOUNT_FORMAT, "catalog_id": catalog_id, "username": username,
+                           "action": action, "seq": int(seq), "hash": digest, "ts": ts,
+                           "key_id": keys.key_id(private.public_key()), "signature": ""}
+    body["signature"] = private.sign(_account_canonical(body)).hex()
+    with _pending_lock:
+        _pending_accounts.setdefault(id(con), []).append(body)
+
+
+def _accounts_path(catalog_id: str) -> Path:
+    return keys.key_dir() / "witness" / f"{catalog_id}.accounts.jsonl"
+
+
+def _write_account_change(change: AccountChange) -> None:
+    path = _accounts_path(change["catalog_id"])
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(change, sort_keys=True) + "\n")
+
+
+def account_changes(catalog_id: str) -> list[AccountChange]:
+    """The account changes this installation signed into any copy of ``catalog_id`` (signatures checked;
+    a line not signed by a trusted key is ignored)."""
+    try:
+        lines = _accounts_path(catalog_id).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    trusted = keys.trusted_keys()
+    out: list[AccountChange] = []
+    for line in lines:
+        try:
+            body = json.loads(line)
+            public = trusted.get(body["key_id"]) if isinstance(body, dict) else None
+            if public is None or body.get("format") != ACCOUNT_FORMAT or body.get("catalog_id") != catalog_id:
+                continue
+            public.verify(bytes.fromhex(body["signature"]), _account_canonical(body))
+        except (ValueError, KeyError, TypeError, InvalidSignature):
+            continue
+        out.append(body)
+    return out

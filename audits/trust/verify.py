@@ -100,6 +100,8 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     _reconcile_runs(report, cat, entries, runs)
     report.notes += rawstore.raw_id_notes(cat, [r["run_id"] for r in runs if r["status"] == "complete"])
     report.problems += acts.check_actors([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
+    report.problems += acts.older_copy_acts(cid, [(seq, ts, actor, action, target, digest)
+                                                  for seq, ts, actor, action, target, _, digest in log])
     report.problems += packs.findings([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
     return report
 

@@ -41,6 +41,7 @@ class LoggedUser:
     os_user: str | None
     row_sha256: str | None  # None: written before rows were hashed (legacy)
     seq: int
+    ts: datetime | None = None  # when the log recorded it
 
 
 @dataclass
@@ -53,10 +54,14 @@ class UserLog:
     users: dict[str, LoggedUser] = field(default_factory=dict)
     failures: dict[str, list[datetime]] = field(default_factory=dict)  # failed sign-ins since the last success
     ended: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, session id) -> why it ended
+    user_hashes: set[str] = field(default_factory=set)  # hashes of the user.* entries replayed
+    # users a change signed into another copy of this catalog (and missing here) took out: name -> why
+    changed_elsewhere: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> "UserLog":
         return replace(self, users=dict(self.users), failures={k: list(v) for k, v in self.failures.items()},
-                       ended=dict(self.ended))
+                       ended=dict(self.ended), user_hashes=set(self.user_hashes),
+                       changed_elsewhere=dict(self.changed_elsewhere))
 
 
 _cache: dict[tuple[str, str], tuple[str, UserLog]] = {}
@@ -100,7 +105,7 @@ def _apply(state: UserLog, seq: int, ts: datetime, action: str, target: str | No
     role = info.get("role") or (prev.role if prev else "viewer")
     os_user = info.get("os_user") if action != "user.deactivated" else (prev.os_user if prev else None)
     state.users[target] = LoggedUser(target, str(role), action != "user.deactivated", os_user or None,
-                                     row.get("sha256") if row.get("table") == "users" else None, seq)
+                                     row.get("sha256") if row.get("table") == "users" else None, seq, ts)
     state.ever = True
 
 
@@ -137,13 +142,15 @@ def _extend(con: duckdb.DuckDBPyConnection, cid: str, base: UserLog) -> UserLog:
             raise _refuse(f"entry {seq} was altered")
         first = {digest}
         heads[seq] = digest
-        checked.append((seq, ts, action, target, details))
+        checked.append((seq, ts, action, target, details, digest))
     covered = _signed_count(con, cid, heads, base.count) if rows else base.count
     state = base.copy()
-    for seq, ts, action, target, details in checked:
+    for seq, ts, action, target, details, digest in checked:
         if seq > covered:
             break  # appended without the installation key: not trusted (verify reports it)
         _apply(state, seq, ts, action, target, details)
+        if action in USER_ACTIONS:
+            state.user_hashes.add(digest)
     state.count, state.head = covered, heads.get(covered, base.head)
     return state
 
@@ -185,7 +192,35 @@ def trusted_state(con: duckdb.DuckDBPyConnection) -> UserLog:
     _check_witness(cid, path, state)
     with _lock:
         _cache[key] = (cid, state)
-    return state
+    return _older_copy(cid, state)
+
+
+def _older_copy(cid: str, state: UserLog) -> UserLog:
+    """``state`` without the users whom an account change this installation signed into another copy of
+    the catalog (removed, demoted, password reset) took out, when this file lacks that change and has
+    nothing newer for them: a removed user cannot act on a copy taken before the removal
+    (:func:`audits.trust.checkpoint.account_changes`)."""
+    from audits.trust import checkpoint
+
+    out: UserLog | None = None
+    for change in checkpoint.account_changes(cid):
+        name = change["username"]
+        logged = state.users.get(name)
+        if logged is None or change["hash"] in state.user_hashes:
+            continue
+        try:
+            when = datetime.fromisoformat(change["ts"])
+        except ValueError:
+            continue
+        if logged.ts is not None and logged.ts >= when:
+            continue  # this copy changed them again since
+        out = out or state.copy()
+        what = "deactivated" if change["action"] == "user.deactivated" else "changed (role, password or OS login)"
+        out.users[name] = replace(logged, active=False)
+        out.changed_elsewhere[name] = (f"the account {name!r} was {what} at {change['ts'][:19]} UTC (log entry "
+                                       f"{change['seq']}) in another copy of this catalog, which this file lacks: "
+                                       "it is an older copy")
+    return out or state
 
 
 def matching_row(con: duckdb.DuckDBPyConnection, logged: LoggedUser) -> UserRecord | None:

@@ -66,7 +66,7 @@ def _row(con: Any, logged: Any) -> UserRecord | None:
     record = user_log.matching_row(con, logged)
     if record is None:
         return None
-    record["active"] = bool(record["active"])
+    record["active"] = bool(record["active"]) and logged.active  # the log's word (an older copy's user is not)
     return {k: record[k] for k in ("username", "role", "password_hash", "created_at", "active", "os_user")}
 
 
@@ -249,6 +249,9 @@ def check_acting_role(con: Any, username: str, role: str) -> None:
     if not user_log.trusted_state(con).ever and not con.execute("SELECT count(*) FROM users").fetchone()[0]:
         return  # an unmanaged catalog (library use, demos): entry points authenticate before calling
     held = current_role(con, username)
+    elsewhere = user_log.trusted_state(con).changed_elsewhere.get(username) if held is None else None
+    if elsewhere:
+        raise AssayError(elsewhere, "act on the current catalog, not an older copy of it")
     if held is None:
         raise AssayError(f"user '{username}' is not an active user of this catalog", "ask an admin to add the user")
     if held != role:
