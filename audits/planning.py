@@ -3,7 +3,9 @@ inference: the plan behind `assay plan`, `sample: {n: plan}` (audits/sampling.py
 `assay logs import --sample plan`.
 
 A control of the form ``metric op number`` is planned with ``audits.stats.n_needed`` (exact
-binomial power for rates, normal approximation for means; 80% power at the control's confidence).
+binomial power for rates, normal approximation for means; 80% power at the control's confidence). A
+mean whose expected value and threshold lie in [0, 1] is planned for at least the exact bound of its
+score total too, as ``policies.bounds`` decides a mean of [0, 1] scores.
 Expected values come from the caller (``--expect``) or from the latest complete run of the same
 audit in the catalog (its value, interval and design effect).
 """
@@ -137,6 +139,12 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                     # decided on the one-sided bound at the control's confidence (audits.stats._verdict)
                     needed = stats.n_needed(kind, expected, threshold, confidence=control.confidence, n=int(n_prev),
                                             low=float(lo), high=float(hi), interval_confidence=level)
+                    if needed and 0.0 <= expected <= 1.0 and 0.0 <= threshold <= 1.0:
+                        # scores in [0, 1] are decided on the exact bound of their total (policies.bounds,
+                        # stats.bounded_mean_interval): plan for that bound, never fewer than it needs
+                        bounded = stats.n_needed("rate", expected, threshold, confidence=control.confidence,
+                                                 design_effect=deff)
+                        needed = max(needed, bounded or 0)
                 row["n_needed"] = needed
                 if needed is None:
                     row["status"], row["advice"] = "undecidable", "the expected value sits on the threshold"

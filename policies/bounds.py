@@ -75,8 +75,15 @@ class Judgement:
     reason: str = ""
 
 
-def metric_bounds(entry: Any, name: str, label: str, confidence: float) -> Bounds:
-    """A stored metric summary as an interval at ``confidence``; MissingInput when it has none."""
+def metric_bounds(entry: Any, name: str, label: str, confidence: float, unit_scores: bool = False) -> Bounds:
+    """A stored metric summary as an interval at ``confidence``; MissingInput when it has none.
+
+    ``unit_scores``: the metric is a mean whose every per-sample score lies in [0, 1] (token F1,
+    ROUGE, groundedness). It is then bounded as a rate of its sum (exact Clopper-Pearson at the
+    score total, ``stats.bounded_mean_interval``): no [0, 1] distribution with that mean spreads
+    more than the 0/1 one, so the bound keeps its error at or under 1 - c at every n, where the
+    stored BCa interval's one-sided error was measured at 25% (n=3), 16% (n=5) and 8% (n=10-30)
+    (tests/stats/test_bounded_mean_verdict.py)."""
     value, low, high = _get(entry, "value"), _get(entry, "ci_low"), _get(entry, "ci_high")
     n = _get(entry, "n")
     if not _finite(value):
@@ -90,7 +97,11 @@ def metric_bounds(entry: Any, name: str, label: str, confidence: float) -> Bound
                                   "bootstrap cannot measure its uncertainty, so no verdict rests on it")
     stored = float(_get(entry, "confidence") or 0.95)
     deff = _get(entry, "design_effect")
-    if kind == "rate" and _finite(n) and n > 0 and (stored != confidence or _get(entry, "kind") != "rate"):
+    if kind == "mean" and unit_scores and _finite(n) and n > 0:
+        low, high = stats.bounded_mean_interval(float(value) * n, n, confidence, float(deff) if _finite(deff) else None,
+                                                int(g) if _finite(g := _get(entry, "n_clusters")) else None)
+        kind, method = "rate", stats.BOUNDED_MEAN
+    elif kind == "rate" and _finite(n) and n > 0 and (stored != confidence or _get(entry, "kind") != "rate"):
         events = _get(entry, "events")
         k = float(events) if _finite(events) else float(value) * n
         low, high = stats.rate_interval(k, n, confidence, float(deff) if _finite(deff) else None,
@@ -182,6 +193,22 @@ class IntervalEvaluator:
         entry = (_get(task, "metrics") or {}).get(path[0])
         return (entry, path[0]) if entry is not None else None
 
+    def _unit_scores(self, path: tuple[str, ...], found: tuple[Any, str]) -> bool:
+        """True when a mean's every stored per-sample score lies in [0, 1] (``score_<metric>`` of its
+        task in its run's samples), so ``metric_bounds`` may take its conservative bound."""
+        entry, name = found
+        if _get(entry, "kind") != "mean" or not hasattr(self.ctx, "item_outcomes") or self.task is None:
+            return False
+        previous = path[0] == "previous"
+        task = path[1] if path[0] == "tasks" else None
+        if task is not None:
+            task = next((str(_get(t, "name")) for t in self.ctx.tasks if task_key(str(_get(t, "name"))) == task), None)
+        scores = self.ctx.item_outcomes(previous, task or str(_get(self.task, "name")), f"score_{name}")
+        if not scores:
+            return False
+        x = [v for v in scores.values() if _finite(v)]
+        return bool(x) and len(x) == _get(entry, "n") and all(0.0 <= v <= 1.0 for v in x)
+
     def bounds(self, node: ast.AST, level: float | None = None) -> Bounds:
         """``node`` as an interval at two-sided ``level`` (default the control's confidence)."""
         level = self.confidence if level is None else level
@@ -193,7 +220,7 @@ class IntervalEvaluator:
             value = self.resolver.resolve(path)  # raises MissingInput / NotInTask as the point evaluation does
             found = self._metric_entry(path)
             if found is not None:
-                return metric_bounds(found[0], found[1], label, level)
+                return metric_bounds(found[0], found[1], label, level, self._unit_scores(path, found))
             if path in (("fairness", "min_selection_rate_ratio"), ("fairness", "min_demographic_parity_ratio")):
                 b = _ratio_bounds(_get(self.task, "fairness"), label, level)
                 if _finite(value):  # the scanner's own figure is the point value shown

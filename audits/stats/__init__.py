@@ -21,7 +21,7 @@ reports and the policy engine call. No statistical formula lives anywhere else.
 """
 
 from audits.stats._agreement import agreement, cohen_kappa, fleiss_kappa
-from audits.stats._binomial import (clopper_pearson, effective_n, lower_bound, rate_interval, rate_n_needed,
+from audits.stats._binomial import (BOUNDED_MEAN, bounded_mean_interval, clopper_pearson, effective_n, lower_bound, rate_interval, rate_n_needed,
                                     unestimable_correlation, upper_bound)
 from audits.stats._bootstrap import acceleration, bca_interval, jackknife_values, percentile_interval
 from audits.stats._cluster import cluster_codes, cluster_sums, ratio_design_effect
@@ -50,7 +50,7 @@ from audits.stats._detection import (AUROC_METHOD, BALANCED_METHOD, auroc, auroc
 
 __all__ = [
     "DESIGN_EFFECT_SOURCES", "ClusteredRate", "clustered_rate", "design_effect_source", "pooled_rates",
-    "group_interval",
+    "group_interval", "BOUNDED_MEAN", "bounded_mean_interval",
     "RateRatio", "compare_rates", "paired_rate_ratio", "rate_ratio", "rate_ratio_verdict", "ratio_n_needed",
     "auroc", "detection_quality", "AUROC_METHOD", "BALANCED_METHOD", "auroc_interval", "balanced_accuracy_interval",
     "BH", "FAIL", "FISHER", "HOLM", "INCONCLUSIVE", "KINDS", "MCNEMAR", "NO_DATA", "PAIRED_T", "PASS",
