@@ -21,13 +21,18 @@ NOT_SCORABLE = "not scorable"
 # a line that opens with stops ("... I don't know. X.") gives them as a piece of their own, so the
 # sentences after them are claims, not one line that reads as a decline and hides X
 _SENTENCE = re.compile(r"[.!?;]+(?=\s|$)|[^.!?;\n]+(?:[.!?;]+(?=\s|$)|$)|[^\n]+", re.S)
-_ALNUM = re.compile(r"[A-Za-z0-9À-ÿ]")
+_ALNUM = re.compile(r"[^\W_]", re.U)  # a letter or digit of any script
 _ABSTAIN = re.compile(
     r"^\W*(?:i\s*(?:do\s*not|don'?t|dont)\s+know|i'?m\s+not\s+sure|i\s+am\s+not\s+sure|not\s+sure|"
     r"i\s+(?:can(?:no|')?t|cannot|am\s+unable\s+to|'m\s+unable\s+to)\s+(?:answer|help|say|tell|find|determine)|"
     r"(?:there\s+is\s+)?no\s+information|the\s+(?:policy|context|document|text)\s+does\s*(?:not|n't)\s+"
     r"(?:say|mention|specify|state|cover)|unknown|n/?a|no\s+answer)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+", re.U)
+_DIGIT = re.compile(r"\d")
+# where a decline ends and a second clause starts ("I'm not sure, but ...", "N/A - ...", "No answer: ...")
+_CLAUSE = re.compile(r"[,:;()\u2013\u2014]|\s-\s|\s-(?=\w)|\b(?:but|however|though|although|yet|except|so)\b", re.I)
+_COURTESY = frozenset("sorry please apologies apologise apologize thanks thank you unfortunately honestly sadly to be honest "
+                      "i m am afraid ask contact our the support team customer service".split())
 DECLINE_WORDS = 12  # a declining sentence longer than this says something besides declining
 # frequent English function words (weighed against those of other languages in is_english)
 _EN_FUNCTION = frozenset(
@@ -67,7 +72,29 @@ def split_claims(answer: str) -> list[Claim]:
 
 
 def _declines(claim: str) -> bool:
-    return len(_WORD.findall(claim)) <= DECLINE_WORDS and bool(_ABSTAIN.match(claim))
+    """A short sentence that only declines. After the decline ("I don't know", "Not sure") it may say
+    what is not known ("... the answer to that"), but a number, or a clause after a comma, colon, dash or
+    "but"/"however" that is not itself a decline or an apology, is a claim: "I'm not sure but refunds
+    take 90 days", "No answer: Amazon pays", "I don't know, Amazon does" are scored, not abstained."""
+    m = _ABSTAIN.match(claim)
+    if m is None or len(_WORD.findall(claim)) > DECLINE_WORDS:
+        return False
+    rest = claim[m.end():]
+    if _DIGIT.search(rest):
+        return False
+    parts = _CLAUSE.split(rest, maxsplit=1)
+    if len(parts) < 2:
+        return True
+    tail = parts[1].strip(" .!?,;:-\u2013\u2014()")
+    words = _WORD.findall(tail)
+    return len(words) < 2 or _declines(tail) or _courtesy(tail)
+
+
+def _courtesy(sentence: str) -> bool:
+    """A short apology or aside made only of courtesy words, nothing to check ("Sorry.", "to be honest",
+    "please ask support"); "Sorry, Amazon pays." is a claim."""
+    words = [w.lower() for w in _WORD.findall(sentence)]
+    return 0 < len(words) <= 6 and not _DIGIT.search(sentence) and all(w in _COURTESY for w in words)
 
 
 def is_abstention(answer: str, claims: Sequence[Claim] | None = None) -> bool:
@@ -79,7 +106,7 @@ def is_abstention(answer: str, claims: Sequence[Claim] | None = None) -> bool:
     text = (answer or "").strip()
     texts = [c.text for c in (split_claims(text) if claims is None else claims)]
     return (bool(texts) and len(text) <= 200 and _declines(texts[0])
-            and all(_declines(c) or c.endswith("?") for c in texts[1:]))
+            and all(_declines(c) or _courtesy(c) or c.endswith("?") for c in texts[1:]))
 
 
 def is_english(text: str) -> bool:

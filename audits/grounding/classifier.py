@@ -31,7 +31,7 @@ import numpy as np
 from audits.grounding.claims import ABSTAINED, NOT_SCORABLE, Claim, is_abstention, is_english, split_claims, \
     unscorable_reason
 from audits.grounding.signals import COUNTS, FEATURES, SIGNALS, Source, context_scale, feature_rows, is_dialogue, \
-    novelty
+    novelty, paraphrase_conflict
 
 DETECTOR_FILE = Path(__file__).with_name("data") / "detector.json"
 EMBEDDING_DETECTOR_FILE = Path(__file__).with_name("data") / "detector-embedding.json"
@@ -40,6 +40,11 @@ SUPPORTED, UNSUPPORTED, CONTRADICTED = "supported", "unsupported", "contradicted
 GROUNDED, HALLUCINATED = "grounded", "hallucinated"
 ALIGNED = 0.5
 MAX_CONTEXT_CHARS = 50_000
+# the rules around the coefficients (abstention, language, paraphrase conflicts); a change re-measures quality.json
+# 2: a hedge with a claim in the same sentence is scored; a number or negation changed from the context is
+# contradicted; non-English claims beside English ones no longer make the answer not scorable; a context not
+# in English is not scorable
+RULES = 2
 
 
 def aggregate(claim_features: list[dict[str, float]]) -> dict[str, float]:
@@ -121,8 +126,9 @@ class Detector:
         return str(self.spec["version"])
 
     def signature(self) -> str:
-        """'detector:<version>|coef:<12 hex of detector.json>|embedding:<yes/no>'."""
-        return f"detector:{self.version}|coef:{self.sha256[:12]}|embedding:{'yes' if self.use_embedding else 'no'}"
+        """'detector:<version>|coef:<12 hex of detector.json>|embedding:<yes/no>|rules:<RULES>'."""
+        return (f"detector:{self.version}|coef:{self.sha256[:12]}|embedding:{'yes' if self.use_embedding else 'no'}"
+                f"|rules:{RULES}")
 
     def probability(self, features: dict[str, float], scale: float, dialogue: float = 0.0) -> float:
         """Probability that a claim (or an answer's aggregated claims) is unsupported."""
@@ -130,10 +136,12 @@ class Detector:
         return float(1.0 / (1.0 + np.exp(-(self.intercept + x @ self.coef))))
 
     def _claim_verdict(self, claim: Claim, feats: dict[str, float], nearest: int, source: Source, p: float,
-                       unsupported: bool) -> ClaimVerdict:
+                       unsupported: bool, conflict: bool = False) -> ClaimVerdict:
         a, b = source.spans[nearest] if source.spans else (0, 0)
         if not unsupported:
             verdict = SUPPORTED
+        elif conflict:
+            verdict = CONTRADICTED
         elif feats["embedding"] >= ALIGNED and (feats["negation_mismatch"] or feats["number"] < 1
                                                 or feats["quantity"] < 1):
             verdict = CONTRADICTED
@@ -145,52 +153,85 @@ class Detector:
               max_context_chars: int = MAX_CONTEXT_CHARS) -> list[Verdict]:
         """One verdict per answer, each checked against its own context (and question)."""
         questions = questions or [""] * len(answers)
-        out, todo_claims = triage(list(zip(answers, contexts)), max_context_chars)
+        partial: set[int] = set()
+        out, todo_claims = triage(list(zip(answers, contexts)), max_context_chars, partial)
         todo = [i for i, _ in todo_claims]
         claims = [found for _, found in todo_claims]
         sources: dict[tuple[str, str], Source] = {}
         for i in todo:
-            sources.setdefault((contexts[i] or "", questions[i] or ""), None)  # type: ignore[arg-type]
+            sources.setdefault((_text(contexts[i]), _text(questions[i])), None)  # type: ignore[arg-type]
         for key in sources:
             sources[key] = Source.build(*key)
-        rows = [sources[(contexts[i] or "", questions[i] or "")] for i in todo]
+        rows = [sources[(_text(contexts[i]), _text(questions[i]))] for i in todo]
         feats = feature_rows(claims, rows, self.use_embedding)
         for i, cs, fs, src in zip(todo, claims, feats, rows):
             scale, dialogue = context_scale(src.text), is_dialogue(src.question)
             p_answer = self.probability(aggregate([f for f, _ in fs]), scale, dialogue)
             p_claims = [self.probability(f, scale, dialogue) for f, _ in fs]
+            # a claim that restates a context sentence with another number or the negation flipped is
+            # contradicted whatever the model says (the model, fit on HaluEval, rarely sees such pairs)
+            conflicts = [paraphrase_conflict(c.text, src, k) is not None for c, (_, k) in zip(cs, fs)]
             bad = p_answer >= self.threshold
             # the answer's decision stands; its unsupported claims are those at or over the threshold
             # (at least its least supported one), so "hallucinated" always names a claim
             top = int(np.argmax(p_claims))
-            flags = [bad and (p >= self.threshold or k == top) for k, p in enumerate(p_claims)]
-            verdicts = [self._claim_verdict(c, f, k, src, p, u) for c, (f, k), p, u in zip(cs, fs, p_claims, flags)]
-            out[i] = Verdict(HALLUCINATED if bad else GROUNDED, verdicts, score=p_answer)
+            flags = [(bad and (p >= self.threshold or k == top)) or conflicts[k] for k, p in enumerate(p_claims)]
+            verdicts = [self._claim_verdict(c, f, k, src, p, u, x)
+                        for c, (f, k), p, u, x in zip(cs, fs, p_claims, flags, conflicts)]
+            out[i] = Verdict(HALLUCINATED if bad or any(conflicts) else GROUNDED, verdicts,
+                             score=1.0 if any(conflicts) else p_answer)
+        settle(out, partial)
         return [v for v in out if v is not None]
 
 
-def triage(rows: Sequence[tuple[str, ...]], max_context_chars: int
+def _text(value: object) -> str:
+    """A cell as text: None and NaN (a missing cell) are empty."""
+    return value if isinstance(value, str) else ""
+
+
+def triage(rows: Sequence[tuple[str, ...]], max_context_chars: int, partial: set[int] | None = None
            ) -> tuple[list[Verdict | None], list[tuple[int, list[Claim]]]]:
     """What every scorer (the built-in detector and ``scorers/``) decides before scoring, from rows whose
     first two items are (answer, context): an answer that declines is *abstained*; an empty answer or
-    context, an over-long context or a claim not in English is *not scorable* (with the reason).
-    Returns ``(verdicts with None where a row needs scoring, [(row index, its claims)])``."""
+    context, an over-long or non-English context, or an answer with no English claim is *not scorable*
+    (with the reason). An answer with English claims and others is scored on its English claims, and its
+    index goes into ``partial``: :func:`settle` then keeps it hallucinated when those claims show it, and
+    makes it not scorable when they are all supported (the other claims were not checked), so a sentence
+    in another language can neither hide a hallucination nor pass unread.
+    Returns ``(verdicts with None where a row needs scoring, [(row index, its claims to score)])``."""
     out: list[Verdict | None] = [None] * len(rows)
     todo: list[tuple[int, list[Claim]]] = []
     for i, (answer, context, *_) in enumerate(rows):
-        answer, context = answer or "", context or ""
+        answer, context = _text(answer), _text(context)
         found = split_claims(answer)  # once per answer: the abstention and scorability checks read them too
         if is_abstention(answer, found):
             out[i] = Verdict(ABSTAINED, reason="the answer declines")
             continue
         reason = unscorable_reason(answer, context, max_context_chars, found)
-        if reason is None and not all(is_english(c.text) for c in found):
+        english = [c for c in found if is_english(c.text)] if reason is None else found
+        if reason is None and not is_english(context[:5000]):
+            reason = "the context is not in English"
+        elif reason is None and not english:
             reason = "a claim is not in English"
         if reason is not None:
             out[i] = Verdict(NOT_SCORABLE, reason=reason)
-        else:
-            todo.append((i, found))
+            continue
+        if len(english) < len(found) and partial is not None:
+            partial.add(i)
+        todo.append((i, english))
     return out, todo
+
+
+def settle(out: list[Verdict | None], partial: set[int]) -> None:
+    """Rows scored on their English claims only (``triage``'s ``partial``): a hallucination stands (its
+    reason says the other claims were not checked); 'grounded' becomes not scorable."""
+    for i in partial:
+        v = out[i]
+        if v is None or v.verdict == HALLUCINATED:
+            if v is not None:
+                v.reason = "other claims not in English were not checked"
+            continue
+        out[i] = Verdict(NOT_SCORABLE, reason="a claim is not in English")
 
 
 @lru_cache(maxsize=4)

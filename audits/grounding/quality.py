@@ -55,5 +55,6 @@ def detector_quality(embedding: bool = False) -> dict[str, Any]:
         return {"measured": False, "note": "run benchmarks/bench_groundedness.py --write to measure the detector"}
     stored = json.loads(path.read_text(encoding="utf-8"))
     stored["measured"] = True
-    stored["stale"] = stored.get("detector_sha256") != detector.sha256
+    stored["stale"] = (stored.get("detector_sha256") != detector.sha256
+                       or stored.get("detector_signature", detector.signature()) != detector.signature())
     return stored

@@ -221,6 +221,37 @@ def claim_features(claim: Claim, doc: Any, source: Source, vector: np.ndarray | 
     return novelty(features), nearest
 
 
+# negation words for the paraphrase check: "No 5" / "No. 5" (a number) is not a negation; ’ reads as '
+_NEGATED = re.compile(r"\b(?:not|no(?!\.?\s*\d)|never|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b", re.I)
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATED.search(text.replace("\u2019", "'")))
+
+
+def paraphrase_conflict(claim: str, source: Source, nearest: int) -> str | None:
+    """'number' or 'negation' when the claim restates its nearest context sentence but changes a number
+    or the negation ("Refunds are available within 90 days" against "... within 30 days"; "Refunds are
+    not available ..." against "Refunds are available ..."), else None. Restating: at least four content
+    words, >= 75% of them in the sentence and >= 60% of the sentence's in the claim (>= 80% both ways for
+    negation); a changed number: one the whole context lacks, where the sentence has a number. A
+    question is not a claim of either. Measured on HaluEval: it fires on no right answer of either half."""
+    words = set(content_tokens(claim))
+    if len(words) < 4 or not source.span_tokens or not source.span_tokens[nearest]:
+        return None
+    span_words = source.span_tokens[nearest]
+    shared = len(words & span_words)
+    if shared / len(words) < 0.75 or shared / len(span_words) < 0.6:
+        return None
+    a, b = source.spans[nearest]
+    sentence = source.text[a:b]
+    if (_numbers(claim) - source.numbers) and _numbers(sentence):
+        return "number"
+    if claim.rstrip().endswith("?") or shared / len(words) < 0.8 or shared / len(span_words) < 0.8:
+        return None
+    return "negation" if _negated(claim) != _negated(sentence) else None
+
+
 def novelty(features: dict[str, float]) -> dict[str, float]:
     """Adds the novelty features (shares and log counts of words absent from the context, and from
     the context and question) derived from the word counts."""

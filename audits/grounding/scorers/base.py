@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from audits.grounding.claims import NOT_SCORABLE
-from audits.grounding.classifier import GROUNDED, HALLUCINATED, SUPPORTED, ClaimVerdict, Verdict, triage
+from audits.grounding.classifier import GROUNDED, HALLUCINATED, SUPPORTED, ClaimVerdict, Verdict, settle, triage
 from audits.grounding.signals import Source, content_tokens, span_overlap
 from audits.registry import Registry
 

@@ -29,7 +29,8 @@ from audits.config import ScannerOptions
 from audits.errors import AssayError
 from audits.grounding.claims import Claim
 from audits.grounding.classifier import CONTRADICTED, SUPPORTED, UNSUPPORTED, ClaimVerdict, Verdict
-from audits.grounding.scorers.base import SCORERS, Row, Scorer, answer_verdict, not_scorable, ranked_spans, triage
+from audits.grounding.scorers.base import (SCORERS, Row, Scorer, answer_verdict, not_scorable, ranked_spans, settle,
+                                          triage)
 from audits.grounding.signals import Source
 
 PROMPT_VERSION = "judge-1"
@@ -161,7 +162,8 @@ class JudgeScorer(Scorer):
 
     def score(self, rows: list[Row]) -> list[Verdict]:
         self.setup()
-        out, todo = triage(rows, int(self.options.max_context_chars))
+        partial: set[int] = set()
+        out, todo = triage(rows, int(self.options.max_context_chars), partial)
         replies = self.ask([prompt(rows[i][1], rows[i][2], claims) for i, claims in todo]) if todo else []
         sources: dict[str, Source] = {}
         for (i, claims), reply in zip(todo, replies):
@@ -181,6 +183,7 @@ class JudgeScorer(Scorer):
                 span = _span(context, evidence, claim.text, src)
                 verdicts.append(ClaimVerdict(claim, verdict, 0.0 if verdict == SUPPORTED else 1.0, *span))
             out[i] = answer_verdict(verdicts)
+        settle(out, partial)
         return [v for v in out if v is not None]
 
     def close(self) -> None:

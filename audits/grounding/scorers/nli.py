@@ -26,7 +26,7 @@ from pydantic import Field
 from audits.config import ScannerOptions
 from audits.errors import AssayError
 from audits.grounding.classifier import CONTRADICTED, SUPPORTED, UNSUPPORTED, ClaimVerdict, Verdict
-from audits.grounding.scorers.base import SCORERS, Row, Scorer, answer_verdict, ranked_spans, triage
+from audits.grounding.scorers.base import SCORERS, Row, Scorer, answer_verdict, ranked_spans, settle, triage
 from audits.grounding.signals import Source
 
 _KEY = "scanners.groundedness.nli"
@@ -210,7 +210,8 @@ class NliScorer(Scorer):
 
     def score(self, rows: list[Row]) -> list[Verdict]:
         self.setup()
-        out, todo = triage(rows, int(self.options.max_context_chars))
+        partial: set[int] = set()
+        out, todo = triage(rows, int(self.options.max_context_chars), partial)
         entail, contradict, _ = self.labels
         sources: dict[str, tuple[Source, list[int], int]] = {}
         pairs: list[tuple[str, str]] = []
@@ -238,4 +239,5 @@ class NliScorer(Scorer):
                 verdicts.append(ClaimVerdict(claim, verdict, 1.0 - float(p[entail]), *spans[at]))
                 at += 1
             out[i] = answer_verdict(verdicts)
+        settle(out, partial)
         return [v for v in out if v is not None]
