@@ -149,7 +149,7 @@ def _fairness(d: ReportData) -> Section:
                                  "equalized_odds_difference": "error-rate gap",
                                  "four_fifths_violation": "below four-fifths?", "four_fifths_reading": "four-fifths reading",
                                  "metric_ratios": "lowest / highest group, by measure", "note": "note"},
-                          [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.1, 2.2, 2.3, 3]))
+                          [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.6, 2.2, 2.3, 3]))
     charts = fairness_charts(d.tables["fairness"])
     s.blocks.extend(charts or ["No chart by group: the run stored no per-group values (groups too small, or no "
                                "sensitive attribute on the samples)."])
@@ -259,10 +259,14 @@ def _checklist(d: ReportData) -> Section:
         frame[column] = [plain(x) for x in frame[column]]
     statuses = list(frame["status"])
     frame["status"] = [WORDS.get(x, x) for x in statuses]
-    t = table(frame, {"pack": "pack", "control_id": "control", "title": "title", "source": "source",
-                      "status": "status", "measured": "measured", "evidence": "evidence", "detail": "detail"},
-              [1.3, 1.4, 3.0, 2.0, 1.5, 1.3, 3.2, 2.6])
-    t.colours = {(i, 4): COLOURS.get(x, "#333333") for i, x in enumerate(statuses)}
+    # pack and control in one cell, wrapped at the space ('internal-ll|m' was split mid-word in a narrow column)
+    frame["control"] = [f"{p} {c}" for p, c in zip(frame["pack"], frame["control_id"])]
+    # a detail that repeats the evidence word for word is said once (the 'no data' rows printed it twice)
+    frame["detail"] = ["—" if str(x).strip() == str(e).strip() else x for x, e in zip(frame["detail"], frame["evidence"])]
+    t = table(frame, {"control": "control", "title": "title", "source": "source", "status": "status",
+                      "measured": "measured", "evidence": "evidence", "detail": "detail"},
+              [1.9, 3.0, 2.0, 1.9, 1.4, 3.3, 2.8])
+    t.colours = {(i, 3): COLOURS.get(x, "#333333") for i, x in enumerate(statuses)}
     s.blocks.append(t)
     att = d.tables["attestations"]
     if len(att):

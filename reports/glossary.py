@@ -90,6 +90,9 @@ _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bp\(positive\)"), "probability of 'yes'"),
     (re.compile(r"\bp\(yes\) logit gap\b"), "gap in the leaning towards 'yes', log-odds"),
     (re.compile(r"\bno task in this run has\b"), "no task in this run measured"),
+    # the engine's 'task: metric missing' (a task the control names that did not measure it)
+    (re.compile(r"(?<![\w.])([\w.]+) missing\b"),
+     lambda m: f"{m.group(1)} not measured" if m.group(1) in TERMS else m.group(0)),
     (re.compile(r"(?<![\w.])previous\.(\w+)"), r"the previous run's \1"),
     # what an explanation explains (audits/scanners/explain.py's target descriptions)
     (re.compile(r"\bloglik\(output\)"), "how likely the model found its own answer (log-probability)"),
@@ -117,7 +120,15 @@ def plain(text: object) -> str:
     out = str(text or "")
     for pattern, words in _PHRASES:
         out = pattern.sub(words, out)
-    return _IDS.sub(lambda m: TERMS[m.group(1)], out)
+    return _IDS.sub(_words, out)
+
+
+def _words(m: re.Match[str]) -> str:
+    """A measure id's words, except where the id is part of a longer English term ('balanced accuracy'
+    stays so; it read 'balanced share of answers correct')."""
+    if m.group(1) == "accuracy" and m.string[:m.start()].endswith(("balanced ", "Balanced ")):
+        return m.group(1)
+    return TERMS[m.group(1)]
 
 
 def group_text(stratum: object) -> str:

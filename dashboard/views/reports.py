@@ -16,6 +16,14 @@ from dashboard import state
 from dashboard.downloads import builder, claim_of, holder, record
 
 
+# what each evidence table holds, in words (the file keeps the table's name)
+TABLE_WORDS = {"samples": "every prompt, output and per-sample score", "metrics": "each measure with its 95% interval and n",
+               "findings": "personal data found (kind, position, redacted context)", "fairness": "measures by group",
+               "counterfactuals": "prompt pairs that differ only in the person's group",
+               "explanations": "which words of a prompt drove the answer", "review_queue": "outputs queued for human review",
+               "sensitivity": "how results move when the prompt wording changes"}
+
+
 def _tables(run_id: str) -> None:
     st.subheader("Evidence tables")
     if not state.can("export"):
@@ -29,7 +37,7 @@ def _tables(run_id: str) -> None:
     who = holder(state.current_user())  # the access layer drops what this user may not see (raw PII)
     for name in names:
         c1, c2, c3 = st.columns([3, 1, 1])
-        c1.markdown(f"`{name}`")
+        c1.markdown(f"{TABLE_WORDS.get(name, name.replace('_', ' ')).capitalize()} · `{name}`")
         for col, fmt, mime, label in ((c2, "csv", "text/csv", "CSV"),
                                       (c3, "parquet", "application/vnd.apache.parquet", "Parquet")):
             file_name = f"{run_id}-{name}.{fmt}"

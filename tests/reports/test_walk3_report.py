@@ -1,0 +1,32 @@
+"""What the third walk of the demo's PDF and HTML reports found, pinned (issue 20, re-audit round 3)."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+import reports
+from reports.document import build_document
+from reports.glossary import plain
+
+
+def test_plain_words_keep_balanced_accuracy_and_say_a_missing_measure_was_not_measured():
+    title = "The groundedness detector's own balanced accuracy on held-out HaluEval QA is at least 0.8"
+    assert plain(title) == title            # was '... own balanced share of answers correct on held-out ...'
+    assert plain("reference-qa: toxicity_rate missing") == "reference-qa: share of outputs scored toxic not measured"
+    assert plain("accuracy >= 0.85, 3 missing values").endswith("3 missing values")   # prose stays prose
+
+
+def test_the_checklist_names_pack_and_control_in_one_cell_and_says_a_repeated_detail_once(report_runs):
+    cat, _, q4 = report_runs
+    doc = build_document(reports.collect(cat, q4))
+    (section,) = [s for s in doc.sections if s.title == "Policy checklist"]
+    table = section.blocks[0]
+    assert table.columns[:4] == ["control", "title", "source", "status"]
+    rows = {r[0]: dict(zip(table.columns, r)) for r in table.rows}
+    assert "internal-llm INT-ACC-1" in rows                     # wraps at the space, not 'internal-ll|m'
+    no_data = [r for r in rows.values() if r["status"] == "no data"]
+    assert no_data and all(r["detail"] == "—" for r in no_data if r["evidence"].startswith("no task"))
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(reports.build_pdf(cat, q4))).pages)
+    assert "internal-ll\nm" not in text and "inconclusiv\ne" not in text
