@@ -45,6 +45,14 @@ def add_feedback(frame: pd.DataFrame, raw: pd.DataFrame, task: TaskConfig, sourc
                          "list each value under one of feedback.positive / feedback.negative")
     values = [_text(v) for v in raw[fb.field].tolist()]
     pos, neg = set(fb.positive), set(fb.negative)
+    others = sorted({v for v in values if v is not None and v not in pos})
+    if others and not neg:
+        # no negative listed: every other value would be skipped as unknown and the rate could only be 100%
+        shown = ", ".join(repr(shown_value(v)) for v in others[:5])
+        raise AssayError(f"task '{task.name}': feedback.negative lists no value, so the {sum(v in others for v in values)} "
+                         f"rows whose feedback is not {sorted(pos)} (e.g. {shown}) would all be skipped and "
+                         "feedback_positive_rate could only read 100%",
+                         "list the negative values under feedback.negative (e.g. negative: [down])")
     frame["feedback_raw"] = values
     frame["feedback"] = [None if v is None else POSITIVE if v in pos else NEGATIVE if v in neg else UNKNOWN
                          for v in values]
