@@ -156,23 +156,36 @@ def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
 
 
 def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int | None = None) -> Bounds:
-    """The largest discrimination score over a task's attributes: [max of the lower bounds, max of
-    the upper bounds] of the scanner's bootstrap intervals (stored at 95%; another level is
-    rescaled from it, a normal approximation)."""
+    """The largest discrimination score over a task's attributes with [max of the lower bounds, max of
+    the upper bounds] of each attribute's range interval (``stats.range_interval``: every pairwise gap
+    of the compared groups' mean decision logits at once, from each group's stored interval). The
+    scanner's percentile bootstrap of max - min is biased upward and, read as a bound, failed a true
+    score on the threshold 19-66% of the time with 3-5 groups (tests/stats/test_range_interval.py);
+    it is used only where a group's own interval is missing (a bundle without per-group logits)."""
     from policies.context import discrimination_blocks
 
     found = discrimination_blocks(fairness or {})
     if not found:
         raise NotInTask(label)
-    if any(not (_finite(d.ci_low) and _finite(d.ci_high)) for d in found.values()):
-        raise MissingInput(label, "a discrimination score has no interval (too few samples per group)")
-    ends = [stats.rescale(float(d.value), float(d.ci_low), float(d.ci_high), 0.95, confidence)
-            for d in found.values()]
-    method = "bootstrap-percentile (logit difference, Tamkin et al. 2023)"
-    if abs(confidence - 0.95) > 1e-9:
-        method += f"; stored 95% interval rescaled to {confidence:.0%}"
+    ends, methods, sizes = [], set(), []
+    for attribute, d in found.items():
+        groups = [(_get(fairness[attribute], "by_group") or {}).get(g) for g in d.by_group]
+        logits = [(_get(e, "metrics") or {}).get("decision_logit") if e is not None else None for e in groups]
+        if len(logits) >= 2 and all(x is not None and all(_finite(_get(x, k)) for k in ("value", "ci_low", "ci_high"))
+                                    for x in logits):
+            ends.append(stats.range_from_intervals([float(x.value) for x in logits], [float(x.ci_low) for x in logits],
+                                                   [float(x.ci_high) for x in logits], confidence))
+            methods.add(stats.RANGE_METHOD)
+            sizes.append(sum(int(x.n or 0) for x in logits))
+        elif _finite(d.ci_low) and _finite(d.ci_high):
+            ends.append(stats.rescale(float(d.value), float(d.ci_low), float(d.ci_high), 0.95, confidence))
+            methods.add("bootstrap-percentile (logit difference, Tamkin et al. 2023)"
+                        + ("" if abs(confidence - 0.95) < 1e-9 else f"; stored 95% interval rescaled to {confidence:.0%}"))
+        else:
+            raise MissingInput(label, "a discrimination score has no interval (too few samples per group)")
     return Bounds(max(float(d.value) for d in found.values()), max(lo for lo, _ in ends), max(hi for _, hi in ends),
-                  [{"name": label, "kind": "difference", "n": n, "design_effect": None, "method": method}])
+                  [{"name": label, "kind": "difference", "n": max(sizes) if sizes else n, "design_effect": None,
+                    "method": "; ".join(sorted(methods))}])
 
 
 class IntervalEvaluator:
