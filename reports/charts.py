@@ -83,10 +83,16 @@ def drawable(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame[has], sorted(frame.loc[~has, "group"].astype(str))
 
 
+SMALL_RATE = 0.25
+
+
 def axis_range(values: np.ndarray) -> tuple[float, float]:
-    """0..1 for rates and scores inside it; otherwise an axis fit to the values (and 0), padded 5%
-    (a log-odds near -3.6 is never drawn on a 0..1 axis)."""
+    """0..1 for rates and scores inside it, or 0..a little above the largest when every value (and
+    bound) is under a quarter (probabilities of 'yes' near 0.02 lay flat on a 0..1 axis); otherwise an
+    axis fit to the values (and 0), padded 5% (a log-odds near -3.6 is never drawn on a 0..1 axis)."""
     finite = values[np.isfinite(values)]
+    if finite.size and finite.min() >= 0 and 0 < finite.max() < SMALL_RATE:
+        return 0.0, float(finite.max()) * 1.15
     if finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1):
         return 0.0, 1.0
     lo, hi = min(0.0, float(finite.min())), max(0.0, float(finite.max()))

@@ -62,15 +62,40 @@ def _how(rows: pd.DataFrame) -> str:
     return f", {words}" if words else ""
 
 
-def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str) -> None:
-    if rows["value"].dropna().empty:   # never an empty chart: say why in one line
-        st.caption(f"{term(metric)} by {attr}: no group has a value to draw.")
+def why_no_group_chart(rows: pd.DataFrame, metric: str, attr: str, task: str) -> str | None:
+    """One line when a chart by group would show nothing (no value, or every group at 0: the demo's
+    'yes' rates, drawn as five dots on the floor); the report says the same (reports.charts)."""
+    if rows["value"].dropna().empty:
+        return f"{term(metric)} by {attr}: no group has a value to draw."
+    from reports.charts import why_no_chart
+
+    return why_no_chart(rows, task, attr, metric)
+
+
+def group_figure(rows: pd.DataFrame, metric: str, attr: str):
+    """The chart of ``metric`` by group; small rates get an axis that fits them (the report's rule:
+    probabilities of 'yes' near 0.02 lay flat on a 0..1 axis)."""
+    from reports.charts import SMALL_RATE, axis_range
+
+    fig = charts.ci_bars(rows, x="group", color="sample size", title=f"{term(metric)} by {attr} (95% CI{_how(rows)})",
+                         y_title=term(metric), height=320, colors=_colors(rows))
+    values = pd.concat([rows[c] for c in ("value", "ci_low", "ci_high") if c in rows]).astype(float).to_numpy()
+    low, high = axis_range(values)
+    if low == 0 and high < SMALL_RATE * 1.15:
+        fig.update_yaxes(range=[0, high])
+    return fig
+
+
+def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str, task: str = "") -> None:
+    why = why_no_group_chart(rows, metric, attr, task)
+    if why:   # never an empty chart: say why in one line
+        st.caption(why)
         return
-    st.plotly_chart(charts.ci_bars(rows, x="group", color="sample size", title=f"{term(metric)} by {attr} (95% CI{_how(rows)})",
-                                   y_title=term(metric), height=320, colors=_colors(rows)), width="stretch", key=key)
+    st.plotly_chart(group_figure(rows, metric, attr), width="stretch", key=key)
 
 
-def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: float, key: str) -> None:
+def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: float, key: str,
+               task: str = "") -> None:
     part = part.assign(group=[f"{group_label(attr, g)} (n={n})" for g, n in zip(part["group"].astype(str), part["n"])])
     attr = attribute_text(attr)   # words in titles and warnings ('context', not 'context_condition')
     small = part["insufficient_data"].fillna(False).astype(bool) if "insufficient_data" in part else False
@@ -88,7 +113,7 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: f
     cols = st.columns(2)
     for i, metric in enumerate(main):
         with cols[i % 2]:
-            _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}")
+            _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}", task)
     sel = part[part["metric"] == "selection_rate"]
     i = len(main)
     if len(sel) > 1 and sel["value"].max() > 0:
@@ -109,7 +134,7 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: f
             cols = st.columns(2)
             for j, metric in enumerate(other):
                 with cols[j % 2]:
-                    _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}")
+                    _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}", task)
 
 
 def _counterfactuals(run_id: str, task: str, block: CounterfactualBlock | None) -> None:
@@ -228,5 +253,5 @@ def render() -> None:
             with tab:
                 grouping = block.get(attr) or FairnessGrouping()
                 _attribute(attr, rows[rows["attribute"] == attr], grouping.min_group_size or None,
-                           grouping.four_fifths_threshold, key=f"f-{task}-{attr}")
+                           grouping.four_fifths_threshold, key=f"f-{task}-{attr}", task=task)
     _counterfactuals(run_id, task, res_task.counterfactual if res_task else None)

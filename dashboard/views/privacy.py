@@ -208,9 +208,32 @@ def _toxicity(run_id: str, res: RunResults) -> None:
         return
     groups = groups.assign(value=groups["mean"])
     title = group_chart_title(groups, attr, rate)
-    charts.show(lambda: charts.ci_bars(groups, x="group", title=title, title_chars=100,
-                                       y_title="toxic share" if rate else "toxicity score"),
-                charts.why_empty(groups, what), key="tox-group")
+    charts.show(lambda: toxicity_group_figure(groups, title, rate), why_no_toxicity_chart(groups, what, rate),
+                key="tox-group")
+
+
+def why_no_toxicity_chart(groups: pd.DataFrame, what: str, rate: bool) -> str | None:
+    """One line when the chart by group would be dots on the floor: no output of any group was scored
+    toxic (the demo's loan decisions: 0 of 300, drawn as five whiskers at 0)."""
+    why = charts.why_empty(groups, what)
+    if why or not rate or (pd.to_numeric(groups["value"], errors="coerce").fillna(0) > 0).any():
+        return why
+    n = int(pd.to_numeric(groups["n"], errors="coerce").fillna(0).sum())
+    top = pd.to_numeric(groups.get("ci_high"), errors="coerce").max() if "ci_high" in groups else float("nan")
+    bound = f"; each group's share is below its upper bound, at most {top:.1%}" if pd.notna(top) else ""
+    return f"No chart of {what}: no output of any group was scored toxic (0 of {n:,}{bound})."
+
+
+def toxicity_group_figure(groups: pd.DataFrame, title: str, rate: bool):
+    """The per-group toxicity chart; small shares get an axis that fits them (as the Fairness page's)."""
+    from reports.charts import SMALL_RATE, axis_range
+
+    fig = charts.ci_bars(groups, x="group", title=title, title_chars=100, y_title="toxic share" if rate else "toxicity score")
+    values = pd.concat([groups[c] for c in ("value", "ci_low", "ci_high") if c in groups]).astype(float).to_numpy()
+    low, high = axis_range(values)
+    if low == 0 and high < SMALL_RATE * 1.15:
+        fig.update_yaxes(range=[0, high])
+    return fig
 
 
 def render() -> None:
