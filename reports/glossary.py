@@ -123,10 +123,14 @@ def plain(text: object) -> str:
     return _IDS.sub(_words, out)
 
 
+# words before 'accuracy' that make it English prose, not a measure id: a pack title's 'balanced accuracy',
+# 'an appropriate level of accuracy' (read 'balanced share of answers correct', 'level of share of answers correct')
+_PROSE_BEFORE = re.compile(r"\b(?:balanced|of|the|an?|its|own|and|for)\s+$", re.IGNORECASE)
+
+
 def _words(m: re.Match[str]) -> str:
-    """A measure id's words, except where the id is part of a longer English term ('balanced accuracy'
-    stays so; it read 'balanced share of answers correct')."""
-    if m.group(1) == "accuracy" and m.string[:m.start()].endswith(("balanced ", "Balanced ")):
+    """A measure id's words, except where the id is an English word in prose (see _PROSE_BEFORE)."""
+    if m.group(1) == "accuracy" and _PROSE_BEFORE.search(m.string[max(0, m.start() - 12):m.start()]):
         return m.group(1)
     return TERMS[m.group(1)]
 

@@ -14,6 +14,9 @@ from reports.glossary import plain
 def test_plain_words_keep_balanced_accuracy_and_say_a_missing_measure_was_not_measured():
     title = "The groundedness detector's own balanced accuracy on held-out HaluEval QA is at least 0.8"
     assert plain(title) == title            # was '... own balanced share of answers correct on held-out ...'
+    art15 = "An appropriate level of accuracy (at least 85%)"
+    assert plain(art15) == art15            # eu-ai-act ART15-1 read 'An appropriate level of share of answers correct'
+    assert plain("bbq-gender: accuracy 0.357") == "bbq-gender: share of answers correct 0.357"   # an id is still words
     assert plain("reference-qa: toxicity_rate missing") == "reference-qa: share of outputs scored toxic not measured"
     assert plain("accuracy >= 0.85, 3 missing values").endswith("3 missing values")   # prose stays prose
 
