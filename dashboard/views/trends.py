@@ -105,6 +105,11 @@ def render() -> None:
     if body.get("superseded"):  # reruns of a period: one point per period, its latest run
         st.caption("Not counted (a later run of the same period supersedes them): " + ", ".join(
             f"{r['run_id']} ({r['period']})" for r in body["superseded"]) + ".")
+    alone = single_run_note(body)
+    if alone:   # one point per chart said nothing (51 one-dot charts on the demo's first quarter)
+        st.info(alone, icon=":material/info:")
+        st.dataframe(_table(body), hide_index=True, width="stretch")
+        return
     flagged = [k for k, s in body["series"].items() if s["significant"]]
     if flagged:
         st.warning(f"A real trend (significant after correction) in {'; '.join(map(series_label, flagged))}.",
@@ -118,6 +123,16 @@ def render() -> None:
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
+def single_run_note(body: dict[str, Any]) -> str | None:
+    """One line instead of a chart per measure when the audit has one period so far; None from two on."""
+    periods = {r.get("period") for r in body.get("runs", [])}
+    if len(periods) >= 2:
+        return None
+    when = next(iter(periods), None)
+    return (f"Only one period of this audit so far{' (' + str(when) + ')' if when else ''}: a trend needs at least "
+            "two, so no chart is drawn; the next period's run starts it. This run's values are in the table.")
+
+
 def _column_drift(path: str, prev_id: str, run_id: str) -> dict[str, Any] | None:
     from audits.drift import input_drift
     from audits.store.catalog import Catalog

@@ -46,3 +46,12 @@ def test_toxicity_by_group_with_no_toxic_output_is_one_line_with_its_bound():
     some = _rows([0.0, 0.017, 0.0], [0.0, 0.002, 0.0], [0.066, 0.09, 0.063])
     assert why_no_toxicity_chart(some, what, rate=True) is None
     assert toxicity_group_figure(some, "t", rate=True).layout.yaxis.range[1] < 0.11
+
+
+def test_trends_with_one_period_say_so_instead_of_a_one_dot_chart_per_measure():
+    from dashboard.views.trends import single_run_note
+
+    one = {"runs": [{"run_id": "20261205-220711-5d83d9", "period": "2026-Q3"}], "series": {}}
+    assert single_run_note(one).startswith("Only one period of this audit so far (2026-Q3): a trend needs at least two")
+    two = {"runs": [{"run_id": "a", "period": "2026-Q3"}, {"run_id": "b", "period": "2026-Q4"}], "series": {}}
+    assert single_run_note(two) is None
