@@ -22,6 +22,7 @@ import math
 from scipy.special import ndtri
 
 RANGE_METHOD = "pairwise normal gaps, Bonferroni over the pairs (range of group means)"
+RATIO_RANGE_METHOD = "katz-log over every pair of groups, Bonferroni (lowest / highest rate)"
 
 
 def range_interval(values: list[float], ses: list[float], confidence: float = 0.95) -> tuple[float, float]:
@@ -43,3 +44,24 @@ def range_from_intervals(values: list[float], lows: list[float], highs: list[flo
     read as the interval's width over 2 z; a skewed interval is read by its full width)."""
     z = float(ndtri(0.5 + stored / 2))
     return range_interval(list(values), [(h - lo) / (2 * z) for lo, h in zip(lows, highs)], confidence)
+
+
+def ratio_range_interval(events: list[float], ns: list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided ``confidence`` interval for the smallest ratio of two groups' rates (lowest over
+    highest: the demographic-parity ratio of the four-fifths rule) over all the groups at once:
+    ``range_interval`` of the log rates with Katz's standard errors (1/x - 1/n; 0.5 added to a zero
+    or full count), mapped back (lowest ratio = exp(-range)). Katz on the observed lowest and highest
+    group alone ignores that they were picked as the extremes: with 5 groups of 100 and a true ratio
+    of 0.8 it failed ``>= 0.8`` 12.6% of the time (tests/stats/test_range_interval.py)."""
+    logs, ses = [], []
+    for x, n in zip(events, ns):
+        if not n or n <= 0:
+            return float("nan"), float("nan")
+        if x <= 0 or x >= n:
+            x, n = x + 0.5, n + 1
+        logs.append(math.log(x / n))
+        ses.append(math.sqrt(max(1.0 / x - 1.0 / n, 0.0)))
+    low, high = range_interval(logs, ses, confidence)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return float("nan"), float("nan")
+    return math.exp(-high), math.exp(-low)

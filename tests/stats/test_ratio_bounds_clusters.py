@@ -22,8 +22,8 @@ def test_clustered_ratio_interval_is_wider():
     clustered = _ratio_bounds(_block(True), "ratio", 0.9)
     assert plain.value == clustered.value == pytest.approx(0.5)
     n_eff = stats.effective_n(20, 60, 9.0, 6)
-    expected = stats.parity_ratio(20 / 60 * n_eff, n_eff, 40 / 60 * n_eff, n_eff, 0.9)
-    assert (clustered.low, clustered.high) == pytest.approx(expected[1:])
+    expected = stats.ratio_range_interval([40 / 60 * n_eff, 20 / 60 * n_eff], [n_eff, n_eff], 0.9)
+    assert (clustered.low, clustered.high) == pytest.approx(expected)
     assert clustered.high > 0.8 > plain.high           # 'ratio >= 0.8' is no longer failed on 6 + 6 clusters
 
 
