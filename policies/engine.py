@@ -234,6 +234,8 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
             item.detail += "; no data: " + "; ".join(missing)
     elif missing or not results:
         item.status = "no-data"
+        # no task decides it: a passing task's figures beside NO-DATA would read as its evidence
+        item.task = item.value = item.bound = item.bound_side = item.n = item.n_needed = item.method = None
         item.detail = "; ".join(missing) if missing else (
             f"no task in this run has {', '.join('.'.join(p) for p in expr.names)}")
     else:
