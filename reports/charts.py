@@ -59,7 +59,8 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
     ax.set_yticks(y, [f"{g} (n={int(n)})" for g, n in zip(groups, rows["n"].fillna(0))])
     ax.invert_yaxis()
     how = _how(rows)
-    ax.set_xlabel(f"{term(metric)} (bars: value, whiskers: 95% CI{', ' + how if how else ''})")
+    # wrapped: a one-line 100-character measure name made the figure that wide, and the PDF shrank the plot to fit
+    ax.set_xlabel(_wrap(f"{term(metric)} (bars: value, whiskers: 95% CI{', ' + how if how else ''})"), fontsize=9)
     caption = (f"{term(metric)} by {attribute} on task {task}; whiskers: 95% CI{' (' + how + ')' if how else ''}; "
                "grey bars: groups too small to compare.")
     if empty:
@@ -70,9 +71,16 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
         ax.legend(loc="lower right", fontsize=8)
         caption += f" Dashed line: {four_fifths:g} x the highest group's rate; groups left of it fail the four-fifths rule."
     ax.set_xlim(*axis_range(np.concatenate([low, value, high])))
-    ax.set_title(f"{task}: {term(metric)} by {attribute}", fontsize=10)
+    ax.set_title(_wrap(f"{task}: {term(metric)} by {attribute}"), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return Chart(title=f"{task}: {term(metric)} by {attribute}", caption=caption, png=_png(fig))
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    """A chart title or axis label on lines that fit the 5.6-inch figure."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def drawable(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

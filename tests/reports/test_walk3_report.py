@@ -33,3 +33,15 @@ def test_the_checklist_names_pack_and_control_in_one_cell_and_says_a_repeated_de
     assert no_data and all(r["detail"] == "—" for r in no_data if r["evidence"].startswith("no task"))
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(reports.build_pdf(cat, q4))).pages)
     assert "internal-ll\nm" not in text and "inconclusiv\ne" not in text
+
+
+def test_a_group_charts_long_measure_name_wraps_so_the_pdf_does_not_shrink_the_plot():
+    import pandas as pd
+    from PIL import Image
+
+    from reports.charts import group_chart
+
+    part = pd.DataFrame({"group": ["ambig"], "value": [-0.099], "ci_low": [-0.22], "ci_high": [0.03], "n": [142]})
+    chart = group_chart(part, "bbq-gender", "context_condition", "bbq_bias_ambig")
+    width, _ = Image.open(io.BytesIO(chart.png)).size
+    assert width < 750   # 692 px wrapped; the one-line 110-character title and axis label made it 906
