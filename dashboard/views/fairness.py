@@ -14,6 +14,7 @@ from dashboard.components import charts
 from dashboard.components import counterfactual as cf
 from reports.glossary import attribute_text, group_label, term
 
+Y_TITLE_CHARS = 24
 _ENOUGH, _TOO_FEW = "#1f5fbf", "#9ca3af"
 # outcome metrics first; the scanner rates by group go in an expander
 _SECONDARY = ("pii_", "toxicity_")
@@ -83,6 +84,8 @@ def group_figure(rows: pd.DataFrame, metric: str, attr: str):
     low, high = axis_range(values)
     if low == 0 and high < SMALL_RATE * 1.15:
         fig.update_yaxes(range=[0, high])
+    if len(term(metric)) > Y_TITLE_CHARS:   # the title names it; a long axis title ran off the 320-px chart
+        fig.update_layout(yaxis_title=None)
     return fig
 
 

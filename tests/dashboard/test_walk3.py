@@ -29,6 +29,8 @@ def test_small_rates_get_an_axis_that_fits_them_on_screen_and_paper():
     small = _rows([0.021, 0.028, 0.025], [0.018, 0.024, 0.02], [0.025, 0.031, 0.03])
     low, high = group_figure(small, "p_positive", "race").layout.yaxis.range   # was 0..1.05: a flat line at the floor
     assert low == 0 and 0.031 < high < 0.04
+    logit = _rows([-3.7, -3.6, -3.5], [-3.9, -3.8, -3.7], [-3.5, -3.4, -3.3])
+    assert not group_figure(logit, "decision_logit", "race").layout.yaxis.title.text   # was cut off at the top
     assert axis_range(np.array([0.018, 0.031])) == (0.0, 0.031 * 1.15)         # the report's chart: the same rule
     assert axis_range(np.array([0.1, 0.4, 0.5])) == (0.0, 1.0)                 # ordinary rates keep 0..1
     assert tuple(group_figure(_rows([0.4, 0.5, 0.6], [0.3, 0.4, 0.5], [0.5, 0.6, 0.7]), "accuracy", "race")
