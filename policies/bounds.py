@@ -354,7 +354,7 @@ class IntervalEvaluator:
                           else f"the one-sided {self.confidence:.0%} bounds of {names} do not decide it "
                                f"against {right.value:.4g}")
             if needed and single and single.get("rate_ratio") is not None:
-                reason += f"; about {needed} items per run would decide it at the observed ratio"
+                reason += f"; about {needed} items per run would decide it (80% power at the observed ratio)"
             elif needed:
                 clusters = stats.clusters_needed(left.value, right.value, confidence=self.confidence, n=n,
                                                  n_clusters=single.get("n_clusters"),

@@ -135,13 +135,15 @@ def compare_rates(current: dict[str, float], previous: dict[str, float], confide
     return out
 
 
-def ratio_n_needed(r: RateRatio, threshold: float, confidence: float = 0.95) -> int | None:
-    """Items per run at which the one-sided ``confidence`` bound would clear ``threshold`` if the
-    observed ratio held (the log standard error shrinks as 1/sqrt(n)); None when it never would."""
+def ratio_n_needed(r: RateRatio, threshold: float, confidence: float = 0.95, power: float = 0.8) -> int | None:
+    """Items per run at which the one-sided ``confidence`` bound would clear ``threshold`` with
+    ``power`` (80%, as every other n-needed in ``_verdict``) if the observed ratio held (the log
+    standard error shrinks as 1/sqrt(n)); None when it never would. Was at 50% power: the n at which
+    the bound clears only if the estimate lands exactly on the observed ratio."""
     gap = abs(math.log(r.ratio) - math.log(threshold))
     if gap == 0 or not math.isfinite(r.se_log) or r.n == 0:
         return None
-    z = float(norm.ppf(confidence))
+    z = float(norm.ppf(confidence)) + float(norm.ppf(power))
     return int(math.ceil(r.n * (z * r.se_log / gap) ** 2))
 
 
