@@ -38,9 +38,10 @@ class Unsupported(Exception):
 def _get(obj: Any, key: str, default: Any = None) -> Any:
     """A field / extra key of a typed results model, or a key of the plain JSON beneath one.
 
-    Every caller in the product passes typed models (``RunResults`` tasks, metrics, fairness groups);
-    the dict branch stays because ``_stated_interval`` walks on into a scanner's measured-quality JSON
-    (``PiiBlock.detector`` and the like are plain dicts by design)."""
+    The dict branch cannot narrow to ``_stated_interval`` (which walks a detector's measured-quality
+    JSON, plain by design): a group's ``metrics`` is a dict of Estimates, and a key a typed block
+    keeps as an extra (a flat ``selection_rate`` on a group, written before ``metrics``) reads back
+    as plain JSON, so ``_ratio_bounds`` meets dicts too."""
     if isinstance(obj, dict):
         return obj.get(key, default)
     if obj is None:
