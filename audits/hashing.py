@@ -36,7 +36,7 @@ def cache_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "assay"
 
 
-def _cache_key(path: Path) -> str:
+def version_key(path: Path) -> str:
     """What identifies one version of a file without reading it: path, inode, size, mtime and ctime.
 
     ctime is part of it because mtime alone can be set back (``touch -d``, ``os.utime``) after an
@@ -49,11 +49,11 @@ def _cache_key(path: Path) -> str:
 def sha256_file(path: str | Path, cache_dir: Path | None = None) -> str:
     """:func:`sha256_path` of a large file (model weights, a predictions file), cached by its version.
 
-    The cache is one small file per :func:`_cache_key` under ``<cache>/sha256/`` (default
+    The cache is one small file per :func:`version_key` under ``<cache>/sha256/`` (default
     :func:`cache_root`), written atomically, so concurrent processes never see a half-written entry.
     """
     path = Path(path).resolve()
-    entry = (cache_dir or cache_root()) / "sha256" / _cache_key(path)
+    entry = (cache_dir or cache_root()) / "sha256" / version_key(path)
     try:
         cached = entry.read_text(encoding="ascii").strip()
         if len(cached) == 64:

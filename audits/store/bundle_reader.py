@@ -4,6 +4,12 @@ Every reader (CLI, dashboard, reports, policies, review) goes through these func
 tables are read with one shared in-memory DuckDB over ``read_parquet`` (no catalog lock); only the
 bundle location comes from the catalog's ``runs`` table. Filters are typed (column -> value or
 values), never SQL fragments, and are pushed down into the Parquet scan.
+
+Nothing is shown that the run did not write: before a file is read, its SHA-256 is checked against
+the manifest, and the manifest's against the catalog's ``runs.manifest_sha256`` (each file version is
+hashed once per process). A file edited in the bundle is a one-line AssayError naming the run and the
+file, so a page, report or ``assay check`` never shows or passes a forged figure; ``assay verify``
+names every change.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from audits.errors import AssayError
+from audits.hashing import sha256_path, version_key
 from audits.results import RunResults, jsonable, load_results
 from audits.store.bundle import MANIFEST
 from audits.jsontypes import JsonObject
@@ -62,6 +69,10 @@ never SQL fragments."""
 _DB: duckdb.DuckDBPyConnection | None = None
 _DB_LOCK = threading.Lock()
 _BUNDLES: dict[tuple[str, str], Path] = {}  # (catalog, run id) -> bundle of a *complete* run (immutable)
+_CATALOG_SHA: dict[tuple[str, str], str | None] = {}  # (catalog, run id) -> runs.manifest_sha256
+_DIGESTS: dict[str, str] = {}  # a file version (audits.hashing.version_key) -> its SHA-256
+_MANIFESTS: dict[str, Manifest] = {}  # a manifest.json version -> its parsed model
+_ALTERED_FIX = "run `assay verify` to see every change, and restore the bundle from a backup"
 _SCHEMAS: dict[tuple[str, int, int], dict[str, str]] = {}  # (parquet path, mtime, size) -> columns
 
 
@@ -96,7 +107,7 @@ def bundle_dir(cat: Catalog, run_id: str) -> Path:
     if key in _BUNDLES:
         return _BUNDLES[key]
     with cat.connect() as con:
-        row = con.execute("SELECT bundle_path, status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        row = con.execute("SELECT bundle_path, status, manifest_sha256 FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
         raise AssayError(f"run '{run_id}' does not exist in {cat.path}", "list runs with `assay runs`")
     if row[1] != "complete" or not row[0]:
@@ -104,7 +115,47 @@ def bundle_dir(cat: Catalog, run_id: str) -> Path:
                          f"resume it with `assay run CONFIG --resume {run_id}`, or pick a complete run")
     path = Path(row[0])
     path = path if path.is_absolute() else cat.path.parent / path
+    _CATALOG_SHA[key] = row[2]
     _BUNDLES[key] = path
+    return path
+
+
+def _digest(path: Path) -> str:
+    key = version_key(path)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = sha256_path(path)
+    return _DIGESTS[key]
+
+
+def _checked_manifest(cat: Catalog, run_id: str) -> Manifest:
+    """The run's manifest, once its SHA-256 is the one the catalog recorded when the run completed."""
+    path = bundle_dir(cat, run_id) / MANIFEST
+    if not path.is_file():
+        raise AssayError(f"run '{run_id}': its bundle has no {MANIFEST}, so none of its files can be checked",
+                         _ALTERED_FIX)
+    expected = _CATALOG_SHA.get((str(cat.path), run_id))
+    digest = _digest(path)
+    if expected and digest != expected:
+        raise AssayError(f"run '{run_id}': {MANIFEST} was altered after the run wrote it (its SHA-256 differs from "
+                         "the catalog's)", _ALTERED_FIX)
+    if digest not in _MANIFESTS:
+        _MANIFESTS[digest] = load_manifest(path)
+    return _MANIFESTS[digest]
+
+
+def checked_file(cat: Catalog, run_id: str, name: str) -> Path:
+    """A bundle file's path once its SHA-256 is the one its manifest records (AssayError naming the run and
+    the file otherwise: missing, altered, or not written by the run)."""
+    path = bundle_dir(cat, run_id) / name
+    if not path.is_file():
+        raise AssayError(f"run '{run_id}' has no {name} (bundle {path.parent})", "check it with `assay verify`")
+    expected = _checked_manifest(cat, run_id).files.get(name)
+    if expected is None:
+        raise AssayError(f"run '{run_id}': {name} is not a file the run wrote (its manifest does not list it)",
+                         _ALTERED_FIX)
+    if _digest(path) != expected:
+        raise AssayError(f"run '{run_id}': {name} was altered after the run wrote it (its SHA-256 differs from the "
+                         "manifest's)", _ALTERED_FIX)
     return path
 
 
@@ -113,7 +164,7 @@ def table_path(cat: Catalog, run_id: str, table: str) -> Path | None:
     if table not in BUNDLE_TABLES:
         raise AssayError(f"unknown bundle table '{table}'", f"use one of: {', '.join(BUNDLE_TABLES)}")
     path = bundle_dir(cat, run_id) / f"{table}.parquet"
-    return path if path.exists() else None
+    return checked_file(cat, run_id, path.name) if path.exists() else None  # absent: not written, or erased
 
 
 def available_tables(cat: Catalog, run_id: str) -> list[str]:
@@ -276,7 +327,7 @@ def read_paired(cat: Catalog, run_ids: tuple[str, str], table: str, key: str, va
 
 
 def _json(cat: Catalog, run_id: str, name: str) -> Any:
-    path = bundle_dir(cat, run_id) / name
+    path = checked_file(cat, run_id, name)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -286,15 +337,16 @@ def _json(cat: Catalog, run_id: str, name: str) -> Any:
 
 
 def manifest(cat: Catalog, run_id: str) -> Manifest:
-    """The run's typed manifest (hashes, identities, timings; any version, migrated in memory)."""
-    return load_manifest(bundle_dir(cat, run_id) / MANIFEST)
+    """The run's typed manifest (hashes, identities, timings; any version, migrated in memory), checked
+    against the catalog."""
+    return _checked_manifest(cat, run_id)
 
 
 def run_config(cat: Catalog, run_id: str) -> JsonObject:
     """The audit config the run was made with (``config.yaml`` of its bundle)."""
     import yaml
 
-    path = bundle_dir(cat, run_id) / "config.yaml"
+    path = checked_file(cat, run_id, "config.yaml")
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as err:
@@ -307,7 +359,7 @@ def run_config(cat: Catalog, run_id: str) -> JsonObject:
 
 def results(cat: Catalog, run_id: str) -> RunResults:
     """The run's typed results (any schema version, migrated in memory)."""
-    path = bundle_dir(cat, run_id) / "results.json"
+    path = checked_file(cat, run_id, "results.json")
     try:
         config = run_config(cat, run_id)
     except AssayError:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from audits.errors import AssayError
+from audits.hashing import sha256_path
 from audits.store import bundle_reader
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
@@ -17,14 +18,25 @@ from audits.store.queries import runs as runs_q
 V1 = Path(__file__).resolve().parents[1] / "fixtures" / "results_v1"
 
 
-@pytest.fixture
-def catalog_with_v1_run(tmp_path) -> tuple[Catalog, Path]:
+def _v1_run(tmp_path, config_text: str | None = None) -> tuple[Catalog, Path]:
+    """The schema-1 results fixture as a complete run (its config.yaml replaced by ``config_text``), with a
+    manifest hashing its files as written and the catalog holding the manifest's hash, as the writer leaves
+    them: the reader checks every file it opens against them."""
     cat = Catalog(tmp_path / "c.duckdb")
     bundle = cat.runs_dir / "r1"
     shutil.copytree(V1, bundle)
+    if config_text is not None:
+        (bundle / "config.yaml").write_text(config_text)
+    files = {p.name: sha256_path(p) for p in sorted(bundle.iterdir())}
+    (bundle / "manifest.json").write_text(json.dumps({"run_id": "r1", "files": files}), encoding="utf-8")
     runs_q.register_run(cat, "r1", "v1-fixture", "2026-Q2", "cfg", "m", actor="t")
-    runs_q.complete_run(cat, "r1", bundle, "0" * 64, actor="t", device="cpu")
+    runs_q.complete_run(cat, "r1", bundle, sha256_path(bundle / "manifest.json"), actor="t", device="cpu")
     return cat, bundle
+
+
+@pytest.fixture
+def catalog_with_v1_run(tmp_path) -> tuple[Catalog, Path]:
+    return _v1_run(tmp_path)
 
 
 def test_the_v1_bundle_reads_with_its_config(catalog_with_v1_run):
@@ -35,9 +47,8 @@ def test_the_v1_bundle_reads_with_its_config(catalog_with_v1_run):
 
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "just words\n", "42\n"])
-def test_a_config_that_is_not_a_mapping_is_one_line(catalog_with_v1_run, text):
-    cat, bundle = catalog_with_v1_run
-    (bundle / "config.yaml").write_text(text)
+def test_a_config_that_is_not_a_mapping_is_one_line(tmp_path, text):
+    cat, _ = _v1_run(tmp_path, text)
     with pytest.raises(AssayError, match=r"config\.yaml: the config is a (list|str|int), not a mapping of keys"):
         bundle_reader.run_config(cat, "r1")
     res = bundle_reader.results(cat, "r1")  # results still open: the threshold falls back to the default
