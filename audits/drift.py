@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from audits import stats
+from audits.stats._drift import smallest_adjusted_p
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
@@ -83,6 +84,9 @@ def input_drift(cat: Catalog, run_a: str, run_b: str, *, task: str | None = None
         if col in a.columns and col in b.columns:
             tests.append(stats.category_test(col, a[col].dropna().tolist(), b[col].dropna().tolist(), seed=seed))
     drift, tests = stats.drift_family(tests, alpha, floors)
+    smallest = smallest_adjusted_p(len(a), len(b), sum(t.p_value is not None for t in tests))  # stats/_drift.py
     return {"run_a": run_a, "run_b": run_b, "task": task, "drift": drift, "alpha": alpha, "correction": "holm",
             "floors": {**stats.DRIFT_FLOORS, **(floors or {})},
-            "n_a": int(len(a)), "n_b": int(len(b)), "tests": [asdict(t) for t in tests]}
+            "n_a": int(len(a)), "n_b": int(len(b)), "tests": [asdict(t) for t in tests],
+            "smallest_p_adjusted": smallest, "detectable": bool(smallest < alpha)}
+

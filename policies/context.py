@@ -303,6 +303,9 @@ def monitoring_value(ctx: "RunContext", root: str, rest: tuple[str, ...], name: 
             from audits.drift import input_drift
 
             cache["drift"] = input_drift(ctx.catalog, before, str(ctx.run["run_id"]))
+        if not cache["drift"].get("detectable", True):  # too few inputs for any test to call drift: not a pass
+            raise MissingInput(name, f"too few inputs to detect drift (n {cache['drift']['n_a']} and "
+                                     f"{cache['drift']['n_b']}: smallest possible p {cache['drift']['smallest_p_adjusted']:.3g})")
         return 1.0 if cache["drift"]["drift"] else 0.0
     if len(rest) < 2 or rest[-1] not in TREND_FIELDS:
         raise MissingInput(name, f"write trend.<metric>.<{'|'.join(TREND_FIELDS)}>")

@@ -1,7 +1,8 @@
 """`assay drift RUN_A RUN_B [--task T] [--column C ...] [--permutations N] [--seed S] [--json]`: do
 the inputs of two runs come from the same distribution (``audits.drift.input_drift``)?
 
-Prints ``drift: true`` or ``drift: false`` and each test with its statistic, p-value and Holm-
+Prints ``drift: true``, ``drift: false`` or, when the runs are too small for any test to reach
+significance, ``drift: inconclusive``, and each test with its statistic, p-value and Holm-
 adjusted p-value. Exit 0 (drift is evidence; packs gate on ``drift.inputs``); 2 on a user error.
 """
 
@@ -34,10 +35,16 @@ def _fmt(v: Any) -> str:
 
 
 def format_drift(body: dict[str, Any]) -> str:
-    lines = [f"drift: {str(body['drift']).lower()}  ({body['run_a']} n={body['n_a']} -> {body['run_b']} n={body['n_b']}; "
+    verdict = str(body["drift"]).lower() if body.get("detectable", True) else "inconclusive"
+    lines = [f"drift: {verdict}  ({body['run_a']} n={body['n_a']} -> {body['run_b']} n={body['n_b']}; "
              f"Holm over {len(body['tests'])} tests, alpha {body['alpha']})"]
+    if not body.get("detectable", True):
+        lines.append(f"  too few inputs to tell: the smallest p-value these tests could give at n={body['n_a']} and "
+                     f"{body['n_b']} is {body['smallest_p_adjusted']:.3g} after correction, not below {body['alpha']}; "
+                     "no drift was detectable, which is not evidence of none")
     for t in body["tests"]:
-        mark = "DRIFT" if t["drift"] else ("small" if t.get("significant") else "same ")  # small: significant, below floor
+        # small: significant, below the floor; n.s.: not significant (absence of evidence, not sameness)
+        mark = "DRIFT" if t["drift"] else ("small" if t.get("significant") else "n.s. ")
         lines.append(f"  {mark} {t['name']:<28} {t['test']}: statistic {_fmt(t['statistic'])}, p={_fmt(t['p_value'])}, "
                      f"Holm p={_fmt(t['p_adjusted'])}, {t.get('effect_size') or 'effect'} {_fmt(t.get('effect'))} "
                      f"(floor {_fmt(t.get('floor'))})" + (f" ({t['detail']})" if t["detail"] else ""))

@@ -30,6 +30,7 @@ Pass other ``floors`` (``{"embeddings": 0.0, ...}``) to call drift on significan
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -181,3 +182,15 @@ def drift_family(tests: list[DriftTest], alpha: float = 0.05,
             big = t.floor is None or (t.effect is not None and t.effect >= t.floor)
             t.drift = t.significant and big
     return any(t.drift for t in tests), tests
+
+
+def smallest_adjusted_p(n_a: int, n_b: int, k: int) -> float:
+    """The smallest Holm-adjusted p-value any of ``k`` two-sample tests could give at these sizes: a
+    permutation or exact rank test of n_a and n_b inputs cannot go below 1 / C(n_a + n_b, n_a) (2 / C when
+    n_a = n_b: the mirror labelling gives the same statistic); Holm multiplies the smallest by k. At or above
+    alpha no test can call drift, so "drift: false" would say nothing (4 inputs a run, 2 tests: 0.057).
+    (The MMD's Monte-Carlo floor 1 / (B + 1) is not counted: the rank and chi-square tests have none.)"""
+    if n_a < 1 or n_b < 1 or k < 1:
+        return 1.0
+    log_splits = math.lgamma(n_a + n_b + 1) - math.lgamma(n_a + 1) - math.lgamma(n_b + 1)  # log C(n_a + n_b, n_a)
+    return float(min(1.0, k * (2.0 if n_a == n_b else 1.0) * math.exp(-log_splits)))
