@@ -350,12 +350,21 @@ class IntervalEvaluator:
                                             n_clusters=single.get("n_clusters"))
                 elif single and single.get("rate_ratio") is not None and right.low == right.high:
                     needed = stats.ratio_n_needed(single["rate_ratio"], right.value, self.confidence)
+                elif len(left.metrics) == len(right.metrics) == 1 and all(m.get("n") for m in metrics):
+                    # this run against the previous: each side's half-width scaled to a common n
+                    up = op in ("<", "<=")
+                    widths = [(left.high - left.value if up else left.value - left.low) * math.sqrt(left.metrics[0]["n"]),
+                              (right.value - right.low if up else right.high - right.value)
+                              * math.sqrt(right.metrics[0]["n"])]
+                    needed = stats.gap_n_needed(left.value - right.value, widths, level, (1 + level) / 2)
                 reason = (f"the one-sided {self.confidence:.0%} {side} bound {bound:.4g} of {names} "
                           f"does not clear {right.value:.4g}" if bound is not None and right.low == right.high
                           else f"the one-sided {self.confidence:.0%} bounds of {names} do not decide it "
                                f"against {right.value:.4g}")
             if needed and single and single.get("rate_ratio") is not None:
                 reason += f"; about {needed} items per run would decide it (80% power at the observed ratio)"
+            elif needed and single is None:
+                reason += f"; about {needed} samples in each run would decide it (80% power at the observed values)"
             elif needed:
                 clusters = stats.clusters_needed(left.value, right.value, confidence=self.confidence, n=n,
                                                  n_clusters=single.get("n_clusters"),

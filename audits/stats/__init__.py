@@ -38,7 +38,7 @@ from audits.stats._interval import KINDS, Interval, group_interval, interval_fro
 from audits.stats._signature import IntervalSignature
 from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
-                                   clusters_needed, n_needed, needed_words, verdict)
+                                   clusters_needed, gap_n_needed, n_needed, needed_words, verdict)
 from audits.stats._trend import CHANGE_TEST, TREND_TEST, Trend, change_point, standard_errors, trend_family, trend_test
 from audits.stats._trend import RATE_TREND_TEST, rate_counts, rate_trend_test
 from audits.stats._drift import FLOORS as DRIFT_FLOORS, DriftTest, category_test, drift_family, length_test, mmd_test
@@ -64,7 +64,7 @@ __all__ = [
     "interval_from_replicates", "interval_level", "ONE_SIDED", "interval_methods", "PARITY_UNINFORMATIVE",
     "parity_uninformative_note",
     "DEFAULT_RESAMPLES", "bootstrap_ci", "bootstrap_values", "resample_counts",
-    "GROUP_COLUMNS", "group_intervals", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "effective_n", "unestimable_correlation", "clusters_needed", "needed_words", "resample_blocks", "resample_sums",
+    "GROUP_COLUMNS", "group_intervals", "group_score_intervals", "paired_differences", "agreement", "cohen_kappa", "fleiss_kappa", "rate_interval", "effective_n", "unestimable_correlation", "clusters_needed", "gap_n_needed", "needed_words", "resample_blocks", "resample_sums",
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
     "RATE_TREND_TEST", "rate_counts", "rate_trend_test",
     "DRIFT_FLOORS", "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",

@@ -108,6 +108,20 @@ def n_needed(kind: str, value: float, threshold: float, *, confidence: float = 0
     return int(math.ceil(((float(ndtri(confidence)) + float(ndtri(power))) * sd / abs(value - threshold)) ** 2))
 
 
+def gap_n_needed(gap: float, unit_half_widths: list[float], level: float, confidence: float,
+                 power: float = POWER) -> int | None:
+    """Samples per run for a comparison of several estimates (this run against the previous) decided on
+    the sum of their one-sided bounds at two-sided ``level`` (Bonferroni): ``unit_half_widths`` are
+    each estimate's half-width on the deciding side times the square root of its own n, so every run
+    is scaled to the same n; the gap's standard deviation is at most their sum over z, and n is where
+    the bound clears 0 with ``power`` at the observed ``gap``. None when the gap is 0."""
+    z = float(ndtri((1 + level) / 2))
+    spread = sum(unit_half_widths) / z
+    if not (math.isfinite(gap) and math.isfinite(spread)) or gap == 0 or spread <= 0:
+        return None
+    return int(math.ceil(((float(ndtri(confidence)) + float(ndtri(power))) * spread / abs(gap)) ** 2))
+
+
 def clusters_needed(value: float, threshold: float, *, confidence: float = 0.95, n: int | None = None,
                     n_clusters: int | None = None, design_effect: float | None = None,
                     power: float = POWER) -> int | None:
