@@ -15,7 +15,7 @@ from reports.blocks import Section, Table
 from reports.charts import Chart
 from reports.trend import series_words, trend_chart, trend_tests_text
 from reports.data import ReportData
-from reports.verdicts import COLOURS, evidence_text, num
+from reports.verdicts import COLOURS, WORDS, evidence_text, num
 
 GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)", "Trend across runs"
 
@@ -64,8 +64,14 @@ def _controls(d: ReportData, keep) -> list[Any]:
 
 
 def _controls_table(items: list[Any], caption: str):
-    rows = [[it.pack, it.control_id, it.title, it.status, evidence_text(it)] for it in items]
-    t = Table(["pack", "control", "what it checks", "verdict", "evidence"], rows, [1.3, 1.2, 3.6, 1.3, 4.2],
+    """The section's controls in words: the verdict as the checklist says it ('no data', not 'no-data') and
+    the evidence's measure ids in plain words ('no task in this run has attack_success_rate_jailbreak' reached
+    the Robustness page)."""
+    from reports.glossary import plain
+
+    rows = [[it.pack, it.control_id, plain(it.title), WORDS.get(it.status, it.status), plain(evidence_text(it))]
+            for it in items]
+    t = Table(["pack", "control", "what it checks", "verdict", "evidence"], rows, [1.5, 1.3, 3.6, 1.5, 4.2],
               caption=caption)
     t.colours = {(i, 3): COLOURS.get(it.status, "#333333") for i, it in enumerate(items)}
     return t

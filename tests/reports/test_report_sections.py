@@ -57,7 +57,7 @@ def test_groundedness_section_reads_the_stored_estimates_and_detector_quality(gr
     assert quality["dialogue"][6] == "below target"
     assert any("Below target on dialogue" in t for t in _texts(section))
     controls = {r[1]: r[3] for r in _table(section, "Groundedness controls").rows}
-    assert controls == {"INT-HAL-1": "inconclusive", "INT-HAL-2": "no-data", "INT-HAL-3": "pass"}
+    assert controls == {"INT-HAL-1": "inconclusive", "INT-HAL-2": "no data", "INT-HAL-3": "pass"}
 
 
 def test_trend_needs_two_runs_and_then_charts_the_headline_metrics(grounded):

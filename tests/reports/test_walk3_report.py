@@ -45,3 +45,18 @@ def test_a_group_charts_long_measure_name_wraps_so_the_pdf_does_not_shrink_the_p
     chart = group_chart(part, "bbq-gender", "context_condition", "bbq_bias_ambig")
     width, _ = Image.open(io.BytesIO(chart.png)).size
     assert width < 750   # 692 px wrapped; the one-line 110-character title and axis label made it 906
+
+
+def test_the_robustness_and_groundedness_control_tables_say_verdicts_and_measures_in_words(report_runs):
+    import re
+
+    from reports.sections import _controls_table
+
+    cat, _, q4 = report_runs
+    d = reports.collect(cat, q4)
+    t = _controls_table(d.checklist.items, "controls")
+    assert t.columns == ["pack", "control", "what it checks", "verdict", "evidence"]
+    verdicts = {r[3] for r in t.rows}
+    assert "no-data" not in verdicts and "no data" in verdicts        # was 'no-data', a code word
+    said = " ".join(" ".join(r) for r in t.rows)
+    assert not re.search(r"\b(attack_success_rate\w*|hallucination_rate|pii_leak_rate|toxicity_rate)\b", said), said
