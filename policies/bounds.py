@@ -244,6 +244,8 @@ class IntervalEvaluator:
                 if _finite(value):  # the scanner's own figure is the point value shown
                     b.value = float(value)
                 return b
+            if path[0] == "trend" and path[-1] == "slope" and _finite(value):
+                return self._slope_bounds(path, float(value), label, level)
             if path == ("fairness", "max_discrimination_score"):
                 return _discrimination_bounds(_get(self.task, "fairness"), label, level, _get(self.task, "n"))
             if not _finite(value):
@@ -273,6 +275,17 @@ class IntervalEvaluator:
             corners = [a.low * b.low, a.low * b.high, a.high * b.low, a.high * b.high]
             return Bounds(a.value * b.value, min(corners), max(corners), metrics)
         raise Unsupported(type(node).__name__)
+
+    def _slope_bounds(self, path: tuple[str, ...], value: float, label: str, level: float) -> Bounds:
+        """``trend.<metric>.slope`` as the trend test's interval (stored at 95%, rescaled to ``level``),
+        n the number of runs; was read as an exact fact, so a slope of +0.001 over three noisy runs
+        passed ``slope >= 0``."""
+        low, high, runs = (self.resolver.resolve((*path[:-1], key)) for key in ("slope_low", "slope_high", "k"))
+        if not (_finite(low) and _finite(high)):
+            raise MissingInput(label, "the trend has no interval for its slope")
+        low, high = stats.rescale(value, float(low), float(high), 0.95, level)
+        return Bounds(value, low, high, [{"name": label, "kind": "trend", "n": int(runs) if _finite(runs) else None,
+                                          "design_effect": None, "method": "trend test (its 95% interval rescaled)"}])
 
     def _run_ratio(self, node: ast.BinOp, level: float) -> Bounds | None:
         """``<rate> / previous.<rate>`` of one task as the interval of the ratio of the two runs' rates
