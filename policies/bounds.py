@@ -10,7 +10,13 @@ stored with an interval beside it (``pii.detector.recall`` with ``recall_ci`` an
 as that interval, recomputed exactly from the counts, so ``>=`` uses its lower bound. Names that
 are facts of the run (``n``, ``review.coverage``, ``days_since_…``, scanner figures without an
 interval) are exact: a point interval. ``fairness.min_selection_rate_ratio``
-reads as the smallest demographic-parity ratio with its Katz interval. ``+ - * /`` use interval
+reads as the smallest demographic-parity ratio with an interval over every pair of groups, and
+``fairness.max_discrimination_score`` as the largest logit gap with one over every pair
+(``stats.ratio_range_interval`` / ``range_interval``: the extremes are picked from the data). A
+mean whose per-sample scores all lie in [0, 1] is bounded as a rate of its total
+(``stats.bounded_mean_interval``); a mean with a zero-width interval, a detector figure without
+its n, or a stale detector measurement reaches no verdict. ``trend.<m>.slope`` reads as the
+trend test's interval. ``+ - * /`` use interval
 arithmetic (conservative); ``and`` / ``or`` / ``not`` use three-valued logic (fail beats
 inconclusive beats pass under ``and``). A metric with no interval is ``MissingInput``
 (no-data, with the reason), never a silent point comparison.
@@ -20,10 +26,13 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from audits import stats
+from policies._bounds_base import Bounds, _finite, _get
+from policies._detector_bounds import _stated_interval
+from policies._fairness_bounds import _discrimination_bounds, _ratio_bounds
 from policies.context import task_key
 from policies.expr import MissingInput, NotInTask, dotted
 
@@ -33,34 +42,6 @@ _RATE_NAMES = ("accuracy", "exact_match", "selection_rate")
 
 class Unsupported(Exception):
     """The expression has a form without an interval reading (decided on the point value)."""
-
-
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    """A field / extra key of a typed results model, or a key of the plain JSON beneath one.
-
-    The dict branch cannot narrow to ``_stated_interval`` (which walks a detector's measured-quality
-    JSON, plain by design): a group's ``metrics`` is a dict of Estimates, and a key a typed block
-    keeps as an extra (a flat ``selection_rate`` on a group, written before ``metrics``) reads back
-    as plain JSON, so ``_ratio_bounds`` meets dicts too."""
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    if obj is None:
-        return default
-    if key in getattr(type(obj), "model_fields", {}):
-        return getattr(obj, key)
-    return (getattr(obj, "model_extra", None) or {}).get(key, default)
-
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-@dataclass
-class Bounds:
-    value: float
-    low: float
-    high: float
-    metrics: list[dict[str, Any]] = field(default_factory=list)  # the estimated names it involves
 
 
 @dataclass
@@ -115,82 +96,6 @@ def metric_bounds(entry: Any, name: str, label: str, confidence: float, unit_sco
             "design_effect": float(deff) if _finite(deff) else None, "method": method,
             "n_clusters": int(g) if _finite(g := _get(entry, "n_clusters")) else None}
     return Bounds(float(value), float(low), float(high), [meta])
-
-
-def _rate_n(rate: tuple) -> tuple:
-    return rate[:2]
-
-
-def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
-    """The smallest selection-rate ratio over a task's decision attributes, with [min of the lower
-    bounds, min of the upper bounds] of each attribute's interval for its lowest-over-highest ratio
-    over all its groups at once (``stats.ratio_range_interval``; each group at its effective n when
-    clustered). Katz on the observed lowest and highest group alone ignored that they were picked as
-    the extremes: with 5 groups a true ratio of 0.8 failed ``>= 0.8`` 12.6% of the time."""
-    best: Bounds | None = None
-    lows, highs = [], []
-    for attribute, block in (fairness or {}).items():
-        rates = []
-        for group, entry in (_get(block, "by_group") or {}).items():
-            metrics = _get(entry, "metrics") or entry
-            sr = _get(metrics, "selection_rate")
-            size = _get(sr, "n") or _get(entry, "n")
-            if sr is None or _get(entry, "insufficient_data") or not (_finite(_get(sr, "value")) and _finite(size)):
-                continue
-            rates.append((float(_get(sr, "value")), int(size), _get(sr, "design_effect"), _get(sr, "n_clusters")))
-        if len(rates) < 2:
-            continue
-        (p_lo, n_lo, *_), (p_hi, n_hi, *_) = min(rates, key=_rate_n), max(rates, key=_rate_n)
-        if not p_hi > 0:
-            continue  # no group selected: no ratio
-        # a clustered task: each group at its effective n (audits.stats.effective_n), as its interval and tests
-        eff = [stats.effective_n(p * n, n, deff, g) for p, n, deff, g in rates]
-        low, high = stats.ratio_range_interval([p * e for (p, *_), e in zip(rates, eff)], eff, confidence)
-        if not (math.isfinite(low) and math.isfinite(high)):
-            continue
-        ratio = p_lo / p_hi
-        lows.append(low)
-        highs.append(high)
-        if best is None or ratio < best.value:
-            best = Bounds(ratio, low, high, [{"name": label, "kind": "ratio", "n": sum(n for _, n, *_ in rates),
-                                              "design_effect": None, "method": stats.RATIO_RANGE_METHOD}])
-    if best is None:
-        raise NotInTask(label)
-    best.low, best.high = min(lows), min(highs)
-    return best
-
-
-def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int | None = None) -> Bounds:
-    """The largest discrimination score over a task's attributes with [max of the lower bounds, max of
-    the upper bounds] of each attribute's range interval (``stats.range_interval``: every pairwise gap
-    of the compared groups' mean decision logits at once, from each group's stored interval). The
-    scanner's percentile bootstrap of max - min is biased upward and, read as a bound, failed a true
-    score on the threshold 19-66% of the time with 3-5 groups (tests/stats/test_range_interval.py);
-    it is used only where a group's own interval is missing (a bundle without per-group logits)."""
-    from policies.context import discrimination_blocks
-
-    found = discrimination_blocks(fairness or {})
-    if not found:
-        raise NotInTask(label)
-    ends, methods, sizes = [], set(), []
-    for attribute, d in found.items():
-        groups = [(_get(fairness[attribute], "by_group") or {}).get(g) for g in d.by_group]
-        logits = [(_get(e, "metrics") or {}).get("decision_logit") if e is not None else None for e in groups]
-        if len(logits) >= 2 and all(x is not None and all(_finite(_get(x, k)) for k in ("value", "ci_low", "ci_high"))
-                                    for x in logits):
-            ends.append(stats.range_from_intervals([float(x.value) for x in logits], [float(x.ci_low) for x in logits],
-                                                   [float(x.ci_high) for x in logits], confidence))
-            methods.add(stats.RANGE_METHOD)
-            sizes.append(sum(int(x.n or 0) for x in logits))
-        elif _finite(d.ci_low) and _finite(d.ci_high):
-            ends.append(stats.rescale(float(d.value), float(d.ci_low), float(d.ci_high), 0.95, confidence))
-            methods.add("bootstrap-percentile (logit difference, Tamkin et al. 2023)"
-                        + ("" if abs(confidence - 0.95) < 1e-9 else f"; stored 95% interval rescaled to {confidence:.0%}"))
-        else:
-            raise MissingInput(label, "a discrimination score has no interval (too few samples per group)")
-    return Bounds(max(float(d.value) for d in found.values()), max(lo for lo, _ in ends), max(hi for _, hi in ends),
-                  [{"name": label, "kind": "difference", "n": max(sizes) if sizes else n, "design_effect": None,
-                    "method": "; ".join(sorted(methods))}])
 
 
 class IntervalEvaluator:
@@ -386,71 +291,3 @@ class IntervalEvaluator:
                 reason += f"; {stats.needed_words(needed, clusters)}"
         return Judgement(verdict, left.value, bound, side, right.value, n, needed,
                          ", ".join(sorted({m["method"] for m in metrics})) or None, reason)
-
-
-def _counts(parent: Any) -> dict[str, float]:
-    """The finite counts a detector block stores beside its figures (``tp``, ``tn``, ``n_gold``,
-    ``n_negative``, ``n_pred``, ``n``); an overall block without its own (the PII detector's top
-    level) sums them over ``by_entity``, as its micro-averaged precision and recall are."""
-    keys = ("tp", "tn", "n_gold", "n_negative", "n_pred", "n")
-    out = {k: float(_get(parent, k)) for k in keys if _finite(_get(parent, k))}
-    parts = [e for e in (_get(parent, "by_entity") or {}).values() if isinstance(e, dict)]
-    for k in ("tp", "n_pred", "n_gold"):
-        if k not in out and parts and all(_finite(e.get(k)) for e in parts):
-            out[k] = float(sum(e[k] for e in parts))
-    return out
-
-
-def _stated_interval(task: Any, path: tuple[str, ...], value: float, label: str, level: float) -> Bounds | None:
-    """A scanner figure stored with ``<name>_ci`` beside it (a detector's measured quality: the PII
-    detector's recall and precision, the groundedness detector's balanced accuracy and AUROC, overall,
-    per entity or per subset) as an interval at ``level``, recomputed from the block's counts by the
-    figure's own method (``results.detector_estimates`` names the method and the denominator n, as the
-    dashboard and report show them): recall / precision exact (Clopper-Pearson, tp of n_gold / n_pred),
-    balanced accuracy Price-Bonett and AUROC Newcombe (positives and negatives); another method's stored
-    95% interval is rescaled. None when the figure has no interval. A figure whose n is unknown, or
-    whose block says the measured detector is not the one shipped (``stale``), reaches no verdict
-    (MissingInput): a detector requirement is decided, or left undecided with the n that would
-    decide it, only on a measurement of known size of this detector."""
-    from audits.results import detector_quality
-
-    if task is None or len(path) < 2:
-        return None
-    parent: Any = task
-    for key in path[:-1]:
-        parent = _get(parent, key)
-        if parent is None:
-            return None
-        if _get(parent, "stale") is True:
-            raise MissingInput(label, "was measured on another version of the detector (its quality file is "
-                                      "stale); re-measure it before a control reads it")
-    name = path[-1]
-    ci = _get(parent, f"{name}_ci")
-    if not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_finite(x) for x in ci)):
-        return None
-    c = _counts(parent)
-    est = detector_quality({**parent, **c}).get(name) if isinstance(parent, dict) else None
-    method, n = (est.method, est.n or None) if est is not None else (None, None)
-    pos, neg, tp, tn = c.get("n_gold"), c.get("n_negative"), c.get("tp"), c.get("tn")
-    if name in ("recall", "precision"):
-        n = n or (pos if name == "recall" else c.get("n_pred")) or (c.get("n_labelled") if name == "recall" else None)
-        if tp is None and n and abs(value * n - round(value * n)) < 1e-6:
-            tp = round(value * n)  # recall = tp / n_labelled exactly
-        if tp is not None and n:
-            low, high = (float(x) for x in stats.clopper_pearson(tp, float(n), level))
-            return Bounds(value, low, high, [_meta(label, "rate", n, "clopper-pearson")])
-    elif name == "balanced_accuracy" and None not in (pos, neg, tp, tn) and pos and neg:
-        low, high = stats.balanced_accuracy_interval(int(tp), int(pos), int(tn), int(neg), level)
-        return Bounds(value, low, high, [_meta(label, "mean", pos + neg, stats.BALANCED_METHOD)])
-    elif name == "auroc" and pos and neg:
-        low, high = stats.auroc_interval(value, int(pos), int(neg), level)
-        return Bounds(value, low, high, [_meta(label, "mean", pos + neg, stats.AUROC_METHOD)])
-    if not n:
-        raise MissingInput(label, "has an interval but no sample size beside it (no counts in its block); a "
-                                  "control is decided only on an estimate whose n is known")
-    low, high = stats.rescale(value, float(ci[0]), float(ci[1]), 0.95, level)
-    return Bounds(value, low, high, [_meta(label, "mean", n, method or "stored interval")])
-
-
-def _meta(label: str, kind: str, n: float, method: str) -> dict[str, Any]:
-    return {"name": label, "kind": kind, "n": int(n), "design_effect": None, "method": method}
