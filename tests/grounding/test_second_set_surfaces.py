@@ -14,7 +14,7 @@ from reports.sections import GROUNDEDNESS, second_set_text
 from tests.dashboard.conftest import page_app
 from tests.grounding.test_groundedness_run import _config
 
-LINE = "second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.657 (0.560–0.742)"
+LINE = "second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.667 (0.570–0.750)"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_every_groundedness_result_carries_the_second_set(run):
     block = reports.collect(cat, run_id).results.tasks[0].groundedness
     second = block.detector["second_set"]
     assert second["n"] == 100 and second["n_gold"] == 52 and second["n_negative"] == 48
-    assert second["balanced_accuracy"] == 0.6571 and second["balanced_accuracy_ci"] == [0.5603, 0.7419]
+    assert second["balanced_accuracy"] == 0.6667 and second["balanced_accuracy_ci"] == [0.5704, 0.7503]
     assert second["set"].startswith("FaithGate 0.3.0 calibration golden set (100 hand-labelled English answers")
     assert set(block.detector["by_subset"]) == {"qa", "dialogue", "summarization"}   # beside, not instead
     assert second_set_text(block.detector) == LINE
@@ -40,7 +40,7 @@ def test_the_report_says_the_second_set_in_plain_words(run):
     section = next(s for s in reports.build_document(reports.collect(cat, run_id)).sections
                    if s.title == GROUNDEDNESS)
     texts = [b for b in section.blocks if isinstance(b, str)]
-    assert ("Second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.657 (0.560–0.742); the "
+    assert ("Second set (FaithGate, 100 hand-labelled answers): balanced accuracy 0.667 (0.570–0.750); the "
             "detector was neither built nor tuned on it, and no target is set on it.") in texts
     captions = [getattr(b, "caption", None) for b in section.blocks]
     assert captions.index("Groundedness detector on held-out HaluEval") < next(
@@ -76,4 +76,4 @@ def test_assay_results_prints_the_detector_quality_beside_the_rates(run, capsys)
     lines = [" ".join(line.split()) for line in out.splitlines()]
     assert "qa 0.9569 95% CI [0.9327, 0.9725] n=418" in lines
     assert "BELOW TARGET 0.70" in next(line for line in out.splitlines() if line.strip().startswith("dialogue"))
-    assert "second set: FaithGate 0.3.0 calibration golden set" in out and "0.6571  95% CI [0.5603, 0.7419]  n=100" in out
+    assert "second set: FaithGate 0.3.0 calibration golden set" in out and "0.6667  95% CI [0.5704, 0.7503]  n=100" in out
