@@ -20,28 +20,39 @@ import pandas as pd
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 
-__all__ = ["from_langfuse", "from_otel", "log_lines", "log_records", "message_text"]
+__all__ = ["from_langfuse", "from_otel", "log_lines", "log_records", "message_text", "mixed_encodings", "utf8_lines"]
 
 
 def log_lines(path: Path) -> list[str]:
     """The file's lines as UTF-8 text; a file mixing encodings is a one-line error naming the lines."""
-    bad: list[int] = []
-    out: list[str] = []
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (Excel, Notepad)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark (e.g. a Windows export)
         raise AssayError(f"log {path} is UTF-16, not UTF-8", "re-save it as UTF-8, e.g. iconv -f utf-16 -t utf-8")
+    out, bad = utf8_lines(data)
+    if bad and not out:
+        raise AssayError(f"log {path}: none of its {len(bad)} lines is UTF-8 (another encoding, e.g. Latin-1)",
+                         "re-save the whole file as UTF-8, e.g. iconv -f latin1 -t utf-8")
+    if bad:
+        raise mixed_encodings(f"log {path}", bad, len(out) + len(bad))
+    return out
+
+
+def utf8_lines(data: bytes) -> tuple[list[str], list[int]]:
+    """The lines of ``data`` that decode as UTF-8, and the 1-based numbers of those that do not."""
+    out: list[str] = []
+    bad: list[int] = []
     for number, raw in enumerate(data.splitlines(), start=1):
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
             bad.append(number)
-    if bad and not out:
-        raise AssayError(f"log {path}: none of its {len(bad)} lines is UTF-8 (another encoding, e.g. Latin-1)",
-                         "re-save the whole file as UTF-8, e.g. iconv -f latin1 -t utf-8")
-    if bad:
-        raise AssayError(f"log {path}: {len(bad)} of {len(out) + len(bad)} lines are not UTF-8 (mixed encodings; "
-                         f"first at line {bad[0]})", "re-save the whole file as UTF-8, e.g. iconv -f latin1 -t utf-8")
-    return out
+    return out, bad
+
+
+def mixed_encodings(what: str, bad: list[int], total: int) -> AssayError:
+    """The one-line error for a file whose lines ``bad`` (of ``total``) are not UTF-8; ``what`` names it."""
+    return AssayError(f"{what}: {len(bad)} of {total} lines are not UTF-8 (mixed encodings; first at line {bad[0]})",
+                      "re-save the whole file as UTF-8, e.g. iconv -f latin1 -t utf-8")
 
 
 def log_records(path: Path) -> list[JsonObject]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from audits.backends.choices import OPTIONS_FIELD, render_prompt
 from audits.config import TaskConfig
+from audits.datasets._log_formats import mixed_encodings, utf8_lines
 from audits.datasets.builtin import get_builtin
 from audits.datasets.feedback import add_feedback
 from audits.datasets.production_log import FLAT_OUTPUT_COLUMNS, blank_text, out_of_order, read_timestamps
@@ -96,7 +97,11 @@ def _read_file(path: Path, fmt: str, task: str) -> pd.DataFrame:
             return pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[""])
         return pd.read_json(text, lines=True, dtype=False)
     except UnicodeDecodeError:
-        raise AssayError(f"task '{task}': dataset {path} is not UTF-8 text", "re-save the file as UTF-8") from None
+        good, bad = utf8_lines(path.read_bytes())
+        if good and bad:  # the same line-by-line check as `assay logs import`: name the mixed lines
+            raise mixed_encodings(f"task '{task}': dataset {path}", bad, len(good) + len(bad)) from None
+        raise AssayError(f"task '{task}': dataset {path} is not UTF-8 text",
+                         "re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
     except AssayError:
         raise
     except (ValueError, OSError) as err:  # pandas/pyarrow parse errors
