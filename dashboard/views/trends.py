@@ -149,7 +149,14 @@ def drift_warning(run_id: str, prev_id: str | None) -> None:
     if not prev_id:
         return
     body = _column_drift(str(state.catalog_path()), prev_id, run_id)
-    if body is None or not body["drift"]:
+    if body is None:
+        return
+    if not body.get("detectable", True):  # no test could reach p < alpha at these n: silence would read "no drift"
+        st.info(f"Too few inputs to tell whether inputs drifted from the previous run's (n={body['n_a']} and "
+                f"{body['n_b']}): not evidence of no drift. Details: `assay drift {prev_id} {run_id}`.",
+                icon=":material/help:")
+        return
+    if not body["drift"]:
         return
     moved = ", ".join(f"{t['name']} (p={t['p_adjusted']:.2g} after correction)" for t in body["tests"] if t["drift"])
     st.warning(f"The inputs of this run drifted from the previous run's: {moved}. Changes against the previous "
