@@ -249,6 +249,7 @@ def reproducibility_table(run: RunRecord, manifest: Manifest) -> pd.DataFrame:
         rows.append(("data", f"{name}.sha256", d.sha256))
         rows.append(("data", f"{name}.source", d.source))
         rows.append(("data", f"{name}.rows_used", d.rows_used))
+        rows.append(("data", f"{name}.rows_left_out", d.skipped_line()))  # "not recorded" before manifest v3
         if getattr(d, "sample", None):  # a stratified sample of the log (audits/sampling.py)
             rows.append(("data", f"{name}.sample", d.sample))
     for k, v in manifest.code.model_dump().items():
