@@ -85,6 +85,7 @@ class ModelIdentity(BaseModel):
     backend: str | None = None
     model: str | None = None               # the hub id or local path (hf), served name (openai), file (predictions)
     weights_sha256: str | None = None      # hf: SHA-256 of the weights file
+    tokenizer_sha256: str | None = None    # hf: SHA-256 of the tokenizer, chat template and config files (None: not recorded)
     revision: str | None = None            # hf: hub revision
     file_sha256: str | None = None         # predictions: SHA-256 of the predictions file
     served_model: str | None = None        # openai: the model the server says answered

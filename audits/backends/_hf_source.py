@@ -1,7 +1,7 @@
 """Where the hf backend's weights come from: the alias, a local directory, or a hub id.
 
 Everything resolves to a local directory plus the facts the run's manifest needs (weights
-SHA-256, hub revision). Offline, a hub id only works if it is already in the local hub cache.
+SHA-256, the SHA-256 of the tokenizer and config files beside them, hub revision). Offline, a hub id only works if it is already in the local hub cache.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from pathlib import Path
 from audits.backends import smollm2
 from audits.backends._files import sha256_files
 from audits.errors import AssayError
+from audits.hashing import sha256_bytes, sha256_path
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _WEIGHT_GLOBS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.gguf")
 _HUB_PATTERNS = ["*.json", "*.jinja", "*.model", "*.txt", "*.tiktoken", "tokenizer*"]
+# Assay's own marker in a converted smollm2 copy (conversion time, source path): decides no output
+_NOT_BEHAVIOUR = frozenset({"assay-converted.json"})
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,15 @@ class ModelSource:
     local_dir: Path
     weights_sha256: str
     revision: str | None = None
+    # every non-weight file that decides outputs (tokenizer, chat template, generation and model config)
+    tokenizer_sha256: str | None = None
 
 
 def resolve_source(path: str, revision: str | None = None, cache_dir: Path | None = None) -> ModelSource:
     """Resolve ``model.path`` (alias / local dir / hub id) to a local directory."""
     if path == smollm2.ALIAS:
-        return ModelSource(path, smollm2.smollm2_dir(cache_dir), smollm2.gguf_sha256(cache_dir))
+        folder = smollm2.smollm2_dir(cache_dir)
+        return ModelSource(path, folder, smollm2.gguf_sha256(cache_dir), tokenizer_sha256=tokenizer_sha256(folder))
     local = Path(path).expanduser()
     if local.exists():
         if not local.is_dir():
@@ -42,7 +48,8 @@ def resolve_source(path: str, revision: str | None = None, cache_dir: Path | Non
         if not (local / "config.json").is_file():
             raise AssayError(f"model directory '{path}' has no config.json",
                              "pass a transformers model directory (save_pretrained output), or the alias 'smollm2'")
-        return ModelSource(str(local), local.resolve(), _weights_sha256(local, cache_dir))
+        return ModelSource(str(local), local.resolve(), _weights_sha256(local, cache_dir),
+                           tokenizer_sha256=tokenizer_sha256(local))
     if _looks_like_hub_id(path):
         return _resolve_hub(path, revision, cache_dir)
     raise AssayError(f"model directory '{path}' does not exist",
@@ -75,7 +82,8 @@ def _resolve_hub(repo_id: str, revision: str | None, cache_dir: Path | None) -> 
         raise AssayError(f"cannot fetch model '{repo_id}' (revision {revision or 'main'}) from the hub: "
                          f"{type(err).__name__}", "check the model id, revision, network and HF_TOKEN") from None
     # Snapshot folders are named by commit hash, which pins the exact revision used.
-    return ModelSource(repo_id, folder, _weights_sha256(folder, cache_dir), revision=folder.name)
+    return ModelSource(repo_id, folder, _weights_sha256(folder, cache_dir), revision=folder.name,
+                       tokenizer_sha256=tokenizer_sha256(folder))
 
 
 def _weights_sha256(folder: Path, cache_dir: Path | None) -> str:
@@ -86,3 +94,18 @@ def _weights_sha256(folder: Path, cache_dir: Path | None) -> str:
     raise AssayError(f"model directory '{folder}' holds no weights (*.safetensors or *.bin)",
                      "save the model with save_pretrained, or point model.path at the complete directory")
 
+
+
+def tokenizer_sha256(folder: Path) -> str:
+    """SHA-256 over every non-weight file of a model directory that decides its outputs: tokenizer files,
+    the chat template (``chat_template.jinja`` or inside ``tokenizer_config.json``), ``special_tokens_map.json``,
+    ``generation_config.json`` and ``config.json``. The weights hash alone lets a swapped tokenizer or chat
+    template change answers under the same recorded model. Name and content of each file count (the SHA-256
+    of the sorted ``sha256  name`` lines), so a renamed or removed file changes it too."""
+    files = sorted({p for pattern in _HUB_PATTERNS for p in Path(folder).glob(pattern)
+                    if p.is_file() and p.name not in _NOT_BEHAVIOUR and not _is_weight(p)})
+    return sha256_bytes("".join(f"{sha256_path(p)}  {p.name}\n" for p in files).encode())
+
+
+def _is_weight(path: Path) -> bool:
+    return any(path.match(pattern) for pattern in _WEIGHT_GLOBS)

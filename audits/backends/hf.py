@@ -191,7 +191,7 @@ class HFBackend(LoglikelihoodScoring, Backend):
         import transformers
 
         return {"backend": "hf", "model": self.source.model, "weights_sha256": self.source.weights_sha256,
-                "revision": self.source.revision, "device": self.device, "dtype": self.dtype,
+                "tokenizer_sha256": self.source.tokenizer_sha256, "revision": self.source.revision, "device": self.device, "dtype": self.dtype,
                 "autocast": self.autocast or "off", "chat_template": self.templated, "threads": self.threads,
                 "torch": torch.__version__, "transformers": transformers.__version__}
 
