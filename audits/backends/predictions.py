@@ -86,6 +86,8 @@ def read_predictions(path: Path):
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         else:
             frame = pd.read_parquet(path)
+    except UnicodeDecodeError:  # before ValueError (its base): name the lines, as `assay logs import` does
+        raise _encoding_error(path) from None
     except (ValueError, OSError) as err:
         raise AssayError(f"cannot read predictions file '{path}': {str(err).splitlines()[0]}",
                          f"check that it is valid {kind}") from None
@@ -97,3 +99,14 @@ def read_predictions(path: Path):
         raise AssayError(f"predictions file '{path}' lacks column(s) {missing}; it has {list(frame.columns)}",
                          "rename the columns to sample_id and prediction (task is optional)")
     return frame
+
+
+def _encoding_error(path: Path) -> AssayError:
+    """The one-line error for a predictions file that is not (wholly) UTF-8."""
+    from audits.datasets._log_formats import mixed_encodings, utf8_lines
+
+    lines, bad = utf8_lines(path.read_bytes())
+    if bad and lines:
+        return mixed_encodings(f"predictions file '{path}'", bad, len(lines) + len(bad))
+    return AssayError(f"predictions file '{path}' is not UTF-8 text",
+                      "re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8")
