@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audits import stats
+from audits.stats._words import PHRASES
 from policies._bounds_base import Bounds, _finite, _get
 from policies._detector_bounds import _stated_interval
 from policies._fairness_bounds import _discrimination_bounds, _ratio_bounds
@@ -38,6 +39,7 @@ from policies.expr import MissingInput, NotInTask, dotted
 
 _OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _RATE_NAMES = ("accuracy", "exact_match", "selection_rate")
+EXACT_COUNT = "exact count"  # the method of a verdict the count itself decides (``rate == 0`` with events)
 
 
 class Unsupported(Exception):
@@ -240,6 +242,9 @@ class IntervalEvaluator:
             op = _OPS.get(type(node.ops[0]))
             if op is None:
                 raise Unsupported(type(node.ops[0]).__name__)
+            counted = self._counted(node, op) if op in ("==", "!=") else None
+            if counted is not None:
+                return counted
             level = stats.interval_level(op, self.confidence)
             left, right = self.bounds(node.left, level), self.bounds(node.comparators[0], level)
             estimates = len(left.metrics) + len(right.metrics)
@@ -248,6 +253,39 @@ class IntervalEvaluator:
                 left, right = self.bounds(node.left, level), self.bounds(node.comparators[0], level)
             return self._compare(left, op, right, level)
         raise Unsupported(type(node).__name__)
+
+    def _counted(self, node: ast.Compare, op: str) -> Judgement | None:
+        """``rate == 0`` / ``!= 0`` (or 1) on a rate with its count, decided by the count: one event
+        proves the rate is not 0, an exact fact with no bound ("3 of 16 outputs leaked PII (an exact
+        count)"); none can never prove it is 0, so it is inconclusive on the one-sided upper bound an
+        ``<=`` control would use (was: the two-sided interval, 0.0405 beside ``<=``'s 0.0531 for one
+        3 in 16). None for any other comparison."""
+        sides = (node.left, node.comparators[0])
+        const = [s.value for s in sides if isinstance(s, ast.Constant) and _finite(s.value) and s.value in (0, 1)]
+        names = [s for s in sides if isinstance(s, (ast.Name, ast.Attribute))]
+        if len(const) != 1 or len(names) != 1:
+            return None
+        path = dotted(names[0])
+        value = self.resolver.resolve(path)  # MissingInput / NotInTask as the point evaluation says
+        found = self._metric_entry(path)
+        if found is None or _get(found[0], "kind") != "rate" or not (_finite(value) and _finite(_get(found[0], "n"))):
+            return None
+        entry, name = found
+        n, target, events = int(_get(entry, "n")), float(const[0]), _get(entry, "events")
+        k = int(round(float(events) if _finite(events) else float(value) * n))
+        if n <= 0:
+            return None
+        unit, did, _ = PHRASES.get(name, ("samples", f"counted in {name}", name))
+        counted = f"{k} of {n} {unit} {did}" if target == 0 else f"{n - k} of {n} {unit} did not count in {name}"
+        if (k if target == 0 else n - k):  # the count itself shows the rate is not the target
+            return Judgement(stats.FAIL if op == "==" else stats.PASS, float(value), None, None, target, n, None,
+                             EXACT_COUNT, f"{counted} (an exact count), so the rate is not {target:g}")
+        b = metric_bounds(entry, name, ".".join(path), stats.interval_level("<=", self.confidence))
+        bound, side = (b.high, "upper") if target == 0 else (b.low, "lower")
+        return Judgement(stats.INCONCLUSIVE, float(value), bound, side, target, n, None, b.metrics[0]["method"],
+                         f"{counted} (an exact count): the one-sided {self.confidence:.0%} {side} bound is {bound:.4g}, "
+                         f"and no sample can show the rate is exactly {target:g}; state a tolerance "
+                         f"(e.g. {'.'.join(path)} {'<= 0.01' if target == 0 else '>= 0.99'})")
 
     def _compare(self, left: Bounds, op: str, right: Bounds, level: float) -> Judgement:
         verdict, _, side = stats.decide(left.low - right.high, left.high - right.low, op, 0.0)

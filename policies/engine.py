@@ -10,7 +10,6 @@ attestation rejected it).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,13 +18,14 @@ from typing import Any, TypedDict
 import pandas as pd
 
 from audits.errors import AssayError
+from audits.hashing import sha256_path
 from audits.store.catalog import Catalog
 from audits.store.queries import policies as policies_q
 from audits.store.records import AttestationRecord, SignoffRecord
 from audits.trust.packs import pack_hashes
 from policies.context import (RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context,
                               prefetch_monitoring)
-from policies.bounds import IntervalEvaluator, Judgement, Unsupported
+from policies.bounds import EXACT_COUNT, IntervalEvaluator, Judgement, Unsupported
 from policies.expr import MissingInput, NotInTask
 from policies.schema import Control, Pack, load_pack
 
@@ -223,7 +223,8 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
         item.n_needed = row["n_needed"] if not failing else None  # nothing is left to decide once it failed
     if failing:
         item.status = "fail"
-        item.detail = "failed on " + ", ".join(str(r["task"]) for r in failing if r["task"]) if any(
+        item.detail = "failed on " + ("; " if any(r["method"] == EXACT_COUNT for r in failing) else ", ").join(
+            str(r["task"]) + (f": {r['reason']}" if r["method"] == EXACT_COUNT else "") for r in failing if r["task"]) if any(
             r["task"] for r in failing) else "failed: " + _inputs(failing[0])
         if missing:
             item.detail += "; no data: " + "; ".join(missing)
@@ -348,14 +349,11 @@ def evaluate_run(cat: Catalog, run_id: str, packs: list[str] | None = None) -> C
 
 
 def file_sha256(path: str | Path) -> str:
+    """SHA-256 of an attestation's evidence file (``audits.hashing.sha256_path``: the bundle's digest)."""
     p = Path(path).expanduser()
     if not p.is_file():
         raise AssayError(f"evidence file {p} does not exist", "check the --file path")
-    digest = hashlib.sha256()
-    with p.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_path(p)
 
 
 def attest(cat: Catalog, run_id: str, pack: str, control_id: str, username: str, role: str, *,

@@ -24,6 +24,7 @@ from typing import Any, TypedDict
 import pandas as pd
 
 from audits.results import RunResults
+from policies.bounds import EXACT_COUNT
 from policies.engine import ChecklistItem, TaskCheck, deciding_row
 from reports.glossary import plain, term
 
@@ -302,6 +303,9 @@ def evidence_text(item: Any) -> str:
     got = decided(item)
     if not _finite(got["value"]):
         return str(item.detail or "no measurement")
+    row = deciding_task(item)
+    if row is not None and row.get("method") == EXACT_COUNT:   # '3 of 16 outputs leaked PII (an exact count)': no bound
+        return (f"{row['task']}: " if row.get("task") else "") + str(row.get("reason") or "")
     exact = _finite(got["bound"]) and float(got["bound"]) == float(got["value"]) and not got["n_needed"]
     n = f", n={int(got['n']):,}" if got["n"] else ""
     on = f" on {got['task']}" if got["task"] else ""

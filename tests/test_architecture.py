@@ -271,9 +271,7 @@ def test_no_module_over_the_ceiling() -> None:
 _FILE_HASH_LOOP = re.compile(r"\.read\((1\s*<<\s*20|CHUNK|_CHUNK|chunk)\)")
 # One file-hashing loop: audits/hashing.py (bundles, task data, weights, prediction files, packs). A chunked read
 # fed to a digest anywhere else is a copy whose digest can drift from the bundle's. file -> why it still has one.
-HASH_LOOP_COPIES = {
-    "policies/engine.py": "file_sha256 of an attestation's evidence file (same digest): to call audits.hashing.sha256_path",
-}
+HASH_LOOP_COPIES: dict[str, str] = {}   # policies/engine.file_sha256 now calls audits.hashing.sha256_path
 
 
 def test_one_file_hashing_loop() -> None:
