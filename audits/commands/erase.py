@@ -18,7 +18,10 @@ Migration for bundles written before joined-text redaction (manifest ``personal_
 their ``explanations.parquet`` was redacted token by token with patterns only (joining its tokens
 gives names and addresses back), so erase **drops** it; their samples, findings and counterfactuals
 are re-scanned with today's detector, and a file in which it still finds personal data is dropped
-too. Each dropped file is named with the SHA-256 its manifest recorded in the ``run.erased`` log
+too. Any scheme: a public task's predictions are re-checked with the whole-word rule
+(``stands_in``, commit 11d848c, same scheme number): a value found there that is only a piece of the public text
+(the tail of an e-mail in the prompt) was kept raw before it, and such a ``samples.parquet`` is dropped the same
+way. Each dropped file is named with the SHA-256 its manifest recorded in the ``run.erased`` log
 entry (``dropped_files``), which is what verify accepts in place of the file. The files are moved
 aside inside the catalog transaction and put back if it fails: nothing changes half-way.
 """
@@ -27,11 +30,17 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
 
 from audits.access import require
 from audits.commands._identity import add_identity_args, cli_user
 from audits.errors import AssayError
 from audits.store.catalog import Catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from audits.trust.redact import Redactor
 
 ERASED = "run.erased"
 LEGACY_ALWAYS_DROPPED = ("explanations",)
@@ -73,6 +82,10 @@ def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
     files = manifest.files
     redactor = Redactor(notes.run_privacy(cat, run_id)[0])
     out = rawstore.raw_id_files(cat, run_id, manifest, redactor)
+    public = manifest.personal_data.kept_public or []
+    if public and "samples.parquet" in files and "samples.parquet" not in out and (base / "samples.parquet").exists():
+        if kept_inside_public(pd.read_parquet(base / "samples.parquet"), redactor, public):
+            out["samples.parquet"] = files["samples.parquet"]
     if manifest.scheme >= rawstore.SCHEME:
         return out
     out.update({f"{t}.parquet": files[f"{t}.parquet"] for t in LEGACY_ALWAYS_DROPPED
@@ -87,6 +100,27 @@ def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
         if redactor.residual(list(dict.fromkeys(texts))):
             out[name] = files[name]
     return out
+
+
+def kept_inside_public(samples: "pd.DataFrame", redactor: "Redactor", public_tasks: Iterable[str]) -> list[str]:
+    """Entity types of values in public-task predictions that sit in the row's public text only as a piece of
+    a longer word, e-mail or hyphenated word (they do not :func:`audits.trust.redact.stands_in` it): what
+    redaction at rest kept raw before the whole-word rule (commit 11d848c; the scheme number did not change).
+    Empty for a bundle written since, whose such values are pseudonymised."""
+    from audits.trust.redact import _norm, _row_texts, stands_in
+
+    public = set(public_tasks)
+    if samples.empty or not {"task", "prediction"} <= set(samples.columns):
+        return []
+    rows = [i for i, (task, text) in enumerate(zip(samples["task"].astype(str), samples["prediction"]))
+            if task in public and isinstance(text, str) and text]
+    texts = [samples["prediction"].iloc[i] for i in rows]
+    found = []
+    for i, text, spans in zip(rows, texts, redactor.spans(texts)):
+        where = " ".join(str(x) for x in _row_texts(samples, i, ["prediction"]))
+        found += [ent for a, b, ent in spans if len(text[a:b].strip()) >= 2
+                  and _norm(text[a:b]) in _norm(where) and not stands_in(text[a:b], where)]
+    return found
 
 
 def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> Erasure:
