@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from audits.errors import AssayError
 from audits.logged_files import commit_logged
 from audits.store.catalog import Catalog
@@ -27,6 +29,14 @@ def infer_format(output: Path, fmt: str | None) -> str:
                          "pass --format csv or --format parquet to export the report's tables there")
     raise AssayError(f"cannot tell the report format from '{output.name}'",
                      "use -o FILE.pdf, -o FILE.html, or -o DIR/ --format csv|parquet")
+
+
+def counts_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its count columns (``n``, ``n_…``) as nullable integers: a column with an empty
+    cell is float in pandas, so checklist.csv wrote n and n_needed as ``300.0``."""
+    counts = [c for c in frame.columns if (str(c) == "n" or str(c).startswith("n_"))
+              and pd.api.types.is_float_dtype(frame[c]) and bool((frame[c].dropna() % 1 == 0).all())]
+    return frame.astype({c: "Int64" for c in counts}) if counts else frame
 
 
 def with_packs(cat: Catalog, run_id: str, extra: list[str] | None) -> list[str] | None:
@@ -62,6 +72,7 @@ def save_report(cat: Catalog, run_id: str, output: str | Path, fmt: str | None =
             raise AssayError(f"{output} is a file", f"pass a directory for --format {kind}, e.g. -o reports/{run_id}/")
         import io
         for name, frame in data.tables.items():
+            frame = counts_as_integers(frame)
             if kind == "csv":
                 payload = frame.to_csv(index=False).encode("utf-8")
             else:

@@ -336,7 +336,7 @@ def checklist_frame(checklist: Any | None) -> pd.DataFrame:
     """The checklist as a table with an ``evidence`` column (the report's and the pack's CSV)."""
     if checklist is None:
         return pd.DataFrame()
-    frame = checklist.to_frame()
+    frame = checklist.to_frame().astype({"n": "Int64", "n_needed": "Int64"})   # counts: '300', never '300.0'
     frame["evidence"] = [evidence_text(it) for it in checklist.items]
     return frame
 
