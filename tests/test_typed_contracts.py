@@ -26,8 +26,9 @@ PRODUCT = ("audits", "dashboard", "policies", "reports")
 UNTYPED = re.compile(r"dict\[str, Any\]")
 # 213 when issue 21 was filed; 62 -> 58 by the re-audit's typing step; 62 with code landed since; 60 with
 # toxicity.detector_quality and commands/trend.holm_family typed JsonObject (the 2 left of that landing are
-# queries/policies.signoff_packs). Lower it, never raise it.
-MAX_UNTYPED = 60
+# queries/policies.signoff_packs); 56 after the re-audit (tests/test_architecture.py UNTYPED_CEILING). Lower it,
+# never raise it.
+MAX_UNTYPED = 56
 
 
 def test_untyped_dicts_in_product_code_stay_few():
