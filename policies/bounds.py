@@ -16,7 +16,9 @@ reads as the smallest demographic-parity ratio with an interval over every pair 
 mean whose per-sample scores all lie in [0, 1] is bounded as a rate of its total
 (``stats.bounded_mean_interval``); a mean with a zero-width interval, a detector figure without
 its n, or a stale detector measurement reaches no verdict. ``trend.<m>.slope`` reads as the
-trend test's interval. ``+ - * /`` use interval
+trend test's interval; ``trend.<m>.slope_low`` / ``slope_high`` (ends of its stored two-sided 95% interval,
+no n of their own; were read as exact facts, so an undecided slope passed ``slope_high >= -0.01``) are
+decided as the slope, the value shown the slope. ``+ - * /`` use interval
 arithmetic (conservative); ``and`` / ``or`` / ``not`` use three-valued logic (fail beats
 inconclusive beats pass under ``and``). A metric with no interval is ``MissingInput``
 (no-data, with the reason), never a silent point comparison.
@@ -39,6 +41,8 @@ from policies.expr import MissingInput, NotInTask, dotted
 
 _OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _RATE_NAMES = ("accuracy", "exact_match", "selection_rate")
+SLOPE_END = ("trend test on the slope (trend.<m>.slope_low / slope_high are ends of its stored 95% interval, "
+             "not estimates: decided as trend.<m>.slope)")
 EXACT_COUNT = "exact count"  # the method of a verdict the count itself decides (``rate == 0`` with events)
 
 
@@ -151,7 +155,12 @@ class IntervalEvaluator:
                 if _finite(value):  # the scanner's own figure is the point value shown
                     b.value = float(value)
                 return b
-            if path[0] == "trend" and path[-1] == "slope" and _finite(value):
+            if path[0] == "trend" and path[-1] in ("slope", "slope_low", "slope_high") and _finite(value):
+                if path[-1] != "slope":  # an end of the stored two-sided 95% interval, not an estimate: the slope decides
+                    path = (*path[:-1], "slope")
+                    b = self._slope_bounds(path, float(self.resolver.resolve(path)), ".".join(path), level)
+                    b.metrics[0]["method"] = SLOPE_END
+                    return b
                 return self._slope_bounds(path, float(value), label, level)
             if path == ("fairness", "max_discrimination_score"):
                 return _discrimination_bounds(_get(self.task, "fairness"), label, level, _get(self.task, "n"))

@@ -25,7 +25,7 @@ from audits.store.records import AttestationRecord, SignoffRecord
 from audits.trust.packs import pack_hashes
 from policies.context import (RESERVED_ROOTS, SCANNER_METRICS, RunContext, TaskResolver, build_context,
                               prefetch_monitoring)
-from policies.bounds import EXACT_COUNT, IntervalEvaluator, Judgement, Unsupported
+from policies.bounds import EXACT_COUNT, SLOPE_END, IntervalEvaluator, Judgement, Unsupported
 from policies.expr import MissingInput, NotInTask
 from policies.schema import Control, Pack, load_pack
 
@@ -201,7 +201,7 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
                              f"evaluated{' on task ' + str(label) if label else ''} ({err})",
                              "fix the expression (see policies/SCHEMA.md)") from None
         results.append({"task": label, "passed": judged.verdict == "pass", "verdict": judged.verdict,
-                        "value": _num(cmp[0]) if cmp else _num(judged.value),
+                        "value": _num(cmp[0]) if cmp and judged.method != SLOPE_END else _num(judged.value),
                         "threshold": cmp[1] if cmp else None, "bound": _num(judged.bound),
                         "bound_side": judged.bound_side, "n": judged.n, "n_needed": judged.n_needed,
                         "method": judged.method, "reason": judged.reason, "inputs": resolver.seen})
