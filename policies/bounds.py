@@ -285,7 +285,7 @@ class IntervalEvaluator:
         if n <= 0:
             return None
         unit, did, _ = PHRASES.get(name, ("samples", f"counted in {name}", name))
-        counted = f"{k} of {n} {unit} {did}" if target == 0 else f"{n - k} of {n} {unit} did not count in {name}"
+        counted = f"{k} of {n} {unit} {did}"
         if (k if target == 0 else n - k):  # the count itself shows the rate is not the target
             return Judgement(stats.FAIL if op == "==" else stats.PASS, float(value), None, None, target, n, None,
                              EXACT_COUNT, f"{counted} (an exact count), so the rate is not {target:g}")
