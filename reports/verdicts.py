@@ -305,6 +305,8 @@ def evidence_text(item: Any) -> str:
         return str(item.detail or "no measurement")
     row = deciding_task(item)
     if row is not None and row.get("method") == EXACT_COUNT:   # '3 of 16 outputs leaked PII (an exact count)': no bound
+        if item.status == "fail" and str(item.detail or "").startswith("failed on "):
+            return str(item.detail)   # the engine's words, so the report's table says it once (detail shown as '—')
         return (f"{row['task']}: " if row.get("task") else "") + str(row.get("reason") or "")
     exact = _finite(got["bound"]) and float(got["bound"]) == float(got["value"]) and not got["n_needed"]
     n = f", n={int(got['n']):,}" if got["n"] else ""

@@ -48,8 +48,9 @@ def test_one_leak_fails_equality_on_the_count_with_no_bound(checklist):
     assert eq.bound is None and eq.bound_side is None and eq.method == "exact count"   # was 0.0405, two-sided
     words = "3 of 16 outputs leaked PII (an exact count), so the rate is not 0"
     assert eq.detail == f"failed on support-qa: {words} (not measured on bbq-gender, loan-decisions)"
-    assert evidence_text(eq) == f"support-qa: {words}"
+    assert evidence_text(eq) == eq.detail   # the report's table then shows the detail as '—', not twice
     assert checklist["NE"].status == "pass" and checklist["NE"].bound is None
+    assert evidence_text(checklist["NE"]) == f"support-qa: {words}"
 
 
 def test_no_event_is_inconclusive_on_the_one_sided_bound(checklist):
