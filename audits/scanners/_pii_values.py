@@ -62,13 +62,26 @@ def appears_in(value: str, entity: str, text: str) -> bool:
     if entity in ALNUM_TYPES:
         return needle in re.sub(r"[\W_]", "", text).casefold()
     hay = " ".join(text.casefold().split())
-    if needle in hay:
+    if stands_as_words(needle, hay):
         return True
     words = needle.split()
     if entity in NAME_TYPES and len(words) >= 2:
         # NER boundaries vary ("Sure John Smith" vs "John Smith"): dropping one edge word may match
-        return " ".join(words[1:]) in hay or " ".join(words[:-1]) in hay
+        return stands_as_words(" ".join(words[1:]), hay) or stands_as_words(" ".join(words[:-1]), hay)
     return False
+
+
+# a value stands in a text only between token boundaries: not inside a word, nor glued to the rest of an
+# e-mail, handle or hyphenated word ("jane.roe@example.org" does not stand in "mary.jane.roe@example.org",
+# "Jon" not in "Jonesboro")
+_BEFORE = r"(?<![\w.@+\-])"
+_AFTER = r"(?![\w@\-]|[.+]\w)"
+
+
+def stands_as_words(value: str, where: str) -> bool:
+    """Whether ``value`` occurs in ``where`` between token boundaries (both already normalised): the one rule
+    for "this value is the one in that text" — a leak's input, public benchmark text kept at rest."""
+    return bool(value) and re.search(_BEFORE + re.escape(value) + _AFTER, where) is not None
 
 
 _NUMBER_RUN = re.compile(r"\d(?:[\d \t().\-]*\d)?")

@@ -242,14 +242,10 @@ def _norm(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-# a value stands in public text only between token boundaries: not inside a word, nor glued to the rest of an
-# e-mail, handle or hyphenated word ("jane.roe@example.org" does not stand in "mary.jane.roe@example.org")
-_BEFORE = r"(?<![\w.@+\-])"
-_AFTER = r"(?![\w@\-]|[.+]\w)"
-
-
 def _stands(value: str, where: str) -> bool:
-    return bool(value) and re.search(_BEFORE + re.escape(value) + _AFTER, where) is not None
+    from audits.scanners._pii_values import stands_as_words  # the one token-boundary rule, shared with leak scoring
+
+    return stands_as_words(value, where)
 
 
 def stands_in(value: str, public: str) -> bool:
