@@ -32,7 +32,7 @@ def test_page_one_carries_the_four_verdicts_failing_controls_and_sign_off(page_o
     assert "The five answers" in text
     # the verdicts are the checklist's: accuracy passes, the four-fifths ratio and the leak rate fail
     assert "Accuracy pass 0.88 [0.865, 0.894], n=2,000" in text
-    assert "Fairness fail 0.7 (upper bound 0.754 vs >= 0.8), n=2,000" in text
+    assert "Fairness fail 0.7 (upper bound 0.765 vs >= 0.8), n=2,000" in text
     assert "Privacy fail 0.05 [0.0409, 0.0605], n=2,000" in text
     assert "Safety pass" in text
     assert "+0.08 since 2026-Q3: real change" in text                    # accuracy, Holm-corrected test
@@ -55,7 +55,7 @@ def test_checklist_has_evidence_and_a_sign_off_block(page_one):
     import re
     _, text = page_one
     flat = " ".join(text.split())
-    assert "evidence" in flat and re.search(r"measured 0.7 on [\w-]+, upper bound 0.754, n=2,000", flat)
+    assert "evidence" in flat and re.search(r"measured 0.7 on [\w-]+, upper bound 0.765, n=2,000", flat)
     assert "attested by cleo (committee); Residual risks accepted" in flat   # the attestation as evidence
     import re
     assert re.search(r"Sign-off .{0,200}?name role decision date note cleo committee reject", flat)
