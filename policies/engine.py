@@ -207,8 +207,8 @@ def _evaluate_check(ctx: RunContext, pack: Pack, control: Control, item: Checkli
                         "method": judged.method, "reason": judged.reason, "inputs": resolver.seen})
         if results[-1]["n"] is None:  # an exact fact or a comparison of two estimates: the count behind it
             results[-1]["n"] = _count_behind(ctx, task, resolver.seen)
-            if resolver.seen and set(resolver.seen) <= set(_REVIEW_BASE):  # a count of the run, not an estimate
-                results[-1]["bound"] = results[-1]["bound_side"] = None
+            if results[-1]["bound"] is not None and results[-1]["bound"] == _num(judged.value):
+                results[-1]["bound"] = results[-1]["bound_side"] = None  # a point interval: a fact, no bound
     item.tasks = results
     item.confidence = control.confidence
     failing = [r for r in results if r["verdict"] == "fail"]
