@@ -72,9 +72,16 @@ def sha256_file(path: str | Path, cache_dir: Path | None = None) -> str:
     return value
 
 
-def sha256_files(paths: list[Path], cache_dir: Path | None = None) -> str:
+def sha256_files(paths: list[Path], cache_dir: Path | None = None, *, listing: bool = False) -> str:
     """One digest for a set of files: the file's own hash when there is one file, else the
-    SHA-256 of the sorted ``sha256  name`` lines (like ``sha256sum`` output)."""
+    SHA-256 of the sorted ``sha256  name`` lines (like ``sha256sum`` output).
+
+    ``listing=True`` (a model's tokenizer and config files): always the SHA-256 of the ``sha256  name``
+    lines, one per file in name order, even for one file or none, so that a renamed, added or removed
+    file changes it (the form ``ModelIdentity.tokenizer_sha256`` has recorded since it exists)."""
+    if listing:
+        ordered = sorted(paths, key=lambda p: Path(p).name)
+        return sha256_bytes("".join(f"{sha256_file(p, cache_dir)}  {Path(p).name}\n" for p in ordered).encode())
     if len(paths) == 1:
         return sha256_file(paths[0], cache_dir)
     lines = sorted(f"{sha256_file(p, cache_dir)}  {Path(p).name}\n" for p in paths)

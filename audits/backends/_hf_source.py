@@ -14,7 +14,6 @@ from pathlib import Path
 from audits.backends import smollm2
 from audits.backends._files import sha256_files
 from audits.errors import AssayError
-from audits.hashing import sha256_bytes, sha256_path
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _WEIGHT_GLOBS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.gguf")
@@ -39,7 +38,8 @@ def resolve_source(path: str, revision: str | None = None, cache_dir: Path | Non
     """Resolve ``model.path`` (alias / local dir / hub id) to a local directory."""
     if path == smollm2.ALIAS:
         folder = smollm2.smollm2_dir(cache_dir)
-        return ModelSource(path, folder, smollm2.gguf_sha256(cache_dir), tokenizer_sha256=tokenizer_sha256(folder))
+        return ModelSource(path, folder, smollm2.gguf_sha256(cache_dir),
+                           tokenizer_sha256=tokenizer_sha256(folder, cache_dir))
     local = Path(path).expanduser()
     if local.exists():
         if not local.is_dir():
@@ -49,7 +49,7 @@ def resolve_source(path: str, revision: str | None = None, cache_dir: Path | Non
             raise AssayError(f"model directory '{path}' has no config.json",
                              "pass a transformers model directory (save_pretrained output), or the alias 'smollm2'")
         return ModelSource(str(local), local.resolve(), _weights_sha256(local, cache_dir),
-                           tokenizer_sha256=tokenizer_sha256(local))
+                           tokenizer_sha256=tokenizer_sha256(local, cache_dir))
     if _looks_like_hub_id(path):
         return _resolve_hub(path, revision, cache_dir)
     raise AssayError(f"model directory '{path}' does not exist",
@@ -83,7 +83,7 @@ def _resolve_hub(repo_id: str, revision: str | None, cache_dir: Path | None) -> 
                          f"{type(err).__name__}", "check the model id, revision, network and HF_TOKEN") from None
     # Snapshot folders are named by commit hash, which pins the exact revision used.
     return ModelSource(repo_id, folder, _weights_sha256(folder, cache_dir), revision=folder.name,
-                       tokenizer_sha256=tokenizer_sha256(folder))
+                       tokenizer_sha256=tokenizer_sha256(folder, cache_dir))
 
 
 def _weights_sha256(folder: Path, cache_dir: Path | None) -> str:
@@ -96,15 +96,16 @@ def _weights_sha256(folder: Path, cache_dir: Path | None) -> str:
 
 
 
-def tokenizer_sha256(folder: Path) -> str:
+def tokenizer_sha256(folder: Path, cache_dir: Path | None = None) -> str:
     """SHA-256 over every non-weight file of a model directory that decides its outputs: tokenizer files,
     the chat template (``chat_template.jinja`` or inside ``tokenizer_config.json``), ``special_tokens_map.json``,
     ``generation_config.json`` and ``config.json``. The weights hash alone lets a swapped tokenizer or chat
     template change answers under the same recorded model. Name and content of each file count (the SHA-256
-    of the sorted ``sha256  name`` lines), so a renamed or removed file changes it too."""
-    files = sorted({p for pattern in _HUB_PATTERNS for p in Path(folder).glob(pattern)
-                    if p.is_file() and p.name not in _NOT_BEHAVIOUR and not _is_weight(p)})
-    return sha256_bytes("".join(f"{sha256_path(p)}  {p.name}\n" for p in files).encode())
+    of the ``sha256  name`` lines in name order: :func:`audits.hashing.sha256_files` with ``listing``), so a
+    renamed or removed file changes it too."""
+    files = {p for pattern in _HUB_PATTERNS for p in Path(folder).glob(pattern)
+             if p.is_file() and p.name not in _NOT_BEHAVIOUR and not _is_weight(p)}
+    return sha256_files(list(files), cache_dir, listing=True)
 
 
 def _is_weight(path: Path) -> bool:
