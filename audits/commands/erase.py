@@ -7,7 +7,9 @@ unrecoverable while every hash in the bundle (and the signed log) still verifies
 
 A job that was killed leaves ``.partial-<run_id>/`` checkpoints for ``--resume``: its raw model outputs,
 in clear. Erase deletes them too (refused while the job is still alive), so the run can no longer be
-resumed, and logs ``partial_checkpoints_deleted``.
+resumed, and logs ``partial_checkpoints_deleted``. The lease is an unsigned catalog row: a run marked
+``running`` whose heartbeat is stale, or set further in the future than a clock's skew, is no live job
+(``audits.store.lease.not_live``); erase says so, proceeds and logs it (``stale_lease``).
 
 Migration for bundles written before sample ids were pseudonymised (any scheme): every table keyed by
 ``sample_id`` (samples, findings, explanations, counterfactuals, review queue) in which an id still holds
@@ -38,6 +40,8 @@ from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from audits.trust.redact import Redactor
@@ -55,6 +59,7 @@ class Erasure:
     sealed_notes_deleted: int = 0
     dropped_files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 in the manifest
     partial_deleted: bool = False  # an interrupted run's resume checkpoints (raw outputs) deleted
+    stale_lease: str | None = None  # why a run still marked running was taken for a dead job (its lease is unsigned)
 
 
 def register(subparsers, common) -> None:
@@ -130,7 +135,7 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
 
     with cat.connect() as con:  # refusals first, before the (slow) legacy re-scan
         _check(con, run_id, reason)
-    partial = _partial_dir(cat, run_id)  # an interrupted job's checkpoints: raw outputs, in clear
+    partial, stale_lease = _partial_dir(cat, run_id)  # an interrupted job's checkpoints: raw outputs, in clear
     reason = notes.redact_logged(cat, run_id, reason)  # the log keeps it for good: no raw personal data
     dropped = legacy_files(cat, run_id)
     base = None
@@ -140,7 +145,7 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
         base = bundle_reader.bundle_dir(cat, run_id)
     aside = cat.runs_dir / f".erasing-{run_id}"
     moved: list[str] = []
-    result = Erasure(dropped_files=dropped)
+    result = Erasure(dropped_files=dropped, stale_lease=stale_lease)
     try:
         with cat.connect(write=True) as con:
             signoffs = _check(con, run_id, reason)
@@ -159,6 +164,7 @@ def erase(cat: Catalog, run_id: str, actor: str, reason: str | None = None) -> E
                              {"raw_key_destroyed": had, "reason": reason, "signoffs": signoffs,
                               "sealed_notes_deleted": result.sealed_notes_deleted, "dropped_files": dropped,
                               "partial_checkpoints_deleted": result.partial_deleted,
+                              **({"stale_lease": stale_lease} if stale_lease else {}),
                               "migration": "files written before today's redaction, still holding personal data, dropped"
                               if dropped else None})
             if had:
@@ -184,22 +190,31 @@ def erase_run(cat: Catalog, run_id: str, actor: str, reason: str | None = None) 
 PARTIAL_ASIDE = "partial"
 
 
-def _partial_dir(cat: Catalog, run_id: str):  # -> Path | None
-    """The run's ``.partial-<run_id>`` checkpoints (raw model outputs, kept in clear for ``--resume``), or
-    None; AssayError while its job is still alive (erase it once the job has ended)."""
+def _partial_dir(cat: Catalog, run_id: str) -> "tuple[Path | None, str | None]":
+    """(the run's ``.partial-<run_id>`` checkpoints (raw model outputs, kept in clear for ``--resume``) or None,
+    why a run still marked ``running`` holds no live lease, or None); AssayError while its job is still alive."""
     from audits.store import lease
     from audits.store.queries import runs as runs_q
 
     path = cat.runs_dir / f".partial-{run_id}"
     if not path.is_dir():
-        return None
+        return None, None
     run = runs_q.get_run(cat, run_id)
-    status = lease.effective_status(str(run.get("status")), run.get("lease_host"), run.get("lease_pid"),
-                                    run.get("heartbeat_at"))
-    if status == "running":
-        raise AssayError(f"run '{run_id}' is still running (its job holds the lease), so its checkpoints cannot "
-                         "be erased", "wait for the run to finish or stop it, then erase")
-    return path
+    if str(run.get("status")) != "running":
+        return path, None
+    host, pid, beat = run.get("lease_host"), run.get("lease_pid"), run.get("heartbeat_at")
+    why = lease.not_live(host, pid, beat, started=run.get("created_at"))
+    if why is None:
+        raise AssayError(f"run '{run_id}' is still running (its job {_job(host, pid)} holds the lease, last heartbeat "
+                         f"{beat}), so its checkpoints cannot be erased",
+                         f"wait for the run to finish or stop that job, then erase; a lease no job refreshes stops "
+                         f"counting {lease.STALE_S:g} s after its last heartbeat")
+    return path, f"run '{run_id}' is marked running, but {why}: not a live job, so its checkpoints were erased"
+
+
+def _job(host: object, pid: object) -> str:
+    known = host is not None and host == host and pid is not None and pid == pid
+    return f"pid {int(pid)} on {host}" if known else "(no host or pid recorded)"
 
 
 def _check(con, run_id: str, reason: str | None) -> list[str]:
@@ -228,6 +243,8 @@ def _erase(args) -> int:
                     "their manifest hashes logged)")
     if done.partial_deleted:
         what.append("the interrupted job's resume checkpoints (raw outputs; the run can no longer be resumed)")
+    if done.stale_lease:
+        print(f"note: {done.stale_lease}")
     print(f"erased from run {args.run_id}: {'; '.join(what)}; every hash kept still verifies" if what else
           f"run {args.run_id} kept no raw text (store_raw was off); the erasure request is logged")
     return 0

@@ -2,7 +2,8 @@
 
 While a job runs, a background thread refreshes ``runs.heartbeat_at`` every HEARTBEAT_S. A run
 still marked ``running`` whose job is gone (same host and the pid is dead, or no heartbeat for
-STALE_S) is shown as ``interrupted``. ``complete_renamed`` finishes a run whose bundle was
+STALE_S, or a heartbeat further in the future than SKEW_S: the row is unsigned, so an edited one must not
+keep a run "running" for ever) is shown as ``interrupted``. ``complete_renamed`` finishes a run whose bundle was
 renamed into place before the crash: the bundle is checked against its own manifest and the
 run completed with that manifest's hash.
 """
@@ -20,6 +21,7 @@ from audits.store.catalog import Catalog
 
 HEARTBEAT_S = float(os.environ.get("ASSAY_HEARTBEAT_S", "30"))
 STALE_S = 5 * HEARTBEAT_S
+SKEW_S = 60.0  # how far the clocks of two hosts sharing a catalog may disagree
 
 
 def _now() -> datetime:
@@ -66,17 +68,32 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def effective_status(status: str, host: Any, pid: Any, heartbeat: Any, now: datetime | None = None) -> str:
-    """``interrupted`` for a ``running`` run whose job is gone; otherwise ``status``."""
-    if status != "running":
-        return status
+def effective_status(status: str, host: Any, pid: Any, heartbeat: Any, now: datetime | None = None,
+                     started: Any = None) -> str:
+    """``interrupted`` for a ``running`` run whose job is gone; otherwise ``status`` (see :func:`not_live`)."""
+    return "interrupted" if status == "running" and not_live(host, pid, heartbeat, now, started) else status
+
+
+def not_live(host: Any, pid: Any, heartbeat: Any, now: datetime | None = None, started: Any = None) -> str | None:
+    """Why a ``running`` run's lease holds no live job, or None while it may.
+
+    The lease is a catalog row nobody signs, so it only ever counts for a short while: a heartbeat older
+    than STALE_S is a dead job's, and one more than SKEW_S ahead of this clock was not written by a job (a
+    job writes its own clock's time; an edited row set in the future would otherwise look live for ever).
+    A run with no heartbeat counts as live only for STALE_S after ``started`` (when given)."""
+    now = now or _now()
     if host == socket.gethostname() and pid is not None and pid == pid and not _pid_alive(int(pid)):
-        return "interrupted"
-    if heartbeat is None or heartbeat != heartbeat:  # NaT / None: no lease (older runs) -> judge by age only
-        return status
-    if (now or _now()) - heartbeat > timedelta(seconds=STALE_S):
-        return "interrupted"
-    return status
+        return f"its job (pid {int(pid)} on this host) is gone"
+    if heartbeat is None or heartbeat != heartbeat:  # NaT / None: no lease (older runs) -> judge by start only
+        if started is not None and started == started and now - started > timedelta(seconds=STALE_S):
+            return f"it has no heartbeat and started at {started:%Y-%m-%d %H:%M:%S}"
+        return None
+    if heartbeat - now > timedelta(seconds=SKEW_S):
+        return (f"its heartbeat {heartbeat:%Y-%m-%d %H:%M:%S} is in the future (more than {SKEW_S:g} s ahead of "
+                "this clock): no job wrote it")
+    if now - heartbeat > timedelta(seconds=STALE_S):
+        return f"its last heartbeat was at {heartbeat:%Y-%m-%d %H:%M:%S}, over {STALE_S:g} s ago"
+    return None
 
 
 def complete_renamed(cat: Catalog, run_id: str, actor: str) -> Path | None:
