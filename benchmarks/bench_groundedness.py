@@ -114,7 +114,7 @@ SCENARIOS = ("distinct", "in-prompt", "shared", "builtin")
 def _redaction_before():
     """Redaction at rest as before this work: each call analyses its texts afresh (no per-run span cache),
     and a context that stands whole in the prompt is analysed again."""
-    from audits.trust import redact
+    from audits.trust import _pseudonyms as redact  # Redactor (re-exported there) and the in-prompt floor
 
     cached, floor = redact.Redactor.spans, redact._INSIDE_MIN_CHARS
 

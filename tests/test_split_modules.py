@@ -1,4 +1,4 @@
-"""The four modules split by seam (issue 21) keep every public import path: each name the old module
+"""The modules split by seam (issue 21) keep every public import path: each name the old module
 exports resolves there and is the very object its new home defines, and the old module is the only
 import path callers need. Also the one NaN->None rule after the split (review cells used a second copy)."""
 
@@ -17,6 +17,7 @@ SPLITS = {  # old module -> the private siblings its code moved to
     "audits.store.queries.reviews": ("audits.store.queries._review_queue", "audits.store.queries._review_flags"),
     "audits.backends.hf": ("audits.backends._hf_scoring",),
     "audits.scanners.pii": ("audits.scanners._pii_options", "audits.scanners._pii_values"),
+    "audits.trust.redact": ("audits.trust._redact_patterns", "audits.trust._redactor", "audits.trust._pseudonyms"),
 }
 
 
