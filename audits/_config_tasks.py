@@ -74,10 +74,13 @@ class FeedbackConfig(_Strict):
     field: str = Field(description="column holding the feedback, e.g. thumbs")
     positive: list[str] = Field(description="value(s) meaning positive, e.g. up (or [up, 1])")
     negative: list[str] = Field(default_factory=list, description="known negative values, e.g. [down]; any other "
-                                "non-empty value is unknown: counted and skipped, never scored")
+                                "non-empty value is unknown: counted and skipped, never scored (values match "
+                                "ignoring case; a log whose unknown rows outnumber the scored ones is refused)")
+    unrated: list[str] = Field(default_factory=list, description="values that mean no feedback was given, e.g. "
+                               "[N/A, none]: counted as no feedback, neither scored nor unknown")
     text: str | None = Field(None, description="column with free-text feedback (shown to reviewers)")
 
-    @field_validator("positive", "negative", mode="before")
+    @field_validator("positive", "negative", "unrated", mode="before")
     @classmethod
     def _as_text_list(cls, value: Any) -> Any:
         as_text = lambda v: ("yes" if v else "no") if isinstance(v, bool) else str(v)  # noqa: E731

@@ -1,8 +1,10 @@
 """User feedback from a production log: one normalised column per sample.
 
 ``feedback`` is ``positive`` / ``negative`` / ``unknown`` (a value that is neither, counted and
-never scored) or None (no feedback given); ``feedback_raw`` keeps the logged value,
-``feedback_text`` the free text, and ``flag_negative_feedback`` makes negative feedback a
+never scored) or None (no feedback given, or a value listed under ``feedback.unrated``). Values match
+the config's lists ignoring case and surrounding spaces ('Up' is 'up'); a log whose unknown rows
+outnumber the rows it can score is refused in one line, since the rate would describe only the few
+left. ``feedback_raw`` keeps the logged value, ``feedback_text`` the free text, and ``flag_negative_feedback`` makes negative feedback a
 review-queue reason (``audits.review.queue.flag_masks`` reads ``flag_<reason>`` columns).
 """
 
@@ -15,7 +17,7 @@ import pandas as pd
 from audits.config import TaskConfig
 from audits.errors import AssayError
 
-POSITIVE, NEGATIVE, UNKNOWN = "positive", "negative", "unknown"
+POSITIVE, NEGATIVE, UNKNOWN, UNRATED = "positive", "negative", "unknown", "unrated"
 
 
 def _text(value: Any) -> str | None:
@@ -29,6 +31,11 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _key(value: str) -> str:
+    """A feedback value as matched against the config's lists: case and surrounding spaces ignored."""
+    return value.strip().casefold()
+
+
 def add_feedback(frame: pd.DataFrame, raw: pd.DataFrame, task: TaskConfig, source: str) -> None:
     """Add the feedback columns to ``frame`` (aligned with ``raw``) when the task declares ``feedback``."""
     fb = task.feedback
@@ -39,23 +46,36 @@ def add_feedback(frame: pd.DataFrame, raw: pd.DataFrame, task: TaskConfig, sourc
             have = ", ".join(map(str, raw.columns[:12]))
             raise AssayError(f"task '{task.name}': {what} names column '{col}', which {source} does not have "
                              f"(columns: {have})", "fix the column name in the config")
-    both = sorted(set(fb.positive) & set(fb.negative))
-    if both:
-        raise AssayError(f"task '{task.name}': feedback value(s) {both} are both positive and negative",
-                         "list each value under one of feedback.positive / feedback.negative")
-    values = [_text(v) for v in raw[fb.field].tolist()]
-    pos, neg = set(fb.positive), set(fb.negative)
-    others = sorted({v for v in values if v is not None and v not in pos})
-    if others and not neg:
+    kind_of: dict[str, str] = {}
+    for kind, listed in ((POSITIVE, fb.positive), (NEGATIVE, fb.negative), (UNRATED, fb.unrated)):
+        for value in listed:
+            if (first := kind_of.setdefault(_key(value), kind)) != kind:
+                raise AssayError(f"task '{task.name}': feedback value {value!r} is listed as both {first} and {kind} "
+                                 "(values match ignoring case)",
+                                 "list each value under one of feedback.positive / feedback.negative / feedback.unrated")
+    raw_values = [_text(v) for v in raw[fb.field].tolist()]
+    kinds = [None if v is None else kind_of.get(_key(v), UNKNOWN) for v in raw_values]
+    pos = sorted(fb.positive)
+    others = sorted({v for v, k in zip(raw_values, kinds) if k in (UNKNOWN, NEGATIVE)})
+    if others and not fb.negative:
         # no negative listed: every other value would be skipped as unknown and the rate could only be 100%
         shown = ", ".join(repr(shown_value(v)) for v in others[:5])
-        raise AssayError(f"task '{task.name}': feedback.negative lists no value, so the {sum(v in others for v in values)} "
-                         f"rows whose feedback is not {sorted(pos)} (e.g. {shown}) would all be skipped and "
+        raise AssayError(f"task '{task.name}': feedback.negative lists no value, so the {kinds.count(UNKNOWN)} "
+                         f"rows whose feedback is not {pos} (e.g. {shown}) would all be skipped and "
                          "feedback_positive_rate could only read 100%",
                          "list the negative values under feedback.negative (e.g. negative: [down])")
-    frame["feedback_raw"] = values
-    frame["feedback"] = [None if v is None else POSITIVE if v in pos else NEGATIVE if v in neg else UNKNOWN
-                         for v in values]
+    unknown, scored = kinds.count(UNKNOWN), kinds.count(POSITIVE) + kinds.count(NEGATIVE)
+    if unknown > scored:
+        # unknown values are skipped: were they the majority, the rate would describe the few rows left
+        strange = sorted({v for v, k in zip(raw_values, kinds) if k == UNKNOWN})
+        shown = ", ".join(repr(shown_value(v)) for v in strange[:5])
+        raise AssayError(f"task '{task.name}': {unknown} of {len(kinds)} rows have feedback that is neither positive "
+                         f"{pos} nor negative {sorted(fb.negative)} (e.g. {shown}), more than the {scored} rows it could "
+                         "score, so feedback_positive_rate would describe only those",
+                         "list those values under feedback.positive / feedback.negative, or under feedback.unrated "
+                         "if they mean no feedback (e.g. unrated: [N/A])")
+    frame["feedback_raw"] = raw_values
+    frame["feedback"] = [None if k == UNRATED else k for k in kinds]
     if fb.text:
         frame["feedback_text"] = [_text(v) for v in raw[fb.text].tolist()]
     frame["flag_negative_feedback"] = (frame["feedback"] == NEGATIVE).to_numpy(dtype=bool)

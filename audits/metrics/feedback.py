@@ -1,7 +1,8 @@
 """``feedback_positive_rate``: the share of logged interactions whose user feedback was positive.
 
-Only samples with a known positive or negative value are scored; unknown values and samples
-without feedback are left out of n (counted in the task's ``feedback`` block). A mean of 0/1
+Only samples with a known positive or negative value (matched ignoring case) are scored; unknown
+values and samples without feedback are left out of n (counted in the task's ``feedback`` block;
+a log where unknown values outnumber the scored ones is refused, ``audits.datasets.feedback``). A mean of 0/1
 scores is a rate, so its interval is the exact binomial one (``audits.stats.metric_interval``).
 """
 
@@ -33,4 +34,4 @@ class FeedbackPositiveRate(ScoredMean):
         return out
 
     def signature(self) -> str:
-        return f"feedback_positive_rate|known-values-only|assay:{assay_version()}"
+        return f"feedback_positive_rate|known-values-only,casefold,unknown-minority|assay:{assay_version()}"
