@@ -85,3 +85,19 @@ def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int 
     return Bounds(max(float(d.value) for d in found.values()), max(lo for lo, _ in ends), max(hi for _, hi in ends),
                   [{"name": label, "kind": "difference", "n": max(sizes) if sizes else n, "design_effect": None,
                     "method": "; ".join(sorted(methods))}])
+
+
+def verdict_bounds(attribute: str, block: Any, confidence: float = 0.95) -> tuple[Bounds | None, Bounds | None]:
+    """One attribute's (selection-rate ratio, discrimination score) as the fairness controls decide them
+    at ``confidence`` (``min_selection_rate_ratio >= t``, ``max_discrimination_score <= t``): the ends
+    are the one-sided ``confidence`` bounds those verdicts turn on, so the Fairness page and the report
+    show the bound the verdict uses, not a second interval. None where the control has no interval."""
+    level = stats.interval_level(">=", confidence)
+    found: list[Bounds | None] = []
+    for read, label in ((_ratio_bounds, "fairness.min_selection_rate_ratio"),
+                        (_discrimination_bounds, "fairness.max_discrimination_score")):
+        try:
+            found.append(read({attribute: block}, label, level))
+        except (NotInTask, MissingInput):
+            found.append(None)
+    return found[0], found[1]

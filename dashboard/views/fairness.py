@@ -12,6 +12,7 @@ from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
+from policies._fairness_bounds import verdict_bounds
 from reports.glossary import attribute_text, group_label, term
 
 Y_TITLE_CHARS = 24
@@ -22,20 +23,29 @@ _GAP_COLUMNS = {"attribute": "attribute", "groups_compared": "groups compared",
                 "min_group_size": "groups need at least (samples)", "demographic_parity_difference": "selection-rate difference",
                 "demographic_parity_ratio": "selection-rate ratio", "four_fifths_threshold": "four-fifths threshold", "four_fifths_violation": "four-fifths violated?",
                 "four_fifths_reading": "four-fifths reading (two-proportion test, Holm)",
-                "demographic_parity_ratio_ci": "selection-rate ratio 95% CI (Katz)",
+                "ratio_bounds": "selection-rate ratio, one-sided 95% bounds (decide the four-fifths control)",
                 "equalized_odds_difference": "equalized-odds difference"}
+RATIO_BOUNDS_NOTE = ("The four-fifths control decides on the one-sided 95% bounds shown: lowest over highest group's "
+                     "'yes' rate, every pair of groups compared at once (Katz log intervals, Bonferroni over the "
+                     "pairs), so picking the extremes from the data does not overstate the evidence. It passes when "
+                     "the lower bound is at least the threshold and fails when the upper bound is below it.")
 
 
 def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
-    rows = [{"attribute": attr, **{k: getattr(info, k) for k in _GAP_COLUMNS if k != "attribute"}}
+    """One row per attribute; the ratio's interval is the one its control decides on (``verdict_bounds``:
+    every pair of groups at once), not Katz on the observed extremes, which read as a second answer."""
+    rows = [{"attribute": attr, **{k: getattr(info, k) for k in _GAP_COLUMNS if k not in ("attribute", "ratio_bounds")},
+             "ratio_bounds": _interval(_ends(verdict_bounds(attr, info)[0]))}
             for attr, info in block.items()]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
     frame["attribute"] = [attribute_text(a) for a in frame["attribute"]]
-    if "demographic_parity_ratio_ci" in frame:   # an interval as text; none at all: no column (never empty chips)
-        frame["demographic_parity_ratio_ci"] = [_interval(x) for x in frame["demographic_parity_ratio_ci"]]
-    return frame.dropna(axis=1, how="all").rename(columns=_GAP_COLUMNS)
+    return frame.dropna(axis=1, how="all").rename(columns=_GAP_COLUMNS)   # no bound at all: no column
+
+
+def _ends(bounds) -> tuple[float, float] | None:
+    return None if bounds is None else (bounds.low, bounds.high)
 
 
 def _interval(x: object) -> str | None:
@@ -191,13 +201,16 @@ def decision_parity_warning(block: dict[str, FairnessGrouping]) -> str | None:
             f"gets a 'yes' says little here. Compare instead {instead}")
 
 
+DISCRIMINATION_BOUNDS = "one-sided 95% bounds (decide the discrimination control)"
+
+
 def discrimination_rows(block: dict[str, FairnessGrouping]) -> list[dict]:
-    """The discrimination score per attribute with column names a committee reads (never ci_low/ci_high)."""
-    def ci(low: float | None, high: float | None) -> str:
-        return "—" if low is None or high is None or pd.isna(low) or pd.isna(high) else f"[{low:.3g}, {high:.3g}]"
+    """The discrimination score per attribute with column names a committee reads (never ci_low/ci_high);
+    its bounds are the ones its control decides on (``verdict_bounds``: every pairwise gap of the groups'
+    mean log-odds at once), not the scanner's percentile bootstrap of highest minus lowest."""
     return [{"attribute": attribute_text(attr), "score (gap in log-odds of 'yes')": d.value,
-             "95% CI": ci(d.ci_low, d.ci_high), "group leaning most to 'yes'": d.highest or "—",
-             "group leaning least to 'yes'": d.lowest or "—"}
+             DISCRIMINATION_BOUNDS: _interval(_ends(verdict_bounds(attr, info)[1])) or "—",
+             "group leaning most to 'yes'": d.highest or "—", "group leaning least to 'yes'": d.lowest or "—"}
             for attr, info in block.items() if (d := info.discrimination) is not None]
 
 
@@ -212,7 +225,9 @@ def _probability_view(block: dict[str, FairnessGrouping]) -> None:
         st.caption("The largest gap between groups in the model's leaning towards 'yes': each group's average "
                    "log-odds of 'yes', highest minus lowest (Tamkin et al., 2023); 0 means no difference. The "
                    "probability of 'yes' is read from the model's scores for the answer choices of each prompt; "
-                   "its average by group is under *By group*.")
+                   "its average by group is under *By group*. The bounds are the ones the discrimination control "
+                   "decides on (one-sided 95%): every pair of groups' gap at once, from each group's interval; it "
+                   "passes when the upper bound is at most the threshold and fails when the lower bound is above it.")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
@@ -242,6 +257,8 @@ def render() -> None:
     if not gaps.empty:
         st.subheader("Gaps between groups")
         st.dataframe(gaps, hide_index=True, width="stretch")
+        if _GAP_COLUMNS["ratio_bounds"] in gaps:
+            st.caption(RATIO_BOUNDS_NOTE)
         if "groups compared" in gaps and (gaps["groups compared"] < 2).all():
             sizes = {info.min_group_size for info in block.values()}
             st.caption(f"No gap could be computed: fewer than two groups have at least "
