@@ -28,6 +28,7 @@ from audits.backends.base import Backend
 from audits.config import AuditConfig, config_to_dict, parse_config
 from audits.datasets import TaskData, load_task_data
 from audits.datasets.feedback import feedback_counts
+from audits.datasets.raw_log import raw_log_of
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
 from audits.inference import (FINGERPRINT_FILE, check_block, first_difference, read_checkpoint_json, sign_block,
@@ -282,6 +283,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
                              "rows_in_source": d.n_source, "rows_skipped_missing": d.n_skipped,
                              "rows_read": d.n_read, "rows_filtered_out": d.n_filtered, "rows_skipped": d.skipped,
                              "out_of_order": d.out_of_order,
+                             "raw_log": raw_log_of(d.source, d.sha256),  # an imported log's raw file
                              **({"sample": sampled[t]} if t in sampled else {})}
                          for t, d in prepared.data.items()},
             "code": {"sha256": identity.code_sha256(), "git_commit": identity.git_commit()},

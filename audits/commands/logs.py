@@ -1,7 +1,8 @@
 """`assay logs import LOG --out FILE [--format flat|otel|langfuse] [--sample N|plan] [--stratify COL]`:
 read a production log into the flat table an audit config reads (dataset and ``predictions``
 backend alike; docs/production-logs.md). Prints one line: rows read, kept, skipped (by reason),
-put in timestamp order, sampled. ``--sample N`` draws a stratified sample of N interactions;
+put in timestamp order, sampled. Beside the flat table it writes ``<out>.import.json`` (the raw file's path and SHA-256,
+``audits.datasets.raw_log``), which a run on that exact table records in its manifest. ``--sample N`` draws a stratified sample of N interactions;
 ``--sample plan --config AUDIT.yaml [--task T]`` draws the n `assay plan` asks for that task (the
 largest any control of the config's packs needs), as a task's ``sample: {n: plan}`` does in a run."""
 
@@ -89,6 +90,7 @@ def _import(args) -> int:
     from dataclasses import asdict
 
     from audits.datasets.production_log import read_log, write_log
+    from audits.datasets.raw_log import write_record
     from audits.sampling import draw
 
     record = None
@@ -103,11 +105,13 @@ def _import(args) -> int:
         if not record.whole_log:
             report.sampled_from, report.strata = record.population, record.drawn_by_stratum
     out = write_log(frame, args.out)
+    recorded = write_record(args.log, report.format, out, report.rows_read, report.rows_kept)
     if args.json:
-        print(json.dumps({**asdict(report), "out": str(out), **({"sample": asdict(record)} if record else {})},
+        print(json.dumps({**asdict(report), "out": str(out), "import_record": str(recorded),
+                          **({"sample": asdict(record)} if record else {})},
                          indent=2))
     else:
         said = "" if record is None else (f"; {record.statement()}" if record.whole_log else
                                           f"; n from {record.n_from}" if args.sample == "plan" else "")
-        print(f"{report.line()}{said} -> {out}")
+        print(f"{report.line()}{said} -> {out} (raw file's path and SHA-256 in {recorded.name}, recorded by a run on it)")
     return 0

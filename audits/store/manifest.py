@@ -16,6 +16,8 @@ Versions
   ``rows_filtered_out``, ``rows_skipped`` (count by reason: a missing prompt field under
   ``on_missing: skip``, a raw log's rows with no input or no output) and ``out_of_order``. Bundles
   before it read these as None: not recorded (a version 2 bundle's ``rows_skipped_missing`` stays).
+  Added since within version 3: ``raw_log`` (path, SHA-256, format of the raw log a flat table was
+  imported from with `assay logs import`); None: not imported, or written before.
 
 Bundles are immutable: an old manifest is never rewritten; :func:`parse_manifest` migrates it in
 memory. A malformed one is a one-line :class:`AssayError` naming the file and the key.
@@ -44,6 +46,17 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class RawLogIdentity(_Open):
+    """The raw production log a flat table was imported from (``audits.datasets.raw_log``): the run's data
+    traces to this exact file."""
+
+    path: str
+    sha256: str
+    format: str
+    rows_read: int | None = None
+    rows_kept: int | None = None
+
+
 class DatasetIdentity(_Open):
     """One task's data: where it came from, its content hash and how many rows were used."""
 
@@ -57,6 +70,7 @@ class DatasetIdentity(_Open):
     rows_filtered_out: int | None = None  # rows dataset.filter left out
     rows_skipped: dict[str, int] | None = None  # reason -> rows left out ({} = none skipped)
     out_of_order: int | None = None       # a raw log's rows logged after a later one (kept, counted)
+    raw_log: RawLogIdentity | None = None  # the raw log `assay logs import` made this file from (None: not one)
 
     def skipped_line(self) -> str:
         """The rows left out, in words: ``'3 skipped (no output); 2 filtered out'``, ``'none skipped'``, or
