@@ -11,9 +11,11 @@ intervals are narrow enough to decide the shipped controls (see policies/bounds.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
+import policies
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
 from tests.results_factory import write_typed_bundle
@@ -81,19 +83,39 @@ def _tables(results: dict) -> dict[str, pd.DataFrame]:
     return {"samples": samples, "metrics": pd.DataFrame(rows), "fairness": pd.DataFrame(fair)}
 
 
+def set_metric(task: int, name: str, entry: dict) -> Callable[[dict], None]:
+    """An ``edit`` for :func:`make_run`: the ``task``-th task's metric ``name`` becomes ``entry``."""
+    def edit(results: dict) -> None:
+        results["tasks"][task]["metrics"][name] = entry
+    return edit
+
+
+def one_control(cat: Catalog, run_id: str, folder: Path, check: str, control_id: str = "C"):
+    """The checklist item of ``run_id`` under a pack (written in ``folder``) of one control, ``check``."""
+    pack = folder / "p.yaml"
+    pack.write_text(f"name: p\ntitle: P\ncontrols:\n  - {{id: {control_id}, title: t, source: s, owner: compliance, "
+                    f"check: '{check}'}}\n")
+    (item,) = policies.evaluate_run(cat, run_id, [str(pack)]).items
+    return item
+
+
 def make_run(cat: Catalog, run_id: str, period: str, acc: float, ratio: float, leak: float,
-             edit=None) -> str:
-    """Register and write one run; ``edit(results)`` may change the results dict first."""
+             edit=None, edit_tables=None) -> str:
+    """Register and write one run; ``edit(results)`` may change the results dict first, and
+    ``edit_tables(tables)`` the bundle's tables (e.g. per-sample scores)."""
     results = results_for(run_id, period, acc, ratio, leak)
     if edit is not None:
         edit(results)
+    tables = _tables(results)
+    if edit_tables is not None:
+        edit_tables(tables)
     runs_q.register_run(cat, run_id, "unit-audit", period, "cfgsha", "test-model", actor="tester")
     manifest = {"audit": "unit-audit", "period": period, "config_sha256": "cfgsha",
                 "model": {"name": "test-model", "sha256": "abc123"},
                 "datasets": {"bbq-gender": {"source": "builtin:bbq", "sha256": "d" * 64, "rows_used": 20}},
                 "code": {"sha256": "c" * 64, "git_commit": "deadbeef"},
                 "packages": {"duckdb": "x", "fairlearn": "y"}, "seed": 1234}
-    bundle, sha = write_typed_bundle(cat, run_id, _tables(results), results, {"name": "unit-audit"}, manifest)
+    bundle, sha = write_typed_bundle(cat, run_id, tables, results, {"name": "unit-audit"}, manifest)
     runs_q.complete_run(cat, run_id, bundle, sha, "tester", "cpu")
     return run_id
 

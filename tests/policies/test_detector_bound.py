@@ -7,7 +7,7 @@ import pytest
 
 import policies
 from audits.stats import lower_bound
-from catalog_builder import make_run
+from catalog_builder import make_run, one_control
 
 
 def _detector(tp: int, n_gold: int):
@@ -37,9 +37,6 @@ def test_int_pii_2_on_the_lower_bound(two_runs, tp, n_gold, verdict):
 def test_per_entity_recall_reads_its_own_counts(two_runs, tmp_path):
     cat, _, _ = two_runs
     run = make_run(cat, "run-ent", "2027-Q1", acc=0.9, ratio=0.9, leak=0.0, edit=_detector(850, 1000))
-    pack = tmp_path / "p.yaml"
-    pack.write_text("name: p\ntitle: P\ncontrols:\n  - {id: PH, title: t, source: s, owner: compliance,"
-                    " check: 'pii.detector.by_entity.PHONE_NUMBER.recall >= 0.84'}\n")
-    (item,) = policies.evaluate_run(cat, run, [str(pack)]).items
+    item = one_control(cat, run, tmp_path, "pii.detector.by_entity.PHONE_NUMBER.recall >= 0.84")
     assert item.status == "inconclusive" and item.n == 1000 and item.n_needed > 1000
     assert item.bound == pytest.approx(float(lower_bound(850, 1000, 0.95)))

@@ -4,21 +4,14 @@ toxicity rate had no value)."""
 
 from __future__ import annotations
 
-import policies
-from catalog_builder import make_run
+from catalog_builder import make_run, one_control, set_metric
 
 
 def test_no_data_shows_no_other_tasks_figures(two_runs, tmp_path):
     cat, _, _ = two_runs
-
-    def edit(results):
-        results["tasks"][1]["metrics"]["toxicity_rate"] = {"value": None, "ci_low": None, "ci_high": None, "n": 0,
-                                                           "signature": "t", "kind": "rate", "events": 0}
-    run = make_run(cat, "n0", "2027-Q1", acc=0.9, ratio=0.9, leak=0.0, edit=edit)
-    pack = tmp_path / "p.yaml"
-    pack.write_text("name: p\ntitle: P\ncontrols:\n  - {id: TOX, title: t, source: s, owner: compliance,"
-                    " check: 'toxicity_rate <= 0.01'}\n")
-    (item,) = policies.evaluate_run(cat, run, [str(pack)]).items
+    empty = {"value": None, "ci_low": None, "ci_high": None, "n": 0, "signature": "t", "kind": "rate", "events": 0}
+    run = make_run(cat, "n0", "2027-Q1", acc=0.9, ratio=0.9, leak=0.0, edit=set_metric(1, "toxicity_rate", empty))
+    item = one_control(cat, run, tmp_path, "toxicity_rate <= 0.01")
     assert item.status == "no-data" and "support-qa: toxicity_rate — has no value" in item.detail
     assert (item.task, item.value, item.bound, item.n, item.n_needed) == (None,) * 5
     assert [r["verdict"] for r in item.tasks] == ["pass", "pass"]  # the tasks that were measured stay listed

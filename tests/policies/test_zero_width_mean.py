@@ -8,10 +8,9 @@ import math
 
 import numpy as np
 
-import policies
 from audits.metrics import get_metric
 from audits.metrics.bootstrap import summarise
-from catalog_builder import make_run
+from catalog_builder import make_run, one_control, set_metric
 
 
 def test_alike_scores_form_no_interval():
@@ -24,13 +23,8 @@ def test_alike_scores_form_no_interval():
 
 def test_a_stored_zero_width_mean_reaches_no_verdict(two_runs, tmp_path):
     cat, _, _ = two_runs
-
-    def edit(results):
-        results["tasks"][1]["metrics"]["token_f1"] = {"value": 0.9, "ci_low": 0.9, "ci_high": 0.9, "n": 3,
-                                                      "signature": "t", "kind": "mean", "method": "bca-bootstrap"}
-    run = make_run(cat, "alike", "2027-Q1", acc=0.9, ratio=0.9, leak=0.0, edit=edit)
-    pack = tmp_path / "p.yaml"
-    pack.write_text("name: p\ntitle: P\ncontrols:\n  - {id: F1, title: t, source: s, owner: compliance,"
-                    " check: 'token_f1 >= 0.85'}\n")
-    (item,) = policies.evaluate_run(cat, run, [str(pack)]).items
+    alike = {"value": 0.9, "ci_low": 0.9, "ci_high": 0.9, "n": 3, "signature": "t", "kind": "mean",
+             "method": "bca-bootstrap"}
+    run = make_run(cat, "alike", "2027-Q1", acc=0.9, ratio=0.9, leak=0.0, edit=set_metric(1, "token_f1", alike))
+    item = one_control(cat, run, tmp_path, "token_f1 >= 0.85")
     assert item.status == "no-data" and "zero-width interval over 3 samples" in item.detail
