@@ -20,8 +20,8 @@ Migration for bundles written before joined-text redaction (manifest ``personal_
 their ``explanations.parquet`` was redacted token by token with patterns only (joining its tokens
 gives names and addresses back), so erase **drops** it; their samples, findings and counterfactuals
 are re-scanned with today's detector, and a file in which it still finds personal data is dropped
-too. Any scheme: a public task's predictions are re-checked with the whole-word rule
-(``stands_in``, commit 11d848c, same scheme number): a value found there that is only a piece of the public text
+too. Bundles before the whole-word rule (scheme < 3): a public task's predictions are re-checked with it
+(``stands_in``, commit 11d848c; scheme 3 since): a value found there that is only a piece of the public text
 (the tail of an e-mail in the prompt) was kept raw before it, and such a ``samples.parquet`` is dropped the same
 way. Each dropped file is named with the SHA-256 its manifest recorded in the ``run.erased`` log
 entry (``dropped_files``), which is what verify accepts in place of the file. The files are moved
@@ -88,10 +88,10 @@ def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
     redactor = Redactor(notes.run_privacy(cat, run_id)[0])
     out = rawstore.raw_id_files(cat, run_id, manifest, redactor)
     public = manifest.personal_data.kept_public or []
-    if public and "samples.parquet" in files and "samples.parquet" not in out and (base / "samples.parquet").exists():
+    if public and manifest.scheme < rawstore.WHOLE_WORD_SCHEME and "samples.parquet" in files and "samples.parquet" not in out and (base / "samples.parquet").exists():
         if kept_inside_public(pd.read_parquet(base / "samples.parquet"), redactor, public):
             out["samples.parquet"] = files["samples.parquet"]
-    if manifest.scheme >= rawstore.SCHEME:
+    if manifest.scheme >= rawstore.JOINED_SCHEME:
         return out
     out.update({f"{t}.parquet": files[f"{t}.parquet"] for t in LEGACY_ALWAYS_DROPPED
                 if f"{t}.parquet" in files and (base / f"{t}.parquet").exists()})
@@ -110,7 +110,7 @@ def legacy_files(cat: Catalog, run_id: str) -> dict[str, str]:
 def kept_inside_public(samples: "pd.DataFrame", redactor: "Redactor", public_tasks: Iterable[str]) -> list[str]:
     """Entity types of values in public-task predictions that sit in the row's public text only as a piece of
     a longer word, e-mail or hyphenated word (they do not :func:`audits.trust.redact.stands_in` it): what
-    redaction at rest kept raw before the whole-word rule (commit 11d848c; the scheme number did not change).
+    redaction at rest kept raw before the whole-word rule (commit 11d848c; redaction scheme 3 since).
     Empty for a bundle written since, whose such values are pseudonymised."""
     from audits.trust.redact import _norm, _row_texts, stands_in
 

@@ -6,7 +6,8 @@ detector runs by default, with the run's PII settings when it has any); explanat
 redacted on each sample's joined tokens (``redact.redact_tokens``), so no token, and no join of
 tokens, holds a piece of a value. The manifest's ``personal_data.scheme`` says which redaction a
 bundle had: bundles without it (scheme 1) redacted explanation tokens one by one with patterns
-only; ``assay erase`` drops their ``explanations.parquet``. With the PII scanner's ``store_raw: true`` the raw cells are also kept, encrypted
+only; ``assay erase`` drops their ``explanations.parquet``; scheme 2 bundles predate the whole-word rule
+for public tasks (3). `assay verify` names older bundles (:func:`scheme_notes`). With the PII scanner's ``store_raw: true`` the raw cells are also kept, encrypted
 with AES-256-GCM under a key made for this run and stored outside the bundle
 (``audits.trust.keys``), in the bundle file ``raw.enc``. ``erase`` destroys the key: the raw text
 is gone while every hash in the bundle still verifies.
@@ -42,7 +43,15 @@ PROTECTED_TABLES = tuple(TEXT_COLUMNS)
 # samples columns that identify rather than say something: pseudonymised when they hold personal data
 ID_COLUMNS = ("cluster",)
 _MAGIC = b"assay-raw/1\n"
-SCHEME = 2  # 1: explanation tokens redacted one by one with patterns; 2: on the joined text, with the detector
+# The redaction scheme a bundle records (manifest ``personal_data.scheme``); `assay verify` names older bundles
+# that may still hold personal data, and `assay erase` migrates them (audits.commands.erase).
+JOINED_SCHEME = 2  # explanation tokens redacted on their joined text, with the detector (1: one by one, patterns)
+WHOLE_WORD_SCHEME = 3  # public-task predictions keep a value only where it stands in the public text (stands_in)
+SCHEME = WHOLE_WORD_SCHEME
+_BEFORE = {JOINED_SCHEME: "explanation tokens redacted one by one with patterns only (joined, they give names "
+                          "and addresses back)",
+           WHOLE_WORD_SCHEME: "a public task's predictions kept values that were only a piece of the public text "
+                              "(the tail of an e-mail in the prompt)"}
 # scanners.<name> options: typed (a prepared config) or as written (a bundle's config.yaml)
 ScannerSettings = dict[str, "ScannerOptions | JsonObject"]
 _NOTE_MAGIC = b"assay-note/1\n"
@@ -225,6 +234,32 @@ def raw_id_notes(cat: Any, run_ids: list[str]) -> list[str]:
             notes.append(f"run {run_id}: {', '.join(sorted(files))} keep sample ids holding personal data as written "
                          f"(before ids were pseudonymised); `assay erase {run_id} --reason TEXT` drops those files "
                          "(logged; their hashes still verify)")
+    return notes
+
+
+def scheme_notes(cat: Any, run_ids: list[str], erased: set[str]) -> list[str]:
+    """`assay verify`'s finding (a note, not a forgery) per complete run whose bundle was redacted with an
+    older scheme than :data:`SCHEME` and may still hold personal data, naming what that scheme missed and the
+    migration: `assay erase` re-checks it with today's redaction and drops what still holds some. Runs in
+    ``erased`` (a logged erase already migrated them) are not named; nor is a scheme-2 bundle without a public
+    task (the whole-word rule only changes public tasks' predictions)."""
+    from audits.store import bundle_reader
+
+    notes = []
+    for run_id in run_ids:
+        if run_id in erased:
+            continue
+        try:
+            manifest = bundle_reader.manifest(cat, run_id)
+        except Exception:  # noqa: BLE001 - a missing, malformed or unreadable bundle is already a verify problem
+            continue
+        scheme = manifest.scheme
+        missed = [why for version, why in sorted(_BEFORE.items()) if scheme < version
+                  and (version != WHOLE_WORD_SCHEME or manifest.personal_data.kept_public)]
+        if missed:
+            notes.append(f"run {run_id}: bundle redacted with scheme {scheme} (today's is {SCHEME}): "
+                         f"{'; '.join(missed)}; `assay erase {run_id} --reason TEXT` re-checks it and drops files "
+                         "that still hold personal data (logged; their hashes still verify)")
     return notes
 
 

@@ -17,6 +17,7 @@ from audits.store.queries import policies as policies_q
 from audits.store.queries import reviews as reviews_q
 from audits.store.queries import runs as runs_q
 from audits.store.queries import users as users_q
+from audits.trust.rawstore import SCHEME
 
 
 def make_run(cat: Catalog, run_id: str = "r1") -> str:
@@ -26,8 +27,9 @@ def make_run(cat: Catalog, run_id: str = "r1") -> str:
               "metrics": pd.DataFrame({"task": ["t"], "metric": ["accuracy"], "value": [0.5]}),
               "review_queue": pd.DataFrame({"task": ["t"], "sample_id": ["1"], "reason": ["random"],
                                             "stratum": ["all"], "priority": [1]})}
+    personal = {"redacted": True, "scheme": SCHEME, "pseudonyms": "per item"}  # as today's writer records it
     bundle, sha = write_bundle(cat.runs_dir, run_id, tables, {"run_id": run_id, "tasks": []}, {"name": "unit"},
-                               {"audit": "unit"})
+                               {"audit": "unit", "personal_data": personal})
     runs_q.complete_run(cat, run_id, bundle, sha, "tester", "cpu")
     return run_id
 

@@ -80,3 +80,50 @@ def test_only_values_inside_the_public_text_but_not_standing_in_it_are_named():
                                          "jane.roe@example.org"]})
     found = kept_inside_public(frame, Redactor(patterns_only=True), ["bbq"])
     assert found == ["EMAIL_ADDRESS"]  # row 2 only: row 1 stands whole; row 3 is no public task
+
+
+def _run_with_scheme(cat, run_id: str, scheme: int, public: list[str]):
+    from audits.store.bundle import write_bundle
+    from audits.store.queries import runs as runs_q
+
+    runs_q.register_run(cat, run_id, "bbq-audit", "2026Q4", "cfg", "model", actor="tester")
+    tables = {"metrics": pd.DataFrame({"task": ["bbq"], "metric": ["accuracy"], "value": [1.0]})}
+    personal = {"redacted": True, "scheme": scheme, "detector": True, "kept_public": public}
+    bundle, sha = write_bundle(cat.runs_dir, run_id, tables, {"run_id": run_id, "tasks": []}, {"name": "bbq-audit"},
+                               {"audit": "bbq-audit", "personal_data": personal})
+    runs_q.complete_run(cat, run_id, bundle, sha, "tester", "cpu")
+
+
+def test_verify_names_bundles_redacted_before_todays_scheme_as_a_finding_with_the_fix(tmp_path, key_dir, capsys):
+    """A scheme-2 bundle with a public task (before the whole-word rule) and a scheme-1 bundle (before joined-text
+    redaction) are named by `assay verify` as notes with the erase that migrates them, not as forgeries (exit 0);
+    a current bundle, a scheme-2 bundle without a public task, and a migrated (erased) one are not named."""
+    from audits.cli import main
+    from audits.commands.erase import erase
+    from audits.store.catalog import Catalog
+    from audits.trust import rawstore
+    from audits.trust.verify import verify
+
+    assert rawstore.SCHEME == rawstore.WHOLE_WORD_SCHEME == 3
+    cat = Catalog(tmp_path / "c.duckdb")
+    _run(cat, "old", "Karen.")
+    _run_with_scheme(cat, "older", 1, [])
+    _run_with_scheme(cat, "private", 2, [])
+    _run_with_scheme(cat, "current", rawstore.SCHEME, ["bbq"])
+    report = verify(cat)
+    assert report.problems == []
+    named = {n.split(":")[0] for n in report.notes if "redacted with scheme" in n}
+    assert named == {"run old", "run older"}, report.notes
+    (old,) = [n for n in report.notes if n.startswith("run old:")]
+    assert old == ("run old: bundle redacted with scheme 2 (today's is 3): a public task's predictions kept values "
+                   "that were only a piece of the public text (the tail of an e-mail in the prompt); `assay erase old "
+                   "--reason TEXT` re-checks it and drops files that still hold personal data (logged; their hashes "
+                   "still verify)")
+    (older,) = [n for n in report.notes if n.startswith("run older:")]
+    assert "scheme 1 (today's is 3): explanation tokens redacted one by one" in older
+    assert "public task" not in older  # it has none: the whole-word rule changed nothing there
+    capsys.readouterr()
+    assert main(["--catalog", str(cat.path), "verify"]) == 0
+    assert "verify: note: run old: bundle redacted with scheme 2" in capsys.readouterr().err
+    assert erase(cat, "old", "ada").dropped_files == {}  # re-checked: nothing held personal data
+    assert [n for n in verify(cat).notes if n.startswith("run old: bundle redacted")] == []

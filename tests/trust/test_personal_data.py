@@ -254,7 +254,7 @@ def test_default_run_and_typed_notes_keep_no_seeded_personal_data_anywhere(tmp_p
     for path in bundle.glob("*.parquet"):
         frame = pd.read_parquet(path)
         assert "sample_id" not in frame.columns or set(frame["sample_id"]) <= set(ids), path.name
-    assert json.loads((bundle / "manifest.json").read_text())["personal_data"]["scheme"] == 2
+    assert json.loads((bundle / "manifest.json").read_text())["personal_data"]["scheme"] == 3  # whole-word rule
     note = policies_q.list_signoffs(cat, run_id)["note"].iloc[0]
     assert note.startswith("call <PERSON> on <PHONE_NUMBER> or <EMAIL_ADDRESS>")  # redacted, still readable
     assert verify(cat).problems == []  # the row hashes in the log are of the stored (redacted) rows
@@ -274,7 +274,7 @@ def test_explanation_tokens_are_redacted_on_their_joined_text(key_dir):
                           "attribution": 0.1})  # rows in any order: positions decide
     out, files, summary = rawstore.protect("r-tok", {"explanations": frame}, {})
     clean = out["explanations"].sort_values("position")["token"].tolist()
-    assert len(clean) == len(tokens) and summary.scheme == 2 and files == {}
+    assert len(clean) == len(tokens) and summary.scheme == 3 and files == {}
     joined = "".join(clean)
     assert joined == Redactor()([text])[0]
     assert joined.startswith("<PERSON> (<EMAIL_ADDRESS>) lives at <LOCATION>. Call <PHONE_NUMBER>, IBAN <IBAN_CODE>")
