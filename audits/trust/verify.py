@@ -17,7 +17,8 @@
 5. Identity of the file: a catalog the key dir signed at this path under another id (wiped and
    re-identified, or replaced) fails; so does a log shorter than the witness (0 entries included).
 6. Bundles: every run the log saw complete (whatever ``runs.status`` says now) is compared with
-   the manifest hash recorded in the chain, file by file, wherever ``runs.bundle_path`` points.
+   the manifest hash recorded in the chain, file by file, wherever ``runs.bundle_path`` points; a file
+   a logged erase dropped must stay gone (a copy restored from a backup brings erased personal data back).
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def verify(cat: Catalog, against: Checkpoint | None = None) -> Report:
     _reconcile_flags(report, entries, [dict(zip(flag_cols, r)) for r in flag_rows])
     _reconcile_sealed(report, entries, sealed)
     _reconcile_runs(report, cat, entries, runs)
-    report.notes += rawstore.raw_id_notes(cat, [r["run_id"] for r in runs if r["status"] == "complete"])
+    complete = [r["run_id"] for r in runs if r["status"] == "complete"]
+    report.notes += rawstore.raw_id_notes(cat, complete)
+    report.notes += rawstore.scheme_notes(cat, complete, {str(e[4]) for e in entries if e[3] == "run.erased"})
     report.problems += acts.check_actors([(seq, actor, action, target, d) for seq, _, actor, action, target, d in entries])
     report.problems += acts.older_copy_acts(cid, [(seq, ts, actor, action, target, digest)
                                                   for seq, ts, actor, action, target, _, digest in log])
@@ -359,6 +362,7 @@ class _LoggedRun(TypedDict, total=False):
     manifest_sha256: JsonValue
     bundle_path: JsonValue
     dropped: dict[str, str]             # files a logged erase dropped -> their manifest SHA-256
+    erased_seq: int                     # the latest run.erased entry
 
 
 def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: list[RunRecord]) -> None:
@@ -374,6 +378,7 @@ def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: li
             run["bundle_path"] = details.get("bundle_path")
         if action == "run.erased":  # files an erase dropped from an old bundle: accepted by their logged hash
             run.setdefault("dropped", {}).update(details.get("dropped_files") or {})
+            run["erased_seq"] = seq
         if action in ("run.started", "run.resumed", "run.completed"):
             run["fields"]["error"] = None  # each of these leaves runs.error empty
         for column, (at, key) in _RUN_COLUMNS.items():
@@ -405,6 +410,10 @@ def _reconcile_runs(report: Report, cat: Catalog, entries: list[tuple], runs: li
             path = (rows.get(run_id) or {}).get("bundle_path") or seen.get("bundle_path") or cat.runs_dir / run_id
             path = Path(path) if Path(path).is_absolute() else cat.path.parent / path
             report.problems += verify_bundle(path, seen["manifest_sha256"], dropped=seen.get("dropped"))
+            report.problems += [f"run {run_id}: {name} is back in its bundle although `assay erase` dropped it (log "
+                                f"entry {seen.get('erased_seq')}): the personal data erased on request was restored "
+                                "from a copy; delete the file" for name in sorted(seen.get("dropped") or {})
+                                if (path / name).exists()]
             report.bundles += 1
 
 

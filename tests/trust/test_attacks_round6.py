@@ -87,3 +87,32 @@ def test_a_heartbeat_a_little_ahead_is_clock_skew_and_a_missing_one_counts_from_
                     "created_at = created_at - INTERVAL 1 DAY WHERE run_id = 'r8'")
     done = erase(catalog, "r8", "ada")
     assert done.partial_deleted and not partial.exists() and "no heartbeat" in done.stale_lease
+
+
+# -- 5a: a file erase dropped, copied back into the bundle from a backup ------------------------------------
+
+def test_an_erased_file_restored_from_a_copy_is_named_by_verify(catalog):
+    """Attack: keep a copy of a bundle, let `assay erase` drop its files holding personal data, then copy
+    them back. Every hash still matches the manifest, so the bundle check alone passed it as intact."""
+    import shutil
+
+    from audits.store.bundle import write_bundle
+
+    runs_q.register_run(catalog, "old", "unit", "2026Q3", "cfg", "model", actor="ada")
+    ids = ["jane.doe@example.com", "s2"]  # written before sample ids were pseudonymised
+    tables = {"samples": pd.DataFrame({"task": ["t", "t"], "sample_id": ids, "input": ["q1", "q2"],
+                                       "prediction": ["a", "b"]}),
+              "metrics": pd.DataFrame({"task": ["t"], "metric": ["accuracy"], "value": [0.5]})}
+    bundle, sha = write_bundle(catalog.runs_dir, "old", tables, {"run_id": "old", "tasks": []}, {"name": "unit"},
+                               {"audit": "unit"})
+    runs_q.complete_run(catalog, "old", bundle, sha, "ada", "cpu")
+    backup = catalog.path.parent / "backup-samples.parquet"
+    shutil.copy(bundle / "samples.parquet", backup)
+    assert "samples.parquet" in erase(catalog, "old", "ada").dropped_files
+    assert problems(catalog) == []
+    shutil.copy(backup, bundle / "samples.parquet")  # the erased personal data is back, hash and all
+    (found,) = [p for p in problems(catalog) if "run old" in p]
+    assert found.startswith("run old: samples.parquet is back in its bundle although `assay erase` dropped it (log "
+                            "entry ") and found.endswith("restored from a copy; delete the file"), found
+    (bundle / "samples.parquet").unlink()
+    assert problems(catalog) == []
