@@ -14,7 +14,7 @@ weight (same templates, other ticket ids) is reported as significant but not as 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,28 @@ import pandas as pd
 from audits import stats
 from audits.stats._drift import smallest_adjusted_p
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.store.catalog import Catalog
 
 MAX_INPUTS = 1000  # per run; larger runs are subsampled (seeded) for the embedding test
+
+
+class DriftReport(TypedDict):
+    """:func:`input_drift`: the verdict, whether drift was detectable at these n, and every test
+    (``asdict(stats.DriftTest)``: name, test, statistic, p-value, Holm p, effect, floor, drift)."""
+
+    run_a: str
+    run_b: str
+    task: str | None
+    drift: bool
+    alpha: float
+    correction: str                # holm
+    floors: dict[str, float]
+    n_a: int
+    n_b: int
+    tests: list[JsonObject]
+    smallest_p_adjusted: float     # the smallest Holm p these tests could give at n_a, n_b
+    detectable: bool
 
 
 def _declared(cat: Catalog, run_id: str) -> list[str]:
@@ -42,8 +61,8 @@ def _subsample(frame: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
 
 def input_drift(cat: Catalog, run_a: str, run_b: str, *, task: str | None = None, columns: list[str] | None = None,
                 embeddings: bool = True, n_permutations: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                max_inputs: int = MAX_INPUTS, floors: dict[str, float] | None = None) -> dict[str, Any]:
-    """The drift verdict and every test (name, test, statistic, p-value, Holm p, drift) as a dict."""
+                max_inputs: int = MAX_INPUTS, floors: dict[str, float] | None = None) -> DriftReport:
+    """The drift verdict and every test (name, test, statistic, p-value, Holm p, drift)."""
     from audits.store.queries import runs as runs_q
     from audits.store.queries.trends import run_inputs
 
@@ -85,8 +104,8 @@ def input_drift(cat: Catalog, run_a: str, run_b: str, *, task: str | None = None
             tests.append(stats.category_test(col, a[col].dropna().tolist(), b[col].dropna().tolist(), seed=seed))
     drift, tests = stats.drift_family(tests, alpha, floors)
     smallest = smallest_adjusted_p(len(a), len(b), sum(t.p_value is not None for t in tests))  # stats/_drift.py
-    return {"run_a": run_a, "run_b": run_b, "task": task, "drift": drift, "alpha": alpha, "correction": "holm",
-            "floors": {**stats.DRIFT_FLOORS, **(floors or {})},
-            "n_a": int(len(a)), "n_b": int(len(b)), "tests": [asdict(t) for t in tests],
-            "smallest_p_adjusted": smallest, "detectable": bool(smallest < alpha)}
+    return DriftReport(run_a=run_a, run_b=run_b, task=task, drift=drift, alpha=alpha, correction="holm",
+                       floors={**stats.DRIFT_FLOORS, **(floors or {})},
+                       n_a=int(len(a)), n_b=int(len(b)), tests=[asdict(t) for t in tests],
+                       smallest_p_adjusted=smallest, detectable=bool(smallest < alpha))
 

@@ -83,7 +83,7 @@ def check_block(path: Path) -> None:
                          "start a new run without --resume") from None
 
 
-def read_checkpoint_json(path: Path) -> dict[str, Any]:
+def read_checkpoint_json(path: Path) -> JsonObject:
     """A JSON object from a run's checkpoint folder; one that is cut short, binary or not an object is
     one line naming the file (the run's id is the folder's name after ``.partial-``)."""
     run_id = path.parent.name.removeprefix(".partial-")

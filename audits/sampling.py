@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -167,7 +167,7 @@ def draw_task_samples(prepared: Any, catalog: Any = None, resumed: str | None = 
     return records
 
 
-def sample_statements(datasets: dict[str, Any]) -> list[str]:
+def sample_statements(datasets: Mapping[str, object]) -> list[str]:
     """One line per sampled task of a manifest's ``datasets``: what was audited and what the intervals cover."""
     lines = []
     for name, d in sorted(datasets.items()):

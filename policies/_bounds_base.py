@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Required, TypedDict
 
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
@@ -28,13 +28,26 @@ def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+class MetricMeta(TypedDict, total=False):
+    """One estimate a :class:`Bounds` involves: its name, kind, n, design effect and interval method (what the
+    verdict names and the sample size it needs reads)."""
+
+    name: Required[str]
+    kind: Required[str]            # rate | mean | ratio | trend
+    n: Required[int | None]
+    design_effect: Required[float | None]
+    method: Required[str]
+    n_clusters: int | None
+    rate_ratio: Any                # stats.compare_rates' result, for a ratio of two runs' rates
+
+
 @dataclass
 class Bounds:
     value: float
     low: float
     high: float
-    metrics: list[dict[str, Any]] = field(default_factory=list)  # the estimated names it involves
+    metrics: list[MetricMeta] = field(default_factory=list)  # the estimated names it involves
 
 
-def _meta(label: str, kind: str, n: float, method: str) -> dict[str, Any]:
-    return {"name": label, "kind": kind, "n": int(n), "design_effect": None, "method": method}
+def _meta(label: str, kind: str, n: float, method: str) -> MetricMeta:
+    return MetricMeta(name=label, kind=kind, n=int(n), design_effect=None, method=method)

@@ -24,10 +24,11 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from audits.store.catalog import Catalog
-from audits.store.queries.alerts import claim, record_delivery, record_skip
+from audits.store.queries.alerts import AlertDetails, claim, record_delivery, record_skip
+from audits.store.records import RunRecord
 
 
 @dataclass
@@ -44,7 +45,19 @@ class Delivery:
     outcome: str = ""     # delivered | failed | uncertain | skipped (an earlier check delivered or may have)
 
 
-def message(item: Any, run: dict[str, Any]) -> str:
+class AlertLine(TypedDict):
+    """One line of a pack's ``notify.file``: when, which run, pack and control, the verdict, the text, the key."""
+
+    at: str
+    run_id: str
+    pack: str
+    control_id: str
+    status: str
+    text: str
+    key: str
+
+
+def message(item: Any, run: RunRecord) -> str:
     """The alert text: verdict, pack/control, run, audit and period, title, the value and why."""
     value = "" if item.value is None else f" value {item.value:.4g} {item.threshold or ''}".rstrip()
     detail = f" — {item.detail}" if item.detail else ""
@@ -156,7 +169,7 @@ def _post(url: str, text: str, timeout_s: float, key: str | None, sent: Any) -> 
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 
-def _append_line(path: str, record: dict[str, Any]) -> str | None:
+def _append_line(path: str, record: AlertLine) -> str | None:
     try:
         target = Path(path).expanduser()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +194,7 @@ _EARLIER = {"delivered": "already delivered", "uncertain": "delivery uncertain e
             "attempted": "an earlier attempt was interrupted (the receiver may have it)"}
 
 
-def send_alerts(cat: Catalog, checklist: Any, packs: list[Any], run: dict[str, Any], actor: str) -> list[Delivery]:
+def send_alerts(cat: Catalog, checklist: Any, packs: list[Any], run: RunRecord, actor: str) -> list[Delivery]:
     """Send one alert per (pack, control) whose status the pack's ``notify.on`` lists, on each channel,
     at most once per idempotency key and channel (see the module docstring)."""
     out: list[Delivery] = []
@@ -193,17 +206,17 @@ def send_alerts(cat: Catalog, checklist: Any, packs: list[Any], run: dict[str, A
             continue
         text = message(item, run)
         key = alert_key(run["run_id"], item)
-        record = {"at": datetime.now(timezone.utc).isoformat(), "run_id": run["run_id"], "pack": item.pack,
-                  "control_id": item.control_id, "status": item.status, "text": text, "key": key}
+        record = AlertLine(at=datetime.now(timezone.utc).isoformat(), run_id=run["run_id"], pack=item.pack,
+                           control_id=item.control_id, status=item.status, text=text, key=key)
         log_target = f"{run['run_id']}/{item.pack}/{item.control_id}"
         for channel, target in (("webhook", notify.webhook), ("file", notify.file)):
             if not target:
                 continue
             shown = shown_target(channel, target)  # never the webhook's secret path in the log or on screen
-            details = {"channel": channel, "target": shown, "status": item.status, "key": key}
+            details = AlertDetails(channel=channel, target=shown, status=item.status, key=key)
             earlier = claim(cat, actor, log_target, details)
             if earlier is not None:
-                record_skip(cat, actor, log_target, {**details, "earlier": earlier})
+                record_skip(cat, actor, log_target, AlertDetails(**details, earlier=earlier))
                 print(f"assay: alert for {item.pack}/{item.control_id} not sent again to {channel} {shown}: "
                       f"{_EARLIER[earlier]} (key {key})", file=sys.stderr)
                 out.append(Delivery(item.pack, item.control_id, channel, shown, earlier == "delivered", None, key,
@@ -215,7 +228,7 @@ def send_alerts(cat: Catalog, checklist: Any, packs: list[Any], run: dict[str, A
             else:
                 error = _append_line(target, record)
                 outcome = "failed" if error else "delivered"
-            record_delivery(cat, actor, outcome, log_target, {**details, "error": error})
+            record_delivery(cat, actor, outcome, log_target, AlertDetails(**details, error=error))
             if outcome == "uncertain":
                 print(f"assay: alert for {item.pack}/{item.control_id} may not have reached {channel} {shown}: "
                       f"{error} after it was sent — delivery uncertain, not resent on a re-run (key {key}; "

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # audits.drift loads numpy and pandas; the CLI builds its parser without them
+    from audits.drift import DriftReport
 
 
 def register(subparsers, common) -> None:
@@ -34,7 +37,7 @@ def _fmt(v: Any) -> str:
     return "—" if v is None else f"{v:.4g}"
 
 
-def format_drift(body: dict[str, Any]) -> str:
+def format_drift(body: DriftReport) -> str:
     verdict = str(body["drift"]).lower() if body.get("detectable", True) else "inconclusive"
     lines = [f"drift: {verdict}  ({body['run_a']} n={body['n_a']} -> {body['run_b']} n={body['n_b']}; "
              f"Holm over {len(body['tests'])} tests, alpha {body['alpha']})"]

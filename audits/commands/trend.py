@@ -13,9 +13,10 @@ the metrics shown. Exit 0 (a trend is evidence, not a gate; policy packs read
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from audits.jsontypes import JsonObject
+if TYPE_CHECKING:  # the query module loads numpy and pandas; the CLI builds its parser without them
+    from audits.store.queries.trends import TrendReport
 
 
 def register(subparsers, common) -> None:
@@ -32,7 +33,7 @@ def _fmt(v: Any) -> str:
     return "—" if v is None or v != v else f"{v:.4g}"
 
 
-def holm_family(body: JsonObject) -> str:
+def holm_family(body: TrendReport) -> str:
     """How many tests the Holm correction is over: the distinct series (identical ones counted once)."""
     series, same = body["series"], body.get("same_as") or {}
     shown = len(series) if isinstance(series, (list, dict)) else 0
@@ -44,7 +45,7 @@ def holm_family(body: JsonObject) -> str:
             + ", ".join(f"{k} = {v}" for k, v in pairs) + ": the same numbers, counted once)")
 
 
-def format_trends(body: dict[str, Any]) -> str:
+def format_trends(body: TrendReport) -> str:
     runs = body["runs"]
     lines = [f"audit {body['audit']}: {len(runs)} run(s) in period order: "
              + ", ".join(f"{r['period']} ({r['run_id']})" for r in runs),

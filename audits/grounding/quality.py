@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
 from audits.grounding.classifier import load_detector
+from audits.jsontypes import JsonObject
 
 QUALITY_FILE = Path(__file__).with_name("data") / "quality.json"
 EMBEDDING_QUALITY_FILE = Path(__file__).with_name("data") / "quality-embedding.json"
@@ -31,23 +30,23 @@ def quality_file(embedding: bool = False) -> Path:
 TARGETS = {"qa": 0.85, "dialogue": 0.70, "summarization": 0.70}
 
 
-def summarise_subsets(by_subset: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def summarise_subsets(by_subset: dict[str, JsonObject]) -> JsonObject:
     """The block: per subset with targets, and the lowest subset's figures at the top level."""
-    out: dict[str, Any] = {"by_subset": {}}
+    marked: dict[str, JsonObject] = {}
     for subset, q in by_subset.items():
         target = TARGETS.get(subset)
-        out["by_subset"][subset] = {**q, "target": target,
-                                    "below_target": bool(target is not None and (q["balanced_accuracy"] or 0) < target)}
+        marked[subset] = {**q, "target": target,
+                          "below_target": bool(target is not None and (q["balanced_accuracy"] or 0) < target)}
     worst = min(by_subset, key=lambda s: by_subset[s]["balanced_accuracy"] or 0.0)
     w = by_subset[worst]
-    out.update({"subset": worst, **{k: w[k] for k in ("balanced_accuracy", "balanced_accuracy_ci", "auroc", "auroc_ci",
-                                                       "precision", "precision_ci", "recall", "recall_ci", "n")}})
-    out["below_target"] = sorted(s for s, q in out["by_subset"].items() if q["below_target"])
-    return out
+    return {"by_subset": marked, "subset": worst,
+            **{k: w[k] for k in ("balanced_accuracy", "balanced_accuracy_ci", "auroc", "auroc_ci",
+                                 "precision", "precision_ci", "recall", "recall_ci", "n")},
+            "below_target": sorted(s for s, q in marked.items() if q["below_target"])}
 
 
 @lru_cache(maxsize=2)
-def detector_quality(embedding: bool = False) -> dict[str, Any]:
+def detector_quality(embedding: bool = False) -> JsonObject:
     """The stored held-out quality of the shipped detector (``stale`` when it measured another one)."""
     detector = load_detector(embedding=embedding)
     path = quality_file(embedding)

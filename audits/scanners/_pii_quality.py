@@ -15,8 +15,9 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Required, TypedDict
 
+from audits.jsontypes import JsonObject
 from audits.scanners._pii_eval import JUDGED_TYPES, SECOND_SET, SET_FILES, labelled, second_set, set_id
 from audits.scanners._presidio import PiiSettings, analyze_texts, engine_signature
 from audits.stats import clopper_pearson
@@ -63,16 +64,57 @@ def f_beta(p: float | None, r: float | None, beta: float) -> float | None:
     return (1 + beta ** 2) * p * r / (beta ** 2 * p + r) if (p + r) else 0.0
 
 
-def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | int | None]:
+class SpanCounts(TypedDict, total=False):
+    """Span-level figures of one entity type (or all of them): precision, recall, F1, F2 (None with nothing
+    to divide by) and the counts; :func:`with_intervals` adds the intervals, :func:`detector_quality` the
+    recall target."""
+
+    precision: Required[float | None]
+    recall: Required[float | None]
+    f1: Required[float | None]
+    f2: Required[float | None]
+    tp: Required[int]
+    n_pred: Required[int]
+    n_gold: Required[int]
+    precision_ci: list[float] | None
+    recall_ci: list[float] | None
+    recall_target: float | None
+    below_target: bool
+
+
+class SpanScores(SpanCounts, total=False):
+    """:func:`score_spans`: the overall figures and each judged entity type's."""
+
+    by_entity: Required[dict[str, SpanCounts]]
+
+
+class SetQuality(TypedDict):
+    """One labelled set's block in the detector's quality: overall figures with intervals, per entity, and
+    the set's name (with its content hash) and source."""
+
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    f2: float | None
+    precision_ci: list[float] | None
+    recall_ci: list[float] | None
+    n_labelled: int
+    n_texts: int
+    set: str
+    set_sources: str
+    by_entity: dict[str, SpanCounts]
+
+
+def _prf(tp: int, n_pred: int, n_gold: int) -> SpanCounts:
     p = tp / n_pred if n_pred else None
     r = tp / n_gold if n_gold else None
-    return {"precision": p, "recall": r, "f1": f_beta(p, r, 1.0), "f2": f_beta(p, r, 2.0), "tp": tp,
-            "n_pred": n_pred, "n_gold": n_gold}
+    return SpanCounts(precision=p, recall=r, f1=f_beta(p, r, 1.0), f2=f_beta(p, r, 2.0), tp=tp, n_pred=n_pred,
+                      n_gold=n_gold)
 
 
-def with_intervals(stats: dict[str, Any]) -> dict[str, Any]:
+def with_intervals(stats: SpanCounts) -> SpanCounts:
     """Adds exact Clopper-Pearson intervals for precision (tp of n_pred) and recall (tp of n_gold)."""
-    out = dict(stats)
+    out = stats.copy()
     for name, n in (("precision", stats["n_pred"]), ("recall", stats["n_gold"])):
         low, high = clopper_pearson(stats["tp"], n, CONFIDENCE) if n else (float("nan"), float("nan"))
         out[f"{name}_ci"] = [round(float(low), 4), round(float(high), 4)] if n else None
@@ -80,7 +122,7 @@ def with_intervals(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def score_spans(items: list, predicted: list[list[tuple[int, int, str]]], types: list[str] | tuple[str, ...]
-                ) -> dict[str, Any]:
+                ) -> SpanScores:
     """Span-level precision/recall overall and per entity type (only ``types`` are judged).
 
     A prediction matches an unused labelled span of the same type with IoU >= ``MIN_IOU``. A labelled
@@ -104,19 +146,19 @@ def score_spans(items: list, predicted: list[list[tuple[int, int, str]]], types:
         for _, _, ent in gold:
             counts[ent][2] += 1
     overall = _prf(*[sum(c[i] for c in counts.values()) for i in range(3)])
-    return {**overall, "by_entity": {t: _prf(*c) for t, c in counts.items()}}
+    return SpanScores(**overall, by_entity={t: _prf(*c) for t, c in counts.items()})
 
 
 def _set_block(items: list, predicted: list[list[tuple[int, int, str]]], types: list[str], sid: str,
-               sources: str) -> dict[str, Any]:
+               sources: str) -> SetQuality:
     """One labelled set's precision/recall overall and per entity, with intervals, named by its source."""
     scores = score_spans(items, predicted, types)
     overall = with_intervals(scores)
-    return {"precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"], "f2": scores["f2"],
-            "precision_ci": overall["precision_ci"], "recall_ci": overall["recall_ci"],
-            "n_labelled": sum(c["n_gold"] for c in scores["by_entity"].values()), "n_texts": len(items),
-            "set": sid, "set_sources": sources,
-            "by_entity": {t: with_intervals(s) for t, s in scores["by_entity"].items()}}
+    return SetQuality(precision=scores["precision"], recall=scores["recall"], f1=scores["f1"], f2=scores["f2"],
+                      precision_ci=overall["precision_ci"], recall_ci=overall["recall_ci"],
+                      n_labelled=sum(c["n_gold"] for c in scores["by_entity"].values()), n_texts=len(items),
+                      set=sid, set_sources=sources,
+                      by_entity={t: with_intervals(s) for t, s in scores["by_entity"].items()})
 
 
 def second_set_id(items: list) -> str:
@@ -136,7 +178,7 @@ def cache_path(settings: PiiSettings, items: list | None = None, other: list | N
     return cache_dir() / "pii_detector" / f"{key}.json"
 
 
-def detector_quality(settings: PiiSettings, use_cache: bool = True) -> dict[str, Any]:
+def detector_quality(settings: PiiSettings, use_cache: bool = True) -> JsonObject:
     """Precision, recall, F1/F2 (span-level, per entity type, with 95% intervals) of this
     configuration on the held-out independent set (top level; entities below their recall target
     are listed in ``below_target``) and on the second independent set (``second_set``, same

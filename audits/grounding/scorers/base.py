@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from audits.grounding.claims import NOT_SCORABLE
 from audits.grounding.classifier import GROUNDED, HALLUCINATED, SUPPORTED, ClaimVerdict, Verdict, settle, triage
 from audits.grounding.signals import Source, content_tokens, span_overlap
+from audits.jsontypes import JsonObject
 from audits.registry import Registry
 
 Row = tuple[str, str, str]  # (answer, context, question)
@@ -55,7 +56,7 @@ class Scorer(ABC):
         """A short name of what decided (stored with every claim finding)."""
         return self.name
 
-    def quality(self) -> dict[str, Any]:
+    def quality(self) -> JsonObject:
         """The scorer's own measured quality; a scorer without a stored measurement says so."""
         return {"measured": False, "scorer": self.name,
                 "note": f"the '{self.name}' scorer's own accuracy is not measured by this run (the shipped held-out "

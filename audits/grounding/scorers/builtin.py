@@ -3,10 +3,9 @@ whose held-out HaluEval quality ships in ``data/quality.json`` and travels with 
 
 from __future__ import annotations
 
-from typing import Any
-
 from audits.grounding.classifier import Verdict, load_detector
 from audits.grounding.scorers.base import SCORERS, Row, Scorer
+from audits.jsontypes import JsonObject
 
 
 @SCORERS.register("builtin")
@@ -34,7 +33,7 @@ class BuiltinScorer(Scorer):
     def version(self) -> str:
         return self.detector.version
 
-    def quality(self) -> dict[str, Any]:
+    def quality(self) -> JsonObject:
         from audits.grounding.quality import detector_quality
 
         return detector_quality(bool(self.options.embedding))

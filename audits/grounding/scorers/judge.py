@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 from functools import cached_property
-from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import Field
@@ -32,6 +31,7 @@ from audits.grounding.classifier import CONTRADICTED, SUPPORTED, UNSUPPORTED, Cl
 from audits.grounding.scorers.base import (SCORERS, Row, Scorer, answer_verdict, not_scorable, ranked_spans, settle,
                                           triage)
 from audits.grounding.signals import Source
+from audits.jsontypes import JsonObject
 
 PROMPT_VERSION = "judge-1"
 UNPARSABLE = "judge reply not parsable"
@@ -190,7 +190,7 @@ class JudgeScorer(Scorer):
         if "backend" in self.__dict__:
             self.backend.close()
 
-    def quality(self) -> dict[str, Any]:
+    def quality(self) -> JsonObject:
         return {**super().quality(), "prompt_version": PROMPT_VERSION}
 
 

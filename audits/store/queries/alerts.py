@@ -11,7 +11,7 @@ receiver may have it).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from audits.store.catalog import Catalog
 from audits.store.queries import audit_log
@@ -20,7 +20,28 @@ OUTCOME_ACTIONS = {"delivered": "alert_delivered", "failed": "alert_failed", "un
 _STATES = {"alert_attempt": "attempted", **{action: state for state, action in OUTCOME_ACTIONS.items()}}
 
 
-def record_delivery(cat: Catalog, actor: str, delivered: bool | str, target: str, details: dict[str, Any]) -> None:
+class AlertDetails(TypedDict, total=False):
+    """An alert entry's ``details``: the channel, its shown target (``policies.notify.shown_target``), the
+    verdict's status and the idempotency key; an outcome adds ``error``, a skip the ``earlier`` state."""
+
+    channel: Required[str]   # webhook | file
+    target: Required[str]
+    status: Required[str]
+    key: Required[str]
+    error: str | None
+    earlier: str             # attempted | delivered | uncertain
+
+
+class DeliveryEntry(TypedDict):
+    """An alert outcome row of the audit log (``details`` as stored: :class:`AlertDetails` in JSON)."""
+
+    actor: str
+    action: str              # alert_delivered | alert_failed | alert_uncertain
+    target: str              # run/pack/control
+    details: str
+
+
+def record_delivery(cat: Catalog, actor: str, delivered: bool | str, target: str, details: AlertDetails) -> None:
     """Append the outcome of one delivery (``delivered``: True/False, or 'delivered' / 'failed' /
     'uncertain') with the channel, control, key and error."""
     outcome = delivered if isinstance(delivered, str) else ("delivered" if delivered else "failed")
@@ -42,7 +63,7 @@ def _state(con: Any, target: str, key: str, channel: str, shown: str) -> str | N
     return state
 
 
-def claim(cat: Catalog, actor: str, target: str, details: dict[str, Any]) -> str | None:
+def claim(cat: Catalog, actor: str, target: str, details: AlertDetails) -> str | None:
     """Append ``alert_attempt`` for ``details['key']`` on its channel and target unless the log shows
     it delivered, possibly delivered (uncertain) or attempted without an outcome; returns that earlier
     state (then nothing is appended), or None when the caller may send (never tried, or failed)."""
@@ -54,22 +75,22 @@ def claim(cat: Catalog, actor: str, target: str, details: dict[str, Any]) -> str
     return None
 
 
-def deliveries(cat: Catalog, run_id: str) -> list[dict[str, Any]]:
+def deliveries(cat: Catalog, run_id: str) -> list[DeliveryEntry]:
     """The alert outcome entries of the audit log for one run, oldest first."""
     with cat.connect() as con:
         rows = con.execute("SELECT actor, action, target, details FROM audit_log WHERE action IN "
                            "('alert_delivered', 'alert_failed', 'alert_uncertain') AND target LIKE ? ORDER BY seq",
-                           [f"{run_id}/%"]).df()
-    return rows.to_dict("records")
+                           [f"{run_id}/%"]).fetchall()
+    return [DeliveryEntry(actor=a, action=act, target=t, details=d) for a, act, t, d in rows]
 
 
-def record_skip(cat: Catalog, actor: str, target: str, details: dict[str, Any]) -> None:
+def record_skip(cat: Catalog, actor: str, target: str, details: AlertDetails) -> None:
     """Append ``alert_skipped``: a re-run did not send an alert an earlier check delivered or may have."""
     with cat.connect(write=True) as con:
         audit_log.append(con, actor, "alert_skipped", target, details)
 
 
-def alert_entries(cat: Catalog, run_id: str) -> list[tuple[str, dict[str, Any]]]:
+def alert_entries(cat: Catalog, run_id: str) -> list[tuple[str, AlertDetails]]:
     """Every alert entry of one run (attempts, outcomes, skips) as (action, details), oldest first."""
     with cat.connect() as con:
         rows = con.execute("SELECT action, details FROM audit_log WHERE action LIKE 'alert\\_%' ESCAPE '\\' "

@@ -16,7 +16,7 @@ import pandas as pd
 
 from audits import access
 from audits.errors import AssayError
-from audits.jsontypes import JsonObject
+from audits.jsontypes import JsonObject, JsonValue
 from audits.store.catalog import Catalog
 from audits.store.queries import audit_log, sealed_notes
 from audits.trust import notes as typed
@@ -159,13 +159,14 @@ def record_report(cat: Catalog, run_id: str, actor: str, path: str, sha256: str,
         audit_log.append(con, actor, "report.generated", run_id, details)
 
 
-def signoff_packs(cat: Catalog, run_id: str) -> dict[str, Any]:
-    """``{signoff_id: packs}`` from the signed log entries of a run's sign-offs (``None`` where the
-    entry recorded no packs: written before sign-offs recorded them)."""
+def signoff_packs(cat: Catalog, run_id: str) -> dict[str, JsonValue]:
+    """``{signoff_id: packs}`` from the signed log entries of a run's sign-offs, as the log holds them (``{pack:
+    sha256}`` as :func:`add_signoff` writes it; ``None`` where the entry recorded no packs: written before
+    sign-offs recorded them)."""
     with cat.connect() as con:
         rows = con.execute("SELECT details FROM audit_log WHERE action = 'policy.signoff' AND target = ? ORDER BY seq",
                            [run_id]).fetchall()
-    out: dict[str, Any] = {}
+    out: dict[str, JsonValue] = {}
     for (text,) in rows:
         try:
             details = json.loads(text or "{}")

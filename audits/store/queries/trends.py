@@ -4,7 +4,7 @@ run's inputs (through the one bundle reader)."""
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -12,11 +12,50 @@ import pandas as pd
 from audits import stats
 
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 from audits.store.bundle_reader import read_table
 from audits.store.catalog import Catalog
 
 TREND_COLUMNS = ["run_id", "period", "created_at", "task", "metric", "value", "ci_low", "ci_high", "n",
                  "method", "design_effect"]  # the interval method and design effect say whether a series is a rate
+
+
+class TrendRun(TypedDict):
+    """One point in period order: a run and its period."""
+
+    run_id: str
+    period: str
+
+
+class Superseded(TrendRun):
+    """A run left out of the trend: a later run (``by``) of the same period supersedes it."""
+
+    by: str
+
+
+class TrendPoint(TrendRun):
+    """One run's value of a series, with its interval and n."""
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+
+
+class TrendReport(TypedDict):
+    """:func:`audit_trends`: the runs, the tests named, and each series as ``asdict(stats.Trend)`` plus its
+    ``points`` (a list of :class:`TrendPoint`)."""
+
+    audit: str
+    runs: list[TrendRun]
+    superseded: list[Superseded]
+    alpha: float
+    correction: str          # holm
+    test: str
+    change_test: str
+    family_size: int         # distinct series tested (identical ones counted once)
+    same_as: dict[str, str]
+    series: dict[str, JsonObject]
 
 
 def audit_runs(cat: Catalog, audit: str) -> pd.DataFrame:
@@ -34,7 +73,7 @@ def audit_runs(cat: Catalog, audit: str) -> pd.DataFrame:
     return runs
 
 
-def one_run_per_period(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+def one_run_per_period(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[Superseded]]:
     """The latest complete run of each period, and the runs it supersedes (``run_id``, ``period``, ``by``).
 
     A rerun of a period measures the same quarter again: counted as another point it would make two
@@ -42,7 +81,7 @@ def one_run_per_period(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str,
     counted as independent evidence of a fall)."""
     latest = runs.drop_duplicates("period", keep="last")  # runs come in period, created_at order
     by = dict(zip(latest["period"], latest["run_id"]))
-    superseded = [{"run_id": r.run_id, "period": r.period, "by": by[r.period]}
+    superseded = [Superseded(run_id=r.run_id, period=r.period, by=by[r.period])
                   for r in runs.itertuples() if r.run_id not in set(latest["run_id"])]
     return latest.reset_index(drop=True), superseded
 
@@ -88,7 +127,7 @@ def series_key(task: str, metric: str, tasks: int) -> str:
 
 
 def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | None = None,
-                 alpha: float = 0.05, until: str | None = None) -> dict[str, Any]:
+                 alpha: float = 0.05, until: str | None = None) -> TrendReport:
     """Runs in period order (those up to ``until`` when given; the latest of each period, the earlier
     ones listed as ``superseded``), the per-run points of each series and its ``Trend`` (Holm over the
     series)."""
@@ -110,8 +149,8 @@ def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | 
         frame = frame[frame["metric"].isin(metrics)]
     order = {r: i for i, r in enumerate(runs["run_id"])}
     n_tasks = frame["task"].nunique()
-    series: dict[str, Any] = {}
-    points: dict[str, list[dict[str, Any]]] = {}
+    series: dict[str, tuple[list[float], list[float], list[float], list[float]]] = {}  # values, low, high, n
+    points: dict[str, list[TrendPoint]] = {}
     rates: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # rate series: (events, effective n) per run, for the test on the counts
     for (tname, metric), rows in frame.groupby(["task", "metric"], sort=True):
         values, low, high = [float("nan")] * len(order), [float("nan")] * len(order), [float("nan")] * len(order)
@@ -128,18 +167,18 @@ def audit_trends(cat, audit: str, metrics: list[str] | None = None, task: str | 
         counts = stats.rate_counts(values, sizes, methods, deffs)
         if counts is not None:
             rates[key] = counts
-        points[key] = [{"run_id": r.run_id, "period": r.period, "value": r.value, "ci_low": r.ci_low,
-                        "ci_high": r.ci_high, "n": int(r.n)} for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
+        points[key] = [TrendPoint(run_id=r.run_id, period=r.period, value=r.value, ci_low=r.ci_low,
+                                  ci_high=r.ci_high, n=int(r.n)) for r in rows.sort_values("run_id", key=lambda s: s.map(order)).itertuples()]
     same_as = identical_series(series)
     tested = {t.metric: t for t in stats.trend_family({k: v for k, v in series.items() if k not in same_as},
                                                        alpha=alpha, rates=rates)}
     trends = [replace(tested[same_as.get(key, key)], metric=key) for key in series]
-    return {"audit": audit, "runs": [{"run_id": r.run_id, "period": r.period} for r in runs.itertuples()],
-            "superseded": superseded,
-            "alpha": alpha, "correction": "holm",
-            "test": (f"rates: {stats.RATE_TREND_TEST}; other metrics: {stats.TREND_TEST}" if rates else stats.TREND_TEST), "change_test": stats.CHANGE_TEST,
-            "family_size": len(tested), "same_as": same_as,
-            "series": {t.metric: {**asdict(t), "points": points[t.metric]} for t in trends}}
+    return TrendReport(audit=audit, runs=[TrendRun(run_id=r.run_id, period=r.period) for r in runs.itertuples()],
+                       superseded=superseded, alpha=alpha, correction="holm",
+                       test=(f"rates: {stats.RATE_TREND_TEST}; other metrics: {stats.TREND_TEST}" if rates
+                             else stats.TREND_TEST), change_test=stats.CHANGE_TEST,
+                       family_size=len(tested), same_as=same_as,
+                       series={t.metric: {**asdict(t), "points": points[t.metric]} for t in trends})
 
 
 def _float(v: Any) -> float:
