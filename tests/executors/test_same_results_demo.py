@@ -70,7 +70,7 @@ def _same(a: dict, b: dict, label: str) -> None:
     pd.testing.assert_frame_equal(a["metrics"][cols], b["metrics"][cols], check_exact=True, obj=label)
     sig = lambda r: {t["name"]: t["extra"]["scoring"] for t in r["tasks"]}  # noqa: E731
     assert sig(a["results"]) == sig(b["results"]), label
-    keep = ("device", "dtype", "autocast", "threads", "chat_template", "weights_sha256")
+    keep = ("device", "dtype", "autocast", "threads", "chat_template", "weights_sha256", "tokenizer_sha256")
     assert {k: a["manifest"]["model"][k] for k in keep} == {k: b["manifest"]["model"][k] for k in keep}, label
 
 
@@ -106,6 +106,8 @@ def test_demo_config_keeps_its_system_prompts_apart(local):
     assert prompts == {"support-qa": "model", "loan-decisions": "none", "bbq-gender": "none", "pii-support": "model",
                        "redteam-prompt-injection": "model"}
     assert local["manifest"]["model"]["threads"] >= 1
+    # the tokenizer's digest is recorded (not None), so _same's comparison of it between executors has teeth
+    assert len(local["manifest"]["model"]["tokenizer_sha256"]) == 64
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
