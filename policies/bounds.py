@@ -104,6 +104,17 @@ def metric_bounds(entry: Any, name: str, label: str, confidence: float, unit_sco
     return Bounds(float(value), float(low), float(high), [meta])
 
 
+def _unbounded_reason(scores: list[float] | None, entry: Any) -> str | None:
+    """Why a verdict on a mean of unbounded scores cannot be trusted at its n (``stats.skew_reason``: too few
+    scores, or too skewed for n); without the scores at hand, only a studentized interval's n is judged."""
+    if scores:
+        return stats.skew_reason(scores)
+    n = _get(entry, "n")
+    if _get(entry, "method") == stats.STUDENTIZED and _finite(n) and n < stats.MIN_UNBOUNDED_N:
+        return stats.skew_reason([0.0] * int(n))
+    return None
+
+
 class IntervalEvaluator:
     """Evaluates an expression's nodes as intervals for one task of a run."""
 
@@ -122,21 +133,19 @@ class IntervalEvaluator:
         entry = (_get(task, "metrics") or {}).get(path[0])
         return (entry, path[0]) if entry is not None else None
 
-    def _unit_scores(self, path: tuple[str, ...], found: tuple[Any, str]) -> bool:
-        """True when a mean's every stored per-sample score lies in [0, 1] (``score_<metric>`` of its
-        task in its run's samples), so ``metric_bounds`` may take its conservative bound."""
+    def _scores(self, path: tuple[str, ...], found: tuple[Any, str]) -> list[float] | None:
+        """A mean's finite stored per-sample scores (``score_<metric>`` of its task in its run's samples);
+        None when they are not at hand. All in [0, 1]: ``metric_bounds`` may take its conservative bound;
+        otherwise ``stats.skew_reason`` says whether any bound on the mean holds at this n."""
         entry, name = found
         if _get(entry, "kind") != "mean" or not hasattr(self.ctx, "item_outcomes") or self.task is None:
-            return False
+            return None
         previous = path[0] == "previous"
         task = path[1] if path[0] == "tasks" else None
         if task is not None:
             task = next((str(_get(t, "name")) for t in self.ctx.tasks if task_key(str(_get(t, "name"))) == task), None)
         scores = self.ctx.item_outcomes(previous, task or str(_get(self.task, "name")), f"score_{name}")
-        if not scores:
-            return False
-        x = [v for v in scores.values() if _finite(v)]
-        return bool(x) and len(x) == _get(entry, "n") and all(0.0 <= v <= 1.0 for v in x)
+        return [v for v in scores.values() if _finite(v)] if scores else None
 
     def bounds(self, node: ast.AST, level: float | None = None) -> Bounds:
         """``node`` as an interval at two-sided ``level`` (default the control's confidence)."""
@@ -149,7 +158,12 @@ class IntervalEvaluator:
             value = self.resolver.resolve(path)  # raises MissingInput / NotInTask as the point evaluation does
             found = self._metric_entry(path)
             if found is not None:
-                return metric_bounds(found[0], found[1], label, level, self._unit_scores(path, found))
+                scores = self._scores(path, found)
+                unit = bool(scores) and len(scores) == _get(found[0], "n") and all(0.0 <= v <= 1.0 for v in scores)
+                b = metric_bounds(found[0], found[1], label, level, unit)
+                if _get(found[0], "kind") == "mean" and not unit:  # unbounded scores: can a bound hold at this n?
+                    b.metrics[0]["undecided"] = _unbounded_reason(scores, found[0])
+                return b
             if path in (("fairness", "min_selection_rate_ratio"), ("fairness", "min_demographic_parity_ratio")):
                 b = _ratio_bounds(_get(self.task, "fairness"), label, level)
                 if _finite(value):  # the scanner's own figure is the point value shown
@@ -300,6 +314,11 @@ class IntervalEvaluator:
         verdict, _, side = stats.decide(left.low - right.high, left.high - right.low, op, 0.0)
         bound = None if side is None else (left.low if side == "lower" else left.high)
         metrics = left.metrics + right.metrics
+        undecided = [f"{m['name']}: {m['undecided']}" for m in metrics if m.get("undecided")]
+        if undecided and verdict in (stats.PASS, stats.FAIL):  # no bound on such a mean keeps its error here
+            return Judgement(stats.INCONCLUSIVE, left.value, bound, side, right.value,
+                             metrics[0]["n"] if len(metrics) == 1 else None, None,
+                             ", ".join(sorted({m["method"] for m in metrics})) or None, "; ".join(undecided))
         single = metrics[0] if len(metrics) == 1 and not right.metrics else None
         n = single["n"] if single else None
         needed, reason = None, ""

@@ -2,7 +2,9 @@
 reports and the policy engine call. No statistical formula lives anywhere else.
 
 - intervals by the kind of score (``metric_interval``, ``score_kind``): exact binomial for
-  rates, BCa bootstrap for means, percentile bootstrap for corpus metrics; cluster-aware;
+  rates, BCa bootstrap for means of [0, 1] scores, the studentized bootstrap for means of unbounded
+  scores (with ``skew_reason``: when no bound on such a mean keeps its error), percentile bootstrap
+  for corpus metrics; cluster-aware;
 - exact binomial bounds (``clopper_pearson``, ``upper_bound``, ``lower_bound``);
 - run against run (``compare_runs``: paired where the samples are shared, Holm-corrected), and
   comparisons (``compare_scores``, ``mcnemar_exact``, ``paired_t``, ``two_proportions``,
@@ -34,7 +36,10 @@ from audits.stats._runs import compare_runs, describe_change
 from audits.stats._groups import correct_group_tests, group_tests
 from audits.stats._resample import (DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_values, resample_blocks,
                                    resample_counts, resample_sums)
-from audits.stats._interval import KINDS, Interval, group_interval, interval_from_replicates, metric_interval, normal_interval, rescale, score_kind
+from audits.stats._interval import (KINDS, Interval, group_interval, interval_from_replicates, metric_interval, normal_interval,
+                                    rescale, score_kind, unit_scores)
+from audits.stats._studentized import (COCHRAN, MIN_UNBOUNDED_N, STUDENTIZED, skew_reason, skewness,
+                                       studentized_interval)
 from audits.stats._signature import IntervalSignature
 from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
@@ -68,4 +73,5 @@ __all__ = [
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
     "RATE_TREND_TEST", "rate_counts", "rate_trend_test",
     "DRIFT_FLOORS", "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",
+    "COCHRAN", "MIN_UNBOUNDED_N", "STUDENTIZED", "skew_reason", "skewness", "studentized_interval", "unit_scores",
 ]

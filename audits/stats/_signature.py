@@ -11,6 +11,7 @@ CLOPPER_PEARSON = "clopper-pearson"
 KORN_GRAUBARD = "clopper-pearson-effective-n"   # Korn & Graubard (1998): exact interval at n / deff
 BCA = "bca-bootstrap"
 CLUSTER_BCA = "cluster-bca-bootstrap"
+STUDENTIZED = "studentized-bootstrap-t-envelope"  # means of unbounded scores: bootstrap-t, never inside Student t
 PERCENTILE = "percentile-bootstrap"
 CLUSTER_PERCENTILE = "cluster-percentile-bootstrap"
 LEGACY = "percentile-bootstrap (before assay stats)"

@@ -85,6 +85,7 @@ def has_phrase(name: str) -> bool:
 METHOD_WORDS = {
     "clopper-pearson": "exact binomial", "clopper-pearson-effective-n": "exact binomial at the effective n",
     "bca-bootstrap": "BCa bootstrap", "cluster-bca-bootstrap": "cluster BCa bootstrap",
+    "studentized-bootstrap-t-envelope": "studentized bootstrap, never narrower than Student t",
     "percentile-bootstrap": "percentile bootstrap", "cluster-percentile-bootstrap": "cluster percentile bootstrap",
     "normal": "normal approximation", "student-t": "Student t", "katz-log": "Katz log interval",
     "student-t-clustered": "Student t over clusters",

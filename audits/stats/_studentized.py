@@ -1,0 +1,129 @@
+"""The interval of a mean of unbounded per-sample scores (decision logits, log-probabilities, lengths):
+the studentized bootstrap (bootstrap-t; Efron & Tibshirani 1993, ch. 12), each side no narrower than
+Student t's, and when a sample is too small or too skewed for any bound on its mean to hold its
+stated error.
+
+Each resample's mean is standardised by its own standard error, ``t* = (mean* - mean) / se*``, and
+the bootstrap-t interval is ``mean - q(1 - a/2) se, mean - q(a/2) se``: the t* quantiles carry the
+skew and the small-n spread that BCa's normal-theory corrections miss. Seeded simulation with the
+truth on the threshold (tests/stats/_unbounded_coverage.py), one-sided 95% bounds: BCa erred 10.5%
+at n=5 and 8% at n=10 on normal scores, 12% on t(3) scores and 28% at n=5 on lognormal ones.
+Bootstrap-t had the smallest error of the methods tried (Student t, Hesterberg's expanded percentile
+and expanded BCa) on skewed scores but erred 7-8% on symmetric heavy tails (t(3), n=10-100), where
+Student t held 5%; the envelope of the two keeps the better of each. No method held 5% on a heavily right-skewed sample of under ~100 (lognormal, sigma 1)
+nor on any sample under 30 that can miss rare outliers: ``skew_reason`` says when (n < 30, or a
+skewness too large for n: Cochran's rule n >= 25 g1**2), and a verdict on such a mean is
+inconclusive rather than a pass.
+
+The mean is a ratio of sums (``ScoredMean``: sum of scores over the number scored), so the standard
+error is the linearised one, ``sqrt(n / (n - 1) * sum((y - m w)**2)) / sum(w)`` (s / sqrt(n) when
+every w is 1), computed on each resample from five resampled sums.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as _st
+
+from audits.stats._signature import STUDENTIZED  # noqa: F401  (the method name, re-exported)
+
+COCHRAN = 25.0  # n >= 25 g1**2: Cochran's (1977) rule for a mean's normal-theory bound with skewness g1
+MIN_UNBOUNDED_N = 30  # below it a sample can miss rare large scores entirely (10% outliers: 4% of samples of 30)
+
+
+class _TStat:
+    """``aggregate`` of resampled sums [y, w, y*y, y*w, w*w] -> t* around ``value`` (for ``bootstrap_values``)."""
+
+    def __init__(self, value: float, n: int):
+        self.value, self.n = value, n
+
+    def aggregate(self, sums: np.ndarray) -> np.ndarray:
+        sums = np.atleast_2d(np.asarray(sums, dtype=np.float64))
+        sy, sw, syy, syw, sww = sums.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = sy / sw
+            se = np.sqrt(np.maximum(self.n / (self.n - 1) * (syy - 2 * m * syw + m * m * sww), 0.0)) / sw
+            diff = m - self.value
+            t = diff / se
+        tiny = se <= 1e-12 * np.maximum(1.0, np.abs(m))  # every drawn row alike: t* is +-inf (0 when on the mean)
+        return np.where(tiny, np.where(diff > 0, np.inf, np.where(diff < 0, -np.inf, 0.0)), t)
+
+
+def t_quantiles(t_star: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The (a/2, 1 - a/2) order statistics of each row of ``t_star`` (last axis), a = 1 - confidence:
+    no interpolation, so an infinite t* (a resample of one repeated row) never makes a NaN."""
+    t_sorted = np.sort(np.asarray(t_star, dtype=np.float64), axis=-1)
+    r = t_sorted.shape[-1]
+    alpha = 1.0 - confidence
+    low = t_sorted[..., int(math.floor(alpha / 2 * r))]
+    high = t_sorted[..., min(r - 1, int(math.ceil((1 - alpha / 2) * r)) - 1)]
+    return low, high
+
+
+def linearised_se(stats: np.ndarray) -> float:
+    """Standard error of ``sum(y) / sum(w)`` over the rows [y, w] of ``stats``."""
+    y, w = np.asarray(stats, dtype=np.float64)[:, 0], np.asarray(stats, dtype=np.float64)[:, 1]
+    n, total = y.size, float(w.sum())
+    if n < 2 or total <= 0:
+        return float("nan")
+    m = float(y.sum()) / total
+    return math.sqrt(n / (n - 1) * float(np.sum((y - m * w) ** 2))) / total
+
+
+def studentized_interval(stats: np.ndarray, value: float, confidence: float = 0.95, n_resamples: int = 1000,
+                         seed: int = 0) -> tuple[float, float]:
+    """The two-sided ``confidence`` interval of the mean ``value`` = sum(y) / sum(w) of the rows [y, w]:
+    bootstrap-t, each side widened to Student t's where that is wider; (nan, nan) when it cannot be
+    formed (fewer than 4 rows: resamples of one repeated row are then more than the tails)."""
+    from audits.stats._resample import bootstrap_values
+
+    stats = np.asarray(stats, dtype=np.float64)
+    n = stats.shape[0]
+    se = linearised_se(stats)
+    if n < 4 or not (math.isfinite(se) and se > 0 and math.isfinite(value)):
+        return float("nan"), float("nan")
+    y, w = stats[:, 0], stats[:, 1]
+    sums = np.column_stack([y, w, y * y, y * w, w * w])
+    t_star = bootstrap_values(_TStat(value, n), sums, n_resamples, seed)
+    lo_q, hi_q = t_quantiles(t_star, confidence)
+    low, high = value - float(hi_q) * se, value - float(lo_q) * se
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return float("nan"), float("nan")
+    half = float(_st.t.ppf((1 + confidence) / 2, n - 1)) * se  # Student t's half-width: the narrowest side allowed
+    return min(low, value - half), max(high, value + half)
+
+
+def skewness(scores: np.ndarray) -> float:
+    """The sample skewness g1 = m3 / m2**1.5 of the finite ``scores``; 0 when they do not vary."""
+    x = np.asarray(scores, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < 3:
+        return float("nan")
+    d = x - x.mean()
+    m2 = float(np.mean(d * d))
+    return float(np.mean(d ** 3)) / m2 ** 1.5 if m2 > 0 else 0.0
+
+
+def n_for_skew(scores: np.ndarray) -> int | None:
+    """Samples Cochran's rule asks of a mean with this sample's skewness (25 g1**2); None when unknown."""
+    g1 = skewness(scores)
+    return int(math.ceil(COCHRAN * g1 * g1)) if math.isfinite(g1) else None
+
+
+def skew_reason(scores: np.ndarray) -> str | None:
+    """Why no bound on the mean of these unbounded ``scores`` keeps its stated error, or None when one can:
+    fewer than ``MIN_UNBOUNDED_N`` scores (a small sample can hold none of the rare large values that
+    move the mean: in the simulation 10% outliers, missed by 12% of samples of 20, made the bound err
+    10%), or a skewness g1 with n < 25 g1**2 (Cochran's rule; lognormal scores passed 8.5% at n=50)."""
+    x = np.asarray(scores, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < MIN_UNBOUNDED_N:
+        return (f"{x.size} scores are too few to bound the mean of an unbounded score: a sample under "
+                f"{MIN_UNBOUNDED_N} can miss its rare large values entirely")
+    needed = n_for_skew(x)
+    if needed is not None and x.size < needed:
+        return (f"the scores are skewed (sample skewness {skewness(x):.2g}): a bound on their mean from {x.size} "
+                f"does not keep its stated error; about {needed} would (25 x skewness squared)")
+    return None
