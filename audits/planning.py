@@ -145,6 +145,8 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                         bounded = stats.n_needed("rate", expected, threshold, confidence=control.confidence,
                                                  design_effect=deff)
                         needed = max(needed, bounded or 0)
+                    elif needed and kind == "mean":  # unbounded scores: undecided under 30 (stats.skew_reason)
+                        needed = max(needed, stats.MIN_UNBOUNDED_N)
                 row["n_needed"] = needed
                 if needed is None:
                     row["status"], row["advice"] = "undecidable", "the expected value sits on the threshold"

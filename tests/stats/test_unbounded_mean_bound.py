@@ -68,3 +68,22 @@ def test_three_unbounded_scores_have_no_interval_and_unit_scores_keep_bca():
     unit = stats.metric_interval(f1, np.column_stack([[0.2, 0.5, 0.9, 0.4], np.ones(4)]))
     assert unit.method == "bca-bootstrap" and unit.low < unit.high
     assert "studentized" in stats.IntervalSignature.parse(three.signature.format()).method
+
+
+def test_the_plan_never_asks_fewer_unbounded_scores_than_a_verdict_needs(tmp_path, capsys):
+    import json
+
+    from audits.cli import main
+
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps({"q": f"q{i}", "label": "yes"}) for i in range(60)))
+    (tmp_path / "p.yaml").write_text("name: p\ntitle: P\ncontrols:\n  - {id: LOGIT, title: t, source: s, "
+                                     "owner: compliance, check: 'decision_logit <= 0'}\n")
+    (tmp_path / "a.yaml").write_text(
+        f"name: u\nperiod: 2027-Q1\npolicy: [{tmp_path / 'p.yaml'}]\ntasks:\n  - {{name: dec, type: choice, "
+        f"choices: [yes, no], positive: yes, dataset: {{path: {tmp_path / 'd.jsonl'}}}, prompt: '{{q}}', "
+        f"fields: {{label: label}}, metrics: [decision_logit]}}\n")
+    capsys.readouterr()
+    main(["plan", str(tmp_path / "a.yaml"), "--catalog", str(tmp_path / "none.duckdb"), "--expect",
+          "decision_logit=-2", "--json"])
+    row = json.loads(capsys.readouterr().out)["controls"][0]
+    assert row["n_needed"] == stats.MIN_UNBOUNDED_N  # the normal approximation alone asked for 1
