@@ -28,13 +28,18 @@ _SIGNOFF_DEFAULTS = {"pol_signoff_decision": None, "pol_signoff_note": "", "pol_
 
 
 # how a check is decided, in words: an 'at most' / 'at least' control turns on ONE one-sided bound, so its
-# bound differs from the two-sided 95% interval the Overview prints beside the same number (0.0531 vs 0.0405)
+# bound differs from the two-sided 95% interval the Overview prints beside the same number (0.0531 vs 0.0405);
+# a `== 0` control and a count of the run are exact facts the count decides (policies.bounds._counted)
 DECISION_RULE = (
     "An 'at most' or 'at least' check is decided on one one-sided bound at the control's confidence (95% unless it "
     "sets `confidence`): it passes when the bound on the safe side clears the threshold, fails when the bound on "
     "the other side lies beyond it, and is otherwise inconclusive. These one-sided bounds are tighter than the "
-    "two-sided 95% interval shown beside the same number elsewhere. \"Measured\" is the deciding task's value; "
-    "the threshold beside it is what the control requires.")
+    "two-sided 95% interval shown beside the same number elsewhere. An exact fact is decided by the count itself, "
+    "not a bound: a `== 0` check (e.g. `pii_leak_rate == 0`) fails on the first counted event (\"3 of 16 outputs "
+    "leaked PII (an exact count)\", no bound shown), and with no event it stays inconclusive, because no sample can "
+    "show a rate is exactly 0 (its upper bound is shown); a count of the run itself, such as review coverage, "
+    "shows its n and no bound. \"Measured\" is the deciding task's value; the threshold beside it is what the "
+    "control requires.")
 
 
 def status_word(status: str) -> str:
@@ -42,10 +47,16 @@ def status_word(status: str) -> str:
     return WORDS.get(status, status)
 
 
+# a control id is one word: the table broke 'INT-ACC-1' at its hyphen ('INT-' over 'ACC-1') at 1280 px
+NO_WRAP = [{"selector": "th", "props": [("white-space", "nowrap")]}]
+
+
 def _styled(frame: pd.DataFrame, column: str = "status"):
-    """The frame with its status column coloured by status (the words stay readable without colour)."""
+    """The frame with its status column coloured by status (the words stay readable without colour)
+    and its row labels (the control ids) on one line."""
     by_word = {WORDS.get(k, k): v for k, v in COLOURS.items()}
-    return frame.style.map(lambda v: f"color: {by_word.get(v, '#333')}; font-weight: 600", subset=[column])
+    return (frame.style.map(lambda v: f"color: {by_word.get(v, '#333')}; font-weight: 600", subset=[column])
+            .set_table_styles(NO_WRAP, overwrite=False))
 
 
 def _measured(it) -> str:
@@ -146,7 +157,7 @@ def _checklist_table(checklist: policies.Checklist) -> None:
         part = frame[frame["pack"] == pack].drop(columns="pack").set_index("control")
         st.table(_styled(part.drop(columns=["owner", "source"])))   # static: long text wraps, nothing hides
         with st.expander(f"Owners and sources ({pack})"):
-            st.table(part[["owner", "source"]])
+            st.table(part[["owner", "source"]].style.set_table_styles(NO_WRAP))
 
 
 def _attest_form(run_id: str, checklist: policies.Checklist, user) -> None:
