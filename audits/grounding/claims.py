@@ -10,9 +10,12 @@ left out of the rates' n.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 # verdicts of a whole answer that has no scored claims
 ABSTAINED = "abstained"
@@ -34,6 +37,8 @@ _CLAUSE = re.compile(r"[,:;()\u2013\u2014]|\s-\s|\s-(?=\w)|\b(?:but|however|thou
 _COURTESY = frozenset("sorry please apologies apologise apologize thanks thank you unfortunately honestly sadly to be honest "
                       "i m am afraid ask contact our the support team customer service".split())
 DECLINE_WORDS = 12  # a declining sentence longer than this says something besides declining
+_LANGUAGE_WORDS = Path(__file__).with_name("data") / "language_words.json"
+LANGUAGE_CHECK_VERSION = 2  # is_english: v2 reads short texts too (foreign words, an English vocabulary)
 # frequent English function words (weighed against those of other languages in is_english)
 _EN_FUNCTION = frozenset(
     "the a an is are was were be been of to in on at for with by from and or not no it this that these those "
@@ -109,17 +114,48 @@ def is_abstention(answer: str, claims: Sequence[Claim] | None = None) -> bool:
             and all(_declines(c) or _courtesy(c) or c.endswith("?") for c in texts[1:]))
 
 
+@functools.cache
+def _language_words() -> dict[str, frozenset[str]]:
+    """The word lists of ``data/language_words.json`` (written by ``_make_language_words``)."""
+    words = json.loads(_LANGUAGE_WORDS.read_text(encoding="utf-8"))
+    return {k: frozenset(v) for k, v in words.items() if not k.startswith("_")}
+
+
 def is_english(text: str) -> bool:
-    """False for a text that is mostly non-Latin letters, or of five or more words with two or more
-    function words of another Latin-script language and more of them than English ones; English
-    headlines and names without a function word ("Bath dominated Champions Cup quarter final",
-    "Carl Maria von Weber") are English."""
+    """False for a text that is mostly non-Latin letters, or that reads as another Latin-script language:
+
+    * (v1) five or more words with two or more function words of French, German, Spanish, Italian,
+      Portuguese or Dutch and more of them than English ones;
+    * (v2, any length) more foreign words than English function words, a foreign word being a function
+      word of one of 26 other languages that English text does not use (est, und, está, sono, zijn) or
+      a lower-case word with a letter outside ASCII that English text does not use (accepté, grátis);
+    * (v2) two or more lower-case words, over half of them outside an English vocabulary beside a foreign
+      word, or over two thirds with no English function word ("Ja, das stimmt.", "Studenten krijgen korting.").
+
+    Only lower-case words are read (and a sentence's first word when the next is lower case), so English
+    headlines and names ("Bath dominated Champions Cup quarter final", "Carl Maria von Weber", "Los
+    Angeles") stay English. Measured in ``tests/grounding/test_language_check.py``."""
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isascii() for c in letters) / len(letters) < 0.7:
         return False
-    words = [w.lower() for w in _WORD.findall(text)]
+    tokens = _WORD.findall(text)
+    words = [w.lower() for w in tokens]
     other = sum(w in _OTHER_FUNCTION for w in words)
-    return len(words) < 5 or other < 2 or other <= sum(w in _EN_FUNCTION for w in words)
+    english_function = sum(w in _EN_FUNCTION for w in words)
+    if len(words) >= 5 and other >= 2 and other > english_function:
+        return False
+    lists = _language_words()
+    lower = [t.casefold() for t in tokens[:1] if len(tokens) > 1 and tokens[1].islower()]
+    lower += [t.casefold() for t in tokens[1:] if t.islower()]
+    foreign = sum(w in lists["foreign"] or (not w.isascii() and w not in lists["english"]) for w in lower)
+    english = sum(w in _EN_FUNCTION or w in lists["english_function"] for w in words)
+    if foreign and foreign > english:
+        return False
+    known = [w in lists["english"] for w in lower if len(w) >= 2]
+    if foreign:  # half the words unknown to English suffice beside a foreign one
+        return not (len(known) >= 2 and known.count(False) > len(known) / 2)
+    # no foreign word: two thirds unknown and no English function word ("Overdraft fees waived." stays English)
+    return english > 0 or len(known) < 2 or known.count(False) <= 2 * len(known) / 3
 
 
 def unscorable_reason(answer: str, context: str, max_context_chars: int,

@@ -39,6 +39,7 @@ from pydantic import Field
 from audits.config import AuditConfig
 from audits.errors import AssayError
 from audits.executors.base import RowStage
+from audits.grounding.claims import LANGUAGE_CHECK_VERSION
 from audits.grounding.scorers import Scorer, build_scorer
 from audits.grounding.scorers.judge import JudgeOptions
 from audits.grounding.scorers.nli import NliOptions
@@ -148,7 +149,8 @@ class GroundednessScanner(Scanner):
         grounded = [r["groundedness"] for r in found]
         abstained = [r["verdict"] == "abstained" for r in found]
         answered = [1.0 if a else (0.0 if r["verdict"] != "not scorable" else None) for a, r in zip(abstained, found)]
-        sig = f"{{name}}|{scorer.signature()}|context:{task.context}|max_context_chars:{max_chars}"
+        sig = (f"{{name}}|{scorer.signature()}|context:{task.context}|max_context_chars:{max_chars}"
+               f"|language-check:v{LANGUAGE_CHECK_VERSION}")
         metrics: dict[str, MetricResult] = {}
         pairs = {}
         for i, (name, values, hib) in enumerate((("hallucination_rate", hallucination, False),
