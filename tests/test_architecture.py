@@ -283,9 +283,10 @@ def test_one_file_hashing_loop() -> None:
 
 UNTYPED = re.compile(r"dict\[str, Any\]")
 # `dict[str, Any]` in product code: 213 when issue 21 was filed, 60 at the re-audit's start (c4dac3b), 56 after
-# that round (log records JsonObject, the feedback block a TypedDict), 26 after the next (alert log entries, trend
-# and drift reports, bound metadata, PII span scores typed; JSON read from files JsonObject). Lower it, never raise it.
-UNTYPED_CEILING = 26
+# that round (log records JsonObject, the feedback block a TypedDict), 25 after the next (alert log entries, trend
+# and drift reports, bound metadata, PII span scores, unsupported claims typed; JSON read from files JsonObject).
+# Lower it, never raise it.
+UNTYPED_CEILING = 25
 
 
 def untyped_by_file() -> dict[str, int]:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from audits.store.catalog import Catalog
 
 NOT_SUPPORTED = ("unsupported", "contradicted")
 
 
-def unsupported_claims(cat: Catalog, run_id: str, task: str, sample_id: str) -> list[dict[str, Any]]:
+class UnsupportedClaim(TypedDict):
+    """One claim the detector did not find supported: its text (redacted at rest), verdict, probability and
+    the nearest context span's offsets (None when the finding recorded none)."""
+
+    claim: str
+    verdict: str               # unsupported | contradicted
+    score: float
+    span_start: int | None
+    span_end: int | None
+
+
+def unsupported_claims(cat: Catalog, run_id: str, task: str, sample_id: str) -> list[UnsupportedClaim]:
     """The item's unsupported / contradicted claims (text redacted at rest, verdict, probability,
     nearest context span offsets), in answer order; [] when the run has no groundedness findings."""
     from audits.store import bundle_reader
@@ -21,5 +32,5 @@ def unsupported_claims(cat: Catalog, run_id: str, task: str, sample_id: str) -> 
     if frame.empty or "entity_type" not in frame.columns:
         return []
     frame = frame[frame["entity_type"].isin(NOT_SUPPORTED)].sort_values("start", kind="stable")
-    return [{"claim": r["context"], "verdict": r["entity_type"], "score": r["score"],
-             "span_start": r.get("span_start"), "span_end": r.get("span_end")} for r in frame.to_dict("records")]
+    return [UnsupportedClaim(claim=r["context"], verdict=r["entity_type"], score=r["score"],
+                             span_start=r.get("span_start"), span_end=r.get("span_end")) for r in frame.to_dict("records")]
