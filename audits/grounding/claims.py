@@ -145,7 +145,7 @@ def is_english(text: str) -> bool:
     if len(words) >= 5 and other >= 2 and other > english_function:
         return False
     lists = _language_words()
-    lower = [t.casefold() for t in tokens[:1] if len(tokens) > 1 and tokens[1].islower()]
+    lower = [t.casefold() for t in tokens[:1] if len(tokens) > 1 and tokens[1].islower() and not t[1:].isupper()]
     lower += [t.casefold() for t in tokens[1:] if t.islower()]
     foreign = sum(w in lists["foreign"] or (not w.isascii() and w not in lists["english"]) for w in lower)
     english = sum(w in _EN_FUNCTION or w in lists["english_function"] for w in words)

@@ -66,6 +66,6 @@ def test_english_claims_of_shipped_data_not_used_to_build_the_lists_stay_english
 def test_names_headlines_and_terse_answers_stay_english():
     for text in ("Carl Maria Friedrich Ernst von Weber", "Ramón María del Valle-Inclán wrote it.", "Los Angeles.",
                  "Bath dominated Champions Cup quarter final against Leinster.", "Overdraft fees waived.",
-                 "Refund approved.", "Arthur's Magazine", "Bo Jackson"):
+                 "Refund approved.", "Arthur's Magazine", "Bo Jackson", "AB de Villiers : Record Label: Sony BMG"):
         assert is_english(text), text
     assert LANGUAGE_CHECK_VERSION == 2
