@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from audits.results import RunResults
+from policies._fairness_bounds import verdict_bounds
 
 
 def finite(x: Any) -> float | None:
@@ -83,17 +84,17 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
                                        f"{block.min_group_size} samples: no gap measured")
             if block.decision_parity_informative is False:  # argmax decisions barely vary
                 note = "; ".join(x for x in (note, block.decision_parity_note or "") if x)
+            ratio, decided = verdict_bounds(attr, block)  # the bounds the fairness controls decide on (the page's)
             disc = block.discrimination
             if disc is not None and finite(disc.value) is not None:
-                ci = (f" [{disc.ci_low:.2f}, {disc.ci_high:.2f}]"
-                      if finite(disc.ci_low) is not None and finite(disc.ci_high) is not None else "")
+                ci = f" [{decided.low:.2f}, {decided.high:.2f}]" if decided is not None else ""
                 note = "; ".join(x for x in (note, f"discrimination score (gap in the leaning towards 'yes', "
                                                    f"log-odds, {disc.highest} vs {disc.lowest}) {disc.value:.2f}{ci}")
                                  if x)
-            ratio = block.parity_ratio  # the 'yes' rate ratio's interval (the table shows its value)
-            if ratio is not None and finite(ratio.ci_low) is not None and finite(ratio.ci_high) is not None:
-                note = "; ".join(x for x in (note, f"'yes' rate ratio 95% CI [{ratio.ci_low:.2f}, "
-                                                   f"{ratio.ci_high:.2f}] (Katz)") if x)
+            if ratio is not None:  # every pair of groups at once, not Katz on the observed extremes
+                note = "; ".join(x for x in (note, f"'yes' rate ratio one-sided 95% bounds [{ratio.low:.2f}, "
+                                                   f"{ratio.high:.2f}] (every pair of groups; the four-fifths "
+                                                   f"control decides on these)") if x)
             gaps = {m: g.ratio for m, g in block.metrics.items()}
             rows.append({"task": t.name, "attribute": attr, "groups": len(block.by_group), "groups_compared": ok,
                          "demographic_parity_ratio": block.demographic_parity_ratio,

@@ -77,3 +77,17 @@ def test_the_page_shows_the_bound_of_the_four_fifths_verdict(tmp_path, use_catal
     assert not any("Katz" in c for df in at.dataframe for c in df.value.columns)
     said = " ".join(c.value for c in at.caption)
     assert "The four-fifths control decides on the one-sided 95% bounds shown" in said
+
+
+def test_the_reports_fairness_gaps_give_the_same_bounds_as_the_page(tmp_path):
+    import policies
+    import reports
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policies"))
+    from catalog_builder import build_two_runs
+
+    cat, _, q4 = build_two_runs(tmp_path / "c.duckdb")
+    note = reports.tables(cat, q4)["fairness_gaps"].iloc[0]["note"]
+    item = next(i for i in policies.evaluate_run(cat, q4, ["internal-llm"]).items if i.control_id == "INT-FAIR-1")
+    assert f"'yes' rate ratio one-sided 95% bounds [0.64, {item.bound:.2f}]" in note, note
+    assert "Katz" not in note and "0.75]" not in note   # Katz on the extremes ended at 0.754
