@@ -207,6 +207,8 @@ def _verify(args) -> int:
 
     cat = _catalog(args)
     against = checkpoint.load(args.against) if args.against else None
+    if args.export_checkpoint:
+        _checkpoint_target(Path(args.export_checkpoint))  # refused before the work, never a traceback after it
     report = verify(cat, against)
     for line in report.notes:
         print(f"verify: note: {line}", file=sys.stderr)
@@ -224,3 +226,20 @@ def _verify(args) -> int:
     print(f"verify: {report.bundles} run bundle(s), {report.runs} run(s), {report.entries} signed log entries "
           f"and the evidence tables are intact")
     return 0
+
+
+def _checkpoint_target(path: Path) -> None:
+    """``--export-checkpoint PATH`` can be written: not a folder; its folder made when missing (as
+    `assay report -o` does); AssayError naming the path otherwise."""
+    if path.is_dir():
+        raise AssayError(f"--export-checkpoint {path} is a folder, not a file",
+                         f"name a file, e.g. --export-checkpoint {path / 'checkpoint.json'}")
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise AssayError(f"--export-checkpoint {path}: {blocker} is a file, not a folder",
+                         "name a file in a folder, e.g. --export-checkpoint checkpoint.json")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise AssayError(f"cannot make the folder of --export-checkpoint {path}: {err.strerror or err}",
+                         "name a file in a folder you can write") from None

@@ -33,6 +33,11 @@ def _report(args) -> int:
 
     if not args.output and not args.pack:
         raise AssayError("nothing to write", "pass -o FILE.pdf|FILE.html|DIR/ or --pack FILE.zip")
+    if args.policy:  # a pack named here is read now: a misspelt one was an error row inside the report
+        from policies import load_pack
+
+        for source in args.policy:
+            load_pack(source)
     cat = Catalog(args.catalog, create=False)
     actor = require(cli_reader(cat, args.user, args.password_stdin), "view").name  # who the log records
     if args.output:
