@@ -50,6 +50,23 @@ def parse_expect(items: list[str]) -> dict[tuple[str | None, str], float]:
     return out
 
 
+def check_expect(expect: dict[tuple[str | None, str], float], rows: list[JsonObject]) -> None:
+    """Every ``--expect`` names a (task,) metric some planned control reads, and a rate lies in [0, 1]:
+    a misspelt one was silently replaced by the previous run's value, and 1.5 planned 8 samples."""
+    planned = {(str(r["task"]), str(r["metric"])) for r in rows}
+    for (task, metric), value in expect.items():
+        key = f"{task}.{metric}" if task else metric
+        hits = [r for r in rows if r["metric"] == metric and task in (None, r["task"])]
+        if not hits:
+            names = ", ".join(sorted({m for _, m in planned} | {f"{t}.{m}" for t, m in planned})) or "none"
+            raise AssayError(f"--expect {key}={value:g}: no control of these packs plans {metric!r}"
+                             + (f" for task {task!r}" if task else "") + f" (planned: {names})",
+                             "name a metric (or task.metric) from that list, or drop --expect")
+        if any(r["kind"] == "rate" for r in hits) and not 0.0 <= value <= 1.0:
+            raise AssayError(f"--expect {key}={value:g}: {metric} is a rate, between 0 and 1",
+                             f"give a proportion, e.g. --expect {key}=0.9")
+
+
 def existing_catalog(args) -> Any:
     """The command's catalog (--catalog, $ASSAY_CATALOG, ./assay.duckdb), or None when it does not
     exist: a plan needs no earlier run."""
@@ -98,6 +115,7 @@ def _plan(args) -> int:
     from audits.planning import plan_rows
 
     rows = plan_rows(config, prepared, packs, expect, previous)
+    check_expect(expect, rows)
     if args.json:
         print(json.dumps({"previous_run": run_id, "controls": rows}, indent=2, default=str))
     else:
