@@ -7,6 +7,8 @@ was expected, in one line.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,6 +120,13 @@ class UncheckedOptions(ScannerOptions):
         return dict(self.model_extra or {})
 
 
+# periods that sort as text in time order (within one form), a finer one with a tag after it (2026-Q4b,
+# 2026-Q4-rerun) sorting inside its own; _DATED: text that looks like a dated period
+_PERIOD = re.compile(r"\d{4}|\d{4}-(Q[1-4]|H[12]|W(0[1-9]|[1-4]\d|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)"
+                     r"([-_.]?[A-Za-z][A-Za-z0-9_-]*)?")
+_DATED = re.compile(r"\d{4}|[QqHh]\d|[Ww]\d\d")
+
+
 class AuditConfig(_Strict):
     """The whole audit: one YAML file."""
 
@@ -142,6 +151,26 @@ class AuditConfig(_Strict):
         if isinstance(data, dict) and self.redteam is None:
             data.pop("redteam", None)
         return data
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _period_as_text(cls, value: Any) -> Any:
+        """YAML reads `period: 2026` as a number and `period: 2026-10-01` as a date: both mean the text."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value.isoformat() if isinstance(value, date) else value
+
+    @field_validator("period")
+    @classmethod
+    def _period_sorts(cls, value: str) -> str:
+        """Runs are put in time order by their period's text (trend, drift, 'the previous run'): a dated
+        period must be written so that it sorts; a label with no year or quarter in it (e.g. 'pilot') is kept."""
+        if not value.strip():
+            raise ValueError("the period is empty; write one such as 2026-Q4")
+        if not _PERIOD.fullmatch(value) and _DATED.search(value):
+            raise ValueError(f"period {value!r} cannot be put in time order (trend and 'previous run' order runs by "
+                             "it); write it as YYYY-Qn (e.g. 2026-Q4), YYYY, YYYY-Hn, YYYY-MM, YYYY-MM-DD or YYYY-Wnn")
+        return value
 
     @field_validator("scanners", mode="before")
     @classmethod
