@@ -18,6 +18,7 @@ import pandas as pd
 from audits.backends.choices import OPTIONS_FIELD, render_prompt
 from audits.config import TaskConfig
 from audits.datasets._log_formats import mixed_encodings, utf8_lines
+from audits.datasets._text_files import bad_json_line, delimiter_name, other_delimiter
 from audits.datasets.builtin import get_builtin
 from audits.datasets.feedback import add_feedback
 from audits.datasets.production_log import FLAT_OUTPUT_COLUMNS, blank_text, out_of_order, read_timestamps
@@ -94,7 +95,13 @@ def _read_file(path: Path, fmt: str, task: str) -> pd.DataFrame:
                              "re-save it as UTF-8, e.g. iconv -f utf-16 -t utf-8")
         text = StringIO(data.decode("utf-8-sig"))  # a UTF-8 byte-order mark (Excel, Notepad) is dropped
         if fmt == "csv":
-            return pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[""])
+            delimiter = other_delimiter(frame)
+            if delimiter is not None:  # every column was read as one, and the prompt's fields were "missing"
+                raise AssayError(f"task '{task}': {path} is separated by {delimiter_name(delimiter)}, not commas "
+                                 f"(read as one column {str(frame.columns[0])[:60]!r})",
+                                 "re-save it comma-separated (CSV UTF-8), or as .jsonl")
+            return frame
         return pd.read_json(text, lines=True, dtype=False)
     except UnicodeDecodeError:
         good, bad = utf8_lines(path.read_bytes())
@@ -104,7 +111,11 @@ def _read_file(path: Path, fmt: str, task: str) -> pd.DataFrame:
                          "re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
     except AssayError:
         raise
-    except (ValueError, OSError) as err:  # pandas/pyarrow parse errors
+    except (ValueError, TypeError, OSError) as err:  # pandas/pyarrow parse errors (TypeError: a line that is a list)
+        bad = bad_json_line(path.read_bytes().decode("utf-8-sig")) if fmt == "jsonl" and path.is_file() else None
+        if bad is not None:
+            raise AssayError(f"task '{task}': line {bad[0]} of {path} {bad[1]}",
+                             "write one JSON object per line (fix or remove that line)") from None
         first = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
         raise AssayError(f"task '{task}': cannot read {path} as {fmt}: {first}",
                          f"check that the file is valid {fmt}") from None
