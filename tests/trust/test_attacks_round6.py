@@ -116,3 +116,29 @@ def test_an_erased_file_restored_from_a_copy_is_named_by_verify(catalog):
                             "entry ") and found.endswith("restored from a copy; delete the file"), found
     (bundle / "samples.parquet").unlink()
     assert problems(catalog) == []
+
+
+# -- 5b: review leases are unsigned too: one held "until 2099" must not hide items from every reviewer ----------
+
+def test_review_leases_set_far_ahead_do_not_keep_items_from_reviewers(catalog):
+    from audits.store.bundle import write_bundle
+    from audits.store.queries import _review_queue as rq
+    from audits.store.queries import reviews as reviews_q
+
+    runs_q.register_run(catalog, "r9", "unit", "2026Q4", "cfg", "model", actor="ada")
+    ids = ["1", "2", "3"]
+    tables = {"samples": pd.DataFrame({"task": "t", "sample_id": ids, "input": ["q1", "q2", "q3"],
+                                       "prediction": ["a", "b", "c"]}),
+              "review_queue": pd.DataFrame({"task": "t", "sample_id": ids, "reason": "random", "stratum": "all",
+                                            "priority": [1, 2, 3]})}
+    bundle, sha = write_bundle(catalog.runs_dir, "r9", tables, {"run_id": "r9", "tasks": []}, {"name": "unit"},
+                               {"audit": "unit"})
+    runs_q.complete_run(catalog, "r9", bundle, sha, "ada", "cpu")
+    with catalog.connect(write=True) as con:
+        con.execute(rq._LEASE_DDL)
+    with raw(catalog) as con:  # the attack: every item leased to a made-up reviewer until 2099
+        for sid in ids:
+            con.execute("INSERT INTO review_leases VALUES ('r9', 't', ?, 'ghost', TIMESTAMP '2099-01-01')", [sid])
+    first = reviews_q.claim_next_item(catalog, "r9", "rita")
+    assert first is not None and first["sample_id"] == "1"
+    assert reviews_q.claim_next_item(catalog, "r9", "remy")["sample_id"] == "2"  # a real lease (rita's) still holds

@@ -181,14 +181,19 @@ def _claim(con: Any, queue: pd.DataFrame, k: int, run_id: str, reviewer: str, sk
     lease on, leased to them (replacing their previous lease); with how many items remain for them."""
     from datetime import timedelta
 
+    from audits.store.lease import SKEW_S
+
     con.execute(_LEASE_DDL)
     now = _now()
     open_items = _open_items(con, queue, k, run_id, reviewer, skip)
     if not open_items:
         return None
+    # a lease is an unsigned row: one that ends further ahead than any claim sets (an edited row, say until
+    # 2099) holds nothing, or a catalog writer could keep every item from every reviewer for ever
+    latest = now + timedelta(seconds=max(lease_s, LEASE_S) + SKEW_S)
     held = {(str(t), str(s)) for t, s in con.execute(
-        "SELECT task, sample_id FROM review_leases WHERE run_id = ? AND reviewer <> ? AND expires_at > ?",
-        [run_id, reviewer, now]).fetchall()}
+        "SELECT task, sample_id FROM review_leases WHERE run_id = ? AND reviewer <> ? AND expires_at > ? "
+        "AND expires_at <= ?", [run_id, reviewer, now, latest]).fetchall()}
     free = [item for item in open_items if (item.task, item.sample_id) not in held]
     if not free:
         return None
