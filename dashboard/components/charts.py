@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 
 # plotly's tool icons stand down the chart's right edge: across the top they covered the title at half width
 MODEBAR = {"orientation": "v"}
+# ... in a right margin of their own: at 10 px they stood over the last point's whiskers (Trends, 2026-Q4)
+MODEBAR_ROOM = 40
 # the legend sits at the chart's bottom edge (container coordinates): at y=-0.15 of the plot it lay over
 # slanted axis labels and cut task names ('supp', 'loan-d') on the toxicity-per-task chart
 LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
@@ -84,10 +86,10 @@ def ci_bars(frame: pd.DataFrame, x: str, value: str = "value", low: str = "ci_lo
         fig.add_hline(y=hline, line_dash="dash", line_color="firebrick",
                       annotation_text=hline_label or "", annotation_position="top left")
     title, lines = wrap_title(title, title_chars)
-    fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": 10, "t": _top(lines), "b": 10},
+    fig.update_layout(title=title, yaxis_title=y_title or value, margin={"l": 10, "r": MODEBAR_ROOM, "t": _top(lines), "b": 10},
                       height=height + 20 * max(0, lines - 1), showlegend=bool(color), legend=LEGEND, modebar=MODEBAR)
     if color:   # room under the (possibly slanted) group names for the legend at the bottom edge
-        fig.update_layout(margin={"l": 10, "r": 10, "t": _top(lines), "b": 40})
+        fig.update_layout(margin={"l": 10, "r": MODEBAR_ROOM, "t": _top(lines), "b": 40})
     if len(frame) and (frame[value].dropna() >= 0).all():  # rates and scores: no negative axis
         top = max([float(frame[c].max()) for c in (value, high) if c in frame and frame[c].notna().any()] +
                   [hline or 0.0])
@@ -105,6 +107,6 @@ def count_bars(frame: pd.DataFrame, x: str, y: str, color: str | None = None,
                              marker_color=(colors or {}).get(str(name))))
     # the legend at the bottom edge, as ci_bars': at the right it lay under the tool icons ('findi…')
     title, lines = wrap_title(title)
-    fig.update_layout(title=title, barmode=barmode, margin={"l": 10, "r": 10, "t": _top(lines), "b": 40 if color else 10},
+    fig.update_layout(title=title, barmode=barmode, margin={"l": 10, "r": MODEBAR_ROOM, "t": _top(lines), "b": 40 if color else 10},
                       height=320 + 20 * max(0, lines - 1), showlegend=bool(color), legend=LEGEND, modebar=MODEBAR)
     return fig

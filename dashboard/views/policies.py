@@ -47,8 +47,10 @@ def status_word(status: str) -> str:
     return WORDS.get(status, status)
 
 
-# a control id is one word: the table broke 'INT-ACC-1' at its hyphen ('INT-' over 'ACC-1') at 1280 px
-NO_WRAP = [{"selector": "th", "props": [("white-space", "nowrap")]}]
+# a control id is one word: the table broke 'INT-ACC-1' at its hyphen ('INT-' over 'ACC-1') at 1280 px; the
+# row label is markdown inside the <th> (a <div><p>) that sets its own white-space, so the rule names it too
+NO_WRAP = [{"selector": "th", "props": [("white-space", "nowrap")]},
+           {"selector": "th *", "props": [("white-space", "nowrap")]}]
 
 
 def _styled(frame: pd.DataFrame, column: str = "status"):

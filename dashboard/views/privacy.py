@@ -126,6 +126,18 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
             st.caption("Not measured (no labelled examples): " + ", ".join(det["not_measured"]))
 
 
+# one colour per kind on both charts, leaks first: each chart coloured by the order its rows came in, so a
+# leak was dark blue on one and light blue on the other, beside 'finding' (which a leak is too)
+PII_KINDS = {"leak": "#b42318", "not a leak": "#84adea"}
+
+
+def pii_counts(summary: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Findings per ``by`` value and kind ('leak' / 'not a leak'), leaks first, for a count chart."""
+    frame = summary.groupby([by, "leak"], as_index=False)["findings"].sum()
+    frame["kind"] = frame["leak"].map({True: "leak", False: "not a leak"})
+    return frame.sort_values("kind", key=lambda k: k.map(list(PII_KINDS).index), kind="stable").reset_index(drop=True)
+
+
 def _pii(run_id: str, res: RunResults) -> None:
     st.subheader("PII findings")
     blocks = {t.name: t.pii for t in res.tasks if t.pii is not None}
@@ -141,15 +153,14 @@ def _pii(run_id: str, res: RunResults) -> None:
     c1, c2 = st.columns(2)
     c1.metric("findings", f"{int(summary['findings'].sum()):,}")
     c2.metric("leaks (PII in the output that was not in the input)", f"{leaks:,}")
-    by_type = summary.groupby(["entity_type", "leak"], as_index=False)["findings"].sum()
-    by_type["kind"] = by_type["leak"].map({True: "leak", False: "finding"})
-    by_field = summary.groupby(["field", "leak"], as_index=False)["findings"].sum()
-    by_field["kind"] = by_field["leak"].map({True: "leak", False: "finding"})
+    by_type, by_field = pii_counts(summary, "entity_type"), pii_counts(summary, "field")
     a, b = st.columns(2)
-    charts.show(lambda: charts.count_bars(by_type, x="entity_type", y="findings", color="kind", title="by entity type"),
+    charts.show(lambda: charts.count_bars(by_type, x="entity_type", y="findings", color="kind", title="by entity type",
+                                          colors=PII_KINDS),
                 charts.why_empty(by_type, "PII findings by entity type", value="findings", counts=True),
                 key="pii-type", target=a)
-    charts.show(lambda: charts.count_bars(by_field, x="field", y="findings", color="kind", title="by field"),
+    charts.show(lambda: charts.count_bars(by_field, x="field", y="findings", color="kind", title="by field",
+                                          colors=PII_KINDS),
                 charts.why_empty(by_field, "PII findings by field", value="findings", counts=True),
                 key="pii-field", target=b)
     leaks_only = st.toggle("Leaks only", value=False, key="p_leaks")

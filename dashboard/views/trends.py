@@ -54,7 +54,7 @@ def _figure(key: str, series: dict[str, Any], shown: int = 1) -> go.Figure:
     sub = "<br>".join(f"<sup>{line}</sup>" for line in verdict.split("<br>"))
     top = 20 + 20 * (lines + more)
     fig.update_layout(title={"text": f"{name}<br>{sub}"}, height=280 + top,
-                      margin={"t": top, "b": 30, "l": 40, "r": 10}, xaxis_title="period",
+                      margin={"t": top, "b": 30, "l": 40, "r": charts.MODEBAR_ROOM}, xaxis_title="period",
                       modebar=charts.MODEBAR)   # the tool icons beside the chart, not over its title
     return fig
 

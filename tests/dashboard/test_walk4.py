@@ -51,4 +51,40 @@ def test_control_ids_keep_to_one_line_in_the_checklist_tables(gdpr_catalog):
     assert len(at.table) >= 2                                   # the checklist and its owners and sources
     for table in at.table:
         styles = table.proto.arrow_data.styler.styles           # 'INT-ACC-1' broke at its hyphen at 1280 px
-        assert "th { white-space: nowrap }" in styles, styles
+        # on the <th> and on the markdown inside it, which set 'white-space: normal' (the first fix missed it)
+        assert "th { white-space: nowrap }" in styles and "th * { white-space: nowrap }" in styles, styles
+
+
+def test_leaks_have_one_colour_and_come_first_on_both_pii_charts():
+    import pandas as pd
+
+    from dashboard.components import charts
+    from dashboard.views.privacy import PII_KINDS, pii_counts
+
+    # the field chart met a non-leak first, the entity chart a leak: the colours swapped between the two
+    summary = pd.DataFrame({"entity_type": ["EMAIL_ADDRESS", "PHONE_NUMBER", "PHONE_NUMBER"],
+                            "field": ["prediction", "input", "prediction"], "leak": [True, False, True],
+                            "findings": [1, 1, 1]})
+    for by in ("entity_type", "field"):
+        counts = pii_counts(summary, by)
+        assert counts["kind"].tolist()[0] == "leak" and set(counts["kind"]) == {"leak", "not a leak"}
+        fig = charts.count_bars(counts, x=by, y="findings", color="kind", title=by, colors=PII_KINDS)
+        assert [(t.name, t.marker.color) for t in fig.data] == list(PII_KINDS.items())
+
+
+def test_every_chart_keeps_a_right_margin_for_the_tool_icons_and_a_top_one_for_its_title():
+    import pandas as pd
+
+    from dashboard.components import charts
+    from dashboard.views.trends import _figure
+
+    rows = pd.DataFrame({"measure": ["BLEU"], "value": [12.3], "ci_low": [8.0], "ci_high": [17.0], "n": [6]})
+    series = {"points": [{"period": "2026-Q3", "value": 0.6, "ci_low": 0.5, "ci_high": 0.7},
+                         {"period": "2026-Q4", "value": 0.7, "ci_low": 0.6, "ci_high": 0.8}],
+              "k": 2, "slope": None, "significant": False, "change": None}
+    figures = [charts.ci_bars(rows, x="measure", title="BLEU", height=280),
+               charts.ci_bars(rows.assign(kind="a"), x="measure", color="kind", title="BLEU"),
+               charts.count_bars(rows, x="measure", y="value", title="BLEU"),
+               _figure("support-qa/bleu", series)]
+    for fig in figures:   # at r=10 the icons stood over the last point's whiskers
+        assert fig.layout.margin.r >= charts.MODEBAR_ROOM >= 36 and fig.layout.margin.t >= 40, fig.layout.margin
