@@ -19,6 +19,9 @@ LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
 # a half-width chart at 1280 px holds about this many title characters beside the tool icons; longer
 # titles ('share of 'yes' decisions by race (95% CI, exact binomial)') were cut at the right edge
 TITLE_CHARS = 44
+# ... and a third-width one (Quality's one chart per measure) about this many: 'overlap with the reference
+# (BLEU)' ran under the full-screen icon
+THIRD_TITLE_CHARS = 26
 
 
 def wrap_title(title: str | None, width: int = TITLE_CHARS) -> tuple[str | None, int]:

@@ -40,6 +40,12 @@ def shown_page(frame):
     return frame
 
 
+def measure_figure(rows: pd.DataFrame, metric: str):
+    """One measure off the 0-1 scale (BLEU, chrF, a length) in a third-width chart, its title wrapped to fit."""
+    return charts.ci_bars(rows, x="measure", title=term(metric), y_title="value", height=280,
+                          title_chars=charts.THIRD_TITLE_CHARS)
+
+
 def _metrics(run_id: str) -> None:
     rows = compare.metric_rows(state.results(run_id))
     if rows.empty:
@@ -66,7 +72,7 @@ def _metrics(run_id: str) -> None:
                             charts.why_empty(unit, f"{task}'s metrics on a 0–1 scale"), key=f"quality-{task}-unit")
             cols = st.columns(3)
             for i, (metric, one) in enumerate(other.groupby("metric", sort=True)):
-                charts.show(lambda: charts.ci_bars(one, x="measure", title=term(metric), y_title="value", height=280),
+                charts.show(lambda: measure_figure(one, metric),
                             charts.why_empty(one, f"{term(metric)} on {task}"), key=f"quality-{task}-{metric}",
                             target=cols[i % 3])
     with st.expander("Metric table with signatures"):

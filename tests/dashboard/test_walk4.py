@@ -88,3 +88,18 @@ def test_every_chart_keeps_a_right_margin_for_the_tool_icons_and_a_top_one_for_i
                _figure("support-qa/bleu", series)]
     for fig in figures:   # at r=10 the icons stood over the last point's whiskers
         assert fig.layout.margin.r >= charts.MODEBAR_ROOM >= 36 and fig.layout.margin.t >= 40, fig.layout.margin
+
+
+def test_a_third_width_measure_chart_wraps_its_title_clear_of_the_full_screen_icon():
+    import pandas as pd
+
+    from dashboard.components import charts
+    from dashboard.views.quality import measure_figure
+
+    rows = pd.DataFrame({"measure": ["overlap with the reference (BLEU)"], "value": [16.7], "ci_low": [4.6],
+                         "ci_high": [30.4], "n": [6]})
+    fig = measure_figure(rows, "bleu")
+    lines = fig.layout.title.text.split("<br>")   # one 33-character line ran under the icon at a third of 1280 px
+    assert " ".join(lines) == "overlap with the reference (BLEU)" and len(lines) == 2
+    assert all(len(line) <= charts.THIRD_TITLE_CHARS for line in lines)
+    assert fig.layout.margin.t >= 60 and fig.layout.height == 300        # the second line gets its room
