@@ -13,6 +13,8 @@ class Table:
     weights: list[float]          # relative column widths
     caption: str = ""
     colours: dict[tuple[int, int], str] = field(default_factory=dict)   # (row, column) -> text colour
+    # columns whose words break only at spaces, never inside (a browser broke 'INT-ACC-1' at its hyphen)
+    whole_words: tuple[int, ...] = ()
 
 
 @dataclass

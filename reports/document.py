@@ -267,6 +267,7 @@ def _checklist(d: ReportData) -> Section:
                       "measured": "measured", "evidence": "evidence", "detail": "detail"},
               [1.9, 3.0, 2.0, 1.9, 1.4, 3.3, 2.8])
     t.colours = {(i, 3): COLOURS.get(x, "#333333") for i, x in enumerate(statuses)}
+    t.whole_words = (0,)
     s.blocks.append(t)
     att = d.tables["attestations"]
     if len(att):
@@ -274,6 +275,7 @@ def _checklist(d: ReportData) -> Section:
                                     "status": "status", "note": "note", "evidence_link": "link",
                                     "evidence_sha256": "evidence SHA-256", "created_at": "when"},
                               [1.4, 1.5, 1, 1.2, 1, 2.5, 1.8, 2.8, 1.5], caption="Attestations"))
+        s.blocks[-1].whole_words = (0, 1)
     s.blocks.append(signoff_block(d))
     return s
 
@@ -304,7 +306,8 @@ def summary_blocks(d: ReportData) -> list[Any]:
     if failing:
         ft = Table(["control", "title", "status", "evidence"],
                    [[f"{it.pack} {it.control_id}", it.title, WORDS.get(it.status, it.status), evidence_text(it)]
-                    for it in failing], [2, 4, 1.4, 4.6], caption=f"Failing or undecided controls ({len(failing)})")
+                    for it in failing], [2, 4, 1.4, 4.6], caption=f"Failing or undecided controls ({len(failing)})",
+                   whole_words=(0,))
         ft.colours = {(i, 2): COLOURS.get(it.status, "#333333") for i, it in enumerate(failing)}
         blocks.append(ft)
     elif d.checklist is not None:

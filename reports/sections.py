@@ -72,7 +72,7 @@ def _controls_table(items: list[Any], caption: str):
     rows = [[it.pack, it.control_id, plain(it.title), WORDS.get(it.status, it.status), plain(evidence_text(it))]
             for it in items]
     t = Table(["pack", "control", "what it checks", "verdict", "evidence"], rows, [1.5, 1.3, 3.6, 1.5, 4.2],
-              caption=caption)
+              caption=caption, whole_words=(0, 1))
     t.colours = {(i, 3): COLOURS.get(it.status, "#333333") for i, it in enumerate(items)}
     return t
 
