@@ -197,4 +197,8 @@ def card_html(item: dict, leaks: list[dict] | None = None, claims: list[dict] | 
                        for r in pair.to_dict("records"))
         body.append("<div class='lbl'>The counterfactual pair that flipped (same prompt, one value swapped)</div>"
                     f"<table style='font-size:.82rem'><tr><th>value</th><th>prompt</th><th>decision</th></tr>{rows}</table>")
-    return CARD_CSS + "<div class='assay-card'>" + "".join(body) + "</div>"
+    # one line: st.markdown ends an HTML block at a line break, and what followed was read as markdown (a
+    # red-team prompt's second line onwards: `find constance` as code, an indented output as a code block
+    # running out of the card, the rest of the markup shown as text); the boxes keep their lines (pre-wrap)
+    card = CARD_CSS + "<div class='assay-card'>" + "".join(body) + "</div>"
+    return card.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "&#10;")
