@@ -42,6 +42,12 @@ DECISION_RULE = (
     "control requires.")
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks as spaces: a blank line in a typed note ended st.markdown's HTML block,
+    and the rest of the note was read as markdown (a heading, a list, code) outside the control's line."""
+    return " ".join(str(text).split())
+
+
 def status_word(status: str) -> str:
     """A status in words (no emoji: they render as empty boxes without an emoji font)."""
     return WORDS.get(status, status)
@@ -146,7 +152,7 @@ def _checklist_table(checklist: policies.Checklist) -> None:
         for it in failing:
             st.markdown(f"<div id='ctl-{it.control_id}'><b>{it.pack} {it.control_id}</b> — "
                         f"<span style='color:{COLOURS.get(it.status, '#333')}; font-weight:600'>{status_word(it.status)}"
-                        f"</span> — {escape(plain(it.title))}. <i>{escape(plain(evidence_text(it)))}</i></div>",
+                        f"</span> — {escape(plain(it.title))}. <i>{escape(one_line(plain(evidence_text(it))))}</i></div>",
                         unsafe_allow_html=True)  # a note or link is typed text: escaped, never markup
     st.caption(DECISION_RULE)
     # five columns fit 1280 px; owner and source go in a second table below each pack

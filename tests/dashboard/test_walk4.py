@@ -122,3 +122,16 @@ def test_a_multi_line_item_is_one_html_block_so_markdown_never_reads_its_text():
     assert "\n" not in html and "\r" not in html
     assert unescape(prompt).replace("\n", "&#10;") in html.replace("&#x27;", "'")
     assert "way:&#10;&#10;    def find_constance():&#10;        print(" in html       # lines and indents kept
+
+
+def test_a_rejected_attestations_multi_line_note_stays_on_its_controls_line(gdpr_catalog):
+    import policies
+    from audits.store.catalog import Catalog
+
+    note = "Checked the DPIA folder.\n\n# Missing\n    the 2026 review is not there"
+    policies.attest(Catalog(gdpr_catalog), "r", "gdpr-ccpa", "GDPR-5-1-C", "carl", "compliance", note=note,
+                    status="rejected")
+    at = page_app("policies").run()
+    assert not at.exception, at.exception
+    line = next(m.value for m in at.markdown if m.value.startswith("<div id='ctl-GDPR-5-1-C'>"))
+    assert "\n" not in line and "Checked the DPIA folder. # Missing the 2026 review is not there" in line, line
