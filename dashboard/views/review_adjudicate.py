@@ -33,19 +33,27 @@ def _save(run_id: str, user: auth.User, task: str, sample_id: str) -> None:
     st.session_state[MSG] = ("success", f"Adjudicated {task}/{sample_id} as {LABEL_NAMES[label].lower()}.")
 
 
+def vote_html(reviewer: object, label: object, correction: object, note: object) -> str:
+    """One reviewer's label with their corrected output and note, escaped and on one HTML line: a line break
+    ended st.markdown's HTML block and the rest of a multi-line correction was read as markdown; the lines
+    stay lines (pre-wrap)."""
+    from html import escape
+
+    said = f"<b>{escape(str(reviewer))}</b>: {escape(LABEL_NAMES.get(str(label), str(label)))}"
+    for what, value in (("corrected output", correction), ("note", note)):
+        if isinstance(value, str) and value.strip():
+            shown = escape(value).replace("\r\n", "\n").replace("\n", "&#10;")
+            said += f" — {what}: <i style='white-space:pre-wrap'>{shown}</i>"
+    return said
+
+
 def _votes(run_id: str, task: str, sample_id: str, flags: set[str]) -> str:
     """Each reviewer's label of the item, with their corrected output and note, and the item's flags (HTML)."""
     from html import escape
 
     latest = rv.latest_reviews(state.catalog(), run_id)
     mine = latest[(latest["task"] == task) & (latest["sample_id"].astype(str) == sample_id) & ~latest["adjudication"]]
-    rows = []
-    for r in mine.itertuples(index=False):
-        said = f"<b>{escape(str(r.reviewer))}</b>: {escape(LABEL_NAMES.get(str(r.label), str(r.label)))}"
-        for what, value in (("corrected output", r.correction), ("note", r.note)):
-            if isinstance(value, str) and value.strip():
-                said += f" — {what}: <i>{escape(value)}</i>"
-        rows.append(f"<li>{said}</li>")
+    rows = [f"<li>{vote_html(r.reviewer, r.label, r.correction, r.note)}</li>" for r in mine.itertuples(index=False)]
     flagged = f"<div class='lbl'>Flagged by a reviewer: {escape(', '.join(sorted(flags)))}</div>" if flags else ""
     return f"<div class='lbl'>What the reviewers said</div><ul style='font-size:.85rem'>{''.join(rows)}</ul>{flagged}"
 

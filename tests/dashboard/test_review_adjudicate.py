@@ -85,7 +85,7 @@ def test_the_adjudicator_sees_the_leak_as_the_first_pass_card_shows_it(disagreem
             "remaining": 1, "n_queue": 1}
     assert evidence_card(RUN, User("chair", "committee"), item)[0] == card
     said = "".join(m.value for m in at.markdown if "What the reviewers said" in m.value)
-    assert "<b>ann</b>: Correct" in said and "<b>ben</b>: Incorrect — corrected output: <i>Someone will call you" in said
+    assert "<b>ann</b>: Correct" in said and "<b>ben</b>: Incorrect — corrected output: <i style='white-space:pre-wrap'>Someone will call you" in said
 
     at.radio(key="adj_label").set_value("incorrect")
     at.text_area(key="adj_correction").input("Someone will call you tomorrow.")

@@ -135,3 +135,12 @@ def test_a_rejected_attestations_multi_line_note_stays_on_its_controls_line(gdpr
     assert not at.exception, at.exception
     line = next(m.value for m in at.markdown if m.value.startswith("<div id='ctl-GDPR-5-1-C'>"))
     assert "\n" not in line and "Checked the DPIA folder. # Missing the 2026 review is not there" in line, line
+
+
+def test_an_adjudicators_view_of_a_multi_line_correction_is_one_html_line():
+    from dashboard.views.review_adjudicate import vote_html
+
+    said = vote_html("rita", "incorrect", "The refund takes 5 days.\n\n    Contact us at <EMAIL>.", "see\r\npolicy")
+    assert "\n" not in said and "\r" not in said       # a blank line ended the HTML block: the rest was markdown
+    assert "5 days.&#10;&#10;    Contact us at &lt;EMAIL&gt;." in said and "see&#10;policy" in said
+    assert said.startswith("<b>rita</b>: ")
