@@ -79,7 +79,8 @@ def not_live(host: Any, pid: Any, heartbeat: Any, now: datetime | None = None, s
 
     The lease is a catalog row nobody signs, so it only ever counts for a short while: a heartbeat older
     than STALE_S is a dead job's, and one more than SKEW_S ahead of this clock was not written by a job (a
-    job writes its own clock's time; an edited row set in the future would otherwise look live for ever).
+    job writes its own clock's time; an edited row set in the future would otherwise look live for ever, so a
+    host whose clock runs more than SKEW_S ahead must have it set right).
     A run with no heartbeat counts as live only for STALE_S after ``started`` (when given)."""
     now = now or _now()
     if host == socket.gethostname() and pid is not None and pid == pid and not _pid_alive(int(pid)):
@@ -90,7 +91,7 @@ def not_live(host: Any, pid: Any, heartbeat: Any, now: datetime | None = None, s
         return None
     if heartbeat - now > timedelta(seconds=SKEW_S):
         return (f"its heartbeat {heartbeat:%Y-%m-%d %H:%M:%S} is in the future (more than {SKEW_S:g} s ahead of "
-                "this clock): no job wrote it")
+                "this clock: an edited row, or a host whose clock is wrong)")
     if now - heartbeat > timedelta(seconds=STALE_S):
         return f"its last heartbeat was at {heartbeat:%Y-%m-%d %H:%M:%S}, over {STALE_S:g} s ago"
     return None
