@@ -199,6 +199,14 @@ def _sample_caption(run_id: str) -> None:
         st.caption(f"Task {line}")
 
 
+def metric_table_title(n: int, previous: str | None) -> str:
+    """The metric table's expander title: against the previous period when there is one (the demo's first
+    quarter said 'against the previous period' above 46 rows of dashes)."""
+    if previous:
+        return f"Every metric against the previous period, {previous} ({n})"
+    return f"Every metric with its 95% interval ({n}; no earlier run to compare with)"
+
+
 def render() -> None:
     st.title("Overview")
     run_id = state.require_run()
@@ -262,15 +270,18 @@ def render() -> None:
             "real change?": ["yes" if r is True else ("no" if r is False else "—") for r in table["significant"]],
             "test": [plain(v) or "—" for v in table["verdict"]],
         })
-        with st.expander(f"Every metric against the previous period ({len(view)})"):
+        if not prev_id:   # a first run: no 'previous' or 'change' columns of dashes under a title promising them
+            view = view[["task", "measure", "value [95% CI]", "n"]]
+        with st.expander(metric_table_title(len(view), prev_period if prev_id else None)):
             st.dataframe(view, hide_index=True, width="stretch")
         said = [f"**{t.name}** — {_said(m)}" for t, _, m in res.metrics() if _bound_in_words(_said(m))]
         if said:  # zero (or all) events: the one-sided bound in words, never "[0, 0]"
             st.markdown("\n".join(f"- {x}" for x in said))
-        st.caption("A change is marked real only when its test, corrected for every metric compared in this "
-                   "run (Holm), is significant at 5%: McNemar's exact test (0/1 scores) or a paired t-test "
-                   "where both runs scored the same samples; otherwise a two-proportion test or a z-test on "
-                   "the two intervals: the same tests as the report's.")
+        if prev_id:
+            st.caption("A change is marked real only when its test, corrected for every metric compared in this "
+                       "run (Holm), is significant at 5%: McNemar's exact test (0/1 scores) or a paired t-test "
+                       "where both runs scored the same samples; otherwise a two-proportion test or a z-test on "
+                       "the two intervals: the same tests as the report's.")
 
     with st.expander("Runs by period"):
         st.dataframe(runs[[c for c in ("period", "audit", "run_id", "status", "created_at", "model", "device")

@@ -144,3 +144,16 @@ def test_an_adjudicators_view_of_a_multi_line_correction_is_one_html_line():
     assert "\n" not in said and "\r" not in said       # a blank line ended the HTML block: the rest was markdown
     assert "5 days.&#10;&#10;    Contact us at &lt;EMAIL&gt;." in said and "see&#10;policy" in said
     assert said.startswith("<b>rita</b>: ")
+
+
+def test_a_first_run_s_metric_table_does_not_promise_a_comparison(gdpr_catalog):
+    at = page_app("overview").run()
+    assert not at.exception, at.exception
+    labels = [e.label for e in at.expander]
+    # the demo's first quarter: 'Every metric against the previous period (46)' over columns of dashes
+    assert not any("against the previous period" in x for x in labels), labels
+    title = next(x for x in labels if x.startswith("Every metric"))
+    assert title.endswith("; no earlier run to compare with)")
+    frame = next(e for e in at.expander if e.label == title).dataframe[0].value
+    assert list(frame.columns) == ["task", "measure", "value [95% CI]", "n"]
+    assert not any(c.value.startswith("A change is marked real") for c in at.caption)
