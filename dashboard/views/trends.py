@@ -98,18 +98,19 @@ def render() -> None:
     body = _trends(str(state.catalog_path()), audit, metrics)
     tested = body.get("family_size", len(body["series"]))  # the Holm family: every series computed, duplicates once
     body["series"] = {k: v for k, v in body["series"].items() if k in chosen}
-    same = [f"{series_label(k)} = {series_label(v)}" for k, v in body.get("same_as", {}).items() if k in chosen]
-    st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
-               f"Change point: {body['change_test']}. p-values corrected (Holm) over {tested} distinct series"
-               + (f" ({'; '.join(same)}: the same numbers, counted once)." if same else "."))
     if body.get("superseded"):  # reruns of a period: one point per period, its latest run
         st.caption("Not counted (a later run of the same period supersedes them): " + ", ".join(
             f"{r['run_id']} ({r['period']})" for r in body["superseded"]) + ".")
     alone = single_run_note(body)
-    if alone:   # one point per chart said nothing (51 one-dot charts on the demo's first quarter)
+    if alone:   # one point per chart said nothing (51 one-dot charts on the demo's first quarter); nor does the
+        # trend test's method (a paragraph on Cochran-Armitage and Holm over 44 series) with nothing tested
         st.info(alone, icon=":material/info:")
         st.dataframe(_table(body), hide_index=True, width="stretch")
         return
+    same = [f"{series_label(k)} = {series_label(v)}" for k, v in body.get("same_as", {}).items() if k in chosen]
+    st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
+               f"Change point: {body['change_test']}. p-values corrected (Holm) over {tested} distinct series"
+               + (f" ({'; '.join(same)}: the same numbers, counted once)." if same else "."))
     flagged = [k for k, s in body["series"].items() if s["significant"]]
     if flagged:
         st.warning(f"A real trend (significant after correction) in {'; '.join(map(series_label, flagged))}.",

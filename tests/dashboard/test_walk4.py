@@ -157,3 +157,12 @@ def test_a_first_run_s_metric_table_does_not_promise_a_comparison(gdpr_catalog):
     frame = next(e for e in at.expander if e.label == title).dataframe[0].value
     assert list(frame.columns) == ["task", "measure", "value [95% CI]", "n"]
     assert not any(c.value.startswith("A change is marked real") for c in at.caption)
+
+
+def test_trends_with_one_period_lead_with_the_note_not_the_trend_tests_method(gdpr_catalog):
+    at = page_app("trends").run()
+    assert not at.exception, at.exception
+    assert at.info and at.info[0].value.startswith("Only one period of this audit so far (2026-Q4)")
+    # a paragraph on the trend test and Holm's correction over every series stood above it, with nothing tested
+    assert not any("Trend test:" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert len(at.dataframe) == 1
