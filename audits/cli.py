@@ -13,10 +13,20 @@ from audits import __version__
 from audits.errors import AssayError
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is one line naming the fix, like every other user error (its
+    usage block was five lines); subcommand parsers are made of the same class."""
+
+    def error(self, message: str):  # type: ignore[override]
+        command = self.prog.removeprefix("assay").strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"assay: error: {where}{message} — see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from audits.commands import COMMAND_MODULES
 
-    parser = argparse.ArgumentParser(prog="assay", description="Audit language models for governance.")
+    parser = _OneLineParser(prog="assay", description="Audit language models for governance.")
     parser.add_argument("--version", action="version", version=f"assay {__version__}")
     help_text = "catalog DuckDB file (default: $ASSAY_CATALOG or ./assay.duckdb)"
     parser.add_argument("--catalog", default=None, help=help_text)

@@ -77,6 +77,8 @@ def _add(args) -> int:
     cat = Catalog(args.catalog)
     admin = _admin(cat, args, bootstrap_role=args.role)
     existed = uq.get_user(cat, args.name) is not None
+    if existed and args.role != "admin":
+        _keep_an_admin(cat, args.name, f"making it a {args.role}")
     password = _read_password(args)
     if admin.source == "bootstrap" and password is None and not args.os_user:
         raise AssayError("the first admin needs a password or an OS login", "pass --password-stdin or --os-user LOGIN")
@@ -107,6 +109,17 @@ def _list(args) -> int:
 def _remove(args) -> int:
     cat = Catalog(args.catalog, create=False)
     admin = _admin(cat, args)
+    _keep_an_admin(cat, args.name, "deactivating it")
     uq.deactivate_user(cat, args.name, actor=admin.name)
     print(f"deactivated user {args.name}")
     return 0
+
+
+def _keep_an_admin(cat: Catalog, name: str, change: str) -> None:
+    """Refuse a change that leaves no active admin: nobody could add, re-activate or erase afterwards, and the
+    bootstrap does not reopen (the catalog was locked for good by one command)."""
+    users = uq.list_users(cat)
+    admins = set(users.loc[users["role"] == "admin", "username"]) if not users.empty else set()
+    if admins == {name}:
+        raise AssayError(f"{name} is the only active admin; {change} would leave no one who can add, re-activate or "
+                         "remove users, or erase a run", "add another admin first (`assay users add NAME --role admin`)")

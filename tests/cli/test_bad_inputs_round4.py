@@ -1,0 +1,240 @@
+"""Bad input, round 4: the real CLI entry point (``audits.cli.main``) on a catalog holding one complete run.
+Each case was a traceback, a silent wrong answer or a vague line before; now it is one line naming the problem
+and the fix (exit 2), and the catalog is intact afterwards (``assay verify`` passes, the complete runs are the
+same). None loads a model: the predictions backend answers. (Rounds 1-3: tests/cli/test_bad_inputs_round3.py.)"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from audits.cli import main
+
+ROWS = [{"id": str(i), "question": f"q{i}", "answer": f"a{i}"} for i in range(12)]
+PACK = ("name: em\ntitle: Exact match\ncontrols:\n"
+        "  - {id: EM-1, title: exact, source: internal, owner: compliance, check: 'exact_match >= 0.5'}\n")
+
+
+def _jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def _config(period: str = "2026-Q4", dataset: str = "data.jsonl", model: str = "preds.jsonl") -> str:
+    return (f"name: r4\nperiod: {period}\nseed: 1\nbootstrap: 50\nmodel: {{backend: predictions, path: {model}}}\n"
+            f"tasks:\n  - name: t\n    type: generate\n    dataset: {{path: {dataset}}}\n"
+            f"    fields: {{id: id, reference: answer}}\n    prompt: \"{{question}}\"\n    metrics: [exact_match]\n")
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse
+            code = int(stop.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("[assay] ")]  # progress
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("assay: error: ") and " — " in lines[0], lines[0]  # problem — fix
+    return lines[0].removeprefix("assay: error: ")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """A folder with data, predictions, a pack and a catalog holding one complete run of audit r4."""
+    root = tmp_path_factory.mktemp("round4")
+    (root / "data.jsonl").write_text(_jsonl(ROWS), encoding="utf-8")
+    (root / "preds.jsonl").write_text(_jsonl([{"sample_id": r["id"], "prediction": r["answer"]} for r in ROWS]),
+                                      encoding="utf-8")
+    (root / "em.yaml").write_text(PACK, encoding="utf-8")
+    (root / "ok.yaml").write_text(_config(), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASSAY_KEY_DIR", str(root / "keys"))
+        code, out, err = _cli("--catalog", str(root / "c.duckdb"), "run", str(root / "ok.yaml"))
+    assert code == 0, err
+    (root / "run_id").write_text(out.split()[-1])
+    return root
+
+
+@pytest.fixture()
+def cat(folder, monkeypatch):
+    """The catalog's path; after the test, every complete run is still there and `assay verify` passes."""
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(folder / "keys"))
+    catalog = str(folder / "c.duckdb")
+
+    def complete() -> list[dict]:
+        code, out, _ = _cli("--catalog", catalog, "runs", "--json")
+        assert code == 0
+        return [r for r in json.loads(out) if r["status"] == "complete"]
+
+    before = complete()
+    yield catalog
+    assert complete() == before
+    code, out, err = _cli("--catalog", catalog, "verify")
+    assert code == 0 and "intact" in out, err
+
+
+def _run_id(folder: Path) -> str:
+    return (folder / "run_id").read_text()
+
+
+# --- verify --export-checkpoint: a traceback after the whole verify ------------------------------------------
+def test_a_checkpoint_onto_a_folder_or_under_a_file_is_one_line(folder, cat):
+    target = folder / "ckpt-folder"
+    target.mkdir(exist_ok=True)
+    code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(target), "--force")
+    assert code == 2 and _one_line(err) == (f"--export-checkpoint {target} is a folder, not a file — name a file, "
+                                            f"e.g. --export-checkpoint {target / 'checkpoint.json'}")
+    under = folder / "data.jsonl" / "c.json"
+    code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(under))
+    assert code == 2 and _one_line(err) == (f"--export-checkpoint {under}: {folder / 'data.jsonl'} is a file, not a "
+                                            "folder — name a file in a folder, e.g. --export-checkpoint checkpoint.json")
+
+
+def test_a_checkpoint_into_a_missing_folder_is_written(folder, cat):
+    target = folder / "new" / "deeper" / "c.json"
+    code, out, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(target))
+    assert code == 0, err
+    assert json.loads(target.read_text())["format"] and "wrote the signed checkpoint" in out
+
+
+# --- report --policy: a misspelt pack was an error row inside the written report ----------------------------
+def test_report_with_an_unknown_pack_writes_nothing(folder, cat):
+    out = folder / "r.html"
+    code, _, err = _cli("--catalog", cat, "report", _run_id(folder), "-o", str(out), "--policy", "internal-lm")
+    assert code == 2 and _one_line(err) == (
+        "unknown policy pack 'internal-lm' — use one of: eu-ai-act, gdpr-ccpa, internal-llm, nist-ai-rmf, "
+        "owasp-llm-top10, or a path to a pack YAML file")
+    assert not out.exists()
+    code, _, err = _cli("--catalog", cat, "report", _run_id(folder), "--pack", str(folder / "p.zip"),
+                        "--policy", str(folder / "nope.yaml"))
+    assert code == 2 and _one_line(err).startswith(f"policy pack file {folder / 'nope.yaml'} does not exist — ")
+    assert not (folder / "p.zip").exists()
+
+
+# --- plan --expect: a misspelt metric fell back to the previous run; a rate of 1.5 planned 8 samples ----------
+@pytest.mark.parametrize("expect,says", [
+    ("exact_mach=0.9", "--expect exact_mach=0.9: no control of these packs plans 'exact_mach' (planned: exact_match, "
+                       "t.exact_match) — name a metric (or task.metric) from that list, or drop --expect"),
+    ("q.exact_match=0.9", "--expect q.exact_match=0.9: no control of these packs plans 'exact_match' for task 'q' "
+                          "(planned: exact_match, t.exact_match) — name a metric (or task.metric) from that list, "
+                          "or drop --expect"),
+    ("exact_match=1.5", "--expect exact_match=1.5: exact_match is a rate, between 0 and 1 — give a proportion, "
+                        "e.g. --expect exact_match=0.9"),
+])
+def test_plan_refuses_an_expectation_it_cannot_use(folder, cat, expect, says):
+    code, _, err = _cli("--catalog", cat, "plan", str(folder / "ok.yaml"), "--policy", str(folder / "em.yaml"),
+                        "--expect", expect)
+    assert code == 2 and _one_line(err) == says
+
+
+def test_plan_still_uses_a_good_expectation(folder, cat):
+    code, out, err = _cli("--catalog", cat, "plan", str(folder / "ok.yaml"), "--policy", str(folder / "em.yaml"),
+                          "--expect", "t.exact_match=0.9")
+    assert code == 0 and "expected 0.9 (--expect), need 8, have 12" in out, err
+
+
+# --- a period that does not sort was stored, and ordered after every 20xx period -----------------------------
+@pytest.mark.parametrize("period", ["Q4-2026", "'2026 Q4'", "2026-Q5", "2026q4", "2026-13"])
+def test_a_period_that_cannot_be_ordered_is_one_line_and_no_run(folder, cat, period):
+    config = folder / "period.yaml"
+    config.write_text(_config(period=period), encoding="utf-8")
+    code, _, err = _cli("--catalog", cat, "run", str(config))
+    shown = period.strip("'")
+    assert code == 2 and _one_line(err) == (
+        f"{config}: invalid value at 'period': Value error, period '{shown}' cannot be put in time order (trend and "
+        "'previous run' order runs by it); write it as YYYY-Qn (e.g. 2026-Q4), YYYY, YYYY-Hn, YYYY-MM, YYYY-MM-DD or "
+        "YYYY-Wnn — correct the value (see the config example in README.md)")
+
+
+@pytest.mark.parametrize("period,stored", [("2026", "2026"), ("2026-10-01", "2026-10-01"), ("2026-Q4b", "2026-Q4b"),
+                                           ("pilot", "pilot"), ("2026-W40", "2026-W40")])
+def test_periods_that_sort_are_read_as_text(period, stored):
+    import yaml
+
+    from audits.config import parse_config
+
+    assert parse_config(yaml.safe_load(_config(period=period))).period == stored  # 2026: an int; 2026-10-01: a date
+
+
+# --- datasets and predictions: delimiter, line number, a line that is a list (was a traceback) ----------------
+CSV_ROWS = "".join(f"{r['id']}{{d}}{r['question']}{{d}}{r['answer']}\n" for r in ROWS)
+FILES: list[tuple[str, str, str, str]] = [
+    # (file, which config slot, content, the one line after the file's path)
+    ("semi.csv", "dataset", "id;question;answer\n" + CSV_ROWS.replace("{d}", ";"),
+     " is separated by ';', not commas (read as one column 'id;question;answer') — re-save it comma-separated "
+     "(CSV UTF-8), or as .jsonl"),
+    ("tabs.csv", "dataset", "id\tquestion\tanswer\n" + CSV_ROWS.replace("{d}", "\t"),
+     " is separated by tabs, not commas (read as one column 'id\\tquestion\\tanswer') — re-save it comma-separated "
+     "(CSV UTF-8), or as .jsonl"),
+    ("badline.jsonl", "dataset", _jsonl(ROWS[:5]) + "{oops\n", "line 6 of {path} is not JSON (Expecting property "
+     "name enclosed in double quotes) — write one JSON object per line (fix or remove that line)"),
+    ("listline.jsonl", "dataset", _jsonl(ROWS[:3]) + "[1, 2]\n", "line 4 of {path} is a JSON list, not an object "
+     "— write one JSON object per line (fix or remove that line)"),
+    ("semi-preds.csv", "model", "sample_id;prediction\n" + "".join(f"{r['id']};x\n" for r in ROWS),
+     " is separated by ';', not commas (read as one column 'sample_id;prediction') — re-save it comma-separated "
+     "(CSV UTF-8), or as .jsonl"),
+    ("list-preds.jsonl", "model", _jsonl([{"sample_id": r["id"], "prediction": "x"} for r in ROWS]) + "[1]\n",
+     ": line 13 is a JSON list, not an object — write one JSON object per line (fix or remove that line)"),
+]
+
+
+@pytest.mark.parametrize("name,slot,content,says", FILES, ids=[f[0] for f in FILES])
+def test_a_misformatted_data_file_names_its_delimiter_or_line(folder, cat, name, slot, content, says):
+    path = folder / name
+    path.write_text(content, encoding="utf-8")
+    config = folder / f"{name}.yaml"
+    config.write_text(_config(**{slot: name}), encoding="utf-8")
+    code, _, err = _cli("--catalog", cat, "run", str(config))
+    line = _one_line(err)
+    assert code == 2
+    if "{path}" in says:
+        assert line == f"task 't': " + says.replace("{path}", str(path))
+    elif slot == "model":
+        assert line.startswith(f"predictions file '{path}'") and line.endswith(says)
+    else:
+        assert line == f"task 't': {path}{says}"
+
+
+# --- argparse: a wrong argument was a five-line usage block ----------------------------------------------------
+@pytest.mark.parametrize("args,says", [
+    (["run", "x.yaml", "--limit", "-5"], "run: argument --limit: must be at least 1, got -5 — see `assay run --help`"),
+    (["run", "x.yaml", "--device", "tpu"], "run: argument --device: invalid choice: 'tpu' (choose from 'auto', 'cpu', "
+                                           "'cuda') — see `assay run --help`"),
+    (["drift", "a"], "drift: the following arguments are required: run_b — see `assay drift --help`"),
+    (["users", "add", "bob", "--role", "wizard"], "users add: argument --role: invalid choice: 'wizard' (choose from "
+     "'viewer', 'reviewer', 'committee', 'compliance', 'admin') — see `assay users add --help`"),
+])
+def test_a_wrong_argument_is_one_line(cat, args, says):
+    code, out, err = _cli("--catalog", cat, *args)
+    assert code == 2 and not out and _one_line(err) == says
+
+
+# --- users: the only admin could deactivate or demote itself, locking the catalog for good ---------------------
+def test_the_only_admin_cannot_be_removed_or_demoted(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
+    catalog = str(tmp_path / "c.duckdb")
+    monkeypatch.setattr("sys.stdin", io.StringIO("adminpass123\n"))
+    assert _cli("--catalog", catalog, "users", "add", "ada", "--role", "admin", "--password-stdin")[0] == 0
+    monkeypatch.setenv("ASSAY_PASSWORD", "adminpass123")  # ada acts (--by ada)
+    fix = ("would leave no one who can add, re-activate or remove users, or erase a run — add another admin first "
+           "(`assay users add NAME --role admin`)")
+    code, _, err = _cli("--catalog", catalog, "users", "remove", "ada", "--by", "ada")
+    assert code == 2 and _one_line(err) == f"ada is the only active admin; deactivating it {fix}"
+    code, _, err = _cli("--catalog", catalog, "users", "add", "ada", "--role", "reviewer", "--by", "ada")
+    assert code == 2 and _one_line(err) == f"ada is the only active admin; making it a reviewer {fix}"
+    code, out, _ = _cli("--catalog", catalog, "users", "list")
+    assert code == 0 and out.split()[:2] == ["ada", "admin"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("otherpass456\n"))
+    assert _cli("--catalog", catalog, "users", "add", "bo", "--role", "admin", "--by", "ada", "--password-stdin")[0] == 0
+    code, out, err = _cli("--catalog", catalog, "users", "remove", "ada", "--by", "ada")  # another admin remains
+    assert code == 0 and out.strip() == "deactivated user ada", err
+    code, out, err = _cli("--catalog", catalog, "verify")
+    assert code == 0 and "intact" in out, err
