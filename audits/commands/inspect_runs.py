@@ -208,7 +208,7 @@ def _verify(args) -> int:
     cat = _catalog(args)
     against = checkpoint.load(args.against) if args.against else None
     if args.export_checkpoint:
-        _checkpoint_target(Path(args.export_checkpoint))  # refused before the work, never a traceback after it
+        _checkpoint_target(Path(args.export_checkpoint), args.force)  # refused before the work, not a traceback after
     report = verify(cat, against)
     for line in report.notes:
         print(f"verify: note: {line}", file=sys.stderr)
@@ -228,9 +228,18 @@ def _verify(args) -> int:
     return 0
 
 
-def _checkpoint_target(path: Path) -> None:
-    """``--export-checkpoint PATH`` can be written: not a folder; its folder made when missing (as
-    `assay report -o` does); AssayError naming the path otherwise."""
+def _checkpoint_target(path: Path, force: bool) -> None:
+    """``--export-checkpoint PATH`` can be written: not a folder; with ``--force``, only an earlier checkpoint
+    is replaced (it had overwritten the catalog itself); its folder made when missing (as `assay report -o`
+    does); AssayError naming the path otherwise."""
+    from audits.trust import checkpoint
+
+    if path.is_file() and force:
+        try:
+            checkpoint.load(path)
+        except AssayError:
+            raise AssayError(f"--export-checkpoint {path} exists and is not an Assay checkpoint; --force replaces "
+                             "only an earlier checkpoint", "name a new file") from None
     if path.is_dir():
         raise AssayError(f"--export-checkpoint {path} is a folder, not a file",
                          f"name a file, e.g. --export-checkpoint {path / 'checkpoint.json'}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from audits.errors import AssayError
 
@@ -94,6 +95,9 @@ def _import(args) -> int:
     from audits.sampling import draw
 
     record = None
+    if Path(args.out).resolve() == Path(args.log).resolve():  # the raw log was overwritten by its own import
+        raise AssayError(f"--out {args.out} is the log being imported", "write the flat table to another file, "
+                         "e.g. --out " + str(Path(args.log).with_suffix(".flat.jsonl")))
     if args.sample == "plan":
         n, n_from, stratify, seed = _plan(args)  # a config or plan problem stops before the log is read
     else:

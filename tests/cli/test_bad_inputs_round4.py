@@ -98,6 +98,31 @@ def test_a_checkpoint_onto_a_folder_or_under_a_file_is_one_line(folder, cat):
                                             "folder — name a file in a folder, e.g. --export-checkpoint checkpoint.json")
 
 
+def test_force_never_writes_a_checkpoint_over_the_catalog(folder, cat):
+    """`verify --export-checkpoint c.duckdb --force` replaced the catalog itself with a JSON checkpoint."""
+    before = Path(cat).read_bytes()
+    code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", cat, "--force")
+    assert code == 2 and _one_line(err) == (f"--export-checkpoint {cat} exists and is not an Assay checkpoint; "
+                                            "--force replaces only an earlier checkpoint — name a new file")
+    assert Path(cat).read_bytes() == before
+    ckpt = folder / "again.json"
+    for _ in range(2):  # an earlier checkpoint is still replaced
+        code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(ckpt), "--force")
+        assert code == 0, err
+
+
+def test_a_log_imported_onto_itself_is_refused_and_kept(folder, cat):
+    """`logs import LOG --out LOG` overwrote the raw log with the flat table (the raw file's SHA-256 lost)."""
+    log = folder / "raw.jsonl"
+    log.write_text(_jsonl([{"id": i, "input": f"q{i}", "output": f"a{i}"} for i in range(3)]), encoding="utf-8")
+    before = log.read_bytes()
+    same = f"{folder}/./raw.jsonl"
+    code, _, err = _cli("logs", "import", str(log), "--out", same)
+    assert code == 2 and _one_line(err) == (f"--out {same} is the log being imported — write the flat table to "
+                                            f"another file, e.g. --out {folder / 'raw.flat.jsonl'}")
+    assert log.read_bytes() == before
+
+
 def test_a_checkpoint_into_a_missing_folder_is_written(folder, cat):
     target = folder / "new" / "deeper" / "c.json"
     code, out, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(target))
