@@ -28,6 +28,7 @@ def _sample_size(text: str) -> int | str:
 
 def register(subparsers, common) -> None:
     from audits.datasets.production_log import FORMATS
+    from audits.commands.run import seed_int
 
     p = subparsers.add_parser("logs", parents=[common], help="production logs: import a log for auditing")
     sub = p.add_subparsers(dest="logs_command", metavar="ACTION")
@@ -41,7 +42,7 @@ def register(subparsers, common) -> None:
                           "(needs --config)")
     imp.add_argument("--stratify", action="append", default=[], metavar="COL",
                      help="stratum column (repeatable; default with --sample plan: the task's sample.stratify)")
-    imp.add_argument("--seed", type=int, default=None,
+    imp.add_argument("--seed", type=seed_int, default=None,
                      help="sampling seed (default: the task's sample.seed with --sample plan, else 1234)")
     imp.add_argument("--config", default=None, metavar="AUDIT.yaml", help="audit config to plan from (--sample plan)")
     imp.add_argument("--task", default=None,

@@ -19,6 +19,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed_int(text: str) -> int:
+    """A seed argument: a whole number from 0 (numpy's generators refuse a negative one with a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is 0 or more, got {value}")
+    return value
+
+
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("run", parents=[common], help="run an audit job from a YAML config")
     p.add_argument("config", help="audit config (YAML)")

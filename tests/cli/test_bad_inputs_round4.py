@@ -234,6 +234,10 @@ def test_a_misformatted_data_file_names_its_delimiter_or_line(folder, cat, name,
     (["run", "x.yaml", "--device", "tpu"], "run: argument --device: invalid choice: 'tpu' (choose from 'auto', 'cpu', "
                                            "'cuda') — see `assay run --help`"),
     (["drift", "a"], "drift: the following arguments are required: run_b — see `assay drift --help`"),
+    (["drift", "a", "b", "--seed", "-1"],  # was numpy's traceback
+     "drift: argument --seed: a seed is 0 or more, got -1 — see `assay drift --help`"),
+    (["logs", "import", "x.jsonl", "--out", "y.jsonl", "--sample", "5", "--seed", "-1"],  # was numpy's traceback
+     "logs import: argument --seed: a seed is 0 or more, got -1 — see `assay logs import --help`"),
     (["users", "add", "bob", "--role", "wizard"], "users add: argument --role: invalid choice: 'wizard' (choose from "
      "'viewer', 'reviewer', 'committee', 'compliance', 'admin') — see `assay users add --help`"),
 ])
