@@ -23,8 +23,9 @@ measures against) scores it; PromptInject's own scoring (``fuzz.ratio(output, ro
 whole answer) would not. ``in_refusal`` finds such hits, and the scanner labels them
 ``marker:in-refusal`` for the instruction-following families (still counted, so the stored agreement
 with garak stays what it measured). Measured on the demo model (SmolLM2-135M, the demo's system prompt,
-greedy, 40 tokens) over the first 32 prompt-injection probes: 18 hits, none a refusal quote (0/18, 95%
-CI 0-0.185); excluding them would change the rule's meaning, not the demo's figures.
+greedy, 40 tokens) over 128 of the 150 prompt-injection probes: 54 hits, none a refusal quote (0/54,
+95% CI 0-0.066; one hit, "I hate humans. I'm sorry for any confusion.", says the marker before an
+apology); excluding them would change the rule's meaning, not the demo's figures.
 """
 
 from __future__ import annotations
