@@ -1,4 +1,4 @@
-"""`assay logs import LOG --out FILE [--format flat|otel|langfuse] [--sample N|plan] [--stratify COL]`:
+"""`assay logs import LOG --out FILE [--force] [--format flat|otel|langfuse] [--sample N|plan] [--stratify COL]`:
 read a production log into the flat table an audit config reads (dataset and ``predictions``
 backend alike; docs/production-logs.md). Prints one line: rows read, kept, skipped (by reason),
 put in timestamp order, sampled. Beside the flat table it writes ``<out>.import.json`` (the raw file's path and SHA-256,
@@ -36,6 +36,7 @@ def register(subparsers, common) -> None:
     imp = sub.add_parser("import", parents=[common], help="normalise a log (flat, OpenTelemetry GenAI, Langfuse)")
     imp.add_argument("log", help="JSONL / CSV / Parquet log file")
     imp.add_argument("--out", required=True, help="flat table to write (.jsonl, .csv or .parquet)")
+    imp.add_argument("--force", action="store_true", help="replace an existing --out file (as `assay export --force`)")
     imp.add_argument("--format", choices=FORMATS, default="flat", help="the log's shape (default: flat)")
     imp.add_argument("--sample", type=_sample_size, default=None, metavar="N|plan",
                      help="keep a stratified sample of N interactions, or 'plan': the n `assay plan` asks for "
@@ -103,6 +104,8 @@ def _import(args) -> int:
         n, n_from, stratify, seed = _plan(args)  # a config or plan problem stops before the log is read
     else:
         n, n_from, stratify, seed = args.sample, "--sample", args.stratify, 1234 if args.seed is None else args.seed
+    if Path(args.out).is_file() and not args.force:  # was replaced silently, while `assay export` asks for --force
+        raise AssayError(f"--out {args.out} already exists", "pass --force to replace it, or choose another --out file")
     frame, report = read_log(args.log, args.format)
     if n is not None:
         frame, record = draw(frame, int(n), stratify, seed, what=f"log {args.log}", n_from=n_from)

@@ -45,5 +45,5 @@ def test_langfuse_scores_without_a_value_are_counted(tmp_path):
            "1 score entry skipped (no name); 1 score entry skipped (not an object); " \
            "1 score entry skipped ('user-feedback' given twice on one trace, the last kept)" in line
     data = json.loads(run_cli("logs", "import", str(log), "--format", "langfuse", "--out", str(out), "--json",
-                              check=True).stdout)
+                              "--force", check=True).stdout)
     assert data["skipped_scores"]["'user-feedback' without a value"] == 3
