@@ -218,7 +218,7 @@ def _format_validation_error(source: str, err: ValidationError) -> str:
 
 def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = None) -> AuditConfig:
     """Validate an already-parsed mapping; relative dataset paths (and scanner path options,
-    ``SCANNER_PATH_OPTIONS``) resolve against base_dir."""
+    ``SCANNER_PATH_OPTIONS``, and ``policy:`` pack paths) resolve against base_dir."""
     if not isinstance(data, dict):
         raise AssayError(f"{source}: the config must be a YAML mapping, got {type(data).__name__}",
                          "start the file with keys such as 'name:', 'period:', 'tasks:'")
@@ -239,7 +239,17 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
             if isinstance(options, UncheckedOptions):
                 config.scanners[scanner] = UncheckedOptions.model_validate(
                     _resolve_option_path(options.as_written(), keys, base_dir))
+        config.policy = [_resolve_policy(item, base_dir) for item in config.policy]
     return config
+
+
+def _resolve_policy(item: str, base_dir: Path) -> str:
+    """A ``policy:`` entry that is a relative pack path (ends .yaml/.yml or has a slash, as
+    ``policies.schema.load_pack`` reads it) made absolute under the config's folder; a pack name stays."""
+    path = Path(item).expanduser()
+    if path.is_absolute() or not (path.suffix in (".yaml", ".yml") or "/" in item or "\\" in item):
+        return item
+    return str((base_dir / path).resolve())
 
 
 # scanner options that name a file or folder: (scanner, key path under scanners.<scanner>); a relative
