@@ -42,6 +42,7 @@ from audits.results import RunResults, ScannerBlocks, TaskResult, build_task_res
 from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
 from audits.executors import Executor, open_executor
 from audits.review.queue import build_queue
+from audits.period_form import check_period_form
 from audits.sampling import draw_task_samples
 from audits.redteam.plan import with_probes
 from audits.store.bundle import write_bundle
@@ -218,6 +219,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         run_id, config, limit = _load_resume(catalog, resume, config, limit)
     else:
         run_id = new_run_id()
+        check_period_form(catalog, config.name, config.period)  # '2026-10' after '2026-Q3' sorts before it
     prepared = prepare(config, limit)  # fails before any model loads
     if resume:
         _check_resumed_inputs(catalog, run_id, prepared)
