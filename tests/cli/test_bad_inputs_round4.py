@@ -267,3 +267,67 @@ def test_the_only_admin_cannot_be_removed_or_demoted(tmp_path, monkeypatch):
     assert code == 0 and out.strip() == "deactivated user ada", err
     code, out, err = _cli("--catalog", catalog, "verify")
     assert code == 0 and "intact" in out, err
+
+
+# --- round 4 follow-up: a ';' log, --out replaced silently, policy paths from cwd, mixed period forms ----------
+def test_a_log_separated_by_semicolons_names_its_delimiter(folder, cat):
+    """Was "no 'sample_id' column (columns: id;input;output;segment)"; refused like a dataset CSV (the docs ask for
+    comma-separated CSV, and guessing the delimiter would split a ';' inside a logged text)."""
+    log = folder / "semi-log.csv"
+    log.write_text("id;input;output;segment\n" + "".join(f"{i};q{i};a{i};s\n" for i in range(3)), encoding="utf-8")
+    out = folder / "semi-log.flat.jsonl"
+    code, _, err = _cli("logs", "import", str(log), "--out", str(out))
+    assert code == 2 and _one_line(err) == (f"log {log} is separated by ';', not commas (read as one column "
+                                            "'id;input;output;segment') — re-save it comma-separated (CSV UTF-8), "
+                                            "or as .jsonl")
+    assert not out.exists()
+
+
+def test_logs_import_replaces_an_existing_out_only_with_force(folder, cat):
+    """`logs import --out FILE` replaced FILE without asking, while `assay export` asks for --force."""
+    log = folder / "force-log.jsonl"
+    log.write_text(_jsonl([{"id": i, "input": f"q{i}", "output": f"a{i}"} for i in range(3)]), encoding="utf-8")
+    out = folder / "kept.jsonl"
+    out.write_text("mine\n", encoding="utf-8")
+    code, _, err = _cli("logs", "import", str(log), "--out", str(out))
+    assert code == 2 and _one_line(err) == (f"--out {out} already exists — pass --force to replace it, or choose "
+                                            "another --out file")
+    assert out.read_text(encoding="utf-8") == "mine\n"
+    code, _, err = _cli("logs", "import", str(log), "--out", str(out), "--force")
+    assert code == 0, err
+    assert [json.loads(line)["sample_id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["0", "1", "2"]
+
+
+def test_policy_paths_resolve_against_the_config_folder(folder, cat, tmp_path, monkeypatch):
+    """`policy: [em.yaml]` was read from the current directory, while `dataset: {path: ...}` is read beside the
+    config: from another folder, plan said the pack file did not exist."""
+    from audits.config import load_config
+
+    config = folder / "with-policy.yaml"
+    config.write_text(_config() + "policy: [em.yaml, sub/../em.yaml, internal-llm]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load_config(config).policy == [str(folder / "em.yaml")] * 2 + ["internal-llm"]
+    code, out, err = _cli("--catalog", cat, "plan", str(config), "--expect", "t.exact_match=0.9")
+    assert code == 0 and "expected 0.9 (--expect), need 8, have 12" in out, err
+
+
+@pytest.mark.parametrize("period,form", [("2026-10", "YYYY-MM"), ("2026", "YYYY"), ("2026-W40", "YYYY-Wnn")])
+def test_a_period_in_another_form_than_the_audits_runs_is_refused(folder, cat, period, form):
+    """r4's run is 2026-Q4; a run of '2026-10' sorted before it as text, so trend and 'previous run' were wrong."""
+    config = folder / "form.yaml"
+    config.write_text(_config(period=period), encoding="utf-8")
+    runs = _cli("--catalog", cat, "runs", "--json")[1]
+    code, _, err = _cli("--catalog", cat, "run", str(config))
+    assert code == 2 and _one_line(err) == (
+        f"period '{period}' is written {form}, but audit 'r4' has earlier runs written YYYY-Qn (e.g. 2026-Q4), and "
+        "runs are put in time order by the period's text — write the period as YYYY-Qn, or give the config a new "
+        "audit name (`name:`) for the new form")
+    assert _cli("--catalog", cat, "runs", "--json")[1] == runs  # nothing registered, not even a failed run
+
+
+@pytest.mark.parametrize("period,form", [("2026-Q4b", "YYYY-Qn"), ("2026-10-01", "YYYY-MM-DD"), ("2026-10", "YYYY-MM"),
+                                         ("2026-H2", "YYYY-Hn"), ("2026", "YYYY"), ("pilot", None)])
+def test_period_forms(period, form):
+    from audits.period_form import period_form
+
+    assert period_form(period) == form
