@@ -42,7 +42,7 @@ SECTIONS = ("fairness", "pii", "harness", "garak")
 
 BUILD = {
     "harness": "python3 -m venv {v} && {v}/bin/pip install torch==2.13.0 --index-url "
-               "https://download.pytorch.org/whl/cpu && {v}/bin/pip install 'lm-eval==0.4.13' transformers==5.25.0",
+               "https://download.pytorch.org/whl/cpu && {v}/bin/pip install 'lm-eval==0.4.13' transformers==5.25.0 accelerate",
     "garak": "python3 -m venv {v} && {v}/bin/pip install torch==2.13.0 --index-url "
              "https://download.pytorch.org/whl/cpu && {v}/bin/pip install garak==0.17.1",
 }
