@@ -148,7 +148,9 @@ def test_groundedness_detector_top_level_takes_the_lowest_subsets_denominators()
 
 
 def test_report_gaps_give_the_parity_ratios_interval(grouping):
-    """The report's fairness gaps showed the 'yes' rate ratio with no interval; its note now gives it."""
+    """The report's fairness gaps showed the 'yes' rate ratio with no interval; its note now gives the
+    one-sided bounds the four-fifths control decides on (every pair of groups), not Katz on the extremes."""
+    from policies._fairness_bounds import verdict_bounds
     from reports.data import gaps_table
     from audits.results import RunResults
 
@@ -158,7 +160,10 @@ def test_report_gaps_give_the_parity_ratios_interval(grouping):
     row = gaps_table(res).iloc[0]
     est = block.parity_ratio
     assert row["demographic_parity_ratio"] == est.value
-    assert f"'yes' rate ratio 95% CI [{est.ci_low:.2f}, {est.ci_high:.2f}] (Katz)" in row["note"]
+    ratio, _ = verdict_bounds("race", block)
+    assert ratio is not None and ratio.low <= est.value <= ratio.high
+    assert f"'yes' rate ratio one-sided 95% bounds [{ratio.low:.2f}, {ratio.high:.2f}] (every pair" in row["note"]
+    assert "(Katz)" not in row["note"]
 
 
 @pytest.mark.parametrize("where,bad,key", [
