@@ -9,25 +9,22 @@ from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number_from(minimum: int, below: str):
+    """An argparse type: a whole number of at least ``minimum``, else one line saying ``below``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(below.format(value=value))
+        return value
+    return parse
 
 
-def seed_int(text: str) -> int:
-    """A seed argument: a whole number from 0 (numpy's generators refuse a negative one with a traceback)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is 0 or more, got {value}")
-    return value
+positive_int = _whole_number_from(1, "must be at least 1, got {value}")
+# a seed: numpy's generators refuse a negative one with a traceback
+seed_int = _whole_number_from(0, "a seed is 0 or more, got {value}")
 
 
 def register(subparsers, common) -> None:
