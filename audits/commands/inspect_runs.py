@@ -57,7 +57,8 @@ def _runs(args) -> int:
 
     frame = runs_q.list_runs(_catalog(args))
     if not frame.empty and "lease_host" in frame.columns:  # a dead job's run shows as interrupted
-        frame["status"] = [lease.effective_status(r.status, r.lease_host, r.lease_pid, r.heartbeat_at)
+        frame["status"] = [lease.effective_status(r.status, r.lease_host, r.lease_pid, r.heartbeat_at,
+                                                  started=r.created_at)  # no heartbeat: judged by its start
                            for r in frame.itertuples()]
     if args.json:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))

@@ -47,6 +47,20 @@ def test_a_killed_job_shows_as_interrupted(cat, capsys, monkeypatch):
     assert lease.effective_status("complete", None, None, None) == "complete"
 
 
+def test_a_running_row_with_no_heartbeat_shows_as_interrupted_once_stale(cat, capsys, monkeypatch):
+    """`assay runs` judged a run with no heartbeat as running for ever (erase already judged it by its start)."""
+    runs_q.register_run(cat, "r-old", "unit", "Q4", "cfg", "m", actor="t")
+    with cat.connect(write=True) as con:  # no lease at all, started two days ago
+        con.execute("UPDATE runs SET lease_host = NULL, lease_pid = NULL, heartbeat_at = NULL, "
+                    "created_at = created_at - INTERVAL 2 DAY")
+    code, out = _cli(capsys, monkeypatch, cat, "runs", "--json")
+    assert code == 0 and json.loads(out.out)[0]["status"] == "interrupted"
+    with cat.connect(write=True) as con:  # started just now: it may still be running
+        con.execute("UPDATE runs SET created_at = now()")
+    code, out = _cli(capsys, monkeypatch, cat, "runs", "--json")
+    assert json.loads(out.out)[0]["status"] == "running"
+
+
 def test_resume_completes_a_run_whose_bundle_was_already_renamed(cat):
     runs_q.register_run(cat, "r-crash", "unit", "Q4", "cfg", "m", actor="t")
     write_bundle(cat.runs_dir, "r-crash", {"metrics": __import__("pandas").DataFrame({"v": [1]})},
