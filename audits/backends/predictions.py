@@ -71,6 +71,8 @@ def read_predictions(path: Path):
     """Read a predictions file into a DataFrame with at least ``sample_id`` and ``prediction``."""
     import pandas as pd
 
+    from audits.datasets._text_files import bad_json_line, refuse_other_delimiter
+
     if not path.is_file():
         raise AssayError(f"predictions file '{path}' does not exist",
                          "set model.path to a JSONL, CSV or Parquet file with columns sample_id and prediction")
@@ -84,14 +86,12 @@ def read_predictions(path: Path):
                                  encoding="utf-8-sig")
         elif kind == "csv":  # keep empty cells as "" (an empty answer), not NaN
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            _one_column_check(frame, path)
+            refuse_other_delimiter(frame, f"predictions file '{path}'")
         else:
             frame = pd.read_parquet(path)
     except UnicodeDecodeError:  # before ValueError (its base): name the lines, as `assay logs import` does
         raise _encoding_error(path) from None
     except (ValueError, TypeError, OSError) as err:  # TypeError: a JSONL line that is a list
-        from audits.datasets._text_files import bad_json_line
-
         bad = bad_json_line(path.read_bytes().decode("utf-8-sig")) if kind == "jsonl" else None
         if bad is not None:
             raise AssayError(f"predictions file '{path}': line {bad[0]} {bad[1]}",
@@ -106,17 +106,6 @@ def read_predictions(path: Path):
         raise AssayError(f"predictions file '{path}' lacks column(s) {missing}; it has {list(frame.columns)}",
                          "rename the columns to sample_id and prediction (task is optional)")
     return frame
-
-
-def _one_column_check(frame, path: Path) -> None:
-    """A CSV separated by ';' (or tabs, '|') reads as one column: say so, not that sample_id is missing."""
-    from audits.datasets._text_files import delimiter_name, other_delimiter
-
-    delimiter = other_delimiter(frame)
-    if delimiter is not None:
-        raise AssayError(f"predictions file '{path}' is separated by {delimiter_name(delimiter)}, not commas "
-                         f"(read as one column {str(frame.columns[0])[:60]!r})",
-                         "re-save it comma-separated (CSV UTF-8), or as .jsonl")
 
 
 def _encoding_error(path: Path) -> AssayError:

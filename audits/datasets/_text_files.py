@@ -7,6 +7,8 @@ import json
 
 import pandas as pd
 
+from audits.errors import AssayError
+
 _DELIMITERS = (";", "\t", "|")
 
 
@@ -35,3 +37,12 @@ def other_delimiter(frame: pd.DataFrame) -> str | None:
 
 def delimiter_name(delimiter: str) -> str:
     return {"\t": "tabs"}.get(delimiter, f"'{delimiter}'")
+
+
+def refuse_other_delimiter(frame: pd.DataFrame, subject: str) -> None:
+    """AssayError when ``frame`` (a CSV read with commas) is one column of a file separated by ';', tabs or
+    '|': say so, not that a named column is missing. ``subject`` names the file ("log F", "task 't': F")."""
+    delimiter = other_delimiter(frame)
+    if delimiter is not None:
+        raise AssayError(f"{subject} is separated by {delimiter_name(delimiter)}, not commas (read as one column "
+                         f"{str(frame.columns[0])[:60]!r})", "re-save it comma-separated (CSV UTF-8), or as .jsonl")

@@ -18,7 +18,7 @@ import pandas as pd
 from audits.backends.choices import OPTIONS_FIELD, render_prompt
 from audits.config import TaskConfig
 from audits.datasets._log_formats import mixed_encodings, utf8_lines
-from audits.datasets._text_files import bad_json_line, delimiter_name, other_delimiter
+from audits.datasets._text_files import bad_json_line, refuse_other_delimiter
 from audits.datasets.builtin import get_builtin
 from audits.datasets.feedback import add_feedback
 from audits.datasets.production_log import FLAT_OUTPUT_COLUMNS, blank_text, out_of_order, read_timestamps
@@ -96,11 +96,7 @@ def _read_file(path: Path, fmt: str, task: str) -> pd.DataFrame:
         text = StringIO(data.decode("utf-8-sig"))  # a UTF-8 byte-order mark (Excel, Notepad) is dropped
         if fmt == "csv":
             frame = pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[""])
-            delimiter = other_delimiter(frame)
-            if delimiter is not None:  # every column was read as one, and the prompt's fields were "missing"
-                raise AssayError(f"task '{task}': {path} is separated by {delimiter_name(delimiter)}, not commas "
-                                 f"(read as one column {str(frame.columns[0])[:60]!r})",
-                                 "re-save it comma-separated (CSV UTF-8), or as .jsonl")
+            refuse_other_delimiter(frame, f"task '{task}': {path}")  # not "the prompt's fields are missing"
             return frame
         return pd.read_json(text, lines=True, dtype=False)
     except UnicodeDecodeError:

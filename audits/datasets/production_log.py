@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from audits.datasets._log_formats import from_langfuse, from_otel, log_lines, log_records, message_text
+from audits.datasets._text_files import refuse_other_delimiter
 from audits.errors import AssayError
 
 FORMATS = ("flat", "otel", "langfuse")
@@ -71,7 +72,7 @@ def _read(path: Path, fmt: str, report: LogReport) -> pd.DataFrame:
             if suffix == ".csv":
                 from io import StringIO
                 frame = pd.read_csv(StringIO("\n".join(log_lines(path))), dtype=str, keep_default_na=False, na_values=[""])
-                _one_column_csv(path, frame)
+                refuse_other_delimiter(frame, f"log {path}")  # as the dataset loader: never guess a ';' split
             else:
                 frame = pd.read_parquet(path)
         except (ValueError, OSError) as err:  # pandas/pyarrow parse errors (EmptyDataError, ArrowInvalid, ...)
@@ -81,17 +82,6 @@ def _read(path: Path, fmt: str, report: LogReport) -> pd.DataFrame:
     else:
         frame = pd.DataFrame(log_records(path))
     return frame.rename(columns={k: v for k, v in _FLAT_ALIASES.items() if k in frame.columns and v not in frame.columns})
-
-
-def _one_column_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Refuse a CSV log separated by ';', tabs or '|' (read with commas as one column), as the dataset
-    loader does: the docs ask for comma-separated CSV, and guessing would split a ';' inside a text."""
-    from audits.datasets._text_files import delimiter_name, other_delimiter
-
-    delimiter = other_delimiter(frame)
-    if delimiter is not None:
-        raise AssayError(f"log {path} is separated by {delimiter_name(delimiter)}, not commas (read as one column "
-                         f"{str(frame.columns[0])[:60]!r})", "re-save it comma-separated (CSV UTF-8), or as .jsonl")
 
 
 def read_log(path: str | Path, fmt: str = "flat") -> tuple[pd.DataFrame, LogReport]:
