@@ -7,7 +7,6 @@ was expected, in one line.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from pydantic import (BaseModel, ConfigDict, Field, SerializeAsAny, SerializerFu
                       field_validator, model_serializer, model_validator)
 
 from audits.errors import AssayError
+from audits.period_form import period_problem
 from audits.redteam.families import FAMILIES, unknown_family_message
 from audits.jsontypes import JsonObject
 from audits._config_tasks import (CounterfactualConfig, DatasetSource, FeedbackConfig, FieldMap,  # noqa: F401
@@ -120,13 +120,6 @@ class UncheckedOptions(ScannerOptions):
         return dict(self.model_extra or {})
 
 
-# periods that sort as text in time order (within one form), a finer one with a tag after it (2026-Q4b,
-# 2026-Q4-rerun) sorting inside its own; _DATED: text that looks like a dated period
-_PERIOD = re.compile(r"\d{4}|\d{4}-(Q[1-4]|H[12]|W(0[1-9]|[1-4]\d|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)"
-                     r"([-_.]?[A-Za-z][A-Za-z0-9_-]*)?")
-_DATED = re.compile(r"\d{4}|[QqHh]\d|[Ww]\d\d")
-
-
 class AuditConfig(_Strict):
     """The whole audit: one YAML file."""
 
@@ -165,11 +158,9 @@ class AuditConfig(_Strict):
     def _period_sorts(cls, value: str) -> str:
         """Runs are put in time order by their period's text (trend, drift, 'the previous run'): a dated
         period must be written so that it sorts; a label with no year or quarter in it (e.g. 'pilot') is kept."""
-        if not value.strip():
-            raise ValueError("the period is empty; write one such as 2026-Q4")
-        if not _PERIOD.fullmatch(value) and _DATED.search(value):
-            raise ValueError(f"period {value!r} cannot be put in time order (trend and 'previous run' order runs by "
-                             "it); write it as YYYY-Qn (e.g. 2026-Q4), YYYY, YYYY-Hn, YYYY-MM, YYYY-MM-DD or YYYY-Wnn")
+        problem = period_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("scanners", mode="before")

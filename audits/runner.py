@@ -219,7 +219,8 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         run_id, config, limit = _load_resume(catalog, resume, config, limit)
     else:
         run_id = new_run_id()
-        check_period_form(catalog, config.name, config.period)  # '2026-10' after '2026-Q3' sorts before it
+        done = runs_q.list_runs(catalog, "complete")  # '2026-10' after '2026-Q3' would sort before it:
+        check_period_form(config.name, config.period, done.loc[done["audit"] == config.name, "period"])
     prepared = prepare(config, limit)  # fails before any model loads
     if resume:
         _check_resumed_inputs(catalog, run_id, prepared)
