@@ -110,9 +110,7 @@ def _unbounded_reason(scores: list[float] | None, entry: Any) -> str | None:
     if scores:
         return stats.skew_reason(scores)
     n = _get(entry, "n")
-    if _get(entry, "method") == stats.STUDENTIZED and _finite(n) and n < stats.MIN_UNBOUNDED_N:
-        return stats.skew_reason([0.0] * int(n))
-    return None
+    return stats.few_reason(int(n)) if _get(entry, "method") == stats.STUDENTIZED and _finite(n) else None
 
 
 class IntervalEvaluator:

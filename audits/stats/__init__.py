@@ -38,7 +38,7 @@ from audits.stats._resample import (DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_v
                                    resample_counts, resample_sums)
 from audits.stats._interval import (KINDS, Interval, group_interval, interval_from_replicates, metric_interval, normal_interval,
                                     rescale, score_kind, unit_scores)
-from audits.stats._studentized import (COCHRAN, MIN_UNBOUNDED_N, STUDENTIZED, skew_reason, skewness,
+from audits.stats._studentized import (COCHRAN, MIN_UNBOUNDED_N, STUDENTIZED, few_reason, skew_reason, skewness,
                                        studentized_interval)
 from audits.stats._signature import IntervalSignature
 from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_intervals, paired_differences
@@ -73,5 +73,5 @@ __all__ = [
     "CHANGE_TEST", "TREND_TEST", "Trend", "change_point", "standard_errors", "trend_family", "trend_test",
     "RATE_TREND_TEST", "rate_counts", "rate_trend_test",
     "DRIFT_FLOORS", "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",
-    "COCHRAN", "MIN_UNBOUNDED_N", "STUDENTIZED", "skew_reason", "skewness", "studentized_interval", "unit_scores",
+    "COCHRAN", "MIN_UNBOUNDED_N", "STUDENTIZED", "few_reason", "skew_reason", "skewness", "studentized_interval", "unit_scores",
 ]

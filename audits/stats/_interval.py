@@ -207,15 +207,16 @@ def group_interval(metric, stats: np.ndarray, replicates: np.ndarray, confidence
     units = _cluster.cluster_sums(stats, clusters) if clustered else stats
     g = int(units.shape[0]) if clustered else None
     deff = _cluster.ratio_design_effect(stats, clusters) if clustered and kind == "mean" else None
+    unbounded = kind == "mean" and not clustered and not unit_scores(stats)  # scores outside [0, 1]
     if kind == "mean":
-        method = CLUSTER_BCA if clustered else (BCA if unit_scores(stats) else STUDENTIZED)
+        method = CLUSTER_BCA if clustered else (STUDENTIZED if unbounded else BCA)
     else:
         method = CLUSTER_PERCENTILE if clustered else PERCENTILE
     sig = IntervalSignature(method, confidence)
     if units.shape[0] < 2 or (kind == "mean" and _all_alike(metric, units)):  # no interval (its bootstrap would be zero width)
         return Interval(value, nan, nan, n, kind, sig, design_effect=deff, n_clusters=g,
                         design_effect_source=_source(deff))
-    if kind == "mean" and not clustered and not unit_scores(stats):  # unbounded scores: bootstrap-t, drawn here
+    if unbounded:  # bootstrap-t, drawn here (the replicates passed in are of the mean, not of t*)
         low, high = _studentized.studentized_interval(stats, value, confidence, max(1, len(replicates)))
         return Interval(value, low, high, n, kind, IntervalSignature(STUDENTIZED, confidence))
     if kind == "mean":

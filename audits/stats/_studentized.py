@@ -119,11 +119,21 @@ def skew_reason(scores: np.ndarray) -> str | None:
     10%), or a skewness g1 with n < 25 g1**2 (Cochran's rule; lognormal scores passed 8.5% at n=50)."""
     x = np.asarray(scores, dtype=np.float64)
     x = x[np.isfinite(x)]
-    if x.size < MIN_UNBOUNDED_N:
-        return (f"{x.size} scores are too few to bound the mean of an unbounded score: a sample under "
-                f"{MIN_UNBOUNDED_N} can miss its rare large values entirely")
+    few = few_reason(x.size)
+    if few is not None:
+        return few
     needed = n_for_skew(x)
     if needed is not None and x.size < needed:
         return (f"the scores are skewed (sample skewness {skewness(x):.2g}): a bound on their mean from {x.size} "
                 f"does not keep its stated error; about {needed} would (25 x skewness squared)")
+    return None
+
+
+def few_reason(n: int) -> str | None:
+    """Why ``n`` scores are too few to bound the mean of an unbounded score (under ``MIN_UNBOUNDED_N``), or None:
+    the part of :func:`skew_reason` that needs only the count (a stored interval's n, when the scores are not
+    at hand)."""
+    if n < MIN_UNBOUNDED_N:
+        return (f"{n} scores are too few to bound the mean of an unbounded score: a sample under "
+                f"{MIN_UNBOUNDED_N} can miss its rare large values entirely")
     return None
