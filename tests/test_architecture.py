@@ -234,7 +234,7 @@ PARQUET_ALLOWED = {
     "audits/datasets/loader.py": "a user's dataset file named in the config",
     "audits/datasets/production_log.py": "a user's production log file",
     "audits/backends/predictions.py": "a user's file of predictions made elsewhere",
-    "audits/trust/rawstore.py": "decrypted raw text, read from memory",
+    "audits/trust/_raw_encryption.py": "decrypted raw text, read from memory",
     "audits/commands/erase.py": "erase rewrites a bundle's files without their raw columns (a rewrite, not a read path)",
 }
 
