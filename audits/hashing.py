@@ -1,6 +1,6 @@
 """SHA-256 of bytes and files: the one chunked hashing loop every part of Assay uses.
 
-The lowest floor: imports nothing from Assay. Bundles (``store.bundle``), task data
+The lowest floor: imports nothing from Assay but the atomic writer (:mod:`audits.atomic_files`). Bundles (``store.bundle``), task data
 (``datasets.loader``), model weights and prediction files (``backends._files``), executor stage files
 and policy packs all hash through :func:`sha256_path` (or :func:`sha256_file`, its cached form), so
 a file has one digest wherever it is recorded.
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
+
+from audits.atomic_files import write_atomic
 
 CHUNK = 1 << 20  # hash in 1 MB chunks
 
@@ -63,10 +64,7 @@ def sha256_file(path: str | Path, cache_dir: Path | None = None) -> str:
     value = sha256_path(path)
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(value)
-        os.replace(tmp, entry)
+        write_atomic(entry, value, encoding="ascii")
     except OSError:  # a read-only cache only costs a re-hash next time
         pass
     return value
