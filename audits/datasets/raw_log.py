@@ -4,18 +4,19 @@
 absolute path, SHA-256 and format, and the flat file's own SHA-256. A run whose task reads that exact flat
 file (same SHA-256) records the raw file in its manifest, ``datasets.<task>.raw_log``
 (:class:`audits.store.manifest.RawLogIdentity`). A flat file edited after the import no longer matches
-its record, and nothing is credited to the raw log.
+its record, and nothing is credited to the raw log; so is a record not signed by this installation's key
+(:mod:`audits.trust.signed_record`): one edited to name another raw file or other row counts.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from audits.atomic_files import write_atomic
 from audits.hashing import sha256_path
 from audits.jsontypes import JsonObject
+from audits.trust import signed_record
 
 SUFFIX = ".import.json"
 FORMAT = "assay-log-import/1"
@@ -33,12 +34,8 @@ def write_record(raw: str | Path, log_format: str, flat: str | Path, rows_read: 
     body = {"format": FORMAT, "flat_sha256": sha256_path(flat),
             "raw_log": {"path": str(raw), "sha256": sha256_path(raw), "format": log_format,
                         "rows_read": int(rows_read), "rows_kept": int(rows_kept)}}
-    out = record_path(flat)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-import-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(body, fh, indent=2)
-    os.replace(tmp, out)
-    return out
+    body = signed_record.sign(body)  # the run copies it into its manifest: nobody may edit it unseen
+    return write_atomic(record_path(flat), json.dumps(body, indent=2), prefix=".tmp-import-")
 
 
 def raw_log_of(source: str, sha256: str) -> JsonObject | None:
@@ -50,7 +47,8 @@ def raw_log_of(source: str, sha256: str) -> JsonObject | None:
         body = json.loads(record_path(source).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("flat_sha256") != sha256:
+    if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("flat_sha256") != sha256 \
+            or signed_record.problem(body) is not None:
         return None
     raw = body.get("raw_log")
     return raw if isinstance(raw, dict) else None
