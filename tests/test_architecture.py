@@ -271,7 +271,7 @@ def test_no_module_over_the_ceiling() -> None:
 _FILE_HASH_LOOP = re.compile(r"\.read\((1\s*<<\s*20|CHUNK|_CHUNK|chunk)\)")
 # One file-hashing loop: audits/hashing.py (bundles, task data, weights, prediction files, packs). A chunked read
 # fed to a digest anywhere else is a copy whose digest can drift from the bundle's. file -> why it still has one.
-HASH_LOOP_COPIES: dict[str, str] = {}   # policies/engine.file_sha256 now calls audits.hashing.sha256_path
+HASH_LOOP_COPIES: dict[str, str] = {}   # policies/attestation.file_sha256 calls audits.hashing.sha256_path
 
 
 def test_one_file_hashing_loop() -> None:
@@ -284,9 +284,9 @@ def test_one_file_hashing_loop() -> None:
 UNTYPED = re.compile(r"dict\[str, Any\]")
 # `dict[str, Any]` in product code: 213 when issue 21 was filed, 60 at the re-audit's start (c4dac3b), 56 after
 # that round (log records JsonObject, the feedback block a TypedDict), 25 after the next (alert log entries, trend
-# and drift reports, bound metadata, PII span scores, unsupported claims typed; JSON read from files JsonObject).
-# Lower it, never raise it.
-UNTYPED_CEILING = 25
+# and drift reports, bound metadata, PII span scores, unsupported claims typed; JSON read from files JsonObject),
+# 22 after the next (the checklist's to_dict a ChecklistDict). Lower it, never raise it.
+UNTYPED_CEILING = 22
 
 
 def untyped_by_file() -> dict[str, int]:

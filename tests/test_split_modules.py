@@ -18,6 +18,7 @@ SPLITS = {  # old module -> the private siblings its code moved to
     "audits.backends.hf": ("audits.backends._hf_scoring",),
     "audits.scanners.pii": ("audits.scanners._pii_options", "audits.scanners._pii_values"),
     "audits.trust.redact": ("audits.trust._redact_patterns", "audits.trust._redactor", "audits.trust._pseudonyms"),
+    "policies.engine": ("policies.checklist", "policies.checks", "policies.attestation"),
     "audits.trust.rawstore": ("audits.trust._raw_encryption", "audits.trust._id_pseudonyms", "audits.trust._older_bundles"),
 }
 

@@ -108,3 +108,26 @@ def test_a_legacy_model_name_in_results_reads_as_the_model():
     data = json.loads((V1 / "results.json").read_text())
     data["model"] = {"backend": "hf", "name": "my-model"}
     assert parse_results(data).model.label == "my-model"
+
+
+def test_a_checklists_dict_has_exactly_its_typed_keys():
+    """``Checklist.to_dict`` (``assay check --json``) is a ``ChecklistDict``: its keys, each item's and each
+    task row's are the TypedDicts' own, so a field added to ``ChecklistItem`` must be typed there too."""
+    from dataclasses import fields
+
+    from policies.engine import Checklist, ChecklistDict, ChecklistItem, ChecklistItemDict, TaskCheck
+
+    row: TaskCheck = {"task": "qa", "passed": False, "verdict": "fail", "value": 0.7, "threshold": ">= 0.85",
+                      "bound": 0.8, "bound_side": "upper", "n": 40, "n_needed": None, "method": "wilson",
+                      "reason": "", "inputs": {"accuracy": 0.7}}
+    item = ChecklistItem(pack="p", control_id="C1", title="t", source="s", owner="o", severity="high", kind="check",
+                         status="fail", value=0.7, tasks=[row])
+    body = Checklist(run_id="r1", packs=["p"], items=[item, ChecklistItem(
+        pack="p", control_id="C2", title="t", source="s", owner="o", severity="low", kind="attestation",
+        status="needs-attestation")]).to_dict()
+    assert list(body) == list(ChecklistDict.__annotations__)
+    assert [f.name for f in fields(ChecklistItem)] == list(ChecklistItemDict.__annotations__)
+    assert all(list(it) == list(ChecklistItemDict.__annotations__) for it in body["items"])
+    assert body["items"][0]["tasks"] == [row] and set(row) == set(TaskCheck.__annotations__)
+    assert body["counts"]["fail"] == 1 and body["counts"]["needs-attestation"] == 1 and body["failed"] is True
+    assert json.loads(json.dumps(body))["items"][0]["value"] == 0.7

@@ -110,10 +110,8 @@ def _check(args) -> int:
 
     changed = signoff_warning(cat, args.run_id)  # a pack the latest sign-off rested on was edited since
     if args.json:
-        body = checklist.to_dict()
-        body["signoff_warning"] = changed
-        body["controls"] = control_rows(checklist)
-        body["exit_code"] = exit_code(checklist, args.strict)
+        body = {**checklist.to_dict(), "signoff_warning": changed, "controls": control_rows(checklist),
+                "exit_code": exit_code(checklist, args.strict)}  # the typed checklist, and what the command adds
         print(json.dumps(body, indent=2, default=str))
     else:
         print(format_checklist(checklist))
