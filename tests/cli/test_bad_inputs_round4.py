@@ -320,7 +320,8 @@ def test_a_period_in_another_form_than_the_audits_runs_is_refused(folder, cat, p
     code, _, err = _cli("--catalog", cat, "run", str(config))
     assert code == 2 and _one_line(err) == (
         f"period '{period}' is written {form}, but audit 'r4' has earlier runs written YYYY-Qn (e.g. 2026-Q4), and "
-        "runs are put in time order by the period's text — write the period as YYYY-Qn, or give the config a new "
+        "periods of another length overlap theirs (2026-10 lies inside 2026-Q4), so trend and 'the previous run' have "
+        "no one order for them — write the period as YYYY-Qn, or give the config a new "
         "audit name (`name:`) for the new form")
     assert _cli("--catalog", cat, "runs", "--json")[1] == runs  # nothing registered, not even a failed run
 

@@ -13,6 +13,7 @@ from audits import stats
 
 from audits.errors import AssayError
 from audits.jsontypes import JsonObject
+from audits.period_form import order_runs
 from audits.store.bundle_reader import read_table
 from audits.store.catalog import Catalog
 
@@ -63,14 +64,17 @@ def audit_runs(cat: Catalog, audit: str) -> pd.DataFrame:
     in the catalog when it has none."""
     with cat.connect() as con:
         runs = con.execute("SELECT run_id, period, created_at FROM runs WHERE audit = ? AND status = 'complete' "
-                           "ORDER BY period, created_at, run_id", [audit]).df()
+                           "ORDER BY created_at, run_id", [audit]).df()
         if runs.empty:
             names = [r[0] for r in con.execute("SELECT DISTINCT audit FROM runs WHERE status = 'complete' "
                                                "ORDER BY audit").fetchall()]
     if runs.empty:
         raise AssayError(f"no complete run of audit '{audit}' in {cat.path}",
                          f"name one of: {', '.join(names)}" if names else "run an audit first (`assay run CONFIG`)")
-    return runs
+    # by the period's dates, not its text: an older catalog may hold '2026-Q3' beside 'Q4 2026' or '2026-10'
+    keys = order_runs(audit, zip(runs["run_id"].astype(str), runs["period"].astype(str)))
+    order = sorted(range(len(runs)), key=lambda i: keys[i])  # stable: creation time within a period
+    return runs.iloc[order].assign(period_key=[keys[i] for i in order]).reset_index(drop=True)
 
 
 def one_run_per_period(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[Superseded]]:
@@ -79,9 +83,9 @@ def one_run_per_period(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[Supersede
     A rerun of a period measures the same quarter again: counted as another point it would make two
     quarters look like three runs (a trend test where none is possible, and a rerun of the same data
     counted as independent evidence of a fall)."""
-    latest = runs.drop_duplicates("period", keep="last")  # runs come in period, created_at order
-    by = dict(zip(latest["period"], latest["run_id"]))
-    superseded = [Superseded(run_id=r.run_id, period=r.period, by=by[r.period])
+    latest = runs.drop_duplicates("period_key", keep="last")  # runs come in period, created_at order
+    by = dict(zip(latest["period_key"], latest["run_id"]))  # 'Q4 2026' and '2026-Q4' are one period
+    superseded = [Superseded(run_id=r.run_id, period=r.period, by=by[r.period_key])
                   for r in runs.itertuples() if r.run_id not in set(latest["run_id"])]
     return latest.reset_index(drop=True), superseded
 
@@ -93,7 +97,9 @@ def previous_period_run(cat: Catalog, run_id: str) -> str | None:
 
     run = get_run(cat, run_id)
     runs = audit_runs(cat, str(run["audit"]))
-    earlier = runs[runs["period"].astype(str) < str(run["period"])]
+    own = runs.loc[runs["run_id"] == run_id, "period_key"]
+    mine = own.iloc[0] if len(own) else order_runs(str(run["audit"]), [(run_id, str(run["period"]))])[0]
+    earlier = runs[[key < mine for key in runs["period_key"]]]
     return str(earlier["run_id"].iloc[-1]) if len(earlier) else None
 
 
