@@ -77,6 +77,9 @@ class Estimate(_Open):
     # counted once, as no correlation could be estimated) or "none"; results written before it say
     # nothing and it is read back from the fields beside it (audits.stats.design_effect_source)
     design_effect_source: Literal["estimated", "assumed", "none"] | None = None
+    # why the interval may not hold its stated coverage ("coverage not assured: ..."; a mean of unbounded
+    # scores too few or too skewed, audits.stats Interval.caveat); None when none is known
+    caveat: str | None = None
 
     @model_validator(mode="after")
     def _source_of_design_effect(self) -> "Estimate":

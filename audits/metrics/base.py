@@ -57,6 +57,7 @@ class MetricResult:
     n_clusters: int | None = None
     statement: str = ""
     design_effect_source: str = "none"  # estimated | assumed | none (audits.stats._clustered)
+    caveat: str | None = None  # why the interval may not hold its coverage (audits.stats Interval.caveat)
 
 
 class Metric(ABC):

@@ -34,13 +34,13 @@ def summarise(metric: Metric, stats: np.ndarray, n_resamples: int = DEFAULT_RESA
     value = float(metric.aggregate(stats.sum(axis=0))) if iv.n else float("nan")
     statement = describe(metric.name, value, iv.low, iv.high, iv.n, kind=iv.kind, confidence=iv.confidence,
                          events=iv.events, method=iv.method, design_effect=iv.design_effect,
-                         n_clusters=iv.n_clusters, design_effect_source=iv.design_effect_source)
+                         n_clusters=iv.n_clusters, design_effect_source=iv.design_effect_source, caveat=iv.caveat)
     return MetricResult(name=metric.name, value=value, ci_low=iv.low, ci_high=iv.high, n=iv.n,
                         signature=metric.signature(),
                         per_sample=metric.per_sample(stats) if stats.shape[0] else np.empty(0),
                         kind=iv.kind, method=iv.method, confidence=iv.confidence, interval=iv.signature.format(),
                         events=iv.events, design_effect=iv.design_effect, n_clusters=iv.n_clusters,
-                        statement=statement, design_effect_source=iv.design_effect_source)
+                        statement=statement, design_effect_source=iv.design_effect_source, caveat=iv.caveat)
 
 
 def compute(metric: Metric, inputs: MetricInputs, n_resamples: int = DEFAULT_RESAMPLES,

@@ -26,7 +26,7 @@ from audits.metrics.base import Metric
 from audits.scanners import _fairness as fx
 from audits.scanners._scanmetric import ScanMean, mean_stats
 from audits.stats import (cluster_sums, correct_group_tests, group_interval, group_tests, pooled_rates,
-                          resample_blocks)
+                          resample_blocks, studentized_rows, unbounded_mean)
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data",
@@ -213,18 +213,22 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
         ids = [None if clusters is None else clusters[rows][scored[name][rows]] for name in blocks]
         # clustered: resample whole clusters (each cluster's summed statistics is one unit)
         units = [p if c is None else cluster_sums(p, c) for p, c in zip(parts, ids)]
-        sums = resample_blocks(units, n_bootstrap, gseed)
+        # a mean of unbounded scores takes the bootstrap-t on the same resamples: its rows' y, w, y*y, y*w, w*w
+        tee = [i for i, ((m, _), p, c) in enumerate(zip(blocks.values(), parts, ids)) if unbounded_mean(m, p, c)]
+        sums = resample_blocks(units + [studentized_rows(parts[i]) for i in tee], n_bootstrap, gseed)
+        tee_sums = dict(zip(tee, sums[len(units):]))
         small = bool(size_of[g] < min_size)
         entry: JsonObject = {"n": int(size_of[g]), "insufficient_data": small}
-        for (name, (metric, _)), part, s, c in zip(blocks.items(), parts, sums, ids):
+        for i, ((name, (metric, _)), part, s, c) in enumerate(zip(blocks.items(), parts, sums, ids)):
             # exact for rates, BCa for means, percentile for corpus metrics (audits.stats)
-            iv = group_interval(metric, part, np.asarray(metric.aggregate(s), dtype=np.float64), 1 - ALPHA, c)
+            iv = group_interval(metric, part, np.asarray(metric.aggregate(s), dtype=np.float64), 1 - ALPHA, c,
+                                studentized=tee_sums.get(i))
             low, high, method = iv.low, iv.high, iv.method
             value = float(by_group_frame.at[g, name])
             if name == "decision_logit" and not small:
                 logit_draws[g] = np.asarray(metric.aggregate(s), dtype=np.float64)
             entry[name] = {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high), "n": int(len(part)),
-                           "method": method}
+                           "method": method, **({"caveat": iv.caveat} if iv.caveat else {})}
             if c is not None:
                 entry[name].update({"design_effect": _num(iv.design_effect), "n_clusters": iv.n_clusters,
                                     "design_effect_source": iv.design_effect_source})

@@ -37,9 +37,9 @@ from audits.stats._groups import correct_group_tests, group_tests
 from audits.stats._resample import (DEFAULT_RESAMPLES, bootstrap_ci, bootstrap_values, resample_blocks,
                                    resample_counts, resample_sums)
 from audits.stats._interval import (KINDS, Interval, group_interval, interval_from_replicates, metric_interval, normal_interval,
-                                    rescale, score_kind, unit_scores)
-from audits.stats._studentized import (COCHRAN, MIN_UNBOUNDED_N, STUDENTIZED, few_reason, skew_reason, skewness,
-                                       studentized_interval)
+                                    rescale, score_kind, unbounded_mean, unit_scores)
+from audits.stats._studentized import (COCHRAN, MIN_UNBOUNDED_N, STUDENTIZED, coverage_reason, few_reason, skew_reason,
+                                       skewness, studentized_from_sums, studentized_interval, studentized_rows)
 from audits.stats._signature import IntervalSignature
 from audits.stats._summary import GROUP_COLUMNS, group_intervals, group_score_intervals, paired_differences
 from audits.stats._verdict import (FAIL, INCONCLUSIVE, NO_DATA, ONE_SIDED, PASS, Verdict, decide, interval_level,
@@ -74,4 +74,5 @@ __all__ = [
     "RATE_TREND_TEST", "rate_counts", "rate_trend_test",
     "DRIFT_FLOORS", "DriftTest", "category_test", "drift_family", "length_test", "mmd_test",
     "COCHRAN", "MIN_UNBOUNDED_N", "STUDENTIZED", "few_reason", "skew_reason", "skewness", "studentized_interval", "unit_scores",
+    "coverage_reason", "studentized_from_sums", "studentized_rows", "unbounded_mean",
 ]

@@ -40,6 +40,7 @@ class Interval:
     design_effect: float | None = None
     n_clusters: int | None = None
     design_effect_source: str = NONE   # estimated | assumed | none (audits.stats._clustered)
+    caveat: str | None = None          # why the interval may not hold its stated coverage (``coverage_reason``)
 
     @property
     def method(self) -> str:
@@ -103,7 +104,7 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
         return Interval(value, float(low), float(high), n, kind, sig, events=rate.events,
                         design_effect=rate.design_effect if clustered else deff, n_clusters=g,
                         design_effect_source=rate.source)
-    unbounded = kind == "mean" and not clustered and not unit_scores(stats)
+    unbounded = unbounded_mean(metric, stats, clusters if clustered else None)
     if units.shape[0] < 2 or (kind == "mean" and _all_alike(metric, units)):  # one sample (or cluster), or every one the same:
         # its bootstrap is itself, a zero width that reads as certainty (three answers at 0.9: "0.9 to 0.9")
         method = STUDENTIZED if unbounded else (CLUSTER_BCA if clustered else BCA) if kind == "mean" else (
@@ -112,7 +113,8 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
                         design_effect=deff, n_clusters=g, design_effect_source=_source(deff))
     if unbounded:  # a mean of unbounded scores: bootstrap-t (nan, nan under 4 samples)
         low, high = _studentized.studentized_interval(stats, value, confidence, n_resamples, seed)
-        return Interval(value, low, high, n, kind, IntervalSignature(STUDENTIZED, confidence, n_resamples, seed))
+        return Interval(value, low, high, n, kind, IntervalSignature(STUDENTIZED, confidence, n_resamples, seed),
+                        caveat=_caveat(stats, low, high))
     reps = bootstrap_values(metric, units, n_resamples, seed)
     if kind == "mean":
         jack = _bootstrap.jackknife_values(metric.aggregate, units)
@@ -129,6 +131,14 @@ def metric_interval(metric, stats: np.ndarray, *, confidence: float = 0.95, n_re
         low, high = _bootstrap.widen_for_clusters(value, low, high, int(units.shape[0]), confidence)
     return Interval(value, low, high, n, kind, sig, design_effect=deff, n_clusters=g,
                     design_effect_source=_source(deff))
+
+
+def unbounded_mean(metric, stats: np.ndarray, clusters=None) -> bool:
+    """True when ``metric``'s interval over the rows ``stats`` is the studentized bootstrap: a mean (not all
+    0/1) with a score outside [0, 1], unclustered. Its group interval then needs ``studentized=``."""
+    stats = np.asarray(stats, dtype=np.float64)
+    return (clusters is None and stats.shape[0] > 0 and score_kind(metric, stats) == "mean"
+            and not unit_scores(stats))
 
 
 def unit_scores(stats: np.ndarray) -> bool:
@@ -154,6 +164,16 @@ def _all_alike(metric, units: np.ndarray) -> bool:
     return bool(each.shape == (units.shape[0],) and np.all(np.isfinite(each)) and np.ptp(each) == 0)
 
 
+def _caveat(stats: np.ndarray, low: float, high: float) -> str | None:
+    """Why a formed interval of a mean of unbounded scores may not hold its coverage (None when formed
+    and none is known, or when no interval was formed: there is nothing to caveat)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = stats[:, 0] / stats[:, 1]
+    return _studentized.coverage_reason(scores)
+
+
 def _source(design_effect: float | None) -> str:
     """A bootstrap interval's design effect is estimated when it could be formed (finite)."""
     return ESTIMATED if design_effect is not None and np.isfinite(design_effect) else NONE
@@ -172,17 +192,21 @@ def rescale(value: float, low: float, high: float, from_confidence: float, to_co
 
 
 def interval_from_replicates(metric, stats: np.ndarray, replicates: np.ndarray,
-                             confidence: float = 0.95, clusters=None) -> tuple[float, float, str]:
+                             confidence: float = 0.95, clusters=None,
+                             studentized: np.ndarray | None = None) -> tuple[float, float, str]:
     """(low, high, method) of :func:`group_interval` (kept for its callers)."""
-    iv = group_interval(metric, stats, replicates, confidence, clusters)
+    iv = group_interval(metric, stats, replicates, confidence, clusters, studentized)
     return iv.low, iv.high, iv.method
 
 
 def group_interval(metric, stats: np.ndarray, replicates: np.ndarray, confidence: float = 0.95,
-                   clusters=None) -> Interval:
+                   clusters=None, studentized: np.ndarray | None = None) -> Interval:
     """The interval of one group whose bootstrap replicates were drawn elsewhere (the bias scan
     resamples all metrics of a group at once): exact for rates, BCa for means (the jackknife on
-    ``stats``), percentile for corpus metrics.
+    ``stats``), percentile for corpus metrics. A mean of unbounded scores (unclustered) takes the
+    studentized bootstrap from ``studentized``: the sums of ``studentized_rows(stats)`` on the same
+    resamples (R, 5), since its replicates of the mean alone carry no resample's standard error
+    (before, it drew 1,000 resamples of its own at seed 0 whatever it was given, and one when given none).
 
     ``clusters`` (one id per row of ``stats``, the group's own rows) makes it cluster-aware, as
     the task's overall interval is: a rate at its effective sample size (the design effect
@@ -207,7 +231,7 @@ def group_interval(metric, stats: np.ndarray, replicates: np.ndarray, confidence
     units = _cluster.cluster_sums(stats, clusters) if clustered else stats
     g = int(units.shape[0]) if clustered else None
     deff = _cluster.ratio_design_effect(stats, clusters) if clustered and kind == "mean" else None
-    unbounded = kind == "mean" and not clustered and not unit_scores(stats)  # scores outside [0, 1]
+    unbounded = unbounded_mean(metric, stats, clusters if clustered else None)  # scores outside [0, 1]
     if kind == "mean":
         method = CLUSTER_BCA if clustered else (STUDENTIZED if unbounded else BCA)
     else:
@@ -216,9 +240,14 @@ def group_interval(metric, stats: np.ndarray, replicates: np.ndarray, confidence
     if units.shape[0] < 2 or (kind == "mean" and _all_alike(metric, units)):  # no interval (its bootstrap would be zero width)
         return Interval(value, nan, nan, n, kind, sig, design_effect=deff, n_clusters=g,
                         design_effect_source=_source(deff))
-    if unbounded:  # bootstrap-t, drawn here (the replicates passed in are of the mean, not of t*)
-        low, high = _studentized.studentized_interval(stats, value, confidence, max(1, len(replicates)))
-        return Interval(value, low, high, n, kind, IntervalSignature(STUDENTIZED, confidence))
+    if unbounded:  # bootstrap-t on the caller's resamples (their sums of y, w, y*y, y*w, w*w)
+        if studentized is None:
+            raise ValueError("a mean of unbounded scores needs studentized=: the resampled sums of "
+                             "stats.studentized_rows(stats), drawn with its replicates")
+        resampled = np.asarray(studentized, dtype=np.float64)
+        low, high = _studentized.studentized_from_sums(stats, value, resampled, confidence)
+        return Interval(value, low, high, n, kind, IntervalSignature(STUDENTIZED, confidence, int(resampled.shape[0])),
+                        caveat=_caveat(stats, low, high))
     if kind == "mean":
         jack = _bootstrap.jackknife_values(metric.aggregate, units)
         low, high = _bootstrap.bca_interval(value, replicates, jack, confidence)

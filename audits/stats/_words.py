@@ -124,10 +124,11 @@ def _num(x: float) -> str:
 def describe(name: str, value: float, low: float, high: float, n: int, *, kind: str = "mean",
              confidence: float = 0.95, events: float | None = None, method: str | None = None,
              design_effect: float | None = None, n_clusters: int | None = None,
-             design_effect_source: str | None = None) -> str:
+             design_effect_source: str | None = None, caveat: str | None = None) -> str:
     """One sentence a committee member can read, for any metric summary. A design effect that
     was assumed rather than estimated (``design_effect_source``; read from the other fields when
-    not given) is called assumed."""
+    not given) is called assumed; an interval whose coverage is not assured (``caveat``, from
+    ``Interval.caveat``) says so after it."""
     if not n or value is None or not math.isfinite(value):
         return f"{name} has no value (no sample could be scored)."
     phrase = rate_phrase(name)
@@ -173,5 +174,6 @@ def describe(name: str, value: float, low: float, high: float, n: int, *, kind: 
         what, mean_unit = name, "samples"
     if not (math.isfinite(low) and math.isfinite(high)):
         return f"{what} is {_num(value)} over {n} {mean_unit} (no interval could be formed)."
-    return (f"{what} is {_num(value)} over {n} {mean_unit} ({confidence:.0%} CI {_num(low)} to {_num(high)}, "
+    said = (f"{what} is {_num(value)} over {n} {mean_unit} ({confidence:.0%} CI {_num(low)} to {_num(high)}, "
             f"{how}{tail}).")
+    return f"{said} {caveat[0].upper()}{caveat[1:]}." if caveat else said
