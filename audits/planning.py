@@ -7,12 +7,17 @@ binomial power for rates, normal approximation for means; 80% power at the contr
 mean whose expected value and threshold lie in [0, 1] is planned for at least the exact bound of its
 score total too, as ``policies.bounds`` decides a mean of [0, 1] scores.
 Expected values come from the caller (``--expect``) or from the latest complete run of the same
-audit in the catalog (its value, interval and design effect).
+audit in the catalog (its value, interval and design effect). A mean's spread comes from ``--sd``, else
+from that run's interval, else it is assumed: sd 0.5, the largest a score in [0, 1] can have (the row
+says so, ``assumed``). A mean whose expected value or threshold lies outside [0, 1] is not such a score
+and has no largest spread: with neither ``--sd`` nor an earlier run its row names the input it needs
+instead of an n (status ``no spread known``).
 """
 
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 
 from audits.errors import AssayError
@@ -64,8 +69,38 @@ def _entry(results: RunResults | None, task: str, metric: str) -> MetricSummary 
     return next((t.metric(metric) for t in results.tasks if t.name == task), None)
 
 
-def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
-    """One row per (control, task) the plan can say something about (what `assay plan --json` prints)."""
+def parse_sd(items: list[str]) -> dict[tuple[str | None, str], float]:
+    """``--sd METRIC=SD`` (or ``task.metric=SD``): the standard deviation of a mean's per-sample scores."""
+    out: dict[tuple[str | None, str], float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or not key or not math.isfinite(number) or number <= 0:
+            raise AssayError(f"--sd {item!r} is not METRIC=SD with SD a positive number",
+                             "write e.g. --sd decision_logit=2.5 (the standard deviation of its per-sample scores)")
+        task, _, metric = key.rpartition(".")
+        out[(task or None, metric)] = number
+    return out
+
+
+def check_sd(sd: dict[tuple[str | None, str], float], rows: list[JsonObject]) -> None:
+    """Every ``--sd`` names a (task,) mean some planned control reads (a rate's spread follows from its value)."""
+    for (task, metric), value in sd.items():
+        key = f"{task}.{metric}" if task else metric
+        hits = [r for r in rows if r["metric"] == metric and task in (None, r["task"]) and r["kind"] != "rate"]
+        if not hits:
+            means = sorted({str(r["metric"]) for r in rows if r["kind"] != "rate"}) or ["none"]
+            raise AssayError(f"--sd {key}={value:g}: no control of these packs plans a mean {metric!r}"
+                             + (f" for task {task!r}" if task else "") + f" (planned means: {', '.join(means)})",
+                             "name a mean from that list (a rate's spread follows from its value), or drop --sd")
+
+
+def plan_rows(config, prepared, packs, expect, previous, sd=None) -> list[JsonObject]:
+    """One row per (control, task) the plan can say something about (what `assay plan --json` prints);
+    ``sd`` ({(task or None, metric): sd}, from ``--sd``) gives a mean's spread."""
     from audits import stats
     from policies.context import task_key
 
@@ -131,11 +166,27 @@ def plan_rows(config, prepared, packs, expect, previous) -> list[JsonObject]:
                 else:
                     n_prev, lo, hi = (entry.n, entry.ci_low, entry.ci_high) if entry is not None else (None,) * 3
                     level = float(entry.confidence or 0.95) if entry is not None else 0.95
-                    if not all(isinstance(x, (int, float)) for x in (n_prev, lo, hi)):
+                    given = (sd or {}).get((task.name, metric), (sd or {}).get((None, metric)))
+                    unit = 0.0 <= expected <= 1.0 and 0.0 <= threshold <= 1.0
+                    row["sd_from"] = "previous run"
+                    if given is not None:  # the caller's sd, as an interval at n 100 (se sd / 10)
+                        n_prev, level, row["sd"], row["sd_from"] = 100, 0.95, given, "--sd"
+                        lo, hi = (float(x) for x in stats.normal_interval(expected, given / 10, level))
+                    elif not all(isinstance(x, (int, float)) for x in (n_prev, lo, hi)) and not unit:
+                        # an unbounded score has no largest spread: any sd assumed would make the n up
+                        row.update(status="no spread known", sd_from=None, advice=(
+                            f"{metric} is not a score in [0, 1], so no spread can be assumed: give --sd {metric}=SD "
+                            f"(its per-sample standard deviation) or run a pilot of {stats.MIN_UNBOUNDED_N} or more "
+                            f"samples and plan from that run"))
+                        rows.append(row)
+                        continue
+                    elif not all(isinstance(x, (int, float)) for x in (n_prev, lo, hi)):
                         # no spread known: assume sd 0.5 (the largest for scores in [0, 1]) at n 100, se 0.05
                         n_prev, level = 100, 0.95
                         lo, hi = (float(x) for x in stats.normal_interval(expected, 0.05, level))
-                        row["assumed_sd"] = 0.5
+                        row["assumed_sd"], row["sd_from"] = 0.5, "assumed"
+                        row["assumed"] = (f"sd 0.5, the largest for a score in [0, 1]; if {metric} can leave "
+                                          f"[0, 1] or you know its spread, give --sd {metric}=SD")
                     # decided on the one-sided bound at the control's confidence (audits.stats._verdict)
                     needed = stats.n_needed(kind, expected, threshold, confidence=control.confidence, n=int(n_prev),
                                             low=float(lo), high=float(hi), interval_confidence=level)

@@ -31,6 +31,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--limit", type=positive_int, default=None, help="plan for at most N samples per task")
     p.add_argument("--expect", action="append", default=[], metavar="METRIC=VALUE",
                    help="expected value, e.g. accuracy=0.9 or support-qa.toxicity_rate=0.002 (repeatable)")
+    p.add_argument("--sd", action="append", default=[], metavar="METRIC=SD",
+                   help="a mean's per-sample standard deviation, e.g. decision_logit=2.5 (repeatable; "
+                        "needed for a score outside [0, 1] with no earlier run)")
     p.add_argument("--json", action="store_true", help="machine-readable plan")
     p.set_defaults(func=_plan)
 
@@ -93,7 +96,8 @@ def format_plan(rows: list[JsonObject], run_id: str | None) -> str:
         flag = {"enough": "OK  ", "too small": "WARN", "undecidable": "WARN"}.get(r["status"], "NOTE")
         lines.append(f"{flag} {r['control_id']:<12} {r['task']:<18} {r['metric']} {r['op']} {r['threshold']:g}: "
                      f"expected {exp}, need {need}, have {r['n_available']}"
-                     + (f" — {r['advice']}" if r.get("advice") else ""))
+                     + (f" — {r['advice']}" if r.get("advice") else "")
+                     + (f" (assumed {r['assumed']})" if r.get("assumed") else ""))
     if not rows:
         lines.append("no control of the form 'metric op number' applies to this config's tasks")
     return "\n".join(lines)
@@ -112,10 +116,12 @@ def _plan(args) -> int:
         raise AssayError("no policy pack to plan for", "pass --policy NAME (e.g. internal-llm) or list packs in the config's 'policy'")
     packs = [load_pack(n) for n in names]
     run_id, previous = latest_results(args, config.name)
-    from audits.planning import plan_rows
+    from audits.planning import check_sd, parse_sd, plan_rows
 
-    rows = plan_rows(config, prepared, packs, expect, previous)
+    sd = parse_sd(args.sd)
+    rows = plan_rows(config, prepared, packs, expect, previous, sd)
     check_expect(expect, rows)
+    check_sd(sd, rows)
     if args.json:
         print(json.dumps({"previous_run": run_id, "controls": rows}, indent=2, default=str))
     else:

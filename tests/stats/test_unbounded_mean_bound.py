@@ -84,6 +84,6 @@ def test_the_plan_never_asks_fewer_unbounded_scores_than_a_verdict_needs(tmp_pat
         f"fields: {{label: label}}, metrics: [decision_logit]}}\n")
     capsys.readouterr()
     main(["plan", str(tmp_path / "a.yaml"), "--catalog", str(tmp_path / "none.duckdb"), "--expect",
-          "decision_logit=-2", "--json"])
+          "decision_logit=-2", "--sd", "decision_logit=0.5", "--json"])
     row = json.loads(capsys.readouterr().out)["controls"][0]
-    assert row["n_needed"] == stats.MIN_UNBOUNDED_N  # the normal approximation alone asked for 1
+    assert row["n_needed"] == stats.MIN_UNBOUNDED_N and row["sd_from"] == "--sd"  # the normal approximation alone: 1
