@@ -160,10 +160,11 @@ def coverage_reason(scores: np.ndarray) -> str | None:
     """Why the displayed interval of the mean of these unbounded ``scores`` may not hold its stated coverage
     ("coverage not assured: ..."), or None: the rule of :func:`skew_reason`, so the interval says it exactly
     where a verdict on it is left inconclusive. Seeded simulation of the 95% interval (2,000 test sets a cell,
-    tests/stats/_display_coverage.py): it held 89-94% under 30 scores on lognormal, exponential, two-bump
-    and outlier-prone scores, and 94-98% from 30 on for every shape tried. No rule read off a sample
-    can vouch for one interval on a heavy right tail: a lognormal sample that happens to look mild is the
-    one whose interval is too short (those passing the rule at n=30-200 held 78-91%)."""
+    tests/stats/_display_coverage.py, benchmarks/README.md): under 30 scores it held 88-94% on lognormal,
+    exponential, two-bump and outlier-prone scores, and on the lognormal no method tried held 95% (bootstrap-t,
+    Student t, Hall's skew-corrected t, their envelopes: 88-93% at n=10-30); from 30 on 94-98%, but the lognormal's 93-94% at n=30-50. No rule
+    read off a sample can vouch for one interval on a heavy right tail: a lognormal sample that happens to look
+    mild is the one whose interval is too short (those the rule passes at n=30-200 held 74-93%)."""
     x = np.asarray(scores, dtype=np.float64)
     x = x[np.isfinite(x)]
     if x.size < MIN_UNBOUNDED_N:

@@ -1,11 +1,12 @@
 """The interval shown for a mean of unbounded scores says when its coverage is not assured.
 
 Seeded simulation of exactly what the dashboard and reports show (``stats.metric_interval``, 95%; the grid
-is tests/stats/_display_coverage.py): the interval held 89-94% of the time under 30 scores on lognormal,
-exponential, two-bump and outlier-prone scores, and no interval method tried held 95% there (bootstrap-t,
-Student t, Hall's skew-corrected t, their envelopes). Such an interval is now shown with its reason
-(``Interval.caveat``, the ``skew_reason`` rule), carried into the metric's statement and its stored
-Estimate so every surface prints it; before, it was shown bare. The figures themselves are unchanged."""
+is tests/stats/_display_coverage.py): the interval held 88-94% of the time under 30 scores on lognormal,
+exponential, two-bump and outlier-prone scores, and on the lognormal no interval method tried held 95%
+(bootstrap-t, Student t, Hall's skew-corrected t, their envelopes: 88-93% at n=10-30;
+tests/stats/_display_candidates.py). Such an interval is now shown with its reason (``Interval.caveat``, the
+``skew_reason`` rule), carried into the metric's statement and its stored Estimate so every surface prints
+it; before, it was shown bare. The figures themselves are unchanged."""
 
 from __future__ import annotations
 
