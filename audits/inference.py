@@ -25,6 +25,7 @@ from audits.backends.base import Backend, Request
 from audits.backends.choices import resolve_chat_template, score_chunk, scoring_block
 from audits.config import TaskConfig
 from audits.errors import AssayError
+from audits.atomic_files import write_atomic
 from audits.jsontypes import JsonObject
 
 CHUNK = 256  # samples per checkpoint block (the default of executor.block_size)
@@ -44,10 +45,9 @@ def _private_file(path: Path) -> int:
 def write_checkpoint_json(path: Path, value: Any) -> None:
     """Write a checkpoint file atomically (a kill mid-write leaves the old file or none, never half),
     mode 0600 in a 0700 folder."""
-    tmp = path.with_name(path.name + ".tmp")
-    with os.fdopen(_private_file(tmp), "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(value, sort_keys=True))
-    os.replace(tmp, path)
+    if path.parent.stat().st_mode & 0o777 != 0o700:
+        path.parent.chmod(0o700)
+    write_atomic(path, json.dumps(value, sort_keys=True))  # mkstemp: mode 0600
 
 
 def _block_message(path: Path, data: bytes) -> bytes:

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Required, TypedDict
 
+from audits.atomic_files import write_atomic
 from audits.jsontypes import JsonObject
 from audits.scanners._pii_eval import JUDGED_TYPES, SECOND_SET, SET_FILES, labelled, second_set, set_id
 from audits.scanners._presidio import PiiSettings, analyze_texts, engine_signature
@@ -224,9 +225,7 @@ def detector_quality(settings: PiiSettings, use_cache: bool = True) -> JsonObjec
         out["second_set"] = _set_block(other, predicted[len(items):], types, other_id, SECOND_SOURCE)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(out, indent=1), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, json.dumps(out, indent=1))
     except OSError:
         pass  # read-only cache: measure again next time
     return out
