@@ -1,12 +1,15 @@
 """Render a report Document to PDF with reportlab (platypus).
 
-Every table cell is a Paragraph, so long text wraps (long tokens such as hashes are split),
-and column widths are fractions of the frame width: no table is wider than the page.
+Every table cell is a Paragraph, so long text wraps at spaces and after hyphens ("support-" over "qa", never
+"support-q" over "a"); column widths are fractions of the frame width, widened where a column's longest word
+would not fit (``fit_widths``), so no table is wider than the page and only tokens longer than a third of it
+(hashes, signatures) are split inside.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -14,6 +17,7 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (Image, KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate,
                                 Spacer, Table as RLTable, TableStyle)
 
@@ -28,6 +32,10 @@ _styles = getSampleStyleSheet()
 CELL = ParagraphStyle("cell", parent=_styles["BodyText"], fontSize=7.2, leading=8.6, alignment=TA_LEFT,
                       splitLongWords=True, wordWrap=None)
 HEAD = ParagraphStyle("head", parent=CELL, fontName="Helvetica-Bold")
+# for a cell holding a hyphenated word wider than its column: the word breaks after one of its own hyphens
+# (a word that fits stays whole: 'bbq-gender' moves to the next line rather than splitting at its hyphen)
+CELL_HY = ParagraphStyle("cell_hy", parent=CELL, embeddedHyphenation=1)
+HEAD_HY = ParagraphStyle("head_hy", parent=HEAD, embeddedHyphenation=1)
 BODY = ParagraphStyle("body", parent=_styles["BodyText"], fontSize=9.5, leading=12.5)
 CAPTION = ParagraphStyle("caption", parent=BODY, fontSize=8, leading=10, textColor=colors.HexColor("#555555"))
 H1 = ParagraphStyle("h1", parent=_styles["Heading1"], fontSize=16, spaceBefore=4, spaceAfter=8, keepWithNext=1)
@@ -78,11 +86,50 @@ def _bullets(block: Bullets) -> list:
             Spacer(1, 4)]
 
 
+PAD = 6.0   # a cell's left and right padding together (the table style's 3 + 3)
+LONG_TOKEN = 1 / 3   # a word wider than this share of the table (a hash) may be split inside
+
+
+def _pieces(text: str) -> list[str]:
+    """What a cell can never break inside: its words, split after hyphens where the PDF breaks there
+    (a word of letters and hyphens, as reportlab's embedded hyphenation reads it)."""
+    out: list[str] = []
+    for word in _soft_breaks(text).split():
+        out += re.findall(r"[^-]+-?|-", word) if re.fullmatch(r"[A-Za-z-]+", word) and "-" in word[1:-1] else [word]
+    return out
+
+
+def fit_widths(widths: list[float], columns: list[list[str]], total: float) -> list[float]:
+    """``widths`` (summing to ``total``) with every column at least as wide as its widest piece (bold, padded;
+    pieces of more than ``LONG_TOKEN`` of the table are left to split), taken from the columns with room to
+    spare in proportion to it; the widths as given when the pieces cannot all fit."""
+    cap = total * LONG_TOKEN
+    need = [min(cap, max((stringWidth(p, HEAD.fontName, CELL.fontSize) for cell in col for p in _pieces(cell)),
+                         default=0.0) + PAD) for col in columns]
+    if sum(need) > total:
+        return widths
+    out = list(widths)
+    for _ in range(len(out)):   # raising one column can push another below its need: repeat until none is
+        short = sum(max(0.0, n - w) for n, w in zip(need, out))
+        if short <= 1e-6:
+            break
+        spare = [max(0.0, w - n) for n, w in zip(need, out)]
+        room = sum(spare)
+        out = [max(n, w) - (s * short / room if room else 0.0) for n, w, s in zip(need, out, spare)]
+    return out
+
+
 def make_table(t: Table, width: float, header: bool = True) -> RLTable:
     total = sum(t.weights) or 1.0
-    col_widths = [width * w / total for w in t.weights]
-    data = [[Paragraph(escape(h), HEAD) for h in t.columns]] if header else []
-    data += [[Paragraph(_cell(c, t.colours.get((i, j))), CELL) for j, c in enumerate(row)]
+    cells = ([list(t.columns)] if header else []) + [list(r) for r in t.rows]
+    col_widths = fit_widths([width * w / total for w in t.weights], [list(c) for c in zip(*cells)], width)
+    def style(text: str, j: int, head: bool) -> ParagraphStyle:
+        wide = any("-" in w and stringWidth(w, HEAD.fontName, CELL.fontSize) > col_widths[j] - PAD
+                   for w in _soft_breaks(text).split())
+        return (HEAD_HY if wide else HEAD) if head else (CELL_HY if wide else CELL)
+
+    data = [[Paragraph(escape(h), style(h, j, True)) for j, h in enumerate(t.columns)]] if header else []
+    data += [[Paragraph(_cell(c, t.colours.get((i, j))), style(c, j, False)) for j, c in enumerate(row)]
              for i, row in enumerate(t.rows)]
     table = RLTable(data, colWidths=col_widths, repeatRows=1 if header else 0, hAlign="LEFT")
     table.setStyle(TableStyle([
