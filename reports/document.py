@@ -6,7 +6,6 @@ formats always carry the same sections, numbers and charts, in the same order.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,8 @@ import pandas as pd
 from audits.sampling import sample_statements
 from reports.blocks import Bullets, Section, Table
 from reports.charts import fairness_charts, metrics_chart
-from reports.glossary import attribute_text, plain, public_text_note, term, threshold_text
+from reports.figures import figure
+from reports.glossary import attribute_text, plain, public_text_note, term, threshold_text, words_used
 from reports.data import ReportData, execution_summary
 from reports.sections import GROUNDEDNESS, ROBUSTNESS, TREND, groundedness_section, robustness_section, trend_section
 from reports.verdicts import COLOURS, WORDS, evidence_text, failing_controls, sample_size_notes
@@ -40,13 +40,19 @@ def fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        if math.isnan(v):
-            return "—"
-        return f"{v:.4g}"
+        return figure(v)
     if isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d %H:%M")
     text = str(v)
     return "—" if text in ("nan", "NaT", "None") else text
+
+
+def _as_figure(text: Any) -> str:
+    """A cell written as text ('0.0625', '16', 'cleo, dan'): a decimal number as a figure, anything else as it is."""
+    try:
+        return figure(float(text)) if "." in str(text) else fmt(text)
+    except ValueError:
+        return fmt(text)
 
 
 def table(frame: pd.DataFrame, columns: dict[str, str], weights: list[float], caption: str = "") -> Table:
@@ -240,7 +246,9 @@ def _review(d: ReportData) -> Section:
     s = Section(SECTION_TITLES[7])
     s.blocks.append("Human review of sampled outputs: coverage is reviewed samples over all samples; agreement is "
                     "between reviewers of the same item.")
-    s.blocks.append(table(d.tables["review"], {"item": "item", "value": "value"}, [4, 6]))
+    frame = d.tables["review"].copy()   # the CSV keeps each figure's full precision; the page writes it as every figure
+    frame["value"] = [_as_figure(v) for v in frame["value"]] if len(frame) else []
+    s.blocks.append(table(frame, {"item": "item", "value": "value"}, [4, 6]))
     return s
 
 
@@ -374,5 +382,25 @@ def build_document(d: ReportData) -> Document:
     sections = [_executive(d), _metrics(d), trend_section(d), _fairness(d), _privacy_safety(d), groundedness_section(d),
                 robustness_section(d), _review(d), _checklist(d), _appendix(d)]
     assert [x.title for x in sections] == list(SECTION_TITLES)
+    summary = summary_blocks(d)
+    used = words_used(_texts(summary + [b for s in sections for b in s.blocks]))
+    if used:   # every statistical word the pages use, explained once (the last table of the appendix)
+        sections[-1].blocks.append(Table(["word", "what it means"], [list(u) for u in used], [2, 8],
+                                         caption="Words used in this report"))
     return Document(title=f"Audit report: {fmt(run.get('audit'))} {fmt(run.get('period'))}", cover=cover,
-                    sections=sections, summary=summary_blocks(d))
+                    sections=sections, summary=summary)
+
+
+def _texts(blocks: list[Any]) -> list[str]:
+    """The words of ``blocks``: paragraphs, table headers, cells and captions, bullets, chart captions."""
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, str):
+            out.append(b)
+        elif isinstance(b, Table):
+            out += [b.caption, *b.columns, *(c for row in b.rows for c in row)]
+        elif isinstance(b, Bullets):
+            out += [b.lead, *b.items]
+        else:
+            out.append(str(getattr(b, "caption", "")))
+    return out

@@ -98,6 +98,8 @@ _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bloglik\(output\)"), "how likely the model found its own answer (log-probability)"),
     (re.compile(r"\blogp\(predicted choice\)"), "how likely the model found the answer it chose (log-probability)"),
     (re.compile(r"\blogp\((['\"])(.*?)\1\)"), r"how likely the model found the answer '\2' (log-probability)"),
+    # a p-value in exponent notation ('p=3.1e-11', the comparison's 2 significant figures below 0.0001) as a bound
+    (re.compile(r"\bp\s*=\s*[0-9.]+[eE]-0*(?:[5-9]|[1-9]\d+)\b"), "p<0.0001"),
 ]
 # ordinary English words that are also measure names: term() names them, plain() leaves prose alone
 _PROSE = frozenset({"groundedness", "precision", "recall"})
@@ -224,3 +226,45 @@ def public_text_note(sources: dict[str, str]) -> str | None:
     return ("Built-in public benchmark text is not personal data: the inputs of " + named + " were not scanned, "
             "and output spans repeating the item's own text are not counted.")
 
+
+
+# the statistical words a report uses, explained once for a reader who does not know them (the report's appendix
+# lists those its pages use): (word as written, pattern that finds it, meaning)
+READER_WORDS: list[tuple[str, str, str]] = [
+    ("95% CI", r"95% CI|95% confidence interval",
+     "the range the true value lies in with 95% confidence, given the samples measured; n is their number"),
+    ("exact binomial (Clopper–Pearson)", r"exact binomial|Clopper",
+     "an interval for a share worked out from the binomial distribution itself; it keeps its 95% even at small n "
+     "and near 0% or 100%"),
+    ("BCa bootstrap", r"\bBCa\b",
+     "an interval from re-drawing the samples many times (seeded), corrected for bias and skew"),
+    ("percentile bootstrap", r"percentile[- ]bootstrap",
+     "an interval from the middle 95% of a measure over many seeded re-draws of the samples"),
+    ("studentized bootstrap", r"studentized bootstrap",
+     "a bootstrap interval for scores with no fixed range, never narrower than the Student t interval"),
+    ("Student t", r"Student t\b", "an interval for an average from the t distribution"),
+    ("Katz log interval", r"\bKatz\b", "an interval for the ratio of two shares, worked out on the log scale"),
+    ("one-sided bound", r"(?:upper|lower|one-sided [0-9]+%?) bounds?\b",
+     "the value the true figure is, with 95% confidence, no worse than; a control passes or fails on it"),
+    ("p / p-value", r"\bp\s*[=<]\s*[0-9]",
+     "how likely a difference this large would be if nothing had really changed; below 0.05 counts as real"),
+    ("Holm's correction", r"\bHolm\b|correcting for the number of",
+     "raises each p-value for the number of measures tested at once, so 'real' is not claimed by chance"),
+    ("McNemar's exact test", r"McNemar|paired exact test",
+     "compares two runs on the same samples by counting the samples whose score changed each way"),
+    ("two-proportion test", r"two-proportion", "compares two shares measured on different samples"),
+    ("Fisher's exact test", r"Fisher", "compares two shares exactly when the counts are small"),
+    ("Cochran-Armitage trend test", r"Cochran-Armitage", "tests whether a share rises or falls steadily over runs"),
+    ("four-fifths rule", r"four-fifths",
+     "each group's rate of 'yes' decisions should be at least 0.8 times the highest group's (US EEOC guideline)"),
+    ("log-odds", r"log-odds",
+     "the scale of the discrimination score: 0 means the groups lean towards 'yes' equally"),
+    ("design effect", r"design effect|clusters?\b",
+     "how much samples that share a context (a cluster) widen an interval compared with independent samples"),
+]
+
+
+def words_used(texts: list[str]) -> list[tuple[str, str]]:
+    """(word, meaning) for each of ``READER_WORDS`` that ``texts`` use, in the list's order."""
+    joined = "\n".join(texts)
+    return [(word, meaning) for word, pattern, meaning in READER_WORDS if re.search(pattern, joined)]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from audits.results import RunResults
 from policies._fairness_bounds import verdict_bounds
+from reports.figures import figure, interval
 
 
 def finite(x: Any) -> float | None:
@@ -87,13 +88,13 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
             ratio, decided = verdict_bounds(attr, block)  # the bounds the fairness controls decide on (the page's)
             disc = block.discrimination
             if disc is not None and finite(disc.value) is not None:
-                ci = f" [{decided.low:.2f}, {decided.high:.2f}]" if decided is not None else ""
+                ci = f" {interval(decided.low, decided.high)}" if decided is not None else ""
                 note = "; ".join(x for x in (note, f"discrimination score (gap in the leaning towards 'yes', "
-                                                   f"log-odds, {disc.highest} vs {disc.lowest}) {disc.value:.2f}{ci}")
+                                                   f"log-odds, {disc.highest} vs {disc.lowest}) {figure(disc.value)}{ci}")
                                  if x)
             if ratio is not None:  # every pair of groups at once, not Katz on the observed extremes
-                note = "; ".join(x for x in (note, f"'yes' rate ratio one-sided 95% bounds [{ratio.low:.2f}, "
-                                                   f"{ratio.high:.2f}] (every pair of groups; the four-fifths "
+                note = "; ".join(x for x in (note, f"'yes' rate ratio one-sided 95% bounds "
+                                                   f"{interval(ratio.low, ratio.high)} (every pair of groups; the four-fifths "
                                                    f"control decides on these)") if x)
             gaps = {m: g.ratio for m, g in block.metrics.items()}
             rows.append({"task": t.name, "attribute": attr, "groups": len(block.by_group), "groups_compared": ok,
@@ -103,7 +104,7 @@ def gaps_table(results: RunResults) -> pd.DataFrame:
                          "four_fifths_threshold": block.four_fifths_threshold,
                          "four_fifths_violation": block.four_fifths_violation,
                          "four_fifths_reading": block.four_fifths_reading,
-                         "metric_ratios": ", ".join(f"{m} {v:.3g}" for m, v in gaps.items() if finite(v) is not None),
+                         "metric_ratios": ", ".join(f"{m} {figure(v)}" for m, v in gaps.items() if finite(v) is not None),
                          "note": note})
     return pd.DataFrame(rows, columns=["task", "attribute", "groups", "groups_compared", "demographic_parity_ratio",
                                        "demographic_parity_difference", "equalized_odds_difference",

@@ -93,6 +93,6 @@ def review_table(review: ReviewSummaryRecord | None, results: RunResults) -> pd.
     else:
         rows += [("sampling rate", results.review.rate), ("queued for review", results.review.queue),
                  ("reviewed", "no review data")]
-    return pd.DataFrame([{"item": k, "value": "—" if v is None or v == "" else str(v if not isinstance(v, float) else f"{v:.4g}")}
+    return pd.DataFrame([{"item": k, "value": "—" if v is None or v == "" else str(v)}
                          for k, v in rows])
 

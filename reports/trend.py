@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reports.figures import figure
+
 
 def trend_tables(cat: Any, run: Any, metrics: list[tuple[str, str]]) -> dict[str, pd.DataFrame]:
     """``trend_points`` (series, period, value, ci_low, ci_high, n) and ``trend`` (series, k, slope with its
@@ -75,7 +77,7 @@ def trend_verdict(row: Any | None) -> str:
     if slope is None or pd.isna(slope):
         return "not tested (a trend needs 3 runs)"
     way = "rising" if slope > 0 else "falling" if slope < 0 else "flat"
-    said = f"{way} {abs(float(slope)):.3g} per run (p={float(row['p_adjusted']):.2g} after correction)"
+    said = f"{way} {figure(abs(float(slope)))} per run (p={float(row['p_adjusted']):.2g} after correction)"
     return f"{said}: a real trend" if bool(row.get("significant")) else f"{said}: no real trend"
 
 

@@ -24,9 +24,11 @@ from typing import Any, TypedDict
 import pandas as pd
 
 from audits.results import RunResults
+from audits.stats import interval_methods
 from policies.bounds import EXACT_COUNT
 from policies.engine import ChecklistItem, TaskCheck, deciding_row
-from reports.glossary import plain, term
+from reports.figures import figure
+from reports.glossary import plain, term, threshold_text
 
 DEFAULT_PACK = "internal-llm"
 AREAS = ("accuracy", "fairness", "privacy", "safety", "groundedness")
@@ -57,8 +59,7 @@ def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
 
 
-def num(x: Any) -> str:
-    return f"{float(x):.3g}" if _finite(x) else "—"
+num = figure   # the one formatter of every surface (reports/figures.py)
 
 
 @dataclass
@@ -74,7 +75,8 @@ class AreaVerdict:
     ci_low: float | None = None
     ci_high: float | None = None
     n: int | None = None
-    bound_text: str = ""                  # e.g. 'upper bound 0.74 vs <= 0.01' when no interval is stored
+    method: str | None = None             # the interval's method ('clopper-pearson'), said in words beside it
+    bound_text: str = ""                  # e.g. 'upper bound 0.74; threshold: at most 0.01' without an interval
     n_needed: int | None = None
     statement: str = ""
     reason: str = ""                      # why a control of this area has no data (its detail), when it says
@@ -102,12 +104,13 @@ class AreaVerdict:
         return [c for c in self.controls if c[2] in ("fail", "inconclusive")]
 
     def number_text(self) -> str:
-        """'0.88 [0.86, 0.89], n=2,000 (bbq-gender: share of answers correct)'; an inconclusive answer adds
-        '; about 2,400 samples would decide it'."""
+        """'0.88 [0.86, 0.89], exact binomial, n=2,000 (bbq-gender: share of answers correct)'; an inconclusive
+        answer adds '; about 2,400 samples would decide it'."""
         if not _finite(self.value):
             return plain(self.reason) if self.reason else "no value"
         what = ": ".join(x for x in (self.task, term(self.metric)) if x)   # plain words, not the metric id
         ci = f" [{num(self.ci_low)}, {num(self.ci_high)}]" if _finite(self.ci_low) and _finite(self.ci_high) else ""
+        ci += f", {interval_methods([self.method])}" if ci and self.method else ""   # an interval names its method
         bound = f" ({self.bound_text})" if self.bound_text and not ci else ""
         n = f", n={int(self.n):,}" if self.n else ""
         # an undecided answer says what would decide it (its own task's figure; never on a failed control)
@@ -127,7 +130,7 @@ class AreaVerdict:
         mark = ("real change" if self.real_change is True else
                 "within noise" if self.real_change is False else "untested")
         test = f"; {plain(self.change_test)}" if self.change_test else ""
-        return f"{self.change:+.3g} since {compared}: {mark}{test}"
+        return f"{figure(self.change, signed=True)} since {compared}: {mark}{test}"
 
     def line(self, compared: str | None = None) -> str:
         """The whole answer in one line (for text surfaces and tests)."""
@@ -243,7 +246,9 @@ def area_verdicts(checklist: Any | None, results: RunResults,
             metric = _metric_in(worst.expression, results, task)
             v.value, v.n, v.n_needed = got["value"], got["n"], got["n_needed"]
             if _finite(got["bound"]):
-                v.bound_text = f"{got['bound_side'] or ''} bound {num(got['bound'])} vs {worst.threshold or ''}".strip()
+                # 'upper bound 0.765; threshold: at least 0.8' (the rule in words, never '... vs >= 0.8')
+                v.bound_text = "; ".join(x for x in (f"{got['bound_side'] or ''} bound {num(got['bound'])}".strip(),
+                                                     threshold_text(worst.threshold)) if x)
         if metric is None and (worst is None or not _finite(v.value)):
             # no control of this area measured anything: show the area's stand-in on its worst task
             for name in STAND_INS[area]:
@@ -257,6 +262,7 @@ def area_verdicts(checklist: Any | None, results: RunResults,
             task, summary = found
             v.task, v.metric = task, metric
             v.value, v.ci_low, v.ci_high, v.n = summary.value, summary.ci_low, summary.ci_high, summary.n
+            v.method = summary.method
             v.statement = summary.statement
         elif worst is not None:
             v.task, v.task_metric = task, False

@@ -152,6 +152,7 @@ def test_report_gaps_give_the_parity_ratios_interval(grouping):
     one-sided bounds the four-fifths control decides on (every pair of groups), not Katz on the extremes."""
     from policies._fairness_bounds import verdict_bounds
     from reports.data import gaps_table
+    from reports.figures import interval
     from audits.results import RunResults
 
     block, _ = grouping
@@ -162,7 +163,7 @@ def test_report_gaps_give_the_parity_ratios_interval(grouping):
     assert row["demographic_parity_ratio"] == est.value
     ratio, _ = verdict_bounds("race", block)
     assert ratio is not None and ratio.low <= est.value <= ratio.high
-    assert f"'yes' rate ratio one-sided 95% bounds [{ratio.low:.2f}, {ratio.high:.2f}] (every pair" in row["note"]
+    assert f"'yes' rate ratio one-sided 95% bounds {interval(ratio.low, ratio.high)} (every pair" in row["note"]
     assert "(Katz)" not in row["note"]
 
 

@@ -8,15 +8,16 @@ from typing import Any
 import pandas as pd
 
 from audits.results import CounterfactualBlock, Estimate
+from reports.figures import figure
 
 
-def interval(stat: Estimate | None, pct: bool = False, digits: int = 3) -> str:
+def interval(stat: Estimate | None, pct: bool = False) -> str:
     """``0.25 [0.00, 0.75]`` (or percentages) from an estimate; "—" when absent."""
     if stat is None or stat.value is None:
         return "—"
 
     def fmt(x: Any) -> str:
-        return "?" if x is None else (f"{float(x):.0%}" if pct else f"{float(x):.{digits}f}")
+        return "?" if x is None else (f"{float(x):.0%}" if pct else figure(x))
     ci = f" [{fmt(stat.ci_low)}, {fmt(stat.ci_high)}]" if stat.ci_low is not None else ""
     return fmt(stat.value) + ci
 
@@ -28,7 +29,7 @@ def headline(block: CounterfactualBlock) -> list[tuple[str, str, str]]:
     return [
         ("Flip rate", interval(block.flip_rate, pct=True),
          "share of probed samples whose decision changed when only the group was swapped (95% CI)"),
-        ("Output similarity", interval(sim, digits=2),
+        ("Output similarity", interval(sim),
          "mean cosine similarity between the outputs for the swapped prompts (1 = same meaning)"
          + (f"; {model}" if model else "")),
         ("Toxicity gap", interval(block.toxicity_gap),

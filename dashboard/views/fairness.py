@@ -13,6 +13,7 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
 from policies._fairness_bounds import verdict_bounds
+from reports.figures import interval
 from reports.glossary import attribute_text, group_label, term
 
 Y_TITLE_CHARS = 24
@@ -54,7 +55,7 @@ def _interval(x: object) -> str | None:
         low, high = (float(v) for v in x)  # type: ignore[union-attr]
     except (TypeError, ValueError):
         return None
-    return None if pd.isna(low) or pd.isna(high) else f"[{low:.3g}, {high:.3g}]"
+    return interval(low, high) or None
 
 
 def _colors(part: pd.DataFrame) -> dict[str, str]:

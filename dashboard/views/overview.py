@@ -11,15 +11,16 @@ import streamlit as st
 from audits.errors import AssayError
 from audits.identity import model_label
 from audits.results import MetricSummary
+from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import compare, nav
+from reports.figures import figure
 from reports.glossary import plain, term
 from reports.sections import second_set_text, unmeasured_text
 from reports.verdicts import COLOURS, WORDS, AreaVerdict, area_verdicts, packs_for
 
 
-def _fmt(v: object, digits: int = 3) -> str:
-    return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):.{digits}f}"
+_fmt = figure   # one formatter for every figure on screen and on paper (reports/figures.py)
 
 
 def _ci_n(stats: dict, key: str) -> str:
@@ -28,6 +29,12 @@ def _ci_n(stats: dict, key: str) -> str:
     parts = [f"95% CI {_fmt(ci[0])}–{_fmt(ci[1])}"] if isinstance(ci, (list, tuple)) and len(ci) == 2 else []
     parts += [f"n={int(n):,}"] if isinstance(n, (int, float)) and n == n else []
     return f" ({', '.join(parts)})" if parts else ""
+
+
+def _ci_said(est) -> str:
+    """'95% CI 0–0.369, exact binomial': an interval is never shown without its method."""
+    method = interval_methods([getattr(est, "method", None)])
+    return f"95% CI {_fmt(est.ci_low)}–{_fmt(est.ci_high)}" + (f", {method}" if method else "")
 
 
 def _said(m: MetricSummary | None) -> str:
@@ -88,7 +95,7 @@ def _groundedness(res, answer: AreaVerdict) -> None:
         if block is None:
             continue
         hal, grd, abst = (task.metric(m) for m in ("hallucination_rate", "groundedness", "abstention_rate"))
-        said = lambda m: f"{_fmt(m.value)} (95% CI {_fmt(m.ci_low)}–{_fmt(m.ci_high)}, n={m.n})" if m else "—"  # noqa: E731
+        said = lambda m: f"{_fmt(m.value)} ({_ci_said(m)}, n={m.n})" if m else "—"  # noqa: E731
         det = block.detector or {}
         qa = (det.get("by_subset") or {}).get("qa") or {}
         quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))}{_ci_n(qa, 'balanced_accuracy')} "
@@ -123,10 +130,9 @@ def _redteam(res) -> None:
                        f"{_ci_n(det['model_outputs'], 'agreement')}"
                        if (det.get("model_outputs") or {}).get("agreement") is not None else "detector not measured")
             lines.append(f"- **{family}** ({block.owasp.get(family, '')}): {getattr(est, 'successes', '?')} of "
-                         f"{est.n} attacks succeeded — {_fmt(est.value)} (95% CI {_fmt(est.ci_low)}–"
-                         f"{_fmt(est.ci_high)}); {quality}" + (" · system prompt planted by the probe"
-                                                             if family == "system-prompt-leak"
-                                                             and block.planted_system_prompt else ""))
+                         f"{est.n} attacks succeeded — {_fmt(est.value)} ({_ci_said(est)}); {quality}"
+                         + (" · system prompt planted by the probe"
+                            if family == "system-prompt-leak" and block.planted_system_prompt else ""))
     if lines:
         st.markdown("**Safety under attack (red-team probes):**\n" + "\n".join(lines))
 
@@ -264,7 +270,7 @@ def render() -> None:
             "n": table["n"],
             "previous [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]" if pd.notna(v) else "—"
                                   for v, lo, hi in zip(table["prev_value"], table["prev_ci_low"], table["prev_ci_high"])],
-            "change [95% CI]": [f"{c:+.3f} [{lo:+.3f}, {hi:+.3f}]" if pd.notna(c) and pd.notna(lo) else
+            "change [95% CI]": [f"{figure(c, True)} [{figure(lo, True)}, {figure(hi, True)}]" if pd.notna(c) and pd.notna(lo) else
                                 (_fmt(c) if pd.notna(c) else "—")
                                 for c, lo, hi in zip(table["change"], table["diff_low"], table["diff_high"])],
             "real change?": ["yes" if r is True else ("no" if r is False else "—") for r in table["significant"]],

@@ -19,6 +19,7 @@ from audits.errors import AssayError
 from audits.store.queries import policies as policies_q
 from dashboard import state
 
+from reports.figures import figure
 from reports.glossary import plain, threshold_text
 from reports.verdicts import COLOURS, WORDS, decided, deciding_task, evidence_text, failing_controls
 
@@ -76,11 +77,11 @@ def _measured(it) -> str:
     got = decided(it)
     if got["value"] is None or pd.isna(got["value"]):
         return "no value"
-    text = f"{got['value']:.4g}" + (f" ({threshold_text(it.threshold)})" if it.threshold else "")
+    text = figure(got["value"]) + (f" ({threshold_text(it.threshold)})" if it.threshold else "")
     text += f" on {got['task']}" if got["task"] else ""
     extra = []
     if got["bound"] is not None and not pd.isna(got["bound"]):
-        extra.append(f"{got['bound_side'] or ''} bound {got['bound']:.4g}".strip())
+        extra.append(f"{got['bound_side'] or ''} bound {figure(got['bound'])}".strip())
     if got["n"] is not None and not pd.isna(got["n"]):
         extra.append(f"n={int(got['n']):,}")
     if got["n_needed"]:

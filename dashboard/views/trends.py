@@ -15,6 +15,7 @@ from audits.errors import AssayError
 from audits.store.queries import trends as trends_q
 from dashboard import state
 from dashboard.components import charts
+from reports.figures import figure
 from reports.glossary import term
 
 
@@ -35,7 +36,7 @@ def trend_verdict(series: dict[str, Any], shown: int) -> str:
     """The trend test's result in words: slope per run with the p-value corrected over the ``shown`` series."""
     if series["slope"] is None:
         return "no trend test (fewer than 3 runs)"
-    return (f"change per run {series['slope']:+.3g}, p={series['p_adjusted']:.3g} after correcting for "
+    return (f"change per run {figure(series['slope'], signed=True)}, p={figure(series['p_adjusted'])} after correcting for "
             f"{shown} metric{'s' if shown != 1 else ''}" + (" — a real trend" if series["significant"] else ""))
 
 
@@ -46,7 +47,7 @@ def _figure(key: str, series: dict[str, Any], shown: int = 1) -> go.Figure:
         x=pts["period"], y=value, mode="lines+markers", name=key,
         error_y={"type": "data", "symmetric": False, "array": pd.to_numeric(pts["ci_high"], errors="coerce") - value,
                  "arrayminus": value - pd.to_numeric(pts["ci_low"], errors="coerce")},
-        hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+        hovertemplate="%{x}: %{y:.3~g}<extra></extra>"))
     # a half-width chart holds ~44 title characters: the measure and the test wrap to fit (they were cut at the
     # right edge); the title names the measure, so the y axis carries none (long names ran past the plot)
     name, lines = charts.wrap_title(series_label(key))
@@ -73,7 +74,7 @@ def _table(body: dict[str, Any]) -> pd.DataFrame:
     numbers = ["change per run", "95% CI low", "95% CI high", "p", "p after correction", "change size"]
     for col in numbers:   # no test yet (fewer than 3 runs): a dash, never 'None'
         if col in frame:
-            frame[col] = [f"{float(v):.3g}" if v is not None and pd.notna(v) else "—" for v in frame[col]]
+            frame[col] = [figure(v) for v in frame[col]]
     return frame
 
 

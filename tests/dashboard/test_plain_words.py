@@ -167,5 +167,5 @@ def test_privacy_page_legend_in_words_and_findings_context_first(synthetic_catal
 def test_a_detector_figure_on_the_overview_carries_its_interval_and_n():
     from dashboard.views.overview import _ci_n
 
-    assert _ci_n({"agreement": 1.0, "agreement_ci": [0.9549, 1.0], "n": 80}, "agreement") == " (95% CI 0.955–1.000, n=80)"
+    assert _ci_n({"agreement": 1.0, "agreement_ci": [0.9549, 1.0], "n": 80}, "agreement") == " (95% CI 0.955–1, n=80)"
     assert _ci_n({"balanced_accuracy": 0.79}, "balanced_accuracy") == ""

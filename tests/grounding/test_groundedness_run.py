@@ -129,7 +129,7 @@ def test_the_overview_gives_the_groundedness_answer(run, monkeypatch):
     at = page_app("overview").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "**Groundedness:**" in text and "**support**: hallucination rate 0.400 (95% CI" in text
+    assert "**Groundedness:**" in text and "**support**: hallucination rate 0.4 (95% CI" in text
     assert "n=5" in text and "abstention rate 0.167" in text and "4 not scorable" in text
     assert "on held-out HaluEval QA; below target on dialogue" in text
 

@@ -31,9 +31,9 @@ def test_page_one_carries_the_four_verdicts_failing_controls_and_sign_off(page_o
     assert "unit-audit" in text and "2026-Q4" in text and "test-model" in text
     assert "The five answers" in text
     # the verdicts are the checklist's: accuracy passes, the four-fifths ratio and the leak rate fail
-    assert "Accuracy pass 0.88 [0.865, 0.894], n=2,000" in text
-    assert "Fairness fail 0.7 (upper bound 0.765 vs >= 0.8), n=2,000" in text
-    assert "Privacy fail 0.05 [0.0409, 0.0605], n=2,000" in text
+    assert "Accuracy pass 0.88 [0.865, 0.894], exact binomial, n=2,000" in text
+    assert "Fairness fail 0.7 (upper bound 0.765; threshold: at least 0.8), n=2,000" in text
+    assert "Privacy fail 0.05 [0.0409, 0.0605], exact binomial, n=2,000" in text
     assert "Safety pass" in text
     assert "+0.08 since 2026-Q3: real change" in text                    # accuracy, Holm-corrected test
     assert "internal-llm INT-FAIR-1" in text and "internal-llm INT-PII-1" in text

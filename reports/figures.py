@@ -1,0 +1,45 @@
+"""One way to write a figure for a reader, on every surface: the dashboard, the PDF and the HTML report.
+
+Three significant figures ("0.938", "0.0123", "12.5"), no exponent ("0.0000123", never "1.23e-05"),
+whole numbers from 1,000 up with thousands separators ("1,941", never "1.94e+03"), and "—" for no value.
+The policy checklist printed 4 significant figures ("0.1875") beside a summary that printed 3 ("0.188")
+for the same control; both now come from here. CSV and Parquet exports keep full precision: they write
+the numbers themselves, never these strings.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+DIGITS = 3
+NONE = "—"
+
+
+def finite(x: Any) -> bool:
+    """True for a real, finite number (bools and NaN are not figures)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
+
+
+def figure(x: Any, signed: bool = False) -> str:
+    """``x`` to three significant figures for a reader; ``signed`` writes '+' on a positive change."""
+    try:
+        v = float(x) if x is not None and not isinstance(x, bool) else math.nan
+    except (TypeError, ValueError):
+        return NONE
+    if not math.isfinite(v):
+        return NONE
+    v = v if v else 0.0   # never '-0'
+    sign = "+" if signed and v > 0 else ""
+    rounded = float(f"{v:.{DIGITS}g}")
+    if abs(rounded) >= 1000:
+        return f"{sign}{v:,.0f}"
+    text = f"{rounded:.{DIGITS}g}"
+    if "e" in text:   # below 1e-4 'g' writes an exponent a reader may not know
+        text = f"{rounded:.{DIGITS - 1 - math.floor(math.log10(abs(rounded)))}f}"
+    return sign + text
+
+
+def interval(low: Any, high: Any) -> str:
+    """'[0.86, 0.89]' from two bounds; '' when either is missing."""
+    return f"[{figure(low)}, {figure(high)}]" if finite(low) and finite(high) else ""
