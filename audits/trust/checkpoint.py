@@ -81,13 +81,19 @@ def check_signature(cp: Checkpoint, trusted: dict[str, Ed25519PublicKey] | None 
     return None
 
 
-def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: Any = None) -> None:
+def check_head(con: Any, catalog_id: str, count: int, head: str | None, catalog_path: Any = None) -> None:
     """Before signing a new head: the entries so far must end at a head this installation signed.
 
     Otherwise an entry chained in without the key (a forged user, a forged act) would be covered by
     the next honest signature. A log never checkpointed and never witnessed (written before
     checkpoints existed) is signed as it stands only by an explicit :func:`adopting` act (`assay keys
     adopt`): signing it on the next ordinary write would also sign a log fabricated in that form."""
+    behind = behind_witness(con, catalog_id, count, head, catalog_path)
+    if behind:
+        raise AssayError(f"this catalog file is {behind}", "put back the newest copy of the catalog (`assay verify` "
+                         "names what is missing); nothing is signed onto an older copy, which would hide the newer "
+                         f"entries (if they are lost for good, move {_witness_path(catalog_id, catalog_path).name} "
+                         f"out of {keys.key_dir() / 'witness'})")
     if count == 0:
         wiped = wiped_copy(catalog_id, catalog_path)
         if wiped:
@@ -112,6 +118,26 @@ def check_head(con: Any, catalog_id: str, count: int, head: str, catalog_path: A
     raise AssayError(f"audit log entry {count} is not covered by a checkpoint this installation signed "
                      "(written without the key)", "run `assay verify`, and restore the catalog from a backup; "
                      "nothing is signed over an unsigned entry")
+
+
+def behind_witness(con: Any, catalog_id: str, count: int, head: str | None, catalog_path: Any) -> str | None:
+    """Why a log of ``count`` entries ending at ``head`` is not the one the key dir last signed at this path, or None.
+
+    A backup put back over the catalog after a sign-off (a rollback) has fewer entries than the witness, or
+    others up to its count; its next entry, signed, would move the witness onto it and the sign-off would be
+    gone without a trace."""
+    witness = read_witness(catalog_id, catalog_path) if catalog_path is not None else None
+    if not isinstance(witness, dict) or not isinstance(witness.get("count"), int) or check_signature(witness):
+        return None
+    signed, when = witness["count"], witness.get("ts")
+    if signed > count:
+        return (f"an older copy put back (rolled back): the key dir signed {signed} log entries of catalog "
+                f"{catalog_id} at this path (last {when}), the log has {count}")
+    at = head if signed == count else stored_q.log_hash_at(con, signed)
+    if at != witness.get("head"):
+        return (f"not the catalog the key dir signed at this path: its entries up to {signed} differ from those "
+                f"signed {when} (another copy put in its place)")
+    return None
 
 
 _adopting: contextvars.ContextVar[bool] = contextvars.ContextVar("assay_adopting_legacy_log", default=False)
@@ -167,6 +193,8 @@ def flush(con: Any, catalog_path: Any = None) -> None:
         _write_account_change(change)
     if cp is None:
         return
+    if catalog_path is not None:
+        _remember_fork(cp, catalog_path)
     write_witness(cp, catalog_path)
     extra = os.environ.get(CHECKPOINT_FILE_ENV)
     if extra:
@@ -213,25 +241,26 @@ def witnessed_here(catalog_path: Any) -> dict[str, Checkpoint]:
     return out
 
 
-def newest_elsewhere(catalog_id: str, catalog_path: Any) -> Checkpoint | None:
-    """The witness with the most entries that the key dir signed for ``catalog_id`` at another file path
-    (a copy's original), or None."""
+def elsewhere(catalog_id: str, catalog_path: Any) -> list[Checkpoint]:
+    """The witnesses (signature checked) the key dir keeps for ``catalog_id`` at paths other than this one."""
     folder = keys.key_dir() / "witness"
-    if not folder.is_dir():
-        return None
     here = _witness_path(catalog_id, catalog_path).name if catalog_path else None
-    best: Checkpoint | None = None
-    for path in folder.glob(f"{catalog_id}-*.json"):
-        if path.name == here:
-            continue
+    out: list[Checkpoint] = []
+    for path in sorted(folder.glob(f"{catalog_id}-*.json")) if folder.is_dir() else []:
         try:
-            cp = json.loads(path.read_text(encoding="utf-8"))
+            cp = json.loads(path.read_text(encoding="utf-8")) if path.name != here else None
         except (OSError, ValueError):
             continue
         if isinstance(cp, dict) and check_signature(cp) is None and cp.get("catalog_id") == catalog_id \
-                and isinstance(cp.get("count"), int) and (best is None or cp["count"] > best["count"]):
-            best = cp
-    return best
+                and isinstance(cp.get("count"), int):
+            out.append(cp)
+    return out
+
+
+def newest_elsewhere(catalog_id: str, catalog_path: Any) -> Checkpoint | None:
+    """The witness with the most entries that the key dir signed for ``catalog_id`` at another file path
+    (a copy's original), or None."""
+    return max(elsewhere(catalog_id, catalog_path), key=lambda cp: cp["count"], default=None)
 
 
 def replaced_catalog(catalog_id: str, catalog_path: Any) -> str | None:
@@ -259,6 +288,29 @@ def wiped_copy(catalog_id: str, catalog_path: Any) -> str | None:
         return None
     return (f"a wiped copy of catalog {catalog_id}: the key dir signed {ahead['count']} log entries of it at another "
             f"path (last {ahead.get('ts')}), and this file has no signed entry")
+
+
+# -- the key dir's memory of forks: two copies of one catalog, each given its own signed entries -----------------
+
+FORK_FORMAT = "assay-fork/1"
+
+
+def forks_path(catalog_id: str) -> Path:
+    """Lines {format, catalog_id, count, here, there}: entry ``count`` signed at one path (checkpoint ``here``)
+    while another path's witness (``there``) already covered an entry ``count`` of the same catalog."""
+    return keys.key_dir() / "witness" / f"{catalog_id}.forks.jsonl"
+
+
+def _remember_fork(cp: Checkpoint, catalog_path: Any) -> None:
+    """Before this path's witness moves to ``cp``: a copy at another path already holds a signed entry
+    ``cp["count"]`` of this catalog (a copy taken earlier and written since, or an original written after a
+    copy went its own way), so the two now diverge; remember it, whichever of them is shown later."""
+    for other in elsewhere(cp["catalog_id"], catalog_path):
+        if other["count"] >= cp["count"]:
+            fork = {"format": FORK_FORMAT, "catalog_id": cp["catalog_id"], "count": int(cp["count"]),
+                    "here": cp, "there": other}
+            with open(forks_path(cp["catalog_id"]), "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(fork, sort_keys=True) + "\n")
 
 
 def read_witness(catalog_id: str, catalog_path: Any = None) -> Checkpoint | None:

@@ -14,6 +14,10 @@ One directory (``$ASSAY_KEY_DIR``, default ``~/.local/share/assay/keys``) holds:
   empty log that would otherwise verify) is caught, and no one can sign in to it
   (:func:`audits.trust.checkpoint.replaced_catalog`). Replacing a catalog on purpose means moving its old
   witness file out of this directory.
+- ``witness/<catalog_id>.forks.jsonl``: each time an entry was signed into one copy of a catalog while a copy
+  at another path already held a signed entry of that number (two histories); `assay verify` names it on
+  every copy past that entry (:mod:`audits.trust.verify_forks`). Before any entry is signed, the file must
+  hold what the witness of its path says (a backup put back over it is refused, not re-based).
 """
 
 from __future__ import annotations

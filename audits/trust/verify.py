@@ -15,7 +15,8 @@
    was active and held a role allowed to do it (:mod:`audits.trust.acts`); every pack file a sign-off
    or attestation in force rested on still hashes to what it recorded (:mod:`audits.trust.packs`).
 5. Identity of the file: a catalog the key dir signed at this path under another id (wiped and
-   re-identified, or replaced) fails; so does a log shorter than the witness (0 entries included).
+   re-identified, or replaced) fails; so does a log shorter than the witness (0 entries included), and a copy
+   past an entry the key dir signed differently into another copy (a fork, :mod:`audits.trust.verify_forks`).
 6. Bundles: every run the log saw complete (whatever ``runs.status`` says now) is compared with
    the manifest hash recorded in the chain, file by file, wherever ``runs.bundle_path`` points; a file
    a logged erase dropped must stay gone (a copy restored from a backup brings erased personal data back).

@@ -9,7 +9,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audits.errors import AssayError
-from audits.trust import checkpoint, keys
+from audits.trust import checkpoint, keys, verify_forks
 from audits.trust.checkpoint import Checkpoint
 from audits.trust.verify_report import Report
 
@@ -72,16 +72,18 @@ def check_checkpoints(report: Report, cid: str, cps: list[Checkpoint], heads: di
         why = ("a log written before signed checkpoints: check it, then sign it as it stands with `assay keys adopt`"
                if legacy else "written without the installation key")
         report.problems.append(f"audit log: entries {newest_ok + 1}-{n} are not covered by a signed checkpoint ({why})")
+    forked = verify_forks.fork_problem(cid, heads) if n else None
+    if forked:
+        report.problems.append(f"catalog: {forked}")
     witness = checkpoint.read_witness(cid, catalog_path)
-    if witness is None:
-        ahead = checkpoint.newest_elsewhere(cid, catalog_path) if n else None
-        if ahead is not None and int(ahead["count"]) > n:
-            report.notes.append(f"this file is an OLDER COPY of its catalog: the key dir signed {ahead['count']} "
-                                f"entries of catalog {cid} at another path (last {ahead.get('ts')}), this file has {n}; "
-                                "what it shows (sign-offs, reviews, runs) may be out of date")
-        elif n:
-            report.notes.append(f"no witness checkpoint for this catalog in {keys.key_dir()} (catalog moved?)")
-    else:
+    ahead = checkpoint.newest_elsewhere(cid, catalog_path) if n else None
+    if ahead is not None and int(ahead["count"]) > n:  # also when this path has a witness: a catalog moved on
+        report.notes.append(f"this file is an OLDER COPY of its catalog: the key dir signed {ahead['count']} "
+                            f"entries of catalog {cid} at another path (last {ahead.get('ts')}), this file has {n}; "
+                            "what it shows (sign-offs, reviews, runs) may be out of date")
+    elif witness is None and n:
+        report.notes.append(f"no witness checkpoint for this catalog in {keys.key_dir()} (catalog moved?)")
+    if witness is not None:
         _check_one(report, "the witness checkpoint kept beside the key", witness, cid, heads, trusted)
     if against is not None:
         check_foreign(against, cid)

@@ -77,8 +77,8 @@ def append(con: duckdb.DuckDBPyConnection, actor: str, action: str, target: str 
     cid = catalog_id(con)
     last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, genesis(cid))
-    if last:
-        checkpoint.check_head(con, cid or "legacy", last[0], last[1], database_path(con))
+    checkpoint.check_head(con, cid or "legacy", last[0] if last else 0, last[1] if last else None,
+                          database_path(con))
     ts = datetime.now(timezone.utc).replace(tzinfo=None)
     ts_text = ts.isoformat(timespec="microseconds")
     details = dict(details or {})

@@ -45,3 +45,9 @@ def newest_body(con: duckdb.DuckDBPyConnection) -> str | None:
     """The body of the checkpoint with the highest count, or None."""
     row = con.execute("SELECT body FROM log_checkpoints ORDER BY count DESC LIMIT 1").fetchone()
     return row[0] if row else None
+
+
+def log_hash_at(con: duckdb.DuckDBPyConnection, seq: int) -> str | None:
+    """The hash of audit log entry ``seq`` (None when there is none)."""
+    row = con.execute("SELECT hash FROM audit_log WHERE seq = ?", [seq]).fetchone()
+    return row[0] if row else None
