@@ -45,6 +45,8 @@ def register(subparsers, common) -> None:
     p.add_argument("--against", metavar="CHECKPOINT", help="also check against a checkpoint exported earlier")
     p.add_argument("--export-checkpoint", metavar="FILE", help="after a clean verify, write the signed head to FILE")
     p.add_argument("--force", action="store_true", help="overwrite an existing --export-checkpoint FILE")
+    p.add_argument("--file", action="append", default=[], metavar="PATH",
+                   help="also check that a report, pack or export is byte for byte one the log records (repeatable)")
     p.set_defaults(func=_verify)
 
 
@@ -205,12 +207,18 @@ def _export(args) -> int:
 def _verify(args) -> int:
     from audits.trust import checkpoint
     from audits.trust.verify import verify
+    from audits.trust.verify_file import check_files
 
     cat = _catalog(args)
     against = checkpoint.load(args.against) if args.against else None
     if args.export_checkpoint:
         _checkpoint_target(Path(args.export_checkpoint), args.force)  # refused before the work, not a traceback after
+    files = check_files(cat, args.file)  # a --file that is no file is refused before the work
     report = verify(cat, against)
+    report.problems += [line for found, line in files if not found]
+    for found, line in files:
+        if found:
+            print(f"verify: {line}")
     for line in report.notes:
         print(f"verify: note: {line}", file=sys.stderr)
     if report.problems:
