@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 from audits.commands._identity import add_identity_args, cli_acting
+from audits.errors import AssayError
 from audits.store.catalog import Catalog
 from audits.store.queries import reviews as rv
 from audits.store.queries import users as uq
@@ -36,6 +37,9 @@ def _show(item: dict) -> None:
 def _review(args) -> int:
     cat = Catalog(args.catalog, create=False)
     if args.summary:
+        if args.user or args.role:  # the summary is read as anyone who can read the catalog: a name would be unchecked
+            raise AssayError(f"--summary acts as no one, so {'--user' if args.user else '--role'} would not be checked",
+                             "drop --user/--role to print the summary, or drop --summary to label as that user")
         print(json.dumps(rv.review_summary(cat, args.run_id), indent=2, default=str))
         return 0
     user = cli_acting(cat, args)
