@@ -3,6 +3,7 @@ counterfactual flip rates, per attribute and intersection."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +14,7 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
 from policies._fairness_bounds import verdict_bounds
-from reports.figures import interval
+from reports.figures import figure, interval
 from reports.glossary import attribute_text, group_label, term
 
 Y_TITLE_CHARS = 24
@@ -43,6 +44,21 @@ def _gaps(block: dict[str, FairnessGrouping]) -> pd.DataFrame:
         return frame
     frame["attribute"] = [attribute_text(a) for a in frame["attribute"]]
     return frame.dropna(axis=1, how="all").rename(columns=_GAP_COLUMNS)   # no bound at all: no column
+
+
+def gaps_by_measure(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The gaps table turned on its side: one row per measure, one column per attribute, every cell in words
+    (figures by ``reports.figures``). Nine measures across did not fit 1280 pixels: the last columns, the
+    four-fifths reading and the ratio's bounds, were cut off behind a scroll bar."""
+    def cell(v: object) -> str:
+        if isinstance(v, (bool, np.bool_)):
+            return "yes" if v else "no"
+        if isinstance(v, (int, np.integer)):
+            return f"{int(v):,}"
+        return figure(v) if isinstance(v, (float, np.floating)) else ("—" if v is None else str(v))
+    side = gaps.set_index("attribute").T
+    return pd.DataFrame({"measure": list(side.index),
+                         **{str(a): [cell(v) for v in side[a]] for a in side.columns}})
 
 
 def _ends(bounds) -> tuple[float, float] | None:
@@ -257,7 +273,7 @@ def render() -> None:
     gaps = _gaps(block)
     if not gaps.empty:
         st.subheader("Gaps between groups")
-        st.dataframe(gaps, hide_index=True, width="stretch")
+        st.dataframe(gaps_by_measure(gaps), hide_index=True, width="stretch")
         if _GAP_COLUMNS["ratio_bounds"] in gaps:
             st.caption(RATIO_BOUNDS_NOTE)
         if "groups compared" in gaps and (gaps["groups compared"] < 2).all():

@@ -3,6 +3,8 @@ empty catalog (where it says which command to run)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from audits.store.catalog import Catalog
@@ -84,8 +86,9 @@ def test_overview_marks_real_change(synthetic_catalog, use_catalog):
         assert any(a.startswith(f"**{area}:**") for a in answers)
     acc_line = next(a for a in answers if a.startswith("**Accuracy:**"))
     assert "since 2026-Q3: " in acc_line and "(paired exact test, p=" in acc_line
-    frame = next(d.value for d in at.dataframe if "real change?" in d.value.columns)
-    task = acc_line.split(" (")[1].split(": share of answers correct)")[0]   # one answer: the line agrees with the table
+    frame = next(d.value for d in at.table if "real change?" in d.value.columns)   # wraps: never cut off
+    # one answer: the line agrees with the table (the interval's method in parentheses comes before n)
+    task = re.search(r"n=[\d,]+ \(([^:]+): share of answers correct\)", acc_line).group(1)
     mark = frame[(frame["task"] == task) & (frame["measure"] == "share of answers correct")]["real change?"].iloc[0]
     assert ("real change" in acc_line) == (mark == "yes") and ("within noise" in acc_line) == (mark == "no")
     assert {"value [95% CI]", "previous [95% CI]", "real change?"} <= set(frame.columns)

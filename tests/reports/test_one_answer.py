@@ -118,7 +118,7 @@ def test_the_demo_gives_one_answer_on_every_surface(demo_catalog, demo_run_ids, 
     for v in verdicts:
         line = next(s for s in shown if s.startswith(f"**{v.title}:**"))
         assert f">{v.word}</span> — {v.number_text()} — {v.change_text(period)}" in line, (line, v.line(period))
-    table = next(df.value for df in at.dataframe if "real change?" in df.value.columns)
+    table = next(df.value for df in at.table if "real change?" in df.value.columns)
     on_screen = {(t, m): {"yes": True, "no": False, "—": None}[r]
                  for t, m, r in zip(table["task"], table["measure"], table["real change?"])}
     from reports.glossary import term   # the table names each measure in words
