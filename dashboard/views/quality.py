@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from audits.errors import AssayError
+from audits.stats import interval_methods
 from audits.store.queries.dashboard import SampleFilter, attribute_columns
 from dashboard import state
 from dashboard.components import charts, compare
@@ -70,6 +71,9 @@ def _metrics(run_id: str) -> None:
                 charts.show(lambda: charts.ci_bars(unit, x="measure", title=f"{task}: metrics on a 0–1 scale"
                                                    + (f" ({n})" if n else ""), y_title="value", height=340),
                             charts.why_empty(unit, f"{task}'s metrics on a 0–1 scale"), key=f"quality-{task}-unit")
+            methods = interval_methods(part["method"].tolist()) if "method" in part else ""
+            if methods:   # an interval is never shown without its method (walk 5: the whiskers named none)
+                st.caption(f"Whiskers: each measure's 95% confidence interval ({methods}).")
             cols = st.columns(3)
             for i, (metric, one) in enumerate(other.groupby("metric", sort=True)):
                 charts.show(lambda: measure_figure(one, metric),

@@ -54,3 +54,10 @@ def test_the_overview_metric_table_wraps_and_every_page_writes_a_figure_alike(tw
     cell = pol.table[0].value.loc["INT-PII-1"]["measured or attested"]   # the checklist wrote 'lower bound 0.04223'
     assert f"lower bound {figure(item.bound)}" in cell and f"{item.bound:.4g}" not in cell, cell
     assert f"lower bound {figure(item.bound)}" in " ".join(m.value for m in pol.markdown)   # the failing list, alike
+
+
+def test_the_quality_charts_name_their_intervals_method(two_runs):
+    at = page_app("quality").run()
+    assert not at.exception, at.exception
+    said = [c.value for c in at.caption if c.value.startswith("Whiskers:")]
+    assert said and all("exact binomial" in c for c in said), said   # the hand-built runs' rates: Clopper-Pearson
