@@ -135,7 +135,7 @@ class TaskConfig(_Strict):
     seed: int | None = None
     cluster: str | None = Field(None, description="column whose equal values form a cluster (samples sharing a "
                                 "context or template); intervals and tests then treat clusters as the units")
-    context: str | None = Field(None, description="column holding the source text answers must stick to (policy text, "
+    context: str | None = Field(None, min_length=1, description="column holding the source text answers must stick to (policy text, "
                                 "retrieved passages, the document summarised); generate tasks; turns on the "
                                 "groundedness scanner (hallucination_rate, groundedness, abstention_rate)")
     # how a choice task is put to the model (lm-evaluation-harness conventions; see audits/backends/choices.py)

@@ -17,14 +17,15 @@ if TYPE_CHECKING:  # audits.drift loads numpy and pandas; the CLI builds its par
 
 
 def register(subparsers, common) -> None:
-    from audits.commands.run import positive_int, seed_int
+    from audits.commands.run import permutations_int, seed_int
 
     p = subparsers.add_parser("drift", parents=[common], help="input drift between two runs (embeddings, lengths, fields)")
     p.add_argument("run_a", help="the earlier run")
     p.add_argument("run_b", help="the later run")
     p.add_argument("--task", "-t", default=None, help="only this task's inputs")
     p.add_argument("--column", "-c", action="append", default=[], help="another categorical column to test (repeatable)")
-    p.add_argument("--permutations", type=positive_int, default=1000, help="permutations for the MMD p-value (default 1000)")
+    p.add_argument("--permutations", type=permutations_int, default=1000,
+                   help="permutations for the MMD p-value (default 1000, at most 100000)")
     p.add_argument("--seed", type=seed_int, default=1234, help="permutation and subsampling seed (default 1234)")
     p.add_argument("--floor", action="append", default=[], metavar="KIND=VALUE",
                    help="practical floor an effect must reach to count as drift (embeddings=0.01 eta², "

@@ -97,6 +97,15 @@ def _import(args) -> int:
     from audits.sampling import draw
 
     record = None
+    if not args.out.strip():  # Path('') is the current folder: the refusal named '.'
+        raise AssayError("--out is empty", "name the flat table to write, e.g. --out q4.parquet")
+    unused = [flag for flag, given in (("--stratify", args.stratify), ("--seed", args.seed is not None),
+                                       ("--config", args.config), ("--task", args.task), ("--policy", args.policy),
+                                       ("--expect", args.expect)) if given]
+    if args.sample is None and unused:  # they shape a sample only: without --sample they were ignored in silence
+        raise AssayError(f"{', '.join(unused)} only shape(s) a sample, and no --sample was given, so the whole log "
+                         "would be imported", "add --sample N (or --sample plan --config AUDIT.yaml), or drop "
+                         f"{', '.join(unused)}")
     if Path(args.out).resolve() == Path(args.log).resolve():  # the raw log was overwritten by its own import
         raise AssayError(f"--out {args.out} is the log being imported", "write the flat table to another file, "
                          "e.g. --out " + str(Path(args.log).with_suffix(".flat.jsonl")))

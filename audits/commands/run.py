@@ -9,8 +9,9 @@ from audits.errors import AssayError
 from audits.store.catalog import Catalog
 
 
-def _whole_number_from(minimum: int, below: str):
-    """An argparse type: a whole number of at least ``minimum``, else one line saying ``below``."""
+def _whole_number_from(minimum: int, below: str, maximum: int | None = None, above: str = ""):
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``), else one line saying
+    ``below`` (``above``)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -18,6 +19,8 @@ def _whole_number_from(minimum: int, below: str):
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(below.format(value=value))
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(above.format(value=value))
         return value
     return parse
 
@@ -25,6 +28,9 @@ def _whole_number_from(minimum: int, below: str):
 positive_int = _whole_number_from(1, "must be at least 1, got {value}")
 # a seed: numpy's generators refuse a negative one with a traceback
 seed_int = _whole_number_from(0, "a seed is 0 or more, got {value}")
+# drift's permutations: 10**9 ran for hours with no output; 100,000 resolves a p-value to 1e-5
+permutations_int = _whole_number_from(1, "must be at least 1, got {value}", 100_000,
+                                      "at most 100000 (a p-value to 1e-5), got {value}")
 
 
 def register(subparsers, common) -> None:
