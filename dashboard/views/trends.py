@@ -106,7 +106,7 @@ def render() -> None:
     if alone:   # one point per chart said nothing (51 one-dot charts on the demo's first quarter); nor does the
         # trend test's method (a paragraph on Cochran-Armitage and Holm over 44 series) with nothing tested
         st.info(alone, icon=":material/info:")
-        st.dataframe(_table(body), hide_index=True, width="stretch")
+        st.table(_table(body).style.hide(axis="index"))   # wraps: ten columns as a grid ran to 1,082 px at 1280
         return
     same = [f"{series_label(k)} = {series_label(v)}" for k, v in body.get("same_as", {}).items() if k in chosen]
     st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
@@ -121,7 +121,7 @@ def render() -> None:
         charts.show(lambda: _figure(key, series, tested),
                     charts.why_empty(pd.DataFrame(series["points"]), series_label(key)),
                     key=f"trend-{key}", target=cols[i % 2])
-    st.dataframe(_table(body), hide_index=True, width="stretch")
+    st.table(_table(body).style.hide(axis="index"))
 
 
 @st.cache_data(ttl=3600, show_spinner=False)

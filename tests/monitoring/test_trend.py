@@ -98,7 +98,7 @@ def test_trends_page_draws_each_metric_and_flags_the_fall(catalog, monkeypatch):
     assert len(specs) == 2 and all(list(s["data"][0]["x"]) == ["2026-Q2", "2026-Q3", "2026-Q4"] for s in specs)
     titles = [s["layout"]["title"]["text"].replace("</sup><br><sup>", " ").replace("<br>", " ") for s in specs]  # wrapped
     assert all("after correcting for 2 metrics" in t and "Holm p" not in t and "_" not in t for t in titles), titles
-    table = at.dataframe[0].value
+    table = at.table[0].value   # a table that wraps (walk 5: the grid was cut off at 1280 px)
     assert list(table["measure"]) == ["share of answers matching the reference exactly",
                                       "share of interactions with positive user feedback"]
     assert set(table["real trend?"]) == {"yes"}
