@@ -59,8 +59,21 @@ def table(frame: pd.DataFrame, columns: dict[str, str], weights: list[float], ca
     """A Table of ``frame``'s ``columns`` ({column: header}) with formatted cells."""
     cols = [c for c in columns if c in frame.columns]
     w = [weights[i] for i, c in enumerate(columns) if c in frame.columns]
-    rows = [[fmt(r[c]) for c in cols] for r in frame[cols].to_dict("records")] if len(frame) else []
+    rows = [[(count(r[c]) if _is_count(c) else fmt(r[c])) for c in cols] for r in frame[cols].to_dict("records")] \
+        if len(frame) else []
     return Table([columns[c] for c in cols], rows, w, caption)
+
+
+def _is_count(column: str) -> bool:
+    return column == "n" or column.startswith("n_")
+
+
+def count(v: Any) -> str:
+    """A sample count as the text beside it writes it: '2,000' (the tables wrote '2000' beside 'n=2,000')."""
+    try:
+        return f"{int(v):,}" if v is not None and not isinstance(v, bool) and float(v) == int(v) else fmt(v)
+    except (TypeError, ValueError, OverflowError):
+        return fmt(v)
 
 
 def _ci(frame: pd.DataFrame, lo: str = "ci_low", hi: str = "ci_high", out: str = "ci") -> pd.DataFrame:

@@ -267,7 +267,7 @@ def render() -> None:
             "task": table["task"], "measure": [term(m) for m in table["metric"]],
             "value [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]"
                                for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],
-            "n": table["n"],
+            "n": [f"{int(x):,}" if pd.notna(x) else "—" for x in table["n"]],   # '2,000', as the answers write it
             "previous [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]" if pd.notna(v) else "—"
                                   for v, lo, hi in zip(table["prev_value"], table["prev_ci_low"], table["prev_ci_high"])],
             "change [95% CI]": [f"{figure(c, True)} [{figure(lo, True)}, {figure(hi, True)}]" if pd.notna(c) and pd.notna(lo) else

@@ -46,6 +46,7 @@ def test_the_overview_metric_table_wraps_and_every_page_writes_a_figure_alike(tw
     table = next(t.value for t in at.table if "real change?" in t.value.columns)
     row = table[(table["task"] == "bbq-gender") & (table["measure"] == "share of answers correct")].iloc[0]
     assert row["value [95% CI]"] == "0.88 [0.865, 0.894]" and row["change [95% CI]"].startswith("+0.08 [")
+    assert row["n"] == "2,000"                                                # as the answers above it write n
     answers = " ".join(m.value for m in at.markdown)
     assert "0.88 [0.865, 0.894], exact binomial, n=2,000" in answers         # the interval names its method
     item = next(i for i in policies.evaluate_run(cat, q4, ["internal-llm"]).items if i.control_id == "INT-PII-1")

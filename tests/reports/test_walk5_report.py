@@ -124,3 +124,12 @@ def test_every_answer_names_its_interval_s_method(report_runs):
     assert answers["accuracy"].number_text().startswith("0.88 [0.865, 0.894], exact binomial, n=2,000")
     # no interval stored: the bound's rule is said instead, and no method is claimed for an interval not shown
     assert "exact binomial" not in answers["fairness"].number_text()
+
+
+def test_a_table_writes_a_count_as_the_text_beside_it_does(report_runs):
+    cat, _, q4 = report_runs
+    doc = reports.build_document(reports.collect(cat, q4))
+    metrics = next(b for s in doc.sections for b in s.blocks
+                   if hasattr(b, "columns") and b.columns[:3] == ["task", "measure", "value"])
+    n = metrics.columns.index("n")
+    assert {row[n] for row in metrics.rows} == {"2,000"}        # was '2000' beside 'n=2,000' on page 1
