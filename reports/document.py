@@ -220,7 +220,9 @@ def _privacy_safety(d: ReportData) -> Section:
                                           "detector_precision": "detector P", "detector_recall": "detector R"},
                               [2.2, 1, 0.9, 1.1, 1.8, 3, 1, 1]))
         s.blocks.extend(detector_paragraphs(priv))
-        public = public_text_note({r.task: r.public_source for r in priv.itertuples() if r.public_source})
+        # a task scanned in full has no source (NaN in the table, which is truthy: 'pii-support (nan)' was named)
+        public = public_text_note({r.task: r.public_source for r in priv.itertuples()
+                                   if isinstance(r.public_source, str) and r.public_source})
         if public:
             s.blocks.append(public)
     said = [f"{t.name}: {x}" for t in d.results.tasks for x in

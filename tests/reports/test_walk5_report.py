@@ -133,3 +133,25 @@ def test_a_table_writes_a_count_as_the_text_beside_it_does(report_runs):
                    if hasattr(b, "columns") and b.columns[:3] == ["task", "measure", "value"])
     n = metrics.columns.index("n")
     assert {row[n] for row in metrics.rows} == {"2,000"}        # was '2000' beside 'n=2,000' on page 1
+
+
+def test_a_task_scanned_in_full_is_not_named_among_the_public_benchmark_tasks():
+    from audits.results import RunResults
+    from reports.data import privacy_safety_tables
+    from reports.document import _privacy_safety
+
+    public = {"findings": 0, "leaks": 0, "fields": ["prediction"],
+              "public_text": {"source": "builtin:bbq-gender", "fields_not_scanned": ["input"]}}
+    own = {"findings": 2, "leaks": 1, "fields": ["input", "prediction"]}
+    results = RunResults.model_validate({"run_id": "r1", "audit": "a", "period": "2026-Q4", "tasks": [
+        {"name": "bbq-gender", "type": "choice", "n": 40, "metrics": {}, "pii": public},
+        {"name": "pii-support", "type": "generate", "n": 6, "metrics": {}, "pii": own}]})
+
+    class Data:
+        def __init__(self) -> None:
+            priv, safe = privacy_safety_tables(results)
+            self.results, self.tables = results, {"privacy": priv, "safety": safe}
+
+    (note,) = [b for b in _privacy_safety(Data()).blocks if isinstance(b, str) and "public benchmark" in b]
+    # the demo's report said 'pii-support (nan)': its own support chats, scanned in full, named as not scanned
+    assert "bbq-gender (builtin:bbq-gender)" in note and "pii-support" not in note and "nan" not in note
