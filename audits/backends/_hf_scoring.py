@@ -40,7 +40,7 @@ class LoglikelihoodScoring:
 
     def _tokenize_pairs(self, requests: list[Request]) -> list[tuple[list[int], list[int]]]:
         """(context ids, continuation ids) per request, as lm-evaluation-harness does: trailing
-        spaces of the formatted context move to the continuation, the whole text is tokenised
+        whitespace of the formatted context (a chat template's final newline too) moves to the continuation, the whole text is tokenised
         once and the continuation's ids are what follows the context's own ids. (Seq2seq
         models read the continuation on the decoder side, so it is tokenised on its own.)"""
         contexts: dict[tuple[str, bool | None, str | None], tuple[str, list[int], bool]] = {}
@@ -53,9 +53,11 @@ class LoglikelihoodScoring:
                 contexts[key] = (text, self.tokenizer(text, add_special_tokens=not templated)["input_ids"], templated)
             text, ctx, templated = contexts[key]
             continuation = req.continuation or ""
-            n_spaces = len(text) - len(text.rstrip(" "))
-            if n_spaces and continuation:
-                text, continuation = text[:-n_spaces], text[-n_spaces:] + continuation
+            # the prompt's trailing whitespace (spaces, and the newline a chat template ends with) is
+            # scored as part of the continuation, as lm-evaluation-harness's _encode_pair does
+            n_ws = len(text) - len(text.rstrip())
+            if n_ws and continuation:
+                text, continuation = text[:-n_ws], text[-n_ws:] + continuation
                 ctx = self.tokenizer(text, add_special_tokens=not templated)["input_ids"]
             if not continuation:
                 cont: list[int] = []

@@ -98,14 +98,16 @@ def system_prompt_label(task) -> str:
 
 
 def signature(task, templated: bool | None) -> str:
-    """The task's scoring recipe, e.g. ``chat_template:0|delimiter:' '|format:text|normalize:none``;
+    """The task's scoring recipe, e.g. ``chat_template:0|delimiter:' '|trailing_ws:continuation|format:text|normalize:none``
+    (``trailing_ws:continuation``: the prompt's trailing whitespace is scored with the choice, as the harness does);
     ``system_prompt:none`` (or ``task#<hash>``) follows the template flag when the task overrides
     the model's system prompt."""
     parts = [f"chat_template:{'n/a' if templated is None else int(templated)}"]
     if task_system_prompt(task) is not None:
         parts.append(f"system_prompt:{system_prompt_label(task)}")
     if task.type == "choice":
-        parts += [f"delimiter:{delimiter(task, bool(templated))!r}", f"format:{task.choice_format}",
+        parts += [f"delimiter:{delimiter(task, bool(templated))!r}", "trailing_ws:continuation",
+                  f"format:{task.choice_format}",
                   f"normalize:{task.normalize}", "p_positive:softmax-over-choices" if task.positive else ""]
     return "|".join(p for p in parts if p)
 

@@ -65,19 +65,35 @@ def test_loglikelihood_prefers_the_right_answer(smollm2):
 
 @pytest.mark.slow
 def test_loglikelihood_equals_a_manual_forward_pass(smollm2):
-    """The score is the sum of exactly the continuation's token log-probs after the chat prompt."""
+    """The score is the sum of exactly the continuation's token log-probs after the chat prompt, the
+    template's final newline scored with the continuation (lm-evaluation-harness's _encode_pair)."""
     import torch
 
     prompt, continuation = PROMPTS[3], "Yes, 7 is prime."
     (score,) = smollm2.loglikelihood([Request("0", prompt, continuation=continuation)])
-    ctx = smollm2.tokenizer(smollm2.format_prompt(prompt), add_special_tokens=False)["input_ids"]
-    cont = smollm2.tokenizer(continuation, add_special_tokens=False)["input_ids"]
+    text = smollm2.format_prompt(prompt)
+    assert text.endswith("\n")
+    ctx = smollm2.tokenizer(text[:-1], add_special_tokens=False)["input_ids"]
+    whole = smollm2.tokenizer(text[:-1] + "\n" + continuation, add_special_tokens=False)["input_ids"]
+    assert whole[:len(ctx)] == ctx
+    cont = whole[len(ctx):]
     with torch.inference_mode():
         logits = smollm2.model(torch.tensor([ctx + cont])).logits[0].float()
     logprobs = torch.log_softmax(logits, -1)
     expected = sum(float(logprobs[len(ctx) - 1 + j, tok]) for j, tok in enumerate(cont))
     assert abs(score - expected) < 1e-4
     assert smollm2.loglikelihood([Request("0", prompt, continuation="")]) == [0.0]
+
+
+@pytest.mark.slow
+def test_trailing_whitespace_is_scored_with_the_continuation_as_the_harness_does(smollm2):
+    """A prompt ending in a newline scores the newline with the answer: the same number as the prompt
+    without it and the answer with it (what lm-evaluation-harness computes; before, the newline was
+    context and the two differed by log P(newline))."""
+    moved, joined = smollm2.loglikelihood([
+        Request("0", "Question: is 7 prime?\nAnswer:\n", continuation="yes", chat_template=False),
+        Request("1", "Question: is 7 prime?\nAnswer:", continuation="\nyes", chat_template=False)])
+    assert moved == pytest.approx(joined, abs=1e-5)
 
 
 @pytest.mark.slow

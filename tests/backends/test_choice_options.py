@@ -42,7 +42,7 @@ def test_delimiter_defaults_follow_the_harness():
     assert ch.delimiter(_task(), templated=True) == ""
     assert ch.delimiter(_task(target_delimiter="\n"), templated=True) == "\n"
     sig = ch.signature(_task(choice_format="letters", normalize="bytes", positive="yes"), False)
-    assert sig == "chat_template:0|delimiter:' '|format:letters|normalize:bytes|p_positive:softmax-over-choices"
+    assert sig == "chat_template:0|delimiter:' '|trailing_ws:continuation|format:letters|normalize:bytes|p_positive:softmax-over-choices"
 
 
 @pytest.mark.parametrize("bad, needle", [
@@ -182,7 +182,7 @@ def test_task_system_prompt_override_null_and_empty_mean_none():
     assert _task(system_prompt=None).system_prompt == ""                  # explicit null: none
     assert _task(system_prompt="").system_prompt == ""
     assert _task(system_prompt="Be fair.").system_prompt == "Be fair."
-    assert ch.signature(_task(), False) == "chat_template:0|delimiter:' '|format:text|normalize:none"
+    assert ch.signature(_task(), False) == "chat_template:0|delimiter:' '|trailing_ws:continuation|format:text|normalize:none"
     assert ch.signature(_task(system_prompt=""), False).startswith("chat_template:0|system_prompt:none|")
     sig = ch.signature(_task(system_prompt="Be fair."), False)
     assert "|system_prompt:task#" in sig and sig != ch.signature(_task(system_prompt="Be kind."), False)
