@@ -250,7 +250,7 @@ def test_a_run_writes_the_estimates_into_results_json(tmp_path):
     assert block["attack_success_rate"] == {
         "value": 3 / LIMIT, "ci_low": block["ci_low"], "ci_high": block["ci_high"], "n": LIMIT,
         "method": "clopper-pearson", "design_effect": None, "n_clusters": None, "design_effect_source": "none",
-        "successes": 3, "confidence": None}
+        "caveat": None, "successes": 3, "confidence": None}
     assert (block["ci_low"], block["ci_high"]) == pytest.approx((float(low), float(high)))
     marker = block["detectors"]["marker"]["model_outputs"]
     assert block["detector_estimates"]["marker.model_outputs.agreement"]["value"] == marker["agreement"]
