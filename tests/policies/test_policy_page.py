@@ -43,7 +43,7 @@ def test_reviewer_sees_checklist_but_cannot_attest_or_sign_off(page_catalog):
     # the one-sided 95% upper bound of the lowest ratio over every pair of groups (stats.ratio_range_interval)
     # the value with the threshold as a requirement, never "0.7 >= 0.8" (which reads as a false claim)
     assert shown.loc["INT-FAIR-1", "measured or attested"] == ("0.7 (threshold: at least 0.8) on loan-decisions; "
-                                                               "upper bound 0.7649, n=2,000")
+                                                               "upper bound 0.765, n=2,000")
     assert shown.columns.tolist() == ["status", "requires", "measured or attested", "detail"]  # fits 1280 px
     assert shown.loc["INT-FAIR-1", "status"] == "fail"                                # a word, not a glyph
     assert not [r for r in at.radio if r.key in ("pol_signoff_decision", "pol_att_decision")]
