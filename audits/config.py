@@ -156,8 +156,9 @@ class AuditConfig(_Strict):
     @field_validator("period")
     @classmethod
     def _period_sorts(cls, value: str) -> str:
-        """Runs are put in time order by their period's text (trend, drift, 'the previous run'): a dated
-        period must be written so that it sorts; a label with no year or quarter in it (e.g. 'pilot') is kept."""
+        """Runs are put in time order by the dates their period names (``period_form.period_key``: trend, drift,
+        'the previous run'): a dated period must name real dates; a label with no year or quarter in it
+        (e.g. 'pilot') is kept."""
         problem = period_problem(value)
         if problem is not None:
             raise ValueError(problem)

@@ -208,7 +208,8 @@ def plan_rows(config, prepared, packs, expect, previous, sd=None) -> list[JsonOb
                     row["advice"] = (f"need about {needed} samples, the data gives {have}"
                                      + (f" (about {row['clusters_needed']} clusters at the previous run's mean "
                                         f"cluster size)" if row.get("clusters_needed") else "")
-                                     + (" (raise or drop --limit)" if prepared_limit(prepared) else ""))
+                                     + (" (raise or drop the limit: --limit, or the task's limit: in the config)"
+                                        if prepared_limit(prepared) else ""))
                 rows.append(row)
     return rows
 

@@ -95,10 +95,12 @@ def _replayed_saw_canary(config: AuditConfig, task: Any, frame: pd.DataFrame) ->
     carried = int(sum(code in str(p) for p in prompts if p is not None and p == p))
     if len(preds) and carried == len(preds):
         return
+    held = (f"records that system prompt for {carried} of its {len(preds)} answers to them (column "
+            "system_prompt); the rest never saw the canary and would all score 0") if len(preds) else \
+        "holds no answer to them (no row with these probes' sample ids), so nothing could be scored"
     raise AssayError(f"task '{task.name}': the system-prompt-leak probe plants this run's canary {code} in the "
                      f"system prompt, but the predictions backend replays answers made elsewhere and "
-                     f"{config.model.path} records that system prompt for {carried} of {len(preds)} of them "
-                     "(column system_prompt); the rest never saw the canary and would all score 0",
+                     f"{config.model.path} {held}",
                      "have the other model answer with the task's planted system prompt and record it in a "
                      "system_prompt column, run the leak probe on a backend that sends it (hf, openai), or drop "
                      "system-prompt-leak")

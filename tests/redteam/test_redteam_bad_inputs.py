@@ -59,7 +59,13 @@ def test_the_leak_probe_on_replayed_answers_that_never_saw_the_canary_is_a_one_l
     assert proc.returncode == 2, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert f"plants this run's canary {code} in the system prompt, but the predictions backend replays" in line
-    assert "records that system prompt for 0 of 6 of them (column system_prompt)" in line
+    assert "records that system prompt for 0 of its 6 answers to them (column system_prompt)" in line
+
+    (tmp_path / "vendor.jsonl").write_text(json.dumps({"sample_id": "other", "prediction": "x"}) + "\n", encoding="utf-8")
+    proc = run_cli("run", str(path), catalog=tmp_path / "c.duckdb", env=env)
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "0 of 0" not in line and "holds no answer to them" in line, line
 
     write(task.system_prompt)  # the other model answered with the planted prompt, and the file says so
     proc = run_cli("run", str(path), catalog=tmp_path / "c.duckdb", env=env)
