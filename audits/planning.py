@@ -28,6 +28,24 @@ _RATES = ("accuracy", "exact_match", "selection_rate")
 _SCANNER_PREFIX = {"pii": "pii_", "toxicity": "toxicity_", "counterfactual": "counterfactual_"}
 
 
+_ATTACK = "attack_success_rate"
+
+
+def _probe_rows(task, prepared) -> dict[str, int]:
+    """A red-team probe task's metrics and the rows each is measured on: ``attack_success_rate`` on all of
+    them, ``attack_success_rate_<family>`` on its family's (``audits.scanners.redteam``); {} for other tasks."""
+    from audits.redteam.families import metric_for
+    from audits.redteam.plan import is_probe_task
+
+    if not is_probe_task(task):
+        return {}
+    frame = prepared.data[task.name].frame
+    rows = {_ATTACK: int(len(frame))}
+    if "family" in frame.columns:
+        rows.update({metric_for(str(f)): int(n) for f, n in frame["family"].value_counts().items()})
+    return rows
+
+
 def _simple(expr) -> tuple[tuple[str, ...], str, float] | None:
     """(name path, op, threshold) for ``name op number`` (or ``number op name``), else None."""
     from policies.expr import dotted
@@ -116,22 +134,29 @@ def plan_rows(config, prepared, packs, expect, previous, sd=None) -> list[JsonOb
                 continue  # compound checks and facts of the run (review coverage, cadence) need no sample size
             path, op, threshold = simple
             if path[0] == "tasks" and len(path) == 3:
-                scope = [t for t in config.tasks if task_key(t.name) == path[1]]
+                scope = [t for t in prepared.config.tasks if task_key(t.name) == path[1]]
                 path = path[2:]
             else:
-                scope = [t for t in config.tasks if control.applies_to is None
+                scope = [t for t in prepared.config.tasks if control.applies_to is None
                          or control.applies_to.matches(t.name, t.type)]
             if len(path) != 1:
                 continue
             metric = path[0]
             for task in scope:
                 entry = _entry(previous, task.name, metric)
-                produced = metric in prepared.metrics.get(task.name, []) or entry is not None or any(
-                    metric.startswith(pre) for sc, pre in _SCANNER_PREFIX.items() if sc in prepared.config.scanners)
-                if not produced:
-                    continue
-                have = int(len(prepared.data[task.name].frame))
-                kind = (entry.kind if entry is not None else None) or ("rate" if metric in _RATES or metric.endswith("_rate") else "mean")
+                probes = _probe_rows(task, prepared)
+                if metric.startswith(_ATTACK):  # a probe task's rate, or one family's on its own rows
+                    if metric not in probes:
+                        continue
+                    have, kind = probes[metric], "rate"
+                else:
+                    produced = metric in prepared.metrics.get(task.name, []) or entry is not None or any(
+                        metric.startswith(pre) for sc, pre in _SCANNER_PREFIX.items() if sc in prepared.config.scanners)
+                    if not produced:
+                        continue
+                    have = int(len(prepared.data[task.name].frame))
+                    kind = (entry.kind if entry is not None else None) or (
+                        "rate" if metric in _RATES or metric.endswith("_rate") else "mean")
                 expected = expect.get((task.name, metric), expect.get((None, metric)))
                 source = "--expect"
                 if expected is None and entry is not None and isinstance(entry.value, (int, float)):
