@@ -6,6 +6,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from dashboard import state
+from dashboard.components.tables import wrapped
 from dashboard.components.text import details_text
 from reports.glossary import act
 
@@ -14,6 +15,9 @@ COLUMNS = {"seq": "#", "ts": "when", "actor": "who", "action": "what they did", 
            "details": "details", "hash": "hash"}
 
 LIMIT = 1000
+HASH_SHOWN = 12   # the table shows a hash's first characters; the full hashes are in the expander under it
+TABLE_HEIGHT = 600   # pixels; a longer log scrolls inside the table (up to LIMIT entries)
+SCROLL_AFTER = 15
 
 
 def render() -> None:
@@ -49,7 +53,11 @@ def render() -> None:
         shown = shown[shown["actor"].isin(who)]
     if what:
         shown = shown[shown["action"].isin(what)]
-    st.dataframe(log_view(shown), hide_index=True, width="stretch")
+    # a table that wraps its words, as the Overview's and Trends' (walk 5): as a grid its seven columns, a
+    # 64-character hash among them, ran past 1280 pixels and the hash was cut off behind a scroll bar
+    st.table(wrapped(log_table(log_view(shown))), height="content" if len(shown) <= SCROLL_AFTER else TABLE_HEIGHT)
+    with st.expander(f"Each entry's full hash ({len(shown):,})"):
+        st.code(hash_lines(shown), language=None, wrap_lines=True)
     if len(entries) >= LIMIT:
         st.caption(f"Showing the latest {LIMIT:,} entries; `assay log` prints them all.")
 
@@ -60,3 +68,15 @@ def log_view(entries):
     shown = entries.assign(details=[details_text(x) for x in entries["details"]],   # readable, not raw JSON
                            action=[act(x) for x in entries["action"]])
     return shown[list(COLUMNS)].rename(columns=COLUMNS)
+
+
+def log_table(view):
+    """``log_view``'s entries for a table that fits the page: the hash cut to its first ``HASH_SHOWN``
+    characters (``hash_lines`` gives each in full)."""
+    return view.assign(hash=[f"{h[:HASH_SHOWN]}…" if isinstance(h, str) and len(h) > HASH_SHOWN else h
+                             for h in view["hash"]])
+
+
+def hash_lines(entries) -> str:
+    """One line per entry, '#15  <its full SHA-256>', for the expander under the table."""
+    return "\n".join(f"#{seq}  {h}" for seq, h in zip(entries["seq"], entries["hash"]))

@@ -10,6 +10,8 @@ from audits.stats import interval_methods
 from audits.store.queries.dashboard import SampleFilter, attribute_columns
 from dashboard import state
 from dashboard.components import charts, compare
+from dashboard.components.tables import wrapped
+from reports.figures import figure, interval
 from reports.glossary import term
 
 PAGE_SIZE = 25
@@ -80,7 +82,32 @@ def _metrics(run_id: str) -> None:
                             charts.why_empty(one, f"{term(metric)} on {task}"), key=f"quality-{task}-{metric}",
                             target=cols[i % 3])
     with st.expander("Metric table with signatures"):
-        st.dataframe(rows, hide_index=True, width="stretch")
+        # a table that wraps its words (walk 6): as a grid its twelve columns, a signature of 400 characters
+        # among them, ran past 1280 pixels; each signature is in full in the box under it
+        st.table(wrapped(metric_table(rows)))
+        st.caption("Each measure's signature: the exact recipe of its figure (metric, options, package versions).")
+        st.code(signature_lines(rows), language=None, wrap_lines=True)
+
+
+def metric_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """``compare.metric_rows`` as a reader sees it: the measure in words, its value and interval in one cell
+    (``reports.figures``), the interval's method in words; the signatures go in ``signature_lines``."""
+    def yes_no(v: object) -> str:
+        return "—" if v is None or v != v else ("yes" if v else "no")
+    return pd.DataFrame({
+        "task": rows["task"], "type": rows["type"].fillna("—"), "measure": [term(m) for m in rows["metric"]],
+        "value [95% CI]": [" ".join(x for x in (figure(v), interval(lo, hi)) if x)
+                           for v, lo, hi in zip(rows["value"], rows["ci_low"], rows["ci_high"])],
+        "n": [f"{int(n):,}" if n is not None and n == n else "—" for n in rows["n"]],
+        "interval method": [interval_methods([m]) or "—" for m in rows["method"]],
+        "design effect": [figure(d) for d in rows["design_effect"]],
+        "higher is better": [yes_no(h) for h in rows["higher_is_better"]],
+        "statement": rows["statement"].fillna("").replace("", "—")})
+
+
+def signature_lines(rows: pd.DataFrame) -> str:
+    """One line per measure, 'task · metric: signature', every signature in full."""
+    return "\n".join(f"{t} · {m}: {s or '—'}" for t, m, s in zip(rows["task"], rows["metric"], rows["signature"]))
 
 
 @st.fragment
