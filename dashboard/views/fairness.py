@@ -116,16 +116,36 @@ def group_figure(rows: pd.DataFrame, metric: str, attr: str):
     return fig
 
 
-def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str, task: str = "") -> None:
+_NOT_ASSURED = "coverage not assured: "   # how an Estimate's caveat begins (audits.stats coverage_reason)
+
+
+def caveat_note(grouping: FairnessGrouping | None, attr: str, metric: str) -> str | None:
+    """One line under a chart by group naming the groups whose interval of ``metric`` may not hold its 95%
+    (``Estimate.caveat``: a mean of unbounded scores, too few or too skewed, audits.stats), each with its
+    reason; None when no group has one. The stored rows the chart draws carry the interval, not the caveat."""
+    said = [f"**{group_label(attr, g)} (n={est.n:,})**: {est.caveat.removeprefix(_NOT_ASSURED)}"
+            for g, entry in (grouping.by_group.items() if grouping else [])
+            if (est := entry.metrics.get(metric)) is not None and est.caveat]
+    if not said:
+        return None
+    return (f"Coverage not assured for {len(said)} of {len(grouping.by_group)} groups' intervals of "
+            f"{term(metric)}: " + "; ".join(said) + ".")
+
+
+def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str, task: str = "",
+           note: str | None = None) -> None:
     why = why_no_group_chart(rows, metric, attr, task)
     if why:   # never an empty chart: say why in one line
         st.caption(why)
         return
     st.plotly_chart(group_figure(rows, metric, attr), width="stretch", key=key)
+    if note:   # an interval that may not hold its 95% says so (as the Overview's and the report's statements)
+        st.caption(note)
 
 
 def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: float, key: str,
-               task: str = "") -> None:
+               task: str = "", grouping: FairnessGrouping | None = None) -> None:
+    key_attr = attr
     part = part.assign(group=[f"{group_label(attr, g)} (n={n})" for g, n in zip(part["group"].astype(str), part["n"])])
     attr = attribute_text(attr)   # words in titles and warnings ('context', not 'context_condition')
     small = part["insufficient_data"].fillna(False).astype(bool) if "insufficient_data" in part else False
@@ -143,7 +163,8 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: f
     cols = st.columns(2)
     for i, metric in enumerate(main):
         with cols[i % 2]:
-            _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}", task)
+            _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}", task,
+                   caveat_note(grouping, key_attr, metric))
     sel = part[part["metric"] == "selection_rate"]
     i = len(main)
     if len(sel) > 1 and sel["value"].max() > 0:
@@ -164,7 +185,8 @@ def _attribute(attr: str, part: pd.DataFrame, min_size: int | None, threshold: f
             cols = st.columns(2)
             for j, metric in enumerate(other):
                 with cols[j % 2]:
-                    _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}", task)
+                    _chart(part[part["metric"] == metric], metric, attr, f"{key}-{metric}", task,
+                           caveat_note(grouping, key_attr, metric))
 
 
 def _counterfactuals(run_id: str, task: str, block: CounterfactualBlock | None) -> None:
@@ -290,5 +312,5 @@ def render() -> None:
             with tab:
                 grouping = block.get(attr) or FairnessGrouping()
                 _attribute(attr, rows[rows["attribute"] == attr], grouping.min_group_size or None,
-                           grouping.four_fifths_threshold, key=f"f-{task}-{attr}", task=task)
+                           grouping.four_fifths_threshold, key=f"f-{task}-{attr}", task=task, grouping=grouping)
     _counterfactuals(run_id, task, res_task.counterfactual if res_task else None)
