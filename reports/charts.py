@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from audits.results import FairnessGrouping, RunResults  # noqa: E402
 from reports.glossary import attribute_text, group_label, term  # noqa: E402
 
 MAX_CHARTS = 8
@@ -36,10 +37,34 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, four_fifths: float = 0.8) -> Chart:
+NOT_ASSURED = "coverage not assured: "   # how an Estimate's caveat begins (audits.stats coverage_reason)
+
+
+def caveated_groups(grouping: FairnessGrouping | None, attribute: str, metric: str) -> list[tuple[str, int, str]]:
+    """(group in words, n, reason) for each group whose interval of ``metric`` may not hold its 95%
+    (``Estimate.caveat``: a mean of unbounded scores, too few or too skewed, audits.stats). The stored rows a
+    chart by group draws carry the interval, not the caveat: it is read from the run's results."""
+    return [(group_label(attribute, g), int(est.n or 0), est.caveat.removeprefix(NOT_ASSURED))
+            for g, entry in (grouping.by_group.items() if grouping else [])
+            if (est := entry.metrics.get(metric)) is not None and est.caveat]
+
+
+def caveat_line(grouping: FairnessGrouping | None, attribute: str, metric: str, bold: bool = False) -> str | None:
+    """One line naming the groups of :func:`caveated_groups` with their reasons (``bold``: markdown names, for
+    the dashboard); None when no group has a caveat. The dashboard and the report print the same line."""
+    said = caveated_groups(grouping, attribute, metric)
+    if not said:
+        return None
+    mark = "**" if bold else ""
+    return (f"Coverage not assured for {len(said)} of {len(grouping.by_group)} groups' intervals of {term(metric)}: "
+            + "; ".join(f"{mark}{g} (n={n:,}){mark}: {why}" for g, n, why in said) + ".")
+
+
+def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, four_fifths: float = 0.8,
+                caveat: str | None = None) -> Chart:
     """Horizontal bars of one metric by group with CI whiskers (and the four-fifths line); a group
     with no samples (n=0, e.g. BBQ's clear contexts under an ambiguous-context measure) is left out
-    and named in the caption."""
+    and named in the caption, as is ``caveat`` (:func:`caveat_line`)."""
     rows, empty = drawable(frame)
     rows = rows.sort_values("group").head(MAX_GROUPS)
     groups = [group_label(attribute, g) for g in rows["group"].astype(str)]   # words, not data codes ('ambig')
@@ -70,6 +95,8 @@ def group_chart(frame: pd.DataFrame, task: str, attribute: str, metric: str, fou
         ax.axvline(line, color="#c0392b", linestyle="--", linewidth=1.2, label=f"four-fifths line ({line:.2f})")
         ax.legend(loc="lower right", fontsize=8)
         caption += f" Dashed line: {four_fifths:g} x the highest group's rate; groups left of it fail the four-fifths rule."
+    if caveat:
+        caption += " " + caveat
     ax.set_xlim(*axis_range(np.concatenate([low, value, high])))
     ax.set_title(_wrap(f"{task}: {term(metric)} by {attribute}"), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
@@ -173,9 +200,10 @@ def _how(rows: pd.DataFrame) -> str:
     return interval_methods(rows["method"].dropna().tolist()) if "method" in rows else ""
 
 
-def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Chart | str]:
+def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS, results: RunResults | None = None) -> list[Chart | str]:
     """Selection rate by group first (decision tasks), then other metrics, single attributes first;
-    a chart with nothing to show is one line saying why instead."""
+    a chart with nothing to show is one line saying why instead; ``results``: the run's, whose groups'
+    caveats (:func:`caveat_line`) each chart's caption says."""
     if fairness is None or fairness.empty or not {"task", "attribute", "group", "metric"} <= set(fairness.columns):
         return []
     keys = fairness[["task", "attribute", "metric"]].drop_duplicates()
@@ -191,5 +219,7 @@ def fairness_charts(fairness: pd.DataFrame, limit: int = MAX_CHARTS) -> list[Cha
         kept = drawable(part)[0]
         why = why_no_chart(kept, k.task, k.attribute, k.metric) if not kept.empty else (
             f"No chart of {term(k.metric)} by {attribute_text(k.attribute)} on {k.task}: no group has samples (n=0).")
-        charts.append(why if why else group_chart(part, k.task, k.attribute, k.metric))
+        block = results.task(k.task).fairness if results is not None and k.task in results.task_names else {}
+        caveat = caveat_line(block.get(k.attribute), k.attribute, k.metric)
+        charts.append(why if why else group_chart(part, k.task, k.attribute, k.metric, caveat=caveat))
     return charts

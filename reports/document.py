@@ -65,7 +65,7 @@ def table(frame: pd.DataFrame, columns: dict[str, str], weights: list[float], ca
 
 
 def _is_count(column: str) -> bool:
-    return column == "n" or column.startswith("n_")
+    return column in ("n", "rows") or column.startswith("n_")
 
 
 def count(v: Any) -> str:
@@ -169,7 +169,7 @@ def _fairness(d: ReportData) -> Section:
                                  "four_fifths_violation": "below four-fifths?", "four_fifths_reading": "four-fifths reading",
                                  "metric_ratios": "lowest / highest group, by measure", "note": "note"},
                           [2.1, 2.0, 1.1, 1.3, 1, 1, 1, 1.6, 2.2, 2.3, 3]))
-    charts = fairness_charts(d.tables["fairness"])
+    charts = fairness_charts(d.tables["fairness"], results=d.results)
     s.blocks.extend(charts or ["No chart by group: the run stored no per-group values (groups too small, or no "
                                "sensitive attribute on the samples)."])
     return s

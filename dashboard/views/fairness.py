@@ -14,6 +14,7 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.components import counterfactual as cf
 from policies._fairness_bounds import verdict_bounds
+from reports.charts import caveat_line
 from reports.figures import figure, interval
 from reports.glossary import attribute_text, group_label, term
 
@@ -116,20 +117,10 @@ def group_figure(rows: pd.DataFrame, metric: str, attr: str):
     return fig
 
 
-_NOT_ASSURED = "coverage not assured: "   # how an Estimate's caveat begins (audits.stats coverage_reason)
-
-
 def caveat_note(grouping: FairnessGrouping | None, attr: str, metric: str) -> str | None:
-    """One line under a chart by group naming the groups whose interval of ``metric`` may not hold its 95%
-    (``Estimate.caveat``: a mean of unbounded scores, too few or too skewed, audits.stats), each with its
-    reason; None when no group has one. The stored rows the chart draws carry the interval, not the caveat."""
-    said = [f"**{group_label(attr, g)} (n={est.n:,})**: {est.caveat.removeprefix(_NOT_ASSURED)}"
-            for g, entry in (grouping.by_group.items() if grouping else [])
-            if (est := entry.metrics.get(metric)) is not None and est.caveat]
-    if not said:
-        return None
-    return (f"Coverage not assured for {len(said)} of {len(grouping.by_group)} groups' intervals of "
-            f"{term(metric)}: " + "; ".join(said) + ".")
+    """The line under a chart by group naming the groups whose interval may not hold its 95% (the report's
+    caption says the same: ``reports.charts.caveat_line``)."""
+    return caveat_line(grouping, attr, metric, bold=True)
 
 
 def _chart(rows: pd.DataFrame, metric: str, attr: str, key: str, task: str = "",

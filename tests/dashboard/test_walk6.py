@@ -132,3 +132,19 @@ def test_the_wrapping_table_style_reaches_the_browser():
     marshall_styler(proto, wrapped(pd.DataFrame({"details": ["path: /tmp/G3/demo.runs/20261206-110900-d62fae"]})),
                     default_uuid="x")
     assert f"#T_{proto.styler.uuid} td {{ {WRAPS} }}" in proto.styler.styles
+
+
+def test_the_report_caption_says_the_same_caveat_as_the_page(tmp_path, use_catalog):
+    """The PDF/HTML chart of a metric by group names the same groups and reasons as the Fairness page
+    (one function, reports.charts.caveat_line); a group without a caveat is not named."""
+    import reports
+    from reports.charts import Chart, fairness_charts
+
+    cat = _catalog(tmp_path, use_catalog, edit=_unbounded_groups, edit_tables=_logit_rows)
+    d = reports.collect(cat, "run-q4")
+    charts = [c for c in fairness_charts(d.tables["fairness"], limit=50, results=d.results) if isinstance(c, Chart)]
+    (logit,) = [c for c in charts if "female (n=12): 12 scores are under the" in c.caption]
+    assert "male (n=1,000)" not in logit.caption and "Coverage not assured for 1 of 2 groups' intervals" in logit.caption
+    assert not [c for c in charts if c is not logit and "Coverage not assured" in c.caption]
+    assert not [c for c in fairness_charts(d.tables["fairness"], limit=50) if isinstance(c, Chart)
+                and "Coverage not assured" in c.caption]   # without the run's results nothing is claimed

@@ -67,11 +67,11 @@ def test_html_appendix_shows_executor_and_stage_throughput(catalog):
     assert "How the numbers were made: executor ray; 2 inference worker(s); GPU NVIDIA H200" in text
     assert "3 node(s), 96 CPUs, 2 GPUs" in text and "wall time 812.4 s" in text
     assert "Execution: throughput per stage" in text
-    # stage, rows, rows/s, workers, blocks, resumed, wall s
-    assert "inference 6000 9.996 2 24 2 blocks (512 rows) 600.2" in text
-    assert "scan:pii 11000 536.6 11 44 — 20.5" in text
-    assert "scan:toxicity 6100 2033 3 4 — 3" in text
-    assert "evaluate 6512 68.55 — 0 — 95" in text
+    # stage, rows, rows/s, workers, blocks, resumed, wall s (figures to 3 significant figures, counts with separators)
+    assert "inference 6,000 10 2 24 2 blocks (512 rows) 600" in text
+    assert "scan:pii 11,000 537 11 44 — 20.5" in text
+    assert "scan:toxicity 6,100 2,033 3 4 — 3" in text
+    assert "evaluate 6,512 68.5 — 0 — 95" in text
 
 
 def test_pdf_appendix_shows_the_same(catalog):
@@ -79,7 +79,7 @@ def test_pdf_appendix_shows_the_same(catalog):
     text = re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in reader.pages))
     appendix = text[text.index("Appendix: reproducibility record"):]
     assert "executor ray" in appendix and "GPU NVIDIA H200" in appendix and "wall time 812.4 s" in appendix
-    for row in ("inference 6000 9.996 2 24", "scan:pii 11000 536.6 11 44", "scan:toxicity 6100 2033 3 4"):
+    for row in ("inference 6,000 10 2 24", "scan:pii 11,000 537 11 44", "scan:toxicity 6,100 2,033 3 4"):
         assert row in appendix
 
 
