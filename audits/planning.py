@@ -87,8 +87,12 @@ def _entry(results: RunResults | None, task: str, metric: str) -> MetricSummary 
     return next((t.metric(metric) for t in results.tasks if t.name == task), None)
 
 
-def parse_sd(items: list[str]) -> dict[tuple[str | None, str], float]:
-    """``--sd METRIC=SD`` (or ``task.metric=SD``): the standard deviation of a mean's per-sample scores."""
+def parse_metric_values(items: list[str], flag: str, positive: bool = False) -> dict[tuple[str | None, str], float]:
+    """``METRIC=NUMBER`` (or ``task.metric=NUMBER``) items of a repeatable flag, keyed (task or None, metric);
+    ``positive``: the number must be above 0. One line naming the item and the form otherwise."""
+    form, example = (("METRIC=SD with SD a positive number", "write e.g. --sd decision_logit=2.5 (the standard "
+                      "deviation of its per-sample scores)") if positive else
+                     ("METRIC=VALUE", f"write e.g. {flag} accuracy=0.9"))
     out: dict[tuple[str | None, str], float] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -96,12 +100,16 @@ def parse_sd(items: list[str]) -> dict[tuple[str | None, str], float]:
             number = float(value)
         except ValueError:
             number = float("nan")
-        if not sep or not key or not math.isfinite(number) or number <= 0:
-            raise AssayError(f"--sd {item!r} is not METRIC=SD with SD a positive number",
-                             "write e.g. --sd decision_logit=2.5 (the standard deviation of its per-sample scores)")
+        if not sep or not key or not math.isfinite(number) or (positive and number <= 0):
+            raise AssayError(f"{flag} {item!r} is not {form}", example)
         task, _, metric = key.rpartition(".")
         out[(task or None, metric)] = number
     return out
+
+
+def parse_sd(items: list[str]) -> dict[tuple[str | None, str], float]:
+    """``--sd METRIC=SD`` (or ``task.metric=SD``): the standard deviation of a mean's per-sample scores."""
+    return parse_metric_values(items, "--sd", positive=True)
 
 
 def check_sd(sd: dict[tuple[str | None, str], float], rows: list[JsonObject]) -> None:

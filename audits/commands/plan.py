@@ -13,7 +13,6 @@ is too small to decide. Exit 0 (a plan is advice, not a gate); 2 on a user error
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from audits.errors import AssayError
@@ -39,18 +38,10 @@ def register(subparsers, common) -> None:
 
 
 def parse_expect(items: list[str]) -> dict[tuple[str | None, str], float]:
-    out: dict[tuple[str | None, str], float] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if not sep or not key or not math.isfinite(number):
-            raise AssayError(f"--expect {item!r} is not METRIC=VALUE", "write e.g. --expect accuracy=0.9")
-        task, _, metric = key.rpartition(".")
-        out[(task or None, metric)] = number
-    return out
+    """``--expect METRIC=VALUE`` (or ``task.metric=VALUE``), keyed (task or None, metric)."""
+    from audits.planning import parse_metric_values
+
+    return parse_metric_values(items, "--expect")
 
 
 def check_expect(expect: dict[tuple[str | None, str], float], rows: list[JsonObject]) -> None:

@@ -5,14 +5,13 @@ same). None loads a model: the predictions backend answers. (Rounds 1-3: tests/c
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 from pathlib import Path
 
 import pytest
 
-from audits.cli import main
+from tests.cli.one_line import cli, one_line
 
 ROWS = [{"id": str(i), "question": f"q{i}", "answer": f"a{i}"} for i in range(12)]
 PACK = ("name: em\ntitle: Exact match\ncontrols:\n"
@@ -29,23 +28,6 @@ def _config(period: str = "2026-Q4", dataset: str = "data.jsonl", model: str = "
             f"    fields: {{id: id, reference: answer}}\n    prompt: \"{{question}}\"\n    metrics: [exact_match]\n")
 
 
-def _cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as stop:  # argparse
-            code = int(stop.code or 0)
-    return code, out.getvalue(), err.getvalue()
-
-
-def _one_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("[assay] ")]  # progress
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("assay: error: ") and " — " in lines[0], lines[0]  # problem — fix
-    return lines[0].removeprefix("assay: error: ")
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """A folder with data, predictions, a pack and a catalog holding one complete run of audit r4."""
@@ -57,7 +39,7 @@ def folder(tmp_path_factory) -> Path:
     (root / "ok.yaml").write_text(_config(), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ASSAY_KEY_DIR", str(root / "keys"))
-        code, out, err = _cli("--catalog", str(root / "c.duckdb"), "run", str(root / "ok.yaml"))
+        code, out, err = cli("--catalog", str(root / "c.duckdb"), "run", str(root / "ok.yaml"))
     assert code == 0, err
     (root / "run_id").write_text(out.split()[-1])
     return root
@@ -70,14 +52,14 @@ def cat(folder, monkeypatch):
     catalog = str(folder / "c.duckdb")
 
     def complete() -> list[dict]:
-        code, out, _ = _cli("--catalog", catalog, "runs", "--json")
+        code, out, _ = cli("--catalog", catalog, "runs", "--json")
         assert code == 0
         return [r for r in json.loads(out) if r["status"] == "complete"]
 
     before = complete()
     yield catalog
     assert complete() == before
-    code, out, err = _cli("--catalog", catalog, "verify")
+    code, out, err = cli("--catalog", catalog, "verify")
     assert code == 0 and "intact" in out, err
 
 
@@ -86,28 +68,28 @@ def _run_id(folder: Path) -> str:
 
 
 # --- verify --export-checkpoint: a traceback after the whole verify ------------------------------------------
-def test_a_checkpoint_onto_a_folder_or_under_a_file_is_one_line(folder, cat):
+def test_a_checkpoint_onto_a_folder_or_under_a_file_isone_line(folder, cat):
     target = folder / "ckpt-folder"
     target.mkdir(exist_ok=True)
-    code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(target), "--force")
-    assert code == 2 and _one_line(err) == (f"--export-checkpoint {target} is a folder, not a file — name a file, "
+    code, _, err = cli("--catalog", cat, "verify", "--export-checkpoint", str(target), "--force")
+    assert code == 2 and one_line(err) == (f"--export-checkpoint {target} is a folder, not a file — name a file, "
                                             f"e.g. --export-checkpoint {target / 'checkpoint.json'}")
     under = folder / "data.jsonl" / "c.json"
-    code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(under))
-    assert code == 2 and _one_line(err) == (f"--export-checkpoint {under}: {folder / 'data.jsonl'} is a file, not a "
+    code, _, err = cli("--catalog", cat, "verify", "--export-checkpoint", str(under))
+    assert code == 2 and one_line(err) == (f"--export-checkpoint {under}: {folder / 'data.jsonl'} is a file, not a "
                                             "folder — name a file in a folder, e.g. --export-checkpoint checkpoint.json")
 
 
 def test_force_never_writes_a_checkpoint_over_the_catalog(folder, cat):
     """`verify --export-checkpoint c.duckdb --force` replaced the catalog itself with a JSON checkpoint."""
     before = Path(cat).read_bytes()
-    code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", cat, "--force")
-    assert code == 2 and _one_line(err) == (f"--export-checkpoint {cat} exists and is not an Assay checkpoint; "
+    code, _, err = cli("--catalog", cat, "verify", "--export-checkpoint", cat, "--force")
+    assert code == 2 and one_line(err) == (f"--export-checkpoint {cat} exists and is not an Assay checkpoint; "
                                             "--force replaces only an earlier checkpoint — name a new file")
     assert Path(cat).read_bytes() == before
     ckpt = folder / "again.json"
     for _ in range(2):  # an earlier checkpoint is still replaced
-        code, _, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(ckpt), "--force")
+        code, _, err = cli("--catalog", cat, "verify", "--export-checkpoint", str(ckpt), "--force")
         assert code == 0, err
 
 
@@ -117,15 +99,15 @@ def test_a_log_imported_onto_itself_is_refused_and_kept(folder, cat):
     log.write_text(_jsonl([{"id": i, "input": f"q{i}", "output": f"a{i}"} for i in range(3)]), encoding="utf-8")
     before = log.read_bytes()
     same = f"{folder}/./raw.jsonl"
-    code, _, err = _cli("logs", "import", str(log), "--out", same)
-    assert code == 2 and _one_line(err) == (f"--out {same} is the log being imported — write the flat table to "
+    code, _, err = cli("logs", "import", str(log), "--out", same)
+    assert code == 2 and one_line(err) == (f"--out {same} is the log being imported — write the flat table to "
                                             f"another file, e.g. --out {folder / 'raw.flat.jsonl'}")
     assert log.read_bytes() == before
 
 
 def test_a_checkpoint_into_a_missing_folder_is_written(folder, cat):
     target = folder / "new" / "deeper" / "c.json"
-    code, out, err = _cli("--catalog", cat, "verify", "--export-checkpoint", str(target))
+    code, out, err = cli("--catalog", cat, "verify", "--export-checkpoint", str(target))
     assert code == 0, err
     assert json.loads(target.read_text())["format"] and "wrote the signed checkpoint" in out
 
@@ -133,14 +115,14 @@ def test_a_checkpoint_into_a_missing_folder_is_written(folder, cat):
 # --- report --policy: a misspelt pack was an error row inside the written report ----------------------------
 def test_report_with_an_unknown_pack_writes_nothing(folder, cat):
     out = folder / "r.html"
-    code, _, err = _cli("--catalog", cat, "report", _run_id(folder), "-o", str(out), "--policy", "internal-lm")
-    assert code == 2 and _one_line(err) == (
+    code, _, err = cli("--catalog", cat, "report", _run_id(folder), "-o", str(out), "--policy", "internal-lm")
+    assert code == 2 and one_line(err) == (
         "unknown policy pack 'internal-lm' — use one of: eu-ai-act, gdpr-ccpa, internal-llm, nist-ai-rmf, "
         "owasp-llm-top10, or a path to a pack YAML file")
     assert not out.exists()
-    code, _, err = _cli("--catalog", cat, "report", _run_id(folder), "--pack", str(folder / "p.zip"),
+    code, _, err = cli("--catalog", cat, "report", _run_id(folder), "--pack", str(folder / "p.zip"),
                         "--policy", str(folder / "nope.yaml"))
-    assert code == 2 and _one_line(err).startswith(f"policy pack file {folder / 'nope.yaml'} does not exist — ")
+    assert code == 2 and one_line(err).startswith(f"policy pack file {folder / 'nope.yaml'} does not exist — ")
     assert not (folder / "p.zip").exists()
 
 
@@ -155,13 +137,13 @@ def test_report_with_an_unknown_pack_writes_nothing(folder, cat):
                         "e.g. --expect exact_match=0.9"),
 ])
 def test_plan_refuses_an_expectation_it_cannot_use(folder, cat, expect, says):
-    code, _, err = _cli("--catalog", cat, "plan", str(folder / "ok.yaml"), "--policy", str(folder / "em.yaml"),
+    code, _, err = cli("--catalog", cat, "plan", str(folder / "ok.yaml"), "--policy", str(folder / "em.yaml"),
                         "--expect", expect)
-    assert code == 2 and _one_line(err) == says
+    assert code == 2 and one_line(err) == says
 
 
 def test_plan_still_uses_a_good_expectation(folder, cat):
-    code, out, err = _cli("--catalog", cat, "plan", str(folder / "ok.yaml"), "--policy", str(folder / "em.yaml"),
+    code, out, err = cli("--catalog", cat, "plan", str(folder / "ok.yaml"), "--policy", str(folder / "em.yaml"),
                           "--expect", "t.exact_match=0.9")
     assert code == 0 and "expected 0.9 (--expect), need 8, have 12" in out, err
 
@@ -171,9 +153,9 @@ def test_plan_still_uses_a_good_expectation(folder, cat):
 def test_a_period_that_cannot_be_ordered_is_one_line_and_no_run(folder, cat, period):
     config = folder / "period.yaml"
     config.write_text(_config(period=period), encoding="utf-8")
-    code, _, err = _cli("--catalog", cat, "run", str(config))
+    code, _, err = cli("--catalog", cat, "run", str(config))
     shown = period.strip("'")
-    assert code == 2 and _one_line(err) == (
+    assert code == 2 and one_line(err) == (
         f"{config}: invalid value at 'period': Value error, period '{shown}' cannot be put in time order (trend and "
         "'previous run' order runs by it); write it as YYYY-Qn (e.g. 2026-Q4), YYYY, YYYY-Hn, YYYY-MM, YYYY-MM-DD or "
         "YYYY-Wnn — correct the value (see the config example in README.md)")
@@ -217,8 +199,8 @@ def test_a_misformatted_data_file_names_its_delimiter_or_line(folder, cat, name,
     path.write_text(content, encoding="utf-8")
     config = folder / f"{name}.yaml"
     config.write_text(_config(**{slot: name}), encoding="utf-8")
-    code, _, err = _cli("--catalog", cat, "run", str(config))
-    line = _one_line(err)
+    code, _, err = cli("--catalog", cat, "run", str(config))
+    line = one_line(err)
     assert code == 2
     if "{path}" in says:
         assert line == f"task 't': " + says.replace("{path}", str(path))
@@ -241,9 +223,9 @@ def test_a_misformatted_data_file_names_its_delimiter_or_line(folder, cat, name,
     (["users", "add", "bob", "--role", "wizard"], "users add: argument --role: invalid choice: 'wizard' (choose from "
      "'viewer', 'reviewer', 'committee', 'compliance', 'admin') — see `assay users add --help`"),
 ])
-def test_a_wrong_argument_is_one_line(cat, args, says):
-    code, out, err = _cli("--catalog", cat, *args)
-    assert code == 2 and not out and _one_line(err) == says
+def test_a_wrong_argument_isone_line(cat, args, says):
+    code, out, err = cli("--catalog", cat, *args)
+    assert code == 2 and not out and one_line(err) == says
 
 
 # --- users: the only admin could deactivate or demote itself, locking the catalog for good ---------------------
@@ -251,21 +233,21 @@ def test_the_only_admin_cannot_be_removed_or_demoted(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSAY_KEY_DIR", str(tmp_path / "keys"))
     catalog = str(tmp_path / "c.duckdb")
     monkeypatch.setattr("sys.stdin", io.StringIO("adminpass123\n"))
-    assert _cli("--catalog", catalog, "users", "add", "ada", "--role", "admin", "--password-stdin")[0] == 0
+    assert cli("--catalog", catalog, "users", "add", "ada", "--role", "admin", "--password-stdin")[0] == 0
     monkeypatch.setenv("ASSAY_PASSWORD", "adminpass123")  # ada acts (--by ada)
     fix = ("would leave no one who can add, re-activate or remove users, or erase a run — add another admin first "
            "(`assay users add NAME --role admin`)")
-    code, _, err = _cli("--catalog", catalog, "users", "remove", "ada", "--by", "ada")
-    assert code == 2 and _one_line(err) == f"ada is the only active admin; deactivating it {fix}"
-    code, _, err = _cli("--catalog", catalog, "users", "add", "ada", "--role", "reviewer", "--by", "ada")
-    assert code == 2 and _one_line(err) == f"ada is the only active admin; making it a reviewer {fix}"
-    code, out, _ = _cli("--catalog", catalog, "users", "list")
+    code, _, err = cli("--catalog", catalog, "users", "remove", "ada", "--by", "ada")
+    assert code == 2 and one_line(err) == f"ada is the only active admin; deactivating it {fix}"
+    code, _, err = cli("--catalog", catalog, "users", "add", "ada", "--role", "reviewer", "--by", "ada")
+    assert code == 2 and one_line(err) == f"ada is the only active admin; making it a reviewer {fix}"
+    code, out, _ = cli("--catalog", catalog, "users", "list")
     assert code == 0 and out.split()[:2] == ["ada", "admin"]
     monkeypatch.setattr("sys.stdin", io.StringIO("otherpass456\n"))
-    assert _cli("--catalog", catalog, "users", "add", "bo", "--role", "admin", "--by", "ada", "--password-stdin")[0] == 0
-    code, out, err = _cli("--catalog", catalog, "users", "remove", "ada", "--by", "ada")  # another admin remains
+    assert cli("--catalog", catalog, "users", "add", "bo", "--role", "admin", "--by", "ada", "--password-stdin")[0] == 0
+    code, out, err = cli("--catalog", catalog, "users", "remove", "ada", "--by", "ada")  # another admin remains
     assert code == 0 and out.strip() == "deactivated user ada", err
-    code, out, err = _cli("--catalog", catalog, "verify")
+    code, out, err = cli("--catalog", catalog, "verify")
     assert code == 0 and "intact" in out, err
 
 
@@ -276,8 +258,8 @@ def test_a_log_separated_by_semicolons_names_its_delimiter(folder, cat):
     log = folder / "semi-log.csv"
     log.write_text("id;input;output;segment\n" + "".join(f"{i};q{i};a{i};s\n" for i in range(3)), encoding="utf-8")
     out = folder / "semi-log.flat.jsonl"
-    code, _, err = _cli("logs", "import", str(log), "--out", str(out))
-    assert code == 2 and _one_line(err) == (f"log {log} is separated by ';', not commas (read as one column "
+    code, _, err = cli("logs", "import", str(log), "--out", str(out))
+    assert code == 2 and one_line(err) == (f"log {log} is separated by ';', not commas (read as one column "
                                             "'id;input;output;segment') — re-save it comma-separated (CSV UTF-8), "
                                             "or as .jsonl")
     assert not out.exists()
@@ -289,11 +271,11 @@ def test_logs_import_replaces_an_existing_out_only_with_force(folder, cat):
     log.write_text(_jsonl([{"id": i, "input": f"q{i}", "output": f"a{i}"} for i in range(3)]), encoding="utf-8")
     out = folder / "kept.jsonl"
     out.write_text("mine\n", encoding="utf-8")
-    code, _, err = _cli("logs", "import", str(log), "--out", str(out))
-    assert code == 2 and _one_line(err) == (f"--out {out} already exists — pass --force to replace it, or choose "
+    code, _, err = cli("logs", "import", str(log), "--out", str(out))
+    assert code == 2 and one_line(err) == (f"--out {out} already exists — pass --force to replace it, or choose "
                                             "another --out file")
     assert out.read_text(encoding="utf-8") == "mine\n"
-    code, _, err = _cli("logs", "import", str(log), "--out", str(out), "--force")
+    code, _, err = cli("logs", "import", str(log), "--out", str(out), "--force")
     assert code == 0, err
     assert [json.loads(line)["sample_id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["0", "1", "2"]
 
@@ -307,7 +289,7 @@ def test_policy_paths_resolve_against_the_config_folder(folder, cat, tmp_path, m
     config.write_text(_config() + "policy: [em.yaml, sub/../em.yaml, internal-llm]\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert load_config(config).policy == [str(folder / "em.yaml")] * 2 + ["internal-llm"]
-    code, out, err = _cli("--catalog", cat, "plan", str(config), "--expect", "t.exact_match=0.9")
+    code, out, err = cli("--catalog", cat, "plan", str(config), "--expect", "t.exact_match=0.9")
     assert code == 0 and "expected 0.9 (--expect), need 8, have 12" in out, err
 
 
@@ -316,14 +298,14 @@ def test_a_period_in_another_form_than_the_audits_runs_is_refused(folder, cat, p
     """r4's run is 2026-Q4; a run of '2026-10' sorted before it as text, so trend and 'previous run' were wrong."""
     config = folder / "form.yaml"
     config.write_text(_config(period=period), encoding="utf-8")
-    runs = _cli("--catalog", cat, "runs", "--json")[1]
-    code, _, err = _cli("--catalog", cat, "run", str(config))
-    assert code == 2 and _one_line(err) == (
+    runs = cli("--catalog", cat, "runs", "--json")[1]
+    code, _, err = cli("--catalog", cat, "run", str(config))
+    assert code == 2 and one_line(err) == (
         f"period '{period}' is written {form}, but audit 'r4' has earlier runs written YYYY-Qn (e.g. 2026-Q4), and "
         "periods of another length overlap theirs (2026-10 lies inside 2026-Q4), so trend and 'the previous run' have "
         "no one order for them — write the period as YYYY-Qn, or give the config a new "
         "audit name (`name:`) for the new form")
-    assert _cli("--catalog", cat, "runs", "--json")[1] == runs  # nothing registered, not even a failed run
+    assert cli("--catalog", cat, "runs", "--json")[1] == runs  # nothing registered, not even a failed run
 
 
 @pytest.mark.parametrize("period,form", [("2026-Q4b", "YYYY-Qn"), ("2026-10-01", "YYYY-MM-DD"), ("2026-10", "YYYY-MM"),

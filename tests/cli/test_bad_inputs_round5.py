@@ -8,14 +8,12 @@ None loads a model: the predictions backend answers. (Round 4: tests/cli/test_ba
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from audits.cli import main
+from tests.cli.one_line import cli, one_line
 
 ROWS = [{"id": str(i), "question": f"q{i} about billing", "answer": f"a{i}", "segment": "web" if i % 2 else "app",
          "policy": f"Refunds take {i} days."} for i in range(12)]
@@ -34,23 +32,6 @@ def _config(period: str = "2026-Q4", task_extra: str = "", extra: str = "") -> s
             f"    sensitive: [segment]\n{task_extra}{extra}")
 
 
-def _cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as stop:  # argparse
-            code = int(stop.code or 0)
-    return code, out.getvalue(), err.getvalue()
-
-
-def _one_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("[assay] ")]  # progress
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("assay: error: ") and " — " in lines[0], lines[0]  # problem — fix
-    return lines[0].removeprefix("assay: error: ")
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """Data, predictions, a flat log and a catalog with two complete runs of r5 (2026-Q3, 2026-Q4)."""
@@ -64,7 +45,7 @@ def folder(tmp_path_factory) -> Path:
         mp.setenv("ASSAY_KEY_DIR", str(root / "keys"))
         for period in ("2026-Q3", "2026-Q4"):
             (root / f"{period}.yaml").write_text(_config(period), encoding="utf-8")
-            code, out, err = _cli("--catalog", str(root / "c.duckdb"), "run", str(root / f"{period}.yaml"))
+            code, out, err = cli("--catalog", str(root / "c.duckdb"), "run", str(root / f"{period}.yaml"))
             assert code == 0, err
             ids.append(out.split()[-1])
     (root / "ids").write_text(" ".join(ids))
@@ -79,14 +60,14 @@ def cat(folder, monkeypatch):
     catalog = str(folder / "c.duckdb")
 
     def complete() -> list[dict]:
-        code, out, _ = _cli("--catalog", catalog, "runs", "--json")
+        code, out, _ = cli("--catalog", catalog, "runs", "--json")
         assert code == 0
         return [r for r in json.loads(out) if r["status"] == "complete"]
 
     before = complete()
     yield catalog
     assert complete() == before
-    code, out, err = _cli("--catalog", catalog, "verify")
+    code, out, err = cli("--catalog", catalog, "verify")
     assert code == 0 and "intact" in out, err
 
 
@@ -101,8 +82,8 @@ def _runs(folder: Path) -> list[str]:
     (["r5", "--task", "nosuch"], "audit 'r5' has no task 'nosuch' — name one of: t"),
 ])
 def test_trend(cat, args, line):
-    code, _, err = _cli("--catalog", cat, "trend", *args)
-    assert code == 2 and _one_line(err) == line.format(cat=cat)
+    code, _, err = cli("--catalog", cat, "trend", *args)
+    assert code == 2 and one_line(err) == line.format(cat=cat)
 
 
 # --- drift (each refused before the embedding model loads) -----------------------------------------------------
@@ -133,8 +114,8 @@ FLOOR_FIX = "use embeddings=VALUE, categories=VALUE, lengths=VALUE with VALUE be
 ])
 def test_drift(folder, cat, args, line):
     a, b = _runs(folder)
-    code, _, err = _cli("--catalog", cat, "drift", *(x.format(a=a, b=b) for x in args))
-    assert code == 2 and _one_line(err) == line.format(a=a, cat=cat)
+    code, _, err = cli("--catalog", cat, "drift", *(x.format(a=a, b=b) for x in args))
+    assert code == 2 and one_line(err) == line.format(a=a, cat=cat)
 
 
 # --- a config's redteam: and grounding context: ----------------------------------------------------------------
@@ -173,8 +154,8 @@ CORRECT = "correct the value (see the config example in README.md)"
 def test_config(folder, cat, name, task_extra, extra, line):
     config = folder / f"{name}.yaml"
     config.write_text(_config(task_extra=task_extra, extra=extra), encoding="utf-8")
-    code, _, err = _cli("--catalog", cat, "run", str(config))
-    assert code == 2 and _one_line(err) == line.format(cfg=config, folder=folder)
+    code, _, err = cli("--catalog", cat, "run", str(config))
+    assert code == 2 and one_line(err) == line.format(cfg=config, folder=folder)
 
 
 # --- logs import -----------------------------------------------------------------------------------------------
@@ -204,13 +185,13 @@ SAMPLE_FIX = "add --sample N (or --sample plan --config AUDIT.yaml), or drop"
 def test_logs_import(folder, cat, args, line):
     before = (folder / "log.jsonl").read_bytes()
     argv = ["--out", "flat.parquet", *args] if "--out" not in args else args
-    code, _, err = _cli("--catalog", cat, "logs", "import", "log.jsonl", *argv)
-    assert code == 2 and _one_line(err) == line
+    code, _, err = cli("--catalog", cat, "logs", "import", "log.jsonl", *argv)
+    assert code == 2 and one_line(err) == line
     assert (folder / "log.jsonl").read_bytes() == before
     assert not list(folder.glob("flat.*"))
 
 
-def test_a_folder_as_the_log_is_one_line(folder, cat):
-    code, _, err = _cli("--catalog", cat, "logs", "import", str(folder), "--out", "flat.parquet")
-    assert code == 2 and _one_line(err) == (f"log '{folder}' is a folder, not a file — point at the log file itself "
+def test_a_folder_as_the_log_isone_line(folder, cat):
+    code, _, err = cli("--catalog", cat, "logs", "import", str(folder), "--out", "flat.parquet")
+    assert code == 2 and one_line(err) == (f"log '{folder}' is a folder, not a file — point at the log file itself "
                                             "(JSONL, CSV or Parquet)")

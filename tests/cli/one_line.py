@@ -1,0 +1,28 @@
+"""The bad-input rounds' two checks: run `assay ...` in this process (argparse exits included), and read its
+stderr as the one line every refusal must be ("assay: error: problem — fix", no traceback)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from audits.cli import main
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``assay ARGS`` run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse
+            code = int(stop.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_line(err: str) -> str:
+    """The refusal's text after 'assay: error: ', asserting it is the only line (progress lines aside)."""
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("[assay] ")]  # progress
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("assay: error: ") and " — " in lines[0], lines[0]  # problem — fix
+    return lines[0].removeprefix("assay: error: ")
