@@ -60,4 +60,4 @@ def test_report_and_overview_give_the_same_groundedness_answer(answered, monkeyp
     line = next(s for s in shown if s.startswith("**Groundedness:**"))
     assert f">{grounded.word}</span> — {grounded.number_text()}" in line
     detail = next(s for s in shown if s.startswith("**Groundedness, per task:**"))
-    assert f">{grounded.word}</span>" in detail and "**support**: hallucination rate 0.400 (95% CI" in detail
+    assert f">{grounded.word}</span>" in detail and "**support**: hallucination rate 0.4 (95% CI" in detail  # reports.figures: 3 s.f.

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 import policies
 import reports
+from reports.figures import figure
 from audits.store.catalog import Catalog
 from audits.store.queries import runs as runs_q
 from reports.data import collect
@@ -101,7 +102,7 @@ def test_demo_report_shows_real_numbers(demo_catalog, demo_run_ids):
     assert q3 in text and "Appendix: reproducibility record" in text
     manifest_sha = runs_q.get_run(cat, q4)["manifest_sha256"]
     assert manifest_sha in text.replace("\n", "")             # hashes are never split by a space
-    assert f"{detector['recall']:.4g}" in text
+    assert figure(detector["recall"]) in text                  # the one formatter's 3 significant figures
     assert " nan" not in text
     assert sum(len(p.images) for p in reader.pages) >= 2
     assert "data:image/png;base64," in reports.build_html(cat, q4)
