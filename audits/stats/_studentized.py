@@ -139,21 +139,33 @@ def n_for_skew(scores: np.ndarray) -> int | None:
     return int(math.ceil(COCHRAN * g1 * g1)) if math.isfinite(g1) else None
 
 
+def _short_of(scores: np.ndarray) -> tuple[int, float | None, int | None] | None:
+    """The rule :func:`skew_reason` and :func:`coverage_reason` both word: (n, None, None) when the finite
+    ``scores`` are fewer than ``MIN_UNBOUNDED_N``, (n, skewness, n Cochran's rule asks) when they are fewer
+    than 25 g1**2, else None."""
+    x = np.asarray(scores, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < MIN_UNBOUNDED_N:
+        return x.size, None, None
+    needed = n_for_skew(x)
+    if needed is not None and x.size < needed:
+        return x.size, skewness(x), needed
+    return None
+
+
 def skew_reason(scores: np.ndarray) -> str | None:
     """Why no bound on the mean of these unbounded ``scores`` keeps its stated error, or None when one can:
     fewer than ``MIN_UNBOUNDED_N`` scores (a small sample can hold none of the rare large values that
     move the mean: in the simulation 10% outliers, missed by 12% of samples of 20, made the bound err
     10%), or a skewness g1 with n < 25 g1**2 (Cochran's rule; lognormal scores passed 8.5% at n=50)."""
-    x = np.asarray(scores, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    few = few_reason(x.size)
-    if few is not None:
-        return few
-    needed = n_for_skew(x)
-    if needed is not None and x.size < needed:
-        return (f"the scores are skewed (sample skewness {skewness(x):.2g}): a bound on their mean from {x.size} "
-                f"does not keep its stated error; about {needed} would (25 x skewness squared)")
-    return None
+    short = _short_of(scores)
+    if short is None:
+        return None
+    n, g1, needed = short
+    if needed is None:
+        return few_reason(n)
+    return (f"the scores are skewed (sample skewness {g1:.2g}): a bound on their mean from {n} "
+            f"does not keep its stated error; about {needed} would (25 x skewness squared)")
 
 
 def coverage_reason(scores: np.ndarray) -> str | None:
@@ -165,16 +177,15 @@ def coverage_reason(scores: np.ndarray) -> str | None:
     Student t, Hall's skew-corrected t, their envelopes: 88-93% at n=10-30); from 30 on 94-98%, but the lognormal's 93-94% at n=30-50. No rule
     read off a sample can vouch for one interval on a heavy right tail: a lognormal sample that happens to look
     mild is the one whose interval is too short (those the rule passes at n=30-200 held 74-93%)."""
-    x = np.asarray(scores, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size < MIN_UNBOUNDED_N:
-        return (f"coverage not assured: {x.size} scores are under the {MIN_UNBOUNDED_N} an interval on the mean "
+    short = _short_of(scores)
+    if short is None:
+        return None
+    n, g1, needed = short
+    if needed is None:
+        return (f"coverage not assured: {n} scores are under the {MIN_UNBOUNDED_N} an interval on the mean "
                 f"of an unbounded score needs (a small sample can miss its rare large values)")
-    needed = n_for_skew(x)
-    if needed is not None and x.size < needed:
-        return (f"coverage not assured: the scores are skewed (sample skewness {skewness(x):.2g}), and {x.size} "
-                f"is under the {needed} that Cochran's rule asks (25 x skewness squared)")
-    return None
+    return (f"coverage not assured: the scores are skewed (sample skewness {g1:.2g}), and {n} "
+            f"is under the {needed} that Cochran's rule asks (25 x skewness squared)")
 
 
 def few_reason(n: int) -> str | None:
