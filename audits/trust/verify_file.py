@@ -20,11 +20,16 @@ def _logs_a_file(action: str) -> bool:
     return action == "report.generated" or action.startswith("export.")
 
 
-def check_file(path: str | Path, entries: list[tuple]) -> tuple[bool, str]:
-    """(found, one line) for ``path`` against the log's ``entries`` (seq, ts, actor, action, target, details, ...)."""
+def _require_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
         raise AssayError(f"--file {path} is not a file", "name a report, evidence pack or export Assay wrote")
+    return path
+
+
+def check_file(path: str | Path, entries: list[tuple]) -> tuple[bool, str]:
+    """(found, one line) for ``path`` against the log's ``entries`` (seq, ts, actor, action, target, details, ...)."""
+    path = _require_file(path)
     sha = sha256_path(path)
     for seq, ts, actor, action, target, details, *_ in entries:
         try:
@@ -41,9 +46,8 @@ def check_file(path: str | Path, entries: list[tuple]) -> tuple[bool, str]:
 
 def check_files(cat: Catalog, paths: list[str]) -> list[tuple[bool, str]]:
     """:func:`check_file` for each of ``paths`` against the catalog's log (AssayError for a path that is no file)."""
-    for path in paths:
-        if not Path(path).is_file():
-            raise AssayError(f"--file {path} is not a file", "name a report, evidence pack or export Assay wrote")
+    for path in paths:  # every path checked before the log is read
+        _require_file(path)
     with cat.connect() as con:
         entries = evidence.log_entries(con)
     return [check_file(path, entries) for path in paths]
