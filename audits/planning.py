@@ -87,12 +87,10 @@ def _entry(results: RunResults | None, task: str, metric: str) -> MetricSummary 
     return next((t.metric(metric) for t in results.tasks if t.name == task), None)
 
 
-def parse_metric_values(items: list[str], flag: str, positive: bool = False) -> dict[tuple[str | None, str], float]:
-    """``METRIC=NUMBER`` (or ``task.metric=NUMBER``) items of a repeatable flag, keyed (task or None, metric);
-    ``positive``: the number must be above 0. One line naming the item and the form otherwise."""
-    form, example = (("METRIC=SD with SD a positive number", "write e.g. --sd decision_logit=2.5 (the standard "
-                      "deviation of its per-sample scores)") if positive else
-                     ("METRIC=VALUE", f"write e.g. {flag} accuracy=0.9"))
+def parse_metric_values(items: list[str], flag: str, form: str, example: str,
+                        positive: bool = False) -> dict[tuple[str | None, str], float]:
+    """``METRIC=NUMBER`` (or ``task.metric=NUMBER``) items of a repeatable ``flag``, keyed (task or None, metric);
+    ``positive``: the number must be above 0. One line otherwise: the item is not ``form``; ``example`` the fix."""
     out: dict[tuple[str | None, str], float] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -109,7 +107,9 @@ def parse_metric_values(items: list[str], flag: str, positive: bool = False) -> 
 
 def parse_sd(items: list[str]) -> dict[tuple[str | None, str], float]:
     """``--sd METRIC=SD`` (or ``task.metric=SD``): the standard deviation of a mean's per-sample scores."""
-    return parse_metric_values(items, "--sd", positive=True)
+    return parse_metric_values(items, "--sd", "METRIC=SD with SD a positive number",
+                               "write e.g. --sd decision_logit=2.5 (the standard deviation of its per-sample scores)",
+                               positive=True)
 
 
 def check_sd(sd: dict[tuple[str | None, str], float], rows: list[JsonObject]) -> None:
@@ -124,9 +124,10 @@ def check_sd(sd: dict[tuple[str | None, str], float], rows: list[JsonObject]) ->
                              "name a mean from that list (a rate's spread follows from its value), or drop --sd")
 
 
-def plan_rows(config, prepared, packs, expect, previous, sd=None) -> list[JsonObject]:
-    """One row per (control, task) the plan can say something about (what `assay plan --json` prints);
-    ``sd`` ({(task or None, metric): sd}, from ``--sd``) gives a mean's spread."""
+def plan_rows(prepared, packs, expect, previous, sd=None) -> list[JsonObject]:
+    """One row per (control, task) of ``prepared``'s config (red-team probe tasks included) the plan can say
+    something about (what `assay plan --json` prints); ``sd`` ({(task or None, metric): sd}, from ``--sd``)
+    gives a mean's spread."""
     from audits import stats
     from policies.context import task_key
 
@@ -152,8 +153,8 @@ def plan_rows(config, prepared, packs, expect, previous, sd=None) -> list[JsonOb
             metric = path[0]
             for task in scope:
                 entry = _entry(previous, task.name, metric)
-                probes = _probe_rows(task, prepared)
                 if metric.startswith(_ATTACK):  # a probe task's rate, or one family's on its own rows
+                    probes = _probe_rows(task, prepared)
                     if metric not in probes:
                         continue
                     have, kind = probes[metric], "rate"

@@ -124,7 +124,7 @@ def plan_size(prepared: Any, task: str, expect: dict[tuple[str | None, str], flo
                          "list packs under the config's 'policy' (e.g. policy: [internal-llm]) or give an "
                          "integer sample n")
     previous = latest_results(catalog, prepared.config.name, before=resumed)[1] if catalog is not None else None
-    rows = plan_rows(prepared.config, prepared, [load_pack(p) for p in packs], expect, previous)
+    rows = plan_rows(prepared, [load_pack(p) for p in packs], expect, previous)
     return task_size(rows, task)
 
 

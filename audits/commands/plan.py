@@ -41,7 +41,7 @@ def parse_expect(items: list[str]) -> dict[tuple[str | None, str], float]:
     """``--expect METRIC=VALUE`` (or ``task.metric=VALUE``), keyed (task or None, metric)."""
     from audits.planning import parse_metric_values
 
-    return parse_metric_values(items, "--expect")
+    return parse_metric_values(items, "--expect", "METRIC=VALUE", "write e.g. --expect accuracy=0.9")
 
 
 def check_expect(expect: dict[tuple[str | None, str], float], rows: list[JsonObject]) -> None:
@@ -110,7 +110,7 @@ def _plan(args) -> int:
     from audits.planning import check_sd, parse_sd, plan_rows
 
     sd = parse_sd(args.sd)
-    rows = plan_rows(config, prepared, packs, expect, previous, sd)
+    rows = plan_rows(prepared, packs, expect, previous, sd)
     check_expect(expect, rows)
     check_sd(sd, rows)
     if args.json:

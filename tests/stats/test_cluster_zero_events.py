@@ -147,7 +147,7 @@ def test_plan_counts_clusters_when_the_previous_run_had_no_events(tmp_path):
         {"name": "qa", "type": "choice", "n": 40, "metrics": {"accuracy": {
             "value": 0.0, "ci_low": 0.0, "ci_high": 0.0881, "n": 40, "kind": "rate", "events": 0.0,
             "n_clusters": 32, "method": "korn-graubard"}}}]})
-    row = plan_rows(config, prepare(config, None), [load_pack(str(pack))], {}, previous)[0]
+    row = plan_rows(prepare(config, None), [load_pack(str(pack))], {}, previous)[0]
     # 36 clusters decide it (rule of three at 8%), i.e. 45 samples at 40/32 per cluster; was 36 samples
     assert row["n_needed"] == 45 and row["clusters_needed"] == 36 and row["status"] == "too small"
     assert "about 36 clusters at the previous run's mean cluster size" in row["advice"]
