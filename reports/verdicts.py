@@ -27,7 +27,7 @@ from audits.results import RunResults
 from audits.stats import interval_methods
 from policies.bounds import EXACT_COUNT
 from policies.engine import ChecklistItem, TaskCheck, deciding_row
-from reports.figures import figure
+from reports.figures import figure, finite, interval
 from reports.glossary import plain, term, threshold_text
 
 DEFAULT_PACK = "internal-llm"
@@ -53,10 +53,6 @@ COLOURS = {"pass": "#1e7b34", "fail": "#b42318", "inconclusive": "#b54708", "no-
 def packs_for(results: RunResults, packs: list[str] | None = None) -> list[str]:
     """The packs a run is judged on: those given, else the run's configured packs, else the default."""
     return list(packs) if packs else (list(results.policy) or [DEFAULT_PACK])
-
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
 
 
 num = figure   # the one formatter of every surface (reports/figures.py)
@@ -106,23 +102,23 @@ class AreaVerdict:
     def number_text(self) -> str:
         """'0.88 [0.86, 0.89], exact binomial, n=2,000 (bbq-gender: share of answers correct)'; an inconclusive
         answer adds '; about 2,400 samples would decide it'."""
-        if not _finite(self.value):
+        if not finite(self.value):
             return plain(self.reason) if self.reason else "no value"
         what = ": ".join(x for x in (self.task, term(self.metric)) if x)   # plain words, not the metric id
-        ci = f" [{num(self.ci_low)}, {num(self.ci_high)}]" if _finite(self.ci_low) and _finite(self.ci_high) else ""
+        ci = f" {interval(self.ci_low, self.ci_high)}" if finite(self.ci_low) and finite(self.ci_high) else ""
         ci += f", {interval_methods([self.method])}" if ci and self.method else ""   # an interval names its method
         bound = f" ({self.bound_text})" if self.bound_text and not ci else ""
         n = f", n={int(self.n):,}" if self.n else ""
         # an undecided answer says what would decide it (its own task's figure; never on a failed control)
         need = (f"; about {int(self.n_needed):,} samples would decide it"
-                if self.verdict == "inconclusive" and _finite(self.n_needed) and self.n_needed else "")
+                if self.verdict == "inconclusive" and finite(self.n_needed) and self.n_needed else "")
         return f"{num(self.value)}{ci}{bound}{n}" + (f" ({what})" if what else "") + need
 
     def change_text(self, compared: str | None) -> str:
         if not compared:
             return "no earlier run to compare with"
-        if not _finite(self.change):   # nothing this run: never blame the compared run
-            return ("nothing measured this run to compare" if not _finite(self.value) else
+        if not finite(self.change):   # nothing this run: never blame the compared run
+            return ("nothing measured this run to compare" if not finite(self.value) else
                     "not compared (no such measure last time)" if self.task_metric else
                     "not compared run to run (a summary across groups; the run-to-run tests cover per-sample measures)")
         if self.change == 0:
@@ -213,7 +209,7 @@ def decided(item: ChecklistItem) -> Decided:
 
 def _worst_summary(results: RunResults, metric: str, higher_is_better: bool):
     found = [(t.name, t.metrics[metric]) for t in results.tasks if metric in t.metrics
-             and _finite(t.metrics[metric].value)]
+             and finite(t.metrics[metric].value)]
     if not found:
         return None
     return (min if higher_is_better else max)(found, key=lambda f: float(f[1].value))
@@ -245,11 +241,11 @@ def area_verdicts(checklist: Any | None, results: RunResults,
             task = got["task"]
             metric = _metric_in(worst.expression, results, task)
             v.value, v.n, v.n_needed = got["value"], got["n"], got["n_needed"]
-            if _finite(got["bound"]):
+            if finite(got["bound"]):
                 # 'upper bound 0.765; threshold: at least 0.8' (the rule in words, never '... vs >= 0.8')
                 v.bound_text = "; ".join(x for x in (f"{got['bound_side'] or ''} bound {num(got['bound'])}".strip(),
                                                      threshold_text(worst.threshold)) if x)
-        if metric is None and (worst is None or not _finite(v.value)):
+        if metric is None and (worst is None or not finite(v.value)):
             # no control of this area measured anything: show the area's stand-in on its worst task
             for name in STAND_INS[area]:
                 found = _summary(results, task, name) if task else None
@@ -268,7 +264,7 @@ def area_verdicts(checklist: Any | None, results: RunResults,
             v.task, v.task_metric = task, False
             v.metric = re.sub(r"\s+", " ", worst.expression or "").split(" ")[0] if not metric else metric
         row = _change_row(comparison, v.task, v.metric)
-        if row is not None and _finite(row.get("change")):
+        if row is not None and finite(row.get("change")):
             v.change = float(row["change"])
             sig = row.get("significant")
             v.real_change = None if sig is None or (isinstance(sig, float) and math.isnan(sig)) else bool(sig)
@@ -288,7 +284,7 @@ def sample_size_notes(verdicts: list[AreaVerdict], checklist: Any | None) -> lis
             got = decided(it)
             need = f"; about {int(got['n_needed']):,} samples would decide it" if got["n_needed"] else ""
             on = f" on {got['task']}" if got["task"] else ""
-            at = f" at n={int(got['n']):,}" if _finite(got["n"]) and got["n"] else ""   # never a made-up n=0
+            at = f" at n={int(got['n']):,}" if finite(got["n"]) and got["n"] else ""   # never a made-up n=0
             notes.append(f"{it.control_id} cannot be decided{on}{at}{need}.")
         elif it.kind == "check" and it.status == "no-data":
             notes.append(f"{it.control_id} has no data: {plain(it.detail)}.")
@@ -307,14 +303,14 @@ def evidence_text(item: Any) -> str:
                  f"file sha256 {att['evidence_sha256']}" if att.get("evidence_sha256") else ""]
         return "; ".join(p for p in parts if p)
     got = decided(item)
-    if not _finite(got["value"]):
+    if not finite(got["value"]):
         return str(item.detail or "no measurement")
     row = deciding_task(item)
     if row is not None and row.get("method") == EXACT_COUNT:   # '3 of 16 outputs leaked PII (an exact count)': no bound
         if item.status == "fail" and str(item.detail or "").startswith("failed on "):
             return str(item.detail)   # the engine's words, so the report's table says it once (detail shown as '—')
         return (f"{row['task']}: " if row.get("task") else "") + str(row.get("reason") or "")
-    exact = _finite(got["bound"]) and float(got["bound"]) == float(got["value"]) and not got["n_needed"]
+    exact = finite(got["bound"]) and float(got["bound"]) == float(got["value"]) and not got["n_needed"]
     n = f", n={int(got['n']):,}" if got["n"] else ""
     on = f" on {got['task']}" if got["task"] else ""
     need = f", about {int(got['n_needed']):,} samples would decide it" if got["n_needed"] else ""
@@ -323,7 +319,7 @@ def evidence_text(item: Any) -> str:
         done = round(float(got["value"]) * int(got["n"]))
         return f"{done:,} of {int(got['n']):,} outputs reviewed by a person (coverage {num(got['value'])}; a count, not an estimate)"
     bound = (f", {got['bound_side']} bound {num(got['bound'])}"
-             if _finite(got["bound"]) and got["bound_side"] and not exact else "")
+             if finite(got["bound"]) and got["bound_side"] and not exact else "")
     ratio = _RATIO.match(expression)
     if ratio and ratio.group(1) == ratio.group(2):   # x / previous.x: the value is a ratio, say so
         what = term(ratio.group(1))
