@@ -14,6 +14,7 @@ import pandas as pd
 from audits.sampling import sample_statements
 from reports.blocks import Bullets, Section, Table
 from reports.charts import fairness_charts, metrics_chart
+from reports import figures
 from reports.figures import figure
 from reports.glossary import attribute_text, plain, public_text_note, term, threshold_text, words_used
 from reports.data import ReportData, execution_summary
@@ -69,11 +70,8 @@ def _is_count(column: str) -> bool:
 
 
 def count(v: Any) -> str:
-    """A sample count as the text beside it writes it: '2,000' (the tables wrote '2000' beside 'n=2,000')."""
-    try:
-        return f"{int(v):,}" if v is not None and not isinstance(v, bool) and float(v) == int(v) else fmt(v)
-    except (TypeError, ValueError, OverflowError):
-        return fmt(v)
+    """A sample count as the text beside it writes it: '2,000' (``reports.figures.count``); text as it is."""
+    return fmt(v) if isinstance(v, (str, bool)) else figures.count(v)
 
 
 def _ci(frame: pd.DataFrame, lo: str = "ci_low", hi: str = "ci_high", out: str = "ci") -> pd.DataFrame:

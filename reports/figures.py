@@ -40,6 +40,17 @@ def figure(x: Any, signed: bool = False) -> str:
     return sign + text
 
 
+def count(x: Any) -> str:
+    """A count as the text beside it writes it ('2,000', never '2000' beside 'n=2,000'); a number that is not
+    whole as a figure; "—" for no value."""
+    try:
+        if x is not None and not isinstance(x, bool) and float(x) == int(x):
+            return f"{int(x):,}"
+    except (TypeError, ValueError, OverflowError):   # NaN, inf, text
+        pass
+    return figure(x)
+
+
 def interval(low: Any, high: Any) -> str:
     """'[0.86, 0.89]' from two bounds; '' when either is missing."""
     return f"[{figure(low)}, {figure(high)}]" if finite(low) and finite(high) else ""

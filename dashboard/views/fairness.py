@@ -15,7 +15,7 @@ from dashboard.components import charts
 from dashboard.components import counterfactual as cf
 from policies._fairness_bounds import verdict_bounds
 from reports.charts import caveat_line
-from reports.figures import figure, interval
+from reports.figures import count, figure, interval
 from reports.glossary import attribute_text, group_label, term
 
 Y_TITLE_CHARS = 24
@@ -55,7 +55,7 @@ def gaps_by_measure(gaps: pd.DataFrame) -> pd.DataFrame:
         if isinstance(v, (bool, np.bool_)):
             return "yes" if v else "no"
         if isinstance(v, (int, np.integer)):
-            return f"{int(v):,}"
+            return count(v)
         return figure(v) if isinstance(v, (float, np.floating)) else ("—" if v is None else str(v))
     side = gaps.set_index("attribute").T
     return pd.DataFrame({"measure": list(side.index),

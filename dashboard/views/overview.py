@@ -14,7 +14,7 @@ from audits.results import MetricSummary
 from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import compare, nav
-from reports.figures import figure
+from reports.figures import count, figure
 from reports.glossary import plain, term
 from reports.sections import second_set_text, unmeasured_text
 from reports.verdicts import COLOURS, WORDS, AreaVerdict, area_verdicts, packs_for
@@ -267,7 +267,7 @@ def render() -> None:
             "task": table["task"], "measure": [term(m) for m in table["metric"]],
             "value [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]"
                                for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],
-            "n": [f"{int(x):,}" if pd.notna(x) else "—" for x in table["n"]],   # '2,000', as the answers write it
+            "n": [count(x) for x in table["n"]],   # '2,000', as the answers write it
             "previous [95% CI]": [f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]" if pd.notna(v) else "—"
                                   for v, lo, hi in zip(table["prev_value"], table["prev_ci_low"], table["prev_ci_high"])],
             "change [95% CI]": [f"{figure(c, True)} [{figure(lo, True)}, {figure(hi, True)}]" if pd.notna(c) and pd.notna(lo) else

@@ -11,7 +11,7 @@ from audits.store.queries.dashboard import SampleFilter, attribute_columns
 from dashboard import state
 from dashboard.components import charts, compare
 from dashboard.components.tables import wrapped
-from reports.figures import figure, interval
+from reports.figures import count, figure, interval
 from reports.glossary import term
 
 PAGE_SIZE = 25
@@ -98,7 +98,7 @@ def metric_table(rows: pd.DataFrame) -> pd.DataFrame:
         "task": rows["task"], "type": rows["type"].fillna("—"), "measure": [term(m) for m in rows["metric"]],
         "value [95% CI]": [" ".join(x for x in (figure(v), interval(lo, hi)) if x)
                            for v, lo, hi in zip(rows["value"], rows["ci_low"], rows["ci_high"])],
-        "n": [f"{int(n):,}" if n is not None and n == n else "—" for n in rows["n"]],
+        "n": [count(n) for n in rows["n"]],
         "interval method": [interval_methods([m]) or "—" for m in rows["method"]],
         "design effect": [figure(d) for d in rows["design_effect"]],
         "higher is better": [yes_no(h) for h in rows["higher_is_better"]],
