@@ -12,6 +12,7 @@ mean is not the corpus value.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
@@ -20,6 +21,7 @@ from scipy import stats as _st
 from scipy.special import ndtri
 
 from audits.jsontypes import JsonObject
+from audits.stats._binomial import effective_n
 from audits.stats._compare import HOLM, Comparison, compare_scores, correct, two_proportions
 
 
@@ -85,11 +87,26 @@ def _from_intervals(a: MetricSummary, b: MetricSummary, confidence: float) -> Co
     return Comparison(d, d - z * se, d + z * se, p, UNPAIRED_Z, False, int(a.n or 0), int(b.n or 0))
 
 
+def _effective_counts(m: MetricSummary) -> tuple[float, float]:
+    """(events, n) of a stored rate at its effective size (``effective_n``: n / design effect with the
+    Korn-Graubard df factor, or the clusters when the correlation is unknown; raw when unclustered)."""
+    n = int(m.n or 0)
+    k = float(m.events) if _finite(m.events) else float(round(float(m.value or 0) * n))
+    deff, g = getattr(m, "design_effect", None), getattr(m, "n_clusters", None)
+    if n <= 0 or not g:
+        return k, float(n)
+    n_eff = effective_n(k, n, float(deff) if _finite(deff) else None, int(g))
+    return k * n_eff / n, n_eff
+
+
 def _unpaired_rate(a: MetricSummary, b: MetricSummary, confidence: float) -> Comparison:
-    na, nb = int(a.n or 0), int(b.n or 0)
-    ka = a.events if _finite(a.events) else round(float(a.value or 0) * na)
-    kb = b.events if _finite(b.events) else round(float(b.value or 0) * nb)
-    return two_proportions(float(ka), na, float(kb), nb, confidence)
+    """Two rates from different samples, each at its effective size: a clustered run's raw counts (users,
+    sessions, templates) overstate its information. Seeded null (tests/stats/test_runs_clustered.py): two
+    quarters of feedback from 30-100 users, rate 0.8, within-user correlation 0.2, read a change 15-17% of
+    the time at 5% on the raw counts; at the effective counts 4-5%."""
+    (ka, na), (kb, nb) = _effective_counts(a), _effective_counts(b)
+    out = two_proportions(ka, na, kb, nb, confidence)
+    return replace(out, n_a=int(a.n or 0), n_b=int(b.n or 0))
 
 
 def compare_runs(current: RunResults, previous: RunResults | None,
