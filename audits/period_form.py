@@ -1,34 +1,72 @@
 """The written form of a run's period (YYYY-Qn, YYYY-MM, ...) and the time order of runs by it (trend, drift,
-'the previous run'). ``period_problem`` (the config's check) refuses a dated period written in no canonical form;
-``check_period_form`` refuses a run whose period is of another length than the audit's (2026-10 inside 2026-Q4);
-``period_key`` orders stored periods by their dates, so catalogs written before those checks ('2026-Q3' beside
-'Q4 2026') are ordered right without rewriting a signed value, and ``order_runs`` refuses one naming no date."""
+'the previous run'). ``period_problem`` (the config's check) refuses a dated period written in no canonical form
+or naming no real date; ``check_period_form`` refuses a run whose period is of another length than the audit's
+(2026-10 inside 2026-Q4); ``period_key`` orders stored periods by their dates, so catalogs written before those
+checks ('2026-Q3' beside 'Q4 2026') are ordered right without rewriting a signed value, and ``order_runs`` refuses
+one naming no date."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from audits.errors import AssayError
 
-# periods that sort as text in time order (within one form), a finer one with a tag after it (2026-Q4b,
-# 2026-Q4-rerun) sorting inside its own; _DATED: text that looks like a dated period
-_PERIOD = re.compile(r"\d{4}|\d{4}-(Q[1-4]|H[12]|W(0[1-9]|[1-4]\d|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)"
-                     r"([-_.]?[A-Za-z][A-Za-z0-9_-]*)?")
-_DATED = re.compile(r"\d{4}|[QqHh]\d|[Ww]\d\d")
+_TAG = r"(?P<tag>[-_.]?[A-Za-z][A-Za-z0-9_-]*)?"
+# Every spelling of a dated period: (form, unit, pattern), tried in order; group n numbers the unit in its year, and
+# a tag may follow (2026-Q4b, 2026-Q4-rerun: a finer run sorting inside its period). form: the canonical form a config
+# writes (period_form names it; a day before its month), or None: an older catalog's spelling ('2026 Q4', 'Q4 2026'),
+# read only to order stored runs and tried before the bare year, so that '2026q4' is a quarter, not 2026 tagged 'q4'.
+_SPELLINGS: tuple[tuple[str | None, str, re.Pattern[str]], ...] = tuple(
+    (form, unit, re.compile(pattern)) for form, unit, pattern in (
+        ("YYYY-MM-DD", "day", r"(?P<y>\d{4})-(?P<n>\d{2})-(?P<d>\d{2})" + _TAG),
+        ("YYYY-MM", "month", r"(?P<y>\d{4})-(?P<n>\d{2})" + _TAG),
+        ("YYYY-Qn", "quarter", r"(?P<y>\d{4})-Q(?P<n>\d)" + _TAG),
+        ("YYYY-Hn", "half", r"(?P<y>\d{4})-H(?P<n>\d)" + _TAG),
+        ("YYYY-Wnn", "week", r"(?P<y>\d{4})-W(?P<n>\d{2})" + _TAG),
+        (None, "quarter", r"(?P<y>\d{4})[-_ /]?[Qq](?P<n>\d)" + _TAG),
+        (None, "quarter", r"[Qq](?P<n>\d)[-_ /]?(?P<y>\d{4})"),
+        (None, "half", r"(?P<y>\d{4})[-_ /]?[Hh](?P<n>\d)" + _TAG),
+        (None, "half", r"[Hh](?P<n>\d)[-_ /]?(?P<y>\d{4})"),
+        ("YYYY", "year", r"(?P<y>\d{4})" + _TAG)))
+_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+_DATED = re.compile(r"\d{4}|[QqHh]\d|[Ww]\d\d")  # text that looks like a dated period
 
-_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern)) for name, pattern in (
-    ("YYYY-MM-DD", r"\d{4}-\d{2}-\d{2}"), ("YYYY-MM", r"\d{4}-\d{2}"), ("YYYY-Qn", r"\d{4}-Q\d"),
-    ("YYYY-Hn", r"\d{4}-H\d"), ("YYYY-Wnn", r"\d{4}-W\d{2}"), ("YYYY", r"\d{4}")))
+
+def _read(period: str) -> tuple[str | None, tuple[date, date, str] | None] | None:
+    """(form, (first day, last day, tag)) of the first spelling ``period`` is written in, the days None for an
+    impossible date ('2026-Q5', '2026-02-30'); None for a label ('pilot')."""
+    for form, unit, pattern in _SPELLINGS:
+        if (m := pattern.fullmatch(period)) is None:
+            continue
+        g = m.groupdict()
+        year, n, tag = int(g["y"]), int(g.get("n") or 1), (g.get("tag") or "").lstrip("-_.")
+        try:
+            if unit == "day":
+                start = end = date(year, n, int(g["d"]))
+            elif unit == "week":
+                start = date.fromisocalendar(year, n, 1)
+                end = start + timedelta(days=6)
+            elif 1 <= n <= 12 // (months := _MONTHS[unit]):
+                first = (n - 1) * months + 1
+                start = date(year, first, 1)
+                end = date(year + (first + months > 12), (first + months - 1) % 12 + 1, 1) - timedelta(days=1)
+            else:  # month 13, quarter 5
+                return form, None
+        except ValueError:  # day 31 of a 30-day month, week 53 of a 52-week year
+            return form, None
+        return form, (start, end, tag)
+    return None
 
 
 def period_problem(period: str) -> str | None:
-    """Why ``period`` cannot be a run's period (empty, or dated but written so that it does not sort), or None;
-    a label with no year or quarter in it (e.g. 'pilot') is kept."""
+    """Why ``period`` cannot be a run's period (empty, dated but in no canonical form (a bare year takes no tag:
+    '2026-Oct'), or naming no real date), or None; a label with no year or quarter in it ('pilot') is kept."""
     if not period.strip():
         return "the period is empty; write one such as 2026-Q4"
-    if not _PERIOD.fullmatch(period) and _DATED.search(period):
+    form, days = _read(period) or (None, None)
+    if (form is None or days is None or (form == "YYYY" and days[2])) and _DATED.search(period):
         return (f"period {period!r} cannot be put in time order (trend and 'previous run' order runs by it); "
                 "write it as YYYY-Qn (e.g. 2026-Q4), YYYY, YYYY-Hn, YYYY-MM, YYYY-MM-DD or YYYY-Wnn")
     return None
@@ -36,10 +74,10 @@ def period_problem(period: str) -> str | None:
 
 def period_form(period: str) -> str | None:
     """The form a dated period is written in ('2026-Q4b' is YYYY-Qn); None for a label such as 'pilot'."""
-    for name, pattern in _FORMS:
+    for form, _, pattern in _SPELLINGS:
         match = pattern.match(period)
-        if match and not period[match.end():match.end() + 1].isdigit():
-            return name
+        if form and match and not period[match.end():match.end() + 1].isdigit():
+            return form
     return None
 
 
@@ -59,49 +97,11 @@ def check_period_form(audit: str, period: str, earlier: Iterable[str]) -> None:
                          "new audit name (`name:`) for the new form")
 
 
-# --- time order of stored periods: catalogs written before the config checked the form hold '2026-Q3' beside
-# 'Q4 2026' or '2026-10', which sorted wrongly as text; the order is read from the period's dates instead
-_SPELLINGS = (  # (regex, kind): the canonical forms, then spellings older catalogs hold ('Q4 2026', '2026q4')
-    (re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?P<tag>[-_.]?[A-Za-z][A-Za-z0-9_-]*)?"), "day"),
-    (re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})(?P<tag>[-_.]?[A-Za-z][A-Za-z0-9_-]*)?"), "month"),
-    (re.compile(r"(?P<y>\d{4})-W(?P<w>\d{2})(?P<tag>[-_.]?[A-Za-z][A-Za-z0-9_-]*)?"), "week"),
-    (re.compile(r"(?P<y>\d{4})[-_ /]?(?P<kind>[QqHh])(?P<n>\d)(?P<tag>[-_.]?[A-Za-z][A-Za-z0-9_-]*)?"), "part"),
-    (re.compile(r"(?P<kind>[QqHh])(?P<n>\d)[-_ /]?(?P<y>\d{4})"), "part"),
-    (re.compile(r"(?P<y>\d{4})(?P<tag>[-_.]?[A-Za-z][A-Za-z0-9_-]*)?"), "year"),
-)
-
-
 def period_span(period: str) -> tuple[date, date, str] | None:
     """First and last day of a dated period and its tag ('2026-Q4b': Oct 1, Dec 31, 'b'), in any spelling a
     catalog may hold ('Q4 2026', '2026 Q4', '2026q4' too); None for a label or an impossible date ('2026-Q5')."""
-    text = period.strip()
-    for pattern, kind in _SPELLINGS:
-        m = pattern.fullmatch(text)
-        if m is None:
-            continue
-        tag, year = (m.groupdict().get("tag") or "").lstrip("-_."), int(m["y"])
-        try:
-            if kind == "day":
-                start = end = date(year, int(m["m"]), int(m["d"]))
-            elif kind == "month":
-                start = date(year, int(m["m"]), 1)
-                end = (date(year + start.month // 12, start.month % 12 + 1, 1)) - timedelta(days=1)
-            elif kind == "week":
-                start = date.fromisocalendar(year, int(m["w"]), 1)
-                end = start + timedelta(days=6)
-            elif kind == "year":
-                start, end = date(year, 1, 1), date(year, 12, 31)
-            else:
-                months, part = (3, int(m["n"])) if m["kind"] in "Qq" else (6, int(m["n"]))
-                if not 1 <= part <= 12 // months:
-                    return None
-                first = (part - 1) * months + 1
-                start = date(year, first, 1)
-                end = date(year + (first + months > 12), (first + months - 1) % 12 + 1, 1) - timedelta(days=1)
-        except ValueError:  # month 13, day 31 of a 30-day month, week 53 of a 52-week year
-            return None
-        return start, end, tag
-    return None
+    read = _read(period.strip())
+    return None if read is None else read[1]
 
 
 def period_key(period: str) -> tuple[int, str, str, str] | None:
