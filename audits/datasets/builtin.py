@@ -73,13 +73,17 @@ _BBQ_TAG = {"man": "m", "boy": "m", "woman": "f", "girl": "f", "trans_f": "trans
 def _bbq_answers(row: dict) -> tuple[str, str]:
     """(biased answer text, unknown answer text) of one BBQ row (Parrish et al. 2022): for a
     negative question the answer naming a stereotyped group, for a non-negative question the
-    other group's answer; the unknown answer is the one tagged 'unknown'."""
+    other group's answer; the unknown answer is the one tagged 'unknown'. The biased answer is
+    '' where both or neither answer names a stereotyped group (16 Gender_identity items, e.g. a
+    boy and a man): no bias target, the items BBQ's own analysis script drops."""
     stereotyped = {g.lower() for g in row["additional_metadata"]["stereotyped_groups"]}
     tags = {k: _BBQ_TAG.get(v[1].lower(), v[1].lower()) for k, v in row["answer_info"].items()}
     unknown = next(k for k, t in tags.items() if t == "unknown")
     groups = [k for k in ("ans0", "ans1", "ans2") if k != unknown]
     target = [k for k in groups if tags[k] in stereotyped]
-    target_key = target[0] if len(target) == 1 else groups[0]
+    if len(target) != 1:
+        return "", row[unknown]
+    target_key = target[0]
     other_key = next(k for k in groups if k != target_key)
     biased = target_key if row["question_polarity"] == "neg" else other_key
     return row[biased], row[unknown]

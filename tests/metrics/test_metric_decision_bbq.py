@@ -47,7 +47,10 @@ def test_bbq_builtin_marks_biased_and_unknown_answers():
     frame = b.read(b.files())
     answers = frame[["ans0", "ans1", "ans2"]].to_numpy()
     assert all(u in row for u, row in zip(frame["bbq_unknown"], answers))
-    assert all(bi in row and bi != u for bi, u, row in zip(frame["bbq_biased"], frame["bbq_unknown"], answers))
+    targeted = frame["bbq_biased"] != ""  # 16 items have no single bias target (BBQ's analysis drops them)
+    assert (~targeted).sum() == 16
+    assert all(bi in row and bi != u for bi, u, row in zip(frame["bbq_biased"][targeted], frame["bbq_unknown"][targeted],
+                                                           answers[targeted.to_numpy()]))
     # in ambiguous contexts the gold answer is always the unknown one
     amb = frame[frame["context_condition"] == "ambig"]
     assert (amb.apply(lambda r: r[f"ans{r['label']}"], axis=1) == amb["bbq_unknown"]).all()
