@@ -23,6 +23,10 @@ Floors (a module may import only from its own floor or below):
 - ``audits/access.py`` (the permission table: ``can`` / ``require`` / ``visible``) sits beside the
   store: the store's queries ask it who may sign off, attest or review; it imports nothing from the
   commands layer, the dashboard, reports or policies, prompts for nothing and runs no SQL.
+- The job's floors, lowest first: ``audits/stats/`` (which imports nothing of the product but ``errors`` and
+  ``jsontypes``), ``metrics`` and ``backends``, ``executors``, ``scanners``, ``runner``: no direct import runs
+  up one (``KNOWN_JOB_UPWARD`` lists the three deferred ones that stay, each with its reason; that the engine
+  reaches no entry point through any chain is ``tests/test_job_floor.py``).
 - SQL (``.execute(`` / ``.executemany(``) runs only in ``audits/store/``; tables are defined only in
   ``audits/store/schema.py``; bundle Parquet is read only by ``audits/store/bundle_reader.py``.
 - Statistics live only in ``audits/stats/``: no resampling with replacement, percentile, normal/t/beta
@@ -158,6 +162,58 @@ def test_access_is_only_the_permission_table() -> None:
     assert not [t for t in targets if any(t == a or t.startswith(a + ".") for a in above)], targets
     source = (ROOT / "audits" / "access.py").read_text(encoding="utf-8")
     assert "argparse" not in source and "getpass" not in source and "def cli_user" not in source
+
+
+# The job's floors, lowest first (docs/architecture.md's picture): a module imports only from its own floor or below.
+JOB_FLOORS: tuple[tuple[str, ...], ...] = (("audits.stats",), ("audits.metrics", "audits.backends"), ("audits.executors",),
+                                           ("audits.scanners",), ("audits.runner",))
+# Direct imports up a job floor that stay, each with its reason (deferred, of a constant or a path, no behaviour).
+KNOWN_JOB_UPWARD = {
+    "audits.executors.stage_files -> audits.scanners._identity_terms": "the identity-term file a bias stage loads",
+    "audits.executors.stage_files -> audits.scanners._pii_profile": "the PII profile a pii stage loads",
+    "audits.executors.stage_files -> audits.scanners._presidio": "the spaCy model name a pii stage loads",
+}
+STATS_MAY_USE = {"audits.errors", "audits.jsontypes"}  # the lowest floor: nothing else of the product
+
+
+def _floor(module: str) -> int | None:
+    for level, packages in enumerate(JOB_FLOORS):
+        if any(module == p or module.startswith(p + ".") for p in packages):
+            return level
+    return None
+
+
+def job_floor_violations(graph: dict[str, set[str]]) -> list[str]:
+    """``A -> B`` for every direct import from a job floor to a higher one, and from ``audits.stats`` to any
+    product module outside it but ``STATS_MAY_USE``."""
+    out = []
+    for module, targets in graph.items():
+        level = _floor(module)
+        for target in sorted(targets):
+            floor = _floor(target)
+            up = level is not None and floor is not None and floor > level
+            if up or (level == 0 and floor != 0 and target not in STATS_MAY_USE):
+                out.append(f"{module} -> {target}")
+    return out
+
+
+def test_the_job_imports_only_down_its_floors() -> None:
+    found = job_floor_violations(import_graph())
+    new = [v for v in found if v not in KNOWN_JOB_UPWARD]
+    assert new == [], "imports up a job floor: " + "; ".join(new)
+    assert sorted(KNOWN_JOB_UPWARD) == sorted(found), "KNOWN_JOB_UPWARD lists an import that is gone"
+
+
+def test_the_floor_checks_see_a_violation() -> None:
+    """Each check fails on the violation it names (a graph built by hand: the product is not edited)."""
+    graph = {m: set(t) for m, t in import_graph().items()}
+    graph["audits.stats._resample"].add("audits.metrics.bootstrap")   # a circle, and stats up to metrics
+    graph["audits.backends.base"].add("audits.executors.base")        # a backend up to the executors
+    graph["audits.stats._binomial"].add("audits.config")              # stats on anything but errors / jsontypes
+    found = job_floor_violations(graph)
+    assert {"audits.stats._resample -> audits.metrics.bootstrap", "audits.backends.base -> audits.executors.base",
+            "audits.stats._binomial -> audits.config"} <= set(found)
+    assert any("audits.stats._resample" in c and "audits.metrics.bootstrap" in c for c in cycles(graph))
 
 
 _SQL = re.compile(r"\.execute(many)?\(")
@@ -310,7 +366,8 @@ if __name__ == "__main__":  # `python tests/test_architecture.py`: the house in 
     g = import_graph()
     print(f"modules {len(g)}, edges {sum(len(t) for t in g.values())}, circles {len(cycles(g))}, "
           f"dict[str, Any] {untyped_count()} (ceiling {UNTYPED_CEILING}), statistic lines outside stats "
-          f"{len(statistic_lines())}")
+          f"{len(statistic_lines())}, imports up a job floor {len(job_floor_violations(g))} "
+          f"(known {len(KNOWN_JOB_UPWARD)})")
     for c in cycles(g):
         print("  circle:", " <-> ".join(c))
     longest = sorted(module_lengths().items(), key=lambda kv: -kv[1])[:5]
