@@ -77,10 +77,32 @@ def mcnemar_exact(a: Sequence[float], b: Sequence[float], confidence: float = 0.
     only_b = int(np.sum((a == 0) & (b == 1)))
     m = only_a + only_b
     p = 1.0 if m == 0 else float(min(1.0, 2.0 * _st.binom.cdf(min(only_a, only_b), m, 0.5)))
-    d = a - b
-    se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-    low, high = _t_interval(float(d.mean()), se, n - 1, confidence)
-    return Comparison(float(d.mean()), low, high, p, MCNEMAR, True, n, n)
+    both = int(np.sum((a == 1) & (b == 1)))
+    low, high = paired_difference_interval(both, only_a, only_b, n - both - only_a - only_b, confidence)
+    return Comparison((only_a - only_b) / n, low, high, p, MCNEMAR, True, n, n)
+
+
+def paired_difference_interval(both: int, only_a: int, only_b: int, neither: int, confidence: float = 0.95
+                               ) -> tuple[float, float]:
+    """Newcombe's (1998) hybrid score interval (method 10) for the difference of two rates on the same
+    samples: each rate's Wilson interval, combined with the phi correlation of the 2 x 2 table. Was a t
+    interval on the per-sample differences, which at low rates held the truth 85% of the time (30 probes,
+    attack success 0.03 vs 0.08: seeded, 2,000 tables) and excluded 0 where McNemar's p was above 0.05
+    (4 of 100 discordant one way: p = 0.125); this one held it at least 95% over rates 0.02-0.1 and 30-300
+    samples (tests/stats/test_paired_rate_difference.py)."""
+    n = both + only_a + only_b + neither
+    if n <= 0:
+        return float("nan"), float("nan")
+    z = float(ndtri((1 + confidence) / 2))
+    pa, pb = (both + only_a) / n, (both + only_b) / n
+    la, ua = _wilson(both + only_a, n, z)
+    lb, ub = _wilson(both + only_b, n, z)
+    margins = float(both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    phi = (both * neither - only_a * only_b) / math.sqrt(margins) if margins > 0 else 0.0
+    below = (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2
+    above = (ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2
+    d = pa - pb
+    return max(-1.0, d - math.sqrt(max(below, 0.0))), min(1.0, d + math.sqrt(max(above, 0.0)))
 
 
 def paired_t(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> Comparison:
