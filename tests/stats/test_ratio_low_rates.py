@@ -4,7 +4,7 @@ correlation 0 and 0.5 between the runs on an item) and unpaired. Seeded null at 
 the control passes at most 5% of the time (+ Monte-Carlo noise), and the 95% interval of the ratio holds
 0.75 at least 95% of the time. tests/stats/test_ratio_coverage.py covers 0.02-0.3 and 50-1,000 items.
 
-Measured (2,000 pairs of runs a cell, /tmp sim over p0 in {0.01, 0.02, 0.05, 0.1} x n in {30, 50, 100,
+Measured (2,000 pairs of runs a cell, a one-off sweep of p0 in {0.01, 0.02, 0.05, 0.1} x n in {30, 50, 100,
 200, 500} x {unpaired, correlation 0, 0.5, 0.8}, 80 cells): false pass at most 5.35% (p0 0.1, n 500,
 unpaired; none above the Monte-Carlo limit 6.5%), 0 where the events are too few to show a fall (p0 0.01,
 n <= 100); false fail at most 6.4% (0.05, 500, correlation 0); 95% coverage at least 95.1%. At n 30-100 and
