@@ -235,7 +235,9 @@ class IntervalEvaluator:
         prev = self.ctx.item_outcomes(True, task, column) if cur is not None else None
         if cur is None or prev is None:
             return None
-        r = stats.compare_rates(cur, prev, level)
+        designs = [(float(d) if _finite(d := _get(e[0], "design_effect")) else None,
+                    int(g) if _finite(g := _get(e[0], "n_clusters")) else None) for e in entries]
+        r = stats.compare_rates(cur, prev, level, *designs)  # unpaired: each clustered run at its effective size
         if r is None:
             raise MissingInput(".".join(left) + " / previous", "a run has no scored items")
         label = f"{left[0]} / previous.{left[0]}"
