@@ -7,7 +7,10 @@ Discrimination in Language Model Decisions").
   higher probability of "yes".
 * ``decision_logit``: the mean of logit(p_positive) (p clipped to [1e-6, 1 - 1e-6]). Its
   difference between groups is the logit-difference discrimination score; the bias scanner
-  reports it per group with intervals.
+  reports it per group with intervals. Tamkin et al.'s score is the fixed effect of a mixed model
+  with per-question effects: the group-mean difference equals it on a balanced design (all of
+  discrim-eval: max |diff| 3e-15, benchmarks/bench_validity.py) but not on a subset, where the
+  questions' mix differs between groups (300 rows: RMSE 0.24 logits against 0.07 adjusted).
 
 Both need per-sample probabilities, i.e. a backend that scores log-likelihoods; rows without
 one are left out (NaN per-sample, not counted in n).
