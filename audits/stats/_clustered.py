@@ -14,8 +14,10 @@ the group-vs-group tests share.
 Known limit, measured (seeded, 1,500 samples a cell; feedback from users with per-user Beta rates): with
 clusters of very unequal size (geometric, mean 5-6: a few heavy users) and a rate of 0.8-0.95 the one-sided
 95% lower bound sat above the true rate 5.7-8.0% of the time (correlation 0.1-0.3, 50-200 users; upper
-bound 2.5-4.3%); with equal clusters of the same mean 4.1-5.5%. The estimated design effect is small exactly
-when the heavy users happen to agree, which is when the rate reads high; no remedy adopted yet.
+bound 2.5-4.3%; mirrored at rate 0.1: the upper bound under it 8.7%); with equal clusters of the same mean
+4.1-5.5%. The estimated design effect is small exactly when the heavy users happen to agree, which is when
+the rate reads far from 1/2. A cluster-robust score interval (residuals at the hypothesised rate, t with
+G - 1 df) was tried and erred more (8.7-13%); no remedy adopted yet.
 """
 
 from __future__ import annotations
