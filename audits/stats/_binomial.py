@@ -54,6 +54,16 @@ def effective_n(k: float, n: float, design_effect: float | None = None,
     return n / max(1.0, deff) * df_factor(n, n_clusters)
 
 
+def effective_counts(k: float, n: float, design_effect: float | None = None,
+                     n_clusters: int | None = None) -> tuple[float, float]:
+    """(events, n) of a rate at its effective size (``effective_n``; events scaled alike): how a clustered
+    run enters a test on counts (quarter over quarter, the unpaired rate ratio). Raw when unclustered."""
+    if n <= 0 or not n_clusters:
+        return float(k), float(n)
+    n_eff = effective_n(k, n, design_effect, int(n_clusters))
+    return k * n_eff / n, n_eff
+
+
 def df_factor(n: float, n_clusters: int | None) -> float:
     """Korn & Graubard's degrees-of-freedom factor ``(t(n-1) / t(G-1))**2`` at the 97.5% point
     (1 when unclustered or one sample per cluster)."""

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from audits.stats._binomial import effective_n
+from audits.stats._binomial import effective_counts
 from audits.stats._verdict import INCONCLUSIVE, NO_DATA, decide, interval_level
 
 PAIRED = "paired: hull of the score (Nam-Blackwelder/Tang) and log-Wald intervals"
@@ -114,15 +114,6 @@ def rate_ratio(x1: float, n1: int, x0: float, n0: int, confidence: float = 0.95)
 Design = tuple[float | None, int | None]  # a run's stored (design effect, clusters); (None, None) unclustered
 
 
-def _effective(k: float, n: int, design: Design) -> tuple[float, float]:
-    """(events, n) at a clustered run's effective size (``effective_n``), raw when unclustered."""
-    deff, g = design
-    if not g or n <= 0:
-        return float(k), float(n)
-    n_eff = effective_n(k, n, deff if deff is not None and math.isfinite(deff) else None, int(g))
-    return k * n_eff / n, n_eff
-
-
 def compare_rates(current: dict[str, float], previous: dict[str, float], confidence: float = 0.95,
                   current_design: Design = (None, None), previous_design: Design = (None, None)) -> RateRatio | None:
     """Ratio of two runs' rates from per-item 0/1 outcomes keyed by item id (NaN/None: not scored).
@@ -145,8 +136,8 @@ def compare_rates(current: dict[str, float], previous: dict[str, float], confide
     if shared and 2 * len(shared) >= max(len(cur), len(prev)):  # pairs cover at least half of each run's items
         return paired_rate_ratio(np.array([cur[k] for k in shared]) > 0.5, np.array([prev[k] for k in shared]) > 0.5,
                                  confidence)
-    x1, n1 = _effective(sum(v > 0.5 for v in cur.values()), len(cur), current_design)
-    x0, n0 = _effective(sum(v > 0.5 for v in prev.values()), len(prev), previous_design)
+    x1, n1 = effective_counts(sum(v > 0.5 for v in cur.values()), len(cur), *current_design)
+    x0, n0 = effective_counts(sum(v > 0.5 for v in prev.values()), len(prev), *previous_design)
     out = rate_ratio(x1, n1, x0, n0, confidence)
     if n1 < len(cur) or n0 < len(prev):
         out = replace(out, method=f"{KATZ}, at each run's effective size (clustered)", n=min(len(cur), len(prev)))

@@ -21,7 +21,7 @@ from scipy import stats as _st
 from scipy.special import ndtri
 
 from audits.jsontypes import JsonObject
-from audits.stats._binomial import effective_n
+from audits.stats._binomial import effective_counts
 from audits.stats._compare import HOLM, Comparison, compare_scores, correct, two_proportions
 
 
@@ -93,10 +93,7 @@ def _effective_counts(m: MetricSummary) -> tuple[float, float]:
     n = int(m.n or 0)
     k = float(m.events) if _finite(m.events) else float(round(float(m.value or 0) * n))
     deff, g = getattr(m, "design_effect", None), getattr(m, "n_clusters", None)
-    if n <= 0 or not g:
-        return k, float(n)
-    n_eff = effective_n(k, n, float(deff) if _finite(deff) else None, int(g))
-    return k * n_eff / n, n_eff
+    return effective_counts(k, n, float(deff) if _finite(deff) else None, int(g) if _finite(g) else None)
 
 
 def _unpaired_rate(a: MetricSummary, b: MetricSummary, confidence: float) -> Comparison:
