@@ -19,7 +19,8 @@ same items, and a three-valued verdict on it ("down at least 25%": ratio <= 0.75
 ``rate_ratio_verdict`` decides ``ratio <op> threshold`` on the one-sided bound at ``confidence``
 (the two-sided interval at 2c - 1, as every verdict in ``_verdict``), and when inconclusive
 states about how many items (per run) would decide it at the observed ratio. Null
-simulations in tests/stats/test_ratio_coverage.py, test_ratio_low_rates.py and test_ratio_clusters.py check its errors.
+simulations in tests/grounding/test_ratio.py and tests/stats/test_ratio_coverage.py, test_ratio_low_rates.py
+and test_ratio_clusters.py check its errors.
 """
 
 from __future__ import annotations
