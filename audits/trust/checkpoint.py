@@ -368,6 +368,7 @@ def report_table(cat: Any) -> "pd.DataFrame":
 
 ACCOUNT_FORMAT = "assay-account-change/1"
 ACCOUNT_ACTIONS = ("user.changed", "user.deactivated")  # a removal, a new role, a new password or OS login
+SESSION_ENDED = "session.ended"  # a sign-out: remembered too, so a copy taken before it cannot revive the token
 
 
 class AccountChange(TypedDict):
@@ -382,7 +383,13 @@ class AccountChange(TypedDict):
     hash: str         # ... and that entry's hash
     ts: str           # the entry's time as logged (ISO 8601, UTC)
     key_id: str
-    signature: str    # ed25519 over the canonical fields above, hex
+    signature: str    # ed25519 over the canonical fields above, hex (and session_id, when present)
+
+
+class SessionEnd(AccountChange, total=False):
+    """A ``session.ended`` line of the same file: the session id the sign-out ended."""
+
+    session_id: str
 
 
 _pending_accounts: dict[int, list[AccountChange]] = {}
@@ -390,19 +397,24 @@ _ACCOUNT_FIELDS = ("format", "catalog_id", "username", "action", "seq", "hash", 
 
 
 def _account_canonical(body: AccountChange) -> bytes:
-    return json.dumps({k: body[k] for k in _ACCOUNT_FIELDS}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    fields = _ACCOUNT_FIELDS + (("session_id",) if "session_id" in body else ())
+    return json.dumps({k: body[k] for k in fields}, sort_keys=True, separators=(",", ":")).encode("utf-8")  # type: ignore[literal-required]
 
 
 def remember_account_change(con: Any, catalog_id: str, username: str, action: str, seq: int, digest: str,
-                            ts: str) -> None:
-    """Inside the write transaction that logs a ``user.changed`` / ``user.deactivated`` entry: sign it and
-    write it beside the witnesses once the transaction commits (nothing when it rolls back)."""
-    if action not in ACCOUNT_ACTIONS:
+                            ts: str, details: dict[str, Any] | None = None) -> None:
+    """Inside the write transaction that logs a ``user.changed`` / ``user.deactivated`` entry, or a
+    ``session.ended`` one (``details["session_id"]``): sign it and write it beside the witnesses once the
+    transaction commits (nothing when it rolls back)."""
+    session_id = (details or {}).get("session_id") if action == SESSION_ENDED else None
+    if action not in ACCOUNT_ACTIONS and not isinstance(session_id, str):
         return
     private = keys.signing_key()
-    body: AccountChange = {"format": ACCOUNT_FORMAT, "catalog_id": catalog_id, "username": username,
-                           "action": action, "seq": int(seq), "hash": digest, "ts": ts,
-                           "key_id": keys.key_id(private.public_key()), "signature": ""}
+    body: SessionEnd = {"format": ACCOUNT_FORMAT, "catalog_id": catalog_id, "username": username,
+                        "action": action, "seq": int(seq), "hash": digest, "ts": ts,
+                        "key_id": keys.key_id(private.public_key()), "signature": ""}
+    if session_id is not None:
+        body["session_id"] = session_id
     body["signature"] = private.sign(_account_canonical(body)).hex()
     with _pending_lock:
         _pending_accounts.setdefault(id(con), []).append(body)
@@ -422,12 +434,27 @@ def _write_account_change(change: AccountChange) -> None:
 def account_changes(catalog_id: str) -> list[AccountChange]:
     """The account changes this installation signed into any copy of ``catalog_id`` (signatures checked;
     a line not signed by a trusted key is ignored)."""
+    return [c for c in _remembered(catalog_id) if c["action"] in ACCOUNT_ACTIONS]
+
+
+def session_ended_elsewhere(catalog_id: str, username: str, session_id: str) -> SessionEnd | None:
+    """The sign-out of ``session_id`` (of ``username``) this installation signed into any copy of
+    ``catalog_id``, or None: a copy taken before the sign-out lacks its entry, the key dir does not."""
+    for change in _remembered(catalog_id):
+        if (change["action"] == SESSION_ENDED and change["username"] == username
+                and change.get("session_id") == session_id):
+            return change
+    return None
+
+
+def _remembered(catalog_id: str) -> list[SessionEnd]:
+    """Every signed line of ``<catalog id>.accounts.jsonl`` (a line not signed by a trusted key is ignored)."""
     try:
         lines = _accounts_path(catalog_id).read_text(encoding="utf-8").splitlines()
     except OSError:
         return []
     trusted = keys.trusted_keys()
-    out: list[AccountChange] = []
+    out: list[SessionEnd] = []
     for line in lines:
         try:
             body = json.loads(line)

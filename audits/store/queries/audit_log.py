@@ -89,8 +89,8 @@ def append(con: duckdb.DuckDBPyConnection, actor: str, action: str, target: str 
     con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [seq, ts, actor, action, target, details_json, prev, digest])
     checkpoint.record(con, cid or "legacy", seq, digest)
-    if target:  # a removal or change of an account is remembered beside the key: no older copy undoes it
-        checkpoint.remember_account_change(con, cid or "legacy", target, action, seq, digest, ts_text)
+    if target:  # a removal or change of an account, or a sign-out, is remembered beside the key: no older copy undoes it
+        checkpoint.remember_account_change(con, cid or "legacy", target, action, seq, digest, ts_text, details)
     return digest
 
 

@@ -3,7 +3,8 @@
 A session token (:mod:`audits.trust.session`) is validated without writing anything; ending one early
 appends a ``session.ended`` entry naming the token's random session id, so every copy of that token (a
 second tab, a copied cookie) stops working at once. Being in the hash-chained, signed log, an ending
-cannot be deleted without ``assay verify`` failing.
+cannot be deleted without ``assay verify`` failing; and the key dir remembers it (signed, beside the
+witnesses), so a copy of the catalog taken before the sign-out does not accept the token either.
 """
 
 from __future__ import annotations
@@ -32,5 +33,13 @@ def _reason(con, session_id: str, username: str) -> str | None:  # type: ignore[
     ``session.ended`` entry must not revive the token (a long-running dashboard caches the verified
     prefix, and a fresh process refuses a log with an entry cut out)."""
     from audits.store.queries import user_log
+    from audits.trust import checkpoint
 
-    return user_log.trusted_state(con).ended.get((username, session_id))
+    reason = user_log.trusted_state(con).ended.get((username, session_id))
+    if reason is not None:
+        return reason
+    elsewhere = checkpoint.session_ended_elsewhere(audit_log.catalog_id(con) or "legacy", username, session_id)
+    if elsewhere is None:
+        return None
+    return (f"signed out at {elsewhere['ts'][:19]} UTC (log entry {elsewhere['seq']}) in another copy of this "
+            "catalog, which this file lacks: it is an older copy")

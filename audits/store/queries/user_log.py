@@ -168,7 +168,7 @@ def _check_witness(cid: str, path: str, state: UserLog) -> None:
             raise _refuse(wiped)
     witness = checkpoint.read_witness(cid, path)
     if witness and isinstance(witness.get("count"), int) and witness["count"] > state.count:
-        raise _refuse(f"the key dir witnessed {witness['count']} signed entries, the log has {state.count}")
+        raise _refuse(f"the key dir witnessed {witness['count']} signed entries, the log has {state.count} signed")
 
 
 def trusted_state(con: duckdb.DuckDBPyConnection) -> UserLog:
