@@ -1,9 +1,9 @@
 """The audit job: config -> data -> inference -> metrics -> scanners -> review queue -> bundle.
 
 Everything that can be checked without the model (config, data, metrics, scanner options,
-policy packs) is checked first. Inference is checkpointed per chunk under
-``<runs>/.partial-<run_id>/`` so ``--resume`` continues a killed run; the bundle appears
-only when complete.
+policy packs) is checked first (``prepare``, in ``_runner_prepare``). Inference is checkpointed per chunk under
+``<runs>/.partial-<run_id>/`` so ``--resume`` continues a killed run (whether it may: ``_runner_resume``); the
+bundle appears only when complete. This module is the one import path for both.
 """
 
 from __future__ import annotations
@@ -11,47 +11,44 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from audits import identity
+from audits._runner_prepare import PreparedAudit, prepare
+from audits._runner_resume import check_resumed_inputs, check_signatures, data_hashes, load_resume
 from audits.backends.base import Backend
-from audits.config import AuditConfig, config_to_dict, parse_config
-from audits.datasets import TaskData, load_task_data
+from audits.backends.choices import scoring_block
+from audits.config import AuditConfig, config_to_dict
+from audits.datasets import TaskData
 from audits.datasets.feedback import feedback_counts
 from audits.datasets.raw_log import raw_log_of
 from audits.errors import AssayError
+from audits.executors import Executor, open_executor
+from audits.inference import sign_block, write_checkpoint_json
 from audits.jsontypes import JsonObject
-from audits.inference import (FINGERPRINT_FILE, check_block, first_difference, read_checkpoint_json, sign_block,
-                               write_checkpoint_json)
-from audits.metrics import check_metrics, default_metrics, get_metric
+from audits.metrics import get_metric
 from audits.metrics.base import Metric, MetricInputs, MetricResult
 from audits.metrics.bootstrap import summarise
 from audits.metrics.decision import SampleInputs
-from audits.backends.choices import scoring_block
-from audits.results import RunResults, ScannerBlocks, TaskResult, build_task_result, jsonable
-from audits.scanners.base import SCANNERS, ScanOutput, TaskContext, scan_order
-from audits.executors import Executor, open_executor
-from audits.review.queue import build_queue
 from audits.period_form import check_period_form
+from audits.results import RunResults, ScannerBlocks, TaskResult, build_task_result, jsonable
+from audits.review.queue import build_queue
 from audits.sampling import draw_task_samples
-from audits.redteam.plan import with_probes
-from audits.store.bundle import write_bundle
+from audits.scanners.base import SCANNERS, ScanOutput, TaskContext
 from audits.store import lease as run_lease
+from audits.store.bundle import write_bundle
 from audits.store.catalog import Catalog
-from audits.trust import rawstore
 from audits.store.queries import runs as runs_q
-from policies.schema import load_pack  # the pack as data (checked at load), not the engine
+from audits.trust import rawstore
 
+__all__ = ["PreparedAudit", "current_actor", "evaluate_task", "new_run_id", "prepare", "run_audit"]
 
 def current_actor() -> str:
     """Who starts a run: the OS account of the process's real uid (never $ASSAY_USER/$LOGNAME/$USER,
@@ -63,48 +60,6 @@ def current_actor() -> str:
 
 def _log(message: str) -> None:
     print(f"[assay] {message}", file=sys.stderr, flush=True)
-
-
-@dataclass
-class PreparedAudit:
-    config: AuditConfig
-    data: dict[str, TaskData]
-    metrics: dict[str, list[str]]
-    scanners: list[str] = field(default_factory=list)
-
-
-def prepare(config: AuditConfig, limit: int | None = None) -> PreparedAudit:
-    """Every check that needs no model: data, metrics, scanner options, policy packs.
-
-    Works on a copy: the caller's config is never changed (the prepared copy is returned).
-    """
-    config = config.model_copy(deep=True)
-    config = with_probes(config)  # red-team probe tasks (redteam:) join the job; the leak canary is planted
-    if limit is not None and limit < 1:
-        raise AssayError(f"--limit must be at least 1, got {limit}", "pass a positive number of samples per task")
-    outputs = config.model.path if config.model.backend == "predictions" else None  # a raw log as data and outputs
-    data = {t.name: load_task_data(t, limit, outputs) for t in config.tasks}
-    metrics: dict[str, list[str]] = {}
-    for task in config.tasks:
-        available = data[task.name].available
-        names = task.metrics or default_metrics(task.type, available)
-        if task.feedback is not None and "feedback_positive_rate" not in names:  # declared feedback is measured
-            names = [*names, "feedback_positive_rate"]
-        check_metrics(task.name, task.type, names, available)
-        metrics[task.name] = names
-    frames = {name: td.frame for name, td in data.items()}
-    if any(t.counterfactual for t in config.tasks) and "counterfactual" not in config.scanners:
-        config.scanners["counterfactual"] = {}  # a declared probe runs without a separate scanners entry
-    if any(t.context for t in config.tasks) and "groundedness" not in config.scanners:
-        config.scanners["groundedness"] = {}  # a task that names its context is checked against it
-    for name, options in config.scanners.items():
-        scanner = SCANNERS.get(name)()
-        config.scanners[name] = scanner.parse(options)  # typed options, defaults filled in
-        scanner.validate(config.scanners[name], config, frames)
-    scanners = scan_order(list(config.scanners))
-    for pack in config.policy:
-        load_pack(pack)  # an unknown or malformed pack fails here, before the model loads
-    return PreparedAudit(config, data, metrics, scanners)
 
 
 def _metric_inputs(task_frame: pd.DataFrame, positive: str | None) -> MetricInputs:
@@ -155,7 +110,7 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
         blocks["data"] = {"on_missing": "skip", "rows_skipped": int(td.n_skipped)}
     if td.log_skipped or td.out_of_order:  # a raw log read by `logs import`'s rules (audits/datasets/loader.py)
         blocks.setdefault("data", {}).update({"skipped": dict(td.log_skipped), "out_of_order": int(td.out_of_order)})
-    if (counts := feedback_counts(frame)) is not None:  # unknown feedback values: counted, never dropped silently
+    if (counts := feedback_counts(frame, rawstore.pii_options(config.scanners))) is not None:  # unknown feedback values: counted, never dropped silently
         blocks["feedback"] = counts
     tables: dict[str, list[pd.DataFrame]] = {}
     findings: list[pd.DataFrame] = []
@@ -216,14 +171,14 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
         _log(f"run {resume}: its bundle was already in place; run completed")
         return resume  # the crash came after the bundle's rename
     if resume:
-        run_id, config, limit = _load_resume(catalog, resume, config, limit)
+        run_id, config, limit = load_resume(catalog, resume, config, limit)
     else:
         run_id = new_run_id()
         done = runs_q.list_runs(catalog, "complete")  # '2026-10' after '2026-Q3' would sort before it:
         check_period_form(config.name, config.period, done.loc[done["audit"] == config.name, "period"])
     prepared = prepare(config, limit)  # fails before any model loads
     if resume:
-        _check_resumed_inputs(catalog, run_id, prepared)
+        check_resumed_inputs(catalog, run_id, prepared)
     sampled = draw_task_samples(prepared, catalog, resume)  # task.sample: a stratified sample of a large log
     executor = open_executor(config)  # a missing extra, unreachable cluster or too few GPUs fail here too
     cfg_dict = config_to_dict(config)  # as the user wrote it (options not yet filled with defaults)
@@ -235,7 +190,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     else:
         partial.mkdir(parents=True, exist_ok=True)
         write_checkpoint_json(partial / "config.json", {"config": cfg_dict, "limit": limit,
-                                                        "datasets": _data_hashes(prepared),
+                                                        "datasets": data_hashes(prepared),
                                                         "code_sha256": identity.code_sha256()})
         sign_block(partial / "config.json", (partial / "config.json").read_bytes())  # checked by --resume
         runs_q.register_run(catalog, run_id, config.name, config.period, config_sha, config.model.path, actor)
@@ -264,7 +219,7 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
             task_results.append(result)
             for name, parts in extra.items():
                 tables.setdefault(name, []).extend(parts)
-        _check_signatures(partial, task_results)
+        check_signatures(partial, task_results)
         model_identity = executor.identity()
         executor.record_stage("evaluate", sum(len(f) for f in samples),
                               sum(v for k, v in timings.items() if k.endswith(".evaluate_s")))
@@ -313,67 +268,3 @@ def run_audit(config: AuditConfig, catalog: Catalog, *, limit: int | None = None
     shutil.rmtree(partial, ignore_errors=True)
     _log(f"run {run_id} complete in {timings['total_s']:.1f}s -> {bundle}")
     return run_id
-
-
-def _check_signatures(partial, task_results: list[TaskResult]) -> None:
-    """Each task's scoring signature in the results is the one its blocks were answered under."""
-    path = partial / FINGERPRINT_FILE
-    pinned = read_checkpoint_json(path).get("scoring", {}) if path.exists() else {}
-    for result in task_results:
-        signature = (result.extra.get("scoring") or {}).get("signature")
-        if result.name in pinned and signature != pinned[result.name]:
-            raise AssayError(f"task '{result.name}' would be scored as {signature!r} but its blocks were answered "
-                             f"as {pinned[result.name]!r}", "start a new run without --resume")
-
-
-def _data_hashes(prepared: PreparedAudit) -> dict[str, str]:
-    """Each task's data as the run read it (the manifest's ``datasets.<task>.sha256``)."""
-    return {name: td.sha256 for name, td in prepared.data.items()}
-
-
-def _check_resumed_inputs(catalog: Catalog, run_id: str, prepared: PreparedAudit) -> None:
-    """A resumed run reads the data and runs the code its checkpointed blocks were answered with, or
-    stops: blocks are matched by sample id, so a file changed since (same ids, new text) would pair old
-    answers with new inputs, and the manifest names one code identity for every block."""
-    state = read_checkpoint_json(catalog.runs_dir / f".partial-{run_id}" / "config.json")
-    code = identity.code_sha256()
-    if state.get("code_sha256", code) != code:  # absent in checkpoints written before code was pinned
-        raise AssayError(f"Assay's code changed since run '{run_id}' started (code sha256 "
-                         f"{state['code_sha256'][:12]} then, {code[:12]} now), so its checkpointed answers came "
-                         "from other code", "start a new run without --resume (or resume with the Assay it started on)")
-    then = state.get("datasets")  # absent in checkpoints written before data was pinned
-    for name, sha in _data_hashes(prepared).items():
-        if then is not None and then.get(name) != sha:
-            raise AssayError(f"task '{name}': its data changed since run '{run_id}' started (sha256 "
-                             f"{str(then.get(name))[:12]} then, {sha[:12]} now), so its checkpointed answers "
-                             "belong to other inputs", "start a new run without --resume (or restore the data)")
-
-
-def _load_resume(catalog: Catalog, run_id: str, given: AuditConfig | None,
-                 limit: int | None = None) -> tuple[str, AuditConfig, int | None]:
-    """The saved config and limit of a killed run, refused where they would not give the original's results."""
-    run = runs_q.get_run(catalog, run_id)
-    if run["status"] == "complete":
-        raise AssayError(f"run '{run_id}' is already complete", "start a new run without --resume")
-    saved = catalog.runs_dir / f".partial-{run_id}" / "config.json"
-    if not saved.exists():
-        raise AssayError(f"run '{run_id}' has no checkpoint in {saved.parent}", "start a new run without --resume")
-    state = read_checkpoint_json(saved)
-    check_block(saved)  # an edited saved config would put another config's name on these blocks
-    if not isinstance(state.get("config"), dict):
-        raise AssayError(f"run '{run_id}': its checkpoint file {saved} cannot be read (no 'config' in it)",
-                         "start a new run without --resume")
-    config = parse_config(state["config"], source=str(saved))
-    if config_to_dict(config) != state["config"]:  # e.g. saved by a version that wrote an unset field as null
-        where, was, now = first_difference(state["config"], config_to_dict(config))
-        raise AssayError(f"run '{run_id}': its saved config reads back differently at '{where}' ({was!r} -> "
-                         f"{now!r}), so resuming it could change its results", "start a new run without --resume")
-    if given is not None and config_to_dict(given) != state["config"]:
-        where, was, now = first_difference(state["config"], config_to_dict(given))
-        raise AssayError(f"the config differs from the one run '{run_id}' started with at '{where}' "
-                         f"({was!r} then, {now!r} now)", "resume with the original config and options, "
-                         "or start a new run")
-    if limit is not None and limit != state.get("limit"):
-        raise AssayError(f"--limit {limit} differs from the limit run '{run_id}' started with "
-                         f"({state.get('limit')})", "resume with the original --limit, or start a new run")
-    return run_id, config, state.get("limit")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from audits.config import TaskConfig
 from audits.errors import AssayError
+from audits.jsontypes import JsonObject
 
 POSITIVE, NEGATIVE, UNKNOWN, UNRATED = "positive", "negative", "unknown", "unrated"
 
@@ -84,14 +85,25 @@ def add_feedback(frame: pd.DataFrame, raw: pd.DataFrame, task: TaskConfig, sourc
 WITHHELD = "(free text, not shown)"
 
 
-def shown_value(value: str) -> str:
+def shown_value(value: str, personal: set[str] | None = None) -> str:
     """An unknown feedback value as results.json and the CLI may show it: a short label ('meh', 'thumbs_up')
     as it is; free text (long, or holding an '@' or a run of digits, as a phone number or an email does)
+    or a value the run's PII detector finds personal data in (``personal``: a logged 'Derrick Jones')
     withheld, since the results are not redacted as the bundle's tables are."""
     import re
 
     label = len(value) <= 24 and "@" not in value and not re.search(r"\d{3}", value) and sum(map(str.isdigit, value)) < 5
-    return value if label else WITHHELD
+    return value if label and value not in (personal or set()) else WITHHELD
+
+
+def _personal(values: list[str], pii_options: JsonObject | None) -> set[str]:
+    """Those of ``values`` in which the detector that redacts samples at rest (the run's PII settings)
+    finds personal data."""
+    from audits.trust.redact import Redactor
+
+    if not values:
+        return set()
+    return {v for v, clean in zip(values, Redactor(pii_options)(values)) if clean != v}
 
 
 class FeedbackCounts(TypedDict):
@@ -105,13 +117,17 @@ class FeedbackCounts(TypedDict):
     scored: int
 
 
-def feedback_counts(frame: pd.DataFrame) -> FeedbackCounts | None:
+def feedback_counts(frame: pd.DataFrame, pii_options: JsonObject | None = None) -> FeedbackCounts | None:
     """Counts for the task's ``feedback`` results block: scored, positive, negative, unknown (skipped,
-    with up to five of their values, free text withheld) and none; None when the task has no feedback column."""
+    with up to five of their values, free text and personal data withheld: ``pii_options`` are the run's
+    PII settings, as redaction at rest uses them) and none; None when the task has no feedback column."""
     if "feedback" not in frame.columns:
         return None
     kinds = frame["feedback"]
     unknown = frame.loc[kinds == UNKNOWN, "feedback_raw"]
+    distinct = sorted({str(v) for v in unknown})
+    personal = _personal([v for v in distinct if shown_value(v) != WITHHELD], pii_options)
     return {"positive": int((kinds == POSITIVE).sum()), "negative": int((kinds == NEGATIVE).sum()),
-            "unknown_skipped": int(len(unknown)), "unknown_values": sorted({shown_value(str(v)) for v in unknown})[:5],
+            "unknown_skipped": int(len(unknown)),
+            "unknown_values": sorted({shown_value(v, personal) for v in distinct})[:5],
             "no_feedback": int(kinds.isna().sum()), "scored": int(kinds.isin([POSITIVE, NEGATIVE]).sum())}
