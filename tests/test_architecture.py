@@ -166,7 +166,8 @@ def test_access_is_only_the_permission_table() -> None:
 
 # The job's floors, lowest first (docs/architecture.md's picture): a module imports only from its own floor or below.
 JOB_FLOORS: tuple[tuple[str, ...], ...] = (("audits.stats",), ("audits.metrics", "audits.backends"), ("audits.executors",),
-                                           ("audits.scanners",), ("audits.runner",))
+                                           ("audits.scanners",), ("audits.runner", "audits._runner_prepare",
+                                                                  "audits._runner_resume"))
 # Direct imports up a job floor that stay, each with its reason (deferred, of a constant or a path, no behaviour).
 KNOWN_JOB_UPWARD = {
     "audits.executors.stage_files -> audits.scanners._identity_terms": "the identity-term file a bias stage loads",

@@ -14,6 +14,7 @@ import pytest
 
 SPLITS = {  # old module -> the private siblings its code moved to
     "audits.results": ("audits._results_base", "audits._results_blocks", "audits._results_migration"),
+    "audits.runner": ("audits._runner_prepare", "audits._runner_resume"),
     "audits.store.queries.reviews": ("audits.store.queries._review_queue", "audits.store.queries._review_flags"),
     "audits.backends.hf": ("audits.backends._hf_scoring",),
     "audits.scanners.pii": ("audits.scanners._pii_options", "audits.scanners._pii_values"),
