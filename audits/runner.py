@@ -110,7 +110,7 @@ def evaluate_task(td: TaskData, predictions: pd.DataFrame, metric_names: list[st
         blocks["data"] = {"on_missing": "skip", "rows_skipped": int(td.n_skipped)}
     if td.log_skipped or td.out_of_order:  # a raw log read by `logs import`'s rules (audits/datasets/loader.py)
         blocks.setdefault("data", {}).update({"skipped": dict(td.log_skipped), "out_of_order": int(td.out_of_order)})
-    if (counts := feedback_counts(frame)) is not None:  # unknown feedback values: counted, never dropped silently
+    if (counts := feedback_counts(frame, rawstore.pii_options(config.scanners))) is not None:  # unknown feedback values: counted, never dropped silently
         blocks["feedback"] = counts
     tables: dict[str, list[pd.DataFrame]] = {}
     findings: list[pd.DataFrame] = []
