@@ -66,13 +66,26 @@ class GroupTest(_Open):
         return fold_flat(data, "rate_ratio", "ratio", ("ratio_low", "ratio_high"), KATZ_LOG)
 
 
+class DiscriminationPair(_Open):
+    """One pair's gap in group effect (``high`` minus ``low``) with its standard error."""
+
+    high: str
+    low: str
+    gap: float
+    se: float | None = None
+
+
 class Discrimination(Estimate):
     """Tamkin et al. (2023)'s logit-difference discrimination score between the compared groups."""
 
     measure: str | None = None
     highest: str | None = None
     lowest: str | None = None
-    by_group: dict[str, float] = Field(default_factory=dict)  # each group's mean logit minus the groups' mean
+    # each group's mean logit (or, with ``pairs``, its effect within questions) minus the groups' mean
+    by_group: dict[str, float] = Field(default_factory=dict)
+    # set when samples share questions (clusters): every pair's fixed-effects gap, which the policies'
+    # range interval reads; empty for plain group means and for results written before it
+    pairs: list[DiscriminationPair] = Field(default_factory=list)
 
 
 class FairnessGrouping(_Open):

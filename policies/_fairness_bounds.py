@@ -57,7 +57,8 @@ def _ratio_bounds(fairness: Any, label: str, confidence: float) -> Bounds:
 def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int | None = None) -> Bounds:
     """The largest discrimination score over a task's attributes with [max of the lower bounds, max of
     the upper bounds] of each attribute's range interval (``stats.range_interval``: every pairwise gap
-    of the compared groups' mean decision logits at once, from each group's stored interval). The
+    of the compared groups' mean decision logits at once, from each group's stored interval; where the
+    samples share questions, every pair's fixed-effects gap with its own standard error). The
     scanner's percentile bootstrap of max - min is biased upward and, read as a bound, failed a true
     score on the threshold 19-66% of the time with 3-5 groups (tests/stats/test_range_interval.py);
     it is used only where a group's own interval is missing (a bundle without per-group logits)."""
@@ -68,6 +69,13 @@ def _discrimination_bounds(fairness: Any, label: str, confidence: float, n: int 
         raise NotInTask(label)
     ends, methods, sizes = [], set(), []
     for attribute, d in found.items():
+        pairs = list(d.pairs or [])
+        if pairs and all(_finite(p.gap) and _finite(p.se) for p in pairs):  # effects within questions
+            ends.append(stats.range_interval_from_gaps([float(p.gap) for p in pairs], [float(p.se) for p in pairs],
+                                                       confidence))
+            methods.add(stats.FIXED_EFFECTS_METHOD)
+            sizes.append(int(d.n or 0))
+            continue
         groups = [(_get(fairness[attribute], "by_group") or {}).get(g) for g in d.by_group]
         logits = [(_get(e, "metrics") or {}).get("decision_logit") if e is not None else None for e in groups]
         if len(logits) >= 2 and all(x is not None and all(_finite(_get(x, k)) for k in ("value", "ci_low", "ci_high"))

@@ -25,8 +25,8 @@ from audits.jsontypes import JsonObject
 from audits.metrics.base import Metric
 from audits.scanners import _fairness as fx
 from audits.scanners._scanmetric import ScanMean, mean_stats
-from audits.stats import (cluster_sums, correct_group_tests, group_interval, group_tests, pooled_rates,
-                          resample_blocks, studentized_rows, unbounded_mean)
+from audits.stats import (GroupEffects, cluster_sums, correct_group_tests, group_effects, group_interval, group_tests,
+                          pooled_rates, resample_blocks, studentized_rows, unbounded_mean)
 from audits.scanners.base import SCANNERS, ScanOutput, Scanner, ScannerOptions, TaskContext, parse_scanner_options
 
 TABLE_COLUMNS = ["task", "attribute", "group", "metric", "value", "ci_low", "ci_high", "n", "insufficient_data",
@@ -159,12 +159,13 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
     if y_pred is not None:
         blocks = {"selection_rate": (ScanMean("selection_rate", "selection_rate|fairlearn"), mean_stats(y_pred)), **stats}
     combos = [[a] for a in task.attribute_names] + [list(c) for c in task.intersections]
+    attributes = {a: fx.make_grouping(samples, [a]).labels for a in task.attribute_names}  # for effects within questions
     fairness: dict[str, JsonObject] = {}  # attribute -> the FairnessGrouping block, as JSON
     rows_out: list[FairnessRow] = []
     for combo in combos:
         grouping = fx.make_grouping(samples, combo)
         fairness[grouping.key] = _scan_grouping(task, grouping, y_pred, y_true, stats, blocks, opts, seed,
-                                                n_bootstrap, rows_out, _task_clusters(task, samples))
+                                                n_bootstrap, rows_out, _task_clusters(task, samples), attributes)
     correct_group_tests([b.get("group_tests") or [] for b in fairness.values()], opts.four_fifths)
     for block in fairness.values():  # the worst pair's reading: "below four-fifths, (not) significant"
         tests = block.get("group_tests") or []
@@ -177,6 +178,20 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
     return ScanOutput(results={"fairness": fairness}, tables={"fairness": table})
 
 
+def _question_effects(task: TaskConfig, grouping: fx.Grouping, logits: np.ndarray, clusters: np.ndarray,
+                      compared: list[str], attributes: dict[str, np.ndarray], seed: int,
+                      n_bootstrap: int) -> GroupEffects | None:
+    """The compared groups' decision-logit effects within the task's clusters (discrim-eval: its
+    questions), the task's other attributes held fixed, as Tamkin et al. fit them; None where the data
+    do not identify them."""
+    rows = np.isin(grouping.labels, compared) & (logits[:, 1] > 0)
+    others = [labels[rows] for a, labels in attributes.items() if a not in grouping.columns]
+    covariates = np.column_stack([(col == level).astype(np.float64) for col in others
+                                  for level in np.unique(col.astype(str))[1:]]) if others else None
+    return group_effects(logits[rows, 0], grouping.labels[rows], clusters[rows], n_bootstrap,
+                         fx.group_seed(seed, task.name, grouping.key, "within-questions"), covariates)
+
+
 def _task_clusters(task: TaskConfig, samples: pd.DataFrame) -> np.ndarray | None:
     """Each sample's cluster id when the task declares ``cluster:`` (the samples' ``cluster`` column)."""
     if "cluster" not in samples.columns:
@@ -187,7 +202,8 @@ def _task_clusters(task: TaskConfig, samples: pd.DataFrame) -> np.ndarray | None
 def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray | None, y_true: np.ndarray | None,
                    stats: dict[str, tuple[Metric, np.ndarray]], blocks: dict[str, tuple[Metric, np.ndarray]],
                    opts: BiasOptions, seed: int, n_bootstrap: int, rows_out: list[FairnessRow],
-                   clusters: np.ndarray | None = None) -> JsonObject:
+                   clusters: np.ndarray | None = None,
+                   attributes: dict[str, np.ndarray] | None = None) -> JsonObject:
     """One attribute or intersection. ``clusters`` (the task's ``cluster:`` ids, one per sample) makes
     every group's interval and every group test count clusters, not samples, as independent: whole
     clusters are resampled, rates are exact at the group's effective sample size, and the tests use
@@ -259,9 +275,14 @@ def _scan_grouping(task: TaskConfig, grouping: fx.Grouping, y_pred: np.ndarray |
             out["equalized_odds_difference"] = _num(dec.get("equalized_odds_difference"))
         out.update(fx.decision_parity_note(y_pred))
     if comparable and len(logit_draws) >= 2 and n_bootstrap > 0:
-        point = {g: float(by_group_frame.at[g, "decision_logit"]) for g in logit_draws}
-        out["discrimination"] = {k: (_num(v) if isinstance(v, float) else v)
-                                 for k, v in fx.discrimination_score(point, logit_draws, ALPHA).items()}
+        effects = None if clusters is None else _question_effects(task, grouping, blocks["decision_logit"][1], clusters,
+                                                                  list(logit_draws), attributes or {}, seed, n_bootstrap)
+        if effects is not None:  # samples share questions: each group's effect within its questions
+            score = fx.adjusted_discrimination_score(effects, ALPHA)
+        else:
+            point = {g: float(by_group_frame.at[g, "decision_logit"]) for g in logit_draws}
+            score = fx.discrimination_score(point, logit_draws, ALPHA)
+        out["discrimination"] = {k: (_num(v) if isinstance(v, float) else v) for k, v in score.items()}
     out["metrics"] = {name: {"difference": _num(diff.get(name)), "ratio": _num(ratio.get(name))} for name in stats}
     out["by_group"] = by_group
     return out

@@ -50,13 +50,16 @@ from audits.stats._drift import FLOORS as DRIFT_FLOORS, DriftTest, category_test
 from audits.stats._words import PARITY_UNINFORMATIVE, describe, interval_methods, parity_uninformative_note
 from audits.stats._ratio import (RateRatio, compare_rates, paired_rate_ratio, rate_ratio, rate_ratio_verdict,
                                  ratio_n_needed)
-from audits.stats._range import RANGE_METHOD, RATIO_RANGE_METHOD, range_from_intervals, range_interval, ratio_range_interval
+from audits.stats._fixed_effects import FIXED_EFFECTS_METHOD, GroupEffects, PairGap, group_effects
+from audits.stats._range import (RANGE_METHOD, RATIO_RANGE_METHOD, range_from_intervals, range_interval, range_interval_from_gaps,
+                                 ratio_range_interval)
 from audits.stats._detection import (AUROC_METHOD, BALANCED_METHOD, auroc, auroc_interval,
                                      balanced_accuracy_interval, detection_quality)
 
 __all__ = [
     "DESIGN_EFFECT_SOURCES", "ClusteredRate", "clustered_rate", "design_effect_source", "pooled_rates",
-    "group_interval", "RANGE_METHOD", "RATIO_RANGE_METHOD", "range_from_intervals", "range_interval", "ratio_range_interval", "BOUNDED_MEAN", "bounded_mean_interval",
+    "group_interval", "RANGE_METHOD", "RATIO_RANGE_METHOD", "range_from_intervals", "range_interval", "range_interval_from_gaps", "ratio_range_interval",
+    "FIXED_EFFECTS_METHOD", "GroupEffects", "PairGap", "group_effects", "BOUNDED_MEAN", "bounded_mean_interval",
     "RateRatio", "compare_rates", "paired_rate_ratio", "rate_ratio", "rate_ratio_verdict", "ratio_n_needed",
     "auroc", "detection_quality", "AUROC_METHOD", "BALANCED_METHOD", "auroc_interval", "balanced_accuracy_interval",
     "BH", "FAIL", "FISHER", "HOLM", "INCONCLUSIVE", "KINDS", "MCNEMAR", "NO_DATA", "PAIRED_T", "PASS",

@@ -32,10 +32,19 @@ def range_interval(values: list[float], ses: list[float], confidence: float = 0.
     pairs = list(itertools.combinations(range(len(values)), 2))
     if not pairs or not all(math.isfinite(x) for x in (*values, *ses)):
         return float("nan"), float("nan")
-    tail = (1.0 - confidence) / 2.0 / (2 * len(pairs))  # one side's error, over the pairs and both signs
+    return range_interval_from_gaps([values[i] - values[j] for i, j in pairs],
+                                    [math.hypot(ses[i], ses[j]) for i, j in pairs], confidence)
+
+
+def range_interval_from_gaps(gaps: list[float], ses: list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """``range_interval`` from every pair's gap and that gap's own standard error (groups need not be
+    independent: e.g. fixed-effects group effects, ``audits.stats.group_effects``); (nan, nan) with no
+    pair or a non-finite input."""
+    if not gaps or len(gaps) != len(ses) or not all(math.isfinite(x) for x in (*gaps, *ses)):
+        return float("nan"), float("nan")
+    tail = (1.0 - confidence) / 2.0 / (2 * len(gaps))  # one side's error, over the pairs and both signs
     z = float(ndtri(1.0 - tail))
-    gaps = [(abs(values[i] - values[j]), math.hypot(ses[i], ses[j])) for i, j in pairs]
-    return max(max(d - z * se, 0.0) for d, se in gaps), max(d + z * se for d, se in gaps)
+    return max(max(abs(d) - z * se, 0.0) for d, se in zip(gaps, ses)), max(abs(d) + z * se for d, se in zip(gaps, ses))
 
 
 def range_from_intervals(values: list[float], lows: list[float], highs: list[float], confidence: float = 0.95,
