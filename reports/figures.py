@@ -54,3 +54,15 @@ def count(x: Any) -> str:
 def interval(low: Any, high: Any) -> str:
     """'[0.86, 0.89]' from two bounds; '' when either is missing."""
     return f"[{figure(low)}, {figure(high)}]" if finite(low) and finite(high) else ""
+
+
+P_FLOOR = 1e-4   # below it a p-value reads as a bound: 'p<0.0001' (the comparison's words, reports/glossary.py)
+
+
+def p_value(p: Any, named: bool = True) -> str:
+    """A p-value for a reader: 'p=0.0123', or 'p<0.0001' below 0.0001 (never 'p=5.5e-07' nor 'p=0.000000552');
+    ``named=False`` gives the table cell ('0.0123', '<0.0001'); "—" for no value."""
+    if not finite(p):
+        return NONE
+    text = "<0.0001" if float(p) < P_FLOOR else figure(p)
+    return (f"p{text}" if text.startswith("<") else f"p={text}") if named else text

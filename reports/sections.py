@@ -15,6 +15,7 @@ from reports.blocks import Section, Table
 from reports.charts import Chart
 from reports.trend import series_words, trend_chart, trend_tests_text
 from reports.data import ReportData
+from reports.figures import p_value
 from reports.verdicts import COLOURS, WORDS, evidence_text, num
 
 GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)", "Trend across runs"
@@ -187,6 +188,7 @@ def trend_section(d: ReportData):
     s = Section(TREND)
     points, trends = d.tables.get("trend_points"), d.tables.get("trend")
     runs = int(d.tables["trend_points"].attrs.get("runs", 0)) if points is not None else 0
+    family = int(points.attrs.get("family", 0)) if points is not None else 0
     if points is None or points.empty:
         s.blocks.append("No trend chart: the headline answers have no metric with a value to follow.")
         return s
@@ -200,11 +202,13 @@ def trend_section(d: ReportData):
     chart: Chart | str = trend_chart(points, trends)  # one panel per series, each with its own axis
     s.blocks.append(chart)
     if trends is not None and len(trends):
-        rows = [[series_words(r.series), f"{int(r.k)}", _est(r.slope, r.slope_low, r.slope_high), num(r.p_adjusted),
+        rows = [[series_words(r.series), f"{int(r.k)}", _est(r.slope, r.slope_low, r.slope_high),
+                 p_value(r.p_adjusted, named=False),
                  ("yes" if r.significant else "no") if _has(r.slope) else "not tested (a trend needs 3 runs)"]
                 for r in trends.itertuples()]
         s.blocks.append(Table(["measure", "runs", "change per run [95% CI]", "p after correction", "real trend?"],
                               rows, [3.2, 0.8, 3.0, 1.2, 1.2],
-                              caption=f"Trend over {runs} runs ({trend_tests_text(trends)}; "
-                                      "p corrected for the number of measures, Holm)"))
+                              caption=f"Trend over {runs} runs ({trend_tests_text(trends)}; p corrected (Holm) over "
+                                      f"all {family} series of the audit, as on the dashboard's Trends page). Shown: "
+                                      "the headline answers' measures, user feedback and every real trend"))
     return s

@@ -1,4 +1,4 @@
-"""The report's trend tables: the headline metrics over every complete run of the audit up to this one,
+"""The report's trend tables: the headline metrics (and any real trend) over every complete run of the audit up to this one,
 read through ``audits.store.queries.trends.audit_trends`` (its tests are ``audits.stats``'s)."""
 
 from __future__ import annotations
@@ -8,36 +8,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reports.figures import figure
+from reports.figures import figure, p_value
+
+
+ALWAYS = ("feedback_positive_rate",)   # a production log's own answer: no area verdict stands for it
 
 
 def trend_tables(cat: Any, run: Any, metrics: list[tuple[str, str]]) -> dict[str, pd.DataFrame]:
     """``trend_points`` (series, period, value, ci_low, ci_high, n) and ``trend`` (series, k, slope with its
-    interval, Holm-adjusted p, significant) of the headline (task, metric) pairs over the audit's runs up
-    to this one (``audits.store.queries.trends.audit_trends``)."""
+    interval, Holm-adjusted p, significant) over the audit's runs up to this one
+    (``audits.store.queries.trends.audit_trends``): the headline (task, metric) pairs, user feedback, and every
+    other series with a real trend. The tests are corrected (Holm) over every series of the audit, the family the
+    dashboard's Trends page corrects over, so the page and the report give one p per series (the report tested
+    its headline alone and left out a real fall of user feedback that the page flagged)."""
     from audits.store.queries.trends import audit_trends
 
-    wanted = sorted({m for _, m in metrics})
     empty = {"trend_points": pd.DataFrame(columns=["series", "period", "value", "ci_low", "ci_high", "n"]),
              "trend": pd.DataFrame(columns=["series", "k", "slope", "slope_low", "slope_high", "p_adjusted",
                                             "significant", "method"])}
-    if not wanted:
-        return empty
-    got = audit_trends(cat, str(run.get("audit")), metrics=wanted, until=str(run.get("run_id")))
-    keep = {(t, m) for t, m in metrics}
-    tasks = {p_task for p_task, _ in keep}
+    got = audit_trends(cat, str(run.get("audit")), until=str(run.get("run_id")))
+    keep = set(metrics)
     prow, trow = [], []
     for key, series in got["series"].items():
-        task, metric = key.split(".", 1) if "." in key and key.split(".", 1)[0] in tasks else (None, key)
-        if not any(m == metric and (task is None or t == task) for t, m in keep):
+        task, _, metric = key.rpartition(".")   # 'task.metric', or the metric alone in a one-task audit
+        headline = any(m == metric and (not task or t == task) for t, m in keep)
+        if not (headline or metric in ALWAYS or series.get("significant")):
             continue
         prow += [{"series": key, **{k: p[k] for k in ("period", "value", "ci_low", "ci_high", "n")}}
                  for p in series["points"]]
         trow.append({k: series.get(k) for k in ("k", "slope", "slope_low", "slope_high", "p_adjusted",
                                                 "significant", "method")} | {"series": key})
+    if not prow:
+        return empty
     out = {"trend_points": pd.DataFrame(prow, columns=empty["trend_points"].columns),
            "trend": pd.DataFrame(trow, columns=empty["trend"].columns)}
     out["trend_points"].attrs["runs"] = len(got["runs"])
+    out["trend_points"].attrs["family"] = int(got.get("family_size") or len(got["series"]))
     return out
 
 
@@ -77,7 +83,7 @@ def trend_verdict(row: Any | None) -> str:
     if slope is None or pd.isna(slope):
         return "not tested (a trend needs 3 runs)"
     way = "rising" if slope > 0 else "falling" if slope < 0 else "flat"
-    said = f"{way} {figure(abs(float(slope)))} per run (p={float(row['p_adjusted']):.2g} after correction)"
+    said = f"{way} {figure(abs(float(slope)))} per run ({p_value(row['p_adjusted'])} after correction)"
     return f"{said}: a real trend" if bool(row.get("significant")) else f"{said}: no real trend"
 
 

@@ -15,7 +15,7 @@ from audits.errors import AssayError
 from audits.store.queries import trends as trends_q
 from dashboard import state
 from dashboard.components import charts
-from reports.figures import figure
+from reports.figures import figure, p_value
 from reports.glossary import term
 
 
@@ -36,7 +36,7 @@ def trend_verdict(series: dict[str, Any], shown: int) -> str:
     """The trend test's result in words: slope per run with the p-value corrected over the ``shown`` series."""
     if series["slope"] is None:
         return "no trend test (fewer than 3 runs)"
-    return (f"change per run {figure(series['slope'], signed=True)}, p={figure(series['p_adjusted'])} after correcting for "
+    return (f"change per run {figure(series['slope'], signed=True)}, {p_value(series['p_adjusted'])} after correcting for "
             f"{shown} metric{'s' if shown != 1 else ''}" + (" — a real trend" if series["significant"] else ""))
 
 
@@ -71,10 +71,13 @@ def _table(body: dict[str, Any]) -> pd.DataFrame:
                      "change after": runs[s["change_after"]]["period"] if s["change"] else "—",
                      "change size": s["change_size"] if s["change"] else None})
     frame = pd.DataFrame(rows)
-    numbers = ["change per run", "95% CI low", "95% CI high", "p", "p after correction", "change size"]
+    numbers = ["change per run", "95% CI low", "95% CI high", "change size"]
     for col in numbers:   # no test yet (fewer than 3 runs): a dash, never 'None'
         if col in frame:
             frame[col] = [figure(v) for v in frame[col]]
+    for col in ("p", "p after correction"):   # '<0.0001', as the report's trend table (was '0.000000110')
+        if col in frame:
+            frame[col] = [p_value(v, named=False) for v in frame[col]]
     return frame
 
 
@@ -160,7 +163,8 @@ def drift_warning(run_id: str, prev_id: str | None) -> None:
         return
     if not body["drift"]:
         return
-    moved = ", ".join(f"{t['name']} (p={t['p_adjusted']:.2g} after correction)" for t in body["tests"] if t["drift"])
+    moved = ", ".join(f"{t['name']} ({p_value(t['p_adjusted'])} after correction)"   # never 'p=4.1e-35'
+                      for t in body["tests"] if t["drift"])
     st.warning(f"The inputs of this run drifted from the previous run's: {moved}. Changes against the previous "
                f"period then mix two populations. Embedding test: `assay drift {prev_id} {run_id}`.",
                icon=":material/warning:")

@@ -68,9 +68,10 @@ def test_trend_needs_two_runs_and_then_charts_the_headline_metrics(grounded):
     charts = [b for b in section.blocks if isinstance(b, Chart)]
     assert len(charts) == 1 and charts[0].png.startswith(b"\x89PNG")
     assert charts[0].caption.startswith("2 metrics over 2 periods")
-    rows = {r[0]: r for r in _table(section, "Trend over 2 runs (rates: Cochran-Armitage trend test on each rate's "
-                                             "counts; other measures: weighted least squares on the per-run values; "
-                                             "p corrected for the number of measures, Holm)").rows}
+    (table,) = [b for b in section.blocks if str(getattr(b, "caption", "")).startswith(
+        "Trend over 2 runs (rates: Cochran-Armitage trend test on each rate's counts; other measures: weighted least "
+        "squares on the per-run values; p corrected (Holm) over all ")]   # the Trends page's family (walk 7)
+    rows = {r[0]: r for r in table.rows}
     # the accuracy and groundedness answers, named in words (never the metric ids)
     hal = "share of answers with a claim their context does not support"
     assert set(rows) == {hal, "word overlap with the reference answer (F1)"}

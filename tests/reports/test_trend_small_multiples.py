@@ -38,7 +38,7 @@ def test_one_panel_per_series_on_its_own_axis_with_band_and_verdict():
     assert lo >= 0 and hi < 0.08  # the rate's own scale: its band fills the panel, not 0..1
     lo, hi = acc.get_ylim()
     assert 0.5 < lo < 0.64 and 0.95 <= hi <= 1.0
-    assert "falling 0.11 per run (p=0.00082 after correction): a real trend" in acc.get_title().replace("\n", " ")
+    assert "falling 0.11 per run (p=0.000821 after correction): a real trend" in acc.get_title().replace("\n", " ")
     assert "flat 0 per run (p=1 after correction): no real trend" in hal.get_title().replace("\n", " ")
     for ax in axes:  # the interval band: a filled polygon spanning every run's interval
         band = ax.collections[0].get_paths()[0].vertices
