@@ -252,12 +252,16 @@ def _probability_view(block: dict[str, FairnessGrouping]) -> None:
     rows = discrimination_rows(block)
     if rows:
         st.subheader("Discrimination score (from decision probabilities)")
-        st.caption("The largest gap between groups in the model's leaning towards 'yes': each group's average "
-                   "log-odds of 'yes', highest minus lowest (Tamkin et al., 2023); 0 means no difference. The "
-                   "probability of 'yes' is read from the model's scores for the answer choices of each prompt; "
-                   "its average by group is under *By group*. The bounds are the ones the discrimination control "
-                   "decides on (one-sided 95%): every pair of groups' gap at once, from each group's interval; it "
-                   "passes when the upper bound is at most the threshold and fails when the lower bound is above it.")
+        within = any(info.discrimination is not None and info.discrimination.pairs for info in block.values())
+        how = ("each group's log-odds of 'yes' compared within the same questions, the other attributes held "
+               "fixed (one effect per question, as Tamkin et al., 2023 fit it: the prompts of this audit do not "
+               "give every group every question equally often)" if within else
+               "each group's average log-odds of 'yes' (Tamkin et al., 2023)")
+        st.caption(f"The largest gap between groups in the model's leaning towards 'yes': {how}, highest minus "
+                   "lowest; 0 means no difference. The probability of 'yes' is read from the model's scores for "
+                   "the answer choices of each prompt; its average by group is under *By group*. The bounds are the "
+                   "ones the discrimination control decides on (one-sided 95%): every pair of groups' gap at once; "
+                   "it passes when the upper bound is at most the threshold and fails when the lower bound is above it.")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
