@@ -447,13 +447,31 @@ def session_ended_elsewhere(catalog_id: str, username: str, session_id: str) -> 
     return None
 
 
+_remembered_cache: dict[tuple[str, int, int, tuple[str, ...]], list[SessionEnd]] = {}
+
+
 def _remembered(catalog_id: str) -> list[SessionEnd]:
-    """Every signed line of ``<catalog id>.accounts.jsonl`` (a line not signed by a trusted key is ignored)."""
+    """Every signed line of ``<catalog id>.accounts.jsonl`` (a line not signed by a trusted key is ignored);
+    read again only when the file or the trusted keys change (a dashboard checks it on every page)."""
+    path = _accounts_path(catalog_id)
     try:
-        lines = _accounts_path(catalog_id).read_text(encoding="utf-8").splitlines()
+        stat = path.stat()
+        trusted = keys.trusted_keys()
+        key = (str(path), stat.st_mtime_ns, stat.st_size, tuple(sorted(trusted)))
+        if key in _remembered_cache:
+            return _remembered_cache[key]
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return []
-    trusted = keys.trusted_keys()
+    out = _verified_lines(lines, catalog_id, trusted)
+    with _pending_lock:
+        _remembered_cache.clear()  # one file per process in practice: keep only the newest reading
+        _remembered_cache[key] = out
+    return out
+
+
+def _verified_lines(lines: list[str], catalog_id: str, trusted: dict[str, Any]) -> list[SessionEnd]:
+    """The lines that parse, name ``catalog_id`` and carry a good signature by a ``trusted`` key."""
     out: list[SessionEnd] = []
     for line in lines:
         try:
