@@ -35,6 +35,7 @@ class PredictionsBackend(Backend):
         self._any_task: dict[str, str] = {}
         has_task = "task" in frame.columns
         dupes: list[str] = []
+        _refuse_structured(frame, self.path)
         for row in frame.itertuples(index=False):
             sample_id, prediction = str(row.sample_id), row.prediction
             if prediction is None or prediction != prediction:  # null / NaN: no answer given
@@ -82,8 +83,8 @@ def read_predictions(path: Path):
                          "use .jsonl, .csv or .parquet")
     try:
         if kind == "jsonl":  # encoding="utf-8-sig": a UTF-8 byte-order mark (Excel, Notepad) is dropped
-            frame = pd.read_json(path, lines=True, dtype={"sample_id": str, "task": str, "prediction": str},
-                                 encoding="utf-8-sig")
+            frame = pd.read_json(path, lines=True, dtype={"sample_id": str, "task": str, "prediction": object},
+                                 encoding="utf-8-sig")  # object: a list or mapping stays one, to be refused
         elif kind == "csv":  # keep empty cells as "" (an empty answer), not NaN
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             refuse_other_delimiter(frame, f"predictions file '{path}'")
@@ -106,6 +107,20 @@ def read_predictions(path: Path):
         raise AssayError(f"predictions file '{path}' lacks column(s) {missing}; it has {list(frame.columns)}",
                          "rename the columns to sample_id and prediction (task is optional)")
     return frame
+
+
+def _refuse_structured(frame, path: Path) -> None:
+    """AssayError when a prediction is a list or a mapping: its text form ("['a', 'b']") was scored as the
+    model's answer. A number or true/false is read as its text ('7', 'True'), as a CSV cell would be."""
+    import numpy as np
+
+    bad = [(sid, v) for sid, v in zip(frame["sample_id"], frame["prediction"])
+           if isinstance(v, (list, dict, np.ndarray))]
+    if bad:
+        sid, value = bad[0]
+        kind = "a mapping" if isinstance(value, dict) else "a list"
+        raise AssayError(f"predictions file '{path}': {len(bad)} prediction(s) are not text (e.g. sample_id {sid}: "
+                         f"{kind})", "write each answer as one string (the model's output text)")
 
 
 def _encoding_error(path: Path) -> AssayError:

@@ -250,7 +250,7 @@ def load_task_data(task: TaskConfig, limit: int | None = None, outputs: str | Pa
         frame["cluster"] = raw[cluster_col].astype(str).values
     if task.context:  # the source text answers are checked against (audits/scanners/groundedness.py)
         _require_columns(raw, [task.context], "context", task.name, source)
-        frame["context"] = [None if _is_missing(v) else str(v) for v in raw[task.context]]
+        frame["context"] = _contexts(raw[task.context], ids, task, source)
     add_feedback(frame, raw, task, source)  # production logs: user feedback (audits/datasets/feedback.py)
     if task.positive is not None:
         offered = set(x for cs in frame["choices"] for x in cs) if task.type == "choice" else set()
@@ -291,6 +291,26 @@ def _strata(task: TaskConfig, raw: pd.DataFrame, frame: pd.DataFrame) -> pd.Data
     built from (the sampler draws by them; they never reach ``samples.parquet``)."""
     wanted = [c for c in (task.sample.stratify if task.sample else []) if c not in frame.columns and c in raw.columns]
     return raw[wanted].reset_index(drop=True) if wanted else None
+
+
+def _contexts(values: pd.Series, ids: pd.Series, task: TaskConfig, source: str) -> list[str | None]:
+    """The task's context column as text (None where absent: a 'not scorable' verdict). A value that is not a
+    string (a number, true/false, a list of passages, a mapping) is an AssayError naming the first: its text
+    form ('30', "['a', 'b']") was checked as if it were the source text."""
+    kinds = {bool: "true/false", np.bool_: "true/false", int: "a number", float: "a number", list: "a list",
+             tuple: "a list", np.ndarray: "a list", dict: "a mapping"}
+    bad = [(sid, v) for sid, v in zip(ids, values) if not _is_missing(v) and not isinstance(v, str)]
+    if bad:
+        sid, value = bad[0]
+        kind = next((k for t, k in kinds.items() if isinstance(value, t)),
+                    "a number" if isinstance(value, np.number) else type(value).__name__)
+        shown = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+        raise AssayError(f"task '{task.name}': context column '{task.context}' of {source} holds {len(bad)} value(s) "
+                         f"that are not text (e.g. sample {sid}: {shown}, {kind})",
+                         "give each row its source text as one string (join a list of passages), or point "
+                         "context at the column that holds it")
+    return [None if _is_missing(v) else v for v in values]
 
 
 def _is_missing(value: object) -> bool:
