@@ -3,10 +3,10 @@ feedback and counterfactual probe (``audits.config`` re-exports every name; impo
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import (BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer,
-                      model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, ValidationInfo, field_validator,
+                      model_serializer, model_validator)
 
 
 Scalar = str | int | float | bool | None  # a YAML scalar
@@ -14,6 +14,17 @@ Scalar = str | int | float | bool | None  # a YAML scalar
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """true/false where a number belongs is refused: pydantic reads ``limit: true`` as 1 (a run of one probe)."""
+        if isinstance(value, bool) and info.field_name:
+            annotation = cls.model_fields[info.field_name].annotation
+            kinds = get_args(annotation) or (annotation,)
+            if bool not in kinds and any(k in (int, float) for k in kinds):
+                raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 class SensitiveAttribute(_Strict):
@@ -72,7 +83,7 @@ class FeedbackConfig(_Strict):
     positive, which are known negatives; gives ``feedback_positive_rate`` and a review-queue reason."""
 
     field: str = Field(description="column holding the feedback, e.g. thumbs")
-    positive: list[str] = Field(description="value(s) meaning positive, e.g. up (or [up, 1])")
+    positive: list[str] = Field(min_length=1, description="value(s) meaning positive, e.g. up (or [up, 1])")
     negative: list[str] = Field(default_factory=list, description="known negative values, e.g. [down]; any other "
                                 "non-empty value is unknown: counted and skipped, never scored (values match "
                                 "ignoring case; a log whose unknown rows outnumber the scored ones is refused)")
@@ -83,10 +94,17 @@ class FeedbackConfig(_Strict):
     @field_validator("positive", "negative", "unrated", mode="before")
     @classmethod
     def _as_text_list(cls, value: Any) -> Any:
-        as_text = lambda v: ("yes" if v else "no") if isinstance(v, bool) else str(v)  # noqa: E731
+        as_text = lambda v: ("yes" if v else "no") if isinstance(v, bool) else "" if v is None else str(v)  # noqa: E731
         if value is None:
             return value
         return [as_text(v) for v in value] if isinstance(value, list) else [as_text(value)]
+
+    @field_validator("positive", "negative", "unrated")
+    @classmethod
+    def _no_blank_value(cls, value: list[str]) -> list[str]:
+        if any(not v.strip() for v in value):  # a blank logged value is already "no feedback"; it cannot be listed
+            raise ValueError("an empty value is listed; an empty feedback cell already counts as no feedback")
+        return value
 
 
 class SampleConfig(_Strict):

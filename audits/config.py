@@ -100,7 +100,10 @@ class RedteamConfig(_Strict):
         for name in names:
             if name not in FAMILIES:
                 raise ValueError(unknown_family_message(name))
-        return list(dict.fromkeys(names))
+        twice = [n for n in dict.fromkeys(names) if names.count(n) > 1]
+        if twice:  # was dropped silently: say so, as every other repeated key is refused
+            raise ValueError(f"family '{twice[0]}' is listed {names.count(twice[0])} times; list each family once")
+        return names
 
 
 class ScannerOptions(BaseModel):
