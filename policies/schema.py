@@ -136,7 +136,7 @@ class Notify(_Strict):
 
     webhook: str | None = Field(None, pattern=r"^https?://\S+$", description="http(s) URL that receives a POST")
     file: str | None = Field(None, description="file that gets one JSON line per alert")
-    on: list[Literal["fail", "inconclusive", "no-data"]] = Field(default_factory=lambda: ["fail"])
+    on: list[Literal["fail", "inconclusive", "no-data"]] = Field(default_factory=lambda: ["fail"], min_length=1)
     timeout_s: float = Field(5.0, gt=0, le=60)
 
     @model_validator(mode="before")
