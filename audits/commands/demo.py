@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from audits.commands.dashboard import port_int
 from audits.commands.run import positive_int
 from audits.config import AuditConfig, parse_config
 from audits.store.catalog import Catalog
@@ -29,7 +30,7 @@ def register(subparsers, common) -> None:
     p.add_argument("--no-dashboard", action="store_true", help="do not open the dashboard afterwards")
     p.add_argument("--no-users", action="store_true",
                    help="do not create the demo users (the dashboard then runs as a local admin)")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=port_int, default=8501)
     p.set_defaults(func=_demo)
 
 
@@ -69,8 +70,11 @@ def _print_users(made: list[tuple[str, str, str]]) -> None:
 
 
 def _demo(args) -> int:
+    from audits.commands.dashboard import check_bind
     from audits.runner import run_audit  # heavy (model, presidio): imported only when running
 
+    if not args.no_dashboard:  # a port in use is said now, not after both audits have run
+        check_bind("localhost", args.port)
     catalog = Catalog(args.catalog)
     for config in demo_configs():
         run_id = run_audit(config, catalog, limit=args.limit)
