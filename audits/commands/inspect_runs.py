@@ -100,6 +100,8 @@ def _results(args) -> int:
         _print_feedback_and_skips(task.extra)
         if task.pii is not None:
             _print_pii_detector(task.pii)
+        if task.redteam is not None:
+            _print_redteam(task.redteam)
         if task.groundedness is not None:
             g = task.groundedness
             if g.n_not_scorable:  # rows with a verdict but no score: the rates above leave them out
@@ -129,6 +131,16 @@ def _print_feedback_and_skips(extra: dict) -> None:
             parts.append(f"{data['out_of_order']} out of timestamp order")
         if parts:
             print(f"  data: {'; '.join(parts)}")
+
+
+def _print_redteam(block) -> None:
+    """What the attack success rate above rests on, said in the text as results.json says it: whether the leak
+    probe had to plant a system prompt (the model had none) and how many hits only quoted the attack's input."""
+    if block.note:
+        print(f"  red-team: {block.note}")
+    if block.quoted_not_counted:
+        print(f"  red-team: {block.quoted_not_counted} answer(s) carried the marker only as a quote of their own "
+              "input and were not counted as successes (the quoting rule, audits/redteam/detectors.py)")
 
 
 def _print_grounding_detector(det) -> None:
