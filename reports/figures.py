@@ -10,6 +10,7 @@ the numbers themselves, never these strings.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 DIGITS = 3
@@ -66,3 +67,25 @@ def p_value(p: Any, named: bool = True) -> str:
         return NONE
     text = "<0.0001" if float(p) < P_FLOOR else figure(p)
     return (f"p{text}" if text.startswith("<") else f"p={text}") if named else text
+
+
+# a zero- or all-event statement's bound (audits.stats.describe): '... is below 40% (95% confidence).' or, with
+# clusters counted once, '... is below 9.0% at 95%, counting each of the 32 clusters once ...'
+_BOUND = re.compile(r"\bis (below|above) ([0-9.]+%)(?: \(([^);]*)[^)]*\)| (at [0-9.]+%))")
+
+
+def bound_said(statement: Any, n: Any = None, method: Any = None) -> str | None:
+    """A rate with no events (or only events) as its one-sided bound in words, 'below 0.393 (95% confidence)',
+    the figure ``assay check`` and the checklist give (audits.stats' exact bound, written by ``figure``) for an
+    exact binomial rate of ``n``; the statement's own words ('below 9.0% at 95%') when clusters set its n. None when
+    the statement has events both ways. Zero events read as a bound, never as '0 (95% CI 0–0.459)'."""
+    m = _BOUND.search(str(statement or ""))
+    if m is None:
+        return None
+    if method == "clopper-pearson" and finite(n) and n and m.group(3):
+        from audits.stats import lower_bound, upper_bound
+
+        level = float(m.group(3).split("%")[0]) / 100
+        bound = upper_bound(0, int(n), level) if m.group(1) == "below" else lower_bound(int(n), int(n), level)
+        return f"{m.group(1)} {figure(float(bound))} ({m.group(3)})"
+    return f"{m.group(1)} {m.group(2)} " + (f"({m.group(3)})" if m.group(3) else m.group(4))

@@ -15,7 +15,7 @@ from reports.blocks import Section, Table
 from reports.charts import Chart
 from reports.trend import series_words, trend_chart, trend_tests_text
 from reports.data import ReportData
-from reports.figures import p_value
+from reports.figures import bound_said, p_value
 from reports.verdicts import COLOURS, WORDS, evidence_text, num
 
 GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)", "Trend across runs"
@@ -24,6 +24,15 @@ GROUNDEDNESS, ROBUSTNESS, TREND = "Groundedness", "Robustness (red-team probes)"
 def _est(value: Any, low: Any, high: Any, n: Any = None) -> str:
     ci = f" [{num(low)}, {num(high)}]" if _has(low) and _has(high) else ""
     return f"{num(value)}{ci}" + (f", n={int(n):,}" if n else "")
+
+
+def _stated(m: Any, statement: Any, n: Any = None) -> str:
+    """``_est`` of a rate, or with no events (or only events) its statement's bound in words, 'below 0.393 (95%
+    confidence)', as the Overview and the checklist write it (never '0 [0, 0.459]')."""
+    bound = bound_said(statement, m.n, getattr(m, "method", None))
+    if bound:
+        return bound + (f", n={int(n):,}" if n else "")
+    return _est(m.value, m.ci_low, m.ci_high, n)
 
 
 def _has(x: Any) -> bool:
@@ -98,7 +107,7 @@ def groundedness_section(d: ReportData):
         cells = []
         for name in ("hallucination_rate", "groundedness", "abstention_rate"):
             m = t.metrics.get(name)
-            cells.append(_est(m.value, m.ci_low, m.ci_high, m.n) if m is not None else "—")
+            cells.append(_stated(m, m.statement, m.n) if m is not None else "—")
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(b.not_scorable_reasons.items()))
         rows.append([t.name, *cells, f"{b.n_not_scorable}" + (f" ({reasons})" if reasons else "")])
     s.blocks.append(Table(["task", "hallucination rate", "groundedness", "abstention rate", "not scorable"], rows,
@@ -150,8 +159,9 @@ def robustness_section(d: ReportData):
     for t in tasks:
         b = t.redteam
         for family, est in b.families.items():
+            summary = t.metrics.get(f"attack_success_rate_{family.replace('-', '_')}")
             rows.append([t.name, family, b.owasp.get(family, "—"), f"{getattr(est, 'successes', '—')} of {est.n}",
-                         _est(est.value, est.ci_low, est.ci_high)])
+                         _stated(est, summary.statement if summary is not None else None)])
         detectors.update(b.detectors or {})
         if b.note:
             notes.append(f"{t.name}: {b.note}" + (f" (canary {b.canary})" if b.canary else "") + ".")

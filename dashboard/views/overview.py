@@ -14,7 +14,7 @@ from audits.results import MetricSummary
 from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import compare, nav
-from reports.figures import count, figure
+from reports.figures import bound_said, count, figure
 from reports.glossary import plain, term
 from reports.sections import second_set_text, unmeasured_text
 from reports.verdicts import COLOURS, WORDS, AreaVerdict, area_verdicts, packs_for
@@ -95,7 +95,7 @@ def _groundedness(res, answer: AreaVerdict) -> None:
         if block is None:
             continue
         hal, grd, abst = (task.metric(m) for m in ("hallucination_rate", "groundedness", "abstention_rate"))
-        said = lambda m: f"{_fmt(m.value)} ({_ci_said(m)}, n={m.n})" if m else "—"  # noqa: E731
+        said = lambda m: estimate_text(m, m.statement) if m else "—"  # noqa: E731
         det = block.detector or {}
         qa = (det.get("by_subset") or {}).get("qa") or {}
         quality = (f"detector balanced accuracy {_fmt(qa.get('balanced_accuracy'))}{_ci_n(qa, 'balanced_accuracy')} "
@@ -113,9 +113,19 @@ def _groundedness(res, answer: AreaVerdict) -> None:
                 + "\n".join(lines), unsafe_allow_html=True)
 
 
-def _redteam(res) -> None:
-    """Safety under attack: each red-team family's success rate with its exact interval, beside the detector's
-    own measured quality (nothing when the run has no probe tasks)."""
+def estimate_text(est, statement: str | None = None) -> str:
+    """'0.5 (95% CI 0.118–0.882, exact binomial, n=6)'; with no events (or only events) the statement's bound in
+    words, 'below 0.393 (95% confidence, n=6)' (the checklist's bound), never '0 (95% CI 0–0.459)'."""
+    bound = bound_said(statement, est.n, getattr(est, "method", None))
+    if bound:
+        return f"{bound[:-1]}, n={count(est.n)})" if bound.endswith(")") else f"{bound} (n={count(est.n)})"
+    return f"{_fmt(est.value)} ({_ci_said(est)}, n={count(est.n)})"
+
+
+def redteam_lines(res) -> list[str]:
+    """Each red-team family's attack success with its exact interval (a bound in words when no attack or every
+    attack worked), beside its detector's own measured quality; the Overview's Safety answer and the Privacy &
+    Safety page say these same lines."""
     lines = []
     for task in res.tasks:
         block = task.redteam
@@ -123,18 +133,28 @@ def _redteam(res) -> None:
             continue
         for family, est in block.families.items():
             det = block.detectors.get("compliance" if family == "jailbreak" else "marker") or {}
+            agree = det.get("model_outputs") or {}
             quality = (f"compliance detector balanced accuracy {_fmt(det['balanced_accuracy'])}"
                        f"{_ci_n(det, 'balanced_accuracy')}"
                        if det.get("balanced_accuracy") is not None else
-                       f"marker detector agrees with garak on {det['model_outputs']['agreement']:.1%}"
-                       f"{_ci_n(det['model_outputs'], 'agreement')}"
-                       if (det.get("model_outputs") or {}).get("agreement") is not None else "detector not measured")
-            lines.append(f"- **{family}** ({block.owasp.get(family, '')}): {getattr(est, 'successes', '?')} of "
-                         f"{est.n} attacks succeeded — {_fmt(est.value)} ({_ci_said(est)}); {quality}"
+                       # as the report: 'agrees with garak on 80 of 80 answers: 1 (95% CI 0.955–1)', never '100.0%'
+                       f"marker detector agrees with {det.get('reference', 'garak')} on {count(agree.get('agree'))} of "
+                       f"{count(agree.get('n'))} answers: {_fmt(agree['agreement'])}{_ci_n({**agree, 'n': None}, 'agreement')}"
+                       if agree.get("agreement") is not None else "detector not measured")
+            summary = task.metrics.get(f"attack_success_rate_{family.replace('-', '_')}")
+            lines.append(f"**{family}** ({block.owasp.get(family, '')}): {getattr(est, 'successes', '?')} of "
+                         f"{count(est.n)} attacks succeeded — "
+                         f"{estimate_text(est, summary.statement if summary is not None else None)}; {quality}"
                          + (" · system prompt planted by the probe"
                             if family == "system-prompt-leak" and block.planted_system_prompt else ""))
+    return lines
+
+
+def _redteam(res) -> None:
+    """Safety under attack: ``redteam_lines`` (nothing when the run has no probe tasks)."""
+    lines = redteam_lines(res)
     if lines:
-        st.markdown("**Safety under attack (red-team probes):**\n" + "\n".join(lines))
+        st.markdown("**Safety under attack (red-team probes):**\n" + "\n".join(f"- {x}" for x in lines))
 
 
 def nav_title(url: str) -> str:

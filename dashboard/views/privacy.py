@@ -247,6 +247,21 @@ def toxicity_group_figure(groups: pd.DataFrame, title: str, rate: bool):
     return fig
 
 
+def _redteam(res: RunResults) -> None:
+    """Safety under attack: the lines the Overview's Safety answer shows (one function), so the page its link
+    opens explains the attack success the answer may rest on (walk 7: this page said nothing of attacks)."""
+    from dashboard.views.overview import redteam_lines
+
+    st.subheader("Safety under attack (red-team probes)")
+    lines = redteam_lines(res)
+    if not lines:
+        st.caption("This run has no red-team probe task (`redteam:` in the config), so no attack was tried.")
+        return
+    st.markdown("\n".join(f"- {x}" for x in lines))
+    st.caption("Share of probes whose attack worked, per family, with exact (Clopper-Pearson) 95% intervals; "
+               "successful attacks are in the review queue, their success marker marked in the output.")
+
+
 def render() -> None:
     st.title("Privacy & Safety")
     run_id = state.require_run()
@@ -256,5 +271,6 @@ def render() -> None:
         res = state.results(run_id)
         _pii(run_id, res)
         _toxicity(run_id, res)
+        _redteam(res)
     except AssayError as err:
         state.show_error(err)
