@@ -9,6 +9,7 @@ import pandas as pd
 
 from audits.results import Estimate, PiiBlock, RunResults, ToxicityBlock, detector_quality
 from audits.store.records import ReviewSummaryRecord
+from reports.figures import count
 from reports.metric_tables import finite
 
 
@@ -45,7 +46,7 @@ def detector_sets_words(quality: dict) -> str:
             figures.append(f"{name} " + ("not measured" if value is None else
                                          f"{value:.2f}" + _interval_words(estimates.get(name))))
         return (f"{q.get('set_sources') or 'a labelled set'}: {', '.join(figures)} "
-                f"({q.get('n_labelled', '?')} labelled spans)")
+                f"({count(q['n_labelled']) if q.get('n_labelled') is not None else '?'} labelled spans)")
     parts = [x for x in (one(quality), one(quality.get("second_set") or {})) if x]
     return "; ".join(parts)
 

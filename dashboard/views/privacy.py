@@ -11,6 +11,8 @@ from audits.results import Estimate, PiiBlock, RunResults
 from audits.stats import interval_methods
 from dashboard import state
 from dashboard.components import charts
+from dashboard.components.tables import wrapped
+from reports.figures import count, figure
 from reports.glossary import public_text_note, term
 
 PAGE_SIZE = 50
@@ -64,7 +66,8 @@ def _set_line(name: str, q: dict) -> str:
     pct = _pct
     return (f"**{name}** ({q.get('set_sources') or 'a labelled set'}; `{q.get('set', '?')}`): precision "
             f"{pct(q.get('precision'), q.get('precision_ci'))}, recall {pct(q.get('recall'), q.get('recall_ci'))} "
-            f"on {q.get('n_labelled', '?')} labelled spans in {q.get('n_texts', '?')} texts.")
+            f"on {count(q.get('n_labelled')) if q.get('n_labelled') is not None else '?'} labelled spans in "
+            f"{count(q.get('n_texts')) if q.get('n_texts') is not None else '?'} texts.")
 
 
 def _threshold_words(block: PiiBlock) -> str:
@@ -95,7 +98,9 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
              **{_RATE_WORDS.get(k, k.replace("pii_", "").replace("_", " ")) + " [95% CI]": _rate(v)
                 for k, v in b.rates.items()}}
             for name, b in blocks.items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    # tables that wrap (walk 7): as grids the summary ran to 933 px and the per-entity table to 1,364 px in a
+    # 774-px expander at 1280x800, cut off behind a scroll bar
+    st.table(wrapped(pd.DataFrame(rows).astype(object).map(lambda v: count(v) if isinstance(v, (int, float)) else v)))
     first = next(iter(blocks.values()))
     det = first.detector
     st.caption(f"Engine `{first.engine or 'not recorded'}`, {_threshold_words(first)}, "
@@ -118,12 +123,22 @@ def _pii_blocks(blocks: dict[str, PiiBlock]) -> None:
         if not per.empty:
             st.caption("Per entity: the held-out set, then the second independent set (2nd set), each with "
                        "exact 95% intervals.")
-            st.dataframe(per, hide_index=True, width="stretch",
-                         column_config={c: st.column_config.NumberColumn(format="%.2f")
-                                        for c in ("precision", "recall", "f2", "recall target", "2nd set: precision",
-                                                  "2nd set: recall")})
+            st.table(wrapped(detector_table(per)))
         if det.get("not_measured"):
             st.caption("Not measured (no labelled examples): " + ", ".join(det["not_measured"]))
+
+
+def detector_table(per: pd.DataFrame) -> pd.DataFrame:
+    """The per-entity detector table as a reader sees it: figures to 3 significant figures and counts with
+    separators (reports.figures), a missing one as '—'."""
+    fig = ("precision", "recall", "f2", "recall target", "2nd set: precision", "2nd set: recall")
+    out = per.astype(object).copy()
+    for col in out.columns:
+        if col in fig:
+            out[col] = [figure(v) for v in per[col]]
+        elif col in ("labelled", "2nd set: labelled"):
+            out[col] = [count(v) for v in per[col]]
+    return out
 
 
 # one colour per kind on both charts, leaks first: each chart coloured by the order its rows came in, so a
@@ -174,8 +189,17 @@ def _pii(run_id: str, res: RunResults) -> None:
     frame = frame[first + [c for c in frame.columns if c not in first]]
     styled = frame.style.apply(lambda r: ["background-color: #fde2e1" if r.get("leak") else "" for _ in r], axis=1) \
         if "leak" in frame else frame
-    st.dataframe(styled, hide_index=True, width="stretch",   # headers in words (the data keeps its column names)
-                 column_config={c: FINDING_COLUMNS[c] for c in frame.columns if c in FINDING_COLUMNS})
+    # what a reader needs fits 1280 px (walk 7: eleven columns ran to 1,504 px); where each finding sits (offsets,
+    # recognizer, value hash) is in the wrapping table under it, headers in words (the data keeps its column names)
+    shown = [c for c in first if c != "score"] + (["score"] if "score" in frame else [])
+    widths = {"task": 110, "sample_id": 80, "field": 80, "entity_type": 120, "leak": 50, "context": 260, "score": 70}
+    st.dataframe(styled, hide_index=True, width="stretch", column_order=shown,
+                 column_config={c: st.column_config.Column(FINDING_COLUMNS.get(c, c), width=widths.get(c))
+                                for c in shown})
+    where = [c for c in ("sample_id", "entity_type", "start", "end", "recognizer", "value_hash", "value") if c in frame]
+    if len(where) > 2:
+        with st.expander("Where each finding is: character offsets, recognizer, value hash"):
+            st.table(wrapped(frame[where].rename(columns=FINDING_COLUMNS)))
     st.caption("Context is redacted (`<ENTITY_TYPE>`); raw values are never stored unless a config asked for "
                "them, and then only admins see them.")
 

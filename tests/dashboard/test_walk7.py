@@ -82,3 +82,25 @@ def test_the_report_robustness_table_reads_a_zero_as_the_same_bound(redteam_run)
     ("3 of 6 probes succeeded: the rate is 50% (95% CI 11% to 89%, exact binomial).", 6, "clopper-pearson", None)])
 def test_bound_said(statement, n, method, said):
     assert bound_said(statement, n, method) == said
+
+
+def test_the_privacy_tables_fit_1280_pixels(synthetic_catalog, use_catalog):
+    """At 1280x800 the main column is 810 px (774 in an expander): the findings grid shows seven columns whose widths
+    add up to less (it was eleven, 1,504 px), offsets, recognizer and value hash in a wrapping table under it; the
+    per-task summary and the per-entity detector table wrap (933 and 1,364 px as grids)."""
+    import json
+
+    use_catalog(synthetic_catalog)
+    at = page_app("privacy")
+    at.query_params["run"] = "2026-Q4-01-synthetic"
+    at.run()
+    assert not at.exception, at.exception
+    (grid,) = [d for d in at.dataframe if "entity_type" in d.value.columns]
+    shown = list(grid.proto.column_order)
+    assert shown == ["task", "sample_id", "field", "entity_type", "leak", "context", "score"]
+    widths = json.loads(grid.proto.columns)
+    assert sum(widths[c]["width"] for c in shown) <= 774
+    where = next(t.value for t in at.table if "to character" in t.value.columns)
+    assert list(where.columns[:4]) == ["sample", "kind of personal data", "from character", "to character"]
+    assert len(where) == len(grid.value)
+    assert any("findings" in t.value.columns and "task" in t.value.columns for t in at.table)   # per-task summary
