@@ -124,6 +124,7 @@ def test_privacy_page_shows_the_detector_on_both_labelled_sets(quiet_catalog, us
     assert "precision 90.4% [89.0%, 91.8%], recall 92.8% [91.5%, 94.0%] on 1,743 labelled spans in 1,000 texts" in text
     # a wrapping table (walk 7: the grid ran to 1,364 px at 1280x800), figures as reports.figures writes them
     assert not [d for d in at.dataframe if "entity" in d.value.columns]
-    per = next(t.value for t in at.table if "entity" in t.value.columns).set_index("entity").loc["PHONE_NUMBER"]
+    held, second = [t.value.set_index("entity") for t in at.table if "entity" in t.value.columns]
+    per = {**held.loc["PHONE_NUMBER"].to_dict(), **second.loc["PHONE_NUMBER"].to_dict()}
     assert per["recall 95% CI"] == "[0.91, 0.99]" and per["2nd set: recall"] == "1"
     assert per["2nd set: recall 95% CI"] == "[0.99, 1.00]" and per["2nd set: labelled"] == "368"
