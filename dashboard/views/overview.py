@@ -138,7 +138,8 @@ def redteam_lines(res) -> list[str]:
                        f"{_ci_n(det, 'balanced_accuracy')}"
                        if det.get("balanced_accuracy") is not None else
                        # as the report: 'agrees with garak on 80 of 80 answers: 1 (95% CI 0.955–1)', never '100.0%'
-                       f"marker detector agrees with {det.get('reference', 'garak')} on {count(agree.get('agree'))} of "
+                       f"marker detector agrees with {str(det.get('reference') or 'garak').split()[0]} on "   # 'garak', not its class path
+                       f"{count(agree.get('agree'))} of "
                        f"{count(agree.get('n'))} answers: {_fmt(agree['agreement'])}{_ci_n({**agree, 'n': None}, 'agreement')}"
                        if agree.get("agreement") is not None else "detector not measured")
             summary = task.metrics.get(f"attack_success_rate_{family.replace('-', '_')}")

@@ -56,6 +56,7 @@ def test_the_privacy_and_safety_page_shows_the_overviews_red_team_lines(redteam_
     hit = next(x for x in page.splitlines() if "prompt-injection" in x)
     assert f"3 of {LIMIT} attacks succeeded — {figure(3 / LIMIT)} (95% CI " in hit and "exact binomial" in hit
     assert "%" not in leak.split("agrees with", 1)[-1].split("(95% CI")[0]   # '80 of 80 answers: 1', not '100.0%'
+    assert "marker detector agrees with garak on " in leak and "detectors." not in leak   # no class path
 
 
 def test_the_report_robustness_table_reads_a_zero_as_the_same_bound(redteam_run):
