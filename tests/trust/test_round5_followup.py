@@ -16,7 +16,8 @@ def test_a_failed_runs_error_quoting_a_name_and_street_is_stored_and_logged_reda
     runs_q.fail_run(catalog, "r9", "ValueError: cannot parse row {'q': 'ship to Derrick Jones, 7851 Miller Mission'}",
                     "ada")
     text = _catalog_text(catalog)
-    assert "Derrick" not in text and "Jones" not in text and "Miller Mission" not in text and "7851" not in text
+    # "7851 " with its space: the bare digits turn up in a hex digest by chance (about 8% of runs; it failed once)
+    assert "Derrick" not in text and "Jones" not in text and "Miller Mission" not in text and "7851 " not in text
     with raw(catalog) as con:
         error = con.execute("SELECT error FROM runs WHERE run_id = 'r9'").fetchone()[0]
     assert error.startswith("ValueError: cannot parse row {'q': 'ship to <PERSON>, <LOCATION>'}")
