@@ -110,8 +110,13 @@ def groundedness_section(d: ReportData):
             cells.append(_stated(m, m.statement, m.n) if m is not None else "—")
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(b.not_scorable_reasons.items()))
         rows.append([t.name, *cells, f"{b.n_not_scorable}" + (f" ({reasons})" if reasons else "")])
+    from audits.stats import interval_methods
+
+    methods = interval_methods([m.method for t in tasks for name, m in t.metrics.items()
+                                if name in ("hallucination_rate", "groundedness", "abstention_rate")])
     s.blocks.append(Table(["task", "hallucination rate", "groundedness", "abstention rate", "not scorable"], rows,
-                          [1.6, 2.4, 2.4, 2.4, 2.6], caption="Groundedness per task"))
+                          [1.6, 2.4, 2.4, 2.4, 2.6], caption="Groundedness per task"
+                          + (f" (95% intervals: {methods})" if methods else "")))   # an interval names its method
     det = tasks[0].groundedness.detector or {}
     subsets = det.get("by_subset") or {}
     if subsets:

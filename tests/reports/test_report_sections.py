@@ -48,7 +48,10 @@ def test_groundedness_section_reads_the_stored_estimates_and_detector_quality(gr
     section = _section(cat, first, GROUNDEDNESS)
     res = reports.collect(cat, first).results.tasks[0]
     hal = res.metrics["hallucination_rate"]
-    row = _table(section, "Groundedness per task").rows[0]
+    # the caption names the intervals' methods (walk 7: '0.833 [0.359, 0.996]' said none)
+    (table,) = [b for b in section.blocks if str(getattr(b, "caption", "")).startswith(
+        "Groundedness per task (95% intervals: exact binomial")]
+    row = table.rows[0]
     assert row[0] == "support" and row[1] == "0.4 [0.0527, 0.853], n=5" and hal.n == 5
     assert row[3].startswith("0.167 [") and row[3].endswith("n=6")
     assert row[4].startswith("4 (") and "empty context: 1" in row[4]
