@@ -105,3 +105,14 @@ def test_the_privacy_tables_fit_1280_pixels(synthetic_catalog, use_catalog):
     assert list(where.columns[:4]) == ["sample", "kind of personal data", "from character", "to character"]
     assert len(where) == len(grid.value)
     assert any("findings" in t.value.columns and "task" in t.value.columns for t in at.table)   # per-task summary
+
+
+def test_the_policies_decision_rule_names_no_metric_id():
+    """Walk 7: the Policies page's rule in words read '(e.g. `pii_leak_rate == 0`)' to the committee."""
+    import re
+
+    from dashboard.views.policies import DECISION_RULE
+    from reports.glossary import TERMS
+
+    assert not [t for t in TERMS if re.search(rf"\b{re.escape(t)}\b", DECISION_RULE) and "_" in t]
+    assert "'exactly 0' check (e.g. no output may leak personal data)" in DECISION_RULE
