@@ -43,7 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("audits", "dashboard", "policies", "reports")
 # audits.trust modules the store may call: signing and redaction primitives with no catalog knowledge.
-STORE_MAY_USE = ("audits.trust.keys", "audits.trust.checkpoint", "audits.trust.redact", "audits.trust.rawstore",
+STORE_MAY_USE = ("audits.trust.keys", "audits.trust.checkpoint", "audits.trust.account_witness", "audits.trust.redact",
+                 "audits.trust.rawstore",
                  "audits.trust.notes", "audits.trust.acts")
 ABOVE_STORE = ("audits.trust", "audits.commands", "dashboard", "reports", "policies")
 # Deferred upward calls the store still makes (none: verify is called by its callers, above the store).

@@ -94,11 +94,11 @@ def older_copy_acts(catalog_id: str, entries: list[tuple[int, Any, str, str, str
     ``entries``: (seq, ts, actor, action, target, hash) in log order."""
     from datetime import datetime
 
-    from audits.trust import checkpoint
+    from audits.trust import account_witness
 
     hashes = {e[-1] for e in entries}
     missing: dict[str, tuple[datetime, JsonObject]] = {}
-    for change in checkpoint.account_changes(catalog_id):
+    for change in account_witness.account_changes(catalog_id):
         try:
             when = datetime.fromisoformat(change["ts"])
         except ValueError:

@@ -156,12 +156,12 @@ def test_a_token_replayed_on_a_copy_taken_before_its_sign_out_is_refused(catalog
 def test_a_forged_sign_out_line_in_the_key_dir_is_ignored(catalog, key_dir):
     """The remembered sign-outs are signed: a line written by hand ends nothing (nor does it end anything
     for an account change)."""
-    from audits.trust import checkpoint, session
+    from audits.trust import account_witness, session
 
     token = session.start(catalog, "cleo")
     s = session.decode(token, catalog.catalog_id)
     path = key_dir / "witness" / f"{catalog.catalog_id}.accounts.jsonl"
-    path.write_text(json.dumps({"format": checkpoint.ACCOUNT_FORMAT, "catalog_id": catalog.catalog_id,
+    path.write_text(json.dumps({"format": account_witness.ACCOUNT_FORMAT, "catalog_id": catalog.catalog_id,
                                 "username": "cleo", "action": "session.ended", "seq": 1, "hash": "0" * 64,
                                 "ts": "2026-01-01T00:00:00", "key_id": "0" * 16, "signature": "00",
                                 "session_id": s.session_id}) + "\n")

@@ -72,7 +72,7 @@ def append(con: duckdb.DuckDBPyConnection, actor: str, action: str, target: str 
 
     ``row``: (table, where, params) of the evidence row this entry records; its SHA-256 goes into
     the entry so verify can reconcile the table with the log."""
-    from audits.trust import checkpoint
+    from audits.trust import account_witness, checkpoint
 
     cid = catalog_id(con)
     last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
@@ -90,7 +90,7 @@ def append(con: duckdb.DuckDBPyConnection, actor: str, action: str, target: str 
                 [seq, ts, actor, action, target, details_json, prev, digest])
     checkpoint.record(con, cid or "legacy", seq, digest)
     if target:  # a removal or change of an account, or a sign-out, is remembered beside the key: no older copy undoes it
-        checkpoint.remember_account_change(con, cid or "legacy", target, action, seq, digest, ts_text, details)
+        account_witness.remember_account_change(con, cid or "legacy", target, action, seq, digest, ts_text, details)
     return digest
 
 

@@ -33,12 +33,12 @@ def _reason(con, session_id: str, username: str) -> str | None:  # type: ignore[
     ``session.ended`` entry must not revive the token (a long-running dashboard caches the verified
     prefix, and a fresh process refuses a log with an entry cut out)."""
     from audits.store.queries import user_log
-    from audits.trust import checkpoint
+    from audits.trust import account_witness
 
     reason = user_log.trusted_state(con).ended.get((username, session_id))
     if reason is not None:
         return reason
-    elsewhere = checkpoint.session_ended_elsewhere(audit_log.catalog_id(con) or "legacy", username, session_id)
+    elsewhere = account_witness.session_ended_elsewhere(audit_log.catalog_id(con) or "legacy", username, session_id)
     if elsewhere is None:
         return None
     return (f"signed out at {elsewhere['ts'][:19]} UTC (log entry {elsewhere['seq']}) in another copy of this "

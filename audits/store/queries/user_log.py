@@ -199,11 +199,11 @@ def _older_copy(cid: str, state: UserLog) -> UserLog:
     """``state`` without the users whom an account change this installation signed into another copy of
     the catalog (removed, demoted, password reset) took out, when this file lacks that change and has
     nothing newer for them: a removed user cannot act on a copy taken before the removal
-    (:func:`audits.trust.checkpoint.account_changes`)."""
-    from audits.trust import checkpoint
+    (:func:`audits.trust.account_witness.account_changes`)."""
+    from audits.trust import account_witness
 
     out: UserLog | None = None
-    for change in checkpoint.account_changes(cid):
+    for change in account_witness.account_changes(cid):
         name = change["username"]
         logged = state.users.get(name)
         if logged is None or change["hash"] in state.user_hashes:
