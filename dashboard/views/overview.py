@@ -85,10 +85,10 @@ def _answers(run_id: str, res, checklist, table: pd.DataFrame | None, prev_perio
     _groundedness(res, next(v for v in verdicts if v.area == "groundedness"))
 
 
-def _groundedness(res, answer: AreaVerdict) -> None:
-    """The fifth answer, Groundedness: per task that names its context, the hallucination rate, groundedness and
-    abstention rate with their intervals, the policy's verdict on it, and the detector's own held-out accuracy
-    beside them (subsets below target named). Nothing when no task was checked against a context."""
+def groundedness_lines(res) -> list[str]:
+    """Per task that names its context: the hallucination rate, groundedness and abstention rate with their
+    intervals (a bound in words at zero events), and the detector's own held-out accuracy beside them (subsets
+    below target named); the Overview's Groundedness answer and the Quality page say these same lines."""
     lines = []
     for task in res.tasks:
         block = task.groundedness
@@ -104,13 +104,20 @@ def _groundedness(res, answer: AreaVerdict) -> None:
                    if qa else unmeasured_text(det) or "detector not measured")
         if second := second_set_text(det):
             quality += f"; {second}"
-        lines.append(f"- **{task.name}**: hallucination rate {said(hal)} · groundedness {said(grd)} · "
+        lines.append(f"**{task.name}**: hallucination rate {said(hal)} · groundedness {said(grd)} · "
                      f"abstention rate {said(abst)} ({block.n_not_scorable} not scorable); {quality}")
+    return lines
+
+
+def _groundedness(res, answer: AreaVerdict) -> None:
+    """The fifth answer, Groundedness: ``groundedness_lines`` under the policy's verdict (nothing when no task
+    was checked against a context)."""
+    lines = groundedness_lines(res)
     if not lines:
         return
     st.markdown(f"**Groundedness, per task:** {_coloured(answer.verdict)} (answers checked against their context; "
                 "an answer that declines is not a hallucination, read the abstention rate beside it)\n"
-                + "\n".join(lines), unsafe_allow_html=True)
+                + "\n".join(f"- {x}" for x in lines), unsafe_allow_html=True)
 
 
 def estimate_text(est, statement: str | None = None) -> str:

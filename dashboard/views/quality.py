@@ -153,6 +153,19 @@ def _browser(run_id: str) -> None:
                                 "flagged": st.column_config.CheckboxColumn(width="small")})
 
 
+def _groundedness(run_id: str) -> None:
+    """The Overview's Groundedness lines (one function), so the page its answer links to explains the rate and
+    the detector's own accuracy (walk 7: this page showed the rates in its charts only, with no detector quality)."""
+    from dashboard.views.overview import groundedness_lines
+
+    lines = groundedness_lines(state.results(run_id))
+    if lines:
+        st.subheader("Groundedness (answers checked against their context)")
+        st.markdown("\n".join(f"- {x}" for x in lines))
+        st.caption("An answer that declines has no claims and is not a hallucination: read the abstention rate "
+                   "beside the hallucination rate. Unsupported claims are marked in the review queue (flag h).")
+
+
 def render() -> None:
     st.title("Quality")
     run_id = state.require_run()
@@ -161,6 +174,7 @@ def render() -> None:
     try:
         st.subheader("Metrics per task (95% CI)")
         _metrics(run_id)
+        _groundedness(run_id)
         st.subheader("Samples")
         _browser(run_id)
     except AssayError as err:

@@ -116,3 +116,24 @@ def test_the_policies_decision_rule_names_no_metric_id():
 
     assert not [t for t in TERMS if re.search(rf"\b{re.escape(t)}\b", DECISION_RULE) and "_" in t]
     assert "'exactly 0' check (e.g. no output may leak personal data)" in DECISION_RULE
+
+
+def test_the_quality_page_shows_the_overviews_groundedness_lines(tmp_path_factory, use_catalog):
+    """The Groundedness answer links to Quality, which showed the rates as bars only: no detector accuracy, no
+    abstention beside the rate. It now says the Overview's lines (one function)."""
+    from tests.grounding.test_groundedness_run import _config
+
+    tmp = tmp_path_factory.mktemp("walk7g")
+    cat = Catalog(tmp / "c.duckdb")
+    run_id = run_audit(_config(tmp), cat, actor="tester")
+    use_catalog(cat.path)
+    texts = {}
+    for name in ("overview", "quality"):
+        at = page_app(name)
+        at.query_params["run"] = run_id
+        at.run()
+        assert not at.exception, at.exception
+        texts[name] = [m.value for m in at.markdown if "hallucination rate" in m.value]
+    (page,), (overview,) = texts["quality"], texts["overview"]
+    assert page.splitlines() == overview.splitlines()[1:]
+    assert "detector balanced accuracy 0.957" in page and "abstention rate " in page
