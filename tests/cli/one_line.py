@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
+
+import pytest
 
 from audits.cli import main
 
@@ -26,3 +29,18 @@ def one_line(err: str) -> str:
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("assay: error: ") and " — " in lines[0], lines[0]  # problem — fix
     return lines[0].removeprefix("assay: error: ")
+
+
+def catalog_with_runs(root: Path, configs: dict[str, str]) -> list[str]:
+    """Write each period's config as ``root/<period>.yaml`` and run it into ``root/c.duckdb`` under the key
+    dir ``root/keys``, in order; the run ids (also written to ``root/ids``)."""
+    ids = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASSAY_KEY_DIR", str(root / "keys"))
+        for period, text in configs.items():
+            (root / f"{period}.yaml").write_text(text, encoding="utf-8")
+            code, out, err = cli("--catalog", str(root / "c.duckdb"), "run", str(root / f"{period}.yaml"))
+            assert code == 0, err
+            ids.append(out.split()[-1])
+    (root / "ids").write_text(" ".join(ids))
+    return ids

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.one_line import cli, one_line
+from tests.cli.one_line import catalog_with_runs, cli, one_line
 
 ROWS = [{"id": str(i), "question": f"q{i} about billing", "answer": f"a{i}", "segment": "web" if i % 2 else "app",
          "policy": f"Refunds take {i} days."} for i in range(12)]
@@ -40,15 +40,7 @@ def folder(tmp_path_factory) -> Path:
     (root / "preds.jsonl").write_text(_jsonl([{"sample_id": r["id"], "prediction": r["answer"] if int(r["id"]) % 3
                                                else "no"} for r in ROWS]), encoding="utf-8")
     (root / "log.jsonl").write_text(_jsonl(LOG), encoding="utf-8")
-    ids = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ASSAY_KEY_DIR", str(root / "keys"))
-        for period in ("2026-Q3", "2026-Q4"):
-            (root / f"{period}.yaml").write_text(_config(period), encoding="utf-8")
-            code, out, err = cli("--catalog", str(root / "c.duckdb"), "run", str(root / f"{period}.yaml"))
-            assert code == 0, err
-            ids.append(out.split()[-1])
-    (root / "ids").write_text(" ".join(ids))
+    catalog_with_runs(root, {p: _config(p) for p in ("2026-Q3", "2026-Q4")})
     return root
 
 
