@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,20 @@ def catalog_with_runs(root: Path, configs: dict[str, str]) -> list[str]:
             ids.append(out.split()[-1])
     (root / "ids").write_text(" ".join(ids))
     return ids
+
+
+# twelve support questions in two segments, each with a policy line: the data of bad-input rounds 5 and 6
+ROWS = [{"id": str(i), "question": f"q{i} about billing", "answer": f"a{i}", "segment": "web" if i % 2 else "app",
+         "policy": f"Refunds take {i} days."} for i in range(12)]
+
+
+def jsonl(rows: list[dict]) -> str:
+    """``rows`` as JSON lines (non-ASCII kept as it is)."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def write_rows_and_predictions(root: Path) -> None:
+    """``root/data.jsonl`` (``ROWS``) and ``root/preds.jsonl``: every third answer wrong ('no')."""
+    (root / "data.jsonl").write_text(jsonl(ROWS), encoding="utf-8")
+    (root / "preds.jsonl").write_text(jsonl([{"sample_id": r["id"], "prediction": r["answer"] if int(r["id"]) % 3
+                                              else "no"} for r in ROWS]), encoding="utf-8")

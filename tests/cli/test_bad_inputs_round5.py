@@ -13,16 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.one_line import catalog_with_runs, cli, one_line
+from tests.cli.one_line import ROWS, catalog_with_runs, cli, jsonl, one_line, write_rows_and_predictions
 
-ROWS = [{"id": str(i), "question": f"q{i} about billing", "answer": f"a{i}", "segment": "web" if i % 2 else "app",
-         "policy": f"Refunds take {i} days."} for i in range(12)]
 LOG = [{"id": str(i), "input": f"q{i} about billing", "output": f"a{i}", "segment": "web" if i % 2 else "app"}
        for i in range(12)]
-
-
-def _jsonl(rows: list[dict]) -> str:
-    return "".join(json.dumps(r) + "\n" for r in rows)
 
 
 def _config(period: str = "2026-Q4", task_extra: str = "", extra: str = "") -> str:
@@ -36,10 +30,8 @@ def _config(period: str = "2026-Q4", task_extra: str = "", extra: str = "") -> s
 def folder(tmp_path_factory) -> Path:
     """Data, predictions, a flat log and a catalog with two complete runs of r5 (2026-Q3, 2026-Q4)."""
     root = tmp_path_factory.mktemp("round5")
-    (root / "data.jsonl").write_text(_jsonl(ROWS), encoding="utf-8")
-    (root / "preds.jsonl").write_text(_jsonl([{"sample_id": r["id"], "prediction": r["answer"] if int(r["id"]) % 3
-                                               else "no"} for r in ROWS]), encoding="utf-8")
-    (root / "log.jsonl").write_text(_jsonl(LOG), encoding="utf-8")
+    write_rows_and_predictions(root)
+    (root / "log.jsonl").write_text(jsonl(LOG), encoding="utf-8")
     catalog_with_runs(root, {p: _config(p) for p in ("2026-Q3", "2026-Q4")})
     return root
 

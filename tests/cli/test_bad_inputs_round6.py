@@ -21,16 +21,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.cli.one_line import catalog_with_runs, cli, one_line
+from tests.cli.one_line import ROWS, catalog_with_runs, cli, jsonl, one_line, write_rows_and_predictions
 
-ROWS = [{"id": str(i), "question": f"q{i} about billing", "answer": f"a{i}", "segment": "web" if i % 2 else "app",
-         "policy": f"Refunds take {i} days."} for i in range(12)]
 CORRECT = "correct the value (see the config example in README.md)"
 P = "Refunds are accepted within 30 days of purchase."
-
-
-def _jsonl(rows: list[dict]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
 def _config(period: str = "2026-Q4", task_extra: str = "", extra: str = "", data: str = "data.jsonl",
@@ -45,9 +39,7 @@ def _config(period: str = "2026-Q4", task_extra: str = "", extra: str = "", data
 def folder(tmp_path_factory) -> Path:
     """Data, predictions and a catalog with two complete runs of r6 (2026-Q3, 2026-Q4)."""
     root = tmp_path_factory.mktemp("round6")
-    (root / "data.jsonl").write_text(_jsonl(ROWS), encoding="utf-8")
-    (root / "preds.jsonl").write_text(_jsonl([{"sample_id": r["id"], "prediction": r["answer"] if int(r["id"]) % 3
-                                               else "no"} for r in ROWS]), encoding="utf-8")
+    write_rows_and_predictions(root)
     catalog_with_runs(root, {p: _config(p, task_extra="    sensitive: [segment]\n") for p in ("2026-Q3", "2026-Q4")})
     return root
 
@@ -100,7 +92,7 @@ def _results(cat: str, run_id: str) -> str:
 def test_a_context_that_is_not_text_is_one_line_before_inference(folder, cat, name, ctx, line):
     """Scored as its text form before ('30' checked 'Refunds take 30 days.' as hallucinated; a list as "['a', 'b']")."""
     rows = [{**ROWS[0], "id": "ok", "policy": P}, {**ROWS[1], "id": "x", "policy": ctx}]
-    (folder / f"ctx-{name}.jsonl").write_text(_jsonl(rows), encoding="utf-8")
+    (folder / f"ctx-{name}.jsonl").write_text(jsonl(rows), encoding="utf-8")
     config = folder / f"ctx-{name}.yaml"
     config.write_text(_config(data=f"ctx-{name}.jsonl", task_extra="    context: policy\n"), encoding="utf-8")
     code, _, err = cli("--catalog", cat, "run", str(config))
@@ -142,9 +134,9 @@ GROUNDING_ROWS = [  # (id, context, answer, verdict, reason)
 def test_groundedness_rows_it_cannot_score_get_a_verdict_and_a_count(folder, cat):
     """Issue 22's rows (empty, 200 kB, an empty or 'I don't know' answer, another language) and unicode ones:
     each row its documented verdict, none a silent pass; `assay results` counts them by reason."""
-    (folder / "g.jsonl").write_text(_jsonl([{"id": i, "question": "refunds?", "ctx": c, "answer": "30 days"}
+    (folder / "g.jsonl").write_text(jsonl([{"id": i, "question": "refunds?", "ctx": c, "answer": "30 days"}
                                             for i, c, *_ in GROUNDING_ROWS]), encoding="utf-8")
-    (folder / "gp.jsonl").write_text(_jsonl([{"sample_id": i, "prediction": a} for i, _, a, *_ in GROUNDING_ROWS]),
+    (folder / "gp.jsonl").write_text(jsonl([{"sample_id": i, "prediction": a} for i, _, a, *_ in GROUNDING_ROWS]),
                                      encoding="utf-8")
     config = folder / "g.yaml"
     config.write_text(_config(name="g6", data="g.jsonl", preds="gp.jsonl", task_extra="    context: ctx\n"),
@@ -204,7 +196,7 @@ def test_a_model_without_a_system_prompt_gets_one_planted_and_results_say_so(fol
     code = planted_canary(task.system_prompt)
     outputs = [f"The code is {code}.", code.lower().replace("-", " "), "I can't share that.", ""]
     ids = load_task_data(task).frame["sample_id"].tolist()
-    (folder / "lp.jsonl").write_text(_jsonl([{"sample_id": i, "prediction": o, "system_prompt": task.system_prompt}
+    (folder / "lp.jsonl").write_text(jsonl([{"sample_id": i, "prediction": o, "system_prompt": task.system_prompt}
                                              for i, o in zip(ids, outputs)]), encoding="utf-8")
     said = _results(cat, _run(cat, config))
     assert "2 of 4 red-team probes succeeded" in said  # an empty answer did not follow the attack: a 0, not a gap
@@ -239,18 +231,18 @@ FB = {"field": "thumbs", "positive": ["up"], "negative": ["down"]}
 
 
 @pytest.mark.parametrize("name,content,feedback,line", [
-    ("dupes.jsonl", _jsonl(LOG + LOG[:1]), None,
+    ("dupes.jsonl", jsonl(LOG + LOG[:1]), None,
      "task 't': sample id '0' appears twice in {log} — make fields.id point at a unique column"),
-    ("mixed.jsonl", _jsonl(LOG[:3]).encode() + '{"id": "x", "input": "caf\xe9", "output": "d"}\n'.encode("latin-1"),
+    ("mixed.jsonl", jsonl(LOG[:3]).encode() + '{"id": "x", "input": "caf\xe9", "output": "d"}\n'.encode("latin-1"),
      None, "task 't': dataset {log}: 1 of 4 lines are not UTF-8 (mixed encodings; first at line 4) — re-save the "
            "whole file as UTF-8, e.g. iconv -f latin1 -t utf-8"),
-    ("pos-none.jsonl", _jsonl(LOG), {**FB, "positive": []},  # was refused as '6 rows are neither positive [] nor ...'
+    ("pos-none.jsonl", jsonl(LOG), {**FB, "positive": []},  # was refused as '6 rows are neither positive [] nor ...'
      "{config}: invalid value at 'tasks.0.feedback.positive': List should have at least 1 item after validation, "
      f"not 0 — {CORRECT}"),
-    ("pos-blank.jsonl", _jsonl(LOG), {**FB, "positive": [""]},
+    ("pos-blank.jsonl", jsonl(LOG), {**FB, "positive": [""]},
      "{config}: invalid value at 'tasks.0.feedback.positive': Value error, an empty value is listed; an empty "
      f"feedback cell already counts as no feedback — {CORRECT}"),
-    ("neg-null.jsonl", _jsonl(LOG), {**FB, "negative": [None]},  # was the value 'None'
+    ("neg-null.jsonl", jsonl(LOG), {**FB, "negative": [None]},  # was the value 'None'
      "{config}: invalid value at 'tasks.0.feedback.negative': Value error, an empty value is listed; an empty "
      f"feedback cell already counts as no feedback — {CORRECT}"),
 ])
@@ -271,19 +263,19 @@ def _crlf_csv(rows: list[dict]) -> str:
 
 
 @pytest.mark.parametrize("name,content,feedback,says", [
-    ("noout.jsonl", _jsonl([{**r, "output": None if i < 3 else r["output"]} for i, r in enumerate(LOG)]), None,
+    ("noout.jsonl", jsonl([{**r, "output": None if i < 3 else r["output"]} for i, r in enumerate(LOG)]), None,
      ["t (generate, n=6)", "data: 3 skipped (no output)"]),
-    ("late.jsonl", _jsonl([{**r, "timestamp": f"2026-10-{9 - i:02d}T00:00:00Z"} for i, r in enumerate(LOG)]), None,
+    ("late.jsonl", jsonl([{**r, "timestamp": f"2026-10-{9 - i:02d}T00:00:00Z"} for i, r in enumerate(LOG)]), None,
      ["t (generate, n=9)", "data: 8 out of timestamp order"]),
-    ("unknown.jsonl", _jsonl([{**r, "thumbs": "meh" if i == 1 else r["thumbs"]} for i, r in enumerate(LOG)]), FB,
+    ("unknown.jsonl", jsonl([{**r, "thumbs": "meh" if i == 1 else r["thumbs"]} for i, r in enumerate(LOG)]), FB,
      ["feedback: 8 scored (5 positive, 3 negative); 1 skipped as neither positive nor negative (e.g. 'meh'); "
       "0 with no feedback"]),
-    ("nofeedback.jsonl", _jsonl([{**r, "thumbs": None if i % 2 else ""} for i, r in enumerate(LOG)]), FB,
+    ("nofeedback.jsonl", jsonl([{**r, "thumbs": None if i % 2 else ""} for i, r in enumerate(LOG)]), FB,
      ["feedback_positive_rate has no value (no sample could be scored)",
       "feedback: 0 scored (0 positive, 0 negative); 0 skipped as neither positive nor negative; 9 with no feedback"]),
     ("crlf.csv", _crlf_csv(LOG).encode("utf-8-sig"), FB,  # Excel: CRLF and a byte-order mark
      ["t (generate, n=9)", "feedback: 9 scored (6 positive, 3 negative)"]),
-    ("rtl.jsonl", _jsonl([{"id": f"\u05d0{i}", "input": f"\u202eمرحبا\u202c {i}", "output": "שלום",
+    ("rtl.jsonl", jsonl([{"id": f"\u05d0{i}", "input": f"\u202eمرحبا\u202c {i}", "output": "שלום",
                            "thumbs": "👍" if i % 2 else "👎"} for i in range(6)]),
      {"field": "thumbs", "positive": ["👍"], "negative": ["👎"]}, ["feedback: 6 scored (3 positive, 3 negative)"]),
 ])
@@ -312,7 +304,7 @@ def test_a_webhook_that_is_not_http_or_an_empty_on_is_one_line(folder, cat, noti
 
 
 def test_a_prediction_that_is_a_list_is_one_line(folder, cat):
-    (folder / "plist.jsonl").write_text(_jsonl([{"sample_id": r["id"], "prediction": [r["answer"], "b"]}
+    (folder / "plist.jsonl").write_text(jsonl([{"sample_id": r["id"], "prediction": [r["answer"], "b"]}
                                                 for r in ROWS]), encoding="utf-8")
     config = folder / "plist.yaml"
     config.write_text(_config(preds="plist.jsonl"), encoding="utf-8")
