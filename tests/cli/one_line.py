@@ -62,3 +62,12 @@ def write_rows_and_predictions(root: Path) -> None:
     (root / "data.jsonl").write_text(jsonl(ROWS), encoding="utf-8")
     (root / "preds.jsonl").write_text(jsonl([{"sample_id": r["id"], "prediction": r["answer"] if int(r["id"]) % 3
                                               else "no"} for r in ROWS]), encoding="utf-8")
+
+
+def config_text(period: str = "2026-Q4", task_extra: str = "", extra: str = "", data: str = "data.jsonl",
+                preds: str = "preds.jsonl", name: str = "r6") -> str:
+    """A one-task audit config over ``data`` answered by the predictions file ``preds`` (exact match)."""
+    return (f"name: {name}\nperiod: {period}\nseed: 1\nbootstrap: 50\nmodel: {{backend: predictions, path: {preds}}}\n"
+            f"tasks:\n  - name: t\n    type: generate\n    dataset: {{path: {data}}}\n"
+            "    fields: {id: id, reference: answer}\n    prompt: \"{question}\"\n    metrics: [exact_match]\n"
+            f"{task_extra}{extra}")

@@ -13,17 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.one_line import ROWS, catalog_with_runs, cli, jsonl, one_line, write_rows_and_predictions
+from tests.cli.one_line import (ROWS, catalog_with_runs, cli, config_text, jsonl, one_line,
+                                write_rows_and_predictions)
 
 LOG = [{"id": str(i), "input": f"q{i} about billing", "output": f"a{i}", "segment": "web" if i % 2 else "app"}
        for i in range(12)]
 
 
 def _config(period: str = "2026-Q4", task_extra: str = "", extra: str = "") -> str:
-    return (f"name: r5\nperiod: {period}\nseed: 1\nbootstrap: 50\nmodel: {{backend: predictions, path: preds.jsonl}}\n"
-            "tasks:\n  - name: t\n    type: generate\n    dataset: {path: data.jsonl}\n"
-            "    fields: {id: id, reference: answer}\n    prompt: \"{question}\"\n    metrics: [exact_match]\n"
-            f"    sensitive: [segment]\n{task_extra}{extra}")
+    return config_text(period, "    sensitive: [segment]\n" + task_extra, extra, name="r5")
 
 
 @pytest.fixture(scope="module")

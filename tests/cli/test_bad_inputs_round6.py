@@ -21,18 +21,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.cli.one_line import ROWS, catalog_with_runs, cli, jsonl, one_line, write_rows_and_predictions
+from tests.cli.one_line import (ROWS, catalog_with_runs, cli, config_text, jsonl, one_line,
+                                write_rows_and_predictions)
 
 CORRECT = "correct the value (see the config example in README.md)"
 P = "Refunds are accepted within 30 days of purchase."
 
 
-def _config(period: str = "2026-Q4", task_extra: str = "", extra: str = "", data: str = "data.jsonl",
-            preds: str = "preds.jsonl", name: str = "r6") -> str:
-    return (f"name: {name}\nperiod: {period}\nseed: 1\nbootstrap: 50\nmodel: {{backend: predictions, path: {preds}}}\n"
-            f"tasks:\n  - name: t\n    type: generate\n    dataset: {{path: {data}}}\n"
-            "    fields: {id: id, reference: answer}\n    prompt: \"{question}\"\n    metrics: [exact_match]\n"
-            f"{task_extra}{extra}")
+_config = config_text
 
 
 @pytest.fixture(scope="module")
