@@ -112,7 +112,10 @@ class AreaVerdict:
         # an undecided answer says what would decide it (its own task's figure; never on a failed control)
         need = (f"; about {int(self.n_needed):,} samples would decide it"
                 if self.verdict == "inconclusive" and finite(self.n_needed) and self.n_needed else "")
-        return f"{num(self.value)}{ci}{bound}{n}" + (f" ({what})" if what else "") + need
+        text = f"{num(self.value)}{ci}{bound}{n}" + (f" ({what})" if what else "") + need
+        if self.verdict == "no-data" and self.reason:  # a stand-in beside 'no data': say no control read it
+            return f"no control decided it ({plain(self.reason)}); measured instead: {text}"
+        return text
 
     def change_text(self, compared: str | None) -> str:
         if not compared:

@@ -53,6 +53,18 @@ def test_an_area_with_no_value_this_run_does_not_blame_the_previous_run():
         "not compared (no such measure last time)")
 
 
+def test_a_stand_in_beside_no_data_says_no_control_decided_it():
+    """A production-log audit measured exact match, which no accuracy control reads: 'no data' sat beside
+    '0.767 [0.64, 0.866]' with nothing saying why (walk 7)."""
+    from reports.verdicts import AreaVerdict
+
+    v = AreaVerdict(area="accuracy", verdict="no-data", value=0.767, ci_low=0.64, ci_high=0.866, n=60,
+                    task="support", metric="exact_match", reason="no task in this run has accuracy")
+    assert v.number_text().startswith("no control decided it (no task in this run measured share of answers "
+                                      "correct); measured instead: 0.767 [0.64, 0.866], n=60 (support: ")
+    assert AreaVerdict(area="accuracy", verdict="pass", value=0.9, reason="x").number_text() == "0.9"
+
+
 def test_sample_size_notes_in_words_and_never_a_made_up_n():
     """The report's first page said 'INT-ERR-1 cannot be decided on reference-qa at n=0' (a ratio control has
     no single n) and 'no task in this run has fairness.min_selection_rate_ratio' (an id)."""
