@@ -13,6 +13,7 @@ import streamlit as st
 
 from audits.errors import AssayError
 from audits.store.queries import trends as trends_q
+from audits.store.queries.trends import TrendReport
 from dashboard import state
 from dashboard.components import charts
 from reports.figures import figure, p_value
@@ -112,9 +113,7 @@ def render() -> None:
         st.table(_table(body).style.hide(axis="index"))   # wraps: ten columns as a grid ran to 1,082 px at 1280
         return
     same = [f"{series_label(k)} = {series_label(v)}" for k, v in body.get("same_as", {}).items() if k in chosen]
-    st.caption(f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. Trend test: {body['test']}. "
-               f"Change point: {body['change_test']}. p-values corrected (Holm) over {tested} distinct series"
-               + (f" ({'; '.join(same)}: the same numbers, counted once)." if same else "."))
+    st.caption(tests_caption(audit, body, tested, same))
     flagged = [k for k, s in body["series"].items() if s["significant"]]
     if flagged:
         st.warning(f"A real trend (significant after correction) in {'; '.join(map(series_label, flagged))}.",
@@ -128,6 +127,15 @@ def render() -> None:
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
+def tests_caption(audit: str, body: TrendReport, tested: int, same: list[str]) -> str:
+    """What was tested and over which family; with two runs, that nothing was (a trend needs three)."""
+    head = f"Audit **{audit}**: {len(body['runs'])} run(s) in period order. "
+    if not any(s.get("p_value") is not None for s in body["series"].values()):  # two points always lie on a line
+        return head + "No trend is tested yet: a trend needs at least 3 runs with a value."
+    return (head + f"Trend test: {body['test']}. Change point: {body['change_test']}. p-values corrected (Holm) over "
+            f"{tested} distinct series" + (f" ({'; '.join(same)}: the same numbers, counted once)." if same else "."))
+
+
 def single_run_note(body: dict[str, Any]) -> str | None:
     """One line instead of a chart per measure when the audit has one period so far; None from two on."""
     periods = {r.get("period") for r in body.get("runs", [])}

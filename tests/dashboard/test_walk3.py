@@ -57,3 +57,16 @@ def test_trends_with_one_period_say_so_instead_of_a_one_dot_chart_per_measure():
     assert single_run_note(one).startswith("Only one period of this audit so far (2026-Q3): a trend needs at least two")
     two = {"runs": [{"run_id": "a", "period": "2026-Q3"}, {"run_id": "b", "period": "2026-Q4"}], "series": {}}
     assert single_run_note(two) is None
+
+
+def test_with_two_runs_the_trends_caption_says_nothing_was_tested():
+    """Two periods: every slope is None (two points always lie on a line), so the caption must not speak of
+    p-values corrected over 44 series (walk 7)."""
+    from dashboard.views.trends import tests_caption
+
+    runs = [{"run_id": "a", "period": "2026-Q3"}, {"run_id": "b", "period": "2026-Q4"}]
+    body = {"runs": runs, "series": {"t.accuracy": {"p_value": None}}, "test": "WLS", "change_test": "split"}
+    assert tests_caption("demo", body, 44, []) == ("Audit **demo**: 2 run(s) in period order. No trend is tested yet: "
+                                                   "a trend needs at least 3 runs with a value.")
+    body["series"]["t.accuracy"]["p_value"] = 0.2
+    assert "p-values corrected (Holm) over 44 distinct series." in tests_caption("demo", body, 44, [])
