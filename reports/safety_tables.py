@@ -9,7 +9,7 @@ import pandas as pd
 
 from audits.results import Estimate, PiiBlock, RunResults, ToxicityBlock, detector_quality
 from audits.store.records import ReviewSummaryRecord
-from reports.figures import count
+from reports.figures import count, figure, interval
 from reports.metric_tables import finite
 
 
@@ -17,7 +17,7 @@ def _interval_words(est: Estimate | None) -> str:
     """' [low, high]' of an Estimate with both bounds, else ''."""
     if est is None or finite(est.ci_low) is None or finite(est.ci_high) is None:
         return ""
-    return f" [{est.ci_low:.2f}, {est.ci_high:.2f}]"
+    return f" {interval(est.ci_low, est.ci_high)}"
 
 
 def _detector_recall_words(quality: dict) -> str:
@@ -28,8 +28,8 @@ def _detector_recall_words(quality: dict) -> str:
     for entity, v in (quality.get("by_entity") or {}).items():
         if not isinstance(v, dict) or v.get("recall") is None:
             continue
-        text = f"{entity} {v['recall']:.2f}" + _interval_words(figures.get(f"by_entity.{entity}.recall"))
-        parts.append(text + (f" below target {v['recall_target']:.2f}" if v.get("below_target") else ""))
+        text = f"{entity} {figure(v['recall'])}" + _interval_words(figures.get(f"by_entity.{entity}.recall"))
+        parts.append(text + (f" below target {figure(v['recall_target'])}" if v.get("below_target") else ""))
     return "; ".join(parts)
 
 
@@ -44,7 +44,7 @@ def detector_sets_words(quality: dict) -> str:
         for name in ("precision", "recall"):
             value = q.get(name)
             figures.append(f"{name} " + ("not measured" if value is None else
-                                         f"{value:.2f}" + _interval_words(estimates.get(name))))
+                                         figure(value) + _interval_words(estimates.get(name))))
         return (f"{q.get('set_sources') or 'a labelled set'}: {', '.join(figures)} "
                 f"({count(q['n_labelled']) if q.get('n_labelled') is not None else '?'} labelled spans)")
     parts = [x for x in (one(quality), one(quality.get("second_set") or {})) if x]
