@@ -32,7 +32,8 @@ def test_the_policies_page_says_an_equals_zero_control_is_decided_by_the_count_n
     assert not at.exception, at.exception
     rule = next(c.value for c in at.caption if c.value.startswith("An 'at most' or 'at least' check"))
     # the caption spoke only of one-sided bounds, beside a row that has none
-    assert "An exact fact is decided by the count itself, not a bound: a `== 0` check" in rule
+    assert "An exact fact is decided by the count itself, not a bound: an 'exactly 0' check" in rule
+    assert "==" not in rule and "pii_leak_rate" not in rule   # no code word for a committee (walk 7)
     assert "no sample can show a rate is exactly 0" in rule and "review coverage" in rule
     row = at.table[0].value.loc["GDPR-32-PII"]
     assert row["status"] == "fail" and "(an exact count)" in row["detail"]
