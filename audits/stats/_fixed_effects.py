@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audits.stats._cluster import cluster_codes
+
 FIXED_EFFECTS_METHOD = ("group effects within clusters (cluster fixed effects, least squares; Tamkin et al. 2023), "
                         "pairwise gaps with cluster-bootstrap standard errors, Bonferroni over the pairs")
 MIN_USABLE_SHARE = 0.5  # fewer identified resamples than this share: no standard errors
@@ -92,9 +94,9 @@ def group_effects(y: np.ndarray, groups: np.ndarray, clusters: np.ndarray, n_res
     keep = np.isfinite(y)
     cov = (np.zeros((len(y), 0)) if covariates is None else np.asarray(covariates, dtype=np.float64).reshape(len(y), -1))[keep]
     labels, gcodes = np.unique(np.asarray(groups, dtype=object)[keep].astype(str), return_inverse=True)
-    _, ccodes = np.unique(np.asarray(clusters, dtype=object)[keep].astype(str), return_inverse=True)
+    ccodes, n_clusters = cluster_codes(np.asarray(clusters, dtype=object)[keep])
     y = y[keep]
-    n_groups, n_clusters = len(labels), int(ccodes.max()) + 1 if len(ccodes) else 0
+    n_groups = len(labels)
     if n_groups < 2 or (point := _fit(y, gcodes, ccodes, n_groups, n_clusters, cov)) is None:
         return None
     order = np.argsort(ccodes, kind="stable")
