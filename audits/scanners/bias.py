@@ -159,13 +159,14 @@ def fairness_scan(task: TaskConfig, samples: pd.DataFrame, metric_stats: dict[st
     if y_pred is not None:
         blocks = {"selection_rate": (ScanMean("selection_rate", "selection_rate|fairlearn"), mean_stats(y_pred)), **stats}
     combos = [[a] for a in task.attribute_names] + [list(c) for c in task.intersections]
-    attributes = {a: fx.make_grouping(samples, [a]).labels for a in task.attribute_names}  # for effects within questions
+    groupings = [fx.make_grouping(samples, combo) for combo in combos]
+    attributes = {g.key: g.labels for g in groupings[:len(task.attribute_names)]}  # for effects within questions
+    clusters = _task_clusters(task, samples)
     fairness: dict[str, JsonObject] = {}  # attribute -> the FairnessGrouping block, as JSON
     rows_out: list[FairnessRow] = []
-    for combo in combos:
-        grouping = fx.make_grouping(samples, combo)
+    for grouping in groupings:
         fairness[grouping.key] = _scan_grouping(task, grouping, y_pred, y_true, stats, blocks, opts, seed,
-                                                n_bootstrap, rows_out, _task_clusters(task, samples), attributes)
+                                                n_bootstrap, rows_out, clusters, attributes)
     correct_group_tests([b.get("group_tests") or [] for b in fairness.values()], opts.four_fifths)
     for block in fairness.values():  # the worst pair's reading: "below four-fifths, (not) significant"
         tests = block.get("group_tests") or []
